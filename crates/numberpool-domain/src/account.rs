@@ -1,0 +1,168 @@
+//! Accounts and the tree they form (SPEC §1): kinds, statuses and which kind may sit under which.
+
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::e164::ParseEnumError;
+use crate::ids::AccountId;
+use crate::rules::{Rule, RuleViolation, ensure};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AccountKind {
+    Provider,
+    Reseller,
+    Customer,
+    Unit,
+}
+
+impl AccountKind {
+    pub const ALL: [AccountKind; 4] = [Self::Provider, Self::Reseller, Self::Customer, Self::Unit];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Provider => "provider",
+            Self::Reseller => "reseller",
+            Self::Customer => "customer",
+            Self::Unit => "unit",
+        }
+    }
+
+    /// Providers and resellers hold a pool of free numbers; customers and units do not.
+    pub fn holds_pool(self) -> bool {
+        match self {
+            Self::Provider | Self::Reseller => true,
+            Self::Customer | Self::Unit => false,
+        }
+    }
+
+    /// R-TREE-1: the SPEC §1 table. `parent` is `None` for a root account.
+    pub fn check_parent(self, parent: Option<AccountKind>) -> Result<(), RuleViolation> {
+        let ok = match (self, parent) {
+            (Self::Provider, None) => true,
+            (Self::Provider, Some(_)) => false,
+            (Self::Reseller, Some(Self::Provider | Self::Reseller)) => true,
+            (Self::Reseller, _) => false,
+            (Self::Customer, None | Some(Self::Provider | Self::Reseller)) => true,
+            (Self::Customer, Some(Self::Customer | Self::Unit)) => false,
+            (Self::Unit, Some(Self::Customer | Self::Unit)) => true,
+            (Self::Unit, _) => false,
+        };
+        ensure(ok, Rule::Tree1, || match parent {
+            None => format!("a {} account needs a parent", self.as_str()),
+            Some(p) => format!(
+                "a {} account cannot be a child of a {} account",
+                self.as_str(),
+                p.as_str()
+            ),
+        })
+    }
+}
+
+impl FromStr for AccountKind {
+    type Err = ParseEnumError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|k| k.as_str().eq_ignore_ascii_case(s.trim()))
+            .ok_or_else(|| ParseEnumError::new("kind", s, "provider, reseller, customer, unit"))
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AccountStatus {
+    Active,
+    Deactivated,
+}
+
+impl AccountStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Active => "active",
+            Self::Deactivated => "deactivated",
+        }
+    }
+}
+
+impl FromStr for AccountStatus {
+    type Err = ParseEnumError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "active" => Ok(Self::Active),
+            "deactivated" => Ok(Self::Deactivated),
+            _ => Err(ParseEnumError::new("status", s, "active, deactivated")),
+        }
+    }
+}
+
+/// An account as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Account {
+    pub id: AccountId,
+    pub name: String,
+    pub account_number: String,
+    pub kind: AccountKind,
+    pub status: AccountStatus,
+    pub parent_id: Option<AccountId>,
+    /// R-ACC-2: a customer that may add numbers of its own.
+    pub allow_external_numbers: bool,
+    pub created_at: i64,
+}
+
+/// Account names are what admins search by: non-empty, printable, bounded.
+pub fn check_account_name(name: &str) -> Result<String, String> {
+    let n = name.trim();
+    if n.is_empty() {
+        return Err("account name is empty".into());
+    }
+    if n.chars().count() > 200 {
+        return Err("account name is longer than 200 characters".into());
+    }
+    if n.chars().any(char::is_control) {
+        return Err("account name contains control characters".into());
+    }
+    Ok(n.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::AccountKind::*;
+    use super::*;
+
+    #[test]
+    fn tree_table_matches_spec() {
+        let parents = [
+            None,
+            Some(Provider),
+            Some(Reseller),
+            Some(Customer),
+            Some(Unit),
+        ];
+        let allowed = |k: AccountKind, p: Option<AccountKind>| -> bool {
+            match k {
+                Provider => p.is_none(),
+                Reseller => matches!(p, Some(Provider | Reseller)),
+                Customer => matches!(p, None | Some(Provider | Reseller)),
+                Unit => matches!(p, Some(Customer | Unit)),
+            }
+        };
+        for k in AccountKind::ALL {
+            for p in parents {
+                let got = k.check_parent(p);
+                assert_eq!(got.is_ok(), allowed(k, p), "{k:?} under {p:?}");
+                if let Err(v) = got {
+                    assert_eq!(v.rule, Rule::Tree1);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn names_are_checked() {
+        assert!(check_account_name("  ").is_err());
+        assert!(check_account_name("a\u{7}").is_err());
+        assert_eq!(check_account_name(" Acme ").as_deref(), Ok("Acme"));
+    }
+}

@@ -1,0 +1,402 @@
+//! The `E164` phone-number type: the one way a number enters the system (R-NUM-2), with its
+//! country and type computed once at construction (R-NUM-3).
+
+use std::fmt;
+use std::str::FromStr;
+
+use rlibphonenumber::{PHONE_NUMBER_UTIL, PhoneNumberFormat, PhoneNumberType, Region};
+use serde::{Deserialize, Serialize};
+
+/// Longest input we hand to the parser; anything longer is refused before parsing, so hostile
+/// input cannot make the parser do unbounded work.
+const MAX_INPUT_LEN: usize = 64;
+
+/// Coarse number type that the product, the API and the files use (SPEC §2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[serde(rename_all = "snake_case")]
+pub enum NumberType {
+    Local,
+    Mobile,
+    TollFree,
+    National,
+}
+
+impl NumberType {
+    pub const ALL: [NumberType; 4] = [Self::Local, Self::Mobile, Self::TollFree, Self::National];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Local => "local",
+            Self::Mobile => "mobile",
+            Self::TollFree => "toll_free",
+            Self::National => "national",
+        }
+    }
+}
+
+impl FromStr for NumberType {
+    type Err = ParseEnumError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|t| t.as_str().eq_ignore_ascii_case(s.trim()))
+            .ok_or_else(|| ParseEnumError::new("type", s, "local, mobile, toll_free, national"))
+    }
+}
+
+/// libphonenumber's fine type, kept beside the coarse one (SPEC §2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum FineType {
+    FixedLine,
+    Mobile,
+    FixedLineOrMobile,
+    TollFree,
+    PremiumRate,
+    SharedCost,
+    Voip,
+    PersonalNumber,
+    Pager,
+    Uan,
+    Voicemail,
+    Unknown,
+}
+
+impl FineType {
+    pub const ALL: [FineType; 12] = [
+        Self::FixedLine,
+        Self::Mobile,
+        Self::FixedLineOrMobile,
+        Self::TollFree,
+        Self::PremiumRate,
+        Self::SharedCost,
+        Self::Voip,
+        Self::PersonalNumber,
+        Self::Pager,
+        Self::Uan,
+        Self::Voicemail,
+        Self::Unknown,
+    ];
+
+    /// The name libphonenumber itself uses (`FIXED_LINE`, `TOLL_FREE`, …).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::FixedLine => "FIXED_LINE",
+            Self::Mobile => "MOBILE",
+            Self::FixedLineOrMobile => "FIXED_LINE_OR_MOBILE",
+            Self::TollFree => "TOLL_FREE",
+            Self::PremiumRate => "PREMIUM_RATE",
+            Self::SharedCost => "SHARED_COST",
+            Self::Voip => "VOIP",
+            Self::PersonalNumber => "PERSONAL_NUMBER",
+            Self::Pager => "PAGER",
+            Self::Uan => "UAN",
+            Self::Voicemail => "VOICEMAIL",
+            Self::Unknown => "UNKNOWN",
+        }
+    }
+
+    /// The coarse type: fixed-line numbers (and the North-American "fixed line or mobile") are
+    /// `local`, other libphonenumber types that are neither mobile nor toll-free are `national`.
+    pub fn coarse(self) -> NumberType {
+        match self {
+            Self::FixedLine | Self::FixedLineOrMobile => NumberType::Local,
+            Self::Mobile => NumberType::Mobile,
+            Self::TollFree => NumberType::TollFree,
+            Self::PremiumRate
+            | Self::SharedCost
+            | Self::Voip
+            | Self::PersonalNumber
+            | Self::Pager
+            | Self::Uan
+            | Self::Voicemail
+            | Self::Unknown => NumberType::National,
+        }
+    }
+
+    fn from_lib(t: PhoneNumberType) -> Self {
+        match t {
+            PhoneNumberType::FixedLine => Self::FixedLine,
+            PhoneNumberType::Mobile => Self::Mobile,
+            PhoneNumberType::FixedLineOrMobile => Self::FixedLineOrMobile,
+            PhoneNumberType::TollFree => Self::TollFree,
+            PhoneNumberType::PremiumRate => Self::PremiumRate,
+            PhoneNumberType::SharedCost => Self::SharedCost,
+            PhoneNumberType::VoIP => Self::Voip,
+            PhoneNumberType::PersonalNumber => Self::PersonalNumber,
+            PhoneNumberType::Pager => Self::Pager,
+            PhoneNumberType::UAN => Self::Uan,
+            PhoneNumberType::VoiceMail => Self::Voicemail,
+            PhoneNumberType::Unknown => Self::Unknown,
+        }
+    }
+}
+
+impl FromStr for FineType {
+    type Err = ParseEnumError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|t| t.as_str().eq_ignore_ascii_case(s.trim()))
+            .ok_or_else(|| ParseEnumError::new("fine_type", s, "a libphonenumber type name"))
+    }
+}
+
+/// An enum value that did not parse; names the field, what was given and what is allowed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: '{given}' is not one of {allowed}")]
+pub struct ParseEnumError {
+    pub field: &'static str,
+    pub given: String,
+    pub allowed: &'static str,
+}
+
+impl ParseEnumError {
+    pub fn new(field: &'static str, given: &str, allowed: &'static str) -> Self {
+        let mut given = given.to_string();
+        given.truncate(40);
+        Self {
+            field,
+            given,
+            allowed,
+        }
+    }
+}
+
+/// Why an input is not an acceptable E.164 number (R-NUM-2).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum E164Error {
+    #[error("the phone number is empty")]
+    Empty,
+    #[error("the phone number is longer than {MAX_INPUT_LEN} characters")]
+    TooLong,
+    #[error("'{0}' is not a phone number ({1})")]
+    Unparseable(String, &'static str),
+    #[error("'{0}' is in national format; give it in E.164 (+…) or give its country")]
+    NeedsCountry(String),
+    #[error("'{0}' is not a valid number in any numbering plan")]
+    Invalid(String),
+    #[error("'{0}' carries an extension; a DID is the number alone")]
+    HasExtension(String),
+    #[error("'{0}' is not a known country code (ISO 3166 alpha-2)")]
+    UnknownCountry(String),
+}
+
+/// Two-letter region of a number (ISO 3166-1 alpha-2), or `001` for non-geographic numbers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Country(Region);
+
+impl Country {
+    pub fn parse(code: &str) -> Result<Self, E164Error> {
+        let c = code.trim();
+        // `from_code` accepts any two letters; a country is one the metadata knows.
+        Region::from_code(&c.to_ascii_uppercase())
+            .ok()
+            .filter(|r| PHONE_NUMBER_UTIL.get_country_code_for_region(*r).is_some())
+            .map(Country)
+            .ok_or_else(|| E164Error::UnknownCountry(truncated(c)))
+    }
+
+    pub fn as_str(&self) -> String {
+        self.0.as_region_str().as_str().to_string()
+    }
+}
+
+impl fmt::Display for Country {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.0.as_region_str().as_str())
+    }
+}
+
+impl Serialize for Country {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.0.as_region_str().as_str())
+    }
+}
+
+/// A valid phone number in E.164 form. The field is private: the only ways to get one are
+/// [`E164::parse`] (international input) and [`E164::parse_national`] (national input with a
+/// country), so holding an `E164` means the number was validated against libphonenumber metadata.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct E164 {
+    e164: String,
+    country: Country,
+    fine_type: FineType,
+}
+
+fn truncated(s: &str) -> String {
+    s.chars().take(40).collect()
+}
+
+impl E164 {
+    /// Parse an international number (`+` and country code). Punctuation and spaces are accepted
+    /// as libphonenumber accepts them; national format without a country is refused.
+    pub fn parse(input: &str) -> Result<Self, E164Error> {
+        Self::parse_inner(input, None)
+    }
+
+    /// Parse a number that may be in the national format of `country` (the Teams-style upload's
+    /// `country_code` column). International input is accepted too.
+    pub fn parse_national(input: &str, country: Country) -> Result<Self, E164Error> {
+        Self::parse_inner(input, Some(country.0))
+    }
+
+    fn parse_inner(input: &str, region: Option<Region>) -> Result<Self, E164Error> {
+        let trimmed = input.trim();
+        if trimmed.is_empty() {
+            return Err(E164Error::Empty);
+        }
+        if trimmed.len() > MAX_INPUT_LEN {
+            return Err(E164Error::TooLong);
+        }
+        let number = PHONE_NUMBER_UTIL.parse(trimmed, region).map_err(|e| {
+            use rlibphonenumber::ParseError as P;
+            match e {
+                P::InvalidCountryCode if region.is_none() && !trimmed.starts_with('+') => {
+                    E164Error::NeedsCountry(truncated(trimmed))
+                }
+                P::InvalidCountryCode => {
+                    E164Error::Unparseable(truncated(trimmed), "unknown country calling code")
+                }
+                P::NotANumber(_) => E164Error::Unparseable(truncated(trimmed), "not a number"),
+                P::TooShortAfterIdd | P::TooShortNsn => {
+                    E164Error::Unparseable(truncated(trimmed), "too short")
+                }
+                P::TooLongNsn => E164Error::Unparseable(truncated(trimmed), "too long"),
+                #[allow(unreachable_patterns)]
+                _ => E164Error::Unparseable(truncated(trimmed), "not a number"),
+            }
+        })?;
+        if !number.extension().is_empty() {
+            return Err(E164Error::HasExtension(truncated(trimmed)));
+        }
+        if !PHONE_NUMBER_UTIL.is_valid_number(&number) {
+            return Err(E164Error::Invalid(truncated(trimmed)));
+        }
+        let country = PHONE_NUMBER_UTIL
+            .get_region_for_number(&number)
+            .ok_or_else(|| E164Error::Invalid(truncated(trimmed)))?;
+        let fine_type = FineType::from_lib(PHONE_NUMBER_UTIL.get_number_type(&number));
+        let e164 = PHONE_NUMBER_UTIL
+            .format(&number, PhoneNumberFormat::E164)
+            .into_owned();
+        Ok(Self {
+            e164,
+            country: Country(country),
+            fine_type,
+        })
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.e164
+    }
+
+    pub fn country(&self) -> Country {
+        self.country
+    }
+
+    pub fn fine_type(&self) -> FineType {
+        self.fine_type
+    }
+
+    /// Coarse type derived from the fine one (R-NUM-3).
+    pub fn number_type(&self) -> NumberType {
+        self.fine_type.coarse()
+    }
+
+    pub fn into_string(self) -> String {
+        self.e164
+    }
+}
+
+impl fmt::Display for E164 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.e164)
+    }
+}
+
+impl FromStr for E164 {
+    type Err = E164Error;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::parse(s)
+    }
+}
+
+impl TryFrom<String> for E164 {
+    type Error = E164Error;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        Self::parse(&s)
+    }
+}
+
+impl Serialize for E164 {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.e164)
+    }
+}
+
+impl<'de> Deserialize<'de> for E164 {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        E164::parse(&s).map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_international_and_classifies() {
+        let n = E164::parse("+1 415-555-2671").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(n.as_str(), "+14155552671");
+        assert_eq!(n.country().as_str(), "US");
+        assert_eq!(n.number_type(), NumberType::Local);
+        let tf = E164::parse("+18005550100").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(tf.number_type(), NumberType::TollFree);
+        let mobile = E164::parse("+447400123456").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(mobile.number_type(), NumberType::Mobile);
+        assert_eq!(mobile.country().as_str(), "GB");
+    }
+
+    #[test]
+    fn national_needs_a_country() {
+        assert!(matches!(
+            E164::parse("020 7183 8750"),
+            Err(E164Error::NeedsCountry(_))
+        ));
+        let gb = Country::parse("gb").unwrap_or_else(|e| panic!("{e}"));
+        let n = E164::parse_national("020 7183 8750", gb).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(n.as_str(), "+442071838750");
+    }
+
+    #[test]
+    fn rejects_bad_input_with_reasons() {
+        assert_eq!(E164::parse("  "), Err(E164Error::Empty));
+        assert_eq!(E164::parse(&"1".repeat(100)), Err(E164Error::TooLong));
+        assert!(matches!(
+            E164::parse("hello"),
+            Err(E164Error::Unparseable(..))
+        ));
+        assert!(matches!(
+            E164::parse("+1 000 000 0000"),
+            Err(E164Error::Invalid(_))
+        ));
+        assert!(matches!(
+            E164::parse("+1 415 555 2671 ext. 5"),
+            Err(E164Error::HasExtension(_))
+        ));
+        assert!(matches!(
+            Country::parse("XX"),
+            Err(E164Error::UnknownCountry(_))
+        ));
+    }
+
+    #[test]
+    fn serde_parses_on_decode() {
+        let ok: Result<E164, _> = serde_json::from_str("\"+14155552671\"");
+        assert!(ok.is_ok());
+        let bad: Result<E164, _> = serde_json::from_str("\"555\"");
+        assert!(bad.is_err());
+    }
+}

@@ -1,0 +1,29 @@
+//! Numberpool's domain: the types and rules of the product, with no I/O, so they compile and
+//! test in seconds and every other crate parses into them at its edges.
+#![forbid(unsafe_code)]
+
+pub mod account;
+pub mod e164;
+pub mod ids;
+pub mod lifecycle;
+pub mod number;
+pub mod rules;
+
+#[cfg(test)]
+mod tests;
+
+pub use account::{Account, AccountKind, AccountStatus};
+pub use e164::{Country, E164, E164Error, FineType, NumberType, ParseEnumError};
+pub use ids::*;
+pub use lifecycle::{Dest, Event, NumberState, Relation, TransitionError, transition};
+pub use number::*;
+pub use rules::{Rule, RuleViolation};
+
+/// Current time as Unix milliseconds: the one clock format the stores keep, identical on both
+/// backends.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}

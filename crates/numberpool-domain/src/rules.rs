@@ -1,0 +1,156 @@
+//! Rule ids (SPEC `R-…`, plus the few Numberpool adds for §3's table) and the error a broken
+//! rule produces. Every refusal in the domain names one of these.
+
+use serde::Serialize;
+
+/// A rule of the specification. The id string is stable: tests, API errors and docs cite it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+pub enum Rule {
+    /// E.164 unique across the platform.
+    Num1,
+    /// E.164 only, validated.
+    Num2,
+    /// Type given only at add time; computed when absent.
+    Num3,
+    /// `unallocated` may become `phone`/`contact_center` once, then never changes.
+    Prod1,
+    /// `pending` → `normal` only.
+    Stat1,
+    /// Which fields may change in which status.
+    Edit1,
+    /// No `single_contact_center` capacity on a contact-center product.
+    Cust1,
+    /// Outbound dialer needs an outbound voice direction.
+    Cust2,
+    /// Shared outbound CLI needs capacity `multiple` and an outbound direction.
+    Cust3,
+    /// Carriers change only while unassigned.
+    Cap1,
+    /// Capacity bounds the number of assignees.
+    Asg1,
+    /// A number with a customer cannot be deleted.
+    Del1,
+    /// Only the uploading account deletes.
+    Del2,
+    /// One holder, never past capacity: a move from a stale state is a conflict.
+    Alloc1,
+    /// Tenant isolation.
+    Sec1,
+    /// Provider Exchange disconnect/deactivate preconditions.
+    Acc1,
+    /// Customer's own (external) numbers.
+    Acc2,
+    /// Entitlement licences.
+    Acc3,
+    /// Numberpool: which account kind may sit under which (SPEC §1 table).
+    Tree1,
+    /// Numberpool: allocation goes from a pool's free numbers to an active direct child or
+    /// connected customer (SPEC §3 "allocate").
+    Move1,
+    /// Numberpool: only a customer (or unit) holding a number assigns or unassigns it (SPEC §3).
+    Move2,
+    /// Numberpool: release needs no assignees and a pool above to return to (SPEC §3 "release").
+    Move3,
+    /// Numberpool: only the pool a number was returned to unbinds it, and only while `returned`.
+    Move4,
+    /// Numberpool: a number moves to a unit only inside the customer holding it.
+    Move5,
+}
+
+impl Rule {
+    pub const ALL: [Rule; 24] = [
+        Rule::Num1,
+        Rule::Num2,
+        Rule::Num3,
+        Rule::Prod1,
+        Rule::Stat1,
+        Rule::Edit1,
+        Rule::Cust1,
+        Rule::Cust2,
+        Rule::Cust3,
+        Rule::Cap1,
+        Rule::Asg1,
+        Rule::Del1,
+        Rule::Del2,
+        Rule::Alloc1,
+        Rule::Sec1,
+        Rule::Acc1,
+        Rule::Acc2,
+        Rule::Acc3,
+        Rule::Tree1,
+        Rule::Move1,
+        Rule::Move2,
+        Rule::Move3,
+        Rule::Move4,
+        Rule::Move5,
+    ];
+
+    pub fn id(self) -> &'static str {
+        match self {
+            Rule::Num1 => "R-NUM-1",
+            Rule::Num2 => "R-NUM-2",
+            Rule::Num3 => "R-NUM-3",
+            Rule::Prod1 => "R-PROD-1",
+            Rule::Stat1 => "R-STAT-1",
+            Rule::Edit1 => "R-EDIT-1",
+            Rule::Cust1 => "R-CUST-1",
+            Rule::Cust2 => "R-CUST-2",
+            Rule::Cust3 => "R-CUST-3",
+            Rule::Cap1 => "R-CAP-1",
+            Rule::Asg1 => "R-ASG-1",
+            Rule::Del1 => "R-DEL-1",
+            Rule::Del2 => "R-DEL-2",
+            Rule::Alloc1 => "R-ALLOC-1",
+            Rule::Sec1 => "R-SEC-1",
+            Rule::Acc1 => "R-ACC-1",
+            Rule::Acc2 => "R-ACC-2",
+            Rule::Acc3 => "R-ACC-3",
+            Rule::Tree1 => "R-TREE-1",
+            Rule::Move1 => "R-MOVE-1",
+            Rule::Move2 => "R-MOVE-2",
+            Rule::Move3 => "R-MOVE-3",
+            Rule::Move4 => "R-MOVE-4",
+            Rule::Move5 => "R-MOVE-5",
+        }
+    }
+
+    pub fn from_id(id: &str) -> Option<Rule> {
+        Rule::ALL.into_iter().find(|r| r.id() == id)
+    }
+}
+
+impl std::fmt::Display for Rule {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.id())
+    }
+}
+
+/// A refusal: which rule, and a sentence a provider's admin can act on.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message} ({rule})")]
+pub struct RuleViolation {
+    pub rule: Rule,
+    pub message: String,
+}
+
+impl RuleViolation {
+    pub fn new(rule: Rule, message: impl Into<String>) -> Self {
+        Self {
+            rule,
+            message: message.into(),
+        }
+    }
+}
+
+/// Shorthand for a check that returns a violation when `ok` is false.
+pub(crate) fn ensure(
+    ok: bool,
+    rule: Rule,
+    message: impl FnOnce() -> String,
+) -> Result<(), RuleViolation> {
+    if ok {
+        Ok(())
+    } else {
+        Err(RuleViolation::new(rule, message()))
+    }
+}

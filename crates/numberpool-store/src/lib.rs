@@ -1,0 +1,250 @@
+//! Numberpool's storage seam: one [`Store`] over SQLite or PostgreSQL, chosen once from the URL,
+//! and write transactions ([`Tx`]) whose every state change is a compare-and-set written with its
+//! audit event. The SQL is written once (`$n` placeholders work on both backends) and compiled
+//! for each backend by the [`on_conn!`] macro, so the two cannot drift apart silently.
+#![forbid(unsafe_code)]
+
+mod accounts;
+mod audit;
+mod credentials;
+mod numbers;
+mod rows;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::pool::PoolConnection;
+use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use sqlx::{Postgres, Sqlite, Transaction};
+
+pub use accounts::{Connection, ExchangeStatus, NewAccount};
+pub use audit::{AuditEvent, Channel, NewAudit};
+pub use credentials::{ApiClient, User};
+pub use numbers::{NumberFilter, NumberLookup, Page};
+
+/// What can go wrong in the store. A row that does not parse is `Corrupt`, never "not found".
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("not found")]
+    NotFound,
+    /// A compare-and-set lost: someone else changed the row first.
+    #[error("the record was changed by someone else")]
+    Conflict,
+    /// R-NUM-1.
+    #[error("{0} already exists")]
+    NumberAlreadyExists(String),
+    #[error("{0} already exists")]
+    Duplicate(&'static str),
+    #[error("stored data does not parse: {0}")]
+    Corrupt(String),
+    #[error("bad database url: {0}")]
+    BadUrl(String),
+    #[error("database error: {0}")]
+    Db(#[from] sqlx::Error),
+    #[error("migration error: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Which backend a store runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Clone, Debug)]
+enum Pool {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// The database. Cheap to clone (a pool handle).
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: Pool,
+}
+
+/// Runs the same body against whichever backend `$conn` is, binding the backend's connection to
+/// `$c`. Each arm is compiled for its own database type, so a query that does not type-check on
+/// either backend does not build.
+#[macro_export]
+#[doc(hidden)]
+macro_rules! on_conn {
+    ($tx:expr, $c:ident => $body:expr) => {
+        match &mut $tx.conn {
+            $crate::Conn::Sqlite(t) => {
+                let $c: &mut sqlx::SqliteConnection = &mut **t;
+                $body
+            }
+            $crate::Conn::Postgres(t) => {
+                let $c: &mut sqlx::PgConnection = &mut **t;
+                $body
+            }
+            $crate::Conn::SqliteRead(t) => {
+                let $c: &mut sqlx::SqliteConnection = &mut **t;
+                $body
+            }
+            $crate::Conn::PostgresRead(t) => {
+                let $c: &mut sqlx::PgConnection = &mut **t;
+                $body
+            }
+        }
+    };
+}
+
+/// A backend connection: inside a write transaction, or a pooled connection for reads.
+#[doc(hidden)]
+pub enum Conn {
+    Sqlite(Transaction<'static, Sqlite>),
+    Postgres(Transaction<'static, Postgres>),
+    SqliteRead(PoolConnection<Sqlite>),
+    PostgresRead(PoolConnection<Postgres>),
+}
+
+/// A unit of work. From [`Store::begin`] it is a write transaction (dropping it without
+/// [`Tx::commit`] rolls back); from [`Store::read`] it is a plain pooled connection.
+pub struct Tx {
+    conn: Conn,
+}
+
+/// Options for opening a store.
+#[derive(Debug, Clone)]
+pub struct StoreOptions {
+    pub max_connections: u32,
+    pub busy_timeout: Duration,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        Self {
+            max_connections: 8,
+            busy_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+impl Store {
+    /// Opens a store from a URL: `sqlite://path` (or `sqlite:path`, `sqlite::memory:`) or
+    /// `postgres://…` / `postgresql://…`. Does not migrate.
+    pub async fn connect(url: &str, opts: &StoreOptions) -> Result<Store> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let pool = PgPoolOptions::new()
+                .max_connections(opts.max_connections)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect(url)
+                .await?;
+            Ok(Store {
+                pool: Pool::Postgres(pool),
+            })
+        } else if url.starts_with("sqlite:") {
+            let options = SqliteConnectOptions::from_str(url)
+                .map_err(|e| StoreError::BadUrl(e.to_string()))?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .busy_timeout(opts.busy_timeout)
+                .foreign_keys(true);
+            let pool = SqlitePoolOptions::new()
+                .max_connections(opts.max_connections)
+                .acquire_timeout(opts.busy_timeout + Duration::from_secs(5))
+                .connect_with(options)
+                .await?;
+            Ok(Store {
+                pool: Pool::Sqlite(pool),
+            })
+        } else {
+            Err(StoreError::BadUrl(
+                "expected a sqlite: or postgres:// URL".to_string(),
+            ))
+        }
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self.pool {
+            Pool::Sqlite(_) => Backend::Sqlite,
+            Pool::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Applies this backend's migrations; safe to run concurrently from several processes on
+    /// PostgreSQL (sqlx takes an advisory lock) and repeatedly.
+    pub async fn migrate(&self) -> Result<()> {
+        match &self.pool {
+            Pool::Sqlite(p) => sqlx::migrate!("./migrations/sqlite").run(p).await?,
+            Pool::Postgres(p) => sqlx::migrate!("./migrations/postgres").run(p).await?,
+        }
+        Ok(())
+    }
+
+    /// Readiness: the database answers a query.
+    pub async fn ping(&self) -> Result<()> {
+        match &self.pool {
+            Pool::Sqlite(p) => {
+                sqlx::query("SELECT 1").execute(p).await?;
+            }
+            Pool::Postgres(p) => {
+                sqlx::query("SELECT 1").execute(p).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Starts a write transaction: `BEGIN IMMEDIATE` on SQLite, so writers queue on the
+    /// database lock up front instead of failing at their first write; `BEGIN` (read
+    /// committed) on PostgreSQL, where the guarded updates serialise racing writers.
+    pub async fn begin(&self) -> Result<Tx> {
+        let conn = match &self.pool {
+            Pool::Sqlite(p) => Conn::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
+            Pool::Postgres(p) => Conn::Postgres(p.begin().await?),
+        };
+        Ok(Tx { conn })
+    }
+
+    /// A connection for reads outside a transaction.
+    pub async fn read(&self) -> Result<Tx> {
+        let conn = match &self.pool {
+            Pool::Sqlite(p) => Conn::SqliteRead(p.acquire().await?),
+            Pool::Postgres(p) => Conn::PostgresRead(p.acquire().await?),
+        };
+        Ok(Tx { conn })
+    }
+
+    /// Closes the pool, waiting for connections to be returned.
+    pub async fn close(&self) {
+        match &self.pool {
+            Pool::Sqlite(p) => p.close().await,
+            Pool::Postgres(p) => p.close().await,
+        }
+    }
+}
+
+impl Tx {
+    pub async fn commit(self) -> Result<()> {
+        match self.conn {
+            Conn::Sqlite(t) => t.commit().await?,
+            Conn::Postgres(t) => t.commit().await?,
+            Conn::SqliteRead(_) | Conn::PostgresRead(_) => {}
+        }
+        Ok(())
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self.conn {
+            Conn::Sqlite(_) | Conn::SqliteRead(_) => Backend::Sqlite,
+            Conn::Postgres(_) | Conn::PostgresRead(_) => Backend::Postgres,
+        }
+    }
+}
+
+/// Maps a unique violation to `Duplicate(what)`, passing other errors through.
+pub(crate) fn unique_as(e: sqlx::Error, what: &'static str) -> StoreError {
+    match &e {
+        sqlx::Error::Database(d) if d.is_unique_violation() => StoreError::Duplicate(what),
+        _ => StoreError::Db(e),
+    }
+}

@@ -1,0 +1,337 @@
+//! The `numbers` table: bulk insert, lookups, scoped keyset lists, and the guarded
+//! compare-and-set update and delete that every move goes through.
+
+use numberpool_domain::{AccountId, E164, Number, NumberId, NumberType, Position};
+use sqlx::QueryBuilder;
+
+use crate::rows::{NUMBER_COLUMN_COUNT, NUMBER_COLUMNS, NumberRow};
+use crate::{Result, StoreError, Tx, on_conn};
+
+/// Rows per multi-row INSERT: 500 × 41 columns stays under SQLite's 32,766 parameters and
+/// PostgreSQL's 65,535.
+const INSERT_CHUNK: usize = 500;
+/// Numbers per `IN (…)` existence check.
+const LOOKUP_CHUNK: usize = 900;
+
+/// How a caller names a number: by id or by E.164 (SPEC §8.1).
+#[derive(Debug, Clone)]
+pub enum NumberLookup {
+    Id(NumberId),
+    E164(E164),
+}
+
+impl NumberLookup {
+    /// `{numberId}` is the number's id or its E.164 form.
+    pub fn parse(s: &str) -> Option<NumberLookup> {
+        if let Ok(id) = s.parse::<NumberId>() {
+            return Some(NumberLookup::Id(id));
+        }
+        E164::parse(s).ok().map(NumberLookup::E164)
+    }
+}
+
+/// Filters for a number list.
+#[derive(Debug, Clone, Default)]
+pub struct NumberFilter {
+    pub position: Option<Position>,
+    pub number_type: Option<NumberType>,
+    pub holder: Option<AccountId>,
+    /// Only numbers whose E.164 starts with this (digits and a leading `+`).
+    pub e164_prefix: Option<String>,
+}
+
+/// One keyset page.
+#[derive(Debug, Clone)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    /// The id to pass as `after` for the next page; `None` on the last page.
+    pub next_after: Option<String>,
+    pub total: i64,
+}
+
+/// The recursive scope of an account (R-SEC-1): itself, its descendants, and the root
+/// customers connected to it through Provider Exchange (unless deactivated) with theirs.
+pub(crate) const SCOPE_CTE: &str = "WITH RECURSIVE scope(id) AS ( \
+    SELECT CAST($1 AS TEXT) \
+    UNION SELECT c.customer_id FROM exchange_connections c \
+        WHERE c.provider_id = CAST($1 AS TEXT) AND c.status <> 'deactivated' \
+    UNION SELECT a.id FROM accounts a JOIN scope s ON a.parent_id = s.id ) ";
+
+macro_rules! bind_number {
+    ($b:expr, $n:expr) => {{
+        let n: &Number = $n;
+        let assignees = serde_json::to_string(&n.assignees).unwrap_or_else(|_| "[]".into());
+        let attributes = serde_json::to_string(&n.attributes).unwrap_or_else(|_| "{}".into());
+        $b.push_bind(n.id.to_string())
+            .push_bind(n.phone_number.as_str().to_string())
+            .push_bind(n.phone_number.country().as_str())
+            .push_bind(n.number_type.as_str())
+            .push_bind(n.fine_type.as_str())
+            .push_bind(n.region_state.clone())
+            .push_bind(n.city.clone())
+            .push_bind(n.product.as_str())
+            .push_bind(n.status.as_str())
+            .push_bind(n.position.as_str())
+            .push_bind(n.holder_id.to_string())
+            .push_bind(n.customer_id.map(|x| x.to_string()))
+            .push_bind(n.allocated_from.map(|x| x.to_string()))
+            .push_bind(n.owner_id.to_string())
+            .push_bind(n.uploaded_by.to_string())
+            .push_bind(assignees)
+            .push_bind(n.assignees.len() as i64)
+            .push_bind(n.sip_trunk_id.map(|x| x.to_string()))
+            .push_bind(n.billing_reference.clone())
+            .push_bind(n.service_info.clone())
+            .push_bind(n.capabilities.voice)
+            .push_bind(n.capabilities.sms)
+            .push_bind(n.capabilities.mms)
+            .push_bind(n.capabilities.fax)
+            .push_bind(n.voice_carrier_id.map(|x| x.to_string()))
+            .push_bind(n.sms_carrier_id.map(|x| x.to_string()))
+            .push_bind(n.customization.capacity.as_str())
+            .push_bind(n.customization.voice_direction.as_str())
+            .push_bind(n.customization.messaging.as_str())
+            .push_bind(n.customization.outbound_dialer)
+            .push_bind(n.customization.outbound_cli_shared)
+            .push_bind(n.call_purpose.clone())
+            .push_bind(n.display_name.clone())
+            .push_bind(n.program_duration.clone())
+            .push_bind(attributes)
+            .push_bind(n.source.clone())
+            .push_bind(n.block_id.clone())
+            .push_bind(n.port_order_id.clone())
+            .push_bind(n.created_at)
+            .push_bind(n.updated_at)
+            .push_bind(n.version);
+    }};
+}
+
+impl Tx {
+    /// Which of these E.164 numbers are already on the platform (R-NUM-1).
+    pub async fn existing_e164s(&mut self, e164s: &[&str]) -> Result<Vec<String>> {
+        let mut found = Vec::new();
+        for chunk in e164s.chunks(LOOKUP_CHUNK) {
+            let rows: Vec<(String,)> = on_conn!(self, c => {
+                let mut q = QueryBuilder::new("SELECT e164 FROM numbers WHERE e164 IN (");
+                let mut sep = q.separated(", ");
+                for e in chunk {
+                    sep.push_bind(*e);
+                }
+                sep.push_unseparated(")");
+                q.build_query_as().fetch_all(&mut *c).await?
+            });
+            found.extend(rows.into_iter().map(|r| r.0));
+        }
+        Ok(found)
+    }
+
+    /// Inserts numbers in a few large statements. A number whose E.164 exists is
+    /// `NumberAlreadyExists` naming it; the caller's transaction then rolls back whole.
+    pub async fn insert_numbers(&mut self, numbers: &[Number]) -> Result<()> {
+        let e164s: Vec<&str> = numbers.iter().map(|n| n.phone_number.as_str()).collect();
+        if let Some(first) = self.existing_e164s(&e164s).await?.into_iter().next() {
+            return Err(StoreError::NumberAlreadyExists(first));
+        }
+        debug_assert_eq!(NUMBER_COLUMNS.split(',').count(), NUMBER_COLUMN_COUNT);
+        for chunk in numbers.chunks(INSERT_CHUNK) {
+            let res = on_conn!(self, c => {
+                let mut q = QueryBuilder::new(format!("INSERT INTO numbers ({NUMBER_COLUMNS}) "));
+                q.push_values(chunk, |mut b, n| bind_number!(b, n));
+                q.build().execute(&mut *c).await.map(|_| ())
+            });
+            if let Err(e) = res {
+                return Err(match &e {
+                    // Lost a race with another insert of the same number after our check.
+                    sqlx::Error::Database(d) if d.is_unique_violation() => {
+                        StoreError::NumberAlreadyExists("one of the numbers".into())
+                    }
+                    _ => StoreError::Db(e),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// One number by id or E.164, unscoped (the service checks scope).
+    pub async fn get_number(&mut self, lookup: &NumberLookup) -> Result<Option<Number>> {
+        let (col, key) = match lookup {
+            NumberLookup::Id(id) => ("id", id.to_string()),
+            NumberLookup::E164(e) => ("e164", e.as_str().to_string()),
+        };
+        let sql = format!("SELECT {NUMBER_COLUMNS} FROM numbers WHERE {col} = $1");
+        let row: Option<NumberRow> = on_conn!(self, c => {
+            sqlx::query_as(&sql).bind(&key).fetch_optional(&mut *c).await?
+        });
+        row.map(NumberRow::into_domain).transpose()
+    }
+
+    /// Writes `next` over the stored number only if its version is still `next.version`
+    /// (the one the caller read); bumps the version. Losing the race is `Conflict`.
+    pub async fn update_number_cas(&mut self, next: &Number) -> Result<Number> {
+        let mut stored = next.clone();
+        stored.version = next.version + 1;
+        let assignees = serde_json::to_string(&stored.assignees)
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let attributes = serde_json::to_string(&stored.attributes)
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let sql = "UPDATE numbers SET number_type = $1, region_state = $2, city = $3, product = $4, \
+            status = $5, position = $6, holder_id = $7, customer_id = $8, allocated_from = $9, \
+            assignees = $10, assignee_count = $11, sip_trunk_id = $12, billing_reference = $13, \
+            service_info = $14, cap_voice = $15, cap_sms = $16, cap_mms = $17, cap_fax = $18, \
+            voice_carrier_id = $19, sms_carrier_id = $20, capacity = $21, voice_direction = $22, \
+            messaging = $23, outbound_dialer = $24, outbound_cli_shared = $25, call_purpose = $26, \
+            display_name = $27, program_duration = $28, attributes = $29, updated_at = $30, \
+            version = $31 WHERE id = $32 AND version = $33";
+        let n = &stored;
+        let affected = on_conn!(self, c => {
+            sqlx::query(sql)
+                .bind(n.number_type.as_str())
+                .bind(n.region_state.clone())
+                .bind(n.city.clone())
+                .bind(n.product.as_str())
+                .bind(n.status.as_str())
+                .bind(n.position.as_str())
+                .bind(n.holder_id.to_string())
+                .bind(n.customer_id.map(|x| x.to_string()))
+                .bind(n.allocated_from.map(|x| x.to_string()))
+                .bind(&assignees)
+                .bind(n.assignees.len() as i64)
+                .bind(n.sip_trunk_id.map(|x| x.to_string()))
+                .bind(n.billing_reference.clone())
+                .bind(n.service_info.clone())
+                .bind(n.capabilities.voice)
+                .bind(n.capabilities.sms)
+                .bind(n.capabilities.mms)
+                .bind(n.capabilities.fax)
+                .bind(n.voice_carrier_id.map(|x| x.to_string()))
+                .bind(n.sms_carrier_id.map(|x| x.to_string()))
+                .bind(n.customization.capacity.as_str())
+                .bind(n.customization.voice_direction.as_str())
+                .bind(n.customization.messaging.as_str())
+                .bind(n.customization.outbound_dialer)
+                .bind(n.customization.outbound_cli_shared)
+                .bind(n.call_purpose.clone())
+                .bind(n.display_name.clone())
+                .bind(n.program_duration.clone())
+                .bind(&attributes)
+                .bind(n.updated_at)
+                .bind(n.version)
+                .bind(n.id.to_string())
+                .bind(next.version)
+                .execute(&mut *c)
+                .await?
+                .rows_affected()
+        });
+        if affected == 1 {
+            Ok(stored)
+        } else {
+            Err(StoreError::Conflict)
+        }
+    }
+
+    /// Deletes the number only if its version is still `version`. Losing the race is `Conflict`.
+    pub async fn delete_number_cas(&mut self, id: NumberId, version: i64) -> Result<()> {
+        let affected = on_conn!(self, c => {
+            sqlx::query("DELETE FROM numbers WHERE id = $1 AND version = $2")
+                .bind(id.to_string())
+                .bind(version)
+                .execute(&mut *c)
+                .await?
+                .rows_affected()
+        });
+        if affected == 1 {
+            Ok(())
+        } else {
+            Err(StoreError::Conflict)
+        }
+    }
+
+    /// Numbers visible to `scope` (R-SEC-1), filtered, in id order after `after`.
+    pub async fn list_numbers(
+        &mut self,
+        scope: AccountId,
+        filter: &NumberFilter,
+        after: Option<NumberId>,
+        limit: u32,
+    ) -> Result<Page<Number>> {
+        let mut where_sql = String::from(" WHERE n.holder_id IN (SELECT id FROM scope)");
+        let mut binds: Vec<String> = vec![scope.to_string()];
+        let mut push = |clause: &str, v: String, binds: &mut Vec<String>| {
+            binds.push(v);
+            where_sql.push_str(&format!(" AND {clause} ${}", binds.len()));
+        };
+        if let Some(p) = filter.position {
+            push("n.position =", p.as_str().to_string(), &mut binds);
+        }
+        if let Some(t) = filter.number_type {
+            push("n.number_type =", t.as_str().to_string(), &mut binds);
+        }
+        if let Some(h) = filter.holder {
+            push("n.holder_id =", h.to_string(), &mut binds);
+        }
+        if let Some(p) = &filter.e164_prefix {
+            // Prefixes are digits with an optional leading '+': no LIKE metacharacters.
+            let clean: String = p
+                .chars()
+                .filter(|c| c.is_ascii_digit() || *c == '+')
+                .collect();
+            push("n.e164 LIKE", format!("{clean}%"), &mut binds);
+        }
+        let count_sql = format!("{SCOPE_CTE} SELECT COUNT(*) FROM numbers n{where_sql}");
+        let mut page_where = where_sql.clone();
+        let mut page_binds = binds.clone();
+        if let Some(a) = after {
+            page_binds.push(a.to_string());
+            page_where.push_str(&format!(" AND n.id > ${}", page_binds.len()));
+        }
+        let cols = NUMBER_COLUMNS
+            .split(", ")
+            .map(|c| format!("n.{}", c.trim()))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let page_sql = format!(
+            "{SCOPE_CTE} SELECT {cols} FROM numbers n{page_where} ORDER BY n.id LIMIT {}",
+            limit + 1
+        );
+        let (total, rows): (i64, Vec<NumberRow>) = on_conn!(self, c => {
+            let mut q = sqlx::query_as::<_, (i64,)>(&count_sql);
+            for b in &binds {
+                q = q.bind(b);
+            }
+            let total = q.fetch_one(&mut *c).await?.0;
+            let mut q = sqlx::query_as::<_, NumberRow>(&page_sql);
+            for b in &page_binds {
+                q = q.bind(b);
+            }
+            (total, q.fetch_all(&mut *c).await?)
+        });
+        let mut items = rows
+            .into_iter()
+            .map(NumberRow::into_domain)
+            .collect::<Result<Vec<_>>>()?;
+        let next_after = if items.len() > limit as usize {
+            items.truncate(limit as usize);
+            items.last().map(|n| n.id.to_string())
+        } else {
+            None
+        };
+        Ok(Page {
+            items,
+            next_after,
+            total,
+        })
+    }
+
+    /// Whether `account` is within `scope`'s scope (R-SEC-1).
+    pub async fn in_scope(&mut self, scope: AccountId, account: AccountId) -> Result<bool> {
+        let sql = format!("{SCOPE_CTE} SELECT COUNT(*) FROM scope WHERE id = $2");
+        let (n,): (i64,) = on_conn!(self, c => {
+            sqlx::query_as(&sql)
+                .bind(scope.to_string())
+                .bind(account.to_string())
+                .fetch_one(&mut *c)
+                .await?
+        });
+        Ok(n > 0)
+    }
+}

@@ -1,0 +1,172 @@
+//! Row types as the database returns them, and their parsing back into domain types. A row
+//! that does not parse is `StoreError::Corrupt` (ENGINEERING §2.5).
+
+use std::str::FromStr;
+
+use numberpool_domain::*;
+
+use crate::{Result, StoreError};
+
+pub(crate) fn corrupt<E: std::fmt::Display>(what: &str) -> impl FnOnce(E) -> StoreError + '_ {
+    move |e| StoreError::Corrupt(format!("{what}: {e}"))
+}
+
+pub(crate) fn parse<T: FromStr>(what: &str, s: &str) -> Result<T>
+where
+    T::Err: std::fmt::Display,
+{
+    s.parse::<T>().map_err(corrupt(what))
+}
+
+pub(crate) fn parse_opt<T: FromStr>(what: &str, s: Option<&str>) -> Result<Option<T>>
+where
+    T::Err: std::fmt::Display,
+{
+    s.map(|v| parse(what, v)).transpose()
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct AccountRow {
+    pub id: String,
+    pub name: String,
+    pub account_number: String,
+    pub kind: String,
+    pub status: String,
+    pub parent_id: Option<String>,
+    pub allow_external_numbers: bool,
+    pub created_at: i64,
+}
+
+impl AccountRow {
+    pub fn into_domain(self) -> Result<Account> {
+        Ok(Account {
+            id: parse("account id", &self.id)?,
+            name: self.name,
+            account_number: self.account_number,
+            kind: parse("account kind", &self.kind)?,
+            status: parse("account status", &self.status)?,
+            parent_id: parse_opt("parent id", self.parent_id.as_deref())?,
+            allow_external_numbers: self.allow_external_numbers,
+            created_at: self.created_at,
+        })
+    }
+}
+
+/// The column list of `numbers`, in the order of [`NumberRow`] and of inserts.
+pub(crate) const NUMBER_COLUMNS: &str = "id, e164, country, number_type, fine_type, region_state, city, \
+    product, status, position, holder_id, customer_id, allocated_from, owner_id, uploaded_by, \
+    assignees, assignee_count, sip_trunk_id, billing_reference, service_info, cap_voice, cap_sms, \
+    cap_mms, cap_fax, voice_carrier_id, sms_carrier_id, capacity, voice_direction, messaging, \
+    outbound_dialer, outbound_cli_shared, call_purpose, display_name, program_duration, attributes, \
+    source, block_id, port_order_id, created_at, updated_at, version";
+pub(crate) const NUMBER_COLUMN_COUNT: usize = 41;
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct NumberRow {
+    pub id: String,
+    pub e164: String,
+    pub country: String,
+    pub number_type: String,
+    pub fine_type: String,
+    pub region_state: Option<String>,
+    pub city: Option<String>,
+    pub product: String,
+    pub status: String,
+    pub position: String,
+    pub holder_id: String,
+    pub customer_id: Option<String>,
+    pub allocated_from: Option<String>,
+    pub owner_id: String,
+    pub uploaded_by: String,
+    pub assignees: String,
+    pub assignee_count: i64,
+    pub sip_trunk_id: Option<String>,
+    pub billing_reference: Option<String>,
+    pub service_info: Option<String>,
+    pub cap_voice: bool,
+    pub cap_sms: bool,
+    pub cap_mms: bool,
+    pub cap_fax: bool,
+    pub voice_carrier_id: Option<String>,
+    pub sms_carrier_id: Option<String>,
+    pub capacity: String,
+    pub voice_direction: String,
+    pub messaging: String,
+    pub outbound_dialer: bool,
+    pub outbound_cli_shared: bool,
+    pub call_purpose: Option<String>,
+    pub display_name: Option<String>,
+    pub program_duration: Option<String>,
+    pub attributes: String,
+    pub source: String,
+    pub block_id: Option<String>,
+    pub port_order_id: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub version: i64,
+}
+
+impl NumberRow {
+    pub fn into_domain(self) -> Result<Number> {
+        let phone_number = E164::parse(&self.e164).map_err(corrupt("e164"))?;
+        if phone_number.country().as_str() != self.country {
+            return Err(StoreError::Corrupt(format!(
+                "{}: stored country {} differs from the number's",
+                self.e164, self.country
+            )));
+        }
+        let assignees: Vec<Assignee> =
+            serde_json::from_str(&self.assignees).map_err(corrupt("assignees"))?;
+        if i64::try_from(assignees.len()).ok() != Some(self.assignee_count) {
+            return Err(StoreError::Corrupt(format!(
+                "{}: assignee count",
+                self.e164
+            )));
+        }
+        Ok(Number {
+            id: parse("number id", &self.id)?,
+            number_type: parse("number type", &self.number_type)?,
+            fine_type: parse("fine type", &self.fine_type)?,
+            phone_number,
+            region_state: self.region_state,
+            city: self.city,
+            product: parse("product", &self.product)?,
+            status: parse("status", &self.status)?,
+            position: parse("position", &self.position)?,
+            holder_id: parse("holder", &self.holder_id)?,
+            customer_id: parse_opt("customer", self.customer_id.as_deref())?,
+            allocated_from: parse_opt("allocated_from", self.allocated_from.as_deref())?,
+            owner_id: parse("owner", &self.owner_id)?,
+            uploaded_by: parse("uploaded_by", &self.uploaded_by)?,
+            assignees,
+            sip_trunk_id: parse_opt("sip trunk", self.sip_trunk_id.as_deref())?,
+            billing_reference: self.billing_reference,
+            service_info: self.service_info,
+            capabilities: Capabilities {
+                voice: self.cap_voice,
+                sms: self.cap_sms,
+                mms: self.cap_mms,
+                fax: self.cap_fax,
+            },
+            voice_carrier_id: parse_opt("voice carrier", self.voice_carrier_id.as_deref())?,
+            sms_carrier_id: parse_opt("sms carrier", self.sms_carrier_id.as_deref())?,
+            customization: Customization {
+                capacity: parse("capacity", &self.capacity)?,
+                voice_direction: parse("voice direction", &self.voice_direction)?,
+                messaging: parse("messaging", &self.messaging)?,
+                outbound_dialer: self.outbound_dialer,
+                outbound_cli_shared: self.outbound_cli_shared,
+            },
+            call_purpose: self.call_purpose,
+            display_name: self.display_name,
+            program_duration: self.program_duration,
+            attributes: serde_json::from_str(&self.attributes).map_err(corrupt("attributes"))?,
+            source: self.source,
+            block_id: self.block_id,
+            port_order_id: self.port_order_id,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+            version: self.version,
+        })
+    }
+}

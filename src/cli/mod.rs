@@ -1,0 +1,379 @@
+//! The `numberpool` command line: argument definitions and dispatch. Every command goes through
+//! the service layer; nothing here writes SQL.
+
+mod numbers;
+
+use std::io::Read;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use numberpool_domain::{AccountId, AccountKind};
+
+use crate::config::{Config, Overrides};
+use crate::service::{Actor, CreateAccount, Role, Service, ServiceError};
+use crate::startup::{Application, open_store};
+
+/// Numberpool: phone-number (DID) inventory and lifecycle for providers, resellers and their
+/// customers.
+#[derive(Debug, Parser)]
+#[command(name = "numberpool", version, propagate_version = true)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every command takes. Each may also come from the environment variable shown, or
+/// from the TOML file given with `--config` (keys as in `Config`: `database_url`, `data_dir`,
+/// `listen`, `log_format`, `log_level`, `db_max_connections`). Flags beat the environment,
+/// which beats the file.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// TOML configuration file.
+    #[arg(long, global = true, env = "NUMBERPOOL_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Database URL: sqlite://PATH or postgres://USER@HOST/DB [default: sqlite://DATA_DIR/numberpool.db]
+    #[arg(
+        long,
+        global = true,
+        env = "NUMBERPOOL_DATABASE_URL",
+        hide_env_values = true
+    )]
+    pub database_url: Option<String>,
+    /// Directory for the embedded SQLite database [default: data]
+    #[arg(long, global = true, env = "NUMBERPOOL_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Log format: text or json [default: text]
+    #[arg(long, global = true, env = "NUMBERPOOL_LOG_FORMAT")]
+    pub log_format: Option<String>,
+    /// Log filter, e.g. info or numberpool=debug [default: info]
+    #[arg(long, global = true, env = "NUMBERPOOL_LOG_LEVEL")]
+    pub log_level: Option<String>,
+    /// Database connections per process [default: 8]
+    #[arg(long, global = true, env = "NUMBERPOOL_DB_MAX_CONNECTIONS")]
+    pub db_max_connections: Option<u32>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP server (migrates the database first).
+    Serve(ServeArgs),
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Create or reuse a demo database with sample data, print logins, and serve it.
+    Demo(DemoArgs),
+    /// Manage accounts.
+    #[command(subcommand)]
+    Account(AccountCmd),
+    /// Manage API clients (OAuth client credentials).
+    #[command(subcommand)]
+    Client(ClientCmd),
+    /// Manage portal users.
+    #[command(subcommand)]
+    User(UserCmd),
+    /// Work with numbers, acting as one account.
+    #[command(subcommand)]
+    Numbers(numbers::NumbersCmd),
+    /// Print the number state table (the source of docs/STATES.md).
+    States,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on [default: 127.0.0.1:8080]
+    #[arg(long, env = "NUMBERPOOL_LISTEN")]
+    pub listen: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Address to listen on [default: 127.0.0.1:8080]
+    #[arg(long, env = "NUMBERPOOL_LISTEN")]
+    pub listen: Option<String>,
+    /// Print the URL and logins as one JSON object on the first line.
+    #[arg(long)]
+    pub json: bool,
+    /// Set up the demo data and print the logins, but do not serve.
+    #[arg(long)]
+    pub no_serve: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AccountCmd {
+    /// Create an account.
+    Create {
+        #[arg(long)]
+        name: String,
+        /// provider, reseller, customer or unit
+        #[arg(long)]
+        kind: String,
+        /// Parent account id (none for a root provider or customer).
+        #[arg(long)]
+        parent: Option<String>,
+        /// Let a customer add numbers of its own (R-ACC-2).
+        #[arg(long)]
+        allow_external_numbers: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show an account.
+    Show {
+        id: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ClientCmd {
+    /// Create an API client; prints the client id and secret once (only a hash is stored).
+    Create {
+        /// The account the client acts for.
+        #[arg(long)]
+        account: String,
+        /// Space- or comma-separated scopes [default: all four]
+        #[arg(long)]
+        scopes: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCmd {
+    /// Create a portal user (password hashed with argon2).
+    Create {
+        #[arg(long)]
+        account: String,
+        #[arg(long)]
+        email: String,
+        /// owner, admin or viewer
+        #[arg(long, default_value = "admin")]
+        role: String,
+        /// Read the password from standard input instead of generating one.
+        #[arg(long)]
+        password_stdin: bool,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+impl Cli {
+    /// The configuration these arguments describe.
+    pub fn config(&self) -> Result<Config, crate::config::ConfigError> {
+        let g = &self.global;
+        let listen = match &self.command {
+            Command::Serve(a) => a.listen.clone(),
+            Command::Demo(a) => a.listen.clone(),
+            _ => None,
+        };
+        let overrides = Overrides {
+            database_url: g.database_url.clone(),
+            data_dir: g.data_dir.clone(),
+            listen,
+            log_format: g.log_format.clone(),
+            log_level: g.log_level.clone(),
+            db_max_connections: g.db_max_connections,
+        };
+        Config::load(g.config.as_deref(), &overrides)
+    }
+}
+
+/// Parses an id argument, naming the argument when it is not one.
+pub(crate) fn parse_id<T: std::str::FromStr<Err = numberpool_domain::BadId>>(
+    arg: &str,
+    v: &str,
+) -> anyhow::Result<T> {
+    v.parse::<T>().map_err(|e| anyhow::anyhow!("{arg}: {e}"))
+}
+
+/// A service error as the CLI prints it: `code: message (rule)`.
+pub(crate) fn service_err(e: ServiceError) -> anyhow::Error {
+    match e.rule() {
+        Some(rule) if !matches!(e, ServiceError::NotFound(_)) => {
+            anyhow::anyhow!("{}: {e} [{rule}]", e.code())
+        }
+        _ => anyhow::anyhow!("{}: {e}", e.code()),
+    }
+}
+
+pub async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
+    match cli.command {
+        Command::States => {
+            print!("{}", numberpool_domain::lifecycle::render_states_md());
+            Ok(())
+        }
+        Command::Migrate => {
+            let store = open_store(&config).await?;
+            store.close().await;
+            println!("migrations applied");
+            Ok(())
+        }
+        Command::Serve(_) => {
+            let app = Application::build(&config).await?;
+            tracing::info!(addr = %app.local_addr()?, "listening");
+            println!("Numberpool listening on http://{}", app.local_addr()?);
+            app.run_until_stopped().await
+        }
+        Command::Demo(args) => crate::demo::run(&config, args.json, args.no_serve).await,
+        Command::Account(cmd) => {
+            let service = Service::new(open_store(&config).await?);
+            account(&service, cmd).await
+        }
+        Command::Client(ClientCmd::Create {
+            account,
+            scopes,
+            json,
+        }) => {
+            let service = Service::new(open_store(&config).await?);
+            let account: AccountId = parse_id("--account", &account)?;
+            service
+                .get_account_unscoped(account)
+                .await
+                .map_err(service_err)?;
+            let c = service
+                .create_client(&Actor::cli(account), account, scopes.as_deref())
+                .await
+                .map_err(service_err)?;
+            if json {
+                println!("{}", serde_json::to_string(&c)?);
+            } else {
+                println!("client_id:     {}", c.client_id);
+                println!("client_secret: {}", c.client_secret);
+                println!("scopes:        {}", c.scopes.join(" "));
+                println!("(the secret is shown only now; only its hash is stored)");
+            }
+            Ok(())
+        }
+        Command::User(UserCmd::Create {
+            account,
+            email,
+            role,
+            password_stdin,
+            json,
+        }) => {
+            let service = Service::new(open_store(&config).await?);
+            let account: AccountId = parse_id("--account", &account)?;
+            let role: Role = role
+                .parse()
+                .map_err(|e: String| anyhow::anyhow!("--role: {e}"))?;
+            let (password, generated) = if password_stdin {
+                let mut s = String::new();
+                std::io::stdin()
+                    .read_to_string(&mut s)
+                    .context("reading the password from stdin")?;
+                (s.trim_end_matches(['\n', '\r']).to_string(), false)
+            } else {
+                (crate::service::credentials_token(9), true)
+            };
+            service
+                .get_account_unscoped(account)
+                .await
+                .map_err(service_err)?;
+            let u = service
+                .create_user(&Actor::cli(account), account, &email, role, &password)
+                .await
+                .map_err(service_err)?;
+            if json {
+                let mut v = serde_json::to_value(&u)?;
+                if generated {
+                    v["password"] = serde_json::Value::String(password);
+                }
+                println!("{v}");
+            } else {
+                println!(
+                    "user {} ({}) created in account {}",
+                    u.email,
+                    u.role.as_str(),
+                    u.account_id
+                );
+                if generated {
+                    println!("password: {password}");
+                }
+            }
+            Ok(())
+        }
+        Command::Numbers(cmd) => {
+            let service = Service::new(open_store(&config).await?);
+            numbers::run(&service, cmd).await
+        }
+    }
+}
+
+async fn account(service: &Service, cmd: AccountCmd) -> anyhow::Result<()> {
+    match cmd {
+        AccountCmd::Create {
+            name,
+            kind,
+            parent,
+            allow_external_numbers,
+            json,
+        } => {
+            let kind: AccountKind = kind.parse().map_err(|e| anyhow::anyhow!("--kind: {e}"))?;
+            let parent_id = parent
+                .as_deref()
+                .map(|p| parse_id::<AccountId>("--parent", p))
+                .transpose()?;
+            let a = service
+                .create_account(
+                    None,
+                    CreateAccount {
+                        name,
+                        kind,
+                        parent_id,
+                        allow_external_numbers,
+                    },
+                )
+                .await
+                .map_err(service_err)?;
+            if json {
+                println!(
+                    "{}",
+                    serde_json::json!({"id": a.id, "account_number": a.account_number, "kind": a.kind})
+                );
+            } else {
+                println!(
+                    "{} account {} created: id {} number {}",
+                    a.kind.as_str(),
+                    a.name,
+                    a.id,
+                    a.account_number
+                );
+            }
+            Ok(())
+        }
+        AccountCmd::Show { id, json } => {
+            let a = service
+                .get_account_unscoped(parse_id("account id", &id)?)
+                .await
+                .map_err(service_err)?;
+            if json {
+                println!("{}", serde_json::to_string(&a)?);
+            } else {
+                println!("id:             {}", a.id);
+                println!("name:           {}", a.name);
+                println!("account_number: {}", a.account_number);
+                println!("kind:           {}", a.kind.as_str());
+                println!("status:         {}", a.status.as_str());
+                println!(
+                    "parent:         {}",
+                    a.parent_id
+                        .map(|p| p.to_string())
+                        .unwrap_or_else(|| "-".into())
+                );
+            }
+            Ok(())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn clap_definition_is_consistent() {
+        use clap::CommandFactory;
+        super::Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,304 @@
+//! `numberpool numbers …`: scripting the number moves, acting as one account.
+
+use clap::{Args, Subcommand};
+use numberpool_domain::{
+    AccountId, Country, E164, NewNumber, NumberId, NumberType, Position, Product, TrunkId,
+};
+use numberpool_store::{NumberFilter, NumberLookup};
+
+use super::{parse_id, service_err};
+use crate::service::{Actor, AddNumber, AllocateOptions, NumberView, Service};
+
+#[derive(Debug, Args)]
+pub struct Acting {
+    /// The account to act as (its scope bounds what you see and move).
+    #[arg(long)]
+    pub account: String,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum NumbersCmd {
+    /// Add numbers to the account's pool, all or none.
+    Add {
+        #[command(flatten)]
+        acting: Acting,
+        /// Numbers in E.164 (or national format with --country).
+        #[arg(required = true)]
+        numbers: Vec<String>,
+        /// Country for national-format input (ISO 3166 alpha-2).
+        #[arg(long)]
+        country: Option<String>,
+        /// phone, contact_center or unallocated [default: unallocated]
+        #[arg(long)]
+        product: Option<String>,
+        /// local, mobile, toll_free or national [default: derived from the number]
+        #[arg(long = "type")]
+        number_type: Option<String>,
+    },
+    /// List the numbers the account sees.
+    List {
+        #[command(flatten)]
+        acting: Acting,
+        /// free, returned or held
+        #[arg(long)]
+        position: Option<String>,
+        /// E.164 prefix, e.g. +1415
+        #[arg(long)]
+        prefix: Option<String>,
+        /// At most this many [default: 100]
+        #[arg(long, default_value_t = 100)]
+        limit: u32,
+        /// Continue after this number id (from the previous page).
+        #[arg(long)]
+        after: Option<String>,
+    },
+    /// Show one number (by id or E.164) and its history.
+    Show {
+        #[command(flatten)]
+        acting: Acting,
+        number: String,
+    },
+    /// Allocate a free number to a direct child or connected customer.
+    Allocate {
+        #[command(flatten)]
+        acting: Acting,
+        number: String,
+        /// The receiving account id.
+        #[arg(long)]
+        to: String,
+        /// SIP trunk id (required when the number goes to a customer).
+        #[arg(long)]
+        sip_trunk: Option<String>,
+        #[arg(long)]
+        billing_reference: Option<String>,
+        #[arg(long)]
+        service_info: Option<String>,
+    },
+    /// Release a number back to the pool that allocated it.
+    Release {
+        #[command(flatten)]
+        acting: Acting,
+        number: String,
+    },
+    /// Make a returned number free again.
+    Unbind {
+        #[command(flatten)]
+        acting: Acting,
+        number: String,
+    },
+    /// Remove a free or returned number from the platform (uploader only).
+    Delete {
+        #[command(flatten)]
+        acting: Acting,
+        number: String,
+    },
+}
+
+fn lookup(s: &str) -> anyhow::Result<NumberLookup> {
+    NumberLookup::parse(s)
+        .ok_or_else(|| anyhow::anyhow!("'{s}' is neither a number id nor a valid E.164 number"))
+}
+
+fn actor(a: &Acting) -> anyhow::Result<Actor> {
+    Ok(Actor::cli(parse_id::<AccountId>("--account", &a.account)?))
+}
+
+fn print_number(view: &NumberView, json: bool) -> anyhow::Result<()> {
+    if json {
+        println!("{}", serde_json::to_string(view)?);
+    } else {
+        println!(
+            "{}  {}  {:<10} {:<9} {:<12} {}",
+            view.id,
+            view.phone_number,
+            view.position,
+            view.number_type,
+            view.product.as_str(),
+            view.status.api_str()
+        );
+    }
+    Ok(())
+}
+
+pub async fn run(service: &Service, cmd: NumbersCmd) -> anyhow::Result<()> {
+    match cmd {
+        NumbersCmd::Add {
+            acting,
+            numbers,
+            country,
+            product,
+            number_type,
+        } => {
+            let actor = actor(&acting)?;
+            let country = country
+                .as_deref()
+                .map(Country::parse)
+                .transpose()
+                .map_err(|e| anyhow::anyhow!("--country: {e}"))?;
+            let product: Option<Product> = product
+                .as_deref()
+                .map(str::parse)
+                .transpose()
+                .map_err(|e| anyhow::anyhow!("--product: {e}"))?;
+            let number_type: Option<NumberType> = number_type
+                .as_deref()
+                .map(str::parse)
+                .transpose()
+                .map_err(|e| anyhow::anyhow!("--type: {e}"))?;
+            let mut adds = Vec::with_capacity(numbers.len());
+            for raw in &numbers {
+                let e = match country {
+                    Some(c) => E164::parse_national(raw, c),
+                    None => E164::parse(raw),
+                }
+                .map_err(|e| anyhow::anyhow!("invalid_number: {e} [R-NUM-2]"))?;
+                adds.push(AddNumber {
+                    phone_number: e,
+                    fields: NewNumber {
+                        product,
+                        number_type,
+                        ..Default::default()
+                    },
+                });
+            }
+            let added = service
+                .add_numbers(&actor, adds)
+                .await
+                .map_err(service_err)?;
+            for n in &added {
+                print_number(&NumberView::of(n, actor.account), acting.json)?;
+            }
+            if !acting.json {
+                println!("{} number(s) added", added.len());
+            }
+            Ok(())
+        }
+        NumbersCmd::List {
+            acting,
+            position,
+            prefix,
+            limit,
+            after,
+        } => {
+            let actor = actor(&acting)?;
+            let position: Option<Position> = position
+                .as_deref()
+                .map(str::parse)
+                .transpose()
+                .map_err(|e| anyhow::anyhow!("--position: {e}"))?;
+            let after = after
+                .as_deref()
+                .map(|a| parse_id::<NumberId>("--after", a))
+                .transpose()?;
+            if limit == 0 || limit > 1000 {
+                anyhow::bail!("--limit: give 1 to 1000");
+            }
+            let filter = NumberFilter {
+                position,
+                e164_prefix: prefix,
+                ..Default::default()
+            };
+            let page = service
+                .list_numbers(&actor, &filter, after, limit)
+                .await
+                .map_err(service_err)?;
+            for n in &page.items {
+                print_number(&NumberView::of(n, actor.account), acting.json)?;
+            }
+            if !acting.json {
+                println!("{} of {} number(s)", page.items.len(), page.total);
+                if let Some(next) = page.next_after {
+                    println!("more: --after {next}");
+                }
+            }
+            Ok(())
+        }
+        NumbersCmd::Show { acting, number } => {
+            let actor = actor(&acting)?;
+            let l = lookup(&number)?;
+            let n = service.get_number(&actor, &l).await.map_err(service_err)?;
+            let history = service
+                .number_history(&actor, &l)
+                .await
+                .map_err(service_err)?;
+            let view = NumberView::of(&n, actor.account);
+            if acting.json {
+                let mut v = serde_json::to_value(&view)?;
+                v["history"] = serde_json::to_value(&history)?;
+                println!("{v}");
+            } else {
+                print_number(&view, false)?;
+                for h in history {
+                    println!(
+                        "  {}  {:<22} {} via {}",
+                        h.at,
+                        h.action,
+                        h.actor_type,
+                        h.channel.as_str()
+                    );
+                }
+            }
+            Ok(())
+        }
+        NumbersCmd::Allocate {
+            acting,
+            number,
+            to,
+            sip_trunk,
+            billing_reference,
+            service_info,
+        } => {
+            let actor = actor(&acting)?;
+            let to: AccountId = parse_id("--to", &to)?;
+            let sip_trunk_id = sip_trunk
+                .as_deref()
+                .map(|t| parse_id::<TrunkId>("--sip-trunk", t))
+                .transpose()?;
+            let opts = AllocateOptions {
+                sip_trunk_id,
+                billing_reference,
+                service_info,
+            };
+            let n = service
+                .allocate(&actor, &lookup(&number)?, to, opts)
+                .await
+                .map_err(service_err)?;
+            print_number(&NumberView::of(&n, actor.account), acting.json)
+        }
+        NumbersCmd::Release { acting, number } => {
+            let actor = actor(&acting)?;
+            let n = service
+                .release(&actor, &lookup(&number)?)
+                .await
+                .map_err(service_err)?;
+            print_number(&NumberView::of(&n, actor.account), acting.json)
+        }
+        NumbersCmd::Unbind { acting, number } => {
+            let actor = actor(&acting)?;
+            let n = service
+                .unbind(&actor, &lookup(&number)?)
+                .await
+                .map_err(service_err)?;
+            print_number(&NumberView::of(&n, actor.account), acting.json)
+        }
+        NumbersCmd::Delete { acting, number } => {
+            let actor = actor(&acting)?;
+            let n = service
+                .delete_number(&actor, &lookup(&number)?)
+                .await
+                .map_err(service_err)?;
+            if acting.json {
+                println!(
+                    "{}",
+                    serde_json::json!({"deleted": n.id, "phone_number": n.phone_number})
+                );
+            } else {
+                println!("{} deleted", n.phone_number);
+            }
+            Ok(())
+        }
+    }
+}

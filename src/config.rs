@@ -1,0 +1,237 @@
+//! Typed configuration from layered sources: built-in defaults < TOML file < `NUMBERPOOL_*`
+//! environment < command-line flags. Clap reads the flags and their environment variables (so
+//! `--help` documents both); figment lays them over the file and the defaults. No globals: the
+//! caller owns the `Config`, and tests build their own.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+
+/// Everything the server and CLI need to run.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// `sqlite://…` or `postgres://…`. Empty means `sqlite://<data_dir>/numberpool.db`.
+    pub database_url: String,
+    /// Where the embedded SQLite database and other local files live.
+    pub data_dir: PathBuf,
+    /// Address the HTTP server listens on.
+    pub listen: String,
+    /// `text` or `json`.
+    pub log_format: String,
+    /// A tracing filter, e.g. `info` or `numberpool=debug,info`.
+    pub log_level: String,
+    /// Database connections per process.
+    pub db_max_connections: u32,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            database_url: String::new(),
+            data_dir: PathBuf::from("data"),
+            listen: "127.0.0.1:8080".to_string(),
+            log_format: "text".to_string(),
+            log_level: "info".to_string(),
+            db_max_connections: 8,
+        }
+    }
+}
+
+/// Values given on the command line or in the environment; `None` leaves the lower layer's.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Overrides {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data_dir: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub listen: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub log_format: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub log_level: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub db_max_connections: Option<u32>,
+}
+
+/// A configuration problem, as one line for the operator.
+#[derive(Debug, thiserror::Error)]
+#[error("configuration: {0}")]
+pub struct ConfigError(pub String);
+
+impl Config {
+    /// Layers the file (if any) and the overrides over the defaults, then checks the result.
+    pub fn load(file: Option<&Path>, overrides: &Overrides) -> Result<Config, ConfigError> {
+        let mut fig = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(path) = file {
+            if !path.is_file() {
+                return Err(ConfigError(format!(
+                    "config file {} does not exist",
+                    path.display()
+                )));
+            }
+            fig = fig.merge(Toml::file(path));
+        }
+        let config: Config = fig
+            .merge(Serialized::defaults(overrides))
+            .extract()
+            .map_err(|e| ConfigError(e.to_string().replace('\n', " ")))?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        self.listen_addr()?;
+        let url = self.database_url();
+        if !(url.starts_with("sqlite:")
+            || url.starts_with("postgres://")
+            || url.starts_with("postgresql://"))
+        {
+            return Err(ConfigError(format!(
+                "database_url must start with sqlite:, postgres:// or postgresql:// (got '{}')",
+                redact_url(&url)
+            )));
+        }
+        if !matches!(self.log_format.as_str(), "text" | "json") {
+            return Err(ConfigError(format!(
+                "log_format must be text or json (got '{}')",
+                self.log_format
+            )));
+        }
+        if tracing_subscriber::EnvFilter::try_new(&self.log_level).is_err() {
+            return Err(ConfigError(format!(
+                "log_level '{}' is not a valid filter",
+                self.log_level
+            )));
+        }
+        if self.db_max_connections == 0 || self.db_max_connections > 1000 {
+            return Err(ConfigError(
+                "db_max_connections must be between 1 and 1000".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    pub fn listen_addr(&self) -> Result<SocketAddr, ConfigError> {
+        self.listen.parse().map_err(|_| {
+            ConfigError(format!(
+                "listen '{}' is not an address like 127.0.0.1:8080",
+                self.listen
+            ))
+        })
+    }
+
+    /// The effective database URL.
+    pub fn database_url(&self) -> String {
+        if self.database_url.is_empty() {
+            format!("sqlite://{}", self.data_dir.join("numberpool.db").display())
+        } else {
+            self.database_url.clone()
+        }
+    }
+
+    /// Creates the data directory when the database is a SQLite file in it.
+    pub fn prepare_data_dir(&self) -> Result<(), ConfigError> {
+        if self.database_url().starts_with("sqlite:") {
+            std::fs::create_dir_all(&self.data_dir).map_err(|e| {
+                ConfigError(format!(
+                    "cannot create data_dir {}: {e}",
+                    self.data_dir.display()
+                ))
+            })?;
+        }
+        Ok(())
+    }
+}
+
+/// A URL with any password replaced, for messages and logs.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..s + 3], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn layers_file_then_overrides() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let file = dir.path().join("np.toml");
+        std::fs::write(
+            &file,
+            "listen = \"127.0.0.1:9000\"\nlog_level = \"debug\"\n",
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let c = Config::load(Some(&file), &Overrides::default()).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(c.listen, "127.0.0.1:9000");
+        assert_eq!(c.log_level, "debug");
+        let o = Overrides {
+            listen: Some("127.0.0.1:9001".into()),
+            ..Default::default()
+        };
+        let c = Config::load(Some(&file), &o).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(c.listen, "127.0.0.1:9001");
+        assert_eq!(c.log_level, "debug");
+    }
+
+    #[test]
+    fn bad_values_are_one_line_errors() {
+        let bad = |o: Overrides| {
+            Config::load(None, &o)
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default()
+        };
+        assert!(
+            bad(Overrides {
+                listen: Some("nope".into()),
+                ..Default::default()
+            })
+            .contains("listen")
+        );
+        assert!(
+            bad(Overrides {
+                database_url: Some("mysql://x".into()),
+                ..Default::default()
+            })
+            .contains("database_url")
+        );
+        assert!(
+            bad(Overrides {
+                log_format: Some("xml".into()),
+                ..Default::default()
+            })
+            .contains("log_format")
+        );
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let file = dir.path().join("np.toml");
+        std::fs::write(&file, "lisen = \"x\"\n").unwrap_or_else(|e| panic!("{e}"));
+        let e = Config::load(Some(&file), &Overrides::default())
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(e.contains("lisen") && !e.contains('\n'), "{e}");
+    }
+
+    #[test]
+    fn redacts_passwords() {
+        assert_eq!(
+            redact_url("postgres://u:secret@h/db"),
+            "postgres://u:***@h/db"
+        );
+        assert_eq!(redact_url("sqlite://data/x.db"), "sqlite://data/x.db");
+    }
+}

@@ -1,0 +1,315 @@
+//! `numberpool demo`: a ready database with a provider, a reseller, customers (one connected
+//! through Provider Exchange), a unit, trunks, carriers and a few hundred numbers in every state,
+//! then the server. Re-running reuses the data and prints fresh logins (passwords and secrets are
+//! stored hashed, so old ones cannot be shown again).
+
+use numberpool_domain::{
+    AccountId, AccountKind, Assignee, AssigneeType, E164, NewNumber, NumberPatch, NumberStatus,
+    Product, TrunkId,
+};
+use numberpool_store::NumberLookup;
+
+use crate::config::Config;
+use crate::service::{
+    Actor, AddNumber, AllocateOptions, CreateAccount, Role, Service, ServiceError,
+    credentials_token,
+};
+use crate::startup::{Application, open_store};
+
+const PROVIDER_NAME: &str = "Acme Telecom (demo)";
+const ADMIN_EMAIL: &str = "admin@acme.example";
+
+/// What the demo printed: also what `--json` prints.
+#[derive(Debug, serde::Serialize)]
+pub struct DemoLogins {
+    pub url: String,
+    pub portal: Portal,
+    pub api: Api,
+}
+
+#[derive(Debug, serde::Serialize)]
+pub struct Portal {
+    pub email: String,
+    pub password: String,
+}
+
+#[derive(Debug, serde::Serialize)]
+pub struct Api {
+    pub client_id: String,
+    pub client_secret: String,
+}
+
+/// Accounts of the demo world.
+struct World {
+    provider: AccountId,
+    reseller: AccountId,
+    globex: AccountId,
+    unit: AccountId,
+    umbrella: AccountId,
+    initech: AccountId,
+    trunk: TrunkId,
+}
+
+fn svc(e: ServiceError) -> anyhow::Error {
+    crate::cli::service_err(e)
+}
+
+/// `count` valid numbers starting at `start` (an E.164 string of digits after '+').
+fn numbers_from(start: u64, count: usize) -> Vec<E164> {
+    (start..)
+        .take(count * 4)
+        .filter_map(|n| E164::parse(&format!("+{n}")).ok())
+        .take(count)
+        .collect()
+}
+
+async fn seed(service: &Service) -> anyhow::Result<World> {
+    let mk = |name: &str, kind, parent| CreateAccount {
+        name: name.to_string(),
+        kind,
+        parent_id: parent,
+        allow_external_numbers: false,
+    };
+    let provider = service
+        .create_account(None, mk(PROVIDER_NAME, AccountKind::Provider, None))
+        .await
+        .map_err(svc)?
+        .id;
+    let reseller = service
+        .create_account(
+            None,
+            mk("Blue Sky Reseller", AccountKind::Reseller, Some(provider)),
+        )
+        .await
+        .map_err(svc)?
+        .id;
+    let mut globex_req = mk("Globex Corporation", AccountKind::Customer, Some(provider));
+    globex_req.allow_external_numbers = true;
+    let globex = service
+        .create_account(None, globex_req)
+        .await
+        .map_err(svc)?
+        .id;
+    let unit = service
+        .create_account(None, mk("Globex Sales", AccountKind::Unit, Some(globex)))
+        .await
+        .map_err(svc)?
+        .id;
+    let umbrella = service
+        .create_account(
+            None,
+            mk("Umbrella Clinics", AccountKind::Customer, Some(reseller)),
+        )
+        .await
+        .map_err(svc)?
+        .id;
+    let initech = service
+        .create_account(
+            None,
+            mk("Initech (Provider Exchange)", AccountKind::Customer, None),
+        )
+        .await
+        .map_err(svc)?
+        .id;
+    service
+        .connect_exchange(&Actor::cli(initech), provider)
+        .await
+        .map_err(svc)?;
+
+    let (trunk, _) = {
+        let mut tx = service.store().begin().await?;
+        let t1 = tx.insert_trunk(provider, "us-east-1", "us-east").await?;
+        let t2 = tx.insert_trunk(provider, "eu-west-1", "eu-west").await?;
+        tx.insert_carrier(provider, "voice", "Carrier One", true)
+            .await?;
+        tx.insert_carrier(provider, "voice", "Carrier Two", false)
+            .await?;
+        tx.insert_carrier(provider, "sms", "SMS Profile A", true)
+            .await?;
+        tx.commit().await?;
+        (t1, t2)
+    };
+    Ok(World {
+        provider,
+        reseller,
+        globex,
+        unit,
+        umbrella,
+        initech,
+        trunk,
+    })
+}
+
+async fn populate(service: &Service, w: &World) -> anyhow::Result<()> {
+    let p = Actor::cli(w.provider);
+    let add = |nums: Vec<E164>, product: Product, status: NumberStatus| -> Vec<AddNumber> {
+        nums.into_iter()
+            .map(|e| AddNumber {
+                phone_number: e,
+                fields: NewNumber {
+                    product: Some(product),
+                    status: Some(status),
+                    ..Default::default()
+                },
+            })
+            .collect()
+    };
+    let us = numbers_from(14155550100, 240);
+    let gb = numbers_from(442071838700, 40);
+    let tf = numbers_from(18885550100, 20);
+    let mut all = add(us, Product::Phone, NumberStatus::Normal);
+    all.extend(add(gb, Product::Unallocated, NumberStatus::Normal));
+    all.extend(add(tf, Product::ContactCenter, NumberStatus::Pending));
+    let added = service.add_numbers(&p, all).await.map_err(svc)?;
+    let ids: Vec<NumberLookup> = added.iter().map(|n| NumberLookup::Id(n.id)).collect();
+    let to = |target: AccountId, trunk: bool| AllocateOptions {
+        sip_trunk_id: trunk.then_some(w.trunk),
+        billing_reference: Some(format!("BR-{}", &target.to_string()[..8])),
+        service_info: None,
+    };
+    // 0..60 stay free at the provider. 60..140 go to Globex: 60..100 unassigned, 100..130
+    // assigned, 130..140 in the Globex Sales unit.
+    for l in &ids[60..140] {
+        service
+            .allocate(&p, l, w.globex, to(w.globex, true))
+            .await
+            .map_err(svc)?;
+    }
+    let g = Actor::cli(w.globex);
+    for (i, l) in ids[100..130].iter().enumerate() {
+        let a = Assignee {
+            kind: AssigneeType::User,
+            id: format!("user-{i:03}"),
+            display_name: Some(format!("User {i}")),
+        };
+        service.assign(&g, l, a).await.map_err(svc)?;
+    }
+    for l in &ids[130..140] {
+        service.move_to_unit(&g, l, w.unit).await.map_err(svc)?;
+    }
+    // 140..160 were released by Globex: the provider sees them returned.
+    for l in &ids[140..160] {
+        service
+            .allocate(&p, l, w.globex, to(w.globex, true))
+            .await
+            .map_err(svc)?;
+        service.release(&g, l).await.map_err(svc)?;
+    }
+    // 160..200 to the reseller's pool; 180..200 on to Umbrella.
+    for l in &ids[160..200] {
+        service
+            .allocate(&p, l, w.reseller, to(w.reseller, false))
+            .await
+            .map_err(svc)?;
+    }
+    let r = Actor::cli(w.reseller);
+    for l in &ids[180..200] {
+        service
+            .allocate(&r, l, w.umbrella, to(w.umbrella, true))
+            .await
+            .map_err(svc)?;
+    }
+    // 200..230 to Initech through Provider Exchange.
+    for l in &ids[200..230] {
+        service
+            .allocate(&p, l, w.initech, to(w.initech, true))
+            .await
+            .map_err(svc)?;
+    }
+    // The pending toll-free numbers (280..300): half are activated.
+    for l in &ids[280..290] {
+        let patch = NumberPatch {
+            status: Some(NumberStatus::Normal),
+            ..Default::default()
+        };
+        service
+            .update_number(&p, l, &patch, None)
+            .await
+            .map_err(svc)?;
+    }
+    // Globex's own number (R-ACC-2).
+    let own = numbers_from(12125550100, 3)
+        .into_iter()
+        .map(|e| AddNumber {
+            phone_number: e,
+            fields: NewNumber::default(),
+        })
+        .collect();
+    service.add_numbers(&g, own).await.map_err(svc)?;
+    Ok(())
+}
+
+/// Creates (or reuses) the demo data and returns the logins; does not serve.
+pub async fn prepare(service: &Service, listen_url: &str) -> anyhow::Result<DemoLogins> {
+    let existing = {
+        let mut r = service.store().read().await?;
+        r.find_account_by_name(PROVIDER_NAME).await?
+    };
+    let provider = match existing {
+        Some(a) => a.id,
+        None => {
+            let w = seed(service).await?;
+            populate(service, &w).await?;
+            w.provider
+        }
+    };
+    let actor = Actor::cli(provider);
+    let password = credentials_token(9);
+    match service.reset_password(&actor, ADMIN_EMAIL, &password).await {
+        Ok(()) => {}
+        Err(ServiceError::NotFound(_)) => {
+            service
+                .create_user(&actor, provider, ADMIN_EMAIL, Role::Owner, &password)
+                .await
+                .map_err(svc)?;
+        }
+        Err(e) => return Err(svc(e)),
+    }
+    let client = service
+        .create_client(&actor, provider, None)
+        .await
+        .map_err(svc)?;
+    Ok(DemoLogins {
+        url: listen_url.to_string(),
+        portal: Portal {
+            email: ADMIN_EMAIL.to_string(),
+            password,
+        },
+        api: Api {
+            client_id: client.client_id,
+            client_secret: client.client_secret,
+        },
+    })
+}
+
+pub async fn run(config: &Config, json: bool, no_serve: bool) -> anyhow::Result<()> {
+    let mut config = config.clone();
+    if config.database_url.is_empty() {
+        config.database_url = format!("sqlite://{}", config.data_dir.join("demo.db").display());
+    }
+    let store = open_store(&config).await?;
+    let app = Application::build_with_store(&config, store).await?;
+    let url = format!("http://{}", app.local_addr()?);
+    let logins = prepare(app.service(), &url).await?;
+    if json {
+        println!("{}", serde_json::to_string(&logins)?);
+    } else {
+        println!("Numberpool demo is ready.");
+        println!("  URL:            {}", logins.url);
+        println!(
+            "  Portal login:   {} / {}",
+            logins.portal.email, logins.portal.password
+        );
+        println!("  API client id:  {}", logins.api.client_id);
+        println!("  API secret:     {}", logins.api.client_secret);
+        println!(
+            "  Database:       {}",
+            crate::config::redact_url(&config.database_url())
+        );
+        println!("Press Ctrl-C to stop.");
+    }
+    if no_serve {
+        return Ok(());
+    }
+    app.run_until_stopped().await
+}

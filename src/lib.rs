@@ -1,0 +1,10 @@
+//! Numberpool: a self-hosted, multi-tenant phone-number (DID) inventory and lifecycle service.
+//! This crate is the application: configuration, the service layer, the HTTP server and the CLI.
+#![forbid(unsafe_code)]
+
+pub mod cli;
+pub mod config;
+pub mod demo;
+pub mod service;
+pub mod startup;
+pub mod telemetry;

@@ -1,0 +1,152 @@
+//! Accounts: creation under the tree rule (R-TREE-1), lookups within the caller's scope.
+
+use numberpool_domain::account::check_account_name;
+use numberpool_domain::{Account, AccountId, AccountKind};
+use numberpool_store::{Channel, NewAccount, NewAudit, Tx};
+
+use super::{Actor, Result, Service, ServiceError};
+
+/// What creating an account asks for.
+#[derive(Debug, Clone)]
+pub struct CreateAccount {
+    pub name: String,
+    pub kind: AccountKind,
+    pub parent_id: Option<AccountId>,
+    pub allow_external_numbers: bool,
+}
+
+impl Service {
+    /// `NotFound` unless `account` is within the actor's scope (R-SEC-1).
+    pub(crate) async fn account_in_scope(
+        &self,
+        tx: &mut Tx,
+        actor: &Actor,
+        account: AccountId,
+    ) -> Result<Account> {
+        if !tx.in_scope(actor.account, account).await? {
+            return Err(ServiceError::NotFound("account"));
+        }
+        tx.get_account(account)
+            .await?
+            .ok_or(ServiceError::NotFound("account"))
+    }
+
+    /// Creates an account. With an actor, the parent must be in the actor's scope; without one
+    /// (the operator at the server's command line) any parent, or none for a root, is allowed.
+    pub async fn create_account(
+        &self,
+        actor: Option<&Actor>,
+        req: CreateAccount,
+    ) -> Result<Account> {
+        let name = check_account_name(&req.name).map_err(ServiceError::Invalid)?;
+        let mut tx = self.store.begin().await?;
+        let parent = match req.parent_id {
+            Some(pid) => Some(match actor {
+                Some(a) => self.account_in_scope(&mut tx, a, pid).await?,
+                None => tx
+                    .get_account(pid)
+                    .await?
+                    .ok_or(ServiceError::NotFound("parent account"))?,
+            }),
+            None => None,
+        };
+        if actor.is_some() && parent.is_none() {
+            return Err(ServiceError::Invalid(
+                "parent_id: an account creates accounts below itself".into(),
+            ));
+        }
+        req.kind.check_parent(parent.as_ref().map(|p| p.kind))?;
+        if req.allow_external_numbers && req.kind != AccountKind::Customer {
+            return Err(ServiceError::Invalid(
+                "allow_external_numbers applies to customer accounts only (R-ACC-2)".into(),
+            ));
+        }
+        let account = tx
+            .insert_account(&NewAccount {
+                name,
+                kind: req.kind,
+                parent_id: req.parent_id,
+                allow_external_numbers: req.allow_external_numbers,
+            })
+            .await?;
+        let after = serde_json::to_value(&account).ok();
+        let event = match actor {
+            Some(a) => a.audit(
+                "account",
+                account.id.to_string(),
+                "account.create",
+                None,
+                None,
+                after,
+            ),
+            None => NewAudit {
+                actor_type: "operator",
+                actor_id: "cli".into(),
+                actor_account_id: None,
+                channel: Channel::Cli,
+                entity_type: "account",
+                entity_id: account.id.to_string(),
+                action: "account.create",
+                rule: None,
+                before: None,
+                after,
+            },
+        };
+        tx.insert_audit(&[event]).await?;
+        tx.commit().await?;
+        Ok(account)
+    }
+
+    pub async fn get_account(&self, actor: &Actor, id: AccountId) -> Result<Account> {
+        let mut r = self.store.read().await?;
+        self.account_in_scope(&mut r, actor, id).await
+    }
+
+    /// Accounts the operator can see without acting as one: used by the CLI only.
+    pub async fn get_account_unscoped(&self, id: AccountId) -> Result<Account> {
+        let mut r = self.store.read().await?;
+        r.get_account(id)
+            .await?
+            .ok_or(ServiceError::NotFound("account"))
+    }
+
+    pub async fn list_accounts(&self, actor: &Actor) -> Result<Vec<Account>> {
+        let mut r = self.store.read().await?;
+        Ok(r.list_accounts_in_scope(actor.account).await?)
+    }
+
+    /// Connects a root customer to a provider through Provider Exchange (the customer grants).
+    pub async fn connect_exchange(&self, customer: &Actor, provider: AccountId) -> Result<()> {
+        let mut tx = self.store.begin().await?;
+        let c = tx
+            .get_account(customer.account)
+            .await?
+            .ok_or(ServiceError::NotFound("account"))?;
+        let p = tx
+            .get_account(provider)
+            .await?
+            .ok_or(ServiceError::NotFound("provider"))?;
+        if c.kind != AccountKind::Customer || c.parent_id.is_some() {
+            return Err(ServiceError::Invalid(
+                "only a root customer connects through Provider Exchange".into(),
+            ));
+        }
+        if p.kind != AccountKind::Provider {
+            return Err(ServiceError::NotFound("provider"));
+        }
+        tx.insert_connection(p.id, c.id).await?;
+        let after =
+            serde_json::json!({"provider_id": p.id, "customer_id": c.id, "status": "connected"});
+        tx.insert_audit(&[customer.audit(
+            "connection",
+            format!("{}:{}", p.id, c.id),
+            "exchange.connect",
+            None,
+            None,
+            Some(after),
+        )])
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}

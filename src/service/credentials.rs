@@ -1,0 +1,274 @@
+//! API clients and portal users: generating secrets, hashing them with argon2, creating the
+//! records. Secrets are returned once, at creation, and never stored in clear.
+
+use argon2::Argon2;
+use argon2::password_hash::phc::PasswordHash;
+use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+use numberpool_domain::AccountId;
+use rand::RngCore;
+use serde::Serialize;
+
+use super::{Actor, Result, Service, ServiceError};
+
+/// The API scopes of SPEC §7.
+pub const SCOPES: [&str; 4] = [
+    "phone:read:admin",
+    "phone:write:admin",
+    "phone_number:read:admin",
+    "phone_number:write:admin",
+];
+
+/// A portal role.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Owner,
+    Admin,
+    Viewer,
+}
+
+impl std::str::FromStr for Role {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "owner" => Ok(Self::Owner),
+            "admin" => Ok(Self::Admin),
+            "viewer" => Ok(Self::Viewer),
+            _ => Err(format!("role '{s}' is not one of owner, admin, viewer")),
+        }
+    }
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Owner => "owner",
+            Self::Admin => "admin",
+            Self::Viewer => "viewer",
+        }
+    }
+}
+
+/// A client as created: the secret is here and nowhere else.
+#[derive(Debug, Clone, Serialize)]
+pub struct CreatedClient {
+    pub client_id: String,
+    pub client_secret: String,
+    pub account_id: AccountId,
+    pub scopes: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CreatedUser {
+    pub id: String,
+    pub email: String,
+    pub account_id: AccountId,
+    pub role: Role,
+}
+
+/// A random token of `bytes` bytes, hex-encoded.
+pub fn random_token(bytes: usize) -> String {
+    let mut buf = vec![0u8; bytes];
+    rand::thread_rng().fill_bytes(&mut buf);
+    buf.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Argon2id hash (PHC string) of a secret or password, with a fresh salt.
+pub fn hash_secret(secret: &str) -> Result<String> {
+    Argon2::default()
+        .hash_password(secret.as_bytes())
+        .map(|h| h.to_string())
+        .map_err(|_| ServiceError::Invalid("the secret could not be hashed".into()))
+}
+
+/// Constant-time check of a secret against its stored hash.
+pub fn verify_secret(secret: &str, hash: &str) -> bool {
+    PasswordHash::new(hash)
+        .map(|h| {
+            Argon2::default()
+                .verify_password(secret.as_bytes(), &h)
+                .is_ok()
+        })
+        .unwrap_or(false)
+}
+
+fn parse_scopes(scopes: Option<&str>) -> Result<Vec<String>> {
+    let Some(s) = scopes else {
+        return Ok(SCOPES.iter().map(|s| s.to_string()).collect());
+    };
+    let mut out = Vec::new();
+    for scope in s.split([' ', ',']).filter(|x| !x.is_empty()) {
+        if !SCOPES.contains(&scope) {
+            return Err(ServiceError::Invalid(format!(
+                "scope '{scope}' is not one of {}",
+                SCOPES.join(", ")
+            )));
+        }
+        if !out.iter().any(|x| x == scope) {
+            out.push(scope.to_string());
+        }
+    }
+    if out.is_empty() {
+        return Err(ServiceError::Invalid(
+            "scopes: give at least one scope".into(),
+        ));
+    }
+    Ok(out)
+}
+
+impl Service {
+    /// Creates an API client for the actor's account (or an account in its scope).
+    pub async fn create_client(
+        &self,
+        actor: &Actor,
+        account: AccountId,
+        scopes: Option<&str>,
+    ) -> Result<CreatedClient> {
+        let scopes = parse_scopes(scopes)?;
+        let client_id = format!("np_{}", random_token(12));
+        let client_secret = random_token(32);
+        let hash = hash_secret(&client_secret)?;
+        let mut tx = self.store.begin().await?;
+        self.account_in_scope(&mut tx, actor, account).await?;
+        let client = tx
+            .insert_client(&client_id, account, &hash, &scopes)
+            .await?;
+        let after = serde_json::json!({"client_id": client.client_id, "account_id": account, "scopes": scopes});
+        tx.insert_audit(&[actor.audit(
+            "api_client",
+            client.id.to_string(),
+            "client.create",
+            None,
+            None,
+            Some(after),
+        )])
+        .await?;
+        tx.commit().await?;
+        Ok(CreatedClient {
+            client_id,
+            client_secret,
+            account_id: account,
+            scopes,
+        })
+    }
+
+    /// Creates a portal user; the password is hashed before it reaches the store.
+    pub async fn create_user(
+        &self,
+        actor: &Actor,
+        account: AccountId,
+        email: &str,
+        role: Role,
+        password: &str,
+    ) -> Result<CreatedUser> {
+        let email = email.trim().to_ascii_lowercase();
+        let valid = email.len() <= 254
+            && email
+                .split_once('@')
+                .is_some_and(|(l, d)| !l.is_empty() && d.contains('.') && !d.starts_with('.'))
+            && !email.chars().any(|c| c.is_whitespace() || c.is_control());
+        if !valid {
+            return Err(ServiceError::Invalid(format!(
+                "email '{email}' is not a valid address"
+            )));
+        }
+        if password.chars().count() < 12 {
+            return Err(ServiceError::Invalid(
+                "password: at least 12 characters".into(),
+            ));
+        }
+        let hash = hash_secret(password)?;
+        let mut tx = self.store.begin().await?;
+        self.account_in_scope(&mut tx, actor, account).await?;
+        let user = tx
+            .insert_user(account, &email, &hash, role.as_str())
+            .await?;
+        let after = serde_json::json!({"email": email, "account_id": account, "role": role});
+        tx.insert_audit(&[actor.audit(
+            "user",
+            user.id.to_string(),
+            "user.create",
+            None,
+            None,
+            Some(after),
+        )])
+        .await?;
+        tx.commit().await?;
+        Ok(CreatedUser {
+            id: user.id.to_string(),
+            email,
+            account_id: account,
+            role,
+        })
+    }
+
+    /// Sets a new password for an existing user (the demo uses it to print a fresh login on
+    /// every run). `NotFound` when there is no such user.
+    pub async fn reset_password(&self, actor: &Actor, email: &str, password: &str) -> Result<()> {
+        let hash = hash_secret(password)?;
+        let mut tx = self.store.begin().await?;
+        let user = tx
+            .get_user_by_email(email)
+            .await?
+            .ok_or(ServiceError::NotFound("user"))?;
+        self.account_in_scope(&mut tx, actor, user.account_id)
+            .await?;
+        tx.set_user_password(email, &hash).await?;
+        tx.insert_audit(&[actor.audit(
+            "user",
+            user.id.to_string(),
+            "user.password_reset",
+            None,
+            None,
+            None,
+        )])
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Checks an API client's credentials; unknown client and wrong secret look the same.
+    pub async fn authenticate_client(
+        &self,
+        client_id: &str,
+        secret: &str,
+    ) -> Result<(AccountId, Vec<String>)> {
+        let mut r = self.store.read().await?;
+        let client = r
+            .get_client(client_id)
+            .await?
+            .ok_or(ServiceError::Unauthorized)?;
+        if verify_secret(secret, &client.secret_hash) {
+            Ok((client.account_id, client.scopes))
+        } else {
+            Err(ServiceError::Unauthorized)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hashes_verify_and_differ() {
+        let a = hash_secret("correct horse battery").unwrap_or_default();
+        let b = hash_secret("correct horse battery").unwrap_or_default();
+        assert_ne!(a, b, "salted");
+        assert!(a.starts_with("$argon2id$"));
+        assert!(verify_secret("correct horse battery", &a));
+        assert!(!verify_secret("wrong", &a));
+        assert!(!verify_secret("x", "not a hash"));
+    }
+
+    #[test]
+    fn scopes_are_checked() {
+        assert_eq!(parse_scopes(None).map(|s| s.len()).ok(), Some(4));
+        assert!(parse_scopes(Some("phone:read:admin nope")).is_err());
+        assert!(parse_scopes(Some(" ")).is_err());
+        assert_eq!(
+            parse_scopes(Some("phone:read:admin,phone:read:admin")).ok(),
+            Some(vec!["phone:read:admin".to_string()])
+        );
+    }
+}

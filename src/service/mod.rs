@@ -1,0 +1,166 @@
+//! The use cases. Each takes an [`Actor`], opens one transaction, applies a domain check or
+//! transition, and writes the new state with its audit event before committing. Nothing above
+//! this layer touches the store's write methods.
+
+mod accounts;
+mod credentials;
+mod numbers;
+
+use numberpool_domain::{AccountId, Rule, RuleViolation};
+use numberpool_store::{Channel, NewAudit, Store, StoreError};
+
+pub use accounts::CreateAccount;
+pub use credentials::{
+    CreatedClient, CreatedUser, Role, hash_secret, random_token as credentials_token, verify_secret,
+};
+pub use numbers::{AddNumber, AllocateOptions, NumberView};
+
+/// Who is acting: the account they act for, how they authenticated, and through what channel.
+/// Every service call is scoped by `account` (R-SEC-1).
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub account: AccountId,
+    pub principal: Principal,
+    pub channel: Channel,
+}
+
+/// The authenticated party behind an [`Actor`].
+#[derive(Debug, Clone)]
+pub enum Principal {
+    User(String),
+    Client(String),
+    /// The operator at the command line of the server (the `numberpool` CLI).
+    Operator,
+}
+
+impl Actor {
+    /// The operator acting for `account` from the CLI.
+    pub fn cli(account: AccountId) -> Actor {
+        Actor {
+            account,
+            principal: Principal::Operator,
+            channel: Channel::Cli,
+        }
+    }
+
+    pub(crate) fn audit(
+        &self,
+        entity_type: &'static str,
+        entity_id: String,
+        action: &'static str,
+        rule: Option<Rule>,
+        before: Option<serde_json::Value>,
+        after: Option<serde_json::Value>,
+    ) -> NewAudit {
+        let (actor_type, actor_id) = match &self.principal {
+            Principal::User(id) => ("user", id.clone()),
+            Principal::Client(id) => ("client", id.clone()),
+            Principal::Operator => ("operator", "cli".to_string()),
+        };
+        NewAudit {
+            actor_type,
+            actor_id,
+            actor_account_id: Some(self.account.to_string()),
+            channel: self.channel,
+            entity_type,
+            entity_id,
+            action,
+            rule: rule.map(Rule::id),
+            before,
+            after,
+        }
+    }
+}
+
+/// Every way a use case can fail, with a stable code for the API and CLI.
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    /// Absent, or outside the caller's scope (R-SEC-1): the two are indistinguishable.
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// A rule said no; the rule id travels separately (see [`ServiceError::rule`]).
+    #[error("{}", .0.message)]
+    Rule(RuleViolation),
+    /// Someone else changed the record first (a lost compare-and-set, R-ALLOC-1).
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0} already exists")]
+    NumberAlreadyExists(String),
+    #[error("{0} already exists")]
+    Duplicate(&'static str),
+    /// Input that does not parse or is out of bounds; the message names the field.
+    #[error("{0}")]
+    Invalid(String),
+    #[error("invalid credentials")]
+    Unauthorized,
+    /// A store failure; its detail is logged, never shown.
+    #[error("internal error")]
+    Internal(#[source] StoreError),
+}
+
+impl ServiceError {
+    /// Stable snake_case code (API `code`, CLI message prefix).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::NotFound(_) => "not_found",
+            Self::Rule(v) if v.rule == Rule::Alloc1 => "conflict",
+            Self::Rule(_) => "rule_violation",
+            Self::Conflict(_) => "conflict",
+            Self::NumberAlreadyExists(_) => "number_already_exists",
+            Self::Duplicate(_) => "already_exists",
+            Self::Invalid(_) => "invalid_input",
+            Self::Unauthorized => "unauthorized",
+            Self::Internal(_) => "internal",
+        }
+    }
+
+    /// The rule id where one applies.
+    pub fn rule(&self) -> Option<&'static str> {
+        match self {
+            Self::Rule(v) => Some(v.rule.id()),
+            Self::Conflict(_) => Some(Rule::Alloc1.id()),
+            Self::NumberAlreadyExists(_) => Some(Rule::Num1.id()),
+            Self::NotFound(_) => Some(Rule::Sec1.id()),
+            _ => None,
+        }
+    }
+}
+
+impl From<RuleViolation> for ServiceError {
+    fn from(v: RuleViolation) -> Self {
+        Self::Rule(v)
+    }
+}
+
+impl From<StoreError> for ServiceError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound => Self::NotFound("record"),
+            StoreError::Conflict => Self::Conflict(
+                "the number was changed by someone else at the same time; read it again and retry"
+                    .into(),
+            ),
+            StoreError::NumberAlreadyExists(n) => Self::NumberAlreadyExists(n),
+            StoreError::Duplicate(w) => Self::Duplicate(w),
+            other => Self::Internal(other),
+        }
+    }
+}
+
+pub type Result<T, E = ServiceError> = std::result::Result<T, E>;
+
+/// The service layer: cheap to clone, shared by the HTTP server, the CLI and the jobs.
+#[derive(Clone, Debug)]
+pub struct Service {
+    store: Store,
+}
+
+impl Service {
+    pub fn new(store: Store) -> Self {
+        Self { store }
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+}

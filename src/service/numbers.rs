@@ -1,0 +1,607 @@
+//! Number use cases: add, read, list, edit, and the moves of SPEC §3 (allocate, assign and
+//! unassign, move to unit, release, unbind, delete). Each move is one transaction: read the
+//! number, check scope and the domain rule, compare-and-set the new state, write the audit event.
+
+use numberpool_domain::lifecycle::{self, Dest, Event, NumberState, transition};
+use numberpool_domain::number::{
+    apply_patch, check_assignee_capacity, check_customization, initial_type,
+};
+use numberpool_domain::{
+    Account, AccountId, AccountKind, Assignee, Capabilities, Customization, E164, Number, NumberId,
+    NumberPatch, NumberStatus, Position, Product, Rule, RuleViolation, TrunkId, now_ms,
+};
+use numberpool_store::{NumberFilter, NumberLookup, Page, Tx};
+use serde::Serialize;
+
+use super::{Actor, Result, Service, ServiceError};
+
+/// One number to add, parsed.
+#[derive(Debug, Clone)]
+pub struct AddNumber {
+    pub phone_number: E164,
+    pub fields: numberpool_domain::NewNumber,
+}
+
+/// What an allocation carries besides the target (SPEC §8.1 allocate body).
+#[derive(Debug, Clone, Default)]
+pub struct AllocateOptions {
+    pub sip_trunk_id: Option<TrunkId>,
+    pub billing_reference: Option<String>,
+    pub service_info: Option<String>,
+}
+
+/// A number as one account sees it: pools see `free`, `in_use`, `returned`; customers see
+/// `assigned`, `unassigned` (SPEC §3).
+#[derive(Debug, Clone, Serialize)]
+pub struct NumberView {
+    pub id: NumberId,
+    pub phone_number: String,
+    pub country: String,
+    #[serde(rename = "type")]
+    pub number_type: &'static str,
+    pub fine_type: &'static str,
+    pub status: NumberStatus,
+    pub product: Product,
+    pub position: &'static str,
+    pub holder_id: AccountId,
+    pub customer_id: Option<AccountId>,
+    pub assignees: Vec<Assignee>,
+    pub sip_trunk_id: Option<TrunkId>,
+    pub billing_reference: Option<String>,
+    pub service_info: Option<String>,
+    pub capabilities: Capabilities,
+    pub customization: Customization,
+    pub source: String,
+    pub uploaded_by: AccountId,
+    pub version: i64,
+}
+
+impl NumberView {
+    pub fn of(n: &Number, viewer: AccountId) -> NumberView {
+        let position = if n.holder_id == viewer || n.customer_id == Some(viewer) {
+            match NumberState::of(n) {
+                NumberState::Free => "free",
+                NumberState::Returned => "returned",
+                NumberState::Unassigned | NumberState::Absent => "unassigned",
+                NumberState::Assigned => "assigned",
+            }
+        } else {
+            "in_use"
+        };
+        NumberView {
+            id: n.id,
+            phone_number: n.phone_number.as_str().to_string(),
+            country: n.phone_number.country().as_str(),
+            number_type: n.number_type.as_str(),
+            fine_type: n.fine_type.as_str(),
+            status: n.status,
+            product: n.product,
+            position,
+            holder_id: n.holder_id,
+            customer_id: n.customer_id,
+            assignees: n.assignees.clone(),
+            sip_trunk_id: n.sip_trunk_id,
+            billing_reference: n.billing_reference.clone(),
+            service_info: n.service_info.clone(),
+            capabilities: n.capabilities,
+            customization: n.customization,
+            source: n.source.clone(),
+            uploaded_by: n.uploaded_by,
+            version: n.version,
+        }
+    }
+}
+
+fn snapshot(n: &Number) -> Option<serde_json::Value> {
+    serde_json::to_value(n).ok()
+}
+
+fn check_free_text(field: &'static str, v: &Option<String>) -> Result<()> {
+    if let Some(s) = v {
+        numberpool_domain::number::check_text(field, s, 500).map_err(ServiceError::Invalid)?;
+    }
+    Ok(())
+}
+
+impl Service {
+    /// The number named by `lookup`, if the actor may see it (R-SEC-1: otherwise not found).
+    async fn scoped_number(
+        &self,
+        tx: &mut Tx,
+        actor: &Actor,
+        lookup: &NumberLookup,
+    ) -> Result<Number> {
+        let n = tx
+            .get_number(lookup)
+            .await?
+            .ok_or(ServiceError::NotFound("number"))?;
+        if !tx.in_scope(actor.account, n.holder_id).await? {
+            return Err(ServiceError::NotFound("number"));
+        }
+        Ok(n)
+    }
+
+    async fn acting_account(&self, tx: &mut Tx, actor: &Actor) -> Result<Account> {
+        tx.get_account(actor.account)
+            .await?
+            .ok_or(ServiceError::NotFound("account"))
+    }
+
+    /// Compare-and-set `next` over `before` and record the move, in the caller's transaction.
+    async fn record_move(
+        &self,
+        tx: &mut Tx,
+        actor: &Actor,
+        before: &Number,
+        mut next: Number,
+        action: &'static str,
+        rule: Option<Rule>,
+    ) -> Result<Number> {
+        next.updated_at = now_ms();
+        let stored = tx.update_number_cas(&next).await?;
+        tx.insert_audit(&[actor.audit(
+            "number",
+            before.id.to_string(),
+            action,
+            rule,
+            snapshot(before),
+            snapshot(&stored),
+        )])
+        .await?;
+        Ok(stored)
+    }
+
+    /// Adds numbers to the actor's pool (or, for a customer with R-ACC-2, as its own), all in
+    /// one transaction: every number is added or none is.
+    pub async fn add_numbers(&self, actor: &Actor, adds: Vec<AddNumber>) -> Result<Vec<Number>> {
+        if adds.is_empty() {
+            return Ok(vec![]);
+        }
+        let mut seen = std::collections::HashSet::with_capacity(adds.len());
+        for a in &adds {
+            if !seen.insert(a.phone_number.as_str()) {
+                return Err(ServiceError::NumberAlreadyExists(format!(
+                    "{} (given twice in one request)",
+                    a.phone_number
+                )));
+            }
+            let f = &a.fields;
+            check_free_text("billing_reference", &f.billing_reference)?;
+            check_free_text("service_info", &f.service_info)?;
+            check_free_text("call_purpose", &f.call_purpose)?;
+            check_free_text("display_name", &f.display_name)?;
+            check_free_text("state", &f.region_state)?;
+            check_free_text("city", &f.city)?;
+        }
+        let mut tx = self.store.begin().await?;
+        let me = self.acting_account(&mut tx, actor).await?;
+        let (dest, owner, source) = if me.kind.holds_pool() {
+            let owner = tx.ancestors(me.id).await?.last().copied().unwrap_or(me.id);
+            let carrier = tx.default_carrier(owner, "voice").await?;
+            let source = match carrier {
+                Some((_, name)) => format!("BYOC - Cloud {name}"),
+                None => "BYOC - Cloud".to_string(),
+            };
+            (Dest::Pool, owner, source)
+        } else if me.kind == AccountKind::Customer && me.allow_external_numbers {
+            (Dest::Customer, me.id, "external".to_string())
+        } else {
+            return Err(RuleViolation::new(
+                Rule::Acc2,
+                "this account cannot add numbers: only providers, resellers and customers allowed external numbers can",
+            )
+            .into());
+        };
+        let state = transition(NumberState::Absent, Event::Add(dest)).map_err(|e| e.violation())?;
+        let position = state.position().unwrap_or(Position::Free);
+        let now = now_ms();
+        let mut numbers = Vec::with_capacity(adds.len());
+        for a in adds {
+            let f = a.fields;
+            let product = f.product.unwrap_or(Product::Unallocated);
+            let customization = f.customization.unwrap_or_default();
+            check_customization(product, &customization).map_err(|v| {
+                RuleViolation::new(v.rule, format!("{}: {}", a.phone_number, v.message))
+            })?;
+            numbers.push(Number {
+                id: NumberId::new(),
+                number_type: initial_type(&a.phone_number, f.number_type),
+                fine_type: a.phone_number.fine_type(),
+                phone_number: a.phone_number,
+                region_state: f.region_state,
+                city: f.city,
+                product,
+                status: f.status.unwrap_or(NumberStatus::Normal),
+                position,
+                holder_id: me.id,
+                customer_id: (dest == Dest::Customer).then_some(me.id),
+                allocated_from: None,
+                owner_id: owner,
+                uploaded_by: me.id,
+                assignees: vec![],
+                sip_trunk_id: None,
+                billing_reference: f.billing_reference,
+                service_info: f.service_info,
+                capabilities: f.capabilities.unwrap_or(Capabilities {
+                    voice: true,
+                    ..Default::default()
+                }),
+                voice_carrier_id: None,
+                sms_carrier_id: None,
+                customization,
+                call_purpose: f.call_purpose,
+                display_name: f.display_name,
+                program_duration: None,
+                attributes: f.attributes,
+                source: source.clone(),
+                block_id: None,
+                port_order_id: None,
+                created_at: now,
+                updated_at: now,
+                version: 1,
+            });
+        }
+        tx.insert_numbers(&numbers).await?;
+        let events: Vec<_> = numbers
+            .iter()
+            .map(|n| {
+                let after = serde_json::json!({
+                    "phone_number": n.phone_number, "holder_id": n.holder_id,
+                    "position": n.position, "product": n.product, "status": n.status,
+                });
+                actor.audit(
+                    "number",
+                    n.id.to_string(),
+                    "number.add",
+                    None,
+                    None,
+                    Some(after),
+                )
+            })
+            .collect();
+        tx.insert_audit(&events).await?;
+        tx.commit().await?;
+        Ok(numbers)
+    }
+
+    pub async fn get_number(&self, actor: &Actor, lookup: &NumberLookup) -> Result<Number> {
+        let mut r = self.store.read().await?;
+        self.scoped_number(&mut r, actor, lookup).await
+    }
+
+    pub async fn list_numbers(
+        &self,
+        actor: &Actor,
+        filter: &NumberFilter,
+        after: Option<NumberId>,
+        limit: u32,
+    ) -> Result<Page<Number>> {
+        let mut r = self.store.read().await?;
+        Ok(
+            r.list_numbers(actor.account, filter, after, limit.clamp(1, 1000))
+                .await?,
+        )
+    }
+
+    /// Edits a number (R-EDIT-1 and the field rules). `if_version` guards against lost updates.
+    pub async fn update_number(
+        &self,
+        actor: &Actor,
+        lookup: &NumberLookup,
+        patch: &NumberPatch,
+        if_version: Option<i64>,
+    ) -> Result<Number> {
+        let mut tx = self.store.begin().await?;
+        let n = self.scoped_number(&mut tx, actor, lookup).await?;
+        if if_version.is_some_and(|v| v != n.version) {
+            return Err(ServiceError::Conflict(
+                "the number has changed since you read it".into(),
+            ));
+        }
+        check_free_text(
+            "billing_reference",
+            &patch.billing_reference.clone().flatten(),
+        )?;
+        check_free_text("service_info", &patch.service_info.clone().flatten())?;
+        check_free_text("call_purpose", &patch.call_purpose.clone().flatten())?;
+        check_free_text("display_name", &patch.display_name.clone().flatten())?;
+        if let Some(Some(trunk)) = patch.sip_trunk_id
+            && tx.trunk_provider(trunk).await? != Some(n.owner_id)
+        {
+            return Err(ServiceError::NotFound("SIP trunk"));
+        }
+        let next = apply_patch(&n, patch)?;
+        let stored = self
+            .record_move(&mut tx, actor, &n, next, "number.update", Some(Rule::Edit1))
+            .await?;
+        tx.commit().await?;
+        Ok(stored)
+    }
+
+    /// Allocate a free number from the actor's pool to a direct child or connected customer
+    /// (R-MOVE-1, R-ALLOC-1).
+    pub async fn allocate(
+        &self,
+        actor: &Actor,
+        lookup: &NumberLookup,
+        target: AccountId,
+        opts: AllocateOptions,
+    ) -> Result<Number> {
+        check_free_text("billing_reference", &opts.billing_reference)?;
+        check_free_text("service_info", &opts.service_info)?;
+        let mut tx = self.store.begin().await?;
+        let n = self.scoped_number(&mut tx, actor, lookup).await?;
+        let me = self.acting_account(&mut tx, actor).await?;
+        let target = self.account_in_scope(&mut tx, actor, target).await?;
+        let relation = tx.relation(&me, &target).await?;
+        let dest = lifecycle::check_allocate(&n, &me, &target, relation)?;
+        let mut next = n.clone();
+        let trunk = opts.sip_trunk_id.or(n.sip_trunk_id);
+        if let Some(t) = trunk
+            && tx.trunk_provider(t).await? != Some(n.owner_id)
+        {
+            return Err(ServiceError::NotFound("SIP trunk"));
+        }
+        if dest == Dest::Customer && trunk.is_none() {
+            return Err(ServiceError::Invalid(
+                "sip_trunk_id is required when a number goes to a customer".into(),
+            ));
+        }
+        next.sip_trunk_id = trunk;
+        next.holder_id = target.id;
+        next.allocated_from = Some(me.id);
+        next.position = match dest {
+            Dest::Pool => Position::Free,
+            Dest::Customer => Position::Held,
+        };
+        next.customer_id = (dest == Dest::Customer).then_some(target.id);
+        if opts.billing_reference.is_some() {
+            next.billing_reference = opts.billing_reference;
+        }
+        if opts.service_info.is_some() {
+            next.service_info = opts.service_info;
+        }
+        let stored = self
+            .record_move(
+                &mut tx,
+                actor,
+                &n,
+                next,
+                "number.allocate",
+                Some(Rule::Move1),
+            )
+            .await?;
+        tx.commit().await?;
+        Ok(stored)
+    }
+
+    /// Ancestors of the holder when the actor is not the holder itself (units), for R-MOVE-2.
+    async fn holder_path(&self, tx: &mut Tx, actor: &Actor, n: &Number) -> Result<Vec<AccountId>> {
+        if n.holder_id == actor.account {
+            Ok(vec![])
+        } else {
+            Ok(tx.ancestors(n.holder_id).await?)
+        }
+    }
+
+    /// Assign the number to a user, call queue, … (R-MOVE-2, R-ASG-1).
+    pub async fn assign(
+        &self,
+        actor: &Actor,
+        lookup: &NumberLookup,
+        assignee: Assignee,
+    ) -> Result<Number> {
+        if assignee.id.trim().is_empty() || assignee.id.len() > 200 {
+            return Err(ServiceError::Invalid(
+                "assignee_id: give a non-empty id of at most 200 characters".into(),
+            ));
+        }
+        check_free_text("display_name", &assignee.display_name)?;
+        let mut tx = self.store.begin().await?;
+        let n = self.scoped_number(&mut tx, actor, lookup).await?;
+        let me = self.acting_account(&mut tx, actor).await?;
+        let path = self.holder_path(&mut tx, actor, &n).await?;
+        lifecycle::check_customer_holds(&n, &me, &path)?;
+        transition(NumberState::of(&n), Event::Assign).map_err(|e| e.violation())?;
+        if n.assignees
+            .iter()
+            .any(|a| a.kind == assignee.kind && a.id == assignee.id)
+        {
+            return Err(ServiceError::Invalid(
+                "the number is already assigned to that assignee".into(),
+            ));
+        }
+        check_assignee_capacity(n.customization.capacity, n.assignees.len())?;
+        let mut next = n.clone();
+        next.assignees.push(assignee);
+        let stored = self
+            .record_move(&mut tx, actor, &n, next, "number.assign", Some(Rule::Asg1))
+            .await?;
+        tx.commit().await?;
+        Ok(stored)
+    }
+
+    /// Remove an assignee; `assignee_id` is needed only when there are several.
+    pub async fn unassign(
+        &self,
+        actor: &Actor,
+        lookup: &NumberLookup,
+        assignee_id: Option<&str>,
+    ) -> Result<Number> {
+        let mut tx = self.store.begin().await?;
+        let n = self.scoped_number(&mut tx, actor, lookup).await?;
+        let me = self.acting_account(&mut tx, actor).await?;
+        let path = self.holder_path(&mut tx, actor, &n).await?;
+        lifecycle::check_customer_holds(&n, &me, &path)?;
+        let idx = match assignee_id {
+            Some(id) => n
+                .assignees
+                .iter()
+                .position(|a| a.id == id)
+                .ok_or(ServiceError::NotFound("assignee"))?,
+            None if n.assignees.len() == 1 => 0,
+            None if n.assignees.is_empty() => {
+                return Err(
+                    transition(NumberState::of(&n), Event::Unassign { last: true })
+                        .err()
+                        .map(|e| ServiceError::Rule(e.violation()))
+                        .unwrap_or(ServiceError::NotFound("assignee")),
+                );
+            }
+            None => {
+                return Err(ServiceError::Invalid(
+                    "assignee_id: the number has several assignees; say which to remove".into(),
+                ));
+            }
+        };
+        transition(
+            NumberState::of(&n),
+            Event::Unassign {
+                last: n.assignees.len() == 1,
+            },
+        )
+        .map_err(|e| e.violation())?;
+        let mut next = n.clone();
+        next.assignees.remove(idx);
+        let stored = self
+            .record_move(
+                &mut tx,
+                actor,
+                &n,
+                next,
+                "number.unassign",
+                Some(Rule::Move2),
+            )
+            .await?;
+        tx.commit().await?;
+        Ok(stored)
+    }
+
+    /// Move a number into a unit of the customer holding it, or back to the customer (R-MOVE-5).
+    pub async fn move_to_unit(
+        &self,
+        actor: &Actor,
+        lookup: &NumberLookup,
+        unit: AccountId,
+    ) -> Result<Number> {
+        let mut tx = self.store.begin().await?;
+        let n = self.scoped_number(&mut tx, actor, lookup).await?;
+        let me = self.acting_account(&mut tx, actor).await?;
+        let path = self.holder_path(&mut tx, actor, &n).await?;
+        lifecycle::check_customer_holds(&n, &me, &path)?;
+        transition(NumberState::of(&n), Event::MoveToUnit).map_err(|e| e.violation())?;
+        let target = self.account_in_scope(&mut tx, actor, unit).await?;
+        let customer = n
+            .customer_id
+            .ok_or_else(|| RuleViolation::new(Rule::Move5, "the number is not with a customer"))?;
+        let inside = target.id == customer
+            || (target.kind == AccountKind::Unit
+                && tx.ancestors(target.id).await?.contains(&customer));
+        if !inside {
+            return Err(RuleViolation::new(
+                Rule::Move5,
+                "the unit is not inside the customer holding the number",
+            )
+            .into());
+        }
+        let mut next = n.clone();
+        next.holder_id = target.id;
+        let stored = self
+            .record_move(
+                &mut tx,
+                actor,
+                &n,
+                next,
+                "number.move_to_unit",
+                Some(Rule::Move5),
+            )
+            .await?;
+        tx.commit().await?;
+        Ok(stored)
+    }
+
+    /// Release ("delete" on the customer side): back to the pool that allocated it, which
+    /// sees it `returned` (R-MOVE-3).
+    pub async fn release(&self, actor: &Actor, lookup: &NumberLookup) -> Result<Number> {
+        let mut tx = self.store.begin().await?;
+        let n = self.scoped_number(&mut tx, actor, lookup).await?;
+        let me = self.acting_account(&mut tx, actor).await?;
+        let path = self.holder_path(&mut tx, actor, &n).await?;
+        let to = lifecycle::check_release(&n, &me, &path)?;
+        let pool = tx
+            .get_account(to)
+            .await?
+            .ok_or(ServiceError::NotFound("account"))?;
+        let mut next = n.clone();
+        next.holder_id = pool.id;
+        next.position = Position::Returned;
+        next.customer_id = None;
+        // The pool's own allocator: none if it brought the number in, else its parent.
+        next.allocated_from = if pool.id == n.uploaded_by {
+            None
+        } else {
+            pool.parent_id
+        };
+        let stored = self
+            .record_move(
+                &mut tx,
+                actor,
+                &n,
+                next,
+                "number.release",
+                Some(Rule::Move3),
+            )
+            .await?;
+        tx.commit().await?;
+        Ok(stored)
+    }
+
+    /// Unbind a returned number: free again in the actor's pool (R-MOVE-4).
+    pub async fn unbind(&self, actor: &Actor, lookup: &NumberLookup) -> Result<Number> {
+        let mut tx = self.store.begin().await?;
+        let n = self.scoped_number(&mut tx, actor, lookup).await?;
+        let me = self.acting_account(&mut tx, actor).await?;
+        lifecycle::check_unbind(&n, &me)?;
+        let mut next = n.clone();
+        next.position = Position::Free;
+        next.sip_trunk_id = None;
+        next.billing_reference = None;
+        next.service_info = None;
+        let stored = self
+            .record_move(&mut tx, actor, &n, next, "number.unbind", Some(Rule::Move4))
+            .await?;
+        tx.commit().await?;
+        Ok(stored)
+    }
+
+    /// Remove a number from the platform (R-DEL-1, R-DEL-2); its history stays in the audit log.
+    pub async fn delete_number(&self, actor: &Actor, lookup: &NumberLookup) -> Result<Number> {
+        let mut tx = self.store.begin().await?;
+        let n = self.scoped_number(&mut tx, actor, lookup).await?;
+        let me = self.acting_account(&mut tx, actor).await?;
+        lifecycle::check_delete(&n, &me)?;
+        tx.delete_number_cas(n.id, n.version).await?;
+        tx.insert_audit(&[actor.audit(
+            "number",
+            n.id.to_string(),
+            "number.delete",
+            Some(Rule::Del2),
+            snapshot(&n),
+            None,
+        )])
+        .await?;
+        tx.commit().await?;
+        Ok(n)
+    }
+
+    /// The number's history: its audit events, oldest first.
+    pub async fn number_history(
+        &self,
+        actor: &Actor,
+        lookup: &NumberLookup,
+    ) -> Result<Vec<numberpool_store::AuditEvent>> {
+        let mut r = self.store.read().await?;
+        let n = self.scoped_number(&mut r, actor, lookup).await?;
+        Ok(r.audit_for(&n.id.to_string()).await?)
+    }
+}
