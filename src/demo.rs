@@ -37,6 +37,8 @@ pub struct Portal {
 pub struct Api {
     pub client_id: String,
     pub client_secret: String,
+    /// The provider account the client acts for.
+    pub account_id: AccountId,
 }
 
 /// Accounts of the demo world.
@@ -278,6 +280,7 @@ pub async fn prepare(service: &Service, listen_url: &str) -> anyhow::Result<Demo
         api: Api {
             client_id: client.client_id,
             client_secret: client.client_secret,
+            account_id: provider,
         },
     })
 }
@@ -302,6 +305,7 @@ pub async fn run(config: &Config, json: bool, no_serve: bool) -> anyhow::Result<
         );
         println!("  API client id:  {}", logins.api.client_id);
         println!("  API secret:     {}", logins.api.client_secret);
+        println!("  Provider id:    {}", logins.api.account_id);
         println!(
             "  Database:       {}",
             crate::config::redact_url(&config.database_url())

@@ -9,6 +9,8 @@ mod audit;
 mod credentials;
 mod numbers;
 mod rows;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 use std::str::FromStr;
 use std::time::Duration;
