@@ -195,6 +195,7 @@ impl Service {
         let state = transition(NumberState::Absent, Event::Add(dest)).map_err(|e| e.violation())?;
         let position = state.position().unwrap_or(Position::Free);
         let now = now_ms();
+        let add_event = numberpool_domain::AuditId::new();
         let mut numbers = Vec::with_capacity(adds.len());
         for a in adds {
             let f = a.fields;
@@ -236,30 +237,31 @@ impl Service {
                 source: source.clone(),
                 block_id: None,
                 port_order_id: None,
+                add_event_id: Some(add_event),
                 created_at: now,
                 updated_at: now,
                 version: 1,
             });
         }
         tx.insert_numbers(&numbers).await?;
-        let events: Vec<_> = numbers
-            .iter()
-            .map(|n| {
-                let after = serde_json::json!({
-                    "phone_number": n.phone_number, "holder_id": n.holder_id,
-                    "position": n.position, "product": n.product, "status": n.status,
-                });
-                actor.audit(
-                    "number",
-                    n.id.to_string(),
-                    "number.add",
-                    None,
-                    None,
-                    Some(after),
-                )
-            })
-            .collect();
-        tx.insert_audit(&events).await?;
+        // One event for the batch, which every added number points at (`add_event_id`); the
+        // number's history starts with it.
+        let after = serde_json::json!({
+            "count": numbers.len(),
+            "holder_id": me.id,
+            "position": position,
+            "source": source,
+            "phone_numbers": numbers.iter().map(|n| n.phone_number.as_str()).collect::<Vec<_>>(),
+        });
+        let event = actor.audit(
+            "number_batch",
+            add_event.to_string(),
+            "number.add",
+            Some(Rule::Num1),
+            None,
+            Some(after),
+        );
+        tx.insert_audit_as(add_event, &event).await?;
         tx.commit().await?;
         Ok(numbers)
     }
@@ -602,6 +604,6 @@ impl Service {
     ) -> Result<Vec<numberpool_store::AuditEvent>> {
         let mut r = self.store.read().await?;
         let n = self.scoped_number(&mut r, actor, lookup).await?;
-        Ok(r.audit_for(&n.id.to_string()).await?)
+        Ok(r.number_history(n.id).await?)
     }
 }

@@ -8,7 +8,7 @@ use numberpool::service::{
     Actor, AddNumber, AllocateOptions, CreateAccount, Service, ServiceError,
 };
 use numberpool::startup::Application;
-use numberpool_domain::{Account, AccountId, AccountKind, E164, NewNumber, Number, TrunkId};
+use numberpool_domain::{Account, AccountKind, E164, NewNumber, Number, TrunkId};
 use numberpool_store::testing::TestDb;
 use numberpool_store::{AuditEvent, NumberLookup, Store};
 
@@ -56,12 +56,6 @@ pub fn refused<T: Debug>(
 pub fn e164(i: u32) -> E164 {
     assert!(i < 10_000, "fixture numbers have four digits");
     E164::parse(&format!("+1415555{i:04}")).must("fixture number")
-}
-
-/// A UK number, for the few cases that want numbers from another tenant's range.
-pub fn e164_gb(i: u32) -> E164 {
-    assert!(i < 100, "fixture numbers have two digits");
-    E164::parse(&format!("+4420718387{i:02}")).must("fixture number")
 }
 
 pub fn add(n: &E164) -> AddNumber {
@@ -125,9 +119,14 @@ pub async fn trunk(store: &Store, provider: &Account, name: &str) -> TrunkId {
 }
 
 /// The audit events of one entity, read from the store (unscoped: survives deletion).
+/// The audit trail of an entity; for a number, its whole history (the batch event that added
+/// it, then every event about it), also after it was deleted.
 pub async fn audit_for(store: &Store, entity: &str) -> Vec<AuditEvent> {
     let mut r = store.read().await.must("read");
-    r.audit_for(entity).await.must("audit_for")
+    match entity.parse::<numberpool_domain::NumberId>() {
+        Ok(id) => r.number_history(id).await.must("number_history"),
+        Err(_) => r.audit_for(entity).await.must("audit_for"),
+    }
 }
 
 pub fn actions(events: &[AuditEvent]) -> Vec<&str> {
@@ -175,7 +174,8 @@ impl World {
         let s = &service;
         let provider = account(s, "Provider One", Provider, None, false).await;
         let reseller = account(s, "Reseller", Reseller, Some(&provider), false).await;
-        let res_customer = account(s, "Reseller's customer", Customer, Some(&reseller), false).await;
+        let res_customer =
+            account(s, "Reseller's customer", Customer, Some(&reseller), false).await;
         let customer = account(s, "Customer", Customer, Some(&provider), false).await;
         let unit = account(s, "Customer unit", Unit, Some(&customer), false).await;
         let customer2 = account(s, "Customer two", Customer, Some(&provider), false).await;
@@ -187,10 +187,11 @@ impl World {
             .await
             .must("connect exchange");
         let tenant = account(s, "Unrelated provider", Provider, None, false).await;
-        let tenant_customer = account(s, "Unrelated customer", Customer, Some(&tenant), false).await;
+        let tenant_customer =
+            account(s, "Unrelated customer", Customer, Some(&tenant), false).await;
         let store = service.store().clone();
+        let tenant_trunk = trunk(&store, &tenant, "tenant-trunk").await;
         let trunk = trunk(&store, &provider, "trunk-1").await;
-        let tenant_trunk = trunk_of(&store, &tenant).await;
         World {
             service,
             store,
@@ -239,15 +240,6 @@ impl World {
     pub async fn get(&self, who: &Account, n: &Number) -> Result<Number, ServiceError> {
         self.service.get_number(&as_(who), &by_id(n)).await
     }
-}
-
-async fn trunk_of(store: &Store, provider: &Account) -> TrunkId {
-    trunk(store, provider, "tenant-trunk").await
-}
-
-/// The ids of the accounts in `v`.
-pub fn ids(v: &[Account]) -> Vec<AccountId> {
-    v.iter().map(|a| a.id).collect()
 }
 
 /// One `Application` per instance sharing `db`: two on PostgreSQL (two servers on one

@@ -7,8 +7,8 @@ use std::str::FromStr;
 use rlibphonenumber::{PHONE_NUMBER_UTIL, PhoneNumberFormat, PhoneNumberType, Region};
 use serde::{Deserialize, Serialize};
 
-/// Longest input we hand to the parser; anything longer is refused before parsing, so hostile
-/// input cannot make the parser do unbounded work.
+/// Longest input, in characters, we hand to the parser; anything longer is refused before parsing,
+/// so hostile input cannot make the parser do unbounded work (64 characters are at most 256 bytes).
 const MAX_INPUT_LEN: usize = 64;
 
 /// Coarse number type that the product, the API and the files use (SPEC §2).
@@ -228,6 +228,15 @@ fn truncated(s: &str) -> String {
     s.chars().take(40).collect()
 }
 
+/// Whether the number in `s` is written with a leading plus, as libphonenumber decides it: the first
+/// character that can start a number (a plus sign, ASCII or full-width, or a digit) is a plus. So
+/// `(+999) 123` and `tel:+999…` are international input with a bad calling code, not national input.
+fn has_leading_plus(s: &str) -> bool {
+    s.chars()
+        .find(|c| matches!(c, '+' | '\u{FF0B}') || c.is_numeric())
+        .is_some_and(|c| !c.is_numeric())
+}
+
 impl E164 {
     /// Parse an international number (`+` and country code). Punctuation and spaces are accepted
     /// as libphonenumber accepts them; national format without a country is refused.
@@ -246,13 +255,14 @@ impl E164 {
         if trimmed.is_empty() {
             return Err(E164Error::Empty);
         }
-        if trimmed.len() > MAX_INPUT_LEN {
+        // Characters, not bytes: full-width or other non-ASCII digits take 3 or 4 bytes each.
+        if trimmed.len() > MAX_INPUT_LEN && trimmed.chars().count() > MAX_INPUT_LEN {
             return Err(E164Error::TooLong);
         }
         let number = PHONE_NUMBER_UTIL.parse(trimmed, region).map_err(|e| {
             use rlibphonenumber::ParseError as P;
             match e {
-                P::InvalidCountryCode if region.is_none() && !trimmed.starts_with('+') => {
+                P::InvalidCountryCode if region.is_none() && !has_leading_plus(trimmed) => {
                     E164Error::NeedsCountry(truncated(trimmed))
                 }
                 P::InvalidCountryCode => {
@@ -270,13 +280,18 @@ impl E164 {
         if !number.extension().is_empty() {
             return Err(E164Error::HasExtension(truncated(trimmed)));
         }
-        if !PHONE_NUMBER_UTIL.is_valid_number(&number) {
+        // `is_valid_number` is exactly "a region is found for the number and its type in that
+        // region's metadata is not UNKNOWN", and `get_number_type` computes that same type from that
+        // same region. So the type decides validity, and the number's region (a regex walk over
+        // every region sharing the calling code, e.g. 25 for +1) is looked up twice, not three times.
+        let fine_type = PHONE_NUMBER_UTIL.get_number_type(&number);
+        if fine_type == PhoneNumberType::Unknown {
             return Err(E164Error::Invalid(truncated(trimmed)));
         }
+        let fine_type = FineType::from_lib(fine_type);
         let country = PHONE_NUMBER_UTIL
             .get_region_for_number(&number)
             .ok_or_else(|| E164Error::Invalid(truncated(trimmed)))?;
-        let fine_type = FineType::from_lib(PHONE_NUMBER_UTIL.get_number_type(&number));
         let e164 = PHONE_NUMBER_UTIL
             .format(&number, PhoneNumberFormat::E164)
             .into_owned();
@@ -389,6 +404,39 @@ mod tests {
         assert!(matches!(
             Country::parse("XX"),
             Err(E164Error::UnknownCountry(_))
+        ));
+    }
+
+    #[test]
+    fn length_limit_counts_characters_not_bytes() {
+        // 22 characters but 69 bytes: full-width plus and spaces, mathematical bold digits.
+        let wide = "＋𝟒𝟒\u{3000}(𝟎)\u{3000}𝟐𝟎\u{3000}𝟕𝟏𝟖𝟑\u{3000}𝟖𝟕𝟓𝟎";
+        assert!(wide.len() > MAX_INPUT_LEN && wide.chars().count() <= MAX_INPUT_LEN);
+        let n = E164::parse(wide).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(n.as_str(), "+442071838750");
+        assert_eq!(E164::parse(&"２".repeat(65)), Err(E164Error::TooLong));
+    }
+
+    #[test]
+    fn bad_calling_code_with_a_plus_is_not_national_input() {
+        for s in [
+            "+999 123 456",
+            "(+999) 123 456",
+            "＋999 123456",
+            "tel:+999123456",
+        ] {
+            assert!(
+                matches!(
+                    E164::parse(s),
+                    Err(E164Error::Unparseable(_, "unknown country calling code"))
+                ),
+                "{s}: {:?}",
+                E164::parse(s)
+            );
+        }
+        assert!(matches!(
+            E164::parse("(020) 7183 8750"),
+            Err(E164Error::NeedsCountry(_))
         ));
     }
 

@@ -7,7 +7,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 use crate::e164::{E164, FineType, NumberType, ParseEnumError};
-use crate::ids::{AccountId, CarrierId, NumberId, TrunkId};
+use crate::ids::{AccountId, AuditId, CarrierId, NumberId, TrunkId};
 use crate::rules::{Rule, RuleViolation, ensure};
 
 /// Declares a snake_case string enum with `as_str`, `FromStr` (case-insensitive) and `ALL`.
@@ -187,6 +187,9 @@ pub struct Number {
     pub source: String,
     pub block_id: Option<String>,
     pub port_order_id: Option<String>,
+    /// The audit event that recorded this number's add: one event per added batch, so a
+    /// 10,000-number import writes one audit row, not 10,000.
+    pub add_event_id: Option<AuditId>,
     pub created_at: i64,
     pub updated_at: i64,
     /// Bumped by every change; the compare-and-set guard and the ETag.

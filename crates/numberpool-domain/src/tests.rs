@@ -168,6 +168,7 @@ pub(crate) fn number_held_by(holder: &Account, uploader: &Account) -> Number {
         source: "BYOC - Cloud".into(),
         block_id: None,
         port_order_id: None,
+        add_event_id: None,
         created_at: 0,
         updated_at: 0,
         version: 1,

@@ -96,28 +96,62 @@ const AUDIT_COLUMNS: &str = "id, at, actor_type, actor_id, actor_account_id, cha
 
 impl Tx {
     pub async fn insert_audit(&mut self, events: &[NewAudit]) -> Result<()> {
+        let ids: Vec<String> = events.iter().map(|_| AuditId::new().to_string()).collect();
+        self.write_audit(&ids, events).await
+    }
+
+    /// Records one event under an id the caller chose (so rows written in the same
+    /// transaction can point at it, as numbers do with their add event).
+    pub async fn insert_audit_as(&mut self, id: AuditId, event: &NewAudit) -> Result<()> {
+        self.write_audit(&[id.to_string()], std::slice::from_ref(event))
+            .await
+    }
+
+    async fn write_audit(&mut self, ids: &[String], events: &[NewAudit]) -> Result<()> {
         let now = now_ms();
-        for chunk in events.chunks(2000) {
-            on_conn!(self, c => {
-                let mut q = sqlx::QueryBuilder::new(format!("INSERT INTO audit_events ({AUDIT_COLUMNS}) "));
-                q.push_values(chunk, |mut b, e| {
-                    b.push_bind(AuditId::new().to_string())
-                        .push_bind(now)
-                        .push_bind(e.actor_type)
-                        .push_bind(e.actor_id.clone())
-                        .push_bind(e.actor_account_id.clone())
-                        .push_bind(e.channel.as_str())
-                        .push_bind(e.entity_type)
-                        .push_bind(e.entity_id.clone())
-                        .push_bind(e.action)
-                        .push_bind(e.rule)
-                        .push_bind(e.before.as_ref().map(|v| v.to_string()))
-                        .push_bind(e.after.as_ref().map(|v| v.to_string()));
-                });
-                q.build().execute(&mut *c).await?;
-            });
-        }
+        crate::per_backend!(self, c =>
+            sqlite: insert_audit_sqlite(c, ids, now, events).await?,
+            postgres: insert_audit_pg(c, ids, now, events).await?,
+        );
         Ok(())
+    }
+
+    /// One event by id.
+    pub async fn get_audit(&mut self, id: AuditId) -> Result<Option<AuditEvent>> {
+        let sql = format!("SELECT {AUDIT_COLUMNS} FROM audit_events WHERE id = $1");
+        let row: Option<AuditRow> = on_conn!(self, c => {
+            sqlx::query_as(&sql).bind(id.to_string()).fetch_optional(&mut *c).await?
+        });
+        row.map(audit_from_row).transpose()
+    }
+
+    /// A number's history, oldest first: the batch event that added it, then every event about
+    /// it. Works after the number is deleted too: the add event is then found through the
+    /// `before` snapshot of its events.
+    pub async fn number_history(
+        &mut self,
+        id: numberpool_domain::NumberId,
+    ) -> Result<Vec<AuditEvent>> {
+        let mut events = self.audit_for(&id.to_string()).await?;
+        let stored = self
+            .get_number(&crate::NumberLookup::Id(id))
+            .await?
+            .and_then(|n| n.add_event_id);
+        let from_snapshot = || {
+            events.iter().find_map(|e| {
+                e.before
+                    .as_ref()
+                    .and_then(|b| b.get("add_event_id"))
+                    .and_then(|v| v.as_str())
+                    .and_then(|s| s.parse::<AuditId>().ok())
+            })
+        };
+        if let Some(add) = stored.or_else(from_snapshot)
+            && let Some(e) = self.get_audit(add).await?
+        {
+            events.insert(0, e);
+        }
+        Ok(events)
     }
 
     /// Events for one entity, oldest first (a number's history).
@@ -159,4 +193,65 @@ fn audit_from_row(r: AuditRow) -> Result<AuditEvent> {
         before: json(r.10)?,
         after: json(r.11)?,
     })
+}
+
+/// SQLite: multi-row inserts, 2,000 rows (24,000 parameters) per statement.
+async fn insert_audit_sqlite(
+    c: &mut sqlx::SqliteConnection,
+    ids: &[String],
+    now: i64,
+    events: &[NewAudit],
+) -> sqlx::Result<()> {
+    for (chunk_ids, chunk) in ids.chunks(2000).zip(events.chunks(2000)) {
+        let mut q = sqlx::QueryBuilder::new(format!("INSERT INTO audit_events ({AUDIT_COLUMNS}) "));
+        q.push_values(chunk_ids.iter().zip(chunk), |mut b, (id, e)| {
+            b.push_bind(id.clone())
+                .push_bind(now)
+                .push_bind(e.actor_type)
+                .push_bind(e.actor_id.clone())
+                .push_bind(e.actor_account_id.clone())
+                .push_bind(e.channel.as_str())
+                .push_bind(e.entity_type)
+                .push_bind(e.entity_id.clone())
+                .push_bind(e.action)
+                .push_bind(e.rule)
+                .push_bind(e.before.as_ref().map(|v| v.to_string()))
+                .push_bind(e.after.as_ref().map(|v| v.to_string()));
+        });
+        q.build().execute(&mut *c).await?;
+    }
+    Ok(())
+}
+
+/// PostgreSQL: one `INSERT … SELECT FROM UNNEST(arrays)` for the whole batch.
+async fn insert_audit_pg(
+    c: &mut sqlx::PgConnection,
+    ids: &[String],
+    now: i64,
+    events: &[NewAudit],
+) -> sqlx::Result<()> {
+    let col = |f: &dyn Fn(&NewAudit) -> Option<String>| {
+        events.iter().map(f).collect::<Vec<Option<String>>>()
+    };
+    let sql = format!(
+        "INSERT INTO audit_events ({AUDIT_COLUMNS}) SELECT * FROM UNNEST($1::text[], $2::bigint[], \
+         $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], \
+         $10::text[], $11::text[], $12::text[])"
+    );
+    sqlx::query(&sql)
+        .bind(ids)
+        .bind(vec![now; events.len()])
+        .bind(col(&|e| Some(e.actor_type.to_string())))
+        .bind(col(&|e| Some(e.actor_id.clone())))
+        .bind(col(&|e| e.actor_account_id.clone()))
+        .bind(col(&|e| Some(e.channel.as_str().to_string())))
+        .bind(col(&|e| Some(e.entity_type.to_string())))
+        .bind(col(&|e| Some(e.entity_id.clone())))
+        .bind(col(&|e| Some(e.action.to_string())))
+        .bind(col(&|e| e.rule.map(str::to_string)))
+        .bind(col(&|e| e.before.as_ref().map(|v| v.to_string())))
+        .bind(col(&|e| e.after.as_ref().map(|v| v.to_string())))
+        .execute(c)
+        .await
+        .map(|_| ())
 }

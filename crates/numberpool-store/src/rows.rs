@@ -58,8 +58,8 @@ pub(crate) const NUMBER_COLUMNS: &str = "id, e164, country, number_type, fine_ty
     assignees, assignee_count, sip_trunk_id, billing_reference, service_info, cap_voice, cap_sms, \
     cap_mms, cap_fax, voice_carrier_id, sms_carrier_id, capacity, voice_direction, messaging, \
     outbound_dialer, outbound_cli_shared, call_purpose, display_name, program_duration, attributes, \
-    source, block_id, port_order_id, created_at, updated_at, version";
-pub(crate) const NUMBER_COLUMN_COUNT: usize = 41;
+    source, block_id, port_order_id, add_event_id, created_at, updated_at, version";
+pub(crate) const NUMBER_COLUMN_COUNT: usize = 42;
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct NumberRow {
@@ -101,6 +101,7 @@ pub(crate) struct NumberRow {
     pub source: String,
     pub block_id: Option<String>,
     pub port_order_id: Option<String>,
+    pub add_event_id: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
     pub version: i64,
@@ -164,6 +165,7 @@ impl NumberRow {
             source: self.source,
             block_id: self.block_id,
             port_order_id: self.port_order_id,
+            add_event_id: parse_opt("add event id", self.add_event_id.as_deref())?,
             created_at: self.created_at,
             updated_at: self.updated_at,
             version: self.version,

@@ -1,0 +1,2000 @@
+//! The store conformance suite: every case runs, unchanged, on SQLite and on PostgreSQL (each on
+//! its own throwaway database), so the two backends cannot drift apart. PostgreSQL comes from
+//! `NUMBERPOOL_TEST_PG_URL` (see `numberpool_store::testing`).
+
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+
+use numberpool_domain::{
+    Account, AccountId, AccountKind, AccountStatus, Assignee, AssigneeType, AuditId, Capabilities,
+    Capacity, CarrierId, Customization, E164, FineType, Messaging, Number, NumberId, NumberStatus,
+    NumberType, Position, Product, Relation, TrunkId, VoiceDirection, now_ms,
+};
+use numberpool_store::testing::TestDb;
+use numberpool_store::{
+    Backend, Channel, ExchangeStatus, NewAccount, NewAudit, NumberFilter, NumberLookup, Store,
+    StoreError, StoreOptions,
+};
+use serde_json::json;
+
+numberpool_store::backend_tests!(
+    migrate_is_idempotent_and_ping,
+    account_round_trip_and_numbers,
+    ancestors_are_nearest_first,
+    scope_and_relation,
+    number_round_trips_every_field,
+    existing_number_rejects_the_whole_insert,
+    batch_insert_and_lookups,
+    update_and_delete_are_compare_and_set,
+    list_numbers_scope_filters_and_paging,
+    unparsable_rows_are_corrupt,
+    audit_many_events,
+    credentials,
+    dropped_transaction_leaves_nothing,
+);
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+// ---------------------------------------------------------------------------------------------
+
+/// Every table of the schema.
+const TABLES: [&str; 8] = [
+    "accounts",
+    "exchange_connections",
+    "sip_trunks",
+    "carriers",
+    "numbers",
+    "audit_events",
+    "api_clients",
+    "users",
+];
+
+fn backend_of(db: &TestDb) -> Backend {
+    if db.url.starts_with("sqlite:") {
+        Backend::Sqlite
+    } else {
+        Backend::Postgres
+    }
+}
+
+/// A raw connection pool on the test database, for what the store's API deliberately cannot do
+/// (counting rows behind its back, writing unparsable values).
+enum Raw {
+    Sqlite(sqlx::SqlitePool),
+    Postgres(sqlx::PgPool),
+}
+
+impl Raw {
+    async fn open(db: &TestDb) -> Raw {
+        match backend_of(db) {
+            Backend::Sqlite => Raw::Sqlite(
+                sqlx::SqlitePool::connect(&db.url)
+                    .await
+                    .expect("raw sqlite pool"),
+            ),
+            Backend::Postgres => Raw::Postgres(
+                sqlx::PgPool::connect(&db.url)
+                    .await
+                    .expect("raw postgres pool"),
+            ),
+        }
+    }
+
+    async fn exec(&self, sql: &str, binds: &[&str]) -> Result<u64, sqlx::Error> {
+        match self {
+            Raw::Sqlite(p) => {
+                let mut q = sqlx::query(sql);
+                for b in binds {
+                    q = q.bind(*b);
+                }
+                Ok(q.execute(p).await?.rows_affected())
+            }
+            Raw::Postgres(p) => {
+                let mut q = sqlx::query(sql);
+                for b in binds {
+                    q = q.bind(*b);
+                }
+                Ok(q.execute(p).await?.rows_affected())
+            }
+        }
+    }
+
+    /// Executes one statement that must change exactly one row.
+    async fn exec_one(&self, sql: &str, binds: &[&str]) {
+        let n = self
+            .exec(sql, binds)
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+        assert_eq!(n, 1, "{sql} changed {n} rows");
+    }
+
+    async fn scalar(&self, sql: &str) -> i64 {
+        match self {
+            Raw::Sqlite(p) => sqlx::query_as::<_, (i64,)>(sql).fetch_one(p).await,
+            Raw::Postgres(p) => sqlx::query_as::<_, (i64,)>(sql).fetch_one(p).await,
+        }
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+        .0
+    }
+
+    async fn count(&self, table: &str) -> i64 {
+        self.scalar(&format!("SELECT COUNT(*) FROM {table}")).await
+    }
+
+    async fn close(self) {
+        match self {
+            Raw::Sqlite(p) => p.close().await,
+            Raw::Postgres(p) => p.close().await,
+        }
+    }
+}
+
+fn e164(s: &str) -> E164 {
+    E164::parse(s).unwrap_or_else(|e| panic!("test number {s}: {e}"))
+}
+
+/// `count` valid numbers `{prefix}{suffix}` with `width`-digit suffixes counting up from 0.
+fn valid_numbers(prefix: &str, width: usize, count: usize) -> Vec<E164> {
+    let out: Vec<E164> = (0..10u64.pow(width as u32))
+        .filter_map(|i| E164::parse(&format!("{prefix}{i:0width$}")).ok())
+        .take(count)
+        .collect();
+    assert_eq!(out.len(), count, "not enough valid numbers under {prefix}");
+    out
+}
+
+fn new_account(name: &str, kind: AccountKind, parent: Option<AccountId>) -> NewAccount {
+    NewAccount {
+        name: name.to_string(),
+        kind,
+        parent_id: parent,
+        allow_external_numbers: false,
+    }
+}
+
+async fn add_account(
+    store: &Store,
+    name: &str,
+    kind: AccountKind,
+    parent: Option<AccountId>,
+) -> Account {
+    let mut tx = store.begin().await.expect("begin");
+    let account = tx
+        .insert_account(&new_account(name, kind, parent))
+        .await
+        .expect("insert account");
+    tx.commit().await.expect("commit");
+    account
+}
+
+/// A number with every optional field empty and every other field at its plainest.
+fn plain_number(phone: E164, holder: AccountId, owner: AccountId) -> Number {
+    Number {
+        id: NumberId::new(),
+        number_type: phone.number_type(),
+        fine_type: phone.fine_type(),
+        phone_number: phone,
+        region_state: None,
+        city: None,
+        product: Product::Unallocated,
+        status: NumberStatus::Normal,
+        position: Position::Free,
+        holder_id: holder,
+        customer_id: None,
+        allocated_from: None,
+        owner_id: owner,
+        uploaded_by: owner,
+        assignees: Vec::new(),
+        sip_trunk_id: None,
+        billing_reference: None,
+        service_info: None,
+        capabilities: Capabilities::default(),
+        voice_carrier_id: None,
+        sms_carrier_id: None,
+        customization: Customization::default(),
+        call_purpose: None,
+        display_name: None,
+        program_duration: None,
+        attributes: BTreeMap::new(),
+        source: "api".to_string(),
+        block_id: None,
+        port_order_id: None,
+        add_event_id: None,
+        created_at: 1_700_000_000_000,
+        updated_at: 1_700_000_000_000,
+        version: 1,
+    }
+}
+
+async fn insert_numbers(store: &Store, numbers: &[Number]) {
+    let mut tx = store.begin().await.expect("begin");
+    tx.insert_numbers(numbers).await.expect("insert numbers");
+    tx.commit().await.expect("commit");
+}
+
+async fn get_by_id(store: &Store, id: NumberId) -> Option<Number> {
+    let mut rd = store.read().await.expect("read");
+    rd.get_number(&NumberLookup::Id(id))
+        .await
+        .expect("get number")
+}
+
+async fn get_by_e164(store: &Store, e: &E164) -> Option<Number> {
+    let mut rd = store.read().await.expect("read");
+    rd.get_number(&NumberLookup::E164(e.clone()))
+        .await
+        .expect("get number")
+}
+
+/// A small tree with what a fully populated number refers to:
+/// provider → reseller → sub-reseller → customer → unit, a trunk and four carriers.
+struct World {
+    provider: Account,
+    reseller: Account,
+    sub_reseller: Account,
+    customer: Account,
+    unit: Account,
+    trunk: TrunkId,
+    trunk2: TrunkId,
+    voice: CarrierId,
+    sms: CarrierId,
+    voice2: CarrierId,
+    sms2: CarrierId,
+}
+
+async fn world(store: &Store) -> World {
+    let provider = add_account(store, "Provider", AccountKind::Provider, None).await;
+    let reseller = add_account(store, "Reseller", AccountKind::Reseller, Some(provider.id)).await;
+    let sub_reseller = add_account(
+        store,
+        "Sub-reseller",
+        AccountKind::Reseller,
+        Some(reseller.id),
+    )
+    .await;
+    let customer = add_account(
+        store,
+        "Customer",
+        AccountKind::Customer,
+        Some(sub_reseller.id),
+    )
+    .await;
+    let unit = add_account(store, "Unit", AccountKind::Unit, Some(customer.id)).await;
+    let mut tx = store.begin().await.expect("begin");
+    let trunk = tx
+        .insert_trunk(provider.id, "trunk-a", "us-east")
+        .await
+        .expect("trunk");
+    let trunk2 = tx
+        .insert_trunk(provider.id, "trunk-b", "eu-west")
+        .await
+        .expect("trunk");
+    let voice = tx
+        .insert_carrier(provider.id, "voice", "Voice One", true)
+        .await
+        .expect("carrier");
+    let sms = tx
+        .insert_carrier(provider.id, "sms", "SMS One", true)
+        .await
+        .expect("carrier");
+    let voice2 = tx
+        .insert_carrier(provider.id, "voice", "Voice Two", false)
+        .await
+        .expect("carrier");
+    let sms2 = tx
+        .insert_carrier(provider.id, "sms", "SMS Two", false)
+        .await
+        .expect("carrier");
+    tx.commit().await.expect("commit");
+    World {
+        provider,
+        reseller,
+        sub_reseller,
+        customer,
+        unit,
+        trunk,
+        trunk2,
+        voice,
+        sms,
+        voice2,
+        sms2,
+    }
+}
+
+/// A number with a non-default value in every field, all references distinct and existing.
+fn full_number(w: &World, phone: E164) -> Number {
+    Number {
+        id: NumberId::new(),
+        // Neither the derived type nor the derived fine type: the stored values must win.
+        number_type: NumberType::TollFree,
+        fine_type: FineType::Voip,
+        phone_number: phone,
+        region_state: Some("CA".to_string()),
+        city: Some("San Francisco – Mission".to_string()),
+        product: Product::ContactCenter,
+        status: NumberStatus::Pending,
+        position: Position::Held,
+        holder_id: w.unit.id,
+        customer_id: Some(w.customer.id),
+        allocated_from: Some(w.sub_reseller.id),
+        owner_id: w.provider.id,
+        uploaded_by: w.reseller.id,
+        assignees: vec![
+            Assignee {
+                kind: AssigneeType::User,
+                id: "user-42".to_string(),
+                display_name: Some("Ada \"Countess\" Lovelace".to_string()),
+            },
+            Assignee {
+                kind: AssigneeType::CallQueue,
+                id: "queue-7".to_string(),
+                display_name: None,
+            },
+        ],
+        sip_trunk_id: Some(w.trunk),
+        billing_reference: Some("BR-0042".to_string()),
+        service_info: Some("line 1\tline 'quoted', ü".to_string()),
+        capabilities: Capabilities {
+            voice: true,
+            sms: true,
+            mms: true,
+            fax: true,
+        },
+        voice_carrier_id: Some(w.voice),
+        sms_carrier_id: Some(w.sms),
+        customization: Customization {
+            capacity: Capacity::Multiple,
+            voice_direction: VoiceDirection::OutboundOnly,
+            messaging: Messaging::SmsMms,
+            outbound_dialer: true,
+            outbound_cli_shared: true,
+        },
+        call_purpose: Some("sales".to_string()),
+        display_name: Some("Front desk".to_string()),
+        program_duration: Some("P30D".to_string()),
+        attributes: BTreeMap::from([
+            ("cost_center".to_string(), "42".to_string()),
+            ("note".to_string(), "a, \"b\" & 'c' {}".to_string()),
+        ]),
+        source: "import".to_string(),
+        block_id: Some("block-9".to_string()),
+        port_order_id: Some("PO-123".to_string()),
+        add_event_id: Some(AuditId::new()),
+        created_at: 1_700_000_000_123,
+        updated_at: 1_700_000_555_456,
+        version: 7,
+    }
+}
+
+/// Walks every page of a list, checking the page invariants; returns the items in page order.
+async fn walk_pages(
+    store: &Store,
+    scope: AccountId,
+    filter: &NumberFilter,
+    limit: u32,
+    expected_total: usize,
+) -> Vec<Number> {
+    let mut out: Vec<Number> = Vec::new();
+    let mut after: Option<NumberId> = None;
+    let mut pages = 0;
+    loop {
+        let mut rd = store.read().await.expect("read");
+        let page = rd
+            .list_numbers(scope, filter, after, limit)
+            .await
+            .expect("list numbers");
+        pages += 1;
+        assert!(pages <= expected_total + 1, "paging does not end");
+        assert_eq!(
+            page.total, expected_total as i64,
+            "total of {filter:?} on page {pages}"
+        );
+        assert!(page.items.len() <= limit as usize, "page larger than limit");
+        out.extend(page.items.iter().cloned());
+        match page.next_after {
+            Some(next) => {
+                assert_eq!(
+                    page.items.len(),
+                    limit as usize,
+                    "a page before the last is full"
+                );
+                assert_eq!(
+                    page.items.last().map(|n| n.id.to_string()),
+                    Some(next.clone()),
+                    "next_after is the last id of the page"
+                );
+                after = Some(next.parse().expect("next_after is a number id"));
+            }
+            None => break,
+        }
+    }
+    let want_pages = expected_total.div_ceil(limit as usize).max(1);
+    assert_eq!(pages, want_pages, "pages of {filter:?} at limit {limit}");
+    out
+}
+
+// ---------------------------------------------------------------------------------------------
+// Cases
+// ---------------------------------------------------------------------------------------------
+
+async fn migrate_is_idempotent_and_ping(db: &TestDb) {
+    let backend = backend_of(db);
+    let store = db.store().await; // migrated once
+    assert_eq!(store.backend(), backend);
+    store.migrate().await.expect("second migrate");
+    store.migrate().await.expect("third migrate");
+    // Another process starting up on the same database migrates again.
+    let other = Store::connect(&db.url, &StoreOptions::default())
+        .await
+        .expect("connect");
+    other.migrate().await.expect("migrate from a second store");
+    store.ping().await.expect("ping");
+    other.ping().await.expect("ping");
+
+    let raw = Raw::open(db).await;
+    let dir = match backend {
+        Backend::Sqlite => "sqlite",
+        Backend::Postgres => "postgres",
+    };
+    let files = std::fs::read_dir(format!("{}/migrations/{dir}", env!("CARGO_MANIFEST_DIR")))
+        .expect("migrations dir")
+        .filter_map(|e| e.ok())
+        .filter(|e| e.path().extension().is_some_and(|x| x == "sql"))
+        .count();
+    assert!(files > 0);
+    assert_eq!(
+        raw.scalar("SELECT COUNT(*) FROM _sqlx_migrations").await,
+        files as i64,
+        "each migration is recorded once"
+    );
+    for table in TABLES {
+        assert_eq!(raw.count(table).await, 0, "{table} starts empty");
+    }
+    raw.close().await;
+
+    let tx = store.begin().await.expect("begin");
+    assert_eq!(tx.backend(), backend);
+    drop(tx);
+    let rd = store.read().await.expect("read");
+    assert_eq!(rd.backend(), backend);
+    drop(rd);
+
+    // Ping says so when the database cannot answer.
+    other.close().await;
+    assert!(other.ping().await.is_err(), "ping on a closed store");
+    store.ping().await.expect("the first store is unaffected");
+    store.close().await;
+}
+
+async fn account_round_trip_and_numbers(db: &TestDb) {
+    let store = db.store().await;
+    let before = now_ms();
+    let mut tx = store.begin().await.expect("begin");
+    let provider = tx
+        .insert_account(&new_account("Acme Telecom", AccountKind::Provider, None))
+        .await
+        .expect("insert provider");
+    let customer = tx
+        .insert_account(&NewAccount {
+            name: "Globex – Zürich ☎".to_string(),
+            kind: AccountKind::Customer,
+            parent_id: Some(provider.id),
+            allow_external_numbers: true,
+        })
+        .await
+        .expect("insert customer");
+    // Visible inside its own transaction before commit.
+    assert_eq!(
+        tx.get_account(customer.id).await.expect("get"),
+        Some(customer.clone())
+    );
+    tx.commit().await.expect("commit");
+    let after = now_ms();
+
+    // What insert returns describes what was asked for.
+    assert_eq!(provider.name, "Acme Telecom");
+    assert_eq!(provider.kind, AccountKind::Provider);
+    assert_eq!(provider.status, AccountStatus::Active);
+    assert_eq!(provider.parent_id, None);
+    assert!(!provider.allow_external_numbers);
+    assert_eq!(customer.name, "Globex – Zürich ☎");
+    assert_eq!(customer.kind, AccountKind::Customer);
+    assert_eq!(customer.parent_id, Some(provider.id));
+    assert!(customer.allow_external_numbers);
+    for a in [&provider, &customer] {
+        assert!(
+            (before..=after).contains(&a.created_at),
+            "created_at is now"
+        );
+    }
+    assert_ne!(provider.id, customer.id);
+
+    // And reading it back gives every field as inserted.
+    let mut rd = store.read().await.expect("read");
+    assert_eq!(
+        rd.get_account(provider.id).await.expect("get"),
+        Some(provider.clone())
+    );
+    assert_eq!(
+        rd.get_account(customer.id).await.expect("get"),
+        Some(customer.clone())
+    );
+    assert_eq!(rd.get_account(AccountId::new()).await.expect("get"), None);
+    assert_eq!(
+        rd.find_account_by_name("Globex – Zürich ☎")
+            .await
+            .expect("find"),
+        Some(customer.clone())
+    );
+    assert_eq!(rd.find_account_by_name("Globex").await.expect("find"), None);
+    drop(rd);
+
+    // Account numbers: 8 digits, no leading zero, unique.
+    let mut tx = store.begin().await.expect("begin");
+    let mut many = vec![provider.clone(), customer.clone()];
+    for i in 0..200 {
+        many.push(
+            tx.insert_account(&new_account(
+                &format!("Customer {i}"),
+                AccountKind::Customer,
+                Some(provider.id),
+            ))
+            .await
+            .expect("insert"),
+        );
+    }
+    tx.commit().await.expect("commit");
+    let mut seen = HashSet::new();
+    for a in &many {
+        assert_eq!(a.account_number.len(), 8, "{}", a.account_number);
+        assert!(
+            a.account_number.bytes().all(|b| b.is_ascii_digit()),
+            "{}",
+            a.account_number
+        );
+        assert!(!a.account_number.starts_with('0'), "{}", a.account_number);
+        assert!(
+            seen.insert(a.account_number.clone()),
+            "account number {} given twice",
+            a.account_number
+        );
+    }
+    // The database itself refuses a duplicate account number.
+    let raw = Raw::open(db).await;
+    let dup = raw
+        .exec(
+            "UPDATE accounts SET account_number = $1 WHERE id = $2",
+            &[&provider.account_number, &customer.id.to_string()],
+        )
+        .await;
+    assert!(
+        dup.is_err(),
+        "a duplicate account number must be refused: {dup:?}"
+    );
+    let mut rd = store.read().await.expect("read");
+    assert_eq!(
+        rd.get_account(customer.id)
+            .await
+            .expect("get")
+            .map(|a| a.account_number),
+        Some(customer.account_number.clone())
+    );
+    drop(rd);
+
+    // Status compare-and-set.
+    let mut tx = store.begin().await.expect("begin");
+    assert!(
+        tx.set_account_status(
+            customer.id,
+            AccountStatus::Active,
+            AccountStatus::Deactivated
+        )
+        .await
+        .expect("set status")
+    );
+    assert!(
+        !tx.set_account_status(
+            customer.id,
+            AccountStatus::Active,
+            AccountStatus::Deactivated
+        )
+        .await
+        .expect("set status"),
+        "stale status"
+    );
+    tx.commit().await.expect("commit");
+    let mut rd = store.read().await.expect("read");
+    assert_eq!(
+        rd.get_account(customer.id)
+            .await
+            .expect("get")
+            .map(|a| a.status),
+        Some(AccountStatus::Deactivated)
+    );
+    drop(rd);
+    raw.close().await;
+}
+
+async fn ancestors_are_nearest_first(db: &TestDb) {
+    let store = db.store().await;
+    let provider = add_account(&store, "P", AccountKind::Provider, None).await;
+    let reseller = add_account(&store, "R", AccountKind::Reseller, Some(provider.id)).await;
+    let customer = add_account(&store, "C", AccountKind::Customer, Some(reseller.id)).await;
+    let unit = add_account(&store, "U", AccountKind::Unit, Some(customer.id)).await;
+    let sub_unit = add_account(&store, "SU", AccountKind::Unit, Some(unit.id)).await;
+    // A sibling branch must not show up.
+    let _other = add_account(&store, "C2", AccountKind::Customer, Some(provider.id)).await;
+
+    let mut rd = store.read().await.expect("read");
+    assert_eq!(
+        rd.ancestors(sub_unit.id).await.expect("ancestors"),
+        vec![unit.id, customer.id, reseller.id, provider.id]
+    );
+    assert_eq!(
+        rd.ancestors(unit.id).await.expect("ancestors"),
+        vec![customer.id, reseller.id, provider.id]
+    );
+    assert_eq!(
+        rd.ancestors(customer.id).await.expect("ancestors"),
+        vec![reseller.id, provider.id]
+    );
+    assert_eq!(
+        rd.ancestors(reseller.id).await.expect("ancestors"),
+        vec![provider.id]
+    );
+    assert_eq!(
+        rd.ancestors(provider.id).await.expect("ancestors"),
+        Vec::<AccountId>::new()
+    );
+    assert_eq!(
+        rd.ancestors(AccountId::new()).await.expect("ancestors"),
+        Vec::<AccountId>::new()
+    );
+}
+
+async fn scope_and_relation(db: &TestDb) {
+    let store = db.store().await;
+    let p1 = add_account(&store, "P1", AccountKind::Provider, None).await;
+    let r1 = add_account(&store, "R1", AccountKind::Reseller, Some(p1.id)).await;
+    let c1 = add_account(&store, "C1", AccountKind::Customer, Some(r1.id)).await;
+    let u1 = add_account(&store, "U1", AccountKind::Unit, Some(c1.id)).await;
+    let c2 = add_account(&store, "C2", AccountKind::Customer, Some(p1.id)).await;
+    // A root customer that connects to P1 through Provider Exchange, with a unit.
+    let x = add_account(&store, "X", AccountKind::Customer, None).await;
+    let xu = add_account(&store, "XU", AccountKind::Unit, Some(x.id)).await;
+    // An unrelated tenant, and a root customer nobody is connected to.
+    let p2 = add_account(&store, "P2", AccountKind::Provider, None).await;
+    let c3 = add_account(&store, "C3", AccountKind::Customer, Some(p2.id)).await;
+    let y = add_account(&store, "Y", AccountKind::Customer, None).await;
+
+    let mut tx = store.begin().await.expect("begin");
+    let conn = tx.insert_connection(p1.id, x.id).await.expect("connect");
+    assert_eq!(conn.status, ExchangeStatus::Connected);
+    tx.commit().await.expect("commit");
+    let mut tx = store.begin().await.expect("begin");
+    let dup = tx.insert_connection(p1.id, x.id).await;
+    assert!(
+        matches!(dup, Err(StoreError::Duplicate(_))),
+        "second connection of a pair: {dup:?}"
+    );
+    drop(tx);
+
+    let mut rd = store.read().await.expect("read");
+    assert_eq!(
+        rd.get_connection(p1.id, x.id).await.expect("connection"),
+        Some(conn.clone())
+    );
+    assert_eq!(
+        rd.get_connection(p2.id, x.id).await.expect("connection"),
+        None
+    );
+
+    let ids = |v: Vec<Account>| v.into_iter().map(|a| a.id).collect::<Vec<_>>();
+    let sorted = |mut v: Vec<AccountId>| {
+        v.sort_by_key(|a| a.to_string());
+        v
+    };
+    let in_p1 = rd.list_accounts_in_scope(p1.id).await.expect("scope");
+    // Whole accounts come back, not just ids.
+    assert_eq!(in_p1.iter().find(|a| a.id == x.id), Some(&x));
+    assert_eq!(
+        ids(in_p1),
+        sorted(vec![p1.id, r1.id, c1.id, u1.id, c2.id, x.id, xu.id]),
+        "a provider sees its subtree and its connected customers, in id order"
+    );
+    assert_eq!(
+        ids(rd.list_accounts_in_scope(r1.id).await.expect("scope")),
+        sorted(vec![r1.id, c1.id, u1.id])
+    );
+    assert_eq!(
+        ids(rd.list_accounts_in_scope(p2.id).await.expect("scope")),
+        sorted(vec![p2.id, c3.id])
+    );
+    assert_eq!(
+        ids(rd.list_accounts_in_scope(x.id).await.expect("scope")),
+        sorted(vec![x.id, xu.id]),
+        "a connection does not give the customer its provider"
+    );
+    assert_eq!(
+        ids(rd
+            .list_accounts_in_scope(AccountId::new())
+            .await
+            .expect("scope")),
+        Vec::<AccountId>::new()
+    );
+
+    for (scope, account, want) in [
+        (p1.id, p1.id, true),
+        (p1.id, u1.id, true),
+        (p1.id, x.id, true),
+        (p1.id, xu.id, true),
+        (p1.id, c3.id, false),
+        (p1.id, y.id, false),
+        (p1.id, p2.id, false),
+        (c1.id, p1.id, false),
+        (u1.id, c1.id, false),
+        (c1.id, u1.id, true),
+        (p2.id, x.id, false),
+        (p2.id, c1.id, false),
+        (x.id, p1.id, false),
+    ] {
+        assert_eq!(
+            rd.in_scope(scope, account).await.expect("in_scope"),
+            want,
+            "in_scope({scope}, {account})"
+        );
+    }
+
+    for (actor, target, want) in [
+        (&p1, &r1, Relation::DirectChild),
+        (&p1, &c2, Relation::DirectChild),
+        (&r1, &c1, Relation::DirectChild),
+        (&c1, &u1, Relation::DirectChild),
+        (&p1, &x, Relation::Connected),
+        (&p1, &c1, Relation::Other),
+        (&p1, &u1, Relation::Other),
+        (&p1, &xu, Relation::Other),
+        (&p1, &y, Relation::Other),
+        (&p1, &c3, Relation::Other),
+        (&p2, &x, Relation::Other),
+        (&r1, &x, Relation::Other),
+        (&u1, &c1, Relation::Other),
+    ] {
+        assert_eq!(
+            rd.relation(actor, target).await.expect("relation"),
+            want,
+            "relation({} → {})",
+            actor.name,
+            target.name
+        );
+    }
+    drop(rd);
+
+    // A deactivated connection neither scopes nor relates.
+    let raw = Raw::open(db).await;
+    raw.exec_one(
+        "UPDATE exchange_connections SET status = 'deactivated' WHERE provider_id = $1 AND customer_id = $2",
+        &[&p1.id.to_string(), &x.id.to_string()],
+    )
+    .await;
+    raw.close().await;
+    let mut rd = store.read().await.expect("read");
+    assert_eq!(
+        rd.get_connection(p1.id, x.id)
+            .await
+            .expect("connection")
+            .map(|c| c.status),
+        Some(ExchangeStatus::Deactivated)
+    );
+    assert!(!rd.in_scope(p1.id, x.id).await.expect("in_scope"));
+    assert!(!rd.in_scope(p1.id, xu.id).await.expect("in_scope"));
+    assert_eq!(
+        ids(rd.list_accounts_in_scope(p1.id).await.expect("scope")),
+        sorted(vec![p1.id, r1.id, c1.id, u1.id, c2.id])
+    );
+    assert_eq!(
+        rd.relation(&p1, &x).await.expect("relation"),
+        Relation::Other
+    );
+}
+
+async fn number_round_trips_every_field(db: &TestDb) {
+    let store = db.store().await;
+    let w = world(&store).await;
+    let full = full_number(&w, e164("+14155550123"));
+    let plain = plain_number(e164("+442071838750"), w.provider.id, w.provider.id);
+    // A second full number with the booleans and enums in another pattern, so that a swapped
+    // column cannot hide behind equal values.
+    let mut mixed = full_number(&w, e164("+447400123456"));
+    mixed.capabilities = Capabilities {
+        voice: true,
+        sms: false,
+        mms: true,
+        fax: false,
+    };
+    mixed.customization = Customization {
+        capacity: Capacity::SingleContactCenter,
+        voice_direction: VoiceDirection::InboundOnly,
+        messaging: Messaging::Sms,
+        outbound_dialer: false,
+        outbound_cli_shared: true,
+    };
+    mixed.product = Product::Phone;
+    mixed.position = Position::Returned;
+    mixed.status = NumberStatus::Normal;
+    mixed.holder_id = w.reseller.id;
+    mixed.customer_id = None;
+    mixed.allocated_from = Some(w.provider.id);
+    mixed.owner_id = w.reseller.id;
+    mixed.uploaded_by = w.provider.id;
+    mixed.sip_trunk_id = Some(w.trunk2);
+    mixed.voice_carrier_id = Some(w.voice2);
+    mixed.sms_carrier_id = None;
+    mixed.assignees = vec![Assignee {
+        kind: AssigneeType::ZoomRoom,
+        id: "room-1".to_string(),
+        display_name: None,
+    }];
+    mixed.version = 1;
+
+    insert_numbers(&store, &[full.clone(), plain.clone(), mixed.clone()]).await;
+
+    for n in [&full, &plain, &mixed] {
+        assert_eq!(get_by_id(&store, n.id).await.as_ref(), Some(n), "by id");
+        assert_eq!(
+            get_by_e164(&store, &n.phone_number).await.as_ref(),
+            Some(n),
+            "by E.164"
+        );
+    }
+    assert_eq!(get_by_id(&store, NumberId::new()).await, None);
+    assert_eq!(get_by_e164(&store, &e164("+14155550124")).await, None);
+
+    // The list path parses the same row the same way.
+    let mut rd = store.read().await.expect("read");
+    let page = rd
+        .list_numbers(w.provider.id, &NumberFilter::default(), None, 10)
+        .await
+        .expect("list");
+    let mut want = vec![full.clone(), plain.clone(), mixed.clone()];
+    want.sort_by_key(|n| n.id.to_string());
+    assert_eq!(page.items, want);
+    assert_eq!(page.total, 3);
+    assert_eq!(page.next_after, None);
+
+    // Lookups parse ids and E.164 forms alike.
+    assert!(matches!(
+        NumberLookup::parse(&full.id.to_string()),
+        Some(NumberLookup::Id(id)) if id == full.id
+    ));
+    assert!(matches!(
+        NumberLookup::parse("+1 415 555 0123"),
+        Some(NumberLookup::E164(e)) if e == full.phone_number
+    ));
+    assert!(NumberLookup::parse("not a number").is_none());
+
+    // Trunks and carriers are found again.
+    assert_eq!(
+        rd.trunk_provider(w.trunk).await.expect("trunk"),
+        Some(w.provider.id)
+    );
+    assert_eq!(
+        rd.trunk_provider(TrunkId::new()).await.expect("trunk"),
+        None
+    );
+    assert_eq!(
+        rd.find_trunk_by_name(w.provider.id, "trunk-b")
+            .await
+            .expect("trunk"),
+        Some(w.trunk2)
+    );
+    assert_eq!(
+        rd.find_trunk_by_name(w.reseller.id, "trunk-b")
+            .await
+            .expect("trunk"),
+        None
+    );
+    assert_eq!(
+        rd.default_carrier(w.provider.id, "voice")
+            .await
+            .expect("carrier"),
+        Some((w.voice, "Voice One".to_string()))
+    );
+    assert_eq!(
+        rd.default_carrier(w.provider.id, "sms")
+            .await
+            .expect("carrier"),
+        Some((w.sms, "SMS One".to_string()))
+    );
+    assert_eq!(
+        rd.default_carrier(w.reseller.id, "sms")
+            .await
+            .expect("carrier"),
+        None
+    );
+    drop(rd);
+
+    // A reference to something that does not exist is refused by the foreign keys.
+    let mut dangling = plain_number(e164("+14155550125"), w.provider.id, w.provider.id);
+    dangling.sip_trunk_id = Some(TrunkId::new());
+    let mut tx = store.begin().await.expect("begin");
+    let res = tx.insert_numbers(&[dangling]).await;
+    assert!(
+        matches!(res, Err(StoreError::Db(_))),
+        "dangling trunk: {res:?}"
+    );
+    drop(tx);
+    let mut tx = store.begin().await.expect("begin");
+    let res = tx.insert_trunk(w.provider.id, "trunk-a", "elsewhere").await;
+    assert!(
+        matches!(res, Err(StoreError::Duplicate(_))),
+        "duplicate trunk name: {res:?}"
+    );
+    drop(tx);
+    let raw = Raw::open(db).await;
+    assert_eq!(raw.count("numbers").await, 3);
+    assert_eq!(raw.count("sip_trunks").await, 2);
+    raw.close().await;
+}
+
+async fn existing_number_rejects_the_whole_insert(db: &TestDb) {
+    let store = db.store().await;
+    let p = add_account(&store, "P", AccountKind::Provider, None).await;
+    let first = plain_number(e164("+14155550100"), p.id, p.id);
+    insert_numbers(&store, std::slice::from_ref(&first)).await;
+    let raw = Raw::open(db).await;
+    assert_eq!(raw.count("numbers").await, 1);
+
+    // A batch that contains an existing number: the error names it, and nothing stays.
+    let fresh = plain_number(e164("+14155550101"), p.id, p.id);
+    let again = plain_number(e164("+14155550100"), p.id, p.id);
+    let mut tx = store.begin().await.expect("begin");
+    let res = tx.insert_numbers(&[fresh.clone(), again.clone()]).await;
+    match &res {
+        Err(StoreError::NumberAlreadyExists(e)) => assert_eq!(e, "+14155550100"),
+        other => panic!("expected NumberAlreadyExists, got {other:?}"),
+    }
+    drop(tx);
+    assert_eq!(raw.count("numbers").await, 1);
+    assert_eq!(get_by_id(&store, fresh.id).await, None);
+    assert_eq!(get_by_e164(&store, &fresh.phone_number).await, None);
+    assert_eq!(get_by_id(&store, again.id).await, None);
+    assert_eq!(get_by_id(&store, first.id).await, Some(first.clone()));
+
+    // A number inserted earlier in the same transaction counts as existing too; the earlier
+    // insert goes when the transaction is dropped.
+    let mut tx = store.begin().await.expect("begin");
+    tx.insert_numbers(std::slice::from_ref(&fresh))
+        .await
+        .expect("insert");
+    let twin = plain_number(e164("+14155550101"), p.id, p.id);
+    let res = tx.insert_numbers(&[twin]).await;
+    assert!(
+        matches!(&res, Err(StoreError::NumberAlreadyExists(e)) if e == "+14155550101"),
+        "{res:?}"
+    );
+    drop(tx);
+    assert_eq!(raw.count("numbers").await, 1);
+    assert_eq!(get_by_id(&store, fresh.id).await, None);
+
+    // The same number twice in one batch: also NumberAlreadyExists, also nothing left.
+    let a = plain_number(e164("+14155550102"), p.id, p.id);
+    let b = plain_number(e164("+14155550102"), p.id, p.id);
+    let mut tx = store.begin().await.expect("begin");
+    let res = tx.insert_numbers(&[a.clone(), b]).await;
+    assert!(
+        matches!(res, Err(StoreError::NumberAlreadyExists(_))),
+        "duplicate within a batch: {res:?}"
+    );
+    drop(tx);
+    assert_eq!(raw.count("numbers").await, 1);
+    assert_eq!(get_by_id(&store, a.id).await, None);
+
+    // The same number id twice is refused as well (not silently merged).
+    let mut c = plain_number(e164("+14155550103"), p.id, p.id);
+    c.id = first.id;
+    let mut tx = store.begin().await.expect("begin");
+    let res = tx.insert_numbers(&[c]).await;
+    assert!(res.is_err(), "duplicate id: {res:?}");
+    drop(tx);
+    assert_eq!(raw.count("numbers").await, 1);
+    assert_eq!(get_by_id(&store, first.id).await, Some(first));
+
+    // After all that, the store still takes writes.
+    insert_numbers(&store, std::slice::from_ref(&fresh)).await;
+    assert_eq!(raw.count("numbers").await, 2);
+    raw.close().await;
+}
+
+async fn batch_insert_and_lookups(db: &TestDb) {
+    let store = db.store().await;
+    let p = add_account(&store, "P", AccountKind::Provider, None).await;
+    let phones = valid_numbers("+1415555", 4, 1_200);
+    let numbers: Vec<Number> = phones
+        .iter()
+        .enumerate()
+        .map(|(i, e)| {
+            let mut n = plain_number(e.clone(), p.id, p.id);
+            n.billing_reference = Some(format!("B{i}"));
+            n
+        })
+        .collect();
+    let raw = Raw::open(db).await;
+
+    let mut tx = store.begin().await.expect("begin");
+    tx.insert_numbers(&numbers).await.expect("insert 1,200");
+    // Inside the transaction all are there; outside, none yet.
+    let e164s: Vec<&str> = numbers.iter().map(|n| n.phone_number.as_str()).collect();
+    assert_eq!(
+        tx.existing_e164s(&e164s).await.expect("existing").len(),
+        1_200
+    );
+    assert_eq!(
+        raw.count("numbers").await,
+        0,
+        "uncommitted rows are invisible"
+    );
+    tx.commit().await.expect("commit");
+    assert_eq!(raw.count("numbers").await, 1_200);
+
+    let mut rd = store.read().await.expect("read");
+    // Existence checks span several lookup chunks and report exactly the known numbers.
+    let mut query: Vec<&str> = e164s.clone();
+    query.extend(["+14155559998", "+12125550100", "+442071838750"]);
+    let found: BTreeSet<String> = rd
+        .existing_e164s(&query)
+        .await
+        .expect("existing")
+        .into_iter()
+        .collect();
+    let want: BTreeSet<String> = e164s.iter().map(|s| s.to_string()).collect();
+    assert_eq!(found.len(), 1_200);
+    assert_eq!(found, want);
+    assert_eq!(
+        rd.existing_e164s(&["+12125550100"])
+            .await
+            .expect("existing"),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        rd.existing_e164s(&[]).await.expect("existing"),
+        Vec::<String>::new()
+    );
+
+    // Every row arrived whole: first, last, and across the chunk boundary.
+    for i in [0, 1, 499, 500, 501, 999, 1_000, 1_199] {
+        let n = &numbers[i];
+        assert_eq!(
+            rd.get_number(&NumberLookup::Id(n.id)).await.expect("get"),
+            Some(n.clone())
+        );
+        assert_eq!(
+            rd.get_number(&NumberLookup::E164(n.phone_number.clone()))
+                .await
+                .expect("get"),
+            Some(n.clone())
+        );
+    }
+    let page = rd
+        .list_numbers(p.id, &NumberFilter::default(), None, 2_000)
+        .await
+        .expect("list");
+    assert_eq!(page.total, 1_200);
+    let mut want_all = numbers.clone();
+    want_all.sort_by_key(|n| n.id.to_string());
+    assert_eq!(page.items, want_all);
+    drop(rd);
+
+    // An empty batch is a no-op.
+    let mut tx = store.begin().await.expect("begin");
+    tx.insert_numbers(&[]).await.expect("empty insert");
+    tx.commit().await.expect("commit");
+    assert_eq!(raw.count("numbers").await, 1_200);
+    raw.close().await;
+}
+
+async fn update_and_delete_are_compare_and_set(db: &TestDb) {
+    let store = db.store().await;
+    let w = world(&store).await;
+    let original = full_number(&w, e164("+14155550123"));
+    let bystander = plain_number(e164("+14155550124"), w.provider.id, w.provider.id);
+    insert_numbers(&store, &[original.clone(), bystander.clone()]).await;
+    let current = get_by_id(&store, original.id).await.expect("stored");
+    assert_eq!(current.version, 7);
+
+    // Change every field the update writes.
+    let mut next = current.clone();
+    next.number_type = NumberType::Local;
+    next.region_state = None;
+    next.city = Some("Oakland".to_string());
+    next.product = Product::Phone;
+    next.status = NumberStatus::Normal;
+    next.position = Position::Free;
+    next.holder_id = w.reseller.id;
+    next.customer_id = None;
+    next.allocated_from = Some(w.provider.id);
+    next.assignees = vec![Assignee {
+        kind: AssigneeType::CommonArea,
+        id: "lobby".to_string(),
+        display_name: Some("Lobby".to_string()),
+    }];
+    next.sip_trunk_id = Some(w.trunk2);
+    next.billing_reference = None;
+    next.service_info = Some("changed".to_string());
+    next.capabilities = Capabilities {
+        voice: false,
+        sms: true,
+        mms: false,
+        fax: true,
+    };
+    next.voice_carrier_id = Some(w.voice2);
+    next.sms_carrier_id = Some(w.sms2);
+    next.customization = Customization {
+        capacity: Capacity::SingleUser,
+        voice_direction: VoiceDirection::None,
+        messaging: Messaging::None,
+        outbound_dialer: false,
+        outbound_cli_shared: false,
+    };
+    next.call_purpose = None;
+    next.display_name = Some("Reception".to_string());
+    next.program_duration = None;
+    next.attributes = BTreeMap::from([("k".to_string(), "v2".to_string())]);
+    next.updated_at = current.updated_at + 1_000;
+
+    let mut tx = store.begin().await.expect("begin");
+    let stored = tx.update_number_cas(&next).await.expect("update");
+    tx.commit().await.expect("commit");
+    assert_eq!(stored.version, current.version + 1, "the version is bumped");
+    let mut want = next.clone();
+    want.version = current.version + 1;
+    assert_eq!(stored, want);
+    assert_eq!(get_by_id(&store, original.id).await, Some(want.clone()));
+
+    // A second writer that read the old version loses and changes nothing.
+    let mut stale = current.clone();
+    stale.billing_reference = Some("stale".to_string());
+    stale.updated_at += 5_000;
+    let mut tx = store.begin().await.expect("begin");
+    let res = tx.update_number_cas(&stale).await;
+    assert!(
+        matches!(res, Err(StoreError::Conflict)),
+        "stale update: {res:?}"
+    );
+    tx.commit().await.expect("commit");
+    assert_eq!(get_by_id(&store, original.id).await, Some(want.clone()));
+    // A version from the future loses too.
+    let mut future = want.clone();
+    future.version += 1;
+    let mut tx = store.begin().await.expect("begin");
+    let res = tx.update_number_cas(&future).await;
+    assert!(
+        matches!(res, Err(StoreError::Conflict)),
+        "future version: {res:?}"
+    );
+    drop(tx);
+
+    // The current version wins again, and so on.
+    let mut again = want.clone();
+    again.display_name = None;
+    let mut tx = store.begin().await.expect("begin");
+    let stored2 = tx.update_number_cas(&again).await.expect("second update");
+    tx.commit().await.expect("commit");
+    assert_eq!(stored2.version, want.version + 1);
+    assert_eq!(get_by_id(&store, original.id).await, Some(stored2.clone()));
+    // An update that is not committed does not stick.
+    let mut tx = store.begin().await.expect("begin");
+    let mut dropped = stored2.clone();
+    dropped.city = Some("Nowhere".to_string());
+    tx.update_number_cas(&dropped).await.expect("update");
+    drop(tx);
+    assert_eq!(get_by_id(&store, original.id).await, Some(stored2.clone()));
+    // Updating a number that does not exist is a conflict, not an insert.
+    let mut ghost = stored2.clone();
+    ghost.id = NumberId::new();
+    let mut tx = store.begin().await.expect("begin");
+    let res = tx.update_number_cas(&ghost).await;
+    assert!(
+        matches!(res, Err(StoreError::Conflict)),
+        "missing number: {res:?}"
+    );
+    drop(tx);
+
+    // Delete: a stale version is a conflict and leaves the number; the current one removes it.
+    let mut tx = store.begin().await.expect("begin");
+    let res = tx.delete_number_cas(original.id, want.version).await;
+    assert!(
+        matches!(res, Err(StoreError::Conflict)),
+        "stale delete: {res:?}"
+    );
+    tx.commit().await.expect("commit");
+    assert_eq!(get_by_id(&store, original.id).await, Some(stored2.clone()));
+    let mut tx = store.begin().await.expect("begin");
+    tx.delete_number_cas(original.id, stored2.version)
+        .await
+        .expect("delete");
+    tx.commit().await.expect("commit");
+    assert_eq!(get_by_id(&store, original.id).await, None);
+    assert_eq!(get_by_e164(&store, &original.phone_number).await, None);
+    let mut tx = store.begin().await.expect("begin");
+    let res = tx.delete_number_cas(original.id, stored2.version).await;
+    assert!(
+        matches!(res, Err(StoreError::Conflict)),
+        "delete of a deleted number: {res:?}"
+    );
+    drop(tx);
+    // The other number was never touched.
+    assert_eq!(get_by_id(&store, bystander.id).await, Some(bystander));
+    let raw = Raw::open(db).await;
+    assert_eq!(raw.count("numbers").await, 1);
+    raw.close().await;
+}
+
+async fn list_numbers_scope_filters_and_paging(db: &TestDb) {
+    let store = db.store().await;
+    let p1 = add_account(&store, "P1", AccountKind::Provider, None).await;
+    let r1 = add_account(&store, "R1", AccountKind::Reseller, Some(p1.id)).await;
+    let c1 = add_account(&store, "C1", AccountKind::Customer, Some(p1.id)).await;
+    let u1 = add_account(&store, "U1", AccountKind::Unit, Some(c1.id)).await;
+    let x = add_account(&store, "X", AccountKind::Customer, None).await;
+    let p2 = add_account(&store, "P2", AccountKind::Provider, None).await;
+    let c2 = add_account(&store, "C2", AccountKind::Customer, Some(p2.id)).await;
+    let mut tx = store.begin().await.expect("begin");
+    tx.insert_connection(p1.id, x.id).await.expect("connect");
+    tx.commit().await.expect("commit");
+
+    let mut sf = valid_numbers("+1415555", 4, 40).into_iter();
+    let mut ny = valid_numbers("+1212555", 4, 40).into_iter();
+    let mut uk = valid_numbers("+4474001234", 2, 10).into_iter();
+    // (holder, owner, how many, positions to cycle through)
+    let groups: [(&Account, &Account, usize, &[Position]); 7] = [
+        (&p1, &p1, 13, &[Position::Free, Position::Returned]),
+        (&r1, &p1, 6, &[Position::Free, Position::Returned]),
+        (&c1, &p1, 7, &[Position::Held]),
+        (&u1, &p1, 5, &[Position::Held]),
+        (&x, &x, 4, &[Position::Held]),
+        (&p2, &p2, 9, &[Position::Free, Position::Returned]),
+        (&c2, &p2, 4, &[Position::Held]),
+    ];
+    let mut all: Vec<Number> = Vec::new();
+    let mut i = 0usize;
+    for (holder, owner, count, positions) in groups {
+        for k in 0..count {
+            let phone = match i % 5 {
+                0 | 2 => sf.next(),
+                1 | 3 => ny.next(),
+                _ => uk.next(),
+            }
+            .expect("enough numbers");
+            let mut n = plain_number(phone, holder.id, owner.id);
+            n.position = positions[k % positions.len()];
+            n.number_type = NumberType::ALL[i % NumberType::ALL.len()];
+            if n.position == Position::Held {
+                n.customer_id = Some(holder.id);
+            }
+            all.push(n);
+            i += 1;
+        }
+    }
+    // Insert in an order unrelated to id order, in two transactions.
+    let mut shuffled = all.clone();
+    shuffled.reverse();
+    let (a, b) = shuffled.split_at(20);
+    insert_numbers(&store, b).await;
+    insert_numbers(&store, a).await;
+    all.sort_by_key(|n| n.id.to_string());
+
+    let scopes: [(&Account, Vec<AccountId>); 5] = [
+        (&p1, vec![p1.id, r1.id, c1.id, u1.id, x.id]),
+        (&c1, vec![c1.id, u1.id]),
+        (&u1, vec![u1.id]),
+        (&p2, vec![p2.id, c2.id]),
+        (&x, vec![x.id]),
+    ];
+    let filters: Vec<NumberFilter> = vec![
+        NumberFilter::default(),
+        NumberFilter {
+            position: Some(Position::Free),
+            ..Default::default()
+        },
+        NumberFilter {
+            position: Some(Position::Returned),
+            ..Default::default()
+        },
+        NumberFilter {
+            position: Some(Position::Held),
+            ..Default::default()
+        },
+        NumberFilter {
+            number_type: Some(NumberType::Mobile),
+            ..Default::default()
+        },
+        NumberFilter {
+            number_type: Some(NumberType::TollFree),
+            ..Default::default()
+        },
+        NumberFilter {
+            holder: Some(c1.id),
+            ..Default::default()
+        },
+        NumberFilter {
+            holder: Some(u1.id),
+            ..Default::default()
+        },
+        // Another tenant's account as holder: never widens the scope.
+        NumberFilter {
+            holder: Some(c2.id),
+            ..Default::default()
+        },
+        NumberFilter {
+            e164_prefix: Some("+1212".to_string()),
+            ..Default::default()
+        },
+        NumberFilter {
+            e164_prefix: Some("+44".to_string()),
+            ..Default::default()
+        },
+        NumberFilter {
+            e164_prefix: Some("+1415555000".to_string()),
+            ..Default::default()
+        },
+        // LIKE metacharacters are not wildcards.
+        NumberFilter {
+            e164_prefix: Some("+1_1".to_string()),
+            ..Default::default()
+        },
+        NumberFilter {
+            e164_prefix: Some("+%".to_string()),
+            ..Default::default()
+        },
+        NumberFilter {
+            position: Some(Position::Free),
+            number_type: Some(NumberType::Local),
+            e164_prefix: Some("+1".to_string()),
+            holder: Some(p1.id),
+        },
+    ];
+    let matches = |n: &Number, visible: &[AccountId], f: &NumberFilter| -> bool {
+        visible.contains(&n.holder_id)
+            && f.position.is_none_or(|p| n.position == p)
+            && f.number_type.is_none_or(|t| n.number_type == t)
+            && f.holder.is_none_or(|h| n.holder_id == h)
+            && f.e164_prefix.as_deref().is_none_or(|p| {
+                let clean: String = p
+                    .chars()
+                    .filter(|c| c.is_ascii_digit() || *c == '+')
+                    .collect();
+                n.phone_number.as_str().starts_with(&clean)
+            })
+    };
+
+    let mut nonempty = 0;
+    for (scope, visible) in &scopes {
+        for f in &filters {
+            let want: Vec<Number> = all
+                .iter()
+                .filter(|n| matches(n, visible, f))
+                .cloned()
+                .collect();
+            if !want.is_empty() {
+                nonempty += 1;
+            }
+            for limit in [1u32, 4, 7, 100] {
+                let got = walk_pages(&store, scope.id, f, limit, want.len()).await;
+                assert_eq!(
+                    got.iter().map(|n| n.id).collect::<Vec<_>>(),
+                    want.iter().map(|n| n.id).collect::<Vec<_>>(),
+                    "scope {} filter {f:?} limit {limit}",
+                    scope.name
+                );
+                assert_eq!(got, want);
+            }
+            // A page exactly as large as the set is the last page.
+            if !want.is_empty() {
+                let mut rd = store.read().await.expect("read");
+                let page = rd
+                    .list_numbers(scope.id, f, None, want.len() as u32)
+                    .await
+                    .expect("list");
+                assert_eq!(page.items.len(), want.len());
+                assert_eq!(page.next_after, None);
+            }
+        }
+    }
+    assert!(nonempty >= 40, "the fixture exercises the filters");
+
+    // Spot checks on the fixture itself, so that the comparisons above are not vacuous.
+    let mut rd = store.read().await.expect("read");
+    let p1_all = rd
+        .list_numbers(p1.id, &NumberFilter::default(), None, 1_000)
+        .await
+        .expect("list");
+    assert_eq!(p1_all.total, 13 + 6 + 7 + 5 + 4);
+    assert!(
+        p1_all
+            .items
+            .iter()
+            .all(|n| n.owner_id == p1.id || n.holder_id == x.id)
+    );
+    let p2_all = rd
+        .list_numbers(p2.id, &NumberFilter::default(), None, 1_000)
+        .await
+        .expect("list");
+    assert_eq!(p2_all.total, 9 + 4);
+    assert!(p2_all.items.iter().all(|n| n.owner_id == p2.id));
+    let unknown = rd
+        .list_numbers(AccountId::new(), &NumberFilter::default(), None, 10)
+        .await
+        .expect("list");
+    assert_eq!((unknown.total, unknown.items.len()), (0, 0));
+    // The largest limit does not overflow.
+    let huge = rd
+        .list_numbers(p1.id, &NumberFilter::default(), None, u32::MAX)
+        .await
+        .expect("list");
+    assert_eq!(huge.items.len(), 35);
+    assert_eq!(huge.next_after, None);
+    // Paging from the middle: `after` an id that is no longer there still continues in order.
+    let middle = p1_all.items[10].id;
+    let rest = rd
+        .list_numbers(p1.id, &NumberFilter::default(), Some(middle), 1_000)
+        .await
+        .expect("list");
+    assert_eq!(rest.items, p1_all.items[11..].to_vec());
+    assert_eq!(rest.total, 35, "total ignores the page position");
+    drop(rd);
+    let mut tx = store.begin().await.expect("begin");
+    tx.delete_number_cas(middle, 1).await.expect("delete");
+    tx.commit().await.expect("commit");
+    let mut rd = store.read().await.expect("read");
+    let rest = rd
+        .list_numbers(p1.id, &NumberFilter::default(), Some(middle), 1_000)
+        .await
+        .expect("list");
+    assert_eq!(rest.items, p1_all.items[11..].to_vec());
+    assert_eq!(rest.total, 34);
+}
+
+async fn unparsable_rows_are_corrupt(db: &TestDb) {
+    let store = db.store().await;
+    let p = add_account(&store, "P", AccountKind::Provider, None).await;
+    // One number per way of breaking a row; lookups by id and by E.164 both say Corrupt.
+    let breakages: [(&str, bool); 12] = [
+        ("product = 'bogus'", true),
+        ("number_type = 'bogus'", true),
+        ("fine_type = 'bogus'", true),
+        ("capacity = 'bogus'", true),
+        ("voice_direction = 'sideways'", true),
+        ("messaging = 'pigeon'", true),
+        ("assignees = 'not json'", true),
+        ("assignee_count = 3", true),
+        ("attributes = '[1, 2]'", true),
+        ("country = 'FR'", true),
+        // These break the key that one of the lookups uses; the other lookup sees Corrupt.
+        ("e164 = 'garbage'", false),
+        ("id = 'not-a-uuid'", false),
+    ];
+    let phones = valid_numbers("+1415555", 4, breakages.len() + 1);
+    let numbers: Vec<Number> = phones
+        .iter()
+        .map(|e| plain_number(e.clone(), p.id, p.id))
+        .collect();
+    insert_numbers(&store, &numbers).await;
+    let healthy = numbers[breakages.len()].clone();
+
+    // Before: all parse.
+    let mut rd = store.read().await.expect("read");
+    let page = rd
+        .list_numbers(p.id, &NumberFilter::default(), None, 100)
+        .await
+        .expect("list before corruption");
+    assert_eq!(page.items.len(), numbers.len());
+    drop(rd);
+
+    let raw = Raw::open(db).await;
+    for ((set, _), n) in breakages.iter().zip(&numbers) {
+        raw.exec_one(
+            &format!("UPDATE numbers SET {set} WHERE id = $1"),
+            &[&n.id.to_string()],
+        )
+        .await;
+    }
+    let mut rd = store.read().await.expect("read");
+    for ((set, both), n) in breakages.iter().zip(&numbers) {
+        let by_id = rd.get_number(&NumberLookup::Id(n.id)).await;
+        let by_e164 = rd
+            .get_number(&NumberLookup::E164(n.phone_number.clone()))
+            .await;
+        if set.starts_with("e164") {
+            assert!(
+                matches!(by_id, Err(StoreError::Corrupt(_))),
+                "{set}: {by_id:?}"
+            );
+            assert!(matches!(by_e164, Ok(None)), "{set}: {by_e164:?}");
+        } else if set.starts_with("id") {
+            assert!(matches!(by_id, Ok(None)), "{set}: {by_id:?}");
+            assert!(
+                matches!(by_e164, Err(StoreError::Corrupt(_))),
+                "{set}: {by_e164:?}"
+            );
+        } else {
+            assert!(*both);
+            assert!(
+                matches!(by_id, Err(StoreError::Corrupt(_))),
+                "{set}: {by_id:?}"
+            );
+            assert!(
+                matches!(by_e164, Err(StoreError::Corrupt(_))),
+                "{set}: {by_e164:?}"
+            );
+        }
+    }
+    // Corruption is per row: a sound row still reads.
+    assert_eq!(
+        rd.get_number(&NumberLookup::Id(healthy.id))
+            .await
+            .expect("healthy row"),
+        Some(healthy.clone())
+    );
+    // A list that meets a corrupt row says so rather than skipping it.
+    let res = rd
+        .list_numbers(p.id, &NumberFilter::default(), None, 100)
+        .await;
+    assert!(
+        matches!(res, Err(StoreError::Corrupt(_))),
+        "list: {:?}",
+        res.map(|p| p.total)
+    );
+    // …but a filtered list that does not reach a corrupt row works.
+    let res = rd
+        .list_numbers(
+            p.id,
+            &NumberFilter {
+                e164_prefix: Some(healthy.phone_number.as_str().to_string()),
+                ..Default::default()
+            },
+            None,
+            100,
+        )
+        .await
+        .expect("list of the healthy row");
+    assert_eq!(res.items, vec![healthy]);
+    drop(rd);
+
+    // Accounts.
+    let victim = add_account(&store, "Victim", AccountKind::Customer, None).await;
+    raw.exec_one(
+        "UPDATE accounts SET id = 'not-a-uuid' WHERE id = $1",
+        &[&victim.id.to_string()],
+    )
+    .await;
+    let mut rd = store.read().await.expect("read");
+    let res = rd.find_account_by_name("Victim").await;
+    assert!(
+        matches!(res, Err(StoreError::Corrupt(_))),
+        "account: {res:?}"
+    );
+    assert_eq!(rd.get_account(p.id).await.expect("get"), Some(p.clone()));
+    drop(rd);
+
+    // Audit events.
+    let mut tx = store.begin().await.expect("begin");
+    tx.insert_audit(&[NewAudit {
+        actor_type: "system",
+        actor_id: "job".to_string(),
+        actor_account_id: None,
+        channel: Channel::Job,
+        entity_type: "number",
+        entity_id: "entity-corrupt".to_string(),
+        action: "edit",
+        rule: None,
+        before: Some(json!({"a": 1})),
+        after: None,
+    }])
+    .await
+    .expect("audit");
+    tx.commit().await.expect("commit");
+    raw.exec_one(
+        "UPDATE audit_events SET before_json = '{oops' WHERE entity_id = $1",
+        &["entity-corrupt"],
+    )
+    .await;
+    let mut rd = store.read().await.expect("read");
+    let res = rd.audit_for("entity-corrupt").await;
+    assert!(matches!(res, Err(StoreError::Corrupt(_))), "audit: {res:?}");
+    drop(rd);
+
+    // Users and API clients.
+    let mut tx = store.begin().await.expect("begin");
+    tx.insert_user(p.id, "u@example.com", "hash", "admin")
+        .await
+        .expect("user");
+    tx.insert_client("client-x", p.id, "hash", &["numbers:read".to_string()])
+        .await
+        .expect("client");
+    tx.commit().await.expect("commit");
+    raw.exec_one(
+        "UPDATE users SET id = 'nope' WHERE email = $1",
+        &["u@example.com"],
+    )
+    .await;
+    raw.exec_one(
+        "UPDATE api_clients SET id = 'nope' WHERE client_id = $1",
+        &["client-x"],
+    )
+    .await;
+    let mut rd = store.read().await.expect("read");
+    let res = rd.get_user_by_email("u@example.com").await;
+    assert!(matches!(res, Err(StoreError::Corrupt(_))), "user: {res:?}");
+    let res = rd.get_client("client-x").await;
+    assert!(
+        matches!(res, Err(StoreError::Corrupt(_))),
+        "client: {res:?}"
+    );
+    drop(rd);
+    raw.close().await;
+}
+
+fn audit_event(i: usize, account: AccountId) -> NewAudit {
+    const CHANNELS: [Channel; 5] = [
+        Channel::Api,
+        Channel::Ui,
+        Channel::Import,
+        Channel::Cli,
+        Channel::Job,
+    ];
+    const ACTIONS: [&str; 4] = ["add", "allocate", "release", "edit"];
+    NewAudit {
+        actor_type: if i.is_multiple_of(3) {
+            "user"
+        } else {
+            "system"
+        },
+        actor_id: format!("actor-{i}"),
+        actor_account_id: i.is_multiple_of(2).then(|| account.to_string()),
+        channel: CHANNELS[i % CHANNELS.len()],
+        entity_type: if i % 10 == 9 { "account" } else { "number" },
+        entity_id: format!("entity-{}", i % 10),
+        action: ACTIONS[i % ACTIONS.len()],
+        rule: i.is_multiple_of(7).then_some("R-MOVE-1"),
+        before: (i % 2 == 1).then(|| {
+            json!({
+                "seq": i,
+                "nested": {"list": [1, "two", null, 3.5, false], "s": "quote \" ' \\ ü ☎"},
+                "empty": {},
+            })
+        }),
+        after: Some(json!({"seq": i, "flag": true, "big": 9_007_199_254_740_991_i64})),
+    }
+}
+
+fn same_event(got: &numberpool_store::AuditEvent, want: &NewAudit) -> bool {
+    got.actor_type == want.actor_type
+        && got.actor_id == want.actor_id
+        && got.actor_account_id == want.actor_account_id
+        && got.channel == want.channel
+        && got.entity_type == want.entity_type
+        && got.entity_id == want.entity_id
+        && got.action == want.action
+        && got.rule.as_deref() == want.rule
+        && got.before == want.before
+        && got.after == want.after
+}
+
+async fn audit_many_events(db: &TestDb) {
+    let store = db.store().await;
+    let p = add_account(&store, "P", AccountKind::Provider, None).await;
+    let events: Vec<NewAudit> = (0..2_500).map(|i| audit_event(i, p.id)).collect();
+    let start = now_ms();
+    let mut tx = store.begin().await.expect("begin");
+    tx.insert_audit(&events).await.expect("insert 2,500 events");
+    tx.commit().await.expect("commit");
+    let end = now_ms();
+    let raw = Raw::open(db).await;
+    assert_eq!(raw.count("audit_events").await, 2_500);
+
+    let mut rd = store.read().await.expect("read");
+    for entity in [3usize, 9] {
+        let got = rd
+            .audit_for(&format!("entity-{entity}"))
+            .await
+            .expect("audit_for");
+        let want: Vec<&NewAudit> = events
+            .iter()
+            .filter(|e| e.entity_id == format!("entity-{entity}"))
+            .collect();
+        assert_eq!(got.len(), 250);
+        assert_eq!(got.len(), want.len());
+        for (g, w) in got.iter().zip(&want) {
+            assert!(same_event(g, w), "entity-{entity}: {g:?} vs {w:?}");
+            assert!((start..=end).contains(&g.at), "at is the insert time");
+        }
+        // Oldest first: the ids are increasing and the sequence follows insertion.
+        assert!(got.windows(2).all(|p| p[0].id < p[1].id));
+        let seqs: Vec<i64> = got
+            .iter()
+            .filter_map(|e| e.after.as_ref()?.get("seq")?.as_i64())
+            .collect();
+        assert_eq!(
+            seqs,
+            (0..2_500)
+                .filter(|i| i % 10 == entity)
+                .map(|i| i as i64)
+                .collect::<Vec<_>>()
+        );
+    }
+    assert_eq!(
+        rd.audit_for("entity-none").await.expect("audit_for").len(),
+        0
+    );
+
+    let allocations = rd.audit_by_action("allocate").await.expect("by action");
+    let want: Vec<&NewAudit> = events.iter().filter(|e| e.action == "allocate").collect();
+    assert_eq!(allocations.len(), 625);
+    assert_eq!(allocations.len(), want.len());
+    for (g, w) in allocations.iter().zip(&want) {
+        assert!(same_event(g, w), "allocate: {g:?} vs {w:?}");
+    }
+    assert_eq!(
+        rd.audit_by_action("nothing")
+            .await
+            .expect("by action")
+            .len(),
+        0
+    );
+    drop(rd);
+
+    // Later events come after earlier ones; events of a dropped transaction never appear.
+    let mut later = audit_event(3, p.id);
+    later.after = Some(json!({"seq": 100_000}));
+    let mut tx = store.begin().await.expect("begin");
+    tx.insert_audit(std::slice::from_ref(&later))
+        .await
+        .expect("audit");
+    tx.commit().await.expect("commit");
+    let mut tx = store.begin().await.expect("begin");
+    let mut lost = audit_event(3, p.id);
+    lost.after = Some(json!({"seq": 200_000}));
+    tx.insert_audit(&[lost]).await.expect("audit");
+    drop(tx);
+    let mut rd = store.read().await.expect("read");
+    let got = rd.audit_for("entity-3").await.expect("audit_for");
+    assert_eq!(got.len(), 251);
+    assert!(same_event(&got[250], &later));
+    assert_eq!(raw.count("audit_events").await, 2_501);
+    raw.close().await;
+}
+
+async fn credentials(db: &TestDb) {
+    let store = db.store().await;
+    let p = add_account(&store, "P", AccountKind::Provider, None).await;
+    let c = add_account(&store, "C", AccountKind::Customer, Some(p.id)).await;
+    let scopes = vec!["numbers:read".to_string(), "numbers:write".to_string()];
+
+    let mut tx = store.begin().await.expect("begin");
+    let client = tx
+        .insert_client("np_client_1", p.id, "$argon2id$secret", &scopes)
+        .await
+        .expect("client");
+    let user = tx
+        .insert_user(c.id, "ada@example.com", "$argon2id$pw1", "owner")
+        .await
+        .expect("user");
+    let viewer = tx
+        .insert_user(p.id, "bob@example.com", "$argon2id$pw2", "viewer")
+        .await
+        .expect("user");
+    tx.commit().await.expect("commit");
+
+    let mut rd = store.read().await.expect("read");
+    let got = rd
+        .get_client("np_client_1")
+        .await
+        .expect("get client")
+        .expect("client exists");
+    assert_eq!(got.id, client.id);
+    assert_eq!(got.client_id, "np_client_1");
+    assert_eq!(got.account_id, p.id);
+    assert_eq!(got.secret_hash, "$argon2id$secret");
+    assert_eq!(got.scopes, scopes);
+    assert!(rd.get_client("np_client_2").await.expect("get").is_none());
+
+    let got = rd
+        .get_user_by_email("ada@example.com")
+        .await
+        .expect("get user")
+        .expect("user exists");
+    assert_eq!(got.id, user.id);
+    assert_eq!(got.account_id, c.id);
+    assert_eq!(got.email, "ada@example.com");
+    assert_eq!(got.password_hash, "$argon2id$pw1");
+    assert_eq!(got.role, "owner");
+    let got = rd
+        .get_user_by_email("bob@example.com")
+        .await
+        .expect("get user")
+        .expect("user exists");
+    assert_eq!(
+        (got.id, got.account_id, got.role.as_str()),
+        (viewer.id, p.id, "viewer")
+    );
+    assert!(
+        rd.get_user_by_email("nobody@example.com")
+            .await
+            .expect("get")
+            .is_none()
+    );
+    drop(rd);
+
+    // Duplicates are `Duplicate`, and leave the original alone.
+    let mut tx = store.begin().await.expect("begin");
+    let res = tx
+        .insert_user(p.id, "ada@example.com", "$argon2id$other", "admin")
+        .await;
+    assert!(
+        matches!(res, Err(StoreError::Duplicate(_))),
+        "duplicate email: {res:?}"
+    );
+    drop(tx);
+    let mut tx = store.begin().await.expect("begin");
+    let res = tx
+        .insert_client("np_client_1", c.id, "$argon2id$other", &[])
+        .await;
+    assert!(
+        matches!(res, Err(StoreError::Duplicate(_))),
+        "duplicate client id: {res:?}"
+    );
+    drop(tx);
+    // A role outside the schema's set is refused.
+    let mut tx = store.begin().await.expect("begin");
+    let res = tx
+        .insert_user(p.id, "eve@example.com", "$argon2id$x", "superuser")
+        .await;
+    assert!(res.is_err(), "unknown role: {res:?}");
+    drop(tx);
+
+    // Password change.
+    let mut tx = store.begin().await.expect("begin");
+    assert!(
+        tx.set_user_password("ada@example.com", "$argon2id$pw3")
+            .await
+            .expect("set password")
+    );
+    assert!(
+        !tx.set_user_password("nobody@example.com", "$argon2id$pw3")
+            .await
+            .expect("set password"),
+        "no such user"
+    );
+    tx.commit().await.expect("commit");
+    let mut rd = store.read().await.expect("read");
+    let got = rd
+        .get_user_by_email("ada@example.com")
+        .await
+        .expect("get")
+        .expect("user");
+    assert_eq!(got.password_hash, "$argon2id$pw3");
+    assert_eq!(got.id, user.id);
+    let other = rd
+        .get_user_by_email("bob@example.com")
+        .await
+        .expect("get")
+        .expect("user");
+    assert_eq!(
+        other.password_hash, "$argon2id$pw2",
+        "only that user changed"
+    );
+    assert!(
+        rd.get_user_by_email("eve@example.com")
+            .await
+            .expect("get")
+            .is_none()
+    );
+    drop(rd);
+    let raw = Raw::open(db).await;
+    assert_eq!(raw.count("users").await, 2);
+    assert_eq!(raw.count("api_clients").await, 1);
+    raw.close().await;
+}
+
+async fn dropped_transaction_leaves_nothing(db: &TestDb) {
+    let store = db.store().await;
+    let raw = Raw::open(db).await;
+    let phones = valid_numbers("+1212555", 4, 1_200);
+
+    let mut tx = store.begin().await.expect("begin");
+    let p = tx
+        .insert_account(&new_account("P", AccountKind::Provider, None))
+        .await
+        .expect("account");
+    let x = tx
+        .insert_account(&new_account("X", AccountKind::Customer, None))
+        .await
+        .expect("account");
+    tx.insert_connection(p.id, x.id).await.expect("connection");
+    let trunk = tx.insert_trunk(p.id, "t", "r").await.expect("trunk");
+    let carrier = tx
+        .insert_carrier(p.id, "voice", "v", true)
+        .await
+        .expect("carrier");
+    let numbers: Vec<Number> = phones
+        .iter()
+        .map(|e| {
+            let mut n = plain_number(e.clone(), p.id, p.id);
+            n.sip_trunk_id = Some(trunk);
+            n.voice_carrier_id = Some(carrier);
+            n
+        })
+        .collect();
+    tx.insert_numbers(&numbers).await.expect("numbers");
+    tx.insert_audit(&(0..10).map(|i| audit_event(i, p.id)).collect::<Vec<_>>())
+        .await
+        .expect("audit");
+    tx.insert_client("c", p.id, "h", &[]).await.expect("client");
+    tx.insert_user(p.id, "a@example.com", "h", "owner")
+        .await
+        .expect("user");
+    // All of it is there inside the transaction…
+    assert_eq!(tx.get_account(p.id).await.expect("get"), Some(p.clone()));
+    let page = tx
+        .list_numbers(p.id, &NumberFilter::default(), None, 1)
+        .await
+        .expect("list");
+    assert_eq!(page.total, 1_200);
+    assert_eq!(tx.audit_for("entity-1").await.expect("audit").len(), 1);
+    // …and none of it outside.
+    let mut rd = store.read().await.expect("read");
+    assert_eq!(rd.get_account(p.id).await.expect("get"), None);
+    drop(rd);
+    for table in TABLES {
+        assert_eq!(raw.count(table).await, 0, "{table} before the drop");
+    }
+    drop(tx);
+
+    for table in TABLES {
+        assert_eq!(raw.count(table).await, 0, "{table} after the drop");
+    }
+    let mut rd = store.read().await.expect("read");
+    assert_eq!(rd.get_account(p.id).await.expect("get"), None);
+    assert_eq!(
+        rd.get_number(&NumberLookup::Id(numbers[0].id))
+            .await
+            .expect("get"),
+        None
+    );
+    assert!(
+        rd.existing_e164s(&[numbers[0].phone_number.as_str()])
+            .await
+            .expect("existing")
+            .is_empty()
+    );
+    assert!(
+        rd.get_user_by_email("a@example.com")
+            .await
+            .expect("get")
+            .is_none()
+    );
+    drop(rd);
+
+    // The write lock went with the transaction: the same writes succeed right away.
+    let mut tx = store
+        .begin()
+        .await
+        .expect("begin after a dropped transaction");
+    let p = tx
+        .insert_account(&new_account("P", AccountKind::Provider, None))
+        .await
+        .expect("account");
+    let numbers: Vec<Number> = phones
+        .iter()
+        .map(|e| plain_number(e.clone(), p.id, p.id))
+        .collect();
+    tx.insert_numbers(&numbers).await.expect("numbers");
+    tx.insert_user(p.id, "a@example.com", "h", "owner")
+        .await
+        .expect("user");
+    tx.commit().await.expect("commit");
+    assert_eq!(raw.count("accounts").await, 1);
+    assert_eq!(raw.count("numbers").await, 1_200);
+    assert_eq!(raw.count("users").await, 1);
+    raw.close().await;
+}

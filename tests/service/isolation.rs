@@ -1,0 +1,327 @@
+//! Tenant isolation (R-SEC-1): another tenant finds nothing of ours, by id or by E.164, and a
+//! provider sees everything below it and its connected customers.
+
+use std::collections::HashSet;
+
+use numberpool::service::NumberView;
+use numberpool_domain::{Account, Assignee, AssigneeType, Number, NumberId, NumberPatch};
+use numberpool_store::testing::TestDb;
+use numberpool_store::{NumberFilter, NumberLookup};
+
+use crate::fixture::*;
+
+async fn listed(w: &World, who: &Account) -> HashSet<NumberId> {
+    let mut out = HashSet::new();
+    let mut after = None;
+    loop {
+        // Small pages, so paging is exercised too.
+        let page = w
+            .service
+            .list_numbers(&as_(who), &NumberFilter::default(), after, 3)
+            .await
+            .must("list");
+        let total = usize::try_from(page.total).must("total");
+        out.extend(page.items.iter().map(|n| n.id));
+        match page.next_after {
+            Some(a) => after = Some(a.parse().must("next_after")),
+            None => {
+                assert_eq!(out.len(), total, "pages add up to the total");
+                return out;
+            }
+        }
+    }
+}
+
+fn set(v: &[&Number]) -> HashSet<NumberId> {
+    v.iter().map(|n| n.id).collect()
+}
+
+async fn tenant_isolation(db: &TestDb) {
+    let w = World::new(db).await;
+    let (svc, p, t) = (&w.service, &w.provider, &w.tenant);
+    // Numbers of the first tenant in every position and at every level.
+    let free = w.add(p, &e164(600)).await;
+    let held = w.held_by(&w.customer, &e164(601)).await;
+    let in_unit = svc
+        .move_to_unit(
+            &as_(&w.customer),
+            &by_id(&w.held_by(&w.customer, &e164(602)).await),
+            w.unit.id,
+        )
+        .await
+        .must("move to unit");
+    let returned = svc
+        .release(
+            &as_(&w.customer),
+            &by_id(&w.held_by(&w.customer, &e164(603)).await),
+        )
+        .await
+        .must("release");
+    let at_reseller = {
+        let n = w.add(p, &e164(604)).await;
+        svc.allocate(&as_(p), &by_id(&n), w.reseller.id, Default::default())
+            .await
+            .must("to reseller")
+    };
+    let reseller_own = w.add(&w.reseller, &e164(605)).await;
+    let res_held = svc
+        .allocate(
+            &as_(&w.reseller),
+            &by_id(&w.add(&w.reseller, &e164(606)).await),
+            w.res_customer.id,
+            with_trunk(w.trunk),
+        )
+        .await
+        .must("reseller allocates");
+    let external = w.add(&w.ext_customer, &e164(607)).await;
+    // The connected root customer: one number allocated to it, one of its own.
+    let connected = w.held_by(&w.root_customer, &e164(608)).await;
+    let root_own = w.add(&w.root_customer, &e164(609)).await;
+    let ours = [
+        &free,
+        &held,
+        &in_unit,
+        &returned,
+        &at_reseller,
+        &reseller_own,
+        &res_held,
+        &external,
+        &connected,
+        &root_own,
+    ];
+    // The other tenant's own numbers.
+    let theirs_free = w.add(t, &e164(700)).await;
+    let theirs_held = svc
+        .allocate(
+            &as_(t),
+            &by_id(&w.add(t, &e164(701)).await),
+            w.tenant_customer.id,
+            with_trunk(w.tenant_trunk),
+        )
+        .await
+        .must("tenant allocates");
+    let theirs = [&theirs_free, &theirs_held];
+
+    // The other tenant (and its customer) cannot reach any of ours, whatever the move.
+    for who in [t, &w.tenant_customer] {
+        let a = as_(who);
+        for n in ours {
+            for l in [by_id(n), by_e164(n)] {
+                let what = |op: &str| format!("{} {op} {} by {l:?}", who.name, n.phone_number);
+                let nf = |r: Result<_, _>, op| {
+                    refused::<Number>(r, "not_found", Some("R-SEC-1"), &what(op));
+                };
+                nf(svc.get_number(&a, &l).await, "get");
+                nf(
+                    svc.allocate(&a, &l, w.tenant_customer.id, with_trunk(w.tenant_trunk))
+                        .await,
+                    "allocate",
+                );
+                nf(svc.release(&a, &l).await, "release");
+                nf(svc.unbind(&a, &l).await, "unbind");
+                nf(svc.delete_number(&a, &l).await, "delete");
+                nf(
+                    svc.assign(
+                        &a,
+                        &l,
+                        Assignee {
+                            kind: AssigneeType::User,
+                            id: "intruder".into(),
+                            display_name: None,
+                        },
+                    )
+                    .await,
+                    "assign",
+                );
+                nf(svc.unassign(&a, &l, None).await, "unassign");
+                nf(svc.move_to_unit(&a, &l, who.id).await, "move");
+                nf(
+                    svc.update_number(&a, &l, &NumberPatch::default(), None)
+                        .await,
+                    "update",
+                );
+                refused(
+                    svc.number_history(&a, &l).await,
+                    "not_found",
+                    Some("R-SEC-1"),
+                    &what("history"),
+                );
+            }
+        }
+        let seen = listed(&w, who).await;
+        assert!(
+            seen.is_disjoint(&set(&ours)),
+            "{} lists our numbers",
+            who.name
+        );
+    }
+    assert_eq!(listed(&w, t).await, set(&theirs));
+    assert_eq!(listed(&w, &w.tenant_customer).await, set(&[&theirs_held]));
+    // Nothing of the above changed any of our numbers.
+    for n in ours {
+        let now = w.get(p, n).await.must("provider still sees it");
+        assert_eq!(
+            (now.holder_id, now.version),
+            (n.holder_id, n.version),
+            "{}",
+            n.phone_number
+        );
+    }
+    // …nor wrote an event: each of our numbers has only the events of its own moves.
+    let mut r = w.store.read().await.must("read");
+    for action in [
+        "number.update",
+        "number.delete",
+        "number.unbind",
+        "number.assign",
+    ] {
+        assert!(
+            r.audit_by_action(action).await.must("audit").is_empty(),
+            "{action}"
+        );
+    }
+    drop(r);
+
+    // Nor do we reach theirs: isolation holds both ways, also for account targets.
+    for n in theirs {
+        refused(
+            w.get(p, n).await,
+            "not_found",
+            Some("R-SEC-1"),
+            "provider gets theirs",
+        );
+        refused(
+            svc.number_history(&as_(p), &by_e164(n)).await,
+            "not_found",
+            Some("R-SEC-1"),
+            "provider reads their history",
+        );
+    }
+    refused(
+        svc.allocate(
+            &as_(p),
+            &by_id(&free),
+            w.tenant_customer.id,
+            with_trunk(w.trunk),
+        )
+        .await,
+        "not_found",
+        Some("R-SEC-1"),
+        "allocate to another tenant's customer",
+    );
+    let e = refused(
+        svc.allocate(
+            &as_(p),
+            &by_id(&free),
+            w.customer.id,
+            with_trunk(w.tenant_trunk),
+        )
+        .await,
+        "not_found",
+        Some("R-SEC-1"),
+        "allocate with another tenant's trunk",
+    );
+    assert!(e.to_string().contains("SIP trunk"), "{e}");
+
+    // The provider loses sight of nothing: every level below it and its connected customer.
+    let mine = listed(&w, p).await;
+    assert_eq!(mine, set(&ours));
+    for n in ours {
+        let got = w.get(p, n).await.must("provider gets ours");
+        svc.get_number(&as_(p), &by_e164(n)).await.must("by E.164");
+        svc.number_history(&as_(p), &by_id(n)).await.must("history");
+        let expect = if got.holder_id == p.id {
+            if got.position == numberpool_domain::Position::Returned {
+                "returned"
+            } else {
+                "free"
+            }
+        } else {
+            "in_use"
+        };
+        assert_eq!(
+            NumberView::of(&got, p.id).position,
+            expect,
+            "{}",
+            n.phone_number
+        );
+    }
+    // Each account below sees exactly its own part.
+    assert_eq!(
+        listed(&w, &w.reseller).await,
+        set(&[&at_reseller, &reseller_own, &res_held])
+    );
+    assert_eq!(listed(&w, &w.res_customer).await, set(&[&res_held]));
+    assert_eq!(listed(&w, &w.customer).await, set(&[&held, &in_unit]));
+    assert_eq!(listed(&w, &w.unit).await, set(&[&in_unit]));
+    assert_eq!(listed(&w, &w.customer2).await, HashSet::new());
+    assert_eq!(listed(&w, &w.ext_customer).await, set(&[&external]));
+    assert_eq!(
+        listed(&w, &w.root_customer).await,
+        set(&[&connected, &root_own])
+    );
+    // Siblings are other tenants to each other.
+    refused(
+        w.get(&w.customer2, &held).await,
+        "not_found",
+        Some("R-SEC-1"),
+        "sibling customer",
+    );
+    refused(
+        w.get(&w.unit, &held).await,
+        "not_found",
+        Some("R-SEC-1"),
+        "a unit does not see its customer's own holding",
+    );
+    refused(
+        w.get(&w.root_customer, &free).await,
+        "not_found",
+        Some("R-SEC-1"),
+        "a connected customer does not see the provider's pool",
+    );
+    // Filters narrow within the scope, never widen it.
+    let by_holder = svc
+        .list_numbers(
+            &as_(t),
+            &NumberFilter {
+                holder: Some(w.customer.id),
+                ..Default::default()
+            },
+            None,
+            1000,
+        )
+        .await
+        .must("list by a foreign holder");
+    assert_eq!(by_holder.total, 0);
+    assert!(by_holder.items.is_empty());
+    let by_prefix = svc
+        .list_numbers(
+            &as_(t),
+            &NumberFilter {
+                e164_prefix: Some("+1415555060".into()),
+                ..Default::default()
+            },
+            None,
+            1000,
+        )
+        .await
+        .must("list by prefix");
+    assert_eq!(by_prefix.total, 0);
+    // A missing number looks exactly like a foreign one.
+    let nf = refused(
+        svc.get_number(&as_(t), &NumberLookup::Id(NumberId::new()))
+            .await,
+        "not_found",
+        Some("R-SEC-1"),
+        "absent",
+    );
+    let foreign = refused(
+        svc.get_number(&as_(t), &by_id(&free)).await,
+        "not_found",
+        Some("R-SEC-1"),
+        "foreign",
+    );
+    assert_eq!(nf.to_string(), foreign.to_string());
+}
+
+numberpool_store::backend_tests!(tenant_isolation);

@@ -1,0 +1,9 @@
+//! The service area's integration tests: every case runs on SQLite and on PostgreSQL, each on
+//! its own database, against a fixture world built through the service itself.
+
+mod fixture;
+mod input;
+mod isolation;
+mod lifecycle;
+mod races;
+mod rules;
