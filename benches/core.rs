@@ -40,20 +40,17 @@ fn pct(v: &[Duration], p: f64) -> Duration {
 }
 
 async fn world(service: &Service) -> (Actor, Actor, numberpool_domain::TrunkId) {
-    let mk = |name: &str, kind, parent| CreateAccount {
-        name: name.into(),
-        kind,
-        parent_id: parent,
-        allow_external_numbers: false,
-    };
     let p = service
-        .create_account(None, mk("Bench Provider", AccountKind::Provider, None))
+        .create_account(
+            None,
+            CreateAccount::new("Bench Provider", AccountKind::Provider, None),
+        )
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     let c = service
         .create_account(
             None,
-            mk("Bench Customer", AccountKind::Customer, Some(p.id)),
+            CreateAccount::new("Bench Customer", AccountKind::Customer, Some(p.id)),
         )
         .await
         .unwrap_or_else(|e| panic!("{e}"));

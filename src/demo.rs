@@ -66,26 +66,24 @@ fn numbers_from(start: u64, count: usize) -> Vec<E164> {
 }
 
 async fn seed(service: &Service) -> anyhow::Result<World> {
-    let mk = |name: &str, kind, parent| CreateAccount {
-        name: name.to_string(),
-        kind,
-        parent_id: parent,
-        allow_external_numbers: false,
-    };
     let provider = service
-        .create_account(None, mk(PROVIDER_NAME, AccountKind::Provider, None))
+        .create_account(
+            None,
+            CreateAccount::new(PROVIDER_NAME, AccountKind::Provider, None),
+        )
         .await
         .map_err(svc)?
         .id;
     let reseller = service
         .create_account(
             None,
-            mk("Blue Sky Reseller", AccountKind::Reseller, Some(provider)),
+            CreateAccount::new("Blue Sky Reseller", AccountKind::Reseller, Some(provider)),
         )
         .await
         .map_err(svc)?
         .id;
-    let mut globex_req = mk("Globex Corporation", AccountKind::Customer, Some(provider));
+    let mut globex_req =
+        CreateAccount::new("Globex Corporation", AccountKind::Customer, Some(provider));
     globex_req.allow_external_numbers = true;
     let globex = service
         .create_account(None, globex_req)
@@ -93,14 +91,17 @@ async fn seed(service: &Service) -> anyhow::Result<World> {
         .map_err(svc)?
         .id;
     let unit = service
-        .create_account(None, mk("Globex Sales", AccountKind::Unit, Some(globex)))
+        .create_account(
+            None,
+            CreateAccount::new("Globex Sales", AccountKind::Unit, Some(globex)),
+        )
         .await
         .map_err(svc)?
         .id;
     let umbrella = service
         .create_account(
             None,
-            mk("Umbrella Clinics", AccountKind::Customer, Some(reseller)),
+            CreateAccount::new("Umbrella Clinics", AccountKind::Customer, Some(reseller)),
         )
         .await
         .map_err(svc)?
@@ -108,7 +109,7 @@ async fn seed(service: &Service) -> anyhow::Result<World> {
     let initech = service
         .create_account(
             None,
-            mk("Initech (Provider Exchange)", AccountKind::Customer, None),
+            CreateAccount::new("Initech (Provider Exchange)", AccountKind::Customer, None),
         )
         .await
         .map_err(svc)?

@@ -15,6 +15,18 @@ pub struct CreateAccount {
     pub allow_external_numbers: bool,
 }
 
+impl CreateAccount {
+    /// An account of `kind` under `parent`, without external numbers.
+    pub fn new(name: &str, kind: AccountKind, parent_id: Option<AccountId>) -> Self {
+        Self {
+            name: name.to_string(),
+            kind,
+            parent_id,
+            allow_external_numbers: false,
+        }
+    }
+}
+
 impl Service {
     /// `NotFound` unless `account` is within the actor's scope (R-SEC-1).
     pub(crate) async fn account_in_scope(

@@ -127,10 +127,23 @@ impl Service {
             .ok_or(ServiceError::NotFound("account"))
     }
 
-    /// Compare-and-set `next` over `before` and record the move, in the caller's transaction.
-    async fn record_move(
+    /// Opens a move: the write transaction, the number (if the actor may see it) and the
+    /// acting account.
+    async fn open_move(
         &self,
-        tx: &mut Tx,
+        actor: &Actor,
+        lookup: &NumberLookup,
+    ) -> Result<(Tx, Number, Account)> {
+        let mut tx = self.store.begin().await?;
+        let n = self.scoped_number(&mut tx, actor, lookup).await?;
+        let me = self.acting_account(&mut tx, actor).await?;
+        Ok((tx, n, me))
+    }
+
+    /// Compare-and-set `next` over `before`, record the move in the same transaction, commit.
+    async fn commit_move(
+        &self,
+        mut tx: Tx,
         actor: &Actor,
         before: &Number,
         mut next: Number,
@@ -148,6 +161,7 @@ impl Service {
             snapshot(&stored),
         )])
         .await?;
+        tx.commit().await?;
         Ok(stored)
     }
 
@@ -313,11 +327,8 @@ impl Service {
             return Err(ServiceError::NotFound("SIP trunk"));
         }
         let next = apply_patch(&n, patch)?;
-        let stored = self
-            .record_move(&mut tx, actor, &n, next, "number.update", Some(Rule::Edit1))
-            .await?;
-        tx.commit().await?;
-        Ok(stored)
+        self.commit_move(tx, actor, &n, next, "number.update", Some(Rule::Edit1))
+            .await
     }
 
     /// Allocate a free number from the actor's pool to a direct child or connected customer
@@ -331,9 +342,7 @@ impl Service {
     ) -> Result<Number> {
         check_free_text("billing_reference", &opts.billing_reference)?;
         check_free_text("service_info", &opts.service_info)?;
-        let mut tx = self.store.begin().await?;
-        let n = self.scoped_number(&mut tx, actor, lookup).await?;
-        let me = self.acting_account(&mut tx, actor).await?;
+        let (mut tx, n, me) = self.open_move(actor, lookup).await?;
         let target = self.account_in_scope(&mut tx, actor, target).await?;
         let relation = tx.relation(&me, &target).await?;
         let dest = lifecycle::check_allocate(&n, &me, &target, relation)?;
@@ -363,18 +372,8 @@ impl Service {
         if opts.service_info.is_some() {
             next.service_info = opts.service_info;
         }
-        let stored = self
-            .record_move(
-                &mut tx,
-                actor,
-                &n,
-                next,
-                "number.allocate",
-                Some(Rule::Move1),
-            )
-            .await?;
-        tx.commit().await?;
-        Ok(stored)
+        self.commit_move(tx, actor, &n, next, "number.allocate", Some(Rule::Move1))
+            .await
     }
 
     /// Ancestors of the holder when the actor is not the holder itself (units), for R-MOVE-2.
@@ -399,9 +398,7 @@ impl Service {
             ));
         }
         check_free_text("display_name", &assignee.display_name)?;
-        let mut tx = self.store.begin().await?;
-        let n = self.scoped_number(&mut tx, actor, lookup).await?;
-        let me = self.acting_account(&mut tx, actor).await?;
+        let (mut tx, n, me) = self.open_move(actor, lookup).await?;
         let path = self.holder_path(&mut tx, actor, &n).await?;
         lifecycle::check_customer_holds(&n, &me, &path)?;
         transition(NumberState::of(&n), Event::Assign).map_err(|e| e.violation())?;
@@ -416,11 +413,8 @@ impl Service {
         check_assignee_capacity(n.customization.capacity, n.assignees.len())?;
         let mut next = n.clone();
         next.assignees.push(assignee);
-        let stored = self
-            .record_move(&mut tx, actor, &n, next, "number.assign", Some(Rule::Asg1))
-            .await?;
-        tx.commit().await?;
-        Ok(stored)
+        self.commit_move(tx, actor, &n, next, "number.assign", Some(Rule::Asg1))
+            .await
     }
 
     /// Remove an assignee; `assignee_id` is needed only when there are several.
@@ -430,9 +424,7 @@ impl Service {
         lookup: &NumberLookup,
         assignee_id: Option<&str>,
     ) -> Result<Number> {
-        let mut tx = self.store.begin().await?;
-        let n = self.scoped_number(&mut tx, actor, lookup).await?;
-        let me = self.acting_account(&mut tx, actor).await?;
+        let (mut tx, n, me) = self.open_move(actor, lookup).await?;
         let path = self.holder_path(&mut tx, actor, &n).await?;
         lifecycle::check_customer_holds(&n, &me, &path)?;
         let idx = match assignee_id {
@@ -465,18 +457,8 @@ impl Service {
         .map_err(|e| e.violation())?;
         let mut next = n.clone();
         next.assignees.remove(idx);
-        let stored = self
-            .record_move(
-                &mut tx,
-                actor,
-                &n,
-                next,
-                "number.unassign",
-                Some(Rule::Move2),
-            )
-            .await?;
-        tx.commit().await?;
-        Ok(stored)
+        self.commit_move(tx, actor, &n, next, "number.unassign", Some(Rule::Move2))
+            .await
     }
 
     /// Move a number into a unit of the customer holding it, or back to the customer (R-MOVE-5).
@@ -486,9 +468,7 @@ impl Service {
         lookup: &NumberLookup,
         unit: AccountId,
     ) -> Result<Number> {
-        let mut tx = self.store.begin().await?;
-        let n = self.scoped_number(&mut tx, actor, lookup).await?;
-        let me = self.acting_account(&mut tx, actor).await?;
+        let (mut tx, n, me) = self.open_move(actor, lookup).await?;
         let path = self.holder_path(&mut tx, actor, &n).await?;
         lifecycle::check_customer_holds(&n, &me, &path)?;
         transition(NumberState::of(&n), Event::MoveToUnit).map_err(|e| e.violation())?;
@@ -508,26 +488,21 @@ impl Service {
         }
         let mut next = n.clone();
         next.holder_id = target.id;
-        let stored = self
-            .record_move(
-                &mut tx,
-                actor,
-                &n,
-                next,
-                "number.move_to_unit",
-                Some(Rule::Move5),
-            )
-            .await?;
-        tx.commit().await?;
-        Ok(stored)
+        self.commit_move(
+            tx,
+            actor,
+            &n,
+            next,
+            "number.move_to_unit",
+            Some(Rule::Move5),
+        )
+        .await
     }
 
     /// Release ("delete" on the customer side): back to the pool that allocated it, which
     /// sees it `returned` (R-MOVE-3).
     pub async fn release(&self, actor: &Actor, lookup: &NumberLookup) -> Result<Number> {
-        let mut tx = self.store.begin().await?;
-        let n = self.scoped_number(&mut tx, actor, lookup).await?;
-        let me = self.acting_account(&mut tx, actor).await?;
+        let (mut tx, n, me) = self.open_move(actor, lookup).await?;
         let path = self.holder_path(&mut tx, actor, &n).await?;
         let to = lifecycle::check_release(&n, &me, &path)?;
         let pool = tx
@@ -544,43 +519,26 @@ impl Service {
         } else {
             pool.parent_id
         };
-        let stored = self
-            .record_move(
-                &mut tx,
-                actor,
-                &n,
-                next,
-                "number.release",
-                Some(Rule::Move3),
-            )
-            .await?;
-        tx.commit().await?;
-        Ok(stored)
+        self.commit_move(tx, actor, &n, next, "number.release", Some(Rule::Move3))
+            .await
     }
 
     /// Unbind a returned number: free again in the actor's pool (R-MOVE-4).
     pub async fn unbind(&self, actor: &Actor, lookup: &NumberLookup) -> Result<Number> {
-        let mut tx = self.store.begin().await?;
-        let n = self.scoped_number(&mut tx, actor, lookup).await?;
-        let me = self.acting_account(&mut tx, actor).await?;
+        let (tx, n, me) = self.open_move(actor, lookup).await?;
         lifecycle::check_unbind(&n, &me)?;
         let mut next = n.clone();
         next.position = Position::Free;
         next.sip_trunk_id = None;
         next.billing_reference = None;
         next.service_info = None;
-        let stored = self
-            .record_move(&mut tx, actor, &n, next, "number.unbind", Some(Rule::Move4))
-            .await?;
-        tx.commit().await?;
-        Ok(stored)
+        self.commit_move(tx, actor, &n, next, "number.unbind", Some(Rule::Move4))
+            .await
     }
 
     /// Remove a number from the platform (R-DEL-1, R-DEL-2); its history stays in the audit log.
     pub async fn delete_number(&self, actor: &Actor, lookup: &NumberLookup) -> Result<Number> {
-        let mut tx = self.store.begin().await?;
-        let n = self.scoped_number(&mut tx, actor, lookup).await?;
-        let me = self.acting_account(&mut tx, actor).await?;
+        let (mut tx, n, me) = self.open_move(actor, lookup).await?;
         lifecycle::check_delete(&n, &me)?;
         tx.delete_number_cas(n.id, n.version).await?;
         tx.insert_audit(&[actor.audit(
