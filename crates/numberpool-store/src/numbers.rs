@@ -484,12 +484,10 @@ impl Tx {
             push("n.holder_id =", h.to_string(), &mut binds);
         }
         if let Some(p) = &filter.e164_prefix {
-            // Prefixes are digits with an optional leading '+': no LIKE metacharacters.
-            let clean: String = p
-                .chars()
-                .filter(|c| c.is_ascii_digit() || *c == '+')
-                .collect();
-            push("n.e164 LIKE", format!("{clean}%"), &mut binds);
+            // Prefixes are digits with an optional leading '+' (implied when missing): no LIKE
+            // metacharacters reach the pattern.
+            let digits: String = p.chars().filter(char::is_ascii_digit).collect();
+            push("n.e164 LIKE", format!("+{digits}%"), &mut binds);
         }
         let count_sql = format!("{SCOPE_CTE} SELECT COUNT(*) FROM numbers n{where_sql}");
         let mut page_where = where_sql.clone();

@@ -1329,6 +1329,11 @@ async fn list_numbers_scope_filters_and_paging(db: &TestDb) {
             e164_prefix: Some("+1212".to_string()),
             ..Default::default()
         },
+        // The '+' may be left out.
+        NumberFilter {
+            e164_prefix: Some("1212".to_string()),
+            ..Default::default()
+        },
         NumberFilter {
             e164_prefix: Some("+44".to_string()),
             ..Default::default()
@@ -1359,11 +1364,9 @@ async fn list_numbers_scope_filters_and_paging(db: &TestDb) {
             && f.number_type.is_none_or(|t| n.number_type == t)
             && f.holder.is_none_or(|h| n.holder_id == h)
             && f.e164_prefix.as_deref().is_none_or(|p| {
-                let clean: String = p
-                    .chars()
-                    .filter(|c| c.is_ascii_digit() || *c == '+')
-                    .collect();
-                n.phone_number.as_str().starts_with(&clean)
+                // Digits only; the leading '+' is implied.
+                let digits: String = p.chars().filter(char::is_ascii_digit).collect();
+                n.phone_number.as_str().starts_with(&format!("+{digits}"))
             })
     };
 
