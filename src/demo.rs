@@ -18,6 +18,8 @@ use crate::startup::{Application, open_store};
 
 const PROVIDER_NAME: &str = "Acme Telecom (demo)";
 const ADMIN_EMAIL: &str = "admin@acme.example";
+/// Numbers the provider sees once the demo data is complete (300 of its own, 3 of a customer's).
+const DEMO_NUMBERS: i64 = 303;
 
 /// What the demo printed: also what `--json` prints.
 #[derive(Debug, serde::Serialize)]
@@ -249,7 +251,20 @@ pub async fn prepare(service: &Service, listen_url: &str) -> anyhow::Result<Demo
         r.find_account_by_name(PROVIDER_NAME).await?
     };
     let provider = match existing {
-        Some(a) => a.id,
+        Some(a) => {
+            // Seeding takes many transactions; a run stopped half-way leaves fewer numbers.
+            let page = service
+                .list_numbers(&Actor::cli(a.id), &Default::default(), None, 1)
+                .await
+                .map_err(svc)?;
+            if page.total < DEMO_NUMBERS {
+                anyhow::bail!(
+                    "the demo database is incomplete ({} of {DEMO_NUMBERS} numbers; an earlier run was interrupted): delete it and run demo again",
+                    page.total
+                );
+            }
+            a.id
+        }
         None => {
             let w = seed(service).await?;
             populate(service, &w).await?;

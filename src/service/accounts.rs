@@ -43,6 +43,23 @@ impl Service {
             .ok_or(ServiceError::NotFound("account"))
     }
 
+    /// `NotFound` unless `account` is the actor's own account or below it. Credentials and
+    /// users are managed only there: a Provider Exchange connection lets a provider see and
+    /// provision a customer, not act as it.
+    pub(crate) async fn account_in_own_subtree(
+        &self,
+        tx: &mut Tx,
+        actor: &Actor,
+        account: AccountId,
+    ) -> Result<Account> {
+        if !tx.in_own_subtree(actor.account, account).await? {
+            return Err(ServiceError::NotFound("account"));
+        }
+        tx.get_account(account)
+            .await?
+            .ok_or(ServiceError::NotFound("account"))
+    }
+
     /// Creates an account. With an actor, the parent must be in the actor's scope; without one
     /// (the operator at the server's command line) any parent, or none for a root, is allowed.
     pub async fn create_account(

@@ -92,6 +92,16 @@ pub fn verify_secret(secret: &str, hash: &str) -> bool {
         .unwrap_or(false)
 }
 
+/// Passwords: at least 12 characters (length is what matters; no composition rules).
+fn check_password(password: &str) -> Result<()> {
+    if password.chars().count() < 12 {
+        return Err(ServiceError::Invalid(
+            "password: at least 12 characters".into(),
+        ));
+    }
+    Ok(())
+}
+
 fn parse_scopes(scopes: Option<&str>) -> Result<Vec<String>> {
     let Some(s) = scopes else {
         return Ok(SCOPES.iter().map(|s| s.to_string()).collect());
@@ -129,7 +139,7 @@ impl Service {
         let client_secret = random_token(32);
         let hash = hash_secret(&client_secret)?;
         let mut tx = self.store.begin().await?;
-        self.account_in_scope(&mut tx, actor, account).await?;
+        self.account_in_own_subtree(&mut tx, actor, account).await?;
         let client = tx
             .insert_client(&client_id, account, &hash, &scopes)
             .await?;
@@ -172,14 +182,10 @@ impl Service {
                 "email '{email}' is not a valid address"
             )));
         }
-        if password.chars().count() < 12 {
-            return Err(ServiceError::Invalid(
-                "password: at least 12 characters".into(),
-            ));
-        }
+        check_password(password)?;
         let hash = hash_secret(password)?;
         let mut tx = self.store.begin().await?;
-        self.account_in_scope(&mut tx, actor, account).await?;
+        self.account_in_own_subtree(&mut tx, actor, account).await?;
         let user = tx
             .insert_user(account, &email, &hash, role.as_str())
             .await?;
@@ -205,15 +211,16 @@ impl Service {
     /// Sets a new password for an existing user (the demo uses it to print a fresh login on
     /// every run). `NotFound` when there is no such user.
     pub async fn reset_password(&self, actor: &Actor, email: &str, password: &str) -> Result<()> {
+        check_password(password)?;
+        let email = email.trim().to_ascii_lowercase();
         let hash = hash_secret(password)?;
         let mut tx = self.store.begin().await?;
-        let user = tx
-            .get_user_by_email(email)
-            .await?
-            .ok_or(ServiceError::NotFound("user"))?;
-        self.account_in_scope(&mut tx, actor, user.account_id)
-            .await?;
-        tx.set_user_password(email, &hash).await?;
+        // Unknown and out-of-scope users answer alike (R-SEC-1).
+        let user = match tx.get_user_by_email(&email).await? {
+            Some(u) if tx.in_own_subtree(actor.account, u.account_id).await? => u,
+            _ => return Err(ServiceError::NotFound("user")),
+        };
+        tx.set_user_password(&email, &hash).await?;
         tx.insert_audit(&[actor.audit(
             "user",
             user.id.to_string(),

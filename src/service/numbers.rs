@@ -115,7 +115,7 @@ impl Service {
             .get_number(lookup)
             .await?
             .ok_or(ServiceError::NotFound("number"))?;
-        if !tx.in_scope(actor.account, n.holder_id).await? {
+        if !tx.number_in_scope(actor.account, n.id).await? {
             return Err(ServiceError::NotFound("number"));
         }
         Ok(n)
@@ -325,6 +325,20 @@ impl Service {
             && tx.trunk_provider(trunk).await? != Some(n.owner_id)
         {
             return Err(ServiceError::NotFound("SIP trunk"));
+        }
+        for (carrier, kind) in [
+            (patch.voice_carrier_id, "voice"),
+            (patch.sms_carrier_id, "sms"),
+        ] {
+            if let Some(Some(id)) = carrier
+                && tx.carrier_owner(id).await? != Some((n.owner_id, kind.to_string()))
+            {
+                return Err(ServiceError::NotFound(if kind == "voice" {
+                    "voice carrier"
+                } else {
+                    "SMS carrier profile"
+                }));
+            }
         }
         let next = apply_patch(&n, patch)?;
         self.commit_move(tx, actor, &n, next, "number.update", Some(Rule::Edit1))
@@ -562,6 +576,26 @@ impl Service {
     ) -> Result<Vec<numberpool_store::AuditEvent>> {
         let mut r = self.store.read().await?;
         let n = self.scoped_number(&mut r, actor, lookup).await?;
-        Ok(r.number_history(n.id).await?)
+        let mut events = r.number_history(n.id).await?;
+        if actor.account == n.owner_id || actor.account == n.uploaded_by {
+            return Ok(events);
+        }
+        // Anyone else sees the number's life since it was allocated into their branch: what
+        // earlier holders did with it (their assignees, their billing) is theirs (R-SEC-1).
+        let mut branch = r.ancestors(actor.account).await?;
+        branch.push(actor.account);
+        let branch: Vec<String> = branch.iter().map(ToString::to_string).collect();
+        let start = events.iter().rposition(|e| {
+            e.action == "number.allocate"
+                && e.after
+                    .as_ref()
+                    .and_then(|a| a.get("holder_id"))
+                    .and_then(|h| h.as_str())
+                    .is_some_and(|h| branch.iter().any(|b| b == h))
+        });
+        Ok(match start {
+            Some(i) => events.split_off(i),
+            None => vec![],
+        })
     }
 }

@@ -158,8 +158,20 @@ async fn tenant_isolation(db: &TestDb) {
     assert_eq!(listed(&w, t).await, set(&theirs));
     assert_eq!(listed(&w, &w.tenant_customer).await, set(&[&theirs_held]));
     // Nothing of the above changed any of our numbers.
+    // A connected customer's own numbers (R-ACC-2) are its own: the provider does not see them.
+    refused(
+        w.get(p, &root_own).await,
+        "not_found",
+        Some("R-SEC-1"),
+        "provider reads a connected customer's own number",
+    );
     for n in ours {
-        let now = w.get(p, n).await.must("provider still sees it");
+        let viewer = if n.id == root_own.id {
+            &w.root_customer
+        } else {
+            p
+        };
+        let now = w.get(viewer, n).await.must("its owner still sees it");
         assert_eq!(
             (now.holder_id, now.version),
             (n.holder_id, n.version),
@@ -223,10 +235,16 @@ async fn tenant_isolation(db: &TestDb) {
     );
     assert!(e.to_string().contains("SIP trunk"), "{e}");
 
-    // The provider loses sight of nothing: every level below it and its connected customer.
+    // The provider loses sight of nothing: every level below it and what it allocated to its
+    // connected customer (that customer's own numbers are not the provider's).
     let mine = listed(&w, p).await;
-    assert_eq!(mine, set(&ours));
-    for n in ours {
+    let provider_sees: Vec<&Number> = ours
+        .iter()
+        .copied()
+        .filter(|n| n.id != root_own.id)
+        .collect();
+    assert_eq!(mine, set(&provider_sees));
+    for n in provider_sees {
         let got = w.get(p, n).await.must("provider gets ours");
         svc.get_number(&as_(p), &by_e164(n)).await.must("by E.164");
         svc.number_history(&as_(p), &by_id(n)).await.must("history");

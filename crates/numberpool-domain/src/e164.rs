@@ -153,11 +153,9 @@ pub struct ParseEnumError {
 
 impl ParseEnumError {
     pub fn new(field: &'static str, given: &str, allowed: &'static str) -> Self {
-        let mut given = given.to_string();
-        given.truncate(40);
         Self {
             field,
-            given,
+            given: truncated(given),
             allowed,
         }
     }
@@ -438,6 +436,15 @@ mod tests {
             E164::parse("(020) 7183 8750"),
             Err(E164Error::NeedsCountry(_))
         ));
+    }
+
+    #[test]
+    fn enum_errors_truncate_on_char_boundaries() {
+        let given = format!("a{}", "é".repeat(30));
+        let e = ParseEnumError::new("type", &given, "x");
+        assert_eq!(e.given.chars().count(), 31);
+        assert!("local".parse::<NumberType>().is_ok());
+        assert!(given.parse::<NumberType>().is_err());
     }
 
     #[test]

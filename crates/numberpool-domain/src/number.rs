@@ -354,6 +354,14 @@ pub fn apply_patch(number: &Number, patch: &NumberPatch) -> Result<Number, RuleV
         next.sms_carrier_id = v;
     }
     if let Some(v) = patch.sip_trunk_id {
+        ensure(
+            v.is_some() || number.customer_id.is_none(),
+            Rule::Edit1,
+            || {
+                "a number that is with a customer keeps a SIP trunk; give another trunk instead"
+                    .into()
+            },
+        )?;
         next.sip_trunk_id = v;
     }
     if let Some(v) = &patch.billing_reference {

@@ -303,6 +303,18 @@ impl Tx {
         Ok(id)
     }
 
+    /// A carrier's provider and kind (`voice` or `sms`).
+    pub async fn carrier_owner(&mut self, id: CarrierId) -> Result<Option<(AccountId, String)>> {
+        let row: Option<(String, String)> = on_conn!(self, c => {
+            sqlx::query_as("SELECT provider_id, kind FROM carriers WHERE id = $1")
+                .bind(id.to_string())
+                .fetch_optional(&mut *c)
+                .await?
+        });
+        row.map(|(p, k)| Ok((parse("account id", &p)?, k)))
+            .transpose()
+    }
+
     /// The provider's default carrier of a kind, with its name.
     pub async fn default_carrier(
         &mut self,

@@ -48,13 +48,22 @@ pub struct Page<T> {
     pub total: i64,
 }
 
-/// The recursive scope of an account (R-SEC-1): itself, its descendants, and the root
-/// customers connected to it through Provider Exchange (unless deactivated) with theirs.
-pub(crate) const SCOPE_CTE: &str = "WITH RECURSIVE scope(id) AS ( \
+/// The recursive scope of an account (R-SEC-1): `own` is itself and its descendants; `conn` the
+/// root customers connected to it through Provider Exchange (unless deactivated) with theirs;
+/// `scope` both. Accounts in `conn` are visible, but of their numbers only the ones this account
+/// owns (see [`NUMBER_IN_SCOPE`]): a customer connected to two providers holds numbers of both.
+pub(crate) const SCOPE_CTE: &str = "WITH RECURSIVE own(id) AS ( \
     SELECT CAST($1 AS TEXT) \
-    UNION SELECT c.customer_id FROM exchange_connections c \
+    UNION SELECT a.id FROM accounts a JOIN own o ON a.parent_id = o.id ), \
+    conn(id) AS ( \
+    SELECT c.customer_id FROM exchange_connections c \
         WHERE c.provider_id = CAST($1 AS TEXT) AND c.status <> 'deactivated' \
-    UNION SELECT a.id FROM accounts a JOIN scope s ON a.parent_id = s.id ) ";
+    UNION SELECT a.id FROM accounts a JOIN conn x ON a.parent_id = x.id ), \
+    scope(id) AS (SELECT id FROM own UNION SELECT id FROM conn) ";
+
+/// The condition (over `numbers n`, after [`SCOPE_CTE`]) for a number the scope's account may see.
+pub(crate) const NUMBER_IN_SCOPE: &str = "(n.holder_id IN (SELECT id FROM own) \
+    OR (n.holder_id IN (SELECT id FROM conn) AND n.owner_id = CAST($1 AS TEXT)))";
 
 /// One value of a `numbers` row, for the bulk insert paths. Text borrows from the number where
 /// it can: a 10,000-row add otherwise spends its time allocating 420,000 strings.
@@ -468,7 +477,7 @@ impl Tx {
         after: Option<NumberId>,
         limit: u32,
     ) -> Result<Page<Number>> {
-        let mut where_sql = String::from(" WHERE n.holder_id IN (SELECT id FROM scope)");
+        let mut where_sql = format!(" WHERE {NUMBER_IN_SCOPE}");
         let mut binds: Vec<String> = vec![scope.to_string()];
         let mut push = |clause: &str, v: String, binds: &mut Vec<String>| {
             binds.push(v);
@@ -534,6 +543,36 @@ impl Tx {
             next_after,
             total,
         })
+    }
+
+    /// Whether the number is one `scope` may see (R-SEC-1): held in its own subtree, or held by
+    /// a connected customer and owned by `scope`.
+    pub async fn number_in_scope(&mut self, scope: AccountId, number: NumberId) -> Result<bool> {
+        let sql = format!(
+            "{SCOPE_CTE} SELECT COUNT(*) FROM numbers n WHERE n.id = $2 AND {NUMBER_IN_SCOPE}"
+        );
+        let (n,): (i64,) = on_conn!(self, c => {
+            sqlx::query_as(&sql)
+                .bind(scope.to_string())
+                .bind(number.to_string())
+                .fetch_one(&mut *c)
+                .await?
+        });
+        Ok(n > 0)
+    }
+
+    /// Whether `account` is `scope` itself or below it, not counting Provider Exchange
+    /// connections: where credentials and users may be managed.
+    pub async fn in_own_subtree(&mut self, scope: AccountId, account: AccountId) -> Result<bool> {
+        let sql = format!("{SCOPE_CTE} SELECT COUNT(*) FROM own WHERE id = $2");
+        let (n,): (i64,) = on_conn!(self, c => {
+            sqlx::query_as(&sql)
+                .bind(scope.to_string())
+                .bind(account.to_string())
+                .fetch_one(&mut *c)
+                .await?
+        });
+        Ok(n > 0)
     }
 
     /// Whether `account` is within `scope`'s scope (R-SEC-1).

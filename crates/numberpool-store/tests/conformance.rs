@@ -1246,12 +1246,14 @@ async fn list_numbers_scope_filters_and_paging(db: &TestDb) {
     let mut ny = valid_numbers("+1212555", 4, 40).into_iter();
     let mut uk = valid_numbers("+4474001234", 2, 10).into_iter();
     // (holder, owner, how many, positions to cycle through)
-    let groups: [(&Account, &Account, usize, &[Position]); 7] = [
+    let groups: [(&Account, &Account, usize, &[Position]); 8] = [
         (&p1, &p1, 13, &[Position::Free, Position::Returned]),
         (&r1, &p1, 6, &[Position::Free, Position::Returned]),
         (&c1, &p1, 7, &[Position::Held]),
         (&u1, &p1, 5, &[Position::Held]),
+        // The connected customer's own numbers, and the ones P1 allocated to it.
         (&x, &x, 4, &[Position::Held]),
+        (&x, &p1, 3, &[Position::Held]),
         (&p2, &p2, 9, &[Position::Free, Position::Returned]),
         (&c2, &p2, 4, &[Position::Held]),
     ];
@@ -1283,12 +1285,14 @@ async fn list_numbers_scope_filters_and_paging(db: &TestDb) {
     insert_numbers(&store, a).await;
     all.sort_by_key(|n| n.id.to_string());
 
-    let scopes: [(&Account, Vec<AccountId>); 5] = [
-        (&p1, vec![p1.id, r1.id, c1.id, u1.id, x.id]),
-        (&c1, vec![c1.id, u1.id]),
-        (&u1, vec![u1.id]),
-        (&p2, vec![p2.id, c2.id]),
-        (&x, vec![x.id]),
+    // (scope, accounts in its own subtree, connected accounts whose numbers it sees only
+    // when it owns them)
+    let scopes: [(&Account, Vec<AccountId>, Vec<AccountId>); 5] = [
+        (&p1, vec![p1.id, r1.id, c1.id, u1.id], vec![x.id]),
+        (&c1, vec![c1.id, u1.id], vec![]),
+        (&u1, vec![u1.id], vec![]),
+        (&p2, vec![p2.id, c2.id], vec![]),
+        (&x, vec![x.id], vec![]),
     ];
     let filters: Vec<NumberFilter> = vec![
         NumberFilter::default(),
@@ -1358,8 +1362,13 @@ async fn list_numbers_scope_filters_and_paging(db: &TestDb) {
             holder: Some(p1.id),
         },
     ];
-    let matches = |n: &Number, visible: &[AccountId], f: &NumberFilter| -> bool {
-        visible.contains(&n.holder_id)
+    let matches = |n: &Number,
+                   scope: AccountId,
+                   own: &[AccountId],
+                   conn: &[AccountId],
+                   f: &NumberFilter|
+     -> bool {
+        (own.contains(&n.holder_id) || (conn.contains(&n.holder_id) && n.owner_id == scope))
             && f.position.is_none_or(|p| n.position == p)
             && f.number_type.is_none_or(|t| n.number_type == t)
             && f.holder.is_none_or(|h| n.holder_id == h)
@@ -1371,11 +1380,11 @@ async fn list_numbers_scope_filters_and_paging(db: &TestDb) {
     };
 
     let mut nonempty = 0;
-    for (scope, visible) in &scopes {
+    for (scope, own, conn) in &scopes {
         for f in &filters {
             let want: Vec<Number> = all
                 .iter()
-                .filter(|n| matches(n, visible, f))
+                .filter(|n| matches(n, scope.id, own, conn, f))
                 .cloned()
                 .collect();
             if !want.is_empty() {
@@ -1411,13 +1420,9 @@ async fn list_numbers_scope_filters_and_paging(db: &TestDb) {
         .list_numbers(p1.id, &NumberFilter::default(), None, 1_000)
         .await
         .expect("list");
-    assert_eq!(p1_all.total, 13 + 6 + 7 + 5 + 4);
-    assert!(
-        p1_all
-            .items
-            .iter()
-            .all(|n| n.owner_id == p1.id || n.holder_id == x.id)
-    );
+    // Its own subtree's numbers and the three it allocated to X, not X's own four.
+    assert_eq!(p1_all.total, 13 + 6 + 7 + 5 + 3);
+    assert!(p1_all.items.iter().all(|n| n.owner_id == p1.id));
     let p2_all = rd
         .list_numbers(p2.id, &NumberFilter::default(), None, 1_000)
         .await
@@ -1434,7 +1439,7 @@ async fn list_numbers_scope_filters_and_paging(db: &TestDb) {
         .list_numbers(p1.id, &NumberFilter::default(), None, u32::MAX)
         .await
         .expect("list");
-    assert_eq!(huge.items.len(), 35);
+    assert_eq!(huge.items.len(), 34);
     assert_eq!(huge.next_after, None);
     // Paging from the middle: `after` an id that is no longer there still continues in order.
     let middle = p1_all.items[10].id;
@@ -1443,7 +1448,7 @@ async fn list_numbers_scope_filters_and_paging(db: &TestDb) {
         .await
         .expect("list");
     assert_eq!(rest.items, p1_all.items[11..].to_vec());
-    assert_eq!(rest.total, 35, "total ignores the page position");
+    assert_eq!(rest.total, 34, "total ignores the page position");
     drop(rd);
     let mut tx = store.begin().await.expect("begin");
     tx.delete_number_cas(middle, 1).await.expect("delete");
@@ -1454,7 +1459,7 @@ async fn list_numbers_scope_filters_and_paging(db: &TestDb) {
         .await
         .expect("list");
     assert_eq!(rest.items, p1_all.items[11..].to_vec());
-    assert_eq!(rest.total, 34);
+    assert_eq!(rest.total, 33);
 }
 
 async fn unparsable_rows_are_corrupt(db: &TestDb) {
