@@ -548,40 +548,38 @@ impl Tx {
     /// Whether the number is one `scope` may see (R-SEC-1): held in its own subtree, or held by
     /// a connected customer and owned by `scope`.
     pub async fn number_in_scope(&mut self, scope: AccountId, number: NumberId) -> Result<bool> {
-        let sql = format!(
-            "{SCOPE_CTE} SELECT COUNT(*) FROM numbers n WHERE n.id = $2 AND {NUMBER_IN_SCOPE}"
-        );
-        let (n,): (i64,) = on_conn!(self, c => {
-            sqlx::query_as(&sql)
-                .bind(scope.to_string())
-                .bind(number.to_string())
-                .fetch_one(&mut *c)
-                .await?
-        });
-        Ok(n > 0)
+        let query = format!("SELECT COUNT(*) FROM numbers n WHERE n.id = $2 AND {NUMBER_IN_SCOPE}");
+        self.scope_has(&query, scope, &number.to_string()).await
     }
 
     /// Whether `account` is `scope` itself or below it, not counting Provider Exchange
     /// connections: where credentials and users may be managed.
     pub async fn in_own_subtree(&mut self, scope: AccountId, account: AccountId) -> Result<bool> {
-        let sql = format!("{SCOPE_CTE} SELECT COUNT(*) FROM own WHERE id = $2");
-        let (n,): (i64,) = on_conn!(self, c => {
-            sqlx::query_as(&sql)
-                .bind(scope.to_string())
-                .bind(account.to_string())
-                .fetch_one(&mut *c)
-                .await?
-        });
-        Ok(n > 0)
+        self.scope_has(
+            "SELECT COUNT(*) FROM own WHERE id = $2",
+            scope,
+            &account.to_string(),
+        )
+        .await
     }
 
     /// Whether `account` is within `scope`'s scope (R-SEC-1).
     pub async fn in_scope(&mut self, scope: AccountId, account: AccountId) -> Result<bool> {
-        let sql = format!("{SCOPE_CTE} SELECT COUNT(*) FROM scope WHERE id = $2");
+        self.scope_has(
+            "SELECT COUNT(*) FROM scope WHERE id = $2",
+            scope,
+            &account.to_string(),
+        )
+        .await
+    }
+
+    /// Runs a `SELECT COUNT(*)` after [`SCOPE_CTE`] for `scope` with `$2 = id`: any row counts.
+    async fn scope_has(&mut self, query: &str, scope: AccountId, id: &str) -> Result<bool> {
+        let sql = format!("{SCOPE_CTE} {query}");
         let (n,): (i64,) = on_conn!(self, c => {
             sqlx::query_as(&sql)
                 .bind(scope.to_string())
-                .bind(account.to_string())
+                .bind(id)
                 .fetch_one(&mut *c)
                 .await?
         });
