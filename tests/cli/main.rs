@@ -6,7 +6,6 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::process::{Child, Command, Output, Stdio};
 
-use numberpool_store::testing::TestDb;
 use serde_json::Value;
 
 fn bin() -> Command {
@@ -350,20 +349,38 @@ fn scripting_flow(db: &str) {
     assert_eq!(shown["history"][0]["channel"], "cli");
 }
 
-#[test]
-fn scripting_on_sqlite() {
-    let db = TestDb::sqlite();
-    scripting_flow(&db.url);
+/// One test per backend for a blocking CLI flow taking a database URL: `name::sqlite` on a temp
+/// file, `name::postgres` on a throwaway database (the flow runs off the async runtime, since it
+/// waits on child processes).
+macro_rules! cli_backend_tests {
+    ($($name:ident => $flow:ident),+ $(,)?) => {
+        $(
+            mod $name {
+                use numberpool_store::testing::TestDb;
+
+                #[test]
+                fn sqlite() {
+                    let db = TestDb::sqlite();
+                    super::$flow(&db.url);
+                }
+
+                #[tokio::test]
+                async fn postgres() {
+                    let db = TestDb::postgres().await;
+                    let url = db.url.clone();
+                    tokio::task::spawn_blocking(move || super::$flow(&url))
+                        .await
+                        .unwrap_or_else(|e| panic!("{e}"));
+                }
+            }
+        )+
+    };
 }
 
-#[tokio::test]
-async fn scripting_on_postgres() {
-    let db = TestDb::postgres().await;
-    let url = db.url.clone();
-    tokio::task::spawn_blocking(move || scripting_flow(&url))
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-}
+cli_backend_tests!(
+    scripting => scripting_flow,
+    serve_answers_health_and_stops_on_sigterm => serve_and_stop,
+);
 
 #[test]
 fn bad_configuration_exits_nonzero_with_one_line() {
@@ -485,21 +502,6 @@ fn serve_and_stop(db: &str) {
     assert_eq!(http_get(&addr, "/healthz"), (200, "ok".to_string()));
     assert_eq!(http_get(&addr, "/readyz").0, 200);
     assert_eq!(terminate(&mut child), 0, "SIGTERM is a clean stop");
-}
-
-#[test]
-fn serve_on_sqlite_answers_health_and_stops_on_sigterm() {
-    let db = TestDb::sqlite();
-    serve_and_stop(&db.url);
-}
-
-#[tokio::test]
-async fn serve_on_postgres_answers_health_and_stops_on_sigterm() {
-    let db = TestDb::postgres().await;
-    let url = db.url.clone();
-    tokio::task::spawn_blocking(move || serve_and_stop(&url))
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
 }
 
 #[test]
