@@ -26,6 +26,12 @@ pub struct Config {
     pub log_level: String,
     /// Database connections per process.
     pub db_max_connections: u32,
+    /// Lifetime of an API access token, in seconds (default one hour).
+    pub token_ttl_secs: i64,
+    /// Sustained requests per second per API client; 0 turns the limit off.
+    pub rate_limit_per_second: u32,
+    /// Requests per API client allowed in a burst above the sustained rate.
+    pub rate_limit_burst: u32,
 }
 
 impl Default for Config {
@@ -37,6 +43,9 @@ impl Default for Config {
             log_format: "text".to_string(),
             log_level: "info".to_string(),
             db_max_connections: 8,
+            token_ttl_secs: 3600,
+            rate_limit_per_second: 50,
+            rate_limit_burst: 100,
         }
     }
 }
@@ -56,6 +65,12 @@ pub struct Overrides {
     pub log_level: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub db_max_connections: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token_ttl_secs: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rate_limit_per_second: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rate_limit_burst: Option<u32>,
 }
 
 /// A configuration problem, as one line for the operator.
@@ -113,7 +128,27 @@ impl Config {
                 "db_max_connections must be between 1 and 1000".into(),
             ));
         }
+        if !(60..=86_400).contains(&self.token_ttl_secs) {
+            return Err(ConfigError(
+                "token_ttl_secs must be between 60 and 86400".into(),
+            ));
+        }
+        if self.rate_limit_per_second > 0 && self.rate_limit_burst == 0 {
+            return Err(ConfigError(
+                "rate_limit_burst must be at least 1 when rate_limit_per_second is set".into(),
+            ));
+        }
         Ok(())
+    }
+
+    /// What the API layer needs of the configuration.
+    pub fn api(&self) -> crate::api::ApiConfig {
+        crate::api::ApiConfig {
+            token_ttl_secs: self.token_ttl_secs,
+            rate_limit_per_second: self.rate_limit_per_second,
+            rate_limit_burst: self.rate_limit_burst,
+            db_max_connections: self.db_max_connections,
+        }
     }
 
     pub fn listen_addr(&self) -> Result<SocketAddr, ConfigError> {

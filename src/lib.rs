@@ -2,6 +2,7 @@
 //! This crate is the application: configuration, the service layer, the HTTP server and the CLI.
 #![forbid(unsafe_code)]
 
+pub mod api;
 pub mod cli;
 pub mod config;
 pub mod demo;

@@ -18,6 +18,7 @@ use crate::service::Service;
 pub struct Application {
     listener: TcpListener,
     service: Service,
+    api: crate::api::ApiConfig,
 }
 
 /// Opens the configured store and applies migrations.
@@ -52,6 +53,7 @@ impl Application {
         Ok(Application {
             listener,
             service: Service::new(store),
+            api: config.api(),
         })
     }
 
@@ -66,7 +68,7 @@ impl Application {
     /// Serves until SIGTERM or Ctrl-C, then finishes in-flight requests and closes the pool.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         let store = self.service.store().clone();
-        let app = router(self.service);
+        let app = router(self.service, &self.api);
         axum::serve(self.listener, app)
             .with_graceful_shutdown(shutdown_signal())
             .await?;
@@ -76,11 +78,13 @@ impl Application {
     }
 }
 
-pub fn router(service: Service) -> Router {
-    Router::new()
+/// Health checks beside the API (no authentication).
+pub fn router(service: Service, api: &crate::api::ApiConfig) -> Router {
+    let health = Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
-        .with_state(service)
+        .with_state(service.clone());
+    crate::api::router(service, api, health)
 }
 
 async fn readyz(State(service): State<Service>) -> impl IntoResponse {

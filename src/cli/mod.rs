@@ -27,7 +27,8 @@ pub struct Cli {
 
 /// Options every command takes. Each may also come from the environment variable shown, or
 /// from the TOML file given with `--config` (keys as in `Config`: `database_url`, `data_dir`,
-/// `listen`, `log_format`, `log_level`, `db_max_connections`). Flags beat the environment,
+/// `listen`, `log_format`, `log_level`, `db_max_connections`, `token_ttl_secs`,
+/// `rate_limit_per_second`, `rate_limit_burst`). Flags beat the environment,
 /// which beats the file.
 #[derive(Debug, Args)]
 pub struct GlobalArgs {
@@ -54,6 +55,15 @@ pub struct GlobalArgs {
     /// Database connections per process [default: 8]
     #[arg(long, global = true, env = "NUMBERPOOL_DB_MAX_CONNECTIONS")]
     pub db_max_connections: Option<u32>,
+    /// Lifetime of an API access token in seconds, 60 to 86400 [default: 3600]
+    #[arg(long, global = true, env = "NUMBERPOOL_TOKEN_TTL_SECS")]
+    pub token_ttl_secs: Option<i64>,
+    /// Sustained API requests per second per client; 0 turns the limit off [default: 50]
+    #[arg(long, global = true, env = "NUMBERPOOL_RATE_LIMIT_PER_SECOND")]
+    pub rate_limit_per_second: Option<u32>,
+    /// API requests per client allowed in a burst [default: 100]
+    #[arg(long, global = true, env = "NUMBERPOOL_RATE_LIMIT_BURST")]
+    pub rate_limit_burst: Option<u32>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -139,6 +149,25 @@ pub enum ClientCmd {
         #[arg(long)]
         json: bool,
     },
+    /// Give a client a new secret; prints it once. The old secret and all its tokens stop
+    /// working.
+    Rotate {
+        #[arg(long)]
+        client_id: String,
+        /// The account to act as: the client's or one above it [default: the client's]
+        #[arg(long)]
+        account: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Delete a client; its tokens stop working.
+    Delete {
+        #[arg(long)]
+        client_id: String,
+        /// The account to act as: the client's or one above it [default: the client's]
+        #[arg(long)]
+        account: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -176,6 +205,9 @@ impl Cli {
             log_format: g.log_format.clone(),
             log_level: g.log_level.clone(),
             db_max_connections: g.db_max_connections,
+            token_ttl_secs: g.token_ttl_secs,
+            rate_limit_per_second: g.rate_limit_per_second,
+            rate_limit_burst: g.rate_limit_burst,
         };
         Config::load(g.config.as_deref(), &overrides)
     }
@@ -247,6 +279,39 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::Client(ClientCmd::Rotate {
+            client_id,
+            account,
+            json,
+        }) => {
+            let service = Service::new(open_store(&config).await?);
+            let actor = client_actor(&service, &client_id, account.as_deref()).await?;
+            let c = service
+                .rotate_client_secret(&actor, &client_id)
+                .await
+                .map_err(service_err)?;
+            if json {
+                println!("{}", serde_json::to_string(&c)?);
+            } else {
+                println!("client_id:     {}", c.client_id);
+                println!("client_secret: {}", c.client_secret);
+                println!("scopes:        {}", c.scopes.join(" "));
+                println!(
+                    "(the old secret and its tokens no longer work; the new secret is shown only now)"
+                );
+            }
+            Ok(())
+        }
+        Command::Client(ClientCmd::Delete { client_id, account }) => {
+            let service = Service::new(open_store(&config).await?);
+            let actor = client_actor(&service, &client_id, account.as_deref()).await?;
+            service
+                .delete_client(&actor, &client_id)
+                .await
+                .map_err(service_err)?;
+            println!("client {client_id} deleted; its tokens no longer work");
+            Ok(())
+        }
         Command::User(UserCmd::Create {
             account,
             email,
@@ -300,6 +365,33 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
             numbers::run(&service, cmd).await
         }
     }
+}
+
+/// Whom the operator acts as on an API client: the account given with `--account` (which must
+/// exist; the service then checks the client is in its own subtree), else the client's own.
+async fn client_actor(
+    service: &Service,
+    client_id: &str,
+    account: Option<&str>,
+) -> anyhow::Result<Actor> {
+    let account: AccountId = match account {
+        Some(a) => {
+            let id = parse_id("--account", a)?;
+            service
+                .get_account_unscoped(id)
+                .await
+                .map_err(service_err)?;
+            id
+        }
+        None => {
+            service
+                .get_client_unscoped(client_id)
+                .await
+                .map_err(service_err)?
+                .account_id
+        }
+    };
+    Ok(Actor::cli(account))
 }
 
 async fn account(service: &Service, cmd: AccountCmd) -> anyhow::Result<()> {

@@ -125,8 +125,8 @@ fn print_number(view: &NumberView, json: bool) -> anyhow::Result<()> {
             "{}  {}  {:<10} {:<9} {:<12} {}",
             view.id,
             view.phone_number,
-            view.position,
-            view.number_type,
+            view.position.as_str(),
+            view.number_type.as_str(),
             view.product.as_str(),
             view.status.api_str()
         );
@@ -298,7 +298,7 @@ pub async fn run(service: &Service, cmd: NumbersCmd) -> anyhow::Result<()> {
         NumbersCmd::Delete { acting, number } => {
             let actor = actor(&acting)?;
             let n = service
-                .delete_number(&actor, &lookup(&number)?)
+                .delete_number(&actor, &lookup(&number)?, None)
                 .await
                 .map_err(service_err)?;
             if acting.json {

@@ -71,7 +71,9 @@ impl Service {
         let mut tx = self.store.begin().await?;
         let parent = match req.parent_id {
             Some(pid) => Some(match actor {
-                Some(a) => self.account_in_scope(&mut tx, a, pid).await?,
+                // Below the actor's own tree only: a Provider Exchange connection lets a provider
+                // see and provision a customer, not reshape its organisation.
+                Some(a) => self.account_in_own_subtree(&mut tx, a, pid).await?,
                 None => tx
                     .get_account(pid)
                     .await?

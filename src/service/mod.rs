@@ -3,17 +3,23 @@
 //! this layer touches the store's write methods.
 
 mod accounts;
+mod audit;
 mod credentials;
+mod idempotency;
 mod numbers;
+mod tokens;
 
 use numberpool_domain::{AccountId, Rule, RuleViolation};
 use numberpool_store::{Channel, NewAudit, Store, StoreError};
 
 pub use accounts::CreateAccount;
 pub use credentials::{
-    CreatedClient, CreatedUser, Role, hash_secret, random_token as credentials_token, verify_secret,
+    CreatedClient, CreatedUser, Role, SCOPES, hash_secret, random_token as credentials_token,
+    verify_secret,
 };
+pub use idempotency::IdemBegin;
 pub use numbers::{AddNumber, AllocateOptions, NumberView};
+pub use tokens::{ClientView, IssuedToken};
 
 /// Who is acting: the account they act for, how they authenticated, and through what channel.
 /// Every service call is scoped by `account` (R-SEC-1).
@@ -93,6 +99,13 @@ pub enum ServiceError {
     Invalid(String),
     #[error("invalid credentials")]
     Unauthorized,
+    /// A requested OAuth scope is unknown or not the client's; the message names it.
+    #[error("{0}")]
+    InvalidScope(String),
+    /// The caller's expected version (`If-Match`) is not the record's: it changed since the
+    /// caller read it. Distinct from `Conflict`, a compare-and-set lost to a concurrent write.
+    #[error("{0}")]
+    PreconditionFailed(String),
     /// A store failure; its detail is logged, never shown.
     #[error("internal error")]
     Internal(#[source] StoreError),
@@ -110,6 +123,8 @@ impl ServiceError {
             Self::Duplicate(_) => "already_exists",
             Self::Invalid(_) => "invalid_input",
             Self::Unauthorized => "unauthorized",
+            Self::InvalidScope(_) => "invalid_scope",
+            Self::PreconditionFailed(_) => "precondition_failed",
             Self::Internal(_) => "internal",
         }
     }

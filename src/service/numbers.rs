@@ -6,11 +6,14 @@ use numberpool_domain::lifecycle::{self, Dest, Event, NumberState, transition};
 use numberpool_domain::number::{
     apply_patch, check_assignee_capacity, check_customization, initial_type,
 };
+use std::collections::BTreeMap;
+
 use numberpool_domain::{
-    Account, AccountId, AccountKind, Assignee, Capabilities, Customization, E164, Number, NumberId,
-    NumberPatch, NumberStatus, Position, Product, Rule, RuleViolation, TrunkId, now_ms,
+    Account, AccountId, AccountKind, Assignee, Capabilities, CarrierId, Customization, E164,
+    FineType, Number, NumberId, NumberPatch, NumberStatus, NumberType, Position, Product, Rule,
+    RuleViolation, TrunkId, ViewPosition, now_ms,
 };
-use numberpool_store::{NumberFilter, NumberLookup, Page, Tx};
+use numberpool_store::{InventoryCounts, NumberFilter, NumberLookup, Page, Tx};
 use serde::Serialize;
 
 use super::{Actor, Result, Service, ServiceError};
@@ -31,52 +34,67 @@ pub struct AllocateOptions {
 }
 
 /// A number as one account sees it: pools see `free`, `in_use`, `returned`; customers see
-/// `assigned`, `unassigned` (SPEC §3).
-#[derive(Debug, Clone, Serialize)]
+/// `assigned`, `unassigned` (SPEC §3). The API's number resource.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct NumberView {
     pub id: NumberId,
+    /// E.164.
     pub phone_number: String,
+    /// ISO 3166 alpha-2.
     pub country: String,
+    /// Coarse type (R-NUM-3).
     #[serde(rename = "type")]
-    pub number_type: &'static str,
-    pub fine_type: &'static str,
+    #[schema(rename = "type")]
+    pub number_type: NumberType,
+    /// libphonenumber's type.
+    pub fine_type: FineType,
+    pub state: Option<String>,
+    pub city: Option<String>,
     pub status: NumberStatus,
     pub product: Product,
-    pub position: &'static str,
+    /// Where the number is, as the caller sees it.
+    pub position: ViewPosition,
+    /// The account the number is with now.
     pub holder_id: AccountId,
+    /// The customer it is with (also while it sits in one of the customer's units).
     pub customer_id: Option<AccountId>,
     pub assignees: Vec<Assignee>,
     pub sip_trunk_id: Option<TrunkId>,
     pub billing_reference: Option<String>,
     pub service_info: Option<String>,
     pub capabilities: Capabilities,
+    pub voice_carrier_id: Option<CarrierId>,
+    pub sms_carrier_id: Option<CarrierId>,
     pub customization: Customization,
+    pub call_purpose: Option<String>,
+    pub display_name: Option<String>,
+    pub program_duration: Option<String>,
+    pub attributes: BTreeMap<String, String>,
+    /// Where it came from: `BYOC - Cloud <carrier>`, `external`, a port order, a block.
     pub source: String,
     pub uploaded_by: AccountId,
+    /// Milliseconds since the Unix epoch.
+    pub created_at: i64,
+    /// Milliseconds since the Unix epoch.
+    pub updated_at: i64,
+    /// Bumped by every change; the `ETag`.
     pub version: i64,
 }
 
 impl NumberView {
     pub fn of(n: &Number, viewer: AccountId) -> NumberView {
-        let position = if n.holder_id == viewer || n.customer_id == Some(viewer) {
-            match NumberState::of(n) {
-                NumberState::Free => "free",
-                NumberState::Returned => "returned",
-                NumberState::Unassigned | NumberState::Absent => "unassigned",
-                NumberState::Assigned => "assigned",
-            }
-        } else {
-            "in_use"
-        };
         NumberView {
             id: n.id,
             phone_number: n.phone_number.as_str().to_string(),
             country: n.phone_number.country().as_str(),
-            number_type: n.number_type.as_str(),
-            fine_type: n.fine_type.as_str(),
+            number_type: n.number_type,
+            fine_type: n.fine_type,
+            state: n.region_state.clone(),
+            city: n.city.clone(),
             status: n.status,
             product: n.product,
-            position,
+            // The one definition the list filter and the inventory count by, too.
+            position: ViewPosition::of(n, viewer),
             holder_id: n.holder_id,
             customer_id: n.customer_id,
             assignees: n.assignees.clone(),
@@ -84,9 +102,17 @@ impl NumberView {
             billing_reference: n.billing_reference.clone(),
             service_info: n.service_info.clone(),
             capabilities: n.capabilities,
+            voice_carrier_id: n.voice_carrier_id,
+            sms_carrier_id: n.sms_carrier_id,
             customization: n.customization,
+            call_purpose: n.call_purpose.clone(),
+            display_name: n.display_name.clone(),
+            program_duration: n.program_duration.clone(),
+            attributes: n.attributes.clone(),
             source: n.source.clone(),
             uploaded_by: n.uploaded_by,
+            created_at: n.created_at,
+            updated_at: n.updated_at,
             version: n.version,
         }
     }
@@ -94,6 +120,17 @@ impl NumberView {
 
 fn snapshot(n: &Number) -> Option<serde_json::Value> {
     serde_json::to_value(n).ok()
+}
+
+/// `PreconditionFailed` when the caller expects another version than the stored one (If-Match).
+fn check_version(n: &Number, if_version: Option<i64>) -> Result<()> {
+    match if_version {
+        Some(v) if v != n.version => Err(ServiceError::PreconditionFailed(format!(
+            "the number has changed since you read it: it is at version {}, not {v}; read it again",
+            n.version
+        ))),
+        _ => Ok(()),
+    }
 }
 
 fn check_free_text(field: &'static str, v: &Option<String>) -> Result<()> {
@@ -299,6 +336,13 @@ impl Service {
         )
     }
 
+    /// Counts of the numbers the actor sees (R-SEC-1) that pass `filter`, by position as the
+    /// actor sees it, status, product, type and country.
+    pub async fn inventory(&self, actor: &Actor, filter: &NumberFilter) -> Result<InventoryCounts> {
+        let mut r = self.store.read().await?;
+        Ok(r.inventory(actor.account, filter).await?)
+    }
+
     /// Edits a number (R-EDIT-1 and the field rules). `if_version` guards against lost updates.
     pub async fn update_number(
         &self,
@@ -309,11 +353,7 @@ impl Service {
     ) -> Result<Number> {
         let mut tx = self.store.begin().await?;
         let n = self.scoped_number(&mut tx, actor, lookup).await?;
-        if if_version.is_some_and(|v| v != n.version) {
-            return Err(ServiceError::Conflict(
-                "the number has changed since you read it".into(),
-            ));
-        }
+        check_version(&n, if_version)?;
         check_free_text(
             "billing_reference",
             &patch.billing_reference.clone().flatten(),
@@ -551,8 +591,15 @@ impl Service {
     }
 
     /// Remove a number from the platform (R-DEL-1, R-DEL-2); its history stays in the audit log.
-    pub async fn delete_number(&self, actor: &Actor, lookup: &NumberLookup) -> Result<Number> {
+    /// `if_version` (If-Match) guards against deleting a number changed since it was read.
+    pub async fn delete_number(
+        &self,
+        actor: &Actor,
+        lookup: &NumberLookup,
+        if_version: Option<i64>,
+    ) -> Result<Number> {
         let (mut tx, n, me) = self.open_move(actor, lookup).await?;
+        check_version(&n, if_version)?;
         lifecycle::check_delete(&n, &me)?;
         tx.delete_number_cas(n.id, n.version).await?;
         tx.insert_audit(&[actor.audit(

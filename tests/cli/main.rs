@@ -349,6 +349,124 @@ fn scripting_flow(db: &str) {
     assert_eq!(shown["history"][0]["channel"], "cli");
 }
 
+/// `client rotate` and `client delete`: acting as the client's account by default or as the
+/// account given; out of the account's own subtree is not found; the secret is new each time.
+fn client_rotate_and_delete_flow(db: &str) {
+    let r = run(db, &["migrate"], None);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let p = ok_json(
+        db,
+        &[
+            "account", "create", "--name", "P", "--kind", "provider", "--json",
+        ],
+    );
+    let pid = s(&p, "id");
+    let c = ok_json(
+        db,
+        &[
+            "account", "create", "--name", "C", "--kind", "customer", "--parent", &pid, "--json",
+        ],
+    );
+    let cid = s(&c, "id");
+    let other = ok_json(
+        db,
+        &[
+            "account", "create", "--name", "O", "--kind", "provider", "--json",
+        ],
+    );
+    let oid = s(&other, "id");
+    let created = ok_json(
+        db,
+        &[
+            "client",
+            "create",
+            "--account",
+            &cid,
+            "--scopes",
+            "phone:read:admin",
+            "--json",
+        ],
+    );
+    let client_id = s(&created, "client_id");
+
+    // By default as the client's own account; with --account, as an account above it.
+    let rotated = ok_json(
+        db,
+        &["client", "rotate", "--client-id", &client_id, "--json"],
+    );
+    assert_eq!(
+        (
+            s(&rotated, "client_id"),
+            s(&rotated, "account_id"),
+            rotated["scopes"].clone()
+        ),
+        (client_id.clone(), cid.clone(), created["scopes"].clone())
+    );
+    assert_ne!(s(&rotated, "client_secret"), s(&created, "client_secret"));
+    assert!(s(&rotated, "client_secret").len() >= 32);
+    let again = ok_json(
+        db,
+        &[
+            "client",
+            "rotate",
+            "--client-id",
+            &client_id,
+            "--account",
+            &pid,
+            "--json",
+        ],
+    );
+    assert_ne!(s(&again, "client_secret"), s(&rotated, "client_secret"));
+    let r = run(db, &["client", "rotate", "--client-id", &client_id], None);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("client_secret:"), "{}", r.stdout);
+
+    // Another tenant, an unknown client, a bad account id: one-line errors.
+    for args in [
+        vec![
+            "client",
+            "rotate",
+            "--client-id",
+            &client_id,
+            "--account",
+            &oid,
+        ],
+        vec![
+            "client",
+            "delete",
+            "--client-id",
+            &client_id,
+            "--account",
+            &oid,
+        ],
+    ] {
+        let e = err(db, &args);
+        assert!(e.contains("not_found") && e.contains("api client"), "{e}");
+    }
+    let e = err(db, &["client", "rotate", "--client-id", "np_nobody"]);
+    assert!(e.contains("not_found"), "{e}");
+    let e = err(
+        db,
+        &[
+            "client",
+            "delete",
+            "--client-id",
+            &client_id,
+            "--account",
+            "nope",
+        ],
+    );
+    assert!(e.contains("--account") && e.contains("nope"), "{e}");
+
+    let r = run(db, &["client", "delete", "--client-id", &client_id], None);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("deleted"), "{}", r.stdout);
+    let e = err(db, &["client", "delete", "--client-id", &client_id]);
+    assert!(e.contains("not_found"), "{e}");
+    let e = err(db, &["client", "rotate", "--client-id", &client_id]);
+    assert!(e.contains("not_found"), "{e}");
+}
+
 /// One test per backend for a blocking CLI flow taking a database URL: `name::sqlite` on a temp
 /// file, `name::postgres` on a throwaway database (the flow runs off the async runtime, since it
 /// waits on child processes).
@@ -379,6 +497,7 @@ macro_rules! cli_backend_tests {
 
 cli_backend_tests!(
     scripting => scripting_flow,
+    client_rotate_and_delete => client_rotate_and_delete_flow,
     serve_answers_health_and_stops_on_sigterm => serve_and_stop,
 );
 

@@ -119,7 +119,7 @@ async fn tenant_isolation(db: &TestDb) {
                 );
                 nf(svc.release(&a, &l).await, "release");
                 nf(svc.unbind(&a, &l).await, "unbind");
-                nf(svc.delete_number(&a, &l).await, "delete");
+                nf(svc.delete_number(&a, &l, None).await, "delete");
                 nf(
                     svc.assign(
                         &a,
@@ -258,7 +258,7 @@ async fn tenant_isolation(db: &TestDb) {
             "in_use"
         };
         assert_eq!(
-            NumberView::of(&got, p.id).position,
+            NumberView::of(&got, p.id).position.as_str(),
             expect,
             "{}",
             n.phone_number

@@ -23,7 +23,7 @@ async fn full_lifecycle(db: &TestDb) {
     let n = w.add(p, &e164(100)).await;
     assert_eq!(n.position, Position::Free);
     assert_eq!((n.holder_id, n.uploaded_by, n.owner_id), (p.id, p.id, p.id));
-    assert_eq!(NumberView::of(&n, p.id).position, "free");
+    assert_eq!(NumberView::of(&n, p.id).position.as_str(), "free");
 
     // A number goes to a customer only with a SIP trunk; the refusal writes nothing.
     let e = refused(
@@ -47,15 +47,15 @@ async fn full_lifecycle(db: &TestDb) {
         (c.id, Some(c.id), Some(p.id))
     );
     assert_eq!(n.sip_trunk_id, Some(w.trunk));
-    assert_eq!(NumberView::of(&n, p.id).position, "in_use");
-    assert_eq!(NumberView::of(&n, c.id).position, "unassigned");
+    assert_eq!(NumberView::of(&n, p.id).position.as_str(), "in_use");
+    assert_eq!(NumberView::of(&n, c.id).position.as_str(), "unassigned");
 
     let n = svc
         .assign(&as_(c), &by_id(&n), user("u-1"))
         .await
         .must("assign");
     assert_eq!(n.assignees, vec![user("u-1")]);
-    assert_eq!(NumberView::of(&n, c.id).position, "assigned");
+    assert_eq!(NumberView::of(&n, c.id).position.as_str(), "assigned");
 
     let n = svc
         .unassign(&as_(c), &by_id(&n), None)
@@ -71,7 +71,9 @@ async fn full_lifecycle(db: &TestDb) {
     // The unit sees it; the customer still does, through its unit.
     w.get(&w.unit, &n).await.must("unit sees it");
     assert_eq!(
-        NumberView::of(&w.get(c, &n).await.must("customer sees it"), c.id).position,
+        NumberView::of(&w.get(c, &n).await.must("customer sees it"), c.id)
+            .position
+            .as_str(),
         "unassigned"
     );
 
@@ -83,7 +85,7 @@ async fn full_lifecycle(db: &TestDb) {
         (p.id, None, None)
     );
     let seen = w.get(p, &n).await.must("provider sees it");
-    assert_eq!(NumberView::of(&seen, p.id).position, "returned");
+    assert_eq!(NumberView::of(&seen, p.id).position.as_str(), "returned");
     refused(
         w.get(c, &n).await,
         "not_found",
@@ -100,7 +102,7 @@ async fn full_lifecycle(db: &TestDb) {
     let n = svc.unbind(&as_(p), &by_id(&n)).await.must("unbind");
     assert_eq!(n.position, Position::Free);
     assert_eq!(n.sip_trunk_id, None);
-    assert_eq!(NumberView::of(&n, p.id).position, "free");
+    assert_eq!(NumberView::of(&n, p.id).position.as_str(), "free");
 
     let history = svc
         .number_history(&as_(p), &by_id(&n))
@@ -144,7 +146,10 @@ async fn full_lifecycle(db: &TestDb) {
     let (ps, cs) = (p.id.to_string(), c.id.to_string());
     assert_eq!(by, [&ps, &ps, &cs, &cs, &cs, &cs, &ps].map(String::clone));
 
-    let deleted = svc.delete_number(&as_(p), &by_id(&n)).await.must("delete");
+    let deleted = svc
+        .delete_number(&as_(p), &by_id(&n), None)
+        .await
+        .must("delete");
     assert_eq!(deleted.id, n.id);
     refused(
         w.get(p, &n).await,
@@ -192,11 +197,11 @@ async fn multi_level(db: &TestDb) {
         (n.holder_id, n.customer_id, n.allocated_from),
         (r.id, None, Some(p.id))
     );
-    assert_eq!(NumberView::of(&n, p.id).position, "in_use");
-    assert_eq!(NumberView::of(&n, r.id).position, "free");
+    assert_eq!(NumberView::of(&n, p.id).position.as_str(), "in_use");
+    assert_eq!(NumberView::of(&n, r.id).position.as_str(), "free");
     // R-DEL-1: the provider cannot delete what sits in its reseller's pool.
     refused(
-        svc.delete_number(&as_(p), &by_id(&n)).await,
+        svc.delete_number(&as_(p), &by_id(&n), None).await,
         "rule_violation",
         Some("R-DEL-1"),
         "provider deletes from the reseller's pool",
@@ -212,13 +217,13 @@ async fn multi_level(db: &TestDb) {
     );
     // R-DEL-1: nobody deletes a number that is with a customer.
     refused(
-        svc.delete_number(&as_(p), &by_id(&n)).await,
+        svc.delete_number(&as_(p), &by_id(&n), None).await,
         "rule_violation",
         Some("R-DEL-1"),
         "provider deletes while with a customer",
     );
     refused(
-        svc.delete_number(&as_(r), &by_id(&n)).await,
+        svc.delete_number(&as_(r), &by_id(&n), None).await,
         "rule_violation",
         Some("R-DEL-2"),
         "the reseller did not upload it",
@@ -234,8 +239,8 @@ async fn multi_level(db: &TestDb) {
         (n.holder_id, n.customer_id, n.allocated_from),
         (r.id, None, Some(p.id))
     );
-    assert_eq!(NumberView::of(&n, r.id).position, "returned");
-    assert_eq!(NumberView::of(&n, p.id).position, "in_use");
+    assert_eq!(NumberView::of(&n, r.id).position.as_str(), "returned");
+    assert_eq!(NumberView::of(&n, p.id).position.as_str(), "in_use");
     refused(
         w.get(rc, &n).await,
         "not_found",
@@ -287,7 +292,7 @@ async fn multi_level(db: &TestDb) {
         Some("R-MOVE-3"),
         "release at the top",
     );
-    svc.delete_number(&as_(p), &by_id(&n))
+    svc.delete_number(&as_(p), &by_id(&n), None)
         .await
         .must("provider deletes");
     assert_eq!(
@@ -311,7 +316,7 @@ async fn multi_level(db: &TestDb) {
         .await
         .must("the provider sees its reseller's upload");
     refused(
-        svc.delete_number(&as_(p), &by_id(&m)).await,
+        svc.delete_number(&as_(p), &by_id(&m), None).await,
         "rule_violation",
         Some("R-DEL-2"),
         "provider deletes the reseller's upload",
@@ -326,7 +331,7 @@ async fn multi_level(db: &TestDb) {
         .await
         .must("release own upload");
     assert_eq!((m.holder_id, m.allocated_from), (r.id, None));
-    svc.delete_number(&as_(r), &by_id(&m))
+    svc.delete_number(&as_(r), &by_id(&m), None)
         .await
         .must("reseller deletes its returned upload");
     refused(

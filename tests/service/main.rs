@@ -2,6 +2,7 @@
 //! its own database, against a fixture world built through the service itself.
 
 mod boundaries;
+mod clients;
 mod fixture;
 mod input;
 mod isolation;

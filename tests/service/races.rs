@@ -358,7 +358,7 @@ async fn delete_race(db: &TestDb) {
             .race(|i, svc| {
                 // Half by id, half by E.164: both name the same row.
                 let (actor, lookup) = (a.p(), if i % 4 < 2 { by_id(&n) } else { by_e164(&n) });
-                async move { svc.delete_number(&actor, &lookup).await }
+                async move { svc.delete_number(&actor, &lookup, None).await }
             })
             .await;
         let (_, won, tally) = one_winner("delete", results);
@@ -418,7 +418,7 @@ async fn allocate_delete_race(db: &TestDb) {
                     if alloc {
                         svc.allocate(&actor, &lookup, target, opts).await
                     } else {
-                        svc.delete_number(&actor, &lookup).await
+                        svc.delete_number(&actor, &lookup, None).await
                     }
                 }
             })

@@ -241,14 +241,23 @@ async fn edit_refusals(db: &TestDb) {
         .await
         .must("carrier change without assignees");
     assert_eq!(n.voice_carrier_id, Some(carrier));
-    // A stale version is a conflict, not a silent overwrite.
+    // A stale version fails the precondition (If-Match), not a silent overwrite; so does a
+    // delete, which then leaves the number alone.
     refused(
         svc.update_number(&as_(p), &by_id(&n), &patch(), Some(n.version - 1))
             .await,
-        "conflict",
-        Some("R-ALLOC-1"),
+        "precondition_failed",
+        None,
         "stale if_version",
     );
+    refused(
+        svc.delete_number(&as_(p), &by_id(&n), Some(n.version + 1))
+            .await,
+        "precondition_failed",
+        None,
+        "delete with another if_version",
+    );
+    assert_eq!(w.get(p, &n).await.must("still there").version, n.version);
 
     // R-STAT-1: an active number never goes back to pending.
     let active = w.add(p, &e164(401)).await;
@@ -530,7 +539,7 @@ async fn add_refusals(db: &TestDb) {
         .await
         .must("provider sees the external number");
     refused(
-        svc.delete_number(&as_(p), &by_id(&own)).await,
+        svc.delete_number(&as_(p), &by_id(&own), None).await,
         "rule_violation",
         Some("R-DEL-2"),
         "provider deletes the customer's own number",
@@ -546,7 +555,7 @@ async fn add_refusals(db: &TestDb) {
         .await
         .must("assign own");
     refused(
-        svc.delete_number(&as_(x), &by_id(&own)).await,
+        svc.delete_number(&as_(x), &by_id(&own), None).await,
         "rule_violation",
         Some("R-DEL-1"),
         "delete own while assigned",
@@ -555,9 +564,9 @@ async fn add_refusals(db: &TestDb) {
         .unassign(&as_(x), &by_id(&own), None)
         .await
         .must("unassign own");
-    svc.delete_number(&as_(x), &by_id(&own))
+    svc.delete_number(&as_(x), &by_id(&own), Some(own.version))
         .await
-        .must("delete own when unassigned");
+        .must("delete own when unassigned, at the version read");
     refused(
         w.get(x, &own).await,
         "not_found",
@@ -567,7 +576,7 @@ async fn add_refusals(db: &TestDb) {
     // A customer may not delete a number the provider allocated to it (R-DEL-2).
     let lent = w.held_by(x, &e164(532)).await;
     refused(
-        svc.delete_number(&as_(x), &by_id(&lent)).await,
+        svc.delete_number(&as_(x), &by_id(&lent), None).await,
         "rule_violation",
         Some("R-DEL-2"),
         "customer deletes an allocated number",

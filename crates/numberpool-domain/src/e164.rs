@@ -13,6 +13,7 @@ const MAX_INPUT_LEN: usize = 64;
 
 /// Coarse number type that the product, the API and the files use (SPEC §2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum NumberType {
     Local,
@@ -46,6 +47,7 @@ impl FromStr for NumberType {
 
 /// libphonenumber's fine type, kept beside the coarse one (SPEC §2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum FineType {
     FixedLine,

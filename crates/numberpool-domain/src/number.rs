@@ -15,6 +15,7 @@ macro_rules! string_enum {
     ($(#[$m:meta])* $name:ident, $field:literal, { $($variant:ident => $s:literal),+ $(,)? }) => {
         $(#[$m])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
         #[serde(rename_all = "snake_case")]
         pub enum $name { $($variant),+ }
 
@@ -60,6 +61,28 @@ string_enum!(/// Messaging capability setting.
 string_enum!(/// Where the number sits in the pool of the account holding it. `held` means a customer
     /// or unit holds it (assigned or not); `free` and `returned` are positions in a pool.
     Position, "position", { Free => "free", Returned => "returned", Held => "held" });
+string_enum!(/// Where a number is as one account sees it (SPEC §3): the holder and the customer it is
+    /// with see `free`, `returned`, `assigned` or `unassigned`; a pool that allocated it onwards
+    /// sees `in_use`. Lists filter and the inventory counts by this, so it is computed in one
+    /// place, [`ViewPosition::of`], and the store's SQL is checked against it.
+    ViewPosition, "position", {
+    Free => "free", Returned => "returned", InUse => "in_use", Assigned => "assigned",
+    Unassigned => "unassigned" });
+
+impl ViewPosition {
+    /// The position of `number` as `viewer` sees it.
+    pub fn of(number: &Number, viewer: AccountId) -> ViewPosition {
+        if number.holder_id != viewer && number.customer_id != Some(viewer) {
+            return ViewPosition::InUse;
+        }
+        match number.position {
+            Position::Free => ViewPosition::Free,
+            Position::Returned => ViewPosition::Returned,
+            Position::Held if number.assignees.is_empty() => ViewPosition::Unassigned,
+            Position::Held => ViewPosition::Assigned,
+        }
+    }
+}
 
 /// Carrier activation status. Stored and shown in the portal as `normal`; the API says
 /// `active` (SPEC §8.1); both words parse.
@@ -98,6 +121,22 @@ impl FromStr for NumberStatus {
     }
 }
 
+#[cfg(feature = "openapi")]
+impl utoipa::PartialSchema for NumberStatus {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::schema::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .enum_values(Some(["active", "pending"]))
+            .description(Some(
+                "Carrier activation: `active` (the portal's Normal) or `pending`.",
+            ))
+            .into()
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::ToSchema for NumberStatus {}
+
 impl Serialize for NumberStatus {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(self.api_str())
@@ -113,6 +152,8 @@ impl<'de> Deserialize<'de> for NumberStatus {
 
 /// One assignee of a number.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct Assignee {
     #[serde(rename = "assignee_type")]
     pub kind: AssigneeType,
@@ -123,6 +164,8 @@ pub struct Assignee {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct Capabilities {
     pub voice: bool,
     pub sms: bool,
@@ -131,6 +174,8 @@ pub struct Capabilities {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct Customization {
     pub capacity: Capacity,
     pub voice_direction: VoiceDirection,

@@ -516,3 +516,47 @@ fn rule_ids_are_unique_and_round_trip() {
     ids.dedup();
     assert_eq!(ids.len(), Rule::ALL.len());
 }
+
+#[test]
+fn view_position_follows_the_viewer() {
+    let provider = acct(AccountKind::Provider);
+    let customer = acct(AccountKind::Customer);
+    let unit = acct(AccountKind::Unit);
+    let mut n = number_held_by(&provider, &provider);
+    assert_eq!(ViewPosition::of(&n, provider.id), ViewPosition::Free);
+    assert_eq!(ViewPosition::of(&n, customer.id), ViewPosition::InUse);
+    n.position = Position::Returned;
+    assert_eq!(ViewPosition::of(&n, provider.id), ViewPosition::Returned);
+    // With a customer's unit: the unit (holder) and the customer see it alike; the pool that
+    // allocated it sees it in use.
+    n.position = Position::Held;
+    n.holder_id = unit.id;
+    n.customer_id = Some(customer.id);
+    for viewer in [unit.id, customer.id] {
+        assert_eq!(ViewPosition::of(&n, viewer), ViewPosition::Unassigned);
+    }
+    assert_eq!(ViewPosition::of(&n, provider.id), ViewPosition::InUse);
+    n.assignees.push(Assignee {
+        kind: AssigneeType::User,
+        id: "u".into(),
+        display_name: None,
+    });
+    assert_eq!(ViewPosition::of(&n, customer.id), ViewPosition::Assigned);
+    // Every word parses back, case-insensitively; anything else names the allowed words.
+    for v in ViewPosition::ALL {
+        assert_eq!(v.as_str().to_uppercase().parse::<ViewPosition>(), Ok(*v));
+        assert_eq!(
+            serde_json::to_value(v).ok(),
+            Some(serde_json::Value::String(v.as_str().into()))
+        );
+    }
+    let e = "held"
+        .parse::<ViewPosition>()
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(
+        e.starts_with("position: 'held' is not one of free returned in_use assigned unassigned"),
+        "{e}"
+    );
+}

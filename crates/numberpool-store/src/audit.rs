@@ -1,10 +1,19 @@
-//! The audit log: one row per change, written in the same transaction as the change.
+//! The audit log: one row per change, written in the same transaction as the change, and read
+//! back per entity (a number's history) or per account subtree (the audit log list).
 
-use numberpool_domain::{AuditId, now_ms};
+use numberpool_domain::{AccountId, AuditId, now_ms};
 use serde::Serialize;
 
+use crate::numbers::SCOPE_CTE;
 use crate::rows::parse;
-use crate::{Result, Tx, on_conn};
+use crate::{Page, Result, Tx, on_conn};
+
+/// A bind of a dynamically built query.
+#[derive(Clone)]
+enum Bind {
+    Text(String),
+    Int(i64),
+}
 
 /// Through what a change came (SPEC §6).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -41,6 +50,18 @@ impl std::str::FromStr for Channel {
             _ => Err(format!("unknown channel {s}")),
         }
     }
+}
+
+/// Filters for the audit log list; every one given must hold (AND).
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    pub entity_type: Option<String>,
+    pub entity_id: Option<String>,
+    pub action: Option<String>,
+    /// Events at or after this time (Unix ms, inclusive).
+    pub since: Option<i64>,
+    /// Events before this time (Unix ms, exclusive), so that consecutive windows do not overlap.
+    pub until: Option<i64>,
 }
 
 /// An event to record.
@@ -152,6 +173,91 @@ impl Tx {
             events.insert(0, e);
         }
         Ok(events)
+    }
+
+    /// The audit log of `scope`: events whose actor acted for `scope`'s account or one below
+    /// it (the own subtree: a Provider Exchange connection shows a provider a customer's
+    /// numbers, not what the customer's people did), filtered, newest first, in keyset pages
+    /// (`id < before`) with the total count. The scan follows `audit_account`
+    /// (actor_account_id, id) backwards.
+    pub async fn list_audit(
+        &mut self,
+        scope: AccountId,
+        filter: &AuditFilter,
+        before: Option<AuditId>,
+        limit: u32,
+    ) -> Result<Page<AuditEvent>> {
+        let mut where_sql = " WHERE e.actor_account_id IN (SELECT id FROM own)".to_string();
+        let mut binds: Vec<Bind> = vec![Bind::Text(scope.to_string())];
+        let mut push = |clause: &str, v: Bind, binds: &mut Vec<Bind>| {
+            binds.push(v);
+            where_sql.push_str(&format!(" AND {clause} ${}", binds.len()));
+        };
+        if let Some(v) = &filter.entity_type {
+            push("e.entity_type =", Bind::Text(v.clone()), &mut binds);
+        }
+        if let Some(v) = &filter.entity_id {
+            push("e.entity_id =", Bind::Text(v.clone()), &mut binds);
+        }
+        if let Some(v) = &filter.action {
+            push("e.action =", Bind::Text(v.clone()), &mut binds);
+        }
+        if let Some(v) = filter.since {
+            push("e.at >=", Bind::Int(v), &mut binds);
+        }
+        if let Some(v) = filter.until {
+            push("e.at <", Bind::Int(v), &mut binds);
+        }
+        let count_sql = format!("{SCOPE_CTE} SELECT COUNT(*) FROM audit_events e{where_sql}");
+        let mut page_where = where_sql.clone();
+        let mut page_binds = binds.clone();
+        if let Some(b) = before {
+            page_binds.push(Bind::Text(b.to_string()));
+            page_where.push_str(&format!(" AND e.id < ${}", page_binds.len()));
+        }
+        let cols = AUDIT_COLUMNS
+            .split(", ")
+            .map(|c| format!("e.{}", c.trim()))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let page_sql = format!(
+            "{SCOPE_CTE} SELECT {cols} FROM audit_events e{page_where} ORDER BY e.id DESC LIMIT {}",
+            // One more than a page, to know whether another follows.
+            u64::from(limit) + 1
+        );
+        let (total, rows): (i64, Vec<AuditRow>) = on_conn!(self, c => {
+            let mut q = sqlx::query_as::<_, (i64,)>(&count_sql);
+            for b in &binds {
+                q = match b {
+                    Bind::Text(v) => q.bind(v),
+                    Bind::Int(v) => q.bind(*v),
+                };
+            }
+            let total = q.fetch_one(&mut *c).await?.0;
+            let mut q = sqlx::query_as::<_, AuditRow>(&page_sql);
+            for b in &page_binds {
+                q = match b {
+                    Bind::Text(v) => q.bind(v),
+                    Bind::Int(v) => q.bind(*v),
+                };
+            }
+            (total, q.fetch_all(&mut *c).await?)
+        });
+        let mut items = rows
+            .into_iter()
+            .map(audit_from_row)
+            .collect::<Result<Vec<_>>>()?;
+        let next_after = if items.len() > limit as usize {
+            items.truncate(limit as usize);
+            items.last().map(|e| e.id.to_string())
+        } else {
+            None
+        };
+        Ok(Page {
+            items,
+            next_after,
+            total,
+        })
     }
 
     /// Events for one entity, oldest first (a number's history).

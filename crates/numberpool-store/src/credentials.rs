@@ -13,6 +13,8 @@ pub struct ApiClient {
     pub account_id: AccountId,
     pub secret_hash: String,
     pub scopes: Vec<String>,
+    /// Unix ms.
+    pub created_at: i64,
 }
 
 #[derive(Debug, Clone)]
@@ -24,6 +26,21 @@ pub struct User {
     pub role: String,
 }
 
+const CLIENT_COLUMNS: &str = "id, client_id, account_id, secret_hash, scopes, created_at";
+type ClientRow = (String, String, String, String, String, i64);
+
+fn client_from_row(r: ClientRow) -> Result<ApiClient> {
+    let (id, client_id, account, secret_hash, scopes, created_at) = r;
+    Ok(ApiClient {
+        id: parse("client id", &id)?,
+        client_id,
+        account_id: parse("account id", &account)?,
+        secret_hash,
+        scopes: scopes.split_whitespace().map(str::to_string).collect(),
+        created_at,
+    })
+}
+
 impl Tx {
     pub async fn insert_client(
         &mut self,
@@ -33,6 +50,7 @@ impl Tx {
         scopes: &[String],
     ) -> Result<ApiClient> {
         let id = ClientRowId::new();
+        let created_at = now_ms();
         on_conn!(self, c => {
             sqlx::query("INSERT INTO api_clients (id, client_id, account_id, secret_hash, scopes, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
                 .bind(id.to_string())
@@ -40,7 +58,7 @@ impl Tx {
                 .bind(account.to_string())
                 .bind(secret_hash)
                 .bind(scopes.join(" "))
-                .bind(now_ms())
+                .bind(created_at)
                 .execute(&mut *c)
                 .await
                 .map_err(|e| unique_as(e, "client"))?;
@@ -51,26 +69,76 @@ impl Tx {
             account_id: account,
             secret_hash: secret_hash.to_string(),
             scopes: scopes.to_vec(),
+            created_at,
         })
     }
 
     pub async fn get_client(&mut self, client_id: &str) -> Result<Option<ApiClient>> {
-        let row: Option<(String, String, String, String, String)> = on_conn!(self, c => {
-            sqlx::query_as("SELECT id, client_id, account_id, secret_hash, scopes FROM api_clients WHERE client_id = $1")
+        let sql = format!("SELECT {CLIENT_COLUMNS} FROM api_clients WHERE client_id = $1");
+        let row: Option<ClientRow> = on_conn!(self, c => {
+            sqlx::query_as(&sql)
                 .bind(client_id)
                 .fetch_optional(&mut *c)
                 .await?
         });
-        row.map(|(id, client_id, account, hash, scopes)| {
-            Ok(ApiClient {
-                id: parse("client id", &id)?,
-                client_id,
-                account_id: parse("account id", &account)?,
-                secret_hash: hash,
-                scopes: scopes.split_whitespace().map(str::to_string).collect(),
-            })
-        })
-        .transpose()
+        row.map(client_from_row).transpose()
+    }
+
+    /// The API clients of one account (not of its subtree), oldest first.
+    pub async fn list_clients(&mut self, account: AccountId) -> Result<Vec<ApiClient>> {
+        let sql = format!(
+            "SELECT {CLIENT_COLUMNS} FROM api_clients WHERE account_id = $1 ORDER BY created_at, id"
+        );
+        let rows: Vec<ClientRow> = on_conn!(self, c => {
+            sqlx::query_as(&sql)
+                .bind(account.to_string())
+                .fetch_all(&mut *c)
+                .await?
+        });
+        rows.into_iter().map(client_from_row).collect()
+    }
+
+    /// Deletes a client; `false` when there is none. Its tokens are the caller's to end (in the
+    /// same transaction, after this, so that a grant racing with it is serialised on the row).
+    pub async fn delete_client(&mut self, client_id: &str) -> Result<bool> {
+        let n = on_conn!(self, c => {
+            sqlx::query("DELETE FROM api_clients WHERE client_id = $1")
+                .bind(client_id)
+                .execute(&mut *c)
+                .await?
+                .rows_affected()
+        });
+        Ok(n == 1)
+    }
+
+    /// Replaces a client's secret hash; `false` when there is no such client.
+    pub async fn set_client_secret(&mut self, client_id: &str, secret_hash: &str) -> Result<bool> {
+        let n = on_conn!(self, c => {
+            sqlx::query("UPDATE api_clients SET secret_hash = $1 WHERE client_id = $2")
+                .bind(secret_hash)
+                .bind(client_id)
+                .execute(&mut *c)
+                .await?
+                .rows_affected()
+        });
+        Ok(n == 1)
+    }
+
+    /// Whether the client still exists with this secret hash, locking its row until the
+    /// transaction ends (a no-op `UPDATE`; SQLite's `BEGIN IMMEDIATE` serialises writers
+    /// anyway). A token grant calls this before storing its token: a rotation or deletion
+    /// that committed first makes it `false`, and one that comes later waits for the grant
+    /// and then ends its token too, so no token survives the secret it was issued for.
+    pub async fn hold_client_secret(&mut self, client_id: &str, secret_hash: &str) -> Result<bool> {
+        let n = on_conn!(self, c => {
+            sqlx::query("UPDATE api_clients SET secret_hash = secret_hash WHERE client_id = $1 AND secret_hash = $2")
+                .bind(client_id)
+                .bind(secret_hash)
+                .execute(&mut *c)
+                .await?
+                .rows_affected()
+        });
+        Ok(n == 1)
     }
 
     pub async fn insert_user(

@@ -7,10 +7,12 @@
 mod accounts;
 mod audit;
 mod credentials;
+mod idempotency;
 mod numbers;
 mod rows;
 #[cfg(feature = "testing")]
 pub mod testing;
+mod tokens;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -23,9 +25,11 @@ use sqlx::sqlite::{
 use sqlx::{Postgres, Sqlite, Transaction};
 
 pub use accounts::{Connection, ExchangeStatus, NewAccount};
-pub use audit::{AuditEvent, Channel, NewAudit};
+pub use audit::{AuditEvent, AuditFilter, Channel, NewAudit};
 pub use credentials::{ApiClient, User};
-pub use numbers::{NumberFilter, NumberLookup, Page};
+pub use idempotency::IdemRecord;
+pub use numbers::{InventoryCounts, NumberFilter, NumberLookup, Page};
+pub use tokens::{NewToken, TokenGrant};
 
 /// What can go wrong in the store. A row that does not parse is `Corrupt`, never "not found".
 #[derive(Debug, thiserror::Error)]
@@ -201,6 +205,14 @@ impl Store {
         match self.pool {
             Pool::Sqlite(_) => Backend::Sqlite,
             Pool::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Open and idle connections of the pool, for metrics.
+    pub fn pool_stats(&self) -> (u32, u32) {
+        match &self.pool {
+            Pool::Sqlite(p) => (p.size(), u32::try_from(p.num_idle()).unwrap_or(u32::MAX)),
+            Pool::Postgres(p) => (p.size(), u32::try_from(p.num_idle()).unwrap_or(u32::MAX)),
         }
     }
 

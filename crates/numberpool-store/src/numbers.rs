@@ -1,12 +1,16 @@
-//! The `numbers` table: bulk insert, lookups, scoped keyset lists, and the guarded
-//! compare-and-set update and delete that every move goes through.
+//! The `numbers` table: bulk insert, lookups, scoped and filtered keyset lists, the inventory
+//! counts, and the guarded compare-and-set update and delete that every move goes through.
 
 use std::borrow::Cow;
+use std::collections::BTreeMap;
 
-use numberpool_domain::{AccountId, E164, Number, NumberId, NumberType, Position};
+use numberpool_domain::{
+    AccountId, E164, Number, NumberId, NumberStatus, NumberType, Position, Product, ViewPosition,
+};
+use serde::Serialize;
 use sqlx::QueryBuilder;
 
-use crate::rows::{NUMBER_COLUMN_COUNT, NUMBER_COLUMNS, NumberRow};
+use crate::rows::{NUMBER_COLUMN_COUNT, NUMBER_COLUMNS, NumberRow, parse};
 use crate::{Result, StoreError, Tx, on_conn};
 
 /// Numbers per `IN (…)` existence check.
@@ -29,21 +33,51 @@ impl NumberLookup {
     }
 }
 
-/// Filters for a number list.
+/// Filters for a number list and the inventory; every one given must hold (AND).
 #[derive(Debug, Clone, Default)]
 pub struct NumberFilter {
+    /// The stored position (`free`, `returned`, `held`), whoever looks.
     pub position: Option<Position>,
     pub number_type: Option<NumberType>,
     pub holder: Option<AccountId>,
     /// Only numbers whose E.164 starts with this (digits and a leading `+`).
     pub e164_prefix: Option<String>,
+    pub status: Option<NumberStatus>,
+    pub product: Option<Product>,
+    /// ISO 3166 alpha-2 (`001` for non-geographic numbers), as stored in `numbers.country`;
+    /// compared upper-cased.
+    pub country: Option<String>,
+    /// The customer the number is with (`numbers.customer_id`).
+    pub customer: Option<AccountId>,
+    /// With at least one assignee (`true`) or none (`false`).
+    pub assigned: Option<bool>,
+    /// Only numbers whose E.164 contains these digits (anything but digits is dropped).
+    pub e164_contains: Option<String>,
+    /// The position as the scope's account sees it ([`ViewPosition::of`]).
+    pub view_position: Option<ViewPosition>,
+}
+
+/// Counts of the numbers in a scope, by dimension (the `/inventory` figures). Every known
+/// position, status, product and type has a key, zero or not, so clients can rely on them;
+/// countries appear as they occur.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct InventoryCounts {
+    pub total: i64,
+    /// By [`ViewPosition`], as the scope's account sees each number.
+    pub by_position: BTreeMap<String, i64>,
+    /// By the API word of the status (`active`, `pending`).
+    pub by_status: BTreeMap<String, i64>,
+    pub by_product: BTreeMap<String, i64>,
+    pub by_type: BTreeMap<String, i64>,
+    pub by_country: BTreeMap<String, i64>,
 }
 
 /// One keyset page.
 #[derive(Debug, Clone)]
 pub struct Page<T> {
     pub items: Vec<T>,
-    /// The id to pass as `after` for the next page; `None` on the last page.
+    /// The id to pass as the next page's keyset bound (`after` for numbers, `before` for the
+    /// audit log, which runs newest first); `None` on the last page.
     pub next_after: Option<String>,
     pub total: i64,
 }
@@ -64,6 +98,64 @@ pub(crate) const SCOPE_CTE: &str = "WITH RECURSIVE own(id) AS ( \
 /// The condition (over `numbers n`, after [`SCOPE_CTE`]) for a number the scope's account may see.
 pub(crate) const NUMBER_IN_SCOPE: &str = "(n.holder_id IN (SELECT id FROM own) \
     OR (n.holder_id IN (SELECT id FROM conn) AND n.owner_id = CAST($1 AS TEXT)))";
+
+/// The position of `numbers n` as the scope's account (`$1`) sees it: [`ViewPosition::of`] in
+/// SQL. The conformance suite checks the two agree on every number of its fixture.
+pub(crate) const VIEW_POSITION_SQL: &str = "(CASE WHEN n.holder_id = CAST($1 AS TEXT) \
+    OR n.customer_id = CAST($1 AS TEXT) THEN (CASE n.position \
+    WHEN 'free' THEN 'free' WHEN 'returned' THEN 'returned' \
+    ELSE (CASE WHEN n.assignee_count > 0 THEN 'assigned' ELSE 'unassigned' END) END) \
+    ELSE 'in_use' END)";
+
+/// The `WHERE` clause (after [`SCOPE_CTE`], over `numbers n`) for the numbers `scope` sees
+/// that pass `filter`, with its text binds (`$1` is the scope). User text reaches the SQL only
+/// as binds; LIKE patterns are built from digits alone, so they hold no metacharacters.
+fn number_where(scope: AccountId, filter: &NumberFilter) -> (String, Vec<String>) {
+    let mut where_sql = format!(" WHERE {NUMBER_IN_SCOPE}");
+    let mut binds: Vec<String> = vec![scope.to_string()];
+    let mut push = |clause: &str, v: String| {
+        binds.push(v);
+        where_sql.push_str(&format!(" AND {clause} ${}", binds.len()));
+    };
+    let digits = |s: &str| -> String { s.chars().filter(char::is_ascii_digit).collect() };
+    if let Some(p) = filter.position {
+        push("n.position =", p.as_str().to_string());
+    }
+    if let Some(t) = filter.number_type {
+        push("n.number_type =", t.as_str().to_string());
+    }
+    if let Some(h) = filter.holder {
+        push("n.holder_id =", h.to_string());
+    }
+    if let Some(p) = &filter.e164_prefix {
+        // Prefixes are digits with an optional leading '+' (implied when missing).
+        push("n.e164 LIKE", format!("+{}%", digits(p)));
+    }
+    if let Some(st) = filter.status {
+        push("n.status =", st.as_str().to_string());
+    }
+    if let Some(p) = filter.product {
+        push("n.product =", p.as_str().to_string());
+    }
+    if let Some(c) = &filter.country {
+        push("n.country =", c.trim().to_ascii_uppercase());
+    }
+    if let Some(c) = filter.customer {
+        push("n.customer_id =", c.to_string());
+    }
+    if let Some(v) = filter.view_position {
+        push(&format!("{VIEW_POSITION_SQL} ="), v.as_str().to_string());
+    }
+    if let Some(d) = &filter.e164_contains {
+        push("n.e164 LIKE", format!("%{}%", digits(d)));
+    }
+    match filter.assigned {
+        Some(true) => where_sql.push_str(" AND n.assignee_count > 0"),
+        Some(false) => where_sql.push_str(" AND n.assignee_count = 0"),
+        None => {}
+    }
+    (where_sql, binds)
+}
 
 /// One value of a `numbers` row, for the bulk insert paths. Text borrows from the number where
 /// it can: a 10,000-row add otherwise spends its time allocating 420,000 strings.
@@ -477,27 +569,7 @@ impl Tx {
         after: Option<NumberId>,
         limit: u32,
     ) -> Result<Page<Number>> {
-        let mut where_sql = format!(" WHERE {NUMBER_IN_SCOPE}");
-        let mut binds: Vec<String> = vec![scope.to_string()];
-        let mut push = |clause: &str, v: String, binds: &mut Vec<String>| {
-            binds.push(v);
-            where_sql.push_str(&format!(" AND {clause} ${}", binds.len()));
-        };
-        if let Some(p) = filter.position {
-            push("n.position =", p.as_str().to_string(), &mut binds);
-        }
-        if let Some(t) = filter.number_type {
-            push("n.number_type =", t.as_str().to_string(), &mut binds);
-        }
-        if let Some(h) = filter.holder {
-            push("n.holder_id =", h.to_string(), &mut binds);
-        }
-        if let Some(p) = &filter.e164_prefix {
-            // Prefixes are digits with an optional leading '+' (implied when missing): no LIKE
-            // metacharacters reach the pattern.
-            let digits: String = p.chars().filter(char::is_ascii_digit).collect();
-            push("n.e164 LIKE", format!("+{digits}%"), &mut binds);
-        }
+        let (where_sql, binds) = number_where(scope, filter);
         let count_sql = format!("{SCOPE_CTE} SELECT COUNT(*) FROM numbers n{where_sql}");
         let mut page_where = where_sql.clone();
         let mut page_binds = binds.clone();
@@ -543,6 +615,54 @@ impl Tx {
             next_after,
             total,
         })
+    }
+
+    /// Counts of the numbers `scope` sees that pass `filter`, by position (as `scope` sees
+    /// it), status, product, type and country: one grouped query over the scope, no rows
+    /// loaded. The groups are few (5 positions × 2 statuses × 3 products × 4 types × the
+    /// countries present), so folding them into the five maps here is cheap.
+    pub async fn inventory(
+        &mut self,
+        scope: AccountId,
+        filter: &NumberFilter,
+    ) -> Result<InventoryCounts> {
+        let (where_sql, binds) = number_where(scope, filter);
+        let sql = format!(
+            "{SCOPE_CTE} SELECT {VIEW_POSITION_SQL} AS vp, n.status, n.product, n.number_type, \
+             n.country, COUNT(*) FROM numbers n{where_sql} GROUP BY 1, 2, 3, 4, 5"
+        );
+        let rows: Vec<(String, String, String, String, String, i64)> = on_conn!(self, c => {
+            let mut q = sqlx::query_as(&sql);
+            for b in &binds {
+                q = q.bind(b);
+            }
+            q.fetch_all(&mut *c).await?
+        });
+        let zeros = |words: &mut dyn Iterator<Item = &'static str>| -> BTreeMap<String, i64> {
+            words.map(|w| (w.to_string(), 0)).collect()
+        };
+        let mut out = InventoryCounts {
+            total: 0,
+            by_position: zeros(&mut ViewPosition::ALL.iter().map(|v| v.as_str())),
+            by_status: zeros(&mut NumberStatus::ALL.iter().map(|v| v.api_str())),
+            by_product: zeros(&mut Product::ALL.iter().map(|v| v.as_str())),
+            by_type: zeros(&mut NumberType::ALL.iter().map(|v| v.as_str())),
+            by_country: BTreeMap::new(),
+        };
+        for (position, status, product, number_type, country, n) in rows {
+            // Stored words go through their parsers, so a bad row is Corrupt, not a new key.
+            let position: ViewPosition = parse("view position", &position)?;
+            let status: NumberStatus = parse("status", &status)?;
+            let product: Product = parse("product", &product)?;
+            let number_type: NumberType = parse("number type", &number_type)?;
+            out.total += n;
+            *out.by_position.entry(position.as_str().into()).or_default() += n;
+            *out.by_status.entry(status.api_str().into()).or_default() += n;
+            *out.by_product.entry(product.as_str().into()).or_default() += n;
+            *out.by_type.entry(number_type.as_str().into()).or_default() += n;
+            *out.by_country.entry(country).or_default() += n;
+        }
+        Ok(out)
     }
 
     /// Whether the number is one `scope` may see (R-SEC-1): held in its own subtree, or held by

@@ -7,12 +7,12 @@ use std::collections::{BTreeMap, BTreeSet, HashSet};
 use numberpool_domain::{
     Account, AccountId, AccountKind, AccountStatus, Assignee, AssigneeType, AuditId, Capabilities,
     Capacity, CarrierId, Customization, E164, FineType, Messaging, Number, NumberId, NumberStatus,
-    NumberType, Position, Product, Relation, TrunkId, VoiceDirection, now_ms,
+    NumberType, Position, Product, Relation, TrunkId, ViewPosition, VoiceDirection, now_ms,
 };
 use numberpool_store::testing::TestDb;
 use numberpool_store::{
-    Backend, Channel, ExchangeStatus, NewAccount, NewAudit, NumberFilter, NumberLookup, Store,
-    StoreError, StoreOptions,
+    AuditFilter, Backend, Channel, ExchangeStatus, IdemRecord, InventoryCounts, NewAccount,
+    NewAudit, NewToken, NumberFilter, NumberLookup, Store, StoreError, StoreOptions, TokenGrant,
 };
 use serde_json::json;
 
@@ -30,6 +30,10 @@ numberpool_store::backend_tests!(
     audit_many_events,
     credentials,
     dropped_transaction_leaves_nothing,
+    list_filters_and_inventory,
+    tokens_and_client_management,
+    idempotency_keys,
+    audit_log_list,
 );
 
 // ---------------------------------------------------------------------------------------------
@@ -37,7 +41,7 @@ numberpool_store::backend_tests!(
 // ---------------------------------------------------------------------------------------------
 
 /// Every table of the schema.
-const TABLES: [&str; 8] = [
+const TABLES: [&str; 10] = [
     "accounts",
     "exchange_connections",
     "sip_trunks",
@@ -46,6 +50,8 @@ const TABLES: [&str; 8] = [
     "audit_events",
     "api_clients",
     "users",
+    "oauth_tokens",
+    "idempotency_keys",
 ];
 
 fn backend_of(db: &TestDb) -> Backend {
@@ -1360,6 +1366,7 @@ async fn list_numbers_scope_filters_and_paging(db: &TestDb) {
             number_type: Some(NumberType::Local),
             e164_prefix: Some("+1".to_string()),
             holder: Some(p1.id),
+            ..Default::default()
         },
     ];
     let matches = |n: &Number,
@@ -1941,6 +1948,17 @@ async fn dropped_transaction_leaves_nothing(db: &TestDb) {
     tx.insert_user(p.id, "a@example.com", "h", "owner")
         .await
         .expect("user");
+    tx.insert_token(&NewToken {
+        token_hash: "th".into(),
+        client_id: "c".into(),
+        account_id: p.id,
+        scopes: String::new(),
+        created_at: 1,
+        expires_at: i64::MAX,
+    })
+    .await
+    .expect("token");
+    assert!(tx.idem_reserve("o", "k", "h", 1, 0).await.expect("reserve"));
     // All of it is there inside the transaction…
     assert_eq!(tx.get_account(p.id).await.expect("get"), Some(p.clone()));
     let page = tx
@@ -2005,4 +2023,828 @@ async fn dropped_transaction_leaves_nothing(db: &TestDb) {
     assert_eq!(raw.count("numbers").await, 1_200);
     assert_eq!(raw.count("users").await, 1);
     raw.close().await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// List filters added for the API, the inventory, tokens, idempotency keys, the audit log list
+// ---------------------------------------------------------------------------------------------
+
+/// What `filter` keeps of a number visible to `scope`, written independently of the SQL; the
+/// view position comes from the domain's `ViewPosition::of`, which the SQL must agree with.
+fn keeps(n: &Number, scope: AccountId, f: &NumberFilter) -> bool {
+    let digits = |s: &str| -> String { s.chars().filter(char::is_ascii_digit).collect() };
+    f.position.is_none_or(|p| n.position == p)
+        && f.number_type.is_none_or(|t| n.number_type == t)
+        && f.holder.is_none_or(|h| n.holder_id == h)
+        && f.e164_prefix.as_deref().is_none_or(|p| {
+            n.phone_number
+                .as_str()
+                .starts_with(&format!("+{}", digits(p)))
+        })
+        && f.status.is_none_or(|s| n.status == s)
+        && f.product.is_none_or(|p| n.product == p)
+        && f.country
+            .as_deref()
+            .is_none_or(|c| n.phone_number.country().as_str() == c.trim().to_uppercase())
+        && f.customer.is_none_or(|c| n.customer_id == Some(c))
+        && f.assigned
+            .is_none_or(|assigned| assigned != n.assignees.is_empty())
+        && f.e164_contains
+            .as_deref()
+            .is_none_or(|d| n.phone_number.as_str().contains(&digits(d)))
+        && f.view_position
+            .is_none_or(|v| ViewPosition::of(n, scope) == v)
+}
+
+/// The inventory of `numbers` as `scope` sees them, counted in Rust.
+fn count_inventory(numbers: &[&Number], scope: AccountId) -> InventoryCounts {
+    let mut out = InventoryCounts {
+        total: numbers.len() as i64,
+        by_position: ViewPosition::ALL
+            .iter()
+            .map(|v| (v.as_str().to_string(), 0))
+            .collect(),
+        by_status: [("active".to_string(), 0), ("pending".to_string(), 0)].into(),
+        by_product: Product::ALL
+            .iter()
+            .map(|v| (v.as_str().to_string(), 0))
+            .collect(),
+        by_type: NumberType::ALL
+            .iter()
+            .map(|v| (v.as_str().to_string(), 0))
+            .collect(),
+        by_country: BTreeMap::new(),
+    };
+    for n in numbers {
+        let bump =
+            |m: &mut BTreeMap<String, i64>, k: &str| *m.entry(k.to_string()).or_default() += 1;
+        bump(&mut out.by_position, ViewPosition::of(n, scope).as_str());
+        bump(
+            &mut out.by_status,
+            match n.status {
+                NumberStatus::Normal => "active",
+                NumberStatus::Pending => "pending",
+            },
+        );
+        bump(&mut out.by_product, n.product.as_str());
+        bump(&mut out.by_type, n.number_type.as_str());
+        bump(&mut out.by_country, &n.phone_number.country().as_str());
+    }
+    out
+}
+
+async fn list_filters_and_inventory(db: &TestDb) {
+    use AccountKind::{Customer, Provider, Reseller, Unit};
+    use Position::{Free, Held, Returned};
+    let store = db.store().await;
+    let p1 = add_account(&store, "P1", Provider, None).await;
+    let r1 = add_account(&store, "R1", Reseller, Some(p1.id)).await;
+    let rc = add_account(&store, "RC", Customer, Some(r1.id)).await;
+    let ru = add_account(&store, "RU", Unit, Some(rc.id)).await;
+    let c1 = add_account(&store, "C1", Customer, Some(p1.id)).await;
+    let u1 = add_account(&store, "U1", Unit, Some(c1.id)).await;
+    let x = add_account(&store, "X", Customer, None).await;
+    let p2 = add_account(&store, "P2", Provider, None).await;
+    let c2 = add_account(&store, "C2", Customer, Some(p2.id)).await;
+    let mut tx = store.begin().await.expect("begin");
+    tx.insert_connection(p1.id, x.id).await.expect("connect");
+    tx.commit().await.expect("commit");
+
+    let mut us = valid_numbers("+1415555", 4, 60).into_iter();
+    let mut gb = valid_numbers("+4474001234", 2, 30).into_iter();
+    // (holder, customer, owner, how many, positions to cycle through)
+    type Group<'a> = (
+        &'a Account,
+        Option<&'a Account>,
+        &'a Account,
+        usize,
+        &'a [Position],
+    );
+    let groups: [Group<'_>; 10] = [
+        (&p1, None, &p1, 8, &[Free, Returned]),
+        (&r1, None, &p1, 6, &[Free, Returned]),
+        (&rc, Some(&rc), &p1, 6, &[Held]),
+        (&ru, Some(&rc), &p1, 5, &[Held]),
+        (&c1, Some(&c1), &p1, 7, &[Held]),
+        (&u1, Some(&c1), &p1, 5, &[Held]),
+        // The connected customer's own numbers, and the ones P1 allocated to it.
+        (&x, Some(&x), &x, 4, &[Held]),
+        (&x, Some(&x), &p1, 4, &[Held]),
+        (&p2, None, &p2, 5, &[Free, Returned]),
+        (&c2, Some(&c2), &p2, 4, &[Held]),
+    ];
+    let mut all: Vec<Number> = Vec::new();
+    let mut i = 0usize;
+    for (holder, customer, owner, count, positions) in groups {
+        for k in 0..count {
+            let phone = if i % 3 == 2 { gb.next() } else { us.next() }.expect("enough numbers");
+            let mut n = plain_number(phone, holder.id, owner.id);
+            n.position = positions[k % positions.len()];
+            n.customer_id = customer.map(|c| c.id);
+            n.number_type = NumberType::ALL[i % NumberType::ALL.len()];
+            n.product = Product::ALL[(i / 2) % Product::ALL.len()];
+            n.status = if i % 4 == 1 {
+                NumberStatus::Pending
+            } else {
+                NumberStatus::Normal
+            };
+            if n.position == Held {
+                for a in 0..(i / 3) % 3 {
+                    n.assignees.push(Assignee {
+                        kind: AssigneeType::User,
+                        id: format!("user-{i}-{a}"),
+                        display_name: None,
+                    });
+                }
+            }
+            all.push(n);
+            i += 1;
+        }
+    }
+    insert_numbers(&store, &all).await;
+    all.sort_by_key(|n| n.id.to_string());
+
+    let scopes: [(&Account, Vec<AccountId>, Vec<AccountId>); 7] = [
+        (
+            &p1,
+            vec![p1.id, r1.id, rc.id, ru.id, c1.id, u1.id],
+            vec![x.id],
+        ),
+        (&r1, vec![r1.id, rc.id, ru.id], vec![]),
+        (&rc, vec![rc.id, ru.id], vec![]),
+        (&c1, vec![c1.id, u1.id], vec![]),
+        (&u1, vec![u1.id], vec![]),
+        (&x, vec![x.id], vec![]),
+        (&p2, vec![p2.id, c2.id], vec![]),
+    ];
+    let f = NumberFilter::default;
+    let mut filters: Vec<NumberFilter> = vec![
+        f(),
+        NumberFilter {
+            status: Some(NumberStatus::Pending),
+            ..f()
+        },
+        NumberFilter {
+            status: Some(NumberStatus::Normal),
+            ..f()
+        },
+        // Upper-cased before comparing; an absent country matches nothing.
+        NumberFilter {
+            country: Some("US".into()),
+            ..f()
+        },
+        NumberFilter {
+            country: Some(" gb ".into()),
+            ..f()
+        },
+        NumberFilter {
+            country: Some("FR".into()),
+            ..f()
+        },
+        NumberFilter {
+            customer: Some(c1.id),
+            ..f()
+        },
+        NumberFilter {
+            customer: Some(rc.id),
+            ..f()
+        },
+        NumberFilter {
+            customer: Some(x.id),
+            ..f()
+        },
+        // Another tenant's customer: never widens the scope.
+        NumberFilter {
+            customer: Some(c2.id),
+            ..f()
+        },
+        NumberFilter {
+            assigned: Some(true),
+            ..f()
+        },
+        NumberFilter {
+            assigned: Some(false),
+            ..f()
+        },
+        NumberFilter {
+            e164_contains: Some("5550".into()),
+            ..f()
+        },
+        NumberFilter {
+            e164_contains: Some("4001234".into()),
+            ..f()
+        },
+        // Only digits reach the pattern: punctuation is dropped, metacharacters are no wildcards.
+        NumberFilter {
+            e164_contains: Some("+1 (415)".into()),
+            ..f()
+        },
+        NumberFilter {
+            e164_contains: Some("_%".into()),
+            ..f()
+        },
+        NumberFilter {
+            view_position: Some(ViewPosition::Assigned),
+            product: Some(Product::Phone),
+            country: Some("US".into()),
+            ..f()
+        },
+        NumberFilter {
+            status: Some(NumberStatus::Pending),
+            assigned: Some(false),
+            e164_contains: Some("55".into()),
+            ..f()
+        },
+        NumberFilter {
+            position: Some(Held),
+            view_position: Some(ViewPosition::InUse),
+            customer: Some(c1.id),
+            ..f()
+        },
+        NumberFilter {
+            holder: Some(u1.id),
+            assigned: Some(true),
+            status: Some(NumberStatus::Normal),
+            ..f()
+        },
+    ];
+    for p in Product::ALL {
+        filters.push(NumberFilter {
+            product: Some(*p),
+            ..f()
+        });
+    }
+    for v in ViewPosition::ALL {
+        filters.push(NumberFilter {
+            view_position: Some(*v),
+            ..f()
+        });
+    }
+
+    let mut nonempty = vec![false; filters.len()];
+    for (scope, own, conn) in &scopes {
+        let visible: Vec<&Number> = all
+            .iter()
+            .filter(|n| {
+                own.contains(&n.holder_id)
+                    || (conn.contains(&n.holder_id) && n.owner_id == scope.id)
+            })
+            .collect();
+        for (k, filter) in filters.iter().enumerate() {
+            let want: Vec<&Number> = visible
+                .iter()
+                .copied()
+                .filter(|n| keeps(n, scope.id, filter))
+                .collect();
+            nonempty[k] |= !want.is_empty();
+            for limit in [4u32, 1_000] {
+                let got = walk_pages(&store, scope.id, filter, limit, want.len()).await;
+                assert_eq!(
+                    got.iter().map(|n| n.id).collect::<Vec<_>>(),
+                    want.iter().map(|n| n.id).collect::<Vec<_>>(),
+                    "scope {} filter {filter:?} limit {limit}",
+                    scope.name
+                );
+            }
+            let mut rd = store.read().await.expect("read");
+            let inventory = rd.inventory(scope.id, filter).await.expect("inventory");
+            assert_eq!(
+                inventory,
+                count_inventory(&want, scope.id),
+                "inventory of {} with {filter:?}",
+                scope.name
+            );
+        }
+    }
+    // Every filter but the absent country finds something somewhere, so none is vacuous.
+    for (k, filter) in filters.iter().enumerate() {
+        let absent = filter.country.as_deref() == Some("FR");
+        assert_eq!(nonempty[k], !absent, "{filter:?} finds something");
+    }
+
+    // Spot checks on the fixture: P1 sees every view position; its inventory adds up.
+    let mut rd = store.read().await.expect("read");
+    let inv = rd
+        .inventory(p1.id, &NumberFilter::default())
+        .await
+        .expect("inventory");
+    assert_eq!(inv.total, 8 + 6 + 6 + 5 + 7 + 5 + 4);
+    for m in [
+        &inv.by_position,
+        &inv.by_status,
+        &inv.by_product,
+        &inv.by_type,
+        &inv.by_country,
+    ] {
+        assert_eq!(m.values().sum::<i64>(), inv.total, "{m:?}");
+    }
+    assert_eq!(inv.by_position["in_use"], 6 + 6 + 5 + 7 + 5 + 4);
+    assert_eq!(inv.by_position["free"] + inv.by_position["returned"], 8);
+    assert_eq!(inv.by_position["assigned"], 0);
+    let inv = rd
+        .inventory(c1.id, &NumberFilter::default())
+        .await
+        .expect("inventory");
+    assert_eq!(inv.total, 12);
+    assert!(inv.by_position["assigned"] > 0 && inv.by_position["unassigned"] > 0);
+    assert_eq!(
+        inv.by_position["in_use"], 0,
+        "a customer sees its units' numbers"
+    );
+    assert_eq!(
+        inv.by_country.keys().collect::<Vec<_>>(),
+        vec!["GB", "US"],
+        "countries as stored"
+    );
+    let none = rd
+        .inventory(AccountId::new(), &NumberFilter::default())
+        .await
+        .expect("inventory");
+    assert_eq!(none, count_inventory(&[], AccountId::new()));
+    let json = serde_json::to_value(&inv).expect("serialize");
+    assert_eq!(
+        json["by_status"]["active"].as_i64(),
+        Some(inv.by_status["active"])
+    );
+}
+
+async fn tokens_and_client_management(db: &TestDb) {
+    let store = db.store().await;
+    let p = add_account(&store, "P", AccountKind::Provider, None).await;
+    let c = add_account(&store, "C", AccountKind::Customer, Some(p.id)).await;
+    let now = now_ms();
+    let token = |hash: &str, client: &str, account: AccountId, expires_at: i64| NewToken {
+        token_hash: hash.to_string(),
+        client_id: client.to_string(),
+        account_id: account,
+        scopes: "phone:read:admin phone:write:admin".to_string(),
+        created_at: now - 10,
+        expires_at,
+    };
+    let before = now_ms();
+    let mut tx = store.begin().await.expect("begin");
+    let a = tx
+        .insert_client("np_a", p.id, "hash-a", &["phone:read:admin".into()])
+        .await
+        .expect("client");
+    let b = tx
+        .insert_client("np_b", p.id, "hash-b", &[])
+        .await
+        .expect("client");
+    let cc = tx
+        .insert_client("np_c", c.id, "hash-c", &[])
+        .await
+        .expect("client");
+    tx.insert_token(&token("ta1", "np_a", p.id, now + 60_000))
+        .await
+        .expect("token");
+    tx.insert_token(&token("ta2", "np_a", p.id, now - 1))
+        .await
+        .expect("token");
+    tx.insert_token(&token("tb", "np_b", p.id, now + 60_000))
+        .await
+        .expect("token");
+    tx.insert_token(&token("tc", "np_c", c.id, now + 60_000))
+        .await
+        .expect("token");
+    tx.insert_token(&token("tc-old", "np_c", c.id, now - 5))
+        .await
+        .expect("token");
+    tx.commit().await.expect("commit");
+    let after = now_ms();
+
+    let mut rd = store.read().await.expect("read");
+    let grant = rd.get_token("ta1", now).await.expect("get token");
+    assert_eq!(
+        grant,
+        Some(TokenGrant {
+            client_id: "np_a".into(),
+            account_id: p.id,
+            scopes: "phone:read:admin phone:write:admin".into(),
+            expires_at: now + 60_000,
+        })
+    );
+    // Expired, at its expiry instant, or unknown: nothing.
+    assert_eq!(rd.get_token("ta2", now).await.expect("get"), None);
+    assert_eq!(rd.get_token("ta1", now + 60_000).await.expect("get"), None);
+    assert!(
+        rd.get_token("ta1", now + 59_999)
+            .await
+            .expect("get")
+            .is_some()
+    );
+    assert_eq!(rd.get_token("nope", now).await.expect("get"), None);
+
+    // Clients of one account, oldest first, with their creation time.
+    let listed = rd.list_clients(p.id).await.expect("list clients");
+    assert_eq!(
+        listed
+            .iter()
+            .map(|x| x.client_id.as_str())
+            .collect::<Vec<_>>(),
+        vec!["np_a", "np_b"]
+    );
+    assert_eq!(listed[0].id, a.id);
+    assert_eq!(listed[0].scopes, vec!["phone:read:admin".to_string()]);
+    assert!(
+        listed
+            .iter()
+            .all(|x| (before..=after).contains(&x.created_at))
+    );
+    assert_eq!(listed[0].created_at, a.created_at);
+    let listed = rd.list_clients(c.id).await.expect("list clients");
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].id, cc.id);
+    assert!(
+        rd.list_clients(AccountId::new())
+            .await
+            .expect("list")
+            .is_empty()
+    );
+    let got = rd.get_client("np_b").await.expect("get").expect("client");
+    assert_eq!((got.id, got.created_at), (b.id, b.created_at));
+    drop(rd);
+
+    // A token hash is unique.
+    let mut tx = store.begin().await.expect("begin");
+    assert!(
+        tx.insert_token(&token("ta1", "np_b", p.id, now + 1))
+            .await
+            .is_err()
+    );
+    drop(tx);
+
+    // New secret; the row lock check sees only the current one.
+    let mut tx = store.begin().await.expect("begin");
+    assert!(tx.hold_client_secret("np_a", "hash-a").await.expect("hold"));
+    assert!(tx.set_client_secret("np_a", "hash-a2").await.expect("set"));
+    assert!(!tx.set_client_secret("np_none", "x").await.expect("set"));
+    assert!(!tx.hold_client_secret("np_a", "hash-a").await.expect("hold"));
+    assert!(
+        tx.hold_client_secret("np_a", "hash-a2")
+            .await
+            .expect("hold")
+    );
+    assert!(
+        !tx.hold_client_secret("np_none", "hash-a2")
+            .await
+            .expect("hold")
+    );
+    // Ending a client's tokens: both of A's, the expired one too; B's stay.
+    assert_eq!(tx.delete_tokens_of_client("np_a").await.expect("delete"), 2);
+    assert_eq!(tx.delete_tokens_of_client("np_a").await.expect("delete"), 0);
+    tx.commit().await.expect("commit");
+    let mut rd = store.read().await.expect("read");
+    assert_eq!(
+        rd.get_client("np_a")
+            .await
+            .expect("get")
+            .map(|x| x.secret_hash),
+        Some("hash-a2".to_string())
+    );
+    assert_eq!(rd.get_token("ta1", now).await.expect("get"), None);
+    assert!(rd.get_token("tb", now).await.expect("get").is_some());
+    drop(rd);
+
+    // Purge: only what has expired.
+    let raw = Raw::open(db).await;
+    assert_eq!(raw.count("oauth_tokens").await, 3);
+    let mut tx = store.begin().await.expect("begin");
+    assert_eq!(tx.purge_expired_tokens(now).await.expect("purge"), 1);
+    assert_eq!(tx.purge_expired_tokens(now).await.expect("purge"), 0);
+    tx.commit().await.expect("commit");
+    assert_eq!(raw.count("oauth_tokens").await, 2);
+
+    // A deleted client's token authenticates nothing, even with its row left behind.
+    let mut tx = store.begin().await.expect("begin");
+    assert!(tx.delete_client("np_b").await.expect("delete client"));
+    assert!(!tx.delete_client("np_b").await.expect("delete client"));
+    tx.commit().await.expect("commit");
+    assert_eq!(raw.count("oauth_tokens").await, 2);
+    let mut rd = store.read().await.expect("read");
+    assert_eq!(rd.get_token("tb", now).await.expect("get"), None);
+    assert_eq!(
+        rd.get_client("np_b").await.expect("get").map(|x| x.id),
+        None
+    );
+    assert!(rd.get_token("tc", now).await.expect("get").is_some());
+    assert_eq!(raw.count("api_clients").await, 2);
+    raw.close().await;
+}
+
+async fn idempotency_keys(db: &TestDb) {
+    let store = db.store().await;
+    let raw = Raw::open(db).await;
+    let mut tx = store.begin().await.expect("begin");
+    assert!(
+        tx.idem_reserve("o1", "k1", "h1", 1_000, 0)
+            .await
+            .expect("reserve")
+    );
+    // A live key is taken, for any request.
+    assert!(
+        !tx.idem_reserve("o1", "k1", "h1", 1_001, 0)
+            .await
+            .expect("reserve")
+    );
+    assert!(
+        !tx.idem_reserve("o1", "k1", "h9", 1_001, 0)
+            .await
+            .expect("reserve")
+    );
+    // Keys are per owner.
+    assert!(
+        tx.idem_reserve("o2", "k1", "h2", 1_002, 0)
+            .await
+            .expect("reserve")
+    );
+    tx.commit().await.expect("commit");
+
+    let mut rd = store.read().await.expect("read");
+    let in_progress = IdemRecord {
+        request_hash: "h1".into(),
+        status: None,
+        body: None,
+        created_at: 1_000,
+    };
+    assert_eq!(
+        rd.idem_get("o1", "k1", 0).await.expect("get"),
+        Some(in_progress.clone())
+    );
+    assert_eq!(
+        rd.idem_get("o1", "k1", 1_000).await.expect("get"),
+        Some(in_progress),
+        "not_before is inclusive"
+    );
+    assert_eq!(
+        rd.idem_get("o1", "k1", 1_001).await.expect("get"),
+        None,
+        "expired"
+    );
+    assert_eq!(rd.idem_get("o1", "k2", 0).await.expect("get"), None);
+    drop(rd);
+
+    // Completed: the response to replay; a release no longer removes it.
+    let body = r#"{"id":"x","note":"ü \" '"}"#;
+    let mut tx = store.begin().await.expect("begin");
+    tx.idem_complete("o1", "k1", 201, body)
+        .await
+        .expect("complete");
+    tx.idem_release("o1", "k1").await.expect("release");
+    // In progress: a release removes it, and the key can be taken again.
+    tx.idem_release("o2", "k1").await.expect("release");
+    tx.commit().await.expect("commit");
+    let mut rd = store.read().await.expect("read");
+    assert_eq!(
+        rd.idem_get("o1", "k1", 0).await.expect("get"),
+        Some(IdemRecord {
+            request_hash: "h1".into(),
+            status: Some(201),
+            body: Some(body.into()),
+            created_at: 1_000,
+        })
+    );
+    assert_eq!(rd.idem_get("o2", "k1", 0).await.expect("get"), None);
+    drop(rd);
+
+    // An expired row gives way to a new reservation.
+    let mut tx = store.begin().await.expect("begin");
+    assert!(
+        tx.idem_reserve("o2", "k1", "h3", 2_000, 0)
+            .await
+            .expect("reserve")
+    );
+    assert!(
+        tx.idem_reserve("o1", "k1", "h4", 5_000, 1_001)
+            .await
+            .expect("reserve over an expired row")
+    );
+    tx.commit().await.expect("commit");
+    let mut rd = store.read().await.expect("read");
+    assert_eq!(
+        rd.idem_get("o1", "k1", 0).await.expect("get"),
+        Some(IdemRecord {
+            request_hash: "h4".into(),
+            status: None,
+            body: None,
+            created_at: 5_000,
+        })
+    );
+    drop(rd);
+    assert_eq!(raw.count("idempotency_keys").await, 2);
+    let mut tx = store.begin().await.expect("begin");
+    assert_eq!(tx.idem_purge(4_000).await.expect("purge"), 1);
+    tx.commit().await.expect("commit");
+    assert_eq!(raw.count("idempotency_keys").await, 1);
+
+    // Racing reservations of one key, each in its own transaction: exactly one wins.
+    let mut tasks = Vec::new();
+    for i in 0..8 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut tx = store.begin().await.expect("begin");
+            let won = tx
+                .idem_reserve("racer", "k", &format!("h{i}"), 9_000, 0)
+                .await
+                .expect("reserve");
+            tx.commit().await.expect("commit");
+            won
+        }));
+    }
+    let mut wins = 0;
+    for t in tasks {
+        if t.await.expect("task") {
+            wins += 1;
+        }
+    }
+    assert_eq!(wins, 1);
+    raw.close().await;
+}
+
+/// Walks every page of an audit list, checking the page invariants; returns the ids in order.
+async fn walk_audit(
+    store: &Store,
+    scope: AccountId,
+    filter: &AuditFilter,
+    limit: u32,
+    expected_total: usize,
+) -> Vec<AuditId> {
+    let mut out = Vec::new();
+    let mut before: Option<AuditId> = None;
+    let mut pages = 0;
+    loop {
+        let mut rd = store.read().await.expect("read");
+        let page = rd
+            .list_audit(scope, filter, before, limit)
+            .await
+            .expect("list audit");
+        pages += 1;
+        assert!(pages <= expected_total + 1, "paging does not end");
+        assert_eq!(page.total, expected_total as i64, "total of {filter:?}");
+        assert!(page.items.len() <= limit as usize);
+        out.extend(page.items.iter().map(|e| e.id));
+        match page.next_after {
+            Some(next) => {
+                assert_eq!(
+                    page.items.len(),
+                    limit as usize,
+                    "a page before the last is full"
+                );
+                assert_eq!(
+                    page.items.last().map(|e| e.id.to_string()),
+                    Some(next.clone())
+                );
+                before = Some(next.parse().expect("an audit id"));
+            }
+            None => break,
+        }
+    }
+    assert_eq!(pages, expected_total.div_ceil(limit as usize).max(1));
+    out
+}
+
+async fn audit_log_list(db: &TestDb) {
+    let store = db.store().await;
+    let p = add_account(&store, "P", AccountKind::Provider, None).await;
+    let r = add_account(&store, "R", AccountKind::Reseller, Some(p.id)).await;
+    let c = add_account(&store, "C", AccountKind::Customer, Some(r.id)).await;
+    let x = add_account(&store, "X", AccountKind::Customer, None).await;
+    let p2 = add_account(&store, "P2", AccountKind::Provider, None).await;
+    let mut tx = store.begin().await.expect("begin");
+    tx.insert_connection(p.id, x.id).await.expect("connect");
+    tx.commit().await.expect("commit");
+
+    // Actors from each account (and none: the operator), entities, actions and times varied.
+    let actors: [Option<AccountId>; 6] = [
+        Some(p.id),
+        Some(r.id),
+        Some(c.id),
+        Some(x.id),
+        Some(p2.id),
+        None,
+    ];
+    let mut events: Vec<(AuditId, NewAudit, i64)> = Vec::new();
+    let mut tx = store.begin().await.expect("begin");
+    for i in 0..60usize {
+        let mut e = audit_event(i, p.id);
+        e.actor_account_id = actors[i % actors.len()].map(|a| a.to_string());
+        let id = AuditId::new();
+        tx.insert_audit_as(id, &e).await.expect("audit");
+        events.push((id, e, 1_000 + (i as i64) * 10));
+    }
+    tx.commit().await.expect("commit");
+    // Distinct times, one per event, so that time windows are exact.
+    let raw = Raw::open(db).await;
+    for (id, _, at) in &events {
+        raw.exec_one(
+            &format!("UPDATE audit_events SET at = {at} WHERE id = $1"),
+            &[&id.to_string()],
+        )
+        .await;
+    }
+    raw.close().await;
+
+    let scopes: [(&Account, Vec<AccountId>); 5] = [
+        (&p, vec![p.id, r.id, c.id]),
+        (&r, vec![r.id, c.id]),
+        (&c, vec![c.id]),
+        (&x, vec![x.id]),
+        (&p2, vec![p2.id]),
+    ];
+    let f = AuditFilter::default;
+    let filters = vec![
+        f(),
+        AuditFilter {
+            entity_type: Some("account".into()),
+            ..f()
+        },
+        AuditFilter {
+            entity_id: Some("entity-3".into()),
+            ..f()
+        },
+        AuditFilter {
+            action: Some("allocate".into()),
+            ..f()
+        },
+        AuditFilter {
+            since: Some(1_200),
+            ..f()
+        },
+        AuditFilter {
+            until: Some(1_200),
+            ..f()
+        },
+        AuditFilter {
+            since: Some(1_100),
+            until: Some(1_300),
+            action: Some("add".into()),
+            ..f()
+        },
+        AuditFilter {
+            action: Some("nothing".into()),
+            ..f()
+        },
+    ];
+    let mut nonempty = 0;
+    for (scope, own) in &scopes {
+        for filter in &filters {
+            let mut want: Vec<AuditId> = events
+                .iter()
+                .filter(|(_, e, at)| {
+                    e.actor_account_id
+                        .as_deref()
+                        .is_some_and(|a| own.iter().any(|o| o.to_string() == a))
+                        && filter
+                            .entity_type
+                            .as_deref()
+                            .is_none_or(|v| e.entity_type == v)
+                        && filter.entity_id.as_deref().is_none_or(|v| e.entity_id == v)
+                        && filter.action.as_deref().is_none_or(|v| e.action == v)
+                        && filter.since.is_none_or(|v| *at >= v)
+                        && filter.until.is_none_or(|v| *at < v)
+                })
+                .map(|(id, _, _)| *id)
+                .collect();
+            want.sort();
+            want.reverse();
+            if !want.is_empty() {
+                nonempty += 1;
+            }
+            for limit in [1u32, 3, 100] {
+                let got = walk_audit(&store, scope.id, filter, limit, want.len()).await;
+                assert_eq!(
+                    got, want,
+                    "scope {} filter {filter:?} limit {limit}",
+                    scope.name
+                );
+            }
+        }
+    }
+    assert!(
+        nonempty >= 15,
+        "the fixture exercises the filters ({nonempty})"
+    );
+
+    // Events come back whole, and serialise with their JSON snapshots as JSON.
+    let mut rd = store.read().await.expect("read");
+    let page = rd
+        .list_audit(c.id, &AuditFilter::default(), None, 100)
+        .await
+        .expect("list");
+    assert_eq!(page.total, 10);
+    for got in &page.items {
+        let (_, want, at) = events
+            .iter()
+            .find(|(id, _, _)| *id == got.id)
+            .expect("ours");
+        assert!(same_event(got, want));
+        assert_eq!(got.at, *at);
+    }
+    let json = serde_json::to_value(&page.items[0]).expect("serialize");
+    assert_eq!(json["at"].as_i64(), Some(page.items[0].at));
+    assert!(json["after"].is_object());
+    assert_eq!(
+        json["id"].as_str(),
+        Some(page.items[0].id.to_string().as_str())
+    );
 }

@@ -1,0 +1,699 @@
+//! The REST API under load (issue 4), a plain binary that prints its figures.
+//!
+//! Per backend (SQLite, PostgreSQL), on a fresh database each run (nothing is cached between
+//! runs):
+//! - seeds 1,000,000 numbers through the store's bulk path (`Tx::insert_numbers`, 10,000 a
+//!   transaction): one provider and 100 customers under it. In creation (id) order, of every
+//!   1,000 numbers 900 are allocated (held, with a SIP trunk), 9 to each customer in turn, and
+//!   100 stay free in the provider's pool: 9,000 numbers per customer, 100,000 free, each
+//!   customer's numbers spread over the whole id range;
+//! - starts the real `Application` in this process (release build, rate limit off, the default
+//!   8 database connections), with an API client of the provider and a token from
+//!   `Service::issue_token`;
+//! - drives it with `wrk` (2 threads, 32 connections, 10 s, `--latency`), the Authorization
+//!   header and the rotating paths set by a Lua script:
+//!   1. a filtered list page as the provider: `GET /v2/phone/numbers?customer_id=C&page_size=30`,
+//!      C rotating over the 100 customers;
+//!   2. a lookup by E.164: `GET /v2/phone/numbers/%2B…`, rotating over 1,000 numbers spread over
+//!      the table;
+//!   3. two diagnostics, to show where a request's time goes: `/healthz` (the middleware stack,
+//!      no authentication, no database) and `GET /v2/accounts/{provider}` (bearer
+//!      authentication and one small scoped read);
+//!   4. the floor: a bare axum route in this process returning 1 KB of fixed JSON, measured the
+//!      same way right before the backend's runs;
+//! - times the provider's unfiltered list, first page against the page after 900,000 rows
+//!   (its `next_page_token` built from the 900,000th id, as `encode_page_token` does), on one
+//!   keep-alive connection, the two alternating, ~200 requests each or 20 s, p50.
+//!
+//! Run: `scripts/bench` (which provides PostgreSQL and wrk), or
+//! `NUMBERPOOL_TEST_PG_URL=postgres://postgres@127.0.0.1:5432/postgres cargo bench --bench api [sqlite|postgres]`.
+//! Knobs: `NUMBERPOOL_BENCH_NUMBERS` (default 1000000), `NUMBERPOOL_BENCH_SECS` (wrk seconds per
+//! run, default 10), `NUMBERPOOL_BENCH_KEEP_DB=1` keeps each database and prints its URL (for
+//! EXPLAIN afterwards).
+
+use std::fmt::Write as _;
+use std::net::SocketAddr;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use axum::http::Request;
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper_util::rt::TokioIo;
+use numberpool::config::Config;
+use numberpool::service::{Actor, CreateAccount, Service};
+use numberpool::startup::Application;
+use numberpool_domain::{
+    AccountId, AccountKind, Capabilities, Customization, E164, Number, NumberId, NumberStatus,
+    Position, Product, TrunkId, initial_type, now_ms,
+};
+use numberpool_store::testing::TestDb;
+use numberpool_store::{Store, StoreOptions};
+use tokio::net::TcpStream;
+
+const CUSTOMERS: usize = 100;
+const BATCH: usize = 10_000;
+const LOOKUPS: usize = 1_000;
+const CONNECTIONS: u32 = 32;
+const THREADS: u32 = 2;
+
+fn env_num(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn die(msg: impl std::fmt::Display) -> ! {
+    eprintln!("bench api: {msg}");
+    std::process::exit(1)
+}
+
+/// `count` distinct valid E.164 numbers (US, from +1 201 200 0000 upwards).
+fn phone_numbers(count: usize) -> Vec<E164> {
+    (12_012_000_000u64..)
+        .filter_map(|n| E164::parse(&format!("+{n}")).ok())
+        .take(count)
+        .collect()
+}
+
+struct World {
+    provider: AccountId,
+    customers: Vec<AccountId>,
+    trunk: TrunkId,
+}
+
+async fn world(service: &Service) -> World {
+    let p = service
+        .create_account(
+            None,
+            CreateAccount::new("Bench Provider", AccountKind::Provider, None),
+        )
+        .await
+        .unwrap_or_else(|e| die(e));
+    let mut customers = Vec::with_capacity(CUSTOMERS);
+    for i in 0..CUSTOMERS {
+        let c = service
+            .create_account(
+                None,
+                CreateAccount::new(
+                    &format!("Bench Customer {i}"),
+                    AccountKind::Customer,
+                    Some(p.id),
+                ),
+            )
+            .await
+            .unwrap_or_else(|e| die(e));
+        customers.push(c.id);
+    }
+    let mut tx = service.store().begin().await.unwrap_or_else(|e| die(e));
+    let trunk = tx
+        .insert_trunk(p.id, "bench", "us")
+        .await
+        .unwrap_or_else(|e| die(e));
+    tx.commit().await.unwrap_or_else(|e| die(e));
+    World {
+        provider: p.id,
+        customers,
+        trunk,
+    }
+}
+
+/// The k-th number of the seed: 900 of every 1,000 held by a customer (in turn), 100 free.
+fn seed_number(k: usize, phone: &E164, w: &World, now: i64) -> Number {
+    let slot = k % 1000;
+    let customer = (slot < 900).then(|| w.customers[slot % CUSTOMERS]);
+    Number {
+        id: NumberId::new(),
+        number_type: initial_type(phone, None),
+        fine_type: phone.fine_type(),
+        phone_number: phone.clone(),
+        region_state: None,
+        city: None,
+        product: Product::Unallocated,
+        status: NumberStatus::Normal,
+        position: if customer.is_some() {
+            Position::Held
+        } else {
+            Position::Free
+        },
+        holder_id: customer.unwrap_or(w.provider),
+        customer_id: customer,
+        allocated_from: customer.map(|_| w.provider),
+        owner_id: w.provider,
+        uploaded_by: w.provider,
+        assignees: vec![],
+        sip_trunk_id: customer.map(|_| w.trunk),
+        billing_reference: None,
+        service_info: None,
+        capabilities: Capabilities {
+            voice: true,
+            ..Default::default()
+        },
+        voice_carrier_id: None,
+        sms_carrier_id: None,
+        customization: Customization::default(),
+        call_purpose: None,
+        display_name: None,
+        program_duration: None,
+        attributes: Default::default(),
+        source: "BYOC - Cloud".to_string(),
+        block_id: None,
+        port_order_id: None,
+        add_event_id: None,
+        created_at: now,
+        updated_at: now,
+        version: 1,
+    }
+}
+
+async fn seed(store: &Store, w: &World, phones: &[E164]) -> Duration {
+    let t = Instant::now();
+    let now = now_ms();
+    for (b, chunk) in phones.chunks(BATCH).enumerate() {
+        let numbers: Vec<Number> = chunk
+            .iter()
+            .enumerate()
+            .map(|(i, p)| seed_number(b * BATCH + i, p, w, now))
+            .collect();
+        let mut tx = store.begin().await.unwrap_or_else(|e| die(e));
+        tx.insert_numbers(&numbers).await.unwrap_or_else(|e| die(e));
+        tx.commit().await.unwrap_or_else(|e| die(e));
+    }
+    t.elapsed()
+}
+
+/// A one-off SQL statement on the database (outside the store): the deep page's keyset
+/// position, and ANALYZE on PostgreSQL.
+async fn nth_id(url: &str, offset: usize) -> String {
+    let sql = format!("SELECT id FROM numbers ORDER BY id LIMIT 1 OFFSET {offset}");
+    if url.starts_with("sqlite") {
+        let pool = sqlx::SqlitePool::connect(url)
+            .await
+            .unwrap_or_else(|e| die(e));
+        let (id,): (String,) = sqlx::query_as(&sql)
+            .fetch_one(&pool)
+            .await
+            .unwrap_or_else(|e| die(e));
+        pool.close().await;
+        id
+    } else {
+        let pool = sqlx::PgPool::connect(url).await.unwrap_or_else(|e| die(e));
+        let (id,): (String,) = sqlx::query_as(&sql)
+            .fetch_one(&pool)
+            .await
+            .unwrap_or_else(|e| die(e));
+        pool.close().await;
+        id
+    }
+}
+
+async fn pg_analyze(url: &str) -> Duration {
+    let t = Instant::now();
+    let pool = sqlx::PgPool::connect(url).await.unwrap_or_else(|e| die(e));
+    sqlx::query("ANALYZE")
+        .execute(&pool)
+        .await
+        .unwrap_or_else(|e| die(e));
+    pool.close().await;
+    t.elapsed()
+}
+
+// ---------------------------------------------------------------------------------------------
+// HTTP: a keep-alive HTTP/1.1 connection for checks and the sequential timings.
+
+struct Conn {
+    sender: hyper::client::conn::http1::SendRequest<Full<Bytes>>,
+}
+
+impl Conn {
+    async fn open(addr: SocketAddr) -> Conn {
+        let stream = TcpStream::connect(addr).await.unwrap_or_else(|e| die(e));
+        stream.set_nodelay(true).unwrap_or_else(|e| die(e));
+        let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+            .await
+            .unwrap_or_else(|e| die(e));
+        tokio::spawn(conn);
+        Conn { sender }
+    }
+
+    async fn get(&mut self, path: &str, token: &str) -> (u16, Bytes) {
+        self.sender.ready().await.unwrap_or_else(|e| die(e));
+        let req = Request::get(path)
+            .header("host", "127.0.0.1")
+            .header("authorization", format!("Bearer {token}"))
+            .body(Full::new(Bytes::new()))
+            .unwrap_or_else(|e| die(e));
+        let resp = self
+            .sender
+            .send_request(req)
+            .await
+            .unwrap_or_else(|e| die(e));
+        let status = resp.status().as_u16();
+        let body = resp
+            .into_body()
+            .collect()
+            .await
+            .unwrap_or_else(|e| die(e))
+            .to_bytes();
+        (status, body)
+    }
+}
+
+/// GETs `path` once and checks it is a 200 with JSON; returns the JSON.
+async fn check(addr: SocketAddr, path: &str, token: &str) -> serde_json::Value {
+    let mut c = Conn::open(addr).await;
+    let (status, body) = c.get(path, token).await;
+    if status != 200 {
+        die(format!(
+            "GET {path} answered {status}: {}",
+            String::from_utf8_lossy(&body)
+        ));
+    }
+    serde_json::from_slice(&body).unwrap_or_else(|e| die(format!("GET {path}: not JSON: {e}")))
+}
+
+// ---------------------------------------------------------------------------------------------
+// wrk
+
+#[derive(Clone, Copy, Default)]
+struct Load {
+    p50_ms: f64,
+    p99_ms: f64,
+    rps: f64,
+    requests: u64,
+}
+
+fn parse_ms(s: &str) -> Option<f64> {
+    let s = s.trim();
+    let (num, mult) = if let Some(v) = s.strip_suffix("us") {
+        (v, 0.001)
+    } else if let Some(v) = s.strip_suffix("ms") {
+        (v, 1.0)
+    } else if let Some(v) = s.strip_suffix('s') {
+        (v, 1000.0)
+    } else if let Some(v) = s.strip_suffix('m') {
+        (v, 60_000.0)
+    } else {
+        return None;
+    };
+    num.parse::<f64>().ok().map(|n| n * mult)
+}
+
+/// Runs wrk against `base` with the paths rotating (each thread from its own offset).
+fn wrk(label: &str, base: &str, token: Option<&str>, paths: &[String], secs: u64) -> Load {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| die(e));
+    let script = dir.path().join("bench.lua");
+    let mut lua = String::new();
+    if let Some(t) = token {
+        let _ = writeln!(lua, "wrk.headers[\"Authorization\"] = \"Bearer {t}\"");
+    }
+    lua.push_str("local paths = {\n");
+    for p in paths {
+        let _ = writeln!(lua, "  \"{p}\",");
+    }
+    lua.push_str(
+        "}\nlocal threads = 0\n\
+         function setup(thread)\n  thread:set(\"offset\", threads * 7919)\n  threads = threads + 1\nend\n\
+         local i = 0\n\
+         function init(args)\n  i = offset or 0\nend\n\
+         function request()\n  i = i + 1\n  return wrk.format(nil, paths[(i % #paths) + 1])\nend\n",
+    );
+    std::fs::write(&script, lua).unwrap_or_else(|e| die(e));
+    let out = Command::new("wrk")
+        .args([
+            "-t",
+            &THREADS.to_string(),
+            "-c",
+            &CONNECTIONS.to_string(),
+            "-d",
+            &format!("{secs}s"),
+            "--timeout",
+            "30s",
+            "--latency",
+            "-s",
+        ])
+        .arg(&script)
+        .arg(base)
+        .output()
+        .unwrap_or_else(|e| die(format!("cannot run wrk: {e}")));
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    if !out.status.success() {
+        die(format!(
+            "wrk failed for {label}: {}{}",
+            text,
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    let mut load = Load::default();
+    for line in text.lines() {
+        let l = line.trim();
+        if let Some(v) = l.strip_prefix("50%") {
+            load.p50_ms = parse_ms(v).unwrap_or(f64::NAN);
+        } else if let Some(v) = l.strip_prefix("99%") {
+            load.p99_ms = parse_ms(v).unwrap_or(f64::NAN);
+        } else if let Some(v) = l.strip_prefix("Requests/sec:") {
+            load.rps = v.trim().parse().unwrap_or(f64::NAN);
+        } else if l.contains(" requests in ") {
+            load.requests = l
+                .split_whitespace()
+                .next()
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(0);
+        } else if l.starts_with("Non-2xx or 3xx responses:") || l.starts_with("Socket errors:") {
+            die(format!("wrk for {label}: {l}\n{text}"));
+        }
+    }
+    println!(
+        "  {label}: p50 {:.2} ms, p99 {:.2} ms, {:.0} req/s ({} requests)",
+        load.p50_ms, load.p99_ms, load.rps, load.requests
+    );
+    load
+}
+
+// ---------------------------------------------------------------------------------------------
+// The floor: a bare axum route with 1 KB of fixed JSON.
+
+async fn start_floor() -> SocketAddr {
+    // {"data":"xxx…"} padded to exactly 1,024 bytes.
+    let pad = 1024 - r#"{"data":""}"#.len();
+    let body: &'static str =
+        Box::leak(format!(r#"{{"data":"{}"}}"#, "x".repeat(pad)).into_boxed_str());
+    assert_eq!(body.len(), 1024);
+    let app = axum::Router::new().route(
+        "/floor",
+        axum::routing::get(move || async move {
+            (
+                [(axum::http::header::CONTENT_TYPE, "application/json")],
+                body,
+            )
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .unwrap_or_else(|e| die(e));
+    let addr = listener.local_addr().unwrap_or_else(|e| die(e));
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    addr
+}
+
+// ---------------------------------------------------------------------------------------------
+
+struct Figures {
+    backend: &'static str,
+    seed: Duration,
+    floor: Load,
+    list: Load,
+    lookup: Load,
+    health: Load,
+    account: Load,
+    first_p50_ms: f64,
+    deep_p50_ms: f64,
+    pages_timed: usize,
+    total_records: i64,
+}
+
+fn p50(v: &mut [Duration]) -> f64 {
+    v.sort();
+    v[v.len() / 2].as_secs_f64() * 1000.0
+}
+
+async fn bench_backend(
+    backend: &'static str,
+    phones: &[E164],
+    floor_addr: SocketAddr,
+    secs: u64,
+) -> Figures {
+    println!("== {backend}");
+    let db = TestDb::new(backend).await;
+    let config = Config {
+        database_url: db.url.clone(),
+        listen: "127.0.0.1:0".into(),
+        rate_limit_per_second: 0,
+        ..Config::default()
+    };
+    let opts = StoreOptions {
+        max_connections: config.db_max_connections,
+        ..Default::default()
+    };
+    let store = Store::connect(&db.url, &opts)
+        .await
+        .unwrap_or_else(|e| die(e));
+    store.migrate().await.unwrap_or_else(|e| die(e));
+    let service = Service::new(store.clone());
+    let w = world(&service).await;
+
+    let seed_time = seed(&store, &w, phones).await;
+    println!(
+        "  seeded {} numbers in {:.1} s ({:.0}/s) through Tx::insert_numbers, {BATCH} a transaction",
+        phones.len(),
+        seed_time.as_secs_f64(),
+        phones.len() as f64 / seed_time.as_secs_f64()
+    );
+    if backend == "postgres" {
+        let t = pg_analyze(&db.url).await;
+        println!(
+            "  ANALYZE: {:.1} s (what autovacuum does on its own after a load this size)",
+            t.as_secs_f64()
+        );
+    }
+
+    let app = Application::build_with_store(&config, store.clone())
+        .await
+        .unwrap_or_else(|e| die(e));
+    let addr = app.local_addr().unwrap_or_else(|e| die(e));
+    let server = tokio::spawn(app.run_until_stopped());
+
+    let client = service
+        .create_client(&Actor::cli(w.provider), w.provider, None)
+        .await
+        .unwrap_or_else(|e| die(e));
+    let token = service
+        .issue_token(&client.client_id, &client.client_secret, None, 3600)
+        .await
+        .unwrap_or_else(|e| die(e))
+        .access_token;
+    let base = format!("http://{addr}");
+
+    // The paths, each checked once before the load.
+    let list_paths: Vec<String> = w
+        .customers
+        .iter()
+        .map(|c| format!("/v2/phone/numbers?customer_id={c}&page_size=30"))
+        .collect();
+    let page = check(addr, &list_paths[0], &token).await;
+    let n_items = page["phone_numbers"].as_array().map_or(0, Vec::len);
+    if n_items != 30 {
+        die(format!(
+            "the filtered list returned {n_items} numbers, not 30"
+        ));
+    }
+    println!(
+        "  filtered list: total_records {} per customer",
+        page["total_records"]
+    );
+    let step = (phones.len() / LOOKUPS).max(1);
+    let lookup_paths: Vec<String> = (0..LOOKUPS.min(phones.len()))
+        .map(|i| {
+            format!(
+                "/v2/phone/numbers/%2B{}",
+                &phones[(i * step + i % step) % phones.len()].as_str()[1..]
+            )
+        })
+        .collect();
+    check(addr, &lookup_paths[0], &token).await;
+
+    let first = "/v2/phone/numbers?page_size=30".to_string();
+    let deep_at = phones.len() * 9 / 10;
+    let after = nth_id(&db.url, deep_at - 1).await;
+    let deep = format!(
+        "/v2/phone/numbers?page_size=30&next_page_token={}",
+        numberpool::api::extract::encode_page_token(&after)
+    );
+    let first_page = check(addr, &first, &token).await;
+    let deep_page = check(addr, &deep, &token).await;
+    let total_records = first_page["total_records"].as_i64().unwrap_or(-1);
+    if deep_page["phone_numbers"].as_array().map_or(0, Vec::len) != 30 {
+        die("the page after 900,000 rows is not a full page");
+    }
+
+    // Load.
+    let floor = wrk(
+        "floor (bare axum, 1 KB JSON)",
+        &format!("http://{floor_addr}"),
+        None,
+        &["/floor".to_string()],
+        secs,
+    );
+    let list = wrk(
+        "list page, filtered by customer",
+        &base,
+        Some(&token),
+        &list_paths,
+        secs,
+    );
+    let lookup = wrk("lookup by E.164", &base, Some(&token), &lookup_paths, secs);
+    // Where a request's time goes, for the report: the application's middleware stack alone
+    // (no authentication, no database), and authentication plus one small scoped read.
+    let health = wrk(
+        "diagnostic: /healthz (app stack, no auth, no database)",
+        &base,
+        None,
+        &["/healthz".to_string()],
+        secs,
+    );
+    let account = wrk(
+        "diagnostic: GET /v2/accounts/{provider} (bearer auth + one scoped read)",
+        &base,
+        Some(&token),
+        &[format!("/v2/accounts/{}", w.provider)],
+        secs,
+    );
+
+    // First page against the page after 900,000 rows, alternating on one connection.
+    let mut conn = Conn::open(addr).await;
+    let (mut t_first, mut t_deep) = (Vec::new(), Vec::new());
+    let started = Instant::now();
+    while t_first.len() < 200 && (started.elapsed() < Duration::from_secs(20) || t_first.len() < 5)
+    {
+        for (path, into) in [(&first, &mut t_first), (&deep, &mut t_deep)] {
+            let t = Instant::now();
+            let (status, _) = conn.get(path, &token).await;
+            into.push(t.elapsed());
+            if status != 200 {
+                die(format!("GET {path} answered {status} during the timing"));
+            }
+        }
+    }
+    let pages_timed = t_first.len();
+    let first_p50_ms = p50(&mut t_first);
+    let deep_p50_ms = p50(&mut t_deep);
+    println!(
+        "  unfiltered list (total_records {total_records}), {pages_timed} requests each, sequential: first page p50 {first_p50_ms:.2} ms, page after {deep_at} rows p50 {deep_p50_ms:.2} ms"
+    );
+
+    server.abort();
+    store.close().await;
+    if std::env::var("NUMBERPOOL_BENCH_KEEP_DB").as_deref() == Ok("1") {
+        println!("  kept the database: {}", db.url);
+        std::mem::forget(db);
+    }
+    Figures {
+        backend,
+        seed: seed_time,
+        floor,
+        list,
+        lookup,
+        health,
+        account,
+        first_p50_ms,
+        deep_p50_ms,
+        pages_timed,
+        total_records,
+    }
+}
+
+fn verdict(ok: bool) -> &'static str {
+    if ok { "met" } else { "MISSED" }
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; other arguments pick backends (`sqlite`, `postgres`).
+    let only: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| a == "sqlite" || a == "postgres")
+        .collect();
+    if Command::new("wrk").arg("--version").output().is_err() {
+        die(
+            "wrk is not installed: apt-get install wrk (scripts/bench installs it when run as root)",
+        );
+    }
+    let total = env_num("NUMBERPOOL_BENCH_NUMBERS", 1_000_000) as usize;
+    let secs = env_num("NUMBERPOOL_BENCH_SECS", 10);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap_or_else(|e| die(e));
+
+    let t = Instant::now();
+    let phones = phone_numbers(total);
+    println!(
+        "parsed {} E.164 numbers in {:.1} s (not part of any figure)",
+        phones.len(),
+        t.elapsed().as_secs_f64()
+    );
+    let floor_addr = rt.block_on(start_floor());
+
+    let mut all = Vec::new();
+    for backend in ["sqlite", "postgres"] {
+        if only.is_empty() || only.iter().any(|o| o == backend) {
+            all.push(rt.block_on(bench_backend(backend, &phones, floor_addr, secs)));
+        }
+    }
+
+    println!();
+    println!(
+        "REST API under load: {} numbers, wrk -t{THREADS} -c{CONNECTIONS} -d{secs}s",
+        phones.len()
+    );
+    println!("| figure | backend | p50 | p99 | req/s | target |");
+    println!("|---|---|---|---|---|---|");
+    for f in &all {
+        let row = |name: &str, l: &Load, target: &str| {
+            println!(
+                "| {name} | {} | {:.2} ms | {:.2} ms | {:.0} | {target} |",
+                f.backend, l.p50_ms, l.p99_ms, l.rps
+            );
+        };
+        row("floor: bare axum, 1 KB JSON", &f.floor, "");
+        row(
+            "list page, filtered by customer",
+            &f.list,
+            &format!(
+                "p99 ≤ 10 ms: {}; ≥ 25% of floor: {:.1}%, {}",
+                verdict(f.list.p99_ms <= 10.0),
+                100.0 * f.list.rps / f.floor.rps,
+                verdict(f.list.rps >= 0.25 * f.floor.rps)
+            ),
+        );
+        row(
+            "lookup by E.164",
+            &f.lookup,
+            &format!(
+                "≥ 25% of floor: {:.1}%, {}",
+                100.0 * f.lookup.rps / f.floor.rps,
+                verdict(f.lookup.rps >= 0.25 * f.floor.rps)
+            ),
+        );
+        row("diagnostic: /healthz", &f.health, "");
+        row("diagnostic: GET /v2/accounts/{id}", &f.account, "");
+    }
+    println!();
+    println!(
+        "| unfiltered list, sequential p50 | backend | first page | page after 90% | ratio | target ≤ 1.5× |"
+    );
+    println!("|---|---|---|---|---|---|");
+    for f in &all {
+        let ratio = f.deep_p50_ms / f.first_p50_ms;
+        println!(
+            "| {} requests each, total_records {} | {} | {:.2} ms | {:.2} ms | {:.2}× | {} |",
+            f.pages_timed,
+            f.total_records,
+            f.backend,
+            f.first_p50_ms,
+            f.deep_p50_ms,
+            ratio,
+            verdict(ratio <= 1.5)
+        );
+    }
+    for f in &all {
+        println!(
+            "seed {}: {:.1} s for {} numbers",
+            f.backend,
+            f.seed.as_secs_f64(),
+            phones.len()
+        );
+    }
+}

@@ -1,0 +1,119 @@
+//! Idempotency keys (SPEC §8, `Idempotency-Key` on POSTs): a reservation per (owner, key) taken
+//! before the request runs, completed with the response to replay, or released when the
+//! request failed before producing one. A row older than the caller's `not_before` is expired
+//! and counts as absent.
+
+use crate::{Result, Tx, on_conn};
+
+/// A stored key: in progress while `status` is `None`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdemRecord {
+    pub request_hash: String,
+    pub status: Option<i32>,
+    pub body: Option<String>,
+    pub created_at: i64,
+}
+
+impl Tx {
+    /// The live record (created_at >= not_before) for (owner, key).
+    pub async fn idem_get(
+        &mut self,
+        owner: &str,
+        key: &str,
+        not_before: i64,
+    ) -> Result<Option<IdemRecord>> {
+        let row: Option<(String, Option<i32>, Option<String>, i64)> = on_conn!(self, c => {
+            sqlx::query_as("SELECT request_hash, status, body, created_at FROM idempotency_keys \
+                WHERE owner = $1 AND key = $2 AND created_at >= $3")
+                .bind(owner)
+                .bind(key)
+                .bind(not_before)
+                .fetch_optional(&mut *c)
+                .await?
+        });
+        Ok(
+            row.map(|(request_hash, status, body, created_at)| IdemRecord {
+                request_hash,
+                status,
+                body,
+                created_at,
+            }),
+        )
+    }
+
+    /// Deletes an expired row for (owner, key) (created_at < not_before), then inserts an
+    /// in-progress row; `false` when a live row exists. The insert is `ON CONFLICT DO NOTHING`,
+    /// so of two racing reservations exactly one wins (on PostgreSQL the loser waits for the
+    /// winner's transaction and then sees its row), with no error to untangle.
+    pub async fn idem_reserve(
+        &mut self,
+        owner: &str,
+        key: &str,
+        request_hash: &str,
+        now: i64,
+        not_before: i64,
+    ) -> Result<bool> {
+        let inserted = on_conn!(self, c => {
+            sqlx::query("DELETE FROM idempotency_keys WHERE owner = $1 AND key = $2 AND created_at < $3")
+                .bind(owner)
+                .bind(key)
+                .bind(not_before)
+                .execute(&mut *c)
+                .await?;
+            sqlx::query("INSERT INTO idempotency_keys (owner, key, request_hash, status, body, created_at) \
+                VALUES ($1, $2, $3, NULL, NULL, $4) ON CONFLICT DO NOTHING")
+                .bind(owner)
+                .bind(key)
+                .bind(request_hash)
+                .bind(now)
+                .execute(&mut *c)
+                .await?
+                .rows_affected()
+        });
+        Ok(inserted == 1)
+    }
+
+    /// Stores the response to replay for (owner, key).
+    pub async fn idem_complete(
+        &mut self,
+        owner: &str,
+        key: &str,
+        status: i32,
+        body: &str,
+    ) -> Result<()> {
+        on_conn!(self, c => {
+            sqlx::query("UPDATE idempotency_keys SET status = $3, body = $4 WHERE owner = $1 AND key = $2")
+                .bind(owner)
+                .bind(key)
+                .bind(status)
+                .bind(body)
+                .execute(&mut *c)
+                .await?;
+        });
+        Ok(())
+    }
+
+    /// Removes an in-progress reservation (the request failed before producing a response
+    /// worth replaying). A completed record is left alone: its response stays the answer.
+    pub async fn idem_release(&mut self, owner: &str, key: &str) -> Result<()> {
+        on_conn!(self, c => {
+            sqlx::query("DELETE FROM idempotency_keys WHERE owner = $1 AND key = $2 AND status IS NULL")
+                .bind(owner)
+                .bind(key)
+                .execute(&mut *c)
+                .await?;
+        });
+        Ok(())
+    }
+
+    /// Deletes every record created before `not_before`; how many.
+    pub async fn idem_purge(&mut self, not_before: i64) -> Result<u64> {
+        Ok(on_conn!(self, c => {
+            sqlx::query("DELETE FROM idempotency_keys WHERE created_at < $1")
+                .bind(not_before)
+                .execute(&mut *c)
+                .await?
+                .rows_affected()
+        }))
+    }
+}

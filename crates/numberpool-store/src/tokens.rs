@@ -1,0 +1,91 @@
+//! OAuth access tokens (SPEC §7): stored by hash only, looked up only while unexpired and while
+//! their client still exists. Hashing and generating tokens happen in the application.
+
+use numberpool_domain::AccountId;
+
+use crate::rows::parse;
+use crate::{Result, Tx, on_conn};
+
+/// A token to store. `token_hash` is a hash of the bearer token, never the token itself.
+#[derive(Debug, Clone)]
+pub struct NewToken {
+    pub token_hash: String,
+    pub client_id: String,
+    pub account_id: AccountId,
+    /// Space-separated granted scopes.
+    pub scopes: String,
+    pub created_at: i64,
+    pub expires_at: i64,
+}
+
+/// What a live token grants.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenGrant {
+    pub client_id: String,
+    pub account_id: AccountId,
+    /// Space-separated granted scopes.
+    pub scopes: String,
+    pub expires_at: i64,
+}
+
+impl Tx {
+    pub async fn insert_token(&mut self, t: &NewToken) -> Result<()> {
+        on_conn!(self, c => {
+            sqlx::query("INSERT INTO oauth_tokens (token_hash, client_id, account_id, scopes, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)")
+                .bind(&t.token_hash)
+                .bind(&t.client_id)
+                .bind(t.account_id.to_string())
+                .bind(&t.scopes)
+                .bind(t.created_at)
+                .bind(t.expires_at)
+                .execute(&mut *c)
+                .await?;
+        });
+        Ok(())
+    }
+
+    /// Only a token that is unexpired at `now` AND whose client row still exists: the join
+    /// makes a deleted client's tokens worthless even if a row was left behind.
+    pub async fn get_token(&mut self, token_hash: &str, now: i64) -> Result<Option<TokenGrant>> {
+        let row: Option<(String, String, String, i64)> = on_conn!(self, c => {
+            sqlx::query_as("SELECT t.client_id, t.account_id, t.scopes, t.expires_at \
+                FROM oauth_tokens t JOIN api_clients c ON c.client_id = t.client_id \
+                WHERE t.token_hash = $1 AND t.expires_at > $2")
+                .bind(token_hash)
+                .bind(now)
+                .fetch_optional(&mut *c)
+                .await?
+        });
+        row.map(|(client_id, account, scopes, expires_at)| {
+            Ok(TokenGrant {
+                client_id,
+                account_id: parse("token account id", &account)?,
+                scopes,
+                expires_at,
+            })
+        })
+        .transpose()
+    }
+
+    /// Ends every token of a client; how many there were.
+    pub async fn delete_tokens_of_client(&mut self, client_id: &str) -> Result<u64> {
+        Ok(on_conn!(self, c => {
+            sqlx::query("DELETE FROM oauth_tokens WHERE client_id = $1")
+                .bind(client_id)
+                .execute(&mut *c)
+                .await?
+                .rows_affected()
+        }))
+    }
+
+    /// Deletes the tokens that have expired at `now`; how many.
+    pub async fn purge_expired_tokens(&mut self, now: i64) -> Result<u64> {
+        Ok(on_conn!(self, c => {
+            sqlx::query("DELETE FROM oauth_tokens WHERE expires_at <= $1")
+                .bind(now)
+                .execute(&mut *c)
+                .await?
+                .rows_affected()
+        }))
+    }
+}

@@ -1,0 +1,165 @@
+//! `/v2/audit`: the audit log of the caller's own subtree (SPEC §6), newest first, filtered and
+//! keyset-paged; and the event shape that a number's history shares.
+
+use axum::Json;
+use axum::extract::State;
+use numberpool_domain::AuditId;
+use numberpool_store::{AuditEvent, AuditFilter};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+use utoipa::{IntoParams, ToSchema};
+
+use super::ApiState;
+use super::error::{ApiError, ApiResult, ErrorBody};
+use super::extract::{ApiQuery, Auth, PhoneRead, decode_page_token, encode_page_token, page_size};
+
+/// One audit event: who, through what, when, what, and the record before and after.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuditView {
+    pub id: AuditId,
+    /// RFC 3339 time of the change.
+    pub at: String,
+    /// `user`, `client` or `operator`.
+    pub actor_type: String,
+    pub actor_id: String,
+    pub actor_account_id: Option<String>,
+    /// `api`, `ui`, `import`, `cli` or `job`.
+    pub channel: String,
+    pub entity_type: String,
+    pub entity_id: String,
+    pub action: String,
+    /// The rule the change was checked against.
+    pub rule: Option<String>,
+    pub before: Option<serde_json::Value>,
+    pub after: Option<serde_json::Value>,
+}
+
+/// RFC 3339 in UTC with exactly three fraction digits, so that times sort as strings too.
+pub(crate) fn rfc3339(ms: i64) -> String {
+    const FORMAT: &[time::format_description::BorrowedFormatItem<'_>] = time::macros::format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
+    );
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .ok()
+        .and_then(|t| t.format(FORMAT).ok())
+        .unwrap_or_default()
+}
+
+fn parse_time(field: &str, s: &str) -> ApiResult<i64> {
+    OffsetDateTime::parse(s.trim(), &Rfc3339)
+        .map(|t| (t.unix_timestamp_nanos() / 1_000_000) as i64)
+        .map_err(|_| {
+            ApiError::invalid(format!(
+                "{field}: give an RFC 3339 time such as 2026-11-26T09:00:00Z"
+            ))
+        })
+}
+
+impl From<AuditEvent> for AuditView {
+    fn from(e: AuditEvent) -> Self {
+        Self {
+            id: e.id,
+            at: rfc3339(e.at),
+            actor_type: e.actor_type,
+            actor_id: e.actor_id,
+            actor_account_id: e.actor_account_id,
+            channel: e.channel.as_str().to_string(),
+            entity_type: e.entity_type,
+            entity_id: e.entity_id,
+            action: e.action,
+            rule: e.rule,
+            before: e.before,
+            after: e.after,
+        }
+    }
+}
+
+/// Filters and paging of the audit log.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AuditQuery {
+    /// Events per page: 1 to 300, default 30.
+    #[param(minimum = 1, maximum = 300)]
+    pub page_size: Option<u32>,
+    pub next_page_token: Option<String>,
+    /// e.g. `number`, `account`, `client`.
+    pub entity_type: Option<String>,
+    /// The id of the changed record.
+    pub entity_id: Option<String>,
+    /// e.g. `number.allocate`.
+    pub action: Option<String>,
+    /// RFC 3339; events at or after it.
+    pub since: Option<String>,
+    /// RFC 3339; events before it.
+    pub until: Option<String>,
+}
+
+/// A page of audit events.
+#[derive(Serialize, ToSchema)]
+pub struct AuditPage {
+    pub events: Vec<AuditView>,
+    pub page_size: u32,
+    /// Pass as `next_page_token` for the next page; empty on the last page.
+    pub next_page_token: String,
+    pub total_records: i64,
+}
+
+fn short(field: &str, v: Option<String>) -> ApiResult<Option<String>> {
+    match v {
+        Some(s) if s.len() > 200 => Err(ApiError::invalid(format!(
+            "{field}: at most 200 characters"
+        ))),
+        other => Ok(other),
+    }
+}
+
+/// List audit events
+///
+/// Every change made by the caller's account and the accounts below it, newest first.
+#[utoipa::path(get, path = "/v2/audit", tag = "Audit",
+    params(AuditQuery),
+    security(("oauth2" = ["phone:read:admin"])),
+    responses(
+        (status = 200, description = "A page of events", body = AuditPage),
+        (status = 400, description = "A filter or the page token is invalid (`invalid_input`, `invalid_page_token`)", body = ErrorBody),
+        (status = 401, description = "No valid bearer token (`unauthorized`)", body = ErrorBody),
+        (status = 403, description = "The token lacks phone:read:admin (`insufficient_scope`)", body = ErrorBody),
+        (status = 429, description = "Rate limit (`rate_limited`)", body = ErrorBody),
+    ))]
+pub async fn list_audit(
+    auth: Auth<PhoneRead>,
+    State(st): State<ApiState>,
+    ApiQuery(q): ApiQuery<AuditQuery>,
+) -> ApiResult<Json<AuditPage>> {
+    let size = page_size(q.page_size)?;
+    let before: Option<AuditId> = decode_page_token(q.next_page_token.as_deref())?;
+    let filter = AuditFilter {
+        entity_type: short("entity_type", q.entity_type)?,
+        entity_id: short("entity_id", q.entity_id)?,
+        action: short("action", q.action)?,
+        since: q
+            .since
+            .as_deref()
+            .map(|s| parse_time("since", s))
+            .transpose()?,
+        until: q
+            .until
+            .as_deref()
+            .map(|s| parse_time("until", s))
+            .transpose()?,
+    };
+    let page = st
+        .service
+        .audit_log(&auth.actor, &filter, before, size)
+        .await?;
+    Ok(Json(AuditPage {
+        events: page.items.into_iter().map(AuditView::from).collect(),
+        page_size: size,
+        next_page_token: page
+            .next_after
+            .map(|a| encode_page_token(&a))
+            .unwrap_or_default(),
+        total_records: page.total,
+    }))
+}

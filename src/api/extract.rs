@@ -1,0 +1,269 @@
+//! What handlers take from a request, parsed at the edge: the authenticated caller with the
+//! scope its route needs, JSON bodies and query strings whose errors name the field, `{numberId}`
+//! path segments, `If-Match`, and opaque page tokens.
+
+use std::marker::PhantomData;
+
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode, header};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use numberpool_store::NumberLookup;
+use serde::de::DeserializeOwned;
+
+use super::error::ApiError;
+use crate::service::Actor;
+
+/// The caller, as the auth middleware established it (kept in the request's extensions).
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub actor: Actor,
+    pub scopes: Vec<String>,
+    /// The API client id: the key for rate limits and idempotency records.
+    pub client_id: String,
+}
+
+/// A scope a route needs (SPEC §7).
+pub trait Scope {
+    const NAME: &'static str;
+}
+
+macro_rules! scope {
+    ($name:ident, $s:literal) => {
+        #[derive(Debug)]
+        pub struct $name;
+        impl Scope for $name {
+            const NAME: &'static str = $s;
+        }
+    };
+}
+scope!(PhoneRead, "phone:read:admin");
+scope!(PhoneWrite, "phone:write:admin");
+scope!(NumberRead, "phone_number:read:admin");
+scope!(NumberWrite, "phone_number:write:admin");
+
+/// The authenticated actor, checked for scope `S` before anything else in the request is read:
+/// put it first among a handler's arguments so a caller without the scope learns that, and
+/// nothing about its input.
+pub struct Auth<S: Scope> {
+    pub actor: Actor,
+    pub client_id: String,
+    /// Every scope the token carries.
+    pub scopes: Vec<String>,
+    _scope: PhantomData<S>,
+}
+
+impl<S: Scope, St: Send + Sync> FromRequestParts<St> for Auth<S> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &St) -> Result<Self, Self::Rejection> {
+        let caller = parts
+            .extensions
+            .get::<Caller>()
+            .ok_or_else(|| ApiError::unauthorized("a bearer token is required"))?;
+        if !caller.scopes.iter().any(|s| s == S::NAME) {
+            return Err(ApiError::missing_scope(S::NAME));
+        }
+        Ok(Auth {
+            actor: caller.actor.clone(),
+            client_id: caller.client_id.clone(),
+            scopes: caller.scopes.clone(),
+            _scope: PhantomData,
+        })
+    }
+}
+
+/// The bearer token of a request, if it has one.
+pub fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.trim().split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim())
+        .filter(|t| !t.is_empty())
+}
+
+/// A JSON body. Unknown fields and wrong types are a 400 that names the field (the target types
+/// deny unknown fields); a body over the limit is a 413; a missing JSON content type a 415.
+pub struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned, St: Send + Sync> FromRequest<St> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &St) -> Result<Self, Self::Rejection> {
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(v)) => Ok(ApiJson(v)),
+            Err(rejection) => Err(json_rejection(rejection)),
+        }
+    }
+}
+
+fn json_rejection(r: JsonRejection) -> ApiError {
+    match r {
+        JsonRejection::JsonDataError(e) => {
+            ApiError::invalid(strip_axum_prefix(&e.body_text()).to_string())
+        }
+        JsonRejection::JsonSyntaxError(e) => ApiError::bad_request(
+            "malformed_json",
+            format!(
+                "the body is not valid JSON: {}",
+                strip_axum_prefix(&e.body_text())
+            ),
+        ),
+        JsonRejection::MissingJsonContentType(_) => ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "send the body as application/json",
+        ),
+        other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => too_large(),
+        other => ApiError::bad_request("malformed_json", other.body_text()),
+    }
+}
+
+pub fn too_large() -> ApiError {
+    ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "payload_too_large",
+        format!("the body is over the {} byte limit", super::BODY_LIMIT),
+    )
+}
+
+/// axum prefixes serde's message (which names the field path) with its own sentence; and our
+/// enum parse errors name their field too, which would say it twice (`status: status: …`).
+fn strip_axum_prefix(s: &str) -> &str {
+    let s = match s.split_once(": ") {
+        Some((head, rest)) if head.starts_with("Failed to") => rest,
+        _ => s,
+    };
+    match s.split_once(": ") {
+        Some((field, rest)) if rest.starts_with(field) && rest[field.len()..].starts_with(": ") => {
+            rest
+        }
+        _ => s,
+    }
+}
+
+/// A query string; a bad value is a 400 that names the parameter.
+pub struct ApiQuery<T>(pub T);
+
+impl<T: DeserializeOwned, St: Send + Sync> FromRequestParts<St> for ApiQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &St) -> Result<Self, Self::Rejection> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(v)) => Ok(ApiQuery(v)),
+            Err(QueryRejection::FailedToDeserializeQueryString(e)) => Err(ApiError::invalid(
+                strip_axum_prefix(&e.body_text()).to_string(),
+            )),
+            Err(e) => Err(ApiError::invalid(e.body_text())),
+        }
+    }
+}
+
+/// `{numberId}`: the number's id or its E.164 form (SPEC §8.1). Anything else names no number.
+pub fn number_lookup(raw: &str) -> Result<NumberLookup, ApiError> {
+    NumberLookup::parse(raw).ok_or_else(|| ApiError::not_found("number"))
+}
+
+/// Page size: default 30, at most 300 (SPEC §8).
+pub fn page_size(given: Option<u32>) -> Result<u32, ApiError> {
+    match given {
+        None => Ok(30),
+        Some(n @ 1..=300) => Ok(n),
+        Some(n) => Err(ApiError::invalid(format!(
+            "page_size: {n} is out of range; give 1 to 300 (default 30)"
+        ))),
+    }
+}
+
+const TOKEN_PREFIX: &str = "np1.";
+
+/// An opaque page token: the keyset position, base64url-encoded behind a version tag.
+pub fn encode_page_token(after: &str) -> String {
+    URL_SAFE_NO_PAD.encode(format!("{TOKEN_PREFIX}{after}"))
+}
+
+/// The keyset position in a page token; anything that is not one we issued is a 400.
+pub fn decode_page_token<T: std::str::FromStr>(token: Option<&str>) -> Result<Option<T>, ApiError> {
+    let Some(token) = token.filter(|t| !t.is_empty()) else {
+        return Ok(None);
+    };
+    let bad = || {
+        ApiError::bad_request(
+            "invalid_page_token",
+            "next_page_token is not a token this server issued; start again without it",
+        )
+    };
+    if token.len() > 200 {
+        return Err(bad());
+    }
+    let bytes = URL_SAFE_NO_PAD.decode(token).map_err(|_| bad())?;
+    let text = String::from_utf8(bytes).map_err(|_| bad())?;
+    let pos = text.strip_prefix(TOKEN_PREFIX).ok_or_else(bad)?;
+    pos.parse::<T>().map(Some).map_err(|_| bad())
+}
+
+/// `If-Match`: `None` when absent or `*`; otherwise the one version it names. The ETag is the
+/// resource's version, so a list of several tags cannot name the current state better than one.
+pub fn if_match(headers: &HeaderMap) -> Result<Option<i64>, ApiError> {
+    let Some(v) = headers.get(header::IF_MATCH) else {
+        return Ok(None);
+    };
+    let bad = || {
+        ApiError::bad_request(
+            "invalid_if_match",
+            "If-Match must be * or the one ETag of the resource, e.g. \"3\"",
+        )
+    };
+    let s = v.to_str().map_err(|_| bad())?.trim();
+    if s == "*" {
+        return Ok(None);
+    }
+    let inner = s
+        .strip_prefix('"')
+        .and_then(|t| t.strip_suffix('"'))
+        .ok_or_else(bad)?;
+    inner.parse::<i64>().map(Some).map_err(|_| bad())
+}
+
+/// The ETag of a resource at `version`.
+pub fn etag(version: i64) -> String {
+    format!("\"{version}\"")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn page_tokens_round_trip_and_refuse_tampering() {
+        let t = encode_page_token("0195f3c2-0000-7000-8000-000000000001");
+        let back: Option<uuid::Uuid> = decode_page_token(Some(&t)).ok().flatten();
+        assert_eq!(
+            back.map(|u| u.to_string()).as_deref(),
+            Some("0195f3c2-0000-7000-8000-000000000001")
+        );
+        for bad in ["x", "%%%", &t[..t.len() - 3], "bnAxLm5vdC1hLXV1aWQ"] {
+            let r: Result<Option<uuid::Uuid>, _> = decode_page_token(Some(bad));
+            assert_eq!(r.err().map(|e| e.code), Some("invalid_page_token"), "{bad}");
+        }
+    }
+
+    #[test]
+    fn if_match_parses_etags() {
+        let mut h = HeaderMap::new();
+        assert_eq!(if_match(&h).ok(), Some(None));
+        h.insert(
+            header::IF_MATCH,
+            "\"3\"".parse().unwrap_or_else(|_| unreachable!()),
+        );
+        assert_eq!(if_match(&h).ok(), Some(Some(3)));
+        h.insert(
+            header::IF_MATCH,
+            "3".parse().unwrap_or_else(|_| unreachable!()),
+        );
+        assert_eq!(if_match(&h).err().map(|e| e.code), Some("invalid_if_match"));
+    }
+}

@@ -1,0 +1,264 @@
+//! The REST API (SPEC §7–8, docs/API-DESIGN.md): `/oauth/token`, the `/v2` routes, the OpenAPI
+//! document at `/openapi.json` with its reference at `/docs`, and `/metrics`. Handlers parse their
+//! input into domain types and call the service layer; they never touch the store.
+//!
+//! Every `/v2` request passes, outermost first: request id, trace, metrics, panic guard, body
+//! limit, bearer authentication with the per-client rate limit, `Idempotency-Key`, then the
+//! handler, whose first extractor checks the route's scope.
+
+pub mod accounts;
+pub mod audit;
+pub mod error;
+pub mod extract;
+pub mod idempotency;
+pub mod metrics;
+pub mod numbers;
+pub mod oauth;
+
+use std::num::NonZeroU32;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::{HeaderName, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+use utoipa::OpenApi;
+use utoipa::openapi::security::{
+    ClientCredentials, Flow, Http, HttpAuthScheme, OAuth2, Scopes, SecurityScheme,
+};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::service::{Principal, Service};
+use error::ApiError;
+use extract::{Caller, bearer};
+
+/// Largest JSON body accepted (1 MiB); more is a 413.
+pub const BODY_LIMIT: usize = 1024 * 1024;
+
+/// How the API behaves; from the configuration.
+#[derive(Debug, Clone)]
+pub struct ApiConfig {
+    /// Lifetime of an access token, in seconds.
+    pub token_ttl_secs: i64,
+    /// Requests per second one API client may make (sustained); 0 turns the limit off.
+    pub rate_limit_per_second: u32,
+    /// Requests one API client may make in a burst above the sustained rate.
+    pub rate_limit_burst: u32,
+    /// The pool's configured ceiling, reported in `/metrics`.
+    pub db_max_connections: u32,
+}
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct ApiState {
+    pub service: Service,
+    pub token_ttl_secs: i64,
+    pub db_max_connections: u32,
+    limiter: Option<Arc<DefaultKeyedRateLimiter<String>>>,
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Numberpool API",
+        description = "Phone-number (DID) inventory and lifecycle. Conventions: docs/API-DESIGN.md. \
+            Authenticate with OAuth 2.0 client credentials at /oauth/token and send the token as \
+            `Authorization: Bearer …`. Errors are `{\"code\", \"message\", \"rule\"}` with stable codes.",
+        license(name = "Apache-2.0")
+    ),
+    modifiers(&SecuritySchemes),
+    tags(
+        (name = "OAuth", description = "Access tokens"),
+        (name = "Phone numbers", description = "The number inventory (seed 002 compatible)"),
+        (name = "Assignment", description = "Assigning numbers to users and resources"),
+        (name = "Inventory moves", description = "Allocate, release, unbind (SPEC §3)"),
+        (name = "Inventory", description = "Counts"),
+        (name = "Accounts", description = "The account tree"),
+        (name = "API clients", description = "OAuth clients of an account"),
+        (name = "Audit", description = "Who changed what"),
+    )
+)]
+struct ApiDoc;
+
+struct SecuritySchemes;
+
+impl utoipa::Modify for SecuritySchemes {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        let scopes = Scopes::from_iter([
+            ("phone:read:admin", "Read numbers and assignments"),
+            ("phone:write:admin", "Manage numbers and assignments"),
+            ("phone_number:read:admin", "Read the number inventory"),
+            (
+                "phone_number:write:admin",
+                "Provision, upload, move and delete numbers",
+            ),
+        ]);
+        components.add_security_scheme(
+            "oauth2",
+            SecurityScheme::OAuth2(OAuth2::new([Flow::ClientCredentials(
+                ClientCredentials::new("/oauth/token", scopes),
+            )])),
+        );
+        components.add_security_scheme(
+            "basic",
+            SecurityScheme::Http(Http::new(HttpAuthScheme::Basic)),
+        );
+    }
+}
+
+/// The `/v2` routes and `/oauth/token`, with the document that describes them.
+fn api_routes() -> OpenApiRouter<ApiState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(numbers::list_numbers, numbers::add_numbers))
+        .routes(routes!(numbers::list_unassigned))
+        .routes(routes!(numbers::inventory_seed_path))
+        .routes(routes!(
+            numbers::get_number,
+            numbers::update_number,
+            numbers::delete_number
+        ))
+        .routes(routes!(numbers::assign, numbers::unassign))
+        .routes(routes!(numbers::allocate))
+        .routes(routes!(numbers::release))
+        .routes(routes!(numbers::unbind))
+        .routes(routes!(numbers::history))
+        .routes(routes!(numbers::inventory))
+        .routes(routes!(accounts::list_accounts, accounts::create_account))
+        .routes(routes!(accounts::get_account))
+        .routes(routes!(oauth::list_clients, oauth::create_client))
+        .routes(routes!(oauth::rotate_secret))
+        .routes(routes!(oauth::delete_client))
+        .routes(routes!(audit::list_audit))
+}
+
+/// Everything the document describes: `/v2` behind authentication and idempotency, and the
+/// token route outside them.
+fn all_routes(state: &ApiState) -> OpenApiRouter<ApiState> {
+    api_routes()
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            idempotency::layer,
+        ))
+        .layer(middleware::from_fn_with_state(state.clone(), authenticate))
+        .merge(OpenApiRouter::new().routes(routes!(oauth::token)))
+}
+
+/// The OpenAPI document, as served at `/openapi.json`.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    api_routes()
+        .merge(OpenApiRouter::new().routes(routes!(oauth::token)))
+        .into_openapi()
+}
+
+/// The whole HTTP surface: API, document, reference, metrics and `extra` (health checks).
+pub fn router(service: Service, config: &ApiConfig, extra: Router) -> Router {
+    let limiter = match (
+        NonZeroU32::new(config.rate_limit_per_second),
+        NonZeroU32::new(config.rate_limit_burst.max(config.rate_limit_per_second)),
+    ) {
+        (Some(rate), Some(burst)) => Some(Arc::new(RateLimiter::keyed(
+            Quota::per_second(rate).allow_burst(burst),
+        ))),
+        _ => None,
+    };
+    let state = ApiState {
+        service,
+        token_ttl_secs: config.token_ttl_secs,
+        db_max_connections: config.db_max_connections,
+        limiter,
+    };
+    // Installing the recorder before the first request means `/metrics` has every series.
+    let _ = metrics::handle();
+
+    let (api, doc) = all_routes(&state).split_for_parts();
+
+    let request_id = HeaderName::from_static("x-request-id");
+    Router::new()
+        .merge(api)
+        .route("/metrics", axum::routing::get(metrics::render))
+        .merge(SwaggerUi::new("/docs").url("/openapi.json", doc))
+        .with_state(state)
+        .merge(extra)
+        .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such route") })
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                "this route does not take that method; /openapi.json lists the ones it does",
+            )
+        })
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(CatchPanicLayer::custom(|_| ApiError::internal().into_response()))
+        .layer(middleware::from_fn(metrics::track))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(|req: &Request| {
+                    let id = req
+                        .headers()
+                        .get("x-request-id")
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("-");
+                    // The path only: query strings and headers (Authorization) stay out of logs.
+                    tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
+                })
+                .on_response(
+                    |res: &Response, latency: std::time::Duration, _: &tracing::Span| {
+                        tracing::info!(status = res.status().as_u16(), latency_ms = latency.as_secs_f64() * 1000.0, "response");
+                    },
+                ),
+        )
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+}
+
+/// Bearer authentication for `/v2`: resolves the token to its caller, applies the client's rate
+/// limit, and leaves the caller in the request's extensions for `Auth<Scope>` and the
+/// idempotency layer.
+async fn authenticate(State(st): State<ApiState>, mut req: Request, next: Next) -> Response {
+    let Some(token) = bearer(req.headers()) else {
+        return ApiError::unauthorized(
+            "send Authorization: Bearer <token>; get a token from POST /oauth/token",
+        )
+        .into_response();
+    };
+    let (actor, scopes) = match st.service.authenticate_token(token).await {
+        Ok(v) => v,
+        Err(crate::service::ServiceError::Unauthorized) => {
+            return ApiError::unauthorized("the bearer token is unknown, expired or revoked")
+                .into_response();
+        }
+        Err(e) => return ApiError::from(e).into_response(),
+    };
+    let client_id = match &actor.principal {
+        Principal::Client(id) => id.clone(),
+        Principal::User(id) => id.clone(),
+        Principal::Operator => String::from("operator"),
+    };
+    if let Some(limiter) = &st.limiter
+        && let Err(not_until) = limiter.check_key(&client_id)
+    {
+        let wait = not_until.wait_time_from(DefaultClock::default().now());
+        let mut e = ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            "too many requests from this API client; wait as Retry-After says",
+        );
+        e.retry_after = Some(wait.as_secs().max(1));
+        return e.into_response();
+    }
+    req.extensions_mut().insert(Caller {
+        actor,
+        scopes,
+        client_id,
+    });
+    next.run(req).await
+}

@@ -1,0 +1,369 @@
+//! OAuth 2.0 client credentials (`POST /oauth/token`, RFC 6749 §4.4) and the API clients of an
+//! account under `/v2/api_clients`: list, create, rotate a secret, delete. Rotating or deleting a
+//! client ends every token it holds.
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::{Form, Json};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use numberpool_domain::AccountId;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::ApiState;
+use super::error::{ApiError, ApiResult, ErrorBody};
+use super::extract::{ApiJson, Auth, PhoneRead, PhoneWrite};
+use crate::service::{SCOPES, ServiceError};
+
+/// The token request (form-encoded). The client authenticates with HTTP Basic; `client_id` and
+/// `client_secret` in the form are accepted for clients that cannot send Basic.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct TokenRequest {
+    /// Must be `client_credentials`.
+    pub grant_type: Option<String>,
+    /// Space-separated scopes, a subset of the client's; all of them when absent.
+    pub scope: Option<String>,
+    pub client_id: Option<String>,
+    pub client_secret: Option<String>,
+}
+
+/// A bearer token.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TokenResponse {
+    pub access_token: String,
+    /// Always `bearer`.
+    pub token_type: String,
+    /// Seconds until the token expires.
+    pub expires_in: i64,
+    /// The granted scopes, space-separated.
+    pub scope: String,
+}
+
+/// A token endpoint error: RFC 6749's `error` beside our `code` and `message`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OAuthErrorBody {
+    pub error: String,
+    pub error_description: String,
+    pub code: String,
+    pub message: String,
+}
+
+fn oauth_error(status: StatusCode, error: &str, description: &str) -> Response {
+    let body = OAuthErrorBody {
+        error: error.to_string(),
+        error_description: description.to_string(),
+        code: error.to_string(),
+        message: description.to_string(),
+    };
+    let mut res = (status, Json(body)).into_response();
+    if status == StatusCode::UNAUTHORIZED {
+        res.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Basic realm=\"numberpool\""),
+        );
+    }
+    res.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res
+}
+
+/// The client id and secret of an HTTP Basic header.
+fn basic(headers: &HeaderMap) -> Option<(String, String)> {
+    let v = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, b64) = v.trim().split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let decoded = String::from_utf8(STANDARD.decode(b64.trim()).ok()?).ok()?;
+    let (id, secret) = decoded.split_once(':')?;
+    Some((id.to_string(), secret.to_string()))
+}
+
+/// Get an access token
+///
+/// Client credentials grant: HTTP Basic with the client id and secret, form body
+/// `grant_type=client_credentials` and optionally `scope`. The token lasts an hour by default.
+#[utoipa::path(post, path = "/oauth/token", tag = "OAuth",
+    request_body(content = TokenRequest, content_type = "application/x-www-form-urlencoded"),
+    security(("basic" = [])),
+    responses(
+        (status = 200, description = "A bearer token", body = TokenResponse),
+        (status = 400, description = "`invalid_request`, `unsupported_grant_type` or `invalid_scope`", body = OAuthErrorBody),
+        (status = 401, description = "Unknown client or wrong secret (`invalid_client`)", body = OAuthErrorBody),
+        (status = 415, description = "Not form-encoded (`invalid_request`)", body = OAuthErrorBody),
+    ))]
+pub async fn token(
+    State(st): State<ApiState>,
+    headers: HeaderMap,
+    form: Result<Form<TokenRequest>, axum::extract::rejection::FormRejection>,
+) -> Response {
+    let req = match form {
+        Ok(Form(req)) => req,
+        Err(rejection) => {
+            // As documented: a body that is not form-encoded is a 415, a bad form a 400.
+            let status = match rejection {
+                axum::extract::rejection::FormRejection::InvalidFormContentType(_) => {
+                    StatusCode::UNSUPPORTED_MEDIA_TYPE
+                }
+                _ => StatusCode::BAD_REQUEST,
+            };
+            return oauth_error(
+                status,
+                "invalid_request",
+                "send grant_type=client_credentials as application/x-www-form-urlencoded",
+            );
+        }
+    };
+    match req.grant_type.as_deref() {
+        Some("client_credentials") => {}
+        // RFC 6749 §5.2: a missing parameter is `invalid_request`; another grant is unsupported.
+        None | Some("") => {
+            return oauth_error(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                "grant_type is required: send grant_type=client_credentials",
+            );
+        }
+        Some(_) => {
+            return oauth_error(
+                StatusCode::BAD_REQUEST,
+                "unsupported_grant_type",
+                "grant_type must be client_credentials",
+            );
+        }
+    }
+    let creds = basic(&headers).or_else(|| Some((req.client_id?, req.client_secret?)));
+    let Some((client_id, secret)) = creds else {
+        return oauth_error(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            "authenticate with HTTP Basic: the client id and secret",
+        );
+    };
+    match st
+        .service
+        .issue_token(&client_id, &secret, req.scope.as_deref(), st.token_ttl_secs)
+        .await
+    {
+        Ok(t) => {
+            let mut res = Json(TokenResponse {
+                access_token: t.access_token,
+                token_type: t.token_type.to_string(),
+                expires_in: t.expires_in,
+                scope: t.scope,
+            })
+            .into_response();
+            res.headers_mut()
+                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            res
+        }
+        Err(ServiceError::Unauthorized) => oauth_error(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            "unknown client or wrong secret",
+        ),
+        Err(ServiceError::InvalidScope(m)) => {
+            oauth_error(StatusCode::BAD_REQUEST, "invalid_scope", &m)
+        }
+        Err(e) => ApiError::from(e).into_response(),
+    }
+}
+
+/// An API client, without its secret.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ClientView {
+    pub client_id: String,
+    pub account_id: AccountId,
+    pub scopes: Vec<String>,
+    /// RFC 3339 creation time.
+    pub created_at: String,
+}
+
+/// The API clients of the caller's account.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ClientList {
+    pub api_clients: Vec<ClientView>,
+    pub total_records: usize,
+}
+
+/// A client with its secret, shown once.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ClientSecret {
+    pub client_id: String,
+    /// Shown only in this response; stored hashed.
+    pub client_secret: String,
+    pub account_id: AccountId,
+    pub scopes: Vec<String>,
+}
+
+impl From<crate::service::CreatedClient> for ClientSecret {
+    fn from(c: crate::service::CreatedClient) -> Self {
+        Self {
+            client_id: c.client_id,
+            client_secret: c.client_secret,
+            account_id: c.account_id,
+            scopes: c.scopes,
+        }
+    }
+}
+
+/// A response showing a secret: never cached, and kept for an idempotent replay only without it.
+fn with_secret(status: StatusCode, body: ClientSecret) -> Response {
+    let mut res = (status, Json(body)).into_response();
+    res.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res.extensions_mut()
+        .insert(super::idempotency::SecretFields(&["client_secret"]));
+    res
+}
+
+/// List API clients
+///
+/// The clients of the caller's own account (secrets are never shown again).
+#[utoipa::path(get, path = "/v2/api_clients", tag = "API clients",
+    security(("oauth2" = ["phone:read:admin"])),
+    responses(
+        (status = 200, description = "The clients", body = ClientList),
+        (status = 401, description = "No valid bearer token (`unauthorized`)", body = ErrorBody),
+        (status = 403, description = "The token lacks phone:read:admin (`insufficient_scope`)", body = ErrorBody),
+        (status = 429, description = "Rate limit (`rate_limited`)", body = ErrorBody),
+    ))]
+pub async fn list_clients(
+    auth: Auth<PhoneRead>,
+    State(st): State<ApiState>,
+) -> ApiResult<Json<ClientList>> {
+    let clients = st.service.list_clients(&auth.actor).await?;
+    let api_clients: Vec<ClientView> = clients
+        .into_iter()
+        .map(|c| ClientView {
+            client_id: c.client_id,
+            account_id: c.account_id,
+            scopes: c.scopes,
+            created_at: super::audit::rfc3339(c.created_at),
+        })
+        .collect();
+    Ok(Json(ClientList {
+        total_records: api_clients.len(),
+        api_clients,
+    }))
+}
+
+/// A new API client.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewClientBody {
+    /// The caller's account or one below it; the caller's account when absent.
+    pub account_id: Option<AccountId>,
+    /// A subset of the calling token's scopes; all of them when absent.
+    pub scopes: Option<Vec<String>>,
+}
+
+/// Create an API client
+///
+/// The secret is in this response only. A client gets at most the scopes of the token that
+/// creates it.
+#[utoipa::path(post, path = "/v2/api_clients", tag = "API clients",
+    params(("Idempotency-Key" = Option<String>, Header, description = "Replays the stored response of an earlier request with this key and body (24 hours)")),
+    request_body = NewClientBody,
+    security(("oauth2" = ["phone:write:admin"])),
+    responses(
+        (status = 201, description = "The client and its secret", body = ClientSecret),
+        (status = 400, description = "Bad input (`invalid_input`, `malformed_json`)", body = ErrorBody),
+        (status = 401, description = "No valid bearer token (`unauthorized`)", body = ErrorBody),
+        (status = 403, description = "The token lacks phone:write:admin, or a scope it asks for (`insufficient_scope`)", body = ErrorBody),
+        (status = 404, description = "The account is not in the caller's own subtree (`not_found`, R-SEC-1)", body = ErrorBody),
+        (status = 413, description = "Body over 1 MiB (`payload_too_large`)", body = ErrorBody),
+        (status = 415, description = "Not JSON (`unsupported_media_type`)", body = ErrorBody),
+        (status = 422, description = "The Idempotency-Key was used with another body (`idempotency_key_reused`)", body = ErrorBody),
+        (status = 429, description = "Rate limit (`rate_limited`)", body = ErrorBody),
+    ))]
+pub async fn create_client(
+    auth: Auth<PhoneWrite>,
+    State(st): State<ApiState>,
+    ApiJson(body): ApiJson<NewClientBody>,
+) -> ApiResult<Response> {
+    let wanted: Vec<String> = match body.scopes {
+        Some(s) => s,
+        None => auth.scopes.clone(),
+    };
+    for s in &wanted {
+        match SCOPES.iter().find(|k| **k == s.as_str()) {
+            None => {
+                return Err(ApiError::invalid(format!(
+                    "scopes: '{}' is not one of {}",
+                    s.chars().take(60).collect::<String>(),
+                    SCOPES.join(", ")
+                )));
+            }
+            Some(k) if !auth.scopes.iter().any(|c| c == k) => {
+                return Err(ApiError::missing_scope(k));
+            }
+            Some(_) => {}
+        }
+    }
+    let account = body.account_id.unwrap_or(auth.actor.account);
+    let created = st
+        .service
+        .create_client(&auth.actor, account, Some(&wanted.join(" ")))
+        .await?;
+    Ok(with_secret(StatusCode::CREATED, created.into()))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct ClientPath {
+    #[serde(rename = "clientId")]
+    #[param(rename = "clientId")]
+    pub client_id: String,
+}
+
+/// Rotate an API client's secret
+///
+/// Issues a new secret (in this response only); the old secret and every token of the client stop
+/// working at once.
+#[utoipa::path(post, path = "/v2/api_clients/{clientId}/rotate_secret", tag = "API clients",
+    params(ClientPath, ("Idempotency-Key" = Option<String>, Header, description = "Replays the stored response of an earlier request with this key and body (24 hours)")),
+    security(("oauth2" = ["phone:write:admin"])),
+    responses(
+        (status = 200, description = "The client and its new secret", body = ClientSecret),
+        (status = 401, description = "No valid bearer token (`unauthorized`)", body = ErrorBody),
+        (status = 403, description = "The token lacks phone:write:admin (`insufficient_scope`)", body = ErrorBody),
+        (status = 404, description = "No such client in the caller's own subtree (`not_found`, R-SEC-1)", body = ErrorBody),
+        (status = 422, description = "The Idempotency-Key was used with another body (`idempotency_key_reused`)", body = ErrorBody),
+        (status = 429, description = "Rate limit (`rate_limited`)", body = ErrorBody),
+    ))]
+pub async fn rotate_secret(
+    auth: Auth<PhoneWrite>,
+    State(st): State<ApiState>,
+    Path(p): Path<ClientPath>,
+) -> ApiResult<Response> {
+    let c = st
+        .service
+        .rotate_client_secret(&auth.actor, &p.client_id)
+        .await?;
+    Ok(with_secret(StatusCode::OK, c.into()))
+}
+
+/// Delete an API client
+///
+/// The client and every token it holds stop working at once.
+#[utoipa::path(delete, path = "/v2/api_clients/{clientId}", tag = "API clients",
+    params(ClientPath),
+    security(("oauth2" = ["phone:write:admin"])),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, description = "No valid bearer token (`unauthorized`)", body = ErrorBody),
+        (status = 403, description = "The token lacks phone:write:admin (`insufficient_scope`)", body = ErrorBody),
+        (status = 404, description = "No such client in the caller's own subtree (`not_found`, R-SEC-1)", body = ErrorBody),
+        (status = 429, description = "Rate limit (`rate_limited`)", body = ErrorBody),
+    ))]
+pub async fn delete_client(
+    auth: Auth<PhoneWrite>,
+    State(st): State<ApiState>,
+    Path(p): Path<ClientPath>,
+) -> ApiResult<StatusCode> {
+    st.service.delete_client(&auth.actor, &p.client_id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,559 @@
+//! The harness: a real server on 127.0.0.1:0 over a fresh test database, and the named fixture
+//! world (built through the service layer, as tests/service does) with API clients whose tokens
+//! come from `POST /oauth/token`.
+
+use std::collections::BTreeSet;
+use std::fmt::Display;
+use std::net::SocketAddr;
+
+use axum::http::Method;
+use numberpool::config::Config;
+use numberpool::service::{
+    Actor, AddNumber, AllocateOptions, CreateAccount, CreatedClient, Service,
+};
+use numberpool::startup::Application;
+use numberpool_domain::{
+    Account, AccountKind, Assignee, AssigneeType, E164, NewNumber, Number, TrunkId,
+};
+use numberpool_store::testing::TestDb;
+use numberpool_store::{NumberLookup, Store};
+use serde_json::Value;
+
+use crate::http::{RequestBuilder, Resp};
+
+/// `Result`/`Option` to value, panicking with the context and the error.
+pub trait Must<T> {
+    fn must(self, what: &str) -> T;
+}
+
+impl<T, E: Display> Must<T> for Result<T, E> {
+    #[track_caller]
+    fn must(self, what: &str) -> T {
+        self.unwrap_or_else(|e| panic!("{what}: {e}"))
+    }
+}
+
+impl<T> Must<T> for Option<T> {
+    #[track_caller]
+    fn must(self, what: &str) -> T {
+        self.unwrap_or_else(|| panic!("{what}: nothing"))
+    }
+}
+
+/// The four scopes of SPEC §7.
+pub const SCOPES: [&str; 4] = [
+    "phone:read:admin",
+    "phone:write:admin",
+    "phone_number:read:admin",
+    "phone_number:write:admin",
+];
+
+/// A valid US number of the provider's world: `+1415555` and four digits.
+pub fn e164(i: u32) -> E164 {
+    assert!(i < 10_000, "fixture numbers have four digits");
+    E164::parse(&format!("+1415555{i:04}")).must("fixture number")
+}
+
+/// A valid US number of the unrelated tenant's world: `+1212555` and four digits.
+pub fn tenant_e164(i: u32) -> E164 {
+    assert!(i < 10_000, "fixture numbers have four digits");
+    E164::parse(&format!("+1212555{i:04}")).must("tenant number")
+}
+
+/// `{numberId}` in its E.164 form, URL-encoded.
+pub fn enc(e164: &str) -> String {
+    e164.replace('+', "%2B")
+}
+
+/// The configuration of a test server: port 0, the test database, no rate limit.
+pub fn test_config(db: &TestDb) -> Config {
+    Config {
+        database_url: db.url.clone(),
+        listen: "127.0.0.1:0".into(),
+        data_dir: std::env::temp_dir(),
+        rate_limit_per_second: 0,
+        rate_limit_burst: 0,
+        ..Default::default()
+    }
+}
+
+/// A running server.
+pub struct App {
+    pub addr: SocketAddr,
+    pub service: Service,
+    pub store: Store,
+}
+
+/// A server on a fresh store of `db`, serving in a task of the test's runtime.
+pub async fn spawn_app(db: &TestDb) -> App {
+    spawn_app_with(db, test_config(db)).await
+}
+
+pub async fn spawn_app_with(db: &TestDb, config: Config) -> App {
+    let store = db.store().await;
+    let app = Application::build_with_store(&config, store.clone())
+        .await
+        .must("build the application");
+    let addr = app.local_addr().must("local address");
+    let service = app.service().clone();
+    tokio::spawn(async move {
+        if let Err(e) = app.run_until_stopped().await {
+            panic!("the server stopped: {e}");
+        }
+    });
+    App {
+        addr,
+        service,
+        store,
+    }
+}
+
+impl App {
+    pub fn req(&self, method: Method, path: &str) -> RequestBuilder {
+        RequestBuilder::new(self.addr, method, path)
+    }
+
+    pub fn get(&self, path: &str) -> RequestBuilder {
+        self.req(Method::GET, path)
+    }
+
+    pub fn post(&self, path: &str) -> RequestBuilder {
+        self.req(Method::POST, path)
+    }
+
+    pub fn patch(&self, path: &str) -> RequestBuilder {
+        self.req(Method::PATCH, path)
+    }
+
+    pub fn delete(&self, path: &str) -> RequestBuilder {
+        self.req(Method::DELETE, path)
+    }
+
+    /// `POST /oauth/token` with HTTP Basic, as is.
+    pub async fn token_request(&self, id: &str, secret: &str, scope: Option<&str>) -> Resp {
+        let mut form = vec![("grant_type", "client_credentials")];
+        if let Some(s) = scope {
+            form.push(("scope", s));
+        }
+        self.post("/oauth/token")
+            .basic(id, secret)
+            .form(&form)
+            .send()
+            .await
+    }
+
+    /// An access token for the client; panics unless the server grants one.
+    pub async fn token(&self, id: &str, secret: &str, scope: Option<&str>) -> String {
+        let r = self.token_request(id, secret, scope).await.expect(200);
+        r.json()["access_token"]
+            .as_str()
+            .must("access_token in the token response")
+            .to_string()
+    }
+
+    /// An API client of `account` created through the service (all scopes when `scopes` is
+    /// `None`), with a token from `POST /oauth/token`.
+    pub async fn client(&self, account: &Account, scopes: Option<&str>) -> Client {
+        let c: CreatedClient = self
+            .service
+            .create_client(&Actor::cli(account.id), account.id, scopes)
+            .await
+            .must("create client");
+        let token = self.token(&c.client_id, &c.client_secret, None).await;
+        Client {
+            id: c.client_id,
+            secret: c.client_secret,
+            token,
+        }
+    }
+
+    /// `GET /openapi.json`.
+    pub async fn openapi(&self) -> Value {
+        self.get("/openapi.json").send().await.expect(200).json()
+    }
+
+    /// Every number `token` sees with the query `q` (e.g. `position=free`), walking all pages.
+    /// Checks that the pages add up to `total_records` with no duplicate.
+    pub async fn list_all(&self, token: &str, base: &str, q: &str) -> Vec<Value> {
+        let mut out: Vec<Value> = Vec::new();
+        let mut seen = BTreeSet::new();
+        let mut next = String::new();
+        let mut total = None;
+        for _ in 0..1000 {
+            let mut url = format!("{base}?page_size=50");
+            if !q.is_empty() {
+                url.push('&');
+                url.push_str(q);
+            }
+            if !next.is_empty() {
+                url.push_str("&next_page_token=");
+                url.push_str(&crate::http::form_encode(&next));
+            }
+            let page = self.get(&url).bearer(token).send().await.expect(200).json();
+            let t = page["total_records"].as_i64().must("total_records");
+            assert!(
+                total.is_none_or(|x| x == t),
+                "{url}: total_records changed while paging"
+            );
+            total = Some(t);
+            for n in page["phone_numbers"].as_array().must("phone_numbers") {
+                let id = n["id"].as_str().must("id").to_string();
+                assert!(seen.insert(id.clone()), "{url}: {id} listed twice");
+                out.push(n.clone());
+            }
+            next = page["next_page_token"]
+                .as_str()
+                .must("next_page_token")
+                .to_string();
+            if next.is_empty() {
+                assert_eq!(
+                    Some(out.len() as i64),
+                    total,
+                    "{base}?{q}: the pages add up to total_records"
+                );
+                return out;
+            }
+        }
+        panic!("{base}?{q}: more than 1000 pages");
+    }
+}
+
+/// An API client with its secret and a token.
+#[derive(Debug, Clone)]
+pub struct Client {
+    pub id: String,
+    pub secret: String,
+    pub token: String,
+}
+
+/// The fixture world:
+///
+/// ```text
+/// provider ─┬─ reseller ── res_customer
+///           ├─ customer ── unit
+///           └┈ root_customer (a root customer connected through Provider Exchange)
+/// tenant ──── tenant_customer          (an unrelated provider)
+/// ```
+///
+/// with numbers in every position and API clients for the provider, the customer and the tenant.
+pub struct World {
+    pub app: App,
+    pub provider: Account,
+    pub reseller: Account,
+    pub res_customer: Account,
+    pub customer: Account,
+    pub unit: Account,
+    pub root_customer: Account,
+    pub tenant: Account,
+    pub tenant_customer: Account,
+    pub trunk: TrunkId,
+    pub tenant_trunk: TrunkId,
+    /// Free in the provider's pool.
+    pub free: Number,
+    /// With the customer, unassigned.
+    pub held: Number,
+    /// With the customer, assigned to a user.
+    pub assigned: Number,
+    /// In the customer's unit.
+    pub in_unit: Number,
+    /// Released by the customer: returned in the provider's pool.
+    pub returned: Number,
+    /// Allocated to the reseller: free in its pool, in use for the provider.
+    pub at_reseller: Number,
+    /// The reseller's own upload, allocated to its customer.
+    pub res_held: Number,
+    /// With the connected root customer.
+    pub connected: Number,
+    /// The connected root customer's own number.
+    pub root_own: Number,
+    /// The tenant's free number and one with its customer.
+    pub tenant_free: Number,
+    pub tenant_held: Number,
+    pub provider_client: Client,
+    pub customer_client: Client,
+    pub tenant_client: Client,
+}
+
+async fn account(
+    service: &Service,
+    name: &str,
+    kind: AccountKind,
+    parent: Option<&Account>,
+    allow_external_numbers: bool,
+) -> Account {
+    let actor = parent.map(|p| Actor::cli(p.id));
+    service
+        .create_account(
+            actor.as_ref(),
+            CreateAccount {
+                name: name.to_string(),
+                kind,
+                parent_id: parent.map(|p| p.id),
+                allow_external_numbers,
+            },
+        )
+        .await
+        .must(name)
+}
+
+async fn trunk(store: &Store, provider: &Account, name: &str) -> TrunkId {
+    let mut tx = store.begin().await.must("begin");
+    let id = tx
+        .insert_trunk(provider.id, name, "us-west")
+        .await
+        .must("insert trunk");
+    tx.commit().await.must("commit");
+    id
+}
+
+pub fn by_id(n: &Number) -> NumberLookup {
+    NumberLookup::Id(n.id)
+}
+
+pub fn as_(a: &Account) -> Actor {
+    Actor::cli(a.id)
+}
+
+impl World {
+    /// A server on a fresh database of `db`, with the world in it.
+    pub async fn new(db: &TestDb) -> World {
+        World::on(spawn_app(db).await).await
+    }
+
+    /// The world on a running server.
+    pub async fn on(app: App) -> World {
+        use AccountKind::*;
+        let s = app.service.clone();
+        let provider = account(&s, "Provider Prime", Provider, None, false).await;
+        let reseller = account(&s, "Reseller Rho", Reseller, Some(&provider), false).await;
+        let res_customer =
+            account(&s, "Reseller Client Rc", Customer, Some(&reseller), false).await;
+        let customer = account(&s, "Customer Kappa", Customer, Some(&provider), false).await;
+        let unit = account(&s, "Unit Upsilon", Unit, Some(&customer), false).await;
+        let root_customer = account(&s, "Root Customer Rx", Customer, None, true).await;
+        s.connect_exchange(&as_(&root_customer), provider.id)
+            .await
+            .must("connect exchange");
+        let tenant = account(&s, "Tenant Tau", Provider, None, false).await;
+        let tenant_customer =
+            account(&s, "Tenant Customer Tc", Customer, Some(&tenant), false).await;
+        let tenant_trunk = trunk(&app.store, &tenant, "trunk-tau").await;
+        let trunk = trunk(&app.store, &provider, "trunk-prime").await;
+
+        let add = |who: Account, n: E164| {
+            let s = s.clone();
+            async move {
+                s.add_numbers(
+                    &as_(&who),
+                    vec![AddNumber {
+                        phone_number: n,
+                        fields: NewNumber::default(),
+                    }],
+                )
+                .await
+                .must("add number")
+                .pop()
+                .must("one number")
+            }
+        };
+        let allocate = |who: Account, n: Number, to: Account, t: Option<TrunkId>| {
+            let s = s.clone();
+            async move {
+                s.allocate(
+                    &as_(&who),
+                    &by_id(&n),
+                    to.id,
+                    AllocateOptions {
+                        sip_trunk_id: t,
+                        ..Default::default()
+                    },
+                )
+                .await
+                .must("allocate")
+            }
+        };
+        let p = provider.clone();
+        let free = add(p.clone(), e164(100)).await;
+        let held = allocate(
+            p.clone(),
+            add(p.clone(), e164(101)).await,
+            customer.clone(),
+            Some(trunk),
+        )
+        .await;
+        let assigned = {
+            let n = allocate(
+                p.clone(),
+                add(p.clone(), e164(102)).await,
+                customer.clone(),
+                Some(trunk),
+            )
+            .await;
+            s.assign(
+                &as_(&customer),
+                &by_id(&n),
+                Assignee {
+                    kind: AssigneeType::User,
+                    id: "user-kappa-1".into(),
+                    display_name: Some("Kappa One".into()),
+                },
+            )
+            .await
+            .must("assign")
+        };
+        let in_unit = {
+            let n = allocate(
+                p.clone(),
+                add(p.clone(), e164(103)).await,
+                customer.clone(),
+                Some(trunk),
+            )
+            .await;
+            s.move_to_unit(&as_(&customer), &by_id(&n), unit.id)
+                .await
+                .must("move to unit")
+        };
+        let returned = {
+            let n = allocate(
+                p.clone(),
+                add(p.clone(), e164(104)).await,
+                customer.clone(),
+                Some(trunk),
+            )
+            .await;
+            s.release(&as_(&customer), &by_id(&n)).await.must("release")
+        };
+        let at_reseller = allocate(
+            p.clone(),
+            add(p.clone(), e164(105)).await,
+            reseller.clone(),
+            None,
+        )
+        .await;
+        let res_held = allocate(
+            reseller.clone(),
+            add(reseller.clone(), e164(106)).await,
+            res_customer.clone(),
+            Some(trunk),
+        )
+        .await;
+        let connected = allocate(
+            p.clone(),
+            add(p.clone(), e164(107)).await,
+            root_customer.clone(),
+            Some(trunk),
+        )
+        .await;
+        let root_own = add(root_customer.clone(), e164(108)).await;
+        let tenant_free = add(tenant.clone(), tenant_e164(100)).await;
+        let tenant_held = allocate(
+            tenant.clone(),
+            add(tenant.clone(), tenant_e164(101)).await,
+            tenant_customer.clone(),
+            Some(tenant_trunk),
+        )
+        .await;
+        let provider_client = app.client(&provider, None).await;
+        let customer_client = app.client(&customer, None).await;
+        let tenant_client = app.client(&tenant, None).await;
+        World {
+            app,
+            provider,
+            reseller,
+            res_customer,
+            customer,
+            unit,
+            root_customer,
+            tenant,
+            tenant_customer,
+            trunk,
+            tenant_trunk,
+            free,
+            held,
+            assigned,
+            in_unit,
+            returned,
+            at_reseller,
+            res_held,
+            connected,
+            root_own,
+            tenant_free,
+            tenant_held,
+            provider_client,
+            customer_client,
+            tenant_client,
+        }
+    }
+
+    /// The accounts on the provider's side (everything but the tenant and its customer).
+    pub fn provider_accounts(&self) -> Vec<&Account> {
+        vec![
+            &self.provider,
+            &self.reseller,
+            &self.res_customer,
+            &self.customer,
+            &self.unit,
+            &self.root_customer,
+        ]
+    }
+
+    /// The numbers on the provider's side.
+    pub fn provider_numbers(&self) -> Vec<&Number> {
+        vec![
+            &self.free,
+            &self.held,
+            &self.assigned,
+            &self.in_unit,
+            &self.returned,
+            &self.at_reseller,
+            &self.res_held,
+            &self.connected,
+            &self.root_own,
+        ]
+    }
+
+    /// Strings no response to the tenant may contain: the provider side's ids, E.164 numbers
+    /// (with and without `+`), account names and numbers, the trunk and the client ids.
+    pub fn provider_secrets(&self, clients: &[&Client]) -> Vec<String> {
+        let mut out = Vec::new();
+        for a in self.provider_accounts() {
+            out.push(a.id.to_string());
+            out.push(a.name.clone());
+            out.push(a.account_number.clone());
+        }
+        for n in self.provider_numbers() {
+            out.push(n.id.to_string());
+            out.push(n.phone_number.as_str().to_string());
+            out.push(n.phone_number.as_str().trim_start_matches('+').to_string());
+        }
+        out.push(self.trunk.to_string());
+        for c in [&self.provider_client, &self.customer_client]
+            .into_iter()
+            .chain(clients.iter().copied())
+        {
+            out.push(c.id.clone());
+            out.push(c.secret.clone());
+            out.push(c.token.clone());
+        }
+        out
+    }
+
+    pub async fn get_as(&self, token: &str, n: &Number) -> Resp {
+        self.app
+            .get(&format!("/v2/phone/numbers/{}", n.id))
+            .bearer(token)
+            .send()
+            .await
+    }
+}
+
+/// Panics naming the first of `forbidden` that `body` contains.
+#[track_caller]
+pub fn assert_no_leak(what: &str, body: &str, forbidden: &[String]) {
+    for f in forbidden {
+        assert!(
+            f.is_empty() || !body.contains(f.as_str()),
+            "{what}: the response shows {f:?}, which this caller must not see: {body}"
+        );
+    }
+}

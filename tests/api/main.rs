@@ -1,0 +1,20 @@
+//! The REST API's integration tests, black-box over HTTP: a real server on 127.0.0.1:0 per
+//! case, on its own database, every case on SQLite and on PostgreSQL (`backend_tests!`), and
+//! the binary itself for what only the process shows (its log).
+
+mod harness;
+mod http;
+mod synth;
+
+mod errors;
+mod etag;
+mod idempotency;
+mod isolation;
+mod lists;
+mod logs;
+mod moves;
+mod oauth;
+mod openapi;
+mod ops;
+mod rate_limit;
+mod scopes;
