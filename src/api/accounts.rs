@@ -9,9 +9,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::ApiState;
-use super::error::{ApiError, ApiResult, ErrorBody};
+use super::error::{ApiError, ApiResult, AuthErrors, BodyErrors, ErrorBody};
 use super::extract::{
-    ApiJson, ApiQuery, Auth, PhoneRead, PhoneWrite, decode_page_token, encode_page_token, page_size,
+    ApiJson, ApiQuery, Auth, IdempotencyKey, PhoneRead, PhoneWrite, decode_page_token,
+    encode_page_token, page_size,
 };
 use crate::service::CreateAccount;
 
@@ -54,9 +55,7 @@ pub struct AccountPage {
     responses(
         (status = 200, description = "A page of accounts", body = AccountPage),
         (status = 400, description = "A filter or the page token is invalid (`invalid_input`, `invalid_page_token`)", body = ErrorBody),
-        (status = 401, description = "No valid bearer token (`unauthorized`)", body = ErrorBody),
-        (status = 403, description = "The token lacks phone:read:admin (`insufficient_scope`)", body = ErrorBody),
-        (status = 429, description = "Rate limit (`rate_limited`)", body = ErrorBody),
+        AuthErrors,
     ))]
 pub async fn list_accounts(
     auth: Auth<PhoneRead>,
@@ -97,10 +96,8 @@ pub async fn list_accounts(
     security(("oauth2" = ["phone:read:admin"])),
     responses(
         (status = 200, description = "The account", body = Account),
-        (status = 401, description = "No valid bearer token (`unauthorized`)", body = ErrorBody),
-        (status = 403, description = "The token lacks phone:read:admin (`insufficient_scope`)", body = ErrorBody),
+        AuthErrors,
         (status = 404, description = "No such account in the caller's scope (`not_found`, R-SEC-1)", body = ErrorBody),
-        (status = 429, description = "Rate limit (`rate_limited`)", body = ErrorBody),
     ))]
 pub async fn get_account(
     auth: Auth<PhoneRead>,
@@ -131,20 +128,17 @@ pub struct NewAccountBody {
 ///
 /// A reseller, customer or unit below the caller, by the tree rule (R-TREE-1).
 #[utoipa::path(post, path = "/v2/accounts", tag = "Accounts",
-    params(("Idempotency-Key" = Option<String>, Header, description = "Replays the stored response of an earlier request with this key and body (24 hours)")),
+    params(IdempotencyKey),
     request_body = NewAccountBody,
     security(("oauth2" = ["phone:write:admin"])),
     responses(
         (status = 201, description = "The new account", body = Account),
         (status = 400, description = "Bad input (`invalid_input`, `malformed_json`)", body = ErrorBody),
-        (status = 401, description = "No valid bearer token (`unauthorized`)", body = ErrorBody),
-        (status = 403, description = "The token lacks phone:write:admin (`insufficient_scope`)", body = ErrorBody),
+        AuthErrors,
         (status = 404, description = "The parent is not in the caller's scope (`not_found`, R-SEC-1)", body = ErrorBody),
         (status = 409, description = "The name is taken (`already_exists`)", body = ErrorBody),
-        (status = 413, description = "Body over 1 MiB (`payload_too_large`)", body = ErrorBody),
-        (status = 415, description = "Not JSON (`unsupported_media_type`)", body = ErrorBody),
+        BodyErrors,
         (status = 422, description = "The tree rule refused it (`rule_violation`, R-TREE-1), or the Idempotency-Key was used with another body (`idempotency_key_reused`)", body = ErrorBody),
-        (status = 429, description = "Rate limit (`rate_limited`)", body = ErrorBody),
     ))]
 pub async fn create_account(
     auth: Auth<PhoneWrite>,

@@ -11,7 +11,7 @@ use time::format_description::well_known::Rfc3339;
 use utoipa::{IntoParams, ToSchema};
 
 use super::ApiState;
-use super::error::{ApiError, ApiResult, ErrorBody};
+use super::error::{ApiError, ApiResult, AuthErrors, ErrorBody};
 use super::extract::{ApiQuery, Auth, PhoneRead, decode_page_token, encode_page_token, page_size};
 
 /// One audit event: who, through what, when, what, and the record before and after.
@@ -123,9 +123,7 @@ fn short(field: &str, v: Option<String>) -> ApiResult<Option<String>> {
     responses(
         (status = 200, description = "A page of events", body = AuditPage),
         (status = 400, description = "A filter or the page token is invalid (`invalid_input`, `invalid_page_token`)", body = ErrorBody),
-        (status = 401, description = "No valid bearer token (`unauthorized`)", body = ErrorBody),
-        (status = 403, description = "The token lacks phone:read:admin (`insufficient_scope`)", body = ErrorBody),
-        (status = 429, description = "Rate limit (`rate_limited`)", body = ErrorBody),
+        AuthErrors,
     ))]
 pub async fn list_audit(
     auth: Auth<PhoneRead>,

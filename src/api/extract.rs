@@ -162,6 +162,18 @@ impl<T: DeserializeOwned, St: Send + Sync> FromRequestParts<St> for ApiQuery<T> 
     }
 }
 
+/// The `Idempotency-Key` header of a POST, for the OpenAPI document (the idempotency layer
+/// reads it).
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Header)]
+#[allow(dead_code)]
+pub struct IdempotencyKey {
+    /// Replays the stored response of an earlier request with this key and body (24 hours).
+    #[serde(rename = "Idempotency-Key")]
+    #[param(rename = "Idempotency-Key")]
+    pub idempotency_key: Option<String>,
+}
+
 /// `{numberId}`: the number's id or its E.164 form (SPEC §8.1). Anything else names no number.
 pub fn number_lookup(raw: &str) -> Result<NumberLookup, ApiError> {
     NumberLookup::parse(raw).ok_or_else(|| ApiError::not_found("number"))

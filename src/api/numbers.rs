@@ -18,10 +18,10 @@ use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::ApiState;
-use super::error::{ApiError, ApiResult, ErrorBody};
+use super::error::{ApiError, ApiResult, AuthErrors, BodyErrors, ErrorBody};
 use super::extract::{
-    ApiJson, ApiQuery, Auth, NumberRead, NumberWrite, PhoneRead, PhoneWrite, decode_page_token,
-    encode_page_token, etag, if_match, number_lookup, page_size,
+    ApiJson, ApiQuery, Auth, IdempotencyKey, NumberRead, NumberWrite, PhoneRead, PhoneWrite,
+    decode_page_token, encode_page_token, etag, if_match, number_lookup, page_size,
 };
 use crate::service::{AddNumber, AllocateOptions, NumberView};
 
@@ -161,9 +161,7 @@ async fn list_page(
     responses(
         (status = 200, description = "A page of numbers", body = NumberPage),
         (status = 400, description = "A filter or the page token is invalid (`invalid_input`, `invalid_page_token`)", body = ErrorBody),
-        (status = 401, description = "No valid bearer token (`unauthorized`)", body = ErrorBody),
-        (status = 403, description = "The token lacks phone:read:admin (`insufficient_scope`)", body = ErrorBody),
-        (status = 429, description = "Rate limit (`rate_limited`)", body = ErrorBody),
+        AuthErrors,
     ))]
 pub async fn list_numbers(
     auth: Auth<PhoneRead>,
@@ -183,9 +181,7 @@ pub async fn list_numbers(
     responses(
         (status = 200, description = "A page of unassigned numbers", body = NumberPage),
         (status = 400, description = "A filter or the page token is invalid (`invalid_input`, `invalid_page_token`)", body = ErrorBody),
-        (status = 401, description = "No valid bearer token (`unauthorized`)", body = ErrorBody),
-        (status = 403, description = "The token lacks phone:read:admin (`insufficient_scope`)", body = ErrorBody),
-        (status = 429, description = "Rate limit (`rate_limited`)", body = ErrorBody),
+        AuthErrors,
     ))]
 pub async fn list_unassigned(
     auth: Auth<PhoneRead>,
@@ -217,10 +213,8 @@ fn number_response(status: StatusCode, view: NumberView) -> Response {
     responses(
         (status = 200, description = "The number", body = NumberView,
             headers(("ETag" = String, description = "The number's version"))),
-        (status = 401, description = "No valid bearer token (`unauthorized`)", body = ErrorBody),
-        (status = 403, description = "The token lacks phone:read:admin (`insufficient_scope`)", body = ErrorBody),
+        AuthErrors,
         (status = 404, description = "No such number in the caller's scope (`not_found`, R-SEC-1)", body = ErrorBody),
-        (status = 429, description = "Rate limit (`rate_limited`)", body = ErrorBody),
     ))]
 pub async fn get_number(
     auth: Auth<PhoneRead>,
@@ -340,18 +334,15 @@ fn parse_new(i: usize, b: NewNumberBody) -> ApiResult<AddNumber> {
 /// `Idempotency-Key` to retry safely.
 #[utoipa::path(post, path = "/v2/phone/numbers", tag = "Phone numbers",
     request_body(content = AddBody),
-    params(("Idempotency-Key" = Option<String>, Header, description = "Replays the stored response of an earlier request with this key and body (24 hours)")),
+    params(IdempotencyKey),
     security(("oauth2" = ["phone_number:write:admin"])),
     responses(
         (status = 201, description = "The number, or the batch", body = AddResult),
         (status = 400, description = "Bad input (`invalid_input`, `invalid_number` R-NUM-2, `malformed_json`)", body = ErrorBody),
-        (status = 401, description = "No valid bearer token (`unauthorized`)", body = ErrorBody),
-        (status = 403, description = "The token lacks phone_number:write:admin (`insufficient_scope`)", body = ErrorBody),
+        AuthErrors,
         (status = 409, description = "A number is already on the platform (`number_already_exists`, R-NUM-1)", body = ErrorBody),
-        (status = 413, description = "Body over 1 MiB (`payload_too_large`)", body = ErrorBody),
-        (status = 415, description = "Not JSON (`unsupported_media_type`)", body = ErrorBody),
+        BodyErrors,
         (status = 422, description = "A rule refused it (`rule_violation`), or the Idempotency-Key was used with another body (`idempotency_key_reused`)", body = ErrorBody),
-        (status = 429, description = "Rate limit (`rate_limited`)", body = ErrorBody),
     ))]
 pub async fn add_numbers(
     auth: Auth<NumberWrite>,
@@ -467,15 +458,12 @@ pub struct PatchNumberBody {
         (status = 200, description = "The updated number", body = NumberView,
             headers(("ETag" = String, description = "The number's new version"))),
         (status = 400, description = "Bad input (`invalid_input`, `malformed_json`, `invalid_if_match`)", body = ErrorBody),
-        (status = 401, description = "No valid bearer token (`unauthorized`)", body = ErrorBody),
-        (status = 403, description = "The token lacks phone:write:admin (`insufficient_scope`)", body = ErrorBody),
+        AuthErrors,
         (status = 404, description = "No such number in the caller's scope (`not_found`, R-SEC-1)", body = ErrorBody),
         (status = 409, description = "Changed at the same time by someone else (`conflict`)", body = ErrorBody),
         (status = 412, description = "If-Match names another version (`precondition_failed`)", body = ErrorBody),
-        (status = 413, description = "Body over 1 MiB (`payload_too_large`)", body = ErrorBody),
-        (status = 415, description = "Not JSON (`unsupported_media_type`)", body = ErrorBody),
+        BodyErrors,
         (status = 422, description = "A rule refused it (`rule_violation`)", body = ErrorBody),
-        (status = 429, description = "Rate limit (`rate_limited`)", body = ErrorBody),
     ))]
 pub async fn update_number(
     auth: Auth<PhoneWrite>,
@@ -521,13 +509,11 @@ pub async fn update_number(
     responses(
         (status = 204, description = "Deleted"),
         (status = 400, description = "Bad If-Match (`invalid_if_match`)", body = ErrorBody),
-        (status = 401, description = "No valid bearer token (`unauthorized`)", body = ErrorBody),
-        (status = 403, description = "The token lacks phone_number:write:admin (`insufficient_scope`)", body = ErrorBody),
+        AuthErrors,
         (status = 404, description = "No such number in the caller's scope (`not_found`, R-SEC-1)", body = ErrorBody),
         (status = 409, description = "Changed at the same time by someone else (`conflict`)", body = ErrorBody),
         (status = 412, description = "If-Match names another version (`precondition_failed`)", body = ErrorBody),
         (status = 422, description = "A rule refused it (`rule_violation`: R-DEL-1, R-DEL-2)", body = ErrorBody),
-        (status = 429, description = "Rate limit (`rate_limited`)", body = ErrorBody),
     ))]
 pub async fn delete_number(
     auth: Auth<NumberWrite>,
@@ -556,20 +542,17 @@ pub struct AssignBody {
 ///
 /// To a user, call queue, auto receptionist, common area or Zoom Room (R-ASG-1 limits how many).
 #[utoipa::path(post, path = "/v2/phone/numbers/{numberId}/assign", tag = "Assignment",
-    params(NumberPath, ("Idempotency-Key" = Option<String>, Header, description = "Replays the stored response of an earlier request with this key and body (24 hours)")),
+    params(NumberPath, IdempotencyKey),
     request_body = AssignBody,
     security(("oauth2" = ["phone:write:admin"])),
     responses(
         (status = 200, description = "The assigned number", body = NumberView),
         (status = 400, description = "Bad input (`invalid_input`, `malformed_json`)", body = ErrorBody),
-        (status = 401, description = "No valid bearer token (`unauthorized`)", body = ErrorBody),
-        (status = 403, description = "The token lacks phone:write:admin (`insufficient_scope`)", body = ErrorBody),
+        AuthErrors,
         (status = 404, description = "No such number in the caller's scope (`not_found`, R-SEC-1)", body = ErrorBody),
         (status = 409, description = "Changed at the same time by someone else (`conflict`)", body = ErrorBody),
-        (status = 413, description = "Body over 1 MiB (`payload_too_large`)", body = ErrorBody),
-        (status = 415, description = "Not JSON (`unsupported_media_type`)", body = ErrorBody),
+        BodyErrors,
         (status = 422, description = "A rule refused it (`rule_violation`), or the Idempotency-Key was used with another body (`idempotency_key_reused`)", body = ErrorBody),
-        (status = 429, description = "Rate limit (`rate_limited`)", body = ErrorBody),
     ))]
 pub async fn assign(
     auth: Auth<PhoneWrite>,
@@ -628,12 +611,10 @@ impl<St: Send + Sync> axum::extract::FromRequest<St> for RawBody {
     responses(
         (status = 200, description = "The number without that assignee", body = NumberView),
         (status = 400, description = "Bad input (`invalid_input`, `malformed_json`)", body = ErrorBody),
-        (status = 401, description = "No valid bearer token (`unauthorized`)", body = ErrorBody),
-        (status = 403, description = "The token lacks phone:write:admin (`insufficient_scope`)", body = ErrorBody),
+        AuthErrors,
         (status = 404, description = "No such number in the caller's scope (`not_found`, R-SEC-1)", body = ErrorBody),
         (status = 409, description = "Changed at the same time by someone else (`conflict`)", body = ErrorBody),
         (status = 422, description = "A rule refused it (`rule_violation`)", body = ErrorBody),
-        (status = 429, description = "Rate limit (`rate_limited`)", body = ErrorBody),
     ))]
 pub async fn unassign(
     auth: Auth<PhoneWrite>,
@@ -677,20 +658,17 @@ pub struct AllocateBody {
 /// Moves a free number from the caller's pool to a reseller, customer or sub account below it
 /// (or a connected customer). Exactly one of concurrent allocations wins (R-ALLOC-1).
 #[utoipa::path(post, path = "/v2/phone/numbers/{numberId}/allocate", tag = "Inventory moves",
-    params(NumberPath, ("Idempotency-Key" = Option<String>, Header, description = "Replays the stored response of an earlier request with this key and body (24 hours)")),
+    params(NumberPath, IdempotencyKey),
     request_body = AllocateBody,
     security(("oauth2" = ["phone_number:write:admin"])),
     responses(
         (status = 200, description = "The allocated number", body = NumberView),
         (status = 400, description = "Bad input (`invalid_input`, `malformed_json`)", body = ErrorBody),
-        (status = 401, description = "No valid bearer token (`unauthorized`)", body = ErrorBody),
-        (status = 403, description = "The token lacks phone_number:write:admin (`insufficient_scope`)", body = ErrorBody),
+        AuthErrors,
         (status = 404, description = "No such number or account in the caller's scope (`not_found`, R-SEC-1)", body = ErrorBody),
         (status = 409, description = "Another move won (`conflict`, R-ALLOC-1)", body = ErrorBody),
-        (status = 413, description = "Body over 1 MiB (`payload_too_large`)", body = ErrorBody),
-        (status = 415, description = "Not JSON (`unsupported_media_type`)", body = ErrorBody),
+        BodyErrors,
         (status = 422, description = "A rule refused it (`rule_violation`), or the Idempotency-Key was used with another body (`idempotency_key_reused`)", body = ErrorBody),
-        (status = 429, description = "Rate limit (`rate_limited`)", body = ErrorBody),
     ))]
 pub async fn allocate(
     auth: Auth<NumberWrite>,
@@ -723,16 +701,14 @@ pub async fn allocate(
 /// The holder gives an unassigned number back to the pool it came from, where it shows as
 /// `returned`.
 #[utoipa::path(post, path = "/v2/phone/numbers/{numberId}/release", tag = "Inventory moves",
-    params(NumberPath, ("Idempotency-Key" = Option<String>, Header, description = "Replays the stored response of an earlier request with this key and body (24 hours)")),
+    params(NumberPath, IdempotencyKey),
     security(("oauth2" = ["phone_number:write:admin"])),
     responses(
         (status = 200, description = "The released number, as the caller now sees it", body = NumberView),
-        (status = 401, description = "No valid bearer token (`unauthorized`)", body = ErrorBody),
-        (status = 403, description = "The token lacks phone_number:write:admin (`insufficient_scope`)", body = ErrorBody),
+        AuthErrors,
         (status = 404, description = "No such number in the caller's scope (`not_found`, R-SEC-1)", body = ErrorBody),
         (status = 409, description = "Another move won (`conflict`)", body = ErrorBody),
         (status = 422, description = "A rule refused it (`rule_violation`), or the Idempotency-Key was used with another body (`idempotency_key_reused`)", body = ErrorBody),
-        (status = 429, description = "Rate limit (`rate_limited`)", body = ErrorBody),
     ))]
 pub async fn release(
     auth: Auth<NumberWrite>,
@@ -752,16 +728,14 @@ pub async fn release(
 /// The pool owner takes a returned number back to `free`, clearing trunk, billing reference and
 /// service info.
 #[utoipa::path(post, path = "/v2/phone/numbers/{numberId}/unbind", tag = "Inventory moves",
-    params(NumberPath, ("Idempotency-Key" = Option<String>, Header, description = "Replays the stored response of an earlier request with this key and body (24 hours)")),
+    params(NumberPath, IdempotencyKey),
     security(("oauth2" = ["phone_number:write:admin"])),
     responses(
         (status = 200, description = "The free number", body = NumberView),
-        (status = 401, description = "No valid bearer token (`unauthorized`)", body = ErrorBody),
-        (status = 403, description = "The token lacks phone_number:write:admin (`insufficient_scope`)", body = ErrorBody),
+        AuthErrors,
         (status = 404, description = "No such number in the caller's scope (`not_found`, R-SEC-1)", body = ErrorBody),
         (status = 409, description = "Another move won (`conflict`)", body = ErrorBody),
         (status = 422, description = "A rule refused it (`rule_violation`), or the Idempotency-Key was used with another body (`idempotency_key_reused`)", body = ErrorBody),
-        (status = 429, description = "Rate limit (`rate_limited`)", body = ErrorBody),
     ))]
 pub async fn unbind(
     auth: Auth<NumberWrite>,
@@ -791,10 +765,8 @@ pub struct NumberHistory {
     security(("oauth2" = ["phone:read:admin"])),
     responses(
         (status = 200, description = "The number's events", body = NumberHistory),
-        (status = 401, description = "No valid bearer token (`unauthorized`)", body = ErrorBody),
-        (status = 403, description = "The token lacks phone:read:admin (`insufficient_scope`)", body = ErrorBody),
+        AuthErrors,
         (status = 404, description = "No such number in the caller's scope (`not_found`, R-SEC-1)", body = ErrorBody),
-        (status = 429, description = "Rate limit (`rate_limited`)", body = ErrorBody),
     ))]
 pub async fn history(
     auth: Auth<PhoneRead>,
@@ -861,9 +833,7 @@ pub struct InventoryQuery {
     responses(
         (status = 200, description = "Counts", body = Inventory),
         (status = 400, description = "A filter is invalid (`invalid_input`)", body = ErrorBody),
-        (status = 401, description = "No valid bearer token (`unauthorized`)", body = ErrorBody),
-        (status = 403, description = "The token lacks phone_number:read:admin (`insufficient_scope`)", body = ErrorBody),
-        (status = 429, description = "Rate limit (`rate_limited`)", body = ErrorBody),
+        AuthErrors,
     ))]
 pub async fn inventory(
     auth: Auth<NumberRead>,
@@ -899,9 +869,7 @@ pub async fn inventory(
     responses(
         (status = 200, description = "Counts", body = Inventory),
         (status = 400, description = "A filter is invalid (`invalid_input`)", body = ErrorBody),
-        (status = 401, description = "No valid bearer token (`unauthorized`)", body = ErrorBody),
-        (status = 403, description = "The token lacks phone_number:read:admin (`insufficient_scope`)", body = ErrorBody),
-        (status = 429, description = "Rate limit (`rate_limited`)", body = ErrorBody),
+        AuthErrors,
     ))]
 pub async fn inventory_seed_path(
     auth: Auth<NumberRead>,

@@ -13,8 +13,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::ApiState;
-use super::error::{ApiError, ApiResult, ErrorBody};
-use super::extract::{ApiJson, Auth, PhoneRead, PhoneWrite};
+use super::error::{ApiError, ApiResult, AuthErrors, BodyErrors, ErrorBody};
+use super::extract::{ApiJson, Auth, IdempotencyKey, PhoneRead, PhoneWrite};
 use crate::service::{SCOPES, ServiceError};
 
 /// The token request (form-encoded). The client authenticates with HTTP Basic; `client_id` and
@@ -226,9 +226,7 @@ fn with_secret(status: StatusCode, body: ClientSecret) -> Response {
     security(("oauth2" = ["phone:read:admin"])),
     responses(
         (status = 200, description = "The clients", body = ClientList),
-        (status = 401, description = "No valid bearer token (`unauthorized`)", body = ErrorBody),
-        (status = 403, description = "The token lacks phone:read:admin (`insufficient_scope`)", body = ErrorBody),
-        (status = 429, description = "Rate limit (`rate_limited`)", body = ErrorBody),
+        AuthErrors,
     ))]
 pub async fn list_clients(
     auth: Auth<PhoneRead>,
@@ -265,19 +263,16 @@ pub struct NewClientBody {
 /// The secret is in this response only. A client gets at most the scopes of the token that
 /// creates it.
 #[utoipa::path(post, path = "/v2/api_clients", tag = "API clients",
-    params(("Idempotency-Key" = Option<String>, Header, description = "Replays the stored response of an earlier request with this key and body (24 hours)")),
+    params(IdempotencyKey),
     request_body = NewClientBody,
     security(("oauth2" = ["phone:write:admin"])),
     responses(
         (status = 201, description = "The client and its secret", body = ClientSecret),
         (status = 400, description = "Bad input (`invalid_input`, `malformed_json`)", body = ErrorBody),
-        (status = 401, description = "No valid bearer token (`unauthorized`)", body = ErrorBody),
-        (status = 403, description = "The token lacks phone:write:admin, or a scope it asks for (`insufficient_scope`)", body = ErrorBody),
+        AuthErrors,
         (status = 404, description = "The account is not in the caller's own subtree (`not_found`, R-SEC-1)", body = ErrorBody),
-        (status = 413, description = "Body over 1 MiB (`payload_too_large`)", body = ErrorBody),
-        (status = 415, description = "Not JSON (`unsupported_media_type`)", body = ErrorBody),
+        BodyErrors,
         (status = 422, description = "The Idempotency-Key was used with another body (`idempotency_key_reused`)", body = ErrorBody),
-        (status = 429, description = "Rate limit (`rate_limited`)", body = ErrorBody),
     ))]
 pub async fn create_client(
     auth: Auth<PhoneWrite>,
@@ -324,15 +319,13 @@ pub struct ClientPath {
 /// Issues a new secret (in this response only); the old secret and every token of the client stop
 /// working at once.
 #[utoipa::path(post, path = "/v2/api_clients/{clientId}/rotate_secret", tag = "API clients",
-    params(ClientPath, ("Idempotency-Key" = Option<String>, Header, description = "Replays the stored response of an earlier request with this key and body (24 hours)")),
+    params(ClientPath, IdempotencyKey),
     security(("oauth2" = ["phone:write:admin"])),
     responses(
         (status = 200, description = "The client and its new secret", body = ClientSecret),
-        (status = 401, description = "No valid bearer token (`unauthorized`)", body = ErrorBody),
-        (status = 403, description = "The token lacks phone:write:admin (`insufficient_scope`)", body = ErrorBody),
+        AuthErrors,
         (status = 404, description = "No such client in the caller's own subtree (`not_found`, R-SEC-1)", body = ErrorBody),
         (status = 422, description = "The Idempotency-Key was used with another body (`idempotency_key_reused`)", body = ErrorBody),
-        (status = 429, description = "Rate limit (`rate_limited`)", body = ErrorBody),
     ))]
 pub async fn rotate_secret(
     auth: Auth<PhoneWrite>,
@@ -354,10 +347,8 @@ pub async fn rotate_secret(
     security(("oauth2" = ["phone:write:admin"])),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 401, description = "No valid bearer token (`unauthorized`)", body = ErrorBody),
-        (status = 403, description = "The token lacks phone:write:admin (`insufficient_scope`)", body = ErrorBody),
+        AuthErrors,
         (status = 404, description = "No such client in the caller's own subtree (`not_found`, R-SEC-1)", body = ErrorBody),
-        (status = 429, description = "Rate limit (`rate_limited`)", body = ErrorBody),
     ))]
 pub async fn delete_client(
     auth: Auth<PhoneWrite>,
