@@ -203,6 +203,11 @@ fn number_response(status: StatusCode, view: NumberView) -> Response {
     res
 }
 
+/// A number after a read or a move, as the caller now sees it, with its ETag.
+fn seen_by(n: &numberpool_domain::Number, actor: &crate::service::Actor) -> Response {
+    number_response(StatusCode::OK, NumberView::of(n, actor.account))
+}
+
 /// Get a phone number
 ///
 /// By id or by E.164 (`%2B14155550100`). The `ETag` header carries the version to send back in
@@ -223,10 +228,7 @@ pub async fn get_number(
 ) -> ApiResult<Response> {
     let lookup = number_lookup(&p.number_id)?;
     let n = st.service.get_number(&auth.actor, &lookup).await?;
-    Ok(number_response(
-        StatusCode::OK,
-        NumberView::of(&n, auth.actor.account),
-    ))
+    Ok(seen_by(&n, &auth.actor))
 }
 
 /// One number to add.
@@ -493,10 +495,7 @@ pub async fn update_number(
         .service
         .update_number(&auth.actor, &lookup, &patch, version)
         .await?;
-    Ok(number_response(
-        StatusCode::OK,
-        NumberView::of(&n, auth.actor.account),
-    ))
+    Ok(seen_by(&n, &auth.actor))
 }
 
 /// Delete a phone number
@@ -573,10 +572,7 @@ pub async fn assign(
             },
         )
         .await?;
-    Ok(number_response(
-        StatusCode::OK,
-        NumberView::of(&n, auth.actor.account),
-    ))
+    Ok(seen_by(&n, &auth.actor))
 }
 
 /// Which assignee to remove (needed when the number has several).
@@ -637,10 +633,7 @@ pub async fn unassign(
         .service
         .unassign(&auth.actor, &lookup, id.as_deref())
         .await?;
-    Ok(number_response(
-        StatusCode::OK,
-        NumberView::of(&n, auth.actor.account),
-    ))
+    Ok(seen_by(&n, &auth.actor))
 }
 
 /// Where to allocate a number, and what travels with it (SPEC §8.1).
@@ -690,10 +683,7 @@ pub async fn allocate(
             },
         )
         .await?;
-    Ok(number_response(
-        StatusCode::OK,
-        NumberView::of(&n, auth.actor.account),
-    ))
+    Ok(seen_by(&n, &auth.actor))
 }
 
 /// Release a phone number
@@ -717,10 +707,7 @@ pub async fn release(
 ) -> ApiResult<Response> {
     let lookup = number_lookup(&p.number_id)?;
     let n = st.service.release(&auth.actor, &lookup).await?;
-    Ok(number_response(
-        StatusCode::OK,
-        NumberView::of(&n, auth.actor.account),
-    ))
+    Ok(seen_by(&n, &auth.actor))
 }
 
 /// Unbind a phone number
@@ -744,10 +731,7 @@ pub async fn unbind(
 ) -> ApiResult<Response> {
     let lookup = number_lookup(&p.number_id)?;
     let n = st.service.unbind(&auth.actor, &lookup).await?;
-    Ok(number_response(
-        StatusCode::OK,
-        NumberView::of(&n, auth.actor.account),
-    ))
+    Ok(seen_by(&n, &auth.actor))
 }
 
 /// A number's history.
