@@ -46,6 +46,10 @@ impl Application {
     }
 
     pub async fn build_with_store(config: &Config, store: Store) -> anyhow::Result<Application> {
+        store
+            .optimize()
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot gather query statistics: {e}"))?;
         let addr = config.listen_addr()?;
         let listener = TcpListener::bind(addr)
             .await

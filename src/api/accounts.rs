@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::ApiState;
-use super::error::{ApiError, ApiResult, AuthErrors, BodyErrors, ErrorBody};
+use super::error::{ApiError, ApiResult, BodyErrors, CommonErrors, ErrorBody};
 use super::extract::{
     ApiJson, ApiQuery, Auth, IdempotencyKey, PhoneRead, PhoneWrite, decode_page_token,
     encode_page_token, page_size,
@@ -55,7 +55,7 @@ pub struct AccountPage {
     responses(
         (status = 200, description = "A page of accounts", body = AccountPage),
         (status = 400, description = "A filter or the page token is invalid (`invalid_input`, `invalid_page_token`)", body = ErrorBody),
-        AuthErrors,
+        CommonErrors,
     ))]
 pub async fn list_accounts(
     auth: Auth<PhoneRead>,
@@ -96,7 +96,7 @@ pub async fn list_accounts(
     security(("oauth2" = ["phone:read:admin"])),
     responses(
         (status = 200, description = "The account", body = Account),
-        AuthErrors,
+        CommonErrors,
         (status = 404, description = "No such account in the caller's scope (`not_found`, R-SEC-1)", body = ErrorBody),
     ))]
 pub async fn get_account(
@@ -134,7 +134,7 @@ pub struct NewAccountBody {
     responses(
         (status = 201, description = "The new account", body = Account),
         (status = 400, description = "Bad input (`invalid_input`, `malformed_json`)", body = ErrorBody),
-        AuthErrors,
+        CommonErrors,
         (status = 404, description = "The parent is not in the caller's scope (`not_found`, R-SEC-1)", body = ErrorBody),
         (status = 409, description = "The name is taken (`already_exists`)", body = ErrorBody),
         BodyErrors,

@@ -11,7 +11,7 @@ use time::format_description::well_known::Rfc3339;
 use utoipa::{IntoParams, ToSchema};
 
 use super::ApiState;
-use super::error::{ApiError, ApiResult, AuthErrors, ErrorBody};
+use super::error::{ApiError, ApiResult, CommonErrors, ErrorBody};
 use super::extract::{ApiQuery, Auth, PhoneRead, decode_page_token, encode_page_token, page_size};
 
 /// One audit event: who, through what, when, what, and the record before and after.
@@ -83,7 +83,7 @@ pub struct AuditQuery {
     #[param(minimum = 1, maximum = 300)]
     pub page_size: Option<u32>,
     pub next_page_token: Option<String>,
-    /// e.g. `number`, `account`, `client`.
+    /// `number`, `number_batch` (an add), `account`, `connection`, `api_client` or `user`.
     pub entity_type: Option<String>,
     /// The id of the changed record.
     pub entity_id: Option<String>,
@@ -123,7 +123,7 @@ fn short(field: &str, v: Option<String>) -> ApiResult<Option<String>> {
     responses(
         (status = 200, description = "A page of events", body = AuditPage),
         (status = 400, description = "A filter or the page token is invalid (`invalid_input`, `invalid_page_token`)", body = ErrorBody),
-        AuthErrors,
+        CommonErrors,
     ))]
 pub async fn list_audit(
     auth: Auth<PhoneRead>,

@@ -103,6 +103,7 @@ impl From<ServiceError> for ApiError {
             ServiceError::Invalid(_) | ServiceError::InvalidScope(_) => StatusCode::BAD_REQUEST,
             ServiceError::Unauthorized => StatusCode::UNAUTHORIZED,
             ServiceError::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
+            ServiceError::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
             ServiceError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         };
         if status == StatusCode::INTERNAL_SERVER_ERROR {
@@ -115,7 +116,7 @@ impl From<ServiceError> for ApiError {
             code: e.code(),
             message: e.to_string(),
             rule: e.rule(),
-            retry_after: None,
+            retry_after: (status == StatusCode::SERVICE_UNAVAILABLE).then_some(1),
             missing_scope: None,
         }
     }
@@ -155,7 +156,7 @@ pub type ApiResult<T> = Result<T, ApiError>;
 /// The answers every authenticated route may give, for the OpenAPI document.
 #[derive(utoipa::IntoResponses)]
 #[allow(dead_code)]
-pub enum AuthErrors {
+pub enum CommonErrors {
     /// No valid bearer token (`unauthorized`); `WWW-Authenticate` says how to get one.
     #[response(status = 401)]
     Unauthorized(ErrorBody),
@@ -165,6 +166,10 @@ pub enum AuthErrors {
     /// Over the API client's rate (`rate_limited`); `Retry-After` says how long to wait.
     #[response(status = 429)]
     RateLimited(ErrorBody),
+    /// Overloaded for a moment (`service_unavailable`: no database connection free in time);
+    /// `Retry-After` says when to try again.
+    #[response(status = 503)]
+    Unavailable(ErrorBody),
 }
 
 /// The answers of every route that takes a JSON body, for the OpenAPI document.

@@ -87,17 +87,63 @@ pub fn bearer(headers: &HeaderMap) -> Option<&str> {
 
 /// A JSON body. Unknown fields and wrong types are a 400 that names the field (the target types
 /// deny unknown fields); a body over the limit is a 413; a missing JSON content type a 415.
+/// Every body of this API is an object: serde would also fill a struct from an array
+/// (`[null, null]`), so anything else is refused before it gets the chance.
 pub struct ApiJson<T>(pub T);
 
 impl<T: DeserializeOwned, St: Send + Sync> FromRequest<St> for ApiJson<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &St) -> Result<Self, Self::Rejection> {
-        match axum::Json::<T>::from_request(req, state).await {
-            Ok(axum::Json(v)) => Ok(ApiJson(v)),
-            Err(rejection) => Err(json_rejection(rejection)),
+        if !is_json(req.headers()) {
+            return Err(json_rejection(JsonRejection::MissingJsonContentType(
+                Default::default(),
+            )));
         }
+        let bytes = axum::body::Bytes::from_request(req, state)
+            .await
+            .map_err(|_| too_large())?;
+        match bytes.iter().find(|b| !b.is_ascii_whitespace()) {
+            Some(b'{') => {}
+            None => {
+                return Err(ApiError::bad_request(
+                    "malformed_json",
+                    "the body is empty; send a JSON object",
+                ));
+            }
+            Some(_) => {
+                return Err(
+                    match serde_json::from_slice::<serde::de::IgnoredAny>(&bytes) {
+                        Ok(_) => ApiError::invalid("the body must be a JSON object"),
+                        Err(e) => ApiError::bad_request(
+                            "malformed_json",
+                            format!("the body is not valid JSON: {e}"),
+                        ),
+                    },
+                );
+            }
+        }
+        axum::Json::<T>::from_bytes(&bytes)
+            .map(|axum::Json(v)| ApiJson(v))
+            .map_err(json_rejection)
     }
+}
+
+/// `application/json` or an `application/…+json` type, as axum's own check.
+fn is_json(headers: &HeaderMap) -> bool {
+    let Some(ct) = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return false;
+    };
+    let mime = ct
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    mime == "application/json" || (mime.starts_with("application/") && mime.ends_with("+json"))
 }
 
 fn json_rejection(r: JsonRejection) -> ApiError {
@@ -170,7 +216,12 @@ impl<T: DeserializeOwned, St: Send + Sync> FromRequestParts<St> for ApiQuery<T> 
 pub struct IdempotencyKey {
     /// Replays the stored response of an earlier request with this key and body (24 hours).
     #[serde(rename = "Idempotency-Key")]
-    #[param(rename = "Idempotency-Key")]
+    #[param(
+        rename = "Idempotency-Key",
+        min_length = 1,
+        max_length = 255,
+        pattern = r"^[\x21-\x7E]+$"
+    )]
     pub idempotency_key: Option<String>,
 }
 
@@ -232,6 +283,14 @@ pub fn if_match(headers: &HeaderMap) -> Result<Option<i64>, ApiError> {
     let s = v.to_str().map_err(|_| bad())?.trim();
     if s == "*" {
         return Ok(None);
+    }
+    if s.starts_with("W/") {
+        // If-Match compares strongly (RFC 9110 §13.1.1): a weak tag never matches.
+        return Err(ApiError::new(
+            StatusCode::PRECONDITION_FAILED,
+            "precondition_failed",
+            "a weak ETag never matches If-Match; send the ETag as given",
+        ));
     }
     let inner = s
         .strip_prefix('"')

@@ -97,11 +97,13 @@ pub async fn layer(State(st): State<ApiState>, req: Request, next: Next) -> Resp
         Err(e) => return e.into_response(),
     };
     // Without a caller the handler answers 401 itself; there is nobody to keep a key for.
-    let Some(owner) = req
-        .extensions()
-        .get::<Caller>()
-        .map(|c| c.client_id.clone())
-    else {
+    // The key belongs to the client *with the scopes of its token*: a token with fewer scopes
+    // finds no record, runs, and meets the route's scope check instead of a replay.
+    let Some(owner) = req.extensions().get::<Caller>().map(|c| {
+        let mut scopes = c.scopes.clone();
+        scopes.sort();
+        format!("{} {}", c.client_id, scopes.join(" "))
+    }) else {
         return next.run(req).await;
     };
     let (parts, body) = req.into_parts();
@@ -115,6 +117,9 @@ pub async fn layer(State(st): State<ApiState>, req: Request, next: Next) -> Resp
     h.update(parts.uri.path().as_bytes());
     h.update([0]);
     h.update(parts.uri.query().unwrap_or_default().as_bytes());
+    h.update([0]);
+    let content_type = parts.headers.get(header::CONTENT_TYPE);
+    h.update(content_type.map_or(&b""[..], |v| v.as_bytes()));
     h.update([0]);
     h.update(&bytes);
     let request_hash = format!("{:x}", h.finalize());
@@ -155,32 +160,48 @@ pub async fn layer(State(st): State<ApiState>, req: Request, next: Next) -> Resp
         Err(e) => return ApiError::from(e).into_response(),
     }
 
-    let res = next
-        .run(Request::from_parts(parts, Body::from(bytes)))
-        .await;
-    let status = res.status();
-    let (rparts, rbody) = res.into_parts();
-    let body = match to_bytes(rbody, MAX_STORED_BODY).await {
-        Ok(b) => b,
-        Err(_) => {
+    // The handler and the keeping of its answer run in their own task: a client that hangs up
+    // drops this future, and the change it asked for must still get its answer stored, or the
+    // retry would find the key taken and, five minutes later, run the change a second time.
+    let task = tokio::spawn(async move {
+        let res = next
+            .run(Request::from_parts(parts, Body::from(bytes)))
+            .await;
+        let status = res.status();
+        let (rparts, rbody) = res.into_parts();
+        let Ok(body) = to_bytes(rbody, MAX_STORED_BODY).await else {
             let _ = st.service.idempotency_release(&owner, &key).await;
             return ApiError::internal().into_response();
+        };
+        let stored = if worth_replaying(status) {
+            let text = storable(&body, rparts.extensions.get::<SecretFields>().copied());
+            st.service
+                .idempotency_complete(&owner, &key, i32::from(status.as_u16()), &text)
+                .await
+        } else {
+            st.service.idempotency_release(&owner, &key).await
+        };
+        if let Err(e) = stored {
+            // The request itself went through; a lost record only means a retry runs again.
+            tracing::error!(error = ?e, "could not store the idempotent response");
         }
-    };
-    // A refusal for the token (401, 403) ran nothing: a retry with a better token must run,
-    // not replay the refusal.
-    let refused = matches!(status, StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN);
-    let stored = if status.is_server_error() || refused {
-        st.service.idempotency_release(&owner, &key).await
-    } else {
-        let text = storable(&body, rparts.extensions.get::<SecretFields>().copied());
-        st.service
-            .idempotency_complete(&owner, &key, i32::from(status.as_u16()), &text)
-            .await
-    };
-    if let Err(e) = stored {
-        // The request itself went through; a lost record only means a retry runs again.
-        tracing::error!(error = ?e, "could not store the idempotent response");
-    }
-    Response::from_parts(rparts, Body::from(body))
+        Response::from_parts(rparts, Body::from(body))
+    });
+    task.await
+        .unwrap_or_else(|_| ApiError::internal().into_response())
+}
+
+/// Whether an answer is the outcome of the request, to replay for 24 hours; or a refusal the
+/// same request may get past on a retry (nothing ran): auth and scope (401, 403), a lost race
+/// or a key in use (409), a wrong content type (415), the rate limit (429), and any 5xx.
+fn worth_replaying(status: StatusCode) -> bool {
+    !(status.is_server_error()
+        || matches!(
+            status,
+            StatusCode::UNAUTHORIZED
+                | StatusCode::FORBIDDEN
+                | StatusCode::CONFLICT
+                | StatusCode::UNSUPPORTED_MEDIA_TYPE
+                | StatusCode::TOO_MANY_REQUESTS
+        ))
 }

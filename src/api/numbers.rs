@@ -18,7 +18,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::ApiState;
-use super::error::{ApiError, ApiResult, AuthErrors, BodyErrors, ErrorBody};
+use super::error::{ApiError, ApiResult, BodyErrors, CommonErrors, ErrorBody};
 use super::extract::{
     ApiJson, ApiQuery, Auth, IdempotencyKey, NumberRead, NumberWrite, PhoneRead, PhoneWrite,
     decode_page_token, encode_page_token, etag, if_match, number_lookup, page_size,
@@ -161,7 +161,7 @@ async fn list_page(
     responses(
         (status = 200, description = "A page of numbers", body = NumberPage),
         (status = 400, description = "A filter or the page token is invalid (`invalid_input`, `invalid_page_token`)", body = ErrorBody),
-        AuthErrors,
+        CommonErrors,
     ))]
 pub async fn list_numbers(
     auth: Auth<PhoneRead>,
@@ -181,7 +181,7 @@ pub async fn list_numbers(
     responses(
         (status = 200, description = "A page of unassigned numbers", body = NumberPage),
         (status = 400, description = "A filter or the page token is invalid (`invalid_input`, `invalid_page_token`)", body = ErrorBody),
-        AuthErrors,
+        CommonErrors,
     ))]
 pub async fn list_unassigned(
     auth: Auth<PhoneRead>,
@@ -218,7 +218,7 @@ fn seen_by(n: &numberpool_domain::Number, actor: &crate::service::Actor) -> Resp
     responses(
         (status = 200, description = "The number", body = NumberView,
             headers(("ETag" = String, description = "The number's version"))),
-        AuthErrors,
+        CommonErrors,
         (status = 404, description = "No such number in the caller's scope (`not_found`, R-SEC-1)", body = ErrorBody),
     ))]
 pub async fn get_number(
@@ -341,7 +341,7 @@ fn parse_new(i: usize, b: NewNumberBody) -> ApiResult<AddNumber> {
     responses(
         (status = 201, description = "The number, or the batch", body = AddResult),
         (status = 400, description = "Bad input (`invalid_input`, `invalid_number` R-NUM-2, `malformed_json`)", body = ErrorBody),
-        AuthErrors,
+        CommonErrors,
         (status = 409, description = "A number is already on the platform (`number_already_exists`, R-NUM-1)", body = ErrorBody),
         BodyErrors,
         (status = 422, description = "A rule refused it (`rule_violation`), or the Idempotency-Key was used with another body (`idempotency_key_reused`)", body = ErrorBody),
@@ -460,7 +460,7 @@ pub struct PatchNumberBody {
         (status = 200, description = "The updated number", body = NumberView,
             headers(("ETag" = String, description = "The number's new version"))),
         (status = 400, description = "Bad input (`invalid_input`, `malformed_json`, `invalid_if_match`)", body = ErrorBody),
-        AuthErrors,
+        CommonErrors,
         (status = 404, description = "No such number in the caller's scope (`not_found`, R-SEC-1)", body = ErrorBody),
         (status = 409, description = "Changed at the same time by someone else (`conflict`)", body = ErrorBody),
         (status = 412, description = "If-Match names another version (`precondition_failed`)", body = ErrorBody),
@@ -508,7 +508,7 @@ pub async fn update_number(
     responses(
         (status = 204, description = "Deleted"),
         (status = 400, description = "Bad If-Match (`invalid_if_match`)", body = ErrorBody),
-        AuthErrors,
+        CommonErrors,
         (status = 404, description = "No such number in the caller's scope (`not_found`, R-SEC-1)", body = ErrorBody),
         (status = 409, description = "Changed at the same time by someone else (`conflict`)", body = ErrorBody),
         (status = 412, description = "If-Match names another version (`precondition_failed`)", body = ErrorBody),
@@ -547,7 +547,7 @@ pub struct AssignBody {
     responses(
         (status = 200, description = "The assigned number", body = NumberView),
         (status = 400, description = "Bad input (`invalid_input`, `malformed_json`)", body = ErrorBody),
-        AuthErrors,
+        CommonErrors,
         (status = 404, description = "No such number in the caller's scope (`not_found`, R-SEC-1)", body = ErrorBody),
         (status = 409, description = "Changed at the same time by someone else (`conflict`)", body = ErrorBody),
         BodyErrors,
@@ -607,7 +607,7 @@ impl<St: Send + Sync> axum::extract::FromRequest<St> for RawBody {
     responses(
         (status = 200, description = "The number without that assignee", body = NumberView),
         (status = 400, description = "Bad input (`invalid_input`, `malformed_json`)", body = ErrorBody),
-        AuthErrors,
+        CommonErrors,
         (status = 404, description = "No such number in the caller's scope (`not_found`, R-SEC-1)", body = ErrorBody),
         (status = 409, description = "Changed at the same time by someone else (`conflict`)", body = ErrorBody),
         (status = 422, description = "A rule refused it (`rule_violation`)", body = ErrorBody),
@@ -626,6 +626,9 @@ pub async fn unassign(
         let v: serde_json::Value = serde_json::from_slice(&body).map_err(|e| {
             ApiError::bad_request("malformed_json", format!("the body is not valid JSON: {e}"))
         })?;
+        if !v.is_object() {
+            return Err(ApiError::invalid("the body must be a JSON object"));
+        }
         from_value(v)?
     };
     let id = q.assignee_id.or(from_body.assignee_id);
@@ -657,7 +660,7 @@ pub struct AllocateBody {
     responses(
         (status = 200, description = "The allocated number", body = NumberView),
         (status = 400, description = "Bad input (`invalid_input`, `malformed_json`)", body = ErrorBody),
-        AuthErrors,
+        CommonErrors,
         (status = 404, description = "No such number or account in the caller's scope (`not_found`, R-SEC-1)", body = ErrorBody),
         (status = 409, description = "Another move won (`conflict`, R-ALLOC-1)", body = ErrorBody),
         BodyErrors,
@@ -695,7 +698,8 @@ pub async fn allocate(
     security(("oauth2" = ["phone_number:write:admin"])),
     responses(
         (status = 200, description = "The released number, as the caller now sees it", body = NumberView),
-        AuthErrors,
+        (status = 400, description = "A malformed Idempotency-Key (`invalid_input`)", body = ErrorBody),
+        CommonErrors,
         (status = 404, description = "No such number in the caller's scope (`not_found`, R-SEC-1)", body = ErrorBody),
         (status = 409, description = "Another move won (`conflict`)", body = ErrorBody),
         (status = 422, description = "A rule refused it (`rule_violation`), or the Idempotency-Key was used with another body (`idempotency_key_reused`)", body = ErrorBody),
@@ -719,7 +723,8 @@ pub async fn release(
     security(("oauth2" = ["phone_number:write:admin"])),
     responses(
         (status = 200, description = "The free number", body = NumberView),
-        AuthErrors,
+        (status = 400, description = "A malformed Idempotency-Key (`invalid_input`)", body = ErrorBody),
+        CommonErrors,
         (status = 404, description = "No such number in the caller's scope (`not_found`, R-SEC-1)", body = ErrorBody),
         (status = 409, description = "Another move won (`conflict`)", body = ErrorBody),
         (status = 422, description = "A rule refused it (`rule_violation`), or the Idempotency-Key was used with another body (`idempotency_key_reused`)", body = ErrorBody),
@@ -749,7 +754,7 @@ pub struct NumberHistory {
     security(("oauth2" = ["phone:read:admin"])),
     responses(
         (status = 200, description = "The number's events", body = NumberHistory),
-        AuthErrors,
+        CommonErrors,
         (status = 404, description = "No such number in the caller's scope (`not_found`, R-SEC-1)", body = ErrorBody),
     ))]
 pub async fn history(
@@ -817,7 +822,7 @@ pub struct InventoryQuery {
     responses(
         (status = 200, description = "Counts", body = Inventory),
         (status = 400, description = "A filter is invalid (`invalid_input`)", body = ErrorBody),
-        AuthErrors,
+        CommonErrors,
     ))]
 pub async fn inventory(
     auth: Auth<NumberRead>,
@@ -853,7 +858,7 @@ pub async fn inventory(
     responses(
         (status = 200, description = "Counts", body = Inventory),
         (status = 400, description = "A filter is invalid (`invalid_input`)", body = ErrorBody),
-        AuthErrors,
+        CommonErrors,
     ))]
 pub async fn inventory_seed_path(
     auth: Auth<NumberRead>,

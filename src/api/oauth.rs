@@ -13,13 +13,14 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::ApiState;
-use super::error::{ApiError, ApiResult, AuthErrors, BodyErrors, ErrorBody};
+use super::error::{ApiError, ApiResult, BodyErrors, CommonErrors, ErrorBody};
 use super::extract::{ApiJson, Auth, IdempotencyKey, PhoneRead, PhoneWrite};
 use crate::service::{SCOPES, ServiceError};
 
 /// The token request (form-encoded). The client authenticates with HTTP Basic; `client_id` and
 /// `client_secret` in the form are accepted for clients that cannot send Basic.
-#[derive(Debug, Deserialize, ToSchema)]
+// No `Debug`: it holds a secret, which must never reach a log line.
+#[derive(Deserialize, ToSchema)]
 pub struct TokenRequest {
     /// Must be `client_credentials`.
     pub grant_type: Option<String>,
@@ -30,7 +31,8 @@ pub struct TokenRequest {
 }
 
 /// A bearer token.
-#[derive(Debug, Serialize, ToSchema)]
+// No `Debug`: it holds a secret, which must never reach a log line.
+#[derive(Serialize, ToSchema)]
 pub struct TokenResponse {
     pub access_token: String,
     /// Always `bearer`.
@@ -93,28 +95,46 @@ fn basic(headers: &HeaderMap) -> Option<(String, String)> {
         (status = 400, description = "`invalid_request`, `unsupported_grant_type` or `invalid_scope`", body = OAuthErrorBody),
         (status = 401, description = "Unknown client or wrong secret (`invalid_client`)", body = OAuthErrorBody),
         (status = 415, description = "Not form-encoded (`invalid_request`)", body = OAuthErrorBody),
+        (status = 503, description = "Too many credential checks at once (`service_unavailable`); retry after `Retry-After`", body = ErrorBody),
     ))]
 pub async fn token(
     State(st): State<ApiState>,
     headers: HeaderMap,
     form: Result<Form<TokenRequest>, axum::extract::rejection::FormRejection>,
 ) -> Response {
-    let req = match form {
-        Ok(Form(req)) => req,
-        Err(rejection) => {
-            // As documented: a body that is not form-encoded is a 415, a bad form a 400.
-            let status = match rejection {
-                axum::extract::rejection::FormRejection::InvalidFormContentType(_) => {
-                    StatusCode::UNSUPPORTED_MEDIA_TYPE
-                }
-                _ => StatusCode::BAD_REQUEST,
-            };
-            return oauth_error(
-                status,
-                "invalid_request",
-                "send grant_type=client_credentials as application/x-www-form-urlencoded",
-            );
-        }
+    // The client first (RFC 6749 §5.2: without credentials the answer is `invalid_client`),
+    // from HTTP Basic or else the form; empty form fields count as absent.
+    let (req, rejection) = match form {
+        Ok(Form(req)) => (Some(req), None),
+        Err(r) => (None, Some(r)),
+    };
+    let from_form = || {
+        let r = req.as_ref()?;
+        Some((
+            r.client_id.clone().filter(|v| !v.is_empty())?,
+            r.client_secret.clone().filter(|v| !v.is_empty())?,
+        ))
+    };
+    let Some((client_id, secret)) = basic(&headers).or_else(from_form) else {
+        return oauth_error(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            "authenticate with HTTP Basic: the client id and secret",
+        );
+    };
+    let Some(req) = req else {
+        // As documented: a body that is not form-encoded is a 415, a bad form a 400.
+        let status = match rejection {
+            Some(axum::extract::rejection::FormRejection::InvalidFormContentType(_)) => {
+                StatusCode::UNSUPPORTED_MEDIA_TYPE
+            }
+            _ => StatusCode::BAD_REQUEST,
+        };
+        return oauth_error(
+            status,
+            "invalid_request",
+            "send grant_type=client_credentials as application/x-www-form-urlencoded",
+        );
     };
     match req.grant_type.as_deref() {
         Some("client_credentials") => {}
@@ -134,14 +154,6 @@ pub async fn token(
             );
         }
     }
-    let creds = basic(&headers).or_else(|| Some((req.client_id?, req.client_secret?)));
-    let Some((client_id, secret)) = creds else {
-        return oauth_error(
-            StatusCode::UNAUTHORIZED,
-            "invalid_client",
-            "authenticate with HTTP Basic: the client id and secret",
-        );
-    };
     match st
         .service
         .issue_token(&client_id, &secret, req.scope.as_deref(), st.token_ttl_secs)
@@ -189,7 +201,8 @@ pub struct ClientList {
 }
 
 /// A client with its secret, shown once.
-#[derive(Debug, Serialize, ToSchema)]
+// No `Debug`: it holds a secret, which must never reach a log line.
+#[derive(Serialize, ToSchema)]
 pub struct ClientSecret {
     pub client_id: String,
     /// Shown only in this response; stored hashed.
@@ -226,7 +239,7 @@ fn with_secret(status: StatusCode, body: ClientSecret) -> Response {
     security(("oauth2" = ["phone:read:admin"])),
     responses(
         (status = 200, description = "The clients", body = ClientList),
-        AuthErrors,
+        CommonErrors,
     ))]
 pub async fn list_clients(
     auth: Auth<PhoneRead>,
@@ -269,7 +282,7 @@ pub struct NewClientBody {
     responses(
         (status = 201, description = "The client and its secret", body = ClientSecret),
         (status = 400, description = "Bad input (`invalid_input`, `malformed_json`)", body = ErrorBody),
-        AuthErrors,
+        CommonErrors,
         (status = 404, description = "The account is not in the caller's own subtree (`not_found`, R-SEC-1)", body = ErrorBody),
         BodyErrors,
         (status = 422, description = "The Idempotency-Key was used with another body (`idempotency_key_reused`)", body = ErrorBody),
@@ -306,6 +319,19 @@ pub async fn create_client(
     Ok(with_secret(StatusCode::CREATED, created.into()))
 }
 
+/// A token manages only clients whose every scope it holds itself: otherwise rotating a
+/// stronger client's secret would hand the caller that client's scopes.
+async fn check_reach(st: &ApiState, auth: &Auth<PhoneWrite>, client_id: &str) -> ApiResult<()> {
+    let target = st.service.own_client_scopes(&auth.actor, client_id).await?;
+    match SCOPES
+        .iter()
+        .find(|s| target.iter().any(|t| t == *s) && !auth.scopes.iter().any(|c| c == *s))
+    {
+        Some(missing) => Err(ApiError::missing_scope(missing)),
+        None => Ok(()),
+    }
+}
+
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Path)]
 pub struct ClientPath {
@@ -317,13 +343,14 @@ pub struct ClientPath {
 /// Rotate an API client's secret
 ///
 /// Issues a new secret (in this response only); the old secret and every token of the client stop
-/// working at once.
+/// working at once. The calling token must hold every scope of the client (else 403).
 #[utoipa::path(post, path = "/v2/api_clients/{clientId}/rotate_secret", tag = "API clients",
     params(ClientPath, IdempotencyKey),
     security(("oauth2" = ["phone:write:admin"])),
     responses(
         (status = 200, description = "The client and its new secret", body = ClientSecret),
-        AuthErrors,
+        (status = 400, description = "A malformed Idempotency-Key (`invalid_input`)", body = ErrorBody),
+        CommonErrors,
         (status = 404, description = "No such client in the caller's own subtree (`not_found`, R-SEC-1)", body = ErrorBody),
         (status = 422, description = "The Idempotency-Key was used with another body (`idempotency_key_reused`)", body = ErrorBody),
     ))]
@@ -332,6 +359,7 @@ pub async fn rotate_secret(
     State(st): State<ApiState>,
     Path(p): Path<ClientPath>,
 ) -> ApiResult<Response> {
+    check_reach(&st, &auth, &p.client_id).await?;
     let c = st
         .service
         .rotate_client_secret(&auth.actor, &p.client_id)
@@ -341,13 +369,14 @@ pub async fn rotate_secret(
 
 /// Delete an API client
 ///
-/// The client and every token it holds stop working at once.
+/// The client and every token it holds stop working at once. The calling token must hold every
+/// scope of the client (else 403).
 #[utoipa::path(delete, path = "/v2/api_clients/{clientId}", tag = "API clients",
     params(ClientPath),
     security(("oauth2" = ["phone:write:admin"])),
     responses(
         (status = 204, description = "Deleted"),
-        AuthErrors,
+        CommonErrors,
         (status = 404, description = "No such client in the caller's own subtree (`not_found`, R-SEC-1)", body = ErrorBody),
     ))]
 pub async fn delete_client(
@@ -355,6 +384,7 @@ pub async fn delete_client(
     State(st): State<ApiState>,
     Path(p): Path<ClientPath>,
 ) -> ApiResult<StatusCode> {
+    check_reach(&st, &auth, &p.client_id).await?;
     st.service.delete_client(&auth.actor, &p.client_id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

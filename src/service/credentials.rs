@@ -50,12 +50,24 @@ impl Role {
 }
 
 /// A client as created: the secret is here and nowhere else.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Clone, Serialize)]
 pub struct CreatedClient {
     pub client_id: String,
     pub client_secret: String,
     pub account_id: AccountId,
     pub scopes: Vec<String>,
+}
+
+/// The secret is never printed, so an errant `{:?}` cannot put it in a log line.
+impl std::fmt::Debug for CreatedClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CreatedClient")
+            .field("client_id", &self.client_id)
+            .field("client_secret", &"<redacted>")
+            .field("account_id", &self.account_id)
+            .field("scopes", &self.scopes)
+            .finish()
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -79,6 +91,31 @@ pub fn hash_secret(secret: &str) -> Result<String> {
         .hash_password(secret.as_bytes())
         .map(|h| h.to_string())
         .map_err(|_| ServiceError::Invalid("the secret could not be hashed".into()))
+}
+
+/// Runs argon2 work (about 19 MiB and tens of milliseconds each) off the async workers, at most
+/// as many at once as there are cores. Without the bound, a flood of token requests with bad
+/// credentials (which cost the same: see `tokens::decoy_hash`) would take memory without limit
+/// and starve every other request; with it, a caller that waits too long is told to come back.
+pub(crate) async fn argon2_off_runtime<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T> {
+    static PERMITS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    let permits = PERMITS.get_or_init(|| {
+        tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get()))
+    });
+    let busy = || ServiceError::Busy("too many credential checks at once; retry shortly");
+    let _permit = tokio::time::timeout(std::time::Duration::from_secs(5), permits.acquire())
+        .await
+        .map_err(|_| busy())?
+        .map_err(|_| busy())?;
+    tokio::task::spawn_blocking(work).await.map_err(|_| busy())
+}
+
+/// [`hash_secret`] through [`argon2_off_runtime`].
+pub(crate) async fn hash_secret_async(secret: &str) -> Result<String> {
+    let secret = secret.to_string();
+    argon2_off_runtime(move || hash_secret(&secret)).await?
 }
 
 /// Constant-time check of a secret against its stored hash.
@@ -137,7 +174,7 @@ impl Service {
         let scopes = parse_scopes(scopes)?;
         let client_id = format!("np_{}", random_token(12));
         let client_secret = random_token(32);
-        let hash = hash_secret(&client_secret)?;
+        let hash = hash_secret_async(&client_secret).await?;
         let mut tx = self.store.begin().await?;
         self.account_in_own_subtree(&mut tx, actor, account).await?;
         let client = tx
@@ -183,7 +220,7 @@ impl Service {
             )));
         }
         check_password(password)?;
-        let hash = hash_secret(password)?;
+        let hash = hash_secret_async(password).await?;
         let mut tx = self.store.begin().await?;
         self.account_in_own_subtree(&mut tx, actor, account).await?;
         let user = tx
@@ -213,7 +250,7 @@ impl Service {
     pub async fn reset_password(&self, actor: &Actor, email: &str, password: &str) -> Result<()> {
         check_password(password)?;
         let email = email.trim().to_ascii_lowercase();
-        let hash = hash_secret(password)?;
+        let hash = hash_secret_async(password).await?;
         let mut tx = self.store.begin().await?;
         // Unknown and out-of-scope users answer alike (R-SEC-1).
         let user = match tx.get_user_by_email(&email).await? {

@@ -31,14 +31,24 @@ impl Service {
         abandoned_before: i64,
     ) -> Result<IdemBegin> {
         let mut tx = self.store.begin().await?;
+        // Expired records go on the way (an indexed range delete), so the table holds about a
+        // day of keys and no job is needed to keep it so.
+        tx.idem_purge(not_before).await?;
         if let Some(rec) = tx.idem_get(owner, key, not_before).await? {
             if rec.request_hash != request_hash {
+                tx.commit().await?;
                 return Ok(IdemBegin::Mismatch);
             }
             match (rec.status, rec.body) {
-                (Some(status), Some(body)) => return Ok(IdemBegin::Replay { status, body }),
+                (Some(status), Some(body)) => {
+                    tx.commit().await?;
+                    return Ok(IdemBegin::Replay { status, body });
+                }
                 _ if rec.created_at < abandoned_before => tx.idem_release(owner, key).await?,
-                _ => return Ok(IdemBegin::InProgress),
+                _ => {
+                    tx.commit().await?;
+                    return Ok(IdemBegin::InProgress);
+                }
             }
         }
         let reserved = tx

@@ -106,6 +106,10 @@ pub enum ServiceError {
     /// caller read it. Distinct from `Conflict`, a compare-and-set lost to a concurrent write.
     #[error("{0}")]
     PreconditionFailed(String),
+    /// Overloaded for now (no database connection free, too many credential checks at once);
+    /// the same request may succeed in a moment.
+    #[error("{0}")]
+    Busy(&'static str),
     /// A store failure; its detail is logged, never shown.
     #[error("internal error")]
     Internal(#[source] StoreError),
@@ -125,6 +129,7 @@ impl ServiceError {
             Self::Unauthorized => "unauthorized",
             Self::InvalidScope(_) => "invalid_scope",
             Self::PreconditionFailed(_) => "precondition_failed",
+            Self::Busy(_) => "service_unavailable",
             Self::Internal(_) => "internal",
         }
     }
@@ -157,6 +162,7 @@ impl From<StoreError> for ServiceError {
             ),
             StoreError::NumberAlreadyExists(n) => Self::NumberAlreadyExists(n),
             StoreError::Duplicate(w) => Self::Duplicate(w),
+            e if e.is_pool_timeout() => Self::Busy("the database is busy; retry shortly"),
             other => Self::Internal(other),
         }
     }

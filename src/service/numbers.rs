@@ -148,14 +148,9 @@ impl Service {
         actor: &Actor,
         lookup: &NumberLookup,
     ) -> Result<Number> {
-        let n = tx
-            .get_number(lookup)
+        tx.get_number_in_scope(actor.account, lookup)
             .await?
-            .ok_or(ServiceError::NotFound("number"))?;
-        if !tx.number_in_scope(actor.account, n.id).await? {
-            return Err(ServiceError::NotFound("number"));
-        }
-        Ok(n)
+            .ok_or(ServiceError::NotFound("number"))
     }
 
     async fn acting_account(&self, tx: &mut Tx, actor: &Actor) -> Result<Account> {
@@ -567,6 +562,13 @@ impl Service {
         next.holder_id = pool.id;
         next.position = Position::Returned;
         next.customer_id = None;
+        // What the customer set for its own use leaves with it: the next customer must not
+        // see the last one's display name or call purpose (R-SEC-1). The pool's settings
+        // (trunk, billing, capabilities, carriers, attributes) stay until the unbind.
+        next.display_name = None;
+        next.call_purpose = None;
+        next.program_duration = None;
+        next.customization = Customization::default();
         // The pool's own allocator: none if it brought the number in, else its parent.
         next.allocated_from = if pool.id == n.uploaded_by {
             None
@@ -641,7 +643,14 @@ impl Service {
                     .is_some_and(|h| branch.iter().any(|b| b == h))
         });
         Ok(match start {
-            Some(i) => events.split_off(i),
+            Some(i) => {
+                let mut mine = events.split_off(i);
+                // The state before the allocation into the viewer's branch was someone else's.
+                if let Some(first) = mine.first_mut() {
+                    first.before = None;
+                }
+                mine
+            }
             None => vec![],
         })
     }

@@ -10,11 +10,13 @@ use numberpool_store::{ApiClient, NewToken};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use super::credentials::{SCOPES, hash_secret, random_token, verify_secret};
+use super::credentials::{
+    SCOPES, argon2_off_runtime, hash_secret, hash_secret_async, random_token, verify_secret,
+};
 use super::{Actor, CreatedClient, Principal, Result, Service, ServiceError};
 
 /// The answer to a token request (RFC 6749 §5.1).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Clone, Serialize)]
 pub struct IssuedToken {
     pub access_token: String,
     /// Always `bearer`.
@@ -23,6 +25,17 @@ pub struct IssuedToken {
     pub expires_in: i64,
     /// The granted scopes, space-separated.
     pub scope: String,
+}
+
+/// The token is never printed, so an errant `{:?}` cannot put it in a log line.
+impl std::fmt::Debug for IssuedToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IssuedToken")
+            .field("access_token", &"<redacted>")
+            .field("expires_in", &self.expires_in)
+            .field("scope", &self.scope)
+            .finish()
+    }
 }
 
 /// An API client as listed: never its secret or the secret's hash.
@@ -101,13 +114,12 @@ fn granted_scopes(client: &[String], requested: Option<&str>) -> Result<Vec<Stri
 /// deliberately slow, and the token endpoint must not stall every other request on the worker
 /// while it runs. A failed task (it cannot panic on any input) counts as a wrong secret: fail
 /// closed.
-async fn verify_off_runtime(secret: &str, hash: Option<&str>) -> bool {
+async fn verify_off_runtime(secret: &str, hash: Option<&str>) -> Result<bool> {
     let (secret, hash) = (secret.to_string(), hash.map(str::to_string));
-    tokio::task::spawn_blocking(move || {
+    argon2_off_runtime(move || {
         verify_secret(&secret, hash.as_deref().unwrap_or_else(|| decoy_hash()))
     })
     .await
-    .unwrap_or(false)
 }
 
 /// A hash that no secret matches, checked when the client id is unknown so that an unknown
@@ -137,10 +149,10 @@ impl Service {
         }
         let client = self.store.read().await?.get_client(client_id).await?;
         let Some(client) = client else {
-            verify_off_runtime(client_secret, None).await;
+            verify_off_runtime(client_secret, None).await?;
             return Err(ServiceError::Unauthorized);
         };
-        if !verify_off_runtime(client_secret, Some(&client.secret_hash)).await {
+        if !verify_off_runtime(client_secret, Some(&client.secret_hash)).await? {
             return Err(ServiceError::Unauthorized);
         }
         let scopes = granted_scopes(&client.scopes, requested)?;
@@ -195,13 +207,6 @@ impl Service {
             .get_token(&token_hash(token), now_ms())
             .await?
             .ok_or(ServiceError::Unauthorized)?;
-        let active = r
-            .get_account(grant.account_id)
-            .await?
-            .is_some_and(|a| a.status == AccountStatus::Active);
-        if !active {
-            return Err(ServiceError::Unauthorized);
-        }
         let actor = Actor {
             account: grant.account_id,
             principal: Principal::Client(grant.client_id),
@@ -229,6 +234,13 @@ impl Service {
         }
     }
 
+    /// The scopes of a client in the actor's own subtree (else `NotFound`): the API lets a
+    /// token manage only clients that hold no scope the token lacks.
+    pub async fn own_client_scopes(&self, actor: &Actor, client_id: &str) -> Result<Vec<String>> {
+        let mut r = self.store.read().await?;
+        Ok(self.own_client(&mut r, actor, client_id).await?.scopes)
+    }
+
     /// A new secret for a client in the actor's own subtree; the old secret and every token
     /// of the client stop working at once. The new secret is returned here only.
     pub async fn rotate_client_secret(
@@ -237,7 +249,7 @@ impl Service {
         client_id: &str,
     ) -> Result<CreatedClient> {
         let client_secret = random_token(32);
-        let hash = hash_secret(&client_secret)?;
+        let hash = hash_secret_async(&client_secret).await?;
         let mut tx = self.store.begin().await?;
         let client = self.own_client(&mut tx, actor, client_id).await?;
         // Secret first: its row lock orders this against a concurrent grant (see issue_token).

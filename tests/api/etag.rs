@@ -82,10 +82,17 @@ async fn if_match_guards_patch_and_delete(db: &TestDb) {
     assert_eq!(r.json()["service_info"], "rack 4", "absent fields stay");
 
     // Malformed If-Match: 400, nothing changed.
+    // If-Match compares strongly: a weak tag never matches, whatever its version.
+    app.patch(&path)
+        .bearer(t)
+        .header("if-match", "W/\"3\"")
+        .json(&json!({"billing_reference": "PO-weak"}))
+        .send()
+        .await
+        .expect_error(412, "precondition_failed");
     for bad in [
         "3",
         "\"abc\"",
-        "W/\"3\"",
         "\"1\", \"2\"",
         "\"\"",
         "\"99999999999999999999\"",

@@ -366,7 +366,65 @@ async fn concurrent_repeats_create_one_account(db: &TestDb) {
     }
 }
 
+/// A key's record belongs to the client with its token's scopes: a token with fewer scopes
+/// meets the scope check, never a replay of what the stronger token did; and refusals a retry
+/// can get past (415) are not kept.
+async fn replays_need_the_same_scopes_and_an_outcome(db: &TestDb) {
+    let w = World::new(db).await;
+    let app = &w.app;
+    let c = &w.provider_client;
+    let body = json!({"name": "Idem scoped", "kind": "customer"});
+    let first = app
+        .post("/v2/accounts")
+        .bearer(&c.token)
+        .idempotency_key("scoped-key")
+        .json(&body)
+        .send()
+        .await
+        .expect(201);
+    let read_only = app.token(&c.id, &c.secret, Some("phone:read:admin")).await;
+    app.post("/v2/accounts")
+        .bearer(&read_only)
+        .idempotency_key("scoped-key")
+        .json(&body)
+        .send()
+        .await
+        .expect_error(403, "insufficient_scope");
+    // The full-scope token still replays its own answer.
+    let again = app
+        .post("/v2/accounts")
+        .bearer(&c.token)
+        .idempotency_key("scoped-key")
+        .json(&body)
+        .send()
+        .await
+        .expect(201);
+    assert_eq!(again.json()["id"], first.json()["id"]);
+    assert_eq!(again.header("idempotent-replayed").as_deref(), Some("true"));
+
+    // A wrong content type is refused, not kept: the retry with JSON runs.
+    let text =
+        serde_json::to_string(&json!({"name": "Idem typed", "kind": "customer"})).must("json");
+    app.post("/v2/accounts")
+        .bearer(&c.token)
+        .idempotency_key("typed-key")
+        .raw("text/plain", text.clone().into_bytes())
+        .send()
+        .await
+        .expect(415);
+    let ran = app
+        .post("/v2/accounts")
+        .bearer(&c.token)
+        .idempotency_key("typed-key")
+        .raw("application/json", text.into_bytes())
+        .send()
+        .await
+        .expect(201);
+    assert_eq!(ran.header("idempotent-replayed"), None);
+}
+
 backend_tests!(
+    replays_need_the_same_scopes_and_an_outcome,
     concurrent_repeats_create_one_account,
     same_key_same_body_replays,
     concurrent_repeats_run_once,

@@ -341,6 +341,14 @@ async fn clients_get_at_most_the_callers_scopes(db: &TestDb) {
 
 /// "Secrets are returned once, at creation, and never stored in clear": an `Idempotency-Key`
 /// on a create or a rotation must not make the server keep the new secret to replay it.
+/// How the idempotency layer names a key's owner: the client with its token's scopes (here
+/// all four).
+fn idempotency_owner(client_id: &str) -> String {
+    let mut scopes = numberpool::service::SCOPES.to_vec();
+    scopes.sort_unstable();
+    format!("{client_id} {}", scopes.join(" "))
+}
+
 async fn secrets_are_not_kept_for_replay(db: &TestDb) {
     let w = World::new(db).await;
     let app = &w.app;
@@ -379,7 +387,7 @@ async fn secrets_are_not_kept_for_replay(db: &TestDb) {
             .read()
             .await
             .must("read")
-            .idem_get(&admin.id, key, 0)
+            .idem_get(&idempotency_owner(&admin.id), key, 0)
             .await
             .must("idem_get");
         let kept = stored
@@ -422,7 +430,43 @@ async fn secrets_are_not_kept_for_replay(db: &TestDb) {
     );
 }
 
+/// A token manages only clients that hold no scope it lacks: a write-only client rotating a
+/// full client's secret would otherwise hand itself every scope.
+async fn weaker_tokens_cannot_take_over_stronger_clients(db: &TestDb) {
+    let w = World::new(db).await;
+    let app = &w.app;
+    let weak = app.client(&w.provider, Some("phone:write:admin")).await;
+    let strong = app.client(&w.provider, None).await;
+    let r = app
+        .post(&format!("/v2/api_clients/{}/rotate_secret", strong.id))
+        .bearer(&weak.token)
+        .send()
+        .await
+        .expect_error(403, "insufficient_scope");
+    assert!(r.text().contains("phone:read:admin"), "{}", r.text());
+    app.delete(&format!("/v2/api_clients/{}", strong.id))
+        .bearer(&weak.token)
+        .send()
+        .await
+        .expect_error(403, "insufficient_scope");
+    // The strong client still works with its old secret and token.
+    app.get("/v2/phone/numbers")
+        .bearer(&strong.token)
+        .send()
+        .await
+        .expect(200);
+    app.token(&strong.id, &strong.secret, None).await;
+    // A client with the same scopes or fewer is within reach.
+    let peer = app.client(&w.provider, Some("phone:write:admin")).await;
+    app.post(&format!("/v2/api_clients/{}/rotate_secret", peer.id))
+        .bearer(&weak.token)
+        .send()
+        .await
+        .expect(200);
+}
+
 backend_tests!(
+    weaker_tokens_cannot_take_over_stronger_clients,
     secrets_are_not_kept_for_replay,
     token_grants_and_errors,
     rotation_and_deletion_end_tokens,

@@ -98,6 +98,15 @@ async fn history_since_allocation(db: &TestDb) {
     svc.unassign(&as_(&w.customer), &by_id(&n), None)
         .await
         .must("unassign");
+    // What the customer names the number for its own use leaves with it (R-SEC-1).
+    let own_use = NumberPatch {
+        display_name: Some(Some("Globex collections line".into())),
+        call_purpose: Some(Some("globex-debt-collection".into())),
+        ..Default::default()
+    };
+    svc.update_number(&as_(&w.customer), &by_id(&n), &own_use, None)
+        .await
+        .must("customer names its number");
     svc.release(&as_(&w.customer), &by_id(&n))
         .await
         .must("release");
@@ -119,10 +128,22 @@ async fn history_since_allocation(db: &TestDb) {
         .must("history");
     assert_eq!(actions(&theirs), ["number.allocate"]);
     let text = serde_json::to_string(&theirs).must("json");
+    for earlier in [
+        "alice-secret",
+        "Globex collections line",
+        "globex-debt-collection",
+    ] {
+        assert!(
+            !text.contains(earlier),
+            "an earlier holder's {earlier} leaked: {text}"
+        );
+    }
     assert!(
-        !text.contains("alice-secret"),
-        "an earlier holder's assignee leaked: {text}"
+        theirs[0].before.is_none(),
+        "the state before the allocation was the earlier holder's"
     );
+    let now = w.get(&w.customer2, &n).await.must("the new holder sees it");
+    assert_eq!((now.display_name, now.call_purpose), (None, None));
     // A unit of the new customer sees the same window once the number moves there.
     svc.move_to_unit(&as_(&w.customer2), &by_id(&n), w.unit2.id)
         .await
@@ -147,6 +168,7 @@ async fn history_since_allocation(db: &TestDb) {
             "number.allocate",
             "number.assign",
             "number.unassign",
+            "number.update",
             "number.release",
             "number.unbind",
             "number.allocate",

@@ -54,6 +54,13 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
 }
 
+impl StoreError {
+    /// No connection came free in time: the database is overloaded, not broken.
+    pub fn is_pool_timeout(&self) -> bool {
+        matches!(self, StoreError::Db(sqlx::Error::PoolTimedOut))
+    }
+}
+
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
 /// Which backend a store runs on.
@@ -188,6 +195,10 @@ impl Store {
                 .page_size(16384);
             let pool = SqlitePoolOptions::new()
                 .max_connections(opts.max_connections)
+                // A connection to a local file cannot go stale the way a socket can; the ping
+                // sqlx sends before each checkout was a round trip through the connection's
+                // worker thread on every request.
+                .test_before_acquire(false)
                 .acquire_timeout(opts.busy_timeout + Duration::from_secs(5))
                 .connect_with(options)
                 .await?;
@@ -222,6 +233,23 @@ impl Store {
         match &self.pool {
             Pool::Sqlite(p) => sqlx::migrate!("./migrations/sqlite").run(p).await?,
             Pool::Postgres(p) => sqlx::migrate!("./migrations/postgres").run(p).await?,
+        }
+        Ok(())
+    }
+
+    /// Lets the query planner catch up with the data: on SQLite, `PRAGMA optimize` gathers the
+    /// statistics (`ANALYZE`, bounded by `analysis_limit`) that tell it a keyset page walks
+    /// the primary key instead of sorting a whole scope (measured on a million numbers: 130 ms
+    /// without statistics, under 1 ms with). PostgreSQL's autovacuum does this by itself.
+    pub async fn optimize(&self) -> Result<()> {
+        if let Pool::Sqlite(p) = &self.pool {
+            let mut c = p.acquire().await?;
+            sqlx::query("PRAGMA analysis_limit = 1000")
+                .execute(&mut *c)
+                .await?;
+            sqlx::query("PRAGMA optimize = 0x10002")
+                .execute(&mut *c)
+                .await?;
         }
         Ok(())
     }

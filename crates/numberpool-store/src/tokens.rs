@@ -44,12 +44,14 @@ impl Tx {
         Ok(())
     }
 
-    /// Only a token that is unexpired at `now` AND whose client row still exists: the join
-    /// makes a deleted client's tokens worthless even if a row was left behind.
+    /// Only a token that is unexpired at `now`, whose client row still exists and whose account
+    /// is active: the joins make a deleted client's tokens worthless even if a row was left
+    /// behind, and a deactivated account's tokens stop at once. One query, once per request.
     pub async fn get_token(&mut self, token_hash: &str, now: i64) -> Result<Option<TokenGrant>> {
         let row: Option<(String, String, String, i64)> = on_conn!(self, c => {
             sqlx::query_as("SELECT t.client_id, t.account_id, t.scopes, t.expires_at \
                 FROM oauth_tokens t JOIN api_clients c ON c.client_id = t.client_id \
+                JOIN accounts a ON a.id = t.account_id AND a.status = 'active' \
                 WHERE t.token_hash = $1 AND t.expires_at > $2")
                 .bind(token_hash)
                 .bind(now)
