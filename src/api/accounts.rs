@@ -3,7 +3,8 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use numberpool_domain::{Account, AccountId, AccountKind};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -12,9 +13,9 @@ use super::ApiState;
 use super::error::{ApiError, ApiResult, BodyErrors, CommonErrors, ErrorBody};
 use super::extract::{
     ApiJson, ApiQuery, Auth, IdempotencyKey, PhoneRead, PhoneWrite, decode_page_token,
-    encode_page_token, page_size,
+    encode_page_token, etag, if_match, page_size,
 };
-use crate::service::CreateAccount;
+use crate::service::{AccountPatch, CreateAccount};
 
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Path)]
@@ -90,12 +91,31 @@ pub async fn list_accounts(
     }))
 }
 
+/// An account with its ETag.
+fn account_response(status: StatusCode, account: Account) -> Response {
+    let tag = etag(account.version);
+    let mut res = (status, Json(account)).into_response();
+    if let Ok(v) = HeaderValue::from_str(&tag) {
+        res.headers_mut().insert(header::ETAG, v);
+    }
+    res
+}
+
+fn account_id(p: &AccountPath) -> ApiResult<AccountId> {
+    p.account_id
+        .parse()
+        .map_err(|_| ApiError::not_found("account"))
+}
+
 /// Get an account
+///
+/// The `ETag` header carries the version to send back in `If-Match`.
 #[utoipa::path(get, path = "/v2/accounts/{accountId}", tag = "Accounts",
     params(AccountPath),
     security(("oauth2" = ["phone:read:admin"])),
     responses(
-        (status = 200, description = "The account", body = Account),
+        (status = 200, description = "The account", body = Account,
+            headers(("ETag" = String, description = "The account's version"))),
         CommonErrors,
         (status = 404, description = "No such account in the caller's scope (`not_found`, R-SEC-1)", body = ErrorBody),
     ))]
@@ -103,12 +123,61 @@ pub async fn get_account(
     auth: Auth<PhoneRead>,
     State(st): State<ApiState>,
     Path(p): Path<AccountPath>,
-) -> ApiResult<Json<Account>> {
-    let id: AccountId = p
-        .account_id
-        .parse()
-        .map_err(|_| ApiError::not_found("account"))?;
-    Ok(Json(st.service.get_account(&auth.actor, id).await?))
+) -> ApiResult<Response> {
+    let id = account_id(&p)?;
+    Ok(account_response(
+        StatusCode::OK,
+        st.service.get_account(&auth.actor, id).await?,
+    ))
+}
+
+/// The editable fields of an account; absent fields stay as they are.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PatchAccountBody {
+    pub name: Option<String>,
+    /// R-ACC-2, for a customer below the caller: whether it may add numbers of its own.
+    pub allow_external_numbers: Option<bool>,
+}
+
+/// Update an account
+///
+/// Renames the caller's account or one below it, or grants (withdraws) R-ACC-2 to a customer
+/// below the caller. A connected customer (Provider Exchange) is not the provider's to change.
+/// Send the `ETag` as `If-Match` to update only the version you read (412 otherwise).
+#[utoipa::path(patch, path = "/v2/accounts/{accountId}", tag = "Accounts",
+    params(AccountPath, ("If-Match" = Option<String>, Header, description = "The ETag the update applies to")),
+    request_body = PatchAccountBody,
+    security(("oauth2" = ["phone:write:admin"])),
+    responses(
+        (status = 200, description = "The updated account", body = Account,
+            headers(("ETag" = String, description = "The account's new version"))),
+        (status = 400, description = "Bad input (`invalid_input`, `malformed_json`, `invalid_if_match`)", body = ErrorBody),
+        CommonErrors,
+        (status = 404, description = "No such account in the caller's own subtree (`not_found`, R-SEC-1)", body = ErrorBody),
+        (status = 409, description = "Changed at the same time by someone else (`conflict`)", body = ErrorBody),
+        (status = 412, description = "If-Match names another version (`precondition_failed`)", body = ErrorBody),
+        BodyErrors,
+        (status = 422, description = "A rule refused it (`rule_violation`, R-ACC-2)", body = ErrorBody),
+    ))]
+pub async fn update_account(
+    auth: Auth<PhoneWrite>,
+    State(st): State<ApiState>,
+    Path(p): Path<AccountPath>,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<PatchAccountBody>,
+) -> ApiResult<Response> {
+    let id = account_id(&p)?;
+    let version = if_match(&headers)?;
+    let patch = AccountPatch {
+        name: body.name,
+        allow_external_numbers: body.allow_external_numbers,
+    };
+    let account = st
+        .service
+        .update_account(&auth.actor, id, &patch, version)
+        .await?;
+    Ok(account_response(StatusCode::OK, account))
 }
 
 /// A new account below the caller (or below `parent_id`, an account in the caller's subtree).
@@ -144,7 +213,7 @@ pub async fn create_account(
     auth: Auth<PhoneWrite>,
     State(st): State<ApiState>,
     ApiJson(body): ApiJson<NewAccountBody>,
-) -> ApiResult<(StatusCode, Json<Account>)> {
+) -> ApiResult<Response> {
     let mut req = CreateAccount::new(
         &body.name,
         body.kind,
@@ -152,5 +221,5 @@ pub async fn create_account(
     );
     req.allow_external_numbers = body.allow_external_numbers;
     let account = st.service.create_account(Some(&auth.actor), req).await?;
-    Ok((StatusCode::CREATED, Json(account)))
+    Ok(account_response(StatusCode::CREATED, account))
 }

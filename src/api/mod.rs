@@ -133,7 +133,7 @@ fn api_routes() -> OpenApiRouter<ApiState> {
         .routes(routes!(numbers::history))
         .routes(routes!(numbers::inventory))
         .routes(routes!(accounts::list_accounts, accounts::create_account))
-        .routes(routes!(accounts::get_account))
+        .routes(routes!(accounts::get_account, accounts::update_account))
         .routes(routes!(oauth::list_clients, oauth::create_client))
         .routes(routes!(oauth::rotate_secret))
         .routes(routes!(oauth::delete_client))

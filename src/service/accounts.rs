@@ -1,7 +1,7 @@
 //! Accounts: creation under the tree rule (R-TREE-1), lookups within the caller's scope.
 
 use numberpool_domain::account::check_account_name;
-use numberpool_domain::{Account, AccountId, AccountKind};
+use numberpool_domain::{Account, AccountId, AccountKind, Rule, RuleViolation};
 use numberpool_store::{Channel, NewAccount, NewAudit, Tx};
 
 use super::{Actor, Result, Service, ServiceError};
@@ -25,6 +25,14 @@ impl CreateAccount {
             allow_external_numbers: false,
         }
     }
+}
+
+/// Editable fields of an account; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct AccountPatch {
+    pub name: Option<String>,
+    /// R-ACC-2: granted by an account above the customer, never by the customer itself.
+    pub allow_external_numbers: Option<bool>,
 }
 
 impl Service {
@@ -126,6 +134,65 @@ impl Service {
         tx.insert_audit(&[event]).await?;
         tx.commit().await?;
         Ok(account)
+    }
+
+    /// Renames an account in the actor's own subtree (itself included), or grants or withdraws
+    /// R-ACC-2 for a customer below it. `if_version` is the version the caller read (If-Match).
+    /// A Provider Exchange connection does not reach here: a provider provisions a connected
+    /// customer, it does not run it.
+    pub async fn update_account(
+        &self,
+        actor: &Actor,
+        id: AccountId,
+        patch: &AccountPatch,
+        if_version: Option<i64>,
+    ) -> Result<Account> {
+        let mut tx = self.store.begin().await?;
+        let before = self.account_in_own_subtree(&mut tx, actor, id).await?;
+        if let Some(v) = if_version
+            && v != before.version
+        {
+            return Err(ServiceError::PreconditionFailed(format!(
+                "the account has changed since you read it: it is at version {}, not {v}; read it again",
+                before.version
+            )));
+        }
+        let mut next = before.clone();
+        if let Some(name) = &patch.name {
+            next.name = check_account_name(name).map_err(ServiceError::Invalid)?;
+        }
+        if let Some(allow) = patch.allow_external_numbers
+            && allow != before.allow_external_numbers
+        {
+            if before.kind != AccountKind::Customer {
+                return Err(ServiceError::Invalid(
+                    "allow_external_numbers applies to customer accounts only (R-ACC-2)".into(),
+                ));
+            }
+            if before.id == actor.account {
+                return Err(RuleViolation::new(
+                    Rule::Acc2,
+                    "a customer cannot grant itself its own numbers; an account above it does",
+                )
+                .into());
+            }
+            next.allow_external_numbers = allow;
+        }
+        if next == before {
+            return Ok(before);
+        }
+        let stored = tx.update_account_cas(&next).await?;
+        tx.insert_audit(&[actor.audit(
+            "account",
+            id.to_string(),
+            "account.update",
+            patch.allow_external_numbers.map(|_| Rule::Acc2),
+            serde_json::to_value(&before).ok(),
+            serde_json::to_value(&stored).ok(),
+        )])
+        .await?;
+        tx.commit().await?;
+        Ok(stored)
     }
 
     pub async fn get_account(&self, actor: &Actor, id: AccountId) -> Result<Account> {

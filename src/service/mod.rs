@@ -12,7 +12,7 @@ mod tokens;
 use numberpool_domain::{AccountId, Rule, RuleViolation};
 use numberpool_store::{Channel, NewAudit, Store, StoreError};
 
-pub use accounts::CreateAccount;
+pub use accounts::{AccountPatch, CreateAccount};
 pub use credentials::{
     CreatedClient, CreatedUser, Role, SCOPES, hash_secret, random_token as credentials_token,
     verify_secret,

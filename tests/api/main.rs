@@ -6,6 +6,7 @@ mod harness;
 mod http;
 mod synth;
 
+mod accounts;
 mod errors;
 mod etag;
 mod idempotency;

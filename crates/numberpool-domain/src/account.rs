@@ -112,6 +112,8 @@ pub struct Account {
     /// R-ACC-2: a customer that may add numbers of its own.
     pub allow_external_numbers: bool,
     pub created_at: i64,
+    /// Bumped by every change; the compare-and-set guard and the ETag.
+    pub version: i64,
 }
 
 /// Account names are what admins search by: non-empty, printable, bounded.

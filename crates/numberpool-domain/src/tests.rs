@@ -128,6 +128,7 @@ fn acct(kind: AccountKind) -> Account {
         status: AccountStatus::Active,
         parent_id: None,
         allow_external_numbers: false,
+        version: 1,
         created_at: 0,
     }
 }

@@ -9,8 +9,7 @@ use numberpool_domain::{
 use crate::rows::{AccountRow, parse};
 use crate::{Result, StoreError, Tx, on_conn, unique_as};
 
-const ACCOUNT_COLUMNS: &str =
-    "id, name, account_number, kind, status, parent_id, allow_external_numbers, created_at";
+const ACCOUNT_COLUMNS: &str = "id, name, account_number, kind, status, parent_id, allow_external_numbers, created_at, version";
 
 /// What creating an account asks for (already checked against the tree rule by the service).
 #[derive(Debug, Clone)]
@@ -79,6 +78,8 @@ impl Tx {
                 parent_id: new.parent_id,
                 allow_external_numbers: new.allow_external_numbers,
                 created_at: now_ms(),
+                // The column's default.
+                version: 1,
             };
             let res = on_conn!(self, c => {
                 sqlx::query(
@@ -167,6 +168,30 @@ impl Tx {
     }
 
     /// Compare-and-set on an account's status; `false` when it was not `from`.
+    /// Writes the editable fields of `next` (name, R-ACC-2 permission) only if the account is
+    /// still at `next.version`; bumps the version. Losing the race is `Conflict`.
+    pub async fn update_account_cas(&mut self, next: &Account) -> Result<Account> {
+        let n = on_conn!(self, c => {
+            sqlx::query(
+                "UPDATE accounts SET name = $1, allow_external_numbers = $2, version = version + 1 \
+                 WHERE id = $3 AND version = $4",
+            )
+            .bind(&next.name)
+            .bind(next.allow_external_numbers)
+            .bind(next.id.to_string())
+            .bind(next.version)
+            .execute(&mut *c)
+            .await?
+            .rows_affected()
+        });
+        if n != 1 {
+            return Err(StoreError::Conflict);
+        }
+        let mut stored = next.clone();
+        stored.version = next.version + 1;
+        Ok(stored)
+    }
+
     pub async fn set_account_status(
         &mut self,
         id: AccountId,

@@ -35,6 +35,7 @@ pub(crate) struct AccountRow {
     pub parent_id: Option<String>,
     pub allow_external_numbers: bool,
     pub created_at: i64,
+    pub version: i64,
 }
 
 impl AccountRow {
@@ -48,6 +49,7 @@ impl AccountRow {
             parent_id: parse_opt("parent id", self.parent_id.as_deref())?,
             allow_external_numbers: self.allow_external_numbers,
             created_at: self.created_at,
+            version: self.version,
         })
     }
 }
