@@ -14,6 +14,7 @@ pub mod idempotency;
 pub mod metrics;
 pub mod numbers;
 pub mod oauth;
+pub mod providers;
 
 use std::num::NonZeroU32;
 use std::sync::Arc;
@@ -82,6 +83,7 @@ pub struct ApiState {
         (name = "Inventory moves", description = "Allocate, release, unbind (SPEC §3)"),
         (name = "Inventory", description = "Counts"),
         (name = "Accounts", description = "The account tree"),
+        (name = "SIP trunks and carriers", description = "A provider's SIP trunks, voice carriers and SMS carrier profiles"),
         (name = "API clients", description = "OAuth clients of an account"),
         (name = "Audit", description = "Who changed what"),
     )
@@ -134,6 +136,18 @@ fn api_routes() -> OpenApiRouter<ApiState> {
         .routes(routes!(numbers::inventory))
         .routes(routes!(accounts::list_accounts, accounts::create_account))
         .routes(routes!(accounts::get_account, accounts::update_account))
+        .routes(routes!(providers::list_trunks, providers::create_trunk))
+        .routes(routes!(
+            providers::get_trunk,
+            providers::update_trunk,
+            providers::delete_trunk
+        ))
+        .routes(routes!(providers::list_carriers, providers::create_carrier))
+        .routes(routes!(
+            providers::get_carrier,
+            providers::update_carrier,
+            providers::delete_carrier
+        ))
         .routes(routes!(oauth::list_clients, oauth::create_client))
         .routes(routes!(oauth::rotate_secret))
         .routes(routes!(oauth::delete_client))

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
-use numberpool_domain::{AccountId, AccountKind};
+use numberpool_domain::{AccountId, AccountKind, CarrierKind};
 
 use crate::config::{Config, Overrides};
 use crate::service::{Actor, CreateAccount, Role, Service, ServiceError};
@@ -83,6 +83,12 @@ pub enum Command {
     /// Manage portal users.
     #[command(subcommand)]
     User(UserCmd),
+    /// Manage a provider's SIP trunks.
+    #[command(subcommand)]
+    Trunk(TrunkCmd),
+    /// Manage a provider's voice carriers and SMS carrier profiles.
+    #[command(subcommand)]
+    Carrier(CarrierCmd),
     /// Work with numbers, acting as one account.
     #[command(subcommand)]
     Numbers(numbers::NumbersCmd),
@@ -171,6 +177,44 @@ pub enum ClientCmd {
 }
 
 #[derive(Debug, Subcommand)]
+pub enum TrunkCmd {
+    /// Create a SIP trunk of a provider (names are unique within the provider).
+    Create {
+        /// The provider account.
+        #[arg(long)]
+        account: String,
+        #[arg(long)]
+        name: String,
+        /// Where the trunk terminates, e.g. us-east.
+        #[arg(long)]
+        region: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CarrierCmd {
+    /// Create a voice carrier or SMS carrier profile of a provider. The first of a kind becomes
+    /// its default; --default moves the default to the new one (R-PROV-3).
+    Create {
+        /// The provider account.
+        #[arg(long)]
+        account: String,
+        /// voice or sms
+        #[arg(long)]
+        kind: String,
+        #[arg(long)]
+        name: String,
+        /// Make it the provider's default of its kind.
+        #[arg(long)]
+        default: bool,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
 pub enum UserCmd {
     /// Create a portal user (password hashed with argon2).
     Create {
@@ -253,6 +297,52 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
         Command::Account(cmd) => {
             let service = Service::new(open_store(&config).await?);
             account(&service, cmd).await
+        }
+        Command::Trunk(TrunkCmd::Create {
+            account,
+            name,
+            region,
+            json,
+        }) => {
+            let service = Service::new(open_store(&config).await?);
+            let account: AccountId = parse_id("--account", &account)?;
+            let t = service
+                .create_trunk(&Actor::cli(account), &name, &region)
+                .await
+                .map_err(service_err)?;
+            if json {
+                println!("{}", serde_json::to_string(&t)?);
+            } else {
+                println!("SIP trunk {} ({}) created: id {}", t.name, t.region, t.id);
+            }
+            Ok(())
+        }
+        Command::Carrier(CarrierCmd::Create {
+            account,
+            kind,
+            name,
+            default,
+            json,
+        }) => {
+            let service = Service::new(open_store(&config).await?);
+            let account: AccountId = parse_id("--account", &account)?;
+            let kind: CarrierKind = kind.parse().map_err(|e| anyhow::anyhow!("--kind: {e}"))?;
+            let c = service
+                .create_carrier(&Actor::cli(account), kind, &name, default.then_some(true))
+                .await
+                .map_err(service_err)?;
+            if json {
+                println!("{}", serde_json::to_string(&c)?);
+            } else {
+                println!(
+                    "{} {} created: id {}{}",
+                    kind.noun(),
+                    c.name,
+                    c.id,
+                    if c.is_default { " (the default)" } else { "" }
+                );
+            }
+            Ok(())
         }
         Command::Client(ClientCmd::Create {
             account,

@@ -7,6 +7,7 @@ mod audit;
 mod credentials;
 mod idempotency;
 mod numbers;
+mod providers;
 mod tokens;
 
 use numberpool_domain::{AccountId, Rule, RuleViolation};
@@ -19,6 +20,7 @@ pub use credentials::{
 };
 pub use idempotency::IdemBegin;
 pub use numbers::{AddNumber, AllocateOptions, NumberView};
+pub use providers::{CarrierPatch, TrunkPatch};
 pub use tokens::{ClientView, IssuedToken};
 
 /// Who is acting: the account they act for, how they authenticated, and through what channel.
@@ -157,7 +159,12 @@ impl From<StoreError> for ServiceError {
         match e {
             StoreError::NotFound => Self::NotFound("record"),
             StoreError::Conflict => Self::Conflict(
-                "the number was changed by someone else at the same time; read it again and retry"
+                "the record was changed by someone else at the same time; read it again and retry"
+                    .into(),
+            ),
+            e if e.is_foreign_key_violation() => Self::Conflict(
+                "a record this change refers to was removed at the same time; read it again and \
+                 retry"
                     .into(),
             ),
             StoreError::NumberAlreadyExists(n) => Self::NumberAlreadyExists(n),

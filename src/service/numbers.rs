@@ -9,9 +9,9 @@ use numberpool_domain::number::{
 use std::collections::BTreeMap;
 
 use numberpool_domain::{
-    Account, AccountId, AccountKind, Assignee, Capabilities, CarrierId, Customization, E164,
-    FineType, Number, NumberId, NumberPatch, NumberStatus, NumberType, Position, Product, Rule,
-    RuleViolation, TrunkId, ViewPosition, now_ms,
+    Account, AccountId, AccountKind, Assignee, Capabilities, CarrierId, CarrierKind, Customization,
+    E164, FineType, Number, NumberId, NumberPatch, NumberStatus, NumberType, Position, Product,
+    Rule, RuleViolation, TrunkId, ViewPosition, now_ms,
 };
 use numberpool_store::{InventoryCounts, NumberFilter, NumberLookup, Page, Tx};
 use serde::Serialize;
@@ -221,16 +221,27 @@ impl Service {
         }
         let mut tx = self.store.begin().await?;
         let me = self.acting_account(&mut tx, actor).await?;
-        let (dest, owner, source) = if me.kind.holds_pool() {
+        // SPEC §2: a capability that is on gets the provider's default carrier of its kind (the
+        // add names none); a customer's own numbers have no provider, so no carrier.
+        let (dest, owner, source, default_voice, default_sms) = if me.kind.holds_pool() {
             let owner = tx.ancestors(me.id).await?.last().copied().unwrap_or(me.id);
-            let carrier = tx.default_carrier(owner, "voice").await?;
-            let source = match carrier {
+            let voice = tx
+                .default_carrier(owner, CarrierKind::Voice.as_str())
+                .await?;
+            let sms = tx.default_carrier(owner, CarrierKind::Sms.as_str()).await?;
+            let source = match &voice {
                 Some((_, name)) => format!("BYOC - Cloud {name}"),
                 None => "BYOC - Cloud".to_string(),
             };
-            (Dest::Pool, owner, source)
+            (
+                Dest::Pool,
+                owner,
+                source,
+                voice.map(|(id, _)| id),
+                sms.map(|(id, _)| id),
+            )
         } else if me.kind == AccountKind::Customer && me.allow_external_numbers {
-            (Dest::Customer, me.id, "external".to_string())
+            (Dest::Customer, me.id, "external".to_string(), None, None)
         } else {
             return Err(RuleViolation::new(
                 Rule::Acc2,
@@ -247,6 +258,10 @@ impl Service {
             let f = a.fields;
             let product = f.product.unwrap_or(Product::Unallocated);
             let customization = f.customization.unwrap_or_default();
+            let capabilities = f.capabilities.unwrap_or(Capabilities {
+                voice: true,
+                ..Default::default()
+            });
             check_customization(product, &customization).map_err(|v| {
                 RuleViolation::new(v.rule, format!("{}: {}", a.phone_number, v.message))
             })?;
@@ -269,12 +284,9 @@ impl Service {
                 sip_trunk_id: None,
                 billing_reference: f.billing_reference,
                 service_info: f.service_info,
-                capabilities: f.capabilities.unwrap_or(Capabilities {
-                    voice: true,
-                    ..Default::default()
-                }),
-                voice_carrier_id: None,
-                sms_carrier_id: None,
+                capabilities,
+                voice_carrier_id: default_voice.filter(|_| capabilities.voice),
+                sms_carrier_id: default_sms.filter(|_| capabilities.sms),
                 customization,
                 call_purpose: f.call_purpose,
                 display_name: f.display_name,
@@ -375,9 +387,69 @@ impl Service {
                 }));
             }
         }
-        let next = apply_patch(&n, patch)?;
+        let mut next = apply_patch(&n, patch)?;
+        if patch.capabilities.is_some()
+            || patch.voice_carrier_id.is_some()
+            || patch.sms_carrier_id.is_some()
+        {
+            self.settle_carriers(&mut tx, &n, &mut next, patch).await?;
+        }
         self.commit_move(tx, actor, &n, next, "number.update", Some(Rule::Edit1))
             .await
+    }
+
+    /// SPEC §2 on an edit of capabilities or carriers: a capability that is on and has no
+    /// carrier (none kept, none named) gets the owner's default of its kind; one that is off has
+    /// none, and naming a carrier for it is refused. R-CAP-1 then applies to the outcome, not
+    /// only to what was named: turning a capability on or off changes the number's carriers too.
+    async fn settle_carriers(
+        &self,
+        tx: &mut Tx,
+        before: &Number,
+        next: &mut Number,
+        patch: &NumberPatch,
+    ) -> Result<()> {
+        for kind in CarrierKind::ALL {
+            let (on, named, slot, field) = match kind {
+                CarrierKind::Voice => (
+                    next.capabilities.voice,
+                    patch.voice_carrier_id,
+                    &mut next.voice_carrier_id,
+                    "voice_carrier_id",
+                ),
+                CarrierKind::Sms => (
+                    next.capabilities.sms,
+                    patch.sms_carrier_id,
+                    &mut next.sms_carrier_id,
+                    "sms_carrier_id",
+                ),
+            };
+            if !on {
+                if let Some(Some(_)) = named {
+                    return Err(ServiceError::Invalid(format!(
+                        "{field}: the number's {} capability is off; turn it on or send null",
+                        kind.as_str()
+                    )));
+                }
+                *slot = None;
+            } else if slot.is_none() {
+                *slot = tx
+                    .default_carrier(before.owner_id, kind.as_str())
+                    .await?
+                    .map(|(id, _)| id);
+            }
+        }
+        let changed = next.voice_carrier_id != before.voice_carrier_id
+            || next.sms_carrier_id != before.sms_carrier_id;
+        if changed && !before.assignees.is_empty() {
+            return Err(RuleViolation::new(
+                Rule::Cap1,
+                "this changes the number's carriers (a capability turned on or off), which \
+                 can change only while it has no assignee; unassign it first",
+            )
+            .into());
+        }
+        Ok(())
     }
 
     /// Allocate a free number from the actor's pool to a direct child or connected customer

@@ -13,7 +13,7 @@ use numberpool::service::{
 };
 use numberpool::startup::Application;
 use numberpool_domain::{
-    Account, AccountKind, Assignee, AssigneeType, E164, NewNumber, Number, TrunkId,
+    Account, AccountKind, Assignee, AssigneeType, CarrierId, E164, NewNumber, Number, TrunkId,
 };
 use numberpool_store::testing::TestDb;
 use numberpool_store::{NumberLookup, Store};
@@ -248,6 +248,8 @@ pub struct World {
     pub tenant_customer: Account,
     pub trunk: TrunkId,
     pub tenant_trunk: TrunkId,
+    /// The provider's voice carrier (its default), made after the numbers: they have none.
+    pub carrier: CarrierId,
     /// Free in the provider's pool.
     pub free: Number,
     /// With the customer, unassigned.
@@ -453,6 +455,15 @@ impl World {
             Some(tenant_trunk),
         )
         .await;
+        let carrier = {
+            let mut tx = app.store.begin().await.must("begin");
+            let id = tx
+                .insert_carrier(provider.id, "voice", "Carrier Prime", true)
+                .await
+                .must("insert carrier");
+            tx.commit().await.must("commit");
+            id
+        };
         let provider_client = app.client(&provider, None).await;
         let customer_client = app.client(&customer, None).await;
         let tenant_client = app.client(&tenant, None).await;
@@ -468,6 +479,7 @@ impl World {
             tenant_customer,
             trunk,
             tenant_trunk,
+            carrier,
             free,
             held,
             assigned,
@@ -527,6 +539,7 @@ impl World {
             out.push(n.phone_number.as_str().trim_start_matches('+').to_string());
         }
         out.push(self.trunk.to_string());
+        out.push(self.carrier.to_string());
         for c in [&self.provider_client, &self.customer_client]
             .into_iter()
             .chain(clients.iter().copied())

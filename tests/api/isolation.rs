@@ -66,6 +66,9 @@ struct Targets<'a> {
     numbers: Vec<&'a Number>,
     accounts: Vec<&'a numberpool_domain::Account>,
     clients: Vec<&'a Client>,
+    /// SIP trunks and carriers (ids).
+    trunks: Vec<String>,
+    carriers: Vec<String>,
     forbidden: Vec<String>,
 }
 
@@ -81,6 +84,8 @@ impl Targets<'_> {
                 .collect(),
             "accountId" => self.accounts.iter().map(|a| a.id.to_string()).collect(),
             "clientId" => self.clients.iter().map(|c| c.id.clone()).collect(),
+            "trunkId" => self.trunks.clone(),
+            "carrierId" => self.carriers.clone(),
             other => panic!(
                 "the isolation sweep has no values for the path parameter {{{other}}}: teach \
                  Targets::path_values() which ids it takes"
@@ -242,6 +247,8 @@ async fn tenant_sweeps_every_operation(db: &TestDb) {
         accounts: w.provider_accounts(),
         forbidden: w.provider_secrets(&clients),
         clients: clients.clone(),
+        trunks: vec![w.trunk.to_string()],
+        carriers: vec![w.carrier.to_string()],
     };
     let calls = sweep(&w, &targets).await;
     assert!(calls > 150, "the sweep made only {calls} calls");
@@ -301,6 +308,10 @@ async fn customer_sweeps_every_operation(db: &TestDb) {
         numbers,
         accounts: vec![&w.provider, &w.reseller, &w.res_customer, &w.root_customer],
         clients: clients.clone(),
+        // The provider's, which the customer's numbers ride on but which it does not manage
+        // or read.
+        trunks: vec![w.trunk.to_string()],
+        carriers: vec![w.carrier.to_string()],
         forbidden,
     };
     let calls = sweep(&w, &targets).await;

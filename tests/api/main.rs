@@ -19,3 +19,4 @@ mod openapi;
 mod ops;
 mod rate_limit;
 mod scopes;
+mod trunks;

@@ -15,6 +15,8 @@ fn own_path(w: &World, client_id: &str, op: &Op) -> String {
         "numberId" => w.free.id.to_string(),
         "accountId" => w.customer.id.to_string(),
         "clientId" => client_id.to_string(),
+        "trunkId" => w.trunk.to_string(),
+        "carrierId" => w.carrier.to_string(),
         other => panic!(
             "{}: the scope sweep has no value for {{{other}}}; teach own_path()",
             op.name()

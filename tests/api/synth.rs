@@ -246,6 +246,9 @@ pub fn synthesize(doc: &Value, schema: &Value, name: &str, fill: &Fill) -> Value
         Some("string") => match s["format"].as_str() {
             Some("uuid") => Value::String(fill.other_id.clone()),
             Some("date-time") => json!("2026-01-01T00:00:00Z"),
+            // Names may be unique per owner (SIP trunks, carriers): a fresh one per body, so
+            // a sweep that repeats a create meets the route's answer, not its own leftovers.
+            _ if name == "name" => Value::String(format!("sweep-name-{}", fill.other_id)),
             _ => Value::String(format!("sweep-{name}")),
         },
         other => panic!("{name}: cannot synthesize a value of type {other:?}: {s}"),

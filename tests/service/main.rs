@@ -7,5 +7,6 @@ mod fixture;
 mod input;
 mod isolation;
 mod lifecycle;
+mod providers;
 mod races;
 mod rules;

@@ -7,6 +7,7 @@ pub mod e164;
 pub mod ids;
 pub mod lifecycle;
 pub mod number;
+pub mod provider;
 pub mod rules;
 
 #[cfg(test)]
@@ -17,6 +18,7 @@ pub use e164::{Country, E164, E164Error, FineType, NumberType, ParseEnumError};
 pub use ids::*;
 pub use lifecycle::{Dest, Event, NumberState, Relation, TransitionError, transition};
 pub use number::*;
+pub use provider::{Carrier, CarrierKind, SipTrunk};
 pub use rules::{Rule, RuleViolation};
 
 /// Current time as Unix milliseconds: the one clock format the stores keep, identical on both

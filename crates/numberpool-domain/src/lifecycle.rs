@@ -262,7 +262,7 @@ pub fn render_states_md() -> String {
     }
     out.push_str(
         "\n## Rules that are Numberpool's own\n\n\
-         SPEC §3 states these preconditions in its table without ids; Numberpool gives them ids so \
+         SPEC §3 (and §1, for trunks and carriers) states these preconditions without ids; Numberpool gives them ids so \
          errors can cite them.\n\n\
          | id | rule |\n|---|---|\n\
          | R-TREE-1 | which account kind may be a child of which (SPEC §1 table) |\n\
@@ -270,7 +270,10 @@ pub fn render_states_md() -> String {
          | R-MOVE-2 | only a customer (or unit) admin holding a number assigns or unassigns it |\n\
          | R-MOVE-3 | release needs no assignees, nothing allocated below, and a pool above to return to |\n\
          | R-MOVE-4 | only the pool a number was returned to unbinds it, and only while it is returned |\n\
-         | R-MOVE-5 | a number moves to a unit only within the customer holding it |\n\n\
+         | R-MOVE-5 | a number moves to a unit only within the customer holding it |\n\
+         | R-PROV-1 | SIP trunks and carriers are created, changed and deleted only by the provider that owns them (its resellers read them) |\n\
+         | R-PROV-2 | a SIP trunk or carrier that a number uses cannot be deleted |\n\
+         | R-PROV-3 | one default carrier per kind: the first of a kind becomes it, making another the default replaces it, and it goes only as the last of its kind |\n\n\
          A move from a state that another request has just changed is refused with `R-ALLOC-1` \
          (`conflict`): the store's compare-and-set on the number's version makes sure only one of \
          several racing moves wins. Moves on a number outside the caller's scope answer `not found` \

@@ -55,10 +55,16 @@ pub enum Rule {
     Move4,
     /// Numberpool: a number moves to a unit only inside the customer holding it.
     Move5,
+    /// Numberpool: SIP trunks and carriers are managed by the provider that owns them (SPEC §1).
+    Prov1,
+    /// Numberpool: a SIP trunk or carrier that a number uses cannot be deleted.
+    Prov2,
+    /// Numberpool: exactly one default carrier of each kind a provider has (SPEC §1).
+    Prov3,
 }
 
 impl Rule {
-    pub const ALL: [Rule; 24] = [
+    pub const ALL: [Rule; 27] = [
         Rule::Num1,
         Rule::Num2,
         Rule::Num3,
@@ -83,6 +89,9 @@ impl Rule {
         Rule::Move3,
         Rule::Move4,
         Rule::Move5,
+        Rule::Prov1,
+        Rule::Prov2,
+        Rule::Prov3,
     ];
 
     pub fn id(self) -> &'static str {
@@ -111,6 +120,9 @@ impl Rule {
             Rule::Move3 => "R-MOVE-3",
             Rule::Move4 => "R-MOVE-4",
             Rule::Move5 => "R-MOVE-5",
+            Rule::Prov1 => "R-PROV-1",
+            Rule::Prov2 => "R-PROV-2",
+            Rule::Prov3 => "R-PROV-3",
         }
     }
 

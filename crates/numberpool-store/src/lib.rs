@@ -9,6 +9,7 @@ mod audit;
 mod credentials;
 mod idempotency;
 mod numbers;
+mod providers;
 mod rows;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -55,6 +56,12 @@ pub enum StoreError {
 }
 
 impl StoreError {
+    /// A write referred to a row another transaction removed meanwhile (a trunk or carrier
+    /// deleted while a number was being given it): a lost race, not a fault.
+    pub fn is_foreign_key_violation(&self) -> bool {
+        matches!(self, StoreError::Db(sqlx::Error::Database(d)) if d.is_foreign_key_violation())
+    }
+
     /// No connection came free in time: the database is overloaded, not broken.
     pub fn is_pool_timeout(&self) -> bool {
         matches!(self, StoreError::Db(sqlx::Error::PoolTimedOut))

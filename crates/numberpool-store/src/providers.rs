@@ -1,0 +1,238 @@
+//! SIP trunks and carriers as resources (SPEC §1): read, list, compare-and-set edits, deletes,
+//! and the "is any number using it" questions behind R-PROV-2. Creation and the lookups the
+//! number paths use live in `accounts.rs`.
+
+use numberpool_domain::{AccountId, Carrier, CarrierId, CarrierKind, SipTrunk, TrunkId};
+
+use crate::rows::parse;
+use crate::{Result, StoreError, Tx, on_conn};
+
+const TRUNK_COLUMNS: &str = "id, provider_id, name, region, created_at, version";
+const CARRIER_COLUMNS: &str = "id, provider_id, kind, name, is_default, created_at, version";
+
+#[derive(sqlx::FromRow)]
+struct TrunkRow {
+    id: String,
+    provider_id: String,
+    name: String,
+    region: String,
+    created_at: i64,
+    version: i64,
+}
+
+impl TrunkRow {
+    fn into_domain(self) -> Result<SipTrunk> {
+        Ok(SipTrunk {
+            id: parse("trunk id", &self.id)?,
+            provider_id: parse("account id", &self.provider_id)?,
+            name: self.name,
+            region: self.region,
+            created_at: self.created_at,
+            version: self.version,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct CarrierRow {
+    id: String,
+    provider_id: String,
+    kind: String,
+    name: String,
+    is_default: bool,
+    created_at: i64,
+    version: i64,
+}
+
+impl CarrierRow {
+    fn into_domain(self) -> Result<Carrier> {
+        Ok(Carrier {
+            id: parse("carrier id", &self.id)?,
+            provider_id: parse("account id", &self.provider_id)?,
+            kind: parse("carrier kind", &self.kind)?,
+            name: self.name,
+            is_default: self.is_default,
+            created_at: self.created_at,
+            version: self.version,
+        })
+    }
+}
+
+/// A unique violation on a carrier write: the one-default index means a concurrent request made
+/// another carrier the default first (a lost race); any other is a taken name.
+fn carrier_unique(e: sqlx::Error) -> StoreError {
+    match &e {
+        sqlx::Error::Database(d) if d.is_unique_violation() => {
+            if d.constraint() == Some("carriers_one_default") {
+                StoreError::Conflict
+            } else {
+                StoreError::Duplicate("carrier")
+            }
+        }
+        _ => StoreError::Db(e),
+    }
+}
+
+/// A delete that a foreign key refused: a number started using the row after the in-use check
+/// (PostgreSQL, read committed). The caller reads again and gets the R-PROV-2 refusal.
+fn delete_refused(e: sqlx::Error) -> StoreError {
+    match &e {
+        sqlx::Error::Database(d) if d.is_foreign_key_violation() => StoreError::Conflict,
+        _ => StoreError::Db(e),
+    }
+}
+
+impl Tx {
+    pub async fn get_trunk(&mut self, id: TrunkId) -> Result<Option<SipTrunk>> {
+        let sql = format!("SELECT {TRUNK_COLUMNS} FROM sip_trunks WHERE id = $1");
+        let row: Option<TrunkRow> = on_conn!(self, c => {
+            sqlx::query_as(&sql).bind(id.to_string()).fetch_optional(&mut *c).await?
+        });
+        row.map(TrunkRow::into_domain).transpose()
+    }
+
+    /// A provider's trunks in creation order.
+    pub async fn list_trunks(&mut self, provider: AccountId) -> Result<Vec<SipTrunk>> {
+        let sql =
+            format!("SELECT {TRUNK_COLUMNS} FROM sip_trunks WHERE provider_id = $1 ORDER BY id");
+        let rows: Vec<TrunkRow> = on_conn!(self, c => {
+            sqlx::query_as(&sql).bind(provider.to_string()).fetch_all(&mut *c).await?
+        });
+        rows.into_iter().map(TrunkRow::into_domain).collect()
+    }
+
+    /// Writes `next`'s name and region if the trunk is still at `next.version`; bumps it.
+    pub async fn update_trunk_cas(&mut self, next: &SipTrunk) -> Result<SipTrunk> {
+        let n = on_conn!(self, c => {
+            sqlx::query(
+                "UPDATE sip_trunks SET name = $1, region = $2, version = version + 1 \
+                 WHERE id = $3 AND version = $4",
+            )
+            .bind(&next.name)
+            .bind(&next.region)
+            .bind(next.id.to_string())
+            .bind(next.version)
+            .execute(&mut *c)
+            .await
+            .map_err(|e| crate::unique_as(e, "SIP trunk"))?
+            .rows_affected()
+        });
+        if n != 1 {
+            return Err(StoreError::Conflict);
+        }
+        let mut stored = next.clone();
+        stored.version = next.version + 1;
+        Ok(stored)
+    }
+
+    /// Deletes the trunk if it is still at `version`.
+    pub async fn delete_trunk(&mut self, id: TrunkId, version: i64) -> Result<()> {
+        let n = on_conn!(self, c => {
+            sqlx::query("DELETE FROM sip_trunks WHERE id = $1 AND version = $2")
+                .bind(id.to_string())
+                .bind(version)
+                .execute(&mut *c)
+                .await
+                .map_err(delete_refused)?
+                .rows_affected()
+        });
+        if n != 1 {
+            return Err(StoreError::Conflict);
+        }
+        Ok(())
+    }
+
+    /// Whether any number is on the trunk (R-PROV-2).
+    pub async fn trunk_in_use(&mut self, id: TrunkId) -> Result<bool> {
+        let row: Option<(String,)> = on_conn!(self, c => {
+            sqlx::query_as("SELECT id FROM numbers WHERE sip_trunk_id = $1 LIMIT 1")
+                .bind(id.to_string())
+                .fetch_optional(&mut *c)
+                .await?
+        });
+        Ok(row.is_some())
+    }
+
+    pub async fn get_carrier(&mut self, id: CarrierId) -> Result<Option<Carrier>> {
+        let sql = format!("SELECT {CARRIER_COLUMNS} FROM carriers WHERE id = $1");
+        let row: Option<CarrierRow> = on_conn!(self, c => {
+            sqlx::query_as(&sql).bind(id.to_string()).fetch_optional(&mut *c).await?
+        });
+        row.map(CarrierRow::into_domain).transpose()
+    }
+
+    /// A provider's carriers (of one kind, if given) in creation order.
+    pub async fn list_carriers(
+        &mut self,
+        provider: AccountId,
+        kind: Option<CarrierKind>,
+    ) -> Result<Vec<Carrier>> {
+        let sql = format!(
+            "SELECT {CARRIER_COLUMNS} FROM carriers WHERE provider_id = $1 \
+             AND (CAST($2 AS TEXT) IS NULL OR kind = CAST($2 AS TEXT)) ORDER BY id"
+        );
+        let rows: Vec<CarrierRow> = on_conn!(self, c => {
+            sqlx::query_as(&sql)
+                .bind(provider.to_string())
+                .bind(kind.map(CarrierKind::as_str))
+                .fetch_all(&mut *c)
+                .await?
+        });
+        rows.into_iter().map(CarrierRow::into_domain).collect()
+    }
+
+    /// Writes `next`'s name and default flag if the carrier is still at `next.version`; bumps it.
+    pub async fn update_carrier_cas(&mut self, next: &Carrier) -> Result<Carrier> {
+        let n = on_conn!(self, c => {
+            sqlx::query(
+                "UPDATE carriers SET name = $1, is_default = $2, version = version + 1 \
+                 WHERE id = $3 AND version = $4",
+            )
+            .bind(&next.name)
+            .bind(next.is_default)
+            .bind(next.id.to_string())
+            .bind(next.version)
+            .execute(&mut *c)
+            .await
+            .map_err(carrier_unique)?
+            .rows_affected()
+        });
+        if n != 1 {
+            return Err(StoreError::Conflict);
+        }
+        let mut stored = next.clone();
+        stored.version = next.version + 1;
+        Ok(stored)
+    }
+
+    /// Deletes the carrier if it is still at `version`.
+    pub async fn delete_carrier(&mut self, id: CarrierId, version: i64) -> Result<()> {
+        let n = on_conn!(self, c => {
+            sqlx::query("DELETE FROM carriers WHERE id = $1 AND version = $2")
+                .bind(id.to_string())
+                .bind(version)
+                .execute(&mut *c)
+                .await
+                .map_err(delete_refused)?
+                .rows_affected()
+        });
+        if n != 1 {
+            return Err(StoreError::Conflict);
+        }
+        Ok(())
+    }
+
+    /// Whether any number uses the carrier, as voice carrier or SMS profile (R-PROV-2). No index
+    /// serves this (see migration 0003): a rare admin act scans rather than every add paying.
+    pub async fn carrier_in_use(&mut self, id: CarrierId) -> Result<bool> {
+        let row: Option<(String,)> = on_conn!(self, c => {
+            sqlx::query_as(
+                "SELECT id FROM numbers WHERE voice_carrier_id = $1 OR sms_carrier_id = $1 LIMIT 1",
+            )
+            .bind(id.to_string())
+            .fetch_optional(&mut *c)
+            .await?
+        });
+        Ok(row.is_some())
+    }
+}

@@ -1,0 +1,468 @@
+//! `/v2/sip_trunks` and `/v2/carriers`: a provider's SIP trunks and its voice carriers and SMS
+//! carrier profiles (SPEC §1). The provider manages them (R-PROV-1); its resellers read them,
+//! since allocating to a customer needs a trunk; customers and units list none. A trunk or
+//! carrier a number uses is not deleted (R-PROV-2); each carrier kind has one default
+//! (R-PROV-3), which numbers get when a capability is on and none is named.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use numberpool_domain::{Carrier, CarrierId, CarrierKind, SipTrunk, TrunkId};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::ApiState;
+use super::error::{ApiError, ApiResult, BodyErrors, CommonErrors, ErrorBody};
+use super::extract::{
+    ApiJson, ApiQuery, Auth, IdempotencyKey, NumberRead, NumberWrite, decode_page_token,
+    encode_page_token, etag, if_match, page_size,
+};
+use crate::service::{CarrierPatch, TrunkPatch};
+
+/// A resource with its ETag.
+fn with_etag<T: Serialize>(status: StatusCode, version: i64, body: T) -> Response {
+    let tag = etag(version);
+    let mut res = (status, Json(body)).into_response();
+    if let Ok(v) = HeaderValue::from_str(&tag) {
+        res.headers_mut().insert(header::ETAG, v);
+    }
+    res
+}
+
+/// One page of `all` (sorted by id) after the token's position. A provider has tens of trunks
+/// and carriers, not millions: one query, paged here, as accounts are.
+fn page_of<T, K>(
+    all: Vec<T>,
+    key: impl Fn(&T) -> K,
+    size: u32,
+    after: Option<K>,
+) -> (Vec<T>, String, i64)
+where
+    K: PartialOrd + ToString,
+{
+    let total = all.len() as i64;
+    let mut page: Vec<T> = all
+        .into_iter()
+        .filter(|x| after.as_ref().is_none_or(|a| key(x) > *a))
+        .take(size as usize + 1)
+        .collect();
+    let next = if page.len() > size as usize {
+        page.truncate(size as usize);
+        page.last()
+            .map(|x| encode_page_token(&key(x).to_string()))
+            .unwrap_or_default()
+    } else {
+        String::new()
+    };
+    (page, next, total)
+}
+
+// ---------------------------------------------------------------------------------------------
+// SIP trunks
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct TrunkPath {
+    /// The SIP trunk's id.
+    #[serde(rename = "trunkId")]
+    #[param(rename = "trunkId")]
+    pub trunk_id: String,
+}
+
+fn trunk_id(p: &TrunkPath) -> ApiResult<TrunkId> {
+    p.trunk_id
+        .parse()
+        .map_err(|_| ApiError::not_found("SIP trunk"))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct TrunkQuery {
+    /// Trunks per page: 1 to 300, default 30.
+    #[param(minimum = 1, maximum = 300)]
+    pub page_size: Option<u32>,
+    pub next_page_token: Option<String>,
+}
+
+/// A page of SIP trunks.
+#[derive(Serialize, ToSchema)]
+pub struct TrunkPage {
+    pub sip_trunks: Vec<SipTrunk>,
+    pub page_size: u32,
+    /// Pass as `next_page_token` for the next page; empty on the last page.
+    pub next_page_token: String,
+    pub total_records: i64,
+}
+
+/// List SIP trunks
+///
+/// The trunks of the caller's provider (its own for a provider, its provider's for a reseller)
+/// in creation order; a customer or unit has none.
+#[utoipa::path(get, path = "/v2/sip_trunks", tag = "SIP trunks and carriers",
+    params(TrunkQuery),
+    security(("oauth2" = ["phone_number:read:admin"])),
+    responses(
+        (status = 200, description = "A page of SIP trunks", body = TrunkPage),
+        (status = 400, description = "A parameter or the page token is invalid (`invalid_input`, `invalid_page_token`)", body = ErrorBody),
+        CommonErrors,
+    ))]
+pub async fn list_trunks(
+    auth: Auth<NumberRead>,
+    State(st): State<ApiState>,
+    ApiQuery(q): ApiQuery<TrunkQuery>,
+) -> ApiResult<Json<TrunkPage>> {
+    let size = page_size(q.page_size)?;
+    let after: Option<TrunkId> = decode_page_token(q.next_page_token.as_deref())?;
+    let all = st.service.list_trunks(&auth.actor).await?;
+    let (sip_trunks, next_page_token, total_records) = page_of(all, |t| t.id, size, after);
+    Ok(Json(TrunkPage {
+        sip_trunks,
+        page_size: size,
+        next_page_token,
+        total_records,
+    }))
+}
+
+/// Get a SIP trunk
+///
+/// The `ETag` header carries the version to send back in `If-Match`.
+#[utoipa::path(get, path = "/v2/sip_trunks/{trunkId}", tag = "SIP trunks and carriers",
+    params(TrunkPath),
+    security(("oauth2" = ["phone_number:read:admin"])),
+    responses(
+        (status = 200, description = "The SIP trunk", body = SipTrunk,
+            headers(("ETag" = String, description = "The trunk's version"))),
+        CommonErrors,
+        (status = 404, description = "No such trunk in the caller's scope (`not_found`, R-SEC-1)", body = ErrorBody),
+    ))]
+pub async fn get_trunk(
+    auth: Auth<NumberRead>,
+    State(st): State<ApiState>,
+    Path(p): Path<TrunkPath>,
+) -> ApiResult<Response> {
+    let id = trunk_id(&p)?;
+    let t = st.service.get_trunk(&auth.actor, id).await?;
+    Ok(with_etag(StatusCode::OK, t.version, t))
+}
+
+/// A new SIP trunk of the caller's provider account.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewTrunkBody {
+    /// Unique within the provider; 1 to 100 characters.
+    pub name: String,
+    /// Where the trunk terminates, e.g. `us-east`; 1 to 100 characters.
+    pub region: String,
+}
+
+/// Create a SIP trunk
+///
+/// Only a provider creates trunks (R-PROV-1); the name is unique within it.
+#[utoipa::path(post, path = "/v2/sip_trunks", tag = "SIP trunks and carriers",
+    params(IdempotencyKey),
+    request_body = NewTrunkBody,
+    security(("oauth2" = ["phone_number:write:admin"])),
+    responses(
+        (status = 201, description = "The new SIP trunk", body = SipTrunk,
+            headers(("ETag" = String, description = "The trunk's version"))),
+        (status = 400, description = "Bad input (`invalid_input`, `malformed_json`)", body = ErrorBody),
+        CommonErrors,
+        (status = 409, description = "The provider has a trunk of that name (`already_exists`)", body = ErrorBody),
+        BodyErrors,
+        (status = 422, description = "The caller is not a provider (`rule_violation`, R-PROV-1), or the Idempotency-Key was used with another body (`idempotency_key_reused`)", body = ErrorBody),
+    ))]
+pub async fn create_trunk(
+    auth: Auth<NumberWrite>,
+    State(st): State<ApiState>,
+    ApiJson(body): ApiJson<NewTrunkBody>,
+) -> ApiResult<Response> {
+    let t = st
+        .service
+        .create_trunk(&auth.actor, &body.name, &body.region)
+        .await?;
+    Ok(with_etag(StatusCode::CREATED, t.version, t))
+}
+
+/// The editable fields of a SIP trunk; absent fields stay as they are.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PatchTrunkBody {
+    pub name: Option<String>,
+    pub region: Option<String>,
+}
+
+/// Update a SIP trunk
+///
+/// Renames the trunk or changes its region; numbers on it stay on it. Send the `ETag` as
+/// `If-Match` to update only the version you read (412 otherwise).
+#[utoipa::path(patch, path = "/v2/sip_trunks/{trunkId}", tag = "SIP trunks and carriers",
+    params(TrunkPath, ("If-Match" = Option<String>, Header, description = "The ETag the update applies to")),
+    request_body = PatchTrunkBody,
+    security(("oauth2" = ["phone_number:write:admin"])),
+    responses(
+        (status = 200, description = "The updated SIP trunk", body = SipTrunk,
+            headers(("ETag" = String, description = "The trunk's new version"))),
+        (status = 400, description = "Bad input (`invalid_input`, `malformed_json`, `invalid_if_match`)", body = ErrorBody),
+        CommonErrors,
+        (status = 404, description = "No such trunk in the caller's scope (`not_found`, R-SEC-1)", body = ErrorBody),
+        (status = 409, description = "The name is taken (`already_exists`), or changed at the same time by someone else (`conflict`)", body = ErrorBody),
+        (status = 412, description = "If-Match names another version (`precondition_failed`)", body = ErrorBody),
+        BodyErrors,
+        (status = 422, description = "The caller is not the provider (`rule_violation`, R-PROV-1)", body = ErrorBody),
+    ))]
+pub async fn update_trunk(
+    auth: Auth<NumberWrite>,
+    State(st): State<ApiState>,
+    Path(p): Path<TrunkPath>,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<PatchTrunkBody>,
+) -> ApiResult<Response> {
+    let id = trunk_id(&p)?;
+    let version = if_match(&headers)?;
+    let patch = TrunkPatch {
+        name: body.name,
+        region: body.region,
+    };
+    let t = st
+        .service
+        .update_trunk(&auth.actor, id, &patch, version)
+        .await?;
+    Ok(with_etag(StatusCode::OK, t.version, t))
+}
+
+/// Delete a SIP trunk
+///
+/// Only while no number uses it (R-PROV-2). `If-Match` guards against deleting a version you
+/// have not seen.
+#[utoipa::path(delete, path = "/v2/sip_trunks/{trunkId}", tag = "SIP trunks and carriers",
+    params(TrunkPath, ("If-Match" = Option<String>, Header, description = "The ETag the delete applies to")),
+    security(("oauth2" = ["phone_number:write:admin"])),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 400, description = "Bad If-Match (`invalid_if_match`)", body = ErrorBody),
+        CommonErrors,
+        (status = 404, description = "No such trunk in the caller's scope (`not_found`, R-SEC-1)", body = ErrorBody),
+        (status = 409, description = "Changed or put to use at the same time by someone else (`conflict`)", body = ErrorBody),
+        (status = 412, description = "If-Match names another version (`precondition_failed`)", body = ErrorBody),
+        (status = 422, description = "A rule refused it (`rule_violation`: R-PROV-1, R-PROV-2)", body = ErrorBody),
+    ))]
+pub async fn delete_trunk(
+    auth: Auth<NumberWrite>,
+    State(st): State<ApiState>,
+    Path(p): Path<TrunkPath>,
+    headers: HeaderMap,
+) -> ApiResult<StatusCode> {
+    let id = trunk_id(&p)?;
+    let version = if_match(&headers)?;
+    st.service.delete_trunk(&auth.actor, id, version).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Carriers
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct CarrierPath {
+    /// The carrier's id.
+    #[serde(rename = "carrierId")]
+    #[param(rename = "carrierId")]
+    pub carrier_id: String,
+}
+
+fn carrier_id(p: &CarrierPath) -> ApiResult<CarrierId> {
+    p.carrier_id
+        .parse()
+        .map_err(|_| ApiError::not_found("carrier"))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CarrierQuery {
+    /// Carriers per page: 1 to 300, default 30.
+    #[param(minimum = 1, maximum = 300)]
+    pub page_size: Option<u32>,
+    pub next_page_token: Option<String>,
+    /// Only voice carriers or only SMS carrier profiles.
+    pub kind: Option<CarrierKind>,
+}
+
+/// A page of carriers.
+#[derive(Serialize, ToSchema)]
+pub struct CarrierPage {
+    pub carriers: Vec<Carrier>,
+    pub page_size: u32,
+    /// Pass as `next_page_token` for the next page; empty on the last page.
+    pub next_page_token: String,
+    pub total_records: i64,
+}
+
+/// List carriers
+///
+/// The voice carriers and SMS carrier profiles of the caller's provider (its own for a provider,
+/// its provider's for a reseller) in creation order; a customer or unit has none.
+#[utoipa::path(get, path = "/v2/carriers", tag = "SIP trunks and carriers",
+    params(CarrierQuery),
+    security(("oauth2" = ["phone_number:read:admin"])),
+    responses(
+        (status = 200, description = "A page of carriers", body = CarrierPage),
+        (status = 400, description = "A parameter or the page token is invalid (`invalid_input`, `invalid_page_token`)", body = ErrorBody),
+        CommonErrors,
+    ))]
+pub async fn list_carriers(
+    auth: Auth<NumberRead>,
+    State(st): State<ApiState>,
+    ApiQuery(q): ApiQuery<CarrierQuery>,
+) -> ApiResult<Json<CarrierPage>> {
+    let size = page_size(q.page_size)?;
+    let after: Option<CarrierId> = decode_page_token(q.next_page_token.as_deref())?;
+    let all = st.service.list_carriers(&auth.actor, q.kind).await?;
+    let (carriers, next_page_token, total_records) = page_of(all, |c| c.id, size, after);
+    Ok(Json(CarrierPage {
+        carriers,
+        page_size: size,
+        next_page_token,
+        total_records,
+    }))
+}
+
+/// Get a carrier
+///
+/// The `ETag` header carries the version to send back in `If-Match`.
+#[utoipa::path(get, path = "/v2/carriers/{carrierId}", tag = "SIP trunks and carriers",
+    params(CarrierPath),
+    security(("oauth2" = ["phone_number:read:admin"])),
+    responses(
+        (status = 200, description = "The carrier", body = Carrier,
+            headers(("ETag" = String, description = "The carrier's version"))),
+        CommonErrors,
+        (status = 404, description = "No such carrier in the caller's scope (`not_found`, R-SEC-1)", body = ErrorBody),
+    ))]
+pub async fn get_carrier(
+    auth: Auth<NumberRead>,
+    State(st): State<ApiState>,
+    Path(p): Path<CarrierPath>,
+) -> ApiResult<Response> {
+    let id = carrier_id(&p)?;
+    let c = st.service.get_carrier(&auth.actor, id).await?;
+    Ok(with_etag(StatusCode::OK, c.version, c))
+}
+
+/// A new voice carrier or SMS carrier profile of the caller's provider account.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewCarrierBody {
+    pub kind: CarrierKind,
+    /// Unique within the provider and kind; 1 to 100 characters.
+    pub name: String,
+    /// `true` makes it the default of its kind in place of the current one. The first carrier
+    /// of a kind is the default whatever this says (R-PROV-3).
+    pub is_default: Option<bool>,
+}
+
+/// Create a carrier
+///
+/// Only a provider creates carriers (R-PROV-1). The first of a kind becomes its default;
+/// `is_default: true` moves the default to the new one (R-PROV-3).
+#[utoipa::path(post, path = "/v2/carriers", tag = "SIP trunks and carriers",
+    params(IdempotencyKey),
+    request_body = NewCarrierBody,
+    security(("oauth2" = ["phone_number:write:admin"])),
+    responses(
+        (status = 201, description = "The new carrier", body = Carrier,
+            headers(("ETag" = String, description = "The carrier's version"))),
+        (status = 400, description = "Bad input (`invalid_input`, `malformed_json`)", body = ErrorBody),
+        CommonErrors,
+        (status = 409, description = "The provider has a carrier of that kind and name (`already_exists`), or the default changed at the same time (`conflict`)", body = ErrorBody),
+        BodyErrors,
+        (status = 422, description = "The caller is not a provider (`rule_violation`, R-PROV-1), or the Idempotency-Key was used with another body (`idempotency_key_reused`)", body = ErrorBody),
+    ))]
+pub async fn create_carrier(
+    auth: Auth<NumberWrite>,
+    State(st): State<ApiState>,
+    ApiJson(body): ApiJson<NewCarrierBody>,
+) -> ApiResult<Response> {
+    let c = st
+        .service
+        .create_carrier(&auth.actor, body.kind, &body.name, body.is_default)
+        .await?;
+    Ok(with_etag(StatusCode::CREATED, c.version, c))
+}
+
+/// The editable fields of a carrier; absent fields stay as they are. The kind never changes.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PatchCarrierBody {
+    pub name: Option<String>,
+    /// `true` makes it the default of its kind (the previous default stops being one); `false`
+    /// on the default is refused (R-PROV-3): make another carrier the default instead.
+    pub is_default: Option<bool>,
+}
+
+/// Update a carrier
+///
+/// Renames the carrier or makes it the default of its kind. Send the `ETag` as `If-Match` to
+/// update only the version you read (412 otherwise).
+#[utoipa::path(patch, path = "/v2/carriers/{carrierId}", tag = "SIP trunks and carriers",
+    params(CarrierPath, ("If-Match" = Option<String>, Header, description = "The ETag the update applies to")),
+    request_body = PatchCarrierBody,
+    security(("oauth2" = ["phone_number:write:admin"])),
+    responses(
+        (status = 200, description = "The updated carrier", body = Carrier,
+            headers(("ETag" = String, description = "The carrier's new version"))),
+        (status = 400, description = "Bad input (`invalid_input`, `malformed_json`, `invalid_if_match`)", body = ErrorBody),
+        CommonErrors,
+        (status = 404, description = "No such carrier in the caller's scope (`not_found`, R-SEC-1)", body = ErrorBody),
+        (status = 409, description = "The name is taken (`already_exists`), or changed at the same time by someone else (`conflict`)", body = ErrorBody),
+        (status = 412, description = "If-Match names another version (`precondition_failed`)", body = ErrorBody),
+        BodyErrors,
+        (status = 422, description = "A rule refused it (`rule_violation`: R-PROV-1, R-PROV-3)", body = ErrorBody),
+    ))]
+pub async fn update_carrier(
+    auth: Auth<NumberWrite>,
+    State(st): State<ApiState>,
+    Path(p): Path<CarrierPath>,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<PatchCarrierBody>,
+) -> ApiResult<Response> {
+    let id = carrier_id(&p)?;
+    let version = if_match(&headers)?;
+    let patch = CarrierPatch {
+        name: body.name,
+        is_default: body.is_default,
+    };
+    let c = st
+        .service
+        .update_carrier(&auth.actor, id, &patch, version)
+        .await?;
+    Ok(with_etag(StatusCode::OK, c.version, c))
+}
+
+/// Delete a carrier
+///
+/// Only while no number uses it (R-PROV-2); the default only as the last of its kind
+/// (R-PROV-3). `If-Match` guards against deleting a version you have not seen.
+#[utoipa::path(delete, path = "/v2/carriers/{carrierId}", tag = "SIP trunks and carriers",
+    params(CarrierPath, ("If-Match" = Option<String>, Header, description = "The ETag the delete applies to")),
+    security(("oauth2" = ["phone_number:write:admin"])),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 400, description = "Bad If-Match (`invalid_if_match`)", body = ErrorBody),
+        CommonErrors,
+        (status = 404, description = "No such carrier in the caller's scope (`not_found`, R-SEC-1)", body = ErrorBody),
+        (status = 409, description = "Changed or put to use at the same time by someone else (`conflict`)", body = ErrorBody),
+        (status = 412, description = "If-Match names another version (`precondition_failed`)", body = ErrorBody),
+        (status = 422, description = "A rule refused it (`rule_violation`: R-PROV-1, R-PROV-2, R-PROV-3)", body = ErrorBody),
+    ))]
+pub async fn delete_carrier(
+    auth: Auth<NumberWrite>,
+    State(st): State<ApiState>,
+    Path(p): Path<CarrierPath>,
+    headers: HeaderMap,
+) -> ApiResult<StatusCode> {
+    let id = carrier_id(&p)?;
+    let version = if_match(&headers)?;
+    st.service.delete_carrier(&auth.actor, id, version).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,514 @@
+//! A provider's SIP trunks and carriers (SPEC §1): who manages and who reads them (R-PROV-1,
+//! R-SEC-1), unique names, the one default per carrier kind (R-PROV-3), delete refusals while
+//! numbers use them (R-PROV-2), and the default carrier a number gets when a capability is on
+//! and none is named (SPEC §2), under R-CAP-1.
+
+use numberpool::service::{CarrierPatch, TrunkPatch};
+use numberpool_domain::{
+    Assignee, AssigneeType, Capabilities, CarrierId, CarrierKind, NumberPatch,
+};
+use numberpool_store::backend_tests;
+use numberpool_store::testing::TestDb;
+
+use crate::fixture::*;
+
+fn caps(voice: bool, sms: bool) -> Capabilities {
+    Capabilities {
+        voice,
+        sms,
+        ..Default::default()
+    }
+}
+
+/// Names are unique per provider, not across providers; edits and deletes are the provider's,
+/// resellers read, customers and other tenants find nothing.
+async fn trunks_by_provider(db: &TestDb) {
+    let w = World::new(db).await;
+    let svc = &w.service;
+    let p = as_(&w.provider);
+    let east = svc
+        .create_trunk(&p, "east-1", "us-east")
+        .await
+        .must("create");
+    assert_eq!((east.name.as_str(), east.version), ("east-1", 1));
+    refused(
+        svc.create_trunk(&p, " east-1 ", "eu-west").await,
+        "already_exists",
+        None,
+        "the same name twice",
+    );
+    svc.create_trunk(&as_(&w.tenant), "east-1", "us-east")
+        .await
+        .must("another provider may use the name");
+    refused(
+        svc.create_trunk(&p, "", "us-east").await,
+        "invalid_input",
+        None,
+        "empty name",
+    );
+    for who in [&w.reseller, &w.customer, &w.unit] {
+        refused(
+            svc.create_trunk(&as_(who), "mine", "us-east").await,
+            "rule_violation",
+            Some("R-PROV-1"),
+            "only a provider creates trunks",
+        );
+    }
+    // Several per provider: the fixture's and the new one.
+    let listed = svc.list_trunks(&p).await.must("list");
+    assert_eq!(listed.len(), 2, "{listed:?}");
+    // The reseller reads its provider's trunks (it allocates with them) but does not edit.
+    let seen = svc
+        .list_trunks(&as_(&w.reseller))
+        .await
+        .must("reseller list");
+    assert_eq!(seen, listed);
+    svc.get_trunk(&as_(&w.reseller), east.id)
+        .await
+        .must("reseller get");
+    let rename = TrunkPatch {
+        name: Some("east-2".into()),
+        region: None,
+    };
+    refused(
+        svc.update_trunk(&as_(&w.reseller), east.id, &rename, None)
+            .await,
+        "rule_violation",
+        Some("R-PROV-1"),
+        "a reseller renames its provider's trunk",
+    );
+    // Customers see none; the other tenant's trunk is not found (R-SEC-1).
+    assert!(
+        svc.list_trunks(&as_(&w.customer))
+            .await
+            .must("c")
+            .is_empty()
+    );
+    for (who, id) in [
+        (&w.customer, east.id),
+        (&w.tenant, east.id),
+        (&w.provider, w.tenant_trunk),
+    ] {
+        refused(
+            svc.get_trunk(&as_(who), id).await,
+            "not_found",
+            Some("R-SEC-1"),
+            "another's trunk",
+        );
+        refused(
+            svc.update_trunk(&as_(who), id, &rename, None).await,
+            "not_found",
+            Some("R-SEC-1"),
+            "edit another's trunk",
+        );
+        refused(
+            svc.delete_trunk(&as_(who), id, None).await,
+            "not_found",
+            Some("R-SEC-1"),
+            "delete another's trunk",
+        );
+    }
+    // Edits: If-Match, a taken name, then a rename with its audit event.
+    refused(
+        svc.update_trunk(&p, east.id, &rename, Some(7)).await,
+        "precondition_failed",
+        None,
+        "stale version",
+    );
+    let fixture_trunk = svc.get_trunk(&p, w.trunk).await.must("fixture trunk");
+    let taken = TrunkPatch {
+        name: Some(fixture_trunk.name.clone()),
+        region: None,
+    };
+    refused(
+        svc.update_trunk(&p, east.id, &taken, None).await,
+        "already_exists",
+        None,
+        "rename onto another trunk's name",
+    );
+    let moved = svc
+        .update_trunk(
+            &p,
+            east.id,
+            &TrunkPatch {
+                name: Some("east-2".into()),
+                region: Some("us-east-2".into()),
+            },
+            Some(1),
+        )
+        .await
+        .must("rename");
+    assert_eq!(
+        (moved.name.as_str(), moved.region.as_str(), moved.version),
+        ("east-2", "us-east-2", 2)
+    );
+    let events = audit_for(&w.store, &east.id.to_string()).await;
+    assert_eq!(actions(&events), ["sip_trunk.create", "sip_trunk.update"]);
+}
+
+/// R-PROV-2: a trunk a number is on stays; once the number leaves it, it goes. A trunk of
+/// another provider cannot be put on a number (R-SEC-1).
+async fn trunk_in_use_is_not_deleted(db: &TestDb) {
+    let w = World::new(db).await;
+    let svc = &w.service;
+    let p = as_(&w.provider);
+    let t = svc
+        .create_trunk(&p, "spare", "eu-west")
+        .await
+        .must("create");
+    let n = w.add(&w.provider, &e164(7001)).await;
+    let on = |id| NumberPatch {
+        sip_trunk_id: Some(Some(id)),
+        ..Default::default()
+    };
+    refused(
+        svc.update_number(&p, &by_id(&n), &on(w.tenant_trunk), None)
+            .await,
+        "not_found",
+        Some("R-SEC-1"),
+        "the other provider's trunk on our number",
+    );
+    let n = svc
+        .update_number(&p, &by_id(&n), &on(t.id), None)
+        .await
+        .must("our trunk");
+    refused(
+        svc.delete_trunk(&p, t.id, None).await,
+        "rule_violation",
+        Some("R-PROV-2"),
+        "a trunk a number is on",
+    );
+    // The fixture's trunk carries held numbers.
+    let _held = w.held_by(&w.customer, &e164(7002)).await;
+    refused(
+        svc.delete_trunk(&p, w.trunk, None).await,
+        "rule_violation",
+        Some("R-PROV-2"),
+        "the trunk of a held number",
+    );
+    svc.update_number(
+        &p,
+        &by_id(&n),
+        &NumberPatch {
+            sip_trunk_id: Some(None),
+            ..Default::default()
+        },
+        None,
+    )
+    .await
+    .must("off the trunk");
+    refused(
+        svc.delete_trunk(&p, t.id, Some(9)).await,
+        "precondition_failed",
+        None,
+        "stale version",
+    );
+    svc.delete_trunk(&p, t.id, Some(t.version))
+        .await
+        .must("delete");
+    refused(
+        svc.get_trunk(&p, t.id).await,
+        "not_found",
+        Some("R-SEC-1"),
+        "deleted",
+    );
+    let events = audit_for(&w.store, &t.id.to_string()).await;
+    assert_eq!(actions(&events), ["sip_trunk.create", "sip_trunk.delete"]);
+}
+
+/// R-PROV-3: the first of a kind is the default; a new or edited carrier made the default takes
+/// over in the same transaction; the default is never un-set directly and goes only as the last.
+async fn one_default_per_kind(db: &TestDb) {
+    let w = World::new(db).await;
+    let svc = &w.service;
+    let p = as_(&w.provider);
+    let v1 = svc
+        .create_carrier(&p, CarrierKind::Voice, "Voice One", Some(false))
+        .await
+        .must("first voice");
+    assert!(v1.is_default, "the first of a kind is the default");
+    let s1 = svc
+        .create_carrier(&p, CarrierKind::Sms, "SMS One", None)
+        .await
+        .must("first sms");
+    assert!(s1.is_default, "each kind has its own default");
+    let v2 = svc
+        .create_carrier(&p, CarrierKind::Voice, "Voice Two", None)
+        .await
+        .must("second voice");
+    assert!(!v2.is_default);
+    refused(
+        svc.create_carrier(&p, CarrierKind::Voice, "Voice Two", None)
+            .await,
+        "already_exists",
+        None,
+        "the same kind and name",
+    );
+    svc.create_carrier(&p, CarrierKind::Sms, "Voice Two", None)
+        .await
+        .must("a name is unique per kind");
+    let defaults = |list: Vec<numberpool_domain::Carrier>| -> Vec<CarrierId> {
+        list.into_iter()
+            .filter(|c| c.is_default)
+            .map(|c| c.id)
+            .collect()
+    };
+    let v3 = svc
+        .create_carrier(&p, CarrierKind::Voice, "Voice Three", Some(true))
+        .await
+        .must("a new default");
+    assert!(v3.is_default);
+    let voice = svc
+        .list_carriers(&p, Some(CarrierKind::Voice))
+        .await
+        .must("list");
+    assert_eq!(voice.len(), 3);
+    assert_eq!(defaults(voice), vec![v3.id], "the new one took over");
+    // Made default by an edit: v2 takes over from v3.
+    let v2 = svc
+        .update_carrier(
+            &p,
+            v2.id,
+            &CarrierPatch {
+                is_default: Some(true),
+                ..Default::default()
+            },
+            Some(v2.version),
+        )
+        .await
+        .must("make v2 the default");
+    assert!(v2.is_default);
+    let voice = svc
+        .list_carriers(&p, Some(CarrierKind::Voice))
+        .await
+        .must("list");
+    assert_eq!(defaults(voice), vec![v2.id]);
+    assert_eq!(
+        defaults(
+            svc.list_carriers(&p, Some(CarrierKind::Sms))
+                .await
+                .must("sms")
+        ),
+        vec![s1.id],
+        "the other kind's default is untouched"
+    );
+    let v3_now = svc.get_carrier(&p, v3.id).await.must("v3");
+    assert_eq!((v3_now.is_default, v3_now.version), (false, 2));
+    // Un-setting the default directly is refused; so is deleting it while others remain.
+    refused(
+        svc.update_carrier(
+            &p,
+            v2.id,
+            &CarrierPatch {
+                is_default: Some(false),
+                ..Default::default()
+            },
+            None,
+        )
+        .await,
+        "rule_violation",
+        Some("R-PROV-3"),
+        "un-default the default",
+    );
+    refused(
+        svc.delete_carrier(&p, v2.id, None).await,
+        "rule_violation",
+        Some("R-PROV-3"),
+        "delete the default while others remain",
+    );
+    for id in [v1.id, v3.id] {
+        svc.delete_carrier(&p, id, None)
+            .await
+            .must("delete a non-default");
+    }
+    svc.delete_carrier(&p, v2.id, None)
+        .await
+        .must("the last of its kind goes, default or not");
+    assert!(
+        svc.list_carriers(&p, Some(CarrierKind::Voice))
+            .await
+            .must("list")
+            .is_empty()
+    );
+    // Who may: resellers read, customers see none, the other tenant finds nothing.
+    assert_eq!(
+        svc.list_carriers(&as_(&w.reseller), None)
+            .await
+            .must("r")
+            .len(),
+        2
+    );
+    assert!(
+        svc.list_carriers(&as_(&w.customer), None)
+            .await
+            .must("c")
+            .is_empty()
+    );
+    refused(
+        svc.create_carrier(&as_(&w.reseller), CarrierKind::Voice, "R", None)
+            .await,
+        "rule_violation",
+        Some("R-PROV-1"),
+        "a reseller creates a carrier",
+    );
+    for who in [&w.customer, &w.tenant] {
+        refused(
+            svc.get_carrier(&as_(who), s1.id).await,
+            "not_found",
+            Some("R-SEC-1"),
+            "another's carrier",
+        );
+        refused(
+            svc.delete_carrier(&as_(who), s1.id, None).await,
+            "not_found",
+            Some("R-SEC-1"),
+            "delete another's carrier",
+        );
+    }
+    let events = audit_for(&w.store, &v3.id.to_string()).await;
+    assert_eq!(
+        actions(&events),
+        ["carrier.create", "carrier.update", "carrier.delete"],
+        "the take-over is audited on the carrier that lost the default"
+    );
+}
+
+/// SPEC §2: a capability that is on and names no carrier gets the provider's default of its
+/// kind, at add and at edit; one that is off has none. R-CAP-1 holds for the outcome. R-PROV-2:
+/// a carrier a number uses is not deleted.
+async fn default_carriers_on_numbers(db: &TestDb) {
+    let w = World::new(db).await;
+    let svc = &w.service;
+    let p = as_(&w.provider);
+    // Before any carrier: voice on, no carrier.
+    let early = w.add(&w.provider, &e164(7100)).await;
+    assert_eq!((early.voice_carrier_id, early.sms_carrier_id), (None, None));
+    let voice = svc
+        .create_carrier(&p, CarrierKind::Voice, "Voice A", None)
+        .await
+        .must("voice");
+    let other_voice = svc
+        .create_carrier(&p, CarrierKind::Voice, "Voice B", None)
+        .await
+        .must("voice b");
+    let sms = svc
+        .create_carrier(&p, CarrierKind::Sms, "SMS A", None)
+        .await
+        .must("sms");
+    // Added with the default capabilities (voice only): the default voice carrier, no SMS.
+    let n = w.add(&w.provider, &e164(7101)).await;
+    assert_eq!(
+        (n.voice_carrier_id, n.sms_carrier_id),
+        (Some(voice.id), None)
+    );
+    // A reseller's upload belongs to the provider's inventory: the provider's defaults.
+    let r = w.add(&w.reseller, &e164(7102)).await;
+    assert_eq!(r.voice_carrier_id, Some(voice.id));
+    // SMS on, none named: the default profile; voice off: no voice carrier.
+    let set_caps = |c| NumberPatch {
+        capabilities: Some(c),
+        ..Default::default()
+    };
+    let n = svc
+        .update_number(&p, &by_id(&n), &set_caps(caps(false, true)), None)
+        .await
+        .must("sms on, voice off");
+    assert_eq!((n.voice_carrier_id, n.sms_carrier_id), (None, Some(sms.id)));
+    // Voice on with a carrier named: that one.
+    let n = svc
+        .update_number(
+            &p,
+            &by_id(&n),
+            &NumberPatch {
+                capabilities: Some(caps(true, true)),
+                voice_carrier_id: Some(Some(other_voice.id)),
+                ..Default::default()
+            },
+            None,
+        )
+        .await
+        .must("named voice carrier");
+    assert_eq!(n.voice_carrier_id, Some(other_voice.id));
+    // Cleared while on: back to the default.
+    let n = svc
+        .update_number(
+            &p,
+            &by_id(&n),
+            &NumberPatch {
+                voice_carrier_id: Some(None),
+                ..Default::default()
+            },
+            None,
+        )
+        .await
+        .must("cleared");
+    assert_eq!(n.voice_carrier_id, Some(voice.id));
+    // A carrier named for a capability that is off: refused.
+    refused(
+        svc.update_number(
+            &p,
+            &by_id(&n),
+            &NumberPatch {
+                capabilities: Some(caps(true, false)),
+                sms_carrier_id: Some(Some(sms.id)),
+                ..Default::default()
+            },
+            None,
+        )
+        .await,
+        "invalid_input",
+        None,
+        "an SMS profile with SMS off",
+    );
+    // The early number gets the default once its capabilities are edited.
+    let early = svc
+        .update_number(&p, &by_id(&early), &set_caps(caps(true, false)), None)
+        .await
+        .must("edit the early number");
+    assert_eq!(early.voice_carrier_id, Some(voice.id));
+    // R-PROV-2: carriers in use stay.
+    for id in [voice.id, sms.id] {
+        refused(
+            svc.delete_carrier(&p, id, None).await,
+            "rule_violation",
+            Some("R-PROV-2"),
+            "a carrier a number uses",
+        );
+    }
+    // R-CAP-1 on the outcome: an assigned number cannot gain a carrier by a capability.
+    let held = w.held_by(&w.customer, &e164(7103)).await;
+    let held = svc
+        .assign(
+            &as_(&w.customer),
+            &by_id(&held),
+            Assignee {
+                kind: AssigneeType::User,
+                id: "u-7103".into(),
+                display_name: None,
+            },
+        )
+        .await
+        .must("assign");
+    refused(
+        svc.update_number(&p, &by_id(&held), &set_caps(caps(true, true)), None)
+            .await,
+        "rule_violation",
+        Some("R-CAP-1"),
+        "SMS on (gaining the default profile) while assigned",
+    );
+    // Capabilities that change no carrier are fine while assigned.
+    let fax = Capabilities {
+        fax: true,
+        ..caps(true, false)
+    };
+    svc.update_number(&p, &by_id(&held), &set_caps(fax), None)
+        .await
+        .must("fax on changes no carrier");
+}
+
+backend_tests!(
+    trunks_by_provider,
+    trunk_in_use_is_not_deleted,
+    one_default_per_kind,
+    default_carriers_on_numbers,
+);
