@@ -64,6 +64,17 @@ async fn world(service: &Service) -> (Actor, Actor, numberpool_domain::TrunkId) 
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     tx.commit().await.unwrap_or_else(|e| panic!("{e}"));
+    // A default voice carrier, as a provider has: every added number then carries it (and
+    // PostgreSQL checks that foreign key per row), which is the path real adds take.
+    service
+        .create_carrier(
+            &Actor::cli(p.id),
+            numberpool_domain::CarrierKind::Voice,
+            "Bench Carrier",
+            None,
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
     (Actor::cli(p.id), Actor::cli(c.id), trunk)
 }
 

@@ -181,7 +181,10 @@ impl Service {
         if next == before {
             return Ok(before);
         }
-        let stored = tx.update_account_cas(&next).await?;
+        let stored = tx
+            .update_account_cas(&next)
+            .await
+            .map_err(super::lost_race_with_version(if_version))?;
         tx.insert_audit(&[actor.audit(
             "account",
             id.to_string(),

@@ -177,6 +177,21 @@ impl From<StoreError> for ServiceError {
 
 pub type Result<T, E = ServiceError> = std::result::Result<T, E>;
 
+/// With an `If-Match` version, a lost compare-and-set means the record changed after the caller
+/// read it: `PreconditionFailed` (412), the same answer on both backends. (On SQLite a queued
+/// writer sees the new version before its compare-and-set and is refused there; on PostgreSQL
+/// two writers both pass that check and the second finds out at the compare-and-set.)
+pub(crate) fn lost_race_with_version<E: Into<ServiceError>>(
+    if_version: Option<i64>,
+) -> impl FnOnce(E) -> ServiceError {
+    move |e| match (e.into(), if_version) {
+        (ServiceError::Conflict(_), Some(v)) => ServiceError::PreconditionFailed(format!(
+            "the record has changed since version {v} was read; read it again"
+        )),
+        (e, _) => e,
+    }
+}
+
 /// The service layer: cheap to clone, shared by the HTTP server, the CLI and the jobs.
 #[derive(Clone, Debug)]
 pub struct Service {

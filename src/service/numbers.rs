@@ -396,10 +396,12 @@ impl Service {
         }
         self.commit_move(tx, actor, &n, next, "number.update", Some(Rule::Edit1))
             .await
+            .map_err(super::lost_race_with_version(if_version))
     }
 
-    /// SPEC §2 on an edit of capabilities or carriers: a capability that is on and has no
-    /// carrier (none kept, none named) gets the owner's default of its kind; one that is off has
+    /// SPEC §2 on an edit of capabilities or carriers: a capability that this edit turns on (or
+    /// whose carrier it clears with `null`) and that has no carrier gets the owner's default of
+    /// its kind; one that is off has
     /// none, and naming a carrier for it is refused. R-CAP-1 then applies to the outcome, not
     /// only to what was named: turning a capability on or off changes the number's carriers too.
     async fn settle_carriers(
@@ -410,15 +412,17 @@ impl Service {
         patch: &NumberPatch,
     ) -> Result<()> {
         for kind in CarrierKind::ALL {
-            let (on, named, slot, field) = match kind {
+            let (on, was_on, named, slot, field) = match kind {
                 CarrierKind::Voice => (
                     next.capabilities.voice,
+                    before.capabilities.voice,
                     patch.voice_carrier_id,
                     &mut next.voice_carrier_id,
                     "voice_carrier_id",
                 ),
                 CarrierKind::Sms => (
                     next.capabilities.sms,
+                    before.capabilities.sms,
                     patch.sms_carrier_id,
                     &mut next.sms_carrier_id,
                     "sms_carrier_id",
@@ -432,7 +436,10 @@ impl Service {
                     )));
                 }
                 *slot = None;
-            } else if slot.is_none() {
+            } else if slot.is_none() && (!was_on || named == Some(None)) {
+                // Only when this edit turns the capability on or clears the carrier: an edit that
+                // resends the capabilities as they are changes nothing (R-CAP-1 would refuse it
+                // on an assigned number that predates its provider's default).
                 *slot = tx
                     .default_carrier(before.owner_id, kind.as_str())
                     .await?
@@ -675,7 +682,9 @@ impl Service {
         let (mut tx, n, me) = self.open_move(actor, lookup).await?;
         check_version(&n, if_version)?;
         lifecycle::check_delete(&n, &me)?;
-        tx.delete_number_cas(n.id, n.version).await?;
+        tx.delete_number_cas(n.id, n.version)
+            .await
+            .map_err(super::lost_race_with_version(if_version))?;
         tx.insert_audit(&[actor.audit(
             "number",
             n.id.to_string(),

@@ -77,6 +77,9 @@ impl Service {
             )
             .into());
         }
+        // Every trunk and carrier write decides from the provider's other rows (one default per
+        // kind, R-PROV-3; a free name): one at a time per provider on PostgreSQL too.
+        tx.lock_account(me.id).await?;
         Ok(me.id)
     }
 
@@ -157,7 +160,10 @@ impl Service {
         if next == before {
             return Ok(before);
         }
-        let stored = tx.update_trunk_cas(&next).await?;
+        let stored = tx
+            .update_trunk_cas(&next)
+            .await
+            .map_err(super::lost_race_with_version(if_version))?;
         tx.insert_audit(&[actor.audit(
             "sip_trunk",
             id.to_string(),
@@ -189,7 +195,9 @@ impl Service {
             )
             .into());
         }
-        tx.delete_trunk(id, before.version).await?;
+        tx.delete_trunk(id, before.version)
+            .await
+            .map_err(super::lost_race_with_version(if_version))?;
         tx.insert_audit(&[actor.audit(
             "sip_trunk",
             id.to_string(),
@@ -333,7 +341,10 @@ impl Service {
         if next == before {
             return Ok(before);
         }
-        let stored = tx.update_carrier_cas(&next).await?;
+        let stored = tx
+            .update_carrier_cas(&next)
+            .await
+            .map_err(super::lost_race_with_version(if_version))?;
         tx.insert_audit(&[actor.audit(
             "carrier",
             id.to_string(),
@@ -379,7 +390,9 @@ impl Service {
             )
             .into());
         }
-        tx.delete_carrier(id, before.version).await?;
+        tx.delete_carrier(id, before.version)
+            .await
+            .map_err(super::lost_race_with_version(if_version))?;
         tx.insert_audit(&[actor.audit(
             "carrier",
             id.to_string(),

@@ -460,11 +460,25 @@ async fn default_carriers_on_numbers(db: &TestDb) {
         None,
         "an SMS profile with SMS off",
     );
-    // The early number gets the default once its capabilities are edited.
+    // The early number: resending its capabilities as they are changes nothing (no carrier
+    // appears behind the caller's back); clearing its voice carrier with null takes the default.
     let early = svc
         .update_number(&p, &by_id(&early), &set_caps(caps(true, false)), None)
         .await
-        .must("edit the early number");
+        .must("resend the early number's capabilities");
+    assert_eq!(early.voice_carrier_id, None);
+    let early = svc
+        .update_number(
+            &p,
+            &by_id(&early),
+            &NumberPatch {
+                voice_carrier_id: Some(None),
+                ..Default::default()
+            },
+            None,
+        )
+        .await
+        .must("clear the early number's voice carrier");
     assert_eq!(early.voice_carrier_id, Some(voice.id));
     // R-PROV-2: carriers in use stay.
     for id in [voice.id, sms.id] {
@@ -506,7 +520,90 @@ async fn default_carriers_on_numbers(db: &TestDb) {
         .must("fax on changes no carrier");
 }
 
+/// R-PROV-3 under concurrency: deleting the last carrier of a kind while another is created
+/// never leaves carriers without a default (PostgreSQL reads without locks; the provider's
+/// row lock orders the two). And two edits sent with the same If-Match: one wins, the other
+/// is a 412 on both backends, never a 409.
+async fn defaults_and_if_match_under_races(db: &TestDb) {
+    let w = World::new(db).await;
+    let apps = applications(db).await;
+    let svcs: Vec<_> = apps.iter().map(|a| a.service().clone()).collect();
+    let p = as_(&w.provider);
+    for round in 0..8 {
+        let only = svcs[0]
+            .create_carrier(&p, CarrierKind::Voice, &format!("Only {round}"), None)
+            .await
+            .must("the only voice carrier");
+        assert!(only.is_default, "the first of its kind is the default");
+        let (a, b) = (svcs[0].clone(), svcs[svcs.len() - 1].clone());
+        let (pa, pb) = (p.clone(), p.clone());
+        let del = tokio::spawn(async move { a.delete_carrier(&pa, only.id, None).await });
+        let add = tokio::spawn(async move {
+            b.create_carrier(&pb, CarrierKind::Voice, &format!("New {round}"), None)
+                .await
+        });
+        let _ = del.await.must("join delete");
+        let _ = add.await.must("join create");
+        let left = svcs[0]
+            .list_carriers(&p, Some(CarrierKind::Voice))
+            .await
+            .must("list");
+        let defaults = left.iter().filter(|c| c.is_default).count();
+        assert!(
+            left.is_empty() || defaults == 1,
+            "round {round}: {} voice carriers, {defaults} defaults",
+            left.len()
+        );
+        for c in left {
+            let _ = svcs[0].delete_carrier(&p, c.id, None).await;
+        }
+        // Whatever is left after the cleanup must not be a kind without a default.
+        let rest = svcs[0]
+            .list_carriers(&p, Some(CarrierKind::Voice))
+            .await
+            .must("list");
+        assert!(rest.is_empty() || rest.iter().filter(|c| c.is_default).count() == 1);
+        for c in rest {
+            svcs[0]
+                .delete_carrier(&p, c.id, None)
+                .await
+                .must("clean up");
+        }
+    }
+
+    let n = w.add(&w.provider, &e164(7200)).await;
+    for round in 0..8 {
+        let cur = svcs[0].get_number(&p, &by_id(&n)).await.must("read");
+        let edit = |i: usize| NumberPatch {
+            billing_reference: Some(Some(format!("PO-{round}-{i}"))),
+            ..Default::default()
+        };
+        let mut tasks = Vec::new();
+        for i in 0..4 {
+            let s = svcs[i % svcs.len()].clone();
+            let (pp, id, patch) = (p.clone(), by_id(&n), edit(i));
+            let v = cur.version;
+            tasks.push(tokio::spawn(async move {
+                s.update_number(&pp, &id, &patch, Some(v)).await
+            }));
+        }
+        let mut won = 0;
+        for t in tasks {
+            match t.await.must("join") {
+                Ok(_) => won += 1,
+                Err(e) => assert_eq!(e.code(), "precondition_failed", "round {round}: {e}"),
+            }
+        }
+        assert_eq!(
+            won, 1,
+            "round {round}: exactly one edit of version {}",
+            cur.version
+        );
+    }
+}
+
 backend_tests!(
+    defaults_and_if_match_under_races,
     trunks_by_provider,
     trunk_in_use_is_not_deleted,
     one_default_per_kind,

@@ -168,6 +168,23 @@ impl Tx {
     }
 
     /// Compare-and-set on an account's status; `false` when it was not `from`.
+    /// Takes the account's row lock until the transaction ends, so writes that decide from the
+    /// account's other rows (its carriers' default, R-PROV-3) run one at a time. PostgreSQL reads
+    /// at read committed without locks, so two such writes could each miss the other; SQLite's
+    /// write transactions (`BEGIN IMMEDIATE`) are one at a time already.
+    pub async fn lock_account(&mut self, id: AccountId) -> Result<()> {
+        crate::per_backend!(self, c =>
+            sqlite: { let _ = c; },
+            postgres: {
+                sqlx::query("SELECT id FROM accounts WHERE id = $1 FOR UPDATE")
+                    .bind(id.to_string())
+                    .fetch_optional(&mut *c)
+                    .await?;
+            },
+        );
+        Ok(())
+    }
+
     /// Writes the editable fields of `next` (name, R-ACC-2 permission) only if the account is
     /// still at `next.version`; bumps the version. Losing the race is `Conflict`.
     pub async fn update_account_cas(&mut self, next: &Account) -> Result<Account> {
@@ -192,6 +209,7 @@ impl Tx {
         Ok(stored)
     }
 
+    /// Moves an account from one status to another; false when it was not in `from`.
     pub async fn set_account_status(
         &mut self,
         id: AccountId,
@@ -323,7 +341,8 @@ impl Tx {
                 .bind(now_ms())
                 .execute(&mut *c)
                 .await
-                .map_err(|e| unique_as(e, "carrier"))?;
+                // The one-default index is a lost race (conflict), a taken name a duplicate.
+                .map_err(crate::providers::carrier_unique)?;
         });
         Ok(id)
     }

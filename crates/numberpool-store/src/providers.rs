@@ -60,7 +60,7 @@ impl CarrierRow {
 
 /// A unique violation on a carrier write: the one-default index means a concurrent request made
 /// another carrier the default first (a lost race); any other is a taken name.
-fn carrier_unique(e: sqlx::Error) -> StoreError {
+pub(crate) fn carrier_unique(e: sqlx::Error) -> StoreError {
     match &e {
         sqlx::Error::Database(d) if d.is_unique_violation() => {
             if d.constraint() == Some("carriers_one_default") {
