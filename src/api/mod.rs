@@ -7,6 +7,7 @@
 //! handler, whose first extractor checks the route's scope.
 
 pub mod accounts;
+pub mod attributes;
 pub mod audit;
 pub mod error;
 pub mod extract;
@@ -84,6 +85,7 @@ pub struct ApiState {
         (name = "Inventory", description = "Counts"),
         (name = "Accounts", description = "The account tree"),
         (name = "SIP trunks and carriers", description = "A provider's SIP trunks, voice carriers and SMS carrier profiles"),
+        (name = "Attributes", description = "A provider's attribute keys and the values numbers may carry for them"),
         (name = "API clients", description = "OAuth clients of an account"),
         (name = "Audit", description = "Who changed what"),
     )
@@ -147,6 +149,15 @@ fn api_routes() -> OpenApiRouter<ApiState> {
             providers::get_carrier,
             providers::update_carrier,
             providers::delete_carrier
+        ))
+        .routes(routes!(
+            attributes::list_attributes,
+            attributes::create_attribute
+        ))
+        .routes(routes!(
+            attributes::get_attribute,
+            attributes::update_attribute,
+            attributes::delete_attribute
         ))
         .routes(routes!(oauth::list_clients, oauth::create_client))
         .routes(routes!(oauth::rotate_secret))

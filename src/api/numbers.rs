@@ -64,6 +64,9 @@ pub struct ListQuery {
     pub prefix: Option<String>,
     /// Digits the E.164 form contains anywhere.
     pub contains: Option<String>,
+    /// `key:value`: only numbers whose `attributes` carry this key with exactly this value
+    /// (the value may itself contain `:`).
+    pub attribute: Option<String>,
 }
 
 /// A page of numbers.
@@ -86,6 +89,16 @@ fn digits_only(field: &str, s: &str) -> ApiResult<String> {
         )));
     }
     Ok(t.to_string())
+}
+
+/// `key:value` of the `attribute` filter, split at the first `:` (keys have none).
+fn attribute_pair(s: &str) -> ApiResult<(String, String)> {
+    match s.split_once(':') {
+        Some((k, v)) if !k.is_empty() && !v.is_empty() => Ok((k.to_string(), v.to_string())),
+        _ => Err(ApiError::invalid(
+            "attribute: give key:value, e.g. attribute=region:emea",
+        )),
+    }
 }
 
 impl ListQuery {
@@ -116,6 +129,7 @@ impl ListQuery {
                 .as_deref()
                 .map(|p| digits_only("contains", p))
                 .transpose()?,
+            attribute: self.attribute.as_deref().map(attribute_pair).transpose()?,
             ..Default::default()
         })
     }

@@ -21,7 +21,7 @@ use super::extract::{
 use crate::service::{CarrierPatch, TrunkPatch};
 
 /// A resource with its ETag.
-fn with_etag<T: Serialize>(status: StatusCode, version: i64, body: T) -> Response {
+pub(super) fn with_etag<T: Serialize>(status: StatusCode, version: i64, body: T) -> Response {
     let tag = etag(version);
     let mut res = (status, Json(body)).into_response();
     if let Ok(v) = HeaderValue::from_str(&tag) {
@@ -32,7 +32,7 @@ fn with_etag<T: Serialize>(status: StatusCode, version: i64, body: T) -> Respons
 
 /// One page of `all` (sorted by id) after the token's position. A provider has tens of trunks
 /// and carriers, not millions: one query, paged here, as accounts are.
-fn page_of<T, K>(
+pub(super) fn page_of<T, K>(
     all: Vec<T>,
     key: impl Fn(&T) -> K,
     size: u32,

@@ -3,6 +3,7 @@
 //! this layer touches the store's write methods.
 
 mod accounts;
+mod attributes;
 mod audit;
 mod credentials;
 mod idempotency;

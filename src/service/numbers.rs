@@ -249,6 +249,8 @@ impl Service {
             )
             .into());
         };
+        self.check_number_attributes(&mut tx, owner, adds.iter().map(|a| &a.fields.attributes))
+            .await?;
         let state = transition(NumberState::Absent, Event::Add(dest)).map_err(|e| e.violation())?;
         let position = state.position().unwrap_or(Position::Free);
         let now = now_ms();
@@ -386,6 +388,10 @@ impl Service {
                     "SMS carrier profile"
                 }));
             }
+        }
+        if let Some(attrs) = &patch.attributes {
+            self.check_number_attributes(&mut tx, n.owner_id, [attrs])
+                .await?;
         }
         let mut next = apply_patch(&n, patch)?;
         if patch.capabilities.is_some()

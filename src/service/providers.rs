@@ -49,7 +49,11 @@ fn check_version(what: &str, current: i64, if_version: Option<i64>) -> Result<()
 impl Service {
     /// The provider whose trunks and carriers the actor sees: its own account for a provider,
     /// the root provider above a reseller, none for a customer or unit.
-    async fn visible_provider(&self, tx: &mut Tx, actor: &Actor) -> Result<Option<AccountId>> {
+    pub(super) async fn visible_provider(
+        &self,
+        tx: &mut Tx,
+        actor: &Actor,
+    ) -> Result<Option<AccountId>> {
         let me = tx
             .get_account(actor.account)
             .await?

@@ -250,6 +250,8 @@ pub struct World {
     pub tenant_trunk: TrunkId,
     /// The provider's voice carrier (its default), made after the numbers: they have none.
     pub carrier: CarrierId,
+    /// The provider's attribute key `tier` (gold, silver), which no number carries.
+    pub attribute: numberpool_domain::AttributeId,
     /// Free in the provider's pool.
     pub free: Number,
     /// With the customer, unassigned.
@@ -464,6 +466,15 @@ impl World {
             tx.commit().await.must("commit");
             id
         };
+        let attribute = {
+            let mut tx = app.store.begin().await.must("begin");
+            let id = tx
+                .insert_attribute(provider.id, "tier", &["gold".into(), "silver".into()])
+                .await
+                .must("insert attribute");
+            tx.commit().await.must("commit");
+            id
+        };
         let provider_client = app.client(&provider, None).await;
         let customer_client = app.client(&customer, None).await;
         let tenant_client = app.client(&tenant, None).await;
@@ -480,6 +491,7 @@ impl World {
             trunk,
             tenant_trunk,
             carrier,
+            attribute,
             free,
             held,
             assigned,
@@ -540,6 +552,7 @@ impl World {
         }
         out.push(self.trunk.to_string());
         out.push(self.carrier.to_string());
+        out.push(self.attribute.to_string());
         for c in [&self.provider_client, &self.customer_client]
             .into_iter()
             .chain(clients.iter().copied())

@@ -69,6 +69,7 @@ struct Targets<'a> {
     /// SIP trunks and carriers (ids).
     trunks: Vec<String>,
     carriers: Vec<String>,
+    attributes: Vec<String>,
     forbidden: Vec<String>,
 }
 
@@ -86,6 +87,7 @@ impl Targets<'_> {
             "clientId" => self.clients.iter().map(|c| c.id.clone()).collect(),
             "trunkId" => self.trunks.clone(),
             "carrierId" => self.carriers.clone(),
+            "attributeId" => self.attributes.clone(),
             other => panic!(
                 "the isolation sweep has no values for the path parameter {{{other}}}: teach \
                  Targets::path_values() which ids it takes"
@@ -249,6 +251,7 @@ async fn tenant_sweeps_every_operation(db: &TestDb) {
         clients: clients.clone(),
         trunks: vec![w.trunk.to_string()],
         carriers: vec![w.carrier.to_string()],
+        attributes: vec![w.attribute.to_string()],
     };
     let calls = sweep(&w, &targets).await;
     assert!(calls > 150, "the sweep made only {calls} calls");
@@ -312,6 +315,7 @@ async fn customer_sweeps_every_operation(db: &TestDb) {
         // or read.
         trunks: vec![w.trunk.to_string()],
         carriers: vec![w.carrier.to_string()],
+        attributes: vec![w.attribute.to_string()],
         forbidden,
     };
     let calls = sweep(&w, &targets).await;

@@ -7,6 +7,7 @@ mod http;
 mod synth;
 
 mod accounts;
+mod attributes;
 mod errors;
 mod etag;
 mod idempotency;

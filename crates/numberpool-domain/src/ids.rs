@@ -93,3 +93,5 @@ mod tests {
         assert!(a < b);
     }
 }
+typed_id!(/// An attribute key of a provider.
+    AttributeId, "attribute");

@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 
 pub mod account;
+pub mod attribute;
 pub mod e164;
 pub mod ids;
 pub mod lifecycle;
@@ -14,6 +15,7 @@ pub mod rules;
 mod tests;
 
 pub use account::{Account, AccountKind, AccountStatus};
+pub use attribute::Attribute;
 pub use e164::{Country, E164, E164Error, FineType, NumberType, ParseEnumError};
 pub use ids::*;
 pub use lifecycle::{Dest, Event, NumberState, Relation, TransitionError, transition};

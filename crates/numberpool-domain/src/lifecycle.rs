@@ -273,7 +273,8 @@ pub fn render_states_md() -> String {
          | R-MOVE-5 | a number moves to a unit only within the customer holding it |\n\
          | R-PROV-1 | SIP trunks and carriers are created, changed and deleted only by the provider that owns them (its resellers read them) |\n\
          | R-PROV-2 | a SIP trunk or carrier that a number uses cannot be deleted |\n\
-         | R-PROV-3 | one default carrier per kind: the first of a kind becomes it, making another the default replaces it, and it goes only as the last of its kind |\n\n\
+         | R-PROV-3 | one default carrier per kind: the first of a kind becomes it, making another the default replaces it, and it goes only as the last of its kind |\n\
+         | R-ATTR-1 | an attribute key, or one of its allowed values, that numbers still carry is not removed (attribute keys are the provider's, like trunks under R-PROV-1) |\n\n\
          A move from a state that another request has just changed is refused with `R-ALLOC-1` \
          (`conflict`): the store's compare-and-set on the number's version makes sure only one of \
          several racing moves wins. Moves on a number outside the caller's scope answer `not found` \

@@ -61,10 +61,12 @@ pub enum Rule {
     Prov2,
     /// Numberpool: exactly one default carrier of each kind a provider has (SPEC §1).
     Prov3,
+    /// Numberpool: an attribute value (or key) that numbers still carry is not removed.
+    Attr1,
 }
 
 impl Rule {
-    pub const ALL: [Rule; 27] = [
+    pub const ALL: [Rule; 28] = [
         Rule::Num1,
         Rule::Num2,
         Rule::Num3,
@@ -92,6 +94,7 @@ impl Rule {
         Rule::Prov1,
         Rule::Prov2,
         Rule::Prov3,
+        Rule::Attr1,
     ];
 
     pub fn id(self) -> &'static str {
@@ -123,6 +126,7 @@ impl Rule {
             Rule::Prov1 => "R-PROV-1",
             Rule::Prov2 => "R-PROV-2",
             Rule::Prov3 => "R-PROV-3",
+            Rule::Attr1 => "R-ATTR-1",
         }
     }
 

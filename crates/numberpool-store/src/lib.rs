@@ -5,6 +5,7 @@
 #![forbid(unsafe_code)]
 
 mod accounts;
+mod attributes;
 mod audit;
 mod credentials;
 mod idempotency;

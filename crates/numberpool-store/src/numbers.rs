@@ -55,6 +55,8 @@ pub struct NumberFilter {
     pub e164_contains: Option<String>,
     /// The position as the scope's account sees it ([`ViewPosition::of`]).
     pub view_position: Option<ViewPosition>,
+    /// Only numbers whose `attributes` carry this key with exactly this value.
+    pub attribute: Option<(String, String)>,
 }
 
 /// Counts of the numbers in a scope, by dimension (the `/inventory` figures). Every known
@@ -152,6 +154,15 @@ fn number_where(
     }
     if let Some(d) = &filter.e164_contains {
         push("n.e164 LIKE", format!("%{}%", digits(d)));
+    }
+    if let Some((k, v)) = &filter.attribute {
+        // A case-sensitive substring test both backends have, on the canonical JSON text of
+        // the pair (see `attribute_needle`): no LIKE wildcards to escape.
+        binds.push(crate::attributes::attribute_needle(k, v));
+        let n = binds.len();
+        where_sql.push_str(&format!(
+            " AND replace(n.attributes, ${n}, '') <> n.attributes"
+        ));
     }
     match filter.assigned {
         Some(true) => where_sql.push_str(" AND n.assignee_count > 0"),

@@ -34,6 +34,7 @@ numberpool_store::backend_tests!(
     tokens_and_client_management,
     idempotency_keys,
     audit_log_list,
+    attribute_rows_and_number_filter,
 );
 
 // ---------------------------------------------------------------------------------------------
@@ -41,8 +42,9 @@ numberpool_store::backend_tests!(
 // ---------------------------------------------------------------------------------------------
 
 /// Every table of the schema.
-const TABLES: [&str; 10] = [
+const TABLES: [&str; 11] = [
     "accounts",
+    "attributes",
     "exchange_connections",
     "sip_trunks",
     "carriers",
@@ -2847,4 +2849,125 @@ async fn audit_log_list(db: &TestDb) {
         json["id"].as_str(),
         Some(page.items[0].id.to_string().as_str())
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Attribute keys and the `attribute` number filter (issue 5)
+// ---------------------------------------------------------------------------------------------
+
+/// Attribute rows round-trip (unique key per provider, compare-and-set, delete), and the
+/// `attribute` filter matches one key with exactly one value on both backends: case-sensitive,
+/// with quotes, backslashes and LIKE wildcards taken literally, never across keys or inside
+/// another value.
+async fn attribute_rows_and_number_filter(db: &TestDb) {
+    let store = db.store().await;
+    let p = add_account(&store, "Provider", AccountKind::Provider, None).await;
+    let other = add_account(&store, "Other", AccountKind::Provider, None).await;
+
+    let mut tx = store.begin().await.expect("begin");
+    let id = tx
+        .insert_attribute(p.id, "region", &["emea".into(), "a\"b".into()])
+        .await
+        .expect("insert");
+    tx.commit().await.expect("commit");
+    // A failed statement ends a PostgreSQL transaction: the duplicate gets its own.
+    let mut tx = store.begin().await.expect("begin");
+    assert!(matches!(
+        tx.insert_attribute(p.id, "region", &["x".into()]).await,
+        Err(StoreError::Duplicate(_))
+    ));
+    drop(tx);
+    let mut tx = store.begin().await.expect("begin");
+    tx.insert_attribute(other.id, "region", &["x".into()])
+        .await
+        .expect("another provider may use the key");
+    let a = tx.get_attribute(id).await.expect("get").expect("found");
+    assert_eq!(
+        a.allowed_values,
+        vec!["emea".to_string(), "a\"b".to_string()]
+    );
+    let mut next = a.clone();
+    next.allowed_values.push("apac".into());
+    let stored = tx.update_attribute_cas(&next).await.expect("cas");
+    assert_eq!(stored.version, 2);
+    assert!(matches!(
+        tx.update_attribute_cas(&next).await,
+        Err(StoreError::Conflict)
+    ));
+    assert_eq!(tx.list_attributes(p.id).await.expect("list").len(), 1);
+    tx.commit().await.expect("commit");
+
+    let tagged = |i: usize, pairs: &[(&str, &str)]| {
+        let mut n = plain_number(e164(&format!("+1415555{i:04}")), p.id, p.id);
+        n.attributes = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        n
+    };
+    let numbers = vec![
+        tagged(1, &[("region", "emea")]),
+        tagged(2, &[("region", "Emea")]),
+        tagged(3, &[("region", "a\"b"), ("tier", "gold")]),
+        tagged(4, &[("region", "50%_off")]),
+        tagged(5, &[("region", "back\\slash")]),
+        tagged(6, &[("note", "\"region\":\"emea\"")]),
+        tagged(7, &[]),
+        tagged(8, &[("subregion", "emea")]),
+    ];
+    insert_numbers(&store, &numbers).await;
+    let cases: [(&str, &str, &[usize]); 10] = [
+        ("region", "emea", &[0]),
+        ("region", "Emea", &[1]),
+        ("region", "EMEA", &[]),
+        ("region", "a\"b", &[2]),
+        ("tier", "gold", &[2]),
+        ("region", "50%_off", &[3]),
+        ("region", "50%%off", &[]),
+        ("region", "back\\slash", &[4]),
+        ("region", "em", &[]),
+        ("note", "\"region\":\"emea\"", &[5]),
+    ];
+    let mut rd = store.read().await.expect("read");
+    for (k, v, want) in cases {
+        let filter = NumberFilter {
+            attribute: Some((k.to_string(), v.to_string())),
+            ..Default::default()
+        };
+        let page = rd
+            .list_numbers(p.id, &filter, None, 100)
+            .await
+            .expect("list");
+        let got: BTreeSet<NumberId> = page.items.iter().map(|n| n.id).collect();
+        let want: BTreeSet<NumberId> = want.iter().map(|&i| numbers[i].id).collect();
+        assert_eq!(got, want, "attribute {k}:{v}");
+        assert_eq!(page.total, want.len() as i64, "total of {k}:{v}");
+    }
+    drop(rd);
+
+    let mut tx = store.begin().await.expect("begin");
+    assert!(
+        tx.attribute_value_in_use(p.id, "region", "a\"b")
+            .await
+            .expect("in use")
+    );
+    assert!(
+        !tx.attribute_value_in_use(p.id, "region", "apac")
+            .await
+            .expect("in use")
+    );
+    assert!(
+        !tx.attribute_value_in_use(other.id, "region", "emea")
+            .await
+            .expect("in use")
+    );
+    assert!(tx.attribute_key_in_use(p.id, "tier").await.expect("in use"));
+    assert!(
+        !tx.attribute_key_in_use(p.id, "colour")
+            .await
+            .expect("in use")
+    );
+    tx.delete_attribute(id, 2).await.expect("delete");
+    assert_eq!(tx.get_attribute(id).await.expect("get"), None);
+    tx.commit().await.expect("commit");
 }

@@ -1,0 +1,235 @@
+//! A provider's attribute keys (SPEC §1): admin-defined keys with the values numbers may carry
+//! for them (SPEC §2). Same access as trunks and carriers: the provider creates, edits and
+//! deletes them (R-PROV-1); resellers below it read them; customers and units see none. A value
+//! or key that numbers still carry is not removed (R-ATTR-1). The number paths check a number's
+//! `attributes` against its owner's keys with [`Service::check_number_attributes`].
+
+use std::collections::BTreeMap;
+
+use numberpool_domain::attribute::{check_key, check_values};
+use numberpool_domain::{AccountId, AccountKind, Attribute, AttributeId, Rule, RuleViolation};
+use numberpool_store::Tx;
+
+use super::{Actor, Result, Service, ServiceError};
+
+fn json<T: serde::Serialize>(v: &T) -> Option<serde_json::Value> {
+    serde_json::to_value(v).ok()
+}
+
+fn check_version(current: i64, if_version: Option<i64>) -> Result<()> {
+    match if_version {
+        Some(v) if v != current => Err(ServiceError::PreconditionFailed(format!(
+            "the attribute has changed since you read it: it is at version {current}, not {v}; read it again"
+        ))),
+        _ => Ok(()),
+    }
+}
+
+impl Service {
+    /// The actor's account if it is a provider (R-PROV-1), with its row locked so that attribute
+    /// writes and the number writes checking against them go one at a time per provider.
+    async fn attribute_provider(&self, tx: &mut Tx, actor: &Actor) -> Result<AccountId> {
+        let me = tx
+            .get_account(actor.account)
+            .await?
+            .ok_or(ServiceError::NotFound("account"))?;
+        if me.kind != AccountKind::Provider {
+            return Err(RuleViolation::new(
+                Rule::Prov1,
+                "only a provider manages attribute keys; this account can read its provider's",
+            )
+            .into());
+        }
+        tx.lock_account(me.id).await?;
+        Ok(me.id)
+    }
+
+    /// An attribute key the actor may see; `NotFound` otherwise (R-SEC-1).
+    async fn visible_attribute(
+        &self,
+        tx: &mut Tx,
+        actor: &Actor,
+        id: AttributeId,
+    ) -> Result<Attribute> {
+        let provider = self.visible_provider(tx, actor).await?;
+        match tx.get_attribute(id).await? {
+            Some(a) if Some(a.provider_id) == provider => Ok(a),
+            _ => Err(ServiceError::NotFound("attribute")),
+        }
+    }
+
+    /// Checks a number's `attributes` against its owner's keys: every key must be one of them
+    /// and every value one of the key's allowed values; `invalid_input` naming the key otherwise.
+    /// One query for the whole request or batch (`maps`). A customer's own numbers (R-ACC-2)
+    /// have no provider, so no keys: they carry no attributes. Locks the owner's row when there
+    /// is anything to check, so a value cannot be removed between this check and the write.
+    pub(super) async fn check_number_attributes<'a>(
+        &self,
+        tx: &mut Tx,
+        owner: AccountId,
+        maps: impl IntoIterator<Item = &'a BTreeMap<String, String>>,
+    ) -> Result<()> {
+        let maps: Vec<&BTreeMap<String, String>> =
+            maps.into_iter().filter(|m| !m.is_empty()).collect();
+        if maps.is_empty() {
+            return Ok(());
+        }
+        tx.lock_account(owner).await?;
+        let keys: BTreeMap<String, Attribute> = tx
+            .list_attributes(owner)
+            .await?
+            .into_iter()
+            .map(|a| (a.key.clone(), a))
+            .collect();
+        for m in maps {
+            for (k, v) in m {
+                let Some(a) = keys.get(k) else {
+                    return Err(ServiceError::Invalid(format!(
+                        "attributes: {k:?} is not an attribute key of the number's provider"
+                    )));
+                };
+                if !a.allowed_values.iter().any(|x| x == v) {
+                    return Err(ServiceError::Invalid(format!(
+                        "attributes: {v:?} is not an allowed value of {k:?}"
+                    )));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    pub async fn list_attributes(&self, actor: &Actor) -> Result<Vec<Attribute>> {
+        let mut r = self.store.read().await?;
+        match self.visible_provider(&mut r, actor).await? {
+            Some(p) => Ok(r.list_attributes(p).await?),
+            None => Ok(vec![]),
+        }
+    }
+
+    pub async fn get_attribute(&self, actor: &Actor, id: AttributeId) -> Result<Attribute> {
+        let mut r = self.store.read().await?;
+        self.visible_attribute(&mut r, actor, id).await
+    }
+
+    /// A new attribute key of the actor's provider account; the key is unique within it.
+    pub async fn create_attribute(
+        &self,
+        actor: &Actor,
+        key: &str,
+        allowed_values: Vec<String>,
+    ) -> Result<Attribute> {
+        check_key(key).map_err(ServiceError::Invalid)?;
+        check_values(&allowed_values).map_err(ServiceError::Invalid)?;
+        let mut tx = self.store.begin().await?;
+        let provider = self.attribute_provider(&mut tx, actor).await?;
+        let id = tx.insert_attribute(provider, key, &allowed_values).await?;
+        let attr = tx
+            .get_attribute(id)
+            .await?
+            .ok_or(ServiceError::NotFound("attribute"))?;
+        tx.insert_audit(&[actor.audit(
+            "attribute",
+            id.to_string(),
+            "attribute.create",
+            Some(Rule::Prov1),
+            None,
+            json(&attr),
+        )])
+        .await?;
+        tx.commit().await?;
+        Ok(attr)
+    }
+
+    /// Replaces a key's allowed values. A value dropped from the list that numbers still carry
+    /// is refused (R-ATTR-1): renaming a value is adding the new one, moving the numbers, then
+    /// dropping the old one.
+    pub async fn update_attribute(
+        &self,
+        actor: &Actor,
+        id: AttributeId,
+        allowed_values: Option<Vec<String>>,
+        if_version: Option<i64>,
+    ) -> Result<Attribute> {
+        let mut tx = self.store.begin().await?;
+        let before = self.visible_attribute(&mut tx, actor, id).await?;
+        let provider = self.attribute_provider(&mut tx, actor).await?;
+        check_version(before.version, if_version)?;
+        let Some(values) = allowed_values else {
+            return Ok(before);
+        };
+        check_values(&values).map_err(ServiceError::Invalid)?;
+        for old in &before.allowed_values {
+            if !values.contains(old)
+                && tx
+                    .attribute_value_in_use(provider, &before.key, old)
+                    .await?
+            {
+                return Err(RuleViolation::new(
+                    Rule::Attr1,
+                    format!(
+                        "numbers carry {}={old:?}; give them another value before removing it",
+                        before.key
+                    ),
+                )
+                .into());
+            }
+        }
+        let mut next = before.clone();
+        next.allowed_values = values;
+        if next == before {
+            return Ok(before);
+        }
+        let stored = tx
+            .update_attribute_cas(&next)
+            .await
+            .map_err(super::lost_race_with_version(if_version))?;
+        tx.insert_audit(&[actor.audit(
+            "attribute",
+            id.to_string(),
+            "attribute.update",
+            Some(Rule::Attr1),
+            json(&before),
+            json(&stored),
+        )])
+        .await?;
+        tx.commit().await?;
+        Ok(stored)
+    }
+
+    /// Deletes a key no number carries (R-ATTR-1).
+    pub async fn delete_attribute(
+        &self,
+        actor: &Actor,
+        id: AttributeId,
+        if_version: Option<i64>,
+    ) -> Result<()> {
+        let mut tx = self.store.begin().await?;
+        let before = self.visible_attribute(&mut tx, actor, id).await?;
+        let provider = self.attribute_provider(&mut tx, actor).await?;
+        check_version(before.version, if_version)?;
+        if tx.attribute_key_in_use(provider, &before.key).await? {
+            return Err(RuleViolation::new(
+                Rule::Attr1,
+                format!(
+                    "numbers carry the attribute {}; remove it from them first",
+                    before.key
+                ),
+            )
+            .into());
+        }
+        tx.delete_attribute(id, before.version)
+            .await
+            .map_err(super::lost_race_with_version(if_version))?;
+        tx.insert_audit(&[actor.audit(
+            "attribute",
+            id.to_string(),
+            "attribute.delete",
+            Some(Rule::Attr1),
+            json(&before),
+            None,
+        )])
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
