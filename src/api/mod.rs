@@ -16,6 +16,7 @@ pub mod metrics;
 pub mod numbers;
 pub mod oauth;
 pub mod providers;
+pub mod rate_card;
 
 use std::num::NonZeroU32;
 use std::sync::Arc;
@@ -86,6 +87,7 @@ pub struct ApiState {
         (name = "Accounts", description = "The account tree"),
         (name = "SIP trunks and carriers", description = "A provider's SIP trunks, voice carriers and SMS carrier profiles"),
         (name = "Attributes", description = "A provider's attribute keys and the values numbers may carry for them"),
+        (name = "Rate card", description = "A provider's monthly cost of a number by country and type"),
         (name = "API clients", description = "OAuth clients of an account"),
         (name = "Audit", description = "Who changed what"),
     )
@@ -158,6 +160,12 @@ fn api_routes() -> OpenApiRouter<ApiState> {
             attributes::get_attribute,
             attributes::update_attribute,
             attributes::delete_attribute
+        ))
+        .routes(routes!(rate_card::list_rates, rate_card::create_rate))
+        .routes(routes!(
+            rate_card::get_rate,
+            rate_card::update_rate,
+            rate_card::delete_rate
         ))
         .routes(routes!(oauth::list_clients, oauth::create_client))
         .routes(routes!(oauth::rotate_secret))

@@ -9,6 +9,7 @@ mod credentials;
 mod idempotency;
 mod numbers;
 mod providers;
+mod rate_card;
 mod tokens;
 
 use numberpool_domain::{AccountId, Rule, RuleViolation};
@@ -22,6 +23,7 @@ pub use credentials::{
 pub use idempotency::IdemBegin;
 pub use numbers::{AddNumber, AllocateOptions, NumberView};
 pub use providers::{CarrierPatch, TrunkPatch};
+pub use rate_card::RatePatch;
 pub use tokens::{ClientView, IssuedToken};
 
 /// Who is acting: the account they act for, how they authenticated, and through what channel.

@@ -252,6 +252,8 @@ pub struct World {
     pub carrier: CarrierId,
     /// The provider's attribute key `tier` (gold, silver), which no number carries.
     pub attribute: numberpool_domain::AttributeId,
+    /// The provider's rate card entry for US local numbers (100 cents).
+    pub rate: numberpool_domain::RateId,
     /// Free in the provider's pool.
     pub free: Number,
     /// With the customer, unassigned.
@@ -475,6 +477,21 @@ impl World {
             tx.commit().await.must("commit");
             id
         };
+        let rate = {
+            let mut tx = app.store.begin().await.must("begin");
+            let id = tx
+                .insert_rate(
+                    provider.id,
+                    "US",
+                    numberpool_domain::NumberType::Local,
+                    100,
+                    "USD",
+                )
+                .await
+                .must("insert rate");
+            tx.commit().await.must("commit");
+            id
+        };
         let provider_client = app.client(&provider, None).await;
         let customer_client = app.client(&customer, None).await;
         let tenant_client = app.client(&tenant, None).await;
@@ -492,6 +509,7 @@ impl World {
             tenant_trunk,
             carrier,
             attribute,
+            rate,
             free,
             held,
             assigned,
@@ -553,6 +571,7 @@ impl World {
         out.push(self.trunk.to_string());
         out.push(self.carrier.to_string());
         out.push(self.attribute.to_string());
+        out.push(self.rate.to_string());
         for c in [&self.provider_client, &self.customer_client]
             .into_iter()
             .chain(clients.iter().copied())

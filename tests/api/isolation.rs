@@ -70,6 +70,7 @@ struct Targets<'a> {
     trunks: Vec<String>,
     carriers: Vec<String>,
     attributes: Vec<String>,
+    rates: Vec<String>,
     forbidden: Vec<String>,
 }
 
@@ -88,6 +89,7 @@ impl Targets<'_> {
             "trunkId" => self.trunks.clone(),
             "carrierId" => self.carriers.clone(),
             "attributeId" => self.attributes.clone(),
+            "rateId" => self.rates.clone(),
             other => panic!(
                 "the isolation sweep has no values for the path parameter {{{other}}}: teach \
                  Targets::path_values() which ids it takes"
@@ -252,6 +254,7 @@ async fn tenant_sweeps_every_operation(db: &TestDb) {
         trunks: vec![w.trunk.to_string()],
         carriers: vec![w.carrier.to_string()],
         attributes: vec![w.attribute.to_string()],
+        rates: vec![w.rate.to_string()],
     };
     let calls = sweep(&w, &targets).await;
     assert!(calls > 150, "the sweep made only {calls} calls");
@@ -316,6 +319,7 @@ async fn customer_sweeps_every_operation(db: &TestDb) {
         trunks: vec![w.trunk.to_string()],
         carriers: vec![w.carrier.to_string()],
         attributes: vec![w.attribute.to_string()],
+        rates: vec![w.rate.to_string()],
         forbidden,
     };
     let calls = sweep(&w, &targets).await;

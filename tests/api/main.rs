@@ -18,6 +18,7 @@ mod moves;
 mod oauth;
 mod openapi;
 mod ops;
+mod rate_card;
 mod rate_limit;
 mod scopes;
 mod trunks;

@@ -18,6 +18,7 @@ fn own_path(w: &World, client_id: &str, op: &Op) -> String {
         "trunkId" => w.trunk.to_string(),
         "carrierId" => w.carrier.to_string(),
         "attributeId" => w.attribute.to_string(),
+        "rateId" => w.rate.to_string(),
         other => panic!(
             "{}: the scope sweep has no value for {{{other}}}; teach own_path()",
             op.name()

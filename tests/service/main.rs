@@ -10,4 +10,5 @@ mod isolation;
 mod lifecycle;
 mod providers;
 mod races;
+mod rate_card;
 mod rules;

@@ -95,3 +95,5 @@ mod tests {
 }
 typed_id!(/// An attribute key of a provider.
     AttributeId, "attribute");
+typed_id!(/// A rate card entry of a provider.
+    RateId, "rate");

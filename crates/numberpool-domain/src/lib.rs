@@ -9,6 +9,7 @@ pub mod ids;
 pub mod lifecycle;
 pub mod number;
 pub mod provider;
+pub mod rate;
 pub mod rules;
 
 #[cfg(test)]
@@ -21,6 +22,7 @@ pub use ids::*;
 pub use lifecycle::{Dest, Event, NumberState, Relation, TransitionError, transition};
 pub use number::*;
 pub use provider::{Carrier, CarrierKind, SipTrunk};
+pub use rate::Rate;
 pub use rules::{Rule, RuleViolation};
 
 /// Current time as Unix milliseconds: the one clock format the stores keep, identical on both

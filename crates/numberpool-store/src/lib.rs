@@ -11,6 +11,7 @@ mod credentials;
 mod idempotency;
 mod numbers;
 mod providers;
+mod rate_card;
 mod rows;
 #[cfg(feature = "testing")]
 pub mod testing;

@@ -35,6 +35,7 @@ numberpool_store::backend_tests!(
     idempotency_keys,
     audit_log_list,
     attribute_rows_and_number_filter,
+    rate_card_rows,
 );
 
 // ---------------------------------------------------------------------------------------------
@@ -42,9 +43,10 @@ numberpool_store::backend_tests!(
 // ---------------------------------------------------------------------------------------------
 
 /// Every table of the schema.
-const TABLES: [&str; 11] = [
+const TABLES: [&str; 12] = [
     "accounts",
     "attributes",
+    "rate_card",
     "exchange_connections",
     "sip_trunks",
     "carriers",
@@ -2970,4 +2972,103 @@ async fn attribute_rows_and_number_filter(db: &TestDb) {
     tx.delete_attribute(id, 2).await.expect("delete");
     assert_eq!(tx.get_attribute(id).await.expect("get"), None);
     tx.commit().await.expect("commit");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rate card (issue 5)
+// ---------------------------------------------------------------------------------------------
+
+/// Rate card rows round-trip (one per provider, country and type; compare-and-set; delete), the
+/// list filters by country and type, and the schema refuses a negative cost or an unknown type.
+async fn rate_card_rows(db: &TestDb) {
+    let store = db.store().await;
+    let p = add_account(&store, "Provider", AccountKind::Provider, None).await;
+    let other = add_account(&store, "Other", AccountKind::Provider, None).await;
+
+    let mut tx = store.begin().await.expect("begin");
+    let id = tx
+        .insert_rate(p.id, "US", NumberType::Local, 100, "USD")
+        .await
+        .expect("insert");
+    tx.insert_rate(p.id, "US", NumberType::TollFree, 0, "USD")
+        .await
+        .expect("another type");
+    tx.insert_rate(p.id, "GB", NumberType::Local, 250, "GBP")
+        .await
+        .expect("another country");
+    tx.commit().await.expect("commit");
+    let mut tx = store.begin().await.expect("begin");
+    assert!(matches!(
+        tx.insert_rate(p.id, "US", NumberType::Local, 5, "USD")
+            .await,
+        Err(StoreError::Duplicate("rate"))
+    ));
+    drop(tx);
+    let mut tx = store.begin().await.expect("begin");
+    tx.insert_rate(other.id, "US", NumberType::Local, 100, "USD")
+        .await
+        .expect("another provider may price the same");
+    let r = tx.get_rate(id).await.expect("get").expect("found");
+    assert_eq!(
+        (
+            r.country.as_str(),
+            r.number_type,
+            r.monthly_cost_cents,
+            r.currency.as_str()
+        ),
+        ("US", NumberType::Local, 100, "USD")
+    );
+    let count = |v: Vec<numberpool_domain::Rate>| v.len();
+    assert_eq!(
+        count(tx.list_rates(p.id, None, None).await.expect("list")),
+        3
+    );
+    assert_eq!(
+        count(tx.list_rates(p.id, Some("US"), None).await.expect("list")),
+        2
+    );
+    assert_eq!(
+        count(
+            tx.list_rates(p.id, None, Some(NumberType::Local))
+                .await
+                .expect("list")
+        ),
+        2
+    );
+    assert_eq!(
+        count(
+            tx.list_rates(p.id, Some("GB"), Some(NumberType::TollFree))
+                .await
+                .expect("list")
+        ),
+        0
+    );
+    let mut next = r.clone();
+    next.monthly_cost_cents = 75;
+    next.currency = "EUR".into();
+    let stored = tx.update_rate_cas(&next).await.expect("cas");
+    assert_eq!(stored.version, 2);
+    assert!(matches!(
+        tx.update_rate_cas(&next).await,
+        Err(StoreError::Conflict)
+    ));
+    assert_eq!(tx.get_rate(id).await.expect("get"), Some(stored));
+    assert!(matches!(
+        tx.delete_rate(id, 1).await,
+        Err(StoreError::Conflict)
+    ));
+    tx.delete_rate(id, 2).await.expect("delete");
+    assert_eq!(tx.get_rate(id).await.expect("get"), None);
+    tx.commit().await.expect("commit");
+
+    let raw = Raw::open(db).await;
+    let pid = p.id.to_string();
+    for (ty, cents) in [("local", "-1"), ("fixed", "1")] {
+        let sql = format!(
+            "INSERT INTO rate_card (id, provider_id, country, number_type, monthly_cost_cents, \
+             created_at) VALUES ('x-{ty}', $1, 'FR', '{ty}', {cents}, 0)"
+        );
+        assert!(raw.exec(&sql, &[&pid]).await.is_err(), "{ty} {cents}");
+    }
+    raw.close().await;
 }

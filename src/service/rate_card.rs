@@ -1,0 +1,198 @@
+//! A provider's rate card (SPEC §1): the monthly cost of a number by country and number type.
+//! Same access as attribute keys: the provider creates, edits and deletes entries (R-PROV-1);
+//! resellers below it read them; customers and units see none (R-SEC-1). Costs are whole cents
+//! (see [`numberpool_domain::rate`] for why money is never a float).
+
+use numberpool_domain::rate::{check_cents, check_country, check_currency};
+use numberpool_domain::{AccountId, AccountKind, NumberType, Rate, RateId, Rule, RuleViolation};
+use numberpool_store::Tx;
+
+use super::{Actor, Result, Service, ServiceError};
+
+fn json<T: serde::Serialize>(v: &T) -> Option<serde_json::Value> {
+    serde_json::to_value(v).ok()
+}
+
+fn check_version(current: i64, if_version: Option<i64>) -> Result<()> {
+    match if_version {
+        Some(v) if v != current => Err(ServiceError::PreconditionFailed(format!(
+            "the rate has changed since you read it: it is at version {current}, not {v}; read it again"
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// The editable fields of a rate card entry; country and type never change.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RatePatch {
+    pub monthly_cost_cents: Option<i64>,
+    pub currency: Option<String>,
+}
+
+impl Service {
+    /// The actor's account if it is a provider (R-PROV-1), with its row locked so that rate card
+    /// writes go one at a time per provider.
+    async fn rate_provider(&self, tx: &mut Tx, actor: &Actor) -> Result<AccountId> {
+        let me = tx
+            .get_account(actor.account)
+            .await?
+            .ok_or(ServiceError::NotFound("account"))?;
+        if me.kind != AccountKind::Provider {
+            return Err(RuleViolation::new(
+                Rule::Prov1,
+                "only a provider manages its rate card; this account can read its provider's",
+            )
+            .into());
+        }
+        tx.lock_account(me.id).await?;
+        Ok(me.id)
+    }
+
+    /// A rate card entry the actor may see; `NotFound` otherwise (R-SEC-1).
+    async fn visible_rate(&self, tx: &mut Tx, actor: &Actor, id: RateId) -> Result<Rate> {
+        let provider = self.visible_provider(tx, actor).await?;
+        match tx.get_rate(id).await? {
+            Some(r) if Some(r.provider_id) == provider => Ok(r),
+            _ => Err(ServiceError::NotFound("rate")),
+        }
+    }
+
+    /// The caller's provider's rate card, optionally one country (`us` is `US`) and/or type.
+    pub async fn list_rates(
+        &self,
+        actor: &Actor,
+        country: Option<&str>,
+        number_type: Option<NumberType>,
+    ) -> Result<Vec<Rate>> {
+        let country = country
+            .map(check_country)
+            .transpose()
+            .map_err(ServiceError::Invalid)?;
+        let mut r = self.store.read().await?;
+        match self.visible_provider(&mut r, actor).await? {
+            Some(p) => Ok(r.list_rates(p, country.as_deref(), number_type).await?),
+            None => Ok(vec![]),
+        }
+    }
+
+    pub async fn get_rate(&self, actor: &Actor, id: RateId) -> Result<Rate> {
+        let mut r = self.store.read().await?;
+        self.visible_rate(&mut r, actor, id).await
+    }
+
+    /// A new rate card entry of the actor's provider account; one per country and type.
+    /// `currency` defaults to USD.
+    pub async fn create_rate(
+        &self,
+        actor: &Actor,
+        country: &str,
+        number_type: NumberType,
+        monthly_cost_cents: i64,
+        currency: Option<&str>,
+    ) -> Result<Rate> {
+        let country = check_country(country).map_err(ServiceError::Invalid)?;
+        check_cents(monthly_cost_cents).map_err(ServiceError::Invalid)?;
+        let currency = check_currency(currency.unwrap_or("USD")).map_err(ServiceError::Invalid)?;
+        let mut tx = self.store.begin().await?;
+        let provider = self.rate_provider(&mut tx, actor).await?;
+        let id = tx
+            .insert_rate(
+                provider,
+                &country,
+                number_type,
+                monthly_cost_cents,
+                &currency,
+            )
+            .await?;
+        let rate = tx
+            .get_rate(id)
+            .await?
+            .ok_or(ServiceError::NotFound("rate"))?;
+        tx.insert_audit(&[actor.audit(
+            "rate",
+            id.to_string(),
+            "rate.create",
+            Some(Rule::Prov1),
+            None,
+            json(&rate),
+        )])
+        .await?;
+        tx.commit().await?;
+        Ok(rate)
+    }
+
+    /// Changes an entry's cost and/or currency.
+    pub async fn update_rate(
+        &self,
+        actor: &Actor,
+        id: RateId,
+        patch: RatePatch,
+        if_version: Option<i64>,
+    ) -> Result<Rate> {
+        if let Some(c) = patch.monthly_cost_cents {
+            check_cents(c).map_err(ServiceError::Invalid)?;
+        }
+        let currency = patch
+            .currency
+            .as_deref()
+            .map(check_currency)
+            .transpose()
+            .map_err(ServiceError::Invalid)?;
+        let mut tx = self.store.begin().await?;
+        let before = self.visible_rate(&mut tx, actor, id).await?;
+        self.rate_provider(&mut tx, actor).await?;
+        check_version(before.version, if_version)?;
+        let mut next = before.clone();
+        if let Some(c) = patch.monthly_cost_cents {
+            next.monthly_cost_cents = c;
+        }
+        if let Some(c) = currency {
+            next.currency = c;
+        }
+        if next == before {
+            return Ok(before);
+        }
+        let stored = tx
+            .update_rate_cas(&next)
+            .await
+            .map_err(super::lost_race_with_version(if_version))?;
+        tx.insert_audit(&[actor.audit(
+            "rate",
+            id.to_string(),
+            "rate.update",
+            Some(Rule::Prov1),
+            json(&before),
+            json(&stored),
+        )])
+        .await?;
+        tx.commit().await?;
+        Ok(stored)
+    }
+
+    /// Deletes a rate card entry.
+    pub async fn delete_rate(
+        &self,
+        actor: &Actor,
+        id: RateId,
+        if_version: Option<i64>,
+    ) -> Result<()> {
+        let mut tx = self.store.begin().await?;
+        let before = self.visible_rate(&mut tx, actor, id).await?;
+        self.rate_provider(&mut tx, actor).await?;
+        check_version(before.version, if_version)?;
+        tx.delete_rate(id, before.version)
+            .await
+            .map_err(super::lost_race_with_version(if_version))?;
+        tx.insert_audit(&[actor.audit(
+            "rate",
+            id.to_string(),
+            "rate.delete",
+            Some(Rule::Prov1),
+            json(&before),
+            None,
+        )])
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
