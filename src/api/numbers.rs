@@ -94,7 +94,12 @@ fn digits_only(field: &str, s: &str) -> ApiResult<String> {
 /// `key:value` of the `attribute` filter, split at the first `:` (keys have none).
 fn attribute_pair(s: &str) -> ApiResult<(String, String)> {
     match s.split_once(':') {
-        Some((k, v)) if !k.is_empty() && !v.is_empty() => Ok((k.to_string(), v.to_string())),
+        Some((k, v)) if !k.is_empty() && !v.is_empty() => {
+            // A key no attribute can have is a mistake to report, not an empty page.
+            numberpool_domain::attribute::check_key(k)
+                .map_err(|e| ApiError::invalid(format!("attribute: {e}")))?;
+            Ok((k.to_string(), v.to_string()))
+        }
         _ => Err(ApiError::invalid(
             "attribute: give key:value, e.g. attribute=region:emea",
         )),

@@ -171,6 +171,16 @@ async fn attribute_routes(db: &TestDb) {
         .send()
         .await
         .expect_error(400, "invalid_input");
+    // A key no attribute can have (upper case, a quote) is a 400 naming the filter.
+    for bad in ["Region:emea", "re%22gion:emea"] {
+        let r = app
+            .get(&format!("/v2/phone/numbers?attribute={bad}"))
+            .bearer(t)
+            .send()
+            .await
+            .expect_error(400, "invalid_input");
+        assert!(r.text().contains("attribute"), "{}", r.text());
+    }
 
     // R-ATTR-1: a value or key numbers carry stays; a free one goes.
     let r = app
