@@ -149,14 +149,7 @@ impl Service {
     ) -> Result<Account> {
         let mut tx = self.store.begin().await?;
         let before = self.account_in_own_subtree(&mut tx, actor, id).await?;
-        if let Some(v) = if_version
-            && v != before.version
-        {
-            return Err(ServiceError::PreconditionFailed(format!(
-                "the account has changed since you read it: it is at version {}, not {v}; read it again",
-                before.version
-            )));
-        }
+        super::check_version("account", before.version, if_version)?;
         let mut next = before.clone();
         if let Some(name) = &patch.name {
             next.name = check_account_name(name).map_err(ServiceError::Invalid)?;
@@ -190,8 +183,8 @@ impl Service {
             id.to_string(),
             "account.update",
             patch.allow_external_numbers.map(|_| Rule::Acc2),
-            serde_json::to_value(&before).ok(),
-            serde_json::to_value(&stored).ok(),
+            super::snapshot(&before),
+            super::snapshot(&stored),
         )])
         .await?;
         tx.commit().await?;

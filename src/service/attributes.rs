@@ -7,43 +7,12 @@
 use std::collections::BTreeMap;
 
 use numberpool_domain::attribute::{check_key, check_values};
-use numberpool_domain::{AccountId, AccountKind, Attribute, AttributeId, Rule, RuleViolation};
+use numberpool_domain::{AccountId, Attribute, AttributeId, Rule, RuleViolation};
 use numberpool_store::Tx;
 
-use super::{Actor, Result, Service, ServiceError};
-
-fn json<T: serde::Serialize>(v: &T) -> Option<serde_json::Value> {
-    serde_json::to_value(v).ok()
-}
-
-fn check_version(current: i64, if_version: Option<i64>) -> Result<()> {
-    match if_version {
-        Some(v) if v != current => Err(ServiceError::PreconditionFailed(format!(
-            "the attribute has changed since you read it: it is at version {current}, not {v}; read it again"
-        ))),
-        _ => Ok(()),
-    }
-}
+use super::{Actor, Result, Service, ServiceError, check_version, snapshot};
 
 impl Service {
-    /// The actor's account if it is a provider (R-PROV-1), with its row locked so that attribute
-    /// writes and the number writes checking against them go one at a time per provider.
-    async fn attribute_provider(&self, tx: &mut Tx, actor: &Actor) -> Result<AccountId> {
-        let me = tx
-            .get_account(actor.account)
-            .await?
-            .ok_or(ServiceError::NotFound("account"))?;
-        if me.kind != AccountKind::Provider {
-            return Err(RuleViolation::new(
-                Rule::Prov1,
-                "only a provider manages attribute keys; this account can read its provider's",
-            )
-            .into());
-        }
-        tx.lock_account(me.id).await?;
-        Ok(me.id)
-    }
-
     /// An attribute key the actor may see; `NotFound` otherwise (R-SEC-1).
     async fn visible_attribute(
         &self,
@@ -121,7 +90,9 @@ impl Service {
         check_key(key).map_err(ServiceError::Invalid)?;
         check_values(&allowed_values).map_err(ServiceError::Invalid)?;
         let mut tx = self.store.begin().await?;
-        let provider = self.attribute_provider(&mut tx, actor).await?;
+        let provider = self
+            .managing_provider(&mut tx, actor, "attribute keys")
+            .await?;
         let id = tx.insert_attribute(provider, key, &allowed_values).await?;
         let attr = tx
             .get_attribute(id)
@@ -133,7 +104,7 @@ impl Service {
             "attribute.create",
             Some(Rule::Prov1),
             None,
-            json(&attr),
+            snapshot(&attr),
         )])
         .await?;
         tx.commit().await?;
@@ -152,8 +123,10 @@ impl Service {
     ) -> Result<Attribute> {
         let mut tx = self.store.begin().await?;
         let before = self.visible_attribute(&mut tx, actor, id).await?;
-        let provider = self.attribute_provider(&mut tx, actor).await?;
-        check_version(before.version, if_version)?;
+        let provider = self
+            .managing_provider(&mut tx, actor, "attribute keys")
+            .await?;
+        check_version("attribute", before.version, if_version)?;
         let Some(values) = allowed_values else {
             return Ok(before);
         };
@@ -188,8 +161,8 @@ impl Service {
             id.to_string(),
             "attribute.update",
             Some(Rule::Attr1),
-            json(&before),
-            json(&stored),
+            snapshot(&before),
+            snapshot(&stored),
         )])
         .await?;
         tx.commit().await?;
@@ -205,8 +178,10 @@ impl Service {
     ) -> Result<()> {
         let mut tx = self.store.begin().await?;
         let before = self.visible_attribute(&mut tx, actor, id).await?;
-        let provider = self.attribute_provider(&mut tx, actor).await?;
-        check_version(before.version, if_version)?;
+        let provider = self
+            .managing_provider(&mut tx, actor, "attribute keys")
+            .await?;
+        check_version("attribute", before.version, if_version)?;
         if tx.attribute_key_in_use(provider, &before.key).await? {
             return Err(RuleViolation::new(
                 Rule::Attr1,
@@ -225,7 +200,7 @@ impl Service {
             id.to_string(),
             "attribute.delete",
             Some(Rule::Attr1),
-            json(&before),
+            snapshot(&before),
             None,
         )])
         .await?;

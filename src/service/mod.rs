@@ -180,6 +180,22 @@ impl From<StoreError> for ServiceError {
 
 pub type Result<T, E = ServiceError> = std::result::Result<T, E>;
 
+/// `PreconditionFailed` when the caller expects another version of `what` than the stored one
+/// (`If-Match`): the one check every versioned record goes through before its write.
+pub(crate) fn check_version(what: &str, current: i64, if_version: Option<i64>) -> Result<()> {
+    match if_version {
+        Some(v) if v != current => Err(ServiceError::PreconditionFailed(format!(
+            "the {what} has changed since you read it: it is at version {current}, not {v}; read it again"
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// A record as an audit snapshot (`before`/`after`).
+pub(crate) fn snapshot<T: serde::Serialize>(v: &T) -> Option<serde_json::Value> {
+    serde_json::to_value(v).ok()
+}
+
 /// With an `If-Match` version, a lost compare-and-set means the record changed after the caller
 /// read it: `PreconditionFailed` (412), the same answer on both backends. (On SQLite a queued
 /// writer sees the new version before its compare-and-set and is refused there; on PostgreSQL

@@ -16,7 +16,7 @@ use numberpool_domain::{
 use numberpool_store::{InventoryCounts, NumberFilter, NumberLookup, Page, Tx};
 use serde::Serialize;
 
-use super::{Actor, Result, Service, ServiceError};
+use super::{Actor, Result, Service, ServiceError, check_version, snapshot};
 
 /// One number to add, parsed.
 #[derive(Debug, Clone)]
@@ -115,21 +115,6 @@ impl NumberView {
             updated_at: n.updated_at,
             version: n.version,
         }
-    }
-}
-
-fn snapshot(n: &Number) -> Option<serde_json::Value> {
-    serde_json::to_value(n).ok()
-}
-
-/// `PreconditionFailed` when the caller expects another version than the stored one (If-Match).
-fn check_version(n: &Number, if_version: Option<i64>) -> Result<()> {
-    match if_version {
-        Some(v) if v != n.version => Err(ServiceError::PreconditionFailed(format!(
-            "the number has changed since you read it: it is at version {}, not {v}; read it again",
-            n.version
-        ))),
-        _ => Ok(()),
     }
 }
 
@@ -362,7 +347,7 @@ impl Service {
     ) -> Result<Number> {
         let mut tx = self.store.begin().await?;
         let n = self.scoped_number(&mut tx, actor, lookup).await?;
-        check_version(&n, if_version)?;
+        check_version("number", n.version, if_version)?;
         check_free_text(
             "billing_reference",
             &patch.billing_reference.clone().flatten(),
@@ -686,7 +671,7 @@ impl Service {
         if_version: Option<i64>,
     ) -> Result<Number> {
         let (mut tx, n, me) = self.open_move(actor, lookup).await?;
-        check_version(&n, if_version)?;
+        check_version("number", n.version, if_version)?;
         lifecycle::check_delete(&n, &me)?;
         tx.delete_number_cas(n.id, n.version)
             .await

@@ -10,7 +10,7 @@ use numberpool_domain::{
 };
 use numberpool_store::Tx;
 
-use super::{Actor, Result, Service, ServiceError};
+use super::{Actor, Result, Service, ServiceError, check_version, snapshot};
 
 /// Editable fields of a SIP trunk; `None` leaves a field as it is.
 #[derive(Debug, Clone, Default)]
@@ -31,19 +31,6 @@ pub struct CarrierPatch {
 
 fn label(field: &str, v: &str) -> Result<String> {
     check_label(field, v).map_err(ServiceError::Invalid)
-}
-
-fn json<T: serde::Serialize>(v: &T) -> Option<serde_json::Value> {
-    serde_json::to_value(v).ok()
-}
-
-fn check_version(what: &str, current: i64, if_version: Option<i64>) -> Result<()> {
-    match if_version {
-        Some(v) if v != current => Err(ServiceError::PreconditionFailed(format!(
-            "the {what} has changed since you read it: it is at version {current}, not {v}; read it again"
-        ))),
-        _ => Ok(()),
-    }
 }
 
 impl Service {
@@ -67,9 +54,17 @@ impl Service {
         })
     }
 
-    /// The actor's account if it is a provider: only a provider manages trunks and carriers
-    /// (R-PROV-1).
-    async fn managing_provider(&self, tx: &mut Tx, actor: &Actor) -> Result<AccountId> {
+    /// The actor's account if it is a provider: only a provider manages its trunks, carriers,
+    /// attribute keys and rate card (R-PROV-1; `what` names them in the refusal). The row is
+    /// locked: each such write decides from the provider's other rows (one default per kind,
+    /// R-PROV-3; a free name; values numbers carry, R-ATTR-1), so they go one at a time per
+    /// provider on PostgreSQL too.
+    pub(super) async fn managing_provider(
+        &self,
+        tx: &mut Tx,
+        actor: &Actor,
+        what: &str,
+    ) -> Result<AccountId> {
         let me = tx
             .get_account(actor.account)
             .await?
@@ -77,12 +72,10 @@ impl Service {
         if me.kind != AccountKind::Provider {
             return Err(RuleViolation::new(
                 Rule::Prov1,
-                "only a provider manages SIP trunks and carriers; this account can read its provider's",
+                format!("only a provider manages {what}; this account can read its provider's"),
             )
             .into());
         }
-        // Every trunk and carrier write decides from the provider's other rows (one default per
-        // kind, R-PROV-3; a free name): one at a time per provider on PostgreSQL too.
         tx.lock_account(me.id).await?;
         Ok(me.id)
     }
@@ -123,7 +116,9 @@ impl Service {
         let name = label("name", name)?;
         let region = label("region", region)?;
         let mut tx = self.store.begin().await?;
-        let provider = self.managing_provider(&mut tx, actor).await?;
+        let provider = self
+            .managing_provider(&mut tx, actor, "SIP trunks and carriers")
+            .await?;
         let id = tx.insert_trunk(provider, &name, &region).await?;
         let trunk = tx
             .get_trunk(id)
@@ -135,7 +130,7 @@ impl Service {
             "sip_trunk.create",
             Some(Rule::Prov1),
             None,
-            json(&trunk),
+            snapshot(&trunk),
         )])
         .await?;
         tx.commit().await?;
@@ -152,7 +147,8 @@ impl Service {
     ) -> Result<SipTrunk> {
         let mut tx = self.store.begin().await?;
         let before = self.visible_trunk(&mut tx, actor, id).await?;
-        self.managing_provider(&mut tx, actor).await?;
+        self.managing_provider(&mut tx, actor, "SIP trunks and carriers")
+            .await?;
         check_version("SIP trunk", before.version, if_version)?;
         let mut next = before.clone();
         if let Some(n) = &patch.name {
@@ -173,8 +169,8 @@ impl Service {
             id.to_string(),
             "sip_trunk.update",
             Some(Rule::Prov1),
-            json(&before),
-            json(&stored),
+            snapshot(&before),
+            snapshot(&stored),
         )])
         .await?;
         tx.commit().await?;
@@ -190,7 +186,8 @@ impl Service {
     ) -> Result<()> {
         let mut tx = self.store.begin().await?;
         let before = self.visible_trunk(&mut tx, actor, id).await?;
-        self.managing_provider(&mut tx, actor).await?;
+        self.managing_provider(&mut tx, actor, "SIP trunks and carriers")
+            .await?;
         check_version("SIP trunk", before.version, if_version)?;
         if tx.trunk_in_use(id).await? {
             return Err(RuleViolation::new(
@@ -207,7 +204,7 @@ impl Service {
             id.to_string(),
             "sip_trunk.delete",
             Some(Rule::Prov2),
-            json(&before),
+            snapshot(&before),
             None,
         )])
         .await?;
@@ -261,8 +258,8 @@ impl Service {
             current.to_string(),
             "carrier.update",
             Some(Rule::Prov3),
-            json(&before),
-            json(&stored),
+            snapshot(&before),
+            snapshot(&stored),
         )])
         .await?;
         Ok(())
@@ -280,7 +277,9 @@ impl Service {
     ) -> Result<Carrier> {
         let name = label("name", name)?;
         let mut tx = self.store.begin().await?;
-        let provider = self.managing_provider(&mut tx, actor).await?;
+        let provider = self
+            .managing_provider(&mut tx, actor, "SIP trunks and carriers")
+            .await?;
         // A kind without a default gets this one whatever the caller asked: numbers with the
         // capability on need a carrier to fall back on.
         let none_yet = tx.default_carrier(provider, kind.as_str()).await?.is_none();
@@ -301,7 +300,7 @@ impl Service {
             "carrier.create",
             make_default.then_some(Rule::Prov3),
             None,
-            json(&carrier),
+            snapshot(&carrier),
         )])
         .await?;
         tx.commit().await?;
@@ -318,7 +317,9 @@ impl Service {
     ) -> Result<Carrier> {
         let mut tx = self.store.begin().await?;
         let before = self.visible_carrier(&mut tx, actor, id).await?;
-        let provider = self.managing_provider(&mut tx, actor).await?;
+        let provider = self
+            .managing_provider(&mut tx, actor, "SIP trunks and carriers")
+            .await?;
         check_version("carrier", before.version, if_version)?;
         let mut next = before.clone();
         if let Some(n) = &patch.name {
@@ -354,8 +355,8 @@ impl Service {
             id.to_string(),
             "carrier.update",
             patch.is_default.map(|_| Rule::Prov3),
-            json(&before),
-            json(&stored),
+            snapshot(&before),
+            snapshot(&stored),
         )])
         .await?;
         tx.commit().await?;
@@ -372,7 +373,9 @@ impl Service {
     ) -> Result<()> {
         let mut tx = self.store.begin().await?;
         let before = self.visible_carrier(&mut tx, actor, id).await?;
-        let provider = self.managing_provider(&mut tx, actor).await?;
+        let provider = self
+            .managing_provider(&mut tx, actor, "SIP trunks and carriers")
+            .await?;
         check_version("carrier", before.version, if_version)?;
         if tx.carrier_in_use(id).await? {
             return Err(RuleViolation::new(
@@ -402,7 +405,7 @@ impl Service {
             id.to_string(),
             "carrier.delete",
             Some(Rule::Prov2),
-            json(&before),
+            snapshot(&before),
             None,
         )])
         .await?;

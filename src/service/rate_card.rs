@@ -4,23 +4,10 @@
 //! (see [`numberpool_domain::rate`] for why money is never a float).
 
 use numberpool_domain::rate::{check_cents, check_country, check_currency};
-use numberpool_domain::{AccountId, AccountKind, NumberType, Rate, RateId, Rule, RuleViolation};
+use numberpool_domain::{NumberType, Rate, RateId, Rule};
 use numberpool_store::Tx;
 
-use super::{Actor, Result, Service, ServiceError};
-
-fn json<T: serde::Serialize>(v: &T) -> Option<serde_json::Value> {
-    serde_json::to_value(v).ok()
-}
-
-fn check_version(current: i64, if_version: Option<i64>) -> Result<()> {
-    match if_version {
-        Some(v) if v != current => Err(ServiceError::PreconditionFailed(format!(
-            "the rate has changed since you read it: it is at version {current}, not {v}; read it again"
-        ))),
-        _ => Ok(()),
-    }
-}
+use super::{Actor, Result, Service, ServiceError, check_version, snapshot};
 
 /// The editable fields of a rate card entry; country and type never change.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -30,24 +17,6 @@ pub struct RatePatch {
 }
 
 impl Service {
-    /// The actor's account if it is a provider (R-PROV-1), with its row locked so that rate card
-    /// writes go one at a time per provider.
-    async fn rate_provider(&self, tx: &mut Tx, actor: &Actor) -> Result<AccountId> {
-        let me = tx
-            .get_account(actor.account)
-            .await?
-            .ok_or(ServiceError::NotFound("account"))?;
-        if me.kind != AccountKind::Provider {
-            return Err(RuleViolation::new(
-                Rule::Prov1,
-                "only a provider manages its rate card; this account can read its provider's",
-            )
-            .into());
-        }
-        tx.lock_account(me.id).await?;
-        Ok(me.id)
-    }
-
     /// A rate card entry the actor may see; `NotFound` otherwise (R-SEC-1).
     async fn visible_rate(&self, tx: &mut Tx, actor: &Actor, id: RateId) -> Result<Rate> {
         let provider = self.visible_provider(tx, actor).await?;
@@ -94,7 +63,9 @@ impl Service {
         check_cents(monthly_cost_cents).map_err(ServiceError::Invalid)?;
         let currency = check_currency(currency.unwrap_or("USD")).map_err(ServiceError::Invalid)?;
         let mut tx = self.store.begin().await?;
-        let provider = self.rate_provider(&mut tx, actor).await?;
+        let provider = self
+            .managing_provider(&mut tx, actor, "its rate card")
+            .await?;
         let id = tx
             .insert_rate(
                 provider,
@@ -114,7 +85,7 @@ impl Service {
             "rate.create",
             Some(Rule::Prov1),
             None,
-            json(&rate),
+            snapshot(&rate),
         )])
         .await?;
         tx.commit().await?;
@@ -140,8 +111,9 @@ impl Service {
             .map_err(ServiceError::Invalid)?;
         let mut tx = self.store.begin().await?;
         let before = self.visible_rate(&mut tx, actor, id).await?;
-        self.rate_provider(&mut tx, actor).await?;
-        check_version(before.version, if_version)?;
+        self.managing_provider(&mut tx, actor, "its rate card")
+            .await?;
+        check_version("rate", before.version, if_version)?;
         let mut next = before.clone();
         if let Some(c) = patch.monthly_cost_cents {
             next.monthly_cost_cents = c;
@@ -161,8 +133,8 @@ impl Service {
             id.to_string(),
             "rate.update",
             Some(Rule::Prov1),
-            json(&before),
-            json(&stored),
+            snapshot(&before),
+            snapshot(&stored),
         )])
         .await?;
         tx.commit().await?;
@@ -178,8 +150,9 @@ impl Service {
     ) -> Result<()> {
         let mut tx = self.store.begin().await?;
         let before = self.visible_rate(&mut tx, actor, id).await?;
-        self.rate_provider(&mut tx, actor).await?;
-        check_version(before.version, if_version)?;
+        self.managing_provider(&mut tx, actor, "its rate card")
+            .await?;
+        check_version("rate", before.version, if_version)?;
         tx.delete_rate(id, before.version)
             .await
             .map_err(super::lost_race_with_version(if_version))?;
@@ -188,7 +161,7 @@ impl Service {
             id.to_string(),
             "rate.delete",
             Some(Rule::Prov1),
-            json(&before),
+            snapshot(&before),
             None,
         )])
         .await?;
