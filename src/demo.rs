@@ -68,14 +68,14 @@ fn numbers_from(start: u64, count: usize) -> Vec<E164> {
 }
 
 async fn seed(service: &Service) -> anyhow::Result<World> {
-    let provider = service
+    let provider_account = service
         .create_account(
             None,
             CreateAccount::new(PROVIDER_NAME, AccountKind::Provider, None),
         )
         .await
-        .map_err(svc)?
-        .id;
+        .map_err(svc)?;
+    let provider = provider_account.id;
     let reseller = service
         .create_account(
             None,
@@ -117,7 +117,7 @@ async fn seed(service: &Service) -> anyhow::Result<World> {
         .map_err(svc)?
         .id;
     service
-        .connect_exchange(&Actor::cli(initech), provider)
+        .connect_exchange(&Actor::cli(initech), &provider_account.account_number)
         .await
         .map_err(svc)?;
 

@@ -15,7 +15,7 @@ use super::extract::{
     ApiJson, ApiQuery, Auth, IdempotencyKey, PhoneRead, PhoneWrite, decode_page_token,
     encode_page_token, etag, if_match, page_size,
 };
-use crate::service::{AccountPatch, CreateAccount};
+use crate::service::{AccountPatch, CreateAccount, EntitlementsView, Offboarding};
 
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Path)]
@@ -138,12 +138,36 @@ pub struct PatchAccountBody {
     pub name: Option<String>,
     /// R-ACC-2, for a customer below the caller: whether it may add numbers of its own.
     pub allow_external_numbers: Option<bool>,
+    /// R-ACC-3, for a customer below the caller: licence limits. A field left out stays as it
+    /// is; `null` removes the limit.
+    pub entitlements: Option<EntitlementsPatch>,
+}
+
+/// New licence limits; absent fields stay, `null` is no limit.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EntitlementsPatch {
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<u32>)]
+    pub toll_free: Option<Option<u32>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<u32>)]
+    pub contact_center: Option<Option<u32>>,
+}
+
+/// A field that is present (even as `null`) is `Some`; serde's default makes an absent one `None`.
+fn present<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
 }
 
 /// Update an account
 ///
-/// Renames the caller's account or one below it, or grants (withdraws) R-ACC-2 to a customer
-/// below the caller. A connected customer (Provider Exchange) is not the provider's to change.
+/// Renames the caller's account or one below it, grants (withdraws) R-ACC-2 to a customer
+/// below the caller, or sets a customer's licence limits (R-ACC-3). A connected customer (Provider Exchange) is not the provider's to change.
 /// Send the `ETag` as `If-Match` to update only the version you read (412 otherwise).
 #[utoipa::path(patch, path = "/v2/accounts/{accountId}", tag = "Accounts",
     params(AccountPath, ("If-Match" = Option<String>, Header, description = "The ETag the update applies to")),
@@ -158,7 +182,7 @@ pub struct PatchAccountBody {
         (status = 409, description = "Changed at the same time by someone else (`conflict`)", body = ErrorBody),
         (status = 412, description = "If-Match names another version (`precondition_failed`)", body = ErrorBody),
         BodyErrors,
-        (status = 422, description = "A rule refused it (`rule_violation`, R-ACC-2)", body = ErrorBody),
+        (status = 422, description = "A rule refused it (`rule_violation`, R-ACC-2, R-ACC-3)", body = ErrorBody),
     ))]
 pub async fn update_account(
     auth: Auth<PhoneWrite>,
@@ -169,9 +193,16 @@ pub async fn update_account(
 ) -> ApiResult<Response> {
     let id = account_id(&p)?;
     let version = if_match(&headers)?;
+    let lim = |v: Option<Option<u32>>| v.map(|o| o.map(i64::from));
+    let (toll_free, contact_center) = match body.entitlements {
+        Some(e) => (lim(e.toll_free), lim(e.contact_center)),
+        None => (None, None),
+    };
     let patch = AccountPatch {
         name: body.name,
         allow_external_numbers: body.allow_external_numbers,
+        toll_free_licences: toll_free,
+        contact_center_licences: contact_center,
     };
     let account = st
         .service
@@ -222,4 +253,116 @@ pub async fn create_account(
     req.allow_external_numbers = body.allow_external_numbers;
     let account = st.service.create_account(Some(&auth.actor), req).await?;
     Ok(account_response(StatusCode::CREATED, account))
+}
+
+/// Deactivate an account
+///
+/// An account below the caller stops working: its API clients and users (and those of every
+/// account below it) are refused with 401 until it is reactivated; its data is kept. Refused
+/// while any number is held by it or below it (R-OFF-1): `GET …/offboarding` lists them all.
+/// Send the `ETag` as `If-Match` to act only on the version you read.
+#[utoipa::path(post, path = "/v2/accounts/{accountId}/deactivate", tag = "Accounts",
+    params(AccountPath, IdempotencyKey, ("If-Match" = Option<String>, Header, description = "The ETag the change applies to")),
+    security(("oauth2" = ["phone:write:admin"])),
+    responses(
+        (status = 200, description = "The deactivated account", body = Account,
+            headers(("ETag" = String, description = "The account's new version"))),
+        (status = 400, description = "A malformed header (`invalid_input`, `invalid_if_match`)", body = ErrorBody),
+        CommonErrors,
+        (status = 404, description = "No such account below the caller (`not_found`, R-SEC-1)", body = ErrorBody),
+        (status = 409, description = "Changed at the same time by someone else (`conflict`)", body = ErrorBody),
+        (status = 412, description = "If-Match names another version (`precondition_failed`)", body = ErrorBody),
+        (status = 422, description = "Numbers are still held in its subtree, it is the caller's own account, or it is deactivated already (`rule_violation`, R-OFF-1); or the Idempotency-Key was used with another body (`idempotency_key_reused`)", body = ErrorBody),
+    ))]
+pub async fn deactivate_account(
+    auth: Auth<PhoneWrite>,
+    State(st): State<ApiState>,
+    Path(p): Path<AccountPath>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    let id = account_id(&p)?;
+    let version = if_match(&headers)?;
+    let a = st
+        .service
+        .set_account_status(Some(&auth.actor), id, true, version)
+        .await?;
+    Ok(account_response(StatusCode::OK, a))
+}
+
+/// Reactivate an account
+///
+/// A deactivated account below the caller works again as it was: its clients and users are let
+/// back in.
+#[utoipa::path(post, path = "/v2/accounts/{accountId}/reactivate", tag = "Accounts",
+    params(AccountPath, IdempotencyKey, ("If-Match" = Option<String>, Header, description = "The ETag the change applies to")),
+    security(("oauth2" = ["phone:write:admin"])),
+    responses(
+        (status = 200, description = "The active account", body = Account,
+            headers(("ETag" = String, description = "The account's new version"))),
+        (status = 400, description = "A malformed header (`invalid_input`, `invalid_if_match`)", body = ErrorBody),
+        CommonErrors,
+        (status = 404, description = "No such account below the caller (`not_found`, R-SEC-1)", body = ErrorBody),
+        (status = 409, description = "Changed at the same time by someone else (`conflict`)", body = ErrorBody),
+        (status = 412, description = "If-Match names another version (`precondition_failed`)", body = ErrorBody),
+        (status = 422, description = "It is active already, or the caller's own account (`rule_violation`, R-OFF-1); or the Idempotency-Key was used with another body (`idempotency_key_reused`)", body = ErrorBody),
+    ))]
+pub async fn reactivate_account(
+    auth: Auth<PhoneWrite>,
+    State(st): State<ApiState>,
+    Path(p): Path<AccountPath>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    let id = account_id(&p)?;
+    let version = if_match(&headers)?;
+    let a = st
+        .service
+        .set_account_status(Some(&auth.actor), id, false, version)
+        .await?;
+    Ok(account_response(StatusCode::OK, a))
+}
+
+/// Offboarding check
+///
+/// Everything in the way of offboarding the account, all at once, for each action the caller
+/// could take: deactivating an account below it (R-OFF-1); for a root customer's own account,
+/// requesting disconnection from each connected provider (R-ACC-1); for a provider looking at
+/// a connected customer, the customer's disconnect request and the provider's deactivation
+/// (R-ACC-1). Each blocker says how many numbers and shows up to 20 of them.
+#[utoipa::path(get, path = "/v2/accounts/{accountId}/offboarding", tag = "Accounts",
+    params(AccountPath),
+    security(("oauth2" = ["phone:read:admin"])),
+    responses(
+        (status = 200, description = "The checks and their blockers", body = Offboarding),
+        CommonErrors,
+        (status = 404, description = "No such account in the caller's scope (`not_found`, R-SEC-1)", body = ErrorBody),
+    ))]
+pub async fn offboarding(
+    auth: Auth<PhoneRead>,
+    State(st): State<ApiState>,
+    Path(p): Path<AccountPath>,
+) -> ApiResult<Json<Offboarding>> {
+    let id = account_id(&p)?;
+    Ok(Json(st.service.offboarding(&auth.actor, id).await?))
+}
+
+/// Get a customer's entitlements
+///
+/// Toll-free and contact-center licences (R-ACC-3): the limit (`null` is none) and how many
+/// numbers with the customer use one. Set the limits with `PATCH /v2/accounts/{accountId}`.
+#[utoipa::path(get, path = "/v2/accounts/{accountId}/entitlements", tag = "Accounts",
+    params(AccountPath),
+    security(("oauth2" = ["phone:read:admin"])),
+    responses(
+        (status = 200, description = "Licences and their use", body = EntitlementsView),
+        (status = 400, description = "The account is not a customer (`invalid_input`)", body = ErrorBody),
+        CommonErrors,
+        (status = 404, description = "No such account in the caller's scope (`not_found`, R-SEC-1)", body = ErrorBody),
+    ))]
+pub async fn entitlements(
+    auth: Auth<PhoneRead>,
+    State(st): State<ApiState>,
+    Path(p): Path<AccountPath>,
+) -> ApiResult<Json<EntitlementsView>> {
+    let id = account_id(&p)?;
+    Ok(Json(st.service.entitlements(&auth.actor, id).await?))
 }

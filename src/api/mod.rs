@@ -10,6 +10,7 @@ pub mod accounts;
 pub mod attributes;
 pub mod audit;
 pub mod error;
+pub mod exchange;
 pub mod extract;
 pub mod idempotency;
 pub mod metrics;
@@ -135,11 +136,21 @@ fn api_routes() -> OpenApiRouter<ApiState> {
         .routes(routes!(numbers::assign, numbers::unassign))
         .routes(routes!(numbers::allocate))
         .routes(routes!(numbers::release))
+        .routes(routes!(numbers::move_to_unit))
+        .routes(routes!(numbers::assignments))
         .routes(routes!(numbers::unbind))
         .routes(routes!(numbers::history))
         .routes(routes!(numbers::inventory))
         .routes(routes!(accounts::list_accounts, accounts::create_account))
         .routes(routes!(accounts::get_account, accounts::update_account))
+        .routes(routes!(accounts::deactivate_account))
+        .routes(routes!(accounts::reactivate_account))
+        .routes(routes!(accounts::offboarding))
+        .routes(routes!(accounts::entitlements))
+        .routes(routes!(exchange::list_connections, exchange::connect))
+        .routes(routes!(exchange::request_disconnect))
+        .routes(routes!(exchange::list_customers))
+        .routes(routes!(exchange::deactivate_customer))
         .routes(routes!(providers::list_trunks, providers::create_trunk))
         .routes(routes!(
             providers::get_trunk,

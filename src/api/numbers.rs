@@ -23,7 +23,7 @@ use super::extract::{
     ApiJson, ApiQuery, Auth, IdempotencyKey, NumberRead, NumberWrite, PhoneRead, PhoneWrite,
     decode_page_token, encode_page_token, etag, if_match, number_lookup, page_size,
 };
-use crate::service::{AddNumber, AllocateOptions, NumberView};
+use crate::service::{AddNumber, AllocateOptions, AssignmentsView, NumberView};
 
 /// Most numbers one add request may carry; bigger loads go through imports.
 pub const MAX_BATCH: usize = 10_000;
@@ -706,6 +706,70 @@ pub async fn allocate(
         )
         .await?;
     Ok(seen_by(&n, &auth.actor))
+}
+
+/// Where to move a number inside the customer holding it.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MoveBody {
+    /// A unit inside the customer, or the customer itself to take the number back.
+    pub account_id: AccountId,
+}
+
+/// Move a phone number to a unit
+///
+/// The customer (or a unit admin above the target) moves a number it holds into one of its
+/// units (a business unit, program or site), or back to the customer (R-MOVE-5). The number
+/// stays the customer's; the unit's admins see and assign it.
+#[utoipa::path(post, path = "/v2/phone/numbers/{numberId}/move", tag = "Inventory moves",
+    params(NumberPath, IdempotencyKey),
+    request_body = MoveBody,
+    security(("oauth2" = ["phone:write:admin"])),
+    responses(
+        (status = 200, description = "The moved number", body = NumberView),
+        (status = 400, description = "Bad input (`invalid_input`, `malformed_json`)", body = ErrorBody),
+        CommonErrors,
+        (status = 404, description = "No such number or account in the caller's scope (`not_found`, R-SEC-1)", body = ErrorBody),
+        (status = 409, description = "Another move won (`conflict`, R-ALLOC-1)", body = ErrorBody),
+        BodyErrors,
+        (status = 422, description = "A rule refused it (`rule_violation`, R-MOVE-2, R-MOVE-5), or the Idempotency-Key was used with another body (`idempotency_key_reused`)", body = ErrorBody),
+    ))]
+pub async fn move_to_unit(
+    auth: Auth<PhoneWrite>,
+    State(st): State<ApiState>,
+    Path(p): Path<NumberPath>,
+    ApiJson(body): ApiJson<MoveBody>,
+) -> ApiResult<Response> {
+    let lookup = number_lookup(&p.number_id)?;
+    let n = st
+        .service
+        .move_to_unit(&auth.actor, &lookup, body.account_id)
+        .await?;
+    Ok(seen_by(&n, &auth.actor))
+}
+
+/// View a phone number's assignments
+///
+/// Seed 004's "view assignments": the business (customer) the number is with, the business unit
+/// and program (the units down to where it sits), its display name, call purpose and program
+/// duration, and its assignees.
+#[utoipa::path(get, path = "/v2/phone/numbers/{numberId}/assignments", tag = "Phone numbers",
+    params(NumberPath),
+    security(("oauth2" = ["phone:read:admin"])),
+    responses(
+        (status = 200, description = "Where the number sits and who uses it", body = AssignmentsView),
+        CommonErrors,
+        (status = 404, description = "No such number in the caller's scope (`not_found`, R-SEC-1)", body = ErrorBody),
+    ))]
+pub async fn assignments(
+    auth: Auth<PhoneRead>,
+    State(st): State<ApiState>,
+    Path(p): Path<NumberPath>,
+) -> ApiResult<Json<AssignmentsView>> {
+    let lookup = number_lookup(&p.number_id)?;
+    Ok(Json(
+        st.service.number_assignments(&auth.actor, &lookup).await?,
+    ))
 }
 
 /// Release a phone number

@@ -140,6 +140,20 @@ pub enum AccountCmd {
         #[arg(long)]
         json: bool,
     },
+    /// Deactivate an account (any, roots included): its clients and users, and those below it,
+    /// are refused until it is reactivated. Refused while it or any account below it holds
+    /// numbers (R-OFF-1).
+    Deactivate {
+        id: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Reactivate a deactivated account.
+    Reactivate {
+        id: String,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -485,6 +499,7 @@ async fn client_actor(
 }
 
 async fn account(service: &Service, cmd: AccountCmd) -> anyhow::Result<()> {
+    let deactivate = matches!(cmd, AccountCmd::Deactivate { .. });
     match cmd {
         AccountCmd::Create {
             name,
@@ -545,6 +560,18 @@ async fn account(service: &Service, cmd: AccountCmd) -> anyhow::Result<()> {
                         .map(|p| p.to_string())
                         .unwrap_or_else(|| "-".into())
                 );
+            }
+            Ok(())
+        }
+        AccountCmd::Deactivate { id, json } | AccountCmd::Reactivate { id, json } => {
+            let a = service
+                .set_account_status(None, parse_id("account id", &id)?, deactivate, None)
+                .await
+                .map_err(service_err)?;
+            if json {
+                println!("{}", serde_json::to_string(&a)?);
+            } else {
+                println!("{} {}: {}", a.kind.as_str(), a.id, a.status.as_str());
             }
             Ok(())
         }

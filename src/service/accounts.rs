@@ -33,6 +33,9 @@ pub struct AccountPatch {
     pub name: Option<String>,
     /// R-ACC-2: granted by an account above the customer, never by the customer itself.
     pub allow_external_numbers: Option<bool>,
+    /// R-ACC-3 licence limits, set from above: `Some(None)` removes the limit.
+    pub toll_free_licences: Option<Option<i64>>,
+    pub contact_center_licences: Option<Option<i64>>,
 }
 
 impl Service {
@@ -171,6 +174,34 @@ impl Service {
             }
             next.allow_external_numbers = allow;
         }
+        let entitlements =
+            patch.toll_free_licences.is_some() || patch.contact_center_licences.is_some();
+        if entitlements {
+            if before.kind != AccountKind::Customer {
+                return Err(ServiceError::Invalid(
+                    "entitlements apply to customer accounts only (R-ACC-3)".into(),
+                ));
+            }
+            if let Some(v) = patch.toll_free_licences {
+                next.entitlements.toll_free = v;
+            }
+            if let Some(v) = patch.contact_center_licences {
+                next.entitlements.contact_center = v;
+            }
+            if next.entitlements != before.entitlements {
+                if before.id == actor.account {
+                    return Err(RuleViolation::new(
+                        Rule::Acc3,
+                        "a customer cannot set its own licences; an account above it does",
+                    )
+                    .into());
+                }
+                // Under the account's write lock: an allocation counting licences waits.
+                tx.lock_account(before.id).await?;
+                let used = tx.entitlement_use(before.id).await?;
+                next.entitlements.check_limits(used)?;
+            }
+        }
         if next == before {
             return Ok(before);
         }
@@ -182,7 +213,11 @@ impl Service {
             "account",
             id.to_string(),
             "account.update",
-            patch.allow_external_numbers.map(|_| Rule::Acc2),
+            if entitlements {
+                Some(Rule::Acc3)
+            } else {
+                patch.allow_external_numbers.map(|_| Rule::Acc2)
+            },
             super::snapshot(&before),
             super::snapshot(&stored),
         )])
@@ -207,40 +242,5 @@ impl Service {
     pub async fn list_accounts(&self, actor: &Actor) -> Result<Vec<Account>> {
         let mut r = self.store.read().await?;
         Ok(r.list_accounts_in_scope(actor.account).await?)
-    }
-
-    /// Connects a root customer to a provider through Provider Exchange (the customer grants).
-    pub async fn connect_exchange(&self, customer: &Actor, provider: AccountId) -> Result<()> {
-        let mut tx = self.store.begin().await?;
-        let c = tx
-            .get_account(customer.account)
-            .await?
-            .ok_or(ServiceError::NotFound("account"))?;
-        let p = tx
-            .get_account(provider)
-            .await?
-            .ok_or(ServiceError::NotFound("provider"))?;
-        if c.kind != AccountKind::Customer || c.parent_id.is_some() {
-            return Err(ServiceError::Invalid(
-                "only a root customer connects through Provider Exchange".into(),
-            ));
-        }
-        if p.kind != AccountKind::Provider {
-            return Err(ServiceError::NotFound("provider"));
-        }
-        tx.insert_connection(p.id, c.id).await?;
-        let after =
-            serde_json::json!({"provider_id": p.id, "customer_id": c.id, "status": "connected"});
-        tx.insert_audit(&[customer.audit(
-            "connection",
-            format!("{}:{}", p.id, c.id),
-            "exchange.connect",
-            None,
-            None,
-            Some(after),
-        )])
-        .await?;
-        tx.commit().await?;
-        Ok(())
     }
 }

@@ -10,6 +10,7 @@ mod idempotency;
 mod numbers;
 mod providers;
 mod rate_card;
+mod tenancy;
 mod tokens;
 
 use numberpool_domain::{AccountId, Rule, RuleViolation};
@@ -21,9 +22,13 @@ pub use credentials::{
     verify_secret,
 };
 pub use idempotency::IdemBegin;
-pub use numbers::{AddNumber, AllocateOptions, NumberView};
+pub use numbers::{AccountRef, AddNumber, AllocateOptions, AssignmentsView, NumberView};
 pub use providers::{CarrierPatch, TrunkPatch};
 pub use rate_card::RatePatch;
+pub use tenancy::{
+    Blocker, ConnectionView, CustomerRelation, CustomerView, EntitlementsView, Licence,
+    Offboarding, OffboardingAction, OffboardingCheck,
+};
 pub use tokens::{ClientView, IssuedToken};
 
 /// Who is acting: the account they act for, how they authenticated, and through what channel.

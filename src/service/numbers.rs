@@ -10,10 +10,10 @@ use std::collections::BTreeMap;
 
 use numberpool_domain::{
     Account, AccountId, AccountKind, Assignee, Capabilities, CarrierId, CarrierKind, Customization,
-    E164, FineType, Number, NumberId, NumberPatch, NumberStatus, NumberType, Position, Product,
-    Rule, RuleViolation, TrunkId, ViewPosition, now_ms,
+    E164, EntitlementUse, ExchangeStatus, FineType, Number, NumberId, NumberPatch, NumberStatus,
+    NumberType, Position, Product, Rule, RuleViolation, TrunkId, ViewPosition, now_ms,
 };
-use numberpool_store::{InventoryCounts, NumberFilter, NumberLookup, Page, Tx};
+use numberpool_store::{InventoryCounts, Lock, NumberFilter, NumberLookup, Page, Tx};
 use serde::Serialize;
 
 use super::{Actor, Result, Service, ServiceError, check_version, snapshot};
@@ -118,6 +118,40 @@ impl NumberView {
     }
 }
 
+/// An account named in a view: id and name.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct AccountRef {
+    pub id: AccountId,
+    pub name: String,
+}
+
+/// "View assignments" (seed 004): where a number sits in a business and who uses it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct AssignmentsView {
+    pub id: NumberId,
+    pub phone_number: String,
+    /// The customer (business) the number is with; absent while it is in a pool.
+    pub business: Option<AccountRef>,
+    /// The first unit below the business on the way to the number, if any.
+    pub business_unit: Option<AccountRef>,
+    /// The unit below that (a program), if any.
+    pub program: Option<AccountRef>,
+    /// Every unit from the business down to the one holding the number.
+    pub units: Vec<AccountRef>,
+    pub display_name: Option<String>,
+    pub call_purpose: Option<String>,
+    pub program_duration: Option<String>,
+    pub assignees: Vec<Assignee>,
+}
+
+/// R-ACC-3: the licences a number takes while it is with a customer.
+fn licences_of(n: &Number) -> EntitlementUse {
+    EntitlementUse {
+        toll_free: i64::from(n.number_type == NumberType::TollFree),
+        contact_center: i64::from(n.product == Product::ContactCenter),
+    }
+}
+
 fn check_free_text(field: &'static str, v: &Option<String>) -> Result<()> {
     if let Some(s) = v {
         numberpool_domain::number::check_text(field, s, 500).map_err(ServiceError::Invalid)?;
@@ -138,7 +172,7 @@ impl Service {
             .ok_or(ServiceError::NotFound("number"))
     }
 
-    async fn acting_account(&self, tx: &mut Tx, actor: &Actor) -> Result<Account> {
+    pub(crate) async fn acting_account(&self, tx: &mut Tx, actor: &Actor) -> Result<Account> {
         tx.get_account(actor.account)
             .await?
             .ok_or(ServiceError::NotFound("account"))
@@ -206,6 +240,18 @@ impl Service {
         }
         let mut tx = self.store.begin().await?;
         let me = self.acting_account(&mut tx, actor).await?;
+        // The account and those above it, share-locked and active: a deactivation in the chain
+        // (R-OFF-1) waits for this add and counts its numbers, or is seen here.
+        let mut chain = tx.ancestors(me.id).await?;
+        chain.push(me.id);
+        chain.sort();
+        if !tx.lock_inactive_among(&chain).await?.is_empty() {
+            return Err(RuleViolation::new(
+                Rule::Off1,
+                "the account, or an account above it, is deactivated",
+            )
+            .into());
+        }
         // SPEC §2: a capability that is on gets the provider's default carrier of its kind (the
         // add names none); a customer's own numbers have no provider, so no carrier.
         let (dest, owner, source, default_voice, default_sms) = if me.kind.holds_pool() {
@@ -379,6 +425,14 @@ impl Service {
                 .await?;
         }
         let mut next = apply_patch(&n, patch)?;
+        if let Some(customer) = n.customer_id {
+            let (was, will) = (licences_of(&n), licences_of(&next));
+            let more = EntitlementUse {
+                toll_free: (will.toll_free - was.toll_free).max(0),
+                contact_center: (will.contact_center - was.contact_center).max(0),
+            };
+            self.check_entitlements(&mut tx, customer, more).await?;
+        }
         if patch.capabilities.is_some()
             || patch.voice_carrier_id.is_some()
             || patch.sms_carrier_id.is_some()
@@ -463,8 +517,18 @@ impl Service {
         check_free_text("service_info", &opts.service_info)?;
         let (mut tx, n, me) = self.open_move(actor, lookup).await?;
         let target = self.account_in_scope(&mut tx, actor, target).await?;
+        // Read again under the target's row lock: a deactivation of the target (R-OFF-1) waits
+        // for this allocation and then counts its number, or has committed and is seen here.
+        let target = tx
+            .get_account_locked(target.id, Lock::Update)
+            .await?
+            .ok_or(ServiceError::NotFound("account"))?;
         let relation = tx.relation(&me, &target).await?;
         let dest = lifecycle::check_allocate(&n, &me, &target, relation)?;
+        if dest == Dest::Customer {
+            self.check_entitlements(&mut tx, target.id, licences_of(&n))
+                .await?;
+        }
         let mut next = n.clone();
         let trunk = opts.sip_trunk_id.or(n.sip_trunk_id);
         if let Some(t) = trunk
@@ -495,6 +559,33 @@ impl Service {
             .await
     }
 
+    /// R-ACC-1: a provider's number with a connected (root) customer is assigned only while
+    /// the connection is `connected`. The connection is share-locked, so a disconnect request
+    /// waits for this assignment and then counts it, or has committed and is seen here.
+    async fn check_exchange_open(&self, tx: &mut Tx, n: &Number) -> Result<()> {
+        let Some(customer) = n.customer_id else {
+            return Ok(());
+        };
+        if n.owner_id == customer {
+            return Ok(());
+        }
+        let Some(conn) = tx
+            .get_connection_locked(n.owner_id, customer, Lock::Share)
+            .await?
+        else {
+            return Ok(());
+        };
+        if conn.status != ExchangeStatus::Connected {
+            return Err(RuleViolation::new(
+                Rule::Acc1,
+                "disconnection from this number's provider has been requested; its numbers can \
+                 no longer be assigned",
+            )
+            .into());
+        }
+        Ok(())
+    }
+
     /// Ancestors of the holder when the actor is not the holder itself (units), for R-MOVE-2.
     async fn holder_path(&self, tx: &mut Tx, actor: &Actor, n: &Number) -> Result<Vec<AccountId>> {
         if n.holder_id == actor.account {
@@ -521,6 +612,7 @@ impl Service {
         let path = self.holder_path(&mut tx, actor, &n).await?;
         lifecycle::check_customer_holds(&n, &me, &path)?;
         transition(NumberState::of(&n), Event::Assign).map_err(|e| e.violation())?;
+        self.check_exchange_open(&mut tx, &n).await?;
         if n.assignees
             .iter()
             .any(|a| a.kind == assignee.kind && a.id == assignee.id)
@@ -580,6 +672,59 @@ impl Service {
             .await
     }
 
+    /// "View assignments" (seed 004) for a number in the actor's scope: its business, the
+    /// units down to where it sits, and its business-registration fields and assignees.
+    pub async fn number_assignments(
+        &self,
+        actor: &Actor,
+        lookup: &NumberLookup,
+    ) -> Result<AssignmentsView> {
+        let mut r = self.store.read().await?;
+        let n = self.scoped_number(&mut r, actor, lookup).await?;
+        let mut business = None;
+        let mut units = Vec::new();
+        if let Some(customer) = n.customer_id {
+            // The holder's ancestors up to the customer, nearest first; reversed below.
+            let mut path = vec![n.holder_id];
+            if n.holder_id != customer {
+                for a in r.ancestors(n.holder_id).await? {
+                    path.push(a);
+                    if a == customer {
+                        break;
+                    }
+                }
+            }
+            path.reverse();
+            for id in path {
+                let a = r
+                    .get_account(id)
+                    .await?
+                    .ok_or(ServiceError::NotFound("account"))?;
+                let named = AccountRef {
+                    id: a.id,
+                    name: a.name,
+                };
+                if a.id == customer {
+                    business = Some(named);
+                } else {
+                    units.push(named);
+                }
+            }
+        }
+        Ok(AssignmentsView {
+            id: n.id,
+            phone_number: n.phone_number.as_str().to_string(),
+            business,
+            business_unit: units.first().cloned(),
+            program: units.get(1).cloned(),
+            units,
+            display_name: n.display_name,
+            call_purpose: n.call_purpose,
+            program_duration: n.program_duration,
+            assignees: n.assignees,
+        })
+    }
+
     /// Move a number into a unit of the customer holding it, or back to the customer (R-MOVE-5).
     pub async fn move_to_unit(
         &self,
@@ -592,6 +737,9 @@ impl Service {
         lifecycle::check_customer_holds(&n, &me, &path)?;
         transition(NumberState::of(&n), Event::MoveToUnit).map_err(|e| e.violation())?;
         let target = self.account_in_scope(&mut tx, actor, unit).await?;
+        if !tx.lock_inactive_among(&[target.id]).await?.is_empty() {
+            return Err(RuleViolation::new(Rule::Move5, "the unit is deactivated").into());
+        }
         let customer = n
             .customer_id
             .ok_or_else(|| RuleViolation::new(Rule::Move5, "the number is not with a customer"))?;

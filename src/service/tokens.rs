@@ -172,7 +172,7 @@ impl Service {
             .get_account(client.account_id)
             .await?
             .is_some_and(|a| a.status == AccountStatus::Active);
-        if !active {
+        if !active || tx.deactivated_in_chain(client.account_id).await? {
             return Err(ServiceError::Unauthorized);
         }
         tx.purge_expired_tokens(now).await?;
@@ -195,8 +195,8 @@ impl Service {
     }
 
     /// Resolves a bearer token to its caller (principal `Client(client_id)`, channel `Api`)
-    /// and its scopes. Unknown, expired, or of a deleted client or a deactivated account:
-    /// `Unauthorized`, all alike.
+    /// and its scopes. Unknown, expired, or of a deleted client or a deactivated account (or
+    /// one below a deactivated account): `Unauthorized`, all alike.
     pub async fn authenticate_token(&self, token: &str) -> Result<(Actor, Vec<String>)> {
         // Anything longer than a token we issue is not one: no need to hash megabytes.
         if token.is_empty() || token.len() > 256 {
@@ -207,6 +207,11 @@ impl Service {
             .get_token(&token_hash(token), now_ms())
             .await?
             .ok_or(ServiceError::Unauthorized)?;
+        // The account itself is checked by the token's query; a deactivated account above it
+        // shuts it out too (its data is kept, and reactivating the one above lets it back in).
+        if grant.has_parent && r.deactivated_in_chain(grant.account_id).await? {
+            return Err(ServiceError::Unauthorized);
+        }
         let actor = Actor {
             account: grant.account_id,
             principal: Principal::Client(grant.client_id),

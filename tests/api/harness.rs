@@ -337,7 +337,7 @@ impl World {
         let customer = account(&s, "Customer Kappa", Customer, Some(&provider), false).await;
         let unit = account(&s, "Unit Upsilon", Unit, Some(&customer), false).await;
         let root_customer = account(&s, "Root Customer Rx", Customer, None, true).await;
-        s.connect_exchange(&as_(&root_customer), provider.id)
+        s.connect_exchange(&as_(&root_customer), &provider.account_number)
             .await
             .must("connect exchange");
         let tenant = account(&s, "Tenant Tau", Provider, None, false).await;

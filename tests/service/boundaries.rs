@@ -14,7 +14,7 @@ use crate::fixture::*;
 async fn shared_connected_customer(db: &TestDb) {
     let w = World::new(db).await;
     let svc = &w.service;
-    svc.connect_exchange(&as_(&w.root_customer), w.tenant.id)
+    svc.connect_exchange(&as_(&w.root_customer), &w.tenant.account_number)
         .await
         .must("connect to the second provider");
     let theirs = w.add(&w.tenant, &e164(9001)).await;

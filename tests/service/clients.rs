@@ -188,15 +188,13 @@ async fn token_grant_and_scopes(db: &TestDb) {
     let t2 = token(&w, &c2).await;
     assert!(works(&w, &t2).await);
     let mut tx = w.store.begin().await.must("begin");
-    assert!(
-        tx.set_account_status(
-            w.customer2.id,
-            AccountStatus::Active,
-            AccountStatus::Deactivated
-        )
-        .await
-        .must("deactivate")
-    );
+    tx.set_account_status_cas(
+        w.customer2.id,
+        w.customer2.version,
+        AccountStatus::Deactivated,
+    )
+    .await
+    .must("deactivate");
     tx.commit().await.must("commit");
     assert!(!works(&w, &t2).await, "deactivated account");
     refused(

@@ -183,7 +183,7 @@ impl World {
         let ext_customer = account(s, "External customer", Customer, Some(&provider), true).await;
         let root_customer = account(s, "Root customer", Customer, None, true).await;
         service
-            .connect_exchange(&as_(&root_customer), provider.id)
+            .connect_exchange(&as_(&root_customer), &provider.account_number)
             .await
             .must("connect exchange");
         let tenant = account(s, "Unrelated provider", Provider, None, false).await;

@@ -2,8 +2,8 @@
 
 use numberpool::service::{AddNumber, CreateAccount};
 use numberpool_domain::{
-    AccountKind, AccountStatus, Assignee, AssigneeType, Capacity, Customization, NewNumber,
-    NumberPatch, NumberStatus, NumberType, Position, Product, VoiceDirection,
+    AccountKind, Assignee, AssigneeType, Capacity, Customization, NewNumber, NumberPatch,
+    NumberStatus, NumberType, Position, Product, VoiceDirection,
 };
 use numberpool_store::NumberFilter;
 use numberpool_store::testing::TestDb;
@@ -66,13 +66,9 @@ async fn move_refusals(db: &TestDb) {
         false,
     )
     .await;
-    let mut tx = w.store.begin().await.must("begin");
-    assert!(
-        tx.set_account_status(gone.id, AccountStatus::Active, AccountStatus::Deactivated)
-            .await
-            .must("set status")
-    );
-    tx.commit().await.must("commit");
+    svc.set_account_status(Some(&as_(&w.provider)), gone.id, true, None)
+        .await
+        .must("deactivate");
     refused(
         to(gone.id).await,
         "rule_violation",

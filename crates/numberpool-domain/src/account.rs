@@ -114,6 +114,76 @@ pub struct Account {
     pub created_at: i64,
     /// Bumped by every change; the compare-and-set guard and the ETag.
     pub version: i64,
+    /// R-ACC-3: licence counts for a customer; `null` is no limit.
+    pub entitlements: Entitlements,
+}
+
+/// R-ACC-3: how many toll-free and contact-center numbers a customer may hold at once. A number
+/// consumes a licence while it is with the customer (toll-free by type, contact center by
+/// product; a toll-free contact-center number takes one of each) and frees it when it leaves.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Entitlements {
+    /// Toll-free number licences; `null` is no limit.
+    pub toll_free: Option<i64>,
+    /// Contact-center number licences; `null` is no limit.
+    pub contact_center: Option<i64>,
+}
+
+/// Licences in use, counted from the numbers with the customer.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct EntitlementUse {
+    pub toll_free: i64,
+    pub contact_center: i64,
+}
+
+impl Entitlements {
+    /// R-ACC-3: may the customer, using `used`, take `more` licences on top?
+    pub fn check_room(
+        &self,
+        used: EntitlementUse,
+        more: EntitlementUse,
+    ) -> Result<(), RuleViolation> {
+        for (what, limit, used, more) in [
+            ("toll-free", self.toll_free, used.toll_free, more.toll_free),
+            (
+                "contact-center",
+                self.contact_center,
+                used.contact_center,
+                more.contact_center,
+            ),
+        ] {
+            if let Some(limit) = limit
+                && more > 0
+            {
+                ensure(used + more <= limit, Rule::Acc3, || {
+                    format!(
+                        "the customer has {limit} {what} licences and {used} in use;                          it needs one more for this number"
+                    )
+                })?;
+            }
+        }
+        Ok(())
+    }
+
+    /// R-ACC-3: a new limit may not be below what is in use.
+    pub fn check_limits(&self, used: EntitlementUse) -> Result<(), RuleViolation> {
+        for (what, limit, used) in [
+            ("toll_free", self.toll_free, used.toll_free),
+            ("contact_center", self.contact_center, used.contact_center),
+        ] {
+            if let Some(limit) = limit {
+                ensure(limit >= used, Rule::Acc3, || {
+                    format!(
+                        "entitlements.{what}: {limit} is below the {used} licences in use; \
+                         remove numbers first"
+                    )
+                })?;
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Account names are what admins search by: non-empty, printable, bounded.

@@ -5,6 +5,7 @@
 pub mod account;
 pub mod attribute;
 pub mod e164;
+pub mod exchange;
 pub mod ids;
 pub mod lifecycle;
 pub mod number;
@@ -15,9 +16,12 @@ pub mod rules;
 #[cfg(test)]
 mod tests;
 
-pub use account::{Account, AccountKind, AccountStatus};
+pub use account::{Account, AccountKind, AccountStatus, EntitlementUse, Entitlements};
 pub use attribute::Attribute;
 pub use e164::{Country, E164, E164Error, FineType, NumberType, ParseEnumError};
+pub use exchange::{
+    ExchangeEvent, ExchangeStatus, StatusEvent, exchange_transition, status_transition,
+};
 pub use ids::*;
 pub use lifecycle::{Dest, Event, NumberState, Relation, TransitionError, transition};
 pub use number::*;

@@ -274,7 +274,8 @@ pub fn render_states_md() -> String {
          | R-PROV-1 | SIP trunks and carriers are created, changed and deleted only by the provider that owns them (its resellers read them) |\n\
          | R-PROV-2 | a SIP trunk or carrier that a number uses cannot be deleted |\n\
          | R-PROV-3 | one default carrier per kind: the first of a kind becomes it, making another the default replaces it, and it goes only as the last of its kind |\n\
-         | R-ATTR-1 | an attribute key, or one of its allowed values, that numbers still carry is not removed (attribute keys are the provider's, like trunks under R-PROV-1) |\n\n\
+         | R-ATTR-1 | an attribute key, or one of its allowed values, that numbers still carry is not removed (attribute keys are the provider's, like trunks under R-PROV-1) |\n\
+         | R-OFF-1 | an account is deactivated only when no number is held by it or below it (the offboarding check lists what is left); reactivation restores it |\n\n\
          A move from a state that another request has just changed is refused with `R-ALLOC-1` \
          (`conflict`): the store's compare-and-set on the number's version makes sure only one of \
          several racing moves wins. Moves on a number outside the caller's scope answer `not found` \

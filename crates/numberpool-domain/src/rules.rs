@@ -63,10 +63,12 @@ pub enum Rule {
     Prov3,
     /// Numberpool: an attribute value (or key) that numbers still carry is not removed.
     Attr1,
+    /// Numberpool: an account is deactivated only when no number is held in its subtree.
+    Off1,
 }
 
 impl Rule {
-    pub const ALL: [Rule; 28] = [
+    pub const ALL: [Rule; 29] = [
         Rule::Num1,
         Rule::Num2,
         Rule::Num3,
@@ -95,6 +97,7 @@ impl Rule {
         Rule::Prov2,
         Rule::Prov3,
         Rule::Attr1,
+        Rule::Off1,
     ];
 
     pub fn id(self) -> &'static str {
@@ -127,6 +130,7 @@ impl Rule {
             Rule::Prov2 => "R-PROV-2",
             Rule::Prov3 => "R-PROV-3",
             Rule::Attr1 => "R-ATTR-1",
+            Rule::Off1 => "R-OFF-1",
         }
     }
 

@@ -129,6 +129,7 @@ fn acct(kind: AccountKind) -> Account {
         parent_id: None,
         allow_external_numbers: false,
         version: 1,
+        entitlements: Default::default(),
         created_at: 0,
     }
 }

@@ -1,15 +1,14 @@
 //! Accounts, Provider Exchange connections, SIP trunks and carriers.
 
-use std::str::FromStr;
-
 use numberpool_domain::{
-    Account, AccountId, AccountKind, AccountStatus, CarrierId, Relation, TrunkId, now_ms,
+    Account, AccountId, AccountKind, AccountStatus, CarrierId, EntitlementUse, Entitlements,
+    ExchangeStatus, Relation, TrunkId, now_ms,
 };
 
 use crate::rows::{AccountRow, parse};
 use crate::{Result, StoreError, Tx, on_conn, unique_as};
 
-const ACCOUNT_COLUMNS: &str = "id, name, account_number, kind, status, parent_id, allow_external_numbers, created_at, version";
+const ACCOUNT_COLUMNS: &str = "id, name, account_number, kind, status, parent_id, allow_external_numbers, created_at, version, toll_free_licences, contact_center_licences";
 
 /// What creating an account asks for (already checked against the tree rule by the service).
 #[derive(Debug, Clone)]
@@ -20,42 +19,79 @@ pub struct NewAccount {
     pub allow_external_numbers: bool,
 }
 
-/// State of a Provider Exchange connection (SPEC §1).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ExchangeStatus {
-    Connected,
-    DisconnectRequested,
-    Deactivated,
-}
-
-impl ExchangeStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Connected => "connected",
-            Self::DisconnectRequested => "disconnect_requested",
-            Self::Deactivated => "deactivated",
-        }
-    }
-}
-
-impl FromStr for ExchangeStatus {
-    type Err = String;
-    fn from_str(s: &str) -> std::result::Result<Self, String> {
-        match s {
-            "connected" => Ok(Self::Connected),
-            "disconnect_requested" => Ok(Self::DisconnectRequested),
-            "deactivated" => Ok(Self::Deactivated),
-            _ => Err(format!("unknown exchange status {s}")),
-        }
-    }
-}
-
 /// A Provider Exchange connection.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Connection {
     pub provider_id: AccountId,
     pub customer_id: AccountId,
     pub status: ExchangeStatus,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// A connection with the account on its other side (the provider for a customer's list, the
+/// customer for a provider's).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConnectionWith {
+    pub connection: Connection,
+    pub other: Account,
+}
+
+/// One of a provider's (or reseller's) customers, with its numbers: a child customer, or a
+/// root customer connected through Provider Exchange.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CustomerRow {
+    pub account: Account,
+    /// `None` for a child customer.
+    pub connection: Option<ExchangeStatus>,
+    /// Numbers with the customer (or its units); for a connected customer, the provider's only.
+    pub phone_numbers: i64,
+}
+
+/// How many numbers match, with the first few (by E.164) to show.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NumberSample {
+    pub count: i64,
+    pub phone_numbers: Vec<String>,
+}
+
+/// The locking read modes: `Share` lets other readers in and keeps writers out; `Update` keeps
+/// both out. On SQLite write transactions are one at a time already and both are plain reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lock {
+    Share,
+    Update,
+}
+
+impl Lock {
+    fn suffix(self) -> &'static str {
+        match self {
+            Lock::Share => " FOR SHARE",
+            Lock::Update => " FOR UPDATE",
+        }
+    }
+}
+
+const SAMPLE: i64 = 20;
+
+#[derive(sqlx::FromRow)]
+struct CustomerDbRow {
+    #[sqlx(flatten)]
+    account: AccountRow,
+    connection_status: Option<String>,
+    phone_numbers: i64,
+}
+
+type ConnRow = (String, String, String, i64, i64);
+
+fn connection_of(r: &ConnRow) -> Result<Connection> {
+    Ok(Connection {
+        provider_id: parse("account id", &r.0)?,
+        customer_id: parse("account id", &r.1)?,
+        status: parse("exchange status", &r.2)?,
+        created_at: r.3,
+        updated_at: r.4,
+    })
 }
 
 /// Human account numbers: 8 digits, random so they reveal nothing about volume; unique by
@@ -80,6 +116,7 @@ impl Tx {
                 created_at: now_ms(),
                 // The column's default.
                 version: 1,
+                entitlements: Entitlements::default(),
             };
             let res = on_conn!(self, c => {
                 sqlx::query(
@@ -113,6 +150,243 @@ impl Tx {
             sqlx::query_as(&sql).bind(id.to_string()).fetch_optional(&mut *c).await?
         });
         row.map(AccountRow::into_domain).transpose()
+    }
+
+    /// The account, read with a row lock held to the end of the transaction (PostgreSQL; SQLite
+    /// write transactions are serial). A status change (`UPDATE`) waits for it, so a check made
+    /// under it holds until commit: allocation, an add and a deactivation cannot interleave.
+    pub async fn get_account_locked(
+        &mut self,
+        id: AccountId,
+        lock: Lock,
+    ) -> Result<Option<Account>> {
+        let base = format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE id = $1");
+        let row: Option<AccountRow> = crate::per_backend!(self, c =>
+            sqlite: sqlx::query_as(&base).bind(id.to_string()).fetch_optional(&mut *c).await?,
+            postgres: {
+                let sql = format!("{base}{}", lock.suffix());
+                sqlx::query_as(&sql).bind(id.to_string()).fetch_optional(&mut *c).await?
+            },
+        );
+        row.map(AccountRow::into_domain).transpose()
+    }
+
+    /// Locks `ids` (share mode) and returns those that are not active. Ordered by id, so two
+    /// transactions locking overlapping sets take them in the same order.
+    pub async fn lock_inactive_among(&mut self, ids: &[AccountId]) -> Result<Vec<AccountId>> {
+        if ids.is_empty() {
+            return Ok(vec![]);
+        }
+        let list: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
+        let base = format!(
+            "SELECT id, status FROM accounts WHERE id IN ({}) ORDER BY id",
+            list.join(", ")
+        );
+        let rows: Vec<(String, String)> = crate::per_backend!(self, c =>
+            sqlite: {
+                let mut q = sqlx::query_as(&base);
+                for id in ids { q = q.bind(id.to_string()); }
+                q.fetch_all(&mut *c).await?
+            },
+            postgres: {
+                let sql = format!("{base} FOR SHARE");
+                let mut q = sqlx::query_as(&sql);
+                for id in ids { q = q.bind(id.to_string()); }
+                q.fetch_all(&mut *c).await?
+            },
+        );
+        let mut out = Vec::new();
+        for (id, status) in rows {
+            if parse::<AccountStatus>("account status", &status)? != AccountStatus::Active {
+                out.push(parse("account id", &id)?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Whether the account or any account above it is deactivated: access through it is
+    /// refused (a deactivated reseller's customers are out with it).
+    pub async fn deactivated_in_chain(&mut self, id: AccountId) -> Result<bool> {
+        let sql = "WITH RECURSIVE up(id, parent_id, status) AS ( \
+            SELECT id, parent_id, status FROM accounts WHERE id = $1 \
+            UNION ALL SELECT a.id, a.parent_id, a.status FROM accounts a JOIN up ON a.id = up.parent_id ) \
+            SELECT COUNT(*) FROM up WHERE status <> 'active'";
+        let (n,): (i64,) = on_conn!(self, c => {
+            sqlx::query_as(sql).bind(id.to_string()).fetch_one(&mut *c).await?
+        });
+        Ok(n > 0)
+    }
+
+    /// Compare-and-set on an account's status (R-OFF-1 decides first); bumps the version.
+    /// Takes the row's write lock, so an allocation or add holding a share lock finishes first
+    /// and a count made after this sees it.
+    pub async fn set_account_status_cas(
+        &mut self,
+        id: AccountId,
+        version: i64,
+        to: AccountStatus,
+    ) -> Result<()> {
+        let n = on_conn!(self, c => {
+            sqlx::query("UPDATE accounts SET status = $1, version = version + 1 WHERE id = $2 AND version = $3")
+                .bind(to.as_str())
+                .bind(id.to_string())
+                .bind(version)
+                .execute(&mut *c)
+                .await?
+                .rows_affected()
+        });
+        if n == 1 {
+            Ok(())
+        } else {
+            Err(StoreError::Conflict)
+        }
+    }
+
+    /// Numbers held by `account` itself, and by accounts below it; and how many of all those
+    /// have assignees. For R-OFF-1 and the offboarding check.
+    pub async fn held_in_subtree(
+        &mut self,
+        account: AccountId,
+    ) -> Result<(NumberSample, NumberSample, NumberSample)> {
+        let tree = "WITH RECURSIVE own(id) AS ( SELECT CAST($1 AS TEXT) \
+            UNION SELECT a.id FROM accounts a JOIN own o ON a.parent_id = o.id ) ";
+        let at = self
+            .number_sample(
+                &format!("{tree} SELECT {{}} FROM numbers n WHERE n.holder_id = $1"),
+                &account.to_string(),
+                None,
+            )
+            .await?;
+        let below = self
+            .number_sample(
+                &format!("{tree} SELECT {{}} FROM numbers n WHERE n.holder_id IN (SELECT id FROM own) AND n.holder_id <> $1"),
+                &account.to_string(),
+                None,
+            )
+            .await?;
+        let assigned = self
+            .number_sample(
+                &format!("{tree} SELECT {{}} FROM numbers n WHERE n.holder_id IN (SELECT id FROM own) AND n.assignee_count > 0"),
+                &account.to_string(),
+                None,
+            )
+            .await?;
+        Ok((at, below, assigned))
+    }
+
+    /// The provider's numbers with a customer (or its units), and those of them with assignees
+    /// (R-ACC-1).
+    pub async fn provider_numbers_with(
+        &mut self,
+        provider: AccountId,
+        customer: AccountId,
+    ) -> Result<(NumberSample, NumberSample)> {
+        let all = self
+            .number_sample(
+                "SELECT {} FROM numbers n WHERE n.customer_id = $1 AND n.owner_id = $2",
+                &customer.to_string(),
+                Some(&provider.to_string()),
+            )
+            .await?;
+        let assigned = self
+            .number_sample(
+                "SELECT {} FROM numbers n WHERE n.customer_id = $1 AND n.owner_id = $2 AND n.assignee_count > 0",
+                &customer.to_string(),
+                Some(&provider.to_string()),
+            )
+            .await?;
+        Ok((all, assigned))
+    }
+
+    /// Runs `template` (with `{}` for the select list) as a count and as the first E.164s.
+    async fn number_sample(
+        &mut self,
+        template: &str,
+        a: &str,
+        b: Option<&str>,
+    ) -> Result<NumberSample> {
+        let count_sql = template.replacen("{}", "COUNT(*)", 1);
+        let list_sql = format!(
+            "{} ORDER BY n.e164 LIMIT {SAMPLE}",
+            template.replacen("{}", "n.e164", 1)
+        );
+        let (count,): (i64,) = on_conn!(self, c => {
+            let mut q = sqlx::query_as(&count_sql).bind(a);
+            if let Some(b) = b { q = q.bind(b); }
+            q.fetch_one(&mut *c).await?
+        });
+        if count == 0 {
+            return Ok(NumberSample::default());
+        }
+        let rows: Vec<(String,)> = on_conn!(self, c => {
+            let mut q = sqlx::query_as(&list_sql).bind(a);
+            if let Some(b) = b { q = q.bind(b); }
+            q.fetch_all(&mut *c).await?
+        });
+        Ok(NumberSample {
+            count,
+            phone_numbers: rows.into_iter().map(|(e,)| e).collect(),
+        })
+    }
+
+    /// R-ACC-3: licences in use by a customer (numbers with it or its units).
+    pub async fn entitlement_use(&mut self, customer: AccountId) -> Result<EntitlementUse> {
+        let (toll_free, contact_center): (i64, i64) = on_conn!(self, c => {
+            sqlx::query_as(
+                "SELECT COALESCE(SUM(CASE WHEN number_type = 'toll_free' THEN 1 ELSE 0 END), 0), \
+                 COALESCE(SUM(CASE WHEN product = 'contact_center' THEN 1 ELSE 0 END), 0) \
+                 FROM numbers WHERE customer_id = $1",
+            )
+            .bind(customer.to_string())
+            .fetch_one(&mut *c)
+            .await?
+        });
+        Ok(EntitlementUse {
+            toll_free,
+            contact_center,
+        })
+    }
+
+    /// A provider's (or reseller's) customers: its child customers and the root customers
+    /// connected to it (not deactivated), each with its number count, in creation order.
+    pub async fn list_customers(&mut self, provider: AccountId) -> Result<Vec<CustomerRow>> {
+        let cols = ACCOUNT_COLUMNS
+            .split(", ")
+            .map(|c| format!("a.{c}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        // One query per side, each row its account and its count: a provider's customer list
+        // is one round trip per side however many customers it has.
+        let children = format!(
+            "SELECT {cols}, NULL AS connection_status, (SELECT COUNT(*) FROM numbers n \
+             WHERE n.customer_id = a.id) AS phone_numbers \
+             FROM accounts a WHERE a.parent_id = $1 AND a.kind = 'customer'"
+        );
+        let connected = format!(
+            "SELECT {cols}, x.status AS connection_status, (SELECT COUNT(*) FROM numbers n \
+             WHERE n.customer_id = a.id AND n.owner_id = $1) AS phone_numbers \
+             FROM exchange_connections x JOIN accounts a ON a.id = x.customer_id \
+             WHERE x.provider_id = $1 AND x.status <> 'deactivated'"
+        );
+        let mut out = Vec::new();
+        for sql in [children, connected] {
+            let rows: Vec<CustomerDbRow> = on_conn!(self, c => {
+                sqlx::query_as(&sql).bind(provider.to_string()).fetch_all(&mut *c).await?
+            });
+            for r in rows {
+                out.push(CustomerRow {
+                    account: r.account.into_domain()?,
+                    connection: r
+                        .connection_status
+                        .as_deref()
+                        .map(|s| parse("exchange status", s))
+                        .transpose()?,
+                    phone_numbers: r.phone_numbers,
+                });
+            }
+        }
+        out.sort_by_key(|r| r.account.id);
+        Ok(out)
     }
 
     pub async fn find_account_by_name(&mut self, name: &str) -> Result<Option<Account>> {
@@ -153,13 +427,16 @@ impl Tx {
         rows.iter().map(|(s,)| parse("account id", s)).collect()
     }
 
-    /// How `target` relates to `actor` for an allocation (R-MOVE-1).
+    /// How `target` relates to `actor` for an allocation (R-MOVE-1). A connection is read
+    /// under a share lock, so a deactivation waits for the allocation and then counts it.
     pub async fn relation(&mut self, actor: &Account, target: &Account) -> Result<Relation> {
         if target.parent_id == Some(actor.id) {
             return Ok(Relation::DirectChild);
         }
         if target.parent_id.is_none()
-            && let Some(c) = self.get_connection(actor.id, target.id).await?
+            && let Some(c) = self
+                .get_connection_locked(actor.id, target.id, Lock::Share)
+                .await?
             && c.status == ExchangeStatus::Connected
         {
             return Ok(Relation::Connected);
@@ -185,16 +462,18 @@ impl Tx {
         Ok(())
     }
 
-    /// Writes the editable fields of `next` (name, R-ACC-2 permission) only if the account is
+    /// Writes the editable fields of `next` (name, R-ACC-2 permission, R-ACC-3 entitlements) only if the account is
     /// still at `next.version`; bumps the version. Losing the race is `Conflict`.
     pub async fn update_account_cas(&mut self, next: &Account) -> Result<Account> {
         let n = on_conn!(self, c => {
             sqlx::query(
-                "UPDATE accounts SET name = $1, allow_external_numbers = $2, version = version + 1 \
-                 WHERE id = $3 AND version = $4",
+                "UPDATE accounts SET name = $1, allow_external_numbers = $2, toll_free_licences = $3, \
+                 contact_center_licences = $4, version = version + 1 WHERE id = $5 AND version = $6",
             )
             .bind(&next.name)
             .bind(next.allow_external_numbers)
+            .bind(next.entitlements.toll_free)
+            .bind(next.entitlements.contact_center)
             .bind(next.id.to_string())
             .bind(next.version)
             .execute(&mut *c)
@@ -209,25 +488,34 @@ impl Tx {
         Ok(stored)
     }
 
-    /// Moves an account from one status to another; false when it was not in `from`.
-    pub async fn set_account_status(
+    /// A new connection (`connected`), or a deactivated one granted again.
+    pub async fn upsert_connection(
         &mut self,
-        id: AccountId,
-        from: AccountStatus,
-        to: AccountStatus,
-    ) -> Result<bool> {
+        provider: AccountId,
+        customer: AccountId,
+    ) -> Result<Connection> {
+        let now = now_ms();
         let n = on_conn!(self, c => {
-            sqlx::query("UPDATE accounts SET status = $1, version = version + 1 WHERE id = $2 AND status = $3")
-                .bind(to.as_str())
-                .bind(id.to_string())
-                .bind(from.as_str())
-                .execute(&mut *c)
-                .await?
-                .rows_affected()
+            sqlx::query(
+                "UPDATE exchange_connections SET status = 'connected', updated_at = $3 \
+                 WHERE provider_id = $1 AND customer_id = $2 AND status = 'deactivated'",
+            )
+            .bind(provider.to_string())
+            .bind(customer.to_string())
+            .bind(now)
+            .execute(&mut *c)
+            .await?
+            .rows_affected()
         });
-        Ok(n == 1)
+        if n == 0 {
+            return self.insert_connection(provider, customer).await;
+        }
+        self.get_connection(provider, customer)
+            .await?
+            .ok_or(StoreError::NotFound)
     }
 
+    /// A new `connected` connection; a pair that has one already is `Duplicate`.
     pub async fn insert_connection(
         &mut self,
         provider: AccountId,
@@ -250,6 +538,8 @@ impl Tx {
             provider_id: provider,
             customer_id: customer,
             status: ExchangeStatus::Connected,
+            created_at: now,
+            updated_at: now,
         })
     }
 
@@ -258,21 +548,107 @@ impl Tx {
         provider: AccountId,
         customer: AccountId,
     ) -> Result<Option<Connection>> {
-        let row: Option<(String,)> = on_conn!(self, c => {
-            sqlx::query_as("SELECT status FROM exchange_connections WHERE provider_id = $1 AND customer_id = $2")
+        let row: Option<ConnRow> = on_conn!(self, c => {
+            sqlx::query_as("SELECT provider_id, customer_id, status, created_at, updated_at \
+                FROM exchange_connections WHERE provider_id = $1 AND customer_id = $2")
                 .bind(provider.to_string())
                 .bind(customer.to_string())
                 .fetch_optional(&mut *c)
                 .await?
         });
-        row.map(|(s,)| {
-            Ok(Connection {
-                provider_id: provider,
-                customer_id: customer,
-                status: parse("exchange status", &s)?,
-            })
-        })
-        .transpose()
+        row.as_ref().map(connection_of).transpose()
+    }
+
+    /// The connection, read under a row lock held to the end of the transaction (PostgreSQL).
+    pub async fn get_connection_locked(
+        &mut self,
+        provider: AccountId,
+        customer: AccountId,
+        lock: Lock,
+    ) -> Result<Option<Connection>> {
+        crate::per_backend!(self, c =>
+            sqlite: { let _ = (c, lock); },
+            postgres: {
+                let sql = format!(
+                    "SELECT status FROM exchange_connections WHERE provider_id = $1 AND customer_id = $2{}",
+                    lock.suffix()
+                );
+                sqlx::query(&sql)
+                    .bind(provider.to_string())
+                    .bind(customer.to_string())
+                    .fetch_optional(&mut *c)
+                    .await?;
+            },
+        );
+        self.get_connection(provider, customer).await
+    }
+
+    /// Compare-and-set on a connection's status. The row's write lock makes an assignment or
+    /// allocation holding a share lock finish first, so the R-ACC-1 count after this sees it.
+    pub async fn set_connection_status_cas(
+        &mut self,
+        provider: AccountId,
+        customer: AccountId,
+        from: ExchangeStatus,
+        to: ExchangeStatus,
+    ) -> Result<()> {
+        let n = on_conn!(self, c => {
+            sqlx::query(
+                "UPDATE exchange_connections SET status = $1, updated_at = $2 \
+                 WHERE provider_id = $3 AND customer_id = $4 AND status = $5",
+            )
+            .bind(to.as_str())
+            .bind(now_ms())
+            .bind(provider.to_string())
+            .bind(customer.to_string())
+            .bind(from.as_str())
+            .execute(&mut *c)
+            .await?
+            .rows_affected()
+        });
+        if n == 1 {
+            Ok(())
+        } else {
+            Err(StoreError::Conflict)
+        }
+    }
+
+    /// A customer's connections (any status), each with its provider, in creation order.
+    pub async fn connections_of_customer(
+        &mut self,
+        customer: AccountId,
+    ) -> Result<Vec<ConnectionWith>> {
+        let rows: Vec<ConnRow> = on_conn!(self, c => {
+            sqlx::query_as("SELECT provider_id, customer_id, status, created_at, updated_at \
+                FROM exchange_connections WHERE customer_id = $1 ORDER BY created_at, provider_id")
+                .bind(customer.to_string())
+                .fetch_all(&mut *c)
+                .await?
+        });
+        let mut out = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let connection = connection_of(r)?;
+            let other = self
+                .get_account(connection.provider_id)
+                .await?
+                .ok_or(StoreError::NotFound)?;
+            out.push(ConnectionWith { connection, other });
+        }
+        Ok(out)
+    }
+
+    /// The provider with this account number, if any.
+    pub async fn find_provider_by_number(
+        &mut self,
+        account_number: &str,
+    ) -> Result<Option<Account>> {
+        let sql = format!(
+            "SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE account_number = $1 AND kind = 'provider'"
+        );
+        let row: Option<AccountRow> = on_conn!(self, c => {
+            sqlx::query_as(&sql).bind(account_number).fetch_optional(&mut *c).await?
+        });
+        row.map(AccountRow::into_domain).transpose()
     }
 
     pub async fn insert_trunk(

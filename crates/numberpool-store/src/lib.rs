@@ -27,10 +27,11 @@ use sqlx::sqlite::{
 };
 use sqlx::{Postgres, Sqlite, Transaction};
 
-pub use accounts::{Connection, ExchangeStatus, NewAccount};
+pub use accounts::{Connection, ConnectionWith, CustomerRow, Lock, NewAccount, NumberSample};
 pub use audit::{AuditEvent, AuditFilter, Channel, NewAudit};
 pub use credentials::{ApiClient, User};
 pub use idempotency::IdemRecord;
+pub use numberpool_domain::ExchangeStatus;
 pub use numbers::{InventoryCounts, NumberFilter, NumberLookup, Page};
 pub use tokens::{NewToken, TokenGrant};
 

@@ -36,6 +36,8 @@ pub(crate) struct AccountRow {
     pub allow_external_numbers: bool,
     pub created_at: i64,
     pub version: i64,
+    pub toll_free_licences: Option<i64>,
+    pub contact_center_licences: Option<i64>,
 }
 
 impl AccountRow {
@@ -50,6 +52,10 @@ impl AccountRow {
             allow_external_numbers: self.allow_external_numbers,
             created_at: self.created_at,
             version: self.version,
+            entitlements: numberpool_domain::Entitlements {
+                toll_free: self.toll_free_licences,
+                contact_center: self.contact_center_licences,
+            },
         })
     }
 }

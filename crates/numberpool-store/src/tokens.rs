@@ -26,6 +26,8 @@ pub struct TokenGrant {
     /// Space-separated granted scopes.
     pub scopes: String,
     pub expires_at: i64,
+    /// Whether the account has a parent: only then can an account above it be deactivated.
+    pub has_parent: bool,
 }
 
 impl Tx {
@@ -48,8 +50,8 @@ impl Tx {
     /// is active: the joins make a deleted client's tokens worthless even if a row was left
     /// behind, and a deactivated account's tokens stop at once. One query, once per request.
     pub async fn get_token(&mut self, token_hash: &str, now: i64) -> Result<Option<TokenGrant>> {
-        let row: Option<(String, String, String, i64)> = on_conn!(self, c => {
-            sqlx::query_as("SELECT t.client_id, t.account_id, t.scopes, t.expires_at \
+        let row: Option<(String, String, String, i64, Option<String>)> = on_conn!(self, c => {
+            sqlx::query_as("SELECT t.client_id, t.account_id, t.scopes, t.expires_at, a.parent_id \
                 FROM oauth_tokens t JOIN api_clients c ON c.client_id = t.client_id \
                 JOIN accounts a ON a.id = t.account_id AND a.status = 'active' \
                 WHERE t.token_hash = $1 AND t.expires_at > $2")
@@ -58,12 +60,13 @@ impl Tx {
                 .fetch_optional(&mut *c)
                 .await?
         });
-        row.map(|(client_id, account, scopes, expires_at)| {
+        row.map(|(client_id, account, scopes, expires_at, parent)| {
             Ok(TokenGrant {
                 client_id,
                 account_id: parse("token account id", &account)?,
                 scopes,
                 expires_at,
+                has_parent: parent.is_some(),
             })
         })
         .transpose()

@@ -592,24 +592,16 @@ async fn account_round_trip_and_numbers(db: &TestDb) {
 
     // Status compare-and-set.
     let mut tx = store.begin().await.expect("begin");
-    assert!(
-        tx.set_account_status(
-            customer.id,
-            AccountStatus::Active,
-            AccountStatus::Deactivated
-        )
+    tx.set_account_status_cas(customer.id, customer.version, AccountStatus::Deactivated)
         .await
-        .expect("set status")
-    );
+        .expect("set status");
     assert!(
-        !tx.set_account_status(
-            customer.id,
-            AccountStatus::Active,
-            AccountStatus::Deactivated
-        )
-        .await
-        .expect("set status"),
-        "stale status"
+        matches!(
+            tx.set_account_status_cas(customer.id, customer.version, AccountStatus::Deactivated)
+                .await,
+            Err(StoreError::Conflict)
+        ),
+        "stale version"
     );
     tx.commit().await.expect("commit");
     let mut rd = store.read().await.expect("read");
@@ -2426,6 +2418,7 @@ async fn tokens_and_client_management(db: &TestDb) {
             account_id: p.id,
             scopes: "phone:read:admin phone:write:admin".into(),
             expires_at: now + 60_000,
+            has_parent: false,
         })
     );
     // Expired, at its expiry instant, or unknown: nothing.
