@@ -12,3 +12,4 @@ mod providers;
 mod races;
 mod rate_card;
 mod rules;
+mod tenancy;
