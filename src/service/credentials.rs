@@ -271,7 +271,8 @@ impl Service {
         Ok(())
     }
 
-    /// Checks an API client's credentials; unknown client and wrong secret look the same.
+    /// Checks an API client's credentials; unknown client, wrong secret and a deactivated account
+    /// (or one above it) look the same.
     pub async fn authenticate_client(
         &self,
         client_id: &str,
@@ -282,7 +283,9 @@ impl Service {
             .get_client(client_id)
             .await?
             .ok_or(ServiceError::Unauthorized)?;
-        if verify_secret(secret, &client.secret_hash) {
+        if verify_secret(secret, &client.secret_hash)
+            && !r.deactivated_in_chain(client.account_id).await?
+        {
             Ok((client.account_id, client.scopes))
         } else {
             Err(ServiceError::Unauthorized)

@@ -194,6 +194,35 @@ impl Service {
         })
     }
 
+    /// Checks a portal user's email and password. Unknown email, wrong password, and a user of a
+    /// deactivated account (or one below a deactivated account) are all `Unauthorized`, alike
+    /// and in the same time. The portal's sign-in builds its session on this.
+    pub async fn authenticate_user(&self, email: &str, password: &str) -> Result<Actor> {
+        let email = email.trim().to_ascii_lowercase();
+        let user = self.store.read().await?.get_user_by_email(&email).await?;
+        let Some(user) = user else {
+            verify_off_runtime(password, None).await?;
+            return Err(ServiceError::Unauthorized);
+        };
+        if !verify_off_runtime(password, Some(&user.password_hash)).await? {
+            return Err(ServiceError::Unauthorized);
+        }
+        if self
+            .store
+            .read()
+            .await?
+            .deactivated_in_chain(user.account_id)
+            .await?
+        {
+            return Err(ServiceError::Unauthorized);
+        }
+        Ok(Actor {
+            account: user.account_id,
+            principal: Principal::User(user.id.to_string()),
+            channel: numberpool_store::Channel::Ui,
+        })
+    }
+
     /// Resolves a bearer token to its caller (principal `Client(client_id)`, channel `Api`)
     /// and its scopes. Unknown, expired, or of a deleted client or a deactivated account (or
     /// one below a deactivated account): `Unauthorized`, all alike.

@@ -66,6 +66,36 @@ async fn deactivation_needs_an_empty_subtree(db: &TestDb) {
     let n = w.held_by(&w.customer, &e164(7001)).await;
     let customer_token = token_of(svc, &w.customer).await;
     let unit_token = token_of(svc, &w.unit).await;
+    svc.create_user(
+        &as_(&w.unit),
+        w.unit.id,
+        "Unit.Admin@example.com",
+        numberpool::service::Role::Admin,
+        "unit admin password 1",
+    )
+    .await
+    .must("unit user");
+    let unit_user_signs_in = || async {
+        match svc
+            .authenticate_user("unit.admin@example.com", "unit admin password 1")
+            .await
+        {
+            Ok(a) => {
+                assert_eq!(a.account, w.unit.id);
+                true
+            }
+            Err(e) if e.code() == "unauthorized" => false,
+            Err(e) => panic!("sign in: {e}"),
+        }
+    };
+    assert!(unit_user_signs_in().await);
+    refused(
+        svc.authenticate_user("unit.admin@example.com", "wrong password")
+            .await,
+        "unauthorized",
+        None,
+        "wrong password",
+    );
 
     // Refusals: numbers held, its own account, out of scope.
     refused(
@@ -198,6 +228,7 @@ async fn deactivation_needs_an_empty_subtree(db: &TestDb) {
         !works(svc, &unit_token).await,
         "a unit below a deactivated customer is refused too"
     );
+    assert!(!unit_user_signs_in().await, "and its user");
     let free = w.add(&w.provider, &e164(7002)).await;
     refused(
         svc.allocate(&p, &by_id(&free), w.customer.id, with_trunk(w.trunk))
