@@ -2,6 +2,7 @@
 //! the service layer; nothing here writes SQL.
 
 mod numbers;
+mod tenancy;
 
 use std::io::Read;
 use std::path::PathBuf;
@@ -92,6 +93,15 @@ pub enum Command {
     /// Work with numbers, acting as one account.
     #[command(subcommand)]
     Numbers(numbers::NumbersCmd),
+    /// Provider Exchange: a root customer's connections to providers, a provider's customers.
+    #[command(subcommand)]
+    Exchange(tenancy::ExchangeCmd),
+    /// Manage a provider's attribute keys.
+    #[command(subcommand)]
+    Attribute(tenancy::AttributeCmd),
+    /// Manage a provider's rate card.
+    #[command(subcommand)]
+    Rate(tenancy::RateCmd),
     /// Print the number state table (the source of docs/STATES.md).
     States,
 }
@@ -154,6 +164,8 @@ pub enum AccountCmd {
         #[arg(long)]
         json: bool,
     },
+    #[command(flatten)]
+    Acting(tenancy::AccountActingCmd),
 }
 
 #[derive(Debug, Subcommand)]
@@ -468,6 +480,18 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
             let service = Service::new(open_store(&config).await?);
             numbers::run(&service, cmd).await
         }
+        Command::Exchange(cmd) => {
+            let service = Service::new(open_store(&config).await?);
+            tenancy::exchange(&service, cmd).await
+        }
+        Command::Attribute(cmd) => {
+            let service = Service::new(open_store(&config).await?);
+            tenancy::attribute(&service, cmd).await
+        }
+        Command::Rate(cmd) => {
+            let service = Service::new(open_store(&config).await?);
+            tenancy::rate(&service, cmd).await
+        }
     }
 }
 
@@ -575,6 +599,7 @@ async fn account(service: &Service, cmd: AccountCmd) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        AccountCmd::Acting(cmd) => tenancy::account(service, cmd).await,
     }
 }
 

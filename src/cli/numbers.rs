@@ -2,12 +2,15 @@
 
 use clap::{Args, Subcommand};
 use numberpool_domain::{
-    AccountId, Country, E164, NewNumber, NumberId, NumberType, Position, Product, TrunkId,
+    AccountId, Assignee, AssigneeType, Country, E164, NewNumber, NumberId, NumberType, Position,
+    Product, TrunkId,
 };
 use numberpool_store::{NumberFilter, NumberLookup};
 
 use super::{parse_id, service_err};
-use crate::service::{Actor, AddNumber, AllocateOptions, NumberView, Service};
+use crate::service::{
+    AccountRef, Actor, AddNumber, AllocateOptions, AssignmentsView, NumberView, Service,
+};
 
 #[derive(Debug, Args)]
 pub struct Acting {
@@ -77,6 +80,46 @@ pub enum NumbersCmd {
         #[arg(long)]
         service_info: Option<String>,
     },
+    /// Move a number the customer holds into one of its units, or back to the customer
+    /// (R-MOVE-5).
+    Move {
+        #[command(flatten)]
+        acting: Acting,
+        number: String,
+        /// The unit (or the customer itself) id.
+        #[arg(long)]
+        to: String,
+    },
+    /// Assign a number to a user, call queue, auto receptionist, common area or Zoom Room
+    /// (R-ASG-1).
+    Assign {
+        #[command(flatten)]
+        acting: Acting,
+        number: String,
+        /// user, call_queue, auto_receptionist, common_area or zoom_room
+        #[arg(long = "type")]
+        assignee_type: String,
+        /// The assignee's id.
+        #[arg(long = "id")]
+        assignee_id: String,
+        #[arg(long)]
+        display_name: Option<String>,
+    },
+    /// Remove an assignee from a number (--id is needed when it has several).
+    Unassign {
+        #[command(flatten)]
+        acting: Acting,
+        number: String,
+        /// The assignee's id.
+        #[arg(long = "id")]
+        assignee_id: Option<String>,
+    },
+    /// Where a number sits in the business (its units) and who uses it.
+    Assignments {
+        #[command(flatten)]
+        acting: Acting,
+        number: String,
+    },
     /// Release a number back to the pool that allocated it.
     Release {
         #[command(flatten)]
@@ -129,6 +172,41 @@ fn print_number(view: &NumberView, json: bool) -> anyhow::Result<()> {
             view.number_type.as_str(),
             view.product.as_str(),
             view.status.api_str()
+        );
+    }
+    Ok(())
+}
+
+fn print_assignments(v: &AssignmentsView, json: bool) -> anyhow::Result<()> {
+    if json {
+        println!("{}", serde_json::to_string(v)?);
+        return Ok(());
+    }
+    let named = |a: &AccountRef| format!("{} ({})", a.name, a.id);
+    println!("{}  {}", v.id, v.phone_number);
+    println!(
+        "  business:         {}",
+        v.business.as_ref().map_or_else(|| "-".into(), named)
+    );
+    for u in &v.units {
+        println!("  unit:             {}", named(u));
+    }
+    let text = |t: &Option<String>| t.clone().unwrap_or_else(|| "-".into());
+    println!("  display_name:     {}", text(&v.display_name));
+    println!("  call_purpose:     {}", text(&v.call_purpose));
+    println!("  program_duration: {}", text(&v.program_duration));
+    if v.assignees.is_empty() {
+        println!("  assignees:        -");
+    }
+    for a in &v.assignees {
+        println!(
+            "  assignee:         {} {}{}",
+            a.kind.as_str(),
+            a.id,
+            a.display_name
+                .as_deref()
+                .map(|d| format!(" ({d})"))
+                .unwrap_or_default()
         );
     }
     Ok(())
@@ -278,6 +356,57 @@ pub async fn run(service: &Service, cmd: NumbersCmd) -> anyhow::Result<()> {
                 .await
                 .map_err(service_err)?;
             print_number(&NumberView::of(&n, actor.account), acting.json)
+        }
+        NumbersCmd::Move { acting, number, to } => {
+            let actor = actor(&acting)?;
+            let to: AccountId = parse_id("--to", &to)?;
+            let n = service
+                .move_to_unit(&actor, &lookup(&number)?, to)
+                .await
+                .map_err(service_err)?;
+            print_number(&NumberView::of(&n, actor.account), acting.json)
+        }
+        NumbersCmd::Assign {
+            acting,
+            number,
+            assignee_type,
+            assignee_id,
+            display_name,
+        } => {
+            let actor = actor(&acting)?;
+            let kind: AssigneeType = assignee_type
+                .parse()
+                .map_err(|e| anyhow::anyhow!("--type: {e}"))?;
+            let assignee = Assignee {
+                kind,
+                id: assignee_id,
+                display_name,
+            };
+            let n = service
+                .assign(&actor, &lookup(&number)?, assignee)
+                .await
+                .map_err(service_err)?;
+            print_number(&NumberView::of(&n, actor.account), acting.json)
+        }
+        NumbersCmd::Unassign {
+            acting,
+            number,
+            assignee_id,
+        } => {
+            let actor = actor(&acting)?;
+            let n = service
+                .unassign(&actor, &lookup(&number)?, assignee_id.as_deref())
+                .await
+                .map_err(service_err)?;
+            print_number(&NumberView::of(&n, actor.account), acting.json)
+        }
+        NumbersCmd::Assignments { acting, number } => {
+            let actor = actor(&acting)?;
+            let v = service
+                .number_assignments(&actor, &lookup(&number)?)
+                .await
+                .map_err(service_err)?;
+            print_assignments(&v, acting.json)
         }
         NumbersCmd::Release { acting, number } => {
             let actor = actor(&acting)?;

@@ -467,6 +467,817 @@ fn client_rotate_and_delete_flow(db: &str) {
     assert!(e.contains("not_found"), "{e}");
 }
 
+/// Issue 5 through the CLI: Provider Exchange (connect by account number, customers with their
+/// counts, disconnect and deactivate with their R-ACC-1 refusals), move to a unit, assign,
+/// view assignments and unassign, R-ACC-3 licences, the offboarding check, and a provider's
+/// attribute keys and rate card.
+fn tenancy_flow(db: &str) {
+    let r = run(db, &["migrate"], None);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let create = |args: &[&str]| {
+        let mut all = vec!["account", "create", "--json"];
+        all.extend_from_slice(args);
+        ok_json(db, &all)
+    };
+    let p = create(&["--name", "Acme", "--kind", "provider"]);
+    let (pid, pnum) = (s(&p, "id"), s(&p, "account_number"));
+    let cid = s(
+        &create(&["--name", "Globex", "--kind", "customer", "--parent", &pid]),
+        "id",
+    );
+    let uid = s(
+        &create(&["--name", "Sales", "--kind", "unit", "--parent", &cid]),
+        "id",
+    );
+    let rid = s(&create(&["--name", "Initech", "--kind", "customer"]), "id");
+    let trunk = ok_json(
+        db,
+        &[
+            "trunk",
+            "create",
+            "--account",
+            &pid,
+            "--name",
+            "t1",
+            "--region",
+            "us",
+            "--json",
+        ],
+    );
+    let tid = s(&trunk, "id");
+
+    // Provider Exchange: a root customer connects by the provider's account number, once.
+    let conn = ok_json(
+        db,
+        &[
+            "exchange",
+            "connect",
+            "--account",
+            &rid,
+            "--provider-number",
+            &pnum,
+            "--json",
+        ],
+    );
+    assert_eq!(
+        (s(&conn, "provider_id"), s(&conn, "status")),
+        (pid.clone(), "connected".to_string())
+    );
+    let e = err(
+        db,
+        &[
+            "exchange",
+            "connect",
+            "--account",
+            &rid,
+            "--provider-number",
+            &pnum,
+        ],
+    );
+    assert!(e.contains("rule_violation") && e.contains("R-ACC-1"), "{e}");
+    let e = err(
+        db,
+        &[
+            "exchange",
+            "connect",
+            "--account",
+            &cid,
+            "--provider-number",
+            &pnum,
+        ],
+    );
+    assert!(e.contains("R-ACC-1") && e.contains("root customer"), "{e}");
+    let e = err(
+        db,
+        &[
+            "exchange",
+            "connect",
+            "--account",
+            &rid,
+            "--provider-number",
+            "00000000",
+        ],
+    );
+    assert!(e.contains("not_found") && e.contains("provider"), "{e}");
+    let e = err(
+        db,
+        &[
+            "exchange",
+            "connect",
+            "--account",
+            &rid,
+            "--provider-number",
+            " ",
+        ],
+    );
+    assert!(e.contains("--provider-number"), "{e}");
+    let list = ok_json(db, &["exchange", "list", "--account", &rid, "--json"]);
+    assert_eq!(list.as_array().map(Vec::len), Some(1), "{list}");
+    assert_eq!(list[0]["status"], "connected");
+
+    // One number to each customer; the provider's customer list counts them.
+    let r = run(
+        db,
+        &[
+            "numbers",
+            "add",
+            "--account",
+            &pid,
+            "+14155550100",
+            "+14155550101",
+            "+18005550100",
+            "+18005550101",
+        ],
+        None,
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    for (number, to) in [("+14155550100", &cid), ("+14155550101", &rid)] {
+        let n = ok_json(
+            db,
+            &[
+                "numbers",
+                "allocate",
+                "--account",
+                &pid,
+                number,
+                "--to",
+                to,
+                "--sip-trunk",
+                &tid,
+                "--json",
+            ],
+        );
+        assert_eq!(n["customer_id"], Value::String(to.clone()));
+    }
+    let customers = ok_json(db, &["exchange", "customers", "--account", &pid, "--json"]);
+    let rows = customers
+        .as_array()
+        .unwrap_or_else(|| panic!("not an array: {customers}"));
+    assert_eq!(rows.len(), 2, "{customers}");
+    let row = |id: &str| {
+        rows.iter()
+            .find(|c| c["account_id"] == id)
+            .unwrap_or_else(|| panic!("{id} not in {customers}"))
+    };
+    assert_eq!(
+        (
+            &row(&cid)["relation"],
+            &row(&cid)["connection_status"],
+            &row(&cid)["phone_numbers"]
+        ),
+        (&Value::from("child"), &Value::Null, &Value::from(1))
+    );
+    assert_eq!(
+        (
+            &row(&rid)["relation"],
+            &row(&rid)["connection_status"],
+            &row(&rid)["phone_numbers"]
+        ),
+        (
+            &Value::from("connected"),
+            &Value::from("connected"),
+            &Value::from(1)
+        )
+    );
+    let r = run(db, &["exchange", "customers", "--account", &pid], None);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout.contains("Initech") && r.stdout.contains("2 customer(s), 2 number(s)"),
+        "{}",
+        r.stdout
+    );
+
+    // Into the unit, assigned, viewed, unassigned.
+    let e = err(
+        db,
+        &[
+            "numbers",
+            "move",
+            "--account",
+            &cid,
+            "+14155550100",
+            "--to",
+            "x",
+        ],
+    );
+    assert!(e.contains("--to") && e.contains("'x'"), "{e}");
+    let e = err(
+        db,
+        &[
+            "numbers",
+            "move",
+            "--account",
+            &cid,
+            "+14155550100",
+            "--to",
+            &rid,
+        ],
+    );
+    assert!(e.contains("not_found"), "another tenant's account: {e}");
+    let moved = ok_json(
+        db,
+        &[
+            "numbers",
+            "move",
+            "--account",
+            &cid,
+            "+14155550100",
+            "--to",
+            &uid,
+            "--json",
+        ],
+    );
+    assert_eq!(
+        (s(&moved, "holder_id"), s(&moved, "customer_id")),
+        (uid.clone(), cid.clone())
+    );
+    let e = err(
+        db,
+        &[
+            "numbers",
+            "assign",
+            "--account",
+            &cid,
+            "+14155550100",
+            "--type",
+            "robot",
+            "--id",
+            "u1",
+        ],
+    );
+    assert!(e.contains("--type") && e.contains("robot"), "{e}");
+    let assigned = ok_json(
+        db,
+        &[
+            "numbers",
+            "assign",
+            "--account",
+            &cid,
+            "+14155550100",
+            "--type",
+            "user",
+            "--id",
+            "u1",
+            "--display-name",
+            "Ann Lee",
+            "--json",
+        ],
+    );
+    assert_eq!(assigned["position"], "assigned");
+    let view = ok_json(
+        db,
+        &[
+            "numbers",
+            "assignments",
+            "--account",
+            &cid,
+            "+14155550100",
+            "--json",
+        ],
+    );
+    assert_eq!(view["business"]["id"], Value::String(cid.clone()));
+    assert_eq!(view["business_unit"]["name"], "Sales");
+    assert_eq!(view["assignees"][0]["assignee_type"], "user");
+    assert_eq!(view["assignees"][0]["assignee_id"], "u1");
+    let r = run(
+        db,
+        &["numbers", "assignments", "--account", &cid, "+14155550100"],
+        None,
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout.contains("Sales") && r.stdout.contains("user u1 (Ann Lee)"),
+        "{}",
+        r.stdout
+    );
+
+    // Offboarding the customer: the assignment and the number in its unit are in the way.
+    let o = ok_json(
+        db,
+        &["account", "offboarding", &cid, "--account", &pid, "--json"],
+    );
+    assert_eq!(o["checks"][0]["action"], "deactivate_account");
+    assert_eq!(o["checks"][0]["ready"], false);
+    let blockers = o["checks"][0]["blockers"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{o}"));
+    let assigned_blocker = blockers
+        .iter()
+        .find(|b| b["code"] == "assigned_numbers")
+        .unwrap_or_else(|| panic!("no assigned_numbers blocker: {o}"));
+    assert_eq!(assigned_blocker["count"], 1);
+    assert_eq!(assigned_blocker["rule"], "R-OFF-1");
+    assert_eq!(assigned_blocker["phone_numbers"][0], "+14155550100");
+    let r = run(
+        db,
+        &["account", "offboarding", &cid, "--account", &pid],
+        None,
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout.contains("deactivate_account: not ready")
+            && r.stdout.contains("assigned_numbers (1) [R-OFF-1]")
+            && r.stdout.contains("+14155550100"),
+        "{}",
+        r.stdout
+    );
+    let e = err(db, &["account", "deactivate", &cid]);
+    assert!(e.contains("R-OFF-1"), "{e}");
+    let unassigned = ok_json(
+        db,
+        &[
+            "numbers",
+            "unassign",
+            "--account",
+            &cid,
+            "+14155550100",
+            "--id",
+            "u1",
+            "--json",
+        ],
+    );
+    assert_eq!(unassigned["position"], "unassigned");
+    assert_eq!(unassigned["assignees"], Value::Array(vec![]));
+
+    // R-ACC-3: licences set from above, used, and refused past the limit.
+    let e = err(
+        db,
+        &[
+            "account",
+            "update",
+            &cid,
+            "--account",
+            &pid,
+            "--toll-free-licences",
+            "-1",
+        ],
+    );
+    assert!(
+        e.contains("--toll-free-licences") && e.contains("-1"),
+        "{e}"
+    );
+    let e = err(
+        db,
+        &[
+            "account",
+            "update",
+            &cid,
+            "--account",
+            &pid,
+            "--allow-external-numbers",
+            "maybe",
+        ],
+    );
+    assert!(e.contains("--allow-external-numbers"), "{e}");
+    let e = err(
+        db,
+        &[
+            "account",
+            "update",
+            &cid,
+            "--account",
+            &cid,
+            "--toll-free-licences",
+            "5",
+        ],
+    );
+    assert!(e.contains("rule_violation") && e.contains("R-ACC-3"), "{e}");
+    let a = ok_json(
+        db,
+        &[
+            "account",
+            "update",
+            &cid,
+            "--account",
+            &pid,
+            "--name",
+            "Globex Corp",
+            "--allow-external-numbers",
+            "true",
+            "--toll-free-licences",
+            "1",
+            "--json",
+        ],
+    );
+    assert_eq!(
+        (&a["name"], &a["allow_external_numbers"], &a["entitlements"]),
+        (
+            &Value::from("Globex Corp"),
+            &Value::Bool(true),
+            &serde_json::json!({"toll_free": 1, "contact_center": null})
+        )
+    );
+    let allocate_to_customer = |number: &str| {
+        run(
+            db,
+            &[
+                "numbers",
+                "allocate",
+                "--account",
+                &pid,
+                number,
+                "--to",
+                &cid,
+                "--sip-trunk",
+                &tid,
+            ],
+            None,
+        )
+    };
+    let r = allocate_to_customer("+18005550100");
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let ent = ok_json(
+        db,
+        &["account", "entitlements", &cid, "--account", &pid, "--json"],
+    );
+    assert_eq!(
+        ent["toll_free"],
+        serde_json::json!({"limit": 1, "used": 1}),
+        "{ent}"
+    );
+    assert_eq!(ent["contact_center"]["limit"], Value::Null);
+    let e = err(
+        db,
+        &[
+            "numbers",
+            "allocate",
+            "--account",
+            &pid,
+            "+18005550101",
+            "--to",
+            &cid,
+            "--sip-trunk",
+            &tid,
+        ],
+    );
+    assert!(
+        e.starts_with("error: rule_violation:") && e.ends_with("[R-ACC-3]"),
+        "{e}"
+    );
+    let e = err(
+        db,
+        &[
+            "account",
+            "update",
+            &cid,
+            "--account",
+            &pid,
+            "--toll-free-licences",
+            "0",
+        ],
+    );
+    assert!(e.contains("rule_violation") && e.contains("R-ACC-3"), "{e}");
+    let a = ok_json(
+        db,
+        &[
+            "account",
+            "update",
+            &cid,
+            "--account",
+            &pid,
+            "--toll-free-licences",
+            "none",
+            "--json",
+        ],
+    );
+    assert_eq!(a["entitlements"]["toll_free"], Value::Null);
+    let r = allocate_to_customer("+18005550101");
+    assert_eq!(r.code, 0, "no limit now: {}", r.stderr);
+    let r = run(
+        db,
+        &["account", "entitlements", &cid, "--account", &pid],
+        None,
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("2 used (no limit)"), "{}", r.stdout);
+
+    // R-ACC-1: the connected customer's assignment blocks its disconnect request, and the
+    // provider deactivates only after the request and once its numbers are back.
+    let r = run(
+        db,
+        &[
+            "numbers",
+            "assign",
+            "--account",
+            &rid,
+            "+14155550101",
+            "--type",
+            "call_queue",
+            "--id",
+            "q1",
+        ],
+        None,
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let e = err(
+        db,
+        &[
+            "exchange",
+            "disconnect",
+            "--account",
+            &rid,
+            "--provider",
+            &pid,
+        ],
+    );
+    assert!(e.contains("rule_violation") && e.contains("R-ACC-1"), "{e}");
+    let e = err(
+        db,
+        &[
+            "exchange",
+            "disconnect",
+            "--account",
+            &rid,
+            "--provider",
+            "p",
+        ],
+    );
+    assert!(e.contains("--provider") && e.contains("'p'"), "{e}");
+    let e = err(
+        db,
+        &[
+            "exchange",
+            "deactivate",
+            "--account",
+            &pid,
+            "--customer",
+            &rid,
+        ],
+    );
+    assert!(e.contains("R-ACC-1") && e.contains("not requested"), "{e}");
+    let o = ok_json(
+        db,
+        &["account", "offboarding", &rid, "--account", &rid, "--json"],
+    );
+    assert_eq!(o["checks"][0]["action"], "request_disconnect");
+    assert_eq!(o["checks"][0]["ready"], false);
+    assert_eq!(o["checks"][0]["blockers"][0]["rule"], "R-ACC-1");
+    let r = run(
+        db,
+        &["numbers", "unassign", "--account", &rid, "+14155550101"],
+        None,
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let c = ok_json(
+        db,
+        &[
+            "exchange",
+            "disconnect",
+            "--account",
+            &rid,
+            "--provider",
+            &pid,
+            "--json",
+        ],
+    );
+    assert_eq!(c["status"], "disconnect_requested");
+    let e = err(
+        db,
+        &[
+            "exchange",
+            "deactivate",
+            "--account",
+            &pid,
+            "--customer",
+            &rid,
+        ],
+    );
+    assert!(
+        e.contains("R-ACC-1") && e.contains("still with the customer"),
+        "{e}"
+    );
+    let r = run(
+        db,
+        &["numbers", "release", "--account", &rid, "+14155550101"],
+        None,
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let c = ok_json(
+        db,
+        &[
+            "exchange",
+            "deactivate",
+            "--account",
+            &pid,
+            "--customer",
+            &rid,
+            "--json",
+        ],
+    );
+    assert_eq!(c["status"], "deactivated");
+    let e = err(
+        db,
+        &[
+            "exchange",
+            "deactivate",
+            "--account",
+            &pid,
+            "--customer",
+            &rid,
+        ],
+    );
+    assert!(e.contains("not_found"), "{e}");
+    let customers = ok_json(db, &["exchange", "customers", "--account", &pid, "--json"]);
+    assert_eq!(customers.as_array().map(Vec::len), Some(1), "{customers}");
+    let list = ok_json(db, &["exchange", "list", "--account", &rid, "--json"]);
+    assert_eq!(list[0]["status"], "deactivated");
+
+    // Attribute keys: the provider's to manage; a customer sees none and changes none.
+    let attr = ok_json(
+        db,
+        &[
+            "attribute",
+            "create",
+            "--account",
+            &pid,
+            "--key",
+            "region",
+            "--value",
+            "east",
+            "--value",
+            "west coast",
+            "--json",
+        ],
+    );
+    assert_eq!(
+        attr["allowed_values"],
+        serde_json::json!(["east", "west coast"])
+    );
+    let aid = s(&attr, "id");
+    let e = err(
+        db,
+        &[
+            "attribute",
+            "create",
+            "--account",
+            &pid,
+            "--key",
+            "region",
+            "--value",
+            "x",
+        ],
+    );
+    assert!(e.contains("already_exists"), "{e}");
+    let e = err(
+        db,
+        &[
+            "attribute",
+            "create",
+            "--account",
+            &cid,
+            "--key",
+            "tier",
+            "--value",
+            "gold",
+        ],
+    );
+    assert!(
+        e.contains("rule_violation") && e.contains("R-PROV-1"),
+        "{e}"
+    );
+    let e = err(
+        db,
+        &[
+            "attribute",
+            "create",
+            "--account",
+            &pid,
+            "--key",
+            "Bad Key",
+            "--value",
+            "gold",
+        ],
+    );
+    assert!(e.contains("--key"), "{e}");
+    let attrs = ok_json(db, &["attribute", "list", "--account", &pid, "--json"]);
+    assert_eq!(attrs.as_array().map(Vec::len), Some(1), "{attrs}");
+    assert_eq!(attrs[0]["key"], "region");
+    let none = ok_json(db, &["attribute", "list", "--account", &cid, "--json"]);
+    assert_eq!(none, Value::Array(vec![]));
+    let e = err(db, &["attribute", "delete", "--account", &cid, &aid]);
+    assert!(e.contains("not_found"), "{e}");
+    let e = err(db, &["attribute", "delete", "--account", &pid, "nope"]);
+    assert!(e.contains("attribute id") && e.contains("nope"), "{e}");
+    let d = ok_json(
+        db,
+        &["attribute", "delete", "--account", &pid, &aid, "--json"],
+    );
+    assert_eq!(d["deleted"], Value::String(aid.clone()));
+    let attrs = ok_json(db, &["attribute", "list", "--account", &pid, "--json"]);
+    assert_eq!(attrs, Value::Array(vec![]));
+
+    // Rate card: set creates, set again changes the same entry; cents as the API takes them.
+    let set = |cents: &str, extra: &[&str]| {
+        let mut args = vec![
+            "rate",
+            "set",
+            "--account",
+            &pid,
+            "--country",
+            "us",
+            "--type",
+            "local",
+            "--monthly-cost-cents",
+            cents,
+            "--json",
+        ];
+        args.extend_from_slice(extra);
+        ok_json(db, &args)
+    };
+    let rate = set("125", &[]);
+    assert_eq!(
+        (
+            &rate["country"],
+            &rate["monthly_cost_cents"],
+            &rate["currency"]
+        ),
+        (&Value::from("US"), &Value::from(125), &Value::from("USD"))
+    );
+    let again = set("150", &["--currency", "eur"]);
+    assert_eq!(again["id"], rate["id"]);
+    assert_eq!(
+        (&again["monthly_cost_cents"], &again["currency"]),
+        (&Value::from(150), &Value::from("EUR"))
+    );
+    let e = err(
+        db,
+        &[
+            "rate",
+            "set",
+            "--account",
+            &pid,
+            "--country",
+            "us",
+            "--type",
+            "local",
+            "--monthly-cost-cents",
+            "1.25",
+        ],
+    );
+    assert!(
+        e.contains("--monthly-cost-cents") && e.contains("1.25"),
+        "{e}"
+    );
+    let e = err(
+        db,
+        &[
+            "rate",
+            "set",
+            "--account",
+            &cid,
+            "--country",
+            "us",
+            "--type",
+            "local",
+            "--monthly-cost-cents",
+            "5",
+        ],
+    );
+    assert!(
+        e.contains("rule_violation") && e.contains("R-PROV-1"),
+        "{e}"
+    );
+    let rates = ok_json(
+        db,
+        &[
+            "rate",
+            "list",
+            "--account",
+            &pid,
+            "--country",
+            "US",
+            "--json",
+        ],
+    );
+    assert_eq!(rates.as_array().map(Vec::len), Some(1), "{rates}");
+    let r = run(db, &["rate", "list", "--account", &pid], None);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("1.50 EUR"), "{}", r.stdout);
+    let none = ok_json(
+        db,
+        &[
+            "rate",
+            "list",
+            "--account",
+            &pid,
+            "--type",
+            "mobile",
+            "--json",
+        ],
+    );
+    assert_eq!(none, Value::Array(vec![]));
+    let rate_id = s(&rate, "id");
+    let e = err(db, &["rate", "delete", "--account", &cid, &rate_id]);
+    assert!(e.contains("not_found"), "{e}");
+    let d = ok_json(
+        db,
+        &["rate", "delete", "--account", &pid, &rate_id, "--json"],
+    );
+    assert_eq!(d["deleted"], Value::String(rate_id.clone()));
+    let rates = ok_json(db, &["rate", "list", "--account", &pid, "--json"]);
+    assert_eq!(rates, Value::Array(vec![]));
+}
+
 /// One test per backend for a blocking CLI flow taking a database URL: `name::sqlite` on a temp
 /// file, `name::postgres` on a throwaway database (the flow runs off the async runtime, since it
 /// waits on child processes).
@@ -498,6 +1309,7 @@ macro_rules! cli_backend_tests {
 cli_backend_tests!(
     scripting => scripting_flow,
     client_rotate_and_delete => client_rotate_and_delete_flow,
+    tenancy => tenancy_flow,
     serve_answers_health_and_stops_on_sigterm => serve_and_stop,
 );
 
