@@ -21,6 +21,9 @@
 //!      authentication and one small scoped read);
 //!   4. the floor: a bare axum route in this process returning 1 KB of fixed JSON, measured the
 //!      same way right before the backend's runs;
+//!   5. the database floor: the same bare route doing one point read through the same store
+//!      (`get_account` by primary key on a pooled connection), no authentication, no middleware:
+//!      the most any route that reads the database can do with this stack on this machine;
 //! - times the provider's unfiltered list, first page against the page after 900,000 rows
 //!   (its `next_page_token` built from the 900,000th id, as `encode_page_token` does), on one
 //!   keep-alive connection, the two alternating, ~200 requests each or 20 s, p50.
@@ -37,6 +40,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use axum::http::Request;
+use axum::response::IntoResponse;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper_util::rt::TokioIo;
@@ -391,6 +395,11 @@ async fn start_floor() -> SocketAddr {
             )
         }),
     );
+    serve_bare(app).await
+}
+
+/// Serves `app` on a free port of 127.0.0.1 in this process, with nothing around it.
+async fn serve_bare(app: axum::Router) -> SocketAddr {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .unwrap_or_else(|e| die(e));
@@ -401,12 +410,36 @@ async fn start_floor() -> SocketAddr {
     addr
 }
 
+/// A bare axum route that reads one account by primary key through `store` (a pooled read, one
+/// query) and returns it as JSON: no middleware, no authentication. What any route that touches
+/// the database costs at the least here.
+async fn start_db_floor(store: Store, account: AccountId) -> SocketAddr {
+    let app = axum::Router::new().route(
+        "/dbfloor",
+        axum::routing::get(move || {
+            let store = store.clone();
+            async move {
+                let mut r = match store.read().await {
+                    Ok(r) => r,
+                    Err(_) => return axum::http::StatusCode::SERVICE_UNAVAILABLE.into_response(),
+                };
+                match r.get_account(account).await {
+                    Ok(Some(a)) => axum::Json(a).into_response(),
+                    _ => axum::http::StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+                }
+            }
+        }),
+    );
+    serve_bare(app).await
+}
+
 // ---------------------------------------------------------------------------------------------
 
 struct Figures {
     backend: &'static str,
     seed: Duration,
     floor: Load,
+    db_floor: Load,
     list: Load,
     lookup: Load,
     health: Load,
@@ -529,6 +562,14 @@ async fn bench_backend(
         &["/floor".to_string()],
         secs,
     );
+    let db_floor_addr = start_db_floor(store.clone(), w.provider).await;
+    let db_floor = wrk(
+        "database floor (bare axum + one point read through the store)",
+        &format!("http://{db_floor_addr}"),
+        None,
+        &["/dbfloor".to_string()],
+        secs,
+    );
     let list = wrk(
         "list page, filtered by customer",
         &base,
@@ -586,6 +627,7 @@ async fn bench_backend(
         backend,
         seed: seed_time,
         floor,
+        db_floor,
         list,
         lookup,
         health,
@@ -650,6 +692,11 @@ fn main() {
             );
         };
         row("floor: bare axum, 1 KB JSON", &f.floor, "");
+        row(
+            "database floor: bare axum + one point read",
+            &f.db_floor,
+            &format!("{:.1}% of floor", 100.0 * f.db_floor.rps / f.floor.rps),
+        );
         row(
             "list page, filtered by customer",
             &f.list,

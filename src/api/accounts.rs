@@ -280,11 +280,22 @@ pub async fn deactivate_account(
     Path(p): Path<AccountPath>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
-    let id = account_id(&p)?;
-    let version = if_match(&headers)?;
+    set_status(&auth, &st, &p, &headers, true).await
+}
+
+/// Deactivation and reactivation: the same path, header and answer.
+async fn set_status(
+    auth: &Auth<PhoneWrite>,
+    st: &ApiState,
+    p: &AccountPath,
+    headers: &HeaderMap,
+    deactivate: bool,
+) -> ApiResult<Response> {
+    let id = account_id(p)?;
+    let version = if_match(headers)?;
     let a = st
         .service
-        .set_account_status(Some(&auth.actor), id, true, version)
+        .set_account_status(Some(&auth.actor), id, deactivate, version)
         .await?;
     Ok(account_response(StatusCode::OK, a))
 }
@@ -312,13 +323,7 @@ pub async fn reactivate_account(
     Path(p): Path<AccountPath>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
-    let id = account_id(&p)?;
-    let version = if_match(&headers)?;
-    let a = st
-        .service
-        .set_account_status(Some(&auth.actor), id, false, version)
-        .await?;
-    Ok(account_response(StatusCode::OK, a))
+    set_status(&auth, &st, &p, &headers, false).await
 }
 
 /// Offboarding check

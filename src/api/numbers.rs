@@ -272,7 +272,15 @@ pub struct NewNumberBody {
     pub customization: Option<Customization>,
     pub call_purpose: Option<String>,
     pub display_name: Option<String>,
+    /// Seed 004's program duration, free text.
+    pub program_duration: Option<String>,
     pub attributes: Option<BTreeMap<String, String>>,
+    /// One of the provider's SIP trunks (seed 000's "SIP Trunk Name").
+    pub sip_trunk_id: Option<TrunkId>,
+    /// A voice carrier of the provider; its default when voice is on and none is named.
+    pub voice_carrier_id: Option<CarrierId>,
+    /// An SMS carrier profile of the provider; its default when SMS is on and none is named.
+    pub sms_carrier_id: Option<CarrierId>,
 }
 
 /// Several numbers to add, all or none.
@@ -343,7 +351,11 @@ fn parse_new(i: usize, b: NewNumberBody) -> ApiResult<AddNumber> {
             customization: b.customization,
             call_purpose: b.call_purpose,
             display_name: b.display_name,
+            program_duration: b.program_duration,
             attributes: b.attributes.unwrap_or_default(),
+            sip_trunk_id: b.sip_trunk_id,
+            voice_carrier_id: b.voice_carrier_id,
+            sms_carrier_id: b.sms_carrier_id,
         },
     })
 }
@@ -464,6 +476,10 @@ pub struct PatchNumberBody {
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>)]
     pub display_name: Option<Option<String>>,
+    /// Seed 004's program duration, free text; `null` clears it.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub program_duration: Option<Option<String>>,
     pub attributes: Option<BTreeMap<String, String>>,
 }
 
@@ -508,6 +524,7 @@ pub async fn update_number(
         customization: body.customization,
         call_purpose: body.call_purpose,
         display_name: body.display_name,
+        program_duration: body.program_duration,
         attributes: body.attributes,
     };
     let n = st

@@ -2,7 +2,7 @@
 
 use numberpool_domain::account::check_account_name;
 use numberpool_domain::{Account, AccountId, AccountKind, Rule, RuleViolation};
-use numberpool_store::{Channel, NewAccount, NewAudit, Tx};
+use numberpool_store::{NewAccount, Tx};
 
 use super::{Actor, Result, Service, ServiceError};
 
@@ -112,28 +112,15 @@ impl Service {
             })
             .await?;
         let after = serde_json::to_value(&account).ok();
-        let event = match actor {
-            Some(a) => a.audit(
-                "account",
-                account.id.to_string(),
-                "account.create",
-                None,
-                None,
-                after,
-            ),
-            None => NewAudit {
-                actor_type: "operator",
-                actor_id: "cli".into(),
-                actor_account_id: None,
-                channel: Channel::Cli,
-                entity_type: "account",
-                entity_id: account.id.to_string(),
-                action: "account.create",
-                rule: None,
-                before: None,
-                after,
-            },
-        };
+        let event = Actor::audit_of(
+            actor,
+            "account",
+            account.id.to_string(),
+            "account.create",
+            None,
+            None,
+            after,
+        );
         tx.insert_audit(&[event]).await?;
         tx.commit().await?;
         Ok(account)

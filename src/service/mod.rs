@@ -59,6 +59,34 @@ impl Actor {
         }
     }
 
+    /// The audit event of a change made by `actor`, or by the operator at the command line
+    /// when there is none (creating and deactivating root accounts).
+    pub(crate) fn audit_of(
+        actor: Option<&Actor>,
+        entity_type: &'static str,
+        entity_id: String,
+        action: &'static str,
+        rule: Option<Rule>,
+        before: Option<serde_json::Value>,
+        after: Option<serde_json::Value>,
+    ) -> NewAudit {
+        match actor {
+            Some(a) => a.audit(entity_type, entity_id, action, rule, before, after),
+            None => NewAudit {
+                actor_type: "operator",
+                actor_id: "cli".into(),
+                actor_account_id: None,
+                channel: Channel::Cli,
+                entity_type,
+                entity_id,
+                action,
+                rule: rule.map(Rule::id),
+                before,
+                after,
+            },
+        }
+    }
+
     pub(crate) fn audit(
         &self,
         entity_type: &'static str,

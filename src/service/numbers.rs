@@ -144,6 +144,12 @@ pub struct AssignmentsView {
     pub assignees: Vec<Assignee>,
 }
 
+/// What an add's named carriers are called (for the number's `source`).
+#[derive(Default)]
+struct NamedResources {
+    carrier_names: std::collections::HashMap<CarrierId, String>,
+}
+
 /// R-ACC-3: the licences a number takes while it is with a customer.
 fn licences_of(n: &Number) -> EntitlementUse {
     EntitlementUse {
@@ -235,6 +241,7 @@ impl Service {
             check_free_text("service_info", &f.service_info)?;
             check_free_text("call_purpose", &f.call_purpose)?;
             check_free_text("display_name", &f.display_name)?;
+            check_free_text("program_duration", &f.program_duration)?;
             check_free_text("state", &f.region_state)?;
             check_free_text("city", &f.city)?;
         }
@@ -282,6 +289,7 @@ impl Service {
         };
         self.check_number_attributes(&mut tx, owner, adds.iter().map(|a| &a.fields.attributes))
             .await?;
+        let named = self.named_resources(&mut tx, owner, dest, &adds).await?;
         let state = transition(NumberState::Absent, Event::Add(dest)).map_err(|e| e.violation())?;
         let position = state.position().unwrap_or(Position::Free);
         let now = now_ms();
@@ -298,6 +306,34 @@ impl Service {
             check_customization(product, &customization).map_err(|v| {
                 RuleViolation::new(v.rule, format!("{}: {}", a.phone_number, v.message))
             })?;
+            for (on, named, field, what) in [
+                (
+                    capabilities.voice,
+                    f.voice_carrier_id,
+                    "voice_carrier_id",
+                    "voice",
+                ),
+                (capabilities.sms, f.sms_carrier_id, "sms_carrier_id", "sms"),
+            ] {
+                if !on && named.is_some() {
+                    return Err(ServiceError::Invalid(format!(
+                        "{}: {field}: the number's {what} capability is off; turn it on or leave the carrier out",
+                        a.phone_number
+                    )));
+                }
+            }
+            let voice_carrier = f
+                .voice_carrier_id
+                .or(default_voice.filter(|_| capabilities.voice));
+            // The source names the number's voice carrier, the named one or the default.
+            let source = match (dest, f.voice_carrier_id) {
+                (Dest::Pool, Some(v)) => named
+                    .carrier_names
+                    .get(&v)
+                    .map(|name| format!("BYOC - Cloud {name}"))
+                    .unwrap_or_else(|| source.clone()),
+                _ => source.clone(),
+            };
             numbers.push(Number {
                 id: NumberId::new(),
                 number_type: initial_type(&a.phone_number, f.number_type),
@@ -314,18 +350,20 @@ impl Service {
                 owner_id: owner,
                 uploaded_by: me.id,
                 assignees: vec![],
-                sip_trunk_id: None,
+                sip_trunk_id: f.sip_trunk_id,
                 billing_reference: f.billing_reference,
                 service_info: f.service_info,
                 capabilities,
-                voice_carrier_id: default_voice.filter(|_| capabilities.voice),
-                sms_carrier_id: default_sms.filter(|_| capabilities.sms),
+                voice_carrier_id: voice_carrier,
+                sms_carrier_id: f
+                    .sms_carrier_id
+                    .or(default_sms.filter(|_| capabilities.sms)),
                 customization,
                 call_purpose: f.call_purpose,
                 display_name: f.display_name,
-                program_duration: None,
+                program_duration: f.program_duration,
                 attributes: f.attributes,
-                source: source.clone(),
+                source,
                 block_id: None,
                 port_order_id: None,
                 add_event_id: Some(add_event),
@@ -401,6 +439,10 @@ impl Service {
         check_free_text("service_info", &patch.service_info.clone().flatten())?;
         check_free_text("call_purpose", &patch.call_purpose.clone().flatten())?;
         check_free_text("display_name", &patch.display_name.clone().flatten())?;
+        check_free_text(
+            "program_duration",
+            &patch.program_duration.clone().flatten(),
+        )?;
         if let Some(Some(trunk)) = patch.sip_trunk_id
             && tx.trunk_provider(trunk).await? != Some(n.owner_id)
         {
@@ -557,6 +599,52 @@ impl Service {
         }
         self.commit_move(tx, actor, &n, next, "number.allocate", Some(Rule::Move1))
             .await
+    }
+
+    /// The trunks and carriers an add names, checked once each (a 10,000-row batch names a few):
+    /// each must be the owner's, of the right kind, and a customer's own numbers name none.
+    async fn named_resources(
+        &self,
+        tx: &mut Tx,
+        owner: AccountId,
+        dest: Dest,
+        adds: &[AddNumber],
+    ) -> Result<NamedResources> {
+        let mut out = NamedResources::default();
+        let mut trunks = std::collections::BTreeSet::new();
+        let mut carriers = std::collections::HashSet::new();
+        for a in adds {
+            let f = &a.fields;
+            trunks.extend(f.sip_trunk_id);
+            carriers.extend(f.voice_carrier_id.map(|c| (c, CarrierKind::Voice)));
+            carriers.extend(f.sms_carrier_id.map(|c| (c, CarrierKind::Sms)));
+        }
+        if dest == Dest::Customer && (!trunks.is_empty() || !carriers.is_empty()) {
+            return Err(ServiceError::Invalid(
+                "sip_trunk_id, voice_carrier_id, sms_carrier_id: a customer's own numbers use no \
+                 provider's trunk or carrier"
+                    .into(),
+            ));
+        }
+        for t in trunks {
+            if tx.trunk_provider(t).await? != Some(owner) {
+                return Err(ServiceError::NotFound("SIP trunk"));
+            }
+        }
+        for (id, kind) in carriers {
+            match tx.get_carrier(id).await? {
+                Some(c) if c.provider_id == owner && c.kind == kind => {
+                    out.carrier_names.insert(id, c.name);
+                }
+                _ => {
+                    return Err(ServiceError::NotFound(match kind {
+                        CarrierKind::Voice => "voice carrier",
+                        CarrierKind::Sms => "SMS carrier profile",
+                    }));
+                }
+            }
+        }
+        Ok(out)
     }
 
     /// R-ACC-1: a provider's number with a connected (root) customer is assigned only while

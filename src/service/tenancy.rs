@@ -6,7 +6,7 @@ use numberpool_domain::{
     Account, AccountId, AccountKind, AccountStatus, EntitlementUse, Entitlements, ExchangeEvent,
     ExchangeStatus, Rule, RuleViolation, StatusEvent, exchange_transition, status_transition,
 };
-use numberpool_store::{Channel, Lock, NewAudit, NumberSample, Tx};
+use numberpool_store::{Lock, NumberSample, Tx};
 use serde::Serialize;
 
 use super::{Actor, Result, Service, ServiceError, check_version, snapshot};
@@ -203,28 +203,15 @@ impl Service {
         } else {
             "account.reactivate"
         };
-        let event = match actor {
-            Some(a) => a.audit(
-                "account",
-                id.to_string(),
-                action,
-                Some(Rule::Off1),
-                snapshot(&before),
-                snapshot(&after),
-            ),
-            None => NewAudit {
-                actor_type: "operator",
-                actor_id: "cli".into(),
-                actor_account_id: None,
-                channel: Channel::Cli,
-                entity_type: "account",
-                entity_id: id.to_string(),
-                action,
-                rule: Some(Rule::Off1.id()),
-                before: snapshot(&before),
-                after: snapshot(&after),
-            },
-        };
+        let event = Actor::audit_of(
+            actor,
+            "account",
+            id.to_string(),
+            action,
+            Some(Rule::Off1),
+            snapshot(&before),
+            snapshot(&after),
+        );
         tx.insert_audit(&[event]).await?;
         tx.commit().await?;
         Ok(after)

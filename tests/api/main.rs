@@ -21,4 +21,5 @@ mod ops;
 mod rate_card;
 mod rate_limit;
 mod scopes;
+mod seeds;
 mod trunks;

@@ -159,7 +159,7 @@ impl Entitlements {
             {
                 ensure(used + more <= limit, Rule::Acc3, || {
                     format!(
-                        "the customer has {limit} {what} licences and {used} in use;                          it needs one more for this number"
+                        "the customer has {limit} {what} licences and {used} in use; it needs one more for this number"
                     )
                 })?;
             }

@@ -146,6 +146,7 @@ impl TransitionError {
             (Event::Allocate(_), _) => {
                 "only a free number can be allocated; it was changed by someone else or is not free"
             }
+            (Event::Unassign { .. }, NumberState::Unassigned) => "the number has no assignee",
             (Event::Assign, _) | (Event::Unassign { .. }, _) => {
                 "only a number held by a customer or unit can be assigned or unassigned"
             }

@@ -256,7 +256,15 @@ pub struct NewNumber {
     pub customization: Option<Customization>,
     pub call_purpose: Option<String>,
     pub display_name: Option<String>,
+    /// Seed 004's program duration (free text, e.g. "2026-01-01 to 2026-06-30").
+    pub program_duration: Option<String>,
     pub attributes: BTreeMap<String, String>,
+    /// One of the owner's SIP trunks.
+    pub sip_trunk_id: Option<TrunkId>,
+    /// A voice carrier of the owner; the default when voice is on and none is named.
+    pub voice_carrier_id: Option<CarrierId>,
+    /// An SMS carrier profile of the owner; the default when SMS is on and none is named.
+    pub sms_carrier_id: Option<CarrierId>,
 }
 
 /// Editable fields; `None` leaves a field as it is. The phone number itself is not here: it is
@@ -275,6 +283,7 @@ pub struct NumberPatch {
     pub customization: Option<Customization>,
     pub call_purpose: Option<Option<String>>,
     pub display_name: Option<Option<String>>,
+    pub program_duration: Option<Option<String>>,
     pub attributes: Option<BTreeMap<String, String>>,
 }
 
@@ -426,6 +435,9 @@ pub fn apply_patch(number: &Number, patch: &NumberPatch) -> Result<Number, RuleV
     }
     if let Some(v) = &patch.display_name {
         next.display_name = v.clone();
+    }
+    if let Some(v) = &patch.program_duration {
+        next.program_duration = v.clone();
     }
     if let Some(v) = &patch.attributes {
         next.attributes = v.clone();
