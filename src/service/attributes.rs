@@ -30,8 +30,10 @@ impl Service {
     /// Checks a number's `attributes` against its owner's keys: every key must be one of them
     /// and every value one of the key's allowed values; `invalid_input` naming the key otherwise.
     /// One query for the whole request or batch (`maps`). A customer's own numbers (R-ACC-2)
-    /// have no provider, so no keys: they carry no attributes. Locks the owner's row when there
-    /// is anything to check, so a value cannot be removed between this check and the write.
+    /// have no provider, so no keys: they carry no attributes. Share-locks the owner's row when
+    /// there is anything to check: an attribute's removal (which takes the row's write lock)
+    /// cannot come between this check and the write, while concurrent adds and edits, which all
+    /// take it shared, do not wait for each other.
     pub(super) async fn check_number_attributes<'a>(
         &self,
         tx: &mut Tx,
@@ -43,7 +45,8 @@ impl Service {
         if maps.is_empty() {
             return Ok(());
         }
-        tx.lock_account(owner).await?;
+        tx.get_account_locked(owner, numberpool_store::Lock::Share)
+            .await?;
         let keys: BTreeMap<String, Attribute> = tx
             .list_attributes(owner)
             .await?

@@ -198,6 +198,9 @@ impl From<StoreError> for ServiceError {
                 "the record was changed by someone else at the same time; read it again and retry"
                     .into(),
             ),
+            e if e.is_transaction_conflict() => Self::Conflict(
+                "the change collided with another one made at the same time; retry it".into(),
+            ),
             e if e.is_foreign_key_violation() => Self::Conflict(
                 "a record this change refers to was removed at the same time; read it again and \
                  retry"

@@ -130,13 +130,15 @@ pub struct AccountRef {
 pub struct AssignmentsView {
     pub id: NumberId,
     pub phone_number: String,
-    /// The customer (business) the number is with; absent while it is in a pool.
+    /// The customer (business) the number is with; absent while it is in a pool, or when it
+    /// is above the caller (a unit's admin does not see its business).
     pub business: Option<AccountRef>,
-    /// The first unit below the business on the way to the number, if any.
+    /// The first unit below the business on the way to the number, if any (and if the caller
+    /// may see it).
     pub business_unit: Option<AccountRef>,
-    /// The unit below that (a program), if any.
+    /// The unit below that (a program), if any (and if the caller may see it).
     pub program: Option<AccountRef>,
-    /// Every unit from the business down to the one holding the number.
+    /// The units from the business down to the one holding the number that the caller may see.
     pub units: Vec<AccountRef>,
     pub display_name: Option<String>,
     pub call_purpose: Option<String>,
@@ -326,8 +328,9 @@ impl Service {
                 .voice_carrier_id
                 .or(default_voice.filter(|_| capabilities.voice));
             // The source names the number's voice carrier, the named one or the default.
-            let source = match (dest, f.voice_carrier_id) {
-                (Dest::Pool, Some(v)) => named
+            let source = match (dest, capabilities.voice, f.voice_carrier_id) {
+                (Dest::Pool, false, _) => "BYOC - Cloud".to_string(),
+                (Dest::Pool, true, Some(v)) => named
                     .carrier_names
                     .get(&v)
                     .map(|name| format!("BYOC - Cloud {name}"))
@@ -761,7 +764,8 @@ impl Service {
     }
 
     /// "View assignments" (seed 004) for a number in the actor's scope: its business, the
-    /// units down to where it sits, and its business-registration fields and assignees.
+    /// units down to where it sits (those of them in the actor's scope), and its
+    /// business-registration fields and assignees.
     pub async fn number_assignments(
         &self,
         actor: &Actor,
@@ -769,10 +773,11 @@ impl Service {
     ) -> Result<AssignmentsView> {
         let mut r = self.store.read().await?;
         let n = self.scoped_number(&mut r, actor, lookup).await?;
-        let mut business = None;
-        let mut units = Vec::new();
+        // The path from the business down to the holder, each level named only when the
+        // caller may see it (R-SEC-1): a unit's admin sees its own unit and below, not the
+        // business or the units above it.
+        let mut levels: Vec<Option<AccountRef>> = Vec::new();
         if let Some(customer) = n.customer_id {
-            // The holder's ancestors up to the customer, nearest first; reversed below.
             let mut path = vec![n.holder_id];
             if n.holder_id != customer {
                 for a in r.ancestors(n.holder_id).await? {
@@ -784,27 +789,26 @@ impl Service {
             }
             path.reverse();
             for id in path {
-                let a = r
-                    .get_account(id)
-                    .await?
-                    .ok_or(ServiceError::NotFound("account"))?;
-                let named = AccountRef {
-                    id: a.id,
-                    name: a.name,
-                };
-                if a.id == customer {
-                    business = Some(named);
+                let level = if r.in_scope(actor.account, id).await? {
+                    r.get_account(id).await?.map(|a| AccountRef {
+                        id: a.id,
+                        name: a.name,
+                    })
                 } else {
-                    units.push(named);
-                }
+                    None
+                };
+                levels.push(level);
             }
         }
+        let level = |i: usize| levels.get(i).cloned().flatten();
+        let (business, business_unit, program) = (level(0), level(1), level(2));
+        let units: Vec<AccountRef> = levels.iter().skip(1).flatten().cloned().collect();
         Ok(AssignmentsView {
             id: n.id,
             phone_number: n.phone_number.as_str().to_string(),
             business,
-            business_unit: units.first().cloned(),
-            program: units.get(1).cloned(),
+            business_unit,
+            program,
             units,
             display_name: n.display_name,
             call_purpose: n.call_purpose,
@@ -825,8 +829,27 @@ impl Service {
         lifecycle::check_customer_holds(&n, &me, &path)?;
         transition(NumberState::of(&n), Event::MoveToUnit).map_err(|e| e.violation())?;
         let target = self.account_in_scope(&mut tx, actor, unit).await?;
-        if !tx.lock_inactive_among(&[target.id]).await?.is_empty() {
-            return Err(RuleViolation::new(Rule::Move5, "the unit is deactivated").into());
+        // The unit and the units above it, up to the customer, share-locked and active: a
+        // deactivation anywhere on that path (R-OFF-1) waits for this move and counts the
+        // number, or has committed and is seen here.
+        let mut path = vec![target.id];
+        if let Some(customer) = n.customer_id
+            && target.id != customer
+        {
+            for a in tx.ancestors(target.id).await? {
+                path.push(a);
+                if a == customer {
+                    break;
+                }
+            }
+        }
+        path.sort();
+        if !tx.lock_inactive_among(&path).await?.is_empty() {
+            return Err(RuleViolation::new(
+                Rule::Move5,
+                "the unit, or a unit above it, is deactivated",
+            )
+            .into());
         }
         let customer = n
             .customer_id
@@ -860,10 +883,19 @@ impl Service {
         let (mut tx, n, me) = self.open_move(actor, lookup).await?;
         let path = self.holder_path(&mut tx, actor, &n).await?;
         let to = lifecycle::check_release(&n, &me, &path)?;
+        // Share-locked and active: R-OFF-1 keeps a deactivated account empty, and a pool's
+        // deactivation counts this number wherever it is, so this holds; the lock makes sure.
         let pool = tx
-            .get_account(to)
+            .get_account_locked(to, Lock::Share)
             .await?
             .ok_or(ServiceError::NotFound("account"))?;
+        if pool.status != numberpool_domain::AccountStatus::Active {
+            return Err(RuleViolation::new(
+                Rule::Off1,
+                "the pool the number would return to is deactivated",
+            )
+            .into());
+        }
         let mut next = n.clone();
         next.holder_id = pool.id;
         next.position = Position::Returned;

@@ -11,9 +11,10 @@ use serde::Serialize;
 
 use super::{Actor, Result, Service, ServiceError, check_version, snapshot};
 
-/// A Provider Exchange connection as its customer sees it.
+/// A Provider Exchange connection: the provider (named) and the customer.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ConnectionView {
+    pub customer_id: AccountId,
     pub provider_id: AccountId,
     pub provider_name: String,
     pub provider_account_number: String,
@@ -80,7 +81,8 @@ pub enum OffboardingAction {
 /// One thing in the way, with how many and the first few numbers concerned.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Blocker {
-    /// `assigned_numbers`, `numbers_held`, `numbers_held_below`, `provider_numbers_with_customer`,
+    /// `assigned_numbers`, `numbers_held`, `numbers_held_below`,
+    /// `numbers_with_connected_customers`, `provider_numbers_with_customer`,
     /// `disconnect_not_requested`.
     pub code: &'static str,
     pub rule: &'static str,
@@ -182,9 +184,9 @@ impl Service {
             tx.set_account_status_cas(before.id, before.version, AccountStatus::Deactivated)
                 .await
                 .map_err(super::lost_race_with_version(if_version))?;
-            let (at, below, _) = tx.held_in_subtree(before.id).await?;
+            let held = tx.holdings_blocking_deactivation(before.id).await?;
             StatusEvent::Deactivate {
-                held: u64::try_from(at.count + below.count).unwrap_or(u64::MAX),
+                held: u64::try_from(held).unwrap_or(u64::MAX),
             }
         } else {
             StatusEvent::Reactivate
@@ -217,10 +219,11 @@ impl Service {
         Ok(after)
     }
 
-    /// R-ACC-3: licences and their use for a customer in the actor's scope.
+    /// R-ACC-3: licences and their use for a customer in the actor's own tree (itself or
+    /// below). A connected provider does not see them: the use counts every provider's numbers.
     pub async fn entitlements(&self, actor: &Actor, id: AccountId) -> Result<EntitlementsView> {
         let mut r = self.store.read().await?;
-        let account = self.account_in_scope(&mut r, actor, id).await?;
+        let account = self.account_in_own_subtree(&mut r, actor, id).await?;
         if account.kind != AccountKind::Customer {
             return Err(ServiceError::Invalid(
                 "entitlements are a customer account's (R-ACC-3)".into(),
@@ -270,7 +273,7 @@ impl Service {
         let own = r.in_own_subtree(actor.account, id).await?;
         let mut checks = Vec::new();
         if own && id != actor.account {
-            let (at, below, assigned) = r.held_in_subtree(id).await?;
+            let h = r.held_in_subtree(id).await?;
             checks.push(check(
                 OffboardingAction::DeactivateAccount,
                 None,
@@ -279,20 +282,28 @@ impl Service {
                         "assigned_numbers",
                         Rule::Off1,
                         "numbers assigned to users or queues; unassign them".into(),
-                        assigned,
+                        h.assigned,
                     ),
                     blocker(
                         "numbers_held",
                         Rule::Off1,
                         "numbers the account holds; release them (or delete those it uploaded)"
                             .into(),
-                        at,
+                        h.at,
                     ),
                     blocker(
                         "numbers_held_below",
                         Rule::Off1,
                         "numbers held by accounts below it; they release them first".into(),
-                        below,
+                        h.below,
+                    ),
+                    blocker(
+                        "numbers_with_connected_customers",
+                        Rule::Off1,
+                        "the provider's numbers with its connected customers; they release them \
+                         first"
+                            .into(),
+                        h.connected,
                     ),
                 ],
             ));
@@ -378,6 +389,9 @@ impl Service {
             )
             .into());
         }
+        if !tx.lock_inactive_among(&[c.id]).await?.is_empty() {
+            return Err(RuleViolation::new(Rule::Off1, "the account is deactivated").into());
+        }
         let p = tx
             .find_provider_by_number(provider_account_number.trim())
             .await?
@@ -387,6 +401,7 @@ impl Service {
         exchange_transition(before.as_ref().map(|b| b.status), ExchangeEvent::Connect)?;
         let conn = tx.upsert_connection(p.id, c.id).await?;
         let view = ConnectionView {
+            customer_id: c.id,
             provider_id: p.id,
             provider_name: p.name.clone(),
             provider_account_number: p.account_number.clone(),
@@ -414,6 +429,7 @@ impl Service {
             .await?
             .into_iter()
             .map(|c| ConnectionView {
+                customer_id: c.connection.customer_id,
                 provider_id: c.other.id,
                 provider_name: c.other.name,
                 provider_account_number: c.other.account_number,
@@ -498,15 +514,19 @@ impl Service {
             ),
         )])
         .await?;
+        let stored = tx
+            .get_connection(provider, customer)
+            .await?
+            .ok_or(ServiceError::NotFound("connection"))?;
         tx.commit().await?;
-        let now = numberpool_domain::now_ms();
         Ok(ConnectionView {
+            customer_id: customer,
             provider_id: provider,
             provider_name: other.name,
             provider_account_number: other.account_number,
-            status: to,
-            created_at: conn.created_at,
-            updated_at: now,
+            status: stored.status,
+            created_at: stored.created_at,
+            updated_at: stored.updated_at,
         })
     }
 

@@ -1293,13 +1293,17 @@ async fn seed_004_business_units_and_programs(db: &TestDb) {
     assert_eq!(v["display_name"], "Summer Hotline", "{v}");
     assert_eq!(v["call_purpose"], "Customer care", "{v}");
     assert_eq!(v["program_duration"], "2026-06-01 to 2026-08-31", "{v}");
-    // The same view from the program admin.
+    // The program admin sees the same number, but not the business and unit above it (R-SEC-1).
+    let mut seen_by_program = v.clone();
+    seen_by_program["business"] = Value::Null;
+    seen_by_program["business_unit"] = Value::Null;
+    seen_by_program["units"] = json!([{"id": program, "name": "Program Summer"}]);
     assert_eq!(
         pr.get(&num_op(&n2, "assignments")).await.expect(200).json(),
-        v
+        seen_by_program
     );
     let v = u.get(&num_op(&n1, "assignments")).await.expect(200).json();
-    assert_eq!(v["business"]["id"], business.as_str(), "{v}");
+    assert_eq!(v["business"], Value::Null, "{v}");
     assert_eq!(v["business_unit"]["id"], unit.as_str(), "{v}");
     assert_eq!(v["program"], Value::Null, "{v}");
     assert_eq!(v["assignees"][0]["assignee_id"], "u-west-1", "{v}");

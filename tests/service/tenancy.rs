@@ -896,7 +896,127 @@ async fn licences_hold_under_contention(db: &TestDb) {
     }
 }
 
+/// The review's cases: a provider whose numbers are with a connected customer stays active, a
+/// unit below a deactivated unit takes no number, a customer's own numbers take no licence, and
+/// a unit's admin does not see the business above it in the assignments view.
+async fn offboarding_edges(db: &TestDb) {
+    let w = World::new(db).await;
+    let svc = &w.service;
+    let p = as_(&w.provider);
+    // Only the connected customer holds anything of the provider's.
+    let n = w.held_by(&w.root_customer, &e164(7801)).await;
+    refused(
+        svc.set_account_status(None, w.provider.id, true, None)
+            .await,
+        "rule_violation",
+        Some("R-OFF-1"),
+        "a provider whose number is with a connected customer",
+    );
+    svc.release(&as_(&w.root_customer), &by_id(&n))
+        .await
+        .must("release");
+    svc.delete_number(&p, &by_id(&n), None).await.must("delete");
+
+    // A unit below a deactivated unit.
+    let inner = account(svc, "Inner unit", AccountKind::Unit, Some(&w.unit), false).await;
+    svc.set_account_status(Some(&as_(&w.customer)), w.unit.id, true, None)
+        .await
+        .must("deactivate the outer unit");
+    let m = w.held_by(&w.customer, &e164(7802)).await;
+    refused(
+        svc.move_to_unit(&as_(&w.customer), &by_id(&m), inner.id)
+            .await,
+        "rule_violation",
+        Some("R-MOVE-5"),
+        "into a unit below a deactivated one",
+    );
+    svc.set_account_status(Some(&as_(&w.customer)), w.unit.id, false, None)
+        .await
+        .must("reactivate");
+    svc.move_to_unit(&as_(&w.customer), &by_id(&m), inner.id)
+        .await
+        .must("into the inner unit");
+    let v = svc
+        .number_assignments(&as_(&inner), &by_id(&m))
+        .await
+        .must("assignments as the inner unit");
+    assert!(v.business.is_none() && v.business_unit.is_none(), "{v:?}");
+    assert_eq!(v.program.map(|a| a.id), Some(inner.id));
+    assert_eq!(v.units.iter().map(|a| a.id).collect::<Vec<_>>(), [inner.id]);
+    let v = svc
+        .number_assignments(&as_(&w.customer), &by_id(&m))
+        .await
+        .must("assignments as the customer");
+    assert_eq!(v.business.map(|a| a.id), Some(w.customer.id));
+    assert_eq!(v.business_unit.map(|a| a.id), Some(w.unit.id));
+    assert_eq!(v.program.map(|a| a.id), Some(inner.id));
+
+    // A customer's own toll-free number takes no licence.
+    svc.update_account(
+        &p,
+        w.ext_customer.id,
+        &AccountPatch {
+            toll_free_licences: Some(Some(0)),
+            ..Default::default()
+        },
+        None,
+    )
+    .await
+    .must("no toll-free licences");
+    w.add(&w.ext_customer, &toll_free(700)).await;
+    let e = svc
+        .entitlements(&p, w.ext_customer.id)
+        .await
+        .must("entitlements");
+    assert_eq!((e.toll_free.limit, e.toll_free.used), (Some(0), 0));
+    // A connected provider does not see a customer's licences (they count every provider's).
+    refused(
+        svc.entitlements(&p, w.root_customer.id).await,
+        "not_found",
+        Some("R-SEC-1"),
+        "a connected customer's entitlements",
+    );
+}
+
+/// Concurrent adds with attributes under one provider, through two servers on PostgreSQL: each
+/// takes the provider's row shared, so none waits for another and none deadlocks.
+async fn concurrent_adds_with_attributes(db: &TestDb) {
+    let apps = applications(db).await;
+    let svc = apps[0].service().clone();
+    let w = World::build(svc.clone()).await;
+    svc.create_attribute(&as_(&w.provider), "region", vec!["emea".into()])
+        .await
+        .must("attribute");
+    let adders: Vec<_> = (0..MOVERS as u32)
+        .map(|i| {
+            let s = apps[i as usize % apps.len()].service().clone();
+            let who = if i % 2 == 0 { &w.provider } else { &w.reseller };
+            let actor = as_(who);
+            tokio::spawn(async move {
+                let mut fields = NewNumber::default();
+                fields.attributes.insert("region".into(), "emea".into());
+                let adds = (0..20)
+                    .map(|k| numberpool::service::AddNumber {
+                        phone_number: e164(7900 + i * 20 + k),
+                        fields: fields.clone(),
+                    })
+                    .collect();
+                s.add_numbers(&actor, adds).await
+            })
+        })
+        .collect();
+    for a in adders {
+        let added = a.await.must("adder").must("add with attributes");
+        assert_eq!(added.len(), 20);
+    }
+    for app in &apps {
+        app.service().store().close().await;
+    }
+}
+
 backend_tests!(
+    offboarding_edges,
+    concurrent_adds_with_attributes,
     deactivation_needs_an_empty_subtree,
     exchange_walks_r_acc_1,
     customers_list_children_and_connected,

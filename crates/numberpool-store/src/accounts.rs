@@ -74,6 +74,28 @@ impl Lock {
 
 const SAMPLE: i64 = 20;
 
+/// `own`: the account `$1` and every account below it.
+const OWN_TREE: &str = "WITH RECURSIVE own(id) AS ( SELECT CAST($1 AS TEXT) \
+    UNION SELECT a.id FROM accounts a JOIN own o ON a.parent_id = o.id ) ";
+
+/// Numbers of the provider `$1` with the customers connected to it (through the
+/// `numbers_customer_owner` index; a deactivated connection holds none, by R-ACC-1).
+const WITH_CONNECTED: &str = "n.customer_id IN (SELECT x.customer_id FROM exchange_connections x \
+    WHERE x.provider_id = CAST($1 AS TEXT) AND x.status <> 'deactivated') AND n.owner_id = CAST($1 AS TEXT)";
+
+/// What an account's subtree holds, for the offboarding check.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SubtreeHoldings {
+    /// Held by the account itself.
+    pub at: NumberSample,
+    /// Held by accounts below it.
+    pub below: NumberSample,
+    /// A provider's numbers with its connected customers.
+    pub connected: NumberSample,
+    /// Of those in the subtree, the ones with assignees.
+    pub assigned: NumberSample,
+}
+
 #[derive(sqlx::FromRow)]
 struct CustomerDbRow {
     #[sqlx(flatten)]
@@ -242,36 +264,60 @@ impl Tx {
         }
     }
 
-    /// Numbers held by `account` itself, and by accounts below it; and how many of all those
-    /// have assignees. For R-OFF-1 and the offboarding check.
-    pub async fn held_in_subtree(
-        &mut self,
-        account: AccountId,
-    ) -> Result<(NumberSample, NumberSample, NumberSample)> {
-        let tree = "WITH RECURSIVE own(id) AS ( SELECT CAST($1 AS TEXT) \
-            UNION SELECT a.id FROM accounts a JOIN own o ON a.parent_id = o.id ) ";
+    /// What stands in the way of deactivating `account` (R-OFF-1), for the offboarding check:
+    /// numbers held by it, numbers held by accounts below it, numbers of its own with customers
+    /// connected to it (a provider's), and how many of those in its subtree have assignees.
+    pub async fn held_in_subtree(&mut self, account: AccountId) -> Result<SubtreeHoldings> {
+        let id = account.to_string();
         let at = self
             .number_sample(
-                &format!("{tree} SELECT {{}} FROM numbers n WHERE n.holder_id = $1"),
-                &account.to_string(),
+                &format!("{OWN_TREE} SELECT {{}} FROM numbers n WHERE n.holder_id = $1"),
+                &id,
                 None,
             )
             .await?;
         let below = self
             .number_sample(
-                &format!("{tree} SELECT {{}} FROM numbers n WHERE n.holder_id IN (SELECT id FROM own) AND n.holder_id <> $1"),
-                &account.to_string(),
+                &format!("{OWN_TREE} SELECT {{}} FROM numbers n WHERE n.holder_id IN (SELECT id FROM own) AND n.holder_id <> $1"),
+                &id,
+                None,
+            )
+            .await?;
+        let connected = self
+            .number_sample(
+                &format!("SELECT {{}} FROM numbers n WHERE {WITH_CONNECTED}"),
+                &id,
                 None,
             )
             .await?;
         let assigned = self
             .number_sample(
-                &format!("{tree} SELECT {{}} FROM numbers n WHERE n.holder_id IN (SELECT id FROM own) AND n.assignee_count > 0"),
-                &account.to_string(),
+                &format!("{OWN_TREE} SELECT {{}} FROM numbers n WHERE n.holder_id IN (SELECT id FROM own) AND n.assignee_count > 0"),
+                &id,
                 None,
             )
             .await?;
-        Ok((at, below, assigned))
+        Ok(SubtreeHoldings {
+            at,
+            below,
+            connected,
+            assigned,
+        })
+    }
+
+    /// R-OFF-1's decision: how many numbers the account, the accounts below it, or (for a
+    /// provider) its connected customers hold of it. One statement, so one snapshot: a number
+    /// released up the tree while this runs is counted where it was or where it went, never
+    /// missed between two counts.
+    pub async fn holdings_blocking_deactivation(&mut self, account: AccountId) -> Result<i64> {
+        let sql = format!(
+            "{OWN_TREE} SELECT COUNT(*) FROM numbers n WHERE n.holder_id IN (SELECT id FROM own) \
+             OR ({WITH_CONNECTED})"
+        );
+        let (n,): (i64,) = on_conn!(self, c => {
+            sqlx::query_as(&sql).bind(account.to_string()).fetch_one(&mut *c).await?
+        });
+        Ok(n)
     }
 
     /// The provider's numbers with a customer (or its units), and those of them with assignees
@@ -329,13 +375,14 @@ impl Tx {
         })
     }
 
-    /// R-ACC-3: licences in use by a customer (numbers with it or its units).
+    /// R-ACC-3: licences in use by a customer: the numbers allocated to it (with it or its
+    /// units), not its own (R-ACC-2), which no allocation brought.
     pub async fn entitlement_use(&mut self, customer: AccountId) -> Result<EntitlementUse> {
         let (toll_free, contact_center): (i64, i64) = on_conn!(self, c => {
             sqlx::query_as(
                 "SELECT COALESCE(SUM(CASE WHEN number_type = 'toll_free' THEN 1 ELSE 0 END), 0), \
                  COALESCE(SUM(CASE WHEN product = 'contact_center' THEN 1 ELSE 0 END), 0) \
-                 FROM numbers WHERE customer_id = $1",
+                 FROM numbers WHERE customer_id = $1 AND owner_id <> customer_id",
             )
             .bind(customer.to_string())
             .fetch_one(&mut *c)

@@ -27,7 +27,9 @@ use sqlx::sqlite::{
 };
 use sqlx::{Postgres, Sqlite, Transaction};
 
-pub use accounts::{Connection, ConnectionWith, CustomerRow, Lock, NewAccount, NumberSample};
+pub use accounts::{
+    Connection, ConnectionWith, CustomerRow, Lock, NewAccount, NumberSample, SubtreeHoldings,
+};
 pub use audit::{AuditEvent, AuditFilter, Channel, NewAudit};
 pub use credentials::{ApiClient, User};
 pub use idempotency::IdemRecord;
@@ -63,6 +65,13 @@ impl StoreError {
     /// deleted while a number was being given it): a lost race, not a fault.
     pub fn is_foreign_key_violation(&self) -> bool {
         matches!(self, StoreError::Db(sqlx::Error::Database(d)) if d.is_foreign_key_violation())
+    }
+
+    /// PostgreSQL broke a deadlock or a serialization conflict by aborting this transaction
+    /// (SQLSTATE 40P01, 40001): two writers collided, and a retry may succeed.
+    pub fn is_transaction_conflict(&self) -> bool {
+        matches!(self, StoreError::Db(sqlx::Error::Database(d))
+            if matches!(d.code().as_deref(), Some("40P01" | "40001")))
     }
 
     /// No connection came free in time: the database is overloaded, not broken.
