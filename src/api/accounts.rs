@@ -353,7 +353,8 @@ pub async fn offboarding(
 /// Get a customer's entitlements
 ///
 /// Toll-free and contact-center licences (R-ACC-3): the limit (`null` is none) and how many
-/// numbers with the customer use one. Set the limits with `PATCH /v2/accounts/{accountId}`.
+/// numbers allocated to the customer use one, for the customer and the accounts above it. Set the
+/// limits with `PATCH /v2/accounts/{accountId}`.
 #[utoipa::path(get, path = "/v2/accounts/{accountId}/entitlements", tag = "Accounts",
     params(AccountPath),
     security(("oauth2" = ["phone:read:admin"])),
@@ -361,7 +362,7 @@ pub async fn offboarding(
         (status = 200, description = "Licences and their use", body = EntitlementsView),
         (status = 400, description = "The account is not a customer (`invalid_input`)", body = ErrorBody),
         CommonErrors,
-        (status = 404, description = "No such account in the caller's scope (`not_found`, R-SEC-1)", body = ErrorBody),
+        (status = 404, description = "No such account in the caller's own tree, itself or below (`not_found`, R-SEC-1)", body = ErrorBody),
     ))]
 pub async fn entitlements(
     auth: Auth<PhoneRead>,
