@@ -74,9 +74,10 @@ pub enum AccountActingCmd {
     /// licence limits (from an account above it).
     Update {
         id: String,
-        /// The account to act as.
+        /// The account to act as; without it, the operator (any account, e.g. a root
+        /// customer's licences, which no account is above to set).
         #[arg(long)]
-        account: String,
+        account: Option<String>,
         #[arg(long)]
         name: Option<String>,
         /// true or false: let the customer add numbers of its own (R-ACC-2).
@@ -451,11 +452,14 @@ pub async fn account(service: &Service, cmd: AccountActingCmd) -> anyhow::Result
                     contact_center_licences.as_deref(),
                 )?,
             };
-            let actor = acting(service, &account).await?;
-            let a = service
-                .update_account(&actor, id, &patch, None)
-                .await
-                .map_err(service_err)?;
+            let a = match account {
+                Some(account) => {
+                    let actor = acting(service, &account).await?;
+                    service.update_account(&actor, id, &patch, None).await
+                }
+                None => service.operator_update_account(id, &patch).await,
+            }
+            .map_err(service_err)?;
             if json {
                 return print_json(&a);
             }

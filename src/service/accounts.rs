@@ -127,9 +127,9 @@ impl Service {
     }
 
     /// Renames an account in the actor's own subtree (itself included), or grants or withdraws
-    /// R-ACC-2 for a customer below it. `if_version` is the version the caller read (If-Match).
-    /// A Provider Exchange connection does not reach here: a provider provisions a connected
-    /// customer, it does not run it.
+    /// R-ACC-2 and sets R-ACC-3 licences for a customer below it. `if_version` is the version the
+    /// caller read (If-Match). A Provider Exchange connection does not reach here: a provider
+    /// provisions a connected customer, it does not run it.
     pub async fn update_account(
         &self,
         actor: &Actor,
@@ -137,8 +137,37 @@ impl Service {
         patch: &AccountPatch,
         if_version: Option<i64>,
     ) -> Result<Account> {
+        self.update_account_by(Some(actor), id, patch, if_version)
+            .await
+    }
+
+    /// The same for the operator at the command line, for any account: the way to change what
+    /// no account is above to change, such as a root customer's licences.
+    pub async fn operator_update_account(
+        &self,
+        id: AccountId,
+        patch: &AccountPatch,
+    ) -> Result<Account> {
+        self.update_account_by(None, id, patch, None).await
+    }
+
+    async fn update_account_by(
+        &self,
+        actor: Option<&Actor>,
+        id: AccountId,
+        patch: &AccountPatch,
+        if_version: Option<i64>,
+    ) -> Result<Account> {
         let mut tx = self.store.begin().await?;
-        let before = self.account_in_own_subtree(&mut tx, actor, id).await?;
+        let before = match actor {
+            Some(a) => self.account_in_own_subtree(&mut tx, a, id).await?,
+            None => tx
+                .get_account(id)
+                .await?
+                .ok_or(ServiceError::NotFound("account"))?,
+        };
+        // An account does not grant itself numbers or licences; the operator is above all.
+        let itself = actor.is_some_and(|a| a.account == before.id);
         super::check_version("account", before.version, if_version)?;
         let mut next = before.clone();
         if let Some(name) = &patch.name {
@@ -152,7 +181,7 @@ impl Service {
                     "allow_external_numbers applies to customer accounts only (R-ACC-2)".into(),
                 ));
             }
-            if before.id == actor.account {
+            if itself {
                 return Err(RuleViolation::new(
                     Rule::Acc2,
                     "a customer cannot grant itself its own numbers; an account above it does",
@@ -176,7 +205,7 @@ impl Service {
                 next.entitlements.contact_center = v;
             }
             if next.entitlements != before.entitlements {
-                if before.id == actor.account {
+                if itself {
                     return Err(RuleViolation::new(
                         Rule::Acc3,
                         "a customer cannot set its own licences; an account above it does",
@@ -196,7 +225,8 @@ impl Service {
             .update_account_cas(&next)
             .await
             .map_err(super::lost_race_with_version(if_version))?;
-        tx.insert_audit(&[actor.audit(
+        tx.insert_audit(&[Actor::audit_of(
+            actor,
             "account",
             id.to_string(),
             "account.update",

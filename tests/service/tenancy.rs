@@ -976,6 +976,44 @@ async fn offboarding_edges(db: &TestDb) {
         Some("R-SEC-1"),
         "a connected customer's entitlements",
     );
+    // No account is above a root customer: its licences are the operator's to set, and bind the
+    // providers connected to it.
+    refused(
+        svc.update_account(
+            &p,
+            w.root_customer.id,
+            &AccountPatch {
+                toll_free_licences: Some(Some(0)),
+                ..Default::default()
+            },
+            None,
+        )
+        .await,
+        "not_found",
+        Some("R-SEC-1"),
+        "a connected provider sets a root customer's licences",
+    );
+    svc.operator_update_account(
+        w.root_customer.id,
+        &AccountPatch {
+            toll_free_licences: Some(Some(0)),
+            ..Default::default()
+        },
+    )
+    .await
+    .must("the operator sets them");
+    let tf = w.add(&w.provider, &toll_free(701)).await;
+    let e = refused(
+        svc.allocate(&p, &by_id(&tf), w.root_customer.id, with_trunk(w.trunk))
+            .await,
+        "rule_violation",
+        Some("R-ACC-3"),
+        "toll-free to a root customer without licences",
+    );
+    assert!(
+        !e.to_string().chars().any(|c| c.is_ascii_digit()),
+        "the refusal names no counts: {e}"
+    );
 }
 
 /// Concurrent adds with attributes under one provider, through two servers on PostgreSQL: each

@@ -157,10 +157,10 @@ impl Entitlements {
             if let Some(limit) = limit
                 && more > 0
             {
+                // The message names no counts: a connected provider allocating here must not
+                // learn how many numbers other providers gave the customer (R-SEC-1).
                 ensure(used + more <= limit, Rule::Acc3, || {
-                    format!(
-                        "the customer has {limit} {what} licences and {used} in use; it needs one more for this number"
-                    )
+                    format!("the customer has no {what} licence left for this number")
                 })?;
             }
         }
