@@ -98,6 +98,7 @@ impl From<ServiceError> for ApiError {
             }
             ServiceError::Rule(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ServiceError::Conflict(_)
+            | ServiceError::Collided(_)
             | ServiceError::NumberAlreadyExists(_)
             | ServiceError::Duplicate(_) => StatusCode::CONFLICT,
             ServiceError::Invalid(_) | ServiceError::InvalidScope(_) => StatusCode::BAD_REQUEST,

@@ -145,8 +145,10 @@ fn lookup(s: &str) -> anyhow::Result<NumberLookup> {
         .ok_or_else(|| anyhow::anyhow!("'{s}' is neither a number id nor a valid E.164 number"))
 }
 
-fn actor(a: &Acting) -> anyhow::Result<Actor> {
-    Ok(Actor::cli(parse_id::<AccountId>("--account", &a.account)?))
+/// The operator acting as `--account`, which must exist (a mistyped id is `not_found`, not an
+/// empty list).
+async fn actor(service: &Service, a: &Acting) -> anyhow::Result<Actor> {
+    super::tenancy::acting(service, &a.account).await
 }
 
 /// Unix milliseconds as an RFC 3339 UTC time, for people reading the history.
@@ -221,7 +223,7 @@ pub async fn run(service: &Service, cmd: NumbersCmd) -> anyhow::Result<()> {
             product,
             number_type,
         } => {
-            let actor = actor(&acting)?;
+            let actor = actor(service, &acting).await?;
             let country = country
                 .as_deref()
                 .map(Country::parse)
@@ -272,7 +274,7 @@ pub async fn run(service: &Service, cmd: NumbersCmd) -> anyhow::Result<()> {
             limit,
             after,
         } => {
-            let actor = actor(&acting)?;
+            let actor = actor(service, &acting).await?;
             let position: Option<Position> = position
                 .as_deref()
                 .map(str::parse)
@@ -306,7 +308,7 @@ pub async fn run(service: &Service, cmd: NumbersCmd) -> anyhow::Result<()> {
             Ok(())
         }
         NumbersCmd::Show { acting, number } => {
-            let actor = actor(&acting)?;
+            let actor = actor(service, &acting).await?;
             let l = lookup(&number)?;
             let n = service.get_number(&actor, &l).await.map_err(service_err)?;
             let history = service
@@ -340,7 +342,7 @@ pub async fn run(service: &Service, cmd: NumbersCmd) -> anyhow::Result<()> {
             billing_reference,
             service_info,
         } => {
-            let actor = actor(&acting)?;
+            let actor = actor(service, &acting).await?;
             let to: AccountId = parse_id("--to", &to)?;
             let sip_trunk_id = sip_trunk
                 .as_deref()
@@ -358,7 +360,7 @@ pub async fn run(service: &Service, cmd: NumbersCmd) -> anyhow::Result<()> {
             print_number(&NumberView::of(&n, actor.account), acting.json)
         }
         NumbersCmd::Move { acting, number, to } => {
-            let actor = actor(&acting)?;
+            let actor = actor(service, &acting).await?;
             let to: AccountId = parse_id("--to", &to)?;
             let n = service
                 .move_to_unit(&actor, &lookup(&number)?, to)
@@ -373,7 +375,7 @@ pub async fn run(service: &Service, cmd: NumbersCmd) -> anyhow::Result<()> {
             assignee_id,
             display_name,
         } => {
-            let actor = actor(&acting)?;
+            let actor = actor(service, &acting).await?;
             let kind: AssigneeType = assignee_type
                 .parse()
                 .map_err(|e| anyhow::anyhow!("--type: {e}"))?;
@@ -393,7 +395,7 @@ pub async fn run(service: &Service, cmd: NumbersCmd) -> anyhow::Result<()> {
             number,
             assignee_id,
         } => {
-            let actor = actor(&acting)?;
+            let actor = actor(service, &acting).await?;
             let n = service
                 .unassign(&actor, &lookup(&number)?, assignee_id.as_deref())
                 .await
@@ -401,7 +403,7 @@ pub async fn run(service: &Service, cmd: NumbersCmd) -> anyhow::Result<()> {
             print_number(&NumberView::of(&n, actor.account), acting.json)
         }
         NumbersCmd::Assignments { acting, number } => {
-            let actor = actor(&acting)?;
+            let actor = actor(service, &acting).await?;
             let v = service
                 .number_assignments(&actor, &lookup(&number)?)
                 .await
@@ -409,7 +411,7 @@ pub async fn run(service: &Service, cmd: NumbersCmd) -> anyhow::Result<()> {
             print_assignments(&v, acting.json)
         }
         NumbersCmd::Release { acting, number } => {
-            let actor = actor(&acting)?;
+            let actor = actor(service, &acting).await?;
             let n = service
                 .release(&actor, &lookup(&number)?)
                 .await
@@ -417,7 +419,7 @@ pub async fn run(service: &Service, cmd: NumbersCmd) -> anyhow::Result<()> {
             print_number(&NumberView::of(&n, actor.account), acting.json)
         }
         NumbersCmd::Unbind { acting, number } => {
-            let actor = actor(&acting)?;
+            let actor = actor(service, &acting).await?;
             let n = service
                 .unbind(&actor, &lookup(&number)?)
                 .await
@@ -425,7 +427,7 @@ pub async fn run(service: &Service, cmd: NumbersCmd) -> anyhow::Result<()> {
             print_number(&NumberView::of(&n, actor.account), acting.json)
         }
         NumbersCmd::Delete { acting, number } => {
-            let actor = actor(&acting)?;
+            let actor = actor(service, &acting).await?;
             let n = service
                 .delete_number(&actor, &lookup(&number)?, None)
                 .await

@@ -95,9 +95,10 @@ pub enum AccountActingCmd {
     /// Everything in the way of offboarding the account, for each action open to the actor.
     Offboarding {
         id: String,
-        /// The account to act as.
+        /// The account to act as; without it, the operator's check before
+        /// `account deactivate` (any account, roots included).
         #[arg(long)]
-        account: String,
+        account: Option<String>,
         #[arg(long)]
         json: bool,
     },
@@ -197,7 +198,7 @@ pub enum RateCmd {
 
 /// The actor for `--account`: the account must exist, so a mistyped id is an error rather than
 /// an empty answer.
-async fn acting(service: &Service, account: &str) -> anyhow::Result<Actor> {
+pub(super) async fn acting(service: &Service, account: &str) -> anyhow::Result<Actor> {
     let id: AccountId = parse_id("--account", account)?;
     service
         .get_account_unscoped(id)
@@ -481,16 +482,23 @@ pub async fn account(service: &Service, cmd: AccountActingCmd) -> anyhow::Result
         }
         AccountActingCmd::Offboarding { id, account, json } => {
             let id: AccountId = parse_id("account id", &id)?;
-            let actor = acting(service, &account).await?;
-            let o = service.offboarding(&actor, id).await.map_err(service_err)?;
+            let (o, who) = match account {
+                Some(account) => {
+                    let actor = acting(service, &account).await?;
+                    let o = service.offboarding(&actor, id).await;
+                    (o, format!("account {}", actor.account))
+                }
+                None => (
+                    service.operator_offboarding(id).await,
+                    "the operator".to_string(),
+                ),
+            };
+            let o = o.map_err(service_err)?;
             if json {
                 return print_json(&o);
             }
             if o.checks.is_empty() {
-                println!(
-                    "no offboarding action on account {id} is open to account {}",
-                    actor.account
-                );
+                println!("no offboarding action on account {id} is open to {who}");
             }
             for c in &o.checks {
                 let provider = c

@@ -128,6 +128,10 @@ pub enum ServiceError {
     /// Someone else changed the record first (a lost compare-and-set, R-ALLOC-1).
     #[error("{0}")]
     Conflict(String),
+    /// The database aborted the transaction to break a deadlock or a serialization conflict
+    /// with a concurrent one: nothing was written, and the same request may succeed if retried.
+    #[error("{0}")]
+    Collided(String),
     #[error("{0} already exists")]
     NumberAlreadyExists(String),
     #[error("{0} already exists")]
@@ -160,7 +164,7 @@ impl ServiceError {
             Self::NotFound(_) => "not_found",
             Self::Rule(v) if v.rule == Rule::Alloc1 => "conflict",
             Self::Rule(_) => "rule_violation",
-            Self::Conflict(_) => "conflict",
+            Self::Conflict(_) | Self::Collided(_) => "conflict",
             Self::NumberAlreadyExists(_) => "number_already_exists",
             Self::Duplicate(_) => "already_exists",
             Self::Invalid(_) => "invalid_input",
@@ -198,8 +202,10 @@ impl From<StoreError> for ServiceError {
                 "the record was changed by someone else at the same time; read it again and retry"
                     .into(),
             ),
-            e if e.is_transaction_conflict() => Self::Conflict(
-                "the change collided with another one made at the same time; retry it".into(),
+            e if e.is_transaction_conflict() => Self::Collided(
+                "the change collided with another one made at the same time; nothing was \
+                 written: retry it"
+                    .into(),
             ),
             e if e.is_foreign_key_violation() => Self::Conflict(
                 "a record this change refers to was removed at the same time; read it again and \

@@ -146,6 +146,9 @@ pub struct AssignmentsView {
     pub assignees: Vec<Assignee>,
 }
 
+/// The source of a provider's number; its voice carrier's name follows.
+const BYOC: &str = "BYOC - Cloud";
+
 /// What an add's named carriers are called (for the number's `source`).
 #[derive(Default)]
 struct NamedResources {
@@ -270,8 +273,8 @@ impl Service {
                 .await?;
             let sms = tx.default_carrier(owner, CarrierKind::Sms.as_str()).await?;
             let source = match &voice {
-                Some((_, name)) => format!("BYOC - Cloud {name}"),
-                None => "BYOC - Cloud".to_string(),
+                Some((_, name)) => format!("{BYOC} {name}"),
+                None => BYOC.to_string(),
             };
             (
                 Dest::Pool,
@@ -329,11 +332,11 @@ impl Service {
                 .or(default_voice.filter(|_| capabilities.voice));
             // The source names the number's voice carrier, the named one or the default.
             let source = match (dest, capabilities.voice, f.voice_carrier_id) {
-                (Dest::Pool, false, _) => "BYOC - Cloud".to_string(),
+                (Dest::Pool, false, _) => BYOC.to_string(),
                 (Dest::Pool, true, Some(v)) => named
                     .carrier_names
                     .get(&v)
-                    .map(|name| format!("BYOC - Cloud {name}"))
+                    .map(|name| format!("{BYOC} {name}"))
                     .unwrap_or_else(|| source.clone()),
                 _ => source.clone(),
             };
@@ -375,14 +378,25 @@ impl Service {
                 version: 1,
             });
         }
+        // Rows go in in E.164 order, so two batches that share numbers take the unique index's
+        // entries in the same order: one waits for the other and then gets R-NUM-1, where request
+        // order could deadlock them on PostgreSQL. The answer keeps the request's order.
+        let order: std::collections::HashMap<NumberId, usize> =
+            numbers.iter().enumerate().map(|(i, n)| (n.id, i)).collect();
+        numbers.sort_unstable_by(|a, b| a.phone_number.as_str().cmp(b.phone_number.as_str()));
         tx.insert_numbers(&numbers).await?;
+        numbers.sort_unstable_by_key(|n| order.get(&n.id).copied().unwrap_or(usize::MAX));
         // One event for the batch, which every added number points at (`add_event_id`); the
         // number's history starts with it.
         let after = serde_json::json!({
             "count": numbers.len(),
             "holder_id": me.id,
             "position": position,
-            "source": source,
+            // Each number's source (its voice carrier may be named per row), once each.
+            "sources": numbers
+                .iter()
+                .map(|n| n.source.as_str())
+                .collect::<std::collections::BTreeSet<_>>(),
             "phone_numbers": numbers.iter().map(|n| n.phone_number.as_str()).collect::<Vec<_>>(),
         });
         let event = actor.audit(
@@ -470,7 +484,8 @@ impl Service {
                 .await?;
         }
         let mut next = apply_patch(&n, patch)?;
-        if let Some(customer) = n.customer_id {
+        // R-ACC-3 binds the numbers allocated to a customer, not its own (R-ACC-2).
+        if let Some(customer) = n.customer_id.filter(|c| *c != n.owner_id) {
             let (was, will) = (licences_of(&n), licences_of(&next));
             let more = EntitlementUse {
                 toll_free: (will.toll_free - was.toll_free).max(0),
@@ -538,6 +553,16 @@ impl Service {
         }
         let changed = next.voice_carrier_id != before.voice_carrier_id
             || next.sms_carrier_id != before.sms_carrier_id;
+        // A provider's number shows its voice carrier in its source (SPEC §2): keep it true.
+        if next.voice_carrier_id != before.voice_carrier_id && next.source.starts_with(BYOC) {
+            next.source = match next.voice_carrier_id {
+                Some(id) => match tx.get_carrier(id).await? {
+                    Some(c) => format!("{BYOC} {}", c.name),
+                    None => BYOC.to_string(),
+                },
+                None => BYOC.to_string(),
+            };
+        }
         if changed && !before.assignees.is_empty() {
             return Err(RuleViolation::new(
                 Rule::Cap1,
@@ -829,38 +854,34 @@ impl Service {
         lifecycle::check_customer_holds(&n, &me, &path)?;
         transition(NumberState::of(&n), Event::MoveToUnit).map_err(|e| e.violation())?;
         let target = self.account_in_scope(&mut tx, actor, unit).await?;
-        // The unit and the units above it, up to the customer, share-locked and active: a
-        // deactivation anywhere on that path (R-OFF-1) waits for this move and counts the
-        // number, or has committed and is seen here.
+        let customer = n
+            .customer_id
+            .ok_or_else(|| RuleViolation::new(Rule::Move5, "the number is not with a customer"))?;
+        // The target, and the units above it up to the customer: it must be inside.
         let mut path = vec![target.id];
-        if let Some(customer) = n.customer_id
-            && target.id != customer
-        {
-            for a in tx.ancestors(target.id).await? {
-                path.push(a);
-                if a == customer {
-                    break;
-                }
+        if target.id != customer {
+            let above = tx.ancestors(target.id).await?;
+            if target.kind != AccountKind::Unit || !above.contains(&customer) {
+                return Err(RuleViolation::new(
+                    Rule::Move5,
+                    "the unit is not inside the customer holding the number",
+                )
+                .into());
             }
+            path.extend(above.into_iter().take_while(|a| *a != customer));
+            path.push(customer);
         }
+        if target.id == n.holder_id {
+            // Already there: nothing to change, nothing to record.
+            return Ok(n);
+        }
+        // That path share-locked and active: a deactivation anywhere on it (R-OFF-1) waits for
+        // this move and counts the number, or has committed and is seen here.
         path.sort();
         if !tx.lock_inactive_among(&path).await?.is_empty() {
             return Err(RuleViolation::new(
                 Rule::Move5,
                 "the unit, or a unit above it, is deactivated",
-            )
-            .into());
-        }
-        let customer = n
-            .customer_id
-            .ok_or_else(|| RuleViolation::new(Rule::Move5, "the number is not with a customer"))?;
-        let inside = target.id == customer
-            || (target.kind == AccountKind::Unit
-                && tx.ancestors(target.id).await?.contains(&customer));
-        if !inside {
-            return Err(RuleViolation::new(
-                Rule::Move5,
-                "the unit is not inside the customer holding the number",
             )
             .into());
         }

@@ -180,6 +180,10 @@ impl Service {
         // subtree that holds the account's lock finish before the count below, and any that
         // comes later find the account deactivated. The count then decides, and a refusal
         // rolls the write back.
+        if deactivate {
+            // Refuse an account that is deactivated already before taking its row and counting.
+            status_transition(before.status, StatusEvent::Deactivate { held: 0 })?;
+        }
         let event = if deactivate {
             tx.set_account_status_cas(before.id, before.version, AccountStatus::Deactivated)
                 .await
@@ -266,6 +270,56 @@ impl Service {
         Ok(account.entitlements.check_room(used, more)?)
     }
 
+    /// The offboarding check of the operator at the command line: deactivating any account,
+    /// roots included (a provider's numbers with its connected customers count too).
+    pub async fn operator_offboarding(&self, id: AccountId) -> Result<Offboarding> {
+        let mut r = self.store.read().await?;
+        r.get_account(id)
+            .await?
+            .ok_or(ServiceError::NotFound("account"))?;
+        Ok(Offboarding {
+            account_id: id,
+            checks: vec![self.deactivation_check(&mut r, id).await?],
+        })
+    }
+
+    /// R-OFF-1's blockers for deactivating `id`, every one of them.
+    async fn deactivation_check(&self, r: &mut Tx, id: AccountId) -> Result<OffboardingCheck> {
+        let h = r.held_in_subtree(id).await?;
+        Ok(check(
+            OffboardingAction::DeactivateAccount,
+            None,
+            vec![
+                blocker(
+                    "assigned_numbers",
+                    Rule::Off1,
+                    "numbers assigned to users or queues; unassign them".into(),
+                    h.assigned,
+                ),
+                blocker(
+                    "numbers_held",
+                    Rule::Off1,
+                    "numbers the account holds; release them (or delete those it uploaded)".into(),
+                    h.at,
+                ),
+                blocker(
+                    "numbers_held_below",
+                    Rule::Off1,
+                    "numbers held by accounts below it; they release them first".into(),
+                    h.below,
+                ),
+                blocker(
+                    "numbers_with_connected_customers",
+                    Rule::Off1,
+                    "the provider's numbers with its connected customers; they release them \
+                     first"
+                        .into(),
+                    h.connected,
+                ),
+            ],
+        ))
+    }
+
     /// The blockers of an account's offboarding, for the actions the actor could take.
     pub async fn offboarding(&self, actor: &Actor, id: AccountId) -> Result<Offboarding> {
         let mut r = self.store.read().await?;
@@ -273,40 +327,7 @@ impl Service {
         let own = r.in_own_subtree(actor.account, id).await?;
         let mut checks = Vec::new();
         if own && id != actor.account {
-            let h = r.held_in_subtree(id).await?;
-            checks.push(check(
-                OffboardingAction::DeactivateAccount,
-                None,
-                vec![
-                    blocker(
-                        "assigned_numbers",
-                        Rule::Off1,
-                        "numbers assigned to users or queues; unassign them".into(),
-                        h.assigned,
-                    ),
-                    blocker(
-                        "numbers_held",
-                        Rule::Off1,
-                        "numbers the account holds; release them (or delete those it uploaded)"
-                            .into(),
-                        h.at,
-                    ),
-                    blocker(
-                        "numbers_held_below",
-                        Rule::Off1,
-                        "numbers held by accounts below it; they release them first".into(),
-                        h.below,
-                    ),
-                    blocker(
-                        "numbers_with_connected_customers",
-                        Rule::Off1,
-                        "the provider's numbers with its connected customers; they release them \
-                         first"
-                            .into(),
-                        h.connected,
-                    ),
-                ],
-            ));
+            checks.push(self.deactivation_check(&mut r, id).await?);
         }
         if id == actor.account && account.kind == AccountKind::Customer {
             for c in r.connections_of_customer(id).await? {

@@ -1073,6 +1073,10 @@ async fn seed_003_master_reseller_reseller_and_enterprise(db: &TestDb) {
         .expect(200)
         .json();
     assert_eq!(v["voice_carrier_id"], voice_alt.as_str(), "{v}");
+    assert_eq!(
+        v["source"], "BYOC - Cloud Voice Alt",
+        "the source follows the carrier: {v}"
+    );
 
     // Back up the chain: the enterprise releases both to the reseller; the reseller unbinds
     // and deletes its own upload, and releases the master's to the master, which deletes it.

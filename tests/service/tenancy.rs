@@ -912,6 +912,16 @@ async fn offboarding_edges(db: &TestDb) {
         Some("R-OFF-1"),
         "a provider whose number is with a connected customer",
     );
+    let off = svc
+        .operator_offboarding(w.provider.id)
+        .await
+        .must("the operator's check");
+    let codes: Vec<(&str, i64)> = off.checks[0]
+        .blockers
+        .iter()
+        .map(|b| (b.code, b.count))
+        .collect();
+    assert_eq!(codes, [("numbers_with_connected_customers", 1)]);
     svc.release(&as_(&w.root_customer), &by_id(&n))
         .await
         .must("release");
@@ -964,6 +974,30 @@ async fn offboarding_edges(db: &TestDb) {
     .await
     .must("no toll-free licences");
     w.add(&w.ext_customer, &toll_free(700)).await;
+    // Nor does turning one of its own numbers into a contact-center number, with no licence.
+    svc.update_account(
+        &p,
+        w.ext_customer.id,
+        &AccountPatch {
+            contact_center_licences: Some(Some(0)),
+            ..Default::default()
+        },
+        None,
+    )
+    .await
+    .must("no contact-center licences");
+    let own = w.add(&w.ext_customer, &e164(7803)).await;
+    svc.update_number(
+        &as_(&w.ext_customer),
+        &by_id(&own),
+        &numberpool_domain::NumberPatch {
+            product: Some(Product::ContactCenter),
+            ..Default::default()
+        },
+        None,
+    )
+    .await
+    .must("its own number becomes contact center");
     let e = svc
         .entitlements(&p, w.ext_customer.id)
         .await

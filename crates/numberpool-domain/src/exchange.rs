@@ -125,7 +125,7 @@ pub fn status_transition(
             ensure(held == 0, Rule::Off1, || {
                 format!(
                     "{held} numbers are still held by the account or below it; release or \
-                     move them first (GET …/offboarding lists them)"
+                     move them first (the offboarding check lists them)"
                 )
             })?;
             Ok(AccountStatus::Deactivated)
