@@ -374,7 +374,7 @@ fn parse_new(i: usize, b: NewNumberBody) -> ApiResult<AddNumber> {
         (status = 400, description = "Bad input (`invalid_input`, `invalid_number` R-NUM-2, `malformed_json`)", body = ErrorBody),
         CommonErrors,
         (status = 404, description = "A named SIP trunk or carrier is not the provider's (`not_found`, R-SEC-1)", body = ErrorBody),
-        (status = 409, description = "A number is already on the platform (`number_already_exists`, R-NUM-1)", body = ErrorBody),
+        (status = 409, description = "A number is already on the platform (`number_already_exists`, R-NUM-1), or the add collided with a concurrent change and wrote nothing (`conflict`)", body = ErrorBody),
         BodyErrors,
         (status = 422, description = "A rule refused it (`rule_violation`), or the Idempotency-Key was used with another body (`idempotency_key_reused`)", body = ErrorBody),
     ))]
