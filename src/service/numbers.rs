@@ -155,6 +155,26 @@ struct NamedResources {
     carrier_names: std::collections::HashMap<CarrierId, String>,
 }
 
+/// The accounts from `from` up to `top`, both included, nearest first; `None` when `top` is not
+/// `from` or above it.
+async fn path_up_to(
+    tx: &mut Tx,
+    from: AccountId,
+    top: AccountId,
+) -> Result<Option<Vec<AccountId>>> {
+    let mut path = vec![from];
+    if from == top {
+        return Ok(Some(path));
+    }
+    for a in tx.ancestors(from).await? {
+        path.push(a);
+        if a == top {
+            return Ok(Some(path));
+        }
+    }
+    Ok(None)
+}
+
 /// R-ACC-3: the licences a number takes while it is with a customer.
 fn licences_of(n: &Number) -> EntitlementUse {
     EntitlementUse {
@@ -254,7 +274,10 @@ impl Service {
         let me = self.acting_account(&mut tx, actor).await?;
         // The account and those above it, share-locked and active: a deactivation in the chain
         // (R-OFF-1) waits for this add and counts its numbers, or is seen here.
-        let mut chain = tx.ancestors(me.id).await?;
+        let above = tx.ancestors(me.id).await?;
+        // The root of the tree owns what a pool adds (SPEC §3: the owner is the root).
+        let root = above.last().copied().unwrap_or(me.id);
+        let mut chain = above;
         chain.push(me.id);
         chain.sort();
         if !tx.lock_inactive_among(&chain).await?.is_empty() {
@@ -267,7 +290,7 @@ impl Service {
         // SPEC §2: a capability that is on gets the provider's default carrier of its kind (the
         // add names none); a customer's own numbers have no provider, so no carrier.
         let (dest, owner, source, default_voice, default_sms) = if me.kind.holds_pool() {
-            let owner = tx.ancestors(me.id).await?.last().copied().unwrap_or(me.id);
+            let owner = root;
             let voice = tx
                 .default_carrier(owner, CarrierKind::Voice.as_str())
                 .await?;
@@ -803,15 +826,10 @@ impl Service {
         // business or the units above it.
         let mut levels: Vec<Option<AccountRef>> = Vec::new();
         if let Some(customer) = n.customer_id {
-            let mut path = vec![n.holder_id];
-            if n.holder_id != customer {
-                for a in r.ancestors(n.holder_id).await? {
-                    path.push(a);
-                    if a == customer {
-                        break;
-                    }
-                }
-            }
+            // A number with a customer is held by it or one of its units.
+            let mut path = path_up_to(&mut r, n.holder_id, customer)
+                .await?
+                .unwrap_or_else(|| vec![n.holder_id]);
             path.reverse();
             for id in path {
                 let level = if r.in_scope(actor.account, id).await? {
@@ -858,19 +876,17 @@ impl Service {
             .customer_id
             .ok_or_else(|| RuleViolation::new(Rule::Move5, "the number is not with a customer"))?;
         // The target, and the units above it up to the customer: it must be inside.
-        let mut path = vec![target.id];
-        if target.id != customer {
-            let above = tx.ancestors(target.id).await?;
-            if target.kind != AccountKind::Unit || !above.contains(&customer) {
-                return Err(RuleViolation::new(
-                    Rule::Move5,
-                    "the unit is not inside the customer holding the number",
-                )
-                .into());
-            }
-            path.extend(above.into_iter().take_while(|a| *a != customer));
-            path.push(customer);
-        }
+        let inside = target.id == customer || target.kind == AccountKind::Unit;
+        let Some(mut path) = path_up_to(&mut tx, target.id, customer)
+            .await?
+            .filter(|_| inside)
+        else {
+            return Err(RuleViolation::new(
+                Rule::Move5,
+                "the unit is not inside the customer holding the number",
+            )
+            .into());
+        };
         if target.id == n.holder_id {
             // Already there: nothing to change, nothing to record.
             return Ok(n);
