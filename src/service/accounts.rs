@@ -2,7 +2,7 @@
 
 use numberpool_domain::account::check_account_name;
 use numberpool_domain::{Account, AccountId, AccountKind, Rule, RuleViolation};
-use numberpool_store::{NewAccount, Tx};
+use numberpool_store::{NewAccount, Reader};
 
 use super::{Actor, Result, Service, ServiceError};
 
@@ -42,7 +42,7 @@ impl Service {
     /// `NotFound` unless `account` is within the actor's scope (R-SEC-1).
     pub(crate) async fn account_in_scope(
         &self,
-        tx: &mut Tx,
+        tx: &mut Reader,
         actor: &Actor,
         account: AccountId,
     ) -> Result<Account> {
@@ -59,7 +59,7 @@ impl Service {
     /// provision a customer, not act as it.
     pub(crate) async fn account_in_own_subtree(
         &self,
-        tx: &mut Tx,
+        tx: &mut Reader,
         actor: &Actor,
         account: AccountId,
     ) -> Result<Account> {

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use numberpool_domain::attribute::{check_key, check_values};
 use numberpool_domain::{AccountId, Attribute, AttributeId, Rule, RuleViolation};
-use numberpool_store::Tx;
+use numberpool_store::{Reader, Tx};
 
 use super::{Actor, Result, Service, ServiceError, check_version, snapshot};
 
@@ -16,7 +16,7 @@ impl Service {
     /// An attribute key the actor may see; `NotFound` otherwise (R-SEC-1).
     async fn visible_attribute(
         &self,
-        tx: &mut Tx,
+        tx: &mut Reader,
         actor: &Actor,
         id: AttributeId,
     ) -> Result<Attribute> {

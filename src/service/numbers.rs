@@ -13,7 +13,7 @@ use numberpool_domain::{
     E164, EntitlementUse, ExchangeStatus, FineType, Number, NumberId, NumberPatch, NumberStatus,
     NumberType, Position, Product, Rule, RuleViolation, TrunkId, ViewPosition, now_ms,
 };
-use numberpool_store::{InventoryCounts, Lock, NumberFilter, NumberLookup, Page, Tx};
+use numberpool_store::{InventoryCounts, Lock, NumberFilter, NumberLookup, Page, Reader, Tx};
 use serde::Serialize;
 
 use super::{Actor, Result, Service, ServiceError, check_version, snapshot};
@@ -158,7 +158,7 @@ struct NamedResources {
 /// The accounts from `from` up to `top`, both included, nearest first; `None` when `top` is not
 /// `from` or above it.
 async fn path_up_to(
-    tx: &mut Tx,
+    tx: &mut Reader,
     from: AccountId,
     top: AccountId,
 ) -> Result<Option<Vec<AccountId>>> {
@@ -194,7 +194,7 @@ impl Service {
     /// The number named by `lookup`, if the actor may see it (R-SEC-1: otherwise not found).
     async fn scoped_number(
         &self,
-        tx: &mut Tx,
+        tx: &mut Reader,
         actor: &Actor,
         lookup: &NumberLookup,
     ) -> Result<Number> {

@@ -8,7 +8,7 @@ use numberpool_domain::provider::check_label;
 use numberpool_domain::{
     AccountId, AccountKind, Carrier, CarrierId, CarrierKind, Rule, RuleViolation, SipTrunk, TrunkId,
 };
-use numberpool_store::Tx;
+use numberpool_store::{Reader, Tx};
 
 use super::{Actor, Result, Service, ServiceError, check_version, snapshot};
 
@@ -38,7 +38,7 @@ impl Service {
     /// the root provider above a reseller, none for a customer or unit.
     pub(super) async fn visible_provider(
         &self,
-        tx: &mut Tx,
+        tx: &mut Reader,
         actor: &Actor,
     ) -> Result<Option<AccountId>> {
         let me = tx
@@ -81,7 +81,7 @@ impl Service {
     }
 
     /// A trunk the actor may see; `NotFound` otherwise (R-SEC-1).
-    async fn visible_trunk(&self, tx: &mut Tx, actor: &Actor, id: TrunkId) -> Result<SipTrunk> {
+    async fn visible_trunk(&self, tx: &mut Reader, actor: &Actor, id: TrunkId) -> Result<SipTrunk> {
         let provider = self.visible_provider(tx, actor).await?;
         match tx.get_trunk(id).await? {
             Some(t) if Some(t.provider_id) == provider => Ok(t),
@@ -90,7 +90,12 @@ impl Service {
     }
 
     /// A carrier the actor may see; `NotFound` otherwise (R-SEC-1).
-    async fn visible_carrier(&self, tx: &mut Tx, actor: &Actor, id: CarrierId) -> Result<Carrier> {
+    async fn visible_carrier(
+        &self,
+        tx: &mut Reader,
+        actor: &Actor,
+        id: CarrierId,
+    ) -> Result<Carrier> {
         let provider = self.visible_provider(tx, actor).await?;
         match tx.get_carrier(id).await? {
             Some(c) if Some(c.provider_id) == provider => Ok(c),

@@ -5,7 +5,7 @@
 
 use numberpool_domain::rate::{check_cents, check_country, check_currency};
 use numberpool_domain::{NumberType, Rate, RateId, Rule};
-use numberpool_store::Tx;
+use numberpool_store::Reader;
 
 use super::{Actor, Result, Service, ServiceError, check_version, snapshot};
 
@@ -18,7 +18,7 @@ pub struct RatePatch {
 
 impl Service {
     /// A rate card entry the actor may see; `NotFound` otherwise (R-SEC-1).
-    async fn visible_rate(&self, tx: &mut Tx, actor: &Actor, id: RateId) -> Result<Rate> {
+    async fn visible_rate(&self, tx: &mut Reader, actor: &Actor, id: RateId) -> Result<Rate> {
         let provider = self.visible_provider(tx, actor).await?;
         match tx.get_rate(id).await? {
             Some(r) if Some(r.provider_id) == provider => Ok(r),

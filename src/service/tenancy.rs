@@ -6,7 +6,7 @@ use numberpool_domain::{
     Account, AccountId, AccountKind, AccountStatus, EntitlementUse, Entitlements, ExchangeEvent,
     ExchangeStatus, Rule, RuleViolation, StatusEvent, exchange_transition, status_transition,
 };
-use numberpool_store::{Lock, NumberSample, Tx};
+use numberpool_store::{Lock, NumberSample, Reader, Tx};
 use serde::Serialize;
 
 use super::{Actor, Result, Service, ServiceError, check_version, snapshot};
@@ -284,7 +284,7 @@ impl Service {
     }
 
     /// R-OFF-1's blockers for deactivating `id`, every one of them.
-    async fn deactivation_check(&self, r: &mut Tx, id: AccountId) -> Result<OffboardingCheck> {
+    async fn deactivation_check(&self, r: &mut Reader, id: AccountId) -> Result<OffboardingCheck> {
         let h = r.held_in_subtree(id).await?;
         Ok(check(
             OffboardingAction::DeactivateAccount,

@@ -258,7 +258,7 @@ impl Service {
     /// Provider Exchange connection does not reach them), else `NotFound` as for no client.
     async fn own_client(
         &self,
-        tx: &mut numberpool_store::Tx,
+        tx: &mut numberpool_store::Reader,
         actor: &Actor,
         client_id: &str,
     ) -> Result<ApiClient> {

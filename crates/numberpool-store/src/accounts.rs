@@ -1,14 +1,15 @@
-//! Accounts, Provider Exchange connections, SIP trunks and carriers.
+//! Accounts: the tree, status and settings, scope walks, holdings and entitlement counts, and the
+//! row locks that order status changes against moves (see ARCHITECTURE.md).
 
 use numberpool_domain::{
-    Account, AccountId, AccountKind, AccountStatus, CarrierId, EntitlementUse, Entitlements,
-    ExchangeStatus, Relation, TrunkId, now_ms,
+    Account, AccountId, AccountKind, AccountStatus, EntitlementUse, Entitlements, ExchangeStatus,
+    Relation, now_ms,
 };
 
 use crate::rows::{AccountRow, parse};
-use crate::{Result, StoreError, Tx, on_conn, unique_as};
+use crate::{Reader, Result, StoreError, Tx, on_conn};
 
-const ACCOUNT_COLUMNS: &str = "id, name, account_number, kind, status, parent_id, allow_external_numbers, created_at, version, toll_free_licences, contact_center_licences";
+pub(crate) const ACCOUNT_COLUMNS: &str = "id, name, account_number, kind, status, parent_id, allow_external_numbers, created_at, version, toll_free_licences, contact_center_licences";
 
 /// What creating an account asks for (already checked against the tree rule by the service).
 #[derive(Debug, Clone)]
@@ -17,24 +18,6 @@ pub struct NewAccount {
     pub kind: AccountKind,
     pub parent_id: Option<AccountId>,
     pub allow_external_numbers: bool,
-}
-
-/// A Provider Exchange connection.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Connection {
-    pub provider_id: AccountId,
-    pub customer_id: AccountId,
-    pub status: ExchangeStatus,
-    pub created_at: i64,
-    pub updated_at: i64,
-}
-
-/// A connection with the account on its other side (the provider for a customer's list, the
-/// customer for a provider's).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ConnectionWith {
-    pub connection: Connection,
-    pub other: Account,
 }
 
 /// One of a provider's (or reseller's) customers, with its numbers: a child customer, or a
@@ -64,7 +47,7 @@ pub enum Lock {
 }
 
 impl Lock {
-    fn suffix(self) -> &'static str {
+    pub(crate) fn suffix(self) -> &'static str {
         match self {
             Lock::Share => " FOR SHARE",
             Lock::Update => " FOR UPDATE",
@@ -104,18 +87,6 @@ struct CustomerDbRow {
     phone_numbers: i64,
 }
 
-type ConnRow = (String, String, String, i64, i64);
-
-fn connection_of(r: &ConnRow) -> Result<Connection> {
-    Ok(Connection {
-        provider_id: parse("account id", &r.0)?,
-        customer_id: parse("account id", &r.1)?,
-        status: parse("exchange status", &r.2)?,
-        created_at: r.3,
-        updated_at: r.4,
-    })
-}
-
 /// Human account numbers: 8 digits, random so they reveal nothing about volume; unique by
 /// constraint, retried on the rare collision.
 fn new_account_number() -> String {
@@ -124,106 +95,13 @@ fn new_account_number() -> String {
     format!("{:08}", (n % 90_000_000) + 10_000_000)
 }
 
-impl Tx {
-    pub async fn insert_account(&mut self, new: &NewAccount) -> Result<Account> {
-        for _ in 0..5 {
-            let account = Account {
-                id: AccountId::new(),
-                name: new.name.clone(),
-                account_number: new_account_number(),
-                kind: new.kind,
-                status: AccountStatus::Active,
-                parent_id: new.parent_id,
-                allow_external_numbers: new.allow_external_numbers,
-                created_at: now_ms(),
-                // The column's default.
-                version: 1,
-                entitlements: Entitlements::default(),
-            };
-            let res = on_conn!(self, c => {
-                sqlx::query(
-                    "INSERT INTO accounts (id, name, account_number, kind, status, parent_id, \
-                     allow_external_numbers, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-                )
-                .bind(account.id.to_string())
-                .bind(&account.name)
-                .bind(&account.account_number)
-                .bind(account.kind.as_str())
-                .bind(account.status.as_str())
-                .bind(account.parent_id.map(|p| p.to_string()))
-                .bind(account.allow_external_numbers)
-                .bind(account.created_at)
-                .execute(&mut *c)
-                .await
-                .map(|_| ())
-            });
-            match res {
-                Ok(_) => return Ok(account),
-                Err(sqlx::Error::Database(d)) if d.is_unique_violation() => continue,
-                Err(e) => return Err(e.into()),
-            }
-        }
-        Err(StoreError::Duplicate("account number"))
-    }
-
+impl Reader {
     pub async fn get_account(&mut self, id: AccountId) -> Result<Option<Account>> {
         let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE id = $1");
         let row: Option<AccountRow> = on_conn!(self, c => {
             sqlx::query_as(&sql).bind(id.to_string()).fetch_optional(&mut *c).await?
         });
         row.map(AccountRow::into_domain).transpose()
-    }
-
-    /// The account, read with a row lock held to the end of the transaction (PostgreSQL; SQLite
-    /// write transactions are serial). A status change (`UPDATE`) waits for it, so a check made
-    /// under it holds until commit: allocation, an add and a deactivation cannot interleave.
-    pub async fn get_account_locked(
-        &mut self,
-        id: AccountId,
-        lock: Lock,
-    ) -> Result<Option<Account>> {
-        let base = format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE id = $1");
-        let row: Option<AccountRow> = crate::per_backend!(self, c =>
-            sqlite: sqlx::query_as(&base).bind(id.to_string()).fetch_optional(&mut *c).await?,
-            postgres: {
-                let sql = format!("{base}{}", lock.suffix());
-                sqlx::query_as(&sql).bind(id.to_string()).fetch_optional(&mut *c).await?
-            },
-        );
-        row.map(AccountRow::into_domain).transpose()
-    }
-
-    /// Locks `ids` (share mode) and returns those that are not active. Ordered by id, so two
-    /// transactions locking overlapping sets take them in the same order.
-    pub async fn lock_inactive_among(&mut self, ids: &[AccountId]) -> Result<Vec<AccountId>> {
-        if ids.is_empty() {
-            return Ok(vec![]);
-        }
-        let list: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
-        let base = format!(
-            "SELECT id, status FROM accounts WHERE id IN ({}) ORDER BY id",
-            list.join(", ")
-        );
-        let rows: Vec<(String, String)> = crate::per_backend!(self, c =>
-            sqlite: {
-                let mut q = sqlx::query_as(&base);
-                for id in ids { q = q.bind(id.to_string()); }
-                q.fetch_all(&mut *c).await?
-            },
-            postgres: {
-                let sql = format!("{base} FOR SHARE");
-                let mut q = sqlx::query_as(&sql);
-                for id in ids { q = q.bind(id.to_string()); }
-                q.fetch_all(&mut *c).await?
-            },
-        );
-        let mut out = Vec::new();
-        for (id, status) in rows {
-            if parse::<AccountStatus>("account status", &status)? != AccountStatus::Active {
-                out.push(parse("account id", &id)?);
-            }
-        }
-        Ok(out)
     }
 
     /// Whether the account or any account above it is deactivated: access through it is
@@ -237,31 +115,6 @@ impl Tx {
             sqlx::query_as(sql).bind(id.to_string()).fetch_one(&mut *c).await?
         });
         Ok(n > 0)
-    }
-
-    /// Compare-and-set on an account's status (R-OFF-1 decides first); bumps the version.
-    /// Takes the row's write lock, so an allocation or add holding a share lock finishes first
-    /// and a count made after this sees it.
-    pub async fn set_account_status_cas(
-        &mut self,
-        id: AccountId,
-        version: i64,
-        to: AccountStatus,
-    ) -> Result<()> {
-        let n = on_conn!(self, c => {
-            sqlx::query("UPDATE accounts SET status = $1, version = version + 1 WHERE id = $2 AND version = $3")
-                .bind(to.as_str())
-                .bind(id.to_string())
-                .bind(version)
-                .execute(&mut *c)
-                .await?
-                .rows_affected()
-        });
-        if n == 1 {
-            Ok(())
-        } else {
-            Err(StoreError::Conflict)
-        }
     }
 
     /// What stands in the way of deactivating `account` (R-OFF-1), for the offboarding check:
@@ -475,22 +328,121 @@ impl Tx {
         });
         rows.iter().map(|(s,)| parse("account id", s)).collect()
     }
+}
 
-    /// How `target` relates to `actor` for an allocation (R-MOVE-1). A connection is read
-    /// under a share lock, so a deactivation waits for the allocation and then counts it.
-    pub async fn relation(&mut self, actor: &Account, target: &Account) -> Result<Relation> {
-        if target.parent_id == Some(actor.id) {
-            return Ok(Relation::DirectChild);
+impl Tx {
+    pub async fn insert_account(&mut self, new: &NewAccount) -> Result<Account> {
+        for _ in 0..5 {
+            let account = Account {
+                id: AccountId::new(),
+                name: new.name.clone(),
+                account_number: new_account_number(),
+                kind: new.kind,
+                status: AccountStatus::Active,
+                parent_id: new.parent_id,
+                allow_external_numbers: new.allow_external_numbers,
+                created_at: now_ms(),
+                // The column's default.
+                version: 1,
+                entitlements: Entitlements::default(),
+            };
+            let res = on_conn!(self, c => {
+                sqlx::query(
+                    "INSERT INTO accounts (id, name, account_number, kind, status, parent_id, \
+                     allow_external_numbers, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                )
+                .bind(account.id.to_string())
+                .bind(&account.name)
+                .bind(&account.account_number)
+                .bind(account.kind.as_str())
+                .bind(account.status.as_str())
+                .bind(account.parent_id.map(|p| p.to_string()))
+                .bind(account.allow_external_numbers)
+                .bind(account.created_at)
+                .execute(&mut *c)
+                .await
+                .map(|_| ())
+            });
+            match res {
+                Ok(_) => return Ok(account),
+                Err(sqlx::Error::Database(d)) if d.is_unique_violation() => continue,
+                Err(e) => return Err(e.into()),
+            }
         }
-        if target.parent_id.is_none()
-            && let Some(c) = self
-                .get_connection_locked(actor.id, target.id, Lock::Share)
+        Err(StoreError::Duplicate("account number"))
+    }
+
+    /// The account, read with a row lock held to the end of the transaction (PostgreSQL; SQLite
+    /// write transactions are serial). A status change (`UPDATE`) waits for it, so a check made
+    /// under it holds until commit: allocation, an add and a deactivation cannot interleave.
+    pub async fn get_account_locked(
+        &mut self,
+        id: AccountId,
+        lock: Lock,
+    ) -> Result<Option<Account>> {
+        let base = format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE id = $1");
+        let row: Option<AccountRow> = crate::per_backend!(self, c =>
+            sqlite: sqlx::query_as(&base).bind(id.to_string()).fetch_optional(&mut *c).await?,
+            postgres: {
+                let sql = format!("{base}{}", lock.suffix());
+                sqlx::query_as(&sql).bind(id.to_string()).fetch_optional(&mut *c).await?
+            },
+        );
+        row.map(AccountRow::into_domain).transpose()
+    }
+
+    /// Locks `ids` (share mode) and returns those that are not active. Ordered by id, so two
+    /// transactions locking overlapping sets take them in the same order.
+    pub async fn lock_inactive_among(&mut self, ids: &[AccountId]) -> Result<Vec<AccountId>> {
+        if ids.is_empty() {
+            return Ok(vec![]);
+        }
+        let list: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
+        let base = format!(
+            "SELECT id, status FROM accounts WHERE id IN ({}) ORDER BY id",
+            list.join(", ")
+        );
+        let rows: Vec<(String, String)> = crate::per_backend!(self, c =>
+            sqlite: {
+                let mut q = sqlx::query_as(&base);
+                for id in ids { q = q.bind(id.to_string()); }
+                q.fetch_all(&mut *c).await?
+            },
+            postgres: {
+                let sql = format!("{base} FOR SHARE");
+                let mut q = sqlx::query_as(&sql);
+                for id in ids { q = q.bind(id.to_string()); }
+                q.fetch_all(&mut *c).await?
+            },
+        );
+        let mut out = Vec::new();
+        for (id, status) in rows {
+            if parse::<AccountStatus>("account status", &status)? != AccountStatus::Active {
+                out.push(parse("account id", &id)?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Compare-and-set on an account's status (R-OFF-1 decides first); bumps the version.
+    /// Takes the row's write lock, so an allocation or add holding a share lock finishes first
+    /// and a count made after this sees it.
+    pub async fn set_account_status_cas(
+        &mut self,
+        id: AccountId,
+        version: i64,
+        to: AccountStatus,
+    ) -> Result<()> {
+        let n = on_conn!(self, c => {
+            sqlx::query("UPDATE accounts SET status = $1, version = version + 1 WHERE id = $2 AND version = $3")
+                .bind(to.as_str())
+                .bind(id.to_string())
+                .bind(version)
+                .execute(&mut *c)
                 .await?
-            && c.status == ExchangeStatus::Connected
-        {
-            return Ok(Relation::Connected);
-        }
-        Ok(Relation::Other)
+                .rows_affected()
+        });
+        crate::one_row(n)
     }
 
     /// Compare-and-set on an account's status; `false` when it was not `from`.
@@ -529,275 +481,26 @@ impl Tx {
             .await?
             .rows_affected()
         });
-        if n != 1 {
-            return Err(StoreError::Conflict);
-        }
+        crate::one_row(n)?;
         let mut stored = next.clone();
         stored.version = next.version + 1;
         Ok(stored)
     }
 
-    /// A new connection (`connected`), or a deactivated one granted again.
-    pub async fn upsert_connection(
-        &mut self,
-        provider: AccountId,
-        customer: AccountId,
-    ) -> Result<Connection> {
-        let now = now_ms();
-        let n = on_conn!(self, c => {
-            sqlx::query(
-                "UPDATE exchange_connections SET status = 'connected', updated_at = $3 \
-                 WHERE provider_id = $1 AND customer_id = $2 AND status = 'deactivated'",
-            )
-            .bind(provider.to_string())
-            .bind(customer.to_string())
-            .bind(now)
-            .execute(&mut *c)
-            .await?
-            .rows_affected()
-        });
-        if n == 0 {
-            return self.insert_connection(provider, customer).await;
+    /// How `target` relates to `actor` for an allocation (R-MOVE-1). A connection is read
+    /// under a share lock, so a deactivation waits for the allocation and then counts it.
+    pub async fn relation(&mut self, actor: &Account, target: &Account) -> Result<Relation> {
+        if target.parent_id == Some(actor.id) {
+            return Ok(Relation::DirectChild);
         }
-        self.get_connection(provider, customer)
-            .await?
-            .ok_or(StoreError::NotFound)
-    }
-
-    /// A new `connected` connection; a pair that has one already is `Duplicate`.
-    pub async fn insert_connection(
-        &mut self,
-        provider: AccountId,
-        customer: AccountId,
-    ) -> Result<Connection> {
-        let now = now_ms();
-        on_conn!(self, c => {
-            sqlx::query(
-                "INSERT INTO exchange_connections (provider_id, customer_id, status, created_at, updated_at) \
-                 VALUES ($1, $2, 'connected', $3, $3)",
-            )
-            .bind(provider.to_string())
-            .bind(customer.to_string())
-            .bind(now)
-            .execute(&mut *c)
-            .await
-            .map_err(|e| unique_as(e, "connection"))?;
-        });
-        Ok(Connection {
-            provider_id: provider,
-            customer_id: customer,
-            status: ExchangeStatus::Connected,
-            created_at: now,
-            updated_at: now,
-        })
-    }
-
-    pub async fn get_connection(
-        &mut self,
-        provider: AccountId,
-        customer: AccountId,
-    ) -> Result<Option<Connection>> {
-        let row: Option<ConnRow> = on_conn!(self, c => {
-            sqlx::query_as("SELECT provider_id, customer_id, status, created_at, updated_at \
-                FROM exchange_connections WHERE provider_id = $1 AND customer_id = $2")
-                .bind(provider.to_string())
-                .bind(customer.to_string())
-                .fetch_optional(&mut *c)
+        if target.parent_id.is_none()
+            && let Some(c) = self
+                .get_connection_locked(actor.id, target.id, Lock::Share)
                 .await?
-        });
-        row.as_ref().map(connection_of).transpose()
-    }
-
-    /// The connection, read under a row lock held to the end of the transaction (PostgreSQL).
-    pub async fn get_connection_locked(
-        &mut self,
-        provider: AccountId,
-        customer: AccountId,
-        lock: Lock,
-    ) -> Result<Option<Connection>> {
-        crate::per_backend!(self, c =>
-            sqlite: { let _ = (c, lock); },
-            postgres: {
-                let sql = format!(
-                    "SELECT status FROM exchange_connections WHERE provider_id = $1 AND customer_id = $2{}",
-                    lock.suffix()
-                );
-                sqlx::query(&sql)
-                    .bind(provider.to_string())
-                    .bind(customer.to_string())
-                    .fetch_optional(&mut *c)
-                    .await?;
-            },
-        );
-        self.get_connection(provider, customer).await
-    }
-
-    /// Compare-and-set on a connection's status. The row's write lock makes an assignment or
-    /// allocation holding a share lock finish first, so the R-ACC-1 count after this sees it.
-    pub async fn set_connection_status_cas(
-        &mut self,
-        provider: AccountId,
-        customer: AccountId,
-        from: ExchangeStatus,
-        to: ExchangeStatus,
-    ) -> Result<()> {
-        let n = on_conn!(self, c => {
-            sqlx::query(
-                "UPDATE exchange_connections SET status = $1, updated_at = $2 \
-                 WHERE provider_id = $3 AND customer_id = $4 AND status = $5",
-            )
-            .bind(to.as_str())
-            .bind(now_ms())
-            .bind(provider.to_string())
-            .bind(customer.to_string())
-            .bind(from.as_str())
-            .execute(&mut *c)
-            .await?
-            .rows_affected()
-        });
-        if n == 1 {
-            Ok(())
-        } else {
-            Err(StoreError::Conflict)
+            && c.status == ExchangeStatus::Connected
+        {
+            return Ok(Relation::Connected);
         }
-    }
-
-    /// A customer's connections (any status), each with its provider, in creation order.
-    pub async fn connections_of_customer(
-        &mut self,
-        customer: AccountId,
-    ) -> Result<Vec<ConnectionWith>> {
-        let rows: Vec<ConnRow> = on_conn!(self, c => {
-            sqlx::query_as("SELECT provider_id, customer_id, status, created_at, updated_at \
-                FROM exchange_connections WHERE customer_id = $1 ORDER BY created_at, provider_id")
-                .bind(customer.to_string())
-                .fetch_all(&mut *c)
-                .await?
-        });
-        let mut out = Vec::with_capacity(rows.len());
-        for r in &rows {
-            let connection = connection_of(r)?;
-            let other = self
-                .get_account(connection.provider_id)
-                .await?
-                .ok_or(StoreError::NotFound)?;
-            out.push(ConnectionWith { connection, other });
-        }
-        Ok(out)
-    }
-
-    /// The provider with this account number, if any.
-    pub async fn find_provider_by_number(
-        &mut self,
-        account_number: &str,
-    ) -> Result<Option<Account>> {
-        let sql = format!(
-            "SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE account_number = $1 AND kind = 'provider'"
-        );
-        let row: Option<AccountRow> = on_conn!(self, c => {
-            sqlx::query_as(&sql).bind(account_number).fetch_optional(&mut *c).await?
-        });
-        row.map(AccountRow::into_domain).transpose()
-    }
-
-    pub async fn insert_trunk(
-        &mut self,
-        provider: AccountId,
-        name: &str,
-        region: &str,
-    ) -> Result<TrunkId> {
-        let id = TrunkId::new();
-        on_conn!(self, c => {
-            sqlx::query("INSERT INTO sip_trunks (id, provider_id, name, region, created_at) VALUES ($1, $2, $3, $4, $5)")
-                .bind(id.to_string())
-                .bind(provider.to_string())
-                .bind(name)
-                .bind(region)
-                .bind(now_ms())
-                .execute(&mut *c)
-                .await
-                .map_err(|e| unique_as(e, "SIP trunk"))?;
-        });
-        Ok(id)
-    }
-
-    /// The provider that owns a trunk.
-    pub async fn trunk_provider(&mut self, id: TrunkId) -> Result<Option<AccountId>> {
-        let row: Option<(String,)> = on_conn!(self, c => {
-            sqlx::query_as("SELECT provider_id FROM sip_trunks WHERE id = $1")
-                .bind(id.to_string())
-                .fetch_optional(&mut *c)
-                .await?
-        });
-        row.map(|(s,)| parse("account id", &s)).transpose()
-    }
-
-    pub async fn find_trunk_by_name(
-        &mut self,
-        provider: AccountId,
-        name: &str,
-    ) -> Result<Option<TrunkId>> {
-        let row: Option<(String,)> = on_conn!(self, c => {
-            sqlx::query_as("SELECT id FROM sip_trunks WHERE provider_id = $1 AND name = $2")
-                .bind(provider.to_string())
-                .bind(name)
-                .fetch_optional(&mut *c)
-                .await?
-        });
-        row.map(|(s,)| parse("trunk id", &s)).transpose()
-    }
-
-    /// Adds a voice carrier or SMS carrier profile (`kind` is `voice` or `sms`).
-    pub async fn insert_carrier(
-        &mut self,
-        provider: AccountId,
-        kind: &str,
-        name: &str,
-        is_default: bool,
-    ) -> Result<CarrierId> {
-        let id = CarrierId::new();
-        on_conn!(self, c => {
-            sqlx::query("INSERT INTO carriers (id, provider_id, kind, name, is_default, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
-                .bind(id.to_string())
-                .bind(provider.to_string())
-                .bind(kind)
-                .bind(name)
-                .bind(is_default)
-                .bind(now_ms())
-                .execute(&mut *c)
-                .await
-                // The one-default index is a lost race (conflict), a taken name a duplicate.
-                .map_err(crate::providers::carrier_unique)?;
-        });
-        Ok(id)
-    }
-
-    /// A carrier's provider and kind (`voice` or `sms`).
-    pub async fn carrier_owner(&mut self, id: CarrierId) -> Result<Option<(AccountId, String)>> {
-        let row: Option<(String, String)> = on_conn!(self, c => {
-            sqlx::query_as("SELECT provider_id, kind FROM carriers WHERE id = $1")
-                .bind(id.to_string())
-                .fetch_optional(&mut *c)
-                .await?
-        });
-        row.map(|(p, k)| Ok((parse("account id", &p)?, k)))
-            .transpose()
-    }
-
-    /// The provider's default carrier of a kind, with its name.
-    pub async fn default_carrier(
-        &mut self,
-        provider: AccountId,
-        kind: &str,
-    ) -> Result<Option<(CarrierId, String)>> {
-        let row: Option<(String, String)> = on_conn!(self, c => {
-            sqlx::query_as("SELECT id, name FROM carriers WHERE provider_id = $1 AND kind = $2 AND is_default ORDER BY id LIMIT 1")
-                .bind(provider.to_string())
-                .bind(kind)
-                .fetch_optional(&mut *c)
-                .await?
-        });
-        row.map(|(id, name)| Ok((parse("carrier id", &id)?, name)))
-            .transpose()
+        Ok(Relation::Other)
     }
 }

@@ -6,7 +6,7 @@
 use numberpool_domain::{AccountId, Attribute, AttributeId, now_ms};
 
 use crate::rows::parse;
-use crate::{Result, StoreError, Tx, on_conn, unique_as};
+use crate::{Reader, Result, StoreError, Tx, on_conn, unique_as};
 
 const COLUMNS: &str = "id, provider_id, key, allowed_values, created_at, version";
 
@@ -49,7 +49,7 @@ fn values_json(values: &[String]) -> Result<String> {
     serde_json::to_string(values).map_err(|e| StoreError::Corrupt(format!("allowed_values: {e}")))
 }
 
-impl Tx {
+impl Reader {
     /// Whether any number of `owner` carries `key`, whatever the value (R-ATTR-1). In the JSON
     /// text `"key":` occurs only as a key, since quotes inside strings are escaped.
     pub async fn attribute_key_in_use(&mut self, owner: AccountId, key: &str) -> Result<bool> {
@@ -67,6 +67,48 @@ impl Tx {
         Ok(row.is_some())
     }
 
+    pub async fn get_attribute(&mut self, id: AttributeId) -> Result<Option<Attribute>> {
+        let sql = format!("SELECT {COLUMNS} FROM attributes WHERE id = $1");
+        let row: Option<AttributeRow> = on_conn!(self, c => {
+            sqlx::query_as(&sql).bind(id.to_string()).fetch_optional(&mut *c).await?
+        });
+        row.map(AttributeRow::into_domain).transpose()
+    }
+
+    /// A provider's attribute keys in creation order: one query, which the number paths use to
+    /// check a whole request or batch.
+    pub async fn list_attributes(&mut self, provider: AccountId) -> Result<Vec<Attribute>> {
+        let sql = format!("SELECT {COLUMNS} FROM attributes WHERE provider_id = $1 ORDER BY id");
+        let rows: Vec<AttributeRow> = on_conn!(self, c => {
+            sqlx::query_as(&sql).bind(provider.to_string()).fetch_all(&mut *c).await?
+        });
+        rows.into_iter().map(AttributeRow::into_domain).collect()
+    }
+
+    /// Whether any number of `owner` carries `key` with `value` (R-ATTR-1). Scans the owner's
+    /// numbers: removing a value is a rare admin act.
+    pub async fn attribute_value_in_use(
+        &mut self,
+        owner: AccountId,
+        key: &str,
+        value: &str,
+    ) -> Result<bool> {
+        let needle = attribute_needle(key, value);
+        let row: Option<(String,)> = on_conn!(self, c => {
+            sqlx::query_as(
+                "SELECT id FROM numbers WHERE owner_id = $1 \
+                 AND replace(attributes, $2, '') <> attributes LIMIT 1",
+            )
+            .bind(owner.to_string())
+            .bind(&needle)
+            .fetch_optional(&mut *c)
+            .await?
+        });
+        Ok(row.is_some())
+    }
+}
+
+impl Tx {
     pub async fn insert_attribute(
         &mut self,
         provider: AccountId,
@@ -92,24 +134,6 @@ impl Tx {
         Ok(id)
     }
 
-    pub async fn get_attribute(&mut self, id: AttributeId) -> Result<Option<Attribute>> {
-        let sql = format!("SELECT {COLUMNS} FROM attributes WHERE id = $1");
-        let row: Option<AttributeRow> = on_conn!(self, c => {
-            sqlx::query_as(&sql).bind(id.to_string()).fetch_optional(&mut *c).await?
-        });
-        row.map(AttributeRow::into_domain).transpose()
-    }
-
-    /// A provider's attribute keys in creation order: one query, which the number paths use to
-    /// check a whole request or batch.
-    pub async fn list_attributes(&mut self, provider: AccountId) -> Result<Vec<Attribute>> {
-        let sql = format!("SELECT {COLUMNS} FROM attributes WHERE provider_id = $1 ORDER BY id");
-        let rows: Vec<AttributeRow> = on_conn!(self, c => {
-            sqlx::query_as(&sql).bind(provider.to_string()).fetch_all(&mut *c).await?
-        });
-        rows.into_iter().map(AttributeRow::into_domain).collect()
-    }
-
     /// Writes `next`'s allowed values if the key is still at `next.version`; bumps it.
     pub async fn update_attribute_cas(&mut self, next: &Attribute) -> Result<Attribute> {
         let values = values_json(&next.allowed_values)?;
@@ -125,9 +149,7 @@ impl Tx {
             .await?
             .rows_affected()
         });
-        if n != 1 {
-            return Err(StoreError::Conflict);
-        }
+        crate::one_row(n)?;
         let mut stored = next.clone();
         stored.version = next.version + 1;
         Ok(stored)
@@ -143,31 +165,7 @@ impl Tx {
                 .await?
                 .rows_affected()
         });
-        if n != 1 {
-            return Err(StoreError::Conflict);
-        }
+        crate::one_row(n)?;
         Ok(())
-    }
-
-    /// Whether any number of `owner` carries `key` with `value` (R-ATTR-1). Scans the owner's
-    /// numbers: removing a value is a rare admin act.
-    pub async fn attribute_value_in_use(
-        &mut self,
-        owner: AccountId,
-        key: &str,
-        value: &str,
-    ) -> Result<bool> {
-        let needle = attribute_needle(key, value);
-        let row: Option<(String,)> = on_conn!(self, c => {
-            sqlx::query_as(
-                "SELECT id FROM numbers WHERE owner_id = $1 \
-                 AND replace(attributes, $2, '') <> attributes LIMIT 1",
-            )
-            .bind(owner.to_string())
-            .bind(&needle)
-            .fetch_optional(&mut *c)
-            .await?
-        });
-        Ok(row.is_some())
     }
 }

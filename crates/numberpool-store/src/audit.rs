@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use crate::numbers::SCOPE_CTE;
 use crate::rows::parse;
-use crate::{Page, Result, Tx, on_conn};
+use crate::{Page, Reader, Result, Tx, on_conn};
 
 /// A bind of a dynamically built query.
 #[derive(Clone)]
@@ -115,28 +115,7 @@ type AuditRow = (
 const AUDIT_COLUMNS: &str = "id, at, actor_type, actor_id, actor_account_id, channel, entity_type, \
     entity_id, action, rule, before_json, after_json";
 
-impl Tx {
-    pub async fn insert_audit(&mut self, events: &[NewAudit]) -> Result<()> {
-        let ids: Vec<String> = events.iter().map(|_| AuditId::new().to_string()).collect();
-        self.write_audit(&ids, events).await
-    }
-
-    /// Records one event under an id the caller chose (so rows written in the same
-    /// transaction can point at it, as numbers do with their add event).
-    pub async fn insert_audit_as(&mut self, id: AuditId, event: &NewAudit) -> Result<()> {
-        self.write_audit(&[id.to_string()], std::slice::from_ref(event))
-            .await
-    }
-
-    async fn write_audit(&mut self, ids: &[String], events: &[NewAudit]) -> Result<()> {
-        let now = now_ms();
-        crate::per_backend!(self, c =>
-            sqlite: insert_audit_sqlite(c, ids, now, events).await?,
-            postgres: insert_audit_pg(c, ids, now, events).await?,
-        );
-        Ok(())
-    }
-
+impl Reader {
     /// One event by id.
     pub async fn get_audit(&mut self, id: AuditId) -> Result<Option<AuditEvent>> {
         let sql = format!("SELECT {AUDIT_COLUMNS} FROM audit_events WHERE id = $1");
@@ -277,6 +256,29 @@ impl Tx {
             sqlx::query_as(&sql).bind(action).fetch_all(&mut *c).await?
         });
         rows.into_iter().map(audit_from_row).collect()
+    }
+}
+
+impl Tx {
+    pub async fn insert_audit(&mut self, events: &[NewAudit]) -> Result<()> {
+        let ids: Vec<String> = events.iter().map(|_| AuditId::new().to_string()).collect();
+        self.write_audit(&ids, events).await
+    }
+
+    /// Records one event under an id the caller chose (so rows written in the same
+    /// transaction can point at it, as numbers do with their add event).
+    pub async fn insert_audit_as(&mut self, id: AuditId, event: &NewAudit) -> Result<()> {
+        self.write_audit(&[id.to_string()], std::slice::from_ref(event))
+            .await
+    }
+
+    async fn write_audit(&mut self, ids: &[String], events: &[NewAudit]) -> Result<()> {
+        let now = now_ms();
+        crate::per_backend!(self, c =>
+            sqlite: insert_audit_sqlite(c, ids, now, events).await?,
+            postgres: insert_audit_pg(c, ids, now, events).await?,
+        );
+        Ok(())
     }
 }
 

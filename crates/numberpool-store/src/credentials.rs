@@ -4,7 +4,7 @@
 use numberpool_domain::{AccountId, ClientRowId, UserId, now_ms};
 
 use crate::rows::parse;
-use crate::{Result, Tx, on_conn, unique_as};
+use crate::{Reader, Result, Tx, on_conn, unique_as};
 
 #[derive(Debug, Clone)]
 pub struct ApiClient {
@@ -41,6 +41,52 @@ fn client_from_row(r: ClientRow) -> Result<ApiClient> {
     })
 }
 
+impl Reader {
+    pub async fn get_client(&mut self, client_id: &str) -> Result<Option<ApiClient>> {
+        let sql = format!("SELECT {CLIENT_COLUMNS} FROM api_clients WHERE client_id = $1");
+        let row: Option<ClientRow> = on_conn!(self, c => {
+            sqlx::query_as(&sql)
+                .bind(client_id)
+                .fetch_optional(&mut *c)
+                .await?
+        });
+        row.map(client_from_row).transpose()
+    }
+
+    /// The API clients of one account (not of its subtree), oldest first.
+    pub async fn list_clients(&mut self, account: AccountId) -> Result<Vec<ApiClient>> {
+        let sql = format!(
+            "SELECT {CLIENT_COLUMNS} FROM api_clients WHERE account_id = $1 ORDER BY created_at, id"
+        );
+        let rows: Vec<ClientRow> = on_conn!(self, c => {
+            sqlx::query_as(&sql)
+                .bind(account.to_string())
+                .fetch_all(&mut *c)
+                .await?
+        });
+        rows.into_iter().map(client_from_row).collect()
+    }
+
+    pub async fn get_user_by_email(&mut self, email: &str) -> Result<Option<User>> {
+        let row: Option<(String, String, String, String, String)> = on_conn!(self, c => {
+            sqlx::query_as("SELECT id, account_id, email, password_hash, role FROM users WHERE email = $1")
+                .bind(email)
+                .fetch_optional(&mut *c)
+                .await?
+        });
+        row.map(|(id, account, email, hash, role)| {
+            Ok(User {
+                id: parse("user id", &id)?,
+                account_id: parse("account id", &account)?,
+                email,
+                password_hash: hash,
+                role,
+            })
+        })
+        .transpose()
+    }
+}
+
 impl Tx {
     pub async fn insert_client(
         &mut self,
@@ -71,31 +117,6 @@ impl Tx {
             scopes: scopes.to_vec(),
             created_at,
         })
-    }
-
-    pub async fn get_client(&mut self, client_id: &str) -> Result<Option<ApiClient>> {
-        let sql = format!("SELECT {CLIENT_COLUMNS} FROM api_clients WHERE client_id = $1");
-        let row: Option<ClientRow> = on_conn!(self, c => {
-            sqlx::query_as(&sql)
-                .bind(client_id)
-                .fetch_optional(&mut *c)
-                .await?
-        });
-        row.map(client_from_row).transpose()
-    }
-
-    /// The API clients of one account (not of its subtree), oldest first.
-    pub async fn list_clients(&mut self, account: AccountId) -> Result<Vec<ApiClient>> {
-        let sql = format!(
-            "SELECT {CLIENT_COLUMNS} FROM api_clients WHERE account_id = $1 ORDER BY created_at, id"
-        );
-        let rows: Vec<ClientRow> = on_conn!(self, c => {
-            sqlx::query_as(&sql)
-                .bind(account.to_string())
-                .fetch_all(&mut *c)
-                .await?
-        });
-        rows.into_iter().map(client_from_row).collect()
     }
 
     /// Deletes a client; `false` when there is none. Its tokens are the caller's to end (in the
@@ -168,25 +189,6 @@ impl Tx {
             password_hash: password_hash.to_string(),
             role: role.to_string(),
         })
-    }
-
-    pub async fn get_user_by_email(&mut self, email: &str) -> Result<Option<User>> {
-        let row: Option<(String, String, String, String, String)> = on_conn!(self, c => {
-            sqlx::query_as("SELECT id, account_id, email, password_hash, role FROM users WHERE email = $1")
-                .bind(email)
-                .fetch_optional(&mut *c)
-                .await?
-        });
-        row.map(|(id, account, email, hash, role)| {
-            Ok(User {
-                id: parse("user id", &id)?,
-                account_id: parse("account id", &account)?,
-                email,
-                password_hash: hash,
-                role,
-            })
-        })
-        .transpose()
     }
 }
 

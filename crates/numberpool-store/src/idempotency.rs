@@ -3,7 +3,7 @@
 //! request failed before producing one. A row older than the caller's `not_before` is expired
 //! and counts as absent.
 
-use crate::{Result, Tx, on_conn};
+use crate::{Reader, Result, Tx, on_conn};
 
 /// A stored key: in progress while `status` is `None`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -14,7 +14,7 @@ pub struct IdemRecord {
     pub created_at: i64,
 }
 
-impl Tx {
+impl Reader {
     /// The live record (created_at >= not_before) for (owner, key).
     pub async fn idem_get(
         &mut self,
@@ -40,7 +40,9 @@ impl Tx {
             }),
         )
     }
+}
 
+impl Tx {
     /// Deletes an expired row for (owner, key) (created_at < not_before), then inserts an
     /// in-progress row; `false` when a live row exists. The insert is `ON CONFLICT DO NOTHING`,
     /// so of two racing reservations exactly one wins (on PostgreSQL the loser waits for the

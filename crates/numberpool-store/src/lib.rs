@@ -1,6 +1,6 @@
 //! Numberpool's storage seam: one [`Store`] over SQLite or PostgreSQL, chosen once from the URL,
-//! and write transactions ([`Tx`]) whose every state change is a compare-and-set written with its
-//! audit event. The SQL is written once (`$n` placeholders work on both backends) and compiled
+//! read handles ([`Reader`]) that can only read, and write transactions ([`Tx`]) whose every state
+//! change is a compare-and-set written with its audit event. The SQL is written once (`$n` placeholders work on both backends) and compiled
 //! for each backend by the [`on_conn!`] macro, so the two cannot drift apart silently.
 #![forbid(unsafe_code)]
 
@@ -8,6 +8,7 @@ mod accounts;
 mod attributes;
 mod audit;
 mod credentials;
+mod exchange;
 mod idempotency;
 mod numbers;
 mod providers;
@@ -27,11 +28,10 @@ use sqlx::sqlite::{
 };
 use sqlx::{Postgres, Sqlite, Transaction};
 
-pub use accounts::{
-    Connection, ConnectionWith, CustomerRow, Lock, NewAccount, NumberSample, SubtreeHoldings,
-};
+pub use accounts::{CustomerRow, Lock, NewAccount, NumberSample, SubtreeHoldings};
 pub use audit::{AuditEvent, AuditFilter, Channel, NewAudit};
 pub use credentials::{ApiClient, User};
+pub use exchange::{Connection, ConnectionWith};
 pub use idempotency::IdemRecord;
 pub use numberpool_domain::ExchangeStatus;
 pub use numbers::{InventoryCounts, NumberFilter, NumberLookup, Page};
@@ -108,7 +108,7 @@ pub struct Store {
 #[doc(hidden)]
 macro_rules! on_conn {
     ($tx:expr, $c:ident => $body:expr) => {
-        match &mut $tx.conn {
+        match $tx.conn_mut() {
             $crate::Conn::Sqlite(t) => {
                 let $c: &mut sqlx::SqliteConnection = &mut **t;
                 $body
@@ -133,7 +133,7 @@ macro_rules! on_conn {
 /// `$c: &mut PgConnection`. For the few bulk paths where the fastest SQL differs by backend.
 macro_rules! per_backend {
     ($tx:expr, $c:ident => sqlite: $s:expr, postgres: $p:expr $(,)?) => {
-        match &mut $tx.conn {
+        match $tx.conn_mut() {
             $crate::Conn::Sqlite(t) => {
                 let $c: &mut sqlx::SqliteConnection = t;
                 $s
@@ -164,10 +164,56 @@ pub enum Conn {
     PostgresRead(PoolConnection<Postgres>),
 }
 
-/// A unit of work. From [`Store::begin`] it is a write transaction (dropping it without
-/// [`Tx::commit`] rolls back); from [`Store::read`] it is a plain pooled connection.
-pub struct Tx {
+/// A read handle: every query that only reads is a method of this type, and nothing else is.
+/// From [`Store::read`] it is a plain pooled connection; inside a [`Tx`] (which derefs to it) the
+/// same reads run in the write transaction and see its writes.
+pub struct Reader {
     conn: Conn,
+}
+
+/// A write transaction from [`Store::begin`]: `BEGIN IMMEDIATE` on SQLite, read committed on
+/// PostgreSQL. Writes, compare-and-sets and row locks are methods of this type only, so a read
+/// handle cannot call them (a `FOR SHARE` on a pooled SQLite connection would lock nothing).
+/// Dropping it without [`Tx::commit`] rolls back. It derefs to [`Reader`] for its reads.
+pub struct Tx {
+    inner: Reader,
+}
+
+impl std::ops::Deref for Tx {
+    type Target = Reader;
+    fn deref(&self) -> &Reader {
+        &self.inner
+    }
+}
+
+impl std::ops::DerefMut for Tx {
+    fn deref_mut(&mut self) -> &mut Reader {
+        &mut self.inner
+    }
+}
+
+impl Reader {
+    #[doc(hidden)]
+    pub fn conn_mut(&mut self) -> &mut Conn {
+        &mut self.conn
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self.conn {
+            Conn::Sqlite(_) | Conn::SqliteRead(_) => Backend::Sqlite,
+            Conn::Postgres(_) | Conn::PostgresRead(_) => Backend::Postgres,
+        }
+    }
+}
+
+/// The guard every compare-and-set ends with: exactly one row changed, or another writer got
+/// there first (`Conflict`, R-ALLOC-1).
+pub(crate) fn one_row(rows_affected: u64) -> Result<()> {
+    if rows_affected == 1 {
+        Ok(())
+    } else {
+        Err(StoreError::Conflict)
+    }
 }
 
 /// Options for opening a store.
@@ -294,16 +340,18 @@ impl Store {
             Pool::Sqlite(p) => Conn::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
             Pool::Postgres(p) => Conn::Postgres(p.begin().await?),
         };
-        Ok(Tx { conn })
+        Ok(Tx {
+            inner: Reader { conn },
+        })
     }
 
     /// A connection for reads outside a transaction.
-    pub async fn read(&self) -> Result<Tx> {
+    pub async fn read(&self) -> Result<Reader> {
         let conn = match &self.pool {
             Pool::Sqlite(p) => Conn::SqliteRead(p.acquire().await?),
             Pool::Postgres(p) => Conn::PostgresRead(p.acquire().await?),
         };
-        Ok(Tx { conn })
+        Ok(Reader { conn })
     }
 
     /// Closes the pool, waiting for connections to be returned.
@@ -316,20 +364,19 @@ impl Store {
 }
 
 impl Tx {
+    #[doc(hidden)]
+    pub fn conn_mut(&mut self) -> &mut Conn {
+        &mut self.inner.conn
+    }
+
     pub async fn commit(self) -> Result<()> {
-        match self.conn {
+        match self.inner.conn {
             Conn::Sqlite(t) => t.commit().await?,
             Conn::Postgres(t) => t.commit().await?,
+            // A `Tx` is only made by `Store::begin`, which opens a transaction.
             Conn::SqliteRead(_) | Conn::PostgresRead(_) => {}
         }
         Ok(())
-    }
-
-    pub fn backend(&self) -> Backend {
-        match self.conn {
-            Conn::Sqlite(_) | Conn::SqliteRead(_) => Backend::Sqlite,
-            Conn::Postgres(_) | Conn::PostgresRead(_) => Backend::Postgres,
-        }
     }
 }
 

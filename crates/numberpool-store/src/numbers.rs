@@ -11,7 +11,7 @@ use serde::Serialize;
 use sqlx::QueryBuilder;
 
 use crate::rows::{NUMBER_COLUMN_COUNT, NUMBER_COLUMNS, NumberRow, parse};
-use crate::{Result, StoreError, Tx, on_conn};
+use crate::{Reader, Result, StoreError, Tx, on_conn};
 
 /// Numbers per `IN (…)` existence check.
 const LOOKUP_CHUNK: usize = 900;
@@ -438,7 +438,7 @@ fn bind_cell<'q>(
     }
 }
 
-impl Tx {
+impl Reader {
     /// Which of these E.164 numbers are already on the platform (R-NUM-1).
     pub async fn existing_e164s(&mut self, e164s: &[&str]) -> Result<Vec<String>> {
         let mut found = Vec::new();
@@ -455,40 +455,6 @@ impl Tx {
             found.extend(rows.into_iter().map(|r| r.0));
         }
         Ok(found)
-    }
-
-    /// Inserts numbers in a few large statements. A number whose E.164 exists is
-    /// `NumberAlreadyExists` naming it; the caller's transaction then rolls back whole.
-    pub async fn insert_numbers(&mut self, numbers: &[Number]) -> Result<()> {
-        debug_assert_eq!(NUMBER_COLUMNS.split(',').count(), NUMBER_COLUMN_COUNT);
-        // Insert first and look for the culprit only when the unique index objects: the
-        // common case pays no existence queries. The savepoint keeps the transaction usable
-        // after the failed statement (PostgreSQL aborts the whole transaction otherwise).
-        on_conn!(self, c => { sqlx::query("SAVEPOINT bulk_numbers").execute(&mut *c).await?; });
-        let res = crate::per_backend!(self, c =>
-            sqlite: insert_numbers_sqlite(c, numbers).await,
-            postgres: insert_numbers_pg(c, numbers).await,
-        );
-        match res {
-            Ok(()) => {
-                on_conn!(self, c => { sqlx::query("RELEASE SAVEPOINT bulk_numbers").execute(&mut *c).await?; });
-                Ok(())
-            }
-            Err(sqlx::Error::Database(d)) if d.is_unique_violation() => {
-                on_conn!(self, c => {
-                    sqlx::query("ROLLBACK TO SAVEPOINT bulk_numbers").execute(&mut *c).await?;
-                });
-                let e164s: Vec<&str> = numbers.iter().map(|n| n.phone_number.as_str()).collect();
-                let existing = self.existing_e164s(&e164s).await?;
-                Err(StoreError::NumberAlreadyExists(
-                    existing
-                        .into_iter()
-                        .next()
-                        .unwrap_or_else(|| "one of the numbers (given twice)".into()),
-                ))
-            }
-            Err(e) => Err(StoreError::Db(e)),
-        }
     }
 
     /// One number by id or E.164, unscoped (the service checks scope).
@@ -526,87 +492,6 @@ impl Tx {
                 .await?
         });
         row.map(NumberRow::into_domain).transpose()
-    }
-
-    /// Writes `next` over the stored number only if its version is still `next.version`
-    /// (the one the caller read); bumps the version. Losing the race is `Conflict`.
-    pub async fn update_number_cas(&mut self, next: &Number) -> Result<Number> {
-        let mut stored = next.clone();
-        stored.version = next.version + 1;
-        let assignees = serde_json::to_string(&stored.assignees)
-            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        let attributes = serde_json::to_string(&stored.attributes)
-            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        let sql = "UPDATE numbers SET number_type = $1, region_state = $2, city = $3, product = $4, \
-            status = $5, position = $6, holder_id = $7, customer_id = $8, allocated_from = $9, \
-            assignees = $10, assignee_count = $11, sip_trunk_id = $12, billing_reference = $13, \
-            service_info = $14, cap_voice = $15, cap_sms = $16, cap_mms = $17, cap_fax = $18, \
-            voice_carrier_id = $19, sms_carrier_id = $20, capacity = $21, voice_direction = $22, \
-            messaging = $23, outbound_dialer = $24, outbound_cli_shared = $25, call_purpose = $26, \
-            display_name = $27, program_duration = $28, attributes = $29, updated_at = $30, \
-            version = $31 WHERE id = $32 AND version = $33";
-        let n = &stored;
-        let affected = on_conn!(self, c => {
-            sqlx::query(sql)
-                .bind(n.number_type.as_str())
-                .bind(n.region_state.clone())
-                .bind(n.city.clone())
-                .bind(n.product.as_str())
-                .bind(n.status.as_str())
-                .bind(n.position.as_str())
-                .bind(n.holder_id.to_string())
-                .bind(n.customer_id.map(|x| x.to_string()))
-                .bind(n.allocated_from.map(|x| x.to_string()))
-                .bind(&assignees)
-                .bind(n.assignees.len() as i64)
-                .bind(n.sip_trunk_id.map(|x| x.to_string()))
-                .bind(n.billing_reference.clone())
-                .bind(n.service_info.clone())
-                .bind(n.capabilities.voice)
-                .bind(n.capabilities.sms)
-                .bind(n.capabilities.mms)
-                .bind(n.capabilities.fax)
-                .bind(n.voice_carrier_id.map(|x| x.to_string()))
-                .bind(n.sms_carrier_id.map(|x| x.to_string()))
-                .bind(n.customization.capacity.as_str())
-                .bind(n.customization.voice_direction.as_str())
-                .bind(n.customization.messaging.as_str())
-                .bind(n.customization.outbound_dialer)
-                .bind(n.customization.outbound_cli_shared)
-                .bind(n.call_purpose.clone())
-                .bind(n.display_name.clone())
-                .bind(n.program_duration.clone())
-                .bind(&attributes)
-                .bind(n.updated_at)
-                .bind(n.version)
-                .bind(n.id.to_string())
-                .bind(next.version)
-                .execute(&mut *c)
-                .await?
-                .rows_affected()
-        });
-        if affected == 1 {
-            Ok(stored)
-        } else {
-            Err(StoreError::Conflict)
-        }
-    }
-
-    /// Deletes the number only if its version is still `version`. Losing the race is `Conflict`.
-    pub async fn delete_number_cas(&mut self, id: NumberId, version: i64) -> Result<()> {
-        let affected = on_conn!(self, c => {
-            sqlx::query("DELETE FROM numbers WHERE id = $1 AND version = $2")
-                .bind(id.to_string())
-                .bind(version)
-                .execute(&mut *c)
-                .await?
-                .rows_affected()
-        });
-        if affected == 1 {
-            Ok(())
-        } else {
-            Err(StoreError::Conflict)
-        }
     }
 
     /// Numbers visible to `scope` (R-SEC-1), filtered, in id order after `after`.
@@ -775,5 +660,115 @@ impl Tx {
                 .await?
         });
         Ok(n > 0)
+    }
+}
+
+impl Tx {
+    /// Inserts numbers in a few large statements. A number whose E.164 exists is
+    /// `NumberAlreadyExists` naming it; the caller's transaction then rolls back whole.
+    pub async fn insert_numbers(&mut self, numbers: &[Number]) -> Result<()> {
+        debug_assert_eq!(NUMBER_COLUMNS.split(',').count(), NUMBER_COLUMN_COUNT);
+        // Insert first and look for the culprit only when the unique index objects: the
+        // common case pays no existence queries. The savepoint keeps the transaction usable
+        // after the failed statement (PostgreSQL aborts the whole transaction otherwise).
+        on_conn!(self, c => { sqlx::query("SAVEPOINT bulk_numbers").execute(&mut *c).await?; });
+        let res = crate::per_backend!(self, c =>
+            sqlite: insert_numbers_sqlite(c, numbers).await,
+            postgres: insert_numbers_pg(c, numbers).await,
+        );
+        match res {
+            Ok(()) => {
+                on_conn!(self, c => { sqlx::query("RELEASE SAVEPOINT bulk_numbers").execute(&mut *c).await?; });
+                Ok(())
+            }
+            Err(sqlx::Error::Database(d)) if d.is_unique_violation() => {
+                on_conn!(self, c => {
+                    sqlx::query("ROLLBACK TO SAVEPOINT bulk_numbers").execute(&mut *c).await?;
+                });
+                let e164s: Vec<&str> = numbers.iter().map(|n| n.phone_number.as_str()).collect();
+                let existing = self.existing_e164s(&e164s).await?;
+                Err(StoreError::NumberAlreadyExists(
+                    existing
+                        .into_iter()
+                        .next()
+                        .unwrap_or_else(|| "one of the numbers (given twice)".into()),
+                ))
+            }
+            Err(e) => Err(StoreError::Db(e)),
+        }
+    }
+
+    /// Writes `next` over the stored number only if its version is still `next.version`
+    /// (the one the caller read); bumps the version. Losing the race is `Conflict`.
+    pub async fn update_number_cas(&mut self, next: &Number) -> Result<Number> {
+        let mut stored = next.clone();
+        stored.version = next.version + 1;
+        let assignees = serde_json::to_string(&stored.assignees)
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let attributes = serde_json::to_string(&stored.attributes)
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let sql = "UPDATE numbers SET number_type = $1, region_state = $2, city = $3, product = $4, \
+            status = $5, position = $6, holder_id = $7, customer_id = $8, allocated_from = $9, \
+            assignees = $10, assignee_count = $11, sip_trunk_id = $12, billing_reference = $13, \
+            service_info = $14, cap_voice = $15, cap_sms = $16, cap_mms = $17, cap_fax = $18, \
+            voice_carrier_id = $19, sms_carrier_id = $20, capacity = $21, voice_direction = $22, \
+            messaging = $23, outbound_dialer = $24, outbound_cli_shared = $25, call_purpose = $26, \
+            display_name = $27, program_duration = $28, attributes = $29, updated_at = $30, \
+            version = $31 WHERE id = $32 AND version = $33";
+        let n = &stored;
+        let affected = on_conn!(self, c => {
+            sqlx::query(sql)
+                .bind(n.number_type.as_str())
+                .bind(n.region_state.clone())
+                .bind(n.city.clone())
+                .bind(n.product.as_str())
+                .bind(n.status.as_str())
+                .bind(n.position.as_str())
+                .bind(n.holder_id.to_string())
+                .bind(n.customer_id.map(|x| x.to_string()))
+                .bind(n.allocated_from.map(|x| x.to_string()))
+                .bind(&assignees)
+                .bind(n.assignees.len() as i64)
+                .bind(n.sip_trunk_id.map(|x| x.to_string()))
+                .bind(n.billing_reference.clone())
+                .bind(n.service_info.clone())
+                .bind(n.capabilities.voice)
+                .bind(n.capabilities.sms)
+                .bind(n.capabilities.mms)
+                .bind(n.capabilities.fax)
+                .bind(n.voice_carrier_id.map(|x| x.to_string()))
+                .bind(n.sms_carrier_id.map(|x| x.to_string()))
+                .bind(n.customization.capacity.as_str())
+                .bind(n.customization.voice_direction.as_str())
+                .bind(n.customization.messaging.as_str())
+                .bind(n.customization.outbound_dialer)
+                .bind(n.customization.outbound_cli_shared)
+                .bind(n.call_purpose.clone())
+                .bind(n.display_name.clone())
+                .bind(n.program_duration.clone())
+                .bind(&attributes)
+                .bind(n.updated_at)
+                .bind(n.version)
+                .bind(n.id.to_string())
+                .bind(next.version)
+                .execute(&mut *c)
+                .await?
+                .rows_affected()
+        });
+        crate::one_row(affected)?;
+        Ok(stored)
+    }
+
+    /// Deletes the number only if its version is still `version`. Losing the race is `Conflict`.
+    pub async fn delete_number_cas(&mut self, id: NumberId, version: i64) -> Result<()> {
+        let affected = on_conn!(self, c => {
+            sqlx::query("DELETE FROM numbers WHERE id = $1 AND version = $2")
+                .bind(id.to_string())
+                .bind(version)
+                .execute(&mut *c)
+                .await?
+                .rows_affected()
+        });
+        crate::one_row(affected)
     }
 }

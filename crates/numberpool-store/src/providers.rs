@@ -1,11 +1,11 @@
-//! SIP trunks and carriers as resources (SPEC §1): read, list, compare-and-set edits, deletes,
-//! and the "is any number using it" questions behind R-PROV-2. Creation and the lookups the
-//! number paths use live in `accounts.rs`.
+//! SIP trunks and carriers as resources (SPEC §1): creation, read, list, compare-and-set edits,
+//! deletes, the "is any number using it" questions behind R-PROV-2, and the lookups the number
+//! paths use (whose trunk, the default carrier of a kind).
 
-use numberpool_domain::{AccountId, Carrier, CarrierId, CarrierKind, SipTrunk, TrunkId};
+use numberpool_domain::{AccountId, Carrier, CarrierId, CarrierKind, SipTrunk, TrunkId, now_ms};
 
 use crate::rows::parse;
-use crate::{Result, StoreError, Tx, on_conn};
+use crate::{Reader, Result, StoreError, Tx, on_conn, unique_as};
 
 const TRUNK_COLUMNS: &str = "id, provider_id, name, region, created_at, version";
 const CARRIER_COLUMNS: &str = "id, provider_id, kind, name, is_default, created_at, version";
@@ -82,7 +82,7 @@ fn delete_refused(e: sqlx::Error) -> StoreError {
     }
 }
 
-impl Tx {
+impl Reader {
     pub async fn get_trunk(&mut self, id: TrunkId) -> Result<Option<SipTrunk>> {
         let sql = format!("SELECT {TRUNK_COLUMNS} FROM sip_trunks WHERE id = $1");
         let row: Option<TrunkRow> = on_conn!(self, c => {
@@ -99,47 +99,6 @@ impl Tx {
             sqlx::query_as(&sql).bind(provider.to_string()).fetch_all(&mut *c).await?
         });
         rows.into_iter().map(TrunkRow::into_domain).collect()
-    }
-
-    /// Writes `next`'s name and region if the trunk is still at `next.version`; bumps it.
-    pub async fn update_trunk_cas(&mut self, next: &SipTrunk) -> Result<SipTrunk> {
-        let n = on_conn!(self, c => {
-            sqlx::query(
-                "UPDATE sip_trunks SET name = $1, region = $2, version = version + 1 \
-                 WHERE id = $3 AND version = $4",
-            )
-            .bind(&next.name)
-            .bind(&next.region)
-            .bind(next.id.to_string())
-            .bind(next.version)
-            .execute(&mut *c)
-            .await
-            .map_err(|e| crate::unique_as(e, "SIP trunk"))?
-            .rows_affected()
-        });
-        if n != 1 {
-            return Err(StoreError::Conflict);
-        }
-        let mut stored = next.clone();
-        stored.version = next.version + 1;
-        Ok(stored)
-    }
-
-    /// Deletes the trunk if it is still at `version`.
-    pub async fn delete_trunk(&mut self, id: TrunkId, version: i64) -> Result<()> {
-        let n = on_conn!(self, c => {
-            sqlx::query("DELETE FROM sip_trunks WHERE id = $1 AND version = $2")
-                .bind(id.to_string())
-                .bind(version)
-                .execute(&mut *c)
-                .await
-                .map_err(delete_refused)?
-                .rows_affected()
-        });
-        if n != 1 {
-            return Err(StoreError::Conflict);
-        }
-        Ok(())
     }
 
     /// Whether any number is on the trunk (R-PROV-2).
@@ -181,6 +140,59 @@ impl Tx {
         rows.into_iter().map(CarrierRow::into_domain).collect()
     }
 
+    /// Whether any number uses the carrier, as voice carrier or SMS profile (R-PROV-2). No index
+    /// serves this (see migration 0003): a rare admin act scans rather than every add paying.
+    pub async fn carrier_in_use(&mut self, id: CarrierId) -> Result<bool> {
+        let row: Option<(String,)> = on_conn!(self, c => {
+            sqlx::query_as(
+                "SELECT id FROM numbers WHERE voice_carrier_id = $1 OR sms_carrier_id = $1 LIMIT 1",
+            )
+            .bind(id.to_string())
+            .fetch_optional(&mut *c)
+            .await?
+        });
+        Ok(row.is_some())
+    }
+}
+
+impl Tx {
+    /// Writes `next`'s name and region if the trunk is still at `next.version`; bumps it.
+    pub async fn update_trunk_cas(&mut self, next: &SipTrunk) -> Result<SipTrunk> {
+        let n = on_conn!(self, c => {
+            sqlx::query(
+                "UPDATE sip_trunks SET name = $1, region = $2, version = version + 1 \
+                 WHERE id = $3 AND version = $4",
+            )
+            .bind(&next.name)
+            .bind(&next.region)
+            .bind(next.id.to_string())
+            .bind(next.version)
+            .execute(&mut *c)
+            .await
+            .map_err(|e| crate::unique_as(e, "SIP trunk"))?
+            .rows_affected()
+        });
+        crate::one_row(n)?;
+        let mut stored = next.clone();
+        stored.version = next.version + 1;
+        Ok(stored)
+    }
+
+    /// Deletes the trunk if it is still at `version`.
+    pub async fn delete_trunk(&mut self, id: TrunkId, version: i64) -> Result<()> {
+        let n = on_conn!(self, c => {
+            sqlx::query("DELETE FROM sip_trunks WHERE id = $1 AND version = $2")
+                .bind(id.to_string())
+                .bind(version)
+                .execute(&mut *c)
+                .await
+                .map_err(delete_refused)?
+                .rows_affected()
+        });
+        crate::one_row(n)?;
+        Ok(())
+    }
+
     /// Writes `next`'s name and default flag if the carrier is still at `next.version`; bumps it.
     pub async fn update_carrier_cas(&mut self, next: &Carrier) -> Result<Carrier> {
         let n = on_conn!(self, c => {
@@ -197,9 +209,7 @@ impl Tx {
             .map_err(carrier_unique)?
             .rows_affected()
         });
-        if n != 1 {
-            return Err(StoreError::Conflict);
-        }
+        crate::one_row(n)?;
         let mut stored = next.clone();
         stored.version = next.version + 1;
         Ok(stored)
@@ -216,23 +226,112 @@ impl Tx {
                 .map_err(delete_refused)?
                 .rows_affected()
         });
-        if n != 1 {
-            return Err(StoreError::Conflict);
-        }
+        crate::one_row(n)?;
         Ok(())
     }
+}
 
-    /// Whether any number uses the carrier, as voice carrier or SMS profile (R-PROV-2). No index
-    /// serves this (see migration 0003): a rare admin act scans rather than every add paying.
-    pub async fn carrier_in_use(&mut self, id: CarrierId) -> Result<bool> {
+impl Reader {
+    /// The provider that owns a trunk.
+    pub async fn trunk_provider(&mut self, id: TrunkId) -> Result<Option<AccountId>> {
         let row: Option<(String,)> = on_conn!(self, c => {
-            sqlx::query_as(
-                "SELECT id FROM numbers WHERE voice_carrier_id = $1 OR sms_carrier_id = $1 LIMIT 1",
-            )
-            .bind(id.to_string())
-            .fetch_optional(&mut *c)
-            .await?
+            sqlx::query_as("SELECT provider_id FROM sip_trunks WHERE id = $1")
+                .bind(id.to_string())
+                .fetch_optional(&mut *c)
+                .await?
         });
-        Ok(row.is_some())
+        row.map(|(s,)| parse("account id", &s)).transpose()
+    }
+
+    pub async fn find_trunk_by_name(
+        &mut self,
+        provider: AccountId,
+        name: &str,
+    ) -> Result<Option<TrunkId>> {
+        let row: Option<(String,)> = on_conn!(self, c => {
+            sqlx::query_as("SELECT id FROM sip_trunks WHERE provider_id = $1 AND name = $2")
+                .bind(provider.to_string())
+                .bind(name)
+                .fetch_optional(&mut *c)
+                .await?
+        });
+        row.map(|(s,)| parse("trunk id", &s)).transpose()
+    }
+
+    /// A carrier's provider and kind (`voice` or `sms`).
+    pub async fn carrier_owner(&mut self, id: CarrierId) -> Result<Option<(AccountId, String)>> {
+        let row: Option<(String, String)> = on_conn!(self, c => {
+            sqlx::query_as("SELECT provider_id, kind FROM carriers WHERE id = $1")
+                .bind(id.to_string())
+                .fetch_optional(&mut *c)
+                .await?
+        });
+        row.map(|(p, k)| Ok((parse("account id", &p)?, k)))
+            .transpose()
+    }
+
+    /// The provider's default carrier of a kind, with its name.
+    pub async fn default_carrier(
+        &mut self,
+        provider: AccountId,
+        kind: &str,
+    ) -> Result<Option<(CarrierId, String)>> {
+        let row: Option<(String, String)> = on_conn!(self, c => {
+            sqlx::query_as("SELECT id, name FROM carriers WHERE provider_id = $1 AND kind = $2 AND is_default ORDER BY id LIMIT 1")
+                .bind(provider.to_string())
+                .bind(kind)
+                .fetch_optional(&mut *c)
+                .await?
+        });
+        row.map(|(id, name)| Ok((parse("carrier id", &id)?, name)))
+            .transpose()
+    }
+}
+
+impl Tx {
+    pub async fn insert_trunk(
+        &mut self,
+        provider: AccountId,
+        name: &str,
+        region: &str,
+    ) -> Result<TrunkId> {
+        let id = TrunkId::new();
+        on_conn!(self, c => {
+            sqlx::query("INSERT INTO sip_trunks (id, provider_id, name, region, created_at) VALUES ($1, $2, $3, $4, $5)")
+                .bind(id.to_string())
+                .bind(provider.to_string())
+                .bind(name)
+                .bind(region)
+                .bind(now_ms())
+                .execute(&mut *c)
+                .await
+                .map_err(|e| unique_as(e, "SIP trunk"))?;
+        });
+        Ok(id)
+    }
+
+    /// Adds a voice carrier or SMS carrier profile (`kind` is `voice` or `sms`).
+    pub async fn insert_carrier(
+        &mut self,
+        provider: AccountId,
+        kind: &str,
+        name: &str,
+        is_default: bool,
+    ) -> Result<CarrierId> {
+        let id = CarrierId::new();
+        on_conn!(self, c => {
+            sqlx::query("INSERT INTO carriers (id, provider_id, kind, name, is_default, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
+                .bind(id.to_string())
+                .bind(provider.to_string())
+                .bind(kind)
+                .bind(name)
+                .bind(is_default)
+                .bind(now_ms())
+                .execute(&mut *c)
+                .await
+                // The one-default index is a lost race (conflict), a taken name a duplicate.
+                .map_err(crate::providers::carrier_unique)?;
+        });
+        Ok(id)
     }
 }

@@ -4,7 +4,7 @@
 use numberpool_domain::{AccountId, NumberType, Rate, RateId, now_ms};
 
 use crate::rows::parse;
-use crate::{Result, StoreError, Tx, on_conn, unique_as};
+use crate::{Reader, Result, StoreError, Tx, on_conn, unique_as};
 
 const COLUMNS: &str =
     "id, provider_id, country, number_type, monthly_cost_cents, currency, created_at, version";
@@ -40,6 +40,38 @@ impl RateRow {
     }
 }
 
+impl Reader {
+    pub async fn get_rate(&mut self, id: RateId) -> Result<Option<Rate>> {
+        let sql = format!("SELECT {COLUMNS} FROM rate_card WHERE id = $1");
+        let row: Option<RateRow> = on_conn!(self, c => {
+            sqlx::query_as(&sql).bind(id.to_string()).fetch_optional(&mut *c).await?
+        });
+        row.map(RateRow::into_domain).transpose()
+    }
+
+    /// A provider's rate card in creation order, optionally only one country and/or type.
+    pub async fn list_rates(
+        &mut self,
+        provider: AccountId,
+        country: Option<&str>,
+        number_type: Option<NumberType>,
+    ) -> Result<Vec<Rate>> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM rate_card WHERE provider_id = $1 \
+             AND ($2 IS NULL OR country = $2) AND ($3 IS NULL OR number_type = $3) ORDER BY id"
+        );
+        let rows: Vec<RateRow> = on_conn!(self, c => {
+            sqlx::query_as(&sql)
+                .bind(provider.to_string())
+                .bind(country)
+                .bind(number_type.map(NumberType::as_str))
+                .fetch_all(&mut *c)
+                .await?
+        });
+        rows.into_iter().map(RateRow::into_domain).collect()
+    }
+}
+
 impl Tx {
     /// A new rate card entry; `Duplicate("rate")` when the provider has one for that country
     /// and type.
@@ -71,36 +103,6 @@ impl Tx {
         Ok(id)
     }
 
-    pub async fn get_rate(&mut self, id: RateId) -> Result<Option<Rate>> {
-        let sql = format!("SELECT {COLUMNS} FROM rate_card WHERE id = $1");
-        let row: Option<RateRow> = on_conn!(self, c => {
-            sqlx::query_as(&sql).bind(id.to_string()).fetch_optional(&mut *c).await?
-        });
-        row.map(RateRow::into_domain).transpose()
-    }
-
-    /// A provider's rate card in creation order, optionally only one country and/or type.
-    pub async fn list_rates(
-        &mut self,
-        provider: AccountId,
-        country: Option<&str>,
-        number_type: Option<NumberType>,
-    ) -> Result<Vec<Rate>> {
-        let sql = format!(
-            "SELECT {COLUMNS} FROM rate_card WHERE provider_id = $1 \
-             AND ($2 IS NULL OR country = $2) AND ($3 IS NULL OR number_type = $3) ORDER BY id"
-        );
-        let rows: Vec<RateRow> = on_conn!(self, c => {
-            sqlx::query_as(&sql)
-                .bind(provider.to_string())
-                .bind(country)
-                .bind(number_type.map(NumberType::as_str))
-                .fetch_all(&mut *c)
-                .await?
-        });
-        rows.into_iter().map(RateRow::into_domain).collect()
-    }
-
     /// Writes `next`'s cost and currency if the entry is still at `next.version`; bumps it.
     pub async fn update_rate_cas(&mut self, next: &Rate) -> Result<Rate> {
         let n = on_conn!(self, c => {
@@ -116,9 +118,7 @@ impl Tx {
             .await?
             .rows_affected()
         });
-        if n != 1 {
-            return Err(StoreError::Conflict);
-        }
+        crate::one_row(n)?;
         let mut stored = next.clone();
         stored.version = next.version + 1;
         Ok(stored)
@@ -134,9 +134,7 @@ impl Tx {
                 .await?
                 .rows_affected()
         });
-        if n != 1 {
-            return Err(StoreError::Conflict);
-        }
+        crate::one_row(n)?;
         Ok(())
     }
 }

@@ -4,7 +4,7 @@
 use numberpool_domain::AccountId;
 
 use crate::rows::parse;
-use crate::{Result, Tx, on_conn};
+use crate::{Reader, Result, Tx, on_conn};
 
 /// A token to store. `token_hash` is a hash of the bearer token, never the token itself.
 #[derive(Debug, Clone)]
@@ -30,22 +30,7 @@ pub struct TokenGrant {
     pub has_parent: bool,
 }
 
-impl Tx {
-    pub async fn insert_token(&mut self, t: &NewToken) -> Result<()> {
-        on_conn!(self, c => {
-            sqlx::query("INSERT INTO oauth_tokens (token_hash, client_id, account_id, scopes, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)")
-                .bind(&t.token_hash)
-                .bind(&t.client_id)
-                .bind(t.account_id.to_string())
-                .bind(&t.scopes)
-                .bind(t.created_at)
-                .bind(t.expires_at)
-                .execute(&mut *c)
-                .await?;
-        });
-        Ok(())
-    }
-
+impl Reader {
     /// Only a token that is unexpired at `now`, whose client row still exists and whose account
     /// is active: the joins make a deleted client's tokens worthless even if a row was left
     /// behind, and a deactivated account's tokens stop at once. One query, once per request.
@@ -70,6 +55,23 @@ impl Tx {
             })
         })
         .transpose()
+    }
+}
+
+impl Tx {
+    pub async fn insert_token(&mut self, t: &NewToken) -> Result<()> {
+        on_conn!(self, c => {
+            sqlx::query("INSERT INTO oauth_tokens (token_hash, client_id, account_id, scopes, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)")
+                .bind(&t.token_hash)
+                .bind(&t.client_id)
+                .bind(t.account_id.to_string())
+                .bind(&t.scopes)
+                .bind(t.created_at)
+                .bind(t.expires_at)
+                .execute(&mut *c)
+                .await?;
+        });
+        Ok(())
     }
 
     /// Ends every token of a client; how many there were.

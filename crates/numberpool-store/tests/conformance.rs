@@ -680,7 +680,8 @@ async fn scope_and_relation(db: &TestDb) {
     );
     drop(tx);
 
-    let mut rd = store.read().await.expect("read");
+    // `relation` (below) share-locks the connection row: a write transaction's method.
+    let mut rd = store.begin().await.expect("begin");
     assert_eq!(
         rd.get_connection(p1.id, x.id).await.expect("connection"),
         Some(conn.clone())
@@ -779,7 +780,8 @@ async fn scope_and_relation(db: &TestDb) {
     )
     .await;
     raw.close().await;
-    let mut rd = store.read().await.expect("read");
+    // `relation` share-locks the connection row: a write transaction's method.
+    let mut rd = store.begin().await.expect("begin");
     assert_eq!(
         rd.get_connection(p1.id, x.id)
             .await
