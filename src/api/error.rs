@@ -123,14 +123,20 @@ impl From<ServiceError> for ApiError {
     }
 }
 
+impl ApiError {
+    /// The JSON body this error answers with (also one row's error in a partial batch).
+    pub fn body(&self) -> ErrorBody {
+        ErrorBody {
+            code: self.code.to_string(),
+            message: self.message.clone(),
+            rule: self.rule.map(str::to_string),
+        }
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = ErrorBody {
-            code: self.code.to_string(),
-            message: self.message,
-            rule: self.rule.map(str::to_string),
-        };
-        let mut res = (self.status, axum::Json(body)).into_response();
+        let mut res = (self.status, axum::Json(self.body())).into_response();
         let headers = res.headers_mut();
         if self.status == StatusCode::UNAUTHORIZED {
             headers.insert(

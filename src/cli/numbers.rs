@@ -1,10 +1,7 @@
 //! `numberpool numbers …`: scripting the number moves, acting as one account.
 
 use clap::{Args, Subcommand};
-use numberpool_domain::{
-    AccountId, Assignee, AssigneeType, Country, E164, NewNumber, NumberId, NumberType, Position,
-    Product, TrunkId,
-};
+use numberpool_domain::{AccountId, Assignee, AssigneeType, NumberId, Position, TrunkId, input};
 use numberpool_store::{NumberFilter, NumberLookup};
 
 use super::{parse_id, service_err};
@@ -224,35 +221,23 @@ pub async fn run(service: &Service, cmd: NumbersCmd) -> anyhow::Result<()> {
             number_type,
         } => {
             let actor = actor(service, &acting).await?;
-            let country = country
-                .as_deref()
-                .map(Country::parse)
-                .transpose()
-                .map_err(|e| anyhow::anyhow!("--country: {e}"))?;
-            let product: Option<Product> = product
-                .as_deref()
-                .map(str::parse)
-                .transpose()
-                .map_err(|e| anyhow::anyhow!("--product: {e}"))?;
-            let number_type: Option<NumberType> = number_type
-                .as_deref()
-                .map(str::parse)
-                .transpose()
-                .map_err(|e| anyhow::anyhow!("--type: {e}"))?;
             let mut adds = Vec::with_capacity(numbers.len());
-            for raw in &numbers {
-                let e = match country {
-                    Some(c) => E164::parse_national(raw, c),
-                    None => E164::parse(raw),
-                }
-                .map_err(|e| anyhow::anyhow!("invalid_number: {e} [R-NUM-2]"))?;
+            for raw in numbers {
+                // The same parser as the API's JSON and an import's rows.
+                let row = input::TextRow {
+                    phone_number: raw,
+                    country: country.clone(),
+                    product: product.clone(),
+                    number_type: number_type.clone(),
+                    ..Default::default()
+                };
+                let (phone_number, fields) = input::text_row(&row).map_err(|e| match e.rule {
+                    Some(rule) => anyhow::anyhow!("{}: {} [{}]", e.code, e.message, rule.id()),
+                    None => anyhow::anyhow!("--{}: {}", e.field, e.message),
+                })?;
                 adds.push(AddNumber {
-                    phone_number: e,
-                    fields: NewNumber {
-                        product,
-                        number_type,
-                        ..Default::default()
-                    },
+                    phone_number,
+                    fields,
                 });
             }
             let added = service

@@ -45,27 +45,9 @@ impl Service {
         if maps.is_empty() {
             return Ok(());
         }
-        tx.get_account_locked(owner, numberpool_store::Lock::Share)
-            .await?;
-        let keys: BTreeMap<String, Attribute> = tx
-            .list_attributes(owner)
-            .await?
-            .into_iter()
-            .map(|a| (a.key.clone(), a))
-            .collect();
+        let keys = self.locked_attribute_keys(tx, owner).await?;
         for m in maps {
-            for (k, v) in m {
-                let Some(a) = keys.get(k) else {
-                    return Err(ServiceError::Invalid(format!(
-                        "attributes: {k:?} is not an attribute key of the number's provider"
-                    )));
-                };
-                if !a.allowed_values.iter().any(|x| x == v) {
-                    return Err(ServiceError::Invalid(format!(
-                        "attributes: {v:?} is not an allowed value of {k:?}"
-                    )));
-                }
-            }
+            super::numbers::check_attribute_map(&keys, m)?;
         }
         Ok(())
     }

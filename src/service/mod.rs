@@ -22,7 +22,10 @@ pub use credentials::{
     verify_secret,
 };
 pub use idempotency::IdemBegin;
-pub use numbers::{AccountRef, AddNumber, AllocateOptions, AssignmentsView, NumberView};
+pub use numbers::{
+    AccountRef, AddMode, AddNumber, AddOutcome, AllocateOptions, AssignmentsView, NumberView,
+    PlannedRow, RowRejection,
+};
 pub use providers::{CarrierPatch, TrunkPatch};
 pub use rate_card::RatePatch;
 pub use tenancy::{

@@ -7,12 +7,16 @@ pub mod attribute;
 pub mod e164;
 pub mod exchange;
 pub mod ids;
+pub mod input;
 pub mod lifecycle;
+pub mod moves;
 pub mod number;
 pub mod provider;
 pub mod rate;
 pub mod rules;
 
+#[cfg(test)]
+mod moves_tests;
 #[cfg(test)]
 mod tests;
 

@@ -1,0 +1,105 @@
+//! `/v2/phone/numbers…` and `/v2/phone/inventory`: the number routes of SPEC §8.1 (list, get by
+//! id or E.164, add one or a batch, update, delete, assign/unassign, unassigned, inventory) and
+//! the moves the seed does not name (allocate, release, unbind), plus a number's history.
+//! One file per area: `list.rs` (lists, get, inventory), `add.rs`, `edit.rs` (update, delete),
+//! `moves.rs` (assign, unassign, allocate, move, release, unbind), `views.rs` (assignments,
+//! history); this file holds what they share.
+
+mod add;
+mod edit;
+mod list;
+mod moves;
+mod views;
+
+pub use add::*;
+pub use edit::*;
+pub use list::*;
+pub use moves::*;
+pub use views::*;
+
+use std::collections::BTreeMap;
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use numberpool_domain::{
+    AccountId, Assignee, AssigneeType, Capabilities, CarrierId, Country, Customization, NewNumber,
+    NumberId, NumberPatch, NumberStatus, NumberType, Product, TrunkId, ViewPosition,
+};
+use numberpool_store::{AuditEvent, InventoryCounts, NumberFilter};
+
+use serde::{Deserialize, Deserializer, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::ApiState;
+use super::error::{ApiError, ApiResult, BodyErrors, CommonErrors, ErrorBody};
+use super::extract::{
+    ApiJson, ApiQuery, Auth, IdempotencyKey, NumberRead, NumberWrite, PhoneRead, PhoneWrite,
+    decode_page_token, encode_page_token, etag, if_match, number_lookup, page_size,
+};
+use numberpool_domain::input;
+
+use crate::service::{AddMode, AddNumber, AllocateOptions, AssignmentsView, NumberView};
+
+/// Most numbers one add request may carry; bigger loads go through imports.
+pub const MAX_BATCH: usize = 10_000;
+
+/// `{numberId}`: a number's id or its E.164 form (URL-encode the `+` as `%2B`).
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct NumberPath {
+    /// The number's id, or its E.164 form.
+    #[serde(rename = "numberId")]
+    #[param(rename = "numberId")]
+    pub number_id: String,
+}
+
+/// A single number with its ETag.
+fn number_response(status: StatusCode, view: NumberView) -> Response {
+    let tag = etag(view.version);
+    let mut res = (status, Json(view)).into_response();
+    if let Ok(v) = HeaderValue::from_str(&tag) {
+        res.headers_mut().insert(header::ETAG, v);
+    }
+    res
+}
+
+/// A number after a read or a move, as the caller now sees it, with its ETag.
+fn seen_by(n: &numberpool_domain::Number, actor: &crate::service::Actor) -> Response {
+    number_response(StatusCode::OK, NumberView::of(n, actor.account))
+}
+
+/// Deserializes a JSON value, naming the path of a bad field.
+fn from_value<T: serde::de::DeserializeOwned>(v: serde_json::Value) -> ApiResult<T> {
+    serde_path_to_error::deserialize(v).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        if path == "." {
+            ApiError::invalid(inner.to_string())
+        } else {
+            ApiError::invalid(format!("{path}: {inner}"))
+        }
+    })
+}
+
+/// `null` clears a field; an absent field leaves it alone.
+fn nullable<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
+}
+
+/// A body that may be empty (DELETE with an optional JSON body).
+pub struct RawBody(axum::body::Bytes);
+
+impl<St: Send + Sync> axum::extract::FromRequest<St> for RawBody {
+    type Rejection = ApiError;
+
+    async fn from_request(req: axum::extract::Request, state: &St) -> Result<Self, ApiError> {
+        axum::body::Bytes::from_request(req, state)
+            .await
+            .map(RawBody)
+            .map_err(|_| super::extract::too_large())
+    }
+}

@@ -1,0 +1,439 @@
+//! Adding numbers in two steps. The planner takes rows and answers, per row, the number it will
+//! create or why not (a `ServiceError` with its code, rule and message), with a handful of
+//! queries per batch whatever its size: duplicates inside the batch, numbers already on the
+//! platform (without saying whose), trunks and carriers that are not the owner's, attribute
+//! values the provider does not allow, and every field rule (`numberpool_domain::moves::add`).
+//! The commit writes the accepted numbers and one audit event for the batch, in one transaction.
+//! The API's batch add is all-or-nothing unless asked for partial acceptance; imports plan first
+//! (a dry run) and commit later.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+
+use numberpool_domain::moves::{self, AddTarget};
+use numberpool_domain::{
+    Account, AccountId, Attribute, AuditId, CarrierKind, Dest, Number, NumberId, Rule,
+    RuleViolation,
+};
+use numberpool_store::{Lock, Reader, Tx};
+
+use super::{AddNumber, check_free_text};
+use crate::service::{Actor, Result, Service, ServiceError};
+
+/// How a batch add treats rejected rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AddMode {
+    /// Any rejected row refuses the whole batch (the API's default).
+    #[default]
+    AllOrNothing,
+    /// The accepted rows are added; each rejected row says why.
+    Partial,
+}
+
+/// The planner's answer for one row: the number it will add, or why not.
+pub type PlannedRow = std::result::Result<Number, RowRejection>;
+
+/// Why a row is refused, and at which stage of the checks (an all-or-nothing batch reports the
+/// earliest stage's first row, which is what the add answered before the planner existed).
+#[derive(Debug)]
+pub struct RowRejection {
+    stage: u8,
+    pub error: ServiceError,
+}
+
+impl RowRejection {
+    fn at(stage: u8, error: impl Into<ServiceError>) -> Self {
+        RowRejection {
+            stage,
+            error: error.into(),
+        }
+    }
+}
+
+/// A partial add's answer: every row's outcome, in the request's order.
+#[derive(Debug)]
+pub struct AddOutcome {
+    pub rows: Vec<PlannedRow>,
+}
+
+impl AddOutcome {
+    pub fn added(&self) -> impl Iterator<Item = &Number> {
+        self.rows.iter().filter_map(|r| r.as_ref().ok())
+    }
+}
+
+const STAGE_TEXT: u8 = 1;
+const STAGE_ATTRIBUTES: u8 = 3;
+const STAGE_RESOURCES: u8 = 4;
+const STAGE_FIELDS: u8 = 5;
+const STAGE_EXISTS: u8 = 6;
+
+/// A provider's attribute keys, for checking many rows against one read.
+pub(crate) type AttributeKeys = BTreeMap<String, Attribute>;
+
+/// R-ATTR-1's other half: every key is one of the provider's and every value one it allows.
+pub(crate) fn check_attribute_map(
+    keys: &AttributeKeys,
+    m: &BTreeMap<String, String>,
+) -> Result<()> {
+    for (k, v) in m {
+        let Some(a) = keys.get(k) else {
+            return Err(ServiceError::Invalid(format!(
+                "attributes: {k:?} is not an attribute key of the number's provider"
+            )));
+        };
+        if !a.allowed_values.iter().any(|x| x == v) {
+            return Err(ServiceError::Invalid(format!(
+                "attributes: {v:?} is not an allowed value of {k:?}"
+            )));
+        }
+    }
+    Ok(())
+}
+
+impl Service {
+    /// Where the actor's adds go (its pool, or itself as a customer allowed external numbers)
+    /// and what they get from the owner (default carriers).
+    async fn add_target(&self, r: &mut Reader, me: &Account) -> Result<AddTarget> {
+        let dest = AddTarget::dest_for(me)?;
+        // The root of the tree owns what a pool adds (SPEC §3); a customer owns its own.
+        let owner = match dest {
+            Dest::Pool => r.ancestors(me.id).await?.last().copied().unwrap_or(me.id),
+            Dest::Customer => me.id,
+        };
+        // SPEC §2: a capability that is on gets the provider's default carrier of its kind; a
+        // customer's own numbers have no provider, so no carrier.
+        let (default_voice, default_sms) = match dest {
+            Dest::Pool => (
+                r.default_carrier(owner, CarrierKind::Voice.as_str())
+                    .await?,
+                r.default_carrier(owner, CarrierKind::Sms.as_str())
+                    .await?
+                    .map(|(id, _)| id),
+            ),
+            Dest::Customer => (None, None),
+        };
+        Ok(AddTarget {
+            dest,
+            holder: me.id,
+            owner,
+            default_voice,
+            default_sms,
+            carrier_names: HashMap::new(),
+            add_event: AuditId::new(),
+            now: numberpool_domain::now_ms(),
+        })
+    }
+
+    /// Plans `rows` for `to` on `r`; `check_existing` asks the platform which are there already
+    /// (one query per 1,000 rows). An all-or-nothing commit leaves that to the unique index,
+    /// which answers the same for no extra query.
+    async fn plan_rows(
+        &self,
+        r: &mut Reader,
+        to: &mut AddTarget,
+        rows: Vec<AddNumber>,
+        check_existing: bool,
+    ) -> Result<Vec<PlannedRow>> {
+        let mut out: Vec<Option<RowRejection>> = Vec::with_capacity(rows.len());
+        let mut seen = HashSet::with_capacity(rows.len());
+        for a in &rows {
+            out.push(self.row_text(a, &mut seen).err());
+        }
+        // Attributes: one read of the owner's keys for the batch.
+        if rows.iter().any(|a| !a.fields.attributes.is_empty()) {
+            let keys: AttributeKeys = r
+                .list_attributes(to.owner)
+                .await?
+                .into_iter()
+                .map(|a| (a.key.clone(), a))
+                .collect();
+            for (a, o) in rows.iter().zip(out.iter_mut()) {
+                if o.is_none()
+                    && let Err(e) = check_attribute_map(&keys, &a.fields.attributes)
+                {
+                    *o = Some(RowRejection::at(STAGE_ATTRIBUTES, e));
+                }
+            }
+        }
+        self.check_named_resources(r, to, &rows, &mut out).await?;
+        // Numbers on the platform already, in any tenant (R-NUM-1); the answer does not say whose.
+        let existing: HashSet<String> = if check_existing {
+            let e164s: Vec<&str> = rows.iter().map(|a| a.phone_number.as_str()).collect();
+            r.existing_e164s(&e164s).await?.into_iter().collect()
+        } else {
+            HashSet::new()
+        };
+        let mut planned = Vec::with_capacity(rows.len());
+        for (a, o) in rows.into_iter().zip(out) {
+            planned.push(match o {
+                Some(rejected) => Err(rejected),
+                None if existing.contains(a.phone_number.as_str()) => Err(RowRejection::at(
+                    STAGE_EXISTS,
+                    ServiceError::NumberAlreadyExists(a.phone_number.to_string()),
+                )),
+                None => moves::add(a.phone_number, a.fields, to)
+                    .map_err(|e| RowRejection::at(STAGE_FIELDS, e)),
+            });
+        }
+        Ok(planned)
+    }
+
+    /// A row's own checks: given once in the batch (R-NUM-1) and bounded, printable free text.
+    fn row_text(
+        &self,
+        a: &AddNumber,
+        seen: &mut HashSet<String>,
+    ) -> std::result::Result<(), RowRejection> {
+        if !seen.insert(a.phone_number.as_str().to_string()) {
+            return Err(RowRejection::at(
+                STAGE_TEXT,
+                ServiceError::NumberAlreadyExists(format!(
+                    "{} (given twice in one request)",
+                    a.phone_number
+                )),
+            ));
+        }
+        let f = &a.fields;
+        for (field, v) in [
+            ("billing_reference", &f.billing_reference),
+            ("service_info", &f.service_info),
+            ("call_purpose", &f.call_purpose),
+            ("display_name", &f.display_name),
+            ("program_duration", &f.program_duration),
+            ("state", &f.region_state),
+            ("city", &f.city),
+        ] {
+            check_free_text(field, v).map_err(|e| RowRejection::at(STAGE_TEXT, e))?;
+        }
+        Ok(())
+    }
+
+    /// The trunks and carriers the rows name, looked up once each (a 10,000-row batch names a
+    /// few): each must be the owner's and of the right kind, and a customer's own numbers name
+    /// none. Fills `to.carrier_names` for the numbers' `source`.
+    async fn check_named_resources(
+        &self,
+        r: &mut Reader,
+        to: &mut AddTarget,
+        rows: &[AddNumber],
+        out: &mut [Option<RowRejection>],
+    ) -> Result<()> {
+        let trunks: BTreeSet<_> = rows.iter().filter_map(|a| a.fields.sip_trunk_id).collect();
+        let carriers: HashSet<_> = rows
+            .iter()
+            .flat_map(|a| {
+                let f = &a.fields;
+                [
+                    f.voice_carrier_id.map(|c| (c, CarrierKind::Voice)),
+                    f.sms_carrier_id.map(|c| (c, CarrierKind::Sms)),
+                ]
+            })
+            .flatten()
+            .collect();
+        if trunks.is_empty() && carriers.is_empty() {
+            return Ok(());
+        }
+        let mut bad_trunks = HashSet::new();
+        let mut bad_carriers = HashMap::new();
+        if to.dest == Dest::Pool {
+            for t in trunks {
+                if r.trunk_provider(t).await? != Some(to.owner) {
+                    bad_trunks.insert(t);
+                }
+            }
+            for (id, kind) in carriers {
+                match r.get_carrier(id).await? {
+                    Some(c) if c.provider_id == to.owner && c.kind == kind => {
+                        to.carrier_names.insert(id, c.name);
+                    }
+                    _ => {
+                        bad_carriers.insert(id, kind);
+                    }
+                }
+            }
+        }
+        for (a, o) in rows.iter().zip(out.iter_mut()) {
+            if o.is_some() {
+                continue;
+            }
+            let f = &a.fields;
+            let named = f.sip_trunk_id.is_some()
+                || f.voice_carrier_id.is_some()
+                || f.sms_carrier_id.is_some();
+            let refusal = if to.dest == Dest::Customer && named {
+                Some(ServiceError::Invalid(
+                    "sip_trunk_id, voice_carrier_id, sms_carrier_id: a customer's own numbers use \
+                     no provider's trunk or carrier"
+                        .into(),
+                ))
+            } else if f.sip_trunk_id.is_some_and(|t| bad_trunks.contains(&t)) {
+                Some(ServiceError::NotFound("SIP trunk"))
+            } else {
+                [f.voice_carrier_id, f.sms_carrier_id]
+                    .into_iter()
+                    .flatten()
+                    .find_map(|c| bad_carriers.get(&c))
+                    .map(|kind| {
+                        ServiceError::NotFound(match kind {
+                            CarrierKind::Voice => "voice carrier",
+                            CarrierKind::Sms => "SMS carrier profile",
+                        })
+                    })
+            };
+            if let Some(e) = refusal {
+                *o = Some(RowRejection::at(STAGE_RESOURCES, e));
+            }
+        }
+        Ok(())
+    }
+
+    /// Opens an add: the write transaction, the acting account, and the account with those
+    /// above it share-locked and active. A deactivation in the chain (R-OFF-1) waits for this
+    /// add and counts its numbers, or is seen here.
+    async fn open_add(&self, actor: &Actor) -> Result<(Tx, Account)> {
+        let mut tx = self.store.begin().await?;
+        let me = self.acting_account(&mut tx, actor).await?;
+        let mut chain = tx.ancestors(me.id).await?;
+        chain.push(me.id);
+        chain.sort();
+        if !tx.lock_inactive_among(&chain).await?.is_empty() {
+            return Err(RuleViolation::new(
+                Rule::Off1,
+                "the account, or an account above it, is deactivated",
+            )
+            .into());
+        }
+        Ok((tx, me))
+    }
+
+    /// The plan of an add without writing anything: what each row would become (a dry run).
+    pub async fn plan_add(&self, actor: &Actor, rows: Vec<AddNumber>) -> Result<Vec<PlannedRow>> {
+        let mut r = self.store.read().await?;
+        let me = self.acting_account(&mut r, actor).await?;
+        if r.deactivated_in_chain(me.id).await? {
+            return Err(RuleViolation::new(
+                Rule::Off1,
+                "the account, or an account above it, is deactivated",
+            )
+            .into());
+        }
+        let mut to = self.add_target(&mut r, &me).await?;
+        self.plan_rows(&mut r, &mut to, rows, true).await
+    }
+
+    /// Adds numbers to the actor's pool (or, for a customer with R-ACC-2, as its own), all in
+    /// one transaction: every number is added or none is.
+    pub async fn add_numbers(&self, actor: &Actor, adds: Vec<AddNumber>) -> Result<Vec<Number>> {
+        if adds.is_empty() {
+            return Ok(vec![]);
+        }
+        let outcome = self.add_planned(actor, adds, AddMode::AllOrNothing).await?;
+        Ok(outcome.rows.into_iter().filter_map(|r| r.ok()).collect())
+    }
+
+    /// Adds the rows the planner accepts in one transaction. All-or-nothing: the first refusal
+    /// (by stage, then row) refuses the batch. Partial: the accepted rows are added and every
+    /// row's outcome comes back, in order.
+    pub async fn add_planned(
+        &self,
+        actor: &Actor,
+        adds: Vec<AddNumber>,
+        mode: AddMode,
+    ) -> Result<AddOutcome> {
+        let (mut tx, me) = self.open_add(actor).await?;
+        let mut to = self.add_target(&mut tx, &me).await?;
+        if adds.iter().any(|a| !a.fields.attributes.is_empty()) {
+            // The provider's row shared: an attribute's removal (R-ATTR-1) waits for this add.
+            tx.get_account_locked(to.owner, Lock::Share).await?;
+        }
+        let mut rows = self
+            .plan_rows(&mut tx, &mut to, adds, mode == AddMode::Partial)
+            .await?;
+        if mode == AddMode::AllOrNothing
+            && let Some(i) = first_refusal(&rows)
+        {
+            return Err(match rows.swap_remove(i) {
+                Err(r) => r.error,
+                Ok(_) => ServiceError::Invalid("the batch has a refused row".into()),
+            });
+        }
+        let mut numbers: Vec<Number> = rows
+            .iter()
+            .filter_map(|r| r.as_ref().ok().cloned())
+            .collect();
+        if !numbers.is_empty() {
+            self.commit_add(&mut tx, actor, &me, &to, &mut numbers)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(AddOutcome { rows })
+    }
+
+    /// Inserts `numbers` and the batch's one audit event.
+    async fn commit_add(
+        &self,
+        tx: &mut Tx,
+        actor: &Actor,
+        me: &Account,
+        to: &AddTarget,
+        numbers: &mut [Number],
+    ) -> Result<()> {
+        // Rows go in in E.164 order, so two batches that share numbers take the unique index's
+        // entries in the same order: one waits for the other and then gets R-NUM-1, where
+        // request order could deadlock them on PostgreSQL. The answer keeps the request's order.
+        let order: HashMap<NumberId, usize> =
+            numbers.iter().enumerate().map(|(i, n)| (n.id, i)).collect();
+        numbers.sort_unstable_by(|a, b| a.phone_number.as_str().cmp(b.phone_number.as_str()));
+        tx.insert_numbers(numbers).await?;
+        numbers.sort_unstable_by_key(|n| order.get(&n.id).copied().unwrap_or(usize::MAX));
+        // One event for the batch, which every added number points at (`add_event_id`); the
+        // number's history starts with it.
+        let position = numbers.first().map(|n| n.position);
+        let after = serde_json::json!({
+            "count": numbers.len(),
+            "holder_id": me.id,
+            "position": position,
+            // Each number's source (its voice carrier may be named per row), once each.
+            "sources": numbers
+                .iter()
+                .map(|n| n.source.as_str())
+                .collect::<BTreeSet<_>>(),
+            "phone_numbers": numbers.iter().map(|n| n.phone_number.as_str()).collect::<Vec<_>>(),
+        });
+        let event = actor.audit(
+            "number_batch",
+            to.add_event.to_string(),
+            "number.add",
+            Some(Rule::Num1),
+            None,
+            Some(after),
+        );
+        tx.insert_audit_as(to.add_event, &event).await?;
+        Ok(())
+    }
+
+    /// The owner's attribute keys, read under a share lock on its row so that an attribute's
+    /// removal (R-ATTR-1) waits for the write that uses it.
+    pub(in crate::service) async fn locked_attribute_keys(
+        &self,
+        tx: &mut Tx,
+        owner: AccountId,
+    ) -> Result<AttributeKeys> {
+        tx.get_account_locked(owner, Lock::Share).await?;
+        Ok(tx
+            .list_attributes(owner)
+            .await?
+            .into_iter()
+            .map(|a| (a.key.clone(), a))
+            .collect())
+    }
+}
+
+/// The row an all-or-nothing batch is refused for: the earliest check stage, then the first row.
+fn first_refusal(rows: &[PlannedRow]) -> Option<usize> {
+    rows.iter()
+        .enumerate()
+        .filter_map(|(i, r)| r.as_ref().err().map(|e| (e.stage, i)))
+        .min()
+        .map(|(_, i)| i)
+}
