@@ -494,7 +494,101 @@ async fn wrong_method_is_json_405(db: &TestDb) {
     }
 }
 
+/// `mode: partial`: the rows that pass are added, and every row's outcome comes back in order,
+/// with the same code and rule a one-number add would answer; the default stays all or nothing.
+async fn partial_batch_answers_every_row(db: &TestDb) {
+    let w = World::new(db).await;
+    let app = &w.app;
+    let t = &w.provider_client.token;
+    let rows = json!([
+        {"phone_number": e164(401).as_str()},
+        {"phone_number": e164(401).as_str()},
+        {"phone_number": "12"},
+        {"phone_number": e164(402).as_str(), "sip_trunk_id": "0196f0f0-0000-7000-8000-000000000000"},
+        {"phone_number": e164(403).as_str(), "product": "contact_center",
+         "customization": {"capacity": "single_contact_center", "voice_direction": "both",
+                           "messaging": "none", "outbound_dialer": false, "outbound_cli_shared": false}},
+        {"phone_number": e164(404).as_str()}
+    ]);
+    // All or nothing (the default): refused whole, nothing added.
+    app.post("/v2/phone/numbers")
+        .bearer(t)
+        .json(&json!({"numbers": rows}))
+        .send()
+        .await
+        .expect_error(400, "invalid_number");
+    let r = app
+        .post("/v2/phone/numbers")
+        .bearer(t)
+        .json(&json!({"numbers": rows, "mode": "partial"}))
+        .send()
+        .await
+        .expect(201)
+        .json();
+    assert_eq!(
+        (r["added"].as_u64(), r["rejected"].as_u64()),
+        (Some(2), Some(4)),
+        "{r}"
+    );
+    let got: Vec<(String, Option<String>, Option<String>)> = r["rows"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|row| {
+                    (
+                        row["outcome"].as_str().unwrap_or_default().to_string(),
+                        row["error"]["code"].as_str().map(str::to_string),
+                        row["error"]["rule"].as_str().map(str::to_string),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let row = |o: &str, c: Option<&str>, rule: Option<&str>| {
+        (
+            o.to_string(),
+            c.map(str::to_string),
+            rule.map(str::to_string),
+        )
+    };
+    assert_eq!(
+        got,
+        vec![
+            row("added", None, None),
+            row("rejected", Some("number_already_exists"), Some("R-NUM-1")),
+            row("rejected", Some("invalid_number"), Some("R-NUM-2")),
+            row("rejected", Some("not_found"), Some("R-SEC-1")),
+            row("rejected", Some("rule_violation"), Some("R-CUST-1")),
+            row("added", None, None),
+        ],
+        "{r}"
+    );
+    assert_eq!(r["rows"][0]["number"]["phone_number"], e164(401).as_str());
+    assert_eq!(r["rows"][2]["row"], 2);
+    for (i, status) in [(401, 200), (402, 404), (403, 404), (404, 200)] {
+        app.get(&format!("/v2/phone/numbers/%2B{}", &e164(i).as_str()[1..]))
+            .bearer(t)
+            .send()
+            .await
+            .expect(status);
+    }
+    // A partial batch of only refused rows adds nothing and says why, with 200.
+    let r = app
+        .post("/v2/phone/numbers")
+        .bearer(t)
+        .json(&json!({"numbers": [{"phone_number": e164(401).as_str()}], "mode": "partial"}))
+        .send()
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(
+        r["rows"][0]["error"]["code"], "number_already_exists",
+        "{r}"
+    );
+}
+
 backend_tests!(
+    partial_batch_answers_every_row,
     bad_bodies_name_the_field,
     malformed_large_and_non_json_bodies,
     numbers_duplicates_and_rules,

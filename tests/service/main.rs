@@ -8,6 +8,7 @@ mod fixture;
 mod input;
 mod isolation;
 mod lifecycle;
+mod planner;
 mod providers;
 mod races;
 mod rate_card;

@@ -1,6 +1,7 @@
 //! The number lifecycle of SPEC §3: states, events, the total transition function, and the
-//! authority checks (who may make which move). `docs/STATES.md` is rendered from [`TABLE`] by
-//! [`render_states_md`], and a test keeps the committed file equal to it.
+//! authority checks (who may make which move). `docs/STATES.md` is rendered from [`transition`]
+//! (through [`table`]) by [`render_states_md`], and a test keeps the committed file equal to it.
+//! What a move changes on the number is in [`crate::moves`].
 
 use serde::Serialize;
 

@@ -445,7 +445,6 @@ impl Tx {
         crate::one_row(n)
     }
 
-    /// Compare-and-set on an account's status; `false` when it was not `from`.
     /// Takes the account's row lock until the transaction ends, so writes that decide from the
     /// account's other rows (its carriers' default, R-PROV-3) run one at a time. PostgreSQL reads
     /// at read committed without locks, so two such writes could each miss the other; SQLite's

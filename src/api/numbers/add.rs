@@ -153,14 +153,16 @@ fn parse_new(i: usize, b: NewNumberBody) -> ApiResult<AddNumber> {
 /// Add phone numbers
 ///
 /// Adds one number (`{"phone_number": …}`) or a batch (`{"numbers": [...]}`, up to 10,000) to the
-/// caller's pool, all in one transaction: every number is added or none is. Send an
-/// `Idempotency-Key` to retry safely.
+/// caller's pool in one transaction: every number is added or none is, unless the batch says
+/// `"mode": "partial"`, which adds the numbers that pass and answers every row's outcome (200
+/// when none was added). Send an `Idempotency-Key` to retry safely.
 #[utoipa::path(post, path = "/v2/phone/numbers", tag = "Phone numbers",
     request_body(content = AddBody),
     params(IdempotencyKey),
     security(("oauth2" = ["phone_number:write:admin"])),
     responses(
-        (status = 201, description = "The number, or the batch", body = AddResult),
+        (status = 201, description = "The number, or the batch (a partial batch: every row's outcome)", body = AddResult),
+        (status = 200, description = "A partial batch that added nothing: every row's outcome", body = PartialAdd),
         (status = 400, description = "Bad input (`invalid_input`, `invalid_number` R-NUM-2, `malformed_json`)", body = ErrorBody),
         CommonErrors,
         (status = 404, description = "A named SIP trunk or carrier is not the provider's (`not_found`, R-SEC-1)", body = ErrorBody),
