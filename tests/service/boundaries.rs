@@ -258,23 +258,9 @@ async fn credentials_not_through_connections(db: &TestDb) {
 async fn carriers_and_trunks(db: &TestDb) {
     let w = World::new(db).await;
     let svc = &w.service;
-    let (ours_voice, ours_sms, theirs_voice) = {
-        let mut tx = w.store.begin().await.must("begin");
-        let v = tx
-            .insert_carrier(w.provider.id, "voice", "Voice A", true)
-            .await
-            .must("carrier");
-        let s = tx
-            .insert_carrier(w.provider.id, "sms", "SMS A", true)
-            .await
-            .must("carrier");
-        let t = tx
-            .insert_carrier(w.tenant.id, "voice", "Voice T", true)
-            .await
-            .must("carrier");
-        tx.commit().await.must("commit");
-        (v, s, t)
-    };
+    let ours_voice = carrier(&w.store, &w.provider, "voice", "Voice A", true).await;
+    let ours_sms = carrier(&w.store, &w.provider, "sms", "SMS A", true).await;
+    let theirs_voice = carrier(&w.store, &w.tenant, "voice", "Voice T", true).await;
     let n = w.add(&w.provider, &e164(9201)).await;
     let voice = |c| NumberPatch {
         voice_carrier_id: Some(Some(c)),

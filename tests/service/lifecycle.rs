@@ -1,19 +1,11 @@
 //! A number's whole life through the service, at one level and through a reseller.
 
 use numberpool::service::{AllocateOptions, NumberView};
-use numberpool_domain::{Assignee, AssigneeType, Position};
+use numberpool_domain::Position;
 use numberpool_store::Channel;
 use numberpool_store::testing::TestDb;
 
 use crate::fixture::*;
-
-fn user(id: &str) -> Assignee {
-    Assignee {
-        kind: AssigneeType::User,
-        id: id.to_string(),
-        display_name: None,
-    }
-}
 
 /// add → allocate → assign → unassign → move to unit → release → unbind → delete, with the
 /// refusals and views in between and the history at the end.

@@ -2,21 +2,13 @@
 
 use numberpool::service::{AddNumber, CreateAccount};
 use numberpool_domain::{
-    AccountKind, Assignee, AssigneeType, Capacity, Customization, NewNumber, NumberPatch,
-    NumberStatus, NumberType, Position, Product, VoiceDirection,
+    AccountKind, Capacity, Customization, NewNumber, NumberPatch, NumberStatus, NumberType,
+    Position, Product, VoiceDirection,
 };
 use numberpool_store::NumberFilter;
 use numberpool_store::testing::TestDb;
 
 use crate::fixture::*;
-
-fn user(id: &str) -> Assignee {
-    Assignee {
-        kind: AssigneeType::User,
-        id: id.to_string(),
-        display_name: None,
-    }
-}
 
 /// R-MOVE-1 (unit, non-child, deactivated target), R-ALLOC-1 (not free), R-MOVE-2, R-MOVE-5.
 async fn move_refusals(db: &TestDb) {
@@ -201,15 +193,7 @@ fn patch() -> NumberPatch {
 async fn edit_refusals(db: &TestDb) {
     let w = World::new(db).await;
     let (svc, p, c) = (&w.service, &w.provider, &w.customer);
-    let carrier = {
-        let mut tx = w.store.begin().await.must("begin");
-        let id = tx
-            .insert_carrier(p.id, "voice", "Carrier A", false)
-            .await
-            .must("carrier");
-        tx.commit().await.must("commit");
-        id
-    };
+    let carrier = carrier(&w.store, p, "voice", "Carrier A", false).await;
 
     // R-CAP-1: carriers change only without assignees.
     let n = w.held_by(c, &e164(400)).await;

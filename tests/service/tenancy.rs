@@ -9,8 +9,7 @@ use numberpool::service::{
     AccountPatch, Actor, CustomerRelation, OffboardingAction, Service, ServiceError,
 };
 use numberpool_domain::{
-    Account, AccountKind, AccountStatus, Assignee, AssigneeType, ExchangeStatus, NewNumber, Number,
-    Product,
+    Account, AccountKind, AccountStatus, ExchangeStatus, NewNumber, Number, Product,
 };
 use numberpool_store::testing::TestDb;
 use numberpool_store::{NumberFilter, backend_tests};
@@ -18,14 +17,6 @@ use numberpool_store::{NumberFilter, backend_tests};
 use crate::fixture::*;
 
 const TTL: i64 = 3600;
-
-fn user(id: &str) -> Assignee {
-    Assignee {
-        kind: AssigneeType::User,
-        id: id.into(),
-        display_name: None,
-    }
-}
 
 async fn token_of(svc: &Service, a: &Account) -> String {
     let c = svc
