@@ -123,15 +123,7 @@ fn demo_twice_prints_working_logins() {
     let account = first_account.clone();
     let r = run(
         &db,
-        &[
-            "numbers",
-            "list",
-            "--account",
-            &account,
-            "--limit",
-            "1000",
-            "--json",
-        ],
+        &format!("numbers list --account {account} --limit 1000 --json"),
         None,
     );
     assert_eq!(r.code, 0, "{}", r.stderr);

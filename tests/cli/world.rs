@@ -26,38 +26,24 @@ pub struct World<'a> {
 
 impl<'a> World<'a> {
     pub fn new(db: &'a str) -> World<'a> {
-        let r = run(db, &["migrate"], None);
+        let r = run(db, "migrate", None);
         assert_eq!(r.code, 0, "{}", r.stderr);
-        let create = |args: &[&str]| {
-            let mut all = vec!["account", "create", "--json"];
-            all.extend_from_slice(args);
-            ok_json(db, &all)
-        };
-        let p = create(&["--name", "Acme", "--kind", "provider"]);
+        let create = |args: &str| ok_json(db, &format!("account create --json {args}"));
+        let p = create("--name Acme --kind provider");
         let (pid, pnum) = (s(&p, "id"), s(&p, "account_number"));
         let cid = s(
-            &create(&["--name", "Globex", "--kind", "customer", "--parent", &pid]),
+            &create(&format!("--name Globex --kind customer --parent {pid}")),
             "id",
         );
         let uid = s(
-            &create(&["--name", "Sales", "--kind", "unit", "--parent", &cid]),
+            &create(&format!("--name Sales --kind unit --parent {cid}")),
             "id",
         );
-        let rid = s(&create(&["--name", "Initech", "--kind", "customer"]), "id");
-        let oid = s(&create(&["--name", "Other", "--kind", "provider"]), "id");
+        let rid = s(&create("--name Initech --kind customer"), "id");
+        let oid = s(&create("--name Other --kind provider"), "id");
         let trunk = ok_json(
             db,
-            &[
-                "trunk",
-                "create",
-                "--account",
-                &pid,
-                "--name",
-                "t1",
-                "--region",
-                "us",
-                "--json",
-            ],
+            &format!("trunk create --account {pid} --name t1 --region us --json"),
         );
         let tid = s(&trunk, "id");
         World {
@@ -77,23 +63,17 @@ impl<'a> World<'a> {
     pub fn connect(&self) -> Value {
         ok_json(
             self.db,
-            &[
-                "exchange",
-                "connect",
-                "--account",
-                &self.rid,
-                "--provider-number",
-                &self.pnum,
-                "--json",
-            ],
+            &format!(
+                "exchange connect --account {} --provider-number {} --json",
+                self.rid, self.pnum
+            ),
         )
     }
 
     /// Adds `numbers` to the provider's pool.
     pub fn add(&self, numbers: &[&str]) {
-        let mut args = vec!["numbers", "add", "--account", &self.pid];
-        args.extend_from_slice(numbers);
-        let r = run(self.db, &args, None);
+        let line = format!("numbers add --account {} {}", self.pid, numbers.join(" "));
+        let r = run(self.db, &line, None);
         assert_eq!(r.code, 0, "{}", r.stderr);
     }
 
@@ -101,17 +81,10 @@ impl<'a> World<'a> {
     pub fn allocate(&self, number: &str, to: &str) -> crate::common::process::Run {
         run(
             self.db,
-            &[
-                "numbers",
-                "allocate",
-                "--account",
-                &self.pid,
-                number,
-                "--to",
-                to,
-                "--sip-trunk",
-                &self.tid,
-            ],
+            &format!(
+                "numbers allocate --account {} {number} --to {to} --sip-trunk {}",
+                self.pid, self.tid
+            ),
             None,
         )
     }
@@ -120,18 +93,10 @@ impl<'a> World<'a> {
     pub fn allocated(&self, number: &str, to: &str) -> Value {
         ok_json(
             self.db,
-            &[
-                "numbers",
-                "allocate",
-                "--account",
-                &self.pid,
-                number,
-                "--to",
-                to,
-                "--sip-trunk",
-                &self.tid,
-                "--json",
-            ],
+            &format!(
+                "numbers allocate --account {} {number} --to {to} --sip-trunk {} --json",
+                self.pid, self.tid
+            ),
         )
     }
 
@@ -139,17 +104,7 @@ impl<'a> World<'a> {
     pub fn assign(&self, who: &str, number: &str, kind: &str, id: &str) {
         let r = run(
             self.db,
-            &[
-                "numbers",
-                "assign",
-                "--account",
-                who,
-                number,
-                "--type",
-                kind,
-                "--id",
-                id,
-            ],
+            &format!("numbers assign --account {who} {number} --type {kind} --id {id}"),
             None,
         );
         assert_eq!(r.code, 0, "{}", r.stderr);

@@ -30,10 +30,27 @@ pub struct Run {
     pub stderr: String,
 }
 
-/// Runs `args` on the database `db`, with `stdin` as its standard input.
-pub fn run(db: &str, args: &[&str], stdin: Option<&str>) -> Run {
+/// A command line as its arguments: split at white space, except that a part in single quotes
+/// is one argument as it stands (`' '` is a lone space, `'+1 415 555 0100'` one number).
+pub fn argv(line: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = line.trim_start();
+    while !rest.is_empty() {
+        let (arg, next) = match rest.strip_prefix('\'') {
+            Some(quoted) => quoted.split_once('\'').must("a closing quote"),
+            None => rest.split_once(char::is_whitespace).unwrap_or((rest, "")),
+        };
+        out.push(arg.to_string());
+        rest = next.trim_start();
+    }
+    out
+}
+
+/// Runs the command line `line` (see `argv`) on the database `db`, with `stdin` as its
+/// standard input.
+pub fn run(db: &str, line: &str, stdin: Option<&str>) -> Run {
     let mut cmd = bin();
-    cmd.arg("--database-url").arg(db).args(args);
+    cmd.arg("--database-url").arg(db).args(argv(line));
     cmd.stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
@@ -52,31 +69,40 @@ pub fn run(db: &str, args: &[&str], stdin: Option<&str>) -> Run {
     }
 }
 
-/// Runs `args`, which must succeed, and parses the first line it printed as JSON.
-pub fn ok_json(db: &str, args: &[&str]) -> Value {
-    let r = run(db, args, None);
-    assert_eq!(r.code, 0, "{args:?} failed: {}", r.stderr);
+/// Runs `line`, which must succeed, and parses the first line it printed as JSON.
+pub fn ok_json(db: &str, line: &str) -> Value {
+    let r = run(db, line, None);
+    assert_eq!(r.code, 0, "{line} failed: {}", r.stderr);
     serde_json::from_str(r.stdout.lines().next().unwrap_or(""))
-        .unwrap_or_else(|e| panic!("{args:?}: not JSON ({e}): {}", r.stdout))
+        .unwrap_or_else(|e| panic!("{line}: not JSON ({e}): {}", r.stdout))
 }
 
-/// Runs `args`, which must fail with a one-line error and no panic; returns that line.
-pub fn err(db: &str, args: &[&str]) -> String {
-    let r = run(db, args, None);
-    assert_ne!(r.code, 0, "{args:?} should fail, printed {}", r.stdout);
+/// Runs `line`, which must fail with a one-line error and no panic; returns that line.
+pub fn err(db: &str, line: &str) -> String {
+    let r = run(db, line, None);
+    assert_ne!(r.code, 0, "{line} should fail, printed {}", r.stdout);
     assert!(
         !r.stderr.contains("panicked"),
-        "{args:?} panicked: {}",
+        "{line} panicked: {}",
         r.stderr
     );
     let lines: Vec<_> = r.stderr.lines().filter(|l| !l.trim().is_empty()).collect();
     assert_eq!(
         lines.len(),
         1,
-        "{args:?}: expected a one-line error, got {}",
+        "{line}: expected a one-line error, got {}",
         r.stderr
     );
     lines[0].to_string()
+}
+
+/// Runs `line`, which must fail with a one-line error that names every one of `needles`.
+#[track_caller]
+pub fn refused(db: &str, line: &str, needles: &[&str]) {
+    let e = err(db, line);
+    for n in needles {
+        assert!(e.contains(n), "{line}: {n:?} not in the error: {e}");
+    }
 }
 
 /// The string `k` of a JSON object.
