@@ -5,7 +5,7 @@ use clap::Subcommand;
 use numberpool_domain::AttributeId;
 use numberpool_domain::attribute::{check_key, check_values};
 
-use super::{acting, delete, emit, service_err};
+use super::{AsAccount, ById, acting, delete, emit, service_err};
 use crate::service::Service;
 
 #[derive(Debug, Subcommand)]
@@ -25,22 +25,10 @@ pub enum AttributeCmd {
         json: bool,
     },
     /// List the attribute keys of the account's provider.
-    List {
-        #[arg(long)]
-        account: String,
-        #[arg(long)]
-        json: bool,
-    },
+    List(AsAccount),
     /// Delete an attribute key no number carries (R-ATTR-1).
-    Delete {
-        /// The provider.
-        #[arg(long)]
-        account: String,
-        /// The attribute key's id.
-        id: String,
-        #[arg(long)]
-        json: bool,
-    },
+    #[command(mut_arg("id", |a| a.help("The attribute key's id")))]
+    Delete(ById),
 }
 
 pub async fn run(service: &Service, cmd: AttributeCmd) -> anyhow::Result<()> {
@@ -67,7 +55,7 @@ pub async fn run(service: &Service, cmd: AttributeCmd) -> anyhow::Result<()> {
                 );
             })
         }
-        AttributeCmd::List { account, json } => {
+        AttributeCmd::List(AsAccount { account, json }) => {
             let actor = acting(service, &account).await?;
             let list = service.list_attributes(&actor).await.map_err(service_err)?;
             emit(&list, json, |list| {
@@ -77,8 +65,8 @@ pub async fn run(service: &Service, cmd: AttributeCmd) -> anyhow::Result<()> {
                 println!("{} attribute key(s)", list.len());
             })
         }
-        AttributeCmd::Delete { account, id, json } => {
-            delete::<AttributeId>(service, &account, "attribute", &id, json, async |a, id| {
+        AttributeCmd::Delete(args) => {
+            delete::<AttributeId>(service, "attribute", args, async |a, id| {
                 service.delete_attribute(a, id, None).await
             })
             .await

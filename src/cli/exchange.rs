@@ -5,7 +5,7 @@
 use clap::Subcommand;
 use numberpool_domain::AccountId;
 
-use super::{acting, emit, parse_id, service_err};
+use super::{AsAccount, acting, emit, parse_id, service_err};
 use crate::service::{ConnectionView, CustomerRelation, CustomerView, Service};
 
 #[derive(Debug, Subcommand)]
@@ -22,13 +22,8 @@ pub enum ExchangeCmd {
         json: bool,
     },
     /// List a customer's Provider Exchange connections, every status.
-    List {
-        /// The customer.
-        #[arg(long)]
-        account: String,
-        #[arg(long)]
-        json: bool,
-    },
+    #[command(mut_arg("account", |a| a.help("The customer")))]
+    List(AsAccount),
     /// Ask to leave a provider; refused while its numbers are assigned to your users (R-ACC-1).
     Disconnect {
         /// The customer.
@@ -41,13 +36,8 @@ pub enum ExchangeCmd {
         json: bool,
     },
     /// List a provider's (or reseller's) customers, child and connected, with number counts.
-    Customers {
-        /// The provider or reseller.
-        #[arg(long)]
-        account: String,
-        #[arg(long)]
-        json: bool,
-    },
+    #[command(mut_arg("account", |a| a.help("The provider or reseller")))]
+    Customers(AsAccount),
     /// End a connection once the customer asked and none of your numbers remain with it
     /// (R-ACC-1).
     Deactivate {
@@ -140,7 +130,7 @@ pub async fn run(service: &Service, cmd: ExchangeCmd) -> anyhow::Result<()> {
                 .map_err(service_err)?;
             emit(&c, json, connection_line)
         }
-        ExchangeCmd::List { account, json } => {
+        ExchangeCmd::List(AsAccount { account, json }) => {
             let actor = acting(service, &account).await?;
             let list = service
                 .list_connections(&actor)
@@ -179,7 +169,7 @@ pub async fn run(service: &Service, cmd: ExchangeCmd) -> anyhow::Result<()> {
                 println!("connection with customer {customer}: {}", c.status.as_str());
             })
         }
-        ExchangeCmd::Customers { account, json } => {
+        ExchangeCmd::Customers(AsAccount { account, json }) => {
             let actor = acting(service, &account).await?;
             let list = service.list_customers(&actor).await.map_err(service_err)?;
             emit(&list, json, |list| print_customers(list))

@@ -192,23 +192,43 @@ fn emit<T: Serialize>(v: &T, json: bool, text: impl FnOnce(&T)) -> anyhow::Resul
     Ok(())
 }
 
-/// The `delete` verb of a provider's resource kept by id (attribute keys, rate card entries):
-/// parse the id, act as `--account`, delete without a version check, and say what went.
+/// The arguments of a verb that only names the account it acts as; a verb gives `--account`
+/// its own help with `mut_arg` where it says more than the account's id.
+#[derive(Debug, Args)]
+pub struct AsAccount {
+    #[arg(long)]
+    account: String,
+    #[arg(long)]
+    json: bool,
+}
+
+/// The arguments of the `delete` verb of a provider's resource kept by id (attribute keys,
+/// rate card entries); each verb says what the id is with `mut_arg`.
+#[derive(Debug, Args)]
+pub struct ById {
+    /// The provider.
+    #[arg(long)]
+    account: String,
+    id: String,
+    #[arg(long)]
+    json: bool,
+}
+
+/// The `delete` verb of a provider's resource kept by id: parse the id, act as `--account`,
+/// delete without a version check, and say what went.
 async fn delete<I>(
     service: &Service,
-    account: &str,
     noun: &str,
-    id: &str,
-    json: bool,
+    args: ById,
     delete: impl AsyncFnOnce(&Actor, I) -> Result<(), ServiceError>,
 ) -> anyhow::Result<()>
 where
     I: std::str::FromStr<Err = BadId> + Serialize + Display + Copy,
 {
-    let id: I = parse_id(&format!("{noun} id"), id)?;
-    let actor = acting(service, account).await?;
+    let id: I = parse_id(&format!("{noun} id"), &args.id)?;
+    let actor = acting(service, &args.account).await?;
     delete(&actor, id).await.map_err(service_err)?;
-    if json {
+    if args.json {
         println!("{}", serde_json::json!({ "deleted": id }));
     } else {
         println!("{noun} {id} deleted");

@@ -5,7 +5,7 @@ use clap::Subcommand;
 use numberpool_domain::rate::{check_cents, check_country, check_currency};
 use numberpool_domain::{NumberType, Rate, RateId};
 
-use super::{acting, delete, emit, service_err};
+use super::{ById, acting, delete, emit, service_err};
 use crate::service::{Actor, RatePatch, Service, ServiceError};
 
 #[derive(Debug, Subcommand)]
@@ -45,15 +45,8 @@ pub enum RateCmd {
         json: bool,
     },
     /// Delete a rate card entry.
-    Delete {
-        /// The provider.
-        #[arg(long)]
-        account: String,
-        /// The entry's id.
-        id: String,
-        #[arg(long)]
-        json: bool,
-    },
+    #[command(mut_arg("id", |a| a.help("The entry's id")))]
+    Delete(ById),
 }
 
 fn country_arg(v: &str) -> anyhow::Result<()> {
@@ -167,8 +160,8 @@ pub async fn run(service: &Service, cmd: RateCmd) -> anyhow::Result<()> {
                 println!("{} rate(s)", list.len());
             })
         }
-        RateCmd::Delete { account, id, json } => {
-            delete::<RateId>(service, &account, "rate", &id, json, async |a, id| {
+        RateCmd::Delete(args) => {
+            delete::<RateId>(service, "rate", args, async |a, id| {
                 service.delete_rate(a, id, None).await
             })
             .await
