@@ -12,8 +12,7 @@ use crate::world::World;
 /// parent and a bad kind are clear one-line errors.
 async fn accounts_are_created_or_refused_in_one_line(db: &TestDb) {
     let w = World::new(&db.url);
-    let db = w.db;
-    let pid = w.pid.clone();
+    let (db, pid) = (w.db, &w.pid);
     let p = &w.provider;
     assert_eq!(p["kind"], "provider");
     assert_eq!(s(p, "account_number").len(), 8);
@@ -40,21 +39,18 @@ async fn accounts_are_created_or_refused_in_one_line(db: &TestDb) {
 /// `account deactivate` is refused until they are gone.
 async fn offboarding_lists_what_is_in_the_way(db: &TestDb) {
     let w = World::new(&db.url);
-    let db = w.db;
-    let pid = w.pid.clone();
-    let cid = w.cid.clone();
-    let uid = w.uid.clone();
+    let (db, pid, cid, uid) = (w.db, &w.pid, &w.cid, &w.uid);
     w.add(&["+14155550100"]);
     assert_eq!(
-        w.allocated("+14155550100", &cid)["customer_id"],
+        w.allocated("+14155550100", cid)["customer_id"],
         Value::String(cid.clone())
     );
     let moved = ok_json(
         db,
         &format!("numbers move --account {cid} +14155550100 --to {uid} --json"),
     );
-    assert_eq!(s(&moved, "holder_id"), uid);
-    w.assign(&cid, "+14155550100", "user", "u1");
+    assert_eq!(&s(&moved, "holder_id"), uid);
+    w.assign(cid, "+14155550100", "user", "u1");
 
     // Offboarding the customer: the assignment and the number in its unit are in the way.
     let o = ok_json(
@@ -98,10 +94,7 @@ async fn offboarding_lists_what_is_in_the_way(db: &TestDb) {
 /// R-ACC-3: licences set from above, used, and refused past the limit; `none` lifts it.
 async fn licences_are_set_used_and_enforced(db: &TestDb) {
     let w = World::new(&db.url);
-    let db = w.db;
-    let pid = w.pid.clone();
-    let cid = w.cid.clone();
-    let tid = w.tid.clone();
+    let (db, pid, cid, tid) = (w.db, &w.pid, &w.cid, &w.tid);
     w.add(&["+18005550100", "+18005550101"]);
     refused(
         db,
@@ -132,7 +125,7 @@ async fn licences_are_set_used_and_enforced(db: &TestDb) {
             &serde_json::json!({"toll_free": 1, "contact_center": null})
         )
     );
-    let allocate_to_customer = |number: &str| w.allocate(number, &cid);
+    let allocate_to_customer = |number: &str| w.allocate(number, cid);
     let r = allocate_to_customer("+18005550100");
     assert_eq!(r.code, 0, "{}", r.stderr);
     let ent = ok_json(

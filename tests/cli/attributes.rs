@@ -11,9 +11,7 @@ use crate::world::World;
 /// Create, list and delete with their refusals (duplicate key, customer, bad key, unknown id).
 async fn attribute_keys_are_the_providers(db: &TestDb) {
     let w = World::new(&db.url);
-    let db = w.db;
-    let pid = w.pid.clone();
-    let cid = w.cid.clone();
+    let (db, pid, cid) = (w.db, &w.pid, &w.cid);
     let attr = ok_json(
         db,
         &format!(

@@ -11,8 +11,7 @@ use crate::world::World;
 /// API client: secret printed once, only a hash stored; a scope that does not exist is refused.
 async fn clients_are_created_with_their_secret_once(db: &TestDb) {
     let w = World::new(&db.url);
-    let db = w.db;
-    let pid = w.pid.clone();
+    let (db, pid) = (w.db, &w.pid);
     let cl = ok_json(db, &format!("client create --account {pid} --json"));
     assert_eq!(cl["account_id"], Value::String(pid.clone()));
     assert_eq!(cl["scopes"].as_array().map(Vec::len), Some(4));
@@ -28,8 +27,7 @@ async fn clients_are_created_with_their_secret_once(db: &TestDb) {
 /// second user of the same address refused.
 async fn users_are_created_with_a_password_once(db: &TestDb) {
     let w = World::new(&db.url);
-    let db = w.db;
-    let pid = w.pid.clone();
+    let (db, pid) = (w.db, &w.pid);
     let r = run(
         db,
         &format!(
@@ -63,10 +61,7 @@ async fn users_are_created_with_a_password_once(db: &TestDb) {
 /// account given; out of the account's own subtree is not found; the secret is new each time.
 async fn clients_rotate_and_delete(db: &TestDb) {
     let w = World::new(&db.url);
-    let db = w.db;
-    let pid = w.pid.clone();
-    let cid = w.cid.clone();
-    let oid = w.oid.clone();
+    let (db, pid, cid, oid) = (w.db, &w.pid, &w.cid, &w.oid);
     let created = ok_json(
         db,
         &format!("client create --account {cid} --scopes phone:read:admin --json"),

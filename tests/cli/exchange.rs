@@ -14,11 +14,7 @@ use crate::world::World;
 /// unknown number and a blank one are refused.
 async fn exchange_connects_once_by_account_number(db: &TestDb) {
     let w = World::new(&db.url);
-    let db = w.db;
-    let pid = w.pid.clone();
-    let pnum = w.pnum.clone();
-    let cid = w.cid.clone();
-    let rid = w.rid.clone();
+    let (db, pid, pnum, cid, rid) = (w.db, &w.pid, &w.pnum, &w.cid, &w.rid);
     let conn = w.connect();
     assert_eq!(
         (s(&conn, "provider_id"), s(&conn, "status")),
@@ -52,10 +48,7 @@ async fn exchange_connects_once_by_account_number(db: &TestDb) {
 /// One number to each customer, child and connected; the provider's customer list counts them.
 async fn exchange_customers_count_their_numbers(db: &TestDb) {
     let w = World::new(&db.url);
-    let db = w.db;
-    let pid = w.pid.clone();
-    let cid = w.cid.clone();
-    let rid = w.rid.clone();
+    let (db, pid, cid, rid) = (w.db, &w.pid, &w.cid, &w.rid);
     assert_eq!(w.connect()["status"], "connected");
     w.add(&[
         "+14155550100",
@@ -63,7 +56,7 @@ async fn exchange_customers_count_their_numbers(db: &TestDb) {
         "+18005550100",
         "+18005550101",
     ]);
-    for (number, to) in [("+14155550100", &cid), ("+14155550101", &rid)] {
+    for (number, to) in [("+14155550100", cid), ("+14155550101", rid)] {
         let n = w.allocated(number, to);
         assert_eq!(n["customer_id"], Value::String(to.clone()));
     }
@@ -79,17 +72,17 @@ async fn exchange_customers_count_their_numbers(db: &TestDb) {
     };
     assert_eq!(
         (
-            &row(&cid)["relation"],
-            &row(&cid)["connection_status"],
-            &row(&cid)["phone_numbers"]
+            &row(cid)["relation"],
+            &row(cid)["connection_status"],
+            &row(cid)["phone_numbers"]
         ),
         (&Value::from("child"), &Value::Null, &Value::from(1))
     );
     assert_eq!(
         (
-            &row(&rid)["relation"],
-            &row(&rid)["connection_status"],
-            &row(&rid)["phone_numbers"]
+            &row(rid)["relation"],
+            &row(rid)["connection_status"],
+            &row(rid)["phone_numbers"]
         ),
         (
             &Value::from("connected"),
@@ -110,13 +103,11 @@ async fn exchange_customers_count_their_numbers(db: &TestDb) {
 /// provider deactivates only after the request and once its numbers are back.
 async fn exchange_disconnect_and_deactivate_follow_r_acc_1(db: &TestDb) {
     let w = World::new(&db.url);
-    let db = w.db;
-    let pid = w.pid.clone();
-    let rid = w.rid.clone();
+    let (db, pid, rid) = (w.db, &w.pid, &w.rid);
     assert_eq!(w.connect()["status"], "connected");
     w.add(&["+14155550101"]);
     assert_eq!(
-        w.allocated("+14155550101", &rid)["customer_id"],
+        w.allocated("+14155550101", rid)["customer_id"],
         Value::String(rid.clone())
     );
     let r = run(

@@ -6,17 +6,14 @@ use numberpool_store::backend_tests;
 use numberpool_store::testing::TestDb;
 use serde_json::Value;
 
-use crate::common::process::{err, ok_json, refused, run, s};
+use crate::common::process::{err, json_lines, ok_json, refused, run, s};
 use crate::world::World;
 
 /// The scripting flow of SPEC §8.2: add, list, allocate (trunk required for a customer),
 /// release, unbind, delete and show, with their refusals and another tenant seeing nothing.
 async fn numbers_are_scripted_with_their_refusals(db: &TestDb) {
     let w = World::new(&db.url);
-    let db = w.db;
-    let pid = w.pid.clone();
-    let cid = w.cid.clone();
-    let oid = w.oid.clone();
+    let (db, pid, cid, oid) = (w.db, &w.pid, &w.cid, &w.oid);
     let added = run(
         db,
         &format!(
@@ -39,11 +36,7 @@ async fn numbers_are_scripted_with_their_refusals(db: &TestDb) {
         None,
     );
     assert_eq!(r.code, 0, "{}", r.stderr);
-    let nums: Vec<Value> = r
-        .stdout
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}")))
-        .collect();
+    let nums = json_lines(&r.stdout);
     assert_eq!(nums.len(), 2);
     assert_eq!(nums[0]["phone_number"], "+14155550100");
     assert_eq!(nums[0]["position"], "free");
@@ -120,12 +113,9 @@ async fn numbers_are_scripted_with_their_refusals(db: &TestDb) {
 /// (as JSON and as text).
 async fn numbers_move_into_a_unit_and_are_assigned(db: &TestDb) {
     let w = World::new(&db.url);
-    let db = w.db;
-    let cid = w.cid.clone();
-    let uid = w.uid.clone();
-    let rid = w.rid.clone();
+    let (db, cid, uid, rid) = (w.db, &w.cid, &w.uid, &w.rid);
     w.add(&["+14155550100"]);
-    let n = w.allocated("+14155550100", &cid);
+    let n = w.allocated("+14155550100", cid);
     assert_eq!(n["customer_id"], Value::String(cid.clone()));
 
     refused(

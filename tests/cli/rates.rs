@@ -11,9 +11,7 @@ use crate::world::World;
 /// Set creates, set again changes the same entry; list filters; a customer is refused.
 async fn rate_card_is_set_listed_and_deleted(db: &TestDb) {
     let w = World::new(&db.url);
-    let db = w.db;
-    let pid = w.pid.clone();
-    let cid = w.cid.clone();
+    let (db, pid, cid) = (w.db, &w.pid, &w.cid);
     let set = |cents: &str, extra: &str| {
         ok_json(
             db,

@@ -7,7 +7,7 @@ use numberpool_store::backend_tests;
 use numberpool_store::testing::TestDb;
 use serde_json::Value;
 
-use crate::common::process::{bin, http_get, run, s, terminate, wait_for_url};
+use crate::common::process::{bin, http_get, json_lines, run, s, terminate, wait_for_url};
 
 async fn serve_answers_health_and_stops_on_sigterm(db: &TestDb) {
     let db = db.url.as_str();
@@ -127,11 +127,7 @@ fn demo_twice_prints_working_logins() {
         None,
     );
     assert_eq!(r.code, 0, "{}", r.stderr);
-    let rows: Vec<Value> = r
-        .stdout
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}")))
-        .collect();
+    let rows = json_lines(&r.stdout);
     assert!(rows.len() >= 300, "{} numbers", rows.len());
     for position in ["free", "in_use", "returned"] {
         assert!(

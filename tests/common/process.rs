@@ -105,6 +105,14 @@ pub fn refused(db: &str, line: &str, needles: &[&str]) {
     }
 }
 
+/// Every line a `--json` listing printed, each one JSON value.
+pub fn json_lines(stdout: &str) -> Vec<Value> {
+    stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect()
+}
+
 /// The string `k` of a JSON object.
 pub fn s(v: &Value, k: &str) -> String {
     v[k].as_str()
