@@ -34,6 +34,13 @@ pub fn refused<T: Debug>(
     }
 }
 
+/// Asserts that `r` is `not_found` under R-SEC-1: what lies outside the actor's scope is
+/// hidden, not forbidden. Returns the error for more checks.
+#[track_caller]
+pub fn hidden<T: Debug>(r: Result<T, ServiceError>, what: &str) -> ServiceError {
+    refused(r, "not_found", Some("R-SEC-1"), what)
+}
+
 /// The audit events of one entity, read from the store (unscoped: survives deletion).
 /// The audit trail of an entity; for a number, its whole history (the batch event that added
 /// it, then every event about it), also after it was deleted.
