@@ -104,6 +104,16 @@ impl App {
         self.req(Method::DELETE, path)
     }
 
+    /// `GET path` with `token` and nothing else.
+    pub async fn get_as(&self, token: &str, path: &str) -> Resp {
+        self.get(path).bearer(token).send().await
+    }
+
+    /// `DELETE path` with `token` and nothing else (no `If-Match`).
+    pub async fn delete_as(&self, token: &str, path: &str) -> Resp {
+        self.delete(path).bearer(token).send().await
+    }
+
     /// `POST /oauth/token` with HTTP Basic, as is.
     pub async fn token_request(&self, id: &str, secret: &str, scope: Option<&str>) -> Resp {
         let mut form = vec![("grant_type", "client_credentials")];
