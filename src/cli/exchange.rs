@@ -3,9 +3,8 @@
 //! `--account`.
 
 use clap::Subcommand;
-use numberpool_domain::AccountId;
 
-use super::{AsAccount, acting, emit, parse_id, service_err};
+use super::{AsAccount, acting, acting_on, emit, service_err};
 use crate::service::{ConnectionView, CustomerRelation, CustomerView, Service};
 
 #[derive(Debug, Subcommand)]
@@ -53,13 +52,8 @@ pub enum ExchangeCmd {
 }
 
 fn connection_line(c: &ConnectionView) {
-    println!(
-        "{}  {}  {}  {}",
-        c.provider_id,
-        c.provider_account_number,
-        c.status.as_str(),
-        c.provider_name
-    );
+    let (id, number, name) = (c.provider_id, &c.provider_account_number, &c.provider_name);
+    println!("{id}  {number}  {}  {name}", c.status.as_str());
 }
 
 /// The customers as a table whose columns fit their widest cell, then the totals.
@@ -146,8 +140,7 @@ pub async fn run(service: &Service, cmd: ExchangeCmd) -> anyhow::Result<()> {
             provider,
             json,
         } => {
-            let actor = acting(service, &account).await?;
-            let provider: AccountId = parse_id("--provider", &provider)?;
+            let (actor, provider) = acting_on(service, &account, "--provider", &provider).await?;
             let c = service
                 .request_disconnect(&actor, provider)
                 .await
@@ -159,8 +152,7 @@ pub async fn run(service: &Service, cmd: ExchangeCmd) -> anyhow::Result<()> {
             customer,
             json,
         } => {
-            let actor = acting(service, &account).await?;
-            let customer: AccountId = parse_id("--customer", &customer)?;
+            let (actor, customer) = acting_on(service, &account, "--customer", &customer).await?;
             let c = service
                 .deactivate_connection(&actor, customer)
                 .await

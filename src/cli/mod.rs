@@ -182,6 +182,18 @@ async fn acting(service: &Service, account: &str) -> anyhow::Result<Actor> {
     Ok(Actor::cli(id))
 }
 
+/// The actor for `--account` and the other account the verb names with `flag` (a provider, a
+/// customer, a receiving account), parsed in that order.
+async fn acting_on(
+    service: &Service,
+    account: &str,
+    flag: &str,
+    other: &str,
+) -> anyhow::Result<(Actor, AccountId)> {
+    let actor = acting(service, account).await?;
+    Ok((actor, parse_id(flag, other)?))
+}
+
 /// Every verb's answer: one line of JSON for scripts with `--json`, else `text` for people.
 fn emit<T: Serialize>(v: &T, json: bool, text: impl FnOnce(&T)) -> anyhow::Result<()> {
     if json {

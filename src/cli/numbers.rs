@@ -2,12 +2,12 @@
 
 use clap::{Args, Subcommand};
 use numberpool_domain::{
-    AccountId, Assignee, AssigneeType, Country, E164, NewNumber, Number, NumberId, NumberType,
-    Position, Product, TrunkId,
+    Assignee, AssigneeType, Country, E164, NewNumber, Number, NumberId, NumberType, Position,
+    Product, TrunkId,
 };
 use numberpool_store::{NumberFilter, NumberLookup};
 
-use super::{parse_id, service_err};
+use super::{acting_on, parse_id, service_err};
 use crate::service::{
     AccountRef, Actor, AddNumber, AllocateOptions, AssignmentsView, NumberView, Service,
     ServiceError,
@@ -354,8 +354,7 @@ pub async fn run(service: &Service, cmd: NumbersCmd) -> anyhow::Result<()> {
             billing_reference,
             service_info,
         } => {
-            let actor = actor(service, &acting).await?;
-            let to: AccountId = parse_id("--to", &to)?;
+            let (actor, to) = acting_on(service, &acting.account, "--to", &to).await?;
             let sip_trunk_id = sip_trunk
                 .as_deref()
                 .map(|t| parse_id::<TrunkId>("--sip-trunk", t))
@@ -371,8 +370,7 @@ pub async fn run(service: &Service, cmd: NumbersCmd) -> anyhow::Result<()> {
             .await
         }
         NumbersCmd::Move { acting, number, to } => {
-            let actor = actor(service, &acting).await?;
-            let to: AccountId = parse_id("--to", &to)?;
+            let (actor, to) = acting_on(service, &acting.account, "--to", &to).await?;
             apply(&actor, &number, acting.json, async |l| {
                 service.move_to_unit(&actor, l, to).await
             })
