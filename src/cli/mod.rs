@@ -1,18 +1,24 @@
 //! The `numberpool` command line: argument definitions and dispatch. Every command goes through
 //! the service layer; nothing here writes SQL.
 
+mod accounts;
+mod attributes;
+mod clients;
+mod exchange;
 mod numbers;
-mod tenancy;
+mod providers;
+mod rates;
+mod users;
 
-use std::io::Read;
+use std::fmt::Display;
 use std::path::PathBuf;
 
-use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
-use numberpool_domain::{AccountId, AccountKind, CarrierKind};
+use numberpool_domain::{AccountId, BadId};
+use serde::Serialize;
 
 use crate::config::{Config, Overrides};
-use crate::service::{Actor, CreateAccount, Role, Service, ServiceError};
+use crate::service::{Actor, Service, ServiceError};
 use crate::startup::{Application, open_store};
 
 /// Numberpool: phone-number (DID) inventory and lifecycle for providers, resellers and their
@@ -77,31 +83,31 @@ pub enum Command {
     Demo(DemoArgs),
     /// Manage accounts.
     #[command(subcommand)]
-    Account(AccountCmd),
+    Account(accounts::AccountCmd),
     /// Manage API clients (OAuth client credentials).
     #[command(subcommand)]
-    Client(ClientCmd),
+    Client(clients::ClientCmd),
     /// Manage portal users.
     #[command(subcommand)]
-    User(UserCmd),
+    User(users::UserCmd),
     /// Manage a provider's SIP trunks.
     #[command(subcommand)]
-    Trunk(TrunkCmd),
+    Trunk(providers::TrunkCmd),
     /// Manage a provider's voice carriers and SMS carrier profiles.
     #[command(subcommand)]
-    Carrier(CarrierCmd),
+    Carrier(providers::CarrierCmd),
     /// Work with numbers, acting as one account.
     #[command(subcommand)]
     Numbers(numbers::NumbersCmd),
     /// Provider Exchange: a root customer's connections to providers, a provider's customers.
     #[command(subcommand)]
-    Exchange(tenancy::ExchangeCmd),
+    Exchange(exchange::ExchangeCmd),
     /// Manage a provider's attribute keys.
     #[command(subcommand)]
-    Attribute(tenancy::AttributeCmd),
+    Attribute(attributes::AttributeCmd),
     /// Manage a provider's rate card.
     #[command(subcommand)]
-    Rate(tenancy::RateCmd),
+    Rate(rates::RateCmd),
     /// Print the number state table (the source of docs/STATES.md).
     States,
 }
@@ -124,139 +130,6 @@ pub struct DemoArgs {
     /// Set up the demo data and print the logins, but do not serve.
     #[arg(long)]
     pub no_serve: bool,
-}
-
-#[derive(Debug, Subcommand)]
-pub enum AccountCmd {
-    /// Create an account.
-    Create {
-        #[arg(long)]
-        name: String,
-        /// provider, reseller, customer or unit
-        #[arg(long)]
-        kind: String,
-        /// Parent account id (none for a root provider or customer).
-        #[arg(long)]
-        parent: Option<String>,
-        /// Let a customer add numbers of its own (R-ACC-2).
-        #[arg(long)]
-        allow_external_numbers: bool,
-        #[arg(long)]
-        json: bool,
-    },
-    /// Show an account.
-    Show {
-        id: String,
-        #[arg(long)]
-        json: bool,
-    },
-    /// Deactivate an account (any, roots included): its clients and users, and those below it,
-    /// are refused until it is reactivated. Refused while it or any account below it holds
-    /// numbers (R-OFF-1).
-    Deactivate {
-        id: String,
-        #[arg(long)]
-        json: bool,
-    },
-    /// Reactivate a deactivated account.
-    Reactivate {
-        id: String,
-        #[arg(long)]
-        json: bool,
-    },
-    #[command(flatten)]
-    Acting(tenancy::AccountActingCmd),
-}
-
-#[derive(Debug, Subcommand)]
-pub enum ClientCmd {
-    /// Create an API client; prints the client id and secret once (only a hash is stored).
-    Create {
-        /// The account the client acts for.
-        #[arg(long)]
-        account: String,
-        /// Space- or comma-separated scopes [default: all four]
-        #[arg(long)]
-        scopes: Option<String>,
-        #[arg(long)]
-        json: bool,
-    },
-    /// Give a client a new secret; prints it once. The old secret and all its tokens stop
-    /// working.
-    Rotate {
-        #[arg(long)]
-        client_id: String,
-        /// The account to act as: the client's or one above it [default: the client's]
-        #[arg(long)]
-        account: Option<String>,
-        #[arg(long)]
-        json: bool,
-    },
-    /// Delete a client; its tokens stop working.
-    Delete {
-        #[arg(long)]
-        client_id: String,
-        /// The account to act as: the client's or one above it [default: the client's]
-        #[arg(long)]
-        account: Option<String>,
-    },
-}
-
-#[derive(Debug, Subcommand)]
-pub enum TrunkCmd {
-    /// Create a SIP trunk of a provider (names are unique within the provider).
-    Create {
-        /// The provider account.
-        #[arg(long)]
-        account: String,
-        #[arg(long)]
-        name: String,
-        /// Where the trunk terminates, e.g. us-east.
-        #[arg(long)]
-        region: String,
-        #[arg(long)]
-        json: bool,
-    },
-}
-
-#[derive(Debug, Subcommand)]
-pub enum CarrierCmd {
-    /// Create a voice carrier or SMS carrier profile of a provider. The first of a kind becomes
-    /// its default; --default moves the default to the new one (R-PROV-3).
-    Create {
-        /// The provider account.
-        #[arg(long)]
-        account: String,
-        /// voice or sms
-        #[arg(long)]
-        kind: String,
-        #[arg(long)]
-        name: String,
-        /// Make it the provider's default of its kind.
-        #[arg(long)]
-        default: bool,
-        #[arg(long)]
-        json: bool,
-    },
-}
-
-#[derive(Debug, Subcommand)]
-pub enum UserCmd {
-    /// Create a portal user (password hashed with argon2).
-    Create {
-        #[arg(long)]
-        account: String,
-        #[arg(long)]
-        email: String,
-        /// owner, admin or viewer
-        #[arg(long, default_value = "admin")]
-        role: String,
-        /// Read the password from standard input instead of generating one.
-        #[arg(long)]
-        password_stdin: bool,
-        #[arg(long)]
-        json: bool,
-    },
 }
 
 impl Cli {
@@ -284,10 +157,7 @@ impl Cli {
 }
 
 /// Parses an id argument, naming the argument when it is not one.
-pub(crate) fn parse_id<T: std::str::FromStr<Err = numberpool_domain::BadId>>(
-    arg: &str,
-    v: &str,
-) -> anyhow::Result<T> {
+pub(crate) fn parse_id<T: std::str::FromStr<Err = BadId>>(arg: &str, v: &str) -> anyhow::Result<T> {
     v.parse::<T>().map_err(|e| anyhow::anyhow!("{arg}: {e}"))
 }
 
@@ -299,6 +169,88 @@ pub(crate) fn service_err(e: ServiceError) -> anyhow::Error {
         }
         _ => anyhow::anyhow!("{}: {e}", e.code()),
     }
+}
+
+/// The actor for `--account`: the account must exist, so a mistyped id is an error rather than
+/// an empty answer.
+async fn acting(service: &Service, account: &str) -> anyhow::Result<Actor> {
+    let id: AccountId = parse_id("--account", account)?;
+    service
+        .get_account_unscoped(id)
+        .await
+        .map_err(service_err)?;
+    Ok(Actor::cli(id))
+}
+
+/// The actor for `--account` and the other account the verb names with `flag` (a provider, a
+/// customer, a receiving account), parsed in that order.
+async fn acting_on(
+    service: &Service,
+    account: &str,
+    flag: &str,
+    other: &str,
+) -> anyhow::Result<(Actor, AccountId)> {
+    let actor = acting(service, account).await?;
+    Ok((actor, parse_id(flag, other)?))
+}
+
+/// Every verb's answer: one line of JSON for scripts with `--json`, else `text` for people.
+fn emit<T: Serialize>(v: &T, json: bool, text: impl FnOnce(&T)) -> anyhow::Result<()> {
+    if json {
+        println!("{}", serde_json::to_string(v)?);
+    } else {
+        text(v);
+    }
+    Ok(())
+}
+
+/// The arguments of a verb that only names the account it acts as; a verb gives `--account`
+/// its own help with `mut_arg` where it says more than the account's id.
+#[derive(Debug, Args)]
+pub struct AsAccount {
+    #[arg(long)]
+    account: String,
+    #[arg(long)]
+    json: bool,
+}
+
+/// The arguments of the `delete` verb of a provider's resource kept by id (attribute keys,
+/// rate card entries); each verb says what the id is with `mut_arg`.
+#[derive(Debug, Args)]
+pub struct ById {
+    /// The provider.
+    #[arg(long)]
+    account: String,
+    id: String,
+    #[arg(long)]
+    json: bool,
+}
+
+/// The `delete` verb of a provider's resource kept by id: parse the id, act as `--account`,
+/// delete without a version check, and say what went.
+async fn delete<I>(
+    service: &Service,
+    noun: &str,
+    args: ById,
+    delete: impl AsyncFnOnce(&Actor, I) -> Result<(), ServiceError>,
+) -> anyhow::Result<()>
+where
+    I: std::str::FromStr<Err = BadId> + Serialize + Display + Copy,
+{
+    let id: I = parse_id(&format!("{noun} id"), &args.id)?;
+    let actor = acting(service, &args.account).await?;
+    delete(&actor, id).await.map_err(service_err)?;
+    if args.json {
+        println!("{}", serde_json::json!({ "deleted": id }));
+    } else {
+        println!("{noun} {id} deleted");
+    }
+    Ok(())
+}
+
+/// The service on the configured database, for the verbs that work on the data.
+async fn service(config: &Config) -> anyhow::Result<Service> {
+    Ok(Service::new(open_store(config).await?))
 }
 
 pub async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
@@ -320,286 +272,15 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
             app.run_until_stopped().await
         }
         Command::Demo(args) => crate::demo::run(&config, args.json, args.no_serve).await,
-        Command::Account(cmd) => {
-            let service = Service::new(open_store(&config).await?);
-            account(&service, cmd).await
-        }
-        Command::Trunk(TrunkCmd::Create {
-            account,
-            name,
-            region,
-            json,
-        }) => {
-            let service = Service::new(open_store(&config).await?);
-            let account: AccountId = parse_id("--account", &account)?;
-            let t = service
-                .create_trunk(&Actor::cli(account), &name, &region)
-                .await
-                .map_err(service_err)?;
-            if json {
-                println!("{}", serde_json::to_string(&t)?);
-            } else {
-                println!("SIP trunk {} ({}) created: id {}", t.name, t.region, t.id);
-            }
-            Ok(())
-        }
-        Command::Carrier(CarrierCmd::Create {
-            account,
-            kind,
-            name,
-            default,
-            json,
-        }) => {
-            let service = Service::new(open_store(&config).await?);
-            let account: AccountId = parse_id("--account", &account)?;
-            let kind: CarrierKind = kind.parse().map_err(|e| anyhow::anyhow!("--kind: {e}"))?;
-            let c = service
-                .create_carrier(&Actor::cli(account), kind, &name, default.then_some(true))
-                .await
-                .map_err(service_err)?;
-            if json {
-                println!("{}", serde_json::to_string(&c)?);
-            } else {
-                println!(
-                    "{} {} created: id {}{}",
-                    kind.noun(),
-                    c.name,
-                    c.id,
-                    if c.is_default { " (the default)" } else { "" }
-                );
-            }
-            Ok(())
-        }
-        Command::Client(ClientCmd::Create {
-            account,
-            scopes,
-            json,
-        }) => {
-            let service = Service::new(open_store(&config).await?);
-            let account: AccountId = parse_id("--account", &account)?;
-            service
-                .get_account_unscoped(account)
-                .await
-                .map_err(service_err)?;
-            let c = service
-                .create_client(&Actor::cli(account), account, scopes.as_deref())
-                .await
-                .map_err(service_err)?;
-            if json {
-                println!("{}", serde_json::to_string(&c)?);
-            } else {
-                println!("client_id:     {}", c.client_id);
-                println!("client_secret: {}", c.client_secret);
-                println!("scopes:        {}", c.scopes.join(" "));
-                println!("(the secret is shown only now; only its hash is stored)");
-            }
-            Ok(())
-        }
-        Command::Client(ClientCmd::Rotate {
-            client_id,
-            account,
-            json,
-        }) => {
-            let service = Service::new(open_store(&config).await?);
-            let actor = client_actor(&service, &client_id, account.as_deref()).await?;
-            let c = service
-                .rotate_client_secret(&actor, &client_id)
-                .await
-                .map_err(service_err)?;
-            if json {
-                println!("{}", serde_json::to_string(&c)?);
-            } else {
-                println!("client_id:     {}", c.client_id);
-                println!("client_secret: {}", c.client_secret);
-                println!("scopes:        {}", c.scopes.join(" "));
-                println!(
-                    "(the old secret and its tokens no longer work; the new secret is shown only now)"
-                );
-            }
-            Ok(())
-        }
-        Command::Client(ClientCmd::Delete { client_id, account }) => {
-            let service = Service::new(open_store(&config).await?);
-            let actor = client_actor(&service, &client_id, account.as_deref()).await?;
-            service
-                .delete_client(&actor, &client_id)
-                .await
-                .map_err(service_err)?;
-            println!("client {client_id} deleted; its tokens no longer work");
-            Ok(())
-        }
-        Command::User(UserCmd::Create {
-            account,
-            email,
-            role,
-            password_stdin,
-            json,
-        }) => {
-            let service = Service::new(open_store(&config).await?);
-            let account: AccountId = parse_id("--account", &account)?;
-            let role: Role = role
-                .parse()
-                .map_err(|e: String| anyhow::anyhow!("--role: {e}"))?;
-            let (password, generated) = if password_stdin {
-                let mut s = String::new();
-                std::io::stdin()
-                    .read_to_string(&mut s)
-                    .context("reading the password from stdin")?;
-                (s.trim_end_matches(['\n', '\r']).to_string(), false)
-            } else {
-                (crate::service::credentials_token(9), true)
-            };
-            service
-                .get_account_unscoped(account)
-                .await
-                .map_err(service_err)?;
-            let u = service
-                .create_user(&Actor::cli(account), account, &email, role, &password)
-                .await
-                .map_err(service_err)?;
-            if json {
-                let mut v = serde_json::to_value(&u)?;
-                if generated {
-                    v["password"] = serde_json::Value::String(password);
-                }
-                println!("{v}");
-            } else {
-                println!(
-                    "user {} ({}) created in account {}",
-                    u.email,
-                    u.role.as_str(),
-                    u.account_id
-                );
-                if generated {
-                    println!("password: {password}");
-                }
-            }
-            Ok(())
-        }
-        Command::Numbers(cmd) => {
-            let service = Service::new(open_store(&config).await?);
-            numbers::run(&service, cmd).await
-        }
-        Command::Exchange(cmd) => {
-            let service = Service::new(open_store(&config).await?);
-            tenancy::exchange(&service, cmd).await
-        }
-        Command::Attribute(cmd) => {
-            let service = Service::new(open_store(&config).await?);
-            tenancy::attribute(&service, cmd).await
-        }
-        Command::Rate(cmd) => {
-            let service = Service::new(open_store(&config).await?);
-            tenancy::rate(&service, cmd).await
-        }
-    }
-}
-
-/// Whom the operator acts as on an API client: the account given with `--account` (which must
-/// exist; the service then checks the client is in its own subtree), else the client's own.
-async fn client_actor(
-    service: &Service,
-    client_id: &str,
-    account: Option<&str>,
-) -> anyhow::Result<Actor> {
-    let account: AccountId = match account {
-        Some(a) => {
-            let id = parse_id("--account", a)?;
-            service
-                .get_account_unscoped(id)
-                .await
-                .map_err(service_err)?;
-            id
-        }
-        None => {
-            service
-                .get_client_unscoped(client_id)
-                .await
-                .map_err(service_err)?
-                .account_id
-        }
-    };
-    Ok(Actor::cli(account))
-}
-
-async fn account(service: &Service, cmd: AccountCmd) -> anyhow::Result<()> {
-    let deactivate = matches!(cmd, AccountCmd::Deactivate { .. });
-    match cmd {
-        AccountCmd::Create {
-            name,
-            kind,
-            parent,
-            allow_external_numbers,
-            json,
-        } => {
-            let kind: AccountKind = kind.parse().map_err(|e| anyhow::anyhow!("--kind: {e}"))?;
-            let parent_id = parent
-                .as_deref()
-                .map(|p| parse_id::<AccountId>("--parent", p))
-                .transpose()?;
-            let a = service
-                .create_account(
-                    None,
-                    CreateAccount {
-                        name,
-                        kind,
-                        parent_id,
-                        allow_external_numbers,
-                    },
-                )
-                .await
-                .map_err(service_err)?;
-            if json {
-                println!(
-                    "{}",
-                    serde_json::json!({"id": a.id, "account_number": a.account_number, "kind": a.kind})
-                );
-            } else {
-                println!(
-                    "{} account {} created: id {} number {}",
-                    a.kind.as_str(),
-                    a.name,
-                    a.id,
-                    a.account_number
-                );
-            }
-            Ok(())
-        }
-        AccountCmd::Show { id, json } => {
-            let a = service
-                .get_account_unscoped(parse_id("account id", &id)?)
-                .await
-                .map_err(service_err)?;
-            if json {
-                println!("{}", serde_json::to_string(&a)?);
-            } else {
-                println!("id:             {}", a.id);
-                println!("name:           {}", a.name);
-                println!("account_number: {}", a.account_number);
-                println!("kind:           {}", a.kind.as_str());
-                println!("status:         {}", a.status.as_str());
-                println!(
-                    "parent:         {}",
-                    a.parent_id
-                        .map(|p| p.to_string())
-                        .unwrap_or_else(|| "-".into())
-                );
-            }
-            Ok(())
-        }
-        AccountCmd::Deactivate { id, json } | AccountCmd::Reactivate { id, json } => {
-            let a = service
-                .set_account_status(None, parse_id("account id", &id)?, deactivate, None)
-                .await
-                .map_err(service_err)?;
-            if json {
-                println!("{}", serde_json::to_string(&a)?);
-            } else {
-                println!("{} {}: {}", a.kind.as_str(), a.id, a.status.as_str());
-            }
-            Ok(())
-        }
-        AccountCmd::Acting(cmd) => tenancy::account(service, cmd).await,
+        Command::Account(cmd) => accounts::run(&service(&config).await?, cmd).await,
+        Command::Trunk(cmd) => providers::trunk(&service(&config).await?, cmd).await,
+        Command::Carrier(cmd) => providers::carrier(&service(&config).await?, cmd).await,
+        Command::Client(cmd) => clients::run(&service(&config).await?, cmd).await,
+        Command::User(cmd) => users::run(&service(&config).await?, cmd).await,
+        Command::Numbers(cmd) => numbers::run(&service(&config).await?, cmd).await,
+        Command::Exchange(cmd) => exchange::run(&service(&config).await?, cmd).await,
+        Command::Attribute(cmd) => attributes::run(&service(&config).await?, cmd).await,
+        Command::Rate(cmd) => rates::run(&service(&config).await?, cmd).await,
     }
 }
 

@@ -1,12 +1,13 @@
 //! `numberpool numbers …`: scripting the number moves, acting as one account.
 
 use clap::{Args, Subcommand};
-use numberpool_domain::{AccountId, Assignee, AssigneeType, NumberId, Position, TrunkId, input};
+use numberpool_domain::{Assignee, AssigneeType, Number, NumberId, Position, TrunkId, input};
 use numberpool_store::{NumberFilter, NumberLookup};
 
-use super::{parse_id, service_err};
+use super::{acting_on, parse_id, service_err};
 use crate::service::{
     AccountRef, Actor, AddNumber, AllocateOptions, AssignmentsView, NumberView, Service,
+    ServiceError,
 };
 
 #[derive(Debug, Args)]
@@ -145,7 +146,7 @@ fn lookup(s: &str) -> anyhow::Result<NumberLookup> {
 /// The operator acting as `--account`, which must exist (a mistyped id is `not_found`, not an
 /// empty list).
 async fn actor(service: &Service, a: &Acting) -> anyhow::Result<Actor> {
-    super::tenancy::acting(service, &a.account).await
+    super::acting(service, &a.account).await
 }
 
 /// Unix milliseconds as an RFC 3339 UTC time, for people reading the history.
@@ -174,6 +175,17 @@ fn print_number(view: &NumberView, json: bool) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+/// One move on the number named on the command line, printed as the actor sees it after.
+async fn apply(
+    actor: &Actor,
+    number: &str,
+    json: bool,
+    step: impl AsyncFnOnce(&NumberLookup) -> Result<Number, ServiceError>,
+) -> anyhow::Result<()> {
+    let n = step(&lookup(number)?).await.map_err(service_err)?;
+    print_number(&NumberView::of(&n, actor.account), json)
 }
 
 fn print_assignments(v: &AssignmentsView, json: bool) -> anyhow::Result<()> {
@@ -327,8 +339,7 @@ pub async fn run(service: &Service, cmd: NumbersCmd) -> anyhow::Result<()> {
             billing_reference,
             service_info,
         } => {
-            let actor = actor(service, &acting).await?;
-            let to: AccountId = parse_id("--to", &to)?;
+            let (actor, to) = acting_on(service, &acting.account, "--to", &to).await?;
             let sip_trunk_id = sip_trunk
                 .as_deref()
                 .map(|t| parse_id::<TrunkId>("--sip-trunk", t))
@@ -338,20 +349,17 @@ pub async fn run(service: &Service, cmd: NumbersCmd) -> anyhow::Result<()> {
                 billing_reference,
                 service_info,
             };
-            let n = service
-                .allocate(&actor, &lookup(&number)?, to, opts)
-                .await
-                .map_err(service_err)?;
-            print_number(&NumberView::of(&n, actor.account), acting.json)
+            apply(&actor, &number, acting.json, async |l| {
+                service.allocate(&actor, l, to, opts).await
+            })
+            .await
         }
         NumbersCmd::Move { acting, number, to } => {
-            let actor = actor(service, &acting).await?;
-            let to: AccountId = parse_id("--to", &to)?;
-            let n = service
-                .move_to_unit(&actor, &lookup(&number)?, to)
-                .await
-                .map_err(service_err)?;
-            print_number(&NumberView::of(&n, actor.account), acting.json)
+            let (actor, to) = acting_on(service, &acting.account, "--to", &to).await?;
+            apply(&actor, &number, acting.json, async |l| {
+                service.move_to_unit(&actor, l, to).await
+            })
+            .await
         }
         NumbersCmd::Assign {
             acting,
@@ -369,11 +377,10 @@ pub async fn run(service: &Service, cmd: NumbersCmd) -> anyhow::Result<()> {
                 id: assignee_id,
                 display_name,
             };
-            let n = service
-                .assign(&actor, &lookup(&number)?, assignee)
-                .await
-                .map_err(service_err)?;
-            print_number(&NumberView::of(&n, actor.account), acting.json)
+            apply(&actor, &number, acting.json, async |l| {
+                service.assign(&actor, l, assignee).await
+            })
+            .await
         }
         NumbersCmd::Unassign {
             acting,
@@ -381,11 +388,10 @@ pub async fn run(service: &Service, cmd: NumbersCmd) -> anyhow::Result<()> {
             assignee_id,
         } => {
             let actor = actor(service, &acting).await?;
-            let n = service
-                .unassign(&actor, &lookup(&number)?, assignee_id.as_deref())
-                .await
-                .map_err(service_err)?;
-            print_number(&NumberView::of(&n, actor.account), acting.json)
+            apply(&actor, &number, acting.json, async |l| {
+                service.unassign(&actor, l, assignee_id.as_deref()).await
+            })
+            .await
         }
         NumbersCmd::Assignments { acting, number } => {
             let actor = actor(service, &acting).await?;
@@ -397,19 +403,17 @@ pub async fn run(service: &Service, cmd: NumbersCmd) -> anyhow::Result<()> {
         }
         NumbersCmd::Release { acting, number } => {
             let actor = actor(service, &acting).await?;
-            let n = service
-                .release(&actor, &lookup(&number)?)
-                .await
-                .map_err(service_err)?;
-            print_number(&NumberView::of(&n, actor.account), acting.json)
+            apply(&actor, &number, acting.json, async |l| {
+                service.release(&actor, l).await
+            })
+            .await
         }
         NumbersCmd::Unbind { acting, number } => {
             let actor = actor(service, &acting).await?;
-            let n = service
-                .unbind(&actor, &lookup(&number)?)
-                .await
-                .map_err(service_err)?;
-            print_number(&NumberView::of(&n, actor.account), acting.json)
+            apply(&actor, &number, acting.json, async |l| {
+                service.unbind(&actor, l).await
+            })
+            .await
         }
         NumbersCmd::Delete { acting, number } => {
             let actor = actor(service, &acting).await?;

@@ -71,9 +71,7 @@ async fn accounts_update_with_etags(db: &TestDb) {
 
     // A connected customer is visible to the provider, but not its to change; another tenant's
     // account is not there at all.
-    app.get(&format!("/v2/accounts/{}", w.root_customer.id))
-        .bearer(t)
-        .send()
+    app.get_as(t, &format!("/v2/accounts/{}", w.root_customer.id))
         .await
         .expect(200);
     for foreign in [w.root_customer.id, w.tenant_customer.id] {

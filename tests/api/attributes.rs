@@ -18,9 +18,7 @@ fn first(n: Value) -> Value {
 
 async fn total(app: &App, token: &str, q: &str) -> i64 {
     let l = app
-        .get(&format!("/v2/phone/numbers?attribute={q}"))
-        .bearer(token)
-        .send()
+        .get_as(token, &format!("/v2/phone/numbers?attribute={q}"))
         .await
         .expect(200)
         .json();
@@ -62,21 +60,11 @@ async fn attribute_routes(db: &TestDb) {
             .await
             .expect_error(400, "invalid_input");
     }
-    let list = app
-        .get("/v2/attributes")
-        .bearer(t)
-        .send()
-        .await
-        .expect(200)
-        .json();
+    let list = app.get_as(t, "/v2/attributes").await.expect(200).json();
     assert_eq!(list["total_records"], 2, "{list}");
     // The reseller reads its provider's keys; it writes none (R-PROV-1).
     let reseller = app.client(&w.reseller, None).await;
-    app.get(&path)
-        .bearer(&reseller.token)
-        .send()
-        .await
-        .expect(200);
+    app.get_as(&reseller.token, &path).await.expect(200);
     let r = app
         .post("/v2/attributes")
         .bearer(&reseller.token)
@@ -87,22 +75,12 @@ async fn attribute_routes(db: &TestDb) {
     assert_eq!(r.json()["rule"], "R-PROV-1");
     // Customers and other tenants see none.
     for token in [&w.customer_client.token, &w.tenant_client.token] {
-        app.get(&path)
-            .bearer(token)
-            .send()
+        app.get_as(token, &path)
             .await
             .expect_error(404, "not_found");
-        let l = app
-            .get("/v2/attributes")
-            .bearer(token)
-            .send()
-            .await
-            .expect(200)
-            .json();
+        let l = app.get_as(token, "/v2/attributes").await.expect(200).json();
         assert_eq!(l["total_records"], 0, "{l}");
-        app.delete(&path)
-            .bearer(token)
-            .send()
+        app.delete_as(token, &path)
             .await
             .expect_error(404, "not_found");
     }
@@ -166,17 +144,13 @@ async fn attribute_routes(db: &TestDb) {
     assert_eq!(count("region:Emea").await, 0);
     assert_eq!(count("tier:gold").await, 1);
     assert_eq!(count("region:emea").await, 0);
-    app.get("/v2/phone/numbers?attribute=region")
-        .bearer(t)
-        .send()
+    app.get_as(t, "/v2/phone/numbers?attribute=region")
         .await
         .expect_error(400, "invalid_input");
     // A key no attribute can have (upper case, a quote) is a 400 naming the filter.
     for bad in ["Region:emea", "re%22gion:emea"] {
         let r = app
-            .get(&format!("/v2/phone/numbers?attribute={bad}"))
-            .bearer(t)
-            .send()
+            .get_as(t, &format!("/v2/phone/numbers?attribute={bad}"))
             .await
             .expect_error(400, "invalid_input");
         assert!(r.text().contains("attribute"), "{}", r.text());
@@ -212,9 +186,7 @@ async fn attribute_routes(db: &TestDb) {
         json!(["a\"b", "50%_off", "apac"])
     );
     let r = app
-        .delete(&format!("/v2/attributes/{}", w.attribute))
-        .bearer(t)
-        .send()
+        .delete_as(t, &format!("/v2/attributes/{}", w.attribute))
         .await
         .expect_error(422, "rule_violation");
     assert_eq!(r.json()["rule"], "R-ATTR-1");
@@ -224,14 +196,10 @@ async fn attribute_routes(db: &TestDb) {
         .send()
         .await
         .expect(200);
-    app.delete(&format!("/v2/attributes/{}", w.attribute))
-        .bearer(t)
-        .send()
+    app.delete_as(t, &format!("/v2/attributes/{}", w.attribute))
         .await
         .expect(204);
-    app.get(&format!("/v2/attributes/{}", w.attribute))
-        .bearer(t)
-        .send()
+    app.get_as(t, &format!("/v2/attributes/{}", w.attribute))
         .await
         .expect_error(404, "not_found");
 }

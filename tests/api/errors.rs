@@ -304,9 +304,7 @@ async fn numbers_duplicates_and_rules(db: &TestDb) {
         .await
         .expect_error(409, "number_already_exists");
     for i in [330, 331, 332] {
-        app.get(&format!("/v2/phone/numbers/{}", enc(e164(i).as_str())))
-            .bearer(t)
-            .send()
+        app.get_as(t, &format!("/v2/phone/numbers/{}", enc(e164(i).as_str())))
             .await
             .expect_error(404, "not_found");
     }

@@ -128,11 +128,7 @@ async fn if_match_guards_patch_and_delete(db: &TestDb) {
         .send()
         .await
         .expect(204);
-    app.get(&path)
-        .bearer(t)
-        .send()
-        .await
-        .expect_error(404, "not_found");
+    app.get_as(t, &path).await.expect_error(404, "not_found");
 
     // Moves answer the number with its ETag too.
     let r = app

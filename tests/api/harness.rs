@@ -3,42 +3,23 @@
 //! come from `POST /oauth/token`.
 
 use std::collections::BTreeSet;
-use std::fmt::Display;
 use std::net::SocketAddr;
 
 use axum::http::Method;
 use numberpool::config::Config;
-use numberpool::service::{
-    Actor, AddNumber, AllocateOptions, CreateAccount, CreatedClient, Service,
-};
+use numberpool::service::{Actor, CreatedClient, Service};
 use numberpool::startup::Application;
 use numberpool_domain::{
-    Account, AccountKind, Assignee, AssigneeType, CarrierId, E164, NewNumber, Number, TrunkId,
+    Account, AccountKind, Assignee, AssigneeType, CarrierId, E164, Number, TrunkId,
 };
+use numberpool_store::Store;
 use numberpool_store::testing::TestDb;
-use numberpool_store::{NumberLookup, Store};
 use serde_json::Value;
 
+pub use crate::common::Must;
+use crate::common::fixture::{account, add_one, allocate, attribute, carrier, rate, trunk};
+pub use crate::common::fixture::{as_, by_id, e164};
 use crate::http::{RequestBuilder, Resp};
-
-/// `Result`/`Option` to value, panicking with the context and the error.
-pub trait Must<T> {
-    fn must(self, what: &str) -> T;
-}
-
-impl<T, E: Display> Must<T> for Result<T, E> {
-    #[track_caller]
-    fn must(self, what: &str) -> T {
-        self.unwrap_or_else(|e| panic!("{what}: {e}"))
-    }
-}
-
-impl<T> Must<T> for Option<T> {
-    #[track_caller]
-    fn must(self, what: &str) -> T {
-        self.unwrap_or_else(|| panic!("{what}: nothing"))
-    }
-}
 
 /// The four scopes of SPEC §7.
 pub const SCOPES: [&str; 4] = [
@@ -47,12 +28,6 @@ pub const SCOPES: [&str; 4] = [
     "phone_number:read:admin",
     "phone_number:write:admin",
 ];
-
-/// A valid US number of the provider's world: `+1415555` and four digits.
-pub fn e164(i: u32) -> E164 {
-    assert!(i < 10_000, "fixture numbers have four digits");
-    E164::parse(&format!("+1415555{i:04}")).must("fixture number")
-}
 
 /// A valid US number of the unrelated tenant's world: `+1212555` and four digits.
 pub fn tenant_e164(i: u32) -> E164 {
@@ -127,6 +102,16 @@ impl App {
 
     pub fn delete(&self, path: &str) -> RequestBuilder {
         self.req(Method::DELETE, path)
+    }
+
+    /// `GET path` with `token` and nothing else.
+    pub async fn get_as(&self, token: &str, path: &str) -> Resp {
+        self.get(path).bearer(token).send().await
+    }
+
+    /// `DELETE path` with `token` and nothing else (no `If-Match`).
+    pub async fn delete_as(&self, token: &str, path: &str) -> Resp {
+        self.delete(path).bearer(token).send().await
     }
 
     /// `POST /oauth/token` with HTTP Basic, as is.
@@ -280,46 +265,6 @@ pub struct World {
     pub tenant_client: Client,
 }
 
-async fn account(
-    service: &Service,
-    name: &str,
-    kind: AccountKind,
-    parent: Option<&Account>,
-    allow_external_numbers: bool,
-) -> Account {
-    let actor = parent.map(|p| Actor::cli(p.id));
-    service
-        .create_account(
-            actor.as_ref(),
-            CreateAccount {
-                name: name.to_string(),
-                kind,
-                parent_id: parent.map(|p| p.id),
-                allow_external_numbers,
-            },
-        )
-        .await
-        .must(name)
-}
-
-async fn trunk(store: &Store, provider: &Account, name: &str) -> TrunkId {
-    let mut tx = store.begin().await.must("begin");
-    let id = tx
-        .insert_trunk(provider.id, name, "us-west")
-        .await
-        .must("insert trunk");
-    tx.commit().await.must("commit");
-    id
-}
-
-pub fn by_id(n: &Number) -> NumberLookup {
-    NumberLookup::Id(n.id)
-}
-
-pub fn as_(a: &Account) -> Actor {
-    Actor::cli(a.id)
-}
-
 impl World {
     /// A server on a fresh database of `db`, with the world in it.
     pub async fn new(db: &TestDb) -> World {
@@ -348,35 +293,11 @@ impl World {
 
         let add = |who: Account, n: E164| {
             let s = s.clone();
-            async move {
-                s.add_numbers(
-                    &as_(&who),
-                    vec![AddNumber {
-                        phone_number: n,
-                        fields: NewNumber::default(),
-                    }],
-                )
-                .await
-                .must("add number")
-                .pop()
-                .must("one number")
-            }
+            async move { add_one(&s, &who, &n).await }
         };
         let allocate = |who: Account, n: Number, to: Account, t: Option<TrunkId>| {
             let s = s.clone();
-            async move {
-                s.allocate(
-                    &as_(&who),
-                    &by_id(&n),
-                    to.id,
-                    AllocateOptions {
-                        sip_trunk_id: t,
-                        ..Default::default()
-                    },
-                )
-                .await
-                .must("allocate")
-            }
+            async move { allocate(&s, &who, &n, &to, t).await }
         };
         let p = provider.clone();
         let free = add(p.clone(), e164(100)).await;
@@ -459,39 +380,17 @@ impl World {
             Some(tenant_trunk),
         )
         .await;
-        let carrier = {
-            let mut tx = app.store.begin().await.must("begin");
-            let id = tx
-                .insert_carrier(provider.id, "voice", "Carrier Prime", true)
-                .await
-                .must("insert carrier");
-            tx.commit().await.must("commit");
-            id
-        };
-        let attribute = {
-            let mut tx = app.store.begin().await.must("begin");
-            let id = tx
-                .insert_attribute(provider.id, "tier", &["gold".into(), "silver".into()])
-                .await
-                .must("insert attribute");
-            tx.commit().await.must("commit");
-            id
-        };
-        let rate = {
-            let mut tx = app.store.begin().await.must("begin");
-            let id = tx
-                .insert_rate(
-                    provider.id,
-                    "US",
-                    numberpool_domain::NumberType::Local,
-                    100,
-                    "USD",
-                )
-                .await
-                .must("insert rate");
-            tx.commit().await.must("commit");
-            id
-        };
+        let carrier = carrier(&app.store, &provider, "voice", "Carrier Prime", true).await;
+        let attribute = attribute(&app.store, &provider, "tier", &["gold", "silver"]).await;
+        let rate = rate(
+            &app.store,
+            &provider,
+            "US",
+            numberpool_domain::NumberType::Local,
+            100,
+            "USD",
+        )
+        .await;
         let provider_client = app.client(&provider, None).await;
         let customer_client = app.client(&customer, None).await;
         let tenant_client = app.client(&tenant, None).await;

@@ -346,9 +346,7 @@ async fn concurrent_repeats_create_one_account(db: &TestDb) {
         }
         assert_eq!(fresh, 1, "round {round}: exactly one request runs");
         let accounts = app
-            .get("/v2/accounts?page_size=300")
-            .bearer(&w.provider_client.token)
-            .send()
+            .get_as(&w.provider_client.token, "/v2/accounts?page_size=300")
             .await
             .expect(200)
             .json();

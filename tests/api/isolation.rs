@@ -266,9 +266,7 @@ async fn tenant_sweeps_every_operation(db: &TestDb) {
     // The provider's credentials still work.
     for c in clients {
         w.app
-            .get("/v2/phone/numbers")
-            .bearer(&c.token)
-            .send()
+            .get_as(&c.token, "/v2/phone/numbers")
             .await
             .expect(200);
     }
@@ -392,12 +390,7 @@ async fn tenant_cannot_reach_through_its_own_numbers(db: &TestDb) {
         "contains=4155550".to_string(),
     ] {
         for base in ["/v2/phone/numbers", "/v2/phone/numbers/unassigned"] {
-            let r = app
-                .get(&format!("{base}?{q}"))
-                .bearer(t)
-                .send()
-                .await
-                .expect(200);
+            let r = app.get_as(t, &format!("{base}?{q}")).await.expect(200);
             assert_eq!(r.json()["total_records"], 0, "{}: {}", r.what, r.text());
             assert_no_leak(&r.what, &r.text(), &forbidden);
         }
@@ -422,9 +415,7 @@ async fn tenant_cannot_reach_through_its_own_numbers(db: &TestDb) {
         "00000000-0000-0000-0000-000000000000".to_string(),
     ] {
         let r = app
-            .get(&format!("/v2/phone/numbers/{seg}"))
-            .bearer(t)
-            .send()
+            .get_as(t, &format!("/v2/phone/numbers/{seg}"))
             .await
             .expect_error(404, "not_found");
         assert_no_leak(&r.what, &r.text(), &forbidden);
@@ -500,9 +491,7 @@ async fn each_account_sees_its_scope(db: &TestDb) {
     }
     // Accounts: the provider's list has its branch and the connected customer, not the tenant.
     let accounts = app
-        .get("/v2/accounts?page_size=300")
-        .bearer(&w.provider_client.token)
-        .send()
+        .get_as(&w.provider_client.token, "/v2/accounts?page_size=300")
         .await
         .expect(200)
         .json();
@@ -519,9 +508,7 @@ async fn each_account_sees_its_scope(db: &TestDb) {
         .collect();
     assert_eq!(listed, expected, "the provider's accounts");
     let tenant = app
-        .get("/v2/accounts")
-        .bearer(&w.tenant_client.token)
-        .send()
+        .get_as(&w.tenant_client.token, "/v2/accounts")
         .await
         .expect(200)
         .json();
@@ -543,14 +530,13 @@ async fn each_account_sees_its_scope(db: &TestDb) {
         .send()
         .await
         .expect_error(404, "not_found");
-    app.delete(&format!("/v2/api_clients/{}", root_client.id))
-        .bearer(&w.provider_client.token)
-        .send()
-        .await
-        .expect_error(404, "not_found");
-    app.get("/v2/api_clients")
-        .bearer(&root_client.token)
-        .send()
+    app.delete_as(
+        &w.provider_client.token,
+        &format!("/v2/api_clients/{}", root_client.id),
+    )
+    .await
+    .expect_error(404, "not_found");
+    app.get_as(&root_client.token, "/v2/api_clients")
         .await
         .expect(200);
 }

@@ -49,13 +49,7 @@ async fn pages_walk_every_number_once(db: &TestDb) {
     );
 
     // Default 30; 300 allowed; 0 and 301 are 400 naming page_size.
-    let first = app
-        .get("/v2/phone/numbers")
-        .bearer(t)
-        .send()
-        .await
-        .expect(200)
-        .json();
+    let first = app.get_as(t, "/v2/phone/numbers").await.expect(200).json();
     assert_eq!(first["page_size"], 30);
     assert_eq!(first["phone_numbers"].as_array().map(Vec::len), Some(30));
     assert_eq!(first["total_records"], 72);
@@ -65,9 +59,7 @@ async fn pages_walk_every_number_once(db: &TestDb) {
             .is_some_and(|t| !t.is_empty())
     );
     let max = app
-        .get("/v2/phone/numbers?page_size=300")
-        .bearer(t)
-        .send()
+        .get_as(t, "/v2/phone/numbers?page_size=300")
         .await
         .expect(200)
         .json();
@@ -81,9 +73,7 @@ async fn pages_walk_every_number_once(db: &TestDb) {
             "/v2/audit",
         ] {
             let r = app
-                .get(&format!("{base}?page_size={bad}"))
-                .bearer(t)
-                .send()
+                .get_as(t, &format!("{base}?page_size={bad}"))
                 .await
                 .expect_error(400, "invalid_input");
             assert!(
@@ -139,9 +129,7 @@ async fn tampered_page_tokens_are_400(db: &TestDb) {
     add_batch(&w, 1000, 10).await;
     for base in ["/v2/phone/numbers", "/v2/accounts", "/v2/audit"] {
         let page = app
-            .get(&format!("{base}?page_size=2"))
-            .bearer(t)
-            .send()
+            .get_as(t, &format!("{base}?page_size=2"))
             .await
             .expect(200)
             .json();
@@ -184,9 +172,7 @@ async fn tampered_page_tokens_are_400(db: &TestDb) {
             );
         }
         // An empty token is the first page.
-        app.get(&format!("{base}?next_page_token="))
-            .bearer(t)
-            .send()
+        app.get_as(t, &format!("{base}?next_page_token="))
             .await
             .expect(200);
     }
@@ -346,16 +332,12 @@ async fn filters_narrow_correctly(db: &TestDb) {
         ("contains=", "contains"),
     ] {
         let r = app
-            .get(&format!("/v2/phone/numbers?{q}"))
-            .bearer(t)
-            .send()
+            .get_as(t, &format!("/v2/phone/numbers?{q}"))
             .await
             .expect_error(400, "invalid_input");
         assert!(r.message().contains(name), "?{q}: {}", r.text());
     }
-    app.get("/v2/phone/numbers?cachebuster=123&_=1")
-        .bearer(t)
-        .send()
+    app.get_as(t, "/v2/phone/numbers?cachebuster=123&_=1")
         .await
         .expect(200);
 }

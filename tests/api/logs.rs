@@ -10,18 +10,14 @@ use numberpool_store::backend_tests;
 use numberpool_store::testing::TestDb;
 use serde_json::{Value, json};
 
+use crate::common::process;
 use crate::harness::Must;
 use crate::http::{RequestBuilder, Resp, basic_value};
 
 /// The binary with no `NUMBERPOOL_*` setting from the environment, on this database: the
 /// SQLite case in a temporary data dir, the PostgreSQL one by URL.
 fn bin(db: &Where) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_numberpool"));
-    for (k, _) in std::env::vars() {
-        if k.starts_with("NUMBERPOOL_") {
-            c.env_remove(k);
-        }
-    }
+    let mut c = process::bin();
     match db {
         Where::DataDir(d) => c.arg("--data-dir").arg(d),
         Where::Url(u) => c.arg("--database-url").arg(u),
@@ -87,11 +83,7 @@ fn serve(db: &Where, log: &std::path::Path) -> (Child, SocketAddr, mpsc::Receive
                 let _ = child.wait();
                 panic!("serve printed no address ({e}); stdout so far: {seen:?}")
             });
-        if let Some(i) = line.find("http://") {
-            let addr: String = line[i + 7..]
-                .chars()
-                .take_while(|c| !c.is_whitespace() && *c != '"')
-                .collect();
+        if let Some(addr) = process::address_in(&line) {
             let addr: SocketAddr = addr.parse().must("the printed address");
             return (child, addr, rx);
         }
@@ -245,18 +237,10 @@ async fn secrets_never_reach_the_log(db: &TestDb) {
 
     // Stop it the way an operator does: SIGTERM, a clean exit.
     let mut child = guard.0.take().must("the server process");
-    let pid = child.id().to_string();
-    let status = tokio::task::spawn_blocking(move || {
-        let st = Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .must("kill");
-        assert!(st.success(), "kill -TERM");
-        child.wait().must("wait")
-    })
-    .await
-    .must("stop");
-    assert!(status.success(), "serve exits 0 on SIGTERM: {status:?}");
+    let code = tokio::task::spawn_blocking(move || process::terminate(&mut child))
+        .await
+        .must("stop");
+    assert_eq!(code, 0, "serve exits 0 on SIGTERM");
     let rest: Vec<String> = stdout.try_iter().collect();
 
     let mut text = String::new();

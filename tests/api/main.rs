@@ -2,6 +2,8 @@
 //! case, on its own database, every case on SQLite and on PostgreSQL (`backend_tests!`), and
 //! the binary itself for what only the process shows (its log).
 
+#[path = "../common/mod.rs"]
+mod common;
 mod harness;
 mod http;
 mod synth;

@@ -99,17 +99,13 @@ async fn a_number_lives_through_http(db: &TestDb) {
     assert_eq!(v["position"], "in_use", "still in use for the provider");
     // Several assignees: which one must be said.
     let r = app
-        .delete(&format!("{by_id}/assign"))
-        .bearer(c)
-        .send()
+        .delete_as(c, &format!("{by_id}/assign"))
         .await
         .expect_error(400, "invalid_input");
     assert!(r.message().contains("assignee_id"), "{}", r.text());
     // Unassign: the query form, then the body form.
     let v = app
-        .delete(&format!("{by_id}/assign?assignee_id=u-1"))
-        .bearer(c)
-        .send()
+        .delete_as(c, &format!("{by_id}/assign?assignee_id=u-1"))
         .await
         .expect(200)
         .json();
@@ -132,18 +128,14 @@ async fn a_number_lives_through_http(db: &TestDb) {
     assert_eq!(v["position"], "unassigned", "{v}");
     assert_eq!(v["assignees"], json!([]));
     let r = app
-        .delete(&format!("{by_id}/assign"))
-        .bearer(c)
-        .send()
+        .delete_as(c, &format!("{by_id}/assign"))
         .await
         .expect_error(422, "rule_violation");
     assert_eq!(r.json()["rule"], "R-MOVE-2", "{}", r.text());
 
     // The customer's history starts with the allocation into its branch.
     let h = app
-        .get(&format!("{by_id}/history"))
-        .bearer(c)
-        .send()
+        .get_as(c, &format!("{by_id}/history"))
         .await
         .expect(200)
         .json();
@@ -168,11 +160,7 @@ async fn a_number_lives_through_http(db: &TestDb) {
         .expect(200)
         .json();
     assert_eq!(v["holder_id"], w.provider.id.to_string(), "{v}");
-    app.get(&by_id)
-        .bearer(c)
-        .send()
-        .await
-        .expect_error(404, "not_found");
+    app.get_as(c, &by_id).await.expect_error(404, "not_found");
     let v = app.get(&by_id).bearer(p).send().await.expect(200).json();
     assert_eq!(v["position"], "returned");
     assert_eq!(v["billing_reference"], "B-500", "kept until unbind");
@@ -191,9 +179,7 @@ async fn a_number_lives_through_http(db: &TestDb) {
 
     // History: every move, oldest first, through the API by the two clients.
     let h = app
-        .get(&format!("{by_e164}/history"))
-        .bearer(p)
-        .send()
+        .get_as(p, &format!("{by_e164}/history"))
         .await
         .expect(200)
         .json();
@@ -231,11 +217,7 @@ async fn a_number_lives_through_http(db: &TestDb) {
     // Delete: gone, by id and by E.164, history too.
     app.delete(&by_e164).bearer(p).send().await.expect(204);
     for path in [&by_id, &by_e164, &format!("{by_id}/history")] {
-        app.get(path)
-            .bearer(p)
-            .send()
-            .await
-            .expect_error(404, "not_found");
+        app.get_as(p, path).await.expect_error(404, "not_found");
     }
     // It may be added again.
     app.post("/v2/phone/numbers")
@@ -265,16 +247,12 @@ async fn inventory_counts_add_up_per_viewer(db: &TestDb) {
         ("tenant", &w.tenant_client.token),
     ] {
         let inv = app
-            .get("/v2/phone/inventory")
-            .bearer(token)
-            .send()
+            .get_as(token, "/v2/phone/inventory")
             .await
             .expect(200)
             .json();
         let seed = app
-            .get("/v2/phone/numbers/inventory")
-            .bearer(token)
-            .send()
+            .get_as(token, "/v2/phone/numbers/inventory")
             .await
             .expect(200)
             .json();
@@ -334,16 +312,12 @@ async fn inventory_counts_add_up_per_viewer(db: &TestDb) {
         .json();
     assert_eq!(inv["total"], 3, "{inv}");
     let inv = app
-        .get("/v2/phone/inventory?country=GB")
-        .bearer(&w.provider_client.token)
-        .send()
+        .get_as(&w.provider_client.token, "/v2/phone/inventory?country=GB")
         .await
         .expect(200)
         .json();
     assert_eq!(inv["total"], 1, "{inv}");
-    app.get("/v2/phone/inventory?country=XX")
-        .bearer(&w.provider_client.token)
-        .send()
+    app.get_as(&w.provider_client.token, "/v2/phone/inventory?country=XX")
         .await
         .expect_error(400, "invalid_input");
 }
@@ -420,9 +394,7 @@ async fn audit_is_newest_first_paged_filtered_and_scoped(db: &TestDb) {
 
     // Filtered by action, entity.
     let page = app
-        .get("/v2/audit?action=number.allocate&page_size=300")
-        .bearer(p)
-        .send()
+        .get_as(p, "/v2/audit?action=number.allocate&page_size=300")
         .await
         .expect(200)
         .json();
@@ -436,9 +408,7 @@ async fn audit_is_newest_first_paged_filtered_and_scoped(db: &TestDb) {
     assert_eq!(allocs.len(), expected);
     assert_eq!(page["total_records"], expected as i64);
     let page = app
-        .get(&format!("/v2/audit?entity_id={}", w.held.id))
-        .bearer(p)
-        .send()
+        .get_as(p, &format!("/v2/audit?entity_id={}", w.held.id))
         .await
         .expect(200)
         .json();
@@ -453,34 +423,26 @@ async fn audit_is_newest_first_paged_filtered_and_scoped(db: &TestDb) {
     assert!(page["total_records"].as_i64().unwrap_or(0) >= 2, "{page}");
     // Time filters.
     let r = app
-        .get("/v2/audit?since=2999-01-01T00:00:00Z")
-        .bearer(p)
-        .send()
+        .get_as(p, "/v2/audit?since=2999-01-01T00:00:00Z")
         .await
         .expect(200)
         .json();
     assert_eq!(r["total_records"], 0, "{r}");
     let r = app
-        .get("/v2/audit?until=2999-01-01T00:00:00Z")
-        .bearer(p)
-        .send()
+        .get_as(p, "/v2/audit?until=2999-01-01T00:00:00Z")
         .await
         .expect(200)
         .json();
     assert_eq!(r["total_records"], json!(total.unwrap_or(0)), "{r}");
     let r = app
-        .get("/v2/audit?since=yesterday")
-        .bearer(p)
-        .send()
+        .get_as(p, "/v2/audit?since=yesterday")
         .await
         .expect_error(400, "invalid_input");
     assert!(r.message().contains("since"), "{}", r.text());
 
     // The customer's log has its own events only; the tenant's none of the provider's.
     let cust = app
-        .get("/v2/audit?page_size=300")
-        .bearer(&w.customer_client.token)
-        .send()
+        .get_as(&w.customer_client.token, "/v2/audit?page_size=300")
         .await
         .expect(200)
         .json();
@@ -493,9 +455,7 @@ async fn audit_is_newest_first_paged_filtered_and_scoped(db: &TestDb) {
         );
     }
     let tenant = app
-        .get("/v2/audit?page_size=300")
-        .bearer(&w.tenant_client.token)
-        .send()
+        .get_as(&w.tenant_client.token, "/v2/audit?page_size=300")
         .await
         .expect(200);
     assert_no_leak(&tenant.what, &tenant.text(), &w.provider_secrets(&[]));
@@ -507,12 +467,7 @@ async fn audit_is_newest_first_paged_filtered_and_scoped(db: &TestDb) {
         .send()
         .await
         .expect(201);
-    let after = app
-        .get("/v2/audit?page_size=300")
-        .bearer(p)
-        .send()
-        .await
-        .expect(200);
+    let after = app.get_as(p, "/v2/audit?page_size=300").await.expect(200);
     assert!(
         !after.text().contains(&root.id) && !after.text().contains(e164(510).as_str()),
         "the provider reads its connected customer's own actions: {}",
@@ -553,9 +508,10 @@ async fn concurrent_allocations_one_wins(db: &TestDb) {
     }
     assert_eq!(won.len(), 1, "exactly one allocation wins: {won:?}");
     let now = app
-        .get(&format!("/v2/phone/numbers/{}", w.free.id))
-        .bearer(&w.provider_client.token)
-        .send()
+        .get_as(
+            &w.provider_client.token,
+            &format!("/v2/phone/numbers/{}", w.free.id),
+        )
         .await
         .expect(200)
         .json();
@@ -566,9 +522,10 @@ async fn concurrent_allocations_one_wins(db: &TestDb) {
     );
     assert_eq!(now["holder_id"], won[0]["holder_id"]);
     let h = app
-        .get(&format!("/v2/phone/numbers/{}/history", w.free.id))
-        .bearer(&w.provider_client.token)
-        .send()
+        .get_as(
+            &w.provider_client.token,
+            &format!("/v2/phone/numbers/{}/history", w.free.id),
+        )
         .await
         .expect(200)
         .json();

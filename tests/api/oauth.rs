@@ -39,11 +39,7 @@ async fn token_grants_and_errors(db: &TestDb) {
     assert_eq!(r.header("cache-control").as_deref(), Some("no-store"));
     let token = v["access_token"].as_str().must("token").to_string();
     assert!(token.len() >= 32, "{token}");
-    app.get("/v2/phone/numbers")
-        .bearer(&token)
-        .send()
-        .await
-        .expect(200);
+    app.get_as(&token, "/v2/phone/numbers").await.expect(200);
 
     // A subset: the token carries only it.
     let r = app
@@ -52,9 +48,7 @@ async fn token_grants_and_errors(db: &TestDb) {
         .expect(200);
     assert_eq!(r.json()["scope"], "phone:read:admin");
     let read_only = r.json()["access_token"].as_str().must("token").to_string();
-    app.get("/v2/phone/numbers")
-        .bearer(&read_only)
-        .send()
+    app.get_as(&read_only, "/v2/phone/numbers")
         .await
         .expect(200);
     app.post("/v2/phone/numbers")
@@ -63,9 +57,7 @@ async fn token_grants_and_errors(db: &TestDb) {
         .send()
         .await
         .expect_error(403, "insufficient_scope");
-    app.get("/v2/phone/inventory")
-        .bearer(&read_only)
-        .send()
+    app.get_as(&read_only, "/v2/phone/inventory")
         .await
         .expect_error(403, "insufficient_scope");
 
@@ -173,12 +165,7 @@ async fn rotation_and_deletion_end_tokens(db: &TestDb) {
     let other_token = app.token(&second.id, &second.secret, None).await;
 
     // Listed without secrets.
-    let list = app
-        .get("/v2/api_clients")
-        .bearer(admin)
-        .send()
-        .await
-        .expect(200);
+    let list = app.get_as(admin, "/v2/api_clients").await.expect(200);
     let text = list.text();
     assert!(text.contains(&second.id), "{text}");
     assert!(
@@ -198,36 +185,22 @@ async fn rotation_and_deletion_end_tokens(db: &TestDb) {
     let new_secret = v["client_secret"].as_str().must("new secret").to_string();
     assert_ne!(new_secret, second.secret);
     for t in [&second.token, &other_token] {
-        app.get("/v2/phone/numbers")
-            .bearer(t)
-            .send()
+        app.get_as(t, "/v2/phone/numbers")
             .await
             .expect_error(401, "unauthorized");
     }
     let r = app.token_request(&second.id, &second.secret, None).await;
     oauth_error(r, 401, "invalid_client");
     let fresh = app.token(&second.id, &new_secret, None).await;
-    app.get("/v2/phone/numbers")
-        .bearer(&fresh)
-        .send()
-        .await
-        .expect(200);
+    app.get_as(&fresh, "/v2/phone/numbers").await.expect(200);
     // The admin's own token is untouched.
-    app.get("/v2/phone/numbers")
-        .bearer(admin)
-        .send()
-        .await
-        .expect(200);
+    app.get_as(admin, "/v2/phone/numbers").await.expect(200);
 
     // Delete: its token and its secret stop working; a second delete is a 404.
-    app.delete(&format!("/v2/api_clients/{}", second.id))
-        .bearer(admin)
-        .send()
+    app.delete_as(admin, &format!("/v2/api_clients/{}", second.id))
         .await
         .expect(204);
-    app.get("/v2/phone/numbers")
-        .bearer(&fresh)
-        .send()
+    app.get_as(&fresh, "/v2/phone/numbers")
         .await
         .expect_error(401, "unauthorized");
     oauth_error(
@@ -235,9 +208,7 @@ async fn rotation_and_deletion_end_tokens(db: &TestDb) {
         401,
         "invalid_client",
     );
-    app.delete(&format!("/v2/api_clients/{}", second.id))
-        .bearer(admin)
-        .send()
+    app.delete_as(admin, &format!("/v2/api_clients/{}", second.id))
         .await
         .expect_error(404, "not_found");
     app.post(&format!("/v2/api_clients/{}/rotate_secret", second.id))
@@ -245,12 +216,7 @@ async fn rotation_and_deletion_end_tokens(db: &TestDb) {
         .send()
         .await
         .expect_error(404, "not_found");
-    let list = app
-        .get("/v2/api_clients")
-        .bearer(admin)
-        .send()
-        .await
-        .expect(200);
+    let list = app.get_as(admin, "/v2/api_clients").await.expect(200);
     assert!(!list.text().contains(&second.id), "{}", list.text());
 
     // A parent manages the clients of the accounts below it; a child not its parent's.
@@ -260,16 +226,15 @@ async fn rotation_and_deletion_end_tokens(db: &TestDb) {
         .send()
         .await
         .expect(200);
-    app.get("/v2/phone/numbers")
-        .bearer(&below.token)
-        .send()
+    app.get_as(&below.token, "/v2/phone/numbers")
         .await
         .expect_error(401, "unauthorized");
-    app.delete(&format!("/v2/api_clients/{}", w.provider_client.id))
-        .bearer(&w.customer_client.token)
-        .send()
-        .await
-        .expect_error(404, "not_found");
+    app.delete_as(
+        &w.customer_client.token,
+        &format!("/v2/api_clients/{}", w.provider_client.id),
+    )
+    .await
+    .expect_error(404, "not_found");
 }
 
 async fn clients_get_at_most_the_callers_scopes(db: &TestDb) {
@@ -444,15 +409,11 @@ async fn weaker_tokens_cannot_take_over_stronger_clients(db: &TestDb) {
         .await
         .expect_error(403, "insufficient_scope");
     assert!(r.text().contains("phone:read:admin"), "{}", r.text());
-    app.delete(&format!("/v2/api_clients/{}", strong.id))
-        .bearer(&weak.token)
-        .send()
+    app.delete_as(&weak.token, &format!("/v2/api_clients/{}", strong.id))
         .await
         .expect_error(403, "insufficient_scope");
     // The strong client still works with its old secret and token.
-    app.get("/v2/phone/numbers")
-        .bearer(&strong.token)
-        .send()
+    app.get_as(&strong.token, "/v2/phone/numbers")
         .await
         .expect(200);
     app.token(&strong.id, &strong.secret, None).await;

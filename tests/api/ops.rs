@@ -69,9 +69,7 @@ async fn metrics_use_route_templates(db: &TestDb) {
     let w = World::new(db).await;
     let app = &w.app;
     let t = &w.provider_client.token;
-    app.get(&format!("/v2/phone/numbers/{}", w.free.id))
-        .bearer(t)
-        .send()
+    app.get_as(t, &format!("/v2/phone/numbers/{}", w.free.id))
         .await
         .expect(200);
     app.get(&format!(
@@ -82,14 +80,10 @@ async fn metrics_use_route_templates(db: &TestDb) {
     .send()
     .await
     .expect(200);
-    app.get(&format!("/v2/phone/numbers/{}/history", w.free.id))
-        .bearer(t)
-        .send()
+    app.get_as(t, &format!("/v2/phone/numbers/{}/history", w.free.id))
         .await
         .expect(200);
-    app.get("/v2/phone/numbers/not-a-number")
-        .bearer(t)
-        .send()
+    app.get_as(t, "/v2/phone/numbers/not-a-number")
         .await
         .expect(404);
     app.get("/no/such/route").send().await.expect(404);

@@ -31,9 +31,7 @@ async fn rate_card_routes(db: &TestDb) {
     let id = rate["id"].as_str().must("id").to_string();
     let path = format!("/v2/rate_card/{id}");
     let seeded = app
-        .get(&format!("/v2/rate_card/{}", w.rate))
-        .bearer(t)
-        .send()
+        .get_as(t, &format!("/v2/rate_card/{}", w.rate))
         .await
         .expect(200)
         .json();
@@ -61,13 +59,7 @@ async fn rate_card_routes(db: &TestDb) {
             .await
             .expect_error(400, "invalid_input");
     }
-    let list = app
-        .get("/v2/rate_card")
-        .bearer(t)
-        .send()
-        .await
-        .expect(200)
-        .json();
+    let list = app.get_as(t, "/v2/rate_card").await.expect(200).json();
     assert_eq!(list["total_records"], 2, "{list}");
     for (q, n) in [
         ("country=us", 1),
@@ -76,29 +68,21 @@ async fn rate_card_routes(db: &TestDb) {
         ("type=toll_free", 0),
     ] {
         let l = app
-            .get(&format!("/v2/rate_card?{q}"))
-            .bearer(t)
-            .send()
+            .get_as(t, &format!("/v2/rate_card?{q}"))
             .await
             .expect(200)
             .json();
         assert_eq!(l["total_records"], n, "{q}: {l}");
     }
     for q in ["country=ZZ", "type=fixed"] {
-        app.get(&format!("/v2/rate_card?{q}"))
-            .bearer(t)
-            .send()
+        app.get_as(t, &format!("/v2/rate_card?{q}"))
             .await
             .expect_error(400, "invalid_input");
     }
 
     // The reseller reads its provider's entries; it writes none (R-PROV-1).
     let reseller = app.client(&w.reseller, None).await;
-    app.get(&path)
-        .bearer(&reseller.token)
-        .send()
-        .await
-        .expect(200);
+    app.get_as(&reseller.token, &path).await.expect(200);
     let r = app
         .post("/v2/rate_card")
         .bearer(&reseller.token)
@@ -109,22 +93,12 @@ async fn rate_card_routes(db: &TestDb) {
     assert_eq!(r.json()["rule"], "R-PROV-1");
     // Customers and other tenants see none.
     for token in [&w.customer_client.token, &w.tenant_client.token] {
-        app.get(&path)
-            .bearer(token)
-            .send()
+        app.get_as(token, &path)
             .await
             .expect_error(404, "not_found");
-        let l = app
-            .get("/v2/rate_card")
-            .bearer(token)
-            .send()
-            .await
-            .expect(200)
-            .json();
+        let l = app.get_as(token, "/v2/rate_card").await.expect(200).json();
         assert_eq!(l["total_records"], 0, "{l}");
-        app.delete(&path)
-            .bearer(token)
-            .send()
+        app.delete_as(token, &path)
             .await
             .expect_error(404, "not_found");
     }
@@ -167,11 +141,7 @@ async fn rate_card_routes(db: &TestDb) {
         .send()
         .await
         .expect(204);
-    app.get(&path)
-        .bearer(t)
-        .send()
-        .await
-        .expect_error(404, "not_found");
+    app.get_as(t, &path).await.expect_error(404, "not_found");
 }
 
 backend_tests!(rate_card_routes);

@@ -22,9 +22,7 @@ async fn over_the_burst_is_429_per_client(db: &TestDb) {
     let mut limited = None;
     for _ in 0..6 {
         let r = app
-            .get("/v2/phone/numbers")
-            .bearer(&w.provider_client.token)
-            .send()
+            .get_as(&w.provider_client.token, "/v2/phone/numbers")
             .await;
         match r.status {
             200 => ok += 1,
@@ -51,15 +49,11 @@ async fn over_the_burst_is_429_per_client(db: &TestDb) {
 
     // Another client of the same account is not limited by the first one's use.
     for _ in 0..2 {
-        app.get("/v2/phone/numbers")
-            .bearer(&w.customer_client.token)
-            .send()
+        app.get_as(&w.customer_client.token, "/v2/phone/numbers")
             .await
             .expect(200);
     }
-    app.get("/v2/phone/numbers")
-        .bearer(&w.tenant_client.token)
-        .send()
+    app.get_as(&w.tenant_client.token, "/v2/phone/numbers")
         .await
         .expect(200);
     // Nor are the token endpoint, health checks and metrics.

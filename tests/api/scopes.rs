@@ -109,9 +109,7 @@ async fn every_operation_needs_its_scope(db: &TestDb) {
     }
     assert!(checked >= 20, "only {checked} operations checked");
     // The victim client was neither rotated nor deleted.
-    app.get("/v2/api_clients")
-        .bearer(&victim.token)
-        .send()
+    app.get_as(&victim.token, "/v2/api_clients")
         .await
         .expect(200);
 }

@@ -37,9 +37,7 @@ async fn sip_trunk_routes(db: &TestDb) {
         .await
         .expect_error(400, "invalid_input");
     let list = app
-        .get("/v2/sip_trunks?page_size=1")
-        .bearer(t)
-        .send()
+        .get_as(t, "/v2/sip_trunks?page_size=1")
         .await
         .expect(200)
         .json();
@@ -87,25 +85,19 @@ async fn sip_trunk_routes(db: &TestDb) {
         .await
         .expect_error(422, "rule_violation");
     let customer_list = app
-        .get("/v2/sip_trunks")
-        .bearer(&w.customer_client.token)
-        .send()
+        .get_as(&w.customer_client.token, "/v2/sip_trunks")
         .await
         .expect(200)
         .json();
     assert_eq!(customer_list["total_records"], 0, "{customer_list}");
     for token in [&w.customer_client.token, &w.tenant_client.token] {
-        app.get(&path)
-            .bearer(token)
-            .send()
+        app.get_as(token, &path)
             .await
             .expect_error(404, "not_found");
     }
     // The fixture trunk carries numbers: R-PROV-2.
     let r = app
-        .delete(&format!("/v2/sip_trunks/{}", w.trunk))
-        .bearer(t)
-        .send()
+        .delete_as(t, &format!("/v2/sip_trunks/{}", w.trunk))
         .await
         .expect_error(422, "rule_violation");
     assert_eq!(r.json()["rule"], "R-PROV-2", "{}", r.text());
@@ -115,14 +107,8 @@ async fn sip_trunk_routes(db: &TestDb) {
         .send()
         .await
         .expect(204);
-    app.get(&path)
-        .bearer(t)
-        .send()
-        .await
-        .expect_error(404, "not_found");
-    app.get("/v2/sip_trunks/not-an-id")
-        .bearer(t)
-        .send()
+    app.get_as(t, &path).await.expect_error(404, "not_found");
+    app.get_as(t, "/v2/sip_trunks/not-an-id")
         .await
         .expect_error(404, "not_found");
 }
@@ -151,9 +137,7 @@ async fn carrier_routes(db: &TestDb) {
     let v2 = create(json!({"kind": "voice", "name": "Voice Two", "is_default": true})).await;
     assert_eq!(v2["is_default"], true);
     let prime = app
-        .get(&format!("/v2/carriers/{}", w.carrier))
-        .bearer(t)
-        .send()
+        .get_as(t, &format!("/v2/carriers/{}", w.carrier))
         .await
         .expect(200);
     assert_eq!(prime.json()["is_default"], false, "{}", prime.text());
@@ -171,16 +155,12 @@ async fn carrier_routes(db: &TestDb) {
         .await
         .expect_error(400, "invalid_input");
     let voice = app
-        .get("/v2/carriers?kind=voice")
-        .bearer(t)
-        .send()
+        .get_as(t, "/v2/carriers?kind=voice")
         .await
         .expect(200)
         .json();
     assert_eq!(voice["total_records"], 2, "{voice}");
-    app.get("/v2/carriers?kind=fax")
-        .bearer(t)
-        .send()
+    app.get_as(t, "/v2/carriers?kind=fax")
         .await
         .expect_error(400, "invalid_input");
     let v2_path = format!("/v2/carriers/{}", v2["id"].as_str().must("id"));
@@ -193,9 +173,7 @@ async fn carrier_routes(db: &TestDb) {
         .expect_error(422, "rule_violation");
     assert_eq!(r.json()["rule"], "R-PROV-3");
     let r = app
-        .delete(&v2_path)
-        .bearer(t)
-        .send()
+        .delete_as(t, &v2_path)
         .await
         .expect_error(422, "rule_violation");
     assert_eq!(r.json()["rule"], "R-PROV-3");
@@ -226,9 +204,10 @@ async fn carrier_routes(db: &TestDb) {
         .json();
     assert_eq!(n["sms_carrier_id"], sms["id"], "{n}");
     let r = app
-        .delete(&format!("/v2/carriers/{}", sms["id"].as_str().must("id")))
-        .bearer(t)
-        .send()
+        .delete_as(
+            t,
+            &format!("/v2/carriers/{}", sms["id"].as_str().must("id")),
+        )
         .await
         .expect_error(422, "rule_violation");
     assert_eq!(r.json()["rule"], "R-PROV-2");
@@ -242,29 +221,21 @@ async fn carrier_routes(db: &TestDb) {
         .expect(200);
     // The number still uses v2: R-PROV-2 now, not R-PROV-3.
     let r = app
-        .delete(&v2_path)
-        .bearer(t)
-        .send()
+        .delete_as(t, &v2_path)
         .await
         .expect_error(422, "rule_violation");
     assert_eq!(r.json()["rule"], "R-PROV-2");
     // Others find nothing; a customer lists none.
     for token in [&w.customer_client.token, &w.tenant_client.token] {
-        app.get(&v2_path)
-            .bearer(token)
-            .send()
+        app.get_as(token, &v2_path)
             .await
             .expect_error(404, "not_found");
-        app.delete(&v2_path)
-            .bearer(token)
-            .send()
+        app.delete_as(token, &v2_path)
             .await
             .expect_error(404, "not_found");
     }
     let c = app
-        .get("/v2/carriers")
-        .bearer(&w.customer_client.token)
-        .send()
+        .get_as(&w.customer_client.token, "/v2/carriers")
         .await
         .expect(200)
         .json();

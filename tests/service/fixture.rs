@@ -1,35 +1,17 @@
 //! The named fixture world every service case starts from, built through the service itself
 //! (accounts, Provider Exchange) and the store (SIP trunks), plus small assertion helpers.
 
-use std::fmt::{Debug, Display};
+use std::fmt::Debug;
 
 use numberpool::config::Config;
-use numberpool::service::{
-    Actor, AddNumber, AllocateOptions, CreateAccount, Service, ServiceError,
-};
+use numberpool::service::{Service, ServiceError};
 use numberpool::startup::Application;
-use numberpool_domain::{Account, AccountKind, E164, NewNumber, Number, TrunkId};
+use numberpool_domain::{Account, AccountKind, E164, Number, TrunkId};
 use numberpool_store::testing::TestDb;
-use numberpool_store::{AuditEvent, NumberLookup, Store};
+use numberpool_store::{AuditEvent, Store};
 
-/// `Result`/`Option` to value, panicking with the context and the error.
-pub trait Must<T> {
-    fn must(self, what: &str) -> T;
-}
-
-impl<T, E: Display> Must<T> for Result<T, E> {
-    #[track_caller]
-    fn must(self, what: &str) -> T {
-        self.unwrap_or_else(|e| panic!("{what}: {e}"))
-    }
-}
-
-impl<T> Must<T> for Option<T> {
-    #[track_caller]
-    fn must(self, what: &str) -> T {
-        self.unwrap_or_else(|| panic!("{what}: nothing"))
-    }
-}
+pub use crate::common::Must;
+pub use crate::common::fixture::*;
 
 /// Asserts that `r` is a refusal with this code and rule; returns the error for more checks.
 #[track_caller]
@@ -52,70 +34,11 @@ pub fn refused<T: Debug>(
     }
 }
 
-/// A valid US number: `+1415555` followed by the four digits of `i`.
-pub fn e164(i: u32) -> E164 {
-    assert!(i < 10_000, "fixture numbers have four digits");
-    E164::parse(&format!("+1415555{i:04}")).must("fixture number")
-}
-
-pub fn add(n: &E164) -> AddNumber {
-    AddNumber {
-        phone_number: n.clone(),
-        fields: NewNumber::default(),
-    }
-}
-
-pub fn by_id(n: &Number) -> NumberLookup {
-    NumberLookup::Id(n.id)
-}
-
-pub fn by_e164(n: &Number) -> NumberLookup {
-    NumberLookup::E164(n.phone_number.clone())
-}
-
-pub fn as_(a: &Account) -> Actor {
-    Actor::cli(a.id)
-}
-
-pub fn with_trunk(trunk: TrunkId) -> AllocateOptions {
-    AllocateOptions {
-        sip_trunk_id: Some(trunk),
-        ..Default::default()
-    }
-}
-
-/// Creates an account through the service: a root by the operator, a child by its parent.
-pub async fn account(
-    service: &Service,
-    name: &str,
-    kind: AccountKind,
-    parent: Option<&Account>,
-    allow_external_numbers: bool,
-) -> Account {
-    let actor = parent.map(as_);
-    service
-        .create_account(
-            actor.as_ref(),
-            CreateAccount {
-                name: name.to_string(),
-                kind,
-                parent_id: parent.map(|p| p.id),
-                allow_external_numbers,
-            },
-        )
-        .await
-        .must(name)
-}
-
-/// A SIP trunk of `provider`, written straight to the store (there is no use case for it yet).
-pub async fn trunk(store: &Store, provider: &Account, name: &str) -> TrunkId {
-    let mut tx = store.begin().await.must("begin");
-    let id = tx
-        .insert_trunk(provider.id, name, "us-west")
-        .await
-        .must("insert trunk");
-    tx.commit().await.must("commit");
-    id
+/// Asserts that `r` is `not_found` under R-SEC-1: what lies outside the actor's scope is
+/// hidden, not forbidden. Returns the error for more checks.
+#[track_caller]
+pub fn hidden<T: Debug>(r: Result<T, ServiceError>, what: &str) -> ServiceError {
+    refused(r, "not_found", Some("R-SEC-1"), what)
 }
 
 /// The audit events of one entity, read from the store (unscoped: survives deletion).
@@ -213,27 +136,21 @@ impl World {
 
     /// Adds one number to `who`'s pool (or as its own), by `who`.
     pub async fn add(&self, who: &Account, n: &E164) -> Number {
-        let mut v = self
-            .service
-            .add_numbers(&as_(who), vec![add(n)])
-            .await
-            .must("add number");
-        v.pop().must("one number added")
+        add_one(&self.service, who, n).await
     }
 
     /// Adds a number to the provider's pool and allocates it to `customer` (a direct child or
     /// connected customer) with the provider's trunk.
     pub async fn held_by(&self, customer: &Account, n: &E164) -> Number {
         let added = self.add(&self.provider, n).await;
-        self.service
-            .allocate(
-                &as_(&self.provider),
-                &by_id(&added),
-                customer.id,
-                with_trunk(self.trunk),
-            )
-            .await
-            .must("allocate")
+        allocate(
+            &self.service,
+            &self.provider,
+            &added,
+            customer,
+            Some(self.trunk),
+        )
+        .await
     }
 
     /// The number as `who` sees it now.

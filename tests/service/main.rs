@@ -1,6 +1,9 @@
 //! The service area's integration tests: every case runs on SQLite and on PostgreSQL, each on
 //! its own database, against a fixture world built through the service itself.
 
+#[path = "../common/mod.rs"]
+mod common;
+
 mod attributes;
 mod boundaries;
 mod clients;

@@ -9,8 +9,7 @@ use numberpool::service::{
     AccountPatch, Actor, CustomerRelation, OffboardingAction, Service, ServiceError,
 };
 use numberpool_domain::{
-    Account, AccountKind, AccountStatus, Assignee, AssigneeType, ExchangeStatus, NewNumber, Number,
-    Product,
+    Account, AccountKind, AccountStatus, ExchangeStatus, NewNumber, Number, Product,
 };
 use numberpool_store::testing::TestDb;
 use numberpool_store::{NumberFilter, backend_tests};
@@ -18,14 +17,6 @@ use numberpool_store::{NumberFilter, backend_tests};
 use crate::fixture::*;
 
 const TTL: i64 = 3600;
-
-fn user(id: &str) -> Assignee {
-    Assignee {
-        kind: AssigneeType::User,
-        id: id.into(),
-        display_name: None,
-    }
-}
 
 async fn token_of(svc: &Service, a: &Account) -> String {
     let c = svc
@@ -112,18 +103,14 @@ async fn deactivation_needs_an_empty_subtree(db: &TestDb) {
         Some("R-OFF-1"),
         "deactivate itself",
     );
-    refused(
+    hidden(
         svc.set_account_status(Some(&as_(&w.tenant)), w.customer.id, true, None)
             .await,
-        "not_found",
-        Some("R-SEC-1"),
         "another tenant's customer",
     );
-    refused(
+    hidden(
         svc.set_account_status(Some(&as_(&w.customer)), w.provider.id, true, None)
             .await,
-        "not_found",
-        Some("R-SEC-1"),
         "the account above",
     );
     // The offboarding check lists the number, before anyone has to find it by a refusal.
@@ -298,10 +285,8 @@ async fn exchange_walks_r_acc_1(db: &TestDb) {
         Some("R-ACC-1"),
         "a child customer connects",
     );
-    refused(
+    hidden(
         svc.connect_exchange(&rc, &w.customer.account_number).await,
-        "not_found",
-        Some("R-SEC-1"),
         "a customer's account number is not a provider's",
     );
 
@@ -330,17 +315,13 @@ async fn exchange_walks_r_acc_1(db: &TestDb) {
         Some("R-ACC-1"),
         "deactivate before the customer asked",
     );
-    refused(
+    hidden(
         svc.request_disconnect(&rc, w.tenant.id).await,
-        "not_found",
-        Some("R-SEC-1"),
         "a provider it is not connected to",
     );
-    refused(
+    hidden(
         svc.deactivate_connection(&as_(&w.tenant), w.root_customer.id)
             .await,
-        "not_found",
-        Some("R-SEC-1"),
         "another provider's customer",
     );
 
@@ -401,17 +382,13 @@ async fn exchange_walks_r_acc_1(db: &TestDb) {
     assert_eq!(c.status, ExchangeStatus::Deactivated);
 
     // The provider no longer sees or provisions the customer.
-    refused(
+    hidden(
         svc.get_account(&p, w.root_customer.id).await,
-        "not_found",
-        Some("R-SEC-1"),
         "get after deactivation",
     );
-    refused(
+    hidden(
         svc.allocate(&p, &by_id(&more), w.root_customer.id, with_trunk(w.trunk))
             .await,
-        "not_found",
-        Some("R-SEC-1"),
         "allocate after deactivation",
     );
     let customers = svc.list_customers(&p).await.must("customers");
@@ -622,10 +599,8 @@ async fn entitlements_count_licences(db: &TestDb) {
         .await
         .must("entitlements");
     assert_eq!((e.toll_free.limit, e.toll_free.used), (None, 1));
-    refused(
+    hidden(
         svc.entitlements(&as_(&w.tenant), w.customer.id).await,
-        "not_found",
-        Some("R-SEC-1"),
         "another tenant's entitlements",
     );
 }
@@ -1004,15 +979,13 @@ async fn offboarding_edges(db: &TestDb) {
         .must("entitlements");
     assert_eq!((e.toll_free.limit, e.toll_free.used), (Some(0), 0));
     // A connected provider does not see a customer's licences (they count every provider's).
-    refused(
+    hidden(
         svc.entitlements(&p, w.root_customer.id).await,
-        "not_found",
-        Some("R-SEC-1"),
         "a connected customer's entitlements",
     );
     // No account is above a root customer: its licences are the operator's to set, and bind the
     // providers connected to it.
-    refused(
+    hidden(
         svc.update_account(
             &p,
             w.root_customer.id,
@@ -1023,8 +996,6 @@ async fn offboarding_edges(db: &TestDb) {
             None,
         )
         .await,
-        "not_found",
-        Some("R-SEC-1"),
         "a connected provider sets a root customer's licences",
     );
     svc.operator_update_account(
