@@ -7,6 +7,7 @@
 mod accounts;
 mod attributes;
 mod audit;
+mod bulk;
 mod credentials;
 mod exchange;
 mod idempotency;
