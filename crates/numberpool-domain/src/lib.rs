@@ -7,6 +7,7 @@ pub mod attribute;
 pub mod e164;
 pub mod exchange;
 pub mod ids;
+pub mod job;
 pub mod lifecycle;
 pub mod number;
 pub mod provider;
@@ -23,6 +24,7 @@ pub use exchange::{
     ExchangeEvent, ExchangeStatus, StatusEvent, exchange_transition, status_transition,
 };
 pub use ids::*;
+pub use job::{JobState, job_retry_delay_ms};
 pub use lifecycle::{Dest, Event, NumberState, Relation, TransitionError, transition};
 pub use number::*;
 pub use provider::{Carrier, CarrierKind, SipTrunk};

@@ -9,6 +9,7 @@ mod attributes;
 mod audit;
 mod credentials;
 mod idempotency;
+mod jobs;
 mod numbers;
 mod providers;
 mod rate_card;
@@ -33,6 +34,7 @@ pub use accounts::{
 pub use audit::{AuditEvent, AuditFilter, Channel, NewAudit};
 pub use credentials::{ApiClient, User};
 pub use idempotency::IdemRecord;
+pub use jobs::{Job, JobRetry, NewJob};
 pub use numberpool_domain::ExchangeStatus;
 pub use numbers::{InventoryCounts, NumberFilter, NumberLookup, Page};
 pub use tokens::{NewToken, TokenGrant};
