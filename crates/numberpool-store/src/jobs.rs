@@ -152,15 +152,19 @@ impl Tx {
         // The states are written into the SQL, not bound, so that both planners can match the
         // partial index jobs_claim.
         let (queued, running) = (JobState::Queued.as_str(), JobState::Running.as_str());
+        // The outer statement checks again that the row is claimable: should a backend ever
+        // hand the subquery a row another claim just took, the update then changes nothing.
+        let due = format!(
+            "state IN ('{queued}', '{running}') \
+             AND ((state = '{queued}' AND run_after <= $1) \
+                OR (state = '{running}' AND lease_until < $1))"
+        );
         let sql = format!(
             "UPDATE jobs SET state = '{running}', attempts = attempts + 1, lease_until = $2, \
                 updated_at = $1 \
              WHERE id = (SELECT id FROM jobs WHERE queue = $3 AND kind IN ({kind_params}) \
-                AND state IN ('{queued}', '{running}') \
-                AND ((state = '{queued}' AND run_after <= $1) \
-                    OR (state = '{running}' AND lease_until < $1)) \
-                ORDER BY run_after, id LIMIT 1{lock}) \
-             AND state IN ('{queued}', '{running}') \
+                AND {due} ORDER BY run_after, id LIMIT 1{lock}) \
+             AND {due} \
              RETURNING {COLUMNS}"
         );
         let row: Option<JobRow> = on_conn!(self, c => {
