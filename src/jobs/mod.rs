@@ -330,6 +330,8 @@ impl Worker {
                     Ok(true) => {}
                     Ok(false) => {
                         body.abort();
+                        metrics::counter!("jobs_finished_total", "kind" => kind.as_str(), "outcome" => "lost_lease")
+                            .increment(1);
                         tracing::warn!(job = %id, %kind, "job lease lost; another worker has it");
                         return Ok(Some(Outcome::LostLease { id, kind }));
                     }
@@ -377,10 +379,21 @@ impl Worker {
                     .map(|()| Outcome::Failed { id, kind, error })
             }
         };
-        match outcome {
+        let outcome = match outcome {
             Err(ServiceError::Conflict(_)) => Ok(Outcome::LostLease { id, kind }),
             other => other,
+        };
+        if let Ok(o) = &outcome {
+            let label = match o {
+                Outcome::Done { .. } => "done",
+                Outcome::Retry { .. } => "retry",
+                Outcome::Failed { .. } => "failed",
+                Outcome::LostLease { .. } => "lost_lease",
+            };
+            metrics::counter!("jobs_finished_total", "kind" => kind.as_str(), "outcome" => label)
+                .increment(1);
         }
+        outcome
     }
 
     /// Runs every queue until `shutdown` fires: schedules the periodic kinds, then one task per
