@@ -11,13 +11,7 @@ use anyhow::Context;
 use super::JobContext;
 
 pub(crate) async fn run(ctx: JobContext) -> anyhow::Result<()> {
-    let dir: PathBuf = ctx
-        .job
-        .payload
-        .get("dir")
-        .and_then(|v| v.as_str())
-        .context("the payload has no dir")?
-        .into();
+    let dir = PathBuf::from(ctx.payload_str("dir")?);
     let tag = format!("{}-{}", ctx.job.attempts, std::process::id());
     tokio::fs::write(dir.join(format!("started-{tag}")), b"")
         .await

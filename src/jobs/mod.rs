@@ -184,6 +184,17 @@ pub struct JobContext {
     pub job: Job,
 }
 
+impl JobContext {
+    /// The payload's string field `key`; an error naming it when absent.
+    pub fn payload_str(&self, key: &str) -> anyhow::Result<&str> {
+        self.job
+            .payload
+            .get(key)
+            .and_then(|v| v.as_str())
+            .ok_or_else(|| anyhow::anyhow!("the payload has no string '{key}'"))
+    }
+}
+
 /// How the worker behaves; the defaults suit production.
 #[derive(Debug, Clone)]
 pub struct WorkerOptions {

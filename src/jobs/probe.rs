@@ -10,13 +10,7 @@ use anyhow::Context;
 use super::JobContext;
 
 pub(crate) async fn run(ctx: JobContext) -> anyhow::Result<()> {
-    let dir: PathBuf = ctx
-        .job
-        .payload
-        .get("dir")
-        .and_then(|v| v.as_str())
-        .context("the payload has no dir")?
-        .into();
+    let dir = PathBuf::from(ctx.payload_str("dir")?);
     let marker = dir.join(format!("{}.{}", ctx.job.id, uuid::Uuid::now_v7().simple()));
     tokio::fs::write(&marker, ctx.job.attempts.to_string())
         .await

@@ -110,12 +110,7 @@ async fn a_killed_workers_job_is_claimed_again_after_its_lease(db: &TestDb) {
     let mut procs = Reaper::default();
     procs.0.push(worker(db, &["--lease-secs", "1"]));
     let first = procs.0[0].id();
-    let started = format!("started-1-{first}");
-    eventually("the first worker to start the job", 60, || {
-        let seen = files(dir.path(), &started).len() == 1;
-        async move { seen.then_some(()) }
-    })
-    .await;
+    wait_file(dir.path(), &format!("started-1-{first}")).await;
     procs.0[0].kill().must("kill");
     procs.0[0].wait().must("reap");
     let mut rd = store.read().await.must("read");
@@ -129,12 +124,8 @@ async fn a_killed_workers_job_is_claimed_again_after_its_lease(db: &TestDb) {
 
     procs.0.push(worker(db, &["--lease-secs", "1"]));
     let second = procs.0[1].id();
-    let started = format!("started-2-{second}");
-    eventually("the second worker to claim it after the lease", 60, || {
-        let seen = files(dir.path(), &started).len() == 1;
-        async move { seen.then_some(()) }
-    })
-    .await;
+    // Only after the dead worker's lease ran out.
+    wait_file(dir.path(), &format!("started-2-{second}")).await;
     std::fs::write(dir.path().join("release"), b"").must("release");
     let job = eventually("the job to finish", 60, || async {
         let mut rd = store.read().await.must("read");

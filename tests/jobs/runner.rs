@@ -254,12 +254,7 @@ async fn a_long_job_does_not_hold_up_other_queues(db: &TestDb) {
         .must("id");
     let (trigger, stop) = numberpool::shutdown::channel();
     let running = tokio::spawn(test_worker(&service).run_until_stopped(stop));
-    let d = dir.path().to_path_buf();
-    eventually("the long job to start", 60, || {
-        let started = !files(&d, "started-").is_empty();
-        async move { started.then_some(()) }
-    })
-    .await;
+    wait_file(dir.path(), &format!("started-1-{}", std::process::id())).await;
 
     // While the long job holds its queue, a short one on another queue runs.
     let short = service

@@ -42,6 +42,16 @@ where
     }
 }
 
+/// Waits until `dir` holds a file named `name`.
+pub async fn wait_file(dir: &Path, name: &str) {
+    let path = dir.join(name);
+    eventually(name, 60, || {
+        let seen = path.exists();
+        async move { seen.then_some(()) }
+    })
+    .await;
+}
+
 /// Names of the files in `dir` that start with `prefix`.
 pub fn files(dir: &Path, prefix: &str) -> Vec<String> {
     let mut out: Vec<String> = std::fs::read_dir(dir)

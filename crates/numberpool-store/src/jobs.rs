@@ -183,19 +183,8 @@ impl Tx {
     /// Marks the claim `attempts` of job `id` done. `Conflict` when the claim is no longer
     /// this worker's (its lease ran out and another worker took the job).
     pub async fn complete_job(&mut self, id: JobId, attempts: i32, now: i64) -> Result<()> {
-        let n = on_conn!(self, c => {
-            sqlx::query("UPDATE jobs SET state = $3, lease_until = NULL, updated_at = $4 \
-                WHERE id = $1 AND attempts = $2 AND state = $5")
-                .bind(id.to_string())
-                .bind(attempts)
-                .bind(JobState::Done.as_str())
-                .bind(now)
-                .bind(JobState::Running.as_str())
-                .execute(&mut *c)
-                .await?
-                .rows_affected()
-        });
-        exactly_one(n)
+        self.end_claim(id, attempts, JobState::Done, None, None, now)
+            .await
     }
 
     /// Ends the claim `attempts` of job `id` with `error`: queued again for `retry`, or failed
@@ -213,15 +202,30 @@ impl Tx {
             JobRetry::Never => (JobState::Failed, None),
         };
         let error: String = error.chars().take(ERROR_MAX_CHARS).collect();
+        self.end_claim(id, attempts, state, run_after, Some(&error), now)
+            .await
+    }
+
+    /// Moves a running job out of claim `attempts` into `state`; `run_after` and `error`
+    /// replace the stored ones when given (a success keeps the last error for the record).
+    async fn end_claim(
+        &mut self,
+        id: JobId,
+        attempts: i32,
+        state: JobState,
+        run_after: Option<i64>,
+        error: Option<&str>,
+        now: i64,
+    ) -> Result<()> {
         let n = on_conn!(self, c => {
             sqlx::query("UPDATE jobs SET state = $3, run_after = COALESCE($4, run_after), \
-                lease_until = NULL, last_error = $5, updated_at = $6 \
+                lease_until = NULL, last_error = COALESCE($5, last_error), updated_at = $6 \
                 WHERE id = $1 AND attempts = $2 AND state = $7")
                 .bind(id.to_string())
                 .bind(attempts)
                 .bind(state.as_str())
                 .bind(run_after)
-                .bind(&error)
+                .bind(error)
                 .bind(now)
                 .bind(JobState::Running.as_str())
                 .execute(&mut *c)
@@ -240,19 +244,7 @@ impl Tx {
         until: i64,
         now: i64,
     ) -> Result<bool> {
-        let n = on_conn!(self, c => {
-            sqlx::query("UPDATE jobs SET lease_until = $3, updated_at = $4 \
-                WHERE id = $1 AND attempts = $2 AND state = $5")
-                .bind(id.to_string())
-                .bind(attempts)
-                .bind(until)
-                .bind(now)
-                .bind(JobState::Running.as_str())
-                .execute(&mut *c)
-                .await?
-                .rows_affected()
-        });
-        Ok(n == 1)
+        self.touch_claim(id, attempts, Some(until), None, now).await
     }
 
     /// Records what a running job has done so far (claim `attempts` only).
@@ -263,19 +255,37 @@ impl Tx {
         progress: &serde_json::Value,
         now: i64,
     ) -> Result<()> {
+        let held = self
+            .touch_claim(id, attempts, None, Some(progress.to_string()), now)
+            .await?;
+        exactly_one(u64::from(held))
+    }
+
+    /// Updates the lease and/or progress of a running job still in claim `attempts`; `false`
+    /// when the claim is no longer this worker's.
+    async fn touch_claim(
+        &mut self,
+        id: JobId,
+        attempts: i32,
+        lease_until: Option<i64>,
+        progress: Option<String>,
+        now: i64,
+    ) -> Result<bool> {
         let n = on_conn!(self, c => {
-            sqlx::query("UPDATE jobs SET progress = $3, updated_at = $4 \
-                WHERE id = $1 AND attempts = $2 AND state = $5")
+            sqlx::query("UPDATE jobs SET lease_until = COALESCE($3, lease_until), \
+                progress = COALESCE($4, progress), updated_at = $5 \
+                WHERE id = $1 AND attempts = $2 AND state = $6")
                 .bind(id.to_string())
                 .bind(attempts)
-                .bind(progress.to_string())
+                .bind(lease_until)
+                .bind(&progress)
                 .bind(now)
                 .bind(JobState::Running.as_str())
                 .execute(&mut *c)
                 .await?
                 .rows_affected()
         });
-        exactly_one(n)
+        Ok(n == 1)
     }
 
     pub async fn get_job(&mut self, id: JobId) -> Result<Option<Job>> {
