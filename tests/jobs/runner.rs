@@ -202,6 +202,30 @@ async fn failed_attempts_retry_with_backoff_then_fail(db: &TestDb) {
         (JobState::Queued, 0),
         "never claimed"
     );
+
+    // A worker that died on the last attempt (a claim whose lease is already over): the next
+    // claim fails the job instead of running it again.
+    let mut dead = probe(dir.path(), 0);
+    dead.max_attempts = 1;
+    let dead = service.enqueue_job(&dead).await.must("enqueue").must("id");
+    let claimed = service
+        .claim_job(Queue::Default.as_str(), &[JobKind::TestProbe.as_str()], -1)
+        .await
+        .must("claim")
+        .must("the job");
+    assert_eq!(claimed.id, dead);
+    let outcome = worker.run_one(Queue::Default).await.must("run");
+    let Some(Outcome::Failed { id, error, .. }) = outcome else {
+        panic!("expected a failure, got {outcome:?}");
+    };
+    assert_eq!(id, dead);
+    assert!(error.contains("stopped before it finished"), "{error}");
+    assert!(
+        files(dir.path(), &dead.to_string()).is_empty(),
+        "not run again"
+    );
+    let job = service.job(dead).await.must("get").must("job");
+    assert_eq!((job.state, job.attempts), (JobState::Failed, 2));
 }
 
 async fn a_timeout_fails_the_job_not_the_worker(db: &TestDb) {
