@@ -1,24 +1,37 @@
-//! The server seam: `Application::build` opens and migrates the store and binds the listener
-//! before returning (port 0 is fine), so tests start servers in parallel without sleeps.
+//! The server seam and the HTTP composition. `Application::build` opens and migrates the store
+//! and binds the listener before returning (port 0 is fine), so tests start servers in parallel
+//! without sleeps. [`router`] puts the parts of the HTTP surface side by side (the API, the
+//! health checks, `/metrics`, and the portal to come) under the layers they all share; each part
+//! keeps only its own layers (the API's authentication, rate limit and idempotency). `serve`
+//! runs the job worker beside the server; one [`Shutdown`] stops both.
 
 use std::net::SocketAddr;
 
 use axum::Router;
-use axum::extract::State;
-use axum::http::StatusCode;
-use axum::response::IntoResponse;
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::{HeaderName, StatusCode};
+use axum::middleware;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use numberpool_store::{Store, StoreOptions};
 use tokio::net::TcpListener;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
 
+use crate::api::error::ApiError;
 use crate::config::{Config, redact_url};
+use crate::jobs::{Worker, WorkerOptions};
+use crate::metrics::{self, MetricsState};
 use crate::service::Service;
+use crate::shutdown::{self, Shutdown};
 
 /// A built, bound, not yet serving application.
 pub struct Application {
     listener: TcpListener,
     service: Service,
     api: crate::api::ApiConfig,
+    worker: Option<WorkerOptions>,
 }
 
 /// Opens the configured store and applies migrations.
@@ -58,7 +71,15 @@ impl Application {
             listener,
             service: Service::new(store),
             api: config.api(),
+            worker: Some(WorkerOptions::default()),
         })
+    }
+
+    /// Runs the job worker beside the server with these options, or (`None`) serves without
+    /// one (workers then run as `numberpool worker` elsewhere).
+    pub fn with_worker(mut self, worker: Option<WorkerOptions>) -> Application {
+        self.worker = worker;
+        self
     }
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
@@ -69,26 +90,103 @@ impl Application {
         &self.service
     }
 
-    /// Serves until SIGTERM or Ctrl-C, then finishes in-flight requests and closes the pool.
+    /// Serves until SIGTERM or Ctrl-C; see [`Application::run_until`].
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        self.run_until(Shutdown::on_signal()).await
+    }
+
+    /// Serves, with the job worker beside the server, until `stop` fires; then the server
+    /// finishes its in-flight requests and the worker its running jobs, and the pool closes.
+    pub async fn run_until(self, stop: Shutdown) -> anyhow::Result<()> {
         let store = self.service.store().clone();
+        // The worker stops when asked to, and also when the server ends on its own.
+        let (stop_worker, worker_stop) = shutdown::channel();
+        let worker = self.worker.map(|options| {
+            let worker = Worker::new(self.service.clone(), options);
+            tokio::spawn(worker.run_until_stopped(worker_stop))
+        });
+        let forward = {
+            let stop = stop.clone();
+            tokio::spawn(async move {
+                stop.wait().await;
+                stop_worker.fire();
+            })
+        };
         let app = router(self.service, &self.api);
-        axum::serve(self.listener, app)
-            .with_graceful_shutdown(shutdown_signal())
-            .await?;
+        let served = serve(self.listener, app, stop).await;
+        forward.abort();
+        if let Some(worker) = worker
+            && let Err(e) = worker.await
+        {
+            tracing::error!(error = %e, "the job worker ended abnormally");
+        }
         store.close().await;
         tracing::info!("stopped");
-        Ok(())
+        served
     }
 }
 
-/// Health checks beside the API (no authentication).
+/// The one place the server is driven: accepts connections until `stop` fires, then lets the
+/// in-flight requests finish.
+async fn serve(listener: TcpListener, app: Router, stop: Shutdown) -> anyhow::Result<()> {
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async move { stop.wait().await })
+        .await?;
+    Ok(())
+}
+
+/// The whole HTTP surface: the API, `/healthz`, `/readyz` and `/metrics` side by side, with
+/// the JSON fallbacks, under the layers every route shares (outermost first: request id,
+/// trace, metrics, panic guard, body limit).
 pub fn router(service: Service, api: &crate::api::ApiConfig) -> Router {
-    let health = Router::new()
+    // Installing the recorder before the first request means `/metrics` has every series.
+    let _ = metrics::handle();
+    let ops = Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
-        .with_state(service.clone());
-    crate::api::router(service, api, health)
+        .with_state(service.clone())
+        .merge(
+            Router::new()
+                .route("/metrics", get(metrics::render))
+                .with_state(MetricsState {
+                    service: service.clone(),
+                    db_max_connections: api.db_max_connections,
+                }),
+        );
+    let request_id = HeaderName::from_static("x-request-id");
+    Router::new()
+        .merge(crate::api::router(service, api))
+        .merge(ops)
+        .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such route") })
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                "this route does not take that method; /openapi.json lists the ones it does",
+            )
+        })
+        .layer(DefaultBodyLimit::max(crate::api::BODY_LIMIT))
+        .layer(CatchPanicLayer::custom(|_| ApiError::internal().into_response()))
+        .layer(middleware::from_fn(metrics::track))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(|req: &Request| {
+                    let id = req
+                        .headers()
+                        .get("x-request-id")
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("-");
+                    // The path only: query strings and headers (Authorization) stay out of logs.
+                    tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
+                })
+                .on_response(
+                    |res: &Response, latency: std::time::Duration, _: &tracing::Span| {
+                        tracing::info!(status = res.status().as_u16(), latency_ms = latency.as_secs_f64() * 1000.0, "response");
+                    },
+                ),
+        )
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
 }
 
 async fn readyz(State(service): State<Service>) -> impl IntoResponse {
@@ -99,26 +197,4 @@ async fn readyz(State(service): State<Service>) -> impl IntoResponse {
             (StatusCode::SERVICE_UNAVAILABLE, "database unavailable")
         }
     }
-}
-
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = term => {},
-    }
-    tracing::info!("shutdown signal received; finishing in-flight requests");
 }

@@ -17,7 +17,7 @@ use super::{ApiState, BODY_LIMIT};
 use numberpool_domain::now_ms;
 
 /// How long a stored response is replayed.
-pub const KEY_TTL_MS: i64 = 24 * 60 * 60 * 1000;
+pub const KEY_TTL_MS: i64 = crate::service::IDEMPOTENCY_KEY_TTL_MS;
 /// A reservation without a response after this long belongs to a request that died (a crash
 /// between the handler's commit and storing its response); the key may then be used again.
 const ABANDONED_MS: i64 = 5 * 60 * 1000;

@@ -1,10 +1,11 @@
-//! The REST API (SPEC §7–8, docs/API-DESIGN.md): `/oauth/token`, the `/v2` routes, the OpenAPI
-//! document at `/openapi.json` with its reference at `/docs`, and `/metrics`. Handlers parse their
-//! input into domain types and call the service layer; they never touch the store.
+//! The REST API (SPEC §7–8, docs/API-DESIGN.md): `/oauth/token`, the `/v2` routes, and the
+//! OpenAPI document at `/openapi.json` with its reference at `/docs`. Handlers parse their input
+//! into domain types and call the service layer; they never touch the store. `startup.rs` puts
+//! these routes beside the health checks and `/metrics` under the shared layers.
 //!
-//! Every `/v2` request passes, outermost first: request id, trace, metrics, panic guard, body
-//! limit, bearer authentication with the per-client rate limit, `Idempotency-Key`, then the
-//! handler, whose first extractor checks the route's scope.
+//! Every `/v2` request passes, outermost first: the shared layers (request id, trace, metrics,
+//! panic guard, body limit), then bearer authentication with the per-client rate limit,
+//! `Idempotency-Key`, then the handler, whose first extractor checks the route's scope.
 
 pub mod accounts;
 pub mod attributes;
@@ -13,7 +14,6 @@ pub mod error;
 pub mod exchange;
 pub mod extract;
 pub mod idempotency;
-pub mod metrics;
 pub mod numbers;
 pub mod oauth;
 pub mod providers;
@@ -23,15 +23,12 @@ use std::num::NonZeroU32;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, Request, State};
-use axum::http::{HeaderName, StatusCode};
+use axum::extract::{Request, State};
+use axum::http::StatusCode;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
-use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::trace::TraceLayer;
 use utoipa::OpenApi;
 use utoipa::openapi::security::{
     ClientCredentials, Flow, Http, HttpAuthScheme, OAuth2, Scopes, SecurityScheme,
@@ -65,7 +62,6 @@ pub struct ApiConfig {
 pub struct ApiState {
     pub service: Service,
     pub token_ttl_secs: i64,
-    pub db_max_connections: u32,
     limiter: Option<Arc<DefaultKeyedRateLimiter<String>>>,
 }
 
@@ -203,8 +199,11 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         .into_openapi()
 }
 
-/// The whole HTTP surface: API, document, reference, metrics and `extra` (health checks).
-pub fn router(service: Service, config: &ApiConfig, extra: Router) -> Router {
+/// The API's routes: `/v2` behind bearer authentication, the per-client rate limit and
+/// idempotency, `/oauth/token`, the document at `/openapi.json` and its reference at `/docs`.
+/// The layers every route shares (request id, trace, metrics, panic guard, body limit) and the
+/// fallbacks are `startup.rs`'s.
+pub fn router(service: Service, config: &ApiConfig) -> Router {
     let limiter = match (
         NonZeroU32::new(config.rate_limit_per_second),
         NonZeroU32::new(config.rate_limit_burst.max(config.rate_limit_per_second)),
@@ -217,51 +216,13 @@ pub fn router(service: Service, config: &ApiConfig, extra: Router) -> Router {
     let state = ApiState {
         service,
         token_ttl_secs: config.token_ttl_secs,
-        db_max_connections: config.db_max_connections,
         limiter,
     };
-    // Installing the recorder before the first request means `/metrics` has every series.
-    let _ = metrics::handle();
-
     let (api, doc) = all_routes(&state).split_for_parts();
-
-    let request_id = HeaderName::from_static("x-request-id");
     Router::new()
         .merge(api)
-        .route("/metrics", axum::routing::get(metrics::render))
         .merge(SwaggerUi::new("/docs").url("/openapi.json", doc))
         .with_state(state)
-        .merge(extra)
-        .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such route") })
-        .method_not_allowed_fallback(|| async {
-            ApiError::new(
-                StatusCode::METHOD_NOT_ALLOWED,
-                "method_not_allowed",
-                "this route does not take that method; /openapi.json lists the ones it does",
-            )
-        })
-        .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        .layer(CatchPanicLayer::custom(|_| ApiError::internal().into_response()))
-        .layer(middleware::from_fn(metrics::track))
-        .layer(
-            TraceLayer::new_for_http()
-                .make_span_with(|req: &Request| {
-                    let id = req
-                        .headers()
-                        .get("x-request-id")
-                        .and_then(|v| v.to_str().ok())
-                        .unwrap_or("-");
-                    // The path only: query strings and headers (Authorization) stay out of logs.
-                    tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
-                })
-                .on_response(
-                    |res: &Response, latency: std::time::Duration, _: &tracing::Span| {
-                        tracing::info!(status = res.status().as_u16(), latency_ms = latency.as_secs_f64() * 1000.0, "response");
-                    },
-                ),
-        )
-        .layer(PropagateRequestIdLayer::new(request_id.clone()))
-        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
 }
 
 /// Bearer authentication for `/v2`: resolves the token to its caller, applies the client's rate

@@ -75,8 +75,11 @@ pub struct GlobalArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run the HTTP server (migrates the database first).
+    /// Run the HTTP server and, beside it, the job worker (migrates the database first).
     Serve(ServeArgs),
+    /// Run the job worker alone: claims and runs background jobs until SIGTERM or Ctrl-C.
+    /// Any number of workers and servers may share one database.
+    Worker(WorkerArgs),
     /// Apply database migrations and exit.
     Migrate,
     /// Create or reuse a demo database with sample data, print logins, and serve it.
@@ -117,6 +120,39 @@ pub struct ServeArgs {
     /// Address to listen on [default: 127.0.0.1:8080]
     #[arg(long, env = "NUMBERPOOL_LISTEN")]
     pub listen: Option<String>,
+    /// Serve without a job worker (run `numberpool worker` elsewhere).
+    #[arg(long)]
+    pub no_worker: bool,
+    #[command(flatten)]
+    pub worker: WorkerArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct WorkerArgs {
+    /// Seconds a claimed job stays this worker's without renewal; a job whose worker died is
+    /// claimed again after this [default: 60]
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub lease_secs: Option<u64>,
+    /// Milliseconds an idle queue waits before looking for jobs again [default: 1000]
+    #[arg(long, hide = true, value_parser = clap::value_parser!(u64).range(10..=60_000))]
+    pub poll_ms: Option<u64>,
+    /// Also run the test suite's job kinds (tests only).
+    #[arg(long, hide = true)]
+    pub test_job_kinds: bool,
+}
+
+impl WorkerArgs {
+    pub fn options(&self) -> crate::jobs::WorkerOptions {
+        let mut o = crate::jobs::WorkerOptions::default();
+        if let Some(s) = self.lease_secs {
+            o.lease = std::time::Duration::from_secs(s);
+        }
+        if let Some(ms) = self.poll_ms {
+            o.poll = std::time::Duration::from_millis(ms);
+        }
+        o.test_kinds = self.test_job_kinds;
+        o
+    }
 }
 
 #[derive(Debug, Args)]
@@ -265,11 +301,21 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
             println!("migrations applied");
             Ok(())
         }
-        Command::Serve(_) => {
-            let app = Application::build(&config).await?;
+        Command::Serve(args) => {
+            let worker = (!args.no_worker).then(|| args.worker.options());
+            let app = Application::build(&config).await?.with_worker(worker);
             tracing::info!(addr = %app.local_addr()?, "listening");
             println!("Numberpool listening on http://{}", app.local_addr()?);
             app.run_until_stopped().await
+        }
+        Command::Worker(args) => {
+            let store = open_store(&config).await?;
+            let worker = crate::jobs::Worker::new(Service::new(store.clone()), args.options());
+            let stop = crate::shutdown::Shutdown::on_signal();
+            println!("Numberpool worker started");
+            worker.run_until_stopped(stop).await;
+            store.close().await;
+            Ok(())
         }
         Command::Demo(args) => crate::demo::run(&config, args.json, args.no_serve).await,
         Command::Account(cmd) => accounts::run(&service(&config).await?, cmd).await,

@@ -31,9 +31,8 @@ impl Service {
         abandoned_before: i64,
     ) -> Result<IdemBegin> {
         let mut tx = self.store.begin().await?;
-        // Expired records go on the way (an indexed range delete), so the table holds about a
-        // day of keys and no job is needed to keep it so.
-        tx.idem_purge(not_before).await?;
+        // Expired records are ignored here and deleted by the periodic purge job
+        // (`crate::jobs::purge_idempotency_keys`), off the request path.
         if let Some(rec) = tx.idem_get(owner, key, not_before).await? {
             if rec.request_hash != request_hash {
                 tx.commit().await?;

@@ -7,6 +7,7 @@ mod attributes;
 mod audit;
 mod credentials;
 mod idempotency;
+mod jobs;
 mod numbers;
 mod providers;
 mod rate_card;
@@ -22,6 +23,7 @@ pub use credentials::{
     verify_secret,
 };
 pub use idempotency::IdemBegin;
+pub use jobs::IDEMPOTENCY_KEY_TTL_MS;
 pub use numbers::{
     AccountRef, AddMode, AddNumber, AddOutcome, AllocateOptions, AssignmentsView, NumberView,
     PlannedRow, RowRejection,

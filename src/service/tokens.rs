@@ -134,7 +134,8 @@ impl Service {
     /// Client credentials grant. A bad client id or secret is `Unauthorized` (the same for
     /// both), as is a client whose account is deactivated. `requested` is `None` for all the
     /// client's scopes, or a space- or comma-separated subset; a scope the client lacks or an
-    /// unknown one is `InvalidScope` naming it. Expired tokens are purged on the way.
+    /// unknown one is `InvalidScope` naming it. Expired tokens are left to the periodic purge job
+    /// (`crate::jobs::purge_tokens`).
     pub async fn issue_token(
         &self,
         client_id: &str,
@@ -175,7 +176,6 @@ impl Service {
         if !active || tx.deactivated_in_chain(client.account_id).await? {
             return Err(ServiceError::Unauthorized);
         }
-        tx.purge_expired_tokens(now).await?;
         tx.insert_token(&NewToken {
             token_hash: token_hash(&access_token),
             client_id: client.client_id.clone(),

@@ -167,19 +167,30 @@ async fn token_grant_and_scopes(db: &TestDb) {
         assert!(!works(&w, bad).await, "token {:.10}…", bad);
     }
 
-    // Expired: refused; the same token unexpired works; a grant purges the expired one.
+    // Expired: refused; the same token unexpired works; the purge (a periodic job since
+    // issue 10, no longer part of every grant) deletes the expired one.
     stored_token(&w, &all, "expired-token", now_ms() - 1).await;
     stored_token(&w, &all, "live-token", now_ms() + 60_000).await;
     assert!(!works(&w, "expired-token").await, "expired token refused");
     assert!(works(&w, "live-token").await);
     token(&w, &all).await;
+    assert!(
+        !works(&w, "expired-token").await,
+        "still refused after a grant"
+    );
+    assert_eq!(
+        svc.purge_expired_tokens(now_ms()).await.must("purge"),
+        1,
+        "only the expired token"
+    );
+    assert!(works(&w, "live-token").await, "the live one stays");
     let mut r = w.store.read().await.must("read");
     assert!(
         r.get_token(&sha256_hex("expired-token"), 0)
             .await
             .must("get")
             .is_none(),
-        "purged by the next grant"
+        "purged"
     );
     drop(r);
 

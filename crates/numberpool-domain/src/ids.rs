@@ -72,6 +72,8 @@ typed_id!(/// A voice carrier or SMS carrier profile.
     CarrierId, "carrier");
 typed_id!(/// An API client (OAuth client credentials).
     ClientRowId, "client");
+typed_id!(/// A background job (a row of the jobs table).
+    JobId, "job");
 
 #[cfg(test)]
 mod tests {

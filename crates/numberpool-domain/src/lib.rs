@@ -8,6 +8,7 @@ pub mod e164;
 pub mod exchange;
 pub mod ids;
 pub mod input;
+pub mod job;
 pub mod lifecycle;
 pub mod moves;
 pub mod number;
@@ -27,6 +28,7 @@ pub use exchange::{
     ExchangeEvent, ExchangeStatus, StatusEvent, exchange_transition, status_transition,
 };
 pub use ids::*;
+pub use job::{JobState, job_retry_delay_ms};
 pub use lifecycle::{Dest, Event, NumberState, Relation, TransitionError, transition};
 pub use number::*;
 pub use provider::{Carrier, CarrierKind, SipTrunk};

@@ -6,13 +6,15 @@ use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use numberpool_domain::{
     Account, AccountId, AccountKind, AccountStatus, Assignee, AssigneeType, AuditId, Capabilities,
-    Capacity, CarrierId, Customization, E164, FineType, Messaging, Number, NumberId, NumberStatus,
-    NumberType, Position, Product, Relation, TrunkId, ViewPosition, VoiceDirection, now_ms,
+    Capacity, CarrierId, Customization, E164, FineType, JobId, JobState, Messaging, Number,
+    NumberId, NumberStatus, NumberType, Position, Product, Relation, TrunkId, ViewPosition,
+    VoiceDirection, now_ms,
 };
 use numberpool_store::testing::TestDb;
 use numberpool_store::{
-    AuditFilter, Backend, Channel, ExchangeStatus, IdemRecord, InventoryCounts, NewAccount,
-    NewAudit, NewToken, NumberFilter, NumberLookup, Store, StoreError, StoreOptions, TokenGrant,
+    AuditFilter, Backend, Channel, ExchangeStatus, IdemRecord, InventoryCounts, Job, JobRetry,
+    NewAccount, NewAudit, NewJob, NewToken, NumberFilter, NumberLookup, Store, StoreError,
+    StoreOptions, TokenGrant,
 };
 use serde_json::json;
 
@@ -36,6 +38,8 @@ numberpool_store::backend_tests!(
     audit_log_list,
     attribute_rows_and_number_filter,
     rate_card_rows,
+    jobs_queue,
+    jobs_concurrent_claims_take_each_job_once,
 );
 
 // ---------------------------------------------------------------------------------------------
@@ -43,7 +47,7 @@ numberpool_store::backend_tests!(
 // ---------------------------------------------------------------------------------------------
 
 /// Every table of the schema.
-const TABLES: [&str; 12] = [
+const TABLES: [&str; 13] = [
     "accounts",
     "attributes",
     "rate_card",
@@ -56,6 +60,7 @@ const TABLES: [&str; 12] = [
     "users",
     "oauth_tokens",
     "idempotency_keys",
+    "jobs",
 ];
 
 fn backend_of(db: &TestDb) -> Backend {
@@ -3066,4 +3071,329 @@ async fn rate_card_rows(db: &TestDb) {
         assert!(raw.exec(&sql, &[&pid]).await.is_err(), "{ty} {cents}");
     }
     raw.close().await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Jobs (migration 0008)
+// ---------------------------------------------------------------------------------------------
+
+fn new_job(queue: &str, kind: &str, run_after: i64) -> NewJob {
+    NewJob {
+        queue: queue.into(),
+        kind: kind.into(),
+        payload: json!({"n": 1, "s": "ü"}),
+        unique_key: None,
+        max_attempts: 3,
+        run_after,
+    }
+}
+
+async fn enqueue(store: &Store, job: &NewJob, now: i64) -> Option<JobId> {
+    let mut tx = store.begin().await.expect("begin");
+    let id = tx.enqueue_job(job, now).await.expect("enqueue");
+    tx.commit().await.expect("commit");
+    id
+}
+
+async fn claim(store: &Store, queue: &str, kinds: &[&str], now: i64, lease: i64) -> Option<Job> {
+    let mut tx = store.begin().await.expect("begin");
+    let job = tx.claim_job(queue, kinds, now, lease).await.expect("claim");
+    tx.commit().await.expect("commit");
+    job
+}
+
+async fn jobs_queue(db: &TestDb) {
+    let store = db.store().await;
+    let t = 1_000_000;
+    let a = enqueue(&store, &new_job("q1", "k1", t - 10), t)
+        .await
+        .expect("a");
+    let b = enqueue(&store, &new_job("q1", "k2", t - 5), t)
+        .await
+        .expect("b");
+    let c = enqueue(&store, &new_job("q2", "k1", t), t)
+        .await
+        .expect("c");
+    let later = enqueue(&store, &new_job("q1", "k1", t + 1_000), t)
+        .await
+        .expect("later");
+
+    let mut rd = store.read().await.expect("read");
+    let stored = rd.get_job(a).await.expect("get").expect("a stored");
+    drop(rd);
+    assert_eq!(
+        (
+            stored.state,
+            stored.attempts,
+            stored.max_attempts,
+            stored.run_after
+        ),
+        (JobState::Queued, 0, 3, t - 10)
+    );
+    assert_eq!(
+        stored.payload,
+        json!({"n": 1, "s": "ü"}),
+        "payload round trip"
+    );
+    assert_eq!(
+        (stored.lease_until, stored.last_error, stored.progress),
+        (None, None, None)
+    );
+
+    // A claim takes the due job of the queue and kinds asked for, oldest first.
+    let got = claim(&store, "q1", &["k1"], t, 60_000)
+        .await
+        .expect("claims a");
+    assert_eq!(got.id, a);
+    assert_eq!(
+        (got.state, got.attempts, got.lease_until, got.updated_at),
+        (JobState::Running, 1, Some(t + 60_000), t)
+    );
+    assert_eq!(
+        claim(&store, "q1", &["k1"], t, 60_000).await,
+        None,
+        "later is not due"
+    );
+    assert_eq!(
+        claim(&store, "q1", &[], t, 60_000).await,
+        None,
+        "no kinds, no claim"
+    );
+    assert_eq!(
+        claim(&store, "q3", &["k1", "k2"], t, 60_000).await,
+        None,
+        "other queue"
+    );
+    let got_b = claim(&store, "q1", &["k1", "k2"], t, 60_000)
+        .await
+        .expect("claims b");
+    assert_eq!(got_b.id, b);
+
+    // Finishing is fenced by the claim's attempts.
+    let mut tx = store.begin().await.expect("begin");
+    assert!(matches!(
+        tx.complete_job(a, 2, t + 1).await,
+        Err(StoreError::Conflict)
+    ));
+    tx.complete_job(a, 1, t + 1).await.expect("complete");
+    assert!(
+        matches!(
+            tx.complete_job(a, 1, t + 2).await,
+            Err(StoreError::Conflict)
+        ),
+        "twice"
+    );
+    tx.set_job_progress(b, 1, &json!({"done": 5}), t + 1)
+        .await
+        .expect("progress");
+    tx.commit().await.expect("commit");
+    let mut rd = store.read().await.expect("read");
+    let done = rd.get_job(a).await.expect("get").expect("a");
+    assert_eq!(
+        (done.state, done.lease_until, done.updated_at),
+        (JobState::Done, None, t + 1)
+    );
+    let running_b = rd.get_job(b).await.expect("get").expect("b");
+    assert_eq!(running_b.progress, Some(json!({"done": 5})));
+    drop(rd);
+
+    // A lease that runs out lets another worker claim the job again; the first claim is then
+    // fenced off from renewing or finishing it.
+    let first = claim(&store, "q2", &["k1"], t, 100)
+        .await
+        .expect("claims c");
+    assert_eq!((first.id, first.attempts), (c, 1));
+    assert_eq!(
+        claim(&store, "q2", &["k1"], t + 100, 100).await,
+        None,
+        "lease still holds"
+    );
+    let mut tx = store.begin().await.expect("begin");
+    assert!(
+        tx.renew_job_lease(c, 1, t + 150, t + 50)
+            .await
+            .expect("renew")
+    );
+    tx.commit().await.expect("commit");
+    assert_eq!(
+        claim(&store, "q2", &["k1"], t + 120, 100).await,
+        None,
+        "renewed lease holds"
+    );
+    let second = claim(&store, "q2", &["k1"], t + 151, 100)
+        .await
+        .expect("claimed again");
+    assert_eq!((second.id, second.attempts), (c, 2));
+    let mut tx = store.begin().await.expect("begin");
+    assert!(
+        !tx.renew_job_lease(c, 1, t + 500, t + 152)
+            .await
+            .expect("renew"),
+        "stale claim"
+    );
+    assert!(matches!(
+        tx.complete_job(c, 1, t + 152).await,
+        Err(StoreError::Conflict)
+    ));
+    assert!(matches!(
+        tx.fail_job(c, 1, "stale", JobRetry::Never, t + 152).await,
+        Err(StoreError::Conflict)
+    ));
+    assert!(matches!(
+        tx.set_job_progress(c, 1, &json!(1), t + 152).await,
+        Err(StoreError::Conflict)
+    ));
+    assert!(
+        tx.renew_job_lease(c, 2, t + 500, t + 152)
+            .await
+            .expect("renew")
+    );
+
+    // A failed attempt is queued again for later, or failed for good.
+    let long = "e".repeat(5_000);
+    tx.fail_job(c, 2, &long, JobRetry::At(t + 1_000), t + 160)
+        .await
+        .expect("fail");
+    tx.fail_job(b, 1, "boom", JobRetry::Never, t + 160)
+        .await
+        .expect("fail b");
+    tx.commit().await.expect("commit");
+    let mut rd = store.read().await.expect("read");
+    let retried = rd.get_job(c).await.expect("get").expect("c");
+    assert_eq!(
+        (
+            retried.state,
+            retried.run_after,
+            retried.lease_until,
+            retried.attempts
+        ),
+        (JobState::Queued, t + 1_000, None, 2)
+    );
+    assert_eq!(
+        retried.last_error.as_deref().map(str::len),
+        Some(2_000),
+        "error truncated"
+    );
+    let failed = rd.get_job(b).await.expect("get").expect("b");
+    assert_eq!(
+        (failed.state, failed.last_error.as_deref()),
+        (JobState::Failed, Some("boom"))
+    );
+    drop(rd);
+    assert_eq!(
+        claim(&store, "q2", &["k1"], t + 999, 100).await,
+        None,
+        "backoff holds"
+    );
+    let third = claim(&store, "q2", &["k1"], t + 1_000, 100)
+        .await
+        .expect("retry");
+    assert_eq!((third.id, third.attempts), (c, 3));
+    assert_eq!(
+        claim(&store, "q1", &["k2"], t + 10_000, 100).await,
+        None,
+        "failed is final"
+    );
+
+    // A unique key admits one unfinished job at a time.
+    let mut periodic = new_job("q1", "tick", t);
+    periodic.unique_key = Some("tick".into());
+    let p1 = enqueue(&store, &periodic, t).await.expect("first tick");
+    assert_eq!(
+        enqueue(&store, &periodic, t).await,
+        None,
+        "queued one blocks"
+    );
+    let running = claim(&store, "q1", &["tick"], t, 100)
+        .await
+        .expect("claim tick");
+    assert_eq!(running.unique_key.as_deref(), Some("tick"));
+    assert_eq!(
+        enqueue(&store, &periodic, t).await,
+        None,
+        "running one blocks"
+    );
+    let mut tx = store.begin().await.expect("begin");
+    tx.complete_job(p1, 1, t + 1).await.expect("complete");
+    let p2 = tx
+        .enqueue_job(&periodic, t + 1)
+        .await
+        .expect("enqueue")
+        .expect("after done");
+    tx.commit().await.expect("commit");
+    assert_ne!(p1, p2);
+
+    let mut rd = store.read().await.expect("read");
+    let ticks = rd.list_jobs("tick", 10).await.expect("list");
+    assert_eq!(
+        ticks.iter().map(|j| (j.id, j.state)).collect::<Vec<_>>(),
+        [(p1, JobState::Done), (p2, JobState::Queued)]
+    );
+    drop(rd);
+
+    // The purge removes finished jobs older than the cut, nothing else.
+    let mut tx = store.begin().await.expect("begin");
+    assert_eq!(
+        tx.purge_finished_jobs(t + 1).await.expect("purge"),
+        0,
+        "a finished at t+1"
+    );
+    assert_eq!(
+        tx.purge_finished_jobs(t + 1_000_000).await.expect("purge"),
+        3,
+        "a, b, p1"
+    );
+    tx.commit().await.expect("commit");
+    let raw = Raw::open(db).await;
+    assert_eq!(raw.count("jobs").await, 3, "c, later, p2 remain");
+    // The stored state is one of four, whatever writes it.
+    let id = later.to_string();
+    assert!(
+        raw.exec("UPDATE jobs SET state = 'paused' WHERE id = $1", &[&id])
+            .await
+            .is_err()
+    );
+    raw.exec_one("UPDATE jobs SET payload = 'not json' WHERE id = $1", &[&id])
+        .await;
+    raw.close().await;
+    let mut rd = store.read().await.expect("read");
+    assert!(matches!(
+        rd.get_job(later).await,
+        Err(StoreError::Corrupt(_))
+    ));
+}
+
+async fn jobs_concurrent_claims_take_each_job_once(db: &TestDb) {
+    let store = db.store().await;
+    let t = now_ms();
+    let mut tx = store.begin().await.expect("begin");
+    for _ in 0..60 {
+        tx.enqueue_job(&new_job("q", "k", t - 1), t)
+            .await
+            .expect("enqueue");
+    }
+    tx.commit().await.expect("commit");
+    let mut tasks = Vec::new();
+    for _ in 0..6 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut mine = Vec::new();
+            while let Some(job) = claim(&store, "q", &["k"], t, 60_000).await {
+                let mut tx = store.begin().await.expect("begin");
+                tx.complete_job(job.id, job.attempts, t)
+                    .await
+                    .expect("complete");
+                tx.commit().await.expect("commit");
+                mine.push(job.id);
+            }
+            mine
+        }));
+    }
+    let mut all = Vec::new();
+    for task in tasks {
+        all.extend(task.await.expect("task"));
+    }
+    let distinct: HashSet<_> = all.iter().copied().collect();
+    assert_eq!(all.len(), 60, "every job claimed once");
+    assert_eq!(distinct.len(), 60, "no job claimed twice");
 }

@@ -1,6 +1,7 @@
 //! Prometheus metrics at `/metrics`: requests by route template and status, latency histograms
 //! by route, and the database pool. One recorder per process (the `metrics` facade is global);
-//! every `Application` in the process shares it.
+//! every `Application` in the process shares it. `startup.rs` puts [`track`] around the whole
+//! HTTP stack (API, health checks, and the portal to come) and serves [`render`].
 
 use std::sync::OnceLock;
 use std::time::Instant;
@@ -11,7 +12,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
-use super::ApiState;
+use crate::service::Service;
 
 /// Latency buckets in seconds: 0.5 ms to 10 s.
 const BUCKETS: [f64; 14] = [
@@ -74,8 +75,16 @@ pub async fn track(req: Request, next: Next) -> Response {
     res
 }
 
+/// What `/metrics` reads besides the recorder.
+#[derive(Clone)]
+pub struct MetricsState {
+    pub service: Service,
+    /// The pool's configured ceiling.
+    pub db_max_connections: u32,
+}
+
 /// `GET /metrics` in the Prometheus text format.
-pub async fn render(State(st): State<ApiState>) -> Response {
+pub async fn render(State(st): State<MetricsState>) -> Response {
     let Some(h) = handle() else {
         return (
             axum::http::StatusCode::SERVICE_UNAVAILABLE,

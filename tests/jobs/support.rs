@@ -1,0 +1,123 @@
+//! What the jobs tests share: raw SQL on the test database, polling with a deadline, and the
+//! `numberpool` binary with a clean environment.
+
+use std::future::Future;
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use numberpool_store::testing::TestDb;
+
+pub trait Must<T> {
+    fn must(self, what: &str) -> T;
+}
+
+impl<T, E: std::fmt::Display> Must<T> for Result<T, E> {
+    #[track_caller]
+    fn must(self, what: &str) -> T {
+        self.unwrap_or_else(|e| panic!("{what}: {e}"))
+    }
+}
+
+impl<T> Must<T> for Option<T> {
+    #[track_caller]
+    fn must(self, what: &str) -> T {
+        self.unwrap_or_else(|| panic!("{what}: none"))
+    }
+}
+
+/// Polls `check` every 20 ms until it returns `Some`, failing the test after `secs` seconds.
+pub async fn eventually<T, F, Fut>(what: &str, secs: u64, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    loop {
+        if let Some(v) = check().await {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "gave up waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Waits until `dir` holds a file named `name`.
+pub async fn wait_file(dir: &Path, name: &str) {
+    let path = dir.join(name);
+    eventually(name, 60, || {
+        let seen = path.exists();
+        async move { seen.then_some(()) }
+    })
+    .await;
+}
+
+/// Names of the files in `dir` that start with `prefix`.
+pub fn files(dir: &Path, prefix: &str) -> Vec<String> {
+    let mut out: Vec<String> = std::fs::read_dir(dir)
+        .must("read dir")
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(prefix))
+        .collect();
+    out.sort();
+    out
+}
+
+/// One scalar from the test database, behind the store's back.
+pub async fn scalar(db: &TestDb, sql: &str) -> i64 {
+    if db.url.starts_with("sqlite:") {
+        let pool = sqlx::SqlitePool::connect(&db.url).await.must("sqlite pool");
+        let v: (i64,) = sqlx::query_as(sql).fetch_one(&pool).await.must(sql);
+        pool.close().await;
+        v.0
+    } else {
+        let pool = sqlx::PgPool::connect(&db.url).await.must("postgres pool");
+        let v: (i64,) = sqlx::query_as(sql).fetch_one(&pool).await.must(sql);
+        pool.close().await;
+        v.0
+    }
+}
+
+/// The binary on this database, with no `NUMBERPOOL_*` setting from the environment.
+pub fn bin(db: &TestDb) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_numberpool"));
+    for (k, _) in std::env::vars() {
+        if k.starts_with("NUMBERPOOL_") {
+            c.env_remove(k);
+        }
+    }
+    c.arg("--database-url").arg(&db.url);
+    c
+}
+
+/// Sends SIGTERM to a child process (through `kill`, so no unsafe code).
+pub fn sigterm(pid: u32) {
+    let status = Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .must("run kill");
+    assert!(status.success(), "kill -TERM {pid}");
+}
+
+/// Waits for a child to exit, failing the test after `secs` seconds.
+pub async fn exit_status(child: &mut std::process::Child, secs: u64) -> std::process::ExitStatus {
+    eventually("the process to exit", secs, || {
+        let r = child.try_wait().must("try_wait");
+        async move { r }
+    })
+    .await
+}
+
+/// Kills and reaps its children when dropped, so a failed assertion leaves no process behind.
+#[derive(Default)]
+pub struct Reaper(pub Vec<std::process::Child>);
+
+impl Drop for Reaper {
+    fn drop(&mut self) {
+        for c in &mut self.0 {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
