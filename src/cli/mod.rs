@@ -539,7 +539,7 @@ async fn account(service: &Service, cmd: AccountCmd) -> anyhow::Result<()> {
                 .transpose()?;
             let a = service
                 .create_account(
-                    None,
+                    &Actor::operator(),
                     CreateAccount {
                         name,
                         kind,
@@ -589,7 +589,12 @@ async fn account(service: &Service, cmd: AccountCmd) -> anyhow::Result<()> {
         }
         AccountCmd::Deactivate { id, json } | AccountCmd::Reactivate { id, json } => {
             let a = service
-                .set_account_status(None, parse_id("account id", &id)?, deactivate, None)
+                .set_account_status(
+                    &Actor::operator(),
+                    parse_id("account id", &id)?,
+                    deactivate,
+                    None,
+                )
                 .await
                 .map_err(service_err)?;
             if json {

@@ -458,7 +458,11 @@ pub async fn account(service: &Service, cmd: AccountActingCmd) -> anyhow::Result
                     let actor = acting(service, &account).await?;
                     service.update_account(&actor, id, &patch, None).await
                 }
-                None => service.operator_update_account(id, &patch).await,
+                None => {
+                    service
+                        .update_account(&Actor::operator(), id, &patch, None)
+                        .await
+                }
             }
             .map_err(service_err)?;
             if json {

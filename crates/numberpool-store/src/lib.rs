@@ -11,6 +11,7 @@ mod credentials;
 mod exchange;
 mod idempotency;
 mod numbers;
+mod outbox;
 mod providers;
 mod rate_card;
 mod rows;
@@ -35,6 +36,7 @@ pub use exchange::{Connection, ConnectionWith};
 pub use idempotency::IdemRecord;
 pub use numberpool_domain::ExchangeStatus;
 pub use numbers::{InventoryCounts, NumberFilter, NumberLookup, Page};
+pub use outbox::OutboxEvent;
 pub use tokens::{NewToken, TokenGrant};
 
 /// What can go wrong in the store. A row that does not parse is `Corrupt`, never "not found".
