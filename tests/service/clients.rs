@@ -518,7 +518,7 @@ async fn inventory_audit_and_if_match(db: &TestDb) {
             .is_some_and(|a| mine.contains(a))
     }));
     assert!(
-        log.items.iter().any(|e| e.action == "number.assign"),
+        log.items.iter().any(|e| e.action == Action::NumberAssign),
         "the customer's own moves are in its provider's log"
     );
     let adds = svc

@@ -4,10 +4,10 @@
 use std::fmt::{Debug, Display};
 
 use numberpool::config::Config;
-use numberpool::service::{
-    Actor, AddNumber, AllocateOptions, CreateAccount, Service, ServiceError,
-};
+pub use numberpool::service::Actor;
+use numberpool::service::{AddNumber, AllocateOptions, CreateAccount, Service, ServiceError};
 use numberpool::startup::Application;
+pub use numberpool_domain::Action;
 use numberpool_domain::{Account, AccountKind, E164, NewNumber, Number, TrunkId};
 use numberpool_store::testing::TestDb;
 use numberpool_store::{AuditEvent, NumberLookup, Store};
@@ -92,10 +92,10 @@ pub async fn account(
     parent: Option<&Account>,
     allow_external_numbers: bool,
 ) -> Account {
-    let actor = parent.map(as_);
+    let actor = parent.map_or_else(Actor::operator, as_);
     service
         .create_account(
-            actor.as_ref(),
+            &actor,
             CreateAccount {
                 name: name.to_string(),
                 kind,

@@ -131,7 +131,7 @@ async fn bad_input(db: &TestDb) {
     for name in ["", "   ", "tab\u{7}bell", &"x".repeat(201)] {
         refused(
             svc.create_account(
-                Some(&me),
+                &me,
                 CreateAccount {
                     name: name.to_string(),
                     kind: AccountKind::Customer,

@@ -8,6 +8,7 @@ mod fixture;
 mod input;
 mod isolation;
 mod lifecycle;
+mod permissions;
 mod providers;
 mod races;
 mod rate_card;

@@ -136,7 +136,7 @@ impl Arena {
         out
     }
 
-    async fn audit(&self, action: &str, n: &Number) -> Vec<AuditEvent> {
+    async fn audit(&self, action: Action, n: &Number) -> Vec<AuditEvent> {
         let mut r = self.store().read().await.must("read");
         let all = r.audit_by_action(action).await.must("audit_by_action");
         let id = n.id.to_string();
@@ -240,7 +240,7 @@ async fn allocate_race(db: &TestDb) {
             let seen = a.service().get_number(&as_(c), &by_id(&n)).await;
             assert_eq!(seen.is_ok(), i == w, "customer {i} after the race");
         }
-        let events = a.audit("number.allocate", &n).await;
+        let events = a.audit(Action::NumberAllocate, &n).await;
         assert_eq!(events.len(), 1, "one allocate event for {}", n.phone_number);
         let after = events[0].after.as_ref().must("after");
         assert_eq!(after["holder_id"], winner.id.to_string());
@@ -251,7 +251,10 @@ async fn allocate_race(db: &TestDb) {
         );
     }
     let mut r = a.store().read().await.must("read");
-    let all = r.audit_by_action("number.allocate").await.must("audit");
+    let all = r
+        .audit_by_action(Action::NumberAllocate)
+        .await
+        .must("audit");
     assert_eq!(all.len(), ROUNDS as usize, "one allocate event per round");
     drop(r);
     a.close().await;
@@ -290,7 +293,7 @@ async fn release_race(db: &TestDb) {
             Some("R-SEC-1"),
             "the customer after release",
         );
-        let events = a.audit("number.release", &n).await;
+        let events = a.audit(Action::NumberRelease, &n).await;
         assert_eq!(events.len(), 1, "one release event");
         assert_eq!(events[0].actor_account_id, Some(c.id.to_string()));
         assert_eq!(
@@ -327,7 +330,7 @@ async fn unbind_race(db: &TestDb) {
             (a.provider.id, Position::Free, None, n.version + 1)
         );
         assert_eq!(
-            a.audit("number.unbind", &n).await.len(),
+            a.audit(Action::NumberUnbind, &n).await.len(),
             1,
             "one unbind event"
         );
@@ -376,7 +379,7 @@ async fn delete_race(db: &TestDb) {
             Some("R-SEC-1"),
             "after delete",
         );
-        let events = a.audit("number.delete", &n).await;
+        let events = a.audit(Action::NumberDelete, &n).await;
         assert_eq!(events.len(), 1, "one delete event");
         assert_eq!(
             events[0].before.as_ref().must("before")["version"],
@@ -451,8 +454,8 @@ async fn allocate_delete_race(db: &TestDb) {
             } else {
                 losers_only("allocate vs delete: deletes", delete_losers, &[DEL_1]);
             }
-            assert!(a.audit("number.delete", &n).await.is_empty());
-            assert_eq!(a.audit("number.allocate", &n).await.len(), 1);
+            assert!(a.audit(Action::NumberDelete, &n).await.is_empty());
+            assert_eq!(a.audit(Action::NumberAllocate, &n).await.len(), 1);
         } else {
             deleted += 1;
             refused(now, "not_found", Some("R-SEC-1"), "deleted number");
@@ -461,8 +464,8 @@ async fn allocate_delete_race(db: &TestDb) {
             } else {
                 losers_only("allocate vs delete", &tally, &[NOT_FOUND]);
             }
-            assert!(a.audit("number.allocate", &n).await.is_empty());
-            assert_eq!(a.audit("number.delete", &n).await.len(), 1);
+            assert!(a.audit(Action::NumberAllocate, &n).await.is_empty());
+            assert_eq!(a.audit(Action::NumberDelete, &n).await.len(), 1);
         }
     }
     eprintln!("allocate vs delete: allocate won {allocated}, delete won {deleted}");

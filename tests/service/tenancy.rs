@@ -99,28 +99,27 @@ async fn deactivation_needs_an_empty_subtree(db: &TestDb) {
 
     // Refusals: numbers held, its own account, out of scope.
     refused(
-        svc.set_account_status(Some(&p), w.customer.id, true, None)
-            .await,
+        svc.set_account_status(&p, w.customer.id, true, None).await,
         "rule_violation",
         Some("R-OFF-1"),
         "deactivate a customer holding a number",
     );
     refused(
-        svc.set_account_status(Some(&as_(&w.customer)), w.customer.id, true, None)
+        svc.set_account_status(&as_(&w.customer), w.customer.id, true, None)
             .await,
         "rule_violation",
         Some("R-OFF-1"),
         "deactivate itself",
     );
     refused(
-        svc.set_account_status(Some(&as_(&w.tenant)), w.customer.id, true, None)
+        svc.set_account_status(&as_(&w.tenant), w.customer.id, true, None)
             .await,
         "not_found",
         Some("R-SEC-1"),
         "another tenant's customer",
     );
     refused(
-        svc.set_account_status(Some(&as_(&w.customer)), w.provider.id, true, None)
+        svc.set_account_status(&as_(&w.customer), w.provider.id, true, None)
             .await,
         "not_found",
         Some("R-SEC-1"),
@@ -151,7 +150,7 @@ async fn deactivation_needs_an_empty_subtree(db: &TestDb) {
     let codes: Vec<&str> = off.checks[0].blockers.iter().map(|b| b.code).collect();
     assert_eq!(codes, ["numbers_held_below"]);
     refused(
-        svc.set_account_status(Some(&as_(&w.customer)), w.unit.id, true, None)
+        svc.set_account_status(&as_(&w.customer), w.unit.id, true, None)
             .await,
         "rule_violation",
         Some("R-OFF-1"),
@@ -162,7 +161,7 @@ async fn deactivation_needs_an_empty_subtree(db: &TestDb) {
         .must("back to the customer");
     // The empty unit goes; a number cannot move into it while it is deactivated.
     let u = svc
-        .set_account_status(Some(&as_(&w.customer)), w.unit.id, true, None)
+        .set_account_status(&as_(&w.customer), w.unit.id, true, None)
         .await
         .must("deactivate the unit");
     assert_eq!(u.status, AccountStatus::Deactivated);
@@ -179,13 +178,13 @@ async fn deactivation_needs_an_empty_subtree(db: &TestDb) {
         "move into a deactivated unit",
     );
     refused(
-        svc.set_account_status(Some(&as_(&w.customer)), w.unit.id, true, None)
+        svc.set_account_status(&as_(&w.customer), w.unit.id, true, None)
             .await,
         "rule_violation",
         Some("R-OFF-1"),
         "deactivate twice",
     );
-    svc.set_account_status(Some(&as_(&w.customer)), w.unit.id, false, None)
+    svc.set_account_status(&as_(&w.customer), w.unit.id, false, None)
         .await
         .must("reactivate the unit");
     assert!(
@@ -214,13 +213,13 @@ async fn deactivation_needs_an_empty_subtree(db: &TestDb) {
         .version;
     assert_ne!(stale, current);
     refused(
-        svc.set_account_status(Some(&p), w.customer.id, true, Some(stale))
+        svc.set_account_status(&p, w.customer.id, true, Some(stale))
             .await,
         "precondition_failed",
         None,
         "If-Match on a stale version",
     );
-    svc.set_account_status(Some(&p), w.customer.id, true, Some(current))
+    svc.set_account_status(&p, w.customer.id, true, Some(current))
         .await
         .must("deactivate the customer");
     assert!(!works(svc, &customer_token).await);
@@ -239,7 +238,7 @@ async fn deactivation_needs_an_empty_subtree(db: &TestDb) {
     );
     // Its data is kept: it is still listed, with its history.
     assert_eq!(status(svc, &w.customer).await, AccountStatus::Deactivated);
-    svc.set_account_status(Some(&p), w.customer.id, false, None)
+    svc.set_account_status(&p, w.customer.id, false, None)
         .await
         .must("reactivate");
     assert!(works(svc, &customer_token).await);
@@ -255,7 +254,7 @@ async fn deactivation_needs_an_empty_subtree(db: &TestDb) {
         "the refused deactivations left no event"
     );
     // The operator deactivates a root (no account above it); adds by it are then refused.
-    svc.set_account_status(None, w.tenant.id, true, None)
+    svc.set_account_status(&Actor::operator(), w.tenant.id, true, None)
         .await
         .must("operator deactivates a root");
     refused(
@@ -797,11 +796,7 @@ async fn deactivation_races_allocations(db: &TestDb) {
         let change = {
             let s = apps[apps.len() - 1].service().clone();
             let (p, id) = (p.clone(), target.id);
-            async move {
-                s.set_account_status(Some(&p), id, true, None)
-                    .await
-                    .map(|_| ())
-            }
+            async move { s.set_account_status(&p, id, true, None).await.map(|_| ()) }
         };
         let (allocated, deactivation) = together(movers, change).await;
         let held = holds(&svc, &target).await;
@@ -906,7 +901,7 @@ async fn offboarding_edges(db: &TestDb) {
     // Only the connected customer holds anything of the provider's.
     let n = w.held_by(&w.root_customer, &e164(7801)).await;
     refused(
-        svc.set_account_status(None, w.provider.id, true, None)
+        svc.set_account_status(&Actor::operator(), w.provider.id, true, None)
             .await,
         "rule_violation",
         Some("R-OFF-1"),
@@ -929,7 +924,7 @@ async fn offboarding_edges(db: &TestDb) {
 
     // A unit below a deactivated unit.
     let inner = account(svc, "Inner unit", AccountKind::Unit, Some(&w.unit), false).await;
-    svc.set_account_status(Some(&as_(&w.customer)), w.unit.id, true, None)
+    svc.set_account_status(&as_(&w.customer), w.unit.id, true, None)
         .await
         .must("deactivate the outer unit");
     let m = w.held_by(&w.customer, &e164(7802)).await;
@@ -940,7 +935,7 @@ async fn offboarding_edges(db: &TestDb) {
         Some("R-MOVE-5"),
         "into a unit below a deactivated one",
     );
-    svc.set_account_status(Some(&as_(&w.customer)), w.unit.id, false, None)
+    svc.set_account_status(&as_(&w.customer), w.unit.id, false, None)
         .await
         .must("reactivate");
     svc.move_to_unit(&as_(&w.customer), &by_id(&m), inner.id)
@@ -1027,12 +1022,14 @@ async fn offboarding_edges(db: &TestDb) {
         Some("R-SEC-1"),
         "a connected provider sets a root customer's licences",
     );
-    svc.operator_update_account(
+    svc.update_account(
+        &Actor::operator(),
         w.root_customer.id,
         &AccountPatch {
             toll_free_licences: Some(Some(0)),
             ..Default::default()
         },
+        None,
     )
     .await
     .must("the operator sets them");
