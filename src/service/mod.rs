@@ -227,7 +227,6 @@ impl Actor {
     /// [`Actor::event`]: the event with the action given by its stored string. `entity_type`
     /// is the action's own and is ignored. The strings there are literals, each checked by
     /// the test `numbers_rs_names_only_known_actions` below, so the `expect` cannot fire.
-    #[allow(clippy::expect_used)]
     pub(crate) fn audit(
         &self,
         _entity_type: &'static str,

@@ -287,10 +287,10 @@ async fn account(
     parent: Option<&Account>,
     allow_external_numbers: bool,
 ) -> Account {
-    let actor = parent.map(|p| Actor::cli(p.id));
+    let actor = parent.map_or_else(Actor::operator, |p| Actor::cli(p.id));
     service
         .create_account(
-            actor.as_ref(),
+            &actor,
             CreateAccount {
                 name: name.to_string(),
                 kind,

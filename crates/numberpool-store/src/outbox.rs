@@ -143,7 +143,7 @@ impl Tx {
 
 /// The key of the PostgreSQL advisory lock that orders outbox ids ("outbox" in ASCII); no
 /// other lock in the application uses advisory locks.
-const OUTBOX_LOCK: i64 = 0x6f_7574_626f_78;
+const OUTBOX_LOCK: i64 = 0x6f75_7462_6f78;
 
 impl Reader {
     /// Up to `limit` outbox rows after `cursor` (an [`OutboxEvent::id`]; 0 for the start), in
