@@ -253,7 +253,7 @@ async fn rotate_and_delete_clients(db: &TestDb) {
     let events = audit_for(&w.store, &client_row_id(&w, &a.client_id).await).await;
     assert_eq!(
         actions(&events),
-        vec!["client.create", "client.rotate_secret"]
+        vec![Action::ClientCreate, Action::ClientRotateSecret]
     );
     assert_eq!(events[1].actor_account_id, Some(p.id.to_string()));
     assert_eq!(
@@ -356,7 +356,10 @@ async fn rotate_and_delete_clients(db: &TestDb) {
         "deleted twice",
     );
     let events = audit_for(&w.store, &row).await;
-    assert_eq!(actions(&events), vec!["client.create", "client.delete"]);
+    assert_eq!(
+        actions(&events),
+        vec![Action::ClientCreate, Action::ClientDelete]
+    );
     assert_eq!(
         events[1]
             .before

@@ -129,8 +129,8 @@ pub async fn audit_for(store: &Store, entity: &str) -> Vec<AuditEvent> {
     }
 }
 
-pub fn actions(events: &[AuditEvent]) -> Vec<&str> {
-    events.iter().map(|e| e.action.as_str()).collect()
+pub fn actions(events: &[AuditEvent]) -> Vec<Action> {
+    events.iter().map(|e| e.action).collect()
 }
 
 /// The tenants of the fixture:

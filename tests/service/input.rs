@@ -292,7 +292,11 @@ async fn bad_input(db: &TestDb) {
     // Nothing of the refused input was written.
     assert_eq!(
         actions(&svc.number_history(&me, &by_id(&n)).await.must("history")),
-        ["number.add", "number.allocate", "number.assign"]
+        [
+            Action::NumberAdd,
+            Action::NumberAllocate,
+            Action::NumberAssign
+        ]
     );
 
     // Lists clamp their page size instead of failing.

@@ -247,7 +247,7 @@ async fn allocate_race(db: &TestDb) {
         assert_eq!(after["customer_id"], winner.id.to_string());
         assert_eq!(
             actions(&audit_for(a.store(), &n.id.to_string()).await),
-            ["number.add", "number.allocate"]
+            [Action::NumberAdd, Action::NumberAllocate]
         );
     }
     let mut r = a.store().read().await.must("read");
@@ -298,7 +298,11 @@ async fn release_race(db: &TestDb) {
         assert_eq!(events[0].actor_account_id, Some(c.id.to_string()));
         assert_eq!(
             actions(&audit_for(a.store(), &n.id.to_string()).await),
-            ["number.add", "number.allocate", "number.release"]
+            [
+                Action::NumberAdd,
+                Action::NumberAllocate,
+                Action::NumberRelease
+            ]
         );
     }
     a.close().await;
@@ -337,10 +341,10 @@ async fn unbind_race(db: &TestDb) {
         assert_eq!(
             actions(&audit_for(a.store(), &n.id.to_string()).await),
             [
-                "number.add",
-                "number.allocate",
-                "number.release",
-                "number.unbind"
+                Action::NumberAdd,
+                Action::NumberAllocate,
+                Action::NumberRelease,
+                Action::NumberUnbind
             ]
         );
     }
@@ -386,15 +390,15 @@ async fn delete_race(db: &TestDb) {
             serde_json::json!(n.version)
         );
         let history = audit_for(a.store(), &n.id.to_string()).await;
-        let expect: &[&str] = if returned {
+        let expect: &[Action] = if returned {
             &[
-                "number.add",
-                "number.allocate",
-                "number.release",
-                "number.delete",
+                Action::NumberAdd,
+                Action::NumberAllocate,
+                Action::NumberRelease,
+                Action::NumberDelete,
             ]
         } else {
-            &["number.add", "number.delete"]
+            &[Action::NumberAdd, Action::NumberDelete]
         };
         assert_eq!(actions(&history), expect);
         // The number can be added again: nothing of it is left in the numbers table.

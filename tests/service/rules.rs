@@ -383,7 +383,7 @@ async fn edit_refusals(db: &TestDb) {
         .number_history(&as_(p), &by_id(&active))
         .await
         .must("history");
-    assert_eq!(actions(&h), ["number.add", "number.update"]);
+    assert_eq!(actions(&h), [Action::NumberAdd, Action::NumberUpdate]);
 }
 
 fn with(n: u32, product: Product, c: Customization) -> AddNumber {

@@ -247,10 +247,14 @@ async fn deactivation_needs_an_empty_subtree(db: &TestDb) {
     let acts = actions(&events);
     assert_eq!(
         acts.iter()
-            .filter(|a| a.starts_with("account.") && **a != "account.create")
+            .filter(|a| a.entity_type() == "account" && **a != Action::AccountCreate)
             .copied()
             .collect::<Vec<_>>(),
-        ["account.update", "account.deactivate", "account.reactivate"],
+        [
+            Action::AccountUpdate,
+            Action::AccountDeactivate,
+            Action::AccountReactivate
+        ],
         "the refused deactivations left no event"
     );
     // The operator deactivates a root (no account above it); adds by it are then refused.
@@ -438,10 +442,10 @@ async fn exchange_walks_r_acc_1(db: &TestDb) {
     assert_eq!(
         actions(&events),
         [
-            "exchange.connect",
-            "exchange.disconnect_request",
-            "exchange.deactivate",
-            "exchange.connect"
+            Action::ExchangeConnect,
+            Action::ExchangeDisconnectRequest,
+            Action::ExchangeDeactivate,
+            Action::ExchangeConnect
         ]
     );
 }
