@@ -90,7 +90,7 @@ struct World {
 async fn world(service: &Service) -> World {
     let p = service
         .create_account(
-            None,
+            &Actor::operator(),
             CreateAccount::new("Bench Provider", AccountKind::Provider, None),
         )
         .await
@@ -99,7 +99,7 @@ async fn world(service: &Service) -> World {
     for i in 0..CUSTOMERS {
         let c = service
             .create_account(
-                None,
+                &Actor::operator(),
                 CreateAccount::new(
                     &format!("Bench Customer {i}"),
                     AccountKind::Customer,

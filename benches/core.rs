@@ -42,14 +42,14 @@ fn pct(v: &[Duration], p: f64) -> Duration {
 async fn world(service: &Service) -> (Actor, Actor, numberpool_domain::TrunkId) {
     let p = service
         .create_account(
-            None,
+            &Actor::operator(),
             CreateAccount::new("Bench Provider", AccountKind::Provider, None),
         )
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     let c = service
         .create_account(
-            None,
+            &Actor::operator(),
             CreateAccount::new("Bench Customer", AccountKind::Customer, Some(p.id)),
         )
         .await

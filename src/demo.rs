@@ -70,7 +70,7 @@ fn numbers_from(start: u64, count: usize) -> Vec<E164> {
 async fn seed(service: &Service) -> anyhow::Result<World> {
     let provider_account = service
         .create_account(
-            None,
+            &Actor::operator(),
             CreateAccount::new(PROVIDER_NAME, AccountKind::Provider, None),
         )
         .await
@@ -78,7 +78,7 @@ async fn seed(service: &Service) -> anyhow::Result<World> {
     let provider = provider_account.id;
     let reseller = service
         .create_account(
-            None,
+            &Actor::operator(),
             CreateAccount::new("Blue Sky Reseller", AccountKind::Reseller, Some(provider)),
         )
         .await
@@ -88,13 +88,13 @@ async fn seed(service: &Service) -> anyhow::Result<World> {
         CreateAccount::new("Globex Corporation", AccountKind::Customer, Some(provider));
     globex_req.allow_external_numbers = true;
     let globex = service
-        .create_account(None, globex_req)
+        .create_account(&Actor::operator(), globex_req)
         .await
         .map_err(svc)?
         .id;
     let unit = service
         .create_account(
-            None,
+            &Actor::operator(),
             CreateAccount::new("Globex Sales", AccountKind::Unit, Some(globex)),
         )
         .await
@@ -102,7 +102,7 @@ async fn seed(service: &Service) -> anyhow::Result<World> {
         .id;
     let umbrella = service
         .create_account(
-            None,
+            &Actor::operator(),
             CreateAccount::new("Umbrella Clinics", AccountKind::Customer, Some(reseller)),
         )
         .await
@@ -110,7 +110,7 @@ async fn seed(service: &Service) -> anyhow::Result<World> {
         .id;
     let initech = service
         .create_account(
-            None,
+            &Actor::operator(),
             CreateAccount::new("Initech (Provider Exchange)", AccountKind::Customer, None),
         )
         .await

@@ -251,7 +251,7 @@ pub async fn create_account(
         Some(body.parent_id.unwrap_or(auth.actor.account)),
     );
     req.allow_external_numbers = body.allow_external_numbers;
-    let account = st.service.create_account(Some(&auth.actor), req).await?;
+    let account = st.service.create_account(&auth.actor, req).await?;
     Ok(account_response(StatusCode::CREATED, account))
 }
 
@@ -295,7 +295,7 @@ async fn set_status(
     let version = if_match(headers)?;
     let a = st
         .service
-        .set_account_status(Some(&auth.actor), id, deactivate, version)
+        .set_account_status(&auth.actor, id, deactivate, version)
         .await?;
     Ok(account_response(StatusCode::OK, a))
 }

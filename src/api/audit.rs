@@ -67,7 +67,7 @@ impl From<AuditEvent> for AuditView {
             channel: e.channel.as_str().to_string(),
             entity_type: e.entity_type,
             entity_id: e.entity_id,
-            action: e.action,
+            action: e.action.as_str().to_string(),
             rule: e.rule,
             before: e.before,
             after: e.after,

@@ -90,6 +90,10 @@ impl ApiError {
 
 impl From<ServiceError> for ApiError {
     fn from(e: ServiceError) -> Self {
+        // The service's own permission check answers as the route's scope check does.
+        if let ServiceError::Forbidden(p) = e {
+            return Self::missing_scope(p.scope());
+        }
         let status = match &e {
             ServiceError::NotFound(_) => StatusCode::NOT_FOUND,
             // R-ALLOC-1 refusals are lost races, not broken rules: 409 like a lost CAS.
@@ -103,6 +107,7 @@ impl From<ServiceError> for ApiError {
             | ServiceError::Duplicate(_) => StatusCode::CONFLICT,
             ServiceError::Invalid(_) | ServiceError::InvalidScope(_) => StatusCode::BAD_REQUEST,
             ServiceError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ServiceError::Forbidden(_) => StatusCode::FORBIDDEN,
             ServiceError::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
             ServiceError::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
             ServiceError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,

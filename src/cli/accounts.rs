@@ -6,7 +6,7 @@ use clap::Subcommand;
 use numberpool_domain::{AccountId, AccountKind};
 
 use super::{acting, emit, parse_id, service_err};
-use crate::service::{AccountPatch, CreateAccount, Licence, OffboardingAction, Service};
+use crate::service::{AccountPatch, Actor, CreateAccount, Licence, OffboardingAction, Service};
 
 #[derive(Debug, Subcommand)]
 pub enum AccountCmd {
@@ -144,7 +144,7 @@ pub async fn run(service: &Service, cmd: AccountCmd) -> anyhow::Result<()> {
                 .transpose()?;
             let a = service
                 .create_account(
-                    None,
+                    &Actor::operator(),
                     CreateAccount {
                         name,
                         kind,
@@ -187,7 +187,12 @@ pub async fn run(service: &Service, cmd: AccountCmd) -> anyhow::Result<()> {
         }
         AccountCmd::Deactivate { id, json } | AccountCmd::Reactivate { id, json } => {
             let a = service
-                .set_account_status(None, parse_id("account id", &id)?, deactivate, None)
+                .set_account_status(
+                    &Actor::operator(),
+                    parse_id("account id", &id)?,
+                    deactivate,
+                    None,
+                )
                 .await
                 .map_err(service_err)?;
             emit(&a, json, |a| {
@@ -224,7 +229,11 @@ pub async fn run(service: &Service, cmd: AccountCmd) -> anyhow::Result<()> {
                     let actor = acting(service, &account).await?;
                     service.update_account(&actor, id, &patch, None).await
                 }
-                None => service.operator_update_account(id, &patch).await,
+                None => {
+                    service
+                        .update_account(&Actor::operator(), id, &patch, None)
+                        .await
+                }
             }
             .map_err(service_err)?;
             emit(&a, json, |a| {

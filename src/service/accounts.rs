@@ -1,10 +1,10 @@
 //! Accounts: creation under the tree rule (R-TREE-1), lookups within the caller's scope.
 
 use numberpool_domain::account::check_account_name;
-use numberpool_domain::{Account, AccountId, AccountKind, Rule, RuleViolation};
+use numberpool_domain::{Account, AccountId, AccountKind, Action, Rule, RuleViolation};
 use numberpool_store::{NewAccount, Reader};
 
-use super::{Actor, Result, Service, ServiceError};
+use super::{Actor, Permission, Result, Service, ServiceError};
 
 /// What creating an account asks for.
 #[derive(Debug, Clone)]
@@ -71,20 +71,17 @@ impl Service {
             .ok_or(ServiceError::NotFound("account"))
     }
 
-    /// Creates an account. With an actor, the parent must be in the actor's scope; without one
-    /// (the operator at the server's command line) any parent, or none for a root, is allowed.
-    pub async fn create_account(
-        &self,
-        actor: Option<&Actor>,
-        req: CreateAccount,
-    ) -> Result<Account> {
+    /// Creates an account below one in the actor's own subtree; the operator acting for no
+    /// account ([`Actor::operator`]) below any account, or a root with no parent.
+    pub async fn create_account(&self, actor: &Actor, req: CreateAccount) -> Result<Account> {
+        actor.require(Permission::PhoneWrite)?;
         let name = check_account_name(&req.name).map_err(ServiceError::Invalid)?;
         let mut tx = self.store.begin().await?;
         let parent = match req.parent_id {
-            Some(pid) => Some(match actor {
+            Some(pid) => Some(match actor.acting_for() {
                 // Below the actor's own tree only: a Provider Exchange connection lets a provider
                 // see and provision a customer, not reshape its organisation.
-                Some(a) => self.account_in_own_subtree(&mut tx, a, pid).await?,
+                Some(_) => self.account_in_own_subtree(&mut tx, actor, pid).await?,
                 None => tx
                     .get_account(pid)
                     .await?
@@ -92,7 +89,7 @@ impl Service {
             }),
             None => None,
         };
-        if actor.is_some() && parent.is_none() {
+        if actor.acting_for().is_some() && parent.is_none() {
             return Err(ServiceError::Invalid(
                 "parent_id: an account creates accounts below itself".into(),
             ));
@@ -112,24 +109,24 @@ impl Service {
             })
             .await?;
         let after = serde_json::to_value(&account).ok();
-        let event = Actor::audit_of(
-            actor,
-            "account",
+        tx.record(&actor.event(
+            Action::AccountCreate,
             account.id.to_string(),
-            "account.create",
             None,
             None,
             after,
-        );
-        tx.insert_audit(&[event]).await?;
+        ))
+        .await?;
         tx.commit().await?;
         Ok(account)
     }
 
     /// Renames an account in the actor's own subtree (itself included), or grants or withdraws
-    /// R-ACC-2 and sets R-ACC-3 licences for a customer below it. `if_version` is the version the
-    /// caller read (If-Match). A Provider Exchange connection does not reach here: a provider
-    /// provisions a connected customer, it does not run it.
+    /// R-ACC-2 and sets R-ACC-3 licences for a customer below it; the operator acting for no
+    /// account ([`Actor::operator`]) any account, such as a root customer's licences, which no
+    /// account is above to change. `if_version` is the version the caller read (If-Match). A
+    /// Provider Exchange connection does not reach here: a provider provisions a connected
+    /// customer, it does not run it.
     pub async fn update_account(
         &self,
         actor: &Actor,
@@ -137,37 +134,17 @@ impl Service {
         patch: &AccountPatch,
         if_version: Option<i64>,
     ) -> Result<Account> {
-        self.update_account_by(Some(actor), id, patch, if_version)
-            .await
-    }
-
-    /// The same for the operator at the command line, for any account: the way to change what
-    /// no account is above to change, such as a root customer's licences.
-    pub async fn operator_update_account(
-        &self,
-        id: AccountId,
-        patch: &AccountPatch,
-    ) -> Result<Account> {
-        self.update_account_by(None, id, patch, None).await
-    }
-
-    async fn update_account_by(
-        &self,
-        actor: Option<&Actor>,
-        id: AccountId,
-        patch: &AccountPatch,
-        if_version: Option<i64>,
-    ) -> Result<Account> {
+        actor.require(Permission::PhoneWrite)?;
         let mut tx = self.store.begin().await?;
-        let before = match actor {
-            Some(a) => self.account_in_own_subtree(&mut tx, a, id).await?,
+        let before = match actor.acting_for() {
+            Some(_) => self.account_in_own_subtree(&mut tx, actor, id).await?,
             None => tx
                 .get_account(id)
                 .await?
                 .ok_or(ServiceError::NotFound("account"))?,
         };
         // An account does not grant itself numbers or licences; the operator is above all.
-        let itself = actor.is_some_and(|a| a.account == before.id);
+        let itself = actor.acting_for() == Some(before.id);
         super::check_version("account", before.version, if_version)?;
         let mut next = before.clone();
         if let Some(name) = &patch.name {
@@ -225,11 +202,9 @@ impl Service {
             .update_account_cas(&next)
             .await
             .map_err(super::lost_race_with_version(if_version))?;
-        tx.insert_audit(&[Actor::audit_of(
-            actor,
-            "account",
+        tx.record(&actor.event(
+            Action::AccountUpdate,
             id.to_string(),
-            "account.update",
             if entitlements {
                 Some(Rule::Acc3)
             } else {
@@ -237,13 +212,14 @@ impl Service {
             },
             super::snapshot(&before),
             super::snapshot(&stored),
-        )])
+        ))
         .await?;
         tx.commit().await?;
         Ok(stored)
     }
 
     pub async fn get_account(&self, actor: &Actor, id: AccountId) -> Result<Account> {
+        actor.require(Permission::PhoneRead)?;
         let mut r = self.store.read().await?;
         self.account_in_scope(&mut r, actor, id).await
     }
@@ -257,6 +233,7 @@ impl Service {
     }
 
     pub async fn list_accounts(&self, actor: &Actor) -> Result<Vec<Account>> {
+        actor.require(Permission::PhoneRead)?;
         let mut r = self.store.read().await?;
         Ok(r.list_accounts_in_scope(actor.account).await?)
     }

@@ -7,10 +7,10 @@
 use std::collections::BTreeMap;
 
 use numberpool_domain::attribute::{check_key, check_values};
-use numberpool_domain::{AccountId, Attribute, AttributeId, Rule, RuleViolation};
+use numberpool_domain::{AccountId, Action, Attribute, AttributeId, Rule, RuleViolation};
 use numberpool_store::{Reader, Tx};
 
-use super::{Actor, Result, Service, ServiceError, check_version, snapshot};
+use super::{Actor, Permission, Result, Service, ServiceError, check_version, snapshot};
 
 impl Service {
     /// An attribute key the actor may see; `NotFound` otherwise (R-SEC-1).
@@ -53,6 +53,7 @@ impl Service {
     }
 
     pub async fn list_attributes(&self, actor: &Actor) -> Result<Vec<Attribute>> {
+        actor.require(Permission::NumberRead)?;
         let mut r = self.store.read().await?;
         match self.visible_provider(&mut r, actor).await? {
             Some(p) => Ok(r.list_attributes(p).await?),
@@ -61,6 +62,7 @@ impl Service {
     }
 
     pub async fn get_attribute(&self, actor: &Actor, id: AttributeId) -> Result<Attribute> {
+        actor.require(Permission::NumberRead)?;
         let mut r = self.store.read().await?;
         self.visible_attribute(&mut r, actor, id).await
     }
@@ -72,6 +74,7 @@ impl Service {
         key: &str,
         allowed_values: Vec<String>,
     ) -> Result<Attribute> {
+        actor.require(Permission::NumberWrite)?;
         check_key(key).map_err(ServiceError::Invalid)?;
         check_values(&allowed_values).map_err(ServiceError::Invalid)?;
         let mut tx = self.store.begin().await?;
@@ -83,14 +86,13 @@ impl Service {
             .get_attribute(id)
             .await?
             .ok_or(ServiceError::NotFound("attribute"))?;
-        tx.insert_audit(&[actor.audit(
-            "attribute",
+        tx.record(&actor.event(
+            Action::AttributeCreate,
             id.to_string(),
-            "attribute.create",
             Some(Rule::Prov1),
             None,
             snapshot(&attr),
-        )])
+        ))
         .await?;
         tx.commit().await?;
         Ok(attr)
@@ -106,6 +108,7 @@ impl Service {
         allowed_values: Option<Vec<String>>,
         if_version: Option<i64>,
     ) -> Result<Attribute> {
+        actor.require(Permission::NumberWrite)?;
         let mut tx = self.store.begin().await?;
         let before = self.visible_attribute(&mut tx, actor, id).await?;
         let provider = self
@@ -141,14 +144,13 @@ impl Service {
             .update_attribute_cas(&next)
             .await
             .map_err(super::lost_race_with_version(if_version))?;
-        tx.insert_audit(&[actor.audit(
-            "attribute",
+        tx.record(&actor.event(
+            Action::AttributeUpdate,
             id.to_string(),
-            "attribute.update",
             Some(Rule::Attr1),
             snapshot(&before),
             snapshot(&stored),
-        )])
+        ))
         .await?;
         tx.commit().await?;
         Ok(stored)
@@ -161,6 +163,7 @@ impl Service {
         id: AttributeId,
         if_version: Option<i64>,
     ) -> Result<()> {
+        actor.require(Permission::NumberWrite)?;
         let mut tx = self.store.begin().await?;
         let before = self.visible_attribute(&mut tx, actor, id).await?;
         let provider = self
@@ -180,14 +183,13 @@ impl Service {
         tx.delete_attribute(id, before.version)
             .await
             .map_err(super::lost_race_with_version(if_version))?;
-        tx.insert_audit(&[actor.audit(
-            "attribute",
+        tx.record(&actor.event(
+            Action::AttributeDelete,
             id.to_string(),
-            "attribute.delete",
             Some(Rule::Attr1),
             snapshot(&before),
             None,
-        )])
+        ))
         .await?;
         tx.commit().await?;
         Ok(())

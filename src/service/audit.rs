@@ -3,7 +3,7 @@
 use numberpool_domain::AuditId;
 use numberpool_store::{AuditEvent, AuditFilter, Page};
 
-use super::{Actor, Result, Service};
+use super::{Actor, Permission, Result, Service};
 
 impl Service {
     /// Events whose actor acted for the actor's account or one below it, filtered, newest first
@@ -16,6 +16,7 @@ impl Service {
         before: Option<AuditId>,
         limit: u32,
     ) -> Result<Page<AuditEvent>> {
+        actor.require(Permission::PhoneRead)?;
         let mut r = self.store.read().await?;
         Ok(
             r.list_audit(actor.account, filter, before, limit.clamp(1, 1000))

@@ -4,11 +4,11 @@
 use argon2::Argon2;
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
-use numberpool_domain::AccountId;
+use numberpool_domain::{AccountId, Action};
 use rand::RngCore;
 use serde::Serialize;
 
-use super::{Actor, Result, Service, ServiceError};
+use super::{Actor, Permission, Result, Service, ServiceError};
 
 /// The API scopes of SPEC §7.
 pub const SCOPES: [&str; 4] = [
@@ -171,6 +171,7 @@ impl Service {
         account: AccountId,
         scopes: Option<&str>,
     ) -> Result<CreatedClient> {
+        actor.require(Permission::PhoneWrite)?;
         let scopes = parse_scopes(scopes)?;
         let client_id = format!("np_{}", random_token(12));
         let client_secret = random_token(32);
@@ -181,14 +182,13 @@ impl Service {
             .insert_client(&client_id, account, &hash, &scopes)
             .await?;
         let after = serde_json::json!({"client_id": client.client_id, "account_id": account, "scopes": scopes});
-        tx.insert_audit(&[actor.audit(
-            "api_client",
+        tx.record(&actor.event(
+            Action::ClientCreate,
             client.id.to_string(),
-            "client.create",
             None,
             None,
             Some(after),
-        )])
+        ))
         .await?;
         tx.commit().await?;
         Ok(CreatedClient {
@@ -208,6 +208,7 @@ impl Service {
         role: Role,
         password: &str,
     ) -> Result<CreatedUser> {
+        actor.require(Permission::PhoneWrite)?;
         let email = email.trim().to_ascii_lowercase();
         let valid = email.len() <= 254
             && email
@@ -227,14 +228,13 @@ impl Service {
             .insert_user(account, &email, &hash, role.as_str())
             .await?;
         let after = serde_json::json!({"email": email, "account_id": account, "role": role});
-        tx.insert_audit(&[actor.audit(
-            "user",
+        tx.record(&actor.event(
+            Action::UserCreate,
             user.id.to_string(),
-            "user.create",
             None,
             None,
             Some(after),
-        )])
+        ))
         .await?;
         tx.commit().await?;
         Ok(CreatedUser {
@@ -248,6 +248,7 @@ impl Service {
     /// Sets a new password for an existing user (the demo uses it to print a fresh login on
     /// every run). `NotFound` when there is no such user.
     pub async fn reset_password(&self, actor: &Actor, email: &str, password: &str) -> Result<()> {
+        actor.require(Permission::PhoneWrite)?;
         check_password(password)?;
         let email = email.trim().to_ascii_lowercase();
         let hash = hash_secret_async(password).await?;
@@ -258,14 +259,13 @@ impl Service {
             _ => return Err(ServiceError::NotFound("user")),
         };
         tx.set_user_password(&email, &hash).await?;
-        tx.insert_audit(&[actor.audit(
-            "user",
+        tx.record(&actor.event(
+            Action::UserPasswordReset,
             user.id.to_string(),
-            "user.password_reset",
             None,
             None,
             None,
-        )])
+        ))
         .await?;
         tx.commit().await?;
         Ok(())

@@ -5,6 +5,7 @@
 mod accounts;
 mod attributes;
 mod audit;
+mod clock;
 mod credentials;
 mod idempotency;
 mod jobs;
@@ -14,10 +15,11 @@ mod rate_card;
 mod tenancy;
 mod tokens;
 
-use numberpool_domain::{AccountId, Rule, RuleViolation};
+use numberpool_domain::{AccountId, Action, Rule, RuleViolation};
 use numberpool_store::{Channel, NewAudit, Store, StoreError};
 
 pub use accounts::{AccountPatch, CreateAccount};
+pub use clock::Clock;
 pub use credentials::{
     CreatedClient, CreatedUser, Role, SCOPES, hash_secret, random_token as credentials_token,
     verify_secret,
@@ -36,13 +38,18 @@ pub use tenancy::{
 };
 pub use tokens::{ClientView, IssuedToken};
 
-/// Who is acting: the account they act for, how they authenticated, and through what channel.
-/// Every service call is scoped by `account` (R-SEC-1).
+/// Who is acting: the account they act for, how they authenticated, through what channel, and
+/// what they may do. Every service call is scoped by `account` (R-SEC-1) and checks `access`
+/// ([`Actor::require`]) before it reads or writes anything.
 #[derive(Debug, Clone)]
 pub struct Actor {
     pub account: AccountId,
     pub principal: Principal,
     pub channel: Channel,
+    pub access: Access,
+    /// The operator with no account ([`Actor::operator`]): acts on any account. `account` is
+    /// then the nil id, which no account has, so a scoped query finds nothing for it.
+    anywhere: bool,
 }
 
 /// The authenticated party behind an [`Actor`].
@@ -54,49 +61,151 @@ pub enum Principal {
     Operator,
 }
 
+/// What an [`Actor`] may do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Access {
+    /// An API client's token: exactly these scopes.
+    Scopes(Vec<Permission>),
+    /// A portal user: owners and admins may do everything, viewers only read.
+    Role(Role),
+    /// The operator at the server's command line: everything.
+    Operator,
+}
+
+/// A permission a service function needs: the four API scopes (SPEC §7), checked by the
+/// service itself so that no caller (API, portal, CLI, job) can skip it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Permission {
+    /// `phone:read:admin`: accounts, connections, clients, the audit log.
+    PhoneRead,
+    /// `phone:write:admin`: change accounts, connections and credentials.
+    PhoneWrite,
+    /// `phone_number:read:admin`: numbers and a provider's trunks, carriers, attributes, rates.
+    NumberRead,
+    /// `phone_number:write:admin`: change them.
+    NumberWrite,
+}
+
+impl Permission {
+    pub const ALL: [Permission; 4] = [
+        Self::PhoneRead,
+        Self::PhoneWrite,
+        Self::NumberRead,
+        Self::NumberWrite,
+    ];
+
+    /// The OAuth scope that grants it.
+    pub fn scope(self) -> &'static str {
+        match self {
+            Self::PhoneRead => "phone:read:admin",
+            Self::PhoneWrite => "phone:write:admin",
+            Self::NumberRead => "phone_number:read:admin",
+            Self::NumberWrite => "phone_number:write:admin",
+        }
+    }
+
+    /// The permission an OAuth scope grants; `None` for a string that is no scope.
+    pub fn from_scope(scope: &str) -> Option<Permission> {
+        Self::ALL.into_iter().find(|p| p.scope() == scope)
+    }
+
+    /// Whether it only lets one read (all a viewer may do).
+    pub fn is_read(self) -> bool {
+        matches!(self, Self::PhoneRead | Self::NumberRead)
+    }
+}
+
+impl Access {
+    /// The access of a token carrying `scopes` (strings that are no scope grant nothing).
+    pub fn from_scopes<S: AsRef<str>>(scopes: &[S]) -> Access {
+        Access::Scopes(
+            scopes
+                .iter()
+                .filter_map(|s| Permission::from_scope(s.as_ref()))
+                .collect(),
+        )
+    }
+
+    pub fn allows(&self, p: Permission) -> bool {
+        match self {
+            Access::Operator | Access::Role(Role::Owner | Role::Admin) => true,
+            Access::Role(Role::Viewer) => p.is_read(),
+            Access::Scopes(granted) => granted.contains(&p),
+        }
+    }
+}
+
 impl Actor {
-    /// The operator acting for `account` from the CLI.
+    /// The operator acting for `account` from the CLI: everything, within that account's
+    /// scope, as the account would see it.
     pub fn cli(account: AccountId) -> Actor {
         Actor {
             account,
             principal: Principal::Operator,
             channel: Channel::Cli,
+            access: Access::Operator,
+            anywhere: false,
         }
     }
 
-    /// The audit event of a change made by `actor`, or by the operator at the command line
-    /// when there is none (creating and deactivating root accounts).
-    pub(crate) fn audit_of(
-        actor: Option<&Actor>,
-        entity_type: &'static str,
-        entity_id: String,
-        action: &'static str,
-        rule: Option<Rule>,
-        before: Option<serde_json::Value>,
-        after: Option<serde_json::Value>,
-    ) -> NewAudit {
-        match actor {
-            Some(a) => a.audit(entity_type, entity_id, action, rule, before, after),
-            None => NewAudit {
-                actor_type: "operator",
-                actor_id: "cli".into(),
-                actor_account_id: None,
-                channel: Channel::Cli,
-                entity_type,
-                entity_id,
-                action,
-                rule: rule.map(Rule::id),
-                before,
-                after,
-            },
+    /// The operator at the command line acting for no account: may create root accounts and
+    /// change or deactivate any account. Its audit events have no actor account.
+    pub fn operator() -> Actor {
+        Actor {
+            // The nil UUID: never an account's id (ids are UUIDv7), so nothing is in its scope.
+            account: "00000000-0000-0000-0000-000000000000"
+                .parse()
+                .unwrap_or_default(),
+            principal: Principal::Operator,
+            channel: Channel::Cli,
+            access: Access::Operator,
+            anywhere: true,
         }
     }
 
-    pub(crate) fn audit(
+    /// An API client's token for `account` with `scopes`, through the API.
+    pub fn client(account: AccountId, client_id: String, scopes: &[String]) -> Actor {
+        Actor {
+            account,
+            principal: Principal::Client(client_id),
+            channel: Channel::Api,
+            access: Access::from_scopes(scopes),
+            anywhere: false,
+        }
+    }
+
+    /// A portal user of `account` with `role`, through the portal.
+    pub fn user(account: AccountId, user_id: String, role: Role) -> Actor {
+        Actor {
+            account,
+            principal: Principal::User(user_id),
+            channel: Channel::Ui,
+            access: Access::Role(role),
+            anywhere: false,
+        }
+    }
+
+    /// `Forbidden` unless the actor may do what `p` covers. Every public service function
+    /// calls it first.
+    pub fn require(&self, p: Permission) -> Result<()> {
+        if self.access.allows(p) {
+            Ok(())
+        } else {
+            Err(ServiceError::Forbidden(p))
+        }
+    }
+
+    /// The account the actor acts for; `None` for the operator acting for none, who may act
+    /// on any account.
+    pub fn acting_for(&self) -> Option<AccountId> {
+        (!self.anywhere).then_some(self.account)
+    }
+
+    /// The audit event of `action` on `entity_id` by this actor.
+    pub(crate) fn event(
         &self,
-        entity_type: &'static str,
+        action: Action,
         entity_id: String,
-        action: &'static str,
         rule: Option<Rule>,
         before: Option<serde_json::Value>,
         after: Option<serde_json::Value>,
@@ -109,9 +218,8 @@ impl Actor {
         NewAudit {
             actor_type,
             actor_id,
-            actor_account_id: Some(self.account.to_string()),
+            actor_account_id: self.acting_for().map(|a| a.to_string()),
             channel: self.channel,
-            entity_type,
             entity_id,
             action,
             rule: rule.map(Rule::id),
@@ -146,6 +254,10 @@ pub enum ServiceError {
     Invalid(String),
     #[error("invalid credentials")]
     Unauthorized,
+    /// The actor may not do this: a token without the scope, a portal viewer writing. Said
+    /// as a missing scope, the answer the API gave before the service checked it.
+    #[error("this call needs the scope {}, which the caller does not have", .0.scope())]
+    Forbidden(Permission),
     /// A requested OAuth scope is unknown or not the client's; the message names it.
     #[error("{0}")]
     InvalidScope(String),
@@ -174,6 +286,7 @@ impl ServiceError {
             Self::Duplicate(_) => "already_exists",
             Self::Invalid(_) => "invalid_input",
             Self::Unauthorized => "unauthorized",
+            Self::Forbidden(_) => "insufficient_scope",
             Self::InvalidScope(_) => "invalid_scope",
             Self::PreconditionFailed(_) => "precondition_failed",
             Self::Busy(_) => "service_unavailable",
@@ -262,14 +375,51 @@ pub(crate) fn lost_race_with_version<E: Into<ServiceError>>(
 #[derive(Clone, Debug)]
 pub struct Service {
     store: Store,
+    clock: Clock,
 }
 
 impl Service {
+    /// The service on `store`, on the system clock.
     pub fn new(store: Store) -> Self {
-        Self { store }
+        Self::with_clock(store, Clock::system())
+    }
+
+    /// The service on `store` with `clock` for its "now" (tests pass a manual one).
+    pub fn with_clock(store: Store, clock: Clock) -> Self {
+        Self { store, clock }
     }
 
     pub fn store(&self) -> &Store {
         &self.store
+    }
+
+    pub fn clock(&self) -> &Clock {
+        &self.clock
+    }
+
+    /// The service's current time (Unix ms). Service code asks this, never the system clock.
+    pub fn now(&self) -> i64 {
+        self.clock.now_ms()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn access_allows_what_each_kind_of_actor_may_do() {
+        for p in Permission::ALL {
+            assert!(Access::Operator.allows(p));
+            assert!(Access::Role(Role::Owner).allows(p));
+            assert!(Access::Role(Role::Admin).allows(p));
+            assert_eq!(Access::Role(Role::Viewer).allows(p), p.is_read());
+            assert!(Access::from_scopes(&[p.scope()]).allows(p));
+            for q in Permission::ALL.into_iter().filter(|q| *q != p) {
+                assert!(!Access::from_scopes(&[p.scope()]).allows(q));
+            }
+            assert_eq!(Permission::from_scope(p.scope()), Some(p));
+        }
+        assert!(!Access::from_scopes(&["phone:read:admin:x"]).allows(Permission::PhoneRead));
     }
 }

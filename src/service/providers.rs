@@ -6,11 +6,12 @@
 
 use numberpool_domain::provider::check_label;
 use numberpool_domain::{
-    AccountId, AccountKind, Carrier, CarrierId, CarrierKind, Rule, RuleViolation, SipTrunk, TrunkId,
+    AccountId, AccountKind, Action, Carrier, CarrierId, CarrierKind, Rule, RuleViolation, SipTrunk,
+    TrunkId,
 };
 use numberpool_store::{Reader, Tx};
 
-use super::{Actor, Result, Service, ServiceError, check_version, snapshot};
+use super::{Actor, Permission, Result, Service, ServiceError, check_version, snapshot};
 
 /// Editable fields of a SIP trunk; `None` leaves a field as it is.
 #[derive(Debug, Clone, Default)]
@@ -104,6 +105,7 @@ impl Service {
     }
 
     pub async fn list_trunks(&self, actor: &Actor) -> Result<Vec<SipTrunk>> {
+        actor.require(Permission::NumberRead)?;
         let mut r = self.store.read().await?;
         match self.visible_provider(&mut r, actor).await? {
             Some(p) => Ok(r.list_trunks(p).await?),
@@ -112,12 +114,14 @@ impl Service {
     }
 
     pub async fn get_trunk(&self, actor: &Actor, id: TrunkId) -> Result<SipTrunk> {
+        actor.require(Permission::NumberRead)?;
         let mut r = self.store.read().await?;
         self.visible_trunk(&mut r, actor, id).await
     }
 
     /// A new trunk of the actor's provider account; the name is unique within the provider.
     pub async fn create_trunk(&self, actor: &Actor, name: &str, region: &str) -> Result<SipTrunk> {
+        actor.require(Permission::NumberWrite)?;
         let name = label("name", name)?;
         let region = label("region", region)?;
         let mut tx = self.store.begin().await?;
@@ -129,14 +133,13 @@ impl Service {
             .get_trunk(id)
             .await?
             .ok_or(ServiceError::NotFound("SIP trunk"))?;
-        tx.insert_audit(&[actor.audit(
-            "sip_trunk",
+        tx.record(&actor.event(
+            Action::SipTrunkCreate,
             id.to_string(),
-            "sip_trunk.create",
             Some(Rule::Prov1),
             None,
             snapshot(&trunk),
-        )])
+        ))
         .await?;
         tx.commit().await?;
         Ok(trunk)
@@ -150,6 +153,7 @@ impl Service {
         patch: &TrunkPatch,
         if_version: Option<i64>,
     ) -> Result<SipTrunk> {
+        actor.require(Permission::NumberWrite)?;
         let mut tx = self.store.begin().await?;
         let before = self.visible_trunk(&mut tx, actor, id).await?;
         self.managing_provider(&mut tx, actor, "SIP trunks and carriers")
@@ -169,14 +173,13 @@ impl Service {
             .update_trunk_cas(&next)
             .await
             .map_err(super::lost_race_with_version(if_version))?;
-        tx.insert_audit(&[actor.audit(
-            "sip_trunk",
+        tx.record(&actor.event(
+            Action::SipTrunkUpdate,
             id.to_string(),
-            "sip_trunk.update",
             Some(Rule::Prov1),
             snapshot(&before),
             snapshot(&stored),
-        )])
+        ))
         .await?;
         tx.commit().await?;
         Ok(stored)
@@ -189,6 +192,7 @@ impl Service {
         id: TrunkId,
         if_version: Option<i64>,
     ) -> Result<()> {
+        actor.require(Permission::NumberWrite)?;
         let mut tx = self.store.begin().await?;
         let before = self.visible_trunk(&mut tx, actor, id).await?;
         self.managing_provider(&mut tx, actor, "SIP trunks and carriers")
@@ -204,14 +208,13 @@ impl Service {
         tx.delete_trunk(id, before.version)
             .await
             .map_err(super::lost_race_with_version(if_version))?;
-        tx.insert_audit(&[actor.audit(
-            "sip_trunk",
+        tx.record(&actor.event(
+            Action::SipTrunkDelete,
             id.to_string(),
-            "sip_trunk.delete",
             Some(Rule::Prov2),
             snapshot(&before),
             None,
-        )])
+        ))
         .await?;
         tx.commit().await?;
         Ok(())
@@ -222,6 +225,7 @@ impl Service {
         actor: &Actor,
         kind: Option<CarrierKind>,
     ) -> Result<Vec<Carrier>> {
+        actor.require(Permission::NumberRead)?;
         let mut r = self.store.read().await?;
         match self.visible_provider(&mut r, actor).await? {
             Some(p) => Ok(r.list_carriers(p, kind).await?),
@@ -230,6 +234,7 @@ impl Service {
     }
 
     pub async fn get_carrier(&self, actor: &Actor, id: CarrierId) -> Result<Carrier> {
+        actor.require(Permission::NumberRead)?;
         let mut r = self.store.read().await?;
         self.visible_carrier(&mut r, actor, id).await
     }
@@ -258,14 +263,13 @@ impl Service {
         let mut next = before.clone();
         next.is_default = false;
         let stored = tx.update_carrier_cas(&next).await?;
-        tx.insert_audit(&[actor.audit(
-            "carrier",
+        tx.record(&actor.event(
+            Action::CarrierUpdate,
             current.to_string(),
-            "carrier.update",
             Some(Rule::Prov3),
             snapshot(&before),
             snapshot(&stored),
-        )])
+        ))
         .await?;
         Ok(())
     }
@@ -280,6 +284,7 @@ impl Service {
         name: &str,
         is_default: Option<bool>,
     ) -> Result<Carrier> {
+        actor.require(Permission::NumberWrite)?;
         let name = label("name", name)?;
         let mut tx = self.store.begin().await?;
         let provider = self
@@ -299,14 +304,13 @@ impl Service {
             .get_carrier(id)
             .await?
             .ok_or(ServiceError::NotFound("carrier"))?;
-        tx.insert_audit(&[actor.audit(
-            "carrier",
+        tx.record(&actor.event(
+            Action::CarrierCreate,
             id.to_string(),
-            "carrier.create",
             make_default.then_some(Rule::Prov3),
             None,
             snapshot(&carrier),
-        )])
+        ))
         .await?;
         tx.commit().await?;
         Ok(carrier)
@@ -320,6 +324,7 @@ impl Service {
         patch: &CarrierPatch,
         if_version: Option<i64>,
     ) -> Result<Carrier> {
+        actor.require(Permission::NumberWrite)?;
         let mut tx = self.store.begin().await?;
         let before = self.visible_carrier(&mut tx, actor, id).await?;
         let provider = self
@@ -355,14 +360,13 @@ impl Service {
             .update_carrier_cas(&next)
             .await
             .map_err(super::lost_race_with_version(if_version))?;
-        tx.insert_audit(&[actor.audit(
-            "carrier",
+        tx.record(&actor.event(
+            Action::CarrierUpdate,
             id.to_string(),
-            "carrier.update",
             patch.is_default.map(|_| Rule::Prov3),
             snapshot(&before),
             snapshot(&stored),
-        )])
+        ))
         .await?;
         tx.commit().await?;
         Ok(stored)
@@ -376,6 +380,7 @@ impl Service {
         id: CarrierId,
         if_version: Option<i64>,
     ) -> Result<()> {
+        actor.require(Permission::NumberWrite)?;
         let mut tx = self.store.begin().await?;
         let before = self.visible_carrier(&mut tx, actor, id).await?;
         let provider = self
@@ -405,14 +410,13 @@ impl Service {
         tx.delete_carrier(id, before.version)
             .await
             .map_err(super::lost_race_with_version(if_version))?;
-        tx.insert_audit(&[actor.audit(
-            "carrier",
+        tx.record(&actor.event(
+            Action::CarrierDelete,
             id.to_string(),
-            "carrier.delete",
             Some(Rule::Prov2),
             snapshot(&before),
             None,
-        )])
+        ))
         .await?;
         tx.commit().await?;
         Ok(())

@@ -4,10 +4,10 @@
 //! (see [`numberpool_domain::rate`] for why money is never a float).
 
 use numberpool_domain::rate::{check_cents, check_country, check_currency};
-use numberpool_domain::{NumberType, Rate, RateId, Rule};
+use numberpool_domain::{Action, NumberType, Rate, RateId, Rule};
 use numberpool_store::Reader;
 
-use super::{Actor, Result, Service, ServiceError, check_version, snapshot};
+use super::{Actor, Permission, Result, Service, ServiceError, check_version, snapshot};
 
 /// The editable fields of a rate card entry; country and type never change.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -33,6 +33,7 @@ impl Service {
         country: Option<&str>,
         number_type: Option<NumberType>,
     ) -> Result<Vec<Rate>> {
+        actor.require(Permission::NumberRead)?;
         let country = country
             .map(check_country)
             .transpose()
@@ -45,6 +46,7 @@ impl Service {
     }
 
     pub async fn get_rate(&self, actor: &Actor, id: RateId) -> Result<Rate> {
+        actor.require(Permission::NumberRead)?;
         let mut r = self.store.read().await?;
         self.visible_rate(&mut r, actor, id).await
     }
@@ -59,6 +61,7 @@ impl Service {
         monthly_cost_cents: i64,
         currency: Option<&str>,
     ) -> Result<Rate> {
+        actor.require(Permission::NumberWrite)?;
         let country = check_country(country).map_err(ServiceError::Invalid)?;
         check_cents(monthly_cost_cents).map_err(ServiceError::Invalid)?;
         let currency = check_currency(currency.unwrap_or("USD")).map_err(ServiceError::Invalid)?;
@@ -79,14 +82,13 @@ impl Service {
             .get_rate(id)
             .await?
             .ok_or(ServiceError::NotFound("rate"))?;
-        tx.insert_audit(&[actor.audit(
-            "rate",
+        tx.record(&actor.event(
+            Action::RateCreate,
             id.to_string(),
-            "rate.create",
             Some(Rule::Prov1),
             None,
             snapshot(&rate),
-        )])
+        ))
         .await?;
         tx.commit().await?;
         Ok(rate)
@@ -100,6 +102,7 @@ impl Service {
         patch: RatePatch,
         if_version: Option<i64>,
     ) -> Result<Rate> {
+        actor.require(Permission::NumberWrite)?;
         if let Some(c) = patch.monthly_cost_cents {
             check_cents(c).map_err(ServiceError::Invalid)?;
         }
@@ -128,14 +131,13 @@ impl Service {
             .update_rate_cas(&next)
             .await
             .map_err(super::lost_race_with_version(if_version))?;
-        tx.insert_audit(&[actor.audit(
-            "rate",
+        tx.record(&actor.event(
+            Action::RateUpdate,
             id.to_string(),
-            "rate.update",
             Some(Rule::Prov1),
             snapshot(&before),
             snapshot(&stored),
-        )])
+        ))
         .await?;
         tx.commit().await?;
         Ok(stored)
@@ -148,6 +150,7 @@ impl Service {
         id: RateId,
         if_version: Option<i64>,
     ) -> Result<()> {
+        actor.require(Permission::NumberWrite)?;
         let mut tx = self.store.begin().await?;
         let before = self.visible_rate(&mut tx, actor, id).await?;
         self.managing_provider(&mut tx, actor, "its rate card")
@@ -156,14 +159,13 @@ impl Service {
         tx.delete_rate(id, before.version)
             .await
             .map_err(super::lost_race_with_version(if_version))?;
-        tx.insert_audit(&[actor.audit(
-            "rate",
+        tx.record(&actor.event(
+            Action::RateDelete,
             id.to_string(),
-            "rate.delete",
             Some(Rule::Prov1),
             snapshot(&before),
             None,
-        )])
+        ))
         .await?;
         tx.commit().await?;
         Ok(())

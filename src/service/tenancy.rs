@@ -2,6 +2,7 @@
 //! Provider Exchange (connect, disconnect request, deactivate; R-ACC-1), a provider's customer
 //! list, entitlements (R-ACC-3) and the offboarding check that lists every blocker at once.
 
+use numberpool_domain::Action;
 use numberpool_domain::{
     Account, AccountId, AccountKind, AccountStatus, EntitlementUse, Entitlements, ExchangeEvent,
     ExchangeStatus, Rule, RuleViolation, StatusEvent, exchange_transition, status_transition,
@@ -9,7 +10,7 @@ use numberpool_domain::{
 use numberpool_store::{Lock, NumberSample, Reader, Tx};
 use serde::Serialize;
 
-use super::{Actor, Result, Service, ServiceError, check_version, snapshot};
+use super::{Actor, Permission, Result, Service, ServiceError, check_version, snapshot};
 
 /// A Provider Exchange connection: the provider (named) and the customer.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -157,19 +158,20 @@ impl Service {
         Ok(account)
     }
 
-    /// Deactivates (or reactivates) an account below the actor; without an actor (the operator
-    /// at the command line) any account. R-OFF-1: deactivation needs an empty subtree. The
+    /// Deactivates (or reactivates) an account below the actor; the operator acting for no
+    /// account ([`Actor::operator`]) any account. R-OFF-1: deactivation needs an empty subtree. The
     /// account's data, clients and users are kept; they are refused (401) until reactivation.
     pub async fn set_account_status(
         &self,
-        actor: Option<&Actor>,
+        actor: &Actor,
         id: AccountId,
         deactivate: bool,
         if_version: Option<i64>,
     ) -> Result<Account> {
+        actor.require(Permission::PhoneWrite)?;
         let mut tx = self.store.begin().await?;
-        let before = match actor {
-            Some(a) => self.account_below(&mut tx, a, id, Rule::Off1).await?,
+        let before = match actor.acting_for() {
+            Some(_) => self.account_below(&mut tx, actor, id, Rule::Off1).await?,
             None => tx
                 .get_account(id)
                 .await?
@@ -205,20 +207,18 @@ impl Service {
         after.status = to;
         after.version = before.version + 1;
         let action = if deactivate {
-            "account.deactivate"
+            Action::AccountDeactivate
         } else {
-            "account.reactivate"
+            Action::AccountReactivate
         };
-        let event = Actor::audit_of(
-            actor,
-            "account",
-            id.to_string(),
+        tx.record(&actor.event(
             action,
+            id.to_string(),
             Some(Rule::Off1),
             snapshot(&before),
             snapshot(&after),
-        );
-        tx.insert_audit(&[event]).await?;
+        ))
+        .await?;
         tx.commit().await?;
         Ok(after)
     }
@@ -226,6 +226,7 @@ impl Service {
     /// R-ACC-3: licences and their use for a customer in the actor's own tree (itself or
     /// below). A connected provider does not see them: the use counts every provider's numbers.
     pub async fn entitlements(&self, actor: &Actor, id: AccountId) -> Result<EntitlementsView> {
+        actor.require(Permission::PhoneRead)?;
         let mut r = self.store.read().await?;
         let account = self.account_in_own_subtree(&mut r, actor, id).await?;
         if account.kind != AccountKind::Customer {
@@ -322,6 +323,7 @@ impl Service {
 
     /// The blockers of an account's offboarding, for the actions the actor could take.
     pub async fn offboarding(&self, actor: &Actor, id: AccountId) -> Result<Offboarding> {
+        actor.require(Permission::PhoneRead)?;
         let mut r = self.store.read().await?;
         let account = self.account_in_scope(&mut r, actor, id).await?;
         let own = r.in_own_subtree(actor.account, id).await?;
@@ -401,6 +403,7 @@ impl Service {
         customer: &Actor,
         provider_account_number: &str,
     ) -> Result<ConnectionView> {
+        customer.require(Permission::PhoneWrite)?;
         let mut tx = self.store.begin().await?;
         let c = self.acting_account(&mut tx, customer).await?;
         if c.kind != AccountKind::Customer || c.parent_id.is_some() {
@@ -430,14 +433,13 @@ impl Service {
             created_at: conn.created_at,
             updated_at: conn.updated_at,
         };
-        tx.insert_audit(&[customer.audit(
-            "connection",
+        tx.record(&customer.event(
+            Action::ExchangeConnect,
             connection_key(p.id, c.id),
-            "exchange.connect",
             Some(Rule::Acc1),
             before.map(|b| serde_json::json!({"status": b.status})),
             Some(serde_json::json!({"provider_id": p.id, "customer_id": c.id, "status": conn.status})),
-        )])
+        ))
         .await?;
         tx.commit().await?;
         Ok(view)
@@ -445,6 +447,7 @@ impl Service {
 
     /// The actor's Provider Exchange connections (as a customer), every status.
     pub async fn list_connections(&self, actor: &Actor) -> Result<Vec<ConnectionView>> {
+        actor.require(Permission::PhoneRead)?;
         let mut r = self.store.read().await?;
         Ok(r.connections_of_customer(actor.account)
             .await?
@@ -470,6 +473,7 @@ impl Service {
         customer: &Actor,
         provider: AccountId,
     ) -> Result<ConnectionView> {
+        customer.require(Permission::PhoneWrite)?;
         self.exchange_step(customer, provider, customer.account, true)
             .await
     }
@@ -481,6 +485,7 @@ impl Service {
         provider: &Actor,
         customer: AccountId,
     ) -> Result<ConnectionView> {
+        provider.require(Permission::PhoneWrite)?;
         self.exchange_step(provider, provider.account, customer, false)
             .await
     }
@@ -520,20 +525,19 @@ impl Service {
             .get_account(provider)
             .await?
             .ok_or(ServiceError::NotFound("provider"))?;
-        tx.insert_audit(&[actor.audit(
-            "connection",
-            connection_key(provider, customer),
+        tx.record(&actor.event(
             if disconnect {
-                "exchange.disconnect_request"
+                Action::ExchangeDisconnectRequest
             } else {
-                "exchange.deactivate"
+                Action::ExchangeDeactivate
             },
+            connection_key(provider, customer),
             Some(Rule::Acc1),
             Some(serde_json::json!({"status": conn.status})),
             Some(
                 serde_json::json!({"provider_id": provider, "customer_id": customer, "status": to}),
             ),
-        )])
+        ))
         .await?;
         let stored = tx
             .get_connection(provider, customer)
@@ -554,6 +558,7 @@ impl Service {
     /// The actor's customers (a provider's or reseller's): child customers and connected ones,
     /// each with its number count.
     pub async fn list_customers(&self, actor: &Actor) -> Result<Vec<CustomerView>> {
+        actor.require(Permission::PhoneRead)?;
         let mut r = self.store.read().await?;
         Ok(r.list_customers(actor.account)
             .await?

@@ -5,7 +5,7 @@
 
 use std::sync::OnceLock;
 
-use numberpool_domain::{AccountId, AccountStatus, now_ms};
+use numberpool_domain::{AccountId, AccountStatus, Action};
 use numberpool_store::{ApiClient, NewToken};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 use super::credentials::{
     SCOPES, argon2_off_runtime, hash_secret, hash_secret_async, random_token, verify_secret,
 };
-use super::{Actor, CreatedClient, Principal, Result, Service, ServiceError};
+use super::{Actor, CreatedClient, Permission, Result, Role, Service, ServiceError};
 
 /// The answer to a token request (RFC 6749 §5.1).
 #[derive(Clone, Serialize)]
@@ -158,7 +158,7 @@ impl Service {
         }
         let scopes = granted_scopes(&client.scopes, requested)?;
         let access_token = random_token(32);
-        let now = now_ms();
+        let now = self.now();
         let mut tx = self.store.begin().await?;
         // The secret just checked must still be the client's when the token is stored: a
         // rotation or deletion committed meanwhile refuses the grant, and one that comes later
@@ -216,11 +216,12 @@ impl Service {
         {
             return Err(ServiceError::Unauthorized);
         }
-        Ok(Actor {
-            account: user.account_id,
-            principal: Principal::User(user.id.to_string()),
-            channel: numberpool_store::Channel::Ui,
-        })
+        let role = user.role.parse::<Role>().map_err(|e| {
+            ServiceError::Internal(numberpool_store::StoreError::Corrupt(format!(
+                "user role: {e}"
+            )))
+        })?;
+        Ok(Actor::user(user.account_id, user.id.to_string(), role))
     }
 
     /// Resolves a bearer token to its caller (principal `Client(client_id)`, channel `Api`)
@@ -233,7 +234,7 @@ impl Service {
         }
         let mut r = self.store.read().await?;
         let grant = r
-            .get_token(&token_hash(token), now_ms())
+            .get_token(&token_hash(token), self.now())
             .await?
             .ok_or(ServiceError::Unauthorized)?;
         // The account itself is checked by the token's query; a deactivated account above it
@@ -241,16 +242,12 @@ impl Service {
         if grant.has_parent && r.deactivated_in_chain(grant.account_id).await? {
             return Err(ServiceError::Unauthorized);
         }
-        let actor = Actor {
-            account: grant.account_id,
-            principal: Principal::Client(grant.client_id),
-            channel: numberpool_store::Channel::Api,
-        };
-        let scopes = grant
+        let scopes: Vec<String> = grant
             .scopes
             .split_whitespace()
             .map(str::to_string)
             .collect();
+        let actor = Actor::client(grant.account_id, grant.client_id, &scopes);
         Ok((actor, scopes))
     }
 
@@ -271,6 +268,7 @@ impl Service {
     /// The scopes of a client in the actor's own subtree (else `NotFound`): the API lets a
     /// token manage only clients that hold no scope the token lacks.
     pub async fn own_client_scopes(&self, actor: &Actor, client_id: &str) -> Result<Vec<String>> {
+        actor.require(Permission::PhoneWrite)?;
         let mut r = self.store.read().await?;
         Ok(self.own_client(&mut r, actor, client_id).await?.scopes)
     }
@@ -282,6 +280,7 @@ impl Service {
         actor: &Actor,
         client_id: &str,
     ) -> Result<CreatedClient> {
+        actor.require(Permission::PhoneWrite)?;
         let client_secret = random_token(32);
         let hash = hash_secret_async(&client_secret).await?;
         let mut tx = self.store.begin().await?;
@@ -292,14 +291,13 @@ impl Service {
         }
         let ended = tx.delete_tokens_of_client(&client.client_id).await?;
         let after = serde_json::json!({"client_id": client.client_id, "tokens_ended": ended});
-        tx.insert_audit(&[actor.audit(
-            "api_client",
+        tx.record(&actor.event(
+            Action::ClientRotateSecret,
             client.id.to_string(),
-            "client.rotate_secret",
             None,
             None,
             Some(after),
-        )])
+        ))
         .await?;
         tx.commit().await?;
         Ok(CreatedClient {
@@ -312,6 +310,7 @@ impl Service {
 
     /// Deletes a client in the actor's own subtree; its tokens end with it.
     pub async fn delete_client(&self, actor: &Actor, client_id: &str) -> Result<()> {
+        actor.require(Permission::PhoneWrite)?;
         let mut tx = self.store.begin().await?;
         let client = self.own_client(&mut tx, actor, client_id).await?;
         // The client row first, then its tokens: see rotate_client_secret.
@@ -324,14 +323,13 @@ impl Service {
             "account_id": client.account_id,
             "scopes": client.scopes,
         });
-        tx.insert_audit(&[actor.audit(
-            "api_client",
+        tx.record(&actor.event(
+            Action::ClientDelete,
             client.id.to_string(),
-            "client.delete",
             None,
             Some(before),
             Some(serde_json::json!({"tokens_ended": ended})),
-        )])
+        ))
         .await?;
         tx.commit().await?;
         Ok(())
@@ -339,6 +337,7 @@ impl Service {
 
     /// The API clients of the actor's own account (not of the accounts below it), oldest first.
     pub async fn list_clients(&self, actor: &Actor) -> Result<Vec<ClientView>> {
+        actor.require(Permission::PhoneRead)?;
         let mut r = self.store.read().await?;
         Ok(r.list_clients(actor.account)
             .await?

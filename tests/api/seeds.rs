@@ -9,7 +9,7 @@
 
 use std::collections::BTreeSet;
 
-use numberpool::service::CreateAccount;
+use numberpool::service::{Actor, CreateAccount};
 use numberpool_domain::{Account, AccountKind};
 use numberpool_store::backend_tests;
 use numberpool_store::testing::TestDb;
@@ -170,7 +170,7 @@ impl<'a> As<'a> {
 async fn root(app: &App, name: &str, kind: AccountKind, allow_external_numbers: bool) -> Account {
     app.service
         .create_account(
-            None,
+            &Actor::operator(),
             CreateAccount {
                 name: name.to_string(),
                 kind,

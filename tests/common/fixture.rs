@@ -61,10 +61,11 @@ pub async fn account(
     parent: Option<&Account>,
     allow_external_numbers: bool,
 ) -> Account {
-    let actor = parent.map(as_);
+    // A root by the operator, a child by its parent.
+    let actor = parent.map_or_else(Actor::operator, as_);
     service
         .create_account(
-            actor.as_ref(),
+            &actor,
             CreateAccount {
                 name: name.to_string(),
                 kind,

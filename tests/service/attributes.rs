@@ -33,7 +33,7 @@ async fn attribute_keys(db: &TestDb) {
     assert_eq!((region.key.as_str(), region.version), ("region", 1));
     assert_eq!(
         actions(&audit_for(&w.store, &region.id.to_string()).await),
-        ["attribute.create"]
+        [Action::AttributeCreate]
     );
     refused(
         svc.create_attribute(&p, "region", vals(&["x"])).await,
@@ -198,7 +198,11 @@ async fn attribute_keys(db: &TestDb) {
         .must("delete a free key");
     assert_eq!(
         actions(&audit_for(&w.store, &region.id.to_string()).await),
-        ["attribute.create", "attribute.update", "attribute.delete"]
+        [
+            Action::AttributeCreate,
+            Action::AttributeUpdate,
+            Action::AttributeDelete
+        ]
     );
 }
 

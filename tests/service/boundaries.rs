@@ -120,7 +120,7 @@ async fn history_since_allocation(db: &TestDb) {
         .number_history(&as_(&w.customer2), &by_id(&n))
         .await
         .must("history");
-    assert_eq!(actions(&theirs), ["number.allocate"]);
+    assert_eq!(actions(&theirs), [Action::NumberAllocate]);
     let text = serde_json::to_string(&theirs).must("json");
     for earlier in [
         "alice-secret",
@@ -148,7 +148,7 @@ async fn history_since_allocation(db: &TestDb) {
         .must("unit history");
     assert_eq!(
         actions(&unit_view),
-        ["number.allocate", "number.move_to_unit"]
+        [Action::NumberAllocate, Action::NumberMoveToUnit]
     );
 
     let all = svc
@@ -158,15 +158,15 @@ async fn history_since_allocation(db: &TestDb) {
     assert_eq!(
         actions(&all),
         [
-            "number.add",
-            "number.allocate",
-            "number.assign",
-            "number.unassign",
-            "number.update",
-            "number.release",
-            "number.unbind",
-            "number.allocate",
-            "number.move_to_unit"
+            Action::NumberAdd,
+            Action::NumberAllocate,
+            Action::NumberAssign,
+            Action::NumberUnassign,
+            Action::NumberUpdate,
+            Action::NumberRelease,
+            Action::NumberUnbind,
+            Action::NumberAllocate,
+            Action::NumberMoveToUnit
         ]
     );
 }

@@ -264,7 +264,7 @@ async fn rotate_and_delete_clients(db: &TestDb) {
     let events = audit_for(&w.store, &client_row_id(&w, &a.client_id).await).await;
     assert_eq!(
         actions(&events),
-        vec!["client.create", "client.rotate_secret"]
+        vec![Action::ClientCreate, Action::ClientRotateSecret]
     );
     assert_eq!(events[1].actor_account_id, Some(p.id.to_string()));
     assert_eq!(
@@ -359,7 +359,10 @@ async fn rotate_and_delete_clients(db: &TestDb) {
         "deleted twice",
     );
     let events = audit_for(&w.store, &row).await;
-    assert_eq!(actions(&events), vec!["client.create", "client.delete"]);
+    assert_eq!(
+        actions(&events),
+        vec![Action::ClientCreate, Action::ClientDelete]
+    );
     assert_eq!(
         events[1]
             .before
@@ -519,7 +522,7 @@ async fn inventory_audit_and_if_match(db: &TestDb) {
             .is_some_and(|a| mine.contains(a))
     }));
     assert!(
-        log.items.iter().any(|e| e.action == "number.assign"),
+        log.items.iter().any(|e| e.action == Action::NumberAssign),
         "the customer's own moves are in its provider's log"
     );
     let adds = svc

@@ -4,8 +4,10 @@
 use std::fmt::Debug;
 
 use numberpool::config::Config;
+pub use numberpool::service::Actor;
 use numberpool::service::{Service, ServiceError};
 use numberpool::startup::Application;
+pub use numberpool_domain::Action;
 use numberpool_domain::{Account, AccountKind, E164, Number, TrunkId};
 use numberpool_store::testing::TestDb;
 use numberpool_store::{AuditEvent, Store};
@@ -52,8 +54,8 @@ pub async fn audit_for(store: &Store, entity: &str) -> Vec<AuditEvent> {
     }
 }
 
-pub fn actions(events: &[AuditEvent]) -> Vec<&str> {
-    events.iter().map(|e| e.action.as_str()).collect()
+pub fn actions(events: &[AuditEvent]) -> Vec<Action> {
+    events.iter().map(|e| e.action).collect()
 }
 
 /// The tenants of the fixture:

@@ -127,7 +127,7 @@ async fn bad_input(db: &TestDb) {
     for name in ["", "   ", "tab\u{7}bell", &"x".repeat(201)] {
         refused(
             svc.create_account(
-                Some(&me),
+                &me,
                 CreateAccount {
                     name: name.to_string(),
                     kind: AccountKind::Customer,
@@ -286,7 +286,11 @@ async fn bad_input(db: &TestDb) {
     // Nothing of the refused input was written.
     assert_eq!(
         actions(&svc.number_history(&me, &by_id(&n)).await.must("history")),
-        ["number.add", "number.allocate", "number.assign"]
+        [
+            Action::NumberAdd,
+            Action::NumberAllocate,
+            Action::NumberAssign
+        ]
     );
 
     // Lists clamp their page size instead of failing.

@@ -175,10 +175,10 @@ async fn tenant_isolation(db: &TestDb) {
     // …nor wrote an event: each of our numbers has only the events of its own moves.
     let mut r = w.store.read().await.must("read");
     for action in [
-        "number.update",
-        "number.delete",
-        "number.unbind",
-        "number.assign",
+        Action::NumberUpdate,
+        Action::NumberDelete,
+        Action::NumberUnbind,
+        Action::NumberAssign,
     ] {
         assert!(
             r.audit_by_action(action).await.must("audit").is_empty(),

@@ -91,13 +91,13 @@ async fn full_lifecycle(db: &TestDb) {
         .await
         .must("history");
     let lived = [
-        "number.add",
-        "number.allocate",
-        "number.assign",
-        "number.unassign",
-        "number.move_to_unit",
-        "number.release",
-        "number.unbind",
+        Action::NumberAdd,
+        Action::NumberAllocate,
+        Action::NumberAssign,
+        Action::NumberUnassign,
+        Action::NumberMoveToUnit,
+        Action::NumberRelease,
+        Action::NumberUnbind,
     ];
     assert_eq!(actions(&history), lived);
     for (i, e) in history.iter().enumerate() {
@@ -141,7 +141,7 @@ async fn full_lifecycle(db: &TestDb) {
     // The rows stay in the store.
     let kept = audit_for(&w.store, &n.id.to_string()).await;
     let mut all = lived.to_vec();
-    all.push("number.delete");
+    all.push(Action::NumberDelete);
     assert_eq!(actions(&kept), all);
     assert!(kept.iter().all(|e| e.channel == Channel::Cli));
     let last = kept.last().must("delete event");
@@ -152,7 +152,7 @@ async fn full_lifecycle(db: &TestDb) {
     assert_ne!(again.id, n.id);
     assert_eq!(
         actions(&audit_for(&w.store, &again.id.to_string()).await),
-        ["number.add"]
+        [Action::NumberAdd]
     );
 }
 
@@ -263,14 +263,14 @@ async fn multi_level(db: &TestDb) {
     assert_eq!(
         actions(&audit_for(&w.store, &n.id.to_string()).await),
         [
-            "number.add",
-            "number.allocate",
-            "number.allocate",
-            "number.release",
-            "number.unbind",
-            "number.release",
-            "number.unbind",
-            "number.delete",
+            Action::NumberAdd,
+            Action::NumberAllocate,
+            Action::NumberAllocate,
+            Action::NumberRelease,
+            Action::NumberUnbind,
+            Action::NumberRelease,
+            Action::NumberUnbind,
+            Action::NumberDelete,
         ]
     );
 

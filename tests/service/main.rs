@@ -11,6 +11,7 @@ mod fixture;
 mod input;
 mod isolation;
 mod lifecycle;
+mod permissions;
 mod planner;
 mod providers;
 mod races;

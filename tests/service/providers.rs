@@ -134,7 +134,10 @@ async fn trunks_by_provider(db: &TestDb) {
         ("east-2", "us-east-2", 2)
     );
     let events = audit_for(&w.store, &east.id.to_string()).await;
-    assert_eq!(actions(&events), ["sip_trunk.create", "sip_trunk.update"]);
+    assert_eq!(
+        actions(&events),
+        [Action::SipTrunkCreate, Action::SipTrunkUpdate]
+    );
 }
 
 /// R-PROV-2: a trunk a number is on stays; once the number leaves it, it goes. A trunk of
@@ -197,7 +200,10 @@ async fn trunk_in_use_is_not_deleted(db: &TestDb) {
         .must("delete");
     hidden(svc.get_trunk(&p, t.id).await, "deleted");
     let events = audit_for(&w.store, &t.id.to_string()).await;
-    assert_eq!(actions(&events), ["sip_trunk.create", "sip_trunk.delete"]);
+    assert_eq!(
+        actions(&events),
+        [Action::SipTrunkCreate, Action::SipTrunkDelete]
+    );
 }
 
 /// R-PROV-3: the first of a kind is the default; a new or edited carrier made the default takes
@@ -345,7 +351,11 @@ async fn one_default_per_kind(db: &TestDb) {
     let events = audit_for(&w.store, &v3.id.to_string()).await;
     assert_eq!(
         actions(&events),
-        ["carrier.create", "carrier.update", "carrier.delete"],
+        [
+            Action::CarrierCreate,
+            Action::CarrierUpdate,
+            Action::CarrierDelete
+        ],
         "the take-over is audited on the carrier that lost the default"
     );
 }

@@ -136,7 +136,7 @@ impl Arena {
         out
     }
 
-    async fn audit(&self, action: &str, n: &Number) -> Vec<AuditEvent> {
+    async fn audit(&self, action: Action, n: &Number) -> Vec<AuditEvent> {
         let mut r = self.store().read().await.must("read");
         let all = r.audit_by_action(action).await.must("audit_by_action");
         let id = n.id.to_string();
@@ -240,18 +240,21 @@ async fn allocate_race(db: &TestDb) {
             let seen = a.service().get_number(&as_(c), &by_id(&n)).await;
             assert_eq!(seen.is_ok(), i == w, "customer {i} after the race");
         }
-        let events = a.audit("number.allocate", &n).await;
+        let events = a.audit(Action::NumberAllocate, &n).await;
         assert_eq!(events.len(), 1, "one allocate event for {}", n.phone_number);
         let after = events[0].after.as_ref().must("after");
         assert_eq!(after["holder_id"], winner.id.to_string());
         assert_eq!(after["customer_id"], winner.id.to_string());
         assert_eq!(
             actions(&audit_for(a.store(), &n.id.to_string()).await),
-            ["number.add", "number.allocate"]
+            [Action::NumberAdd, Action::NumberAllocate]
         );
     }
     let mut r = a.store().read().await.must("read");
-    let all = r.audit_by_action("number.allocate").await.must("audit");
+    let all = r
+        .audit_by_action(Action::NumberAllocate)
+        .await
+        .must("audit");
     assert_eq!(all.len(), ROUNDS as usize, "one allocate event per round");
     drop(r);
     a.close().await;
@@ -288,12 +291,16 @@ async fn release_race(db: &TestDb) {
             a.service().get_number(&as_(c), &by_id(&n)).await,
             "the customer after release",
         );
-        let events = a.audit("number.release", &n).await;
+        let events = a.audit(Action::NumberRelease, &n).await;
         assert_eq!(events.len(), 1, "one release event");
         assert_eq!(events[0].actor_account_id, Some(c.id.to_string()));
         assert_eq!(
             actions(&audit_for(a.store(), &n.id.to_string()).await),
-            ["number.add", "number.allocate", "number.release"]
+            [
+                Action::NumberAdd,
+                Action::NumberAllocate,
+                Action::NumberRelease
+            ]
         );
     }
     a.close().await;
@@ -325,17 +332,17 @@ async fn unbind_race(db: &TestDb) {
             (a.provider.id, Position::Free, None, n.version + 1)
         );
         assert_eq!(
-            a.audit("number.unbind", &n).await.len(),
+            a.audit(Action::NumberUnbind, &n).await.len(),
             1,
             "one unbind event"
         );
         assert_eq!(
             actions(&audit_for(a.store(), &n.id.to_string()).await),
             [
-                "number.add",
-                "number.allocate",
-                "number.release",
-                "number.unbind"
+                Action::NumberAdd,
+                Action::NumberAllocate,
+                Action::NumberRelease,
+                Action::NumberUnbind
             ]
         );
     }
@@ -372,22 +379,22 @@ async fn delete_race(db: &TestDb) {
             a.service().get_number(&a.p(), &by_id(&n)).await,
             "after delete",
         );
-        let events = a.audit("number.delete", &n).await;
+        let events = a.audit(Action::NumberDelete, &n).await;
         assert_eq!(events.len(), 1, "one delete event");
         assert_eq!(
             events[0].before.as_ref().must("before")["version"],
             serde_json::json!(n.version)
         );
         let history = audit_for(a.store(), &n.id.to_string()).await;
-        let expect: &[&str] = if returned {
+        let expect: &[Action] = if returned {
             &[
-                "number.add",
-                "number.allocate",
-                "number.release",
-                "number.delete",
+                Action::NumberAdd,
+                Action::NumberAllocate,
+                Action::NumberRelease,
+                Action::NumberDelete,
             ]
         } else {
-            &["number.add", "number.delete"]
+            &[Action::NumberAdd, Action::NumberDelete]
         };
         assert_eq!(actions(&history), expect);
         // The number can be added again: nothing of it is left in the numbers table.
@@ -447,8 +454,8 @@ async fn allocate_delete_race(db: &TestDb) {
             } else {
                 losers_only("allocate vs delete: deletes", delete_losers, &[DEL_1]);
             }
-            assert!(a.audit("number.delete", &n).await.is_empty());
-            assert_eq!(a.audit("number.allocate", &n).await.len(), 1);
+            assert!(a.audit(Action::NumberDelete, &n).await.is_empty());
+            assert_eq!(a.audit(Action::NumberAllocate, &n).await.len(), 1);
         } else {
             deleted += 1;
             hidden(now, "deleted number");
@@ -457,8 +464,8 @@ async fn allocate_delete_race(db: &TestDb) {
             } else {
                 losers_only("allocate vs delete", &tally, &[NOT_FOUND]);
             }
-            assert!(a.audit("number.allocate", &n).await.is_empty());
-            assert_eq!(a.audit("number.delete", &n).await.len(), 1);
+            assert!(a.audit(Action::NumberAllocate, &n).await.is_empty());
+            assert_eq!(a.audit(Action::NumberDelete, &n).await.len(), 1);
         }
     }
     eprintln!("allocate vs delete: allocate won {allocated}, delete won {deleted}");

@@ -25,7 +25,7 @@ async fn rate_card_entries(db: &TestDb) {
     assert_eq!(us.monthly_cost_cents, 100);
     assert_eq!(
         actions(&audit_for(&w.store, &us.id.to_string()).await),
-        ["rate.create"]
+        [Action::RateCreate]
     );
     refused(
         svc.create_rate(&p, "US", NumberType::Local, 5, None).await,
@@ -187,7 +187,7 @@ async fn rate_card_entries(db: &TestDb) {
     hidden(svc.get_rate(&p, us.id).await, "deleted");
     assert_eq!(
         actions(&audit_for(&w.store, &us.id.to_string()).await),
-        ["rate.create", "rate.update", "rate.delete"]
+        [Action::RateCreate, Action::RateUpdate, Action::RateDelete]
     );
     // The pair is free again.
     svc.create_rate(&p, "US", NumberType::Local, 100, None)

@@ -58,7 +58,7 @@ async fn move_refusals(db: &TestDb) {
         false,
     )
     .await;
-    svc.set_account_status(Some(&as_(&w.provider)), gone.id, true, None)
+    svc.set_account_status(&as_(&w.provider), gone.id, true, None)
         .await
         .must("deactivate");
     refused(
@@ -361,7 +361,7 @@ async fn edit_refusals(db: &TestDb) {
         .number_history(&as_(p), &by_id(&active))
         .await
         .must("history");
-    assert_eq!(actions(&h), ["number.add", "number.update"]);
+    assert_eq!(actions(&h), [Action::NumberAdd, Action::NumberUpdate]);
 }
 
 fn with(n: u32, product: Product, c: Customization) -> AddNumber {
@@ -605,7 +605,7 @@ async fn add_refusals(db: &TestDb) {
     assert_eq!((same.holder_id, same.version), (p.id, taken.version));
     // Only the accepted adds are in the audit log.
     let mut r = w.store.read().await.must("read");
-    let adds = r.audit_by_action("number.add").await.must("audit");
+    let adds = r.audit_by_action(Action::NumberAdd).await.must("audit");
     // Adds are recorded one event per accepted batch, which lists the batch's numbers.
     let e540: Vec<_> = adds
         .iter()
@@ -658,7 +658,7 @@ async fn tree_refusals(db: &TestDb) {
     ];
     for (kind, parent) in by_parent {
         refused(
-            svc.create_account(Some(&as_(parent)), mk(kind, Some(parent)))
+            svc.create_account(&as_(parent), mk(kind, Some(parent)))
                 .await,
             "rule_violation",
             Some("R-TREE-1"),
@@ -668,14 +668,14 @@ async fn tree_refusals(db: &TestDb) {
     // The operator may create roots, but only providers and customers are roots.
     for kind in [Reseller, Unit] {
         refused(
-            svc.create_account(None, mk(kind, None)).await,
+            svc.create_account(&Actor::operator(), mk(kind, None)).await,
             "rule_violation",
             Some("R-TREE-1"),
             &format!("root {kind:?}"),
         );
     }
     refused(
-        svc.create_account(None, mk(Provider, Some(&w.provider)))
+        svc.create_account(&Actor::operator(), mk(Provider, Some(&w.provider)))
             .await,
         "rule_violation",
         Some("R-TREE-1"),
@@ -683,21 +683,21 @@ async fn tree_refusals(db: &TestDb) {
     );
     // The allowed shapes, for contrast: reseller under reseller, unit under unit.
     let sub = svc
-        .create_account(Some(&as_(&w.reseller)), mk(Reseller, Some(&w.reseller)))
+        .create_account(&as_(&w.reseller), mk(Reseller, Some(&w.reseller)))
         .await
         .must("reseller under reseller");
     assert_eq!(sub.parent_id, Some(w.reseller.id));
-    svc.create_account(Some(&as_(&w.customer)), mk(Unit, Some(&w.unit)))
+    svc.create_account(&as_(&w.customer), mk(Unit, Some(&w.unit)))
         .await
         .must("unit under unit");
     // An account creates below itself only: a parent outside its scope is not found.
     hidden(
-        svc.create_account(Some(&as_(&w.tenant)), mk(Customer, Some(&w.provider)))
+        svc.create_account(&as_(&w.tenant), mk(Customer, Some(&w.provider)))
             .await,
         "child of another tenant",
     );
     refused(
-        svc.create_account(Some(&as_(&w.customer)), mk(Customer, None))
+        svc.create_account(&as_(&w.customer), mk(Customer, None))
             .await,
         "invalid_input",
         None,
@@ -705,7 +705,7 @@ async fn tree_refusals(db: &TestDb) {
     );
     refused(
         svc.create_account(
-            Some(&as_(&w.provider)),
+            &as_(&w.provider),
             CreateAccount {
                 allow_external_numbers: true,
                 ..mk(Reseller, Some(&w.provider))

@@ -90,26 +90,25 @@ async fn deactivation_needs_an_empty_subtree(db: &TestDb) {
 
     // Refusals: numbers held, its own account, out of scope.
     refused(
-        svc.set_account_status(Some(&p), w.customer.id, true, None)
-            .await,
+        svc.set_account_status(&p, w.customer.id, true, None).await,
         "rule_violation",
         Some("R-OFF-1"),
         "deactivate a customer holding a number",
     );
     refused(
-        svc.set_account_status(Some(&as_(&w.customer)), w.customer.id, true, None)
+        svc.set_account_status(&as_(&w.customer), w.customer.id, true, None)
             .await,
         "rule_violation",
         Some("R-OFF-1"),
         "deactivate itself",
     );
     hidden(
-        svc.set_account_status(Some(&as_(&w.tenant)), w.customer.id, true, None)
+        svc.set_account_status(&as_(&w.tenant), w.customer.id, true, None)
             .await,
         "another tenant's customer",
     );
     hidden(
-        svc.set_account_status(Some(&as_(&w.customer)), w.provider.id, true, None)
+        svc.set_account_status(&as_(&w.customer), w.provider.id, true, None)
             .await,
         "the account above",
     );
@@ -138,7 +137,7 @@ async fn deactivation_needs_an_empty_subtree(db: &TestDb) {
     let codes: Vec<&str> = off.checks[0].blockers.iter().map(|b| b.code).collect();
     assert_eq!(codes, ["numbers_held_below"]);
     refused(
-        svc.set_account_status(Some(&as_(&w.customer)), w.unit.id, true, None)
+        svc.set_account_status(&as_(&w.customer), w.unit.id, true, None)
             .await,
         "rule_violation",
         Some("R-OFF-1"),
@@ -149,7 +148,7 @@ async fn deactivation_needs_an_empty_subtree(db: &TestDb) {
         .must("back to the customer");
     // The empty unit goes; a number cannot move into it while it is deactivated.
     let u = svc
-        .set_account_status(Some(&as_(&w.customer)), w.unit.id, true, None)
+        .set_account_status(&as_(&w.customer), w.unit.id, true, None)
         .await
         .must("deactivate the unit");
     assert_eq!(u.status, AccountStatus::Deactivated);
@@ -166,13 +165,13 @@ async fn deactivation_needs_an_empty_subtree(db: &TestDb) {
         "move into a deactivated unit",
     );
     refused(
-        svc.set_account_status(Some(&as_(&w.customer)), w.unit.id, true, None)
+        svc.set_account_status(&as_(&w.customer), w.unit.id, true, None)
             .await,
         "rule_violation",
         Some("R-OFF-1"),
         "deactivate twice",
     );
-    svc.set_account_status(Some(&as_(&w.customer)), w.unit.id, false, None)
+    svc.set_account_status(&as_(&w.customer), w.unit.id, false, None)
         .await
         .must("reactivate the unit");
     assert!(
@@ -201,13 +200,13 @@ async fn deactivation_needs_an_empty_subtree(db: &TestDb) {
         .version;
     assert_ne!(stale, current);
     refused(
-        svc.set_account_status(Some(&p), w.customer.id, true, Some(stale))
+        svc.set_account_status(&p, w.customer.id, true, Some(stale))
             .await,
         "precondition_failed",
         None,
         "If-Match on a stale version",
     );
-    svc.set_account_status(Some(&p), w.customer.id, true, Some(current))
+    svc.set_account_status(&p, w.customer.id, true, Some(current))
         .await
         .must("deactivate the customer");
     assert!(!works(svc, &customer_token).await);
@@ -226,7 +225,7 @@ async fn deactivation_needs_an_empty_subtree(db: &TestDb) {
     );
     // Its data is kept: it is still listed, with its history.
     assert_eq!(status(svc, &w.customer).await, AccountStatus::Deactivated);
-    svc.set_account_status(Some(&p), w.customer.id, false, None)
+    svc.set_account_status(&p, w.customer.id, false, None)
         .await
         .must("reactivate");
     assert!(works(svc, &customer_token).await);
@@ -235,14 +234,18 @@ async fn deactivation_needs_an_empty_subtree(db: &TestDb) {
     let acts = actions(&events);
     assert_eq!(
         acts.iter()
-            .filter(|a| a.starts_with("account.") && **a != "account.create")
+            .filter(|a| a.entity_type() == "account" && **a != Action::AccountCreate)
             .copied()
             .collect::<Vec<_>>(),
-        ["account.update", "account.deactivate", "account.reactivate"],
+        [
+            Action::AccountUpdate,
+            Action::AccountDeactivate,
+            Action::AccountReactivate
+        ],
         "the refused deactivations left no event"
     );
     // The operator deactivates a root (no account above it); adds by it are then refused.
-    svc.set_account_status(None, w.tenant.id, true, None)
+    svc.set_account_status(&Actor::operator(), w.tenant.id, true, None)
         .await
         .must("operator deactivates a root");
     refused(
@@ -416,10 +419,10 @@ async fn exchange_walks_r_acc_1(db: &TestDb) {
     assert_eq!(
         actions(&events),
         [
-            "exchange.connect",
-            "exchange.disconnect_request",
-            "exchange.deactivate",
-            "exchange.connect"
+            Action::ExchangeConnect,
+            Action::ExchangeDisconnectRequest,
+            Action::ExchangeDeactivate,
+            Action::ExchangeConnect
         ]
     );
 }
@@ -772,11 +775,7 @@ async fn deactivation_races_allocations(db: &TestDb) {
         let change = {
             let s = apps[apps.len() - 1].service().clone();
             let (p, id) = (p.clone(), target.id);
-            async move {
-                s.set_account_status(Some(&p), id, true, None)
-                    .await
-                    .map(|_| ())
-            }
+            async move { s.set_account_status(&p, id, true, None).await.map(|_| ()) }
         };
         let (allocated, deactivation) = together(movers, change).await;
         let held = holds(&svc, &target).await;
@@ -881,7 +880,7 @@ async fn offboarding_edges(db: &TestDb) {
     // Only the connected customer holds anything of the provider's.
     let n = w.held_by(&w.root_customer, &e164(7801)).await;
     refused(
-        svc.set_account_status(None, w.provider.id, true, None)
+        svc.set_account_status(&Actor::operator(), w.provider.id, true, None)
             .await,
         "rule_violation",
         Some("R-OFF-1"),
@@ -904,7 +903,7 @@ async fn offboarding_edges(db: &TestDb) {
 
     // A unit below a deactivated unit.
     let inner = account(svc, "Inner unit", AccountKind::Unit, Some(&w.unit), false).await;
-    svc.set_account_status(Some(&as_(&w.customer)), w.unit.id, true, None)
+    svc.set_account_status(&as_(&w.customer), w.unit.id, true, None)
         .await
         .must("deactivate the outer unit");
     let m = w.held_by(&w.customer, &e164(7802)).await;
@@ -915,7 +914,7 @@ async fn offboarding_edges(db: &TestDb) {
         Some("R-MOVE-5"),
         "into a unit below a deactivated one",
     );
-    svc.set_account_status(Some(&as_(&w.customer)), w.unit.id, false, None)
+    svc.set_account_status(&as_(&w.customer), w.unit.id, false, None)
         .await
         .must("reactivate");
     svc.move_to_unit(&as_(&w.customer), &by_id(&m), inner.id)
@@ -998,12 +997,14 @@ async fn offboarding_edges(db: &TestDb) {
         .await,
         "a connected provider sets a root customer's licences",
     );
-    svc.operator_update_account(
+    svc.update_account(
+        &Actor::operator(),
         w.root_customer.id,
         &AccountPatch {
             toll_free_licences: Some(Some(0)),
             ..Default::default()
         },
+        None,
     )
     .await
     .must("the operator sets them");

@@ -4,6 +4,7 @@
 
 pub mod account;
 pub mod attribute;
+pub mod audit;
 pub mod e164;
 pub mod exchange;
 pub mod ids;
@@ -23,6 +24,7 @@ mod tests;
 
 pub use account::{Account, AccountKind, AccountStatus, EntitlementUse, Entitlements};
 pub use attribute::Attribute;
+pub use audit::{Action, UnknownAction};
 pub use e164::{Country, E164, E164Error, FineType, NumberType, ParseEnumError};
 pub use exchange::{
     ExchangeEvent, ExchangeStatus, StatusEvent, exchange_transition, status_transition,

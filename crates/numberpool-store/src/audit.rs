@@ -1,7 +1,8 @@
-//! The audit log: one row per change, written in the same transaction as the change, and read
-//! back per entity (a number's history) or per account subtree (the audit log list).
+//! The audit log: one row per change, written in the same transaction as the change (with its
+//! outbox row, see [`crate::outbox`]), and read back per entity (a number's history) or per
+//! account subtree (the audit log list).
 
-use numberpool_domain::{AccountId, AuditId, now_ms};
+use numberpool_domain::{AccountId, Action, AuditId, now_ms};
 use serde::Serialize;
 
 use crate::numbers::SCOPE_CTE;
@@ -64,17 +65,16 @@ pub struct AuditFilter {
     pub until: Option<i64>,
 }
 
-/// An event to record.
+/// An event to record. Its `entity_type` is the action's ([`Action::entity_type`]).
 #[derive(Debug, Clone)]
 pub struct NewAudit {
-    /// `user`, `client` or `system`.
+    /// `user`, `client` or `operator`.
     pub actor_type: &'static str,
     pub actor_id: String,
     pub actor_account_id: Option<String>,
     pub channel: Channel,
-    pub entity_type: &'static str,
     pub entity_id: String,
-    pub action: &'static str,
+    pub action: Action,
     pub rule: Option<&'static str>,
     pub before: Option<serde_json::Value>,
     pub after: Option<serde_json::Value>,
@@ -91,7 +91,7 @@ pub struct AuditEvent {
     pub channel: Channel,
     pub entity_type: String,
     pub entity_id: String,
-    pub action: String,
+    pub action: Action,
     pub rule: Option<String>,
     pub before: Option<serde_json::Value>,
     pub after: Option<serde_json::Value>,
@@ -250,35 +250,49 @@ impl Reader {
     }
 
     /// Every event with this action, oldest first (tests and the audit view use it).
-    pub async fn audit_by_action(&mut self, action: &str) -> Result<Vec<AuditEvent>> {
+    pub async fn audit_by_action(&mut self, action: Action) -> Result<Vec<AuditEvent>> {
         let sql = format!("SELECT {AUDIT_COLUMNS} FROM audit_events WHERE action = $1 ORDER BY id");
         let rows: Vec<AuditRow> = on_conn!(self, c => {
-            sqlx::query_as(&sql).bind(action).fetch_all(&mut *c).await?
+            sqlx::query_as(&sql).bind(action.as_str()).fetch_all(&mut *c).await?
         });
         rows.into_iter().map(audit_from_row).collect()
     }
 }
 
 impl Tx {
-    pub async fn insert_audit(&mut self, events: &[NewAudit]) -> Result<()> {
-        let ids: Vec<String> = events.iter().map(|_| AuditId::new().to_string()).collect();
-        self.write_audit(&ids, events).await
+    /// Records `event`: its audit row and its outbox row, in this transaction, so both commit
+    /// or neither does. Record last, just before commit: on PostgreSQL the outbox row holds
+    /// the outbox's ordering lock until the transaction ends (see `0009_outbox.sql`).
+    pub async fn record(&mut self, event: &NewAudit) -> Result<AuditId> {
+        let id = AuditId::new();
+        self.record_as(id, event).await?;
+        Ok(id)
     }
 
-    /// Records one event under an id the caller chose (so rows written in the same
-    /// transaction can point at it, as numbers do with their add event).
-    pub async fn insert_audit_as(&mut self, id: AuditId, event: &NewAudit) -> Result<()> {
-        self.write_audit(&[id.to_string()], std::slice::from_ref(event))
-            .await
+    /// [`Tx::record`] under an id the caller chose, so rows written in the same transaction
+    /// can point at the event (as added numbers do with their batch's `add_event_id`).
+    pub async fn record_as(&mut self, id: AuditId, event: &NewAudit) -> Result<()> {
+        self.write_events(&[id], std::slice::from_ref(event)).await
     }
 
-    async fn write_audit(&mut self, ids: &[String], events: &[NewAudit]) -> Result<()> {
+    /// [`Tx::record`] for several events at once, in order; their ids in the same order.
+    pub async fn record_all(&mut self, events: &[NewAudit]) -> Result<Vec<AuditId>> {
+        let ids: Vec<AuditId> = events.iter().map(|_| AuditId::new()).collect();
+        self.write_events(&ids, events).await?;
+        Ok(ids)
+    }
+
+    async fn write_events(&mut self, ids: &[AuditId], events: &[NewAudit]) -> Result<()> {
+        if events.is_empty() {
+            return Ok(());
+        }
         let now = now_ms();
+        let ids: Vec<String> = ids.iter().map(ToString::to_string).collect();
         crate::per_backend!(self, c =>
-            sqlite: insert_audit_sqlite(c, ids, now, events).await?,
-            postgres: insert_audit_pg(c, ids, now, events).await?,
+            sqlite: insert_audit_sqlite(c, &ids, now, events).await?,
+            postgres: insert_audit_pg(c, &ids, now, events).await?,
         );
-        Ok(())
+        self.write_outbox(&ids, now, events).await
     }
 }
 
@@ -296,7 +310,7 @@ fn audit_from_row(r: AuditRow) -> Result<AuditEvent> {
         channel: parse("channel", &r.5)?,
         entity_type: r.6,
         entity_id: r.7,
-        action: r.8,
+        action: parse("audit action", &r.8)?,
         rule: r.9,
         before: json(r.10)?,
         after: json(r.11)?,
@@ -319,9 +333,9 @@ async fn insert_audit_sqlite(
                 .push_bind(e.actor_id.clone())
                 .push_bind(e.actor_account_id.clone())
                 .push_bind(e.channel.as_str())
-                .push_bind(e.entity_type)
+                .push_bind(e.action.entity_type())
                 .push_bind(e.entity_id.clone())
-                .push_bind(e.action)
+                .push_bind(e.action.as_str())
                 .push_bind(e.rule)
                 .push_bind(e.before.as_ref().map(|v| v.to_string()))
                 .push_bind(e.after.as_ref().map(|v| v.to_string()));
@@ -353,9 +367,9 @@ async fn insert_audit_pg(
         .bind(col(&|e| Some(e.actor_id.clone())))
         .bind(col(&|e| e.actor_account_id.clone()))
         .bind(col(&|e| Some(e.channel.as_str().to_string())))
-        .bind(col(&|e| Some(e.entity_type.to_string())))
+        .bind(col(&|e| Some(e.action.entity_type().to_string())))
         .bind(col(&|e| Some(e.entity_id.clone())))
-        .bind(col(&|e| Some(e.action.to_string())))
+        .bind(col(&|e| Some(e.action.as_str().to_string())))
         .bind(col(&|e| e.rule.map(str::to_string)))
         .bind(col(&|e| e.before.as_ref().map(|v| v.to_string())))
         .bind(col(&|e| e.after.as_ref().map(|v| v.to_string())))

@@ -13,6 +13,7 @@ mod exchange;
 mod idempotency;
 mod jobs;
 mod numbers;
+mod outbox;
 mod providers;
 mod rate_card;
 mod rows;
@@ -38,6 +39,7 @@ pub use idempotency::IdemRecord;
 pub use jobs::{Job, JobRetry, NewJob};
 pub use numberpool_domain::ExchangeStatus;
 pub use numbers::{InventoryCounts, NumberFilter, NumberLookup, Page};
+pub use outbox::OutboxEvent;
 pub use tokens::{NewToken, TokenGrant};
 
 /// What can go wrong in the store. A row that does not parse is `Corrupt`, never "not found".

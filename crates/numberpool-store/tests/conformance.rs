@@ -5,16 +5,16 @@
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use numberpool_domain::{
-    Account, AccountId, AccountKind, AccountStatus, Assignee, AssigneeType, AuditId, Capabilities,
-    Capacity, CarrierId, Customization, E164, FineType, JobId, JobState, Messaging, Number,
-    NumberId, NumberStatus, NumberType, Position, Product, Relation, TrunkId, ViewPosition,
+    Account, AccountId, AccountKind, AccountStatus, Action, Assignee, AssigneeType, AuditId,
+    Capabilities, Capacity, CarrierId, Customization, E164, FineType, JobId, JobState, Messaging,
+    Number, NumberId, NumberStatus, NumberType, Position, Product, Relation, TrunkId, ViewPosition,
     VoiceDirection, now_ms,
 };
 use numberpool_store::testing::TestDb;
 use numberpool_store::{
     AuditFilter, Backend, Channel, ExchangeStatus, IdemRecord, InventoryCounts, Job, JobRetry,
-    NewAccount, NewAudit, NewJob, NewToken, NumberFilter, NumberLookup, Store, StoreError,
-    StoreOptions, TokenGrant,
+    NewAccount, NewAudit, NewJob, NewToken, NumberFilter, NumberLookup, OutboxEvent, Store,
+    StoreError, StoreOptions, TokenGrant,
 };
 use serde_json::json;
 
@@ -40,14 +40,25 @@ numberpool_store::backend_tests!(
     rate_card_rows,
     jobs_queue,
     jobs_concurrent_claims_take_each_job_once,
+    record_writes_audit_and_outbox,
+    rolled_back_record_writes_neither,
+    outbox_ids_follow_commit_order,
+    unknown_action_is_corrupt,
 );
+
+#[path = "conformance/outbox.rs"]
+mod outbox;
+use outbox::{
+    outbox_ids_follow_commit_order, record_writes_audit_and_outbox,
+    rolled_back_record_writes_neither, unknown_action_is_corrupt,
+};
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------------------------
 
 /// Every table of the schema.
-const TABLES: [&str; 13] = [
+const TABLES: [&str; 14] = [
     "accounts",
     "attributes",
     "rate_card",
@@ -56,6 +67,7 @@ const TABLES: [&str; 13] = [
     "carriers",
     "numbers",
     "audit_events",
+    "outbox",
     "api_clients",
     "users",
     "oauth_tokens",
@@ -1596,18 +1608,17 @@ async fn unparsable_rows_are_corrupt(db: &TestDb) {
 
     // Audit events.
     let mut tx = store.begin().await.expect("begin");
-    tx.insert_audit(&[NewAudit {
+    tx.record(&NewAudit {
         actor_type: "system",
         actor_id: "job".to_string(),
         actor_account_id: None,
         channel: Channel::Job,
-        entity_type: "number",
         entity_id: "entity-corrupt".to_string(),
-        action: "edit",
+        action: Action::NumberUpdate,
         rule: None,
         before: Some(json!({"a": 1})),
         after: None,
-    }])
+    })
     .await
     .expect("audit");
     tx.commit().await.expect("commit");
@@ -1660,7 +1671,12 @@ fn audit_event(i: usize, account: AccountId) -> NewAudit {
         Channel::Cli,
         Channel::Job,
     ];
-    const ACTIONS: [&str; 4] = ["add", "allocate", "release", "edit"];
+    const ACTIONS: [Action; 4] = [
+        Action::NumberAdd,
+        Action::NumberAllocate,
+        Action::NumberRelease,
+        Action::AccountUpdate,
+    ];
     NewAudit {
         actor_type: if i.is_multiple_of(3) {
             "user"
@@ -1670,7 +1686,6 @@ fn audit_event(i: usize, account: AccountId) -> NewAudit {
         actor_id: format!("actor-{i}"),
         actor_account_id: i.is_multiple_of(2).then(|| account.to_string()),
         channel: CHANNELS[i % CHANNELS.len()],
-        entity_type: if i % 10 == 9 { "account" } else { "number" },
         entity_id: format!("entity-{}", i % 10),
         action: ACTIONS[i % ACTIONS.len()],
         rule: i.is_multiple_of(7).then_some("R-MOVE-1"),
@@ -1690,7 +1705,7 @@ fn same_event(got: &numberpool_store::AuditEvent, want: &NewAudit) -> bool {
         && got.actor_id == want.actor_id
         && got.actor_account_id == want.actor_account_id
         && got.channel == want.channel
-        && got.entity_type == want.entity_type
+        && got.entity_type == want.action.entity_type()
         && got.entity_id == want.entity_id
         && got.action == want.action
         && got.rule.as_deref() == want.rule
@@ -1704,7 +1719,7 @@ async fn audit_many_events(db: &TestDb) {
     let events: Vec<NewAudit> = (0..2_500).map(|i| audit_event(i, p.id)).collect();
     let start = now_ms();
     let mut tx = store.begin().await.expect("begin");
-    tx.insert_audit(&events).await.expect("insert 2,500 events");
+    tx.record_all(&events).await.expect("insert 2,500 events");
     tx.commit().await.expect("commit");
     let end = now_ms();
     let raw = Raw::open(db).await;
@@ -1745,15 +1760,21 @@ async fn audit_many_events(db: &TestDb) {
         0
     );
 
-    let allocations = rd.audit_by_action("allocate").await.expect("by action");
-    let want: Vec<&NewAudit> = events.iter().filter(|e| e.action == "allocate").collect();
+    let allocations = rd
+        .audit_by_action(Action::NumberAllocate)
+        .await
+        .expect("by action");
+    let want: Vec<&NewAudit> = events
+        .iter()
+        .filter(|e| e.action == Action::NumberAllocate)
+        .collect();
     assert_eq!(allocations.len(), 625);
     assert_eq!(allocations.len(), want.len());
     for (g, w) in allocations.iter().zip(&want) {
         assert!(same_event(g, w), "allocate: {g:?} vs {w:?}");
     }
     assert_eq!(
-        rd.audit_by_action("nothing")
+        rd.audit_by_action(Action::UserPasswordReset)
             .await
             .expect("by action")
             .len(),
@@ -1765,14 +1786,12 @@ async fn audit_many_events(db: &TestDb) {
     let mut later = audit_event(3, p.id);
     later.after = Some(json!({"seq": 100_000}));
     let mut tx = store.begin().await.expect("begin");
-    tx.insert_audit(std::slice::from_ref(&later))
-        .await
-        .expect("audit");
+    tx.record(&later).await.expect("audit");
     tx.commit().await.expect("commit");
     let mut tx = store.begin().await.expect("begin");
     let mut lost = audit_event(3, p.id);
     lost.after = Some(json!({"seq": 200_000}));
-    tx.insert_audit(&[lost]).await.expect("audit");
+    tx.record(&lost).await.expect("audit");
     drop(tx);
     let mut rd = store.read().await.expect("read");
     let got = rd.audit_for("entity-3").await.expect("audit_for");
@@ -1944,7 +1963,7 @@ async fn dropped_transaction_leaves_nothing(db: &TestDb) {
         })
         .collect();
     tx.insert_numbers(&numbers).await.expect("numbers");
-    tx.insert_audit(&(0..10).map(|i| audit_event(i, p.id)).collect::<Vec<_>>())
+    tx.record_all(&(0..10).map(|i| audit_event(i, p.id)).collect::<Vec<_>>())
         .await
         .expect("audit");
     tx.insert_client("c", p.id, "h", &[]).await.expect("client");
@@ -2733,7 +2752,7 @@ async fn audit_log_list(db: &TestDb) {
         let mut e = audit_event(i, p.id);
         e.actor_account_id = actors[i % actors.len()].map(|a| a.to_string());
         let id = AuditId::new();
-        tx.insert_audit_as(id, &e).await.expect("audit");
+        tx.record_as(id, &e).await.expect("audit");
         events.push((id, e, 1_000 + (i as i64) * 10));
     }
     tx.commit().await.expect("commit");
@@ -2767,7 +2786,7 @@ async fn audit_log_list(db: &TestDb) {
             ..f()
         },
         AuditFilter {
-            action: Some("allocate".into()),
+            action: Some("number.allocate".into()),
             ..f()
         },
         AuditFilter {
@@ -2781,7 +2800,7 @@ async fn audit_log_list(db: &TestDb) {
         AuditFilter {
             since: Some(1_100),
             until: Some(1_300),
-            action: Some("add".into()),
+            action: Some("number.add".into()),
             ..f()
         },
         AuditFilter {
@@ -2801,9 +2820,12 @@ async fn audit_log_list(db: &TestDb) {
                         && filter
                             .entity_type
                             .as_deref()
-                            .is_none_or(|v| e.entity_type == v)
+                            .is_none_or(|v| e.action.entity_type() == v)
                         && filter.entity_id.as_deref().is_none_or(|v| e.entity_id == v)
-                        && filter.action.as_deref().is_none_or(|v| e.action == v)
+                        && filter
+                            .action
+                            .as_deref()
+                            .is_none_or(|v| e.action.as_str() == v)
                         && filter.since.is_none_or(|v| *at >= v)
                         && filter.until.is_none_or(|v| *at < v)
                 })

@@ -11,13 +11,13 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use numberpool_domain::moves::{self, AddTarget};
 use numberpool_domain::{
-    Account, AccountId, Attribute, AuditId, CarrierKind, Dest, Number, NumberId, Rule,
+    Account, AccountId, Action, Attribute, AuditId, CarrierKind, Dest, Number, NumberId, Rule,
     RuleViolation,
 };
 use numberpool_store::{Lock, Reader, Tx};
 
 use super::{AddNumber, check_free_text};
-use crate::service::{Actor, Result, Service, ServiceError};
+use crate::service::{Actor, Permission, Result, Service, ServiceError};
 
 /// How a batch add treats rejected rows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -120,7 +120,7 @@ impl Service {
             default_sms,
             carrier_names: HashMap::new(),
             add_event: AuditId::new(),
-            now: numberpool_domain::now_ms(),
+            now: self.now(),
         })
     }
 
@@ -308,6 +308,7 @@ impl Service {
 
     /// The plan of an add without writing anything: what each row would become (a dry run).
     pub async fn plan_add(&self, actor: &Actor, rows: Vec<AddNumber>) -> Result<Vec<PlannedRow>> {
+        actor.require(Permission::NumberWrite)?;
         let mut r = self.store.read().await?;
         let me = self.acting_account(&mut r, actor).await?;
         if r.deactivated_in_chain(me.id).await? {
@@ -340,6 +341,7 @@ impl Service {
         adds: Vec<AddNumber>,
         mode: AddMode,
     ) -> Result<AddOutcome> {
+        actor.require(Permission::NumberWrite)?;
         let (mut tx, me) = self.open_add(actor).await?;
         let mut to = self.add_target(&mut tx, &me).await?;
         if adds.iter().any(|a| !a.fields.attributes.is_empty()) {
@@ -400,15 +402,14 @@ impl Service {
                 .collect::<BTreeSet<_>>(),
             "phone_numbers": numbers.iter().map(|n| n.phone_number.as_str()).collect::<Vec<_>>(),
         });
-        let event = actor.audit(
-            "number_batch",
+        let event = actor.event(
+            Action::NumberAdd,
             to.add_event.to_string(),
-            "number.add",
             Some(Rule::Num1),
             None,
             Some(after),
         );
-        tx.insert_audit_as(to.add_event, &event).await?;
+        tx.record_as(to.add_event, &event).await?;
         Ok(())
     }
 

@@ -3,11 +3,11 @@
 //! `numberpool_domain::moves::edit`.
 
 use numberpool_domain::moves::{self, CarrierContext};
-use numberpool_domain::{CarrierKind, EntitlementUse, Number, NumberPatch, Rule};
+use numberpool_domain::{Action, CarrierKind, EntitlementUse, Number, NumberPatch, Rule};
 use numberpool_store::NumberLookup;
 
 use super::{check_free_text, licences_of};
-use crate::service::{Actor, Result, Service, ServiceError, check_version};
+use crate::service::{Actor, Permission, Result, Service, ServiceError, check_version};
 
 impl Service {
     /// Edits a number (R-EDIT-1 and the field rules). `if_version` guards against lost updates.
@@ -18,6 +18,7 @@ impl Service {
         patch: &NumberPatch,
         if_version: Option<i64>,
     ) -> Result<Number> {
+        actor.require(Permission::PhoneWrite)?;
         let mut tx = self.store.begin().await?;
         let n = self.scoped_number(&mut tx, actor, lookup).await?;
         check_version("number", n.version, if_version)?;
@@ -81,7 +82,7 @@ impl Service {
             };
             self.check_entitlements(&mut tx, customer, more).await?;
         }
-        self.commit_move(tx, actor, &n, next, "number.update", Some(Rule::Edit1))
+        self.commit_move(tx, actor, &n, next, Action::NumberUpdate, Some(Rule::Edit1))
             .await
             .map_err(crate::service::lost_race_with_version(if_version))
     }

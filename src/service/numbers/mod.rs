@@ -18,13 +18,14 @@ use std::collections::BTreeMap;
 
 use numberpool_domain::moves::MoveError;
 use numberpool_domain::{
-    Account, AccountId, Assignee, Capabilities, CarrierId, Customization, E164, EntitlementUse,
-    FineType, Number, NumberId, NumberStatus, NumberType, Product, Rule, TrunkId, ViewPosition,
+    Account, AccountId, Action, Assignee, Capabilities, CarrierId, Customization, E164,
+    EntitlementUse, FineType, Number, NumberId, NumberStatus, NumberType, Product, Rule, TrunkId,
+    ViewPosition,
 };
 use numberpool_store::{InventoryCounts, NumberFilter, NumberLookup, Page, Reader, Tx};
 use serde::Serialize;
 
-use super::{Actor, Result, Service, ServiceError, snapshot};
+use super::{Actor, Permission, Result, Service, ServiceError, snapshot};
 
 pub(crate) use add::check_attribute_map;
 pub use add::{AddMode, AddOutcome, PlannedRow, RowRejection};
@@ -248,25 +249,25 @@ impl Service {
         actor: &Actor,
         before: &Number,
         mut next: Number,
-        action: &'static str,
+        action: Action,
         rule: Option<Rule>,
     ) -> Result<Number> {
-        next.updated_at = numberpool_domain::now_ms();
+        next.updated_at = self.now();
         let stored = tx.update_number_cas(&next).await?;
-        tx.insert_audit(&[actor.audit(
-            "number",
-            before.id.to_string(),
+        tx.record(&actor.event(
             action,
+            before.id.to_string(),
             rule,
             snapshot(before),
             snapshot(&stored),
-        )])
+        ))
         .await?;
         tx.commit().await?;
         Ok(stored)
     }
 
     pub async fn get_number(&self, actor: &Actor, lookup: &NumberLookup) -> Result<Number> {
+        actor.require(Permission::PhoneRead)?;
         let mut r = self.store.read().await?;
         self.scoped_number(&mut r, actor, lookup).await
     }
@@ -278,6 +279,7 @@ impl Service {
         after: Option<NumberId>,
         limit: u32,
     ) -> Result<Page<Number>> {
+        actor.require(Permission::PhoneRead)?;
         let mut r = self.store.read().await?;
         Ok(
             r.list_numbers(actor.account, filter, after, limit.clamp(1, 1000))
@@ -288,6 +290,7 @@ impl Service {
     /// Counts of the numbers the actor sees (R-SEC-1) that pass `filter`, by position as the
     /// actor sees it, status, product, type and country.
     pub async fn inventory(&self, actor: &Actor, filter: &NumberFilter) -> Result<InventoryCounts> {
+        actor.require(Permission::NumberRead)?;
         let mut r = self.store.read().await?;
         Ok(r.inventory(actor.account, filter).await?)
     }

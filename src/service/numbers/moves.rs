@@ -3,11 +3,11 @@
 //! compare-and-set its result with the audit event.
 
 use numberpool_domain::moves::{self, Allocation, Mover, UnitTarget};
-use numberpool_domain::{AccountId, AccountKind, Assignee, ExchangeStatus, Number, Rule};
+use numberpool_domain::{AccountId, AccountKind, Action, Assignee, ExchangeStatus, Number, Rule};
 use numberpool_store::{Lock, NumberLookup, Tx};
 
 use super::{licences_of, path_up_to};
-use crate::service::{Actor, Result, Service, ServiceError, check_version, snapshot};
+use crate::service::{Actor, Permission, Result, Service, ServiceError, check_version, snapshot};
 
 impl Service {
     /// Allocate a free number from the actor's pool to a direct child or connected customer
@@ -19,6 +19,7 @@ impl Service {
         target: AccountId,
         opts: Allocation,
     ) -> Result<Number> {
+        actor.require(Permission::NumberWrite)?;
         super::check_free_text("billing_reference", &opts.billing_reference)?;
         super::check_free_text("service_info", &opts.service_info)?;
         let (mut tx, n, me) = self.open_move(actor, lookup).await?;
@@ -41,8 +42,15 @@ impl Service {
         {
             return Err(ServiceError::NotFound("SIP trunk"));
         }
-        self.commit_move(tx, actor, &n, next, "number.allocate", Some(Rule::Move1))
-            .await
+        self.commit_move(
+            tx,
+            actor,
+            &n,
+            next,
+            Action::NumberAllocate,
+            Some(Rule::Move1),
+        )
+        .await
     }
 
     /// The status of the Provider Exchange connection a number is with its customer through
@@ -65,6 +73,7 @@ impl Service {
         lookup: &NumberLookup,
         assignee: Assignee,
     ) -> Result<Number> {
+        actor.require(Permission::PhoneWrite)?;
         if assignee.id.trim().is_empty() || assignee.id.len() > 200 {
             return Err(ServiceError::Invalid(
                 "assignee_id: give a non-empty id of at most 200 characters".into(),
@@ -81,7 +90,7 @@ impl Service {
         numberpool_domain::lifecycle::check_customer_holds(&n, &me, &path)?;
         let connection = self.exchange_of(&mut tx, &n).await?;
         let next = moves::assign(&n, mover, assignee, connection)?;
-        self.commit_move(tx, actor, &n, next, "number.assign", Some(Rule::Asg1))
+        self.commit_move(tx, actor, &n, next, Action::NumberAssign, Some(Rule::Asg1))
             .await
     }
 
@@ -92,6 +101,7 @@ impl Service {
         lookup: &NumberLookup,
         assignee_id: Option<&str>,
     ) -> Result<Number> {
+        actor.require(Permission::PhoneWrite)?;
         let (mut tx, n, me) = self.open_move(actor, lookup).await?;
         let path = self.holder_path(&mut tx, actor, &n).await?;
         let mover = Mover {
@@ -99,8 +109,15 @@ impl Service {
             holder_path: &path,
         };
         let next = moves::unassign(&n, mover, assignee_id)?;
-        self.commit_move(tx, actor, &n, next, "number.unassign", Some(Rule::Move2))
-            .await
+        self.commit_move(
+            tx,
+            actor,
+            &n,
+            next,
+            Action::NumberUnassign,
+            Some(Rule::Move2),
+        )
+        .await
     }
 
     /// Move a number into a unit of the customer holding it, or back to the customer (R-MOVE-5).
@@ -110,6 +127,7 @@ impl Service {
         lookup: &NumberLookup,
         unit: AccountId,
     ) -> Result<Number> {
+        actor.require(Permission::PhoneWrite)?;
         let (mut tx, n, me) = self.open_move(actor, lookup).await?;
         let path = self.holder_path(&mut tx, actor, &n).await?;
         let mover = Mover {
@@ -152,7 +170,7 @@ impl Service {
                     actor,
                     &n,
                     next,
-                    "number.move_to_unit",
+                    Action::NumberMoveToUnit,
                     Some(Rule::Move5),
                 )
                 .await
@@ -163,6 +181,7 @@ impl Service {
     /// Release ("delete" on the customer side): back to the pool that allocated it, which
     /// sees it `returned` (R-MOVE-3).
     pub async fn release(&self, actor: &Actor, lookup: &NumberLookup) -> Result<Number> {
+        actor.require(Permission::NumberWrite)?;
         let (mut tx, n, me) = self.open_move(actor, lookup).await?;
         let path = self.holder_path(&mut tx, actor, &n).await?;
         let mover = Mover {
@@ -177,15 +196,23 @@ impl Service {
             .await?
             .ok_or(ServiceError::NotFound("account"))?;
         let next = moves::release(&n, &pool)?;
-        self.commit_move(tx, actor, &n, next, "number.release", Some(Rule::Move3))
-            .await
+        self.commit_move(
+            tx,
+            actor,
+            &n,
+            next,
+            Action::NumberRelease,
+            Some(Rule::Move3),
+        )
+        .await
     }
 
     /// Unbind a returned number: free again in the actor's pool (R-MOVE-4).
     pub async fn unbind(&self, actor: &Actor, lookup: &NumberLookup) -> Result<Number> {
+        actor.require(Permission::NumberWrite)?;
         let (tx, n, me) = self.open_move(actor, lookup).await?;
         let next = moves::unbind(&n, &me)?;
-        self.commit_move(tx, actor, &n, next, "number.unbind", Some(Rule::Move4))
+        self.commit_move(tx, actor, &n, next, Action::NumberUnbind, Some(Rule::Move4))
             .await
     }
 
@@ -197,20 +224,20 @@ impl Service {
         lookup: &NumberLookup,
         if_version: Option<i64>,
     ) -> Result<Number> {
+        actor.require(Permission::NumberWrite)?;
         let (mut tx, n, me) = self.open_move(actor, lookup).await?;
         check_version("number", n.version, if_version)?;
         moves::delete(&n, &me)?;
         tx.delete_number_cas(n.id, n.version)
             .await
             .map_err(crate::service::lost_race_with_version(if_version))?;
-        tx.insert_audit(&[actor.audit(
-            "number",
+        tx.record(&actor.event(
+            Action::NumberDelete,
             n.id.to_string(),
-            "number.delete",
             Some(Rule::Del2),
             snapshot(&n),
             None,
-        )])
+        ))
         .await?;
         tx.commit().await?;
         Ok(n)

@@ -1,9 +1,10 @@
 //! Read views of one number: "view assignments" (seed 004) and its history.
 
+use numberpool_domain::Action;
 use numberpool_store::NumberLookup;
 
 use super::{AccountRef, AssignmentsView, path_up_to};
-use crate::service::{Actor, Result, Service};
+use crate::service::{Actor, Permission, Result, Service};
 
 impl Service {
     /// "View assignments" (seed 004) for a number in the actor's scope: its business, the
@@ -14,6 +15,7 @@ impl Service {
         actor: &Actor,
         lookup: &NumberLookup,
     ) -> Result<AssignmentsView> {
+        actor.require(Permission::PhoneRead)?;
         let mut r = self.store.read().await?;
         let n = self.scoped_number(&mut r, actor, lookup).await?;
         // The path from the business down to the holder, each level named only when the
@@ -61,6 +63,7 @@ impl Service {
         actor: &Actor,
         lookup: &NumberLookup,
     ) -> Result<Vec<numberpool_store::AuditEvent>> {
+        actor.require(Permission::PhoneRead)?;
         let mut r = self.store.read().await?;
         let n = self.scoped_number(&mut r, actor, lookup).await?;
         let mut events = r.number_history(n.id).await?;
@@ -73,7 +76,7 @@ impl Service {
         branch.push(actor.account);
         let branch: Vec<String> = branch.iter().map(ToString::to_string).collect();
         let start = events.iter().rposition(|e| {
-            e.action == "number.allocate"
+            e.action == Action::NumberAllocate
                 && e.after
                     .as_ref()
                     .and_then(|a| a.get("holder_id"))

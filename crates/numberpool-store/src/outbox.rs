@@ -1,0 +1,181 @@
+//! The event outbox: a row per recorded audit event, written by [`Tx::record`] in the event's
+//! transaction, read in id order by the consumers that tell others about changes
+//! (notifications, webhooks). Why the ids commit in order is in `0009_outbox.sql`.
+
+use std::collections::BTreeSet;
+
+use numberpool_domain::{AccountId, Action, AuditId};
+
+use crate::audit::NewAudit;
+use crate::rows::{parse, parse_opt};
+use crate::{Reader, Result, Tx, on_conn};
+
+/// One outbox row: an audit event as its consumers see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxEvent {
+    /// The position in the outbox: a consumer keeps the last one it handled as its cursor.
+    pub id: i64,
+    pub audit_id: AuditId,
+    pub action: Action,
+    pub entity_type: String,
+    pub entity_id: String,
+    pub actor_account_id: Option<AccountId>,
+    /// The accounts the event concerns (see `0009_outbox.sql`), sorted, without repeats.
+    pub accounts: Vec<AccountId>,
+    pub at: i64,
+}
+
+type OutboxRow = (
+    i64,
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+    String,
+    i64,
+);
+
+/// Snapshot fields that name an account: a number's holder, owner, customer, uploader and
+/// allocator, an account's parent, a connection's provider and customer, a credential's account.
+const ACCOUNT_KEYS: &[&str] = &[
+    "holder_id",
+    "owner_id",
+    "customer_id",
+    "uploaded_by",
+    "allocated_from",
+    "parent_id",
+    "provider_id",
+    "account_id",
+];
+
+/// The accounts `e` concerns, space-separated and sorted (the `accounts` column).
+fn accounts_of(e: &NewAudit) -> String {
+    let mut set: BTreeSet<AccountId> = BTreeSet::new();
+    let mut add = |s: &str| {
+        if let Ok(id) = s.parse::<AccountId>() {
+            set.insert(id);
+        }
+    };
+    if let Some(a) = &e.actor_account_id {
+        add(a);
+    }
+    if e.action.entity_type() == "account" {
+        add(&e.entity_id);
+    }
+    for snap in [&e.before, &e.after].into_iter().flatten() {
+        for key in ACCOUNT_KEYS {
+            if let Some(v) = snap.get(key).and_then(|v| v.as_str()) {
+                add(v);
+            }
+        }
+    }
+    set.iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+impl Tx {
+    /// The outbox rows of `events` (audit ids `ids`, recorded at `at`).
+    pub(crate) async fn write_outbox(
+        &mut self,
+        ids: &[String],
+        at: i64,
+        events: &[NewAudit],
+    ) -> Result<()> {
+        let accounts: Vec<String> = events.iter().map(accounts_of).collect();
+        crate::per_backend!(self, c =>
+            sqlite: {
+                // One transaction writes at a time on SQLite: the ids are in commit order already.
+                for ((chunk_ids, chunk), chunk_accounts) in
+                    ids.chunks(2000).zip(events.chunks(2000)).zip(accounts.chunks(2000))
+                {
+                    let mut q = sqlx::QueryBuilder::new(
+                        "INSERT INTO outbox (audit_id, action, entity_type, entity_id, \
+                         actor_account_id, accounts, at) ",
+                    );
+                    q.push_values(
+                        chunk_ids.iter().zip(chunk).zip(chunk_accounts),
+                        |mut b, ((id, e), acc)| {
+                            b.push_bind(id.clone())
+                                .push_bind(e.action.as_str())
+                                .push_bind(e.action.entity_type())
+                                .push_bind(e.entity_id.clone())
+                                .push_bind(e.actor_account_id.clone())
+                                .push_bind(acc.clone())
+                                .push_bind(at);
+                        },
+                    );
+                    q.build().execute(&mut *c).await?;
+                }
+            },
+            postgres: {
+                // Held to commit: the ids below are handed out in commit order (0009_outbox.sql).
+                sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                    .bind(OUTBOX_LOCK)
+                    .execute(&mut *c)
+                    .await?;
+                let col = |f: &dyn Fn(&NewAudit) -> Option<String>| {
+                    events.iter().map(f).collect::<Vec<Option<String>>>()
+                };
+                sqlx::query(
+                    "INSERT INTO outbox (audit_id, action, entity_type, entity_id, \
+                     actor_account_id, accounts, at) \
+                     SELECT a, b, c, d, e, f, $7 FROM UNNEST($1::text[], $2::text[], $3::text[], \
+                     $4::text[], $5::text[], $6::text[]) WITH ORDINALITY AS u(a, b, c, d, e, f, n) \
+                     ORDER BY n",
+                )
+                .bind(ids)
+                .bind(col(&|e| Some(e.action.as_str().to_string())))
+                .bind(col(&|e| Some(e.action.entity_type().to_string())))
+                .bind(col(&|e| Some(e.entity_id.clone())))
+                .bind(col(&|e| e.actor_account_id.clone()))
+                .bind(&accounts)
+                .bind(at)
+                .execute(&mut *c)
+                .await?;
+            },
+        );
+        Ok(())
+    }
+}
+
+/// The key of the PostgreSQL advisory lock that orders outbox ids ("outbox" in ASCII); no
+/// other lock in the application uses advisory locks.
+const OUTBOX_LOCK: i64 = 0x6f75_7462_6f78;
+
+impl Reader {
+    /// Up to `limit` outbox rows after `cursor` (an [`OutboxEvent::id`]; 0 for the start), in
+    /// id order. A consumer handles them and calls again with the last id it handled.
+    pub async fn outbox_after(&mut self, cursor: i64, limit: u32) -> Result<Vec<OutboxEvent>> {
+        let rows: Vec<OutboxRow> = on_conn!(self, c => {
+            sqlx::query_as(
+                "SELECT id, audit_id, action, entity_type, entity_id, actor_account_id, accounts, \
+                 at FROM outbox WHERE id > $1 ORDER BY id LIMIT $2",
+            )
+            .bind(cursor)
+            .bind(i64::from(limit))
+            .fetch_all(&mut *c)
+            .await?
+        });
+        rows.into_iter()
+            .map(|r| {
+                Ok(OutboxEvent {
+                    id: r.0,
+                    audit_id: parse("outbox audit id", &r.1)?,
+                    action: parse("outbox action", &r.2)?,
+                    entity_type: r.3,
+                    entity_id: r.4,
+                    actor_account_id: parse_opt("outbox actor account", r.5.as_deref())?,
+                    accounts: r
+                        .6
+                        .split_whitespace()
+                        .map(|a| parse("outbox account", a))
+                        .collect::<Result<_>>()?,
+                    at: r.7,
+                })
+            })
+            .collect()
+    }
+}
