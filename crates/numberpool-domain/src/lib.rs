@@ -12,6 +12,7 @@ pub mod number;
 pub mod provider;
 pub mod rate;
 pub mod rules;
+pub mod text;
 
 #[cfg(test)]
 mod tests;
