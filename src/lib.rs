@@ -6,6 +6,7 @@ pub mod api;
 pub mod cli;
 pub mod config;
 pub mod demo;
+pub mod server;
 pub mod service;
 pub mod startup;
 pub mod telemetry;

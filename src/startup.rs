@@ -19,6 +19,7 @@ pub struct Application {
     listener: TcpListener,
     service: Service,
     api: crate::api::ApiConfig,
+    limits: crate::server::ServerLimits,
 }
 
 /// Opens the configured store and applies migrations.
@@ -58,6 +59,7 @@ impl Application {
             listener,
             service: Service::new(store),
             api: config.api(),
+            limits: config.server_limits(),
         })
     }
 
@@ -73,9 +75,7 @@ impl Application {
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         let store = self.service.store().clone();
         let app = router(self.service, &self.api);
-        axum::serve(self.listener, app)
-            .with_graceful_shutdown(shutdown_signal())
-            .await?;
+        crate::server::serve(self.listener, app, &self.limits, shutdown_signal()).await?;
         store.close().await;
         tracing::info!("stopped");
         Ok(())

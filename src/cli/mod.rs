@@ -1,6 +1,24 @@
 //! The `numberpool` command line: argument definitions and dispatch. Every command goes through
 //! the service layer; nothing here writes SQL.
 
+/// `println!` for command output: a write error (the reader went away: `… | head`) is returned
+/// with `?` instead of panicking, and `main` ends quietly on a closed pipe.
+macro_rules! outln {
+    () => {
+        $crate::cli::write_out(format_args!("\n"))?
+    };
+    ($($arg:tt)*) => {
+        $crate::cli::write_out(format_args!("{}\n", format_args!($($arg)*)))?
+    };
+}
+/// `print!` for command output, as `outln!`.
+macro_rules! out {
+    ($($arg:tt)*) => {
+        $crate::cli::write_out(format_args!($($arg)*))?
+    };
+}
+pub(crate) use outln;
+
 mod numbers;
 mod tenancy;
 
@@ -14,6 +32,21 @@ use numberpool_domain::{AccountId, AccountKind, CarrierKind};
 use crate::config::{Config, Overrides};
 use crate::service::{Actor, CreateAccount, Role, Service, ServiceError};
 use crate::startup::{Application, open_store};
+
+/// Writes command output to stdout.
+pub fn write_out(args: std::fmt::Arguments<'_>) -> std::io::Result<()> {
+    std::io::Write::write_fmt(&mut std::io::stdout().lock(), args)
+}
+
+/// Whether a command failed only because its output pipe was closed (`numberpool … | head`):
+/// Unix tools end quietly then (a shell reports 141, killed by SIGPIPE), and Rust ignores
+/// SIGPIPE, so the write fails instead and lands here.
+pub fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
 
 /// Numberpool: phone-number (DID) inventory and lifecycle for providers, resellers and their
 /// customers.
@@ -29,7 +62,9 @@ pub struct Cli {
 /// Options every command takes. Each may also come from the environment variable shown, or
 /// from the TOML file given with `--config` (keys as in `Config`: `database_url`, `data_dir`,
 /// `listen`, `log_format`, `log_level`, `db_max_connections`, `token_ttl_secs`,
-/// `rate_limit_per_second`, `rate_limit_burst`). Flags beat the environment,
+/// `rate_limit_per_second`, `rate_limit_burst`, `header_read_timeout_secs`,
+/// `body_read_timeout_secs`, `max_connections`, `token_failure_limit`,
+/// `token_failure_window_secs`). Flags beat the environment,
 /// which beats the file.
 #[derive(Debug, Args)]
 pub struct GlobalArgs {
@@ -65,6 +100,23 @@ pub struct GlobalArgs {
     /// API requests per client allowed in a burst [default: 100]
     #[arg(long, global = true, env = "NUMBERPOOL_RATE_LIMIT_BURST")]
     pub rate_limit_burst: Option<u32>,
+    /// Seconds a connection may take to send request headers; also the idle keep-alive limit
+    /// [default: 10]
+    #[arg(long, global = true, env = "NUMBERPOOL_HEADER_READ_TIMEOUT_SECS")]
+    pub header_read_timeout_secs: Option<u64>,
+    /// Seconds a request body may take to arrive in full [default: 30]
+    #[arg(long, global = true, env = "NUMBERPOOL_BODY_READ_TIMEOUT_SECS")]
+    pub body_read_timeout_secs: Option<u64>,
+    /// Connections served at once; more wait in the listen backlog [default: 512]
+    #[arg(long, global = true, env = "NUMBERPOOL_MAX_CONNECTIONS")]
+    pub max_connections: Option<u32>,
+    /// Failed token requests per client id, and per source address, per window before 429;
+    /// 0 turns the throttle off [default: 10]
+    #[arg(long, global = true, env = "NUMBERPOOL_TOKEN_FAILURE_LIMIT")]
+    pub token_failure_limit: Option<u32>,
+    /// The token failure window, in seconds [default: 60]
+    #[arg(long, global = true, env = "NUMBERPOOL_TOKEN_FAILURE_WINDOW_SECS")]
+    pub token_failure_window_secs: Option<u64>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -278,6 +330,11 @@ impl Cli {
             token_ttl_secs: g.token_ttl_secs,
             rate_limit_per_second: g.rate_limit_per_second,
             rate_limit_burst: g.rate_limit_burst,
+            header_read_timeout_secs: g.header_read_timeout_secs,
+            body_read_timeout_secs: g.body_read_timeout_secs,
+            max_connections: g.max_connections,
+            token_failure_limit: g.token_failure_limit,
+            token_failure_window_secs: g.token_failure_window_secs,
         };
         Config::load(g.config.as_deref(), &overrides)
     }
@@ -304,19 +361,19 @@ pub(crate) fn service_err(e: ServiceError) -> anyhow::Error {
 pub async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
     match cli.command {
         Command::States => {
-            print!("{}", numberpool_domain::lifecycle::render_states_md());
+            out!("{}", numberpool_domain::lifecycle::render_states_md());
             Ok(())
         }
         Command::Migrate => {
             let store = open_store(&config).await?;
             store.close().await;
-            println!("migrations applied");
+            outln!("migrations applied");
             Ok(())
         }
         Command::Serve(_) => {
             let app = Application::build(&config).await?;
             tracing::info!(addr = %app.local_addr()?, "listening");
-            println!("Numberpool listening on http://{}", app.local_addr()?);
+            outln!("Numberpool listening on http://{}", app.local_addr()?);
             app.run_until_stopped().await
         }
         Command::Demo(args) => crate::demo::run(&config, args.json, args.no_serve).await,
@@ -337,9 +394,9 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
                 .await
                 .map_err(service_err)?;
             if json {
-                println!("{}", serde_json::to_string(&t)?);
+                outln!("{}", serde_json::to_string(&t)?);
             } else {
-                println!("SIP trunk {} ({}) created: id {}", t.name, t.region, t.id);
+                outln!("SIP trunk {} ({}) created: id {}", t.name, t.region, t.id);
             }
             Ok(())
         }
@@ -358,9 +415,9 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
                 .await
                 .map_err(service_err)?;
             if json {
-                println!("{}", serde_json::to_string(&c)?);
+                outln!("{}", serde_json::to_string(&c)?);
             } else {
-                println!(
+                outln!(
                     "{} {} created: id {}{}",
                     kind.noun(),
                     c.name,
@@ -386,12 +443,12 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
                 .await
                 .map_err(service_err)?;
             if json {
-                println!("{}", serde_json::to_string(&c)?);
+                outln!("{}", serde_json::to_string(&c)?);
             } else {
-                println!("client_id:     {}", c.client_id);
-                println!("client_secret: {}", c.client_secret);
-                println!("scopes:        {}", c.scopes.join(" "));
-                println!("(the secret is shown only now; only its hash is stored)");
+                outln!("client_id:     {}", c.client_id);
+                outln!("client_secret: {}", c.client_secret);
+                outln!("scopes:        {}", c.scopes.join(" "));
+                outln!("(the secret is shown only now; only its hash is stored)");
             }
             Ok(())
         }
@@ -407,12 +464,12 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
                 .await
                 .map_err(service_err)?;
             if json {
-                println!("{}", serde_json::to_string(&c)?);
+                outln!("{}", serde_json::to_string(&c)?);
             } else {
-                println!("client_id:     {}", c.client_id);
-                println!("client_secret: {}", c.client_secret);
-                println!("scopes:        {}", c.scopes.join(" "));
-                println!(
+                outln!("client_id:     {}", c.client_id);
+                outln!("client_secret: {}", c.client_secret);
+                outln!("scopes:        {}", c.scopes.join(" "));
+                outln!(
                     "(the old secret and its tokens no longer work; the new secret is shown only now)"
                 );
             }
@@ -425,7 +482,7 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
                 .delete_client(&actor, &client_id)
                 .await
                 .map_err(service_err)?;
-            println!("client {client_id} deleted; its tokens no longer work");
+            outln!("client {client_id} deleted; its tokens no longer work");
             Ok(())
         }
         Command::User(UserCmd::Create {
@@ -462,16 +519,16 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
                 if generated {
                     v["password"] = serde_json::Value::String(password);
                 }
-                println!("{v}");
+                outln!("{v}");
             } else {
-                println!(
+                outln!(
                     "user {} ({}) created in account {}",
                     u.email,
                     u.role.as_str(),
                     u.account_id
                 );
                 if generated {
-                    println!("password: {password}");
+                    outln!("password: {password}");
                 }
             }
             Ok(())
@@ -550,12 +607,12 @@ async fn account(service: &Service, cmd: AccountCmd) -> anyhow::Result<()> {
                 .await
                 .map_err(service_err)?;
             if json {
-                println!(
+                outln!(
                     "{}",
                     serde_json::json!({"id": a.id, "account_number": a.account_number, "kind": a.kind})
                 );
             } else {
-                println!(
+                outln!(
                     "{} account {} created: id {} number {}",
                     a.kind.as_str(),
                     a.name,
@@ -571,14 +628,14 @@ async fn account(service: &Service, cmd: AccountCmd) -> anyhow::Result<()> {
                 .await
                 .map_err(service_err)?;
             if json {
-                println!("{}", serde_json::to_string(&a)?);
+                outln!("{}", serde_json::to_string(&a)?);
             } else {
-                println!("id:             {}", a.id);
-                println!("name:           {}", a.name);
-                println!("account_number: {}", a.account_number);
-                println!("kind:           {}", a.kind.as_str());
-                println!("status:         {}", a.status.as_str());
-                println!(
+                outln!("id:             {}", a.id);
+                outln!("name:           {}", a.name);
+                outln!("account_number: {}", a.account_number);
+                outln!("kind:           {}", a.kind.as_str());
+                outln!("status:         {}", a.status.as_str());
+                outln!(
                     "parent:         {}",
                     a.parent_id
                         .map(|p| p.to_string())
@@ -593,9 +650,9 @@ async fn account(service: &Service, cmd: AccountCmd) -> anyhow::Result<()> {
                 .await
                 .map_err(service_err)?;
             if json {
-                println!("{}", serde_json::to_string(&a)?);
+                outln!("{}", serde_json::to_string(&a)?);
             } else {
-                println!("{} {}: {}", a.kind.as_str(), a.id, a.status.as_str());
+                outln!("{} {}: {}", a.kind.as_str(), a.id, a.status.as_str());
             }
             Ok(())
         }
