@@ -208,7 +208,7 @@ pub(super) async fn acting(service: &Service, account: &str) -> anyhow::Result<A
 }
 
 fn print_json<T: serde::Serialize>(v: &T) -> anyhow::Result<()> {
-    println!("{}", serde_json::to_string(v)?);
+    outln!("{}", serde_json::to_string(v)?);
     Ok(())
 }
 
@@ -216,7 +216,7 @@ fn print_connection(c: &ConnectionView, json: bool) -> anyhow::Result<()> {
     if json {
         return print_json(c);
     }
-    println!(
+    outln!(
         "{}  {}  {}  {}",
         c.provider_id,
         c.provider_account_number,
@@ -276,7 +276,7 @@ fn print_rate(r: &Rate, json: bool) -> anyhow::Result<()> {
     if json {
         return print_json(r);
     }
-    println!(
+    outln!(
         "{}  {}  {:<9} {:>10} {}",
         r.id,
         r.country,
@@ -335,7 +335,7 @@ pub async fn exchange(service: &Service, cmd: ExchangeCmd) -> anyhow::Result<()>
             for c in &list {
                 print_connection(c, false)?;
             }
-            println!("{} connection(s)", list.len());
+            outln!("{} connection(s)", list.len());
             Ok(())
         }
         ExchangeCmd::Disconnect {
@@ -365,7 +365,7 @@ pub async fn exchange(service: &Service, cmd: ExchangeCmd) -> anyhow::Result<()>
             if json {
                 return print_json(&c);
             }
-            println!("connection with customer {customer}: {}", c.status.as_str());
+            outln!("connection with customer {customer}: {}", c.status.as_str());
             Ok(())
         }
         ExchangeCmd::Customers { account, json } => {
@@ -404,9 +404,9 @@ pub async fn exchange(service: &Service, cmd: ExchangeCmd) -> anyhow::Result<()>
                     *w = (*w).max(cell.chars().count());
                 }
             }
-            let line = |cells: [&str; 6]| {
+            let line = |cells: [&str; 6]| -> std::io::Result<()> {
                 let [name, number, relation, connection, count, id] = cells;
-                println!(
+                outln!(
                     "{name:<w0$}  {number:<w1$}  {relation:<w2$}  {connection:<w3$}  {count:>w4$}  {id}",
                     w0 = width[0],
                     w1 = width[1],
@@ -414,13 +414,14 @@ pub async fn exchange(service: &Service, cmd: ExchangeCmd) -> anyhow::Result<()>
                     w3 = width[3],
                     w4 = width[4],
                 );
+                Ok(())
             };
-            line(header);
+            line(header)?;
             for r in &rows {
-                line(r.each_ref().map(String::as_str));
+                line(r.each_ref().map(String::as_str))?;
             }
             let total: i64 = list.iter().map(|c| c.phone_numbers).sum();
-            println!("{} customer(s), {total} number(s)", list.len());
+            outln!("{} customer(s), {total} number(s)", list.len());
             Ok(())
         }
     }
@@ -465,7 +466,7 @@ pub async fn account(service: &Service, cmd: AccountActingCmd) -> anyhow::Result
                 return print_json(&a);
             }
             let limit = |l: Option<i64>| l.map_or_else(|| "none".to_string(), |n| n.to_string());
-            println!(
+            outln!(
                 "{} {}: name {}, external numbers {}, toll-free licences {}, contact-center licences {}",
                 a.kind.as_str(),
                 a.id,
@@ -498,7 +499,7 @@ pub async fn account(service: &Service, cmd: AccountActingCmd) -> anyhow::Result
                 return print_json(&o);
             }
             if o.checks.is_empty() {
-                println!("no offboarding action on account {id} is open to {who}");
+                outln!("no offboarding action on account {id} is open to {who}");
             }
             for c in &o.checks {
                 let provider = c
@@ -506,11 +507,11 @@ pub async fn account(service: &Service, cmd: AccountActingCmd) -> anyhow::Result
                     .map(|p| format!(" (provider {p})"))
                     .unwrap_or_default();
                 let ready = if c.ready { "ready" } else { "not ready" };
-                println!("{}{provider}: {ready}", action(c.action));
+                outln!("{}{provider}: {ready}", action(c.action));
                 for b in &c.blockers {
-                    println!("  {} ({}) [{}]: {}", b.code, b.count, b.rule, b.message);
+                    outln!("  {} ({}) [{}]: {}", b.code, b.count, b.rule, b.message);
                     if !b.phone_numbers.is_empty() {
-                        println!("    {}", b.phone_numbers.join(" "));
+                        outln!("    {}", b.phone_numbers.join(" "));
                     }
                 }
             }
@@ -526,8 +527,8 @@ pub async fn account(service: &Service, cmd: AccountActingCmd) -> anyhow::Result
             if json {
                 return print_json(&e);
             }
-            println!("toll_free:      {}", licence(&e.toll_free));
-            println!("contact_center: {}", licence(&e.contact_center));
+            outln!("toll_free:      {}", licence(&e.toll_free));
+            outln!("contact_center: {}", licence(&e.contact_center));
             Ok(())
         }
     }
@@ -551,7 +552,7 @@ pub async fn attribute(service: &Service, cmd: AttributeCmd) -> anyhow::Result<(
             if json {
                 return print_json(&a);
             }
-            println!(
+            outln!(
                 "attribute {} created: id {} values {}",
                 a.key,
                 a.id,
@@ -566,9 +567,9 @@ pub async fn attribute(service: &Service, cmd: AttributeCmd) -> anyhow::Result<(
                 return print_json(&list);
             }
             for a in &list {
-                println!("{}  {}  {}", a.id, a.key, a.allowed_values.join(", "));
+                outln!("{}  {}  {}", a.id, a.key, a.allowed_values.join(", "));
             }
-            println!("{} attribute key(s)", list.len());
+            outln!("{} attribute key(s)", list.len());
             Ok(())
         }
         AttributeCmd::Delete { account, id, json } => {
@@ -579,9 +580,9 @@ pub async fn attribute(service: &Service, cmd: AttributeCmd) -> anyhow::Result<(
                 .await
                 .map_err(service_err)?;
             if json {
-                println!("{}", serde_json::json!({ "deleted": id }));
+                outln!("{}", serde_json::json!({ "deleted": id }));
             } else {
-                println!("attribute {id} deleted");
+                outln!("attribute {id} deleted");
             }
             Ok(())
         }
@@ -660,7 +661,7 @@ pub async fn rate(service: &Service, cmd: RateCmd) -> anyhow::Result<()> {
             for r in &list {
                 print_rate(r, false)?;
             }
-            println!("{} rate(s)", list.len());
+            outln!("{} rate(s)", list.len());
             Ok(())
         }
         RateCmd::Delete { account, id, json } => {
@@ -671,9 +672,9 @@ pub async fn rate(service: &Service, cmd: RateCmd) -> anyhow::Result<()> {
                 .await
                 .map_err(service_err)?;
             if json {
-                println!("{}", serde_json::json!({ "deleted": id }));
+                outln!("{}", serde_json::json!({ "deleted": id }));
             } else {
-                println!("rate {id} deleted");
+                outln!("rate {id} deleted");
             }
             Ok(())
         }
