@@ -71,8 +71,19 @@ mod tests {
                 "{bad:?}: {e:?}"
             );
         }
-        for good in ["Acme Ltd", "Zürich Süd", "東京", "café ☕", "a\u{a0}b", "שלום"] {
-            assert_eq!(check_visible("name", good, TextKind::Name), Ok(()), "{good:?}");
+        for good in [
+            "Acme Ltd",
+            "Zürich Süd",
+            "東京",
+            "café ☕",
+            "a\u{a0}b",
+            "שלום",
+        ] {
+            assert_eq!(
+                check_visible("name", good, TextKind::Name),
+                Ok(()),
+                "{good:?}"
+            );
         }
     }
 
