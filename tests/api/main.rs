@@ -8,6 +8,7 @@ mod synth;
 
 mod accounts;
 mod attributes;
+mod edge;
 mod errors;
 mod etag;
 mod idempotency;
