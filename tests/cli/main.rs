@@ -1278,6 +1278,60 @@ fn tenancy_flow(db: &str) {
     assert_eq!(rates, Value::Array(vec![]));
 }
 
+/// `numberpool numbers list … | head -1` (issue 11): output into a closed pipe ends the command
+/// quietly, as a Unix tool killed by SIGPIPE (status 141), never with a panic.
+fn closed_pipe_flow(db: &str) {
+    let p = ok_json(
+        db,
+        &[
+            "account", "create", "--name", "Piped", "--kind", "provider", "--json",
+        ],
+    );
+    let pid = s(&p, "id");
+    let added = run(
+        db,
+        &[
+            "numbers",
+            "add",
+            "--account",
+            &pid,
+            "+14155550100",
+            "+14155550101",
+            "+14155550102",
+        ],
+        None,
+    );
+    assert_eq!(added.code, 0, "{}", added.stderr);
+    // The reading end is closed before the command writes a byte, so its first write fails.
+    let mut child = bin()
+        .args(["--database-url", db, "numbers", "list", "--account", &pid])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("spawn: {e}"));
+    drop(child.stdout.take());
+    let out = child
+        .wait_with_output()
+        .unwrap_or_else(|e| panic!("wait: {e}"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(stderr.trim(), "", "a closed pipe is not an error to report");
+    assert_eq!(out.status.code(), Some(141), "{stderr}");
+    // And through a shell, as the issue ran it.
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg("\"$NP\" --database-url \"$DB\" numbers list --account \"$ACC\" | head -1")
+        .env("NP", env!("CARGO_BIN_EXE_numberpool"))
+        .env("DB", db)
+        .env("ACC", &pid)
+        .env("NUMBERPOOL_LOG_LEVEL", "warn")
+        .output()
+        .unwrap_or_else(|e| panic!("sh: {e}"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 1);
+}
+
 /// One test per backend for a blocking CLI flow taking a database URL: `name::sqlite` on a temp
 /// file, `name::postgres` on a throwaway database (the flow runs off the async runtime, since it
 /// waits on child processes).
@@ -1311,6 +1365,7 @@ cli_backend_tests!(
     client_rotate_and_delete => client_rotate_and_delete_flow,
     tenancy => tenancy_flow,
     serve_answers_health_and_stops_on_sigterm => serve_and_stop,
+    numbers_list_into_a_closed_pipe => closed_pipe_flow,
 );
 
 #[test]
