@@ -160,21 +160,6 @@ pub async fn token(
             "unknown client or wrong secret",
         );
     }
-    let addr = peer.map(|Extension(ConnectInfo(a))| a.ip());
-    if let Some(t) = &st.token_failures
-        && let Some(wait) = t.blocked(&client_id, addr)
-    {
-        let mut res = oauth_error(
-            StatusCode::TOO_MANY_REQUESTS,
-            "rate_limited",
-            "too many failed attempts for this client or from this address; wait as Retry-After says",
-        );
-        let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
-        if let Ok(v) = HeaderValue::from_str(&secs.max(1).to_string()) {
-            res.headers_mut().insert(header::RETRY_AFTER, v);
-        }
-        return res;
-    }
     let Some(req) = req else {
         // As documented: a body that is not form-encoded is a 415, a bad form a 400.
         let status = match rejection {
@@ -207,15 +192,34 @@ pub async fn token(
             );
         }
     }
+    let addr = peer.map(|Extension(ConnectInfo(a))| a.ip());
+    if let Some(t) = &st.token_failures
+        && let Err(wait) = t.begin(&client_id, addr)
+    {
+        let mut res = oauth_error(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            "too many failed attempts for this client or from this address; wait as Retry-After says",
+        );
+        let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+        if let Ok(v) = HeaderValue::from_str(&secs.max(1).to_string()) {
+            res.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        return res;
+    }
+    // The attempt counts as a failure (see `throttle`) unless it turns out not to be one.
+    let not_a_failure = |secret_was_right: bool| {
+        if let Some(t) = &st.token_failures {
+            t.not_a_failure(&client_id, addr, secret_was_right);
+        }
+    };
     match st
         .service
         .issue_token(&client_id, &secret, req.scope.as_deref(), st.token_ttl_secs)
         .await
     {
         Ok(t) => {
-            if let Some(f) = &st.token_failures {
-                f.succeeded(&client_id);
-            }
+            not_a_failure(true);
             let mut res = Json(TokenResponse {
                 access_token: t.access_token,
                 token_type: t.token_type.to_string(),
@@ -227,20 +231,20 @@ pub async fn token(
                 .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
             res
         }
-        Err(ServiceError::Unauthorized) => {
-            if let Some(t) = &st.token_failures {
-                t.failed(&client_id, addr);
-            }
-            oauth_error(
-                StatusCode::UNAUTHORIZED,
-                "invalid_client",
-                "unknown client or wrong secret",
-            )
-        }
+        Err(ServiceError::Unauthorized) => oauth_error(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            "unknown client or wrong secret",
+        ),
         Err(ServiceError::InvalidScope(m)) => {
+            not_a_failure(true);
             oauth_error(StatusCode::BAD_REQUEST, "invalid_scope", &m)
         }
-        Err(e) => ApiError::from(e).into_response(),
+        Err(e) => {
+            // Busy or unavailable: the secret was not judged.
+            not_a_failure(false);
+            ApiError::from(e).into_response()
+        }
     }
 }
 

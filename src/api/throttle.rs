@@ -1,8 +1,9 @@
 //! The throttle on failed `/oauth/token` attempts (issue 11): each client id, and each source
-//! address, may fail `limit` times in a window; after that every attempt under that key (even
-//! with the right secret) is refused with 429 until the window ends, without checking the
-//! secret, so a flood of guesses costs neither argon2 time nor memory. Counts live in this
-//! process: with several `serve` processes each enforces its own.
+//! address, may fail `limit` times in a window (the window starts at its first failure); after
+//! that every attempt under that key (even with the right secret) is refused with 429 until the
+//! window ends, without checking the secret, so a flood of guesses costs neither argon2 time
+//! nor memory. Counts live in this process: with several `serve` processes each enforces its
+//! own.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -41,34 +42,51 @@ impl FailureThrottle {
         })
     }
 
-    /// How long the caller must wait, when the client id or the address is over its limit.
-    pub fn blocked(&self, client_id: &str, addr: Option<IpAddr>) -> Option<Duration> {
+    /// Admits an attempt, counting it as a failure until it is shown not to be one
+    /// (`not_a_failure`); or says how long to wait when the client id or the address is at its
+    /// limit. Counting before the secret is checked keeps many concurrent guesses from all
+    /// getting past a count that only the finished ones would have raised.
+    pub fn begin(&self, client_id: &str, addr: Option<IpAddr>) -> Result<(), Duration> {
         let now = Instant::now();
-        let by_client = wait(&self.clients, client_id, now, self.limit, self.window);
-        let by_addr = addr.and_then(|a| wait(&self.addrs, &a, now, self.limit, self.window));
-        by_client.max(by_addr)
-    }
-
-    /// Counts a failed attempt against the client id and the address.
-    pub fn failed(&self, client_id: &str, addr: Option<IpAddr>) {
-        let now = Instant::now();
-        count(&self.clients, client_id.to_string(), now, self.window);
-        if let Some(a) = addr {
-            count(&self.addrs, a, now, self.window);
+        // Always clients, then addresses: one lock order.
+        let Ok(mut clients) = self.clients.lock() else {
+            return Ok(());
+        };
+        let Ok(mut addrs) = self.addrs.lock() else {
+            return Ok(());
+        };
+        let wait = wait(&clients, client_id, now, self.limit, self.window)
+            .max(addr.and_then(|a| wait(&addrs, &a, now, self.limit, self.window)));
+        if let Some(w) = wait {
+            return Err(w);
         }
+        count(&mut clients, client_id.to_string(), now, self.window);
+        if let Some(a) = addr {
+            count(&mut addrs, a, now, self.window);
+        }
+        Ok(())
     }
 
-    /// A successful attempt clears the client's count (not the address's: one valid client
-    /// must not reset the count of an address guessing at others).
-    pub fn succeeded(&self, client_id: &str) {
-        if let Ok(mut m) = self.clients.lock() {
-            m.remove(client_id);
+    /// Takes back the count of an attempt that was no failure: the secret was right (which
+    /// also clears the client's count: it proved it holds the secret), or the check could not
+    /// run (busy). The address keeps its other failures: one valid client must not reset the
+    /// count of an address guessing at others.
+    pub fn not_a_failure(&self, client_id: &str, addr: Option<IpAddr>, secret_was_right: bool) {
+        if let Ok(mut clients) = self.clients.lock() {
+            if secret_was_right {
+                clients.remove(client_id);
+            } else {
+                uncount(&mut clients, client_id);
+            }
+        }
+        if let (Some(a), Ok(mut addrs)) = (addr, self.addrs.lock()) {
+            uncount(&mut addrs, &a);
         }
     }
 }
 
 fn wait<K, Q>(
-    map: &Mutex<HashMap<K, Window>>,
+    map: &HashMap<K, Window>,
     key: &Q,
     now: Instant,
     limit: u32,
@@ -78,27 +96,24 @@ where
     K: std::borrow::Borrow<Q> + std::hash::Hash + Eq,
     Q: std::hash::Hash + Eq + ?Sized,
 {
-    let m = map.lock().ok()?;
-    let w = m.get(key)?;
+    let w = map.get(key)?;
     let ends = w.started + window;
     (w.failures >= limit && ends > now).then(|| ends - now)
 }
 
 fn count<K: std::hash::Hash + Eq>(
-    map: &Mutex<HashMap<K, Window>>,
+    map: &mut HashMap<K, Window>,
     key: K,
     now: Instant,
     window: Duration,
 ) {
-    // A poisoned lock only means another request panicked mid-update; counting is best effort.
-    let Ok(mut m) = map.lock() else { return };
-    if m.len() >= MAX_KEYS && !m.contains_key(&key) {
-        m.retain(|_, w| w.started + window > now);
-        if m.len() >= MAX_KEYS {
+    if map.len() >= MAX_KEYS && !map.contains_key(&key) {
+        map.retain(|_, w| w.started + window > now);
+        if map.len() >= MAX_KEYS {
             return;
         }
     }
-    let w = m.entry(key).or_insert(Window {
+    let w = map.entry(key).or_insert(Window {
         started: now,
         failures: 0,
     });
@@ -109,6 +124,16 @@ fn count<K: std::hash::Hash + Eq>(
         };
     }
     w.failures = w.failures.saturating_add(1);
+}
+
+fn uncount<K, Q>(map: &mut HashMap<K, Window>, key: &Q)
+where
+    K: std::borrow::Borrow<Q> + std::hash::Hash + Eq,
+    Q: std::hash::Hash + Eq + ?Sized,
+{
+    if let Some(w) = map.get_mut(key) {
+        w.failures = w.failures.saturating_sub(1);
+    }
 }
 
 #[cfg(test)]
@@ -122,15 +147,23 @@ mod tests {
         let a: IpAddr = [10, 0, 0, 1].into();
         let b: IpAddr = [10, 0, 0, 2].into();
         for _ in 0..3 {
-            assert_eq!(t.blocked("np_x", Some(a)), None);
-            t.failed("np_x", Some(a));
+            assert_eq!(t.begin("np_x", Some(a)), Ok(()));
         }
-        assert!(
-            t.blocked("np_x", Some(b)).is_some(),
-            "the client id is over"
-        );
-        assert!(t.blocked("np_y", Some(a)).is_some(), "the address is over");
-        assert_eq!(t.blocked("np_y", Some(b)), None);
+        assert!(t.begin("np_x", Some(b)).is_err(), "the client id is over");
+        assert!(t.begin("np_y", Some(a)).is_err(), "the address is over");
+        assert_eq!(t.begin("np_y", Some(b)), Ok(()));
+        // An attempt that was no failure gives its count back to the address; a right secret
+        // also clears the client's count.
+        t.not_a_failure("np_x", Some(a), true);
+        assert_eq!(t.begin("np_x", Some(b)), Ok(()));
+        assert_eq!(t.begin("np_z", Some(a)), Ok(()));
+        assert!(t.begin("np_q", Some(a)).is_err());
+        t.not_a_failure("np_y", Some(b), false);
+        t.not_a_failure("np_x", Some(b), false);
+        for _ in 0..3 {
+            assert_eq!(t.begin("np_w", Some(b)), Ok(()), "b is back to no failure");
+        }
+        assert!(t.begin("np_v", Some(b)).is_err());
         assert!(FailureThrottle::new(0, Duration::from_secs(1)).is_none());
     }
 }
