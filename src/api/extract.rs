@@ -185,7 +185,8 @@ pub fn body_error(e: &(dyn std::error::Error + 'static)) -> ApiError {
 }
 
 /// The first control character (Unicode Cc) a JSON text puts in a string, other than tab and
-/// line breaks, which free text may hold: written raw (DEL and U+0080..U+009F are legal raw
+/// line breaks, which are left to each field's own check (`numberpool_domain::text`, which names
+/// the field): written raw (DEL and U+0080..U+009F are legal raw
 /// in JSON) or as a `\u` escape. A linear scan of the bytes, so a valid body is parsed once.
 /// Outside strings JSON has no backslash, so each one starts an escape.
 pub fn json_control_char(bytes: &[u8]) -> Option<char> {

@@ -9,7 +9,9 @@ use unicode_properties::{GeneralCategory, UnicodeGeneralCategory};
 pub enum TextKind {
     /// One line: ordinary spaces only.
     Name,
-    /// May hold line breaks and tabs as typed into a text area.
+    /// One line that may hold tabs (a pasted value): the number's billing reference, service
+    /// info, call purpose and the like. Line breaks stay out, as they always have: these fields
+    /// end up in single-line exports and log-like views.
     FreeText,
 }
 
@@ -33,9 +35,9 @@ pub fn is_hidden(c: char) -> bool {
 }
 
 /// Refuses hidden characters in `value`, naming `field` and the first offending code point.
-/// Free text keeps line breaks and tabs; a name keeps none of them.
+/// Free text keeps tabs; a name keeps only ordinary spaces.
 pub fn check_visible(field: &str, value: &str, kind: TextKind) -> Result<(), String> {
-    let allowed = |c: char| kind == TextKind::FreeText && matches!(c, '\n' | '\r' | '\t');
+    let allowed = |c: char| kind == TextKind::FreeText && c == '\t';
     match value.chars().find(|&c| is_hidden(c) && !allowed(c)) {
         None => Ok(()),
         Some(c) => Err(format!(
@@ -88,11 +90,12 @@ mod tests {
     }
 
     #[test]
-    fn free_text_keeps_line_breaks_only() {
+    fn free_text_keeps_tabs_only() {
         assert_eq!(
-            check_visible("note", "line 1\r\nline 2\tend", TextKind::FreeText),
+            check_visible("note", "col 1\tcol 2", TextKind::FreeText),
             Ok(())
         );
+        assert!(check_visible("note", "line 1\nline 2", TextKind::FreeText).is_err());
         assert!(check_visible("note", "a\u{200b}", TextKind::FreeText).is_err());
         assert!(check_visible("note", "a\u{7}", TextKind::FreeText).is_err());
         assert!(check_visible("name", "a\tb", TextKind::Name).is_err());
