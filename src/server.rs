@@ -62,7 +62,11 @@ pub async fn serve(
     let body_timeout = limits.body_read_timeout;
     tokio::pin!(shutdown);
     loop {
+        // `biased`: the shutdown future is polled first, so it is polled (and a signal handler
+        // behind it installed) before the first connection is accepted; a SIGTERM sent once the
+        // server has answered anything is then always a graceful stop, never the default death.
         let permit = tokio::select! {
+            biased;
             () = &mut shutdown => break,
             p = permits.clone().acquire_owned() => match p {
                 Ok(p) => p,
@@ -71,6 +75,7 @@ pub async fn serve(
             },
         };
         let (stream, peer) = tokio::select! {
+            biased;
             () = &mut shutdown => break,
             accepted = listener.accept() => match accepted {
                 Ok(a) => a,
