@@ -287,18 +287,26 @@ async fn nul_bytes_and_forged_ids(db: &TestDb) {
     );
 }
 
-/// Counts rows through a connection of the test's own.
-async fn count(db: &TestDb, sql: &str) -> i64 {
-    if db.url.starts_with("sqlite") {
-        let pool = sqlx::SqlitePool::connect(&db.url).await.must("sqlite");
-        let n: i64 = sqlx::query_scalar(sql).fetch_one(&pool).await.must(sql);
-        pool.close().await;
-        n
-    } else {
-        let pool = sqlx::PgPool::connect(&db.url).await.must("postgres");
-        let n: i64 = sqlx::query_scalar(sql).fetch_one(&pool).await.must(sql);
-        pool.close().await;
-        n
+/// The test's own connections to the server's database, to watch it from outside.
+enum Peek {
+    Sqlite(sqlx::SqlitePool),
+    Postgres(sqlx::PgPool),
+}
+
+impl Peek {
+    async fn open(db: &TestDb) -> Peek {
+        if db.url.starts_with("sqlite") {
+            Peek::Sqlite(sqlx::SqlitePool::connect(&db.url).await.must("sqlite"))
+        } else {
+            Peek::Postgres(sqlx::PgPool::connect(&db.url).await.must("postgres"))
+        }
+    }
+
+    async fn count(&self, sql: &str) -> i64 {
+        match self {
+            Peek::Sqlite(p) => sqlx::query_scalar(sql).fetch_one(p).await.must(sql),
+            Peek::Postgres(p) => sqlx::query_scalar(sql).fetch_one(p).await.must(sql),
+        }
     }
 }
 
@@ -350,11 +358,12 @@ async fn a_key_whose_request_died_is_retryable(db: &TestDb) {
             .idempotency_key(key)
             .json(&body)
     };
+    let peek = Peek::open(db).await;
     let in_flight = tokio::spawn(add(addr).try_send());
     // The moment the key is reserved, the add is running: kill the process there.
     let reserved = format!("SELECT COUNT(*) FROM idempotency_keys WHERE key = '{key}'");
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
-    while count(db, &reserved).await == 0 {
+    while peek.count(&reserved).await == 0 {
         assert!(
             tokio::time::Instant::now() < deadline,
             "the key was never reserved"
@@ -374,11 +383,11 @@ async fn a_key_whose_request_died_is_retryable(db: &TestDb) {
         "the killed server answered"
     );
     assert_eq!(
-        count(db, "SELECT COUNT(*) FROM numbers").await,
+        peek.count("SELECT COUNT(*) FROM numbers").await,
         0,
         "the add committed before the kill; this test needs it killed before"
     );
-    assert_eq!(count(db, &reserved).await, 1, "the key is still reserved");
+    assert_eq!(peek.count(&reserved).await, 1, "the key is still reserved");
 
     let (child, addr2, _out2) = start("second.log").await.must("serve again");
     let _second = Reaper(Some(child));
@@ -399,10 +408,10 @@ async fn a_key_whose_request_died_is_retryable(db: &TestDb) {
         break r.expect(201);
     };
     assert_eq!(done.header("idempotent-replayed"), None);
-    assert_eq!(count(db, "SELECT COUNT(*) FROM numbers").await, 10_000);
+    assert_eq!(peek.count("SELECT COUNT(*) FROM numbers").await, 10_000);
     let again = add(addr2).send().await.expect(201);
     assert_eq!(again.header("idempotent-replayed").as_deref(), Some("true"));
-    assert_eq!(count(db, "SELECT COUNT(*) FROM numbers").await, 10_000);
+    assert_eq!(peek.count("SELECT COUNT(*) FROM numbers").await, 10_000);
 }
 
 /// Wrong secrets: after the limit, 429 with Retry-After for the client id (even with the right
