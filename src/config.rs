@@ -32,6 +32,19 @@ pub struct Config {
     pub rate_limit_per_second: u32,
     /// Requests per API client allowed in a burst above the sustained rate.
     pub rate_limit_burst: u32,
+    /// Seconds a connection may take to send a request's headers, counted from when it is ready
+    /// for a request: from the connect, or from the end of the previous response, so this is
+    /// also how long an idle keep-alive connection stays open.
+    pub header_read_timeout_secs: u64,
+    /// Seconds a request body may take to arrive in full, counted from the end of its headers.
+    pub body_read_timeout_secs: u64,
+    /// Connections served at once; more wait in the listen backlog until one closes.
+    pub max_connections: u32,
+    /// Failed `/oauth/token` attempts allowed per client id, and per source address, in one
+    /// window; past that the endpoint answers 429 until the window ends. 0 turns it off.
+    pub token_failure_limit: u32,
+    /// The length of that window, in seconds.
+    pub token_failure_window_secs: u64,
 }
 
 impl Default for Config {
@@ -46,6 +59,11 @@ impl Default for Config {
             token_ttl_secs: 3600,
             rate_limit_per_second: 50,
             rate_limit_burst: 100,
+            header_read_timeout_secs: 10,
+            body_read_timeout_secs: 30,
+            max_connections: 512,
+            token_failure_limit: 10,
+            token_failure_window_secs: 60,
         }
     }
 }
@@ -71,6 +89,16 @@ pub struct Overrides {
     pub rate_limit_per_second: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rate_limit_burst: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub header_read_timeout_secs: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub body_read_timeout_secs: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_connections: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token_failure_limit: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token_failure_window_secs: Option<u64>,
 }
 
 /// A configuration problem, as one line for the operator.
@@ -138,7 +166,34 @@ impl Config {
                 "rate_limit_burst must be at least 1 when rate_limit_per_second is set".into(),
             ));
         }
+        for (name, v) in [
+            ("header_read_timeout_secs", self.header_read_timeout_secs),
+            ("body_read_timeout_secs", self.body_read_timeout_secs),
+        ] {
+            if !(1..=3600).contains(&v) {
+                return Err(ConfigError(format!("{name} must be between 1 and 3600")));
+            }
+        }
+        if !(1..=100_000).contains(&self.max_connections) {
+            return Err(ConfigError(
+                "max_connections must be between 1 and 100000".into(),
+            ));
+        }
+        if !(1..=86_400).contains(&self.token_failure_window_secs) {
+            return Err(ConfigError(
+                "token_failure_window_secs must be between 1 and 86400".into(),
+            ));
+        }
         Ok(())
+    }
+
+    /// How the HTTP server treats connections.
+    pub fn server_limits(&self) -> crate::server::ServerLimits {
+        crate::server::ServerLimits {
+            header_read_timeout: std::time::Duration::from_secs(self.header_read_timeout_secs),
+            body_read_timeout: std::time::Duration::from_secs(self.body_read_timeout_secs),
+            max_connections: usize::try_from(self.max_connections).unwrap_or(usize::MAX),
+        }
     }
 
     /// What the API layer needs of the configuration.
@@ -148,6 +203,8 @@ impl Config {
             rate_limit_per_second: self.rate_limit_per_second,
             rate_limit_burst: self.rate_limit_burst,
             db_max_connections: self.db_max_connections,
+            token_failure_limit: self.token_failure_limit,
+            token_failure_window_secs: self.token_failure_window_secs,
         }
     }
 

@@ -3,6 +3,7 @@
 //! then the server. Re-running reuses the data and prints fresh logins (passwords and secrets are
 //! stored hashed, so old ones cannot be shown again).
 
+use crate::cli::outln;
 use numberpool_domain::{
     AccountId, AccountKind, Assignee, AssigneeType, E164, NewNumber, NumberPatch, NumberStatus,
     Product, TrunkId,
@@ -311,22 +312,23 @@ pub async fn run(config: &Config, json: bool, no_serve: bool) -> anyhow::Result<
     let url = format!("http://{}", app.local_addr()?);
     let logins = prepare(app.service(), &url).await?;
     if json {
-        println!("{}", serde_json::to_string(&logins)?);
+        outln!("{}", serde_json::to_string(&logins)?);
     } else {
-        println!("Numberpool demo is ready.");
-        println!("  URL:            {}", logins.url);
-        println!(
+        outln!("Numberpool demo is ready.");
+        outln!("  URL:            {}", logins.url);
+        outln!(
             "  Portal login:   {} / {}",
-            logins.portal.email, logins.portal.password
+            logins.portal.email,
+            logins.portal.password
         );
-        println!("  API client id:  {}", logins.api.client_id);
-        println!("  API secret:     {}", logins.api.client_secret);
-        println!("  Provider id:    {}", logins.api.account_id);
-        println!(
+        outln!("  API client id:  {}", logins.api.client_id);
+        outln!("  API secret:     {}", logins.api.client_secret);
+        outln!("  Provider id:    {}", logins.api.account_id);
+        outln!(
             "  Database:       {}",
             crate::config::redact_url(&config.database_url())
         );
-        println!("Press Ctrl-C to stop.");
+        outln!("Press Ctrl-C to stop.");
     }
     if no_serve {
         return Ok(());

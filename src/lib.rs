@@ -8,6 +8,7 @@ pub mod config;
 pub mod demo;
 pub mod jobs;
 pub mod metrics;
+pub mod server;
 pub mod service;
 pub mod shutdown;
 pub mod startup;

@@ -26,6 +26,9 @@ fn main() -> std::process::ExitCode {
     };
     match runtime.block_on(run(cli, config)) {
         Ok(()) => std::process::ExitCode::SUCCESS,
+        // The reader of our output went away (`… | head`): end quietly, with the status a shell
+        // gives a command killed by SIGPIPE.
+        Err(e) if numberpool::cli::is_broken_pipe(&e) => std::process::ExitCode::from(141),
         Err(e) => {
             eprintln!("error: {}", format!("{e:#}").replace('\n', " "));
             std::process::ExitCode::FAILURE

@@ -32,6 +32,7 @@ pub struct Application {
     service: Service,
     api: crate::api::ApiConfig,
     worker: Option<WorkerOptions>,
+    limits: crate::server::ServerLimits,
 }
 
 /// Opens the configured store and applies migrations.
@@ -72,6 +73,7 @@ impl Application {
             service: Service::new(store),
             api: config.api(),
             worker: Some(WorkerOptions::default()),
+            limits: config.server_limits(),
         })
     }
 
@@ -113,7 +115,11 @@ impl Application {
             })
         };
         let app = router(self.service, &self.api);
-        let served = serve(self.listener, app, stop).await;
+        let served = crate::server::serve(self.listener, app, &self.limits, async move {
+            stop.wait().await
+        })
+        .await
+        .map_err(anyhow::Error::from);
         forward.abort();
         if let Some(worker) = worker
             && let Err(e) = worker.await
@@ -124,15 +130,6 @@ impl Application {
         tracing::info!("stopped");
         served
     }
-}
-
-/// The one place the server is driven: accepts connections until `stop` fires, then lets the
-/// in-flight requests finish.
-async fn serve(listener: TcpListener, app: Router, stop: Shutdown) -> anyhow::Result<()> {
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async move { stop.wait().await })
-        .await?;
-    Ok(())
 }
 
 /// The whole HTTP surface: the API, `/healthz`, `/readyz` and `/metrics` side by side, with
@@ -166,11 +163,13 @@ pub fn router(service: Service, api: &crate::api::ApiConfig) -> Router {
             )
         })
         .layer(DefaultBodyLimit::max(crate::api::BODY_LIMIT))
+        .layer(middleware::from_fn(crate::api::extract::refuse_control_chars))
         .layer(CatchPanicLayer::custom(|_| ApiError::internal().into_response()))
         .layer(middleware::from_fn(metrics::track))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(|req: &Request| {
+                    // Set by the layers below, which keep a caller's id only when it is safe.
                     let id = req
                         .headers()
                         .get("x-request-id")
@@ -187,6 +186,7 @@ pub fn router(service: Service, api: &crate::api::ApiConfig) -> Router {
         )
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+        .layer(middleware::map_request(crate::telemetry::screen_request_id))
 }
 
 async fn readyz(State(service): State<Service>) -> impl IntoResponse {

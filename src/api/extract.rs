@@ -102,7 +102,10 @@ impl<T: DeserializeOwned, St: Send + Sync> FromRequest<St> for ApiJson<T> {
         }
         let bytes = axum::body::Bytes::from_request(req, state)
             .await
-            .map_err(|_| too_large())?;
+            .map_err(|e| body_error(&e))?;
+        if let Some(c) = json_control_char(&bytes) {
+            return Err(control_char_error("the body", c));
+        }
         match bytes.iter().find(|b| !b.is_ascii_whitespace()) {
             Some(b'{') => {}
             None => {
@@ -166,6 +169,127 @@ fn json_rejection(r: JsonRejection) -> ApiError {
         other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => too_large(),
         other => ApiError::bad_request("malformed_json", other.body_text()),
     }
+}
+
+/// Why a body could not be read: over the limit (413), or not in before the body-read timeout
+/// (408; the client was too slow, or went away).
+pub fn body_error(e: &(dyn std::error::Error + 'static)) -> ApiError {
+    if crate::server::is_body_timeout(e) {
+        return ApiError::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "request_timeout",
+            "the request body did not arrive in time; send it at once",
+        );
+    }
+    too_large()
+}
+
+/// The first control character (Unicode Cc) a JSON text puts in a string, other than tab and
+/// line breaks, which are left to each field's own check (`numberpool_domain::text`, which names
+/// the field): written raw (DEL and U+0080..U+009F are legal raw
+/// in JSON) or as a `\u` escape. A linear scan of the bytes, so a valid body is parsed once.
+/// Outside strings JSON has no backslash, so each one starts an escape.
+pub fn json_control_char(bytes: &[u8]) -> Option<char> {
+    let bad = |u: u32| matches!(u, 0..=0x08 | 0x0B | 0x0C | 0x0E..=0x1F | 0x7F..=0x9F);
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\\' => {
+                if bytes.get(i + 1) == Some(&b'u')
+                    && let Some(hex) = bytes.get(i + 2..i + 6)
+                    && let Ok(hex) = std::str::from_utf8(hex)
+                    && let Ok(u) = u32::from_str_radix(hex, 16)
+                    && bad(u)
+                {
+                    return char::from_u32(u);
+                }
+                i += 2;
+            }
+            0x7F => return Some('\u{7f}'),
+            // U+0080..U+009F in UTF-8.
+            0xC2 if bytes.get(i + 1).is_some_and(|b| (0x80..=0x9F).contains(b)) => {
+                return bytes.get(i + 1).map(|b| char::from(*b));
+            }
+            _ => i += 1,
+        }
+    }
+    None
+}
+
+/// A 400 for a control character in `place`; it is named by code point, never echoed.
+pub fn control_char_error(place: &str, c: char) -> ApiError {
+    ApiError::invalid(format!(
+        "{place} contains a control character (U+{:04X}); no field takes one",
+        u32::from(c)
+    ))
+}
+
+/// `%XX`-decodes a path or query component (and `+` as a space in a query); bytes that do not
+/// form UTF-8 become U+FFFD, which is no control character.
+fn percent_decoded(s: &str, plus_is_space: bool) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex = |c: u8| char::from(c).to_digit(16);
+        match b[i] {
+            b'%' if i + 2 < b.len() => match (hex(b[i + 1]), hex(b[i + 2])) {
+                (Some(h), Some(l)) => {
+                    out.push(u8::try_from(h * 16 + l).unwrap_or(b'?'));
+                    i += 3;
+                }
+                _ => {
+                    out.push(b'%');
+                    i += 1;
+                }
+            },
+            b'+' if plus_is_space => {
+                out.push(b' ');
+                i += 1;
+            }
+            c => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Refuses a request whose path or query string holds a control character once decoded, before
+/// routing: no path segment or query parameter of this API takes one, and PostgreSQL refuses a
+/// NUL outright (a 500 where SQLite answered 400 or 404). A query parameter is named.
+pub async fn refuse_control_chars(
+    req: Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    if let Some(c) = percent_decoded(req.uri().path(), false)
+        .chars()
+        .find(|c| c.is_control())
+    {
+        return control_char_error("the path", c).into_response();
+    }
+    if let Some(q) = req.uri().query() {
+        for pair in q.split('&') {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            let (k, v) = (percent_decoded(k, true), percent_decoded(v, true));
+            if let Some(c) = k.chars().chain(v.chars()).find(|c| c.is_control()) {
+                let name: String = k
+                    .chars()
+                    .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
+                    .take(40)
+                    .collect();
+                let place = if name.is_empty() {
+                    "the query".to_string()
+                } else {
+                    format!("query parameter {name}")
+                };
+                return control_char_error(&place, c).into_response();
+            }
+        }
+    }
+    next.run(req).await
 }
 
 pub fn too_large() -> ApiError {

@@ -2,7 +2,9 @@
 //! 24 hours; the same key with the same method, path and body replays that response (with
 //! `Idempotent-Replayed: true`); the same key with anything else is a 422. Keys belong to the API
 //! client, so two clients never share one. A request that is still running answers 409, and a
-//! 5xx response is not stored, so the client can retry it.
+//! 5xx response is not stored, so the client can retry it. The running request holds its key by
+//! a lease of a few seconds that it renews; a request whose process died lets its key go when
+//! the lease lapses.
 
 use axum::body::{Body, to_bytes};
 use axum::extract::{Request, State};
@@ -12,15 +14,18 @@ use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
 
 use super::error::ApiError;
-use super::extract::{Caller, too_large};
+use super::extract::Caller;
 use super::{ApiState, BODY_LIMIT};
 use numberpool_domain::now_ms;
 
 /// How long a stored response is replayed.
 pub const KEY_TTL_MS: i64 = crate::service::IDEMPOTENCY_KEY_TTL_MS;
-/// A reservation without a response after this long belongs to a request that died (a crash
-/// between the handler's commit and storing its response); the key may then be used again.
-const ABANDONED_MS: i64 = 5 * 60 * 1000;
+/// How long a reservation holds without renewal. A request killed before its commit leaves its
+/// key retryable this long after its last renewal; a live one renews every `RENEW_EVERY`, so it
+/// would have to miss two renewals in a row (the database unreachable for seconds) to lose it.
+const LEASE_MS: i64 = 6_000;
+/// How often a running request renews its lease.
+const RENEW_EVERY: std::time::Duration = std::time::Duration::from_secs(2);
 /// Longest response body we keep for replay; a bigger one is not stored (the key is released).
 const MAX_STORED_BODY: usize = 16 * 1024 * 1024;
 
@@ -109,7 +114,7 @@ pub async fn layer(State(st): State<ApiState>, req: Request, next: Next) -> Resp
     let (parts, body) = req.into_parts();
     let bytes = match to_bytes(body, BODY_LIMIT).await {
         Ok(b) => b,
-        Err(_) => return too_large().into_response(),
+        Err(e) => return super::extract::body_error(&e).into_response(),
     };
     let mut h = Sha256::new();
     h.update(parts.method.as_str().as_bytes());
@@ -128,14 +133,7 @@ pub async fn layer(State(st): State<ApiState>, req: Request, next: Next) -> Resp
 
     match st
         .service
-        .idempotency_begin(
-            &owner,
-            &key,
-            &request_hash,
-            now,
-            not_before,
-            now - ABANDONED_MS,
-        )
+        .idempotency_begin(&owner, &key, &request_hash, now, not_before, now + LEASE_MS)
         .await
     {
         Ok(crate::service::IdemBegin::Replay { status, body }) => return replay(status, body),
@@ -163,7 +161,27 @@ pub async fn layer(State(st): State<ApiState>, req: Request, next: Next) -> Resp
     // The handler and the keeping of its answer run in their own task: a client that hangs up
     // drops this future, and the change it asked for must still get its answer stored, or the
     // retry would find the key taken and, five minutes later, run the change a second time.
+    let renewer = {
+        let (st, owner, key) = (st.clone(), owner.clone(), key.clone());
+        AbortOnDrop(tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(RENEW_EVERY).await;
+                match st
+                    .service
+                    .idempotency_renew(&owner, &key, now_ms() + LEASE_MS)
+                    .await
+                {
+                    Ok(true) => {}
+                    Ok(false) => break,
+                    // The next tick tries again; the lease outlives one missed renewal.
+                    Err(e) => tracing::warn!(error = %e, "could not renew an idempotency lease"),
+                }
+            }
+        }))
+    };
     let task = tokio::spawn(async move {
+        // Renewal stops when this task ends, whichever way: the answer is stored or released.
+        let _renewer = renewer;
         let res = next
             .run(Request::from_parts(parts, Body::from(bytes)))
             .await;
@@ -189,6 +207,15 @@ pub async fn layer(State(st): State<ApiState>, req: Request, next: Next) -> Resp
     });
     task.await
         .unwrap_or_else(|_| ApiError::internal().into_response())
+}
+
+/// Aborts the task when dropped.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 /// Whether an answer is the outcome of the request, to replay for 24 hours; or a refusal the

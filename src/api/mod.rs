@@ -18,6 +18,7 @@ pub mod numbers;
 pub mod oauth;
 pub mod providers;
 pub mod rate_card;
+pub mod throttle;
 
 use std::num::NonZeroU32;
 use std::sync::Arc;
@@ -55,6 +56,10 @@ pub struct ApiConfig {
     pub rate_limit_burst: u32,
     /// The pool's configured ceiling, reported in `/metrics`.
     pub db_max_connections: u32,
+    /// Failed token requests per client id and per address in a window; 0 turns it off.
+    pub token_failure_limit: u32,
+    /// That window, in seconds.
+    pub token_failure_window_secs: u64,
 }
 
 /// What every handler shares.
@@ -63,6 +68,8 @@ pub struct ApiState {
     pub service: Service,
     pub token_ttl_secs: i64,
     limiter: Option<Arc<DefaultKeyedRateLimiter<String>>>,
+    /// Failed `/oauth/token` attempts (`throttle`).
+    pub token_failures: Option<Arc<throttle::FailureThrottle>>,
 }
 
 #[derive(OpenApi)]
@@ -115,6 +122,39 @@ impl utoipa::Modify for SecuritySchemes {
             "basic",
             SecurityScheme::Http(Http::new(HttpAuthScheme::Basic)),
         );
+    }
+}
+
+/// Every route refuses a control character in its path or query with 400 `invalid_input`
+/// (`extract::refuse_control_chars`), before routing; the routes that document no 400 of
+/// their own get this one. (Applied to the assembled document: the routes are added after
+/// `ApiDoc`'s modifiers run.)
+fn document_edge_refusals(openapi: &mut utoipa::openapi::OpenApi) {
+    let response = utoipa::openapi::ResponseBuilder::new()
+        .description("A control character in the path or query (`invalid_input`)")
+        .content(
+            "application/json",
+            utoipa::openapi::ContentBuilder::new()
+                .schema(Some(utoipa::openapi::Ref::from_schema_name("ErrorBody")))
+                .build(),
+        )
+        .build();
+    for item in openapi.paths.paths.values_mut() {
+        for op in [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            op.responses
+                .responses
+                .entry("400".to_string())
+                .or_insert_with(|| response.clone().into());
+        }
     }
 }
 
@@ -194,9 +234,11 @@ fn all_routes(state: &ApiState) -> OpenApiRouter<ApiState> {
 
 /// The OpenAPI document, as served at `/openapi.json`.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    api_routes()
+    let mut doc = api_routes()
         .merge(OpenApiRouter::new().routes(routes!(oauth::token)))
-        .into_openapi()
+        .into_openapi();
+    document_edge_refusals(&mut doc);
+    doc
 }
 
 /// The API's routes: `/v2` behind bearer authentication, the per-client rate limit and
@@ -217,8 +259,14 @@ pub fn router(service: Service, config: &ApiConfig) -> Router {
         service,
         token_ttl_secs: config.token_ttl_secs,
         limiter,
+        token_failures: throttle::FailureThrottle::new(
+            config.token_failure_limit,
+            std::time::Duration::from_secs(config.token_failure_window_secs),
+        )
+        .map(Arc::new),
     };
-    let (api, doc) = all_routes(&state).split_for_parts();
+    let (api, mut doc) = all_routes(&state).split_for_parts();
+    document_edge_refusals(&mut doc);
     Router::new()
         .merge(api)
         .merge(SwaggerUi::new("/docs").url("/openapi.json", doc))

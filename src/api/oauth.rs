@@ -2,10 +2,12 @@
 //! account under `/v2/api_clients`: list, create, rotate a secret, delete. Rotating or deleting a
 //! client ends every token it holds.
 
-use axum::extract::{Path, State};
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::{Form, Json};
+use axum::{Extension, Form, Json};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use numberpool_domain::AccountId;
@@ -73,6 +75,8 @@ fn oauth_error(status: StatusCode, error: &str, description: &str) -> Response {
 
 /// The client id and secret of an HTTP Basic header.
 fn basic(headers: &HeaderMap) -> Option<(String, String)> {
+    // RFC 6749 §2.3.1: the id and secret are form-urlencoded before Basic encoding, but the
+    // clients we issue never need escaping, and callers send them as is.
     let v = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, b64) = v.trim().split_once(' ')?;
     if !scheme.eq_ignore_ascii_case("basic") {
@@ -87,6 +91,9 @@ fn basic(headers: &HeaderMap) -> Option<(String, String)> {
 ///
 /// Client credentials grant: HTTP Basic with the client id and secret, form body
 /// `grant_type=client_credentials` and optionally `scope`. The token lasts an hour by default.
+/// Credentials in both HTTP Basic and the form are refused (`invalid_request`). After 10
+/// failures in a minute (by default) for one client id or from one address, the endpoint
+/// answers 429 `rate_limited` until the minute ends, even to the right secret.
 #[utoipa::path(post, path = "/oauth/token", tag = "OAuth",
     request_body(content = TokenRequest, content_type = "application/x-www-form-urlencoded"),
     security(("basic" = [])),
@@ -95,10 +102,12 @@ fn basic(headers: &HeaderMap) -> Option<(String, String)> {
         (status = 400, description = "`invalid_request`, `unsupported_grant_type` or `invalid_scope`", body = OAuthErrorBody),
         (status = 401, description = "Unknown client or wrong secret (`invalid_client`)", body = OAuthErrorBody),
         (status = 415, description = "Not form-encoded (`invalid_request`)", body = OAuthErrorBody),
+        (status = 429, description = "Too many failed attempts for this client id or from this address (`rate_limited`); retry after `Retry-After`", body = OAuthErrorBody),
         (status = 503, description = "Too many credential checks at once (`service_unavailable`); retry after `Retry-After`", body = ErrorBody),
     ))]
 pub async fn token(
     State(st): State<ApiState>,
+    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
     headers: HeaderMap,
     form: Result<Form<TokenRequest>, axum::extract::rejection::FormRejection>,
 ) -> Response {
@@ -115,13 +124,42 @@ pub async fn token(
             r.client_secret.clone().filter(|v| !v.is_empty())?,
         ))
     };
-    let Some((client_id, secret)) = basic(&headers).or_else(from_form) else {
+    let from_basic = basic(&headers);
+    // RFC 6749 §2.3: a client uses one authentication method per request. A secret in the form
+    // beside HTTP Basic (or a form client id that is not Basic's) is two, and which one counts
+    // must not be a guess.
+    if let (Some((basic_id, _)), Some(r)) = (&from_basic, &req)
+        && (r.client_secret.as_deref().is_some_and(|s| !s.is_empty())
+            || r.client_id
+                .as_deref()
+                .is_some_and(|id| !id.is_empty() && id != basic_id))
+    {
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "send the client credentials one way: HTTP Basic or the form, not both",
+        );
+    }
+    let Some((client_id, secret)) = from_basic.or_else(from_form) else {
         return oauth_error(
             StatusCode::UNAUTHORIZED,
             "invalid_client",
             "authenticate with HTTP Basic: the client id and secret",
         );
     };
+    // No client id or secret we issue holds a control character; such input is refused here,
+    // alike on both backends, before it reaches a query (PostgreSQL refuses a NUL outright).
+    if client_id
+        .chars()
+        .chain(secret.chars())
+        .any(char::is_control)
+    {
+        return oauth_error(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            "unknown client or wrong secret",
+        );
+    }
     let Some(req) = req else {
         // As documented: a body that is not form-encoded is a 415, a bad form a 400.
         let status = match rejection {
@@ -154,12 +192,34 @@ pub async fn token(
             );
         }
     }
+    let addr = peer.map(|Extension(ConnectInfo(a))| a.ip());
+    if let Some(t) = &st.token_failures
+        && let Err(wait) = t.begin(&client_id, addr)
+    {
+        let mut res = oauth_error(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            "too many failed attempts for this client or from this address; wait as Retry-After says",
+        );
+        let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+        if let Ok(v) = HeaderValue::from_str(&secs.max(1).to_string()) {
+            res.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        return res;
+    }
+    // The attempt counts as a failure (see `throttle`) unless it turns out not to be one.
+    let not_a_failure = |secret_was_right: bool| {
+        if let Some(t) = &st.token_failures {
+            t.not_a_failure(&client_id, addr, secret_was_right);
+        }
+    };
     match st
         .service
         .issue_token(&client_id, &secret, req.scope.as_deref(), st.token_ttl_secs)
         .await
     {
         Ok(t) => {
+            not_a_failure(true);
             let mut res = Json(TokenResponse {
                 access_token: t.access_token,
                 token_type: t.token_type.to_string(),
@@ -177,9 +237,14 @@ pub async fn token(
             "unknown client or wrong secret",
         ),
         Err(ServiceError::InvalidScope(m)) => {
+            not_a_failure(true);
             oauth_error(StatusCode::BAD_REQUEST, "invalid_scope", &m)
         }
-        Err(e) => ApiError::from(e).into_response(),
+        Err(e) => {
+            // Busy or unavailable: the secret was not judged.
+            not_a_failure(false);
+            ApiError::from(e).into_response()
+        }
     }
 }
 

@@ -157,13 +157,14 @@ pub async fn run(service: &Service, cmd: AccountCmd) -> anyhow::Result<()> {
             let created =
                 serde_json::json!({"id": a.id, "account_number": a.account_number, "kind": a.kind});
             emit(&created, json, |_| {
-                println!(
+                outln!(
                     "{} account {} created: id {} number {}",
                     a.kind.as_str(),
                     a.name,
                     a.id,
                     a.account_number
                 );
+                Ok(())
             })
         }
         AccountCmd::Show { id, json } => {
@@ -172,17 +173,18 @@ pub async fn run(service: &Service, cmd: AccountCmd) -> anyhow::Result<()> {
                 .await
                 .map_err(service_err)?;
             emit(&a, json, |a| {
-                println!("id:             {}", a.id);
-                println!("name:           {}", a.name);
-                println!("account_number: {}", a.account_number);
-                println!("kind:           {}", a.kind.as_str());
-                println!("status:         {}", a.status.as_str());
-                println!(
+                outln!("id:             {}", a.id);
+                outln!("name:           {}", a.name);
+                outln!("account_number: {}", a.account_number);
+                outln!("kind:           {}", a.kind.as_str());
+                outln!("status:         {}", a.status.as_str());
+                outln!(
                     "parent:         {}",
                     a.parent_id
                         .map(|p| p.to_string())
                         .unwrap_or_else(|| "-".into())
                 );
+                Ok(())
             })
         }
         AccountCmd::Deactivate { id, json } | AccountCmd::Reactivate { id, json } => {
@@ -196,7 +198,8 @@ pub async fn run(service: &Service, cmd: AccountCmd) -> anyhow::Result<()> {
                 .await
                 .map_err(service_err)?;
             emit(&a, json, |a| {
-                println!("{} {}: {}", a.kind.as_str(), a.id, a.status.as_str());
+                outln!("{} {}: {}", a.kind.as_str(), a.id, a.status.as_str());
+                Ok(())
             })
         }
         AccountCmd::Update {
@@ -239,7 +242,7 @@ pub async fn run(service: &Service, cmd: AccountCmd) -> anyhow::Result<()> {
             emit(&a, json, |a| {
                 let limit =
                     |l: Option<i64>| l.map_or_else(|| "none".to_string(), |n| n.to_string());
-                println!(
+                outln!(
                     "{} {}: name {}, external numbers {}, toll-free licences {}, contact-center licences {}",
                     a.kind.as_str(),
                     a.id,
@@ -252,6 +255,7 @@ pub async fn run(service: &Service, cmd: AccountCmd) -> anyhow::Result<()> {
                     limit(a.entitlements.toll_free),
                     limit(a.entitlements.contact_center)
                 );
+                Ok(())
             })
         }
         AccountCmd::Offboarding { id, account, json } => {
@@ -270,7 +274,7 @@ pub async fn run(service: &Service, cmd: AccountCmd) -> anyhow::Result<()> {
             let o = o.map_err(service_err)?;
             emit(&o, json, |o| {
                 if o.checks.is_empty() {
-                    println!("no offboarding action on account {id} is open to {who}");
+                    outln!("no offboarding action on account {id} is open to {who}");
                 }
                 for c in &o.checks {
                     let provider = c
@@ -278,14 +282,15 @@ pub async fn run(service: &Service, cmd: AccountCmd) -> anyhow::Result<()> {
                         .map(|p| format!(" (provider {p})"))
                         .unwrap_or_default();
                     let ready = if c.ready { "ready" } else { "not ready" };
-                    println!("{}{provider}: {ready}", action(c.action));
+                    outln!("{}{provider}: {ready}", action(c.action));
                     for b in &c.blockers {
-                        println!("  {} ({}) [{}]: {}", b.code, b.count, b.rule, b.message);
+                        outln!("  {} ({}) [{}]: {}", b.code, b.count, b.rule, b.message);
                         if !b.phone_numbers.is_empty() {
-                            println!("    {}", b.phone_numbers.join(" "));
+                            outln!("    {}", b.phone_numbers.join(" "));
                         }
                     }
                 }
+                Ok(())
             })
         }
         AccountCmd::Entitlements { id, account, json } => {
@@ -296,8 +301,9 @@ pub async fn run(service: &Service, cmd: AccountCmd) -> anyhow::Result<()> {
                 .await
                 .map_err(service_err)?;
             emit(&e, json, |e| {
-                println!("toll_free:      {}", licence(&e.toll_free));
-                println!("contact_center: {}", licence(&e.contact_center));
+                outln!("toll_free:      {}", licence(&e.toll_free));
+                outln!("contact_center: {}", licence(&e.contact_center));
+                Ok(())
             })
         }
     }

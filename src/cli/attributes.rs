@@ -47,12 +47,13 @@ pub async fn run(service: &Service, cmd: AttributeCmd) -> anyhow::Result<()> {
                 .await
                 .map_err(service_err)?;
             emit(&a, json, |a| {
-                println!(
+                outln!(
                     "attribute {} created: id {} values {}",
                     a.key,
                     a.id,
                     a.allowed_values.join(", ")
                 );
+                Ok(())
             })
         }
         AttributeCmd::List(AsAccount { account, json }) => {
@@ -60,9 +61,10 @@ pub async fn run(service: &Service, cmd: AttributeCmd) -> anyhow::Result<()> {
             let list = service.list_attributes(&actor).await.map_err(service_err)?;
             emit(&list, json, |list| {
                 for a in list {
-                    println!("{}  {}  {}", a.id, a.key, a.allowed_values.join(", "));
+                    outln!("{}  {}  {}", a.id, a.key, a.allowed_values.join(", "));
                 }
-                println!("{} attribute key(s)", list.len());
+                outln!("{} attribute key(s)", list.len());
+                Ok(())
             })
         }
         AttributeCmd::Delete(args) => {

@@ -71,10 +71,11 @@ async fn client_actor(
 /// The client with its new secret, then `note` on what the secret replaced.
 fn print_secret(c: &CreatedClient, json: bool, note: &str) -> anyhow::Result<()> {
     emit(c, json, |c| {
-        println!("client_id:     {}", c.client_id);
-        println!("client_secret: {}", c.client_secret);
-        println!("scopes:        {}", c.scopes.join(" "));
-        println!("{note}");
+        outln!("client_id:     {}", c.client_id);
+        outln!("client_secret: {}", c.client_secret);
+        outln!("scopes:        {}", c.scopes.join(" "));
+        outln!("{note}");
+        Ok(())
     })
 }
 
@@ -122,7 +123,7 @@ pub async fn run(service: &Service, cmd: ClientCmd) -> anyhow::Result<()> {
                 .delete_client(&actor, &client_id)
                 .await
                 .map_err(service_err)?;
-            println!("client {client_id} deleted; its tokens no longer work");
+            outln!("client {client_id} deleted; its tokens no longer work");
             Ok(())
         }
     }

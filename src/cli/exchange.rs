@@ -51,13 +51,14 @@ pub enum ExchangeCmd {
     },
 }
 
-fn connection_line(c: &ConnectionView) {
+fn connection_line(c: &ConnectionView) -> anyhow::Result<()> {
     let (id, number, name) = (c.provider_id, &c.provider_account_number, &c.provider_name);
-    println!("{id}  {number}  {}  {name}", c.status.as_str());
+    outln!("{id}  {number}  {}  {name}", c.status.as_str());
+    Ok(())
 }
 
 /// The customers as a table whose columns fit their widest cell, then the totals.
-fn print_customers(list: &[CustomerView]) {
+fn print_customers(list: &[CustomerView]) -> anyhow::Result<()> {
     let rows: Vec<[String; 6]> = list
         .iter()
         .map(|c| {
@@ -88,9 +89,9 @@ fn print_customers(list: &[CustomerView]) {
             *w = (*w).max(cell.chars().count());
         }
     }
-    let line = |cells: [&str; 6]| {
+    let line = |cells: [&str; 6]| -> anyhow::Result<()> {
         let [name, number, relation, connection, count, id] = cells;
-        println!(
+        outln!(
             "{name:<w0$}  {number:<w1$}  {relation:<w2$}  {connection:<w3$}  {count:>w4$}  {id}",
             w0 = width[0],
             w1 = width[1],
@@ -98,13 +99,15 @@ fn print_customers(list: &[CustomerView]) {
             w3 = width[3],
             w4 = width[4],
         );
+        Ok(())
     };
-    line(header);
+    line(header)?;
     for r in &rows {
-        line(r.each_ref().map(String::as_str));
+        line(r.each_ref().map(String::as_str))?;
     }
     let total: i64 = list.iter().map(|c| c.phone_numbers).sum();
-    println!("{} customer(s), {total} number(s)", list.len());
+    outln!("{} customer(s), {total} number(s)", list.len());
+    Ok(())
 }
 
 pub async fn run(service: &Service, cmd: ExchangeCmd) -> anyhow::Result<()> {
@@ -131,8 +134,9 @@ pub async fn run(service: &Service, cmd: ExchangeCmd) -> anyhow::Result<()> {
                 .await
                 .map_err(service_err)?;
             emit(&list, json, |list| {
-                list.iter().for_each(connection_line);
-                println!("{} connection(s)", list.len());
+                list.iter().try_for_each(connection_line)?;
+                outln!("{} connection(s)", list.len());
+                Ok(())
             })
         }
         ExchangeCmd::Disconnect {
@@ -158,7 +162,8 @@ pub async fn run(service: &Service, cmd: ExchangeCmd) -> anyhow::Result<()> {
                 .await
                 .map_err(service_err)?;
             emit(&c, json, |c| {
-                println!("connection with customer {customer}: {}", c.status.as_str());
+                outln!("connection with customer {customer}: {}", c.status.as_str());
+                Ok(())
             })
         }
         ExchangeCmd::Customers(AsAccount { account, json }) => {

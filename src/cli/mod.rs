@@ -1,6 +1,24 @@
 //! The `numberpool` command line: argument definitions and dispatch. Every command goes through
 //! the service layer; nothing here writes SQL.
 
+/// `println!` for command output: a write error (the reader went away: `… | head`) is returned
+/// with `?` instead of panicking, and `main` ends quietly on a closed pipe.
+macro_rules! outln {
+    () => {
+        $crate::cli::write_out(format_args!("\n"))?
+    };
+    ($($arg:tt)*) => {
+        $crate::cli::write_out(format_args!("{}\n", format_args!($($arg)*)))?
+    };
+}
+/// `print!` for command output, as `outln!`.
+macro_rules! out {
+    ($($arg:tt)*) => {
+        $crate::cli::write_out(format_args!($($arg)*))?
+    };
+}
+pub(crate) use outln;
+
 mod accounts;
 mod attributes;
 mod clients;
@@ -21,6 +39,21 @@ use crate::config::{Config, Overrides};
 use crate::service::{Actor, Service, ServiceError};
 use crate::startup::{Application, open_store};
 
+/// Writes command output to stdout.
+pub fn write_out(args: std::fmt::Arguments<'_>) -> std::io::Result<()> {
+    std::io::Write::write_fmt(&mut std::io::stdout().lock(), args)
+}
+
+/// Whether a command failed only because its output pipe was closed (`numberpool … | head`):
+/// Unix tools end quietly then (a shell reports 141, killed by SIGPIPE), and Rust ignores
+/// SIGPIPE, so the write fails instead and lands here.
+pub fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
 /// Numberpool: phone-number (DID) inventory and lifecycle for providers, resellers and their
 /// customers.
 #[derive(Debug, Parser)]
@@ -35,7 +68,9 @@ pub struct Cli {
 /// Options every command takes. Each may also come from the environment variable shown, or
 /// from the TOML file given with `--config` (keys as in `Config`: `database_url`, `data_dir`,
 /// `listen`, `log_format`, `log_level`, `db_max_connections`, `token_ttl_secs`,
-/// `rate_limit_per_second`, `rate_limit_burst`). Flags beat the environment,
+/// `rate_limit_per_second`, `rate_limit_burst`, `header_read_timeout_secs`,
+/// `body_read_timeout_secs`, `max_connections`, `token_failure_limit`,
+/// `token_failure_window_secs`). Flags beat the environment,
 /// which beats the file.
 #[derive(Debug, Args)]
 pub struct GlobalArgs {
@@ -71,6 +106,23 @@ pub struct GlobalArgs {
     /// API requests per client allowed in a burst [default: 100]
     #[arg(long, global = true, env = "NUMBERPOOL_RATE_LIMIT_BURST")]
     pub rate_limit_burst: Option<u32>,
+    /// Seconds a connection may take to send request headers; also the idle keep-alive limit
+    /// [default: 10]
+    #[arg(long, global = true, env = "NUMBERPOOL_HEADER_READ_TIMEOUT_SECS")]
+    pub header_read_timeout_secs: Option<u64>,
+    /// Seconds a request body may take to arrive in full [default: 30]
+    #[arg(long, global = true, env = "NUMBERPOOL_BODY_READ_TIMEOUT_SECS")]
+    pub body_read_timeout_secs: Option<u64>,
+    /// Connections served at once; more wait in the listen backlog [default: 512]
+    #[arg(long, global = true, env = "NUMBERPOOL_MAX_CONNECTIONS")]
+    pub max_connections: Option<u32>,
+    /// Failed token requests per client id, and per source address, per window before 429;
+    /// 0 turns the throttle off [default: 10]
+    #[arg(long, global = true, env = "NUMBERPOOL_TOKEN_FAILURE_LIMIT")]
+    pub token_failure_limit: Option<u32>,
+    /// The token failure window, in seconds [default: 60]
+    #[arg(long, global = true, env = "NUMBERPOOL_TOKEN_FAILURE_WINDOW_SECS")]
+    pub token_failure_window_secs: Option<u64>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -187,6 +239,11 @@ impl Cli {
             token_ttl_secs: g.token_ttl_secs,
             rate_limit_per_second: g.rate_limit_per_second,
             rate_limit_burst: g.rate_limit_burst,
+            header_read_timeout_secs: g.header_read_timeout_secs,
+            body_read_timeout_secs: g.body_read_timeout_secs,
+            max_connections: g.max_connections,
+            token_failure_limit: g.token_failure_limit,
+            token_failure_window_secs: g.token_failure_window_secs,
         };
         Config::load(g.config.as_deref(), &overrides)
     }
@@ -231,11 +288,15 @@ async fn acting_on(
 }
 
 /// Every verb's answer: one line of JSON for scripts with `--json`, else `text` for people.
-fn emit<T: Serialize>(v: &T, json: bool, text: impl FnOnce(&T)) -> anyhow::Result<()> {
+fn emit<T: Serialize>(
+    v: &T,
+    json: bool,
+    text: impl FnOnce(&T) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
     if json {
-        println!("{}", serde_json::to_string(v)?);
+        outln!("{}", serde_json::to_string(v)?);
     } else {
-        text(v);
+        text(v)?;
     }
     Ok(())
 }
@@ -277,9 +338,9 @@ where
     let actor = acting(service, &args.account).await?;
     delete(&actor, id).await.map_err(service_err)?;
     if args.json {
-        println!("{}", serde_json::json!({ "deleted": id }));
+        outln!("{}", serde_json::json!({ "deleted": id }));
     } else {
-        println!("{noun} {id} deleted");
+        outln!("{noun} {id} deleted");
     }
     Ok(())
 }
@@ -292,27 +353,27 @@ async fn service(config: &Config) -> anyhow::Result<Service> {
 pub async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
     match cli.command {
         Command::States => {
-            print!("{}", numberpool_domain::lifecycle::render_states_md());
+            out!("{}", numberpool_domain::lifecycle::render_states_md());
             Ok(())
         }
         Command::Migrate => {
             let store = open_store(&config).await?;
             store.close().await;
-            println!("migrations applied");
+            outln!("migrations applied");
             Ok(())
         }
         Command::Serve(args) => {
             let worker = (!args.no_worker).then(|| args.worker.options());
             let app = Application::build(&config).await?.with_worker(worker);
             tracing::info!(addr = %app.local_addr()?, "listening");
-            println!("Numberpool listening on http://{}", app.local_addr()?);
+            outln!("Numberpool listening on http://{}", app.local_addr()?);
             app.run_until_stopped().await
         }
         Command::Worker(args) => {
             let store = open_store(&config).await?;
             let worker = crate::jobs::Worker::new(Service::new(store.clone()), args.options());
             let stop = crate::shutdown::Shutdown::on_signal();
-            println!("Numberpool worker started");
+            outln!("Numberpool worker started");
             worker.run_until_stopped(stop).await;
             store.close().await;
             Ok(())

@@ -162,9 +162,9 @@ fn rfc3339(ms: i64) -> String {
 
 fn print_number(view: &NumberView, json: bool) -> anyhow::Result<()> {
     if json {
-        println!("{}", serde_json::to_string(view)?);
+        outln!("{}", serde_json::to_string(view)?);
     } else {
-        println!(
+        outln!(
             "{}  {}  {:<10} {:<9} {:<12} {}",
             view.id,
             view.phone_number,
@@ -190,27 +190,27 @@ async fn apply(
 
 fn print_assignments(v: &AssignmentsView, json: bool) -> anyhow::Result<()> {
     if json {
-        println!("{}", serde_json::to_string(v)?);
+        outln!("{}", serde_json::to_string(v)?);
         return Ok(());
     }
     let named = |a: &AccountRef| format!("{} ({})", a.name, a.id);
-    println!("{}  {}", v.id, v.phone_number);
-    println!(
+    outln!("{}  {}", v.id, v.phone_number);
+    outln!(
         "  business:         {}",
         v.business.as_ref().map_or_else(|| "-".into(), named)
     );
     for u in &v.units {
-        println!("  unit:             {}", named(u));
+        outln!("  unit:             {}", named(u));
     }
     let text = |t: &Option<String>| t.clone().unwrap_or_else(|| "-".into());
-    println!("  display_name:     {}", text(&v.display_name));
-    println!("  call_purpose:     {}", text(&v.call_purpose));
-    println!("  program_duration: {}", text(&v.program_duration));
+    outln!("  display_name:     {}", text(&v.display_name));
+    outln!("  call_purpose:     {}", text(&v.call_purpose));
+    outln!("  program_duration: {}", text(&v.program_duration));
     if v.assignees.is_empty() {
-        println!("  assignees:        -");
+        outln!("  assignees:        -");
     }
     for a in &v.assignees {
-        println!(
+        outln!(
             "  assignee:         {} {}{}",
             a.kind.as_str(),
             a.id,
@@ -260,7 +260,7 @@ pub async fn run(service: &Service, cmd: NumbersCmd) -> anyhow::Result<()> {
                 print_number(&NumberView::of(n, actor.account), acting.json)?;
             }
             if !acting.json {
-                println!("{} number(s) added", added.len());
+                outln!("{} number(s) added", added.len());
             }
             Ok(())
         }
@@ -297,9 +297,9 @@ pub async fn run(service: &Service, cmd: NumbersCmd) -> anyhow::Result<()> {
                 print_number(&NumberView::of(n, actor.account), acting.json)?;
             }
             if !acting.json {
-                println!("{} of {} number(s)", page.items.len(), page.total);
+                outln!("{} of {} number(s)", page.items.len(), page.total);
                 if let Some(next) = page.next_after {
-                    println!("more: --after {next}");
+                    outln!("more: --after {next}");
                 }
             }
             Ok(())
@@ -316,11 +316,11 @@ pub async fn run(service: &Service, cmd: NumbersCmd) -> anyhow::Result<()> {
             if acting.json {
                 let mut v = serde_json::to_value(&view)?;
                 v["history"] = serde_json::to_value(&history)?;
-                println!("{v}");
+                outln!("{v}");
             } else {
                 print_number(&view, false)?;
                 for h in history {
-                    println!(
+                    outln!(
                         "  {}  {:<22} {} via {}",
                         rfc3339(h.at),
                         h.action,
@@ -422,12 +422,12 @@ pub async fn run(service: &Service, cmd: NumbersCmd) -> anyhow::Result<()> {
                 .await
                 .map_err(service_err)?;
             if acting.json {
-                println!(
+                outln!(
                     "{}",
                     serde_json::json!({"deleted": n.id, "phone_number": n.phone_number})
                 );
             } else {
-                println!("{} deleted", n.phone_number);
+                outln!("{} deleted", n.phone_number);
             }
             Ok(())
         }

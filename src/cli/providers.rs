@@ -60,7 +60,8 @@ pub async fn trunk(service: &Service, cmd: TrunkCmd) -> anyhow::Result<()> {
         .await
         .map_err(service_err)?;
     emit(&t, new.json, |t| {
-        println!("SIP trunk {} ({}) created: id {}", t.name, t.region, t.id);
+        outln!("SIP trunk {} ({}) created: id {}", t.name, t.region, t.id);
+        Ok(())
     })
 }
 
@@ -81,12 +82,13 @@ pub async fn carrier(service: &Service, cmd: CarrierCmd) -> anyhow::Result<()> {
         .await
         .map_err(service_err)?;
     emit(&c, new.json, |c| {
-        println!(
+        outln!(
             "{} {} created: id {}{}",
             kind.noun(),
             c.name,
             c.id,
             if c.is_default { " (the default)" } else { "" }
         );
+        Ok(())
     })
 }

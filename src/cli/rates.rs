@@ -65,8 +65,8 @@ fn money(cents: i64) -> String {
     format!("{sign}{}.{:02}", c / 100, c % 100)
 }
 
-fn rate_line(r: &Rate) {
-    println!(
+fn rate_line(r: &Rate) -> anyhow::Result<()> {
+    outln!(
         "{}  {}  {:<9} {:>10} {}",
         r.id,
         r.country,
@@ -74,6 +74,7 @@ fn rate_line(r: &Rate) {
         money(r.monthly_cost_cents),
         r.currency
     );
+    Ok(())
 }
 
 /// The entry of the actor's rate card for a country and type, if there is one.
@@ -156,8 +157,9 @@ pub async fn run(service: &Service, cmd: RateCmd) -> anyhow::Result<()> {
                 .await
                 .map_err(service_err)?;
             emit(&list, json, |list| {
-                list.iter().for_each(rate_line);
-                println!("{} rate(s)", list.len());
+                list.iter().try_for_each(rate_line)?;
+                outln!("{} rate(s)", list.len());
+                Ok(())
             })
         }
         RateCmd::Delete(args) => {

@@ -62,16 +62,16 @@ pub async fn run(service: &Service, cmd: UserCmd) -> anyhow::Result<()> {
         if generated {
             v["password"] = serde_json::Value::String(password);
         }
-        println!("{v}");
+        outln!("{v}");
     } else {
-        println!(
+        outln!(
             "user {} ({}) created in account {}",
             u.email,
             u.role.as_str(),
             u.account_id
         );
         if generated {
-            println!("password: {password}");
+            outln!("password: {password}");
         }
     }
     Ok(())

@@ -2,8 +2,8 @@
 //! records. Secrets are returned once, at creation, and never stored in clear.
 
 use argon2::Argon2;
+use argon2::password_hash::PasswordHasher;
 use argon2::password_hash::phc::PasswordHash;
-use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use numberpool_domain::{AccountId, Action};
 use rand::RngCore;
 use serde::Serialize;
@@ -118,15 +118,60 @@ pub(crate) async fn hash_secret_async(secret: &str) -> Result<String> {
     argon2_off_runtime(move || hash_secret(&secret)).await?
 }
 
-/// Constant-time check of a secret against its stored hash.
+/// Largest argon2 memory a stored hash may ask a check for: 64 MiB in 1 KiB blocks (ours use
+/// the default 19 MiB).
+const MAX_BLOCKS: usize = 64 * 1024;
+
+/// Argon2 working memory kept between checks: a few buffers of `m_cost` KiB each, as many as
+/// checks run at once. Allocating ~19 MiB per check and freeing it left the allocator holding
+/// hundreds of MiB after a flood of wrong secrets (issue 11: 20 MiB to ~490 MiB, measured with
+/// benches/token_flood.rs); reused, the memory stays at one buffer per concurrent check.
+static BLOCK_POOL: std::sync::Mutex<Vec<Vec<argon2::Block>>> = std::sync::Mutex::new(Vec::new());
+
+/// Constant-time check of a secret against its stored hash (a PHC string), in reused memory.
 pub fn verify_secret(secret: &str, hash: &str) -> bool {
-    PasswordHash::new(hash)
-        .map(|h| {
-            Argon2::default()
-                .verify_password(secret.as_bytes(), &h)
-                .is_ok()
-        })
-        .unwrap_or(false)
+    let Ok(h) = PasswordHash::new(hash) else {
+        return false;
+    };
+    let (Some(salt), Some(expected)) = (&h.salt, &h.hash) else {
+        return false;
+    };
+    let (Ok(params), Ok(algorithm)) = (
+        argon2::Params::try_from(&h),
+        argon2::Algorithm::try_from(h.algorithm.as_str()),
+    ) else {
+        return false;
+    };
+    let version = match h.version.map(argon2::Version::try_from).transpose() {
+        Ok(v) => v.unwrap_or_default(),
+        Err(_) => return false,
+    };
+    let blocks = params.block_count();
+    if blocks > MAX_BLOCKS {
+        return false;
+    }
+    let mut memory = BLOCK_POOL
+        .lock()
+        .ok()
+        .and_then(|mut p| p.pop())
+        .unwrap_or_default();
+    memory.resize(blocks, argon2::Block::default());
+    let mut out = vec![0u8; expected.len()];
+    let ok = Argon2::new(algorithm, version, params)
+        .hash_password_into_with_memory(
+            secret.as_bytes(),
+            salt.as_ref(),
+            &mut out,
+            &mut memory[..blocks],
+        )
+        .is_ok()
+        && argon2::password_hash::phc::Output::new(&out).is_ok_and(|o| o == *expected);
+    if let Ok(mut p) = BLOCK_POOL.lock()
+        && p.len() < std::thread::available_parallelism().map_or(2, |n| n.get())
+    {
+        p.push(memory);
+    }
+    ok
 }
 
 /// Passwords: at least 12 characters (length is what matters; no composition rules).

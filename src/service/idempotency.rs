@@ -1,6 +1,7 @@
-//! Idempotency records: reserving a key before a request runs, storing its response after, and
-//! deciding what a repeated key means. The reservation is one write transaction, so two
-//! concurrent requests with one key never both run, on SQLite and PostgreSQL alike.
+//! Idempotency records: reserving a key before a request runs, renewing its lease while it runs,
+//! storing its response after, and deciding what a repeated key means. The reservation is one
+//! write transaction, so two concurrent requests with one key never both run, on SQLite and
+//! PostgreSQL alike; a reservation whose lease lapsed (its process died) is taken over.
 
 use super::{Result, Service};
 
@@ -18,9 +19,9 @@ pub enum IdemBegin {
 }
 
 impl Service {
-    /// Looks the key up for `owner` and reserves it when it is free. Records older than
-    /// `not_before` are expired; a reservation older than `abandoned_before` without a response
-    /// belongs to a request that never finished and is taken over.
+    /// Looks the key up for `owner` and reserves it, leased until `lease_until`, when it is free.
+    /// Records older than `not_before` are expired; a reservation without a response whose
+    /// lease lapsed before `now` belongs to a request that died and is taken over.
     pub async fn idempotency_begin(
         &self,
         owner: &str,
@@ -28,7 +29,7 @@ impl Service {
         request_hash: &str,
         now: i64,
         not_before: i64,
-        abandoned_before: i64,
+        lease_until: i64,
     ) -> Result<IdemBegin> {
         let mut tx = self.store.begin().await?;
         // Expired records are ignored here and deleted by the periodic purge job
@@ -43,22 +44,38 @@ impl Service {
                     tx.commit().await?;
                     return Ok(IdemBegin::Replay { status, body });
                 }
-                _ if rec.created_at < abandoned_before => tx.idem_release(owner, key).await?,
                 _ => {
-                    tx.commit().await?;
-                    return Ok(IdemBegin::InProgress);
+                    if !tx.idem_take_over_lapsed(owner, key, now).await? {
+                        tx.commit().await?;
+                        return Ok(IdemBegin::InProgress);
+                    }
                 }
             }
         }
         let reserved = tx
             .idem_reserve(owner, key, request_hash, now, not_before)
-            .await?;
+            .await?
+            && tx.idem_lease(owner, key, lease_until).await?;
         tx.commit().await?;
         Ok(if reserved {
             IdemBegin::Run
         } else {
             IdemBegin::InProgress
         })
+    }
+
+    /// Extends the lease of a reservation whose request is still running; `false` when it is no
+    /// longer reserved.
+    pub async fn idempotency_renew(
+        &self,
+        owner: &str,
+        key: &str,
+        lease_until: i64,
+    ) -> Result<bool> {
+        let mut tx = self.store.begin().await?;
+        let held = tx.idem_lease(owner, key, lease_until).await?;
+        tx.commit().await?;
+        Ok(held)
     }
 
     /// Stores the response of a reserved request for replay.

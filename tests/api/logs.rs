@@ -16,7 +16,7 @@ use crate::http::{RequestBuilder, Resp, basic_value};
 
 /// The binary with no `NUMBERPOOL_*` setting from the environment, on this database: the
 /// SQLite case in a temporary data dir, the PostgreSQL one by URL.
-fn bin(db: &Where) -> Command {
+pub(crate) fn bin(db: &Where) -> Command {
     let mut c = process::bin();
     match db {
         Where::DataDir(d) => c.arg("--data-dir").arg(d),
@@ -25,12 +25,12 @@ fn bin(db: &Where) -> Command {
     c
 }
 
-enum Where {
+pub(crate) enum Where {
     DataDir(std::path::PathBuf),
     Url(String),
 }
 
-fn cli_json(db: &Where, args: &[&str]) -> Value {
+pub(crate) fn cli_json(db: &Where, args: &[&str]) -> Value {
     let out = bin(db)
         .args(args)
         .env("NUMBERPOOL_LOG_LEVEL", "warn")
@@ -48,7 +48,10 @@ fn cli_json(db: &Where, args: &[&str]) -> Value {
 
 /// Starts `serve` on port 0 at trace level with JSON logs: stderr to `log`, stdout read for the
 /// address (and kept). Returns the child, the address and the stdout lines so far.
-fn serve(db: &Where, log: &std::path::Path) -> (Child, SocketAddr, mpsc::Receiver<String>) {
+pub(crate) fn serve(
+    db: &Where,
+    log: &std::path::Path,
+) -> (Child, SocketAddr, mpsc::Receiver<String>) {
     let file = std::fs::File::create(log).must("log file");
     let mut child = bin(db)
         .args([
@@ -92,7 +95,7 @@ fn serve(db: &Where, log: &std::path::Path) -> (Child, SocketAddr, mpsc::Receive
 }
 
 /// Kills and reaps the server process when dropped with it still inside.
-struct Reaper(Option<Child>);
+pub(crate) struct Reaper(pub(crate) Option<Child>);
 
 impl Drop for Reaper {
     fn drop(&mut self) {

@@ -6,7 +6,9 @@ use numberpool_store::backend_tests;
 use numberpool_store::testing::TestDb;
 use serde_json::Value;
 
-use crate::common::process::{err, json_lines, ok_json, refused, run, s};
+use std::process::{Command, Stdio};
+
+use crate::common::process::{bin, err, json_lines, ok_json, refused, run, s};
 use crate::world::World;
 
 /// The scripting flow of SPEC §8.2: add, list, allocate (trunk required for a customer),
@@ -169,7 +171,44 @@ async fn numbers_move_into_a_unit_and_are_assigned(db: &TestDb) {
     );
 }
 
+/// `numberpool numbers list … | head -1` (issue 11): output into a closed pipe ends the command
+/// quietly, as a Unix tool killed by SIGPIPE (status 141), never with a panic.
+async fn numbers_list_into_a_closed_pipe(db: &TestDb) {
+    let w = World::new(&db.url);
+    let (db, pid) = (w.db, &w.pid);
+    w.add(&["+14155550100", "+14155550101", "+14155550102"]);
+    // The reading end is closed before the command writes a byte, so its first write fails.
+    let mut child = bin()
+        .args(["--database-url", db, "numbers", "list", "--account", pid])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("spawn: {e}"));
+    drop(child.stdout.take());
+    let out = child
+        .wait_with_output()
+        .unwrap_or_else(|e| panic!("wait: {e}"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(stderr.trim(), "", "a closed pipe is not an error to report");
+    assert_eq!(out.status.code(), Some(141), "{stderr}");
+    // And through a shell, as the issue ran it.
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg("\"$NP\" --database-url \"$DB\" numbers list --account \"$ACC\" | head -1")
+        .env("NP", env!("CARGO_BIN_EXE_numberpool"))
+        .env("DB", db)
+        .env("ACC", pid)
+        .env("NUMBERPOOL_LOG_LEVEL", "warn")
+        .output()
+        .unwrap_or_else(|e| panic!("sh: {e}"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 1);
+}
+
 backend_tests!(
     numbers_are_scripted_with_their_refusals,
     numbers_move_into_a_unit_and_are_assigned,
+    numbers_list_into_a_closed_pipe,
 );

@@ -195,9 +195,7 @@ pub fn check_account_name(name: &str) -> Result<String, String> {
     if n.chars().count() > 200 {
         return Err("account name is longer than 200 characters".into());
     }
-    if n.chars().any(char::is_control) {
-        return Err("account name contains control characters".into());
-    }
+    crate::text::check_visible("name", n, crate::text::TextKind::Name)?;
     Ok(n.to_string())
 }
 

@@ -50,9 +50,7 @@ pub fn check_values(values: &[String]) -> Result<(), String> {
         if n == 0 || n > 100 {
             return Err(format!("allowed value {v:?} must be 1 to 100 characters"));
         }
-        if v.chars().any(char::is_control) {
-            return Err(format!("allowed value {v:?} contains control characters"));
-        }
+        crate::text::check_visible("allowed_values", v, crate::text::TextKind::Name)?;
         if !seen.insert(v.as_str()) {
             return Err(format!("allowed value {v:?} is given twice"));
         }

@@ -16,6 +16,7 @@ pub mod number;
 pub mod provider;
 pub mod rate;
 pub mod rules;
+pub mod text;
 
 #[cfg(test)]
 mod moves_tests;

@@ -367,15 +367,12 @@ pub fn check_assignee_capacity(capacity: Capacity, current: usize) -> Result<(),
     })
 }
 
-/// Free text fields: bounded and without control characters other than tab.
+/// Free text fields: bounded, and visible apart from line breaks and tabs (`text`).
 pub fn check_text(field: &'static str, value: &str, max_chars: usize) -> Result<(), String> {
     if value.chars().count() > max_chars {
         return Err(format!("{field} is longer than {max_chars} characters"));
     }
-    if value.chars().any(|c| c.is_control() && c != '\t') {
-        return Err(format!("{field} contains control characters"));
-    }
-    Ok(())
+    crate::text::check_visible(field, value, crate::text::TextKind::FreeText)
 }
 
 /// R-EDIT-1 with R-PROD-1, R-STAT-1, R-CUST-*, R-CAP-1: apply an edit, or say which rule it

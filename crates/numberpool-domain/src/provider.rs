@@ -93,9 +93,7 @@ pub fn check_label(field: &str, value: &str) -> Result<String, String> {
     if v.chars().count() > 100 {
         return Err(format!("{field} is longer than 100 characters"));
     }
-    if v.chars().any(char::is_control) {
-        return Err(format!("{field} contains control characters"));
-    }
+    crate::text::check_visible(field, v, crate::text::TextKind::Name)?;
     Ok(v.to_string())
 }
 

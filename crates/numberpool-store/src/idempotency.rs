@@ -1,7 +1,8 @@
 //! Idempotency keys (SPEC §8, `Idempotency-Key` on POSTs): a reservation per (owner, key) taken
-//! before the request runs, completed with the response to replay, or released when the
-//! request failed before producing one. A row older than the caller's `not_before` is expired
-//! and counts as absent.
+//! before the request runs, held by a lease the running request renews, completed with the
+//! response to replay, or released when the request failed before producing one. A row older
+//! than the caller's `not_before` is expired and counts as absent; a reservation whose lease
+//! lapsed belongs to a request that died and may be taken over.
 
 use crate::{Reader, Result, Tx, on_conn};
 
@@ -73,6 +74,45 @@ impl Tx {
                 .rows_affected()
         });
         Ok(inserted == 1)
+    }
+
+    /// Sets the lease of an in-progress reservation to `lease_until`; `false` when there is no
+    /// such reservation any more (completed, released or expired).
+    pub async fn idem_lease(&mut self, owner: &str, key: &str, lease_until: i64) -> Result<bool> {
+        let n = on_conn!(self, c => {
+            sqlx::query("UPDATE idempotency_keys SET lease_until = $3 \
+                WHERE owner = $1 AND key = $2 AND status IS NULL")
+                .bind(owner)
+                .bind(key)
+                .bind(lease_until)
+                .execute(&mut *c)
+                .await?
+                .rows_affected()
+        });
+        Ok(n == 1)
+    }
+
+    /// Deletes the in-progress reservation of (owner, key) if its lease lapsed before `now` (a
+    /// reservation without a lease lapses five minutes after it was made); `true` when it did.
+    /// The condition is in the statement, so of two callers racing to take a key over, the
+    /// second finds nothing to delete once the first has reserved it again.
+    pub async fn idem_take_over_lapsed(
+        &mut self,
+        owner: &str,
+        key: &str,
+        now: i64,
+    ) -> Result<bool> {
+        let n = on_conn!(self, c => {
+            sqlx::query("DELETE FROM idempotency_keys WHERE owner = $1 AND key = $2 \
+                AND status IS NULL AND COALESCE(lease_until, created_at + 300000) < $3")
+                .bind(owner)
+                .bind(key)
+                .bind(now)
+                .execute(&mut *c)
+                .await?
+                .rows_affected()
+        });
+        Ok(n == 1)
     }
 
     /// Stores the response to replay for (owner, key).

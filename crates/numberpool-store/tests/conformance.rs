@@ -35,6 +35,7 @@ numberpool_store::backend_tests!(
     list_filters_and_inventory,
     tokens_and_client_management,
     idempotency_keys,
+    idempotency_leases,
     audit_log_list,
     attribute_rows_and_number_filter,
     rate_card_rows,
@@ -3418,4 +3419,72 @@ async fn jobs_concurrent_claims_take_each_job_once(db: &TestDb) {
     let distinct: HashSet<_> = all.iter().copied().collect();
     assert_eq!(all.len(), 60, "every job claimed once");
     assert_eq!(distinct.len(), 60, "no job claimed twice");
+}
+
+/// A reservation's lease (issue 11): renewed only while in progress, taken over only once it
+/// has lapsed, and a reservation from before leases lapses five minutes after it was made.
+async fn idempotency_leases(db: &TestDb) {
+    let store = db.store().await;
+    let mut tx = store.begin().await.expect("begin");
+    assert!(
+        tx.idem_reserve("o", "k", "h", 1_000, 0)
+            .await
+            .expect("reserve")
+    );
+    assert!(tx.idem_lease("o", "k", 7_000).await.expect("lease"));
+    assert!(!tx.idem_lease("o", "other", 7_000).await.expect("lease"));
+    // Live at 6,999: not taken over; lapsed at 7,001: taken over, once.
+    assert!(
+        !tx.idem_take_over_lapsed("o", "k", 6_999)
+            .await
+            .expect("take")
+    );
+    assert!(tx.idem_lease("o", "k", 9_000).await.expect("renew"));
+    assert!(
+        !tx.idem_take_over_lapsed("o", "k", 8_999)
+            .await
+            .expect("take")
+    );
+    assert!(
+        tx.idem_take_over_lapsed("o", "k", 9_001)
+            .await
+            .expect("take")
+    );
+    assert!(
+        !tx.idem_take_over_lapsed("o", "k", 9_001)
+            .await
+            .expect("take")
+    );
+    assert!(
+        tx.idem_reserve("o", "k", "h", 9_001, 0)
+            .await
+            .expect("reserve again")
+    );
+    // A completed record is neither renewed nor taken over.
+    tx.idem_complete("o", "k", 201, "{}")
+        .await
+        .expect("complete");
+    assert!(!tx.idem_lease("o", "k", 20_000).await.expect("lease"));
+    assert!(
+        !tx.idem_take_over_lapsed("o", "k", i64::MAX)
+            .await
+            .expect("take")
+    );
+    // Without a lease (made before the column existed): five minutes after created_at.
+    assert!(
+        tx.idem_reserve("o", "old", "h", 1_000, 0)
+            .await
+            .expect("reserve")
+    );
+    assert!(
+        !tx.idem_take_over_lapsed("o", "old", 300_999)
+            .await
+            .expect("take")
+    );
+    assert!(
+        tx.idem_take_over_lapsed("o", "old", 301_001)
+            .await
+            .expect("take")
+    );
+    tx.commit().await.expect("commit");
 }
