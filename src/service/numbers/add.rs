@@ -137,8 +137,9 @@ impl Service {
         let mut out: Vec<Option<RowRejection>> = Vec::with_capacity(rows.len());
         let mut seen = HashSet::with_capacity(rows.len());
         for a in &rows {
-            out.push(self.row_text(a, &mut seen).err());
+            out.push(row_text(a, &mut seen).err());
         }
+        drop(seen);
         // Attributes: one read of the owner's keys for the batch.
         if rows.iter().any(|a| !a.fields.attributes.is_empty()) {
             let keys: AttributeKeys = r
@@ -176,36 +177,6 @@ impl Service {
             });
         }
         Ok(planned)
-    }
-
-    /// A row's own checks: given once in the batch (R-NUM-1) and bounded, printable free text.
-    fn row_text(
-        &self,
-        a: &AddNumber,
-        seen: &mut HashSet<String>,
-    ) -> std::result::Result<(), RowRejection> {
-        if !seen.insert(a.phone_number.as_str().to_string()) {
-            return Err(RowRejection::at(
-                STAGE_TEXT,
-                ServiceError::NumberAlreadyExists(format!(
-                    "{} (given twice in one request)",
-                    a.phone_number
-                )),
-            ));
-        }
-        let f = &a.fields;
-        for (field, v) in [
-            ("billing_reference", &f.billing_reference),
-            ("service_info", &f.service_info),
-            ("call_purpose", &f.call_purpose),
-            ("display_name", &f.display_name),
-            ("program_duration", &f.program_duration),
-            ("state", &f.region_state),
-            ("city", &f.city),
-        ] {
-            check_free_text(field, v).map_err(|e| RowRejection::at(STAGE_TEXT, e))?;
-        }
-        Ok(())
     }
 
     /// The trunks and carriers the rows name, looked up once each (a 10,000-row batch names a
@@ -359,15 +330,32 @@ impl Service {
                 Ok(_) => ServiceError::Invalid("the batch has a refused row".into()),
             });
         }
-        let mut numbers: Vec<Number> = rows
-            .iter()
-            .filter_map(|r| r.as_ref().ok().cloned())
-            .collect();
+        // The accepted numbers move out for the insert and back into their rows after it (a
+        // 10,000-row batch is not cloned); `commit_add` keeps their order.
+        let mut refused = Vec::with_capacity(rows.len());
+        let mut numbers = Vec::with_capacity(rows.len());
+        for row in rows {
+            match row {
+                Ok(n) => {
+                    refused.push(None);
+                    numbers.push(n);
+                }
+                Err(r) => refused.push(Some(r)),
+            }
+        }
         if !numbers.is_empty() {
             self.commit_add(&mut tx, actor, &me, &to, &mut numbers)
                 .await?;
         }
         tx.commit().await?;
+        let mut added = numbers.into_iter();
+        let rows = refused
+            .into_iter()
+            .filter_map(|r| match r {
+                Some(r) => Some(Err(r)),
+                None => added.next().map(Ok),
+            })
+            .collect();
         Ok(AddOutcome { rows })
     }
 
@@ -437,4 +425,33 @@ fn first_refusal(rows: &[PlannedRow]) -> Option<usize> {
         .filter_map(|(i, r)| r.as_ref().err().map(|e| (e.stage, i)))
         .min()
         .map(|(_, i)| i)
+}
+
+/// A row's own checks: given once in the batch (R-NUM-1) and bounded, printable free text.
+fn row_text<'a>(
+    a: &'a AddNumber,
+    seen: &mut HashSet<&'a str>,
+) -> std::result::Result<(), RowRejection> {
+    if !seen.insert(a.phone_number.as_str()) {
+        return Err(RowRejection::at(
+            STAGE_TEXT,
+            ServiceError::NumberAlreadyExists(format!(
+                "{} (given twice in one request)",
+                a.phone_number
+            )),
+        ));
+    }
+    let f = &a.fields;
+    for (field, v) in [
+        ("billing_reference", &f.billing_reference),
+        ("service_info", &f.service_info),
+        ("call_purpose", &f.call_purpose),
+        ("display_name", &f.display_name),
+        ("program_duration", &f.program_duration),
+        ("state", &f.region_state),
+        ("city", &f.city),
+    ] {
+        check_free_text(field, v).map_err(|e| RowRejection::at(STAGE_TEXT, e))?;
+    }
+    Ok(())
 }
