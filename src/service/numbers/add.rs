@@ -133,7 +133,7 @@ impl Service {
         to: &mut AddTarget,
         rows: Vec<AddNumber>,
         check_existing: bool,
-    ) -> Result<Vec<PlannedRow>> {
+    ) -> Result<Plan> {
         let mut out: Vec<Option<RowRejection>> = Vec::with_capacity(rows.len());
         let mut seen = HashSet::with_capacity(rows.len());
         for a in &rows {
@@ -164,19 +164,27 @@ impl Service {
         } else {
             HashSet::new()
         };
-        let mut planned = Vec::with_capacity(rows.len());
-        for (a, o) in rows.into_iter().zip(out) {
-            planned.push(match o {
-                Some(rejected) => Err(rejected),
-                None if existing.contains(a.phone_number.as_str()) => Err(RowRejection::at(
+        let mut numbers = Vec::with_capacity(rows.len());
+        for (a, o) in rows.into_iter().zip(out.iter_mut()) {
+            if o.is_some() {
+                continue;
+            }
+            if existing.contains(a.phone_number.as_str()) {
+                *o = Some(RowRejection::at(
                     STAGE_EXISTS,
                     ServiceError::NumberAlreadyExists(a.phone_number.to_string()),
-                )),
-                None => moves::add(a.phone_number, a.fields, to)
-                    .map_err(|e| RowRejection::at(STAGE_FIELDS, e)),
-            });
+                ));
+                continue;
+            }
+            match moves::add(a.phone_number, a.fields, to) {
+                Ok(n) => numbers.push(n),
+                Err(e) => *o = Some(RowRejection::at(STAGE_FIELDS, e)),
+            }
         }
-        Ok(planned)
+        Ok(Plan {
+            refused: out,
+            numbers,
+        })
     }
 
     /// The trunks and carriers the rows name, looked up once each (a 10,000-row batch names a
@@ -290,7 +298,10 @@ impl Service {
             .into());
         }
         let mut to = self.add_target(&mut r, &me).await?;
-        self.plan_rows(&mut r, &mut to, rows, true).await
+        Ok(self
+            .plan_rows(&mut r, &mut to, rows, true)
+            .await?
+            .into_rows())
     }
 
     /// Adds numbers to the actor's pool (or, for a customer with R-ACC-2, as its own), all in
@@ -299,8 +310,10 @@ impl Service {
         if adds.is_empty() {
             return Ok(vec![]);
         }
-        let outcome = self.add_planned(actor, adds, AddMode::AllOrNothing).await?;
-        Ok(outcome.rows.into_iter().filter_map(|r| r.ok()).collect())
+        Ok(self
+            .add_plan(actor, adds, AddMode::AllOrNothing)
+            .await?
+            .numbers)
     }
 
     /// Adds the rows the planner accepts in one transaction. All-or-nothing: the first refusal
@@ -312,6 +325,13 @@ impl Service {
         adds: Vec<AddNumber>,
         mode: AddMode,
     ) -> Result<AddOutcome> {
+        let plan = self.add_plan(actor, adds, mode).await?;
+        Ok(AddOutcome {
+            rows: plan.into_rows(),
+        })
+    }
+
+    async fn add_plan(&self, actor: &Actor, adds: Vec<AddNumber>, mode: AddMode) -> Result<Plan> {
         actor.require(Permission::NumberWrite)?;
         let (mut tx, me) = self.open_add(actor).await?;
         let mut to = self.add_target(&mut tx, &me).await?;
@@ -319,44 +339,20 @@ impl Service {
             // The provider's row shared: an attribute's removal (R-ATTR-1) waits for this add.
             tx.get_account_locked(to.owner, Lock::Share).await?;
         }
-        let mut rows = self
+        let mut plan = self
             .plan_rows(&mut tx, &mut to, adds, mode == AddMode::Partial)
             .await?;
         if mode == AddMode::AllOrNothing
-            && let Some(i) = first_refusal(&rows)
+            && let Some(refused) = plan.first_refusal()
         {
-            return Err(match rows.swap_remove(i) {
-                Err(r) => r.error,
-                Ok(_) => ServiceError::Invalid("the batch has a refused row".into()),
-            });
+            return Err(refused.error);
         }
-        // The accepted numbers move out for the insert and back into their rows after it (a
-        // 10,000-row batch is not cloned); `commit_add` keeps their order.
-        let mut refused = Vec::with_capacity(rows.len());
-        let mut numbers = Vec::with_capacity(rows.len());
-        for row in rows {
-            match row {
-                Ok(n) => {
-                    refused.push(None);
-                    numbers.push(n);
-                }
-                Err(r) => refused.push(Some(r)),
-            }
-        }
-        if !numbers.is_empty() {
-            self.commit_add(&mut tx, actor, &me, &to, &mut numbers)
+        if !plan.numbers.is_empty() {
+            self.commit_add(&mut tx, actor, &me, &to, &mut plan.numbers)
                 .await?;
         }
         tx.commit().await?;
-        let mut added = numbers.into_iter();
-        let rows = refused
-            .into_iter()
-            .filter_map(|r| match r {
-                Some(r) => Some(Err(r)),
-                None => added.next().map(Ok),
-            })
-            .collect();
-        Ok(AddOutcome { rows })
+        Ok(plan)
     }
 
     /// Inserts `numbers` and the batch's one audit event.
@@ -418,13 +414,38 @@ impl Service {
     }
 }
 
-/// The row an all-or-nothing batch is refused for: the earliest check stage, then the first row.
-fn first_refusal(rows: &[PlannedRow]) -> Option<usize> {
-    rows.iter()
-        .enumerate()
-        .filter_map(|(i, r)| r.as_ref().err().map(|e| (e.stage, i)))
-        .min()
-        .map(|(_, i)| i)
+/// A planned batch: each row's refusal, if any, and the accepted rows' numbers in row order
+/// (kept apart so that a 10,000-row batch is one vector of numbers, as it is inserted).
+struct Plan {
+    refused: Vec<Option<RowRejection>>,
+    numbers: Vec<Number>,
+}
+
+impl Plan {
+    /// The refusal an all-or-nothing batch answers with: the earliest check stage, then the
+    /// first row.
+    fn first_refusal(&mut self) -> Option<RowRejection> {
+        let i = self
+            .refused
+            .iter()
+            .enumerate()
+            .filter_map(|(i, r)| r.as_ref().map(|r| (r.stage, i)))
+            .min()
+            .map(|(_, i)| i)?;
+        self.refused.get_mut(i).and_then(Option::take)
+    }
+
+    /// Every row's outcome, in order.
+    fn into_rows(self) -> Vec<PlannedRow> {
+        let mut numbers = self.numbers.into_iter();
+        self.refused
+            .into_iter()
+            .filter_map(|r| match r {
+                Some(r) => Some(Err(r)),
+                None => numbers.next().map(Ok),
+            })
+            .collect()
+    }
 }
 
 /// A row's own checks: given once in the batch (R-NUM-1) and bounded, printable free text.
