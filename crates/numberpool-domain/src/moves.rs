@@ -81,7 +81,7 @@ pub struct AddTarget {
 
 impl AddTarget {
     /// Where `adder` may add numbers: its pool (providers and resellers), or itself as a
-    /// customer allowed external numbers (R-ACC-2). `root` is the top of its tree.
+    /// customer allowed external numbers (R-ACC-2).
     pub fn dest_for(adder: &Account) -> Result<Dest, RuleViolation> {
         if adder.kind.holds_pool() {
             Ok(Dest::Pool)
