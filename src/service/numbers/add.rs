@@ -16,7 +16,7 @@ use numberpool_domain::{
 };
 use numberpool_store::{Lock, Reader, Tx};
 
-use super::{AddNumber, check_free_text};
+use super::{AddNumber, carrier_not_found, check_free_text};
 use crate::service::{Actor, Permission, Result, Service, ServiceError};
 
 /// How a batch add treats rejected rows.
@@ -92,12 +92,18 @@ pub(crate) fn check_attribute_map(
 
 impl Service {
     /// Where the actor's adds go (its pool, or itself as a customer allowed external numbers)
-    /// and what they get from the owner (default carriers).
-    async fn add_target(&self, r: &mut Reader, me: &Account) -> Result<AddTarget> {
+    /// and what they get from the owner (default carriers). `above` is the accounts above
+    /// `me`, nearest first, as the caller already read them.
+    async fn add_target(
+        &self,
+        r: &mut Reader,
+        me: &Account,
+        above: &[AccountId],
+    ) -> Result<AddTarget> {
         let dest = AddTarget::dest_for(me)?;
         // The root of the tree owns what a pool adds (SPEC §3); a customer owns its own.
         let owner = match dest {
-            Dest::Pool => r.ancestors(me.id).await?.last().copied().unwrap_or(me.id),
+            Dest::Pool => above.last().copied().unwrap_or(me.id),
             Dest::Customer => me.id,
         };
         // SPEC §2: a capability that is on gets the provider's default carrier of its kind; a
@@ -252,12 +258,7 @@ impl Service {
                     .into_iter()
                     .flatten()
                     .find_map(|c| bad_carriers.get(&c))
-                    .map(|kind| {
-                        ServiceError::NotFound(match kind {
-                            CarrierKind::Voice => "voice carrier",
-                            CarrierKind::Sms => "SMS carrier profile",
-                        })
-                    })
+                    .map(|kind| carrier_not_found(*kind))
             };
             if let Some(e) = refusal {
                 *o = Some(RowRejection::at(STAGE_RESOURCES, e));
@@ -269,20 +270,18 @@ impl Service {
     /// Opens an add: the write transaction, the acting account, and the account with those
     /// above it share-locked and active. A deactivation in the chain (R-OFF-1) waits for this
     /// add and counts its numbers, or is seen here.
-    async fn open_add(&self, actor: &Actor) -> Result<(Tx, Account)> {
+    /// Also returns the accounts above, nearest first, for [`Service::add_target`].
+    async fn open_add(&self, actor: &Actor) -> Result<(Tx, Account, Vec<AccountId>)> {
         let mut tx = self.store.begin().await?;
         let me = self.acting_account(&mut tx, actor).await?;
-        let mut chain = tx.ancestors(me.id).await?;
+        let above = tx.ancestors(me.id).await?;
+        let mut chain = above.clone();
         chain.push(me.id);
         chain.sort();
         if !tx.lock_inactive_among(&chain).await?.is_empty() {
-            return Err(RuleViolation::new(
-                Rule::Off1,
-                "the account, or an account above it, is deactivated",
-            )
-            .into());
+            return Err(chain_deactivated());
         }
-        Ok((tx, me))
+        Ok((tx, me, above))
     }
 
     /// The plan of an add without writing anything: what each row would become (a dry run).
@@ -291,13 +290,10 @@ impl Service {
         let mut r = self.store.read().await?;
         let me = self.acting_account(&mut r, actor).await?;
         if r.deactivated_in_chain(me.id).await? {
-            return Err(RuleViolation::new(
-                Rule::Off1,
-                "the account, or an account above it, is deactivated",
-            )
-            .into());
+            return Err(chain_deactivated());
         }
-        let mut to = self.add_target(&mut r, &me).await?;
+        let above = r.ancestors(me.id).await?;
+        let mut to = self.add_target(&mut r, &me, &above).await?;
         Ok(self
             .plan_rows(&mut r, &mut to, rows, true)
             .await?
@@ -333,8 +329,8 @@ impl Service {
 
     async fn add_plan(&self, actor: &Actor, adds: Vec<AddNumber>, mode: AddMode) -> Result<Plan> {
         actor.require(Permission::NumberWrite)?;
-        let (mut tx, me) = self.open_add(actor).await?;
-        let mut to = self.add_target(&mut tx, &me).await?;
+        let (mut tx, me, above) = self.open_add(actor).await?;
+        let mut to = self.add_target(&mut tx, &me, &above).await?;
         if adds.iter().any(|a| !a.fields.attributes.is_empty()) {
             // The provider's row shared: an attribute's removal (R-ATTR-1) waits for this add.
             tx.get_account_locked(to.owner, Lock::Share).await?;
@@ -475,4 +471,13 @@ fn row_text<'a>(
         check_free_text(field, v).map_err(|e| RowRejection::at(STAGE_TEXT, e))?;
     }
     Ok(())
+}
+
+/// R-OFF-1: nothing is added to a deactivated account, or below one.
+fn chain_deactivated() -> ServiceError {
+    RuleViolation::new(
+        Rule::Off1,
+        "the account, or an account above it, is deactivated",
+    )
+    .into()
 }

@@ -6,7 +6,7 @@ use numberpool_domain::moves::{self, CarrierContext};
 use numberpool_domain::{Action, CarrierKind, EntitlementUse, Number, NumberPatch, Rule};
 use numberpool_store::NumberLookup;
 
-use super::{check_free_text, licences_of};
+use super::{carrier_not_found, check_free_text, licences_of};
 use crate::service::{Actor, Permission, Result, Service, ServiceError, check_version};
 
 impl Service {
@@ -46,12 +46,7 @@ impl Service {
                     Some(c) if c.provider_id == n.owner_id && c.kind == kind => {
                         carriers.names.insert(id, c.name);
                     }
-                    _ => {
-                        return Err(ServiceError::NotFound(match kind {
-                            CarrierKind::Voice => "voice carrier",
-                            CarrierKind::Sms => "SMS carrier profile",
-                        }));
-                    }
+                    _ => return Err(carrier_not_found(kind)),
                 }
             }
         }

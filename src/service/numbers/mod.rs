@@ -18,9 +18,9 @@ use std::collections::BTreeMap;
 
 use numberpool_domain::moves::MoveError;
 use numberpool_domain::{
-    Account, AccountId, Action, Assignee, Capabilities, CarrierId, Customization, E164,
-    EntitlementUse, FineType, Number, NumberId, NumberStatus, NumberType, Product, Rule, TrunkId,
-    ViewPosition,
+    Account, AccountId, Action, Assignee, Capabilities, CarrierId, CarrierKind, Customization,
+    E164, EntitlementUse, FineType, Number, NumberId, NumberStatus, NumberType, Product, Rule,
+    TrunkId, ViewPosition,
 };
 use numberpool_store::{InventoryCounts, NumberFilter, NumberLookup, Page, Reader, Tx};
 use serde::Serialize;
@@ -187,6 +187,14 @@ fn licences_of(n: &Number) -> EntitlementUse {
         toll_free: i64::from(n.number_type == NumberType::TollFree),
         contact_center: i64::from(n.product == Product::ContactCenter),
     }
+}
+
+/// A named carrier that is not the number owner's, or not of the kind named (R-SEC-1).
+fn carrier_not_found(kind: CarrierKind) -> ServiceError {
+    ServiceError::NotFound(match kind {
+        CarrierKind::Voice => "voice carrier",
+        CarrierKind::Sms => "SMS carrier profile",
+    })
 }
 
 fn check_free_text(field: &'static str, v: &Option<String>) -> Result<()> {
