@@ -45,6 +45,10 @@ pub struct Config {
     pub token_failure_limit: u32,
     /// The length of that window, in seconds.
     pub token_failure_window_secs: u64,
+    /// Mark the portal's cookies `Secure` (sent over HTTPS only). Turn on when the portal is
+    /// reached over TLS (through a terminating proxy); off, the cookies also work over plain
+    /// HTTP on a workstation.
+    pub secure_cookies: bool,
 }
 
 impl Default for Config {
@@ -64,6 +68,7 @@ impl Default for Config {
             max_connections: 512,
             token_failure_limit: 10,
             token_failure_window_secs: 60,
+            secure_cookies: false,
         }
     }
 }
@@ -99,6 +104,8 @@ pub struct Overrides {
     pub token_failure_limit: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub token_failure_window_secs: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub secure_cookies: Option<bool>,
 }
 
 /// A configuration problem, as one line for the operator.
@@ -197,6 +204,14 @@ impl Config {
     }
 
     /// What the API layer needs of the configuration.
+    pub fn web(&self) -> crate::web::WebConfig {
+        crate::web::WebConfig {
+            secure_cookies: self.secure_cookies,
+            signin_failure_limit: self.token_failure_limit,
+            signin_failure_window: std::time::Duration::from_secs(self.token_failure_window_secs),
+        }
+    }
+
     pub fn api(&self) -> crate::api::ApiConfig {
         crate::api::ApiConfig {
             token_ttl_secs: self.token_ttl_secs,

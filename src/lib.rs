@@ -13,3 +13,4 @@ pub mod service;
 pub mod shutdown;
 pub mod startup;
 pub mod telemetry;
+pub mod web;

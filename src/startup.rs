@@ -31,6 +31,7 @@ pub struct Application {
     listener: TcpListener,
     service: Service,
     api: crate::api::ApiConfig,
+    web: crate::web::WebConfig,
     worker: Option<WorkerOptions>,
     limits: crate::server::ServerLimits,
 }
@@ -72,6 +73,7 @@ impl Application {
             listener,
             service: Service::new(store),
             api: config.api(),
+            web: config.web(),
             worker: Some(WorkerOptions::default()),
             limits: config.server_limits(),
         })
@@ -114,7 +116,7 @@ impl Application {
                 stop_worker.fire();
             })
         };
-        let app = router(self.service, &self.api);
+        let app = router(self.service, &self.api, &self.web);
         let served = crate::server::serve(self.listener, app, &self.limits, async move {
             stop.wait().await
         })
@@ -135,7 +137,11 @@ impl Application {
 /// The whole HTTP surface: the API, `/healthz`, `/readyz` and `/metrics` side by side, with
 /// the JSON fallbacks, under the layers every route shares (outermost first: request id,
 /// trace, metrics, panic guard, body limit).
-pub fn router(service: Service, api: &crate::api::ApiConfig) -> Router {
+pub fn router(
+    service: Service,
+    api: &crate::api::ApiConfig,
+    web: &crate::web::WebConfig,
+) -> Router {
     // Installing the recorder before the first request means `/metrics` has every series.
     let _ = metrics::handle();
     let ops = Router::new()
@@ -152,8 +158,9 @@ pub fn router(service: Service, api: &crate::api::ApiConfig) -> Router {
         );
     let request_id = HeaderName::from_static("x-request-id");
     Router::new()
-        .merge(crate::api::router(service, api))
+        .merge(crate::api::router(service.clone(), api))
         .merge(ops)
+        .merge(crate::web::router(service, web))
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such route") })
         .method_not_allowed_fallback(|| async {
             ApiError::new(

@@ -70,7 +70,7 @@ pub struct Cli {
 /// `listen`, `log_format`, `log_level`, `db_max_connections`, `token_ttl_secs`,
 /// `rate_limit_per_second`, `rate_limit_burst`, `header_read_timeout_secs`,
 /// `body_read_timeout_secs`, `max_connections`, `token_failure_limit`,
-/// `token_failure_window_secs`). Flags beat the environment,
+/// `token_failure_window_secs`, `secure_cookies`). Flags beat the environment,
 /// which beats the file.
 #[derive(Debug, Args)]
 pub struct GlobalArgs {
@@ -123,6 +123,9 @@ pub struct GlobalArgs {
     /// The token failure window, in seconds [default: 60]
     #[arg(long, global = true, env = "NUMBERPOOL_TOKEN_FAILURE_WINDOW_SECS")]
     pub token_failure_window_secs: Option<u64>,
+    /// Mark the portal's cookies Secure (HTTPS only); turn on behind a TLS proxy [default: false]
+    #[arg(long, global = true, env = "NUMBERPOOL_SECURE_COOKIES")]
+    pub secure_cookies: Option<bool>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -244,6 +247,7 @@ impl Cli {
             max_connections: g.max_connections,
             token_failure_limit: g.token_failure_limit,
             token_failure_window_secs: g.token_failure_window_secs,
+            secure_cookies: g.secure_cookies,
         };
         Config::load(g.config.as_deref(), &overrides)
     }

@@ -175,7 +175,7 @@ pub fn verify_secret(secret: &str, hash: &str) -> bool {
 }
 
 /// Passwords: at least 12 characters (length is what matters; no composition rules).
-fn check_password(password: &str) -> Result<()> {
+pub(crate) fn check_password(password: &str) -> Result<()> {
     if password.chars().count() < 12 {
         return Err(ServiceError::Invalid(
             "password: at least 12 characters".into(),

@@ -12,6 +12,7 @@ mod jobs;
 mod numbers;
 mod providers;
 mod rate_card;
+mod sessions;
 mod tenancy;
 mod tokens;
 
@@ -32,6 +33,7 @@ pub use numbers::{
 };
 pub use providers::{CarrierPatch, TrunkPatch};
 pub use rate_card::RatePatch;
+pub use sessions::{NewPortalSession, PortalSession, SESSION_TTL_MS};
 pub use tenancy::{
     Blocker, ConnectionView, CustomerRelation, CustomerView, EntitlementsView, Licence,
     Offboarding, OffboardingAction, OffboardingCheck,

@@ -60,7 +60,7 @@ impl From<ApiClient> for ClientView {
 }
 
 /// The stored form of a bearer token: SHA-256, hex.
-fn token_hash(token: &str) -> String {
+pub(crate) fn token_hash(token: &str) -> String {
     Sha256::digest(token.as_bytes())
         .iter()
         .map(|b| format!("{b:02x}"))
@@ -114,7 +114,7 @@ fn granted_scopes(client: &[String], requested: Option<&str>) -> Result<Vec<Stri
 /// deliberately slow, and the token endpoint must not stall every other request on the worker
 /// while it runs. A failed task (it cannot panic on any input) counts as a wrong secret: fail
 /// closed.
-async fn verify_off_runtime(secret: &str, hash: Option<&str>) -> Result<bool> {
+pub(crate) async fn verify_off_runtime(secret: &str, hash: Option<&str>) -> Result<bool> {
     let (secret, hash) = (secret.to_string(), hash.map(str::to_string));
     argon2_off_runtime(move || {
         verify_secret(&secret, hash.as_deref().unwrap_or_else(|| decoy_hash()))

@@ -17,6 +17,7 @@ mod outbox;
 mod providers;
 mod rate_card;
 mod rows;
+mod sessions;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod tokens;
@@ -40,6 +41,7 @@ pub use jobs::{Job, JobRetry, NewJob};
 pub use numberpool_domain::ExchangeStatus;
 pub use numbers::{InventoryCounts, NumberFilter, NumberLookup, Page};
 pub use outbox::OutboxEvent;
+pub use sessions::{NewSession, SessionUser};
 pub use tokens::{NewToken, TokenGrant};
 
 /// What can go wrong in the store. A row that does not parse is `Corrupt`, never "not found".

@@ -1,0 +1,143 @@
+//! The web portal (issue 12): server-rendered pages (askama templates in `templates/`) over the
+//! same service layer, `Actor` and permission checks as the API. htmx only swaps fragments:
+//! every page and every form also works as a plain full-page request with JavaScript off.
+//!
+//! - `session.rs`: the session cookie and the signed-in extractor;
+//! - `csrf.rs`: the anti-forgery token of every form;
+//! - `errors.rs`: refusals as pages (or as a redirect to sign-in);
+//! - `assets.rs`: the CSS and the vendored htmx, compiled in;
+//! - one file per area: `signin.rs`, `dashboard.rs`, `numbers.rs`.
+
+mod assets;
+mod chart;
+mod csrf;
+mod dashboard;
+mod errors;
+mod numbers;
+mod session;
+mod signin;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::Request;
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+
+use crate::api::throttle::FailureThrottle;
+use crate::service::{Role, Service};
+
+pub use errors::WebError;
+pub use session::SignedIn;
+
+/// What the portal needs from the configuration.
+#[derive(Debug, Clone)]
+pub struct WebConfig {
+    /// Mark the cookies `Secure` (the portal is reached over HTTPS).
+    pub secure_cookies: bool,
+    /// Failed sign-ins allowed per email and per address in one window (0: no throttle).
+    pub signin_failure_limit: u32,
+    pub signin_failure_window: Duration,
+}
+
+/// The portal's handlers' state.
+#[derive(Clone)]
+pub struct WebState {
+    pub service: Service,
+    pub secure_cookies: bool,
+    /// Failed sign-ins, per email and per source address.
+    pub signin_failures: Option<Arc<FailureThrottle>>,
+}
+
+/// What every page's layout shows: who is signed in, where, and the form token.
+#[derive(Debug, Clone)]
+pub struct Chrome {
+    pub email: String,
+    pub account_name: String,
+    pub account_kind: String,
+    pub role: Role,
+    pub csrf: String,
+    /// The navigation entry of this page (`dashboard`, `numbers`, `account`).
+    pub active: &'static str,
+}
+
+impl Chrome {
+    /// Whether the user may change things (owners and admins; viewers only look).
+    pub fn can_write(&self) -> bool {
+        self.role != Role::Viewer
+    }
+
+    pub fn role_name(&self) -> &'static str {
+        self.role.as_str()
+    }
+}
+
+/// The portal's routes, with the headers every portal answer carries.
+pub fn router(service: Service, config: &WebConfig) -> Router {
+    let state = WebState {
+        service,
+        secure_cookies: config.secure_cookies,
+        signin_failures: FailureThrottle::new(
+            config.signin_failure_limit,
+            config.signin_failure_window,
+        )
+        .map(Arc::new),
+    };
+    let pages = Router::new()
+        .route("/", get(root))
+        .route("/signin", get(signin::form).post(signin::submit))
+        .route("/signout", axum::routing::post(signin::sign_out))
+        .route(
+            "/portal/account/password",
+            get(signin::password_form).post(signin::change_password),
+        )
+        .route("/portal", get(dashboard::page))
+        .route("/portal/numbers", get(numbers::list))
+        .with_state(state)
+        .layer(middleware::from_fn(page_headers));
+    Router::new().merge(pages).merge(assets::router())
+}
+
+/// `/`: the portal when signed in, else the sign-in page.
+async fn root(signed_in: Option<SignedIn>) -> Response {
+    match signed_in {
+        Some(_) => Redirect::to("/portal").into_response(),
+        None => Redirect::to("/signin").into_response(),
+    }
+}
+
+/// The Content-Security-Policy of every page: scripts and styles only from this server's own
+/// files (no inline script, so stored markup that slipped through escaping still cannot run),
+/// no framing, forms only back to this server.
+const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+    object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+/// Headers on every portal answer. `no-store` keeps signed-in pages out of the browser's
+/// cache, so after sign-out the back button asks the server again and gets the sign-in page.
+async fn page_headers(req: Request, next: Next) -> Response {
+    let mut res = next.run(req).await;
+    let h = res.headers_mut();
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CSP),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    res
+}
+
+/// Whether htmx sent the request (it then wants a fragment, not a whole page).
+pub fn is_htmx(headers: &HeaderMap) -> bool {
+    headers.get("hx-request").is_some_and(|v| v == "true")
+}

@@ -1,0 +1,274 @@
+//! The numbers list: filters (position, status, product, type, customer, prefix) and keyset
+//! paging over the same service call as the API's list. With htmx the filter form swaps only
+//! the results; without it the same URL renders the whole page.
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use numberpool_domain::{
+    AccountId, AccountKind, NumberId, NumberStatus, NumberType, Product, ViewPosition,
+};
+use numberpool_store::NumberFilter;
+use serde::Deserialize;
+
+use super::chart::label;
+use super::errors::WebResult;
+use super::signin::render;
+use super::{Chrome, SignedIn, WebState, is_htmx};
+use crate::service::NumberView;
+
+/// Numbers per page.
+const PAGE_SIZE: u32 = 50;
+
+/// The filter form as sent: every field a string, empty meaning "any".
+#[derive(Debug, Default, Deserialize, Clone)]
+#[serde(default)]
+pub struct ListQuery {
+    pub position: String,
+    pub status: String,
+    pub product: String,
+    #[serde(rename = "type")]
+    pub number_type: String,
+    pub customer: String,
+    pub prefix: String,
+    pub after: String,
+}
+
+/// An option of a filter's select.
+#[derive(Debug, Clone)]
+pub struct Choice {
+    pub value: String,
+    pub label: String,
+    pub selected: bool,
+}
+
+fn choices<T: Copy>(all: &[T], word: impl Fn(T) -> &'static str, chosen: &str) -> Vec<Choice> {
+    all.iter()
+        .map(|&v| {
+            let w = word(v);
+            Choice {
+                value: w.to_string(),
+                label: label(w),
+                selected: w.eq_ignore_ascii_case(chosen.trim()),
+            }
+        })
+        .collect()
+}
+
+/// One row of the table.
+#[derive(Debug, Clone)]
+pub struct Row {
+    pub phone_number: String,
+    pub number_type: String,
+    pub status: String,
+    pub product: String,
+    pub position: String,
+    pub customer: String,
+    pub assigned_to: String,
+    pub source: String,
+}
+
+#[derive(Template)]
+#[template(path = "numbers.html")]
+struct NumbersPage {
+    chrome: Chrome,
+    q: ListQuery,
+    positions: Vec<Choice>,
+    statuses: Vec<Choice>,
+    products: Vec<Choice>,
+    types: Vec<Choice>,
+    customers: Vec<Choice>,
+    results: Results,
+}
+
+#[derive(Template)]
+#[template(path = "numbers.html", block = "results")]
+struct ResultsFragment {
+    results: Results,
+}
+
+/// The table and its paging: what htmx swaps.
+#[derive(Debug, Clone, Default)]
+pub struct Results {
+    pub error: Option<String>,
+    pub rows: Vec<Row>,
+    pub total: i64,
+    /// The query string of the next page, if there is one.
+    pub next: Option<String>,
+    pub first_page: Option<String>,
+    pub filtered: bool,
+}
+
+fn parse<T: std::str::FromStr>(field: &str, s: &str) -> Result<Option<T>, String>
+where
+    T::Err: std::fmt::Display,
+{
+    let t = s.trim();
+    if t.is_empty() {
+        return Ok(None);
+    }
+    // The parse error names the field itself ("position: 'x' is not one of …").
+    t.parse::<T>().map(Some).map_err(|e| {
+        let m = e.to_string();
+        if let Some(rest) = m.strip_prefix(field) {
+            format!("{}{rest}", label(field))
+        } else {
+            format!("{}: {m}", label(field))
+        }
+    })
+}
+
+impl ListQuery {
+    fn filter(&self) -> Result<(NumberFilter, Option<NumberId>), String> {
+        let prefix = self.prefix.trim();
+        let digits = prefix.strip_prefix('+').unwrap_or(prefix);
+        if !digits.chars().all(|c| c.is_ascii_digit()) || digits.len() > 15 {
+            return Err("Starts with: give up to 15 digits, with or without a leading +.".into());
+        }
+        let filter = NumberFilter {
+            view_position: parse::<ViewPosition>("position", &self.position)?,
+            status: parse::<NumberStatus>("status", &self.status)?,
+            product: parse::<Product>("product", &self.product)?,
+            number_type: parse::<NumberType>("type", &self.number_type)?,
+            customer: parse::<AccountId>("customer", &self.customer)?,
+            e164_prefix: (!digits.is_empty()).then(|| format!("+{digits}")),
+            ..NumberFilter::default()
+        };
+        let after = parse::<NumberId>("page", &self.after)?;
+        Ok((filter, after))
+    }
+
+    /// This query as a URL query string, with `after` set to `next`.
+    fn with_after(&self, next: &str) -> String {
+        let mut q = self.clone();
+        q.after = next.to_string();
+        q.to_query()
+    }
+
+    fn to_query(&self) -> String {
+        let pairs = [
+            ("position", &self.position),
+            ("status", &self.status),
+            ("product", &self.product),
+            ("type", &self.number_type),
+            ("customer", &self.customer),
+            ("prefix", &self.prefix),
+            ("after", &self.after),
+        ];
+        let mut s = form_urlencoded(&pairs);
+        if s.is_empty() {
+            s.push_str("position=");
+        }
+        s
+    }
+
+    fn is_filtered(&self) -> bool {
+        [
+            &self.position,
+            &self.status,
+            &self.product,
+            &self.number_type,
+            &self.customer,
+            &self.prefix,
+        ]
+        .iter()
+        .any(|v| !v.trim().is_empty())
+    }
+}
+
+/// `k=v&…` of the non-empty pairs, encoded.
+fn form_urlencoded(pairs: &[(&str, &String)]) -> String {
+    let kept: Vec<(&str, &str)> = pairs
+        .iter()
+        .filter(|(_, v)| !v.trim().is_empty())
+        .map(|(k, v)| (*k, v.trim()))
+        .collect();
+    serde_urlencoded::to_string(kept).unwrap_or_default()
+}
+
+/// `GET /portal/numbers`.
+pub async fn list(
+    State(st): State<WebState>,
+    user: SignedIn,
+    headers: HeaderMap,
+    Query(q): Query<ListQuery>,
+) -> WebResult<Response> {
+    let actor = user.actor();
+    let accounts = st.service.list_accounts(actor).await?;
+    let names: HashMap<AccountId, &str> =
+        accounts.iter().map(|a| (a.id, a.name.as_str())).collect();
+    let mut results = Results {
+        filtered: q.is_filtered(),
+        ..Results::default()
+    };
+    match q.filter() {
+        Err(e) => results.error = Some(e),
+        Ok((filter, after)) => {
+            let page = st
+                .service
+                .list_numbers(actor, &filter, after, PAGE_SIZE)
+                .await?;
+            results.total = page.total;
+            results.next = page.next_after.as_deref().map(|n| q.with_after(n));
+            results.first_page = after.map(|_| q.with_after(""));
+            results.rows = page
+                .items
+                .iter()
+                .map(|n| {
+                    let v = NumberView::of(n, actor.account);
+                    let name = |id: Option<AccountId>| {
+                        id.map(|id| names.get(&id).map_or("—".to_string(), |s| s.to_string()))
+                            .unwrap_or_default()
+                    };
+                    Row {
+                        phone_number: v.phone_number,
+                        number_type: label(v.number_type.as_str()),
+                        status: label(v.status.api_str()),
+                        product: label(v.product.as_str()),
+                        position: label(v.position.as_str()),
+                        customer: name(v.customer_id),
+                        assigned_to: v
+                            .assignees
+                            .iter()
+                            .map(|a| {
+                                a.display_name.clone().unwrap_or_else(|| {
+                                    format!("{} {}", label(a.kind.as_str()), a.id)
+                                })
+                            })
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                        source: v.source,
+                    }
+                })
+                .collect();
+        }
+    }
+    if is_htmx(&headers) {
+        return Ok(render(StatusCode::OK, &ResultsFragment { results }));
+    }
+    let customers = accounts
+        .iter()
+        .filter(|a| a.kind == AccountKind::Customer && a.id != actor.account)
+        .map(|a| Choice {
+            value: a.id.to_string(),
+            label: a.name.clone(),
+            selected: a.id.to_string() == q.customer.trim(),
+        })
+        .collect();
+    Ok(render(
+        StatusCode::OK,
+        &NumbersPage {
+            chrome: user.chrome("numbers"),
+            positions: choices(ViewPosition::ALL, ViewPosition::as_str, &q.position),
+            statuses: choices(&NumberStatus::ALL, NumberStatus::api_str, &q.status),
+            products: choices(Product::ALL, Product::as_str, &q.product),
+            types: choices(&NumberType::ALL, NumberType::as_str, &q.number_type),
+            customers,
+            q,
+            results,
+        },
+    ))
+}
