@@ -19,6 +19,11 @@ use crate::startup::{Application, open_store};
 
 const PROVIDER_NAME: &str = "Acme Telecom (demo)";
 const ADMIN_EMAIL: &str = "admin@acme.example";
+/// A viewer of the provider: sees everything, changes nothing.
+const VIEWER_EMAIL: &str = "viewer@acme.example";
+/// The admin of the customer Globex Corporation (the customer portal).
+const CUSTOMER_EMAIL: &str = "admin@globex.example";
+const CUSTOMER_NAME: &str = "Globex Corporation";
 /// Numbers the provider sees once the demo data is complete (300 of its own, 3 of a customer's).
 const DEMO_NUMBERS: i64 = 303;
 
@@ -26,7 +31,12 @@ const DEMO_NUMBERS: i64 = 303;
 #[derive(Debug, serde::Serialize)]
 pub struct DemoLogins {
     pub url: String,
+    /// The provider's owner.
     pub portal: Portal,
+    /// A viewer of the provider.
+    pub viewer: Portal,
+    /// The admin of the customer Globex Corporation.
+    pub customer: Portal,
     pub api: Api,
 }
 
@@ -85,8 +95,7 @@ async fn seed(service: &Service) -> anyhow::Result<World> {
         .await
         .map_err(svc)?
         .id;
-    let mut globex_req =
-        CreateAccount::new("Globex Corporation", AccountKind::Customer, Some(provider));
+    let mut globex_req = CreateAccount::new(CUSTOMER_NAME, AccountKind::Customer, Some(provider));
     globex_req.allow_external_numbers = true;
     let globex = service
         .create_account(&Actor::operator(), globex_req)
@@ -245,6 +254,28 @@ async fn populate(service: &Service, w: &World) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A fresh password for the demo user `email` of `account`, creating the user if needed.
+async fn portal_login(
+    service: &Service,
+    account: AccountId,
+    email: &str,
+    role: Role,
+) -> anyhow::Result<String> {
+    let actor = Actor::cli(account);
+    let password = credentials_token(9);
+    match service.reset_password(&actor, email, &password).await {
+        Ok(()) => {}
+        Err(ServiceError::NotFound(_)) => {
+            service
+                .create_user(&actor, account, email, role, &password)
+                .await
+                .map_err(svc)?;
+        }
+        Err(e) => return Err(svc(e)),
+    }
+    Ok(password)
+}
+
 /// Creates (or reuses) the demo data and returns the logins; does not serve.
 pub async fn prepare(service: &Service, listen_url: &str) -> anyhow::Result<DemoLogins> {
     let existing = {
@@ -272,18 +303,15 @@ pub async fn prepare(service: &Service, listen_url: &str) -> anyhow::Result<Demo
             w.provider
         }
     };
-    let actor = Actor::cli(provider);
-    let password = credentials_token(9);
-    match service.reset_password(&actor, ADMIN_EMAIL, &password).await {
-        Ok(()) => {}
-        Err(ServiceError::NotFound(_)) => {
-            service
-                .create_user(&actor, provider, ADMIN_EMAIL, Role::Owner, &password)
-                .await
-                .map_err(svc)?;
-        }
-        Err(e) => return Err(svc(e)),
+    let password = portal_login(service, provider, ADMIN_EMAIL, Role::Owner).await?;
+    let viewer = portal_login(service, provider, VIEWER_EMAIL, Role::Viewer).await?;
+    let globex = {
+        let mut r = service.store().read().await?;
+        r.find_account_by_name(CUSTOMER_NAME).await?
     }
+    .ok_or_else(|| anyhow::anyhow!("the demo database has no {CUSTOMER_NAME}"))?;
+    let customer = portal_login(service, globex.id, CUSTOMER_EMAIL, Role::Owner).await?;
+    let actor = Actor::cli(provider);
     let client = service
         .create_client(&actor, provider, None)
         .await
@@ -293,6 +321,14 @@ pub async fn prepare(service: &Service, listen_url: &str) -> anyhow::Result<Demo
         portal: Portal {
             email: ADMIN_EMAIL.to_string(),
             password,
+        },
+        viewer: Portal {
+            email: VIEWER_EMAIL.to_string(),
+            password: viewer,
+        },
+        customer: Portal {
+            email: CUSTOMER_EMAIL.to_string(),
+            password: customer,
         },
         api: Api {
             client_id: client.client_id,
@@ -315,11 +351,26 @@ pub async fn run(config: &Config, json: bool, no_serve: bool) -> anyhow::Result<
         outln!("{}", serde_json::to_string(&logins)?);
     } else {
         outln!("Numberpool demo is ready.");
-        outln!("  URL:            {}", logins.url);
+        outln!("  Portal:         {}/signin", logins.url);
         outln!(
-            "  Portal login:   {} / {}",
+            "  Portal login:   {} / {}   (provider owner)",
             logins.portal.email,
             logins.portal.password
+        );
+        outln!(
+            "                  {} / {}   (provider viewer)",
+            logins.viewer.email,
+            logins.viewer.password
+        );
+        outln!(
+            "                  {} / {}   (customer {CUSTOMER_NAME})",
+            logins.customer.email,
+            logins.customer.password
+        );
+        outln!(
+            "  API:            {}/v2  (docs at {}/docs)",
+            logins.url,
+            logins.url
         );
         outln!("  API client id:  {}", logins.api.client_id);
         outln!("  API secret:     {}", logins.api.client_secret);
