@@ -10,6 +10,7 @@ mod credentials;
 mod idempotency;
 mod jobs;
 mod numbers;
+mod portal;
 mod providers;
 mod rate_card;
 mod sessions;

@@ -6,13 +6,16 @@
 //! - `csrf.rs`: the anti-forgery token of every form;
 //! - `errors.rs`: refusals as pages (or as a redirect to sign-in);
 //! - `assets.rs`: the CSS and the vendored htmx, compiled in;
-//! - one file per area: `signin.rs`, `dashboard.rs`, `numbers.rs`.
+//! - one file per area: `signin.rs`, `dashboard.rs`, `numbers.rs` (the list), `number.rs`
+//!   (one number and its moves), `add.rs` (the Add Numbers form).
 
+mod add;
 mod assets;
 mod chart;
 mod csrf;
 mod dashboard;
 mod errors;
+mod number;
 mod numbers;
 mod session;
 mod signin;
@@ -25,7 +28,7 @@ use axum::extract::Request;
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 
 use crate::api::throttle::FailureThrottle;
 use crate::service::{Role, Service};
@@ -89,13 +92,32 @@ pub fn router(service: Service, config: &WebConfig) -> Router {
     let pages = Router::new()
         .route("/", get(root))
         .route("/signin", get(signin::form).post(signin::submit))
-        .route("/signout", axum::routing::post(signin::sign_out))
+        .route("/signout", post(signin::sign_out))
         .route(
             "/portal/account/password",
             get(signin::password_form).post(signin::change_password),
         )
         .route("/portal", get(dashboard::page))
         .route("/portal/numbers", get(numbers::list))
+        .route("/portal/numbers/new", get(add::form).post(add::submit))
+        .route("/portal/numbers/new/customization", get(add::customization))
+        .route("/portal/numbers/{id}", get(number::show))
+        .route("/portal/numbers/{id}/allocate", post(number::allocate))
+        .route("/portal/numbers/{id}/assign", post(number::assign))
+        .route("/portal/numbers/{id}/unassign", post(number::unassign))
+        .route("/portal/numbers/{id}/unit", post(number::move_to_unit))
+        .route(
+            "/portal/numbers/{id}/release",
+            get(number::release_confirm).post(number::release),
+        )
+        .route(
+            "/portal/numbers/{id}/unbind",
+            get(number::unbind_confirm).post(number::unbind),
+        )
+        .route(
+            "/portal/numbers/{id}/delete",
+            get(number::delete_confirm).post(number::delete),
+        )
         .with_state(state)
         .layer(middleware::from_fn(page_headers));
     Router::new().merge(pages).merge(assets::router())

@@ -35,6 +35,9 @@ pub struct ListQuery {
     pub customer: String,
     pub prefix: String,
     pub after: String,
+    /// Set after a release or delete, to say it was done.
+    pub done: String,
+    pub number: String,
 }
 
 /// An option of a filter's select.
@@ -82,6 +85,7 @@ struct NumbersPage {
     types: Vec<Choice>,
     customers: Vec<Choice>,
     results: Results,
+    notice: Option<String>,
 }
 
 #[derive(Template)]
@@ -258,9 +262,15 @@ pub async fn list(
             selected: a.id.to_string() == q.customer.trim(),
         })
         .collect();
+    let notice = match q.done.as_str() {
+        "release" => Some(format!("{} is released to your provider.", q.number)),
+        "delete" => Some(format!("{} is deleted.", q.number)),
+        _ => None,
+    };
     Ok(render(
         StatusCode::OK,
         &NumbersPage {
+            notice,
             chrome: user.chrome("numbers"),
             positions: choices(ViewPosition::ALL, ViewPosition::as_str, &q.position),
             statuses: choices(&NumberStatus::ALL, NumberStatus::api_str, &q.status),

@@ -101,6 +101,98 @@ test('the provider sees the dashboard and filters its numbers, with htmx and wit
   await nojs.context.close();
 });
 
+// The walk of issue 12: a number from the provider's Add form to a customer's user and back.
+test('the walk: add, allocate, assign, release, unbind, delete', async () => {
+  const phone = '+442079460958';
+  const prov = await newPage(browser);
+  const p = prov.page;
+  await signIn(p, demo.url, demo.logins.portal);
+  await p.goto(`${demo.url}/portal/numbers`);
+  await p.getByRole('link', { name: 'Add numbers' }).click();
+  await p.waitForURL(/\/portal\/numbers\/new$/);
+  await checkA11y(p, 'the Add Numbers form');
+  await p.getByLabel('Phone number').fill(phone);
+  // R-CUST-2 in the form: an inbound-only number cannot have the outbound dialer.
+  await p.getByLabel('Voice direction').selectOption('inbound_only');
+  await p.waitForFunction(() => document.querySelector('#f-dialer')?.disabled === true);
+  // Forced past the disabled box, the server still refuses it, beside the field.
+  await p.evaluate(() => { const c = document.querySelector('#f-dialer'); c.disabled = false; c.checked = true; });
+  await p.getByRole('button', { name: 'Add number' }).click();
+  await p.locator('#e-dialer').waitFor();
+  assert.match(await p.locator('#e-dialer').innerText(), /outbound_dialer needs voice_direction both or outbound_only \(R-CUST-2\)/);
+  assert.equal(await p.getByLabel('Phone number').inputValue(), phone, 'the form keeps what was typed');
+  await checkA11y(p, 'the Add Numbers form with a refusal');
+  await screenshots(p, 'add-refused');
+  // A valid one: outbound allowed, so the dialer may stay on.
+  await p.getByLabel('Voice direction').selectOption('both');
+  await p.waitForFunction(() => document.querySelector('#f-dialer')?.disabled === false);
+  await p.getByLabel('Outbound dialer').check();
+  await p.getByRole('button', { name: 'Add number' }).click();
+  await p.waitForURL(/\/portal\/numbers\/[0-9a-f-]+\?added=1/);
+  assert.match(await p.getByRole('status').innerText(), new RegExp(`\\${phone} is added`));
+  assert.match(await p.locator('h1').innerText(), /Free/);
+
+  // Allocate it to the customer with a trunk.
+  await p.getByLabel('To account').selectOption({ label: 'Globex Corporation (customer)' });
+  const trunk = (await p.getByLabel('SIP trunk').locator('option').allInnerTexts())[1];
+  await p.getByLabel('SIP trunk').selectOption({ label: trunk });
+  await p.getByLabel('Billing reference').fill('PO-7781');
+  await p.getByRole('button', { name: 'Allocate' }).click();
+  await p.waitForURL(/\/portal\/numbers\/[0-9a-f-]+$/);
+  assert.match(await p.locator('h1').innerText(), /In use/);
+  assert.match(await p.locator('dl.fields').innerText(), new RegExp(trunk.split(' (')[0]));
+  const timeline = await p.getByRole('table').innerText();
+  assert.match(timeline, /Allocate/);
+  assert.match(timeline, /Globex Corporation/);
+  await checkA11y(p, 'the number page');
+  await screenshots(p, 'number-allocated');
+
+  // The customer assigns it to a user, cannot release it while assigned, unassigns, releases.
+  const cust = await newPage(browser);
+  const c = cust.page;
+  await signIn(c, demo.url, demo.logins.customer);
+  await c.goto(`${demo.url}/portal/numbers/${encodeURIComponent(phone)}`);
+  await c.getByLabel('Assign to a').selectOption('user');
+  await c.getByLabel('Its id').fill('u-1001');
+  await c.getByLabel('Display name').fill('Front desk');
+  await c.getByRole('button', { name: 'Assign', exact: true }).click();
+  await c.waitForURL(/\/portal\/numbers\/[0-9a-f-]+$/);
+  assert.match(await c.locator('h1').innerText(), /Assigned/);
+  await c.getByRole('link', { name: 'Release…' }).click();
+  assert.match(await c.locator('main').innerText(), /will return to Acme Telecom \(demo\)'s pool/);
+  await checkA11y(c, 'the release confirmation');
+  await c.getByRole('button', { name: 'Release' }).click();
+  await c.getByRole('alert').waitFor();
+  const refusal = await c.getByRole('alert').innerText();
+  assert.match(refusal, /R-[A-Z]+-\d/, `the refusal names its rule: ${refusal}`);
+  await screenshots(c, 'release-refused');
+  await c.getByRole('button', { name: 'Unassign u-1001' }).click();
+  await c.waitForURL(/\/portal\/numbers\/[0-9a-f-]+$/);
+  assert.match(await c.locator('h1').innerText(), /Unassigned/);
+  await c.getByRole('link', { name: 'Release…' }).click();
+  await c.getByRole('button', { name: 'Release' }).click();
+  await c.waitForURL(/\/portal\/numbers\?done=release/);
+  assert.match(await c.getByRole('status').innerText(), /is released to your provider/);
+  const after = await c.goto(`${demo.url}/portal/numbers/${encodeURIComponent(phone)}`);
+  assert.equal(after.status(), 404, 'the customer no longer sees the released number');
+  await cust.context.close();
+
+  // Back as the provider: Returned, unbind, delete.
+  await p.reload();
+  assert.match(await p.locator('h1').innerText(), /Returned/);
+  await p.getByRole('link', { name: 'Unbind…' }).click();
+  await p.getByRole('button', { name: 'Unbind' }).click();
+  await p.waitForURL(/\/portal\/numbers\/[0-9a-f-]+$/);
+  assert.match(await p.locator('h1').innerText(), /Free/);
+  await p.getByRole('link', { name: 'Delete…' }).click();
+  assert.match(await p.locator('main').innerText(), /will be deleted from the inventory/);
+  await p.getByRole('button', { name: 'Delete' }).click();
+  await p.waitForURL(/\/portal\/numbers\?done=delete/);
+  assert.match(await p.getByRole('status').innerText(), /is deleted/);
+  await screenshots(p, 'number-deleted');
+  await prov.context.close();
+});
+
 test('the customer sees only its own numbers', async () => {
   const { context, page } = await newPage(browser);
   await signIn(page, demo.url, demo.logins.customer);

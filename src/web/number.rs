@@ -1,0 +1,735 @@
+//! One number's page: its fields, the moves the signed-in account may make from where the
+//! number is (allocate, assign, unassign, move to a unit, release, unbind, delete), and its
+//! ownership timeline (who held it and when, assigned to whom, changed by whom, through which
+//! channel). Destructive moves go through a confirmation page that says what will change.
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use numberpool_domain::{
+    Account, AccountId, AccountKind, Assignee, AssigneeType, Number, TrunkId, ViewPosition,
+};
+use numberpool_store::NumberLookup;
+use serde::Deserialize;
+
+use super::chart::label;
+use super::csrf::CsrfForm;
+use super::errors::{WebError, WebResult, explain};
+use super::numbers::Choice;
+use super::signin::render;
+use super::{Chrome, SignedIn, WebState};
+use crate::service::{AllocateOptions, NumberView, ServiceError};
+
+/// A number's URL segment: its id or its E.164 form.
+pub fn lookup(raw: &str) -> WebResult<NumberLookup> {
+    NumberLookup::parse(raw).ok_or(WebError::Service(ServiceError::NotFound("number")))
+}
+
+/// `2026-12-03 21:15 UTC` for Unix milliseconds.
+pub fn when(ms: i64) -> String {
+    let fmt = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute] UTC");
+    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .ok()
+        .and_then(|t| t.format(&fmt).ok())
+        .unwrap_or_else(|| ms.to_string())
+}
+
+/// One labelled field of the number.
+#[derive(Debug, Clone)]
+pub struct Field {
+    pub name: &'static str,
+    pub value: String,
+}
+
+/// One event of the ownership timeline.
+#[derive(Debug, Clone)]
+pub struct Moment {
+    pub at: String,
+    pub what: String,
+    pub by: String,
+    pub channel: String,
+    pub holder: String,
+    pub assigned: String,
+}
+
+/// What the page offers, decided from where the number is as this account sees it; the
+/// service still checks every rule when a form is sent.
+#[derive(Debug, Clone, Default)]
+pub struct Offers {
+    pub allocate: bool,
+    pub assign: bool,
+    pub unassign: bool,
+    pub move_to_unit: bool,
+    pub release: bool,
+    pub unbind: bool,
+    pub delete: bool,
+}
+
+#[derive(Template)]
+#[template(path = "number.html")]
+struct NumberPage {
+    chrome: Chrome,
+    id: String,
+    phone_number: String,
+    position: String,
+    fields: Vec<Field>,
+    assignees: Vec<Assignee>,
+    offers: Offers,
+    targets: Vec<Choice>,
+    trunks: Vec<Choice>,
+    units: Vec<Choice>,
+    assignee_types: Vec<Choice>,
+    timeline: Vec<Moment>,
+    error: Option<String>,
+    notice: Option<String>,
+}
+
+async fn accounts(st: &WebState, user: &SignedIn) -> WebResult<Vec<Account>> {
+    Ok(st.service.list_accounts(user.actor()).await?)
+}
+
+fn names(accounts: &[Account]) -> HashMap<AccountId, String> {
+    accounts.iter().map(|a| (a.id, a.name.clone())).collect()
+}
+
+fn name_of(names: &HashMap<AccountId, String>, id: Option<AccountId>) -> String {
+    id.map(|id| {
+        names
+            .get(&id)
+            .cloned()
+            .unwrap_or_else(|| "another account".into())
+    })
+    .unwrap_or_default()
+}
+
+fn assignee_words(a: &[Assignee]) -> String {
+    a.iter()
+        .map(|a| match &a.display_name {
+            Some(d) => format!("{d} ({} {})", label(a.kind.as_str()), a.id),
+            None => format!("{} {}", label(a.kind.as_str()), a.id),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Builds the page for `n`, with an error or notice to show at the top.
+async fn page(
+    st: &WebState,
+    user: &SignedIn,
+    n: &Number,
+    error: Option<String>,
+    notice: Option<String>,
+) -> WebResult<Response> {
+    let me = user.actor().account;
+    let accounts = accounts(st, user).await?;
+    let names = names(&accounts);
+    let v = NumberView::of(n, me);
+    let trunks = st
+        .service
+        .list_trunks(user.actor())
+        .await
+        .unwrap_or_default();
+    let trunk_name = |id: Option<TrunkId>| {
+        id.map(|id| {
+            trunks
+                .iter()
+                .find(|t| t.id == id)
+                .map_or_else(|| "a trunk of the provider".to_string(), |t| t.name.clone())
+        })
+        .unwrap_or_default()
+    };
+    let c = &v.customization;
+    let fields = vec![
+        Field {
+            name: "Type",
+            value: label(v.number_type.as_str()),
+        },
+        Field {
+            name: "Status",
+            value: label(v.status.api_str()),
+        },
+        Field {
+            name: "Product",
+            value: label(v.product.as_str()),
+        },
+        Field {
+            name: "Position",
+            value: label(v.position.as_str()),
+        },
+        Field {
+            name: "Held by",
+            value: name_of(&names, Some(v.holder_id)),
+        },
+        Field {
+            name: "Customer",
+            value: name_of(&names, v.customer_id),
+        },
+        Field {
+            name: "SIP trunk",
+            value: trunk_name(v.sip_trunk_id),
+        },
+        Field {
+            name: "Billing reference",
+            value: v.billing_reference.clone().unwrap_or_default(),
+        },
+        Field {
+            name: "Service info",
+            value: v.service_info.clone().unwrap_or_default(),
+        },
+        Field {
+            name: "Display name",
+            value: v.display_name.clone().unwrap_or_default(),
+        },
+        Field {
+            name: "Call purpose",
+            value: v.call_purpose.clone().unwrap_or_default(),
+        },
+        Field {
+            name: "Program duration",
+            value: v.program_duration.clone().unwrap_or_default(),
+        },
+        Field {
+            name: "Source",
+            value: v.source.clone(),
+        },
+        Field {
+            name: "Customization",
+            value: format!(
+                "capacity {}, voice {}, messaging {}{}{}",
+                label(c.capacity.as_str()).to_lowercase(),
+                label(c.voice_direction.as_str()).to_lowercase(),
+                label(c.messaging.as_str()).to_lowercase(),
+                if c.outbound_dialer {
+                    ", outbound dialer"
+                } else {
+                    ""
+                },
+                if c.outbound_cli_shared {
+                    ", outbound CLI shared"
+                } else {
+                    ""
+                },
+            ),
+        },
+        Field {
+            name: "Attributes",
+            value: v
+                .attributes
+                .iter()
+                .map(|(k, v)| format!("{k}: {v}"))
+                .collect::<Vec<_>>()
+                .join(", "),
+        },
+        Field {
+            name: "Uploaded by",
+            value: name_of(&names, Some(v.uploaded_by)),
+        },
+        Field {
+            name: "Added",
+            value: when(v.created_at),
+        },
+        Field {
+            name: "Changed",
+            value: when(v.updated_at),
+        },
+    ];
+    let writer = user.chrome("numbers").can_write();
+    let is_pool = matches!(v.position, ViewPosition::Free | ViewPosition::Returned);
+    let is_held = matches!(
+        v.position,
+        ViewPosition::Assigned | ViewPosition::Unassigned
+    );
+    let children: Vec<&Account> = accounts.iter().filter(|a| a.id != me).collect();
+    let units: Vec<Choice> = children
+        .iter()
+        .filter(|a| a.kind == AccountKind::Unit)
+        .map(|a| Choice {
+            value: a.id.to_string(),
+            label: a.name.clone(),
+            selected: false,
+        })
+        .collect();
+    let offers = Offers {
+        allocate: writer && v.position == ViewPosition::Free && !children.is_empty(),
+        assign: writer && is_held,
+        unassign: writer && !v.assignees.is_empty() && is_held,
+        move_to_unit: writer && is_held && !units.is_empty(),
+        release: writer && is_held,
+        unbind: writer && v.position == ViewPosition::Returned,
+        // R-DEL-2: only the level that uploaded it may delete it; the action is absent elsewhere.
+        delete: writer && is_pool && v.uploaded_by == me,
+    };
+    let targets = children
+        .iter()
+        .filter(|a| a.kind != AccountKind::Provider)
+        .map(|a| Choice {
+            value: a.id.to_string(),
+            label: format!("{} ({})", a.name, a.kind.as_str()),
+            selected: false,
+        })
+        .collect();
+    let trunk_choices = trunks
+        .iter()
+        .map(|t| Choice {
+            value: t.id.to_string(),
+            label: format!("{} ({})", t.name, t.region),
+            selected: false,
+        })
+        .collect();
+    let history = st
+        .service
+        .number_history(user.actor(), &NumberLookup::Id(n.id))
+        .await?;
+    let timeline = history
+        .iter()
+        .rev()
+        .map(|e| {
+            let after = e.after.as_ref();
+            let holder = after
+                .and_then(|a| a.get("holder_id"))
+                .and_then(|h| h.as_str())
+                .and_then(|h| h.parse::<AccountId>().ok());
+            let assigned: Vec<Assignee> = after
+                .and_then(|a| a.get("assignees"))
+                .and_then(|a| serde_json::from_value(a.clone()).ok())
+                .unwrap_or_default();
+            let actor_account = e
+                .actor_account_id
+                .as_deref()
+                .and_then(|a| a.parse::<AccountId>().ok());
+            Moment {
+                at: when(e.at),
+                what: label(e.action.as_str().rsplit('.').next().unwrap_or("")),
+                by: match actor_account {
+                    Some(a) => format!(
+                        "{} ({} {})",
+                        name_of(&names, Some(a)),
+                        e.actor_type,
+                        e.actor_id
+                    ),
+                    None => format!("operator ({})", e.actor_type),
+                },
+                channel: e.channel.as_str().to_string(),
+                holder: if after.is_none() {
+                    "deleted".into()
+                } else {
+                    name_of(&names, holder)
+                },
+                assigned: assignee_words(&assigned),
+            }
+        })
+        .collect();
+    Ok(render(
+        if error.is_some() {
+            StatusCode::UNPROCESSABLE_ENTITY
+        } else {
+            StatusCode::OK
+        },
+        &NumberPage {
+            chrome: user.chrome("numbers"),
+            id: v.id.to_string(),
+            phone_number: v.phone_number.clone(),
+            position: label(v.position.as_str()),
+            fields,
+            assignees: v.assignees.clone(),
+            offers,
+            targets,
+            trunks: trunk_choices,
+            units,
+            assignee_types: AssigneeType::ALL
+                .iter()
+                .map(|t| Choice {
+                    value: t.as_str().into(),
+                    label: label(t.as_str()),
+                    selected: false,
+                })
+                .collect(),
+            timeline,
+            error,
+            notice,
+        },
+    ))
+}
+
+/// What the page says after a redirect to it.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct ShowQuery {
+    added: Option<String>,
+    warning: Option<String>,
+}
+
+/// `GET /portal/numbers/{id}`.
+pub async fn show(
+    State(st): State<WebState>,
+    user: SignedIn,
+    Path(id): Path<String>,
+    axum::extract::Query(q): axum::extract::Query<ShowQuery>,
+) -> WebResult<Response> {
+    let n = st.service.get_number(user.actor(), &lookup(&id)?).await?;
+    let notice = q
+        .added
+        .map(|_| format!("{} is added.", n.phone_number.as_str()));
+    page(&st, &user, &n, q.warning, notice).await
+}
+
+/// After a move: back to the number's page (303, so a reload does not send it again), or the
+/// page again with the refusal in words.
+async fn after_move(
+    st: &WebState,
+    user: &SignedIn,
+    id: &str,
+    outcome: Result<Number, ServiceError>,
+) -> WebResult<Response> {
+    match outcome {
+        Ok(n) => Ok(Redirect::to(&format!("/portal/numbers/{}", n.id)).into_response()),
+        Err(
+            e @ (ServiceError::Rule(_)
+            | ServiceError::Conflict(_)
+            | ServiceError::Invalid(_)
+            | ServiceError::NotFound("SIP trunk" | "account" | "unit")),
+        ) => {
+            let n = st.service.get_number(user.actor(), &lookup(id)?).await?;
+            let (_, _, message) = explain(&e);
+            page(st, user, &n, Some(message), None).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn blank(s: &str) -> Option<String> {
+    let t = s.trim();
+    (!t.is_empty()).then(|| t.to_string())
+}
+
+#[derive(Deserialize)]
+pub struct AllocateForm {
+    #[serde(default)]
+    account: String,
+    #[serde(default)]
+    sip_trunk: String,
+    #[serde(default)]
+    billing_reference: String,
+    #[serde(default)]
+    service_info: String,
+}
+
+/// `POST /portal/numbers/{id}/allocate`.
+pub async fn allocate(
+    State(st): State<WebState>,
+    Path(id): Path<String>,
+    CsrfForm { user, form }: CsrfForm<AllocateForm>,
+) -> WebResult<Response> {
+    let target: AccountId = match form.account.trim().parse() {
+        Ok(a) => a,
+        Err(_) => {
+            let n = st.service.get_number(user.actor(), &lookup(&id)?).await?;
+            return page(
+                &st,
+                &user,
+                &n,
+                Some("Choose the account to allocate the number to.".into()),
+                None,
+            )
+            .await;
+        }
+    };
+    let sip_trunk_id = match blank(&form.sip_trunk).map(|t| t.parse::<TrunkId>()) {
+        None => None,
+        Some(Ok(t)) => Some(t),
+        Some(Err(_)) => {
+            return Err(WebError::BadRequest(
+                "SIP trunk: not one of the list.".into(),
+            ));
+        }
+    };
+    let outcome = st
+        .service
+        .allocate(
+            user.actor(),
+            &lookup(&id)?,
+            target,
+            AllocateOptions {
+                sip_trunk_id,
+                billing_reference: blank(&form.billing_reference),
+                service_info: blank(&form.service_info),
+            },
+        )
+        .await;
+    after_move(&st, &user, &id, outcome).await
+}
+
+#[derive(Deserialize)]
+pub struct AssignForm {
+    #[serde(default)]
+    assignee_type: String,
+    #[serde(default)]
+    assignee_id: String,
+    #[serde(default)]
+    display_name: String,
+}
+
+/// `POST /portal/numbers/{id}/assign`.
+pub async fn assign(
+    State(st): State<WebState>,
+    Path(id): Path<String>,
+    CsrfForm { user, form }: CsrfForm<AssignForm>,
+) -> WebResult<Response> {
+    let kind: AssigneeType = form
+        .assignee_type
+        .parse()
+        .map_err(|e| WebError::BadRequest(format!("Assign to: {e}")))?;
+    let who = form.assignee_id.trim();
+    if who.is_empty() {
+        let n = st.service.get_number(user.actor(), &lookup(&id)?).await?;
+        return page(
+            &st,
+            &user,
+            &n,
+            Some("Enter the id of the user, queue or room to assign the number to.".into()),
+            None,
+        )
+        .await;
+    }
+    let outcome = st
+        .service
+        .assign(
+            user.actor(),
+            &lookup(&id)?,
+            Assignee {
+                kind,
+                id: who.to_string(),
+                display_name: blank(&form.display_name),
+            },
+        )
+        .await;
+    after_move(&st, &user, &id, outcome).await
+}
+
+#[derive(Deserialize)]
+pub struct UnassignForm {
+    #[serde(default)]
+    assignee_id: String,
+}
+
+/// `POST /portal/numbers/{id}/unassign`.
+pub async fn unassign(
+    State(st): State<WebState>,
+    Path(id): Path<String>,
+    CsrfForm { user, form }: CsrfForm<UnassignForm>,
+) -> WebResult<Response> {
+    let who = blank(&form.assignee_id);
+    let outcome = st
+        .service
+        .unassign(user.actor(), &lookup(&id)?, who.as_deref())
+        .await;
+    after_move(&st, &user, &id, outcome).await
+}
+
+#[derive(Deserialize)]
+pub struct UnitForm {
+    #[serde(default)]
+    unit: String,
+}
+
+/// `POST /portal/numbers/{id}/unit`.
+pub async fn move_to_unit(
+    State(st): State<WebState>,
+    Path(id): Path<String>,
+    CsrfForm { user, form }: CsrfForm<UnitForm>,
+) -> WebResult<Response> {
+    let unit: AccountId = form
+        .unit
+        .trim()
+        .parse()
+        .map_err(|_| WebError::BadRequest("Unit: choose one of the list.".into()))?;
+    let outcome = st
+        .service
+        .move_to_unit(user.actor(), &lookup(&id)?, unit)
+        .await;
+    after_move(&st, &user, &id, outcome).await
+}
+
+/// A destructive move, confirmed on its own page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Destructive {
+    Release,
+    Unbind,
+    Delete,
+}
+
+impl Destructive {
+    fn verb(self) -> &'static str {
+        match self {
+            Self::Release => "Release",
+            Self::Unbind => "Unbind",
+            Self::Delete => "Delete",
+        }
+    }
+
+    fn path(self) -> &'static str {
+        match self {
+            Self::Release => "release",
+            Self::Unbind => "unbind",
+            Self::Delete => "delete",
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "confirm.html")]
+struct ConfirmPage {
+    chrome: Chrome,
+    title: String,
+    consequence: String,
+    action: String,
+    verb: &'static str,
+    back: String,
+    danger: bool,
+}
+
+/// What the move will change, in words.
+async fn consequence(
+    st: &WebState,
+    user: &SignedIn,
+    n: &Number,
+    what: Destructive,
+) -> WebResult<String> {
+    let names = names(&accounts(st, user).await?);
+    let pool = n.allocated_from.unwrap_or(n.owner_id);
+    let pool_name = match names.get(&pool) {
+        Some(name) => name.clone(),
+        None => st
+            .service
+            .name_above(user.actor(), pool)
+            .await?
+            .unwrap_or_else(|| "your provider".into()),
+    };
+    let e = n.phone_number.as_str();
+    Ok(match what {
+        Destructive::Release => {
+            // The pool that allocated it takes it back (R-MOVE-3).
+            format!(
+                "{e} will return to {pool_name}'s pool as Returned. Its display name, call purpose and customization are cleared, and {} will no longer see it.",
+                user.account_name
+            )
+        }
+        Destructive::Unbind => format!(
+            "{e} will leave its customer for good and become Free in {}'s pool, ready to allocate again.",
+            user.account_name
+        ),
+        Destructive::Delete => format!(
+            "{e} will be deleted from the inventory. Its history stays in the audit log; the number itself cannot be brought back except by adding it again."
+        ),
+    })
+}
+
+async fn confirm_page(
+    st: &WebState,
+    user: SignedIn,
+    id: &str,
+    what: Destructive,
+) -> WebResult<Response> {
+    let n = st.service.get_number(user.actor(), &lookup(id)?).await?;
+    let consequence = consequence(st, &user, &n, what).await?;
+    Ok(render(
+        StatusCode::OK,
+        &ConfirmPage {
+            chrome: user.chrome("numbers"),
+            title: format!("{} {}?", what.verb(), n.phone_number.as_str()),
+            consequence,
+            action: format!("/portal/numbers/{}/{}", n.id, what.path()),
+            verb: what.verb(),
+            back: format!("/portal/numbers/{}", n.id),
+            danger: what == Destructive::Delete,
+        },
+    ))
+}
+
+async fn run_destructive(
+    st: &WebState,
+    user: &SignedIn,
+    id: &str,
+    what: Destructive,
+) -> WebResult<Response> {
+    let l = lookup(id)?;
+    let actor = user.actor();
+    let outcome = match what {
+        Destructive::Release => st.service.release(actor, &l).await,
+        Destructive::Unbind => st.service.unbind(actor, &l).await,
+        Destructive::Delete => st.service.delete_number(actor, &l, None).await,
+    };
+    match (what, outcome) {
+        // A released number leaves the customer's view; a deleted one is gone.
+        (Destructive::Release | Destructive::Delete, Ok(n)) => Ok(Redirect::to(&format!(
+            "/portal/numbers?done={}&number={}",
+            what.path(),
+            urlencoding(n.phone_number.as_str())
+        ))
+        .into_response()),
+        (_, outcome) => after_move(st, user, id, outcome).await,
+    }
+}
+
+pub fn urlencoding(s: &str) -> String {
+    serde_urlencoded::to_string([("x", s)])
+        .map(|q| q.trim_start_matches("x=").to_string())
+        .unwrap_or_default()
+}
+
+/// `GET /portal/numbers/{id}/release` and `POST` (after the confirmation).
+pub async fn release_confirm(
+    State(st): State<WebState>,
+    user: SignedIn,
+    Path(id): Path<String>,
+) -> WebResult<Response> {
+    confirm_page(&st, user, &id, Destructive::Release).await
+}
+
+pub async fn release(
+    State(st): State<WebState>,
+    Path(id): Path<String>,
+    f: CsrfForm<Empty>,
+) -> WebResult<Response> {
+    run_destructive(&st, &f.user, &id, Destructive::Release).await
+}
+
+/// `GET /portal/numbers/{id}/unbind` and `POST`.
+pub async fn unbind_confirm(
+    State(st): State<WebState>,
+    user: SignedIn,
+    Path(id): Path<String>,
+) -> WebResult<Response> {
+    confirm_page(&st, user, &id, Destructive::Unbind).await
+}
+
+pub async fn unbind(
+    State(st): State<WebState>,
+    Path(id): Path<String>,
+    f: CsrfForm<Empty>,
+) -> WebResult<Response> {
+    run_destructive(&st, &f.user, &id, Destructive::Unbind).await
+}
+
+/// `GET /portal/numbers/{id}/delete` and `POST`.
+pub async fn delete_confirm(
+    State(st): State<WebState>,
+    user: SignedIn,
+    Path(id): Path<String>,
+) -> WebResult<Response> {
+    confirm_page(&st, user, &id, Destructive::Delete).await
+}
+
+pub async fn delete(
+    State(st): State<WebState>,
+    Path(id): Path<String>,
+    f: CsrfForm<Empty>,
+) -> WebResult<Response> {
+    run_destructive(&st, &f.user, &id, Destructive::Delete).await
+}
+
+#[derive(Deserialize)]
+pub struct Empty {}
