@@ -24,6 +24,9 @@ const VIEWER_EMAIL: &str = "viewer@acme.example";
 /// The admin of the customer Globex Corporation (the customer portal).
 const CUSTOMER_EMAIL: &str = "admin@globex.example";
 const CUSTOMER_NAME: &str = "Globex Corporation";
+/// The admin of the customer connected through Provider Exchange.
+const EXCHANGE_EMAIL: &str = "admin@initech.example";
+const EXCHANGE_NAME: &str = "Initech (Provider Exchange)";
 /// Numbers the provider sees once the demo data is complete (300 of its own, 3 of a customer's).
 const DEMO_NUMBERS: i64 = 303;
 
@@ -37,6 +40,8 @@ pub struct DemoLogins {
     pub viewer: Portal,
     /// The admin of the customer Globex Corporation.
     pub customer: Portal,
+    /// The admin of Initech, connected to the provider through Provider Exchange.
+    pub exchange_customer: Portal,
     pub api: Api,
 }
 
@@ -121,7 +126,7 @@ async fn seed(service: &Service) -> anyhow::Result<World> {
     let initech = service
         .create_account(
             &Actor::operator(),
-            CreateAccount::new("Initech (Provider Exchange)", AccountKind::Customer, None),
+            CreateAccount::new(EXCHANGE_NAME, AccountKind::Customer, None),
         )
         .await
         .map_err(svc)?
@@ -311,6 +316,12 @@ pub async fn prepare(service: &Service, listen_url: &str) -> anyhow::Result<Demo
     }
     .ok_or_else(|| anyhow::anyhow!("the demo database has no {CUSTOMER_NAME}"))?;
     let customer = portal_login(service, globex.id, CUSTOMER_EMAIL, Role::Owner).await?;
+    let initech = {
+        let mut r = service.store().read().await?;
+        r.find_account_by_name(EXCHANGE_NAME).await?
+    }
+    .ok_or_else(|| anyhow::anyhow!("the demo database has no {EXCHANGE_NAME}"))?;
+    let exchange_customer = portal_login(service, initech.id, EXCHANGE_EMAIL, Role::Owner).await?;
     let actor = Actor::cli(provider);
     let client = service
         .create_client(&actor, provider, None)
@@ -329,6 +340,10 @@ pub async fn prepare(service: &Service, listen_url: &str) -> anyhow::Result<Demo
         customer: Portal {
             email: CUSTOMER_EMAIL.to_string(),
             password: customer,
+        },
+        exchange_customer: Portal {
+            email: EXCHANGE_EMAIL.to_string(),
+            password: exchange_customer,
         },
         api: Api {
             client_id: client.client_id,
@@ -366,6 +381,11 @@ pub async fn run(config: &Config, json: bool, no_serve: bool) -> anyhow::Result<
             "                  {} / {}   (customer {CUSTOMER_NAME})",
             logins.customer.email,
             logins.customer.password
+        );
+        outln!(
+            "                  {} / {}   (customer {EXCHANGE_NAME})",
+            logins.exchange_customer.email,
+            logins.exchange_customer.password
         );
         outln!(
             "  API:            {}/v2  (docs at {}/docs)",

@@ -7,14 +7,17 @@
 //! - `errors.rs`: refusals as pages (or as a redirect to sign-in);
 //! - `assets.rs`: the CSS and the vendored htmx, compiled in;
 //! - one file per area: `signin.rs`, `dashboard.rs`, `numbers.rs` (the list), `number.rs`
-//!   (one number and its moves), `add.rs` (the Add Numbers form).
+//!   (one number and its moves), `add.rs` (the Add Numbers form), `customers.rs` (a
+//!   provider's customers), `exchange.rs` (a customer's Provider Exchange connections).
 
 mod add;
 mod assets;
 mod chart;
 mod csrf;
+mod customers;
 mod dashboard;
 mod errors;
+mod exchange;
 mod number;
 mod numbers;
 mod session;
@@ -63,7 +66,8 @@ pub struct Chrome {
     pub account_kind: String,
     pub role: Role,
     pub csrf: String,
-    /// The navigation entry of this page (`dashboard`, `numbers`, `account`).
+    /// The navigation entry of this page (`dashboard`, `numbers`, `customers`, `exchange`,
+    /// `account`).
     pub active: &'static str,
 }
 
@@ -71,6 +75,16 @@ impl Chrome {
     /// Whether the user may change things (owners and admins; viewers only look).
     pub fn can_write(&self) -> bool {
         self.role != Role::Viewer
+    }
+
+    /// Whether the account keeps a pool with customers (a provider or reseller).
+    pub fn is_pool(&self) -> bool {
+        matches!(self.account_kind.as_str(), "provider" | "reseller")
+    }
+
+    /// Whether the account is a customer (it may connect through Provider Exchange).
+    pub fn is_customer(&self) -> bool {
+        self.account_kind == "customer"
     }
 
     pub fn role_name(&self) -> &'static str {
@@ -99,6 +113,16 @@ pub fn router(service: Service, config: &WebConfig) -> Router {
         )
         .route("/portal", get(dashboard::page))
         .route("/portal/numbers", get(numbers::list))
+        .route("/portal/customers", get(customers::list))
+        .route("/portal/customers/{id}", get(customers::show))
+        .route("/portal/customers/{id}/settings", post(customers::settings))
+        .route(
+            "/portal/customers/{id}/deactivate",
+            post(customers::deactivate),
+        )
+        .route("/portal/exchange", get(exchange::show))
+        .route("/portal/exchange/connect", post(exchange::connect))
+        .route("/portal/exchange/disconnect", post(exchange::disconnect))
         .route("/portal/numbers/new", get(add::form).post(add::submit))
         .route("/portal/numbers/new/customization", get(add::customization))
         .route("/portal/numbers/{id}", get(number::show))

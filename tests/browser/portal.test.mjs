@@ -193,6 +193,91 @@ test('the walk: add, allocate, assign, release, unbind, delete', async () => {
   await prov.context.close();
 });
 
+test('customers: the provider sees them with totals; a connected customer cannot disconnect while numbers are assigned', async () => {
+  const prov = await newPage(browser);
+  const p = prov.page;
+  await signIn(p, demo.url, demo.logins.portal);
+  await p.getByRole('link', { name: 'Customers' }).click();
+  await p.waitForURL(/\/portal\/customers$/);
+  assert.match(await p.locator('p.lead').innerText(), /^\d+ customers, with \d+ of your numbers\./);
+  const row = p.getByRole('row', { name: /Initech/ });
+  assert.match(await row.innerText(), /Provider Exchange\s+Connected/);
+  await checkA11y(p, 'the customers tab');
+  await screenshots(p, 'customers');
+  await p.getByRole('link', { name: 'Initech (Provider Exchange)', exact: true }).click();
+  assert.equal(await p.getByRole('button', { name: 'Deactivate connection' }).count(), 0, 'Deactivate appears only after a disconnect request');
+  // Globex's settings: Allow External Numbers.
+  await p.goto(`${demo.url}/portal/customers`);
+  await p.getByRole('link', { name: 'Globex Corporation', exact: true }).click();
+  await p.getByLabel('Allow External Numbers').setChecked(false);
+  await p.getByRole('button', { name: 'Save settings' }).click();
+  assert.match(await p.getByRole('status').innerText(), /Settings saved/);
+  assert.equal(await p.getByLabel('Allow External Numbers').isChecked(), false);
+  await p.getByLabel('Allow External Numbers').setChecked(true);
+  await p.getByRole('button', { name: 'Save settings' }).click();
+  assert.equal(await p.getByLabel('Allow External Numbers').isChecked(), true);
+  await checkA11y(p, 'a customer page');
+
+  // Initech assigns one of the provider's numbers, then asks to disconnect: refused, with it listed.
+  const cust = await newPage(browser);
+  const c = cust.page;
+  await signIn(c, demo.url, demo.logins.exchange_customer);
+  await c.goto(`${demo.url}/portal/numbers`);
+  const phone = await c.locator('tbody th').first().innerText();
+  await c.locator('tbody th a').first().click();
+  await c.getByLabel('Its id').fill('desk-1');
+  await c.getByRole('button', { name: 'Assign', exact: true }).click();
+  await c.waitForURL(/\/portal\/numbers\/[0-9a-f-]+$/);
+  await c.getByRole('link', { name: 'Provider Exchange' }).click();
+  await c.getByRole('button', { name: /^Disconnect from Acme Telecom/ }).click();
+  const alert = c.getByRole('alert');
+  await alert.waitFor();
+  assert.match(await alert.innerText(), /R-ACC-1/);
+  assert.match(await alert.innerText(), new RegExp(`\\${phone}`), 'the blocking number is listed');
+  await checkA11y(c, 'Provider Exchange with a refused disconnection');
+  await screenshots(c, 'exchange-refused');
+  // Unassigned, the request goes through; the provider may then deactivate.
+  await c.locator('div.error a').first().click();
+  await c.getByRole('button', { name: 'Unassign desk-1' }).click();
+  await c.waitForURL(/\/portal\/numbers\/[0-9a-f-]+$/);
+  await c.goto(`${demo.url}/portal/exchange`);
+  await c.getByRole('button', { name: /^Disconnect from Acme Telecom/ }).click();
+  assert.match(await c.getByRole('status').innerText(), /Disconnection from Acme Telecom \(demo\) is requested/);
+  await p.goto(`${demo.url}/portal/customers`);
+  await p.getByRole('link', { name: 'Initech (Provider Exchange)', exact: true }).click();
+  await p.getByRole('button', { name: 'Deactivate connection' }).waitFor();
+  await cust.context.close();
+  await prov.context.close();
+});
+
+test('a viewer sees everything and can change nothing', async () => {
+  const { context, page } = await newPage(browser);
+  await signIn(page, demo.url, demo.logins.viewer);
+  assert.match(await page.getByRole('note').innerText(), /signed in as a viewer/);
+  await page.goto(`${demo.url}/portal/numbers`);
+  assert.equal(await page.getByRole('link', { name: 'Add numbers' }).count(), 0);
+  const listed = Number((await page.locator('p.count').innerText()).match(/^(\d+)/)[1]);
+  assert.ok(listed > 0, 'the viewer sees the numbers');
+  await page.getByLabel('Position').selectOption('free');
+  await page.waitForURL(/position=free/);
+  await page.locator('tbody th a').first().click();
+  await page.waitForURL(/\/portal\/numbers\/[^/?]+$/);
+  assert.equal(await page.locator('main form').count(), 0, 'no form to change the number');
+  assert.match(await page.locator('main').innerText(), /Viewers can look but not change numbers/);
+  await checkA11y(page, 'a number page as a viewer');
+  // Posted anyway, with a valid token, the service refuses it.
+  const id = new URL(page.url()).pathname.split('/').pop();
+  const csrf = await page.locator('form[action="/signout"] input[name="csrf"]').inputValue();
+  const res = await page.request.post(`${demo.url}/portal/numbers/${id}/delete`, { form: { csrf } });
+  assert.equal(res.status(), 403);
+  assert.match(await res.text(), /Your role lets you look, not change anything/);
+  await page.goto(`${demo.url}/portal/customers`);
+  await page.locator('tbody th a').first().click();
+  assert.equal(await page.getByRole('button', { name: 'Save settings' }).count(), 0);
+  await screenshots(page, 'viewer');
+  await context.close();
+});
+
 test('the customer sees only its own numbers', async () => {
   const { context, page } = await newPage(browser);
   await signIn(page, demo.url, demo.logins.customer);
@@ -203,14 +288,6 @@ test('the customer sees only its own numbers', async () => {
   for (const p of positions) assert.ok(['Assigned', 'Unassigned'].includes(p), `customer sees position ${p}`);
   await checkA11y(page, 'the customer numbers list');
   await screenshots(page, 'customer-numbers');
-  await context.close();
-});
-
-test('a viewer is told it can only look', async () => {
-  const { context, page } = await newPage(browser);
-  await signIn(page, demo.url, demo.logins.viewer);
-  assert.match(await page.getByRole('note').innerText(), /signed in as a viewer/);
-  await checkA11y(page, 'the dashboard as a viewer');
   await context.close();
 });
 
