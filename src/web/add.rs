@@ -85,7 +85,11 @@ impl AddForm {
     }
 
     fn customization(&self) -> Customization {
-        let d = Customization::default();
+        self.customization_or(Customization::default())
+    }
+
+    /// The customization sent, with `d`'s value for a choice that is absent or unreadable.
+    pub fn customization_or(&self, d: Customization) -> Customization {
         Customization {
             capacity: parsed(&self.capacity, d.capacity),
             voice_direction: parsed(&self.voice_direction, d.voice_direction),
@@ -96,7 +100,7 @@ impl AddForm {
     }
 
     /// The customization part for these choices (R-CUST-1..3 decide what is disabled).
-    fn custom(&self, errors: HashMap<&'static str, String>) -> Custom {
+    pub fn custom(&self, errors: HashMap<&'static str, String>) -> Custom {
         let product = self.product();
         let c = self.customization();
         let outbound = matches!(

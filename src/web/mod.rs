@@ -7,7 +7,7 @@
 //! - `errors.rs`: refusals as pages (or as a redirect to sign-in);
 //! - `assets.rs`: the CSS and the vendored htmx, compiled in;
 //! - one file per area: `signin.rs`, `dashboard.rs`, `numbers.rs` (the list), `number.rs`
-//!   (one number and its moves), `add.rs` (the Add Numbers form), `customers.rs` (a
+//!   (one number and its moves), `add.rs` (the Add Numbers form), `edit.rs` (R-EDIT-1's edit), `customers.rs` (a
 //!   provider's customers), `exchange.rs` (a customer's Provider Exchange connections).
 
 mod add;
@@ -16,6 +16,7 @@ mod chart;
 mod csrf;
 mod customers;
 mod dashboard;
+mod edit;
 mod errors;
 mod exchange;
 mod number;
@@ -126,6 +127,10 @@ pub fn router(service: Service, config: &WebConfig) -> Router {
         .route("/portal/numbers/new", get(add::form).post(add::submit))
         .route("/portal/numbers/new/customization", get(add::customization))
         .route("/portal/numbers/{id}", get(number::show))
+        .route(
+            "/portal/numbers/{id}/edit",
+            get(edit::form).post(edit::submit),
+        )
         .route("/portal/numbers/{id}/allocate", post(number::allocate))
         .route("/portal/numbers/{id}/assign", post(number::assign))
         .route("/portal/numbers/{id}/unassign", post(number::unassign))

@@ -132,6 +132,14 @@ test('the walk: add, allocate, assign, release, unbind, delete', async () => {
   assert.match(await p.getByRole('status').innerText(), new RegExp(`\\${phone} is added`));
   assert.match(await p.locator('h1').innerText(), /Free/);
 
+  // Edit: a free, active number's billing reference; its type is not on the form (R-EDIT-1).
+  await p.getByRole('link', { name: 'Edit…' }).click();
+  assert.equal(await p.getByLabel('Type').count(), 0, 'an active number\'s type is not editable');
+  await p.getByLabel('Service info').fill('Main office');
+  await p.getByRole('button', { name: 'Save' }).click();
+  await p.waitForURL(/\/portal\/numbers\/[0-9a-f-]+$/);
+  assert.match(await p.locator('dl.fields').innerText(), /Service info\s+Main office/);
+
   // Allocate it to the customer with a trunk.
   await p.getByLabel('To account').selectOption({ label: 'Globex Corporation (customer)' });
   const trunk = (await p.getByLabel('SIP trunk').locator('option').allInnerTexts())[1];
@@ -158,6 +166,15 @@ test('the walk: add, allocate, assign, release, unbind, delete', async () => {
   await c.getByRole('button', { name: 'Assign', exact: true }).click();
   await c.waitForURL(/\/portal\/numbers\/[0-9a-f-]+$/);
   assert.match(await c.locator('h1').innerText(), /Assigned/);
+  // The customer edits what is its own: call purpose and display name, nothing else.
+  await c.getByRole('link', { name: 'Edit…' }).click();
+  assert.equal(await c.getByLabel('Billing reference').count(), 0, 'a customer cannot edit the billing reference');
+  await c.getByLabel('Call purpose').fill('Reception line');
+  await c.getByLabel('Display name').fill('Front desk (main)');
+  await checkA11y(c, 'the edit form');
+  await c.getByRole('button', { name: 'Save' }).click();
+  await c.waitForURL(/\/portal\/numbers\/[0-9a-f-]+$/);
+  assert.match(await c.locator('dl.fields').innerText(), /Call purpose\s+Reception line/);
   await c.getByRole('link', { name: 'Release…' }).click();
   assert.match(await c.locator('main').innerText(), /will return to Acme Telecom \(demo\)'s pool/);
   await checkA11y(c, 'the release confirmation');
@@ -275,6 +292,116 @@ test('a viewer sees everything and can change nothing', async () => {
   await page.locator('tbody th a').first().click();
   assert.equal(await page.getByRole('button', { name: 'Save settings' }).count(), 0);
   await screenshots(page, 'viewer');
+  await context.close();
+});
+
+/** The demo API client's token, for arranging data the portal cannot yet make. */
+async function apiToken() {
+  const { client_id, client_secret } = demo.logins.api;
+  const res = await fetch(`${demo.url}/oauth/token`, {
+    method: 'POST',
+    headers: { authorization: `Basic ${Buffer.from(`${client_id}:${client_secret}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+    body: 'grant_type=client_credentials',
+  });
+  assert.equal(res.status, 200);
+  return (await res.json()).access_token;
+}
+
+async function api(token, method, path, body) {
+  const res = await fetch(`${demo.url}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  assert.ok(res.status < 300, `${method} ${path}: ${res.status} ${text}`);
+  return text ? JSON.parse(text) : null;
+}
+
+test('stored markup renders as text and cannot run (CSP forbids inline script)', async () => {
+  const token = await apiToken();
+  const script = '<script>window.__xss = 1</script>';
+  const img = '"><img src=x onerror="window.__xss = 2">';
+  // A customer named with markup, a number carrying it in every free-text field and attribute.
+  const accounts = await api(token, 'GET', '/v2/accounts');
+  const globex = (accounts.accounts ?? accounts).find((a) => a.name === 'Globex Corporation');
+  assert.ok(globex, 'the demo has Globex');
+  await api(token, 'PATCH', `/v2/accounts/${globex.id}`, { name: `Globex ${script}` });
+  await api(token, 'POST', '/v2/attributes', { key: 'xss_probe', allowed_values: [img] });
+  const free = await api(token, 'GET', '/v2/phone/numbers?position=free&page_size=1');
+  const n = free.phone_numbers[0];
+  await api(token, 'PATCH', `/v2/phone/numbers/${n.id}`, {
+    billing_reference: `bill ${img}`,
+    service_info: `info ${script}`,
+    attributes: { xss_probe: img },
+  });
+  const { context, page } = await newPage(browser);
+  const dialogs = [];
+  page.on('dialog', (d) => { dialogs.push(d.message()); d.dismiss(); });
+  const res = await page.goto(`${demo.url}/signin`);
+  const csp = res.headers()['content-security-policy'];
+  assert.match(csp, /script-src 'self'(;|$)/);
+  assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval/);
+  await signIn(page, demo.url, demo.logins.portal);
+  const pages = [
+    ['/portal', null],
+    ['/portal/customers', script],
+    [`/portal/customers/${globex.id}`, script],
+    [`/portal/numbers?customer=${globex.id}`, null],
+    [`/portal/numbers?position=free`, null],
+    [`/portal/numbers/${n.id}`, img],
+    ['/portal/numbers/new', script],
+  ];
+  for (const [path, shown] of pages) {
+    await page.goto(`${demo.url}${path}`);
+    assert.equal(await page.evaluate(() => window.__xss), undefined, `markup ran on ${path}`);
+    assert.equal(await page.locator('img[src="x"]').count(), 0, `markup became an element on ${path}`);
+    if (shown) assert.ok((await page.locator('main').innerText()).includes(shown), `${path} shows the text as typed`);
+  }
+  assert.deepEqual(dialogs, []);
+  await screenshots(page, 'xss-number');
+  // Put the name back for the tests that follow.
+  await api(token, 'PATCH', `/v2/accounts/${globex.id}`, { name: 'Globex Corporation' });
+  await context.close();
+});
+
+test('isolation: another tenant\'s portal URLs all answer 404', async () => {
+  const token = await apiToken();
+  const accounts = await api(token, 'GET', '/v2/accounts');
+  const all = accounts.accounts ?? accounts;
+  const initech = all.find((a) => a.name.startsWith('Initech'));
+  const umbrella = all.find((a) => a.name.startsWith('Umbrella'));
+  const free = (await api(token, 'GET', '/v2/phone/numbers?position=free&page_size=1')).phone_numbers[0];
+  const initechs = (await api(token, 'GET', `/v2/phone/numbers?customer_id=${initech.id}&page_size=1`)).phone_numbers[0];
+  const { context, page } = await newPage(browser);
+  await signIn(page, demo.url, demo.logins.customer); // Globex
+  const csrf = await page.locator('form[action="/signout"] input[name="csrf"]').inputValue();
+  const gets = [];
+  for (const num of [free, initechs]) {
+    for (const id of [num.id, encodeURIComponent(num.phone_number)]) {
+      gets.push(`/portal/numbers/${id}`, `/portal/numbers/${id}/release`, `/portal/numbers/${id}/unbind`, `/portal/numbers/${id}/delete`);
+    }
+  }
+  for (const acc of [initech, umbrella, { id: demo.logins.api.account_id }]) gets.push(`/portal/customers/${acc.id}`);
+  for (const path of gets) {
+    const res = await page.request.get(`${demo.url}${path}`);
+    assert.equal(res.status(), 404, `GET ${path}`);
+    assert.doesNotMatch(await res.text(), /Initech|Umbrella|\+1\d{10}/, `GET ${path} names another tenant's data`);
+  }
+  const posts = [];
+  for (const num of [free, initechs]) {
+    for (const action of ['allocate', 'assign', 'unassign', 'unit', 'release', 'unbind', 'delete']) posts.push(`/portal/numbers/${num.id}/${action}`);
+  }
+  for (const acc of [initech, umbrella]) posts.push(`/portal/customers/${acc.id}/settings`, `/portal/customers/${acc.id}/deactivate`);
+  for (const path of posts) {
+    const res = await page.request.post(`${demo.url}${path}`, {
+      form: { csrf, assignee_type: 'user', assignee_id: 'x', account: demo.logins.api.account_id, unit: initech.id },
+    });
+    assert.equal(res.status(), 404, `POST ${path}`);
+  }
+  // And nothing changed: Initech's number is still where it was.
+  const still = await api(token, 'GET', `/v2/phone/numbers/${initechs.id}`);
+  assert.equal(still.version, initechs.version);
   await context.close();
 });
 
