@@ -3,8 +3,8 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
 use numberpool_domain::{Account, AccountId, AccountKind};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -12,9 +12,10 @@ use utoipa::{IntoParams, ToSchema};
 use super::ApiState;
 use super::error::{ApiError, ApiResult, BodyErrors, CommonErrors, ErrorBody};
 use super::extract::{
-    ApiJson, ApiQuery, Auth, IdempotencyKey, PhoneRead, PhoneWrite, decode_page_token,
-    encode_page_token, etag, if_match, page_size,
+    ApiJson, ApiQuery, Auth, IdempotencyKey, PhoneRead, PhoneWrite, decode_page_token, if_match,
+    page_size,
 };
+use super::reply::{page_of, with_etag};
 use crate::service::{AccountPatch, CreateAccount, EntitlementsView, Offboarding};
 
 #[derive(Deserialize, IntoParams)]
@@ -69,36 +70,13 @@ pub async fn list_accounts(
     let mut all = st.service.list_accounts(&auth.actor).await?;
     all.retain(|a| q.kind.is_none_or(|k| a.kind == k));
     all.sort_by_key(|a| a.id);
-    let total_records = all.len() as i64;
-    let mut page: Vec<Account> = all
-        .into_iter()
-        .filter(|a| after.is_none_or(|x| a.id > x))
-        .take(size as usize + 1)
-        .collect();
-    let next_page_token = if page.len() > size as usize {
-        page.truncate(size as usize);
-        page.last()
-            .map(|a| encode_page_token(&a.id.to_string()))
-            .unwrap_or_default()
-    } else {
-        String::new()
-    };
+    let (accounts, next_page_token, total_records) = page_of(all, |a| a.id, size, after);
     Ok(Json(AccountPage {
-        accounts: page,
+        accounts,
         page_size: size,
         next_page_token,
         total_records,
     }))
-}
-
-/// An account with its ETag.
-fn account_response(status: StatusCode, account: Account) -> Response {
-    let tag = etag(account.version);
-    let mut res = (status, Json(account)).into_response();
-    if let Ok(v) = HeaderValue::from_str(&tag) {
-        res.headers_mut().insert(header::ETAG, v);
-    }
-    res
 }
 
 fn account_id(p: &AccountPath) -> ApiResult<AccountId> {
@@ -125,10 +103,8 @@ pub async fn get_account(
     Path(p): Path<AccountPath>,
 ) -> ApiResult<Response> {
     let id = account_id(&p)?;
-    Ok(account_response(
-        StatusCode::OK,
-        st.service.get_account(&auth.actor, id).await?,
-    ))
+    let a = st.service.get_account(&auth.actor, id).await?;
+    Ok(with_etag(StatusCode::OK, a.version, a))
 }
 
 /// The editable fields of an account; absent fields stay as they are.
@@ -208,7 +184,7 @@ pub async fn update_account(
         .service
         .update_account(&auth.actor, id, &patch, version)
         .await?;
-    Ok(account_response(StatusCode::OK, account))
+    Ok(with_etag(StatusCode::OK, account.version, account))
 }
 
 /// A new account below the caller (or below `parent_id`, an account in the caller's subtree).
@@ -252,7 +228,7 @@ pub async fn create_account(
     );
     req.allow_external_numbers = body.allow_external_numbers;
     let account = st.service.create_account(&auth.actor, req).await?;
-    Ok(account_response(StatusCode::CREATED, account))
+    Ok(with_etag(StatusCode::CREATED, account.version, account))
 }
 
 /// Deactivate an account
@@ -297,7 +273,7 @@ async fn set_status(
         .service
         .set_account_status(&auth.actor, id, deactivate, version)
         .await?;
-    Ok(account_response(StatusCode::OK, a))
+    Ok(with_etag(StatusCode::OK, a.version, a))
 }
 
 /// Reactivate an account

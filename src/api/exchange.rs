@@ -11,9 +11,9 @@ use super::ApiState;
 use super::accounts::AccountPath;
 use super::error::{ApiError, ApiResult, BodyErrors, CommonErrors, ErrorBody};
 use super::extract::{
-    ApiJson, ApiQuery, Auth, IdempotencyKey, PhoneRead, PhoneWrite, decode_page_token,
-    encode_page_token, page_size,
+    ApiJson, ApiQuery, Auth, IdempotencyKey, PhoneRead, PhoneWrite, decode_page_token, page_size,
 };
+use super::reply::page_of;
 use crate::service::{ConnectionView, CustomerView};
 use numberpool_domain::AccountId;
 
@@ -160,23 +160,10 @@ pub async fn list_customers(
     let after: Option<AccountId> = decode_page_token(q.next_page_token.as_deref())?;
     // A provider has thousands of customers at most: one query per side, paged here.
     let all = st.service.list_customers(&auth.actor).await?;
-    let total_records = all.len() as i64;
     let total_phone_numbers = all.iter().map(|c| c.phone_numbers).sum();
-    let mut page: Vec<CustomerView> = all
-        .into_iter()
-        .filter(|c| after.is_none_or(|x| c.account_id > x))
-        .take(size as usize + 1)
-        .collect();
-    let next_page_token = if page.len() > size as usize {
-        page.truncate(size as usize);
-        page.last()
-            .map(|c| encode_page_token(&c.account_id.to_string()))
-            .unwrap_or_default()
-    } else {
-        String::new()
-    };
+    let (customers, next_page_token, total_records) = page_of(all, |c| c.account_id, size, after);
     Ok(Json(CustomerPage {
-        customers: page,
+        customers,
         page_size: size,
         next_page_token,
         total_records,

@@ -18,6 +18,7 @@ pub mod numbers;
 pub mod oauth;
 pub mod providers;
 pub mod rate_card;
+mod reply;
 pub mod throttle;
 
 use std::num::NonZeroU32;

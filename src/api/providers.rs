@@ -6,8 +6,8 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
 use numberpool_domain::{Carrier, CarrierId, CarrierKind, SipTrunk, TrunkId};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -15,48 +15,11 @@ use utoipa::{IntoParams, ToSchema};
 use super::ApiState;
 use super::error::{ApiError, ApiResult, BodyErrors, CommonErrors, ErrorBody};
 use super::extract::{
-    ApiJson, ApiQuery, Auth, IdempotencyKey, NumberRead, NumberWrite, decode_page_token,
-    encode_page_token, etag, if_match, page_size,
+    ApiJson, ApiQuery, Auth, IdempotencyKey, NumberRead, NumberWrite, decode_page_token, if_match,
+    page_size,
 };
+use super::reply::{page_of, with_etag};
 use crate::service::{CarrierPatch, TrunkPatch};
-
-/// A resource with its ETag.
-pub(super) fn with_etag<T: Serialize>(status: StatusCode, version: i64, body: T) -> Response {
-    let tag = etag(version);
-    let mut res = (status, Json(body)).into_response();
-    if let Ok(v) = HeaderValue::from_str(&tag) {
-        res.headers_mut().insert(header::ETAG, v);
-    }
-    res
-}
-
-/// One page of `all` (sorted by id) after the token's position. A provider has tens of trunks
-/// and carriers, not millions: one query, paged here, as accounts are.
-pub(super) fn page_of<T, K>(
-    all: Vec<T>,
-    key: impl Fn(&T) -> K,
-    size: u32,
-    after: Option<K>,
-) -> (Vec<T>, String, i64)
-where
-    K: PartialOrd + ToString,
-{
-    let total = all.len() as i64;
-    let mut page: Vec<T> = all
-        .into_iter()
-        .filter(|x| after.as_ref().is_none_or(|a| key(x) > *a))
-        .take(size as usize + 1)
-        .collect();
-    let next = if page.len() > size as usize {
-        page.truncate(size as usize);
-        page.last()
-            .map(|x| encode_page_token(&key(x).to_string()))
-            .unwrap_or_default()
-    } else {
-        String::new()
-    };
-    (page, next, total)
-}
 
 // ---------------------------------------------------------------------------------------------
 // SIP trunks

@@ -21,7 +21,7 @@ use super::extract::{
     ApiJson, ApiQuery, Auth, IdempotencyKey, NumberRead, NumberWrite, decode_page_token, if_match,
     page_size,
 };
-use super::providers::{page_of, with_etag};
+use super::reply::{page_of, with_etag};
 use crate::service::RatePatch;
 
 #[derive(Deserialize, IntoParams)]

@@ -186,7 +186,7 @@ pub async fn add_numbers(
             .first()
             .map(|n| NumberView::of(n, auth.actor.account))
             .ok_or_else(ApiError::internal)?;
-        return Ok(number_response(StatusCode::CREATED, view));
+        return Ok(with_etag(StatusCode::CREATED, view.version, view));
     }
     let b: NewNumbersBody = from_value(body)?;
     if b.numbers.is_empty() || b.numbers.len() > MAX_BATCH {
