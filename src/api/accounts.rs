@@ -7,16 +7,24 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use numberpool_domain::{Account, AccountId, AccountKind};
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::{IntoParams, IntoResponses, ToSchema};
 
 use super::ApiState;
-use super::error::{ApiError, ApiResult, BodyErrors, CommonErrors, ErrorBody};
+use super::error::{ApiError, ApiResult, ErrorBody};
 use super::extract::{
     ApiJson, ApiQuery, Auth, IdempotencyKey, PhoneRead, PhoneWrite, decode_page_token, if_match,
     page_size,
 };
 use super::reply::{page_of, with_etag};
+use super::responses::{
+    CommonErrors, ConcurrentChange, FilteredListErrors, JsonErrors, NotFound, PatchErrors,
+    Responses, STALE, Scoped, rows,
+};
 use crate::service::{AccountPatch, CreateAccount, EntitlementsView, Offboarding};
+
+impl Scoped for Account {
+    const NOUN: &'static str = "account";
+}
 
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Path)]
@@ -56,8 +64,8 @@ pub struct AccountPage {
     security(("oauth2" = ["phone:read:admin"])),
     responses(
         (status = 200, description = "A page of accounts", body = AccountPage),
-        (status = 400, description = "A filter or the page token is invalid (`invalid_input`, `invalid_page_token`)", body = ErrorBody),
         CommonErrors,
+        FilteredListErrors,
     ))]
 pub async fn list_accounts(
     auth: Auth<PhoneRead>,
@@ -95,7 +103,7 @@ fn account_id(p: &AccountPath) -> ApiResult<AccountId> {
         (status = 200, description = "The account", body = Account,
             headers(("ETag" = String, description = "The account's version"))),
         CommonErrors,
-        (status = 404, description = "No such account in the caller's scope (`not_found`, R-SEC-1)", body = ErrorBody),
+        NotFound<Account>,
     ))]
 pub async fn get_account(
     auth: Auth<PhoneRead>,
@@ -152,12 +160,10 @@ where
     responses(
         (status = 200, description = "The updated account", body = Account,
             headers(("ETag" = String, description = "The account's new version"))),
-        (status = 400, description = "Bad input (`invalid_input`, `malformed_json`, `invalid_if_match`)", body = ErrorBody),
         CommonErrors,
+        PatchErrors,
+        ConcurrentChange,
         (status = 404, description = "No such account in the caller's own subtree (`not_found`, R-SEC-1)", body = ErrorBody),
-        (status = 409, description = "Changed at the same time by someone else (`conflict`)", body = ErrorBody),
-        (status = 412, description = "If-Match names another version (`precondition_failed`)", body = ErrorBody),
-        BodyErrors,
         (status = 422, description = "A rule refused it (`rule_violation`, R-ACC-2, R-ACC-3)", body = ErrorBody),
     ))]
 pub async fn update_account(
@@ -209,11 +215,10 @@ pub struct NewAccountBody {
     security(("oauth2" = ["phone:write:admin"])),
     responses(
         (status = 201, description = "The new account", body = Account),
-        (status = 400, description = "Bad input (`invalid_input`, `malformed_json`)", body = ErrorBody),
         CommonErrors,
+        JsonErrors,
         (status = 404, description = "The parent is not in the caller's scope (`not_found`, R-SEC-1)", body = ErrorBody),
         (status = 409, description = "The name is taken (`already_exists`)", body = ErrorBody),
-        BodyErrors,
         (status = 422, description = "The tree rule refused it (`rule_violation`, R-TREE-1), or the Idempotency-Key was used with another body (`idempotency_key_reused`)", body = ErrorBody),
     ))]
 pub async fn create_account(
@@ -243,11 +248,8 @@ pub async fn create_account(
     responses(
         (status = 200, description = "The deactivated account", body = Account,
             headers(("ETag" = String, description = "The account's new version"))),
-        (status = 400, description = "A malformed header (`invalid_input`, `invalid_if_match`)", body = ErrorBody),
         CommonErrors,
-        (status = 404, description = "No such account below the caller (`not_found`, R-SEC-1)", body = ErrorBody),
-        (status = 409, description = "Changed at the same time by someone else (`conflict`)", body = ErrorBody),
-        (status = 412, description = "If-Match names another version (`precondition_failed`)", body = ErrorBody),
+        StatusChangeErrors,
         (status = 422, description = "Numbers are still held in its subtree, it is the caller's own account, or it is deactivated already (`rule_violation`, R-OFF-1); or the Idempotency-Key was used with another body (`idempotency_key_reused`)", body = ErrorBody),
     ))]
 pub async fn deactivate_account(
@@ -257,6 +259,29 @@ pub async fn deactivate_account(
     headers: HeaderMap,
 ) -> ApiResult<Response> {
     set_status(&auth, &st, &p, &headers, true).await
+}
+
+/// What deactivation and reactivation refuse alike: a malformed `Idempotency-Key` or `If-Match`,
+/// an account not below the caller, a change made at the same time, another version than
+/// `If-Match` names.
+pub struct StatusChangeErrors;
+
+impl IntoResponses for StatusChangeErrors {
+    fn responses() -> Responses {
+        let mut all = ConcurrentChange::responses();
+        all.extend(rows([
+            (
+                400,
+                "A malformed header (`invalid_input`, `invalid_if_match`)",
+            ),
+            (
+                404,
+                "No such account below the caller (`not_found`, R-SEC-1)",
+            ),
+            STALE,
+        ]));
+        all
+    }
 }
 
 /// Deactivation and reactivation: the same path, header and answer.
@@ -286,11 +311,8 @@ async fn set_status(
     responses(
         (status = 200, description = "The active account", body = Account,
             headers(("ETag" = String, description = "The account's new version"))),
-        (status = 400, description = "A malformed header (`invalid_input`, `invalid_if_match`)", body = ErrorBody),
         CommonErrors,
-        (status = 404, description = "No such account below the caller (`not_found`, R-SEC-1)", body = ErrorBody),
-        (status = 409, description = "Changed at the same time by someone else (`conflict`)", body = ErrorBody),
-        (status = 412, description = "If-Match names another version (`precondition_failed`)", body = ErrorBody),
+        StatusChangeErrors,
         (status = 422, description = "It is active already, or the caller's own account (`rule_violation`, R-OFF-1); or the Idempotency-Key was used with another body (`idempotency_key_reused`)", body = ErrorBody),
     ))]
 pub async fn reactivate_account(
@@ -315,7 +337,7 @@ pub async fn reactivate_account(
     responses(
         (status = 200, description = "The checks and their blockers", body = Offboarding),
         CommonErrors,
-        (status = 404, description = "No such account in the caller's scope (`not_found`, R-SEC-1)", body = ErrorBody),
+        NotFound<Account>,
     ))]
 pub async fn offboarding(
     auth: Auth<PhoneRead>,

@@ -11,8 +11,9 @@ use time::format_description::well_known::Rfc3339;
 use utoipa::{IntoParams, ToSchema};
 
 use super::ApiState;
-use super::error::{ApiError, ApiResult, CommonErrors, ErrorBody};
+use super::error::{ApiError, ApiResult};
 use super::extract::{ApiQuery, Auth, PhoneRead, decode_page_token, encode_page_token, page_size};
+use super::responses::{CommonErrors, FilteredListErrors};
 
 /// One audit event: who, through what, when, what, and the record before and after.
 #[derive(Debug, Serialize, ToSchema)]
@@ -122,8 +123,8 @@ fn short(field: &str, v: Option<String>) -> ApiResult<Option<String>> {
     security(("oauth2" = ["phone:read:admin"])),
     responses(
         (status = 200, description = "A page of events", body = AuditPage),
-        (status = 400, description = "A filter or the page token is invalid (`invalid_input`, `invalid_page_token`)", body = ErrorBody),
         CommonErrors,
+        FilteredListErrors,
     ))]
 pub async fn list_audit(
     auth: Auth<PhoneRead>,

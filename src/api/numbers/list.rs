@@ -143,8 +143,8 @@ async fn list_page(
     security(("oauth2" = ["phone:read:admin"])),
     responses(
         (status = 200, description = "A page of numbers", body = NumberPage),
-        (status = 400, description = "A filter or the page token is invalid (`invalid_input`, `invalid_page_token`)", body = ErrorBody),
         CommonErrors,
+        FilteredListErrors,
     ))]
 pub async fn list_numbers(
     auth: Auth<PhoneRead>,
@@ -163,8 +163,8 @@ pub async fn list_numbers(
     security(("oauth2" = ["phone:read:admin"])),
     responses(
         (status = 200, description = "A page of unassigned numbers", body = NumberPage),
-        (status = 400, description = "A filter or the page token is invalid (`invalid_input`, `invalid_page_token`)", body = ErrorBody),
         CommonErrors,
+        FilteredListErrors,
     ))]
 pub async fn list_unassigned(
     auth: Auth<PhoneRead>,
@@ -187,7 +187,7 @@ pub async fn list_unassigned(
         (status = 200, description = "The number", body = NumberView,
             headers(("ETag" = String, description = "The number's version"))),
         CommonErrors,
-        (status = 404, description = "No such number in the caller's scope (`not_found`, R-SEC-1)", body = ErrorBody),
+        NotFound<NumberView>,
     ))]
 pub async fn get_number(
     auth: Auth<PhoneRead>,

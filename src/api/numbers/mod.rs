@@ -33,18 +33,26 @@ use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::ApiState;
-use super::error::{ApiError, ApiResult, BodyErrors, CommonErrors, ErrorBody};
+use super::error::{ApiError, ApiResult, ErrorBody};
 use super::extract::{
     ApiJson, ApiQuery, Auth, IdempotencyKey, NumberRead, NumberWrite, PhoneRead, PhoneWrite,
     decode_page_token, encode_page_token, if_match, number_lookup, page_size,
 };
 use super::reply::with_etag;
+use super::responses::{
+    BadIdempotencyKey, BodyErrors, CommonErrors, ConcurrentChange, DeleteErrors,
+    FilteredListErrors, JsonErrors, NotFound, PatchErrors, RuleErrors, Scoped,
+};
 use numberpool_domain::input;
 
 use crate::service::{AddMode, AddNumber, AllocateOptions, AssignmentsView, NumberView};
 
 /// Most numbers one add request may carry; bigger loads go through imports.
 pub const MAX_BATCH: usize = 10_000;
+
+impl Scoped for NumberView {
+    const NOUN: &'static str = "number";
+}
 
 /// `{numberId}`: a number's id or its E.164 form (URL-encode the `+` as `%2B`).
 #[derive(Deserialize, IntoParams)]
