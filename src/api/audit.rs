@@ -12,7 +12,8 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::ApiState;
 use super::error::{ApiError, ApiResult};
-use super::extract::{ApiQuery, Auth, PhoneRead, decode_page_token, encode_page_token, page_size};
+use super::extract::{ApiQuery, Auth, PhoneRead, decode_page_token, page_size};
+use super::reply::keyset_page;
 use super::responses::{CommonErrors, FilteredListErrors};
 
 /// One audit event: who, through what, when, what, and the record before and after.
@@ -152,13 +153,11 @@ pub async fn list_audit(
         .service
         .audit_log(&auth.actor, &filter, before, size)
         .await?;
+    let (events, next_page_token, total_records) = keyset_page(page);
     Ok(Json(AuditPage {
-        events: page.items.into_iter().map(AuditView::from).collect(),
+        events: events.into_iter().map(AuditView::from).collect(),
         page_size: size,
-        next_page_token: page
-            .next_after
-            .map(|a| encode_page_token(&a))
-            .unwrap_or_default(),
-        total_records: page.total,
+        next_page_token,
+        total_records,
     }))
 }

@@ -1,9 +1,10 @@
-//! What the resource handlers answer with, shared: one resource with its `ETag`, and one page of
-//! a list the service returns whole.
+//! What the resource handlers answer with, shared: one resource with its `ETag`, one page of a
+//! list the service returns whole, and a keyset page the store made.
 
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use numberpool_store::Page;
 use serde::Serialize;
 
 use super::extract::{encode_page_token, etag};
@@ -46,4 +47,14 @@ where
         String::new()
     };
     (page, next, total)
+}
+
+/// A keyset page of the store (numbers, the audit log) as a list answers it: its items, the token
+/// of the next page (empty on the last) and how many there are in all.
+pub(super) fn keyset_page<T>(page: Page<T>) -> (Vec<T>, String, i64) {
+    let next = page
+        .next_after
+        .map(|a| encode_page_token(&a))
+        .unwrap_or_default();
+    (page.items, next, page.total)
 }

@@ -36,9 +36,9 @@ use super::ApiState;
 use super::error::{ApiError, ApiResult, ErrorBody};
 use super::extract::{
     ApiJson, ApiQuery, Auth, IdempotencyKey, NumberRead, NumberWrite, PhoneRead, PhoneWrite,
-    decode_page_token, encode_page_token, if_match, number_lookup, page_size,
+    decode_page_token, if_match, number_lookup, page_size,
 };
-use super::reply::with_etag;
+use super::reply::{keyset_page, with_etag};
 use super::responses::{
     BadIdempotencyKey, BodyErrors, CommonErrors, ConcurrentChange, DeleteErrors,
     FilteredListErrors, JsonErrors, NotFound, PatchErrors, RuleErrors, Scoped,
