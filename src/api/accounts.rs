@@ -3,19 +3,28 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
 use numberpool_domain::{Account, AccountId, AccountKind};
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::{IntoParams, IntoResponses, ToSchema};
 
 use super::ApiState;
-use super::error::{ApiError, ApiResult, BodyErrors, CommonErrors, ErrorBody};
+use super::error::{ApiError, ApiResult, ErrorBody};
 use super::extract::{
-    ApiJson, ApiQuery, Auth, IdempotencyKey, PhoneRead, PhoneWrite, decode_page_token,
-    encode_page_token, etag, if_match, page_size,
+    ApiJson, ApiQuery, Auth, IdempotencyKey, PhoneRead, PhoneWrite, decode_page_token, if_match,
+    page_size,
+};
+use super::reply::{page_of, with_etag};
+use super::responses::{
+    CommonErrors, ConcurrentChange, FilteredListErrors, JsonErrors, NotFound, PatchErrors,
+    Responses, STALE, Scoped, rows,
 };
 use crate::service::{AccountPatch, CreateAccount, EntitlementsView, Offboarding};
+
+impl Scoped for Account {
+    const NOUN: &'static str = "account";
+}
 
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Path)]
@@ -55,8 +64,8 @@ pub struct AccountPage {
     security(("oauth2" = ["phone:read:admin"])),
     responses(
         (status = 200, description = "A page of accounts", body = AccountPage),
-        (status = 400, description = "A filter or the page token is invalid (`invalid_input`, `invalid_page_token`)", body = ErrorBody),
         CommonErrors,
+        FilteredListErrors,
     ))]
 pub async fn list_accounts(
     auth: Auth<PhoneRead>,
@@ -69,36 +78,13 @@ pub async fn list_accounts(
     let mut all = st.service.list_accounts(&auth.actor).await?;
     all.retain(|a| q.kind.is_none_or(|k| a.kind == k));
     all.sort_by_key(|a| a.id);
-    let total_records = all.len() as i64;
-    let mut page: Vec<Account> = all
-        .into_iter()
-        .filter(|a| after.is_none_or(|x| a.id > x))
-        .take(size as usize + 1)
-        .collect();
-    let next_page_token = if page.len() > size as usize {
-        page.truncate(size as usize);
-        page.last()
-            .map(|a| encode_page_token(&a.id.to_string()))
-            .unwrap_or_default()
-    } else {
-        String::new()
-    };
+    let (accounts, next_page_token, total_records) = page_of(all, |a| a.id, size, after);
     Ok(Json(AccountPage {
-        accounts: page,
+        accounts,
         page_size: size,
         next_page_token,
         total_records,
     }))
-}
-
-/// An account with its ETag.
-fn account_response(status: StatusCode, account: Account) -> Response {
-    let tag = etag(account.version);
-    let mut res = (status, Json(account)).into_response();
-    if let Ok(v) = HeaderValue::from_str(&tag) {
-        res.headers_mut().insert(header::ETAG, v);
-    }
-    res
 }
 
 fn account_id(p: &AccountPath) -> ApiResult<AccountId> {
@@ -117,7 +103,7 @@ fn account_id(p: &AccountPath) -> ApiResult<AccountId> {
         (status = 200, description = "The account", body = Account,
             headers(("ETag" = String, description = "The account's version"))),
         CommonErrors,
-        (status = 404, description = "No such account in the caller's scope (`not_found`, R-SEC-1)", body = ErrorBody),
+        NotFound<Account>,
     ))]
 pub async fn get_account(
     auth: Auth<PhoneRead>,
@@ -125,10 +111,8 @@ pub async fn get_account(
     Path(p): Path<AccountPath>,
 ) -> ApiResult<Response> {
     let id = account_id(&p)?;
-    Ok(account_response(
-        StatusCode::OK,
-        st.service.get_account(&auth.actor, id).await?,
-    ))
+    let a = st.service.get_account(&auth.actor, id).await?;
+    Ok(with_etag(StatusCode::OK, a.version, a))
 }
 
 /// The editable fields of an account; absent fields stay as they are.
@@ -176,12 +160,10 @@ where
     responses(
         (status = 200, description = "The updated account", body = Account,
             headers(("ETag" = String, description = "The account's new version"))),
-        (status = 400, description = "Bad input (`invalid_input`, `malformed_json`, `invalid_if_match`)", body = ErrorBody),
         CommonErrors,
+        PatchErrors,
+        ConcurrentChange,
         (status = 404, description = "No such account in the caller's own subtree (`not_found`, R-SEC-1)", body = ErrorBody),
-        (status = 409, description = "Changed at the same time by someone else (`conflict`)", body = ErrorBody),
-        (status = 412, description = "If-Match names another version (`precondition_failed`)", body = ErrorBody),
-        BodyErrors,
         (status = 422, description = "A rule refused it (`rule_violation`, R-ACC-2, R-ACC-3)", body = ErrorBody),
     ))]
 pub async fn update_account(
@@ -208,7 +190,7 @@ pub async fn update_account(
         .service
         .update_account(&auth.actor, id, &patch, version)
         .await?;
-    Ok(account_response(StatusCode::OK, account))
+    Ok(with_etag(StatusCode::OK, account.version, account))
 }
 
 /// A new account below the caller (or below `parent_id`, an account in the caller's subtree).
@@ -233,11 +215,10 @@ pub struct NewAccountBody {
     security(("oauth2" = ["phone:write:admin"])),
     responses(
         (status = 201, description = "The new account", body = Account),
-        (status = 400, description = "Bad input (`invalid_input`, `malformed_json`)", body = ErrorBody),
         CommonErrors,
+        JsonErrors,
         (status = 404, description = "The parent is not in the caller's scope (`not_found`, R-SEC-1)", body = ErrorBody),
         (status = 409, description = "The name is taken (`already_exists`)", body = ErrorBody),
-        BodyErrors,
         (status = 422, description = "The tree rule refused it (`rule_violation`, R-TREE-1), or the Idempotency-Key was used with another body (`idempotency_key_reused`)", body = ErrorBody),
     ))]
 pub async fn create_account(
@@ -252,7 +233,7 @@ pub async fn create_account(
     );
     req.allow_external_numbers = body.allow_external_numbers;
     let account = st.service.create_account(&auth.actor, req).await?;
-    Ok(account_response(StatusCode::CREATED, account))
+    Ok(with_etag(StatusCode::CREATED, account.version, account))
 }
 
 /// Deactivate an account
@@ -267,11 +248,8 @@ pub async fn create_account(
     responses(
         (status = 200, description = "The deactivated account", body = Account,
             headers(("ETag" = String, description = "The account's new version"))),
-        (status = 400, description = "A malformed header (`invalid_input`, `invalid_if_match`)", body = ErrorBody),
         CommonErrors,
-        (status = 404, description = "No such account below the caller (`not_found`, R-SEC-1)", body = ErrorBody),
-        (status = 409, description = "Changed at the same time by someone else (`conflict`)", body = ErrorBody),
-        (status = 412, description = "If-Match names another version (`precondition_failed`)", body = ErrorBody),
+        StatusChangeErrors,
         (status = 422, description = "Numbers are still held in its subtree, it is the caller's own account, or it is deactivated already (`rule_violation`, R-OFF-1); or the Idempotency-Key was used with another body (`idempotency_key_reused`)", body = ErrorBody),
     ))]
 pub async fn deactivate_account(
@@ -281,6 +259,29 @@ pub async fn deactivate_account(
     headers: HeaderMap,
 ) -> ApiResult<Response> {
     set_status(&auth, &st, &p, &headers, true).await
+}
+
+/// What deactivation and reactivation refuse alike: a malformed `Idempotency-Key` or `If-Match`,
+/// an account not below the caller, a change made at the same time, another version than
+/// `If-Match` names.
+pub struct StatusChangeErrors;
+
+impl IntoResponses for StatusChangeErrors {
+    fn responses() -> Responses {
+        let mut all = ConcurrentChange::responses();
+        all.extend(rows([
+            (
+                400,
+                "A malformed header (`invalid_input`, `invalid_if_match`)",
+            ),
+            (
+                404,
+                "No such account below the caller (`not_found`, R-SEC-1)",
+            ),
+            STALE,
+        ]));
+        all
+    }
 }
 
 /// Deactivation and reactivation: the same path, header and answer.
@@ -297,7 +298,7 @@ async fn set_status(
         .service
         .set_account_status(&auth.actor, id, deactivate, version)
         .await?;
-    Ok(account_response(StatusCode::OK, a))
+    Ok(with_etag(StatusCode::OK, a.version, a))
 }
 
 /// Reactivate an account
@@ -310,11 +311,8 @@ async fn set_status(
     responses(
         (status = 200, description = "The active account", body = Account,
             headers(("ETag" = String, description = "The account's new version"))),
-        (status = 400, description = "A malformed header (`invalid_input`, `invalid_if_match`)", body = ErrorBody),
         CommonErrors,
-        (status = 404, description = "No such account below the caller (`not_found`, R-SEC-1)", body = ErrorBody),
-        (status = 409, description = "Changed at the same time by someone else (`conflict`)", body = ErrorBody),
-        (status = 412, description = "If-Match names another version (`precondition_failed`)", body = ErrorBody),
+        StatusChangeErrors,
         (status = 422, description = "It is active already, or the caller's own account (`rule_violation`, R-OFF-1); or the Idempotency-Key was used with another body (`idempotency_key_reused`)", body = ErrorBody),
     ))]
 pub async fn reactivate_account(
@@ -339,7 +337,7 @@ pub async fn reactivate_account(
     responses(
         (status = 200, description = "The checks and their blockers", body = Offboarding),
         CommonErrors,
-        (status = 404, description = "No such account in the caller's scope (`not_found`, R-SEC-1)", body = ErrorBody),
+        NotFound<Account>,
     ))]
 pub async fn offboarding(
     auth: Auth<PhoneRead>,

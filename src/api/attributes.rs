@@ -11,12 +11,20 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::ApiState;
-use super::error::{ApiError, ApiResult, BodyErrors, CommonErrors, ErrorBody};
+use super::error::{ApiError, ApiResult, ErrorBody};
 use super::extract::{
     ApiJson, ApiQuery, Auth, IdempotencyKey, NumberRead, NumberWrite, decode_page_token, if_match,
     page_size,
 };
-use super::providers::{page_of, with_etag};
+use super::reply::{page_of, with_etag};
+use super::responses::{
+    CommonErrors, ConcurrentChange, DeleteErrors, ListErrors, NotFound, PatchErrors,
+    ProviderCreateErrors, Scoped,
+};
+
+impl Scoped for Attribute {
+    const NOUN: &'static str = "key";
+}
 
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Path)]
@@ -61,8 +69,8 @@ pub struct AttributePage {
     security(("oauth2" = ["phone_number:read:admin"])),
     responses(
         (status = 200, description = "A page of attribute keys", body = AttributePage),
-        (status = 400, description = "A parameter or the page token is invalid (`invalid_input`, `invalid_page_token`)", body = ErrorBody),
         CommonErrors,
+        ListErrors,
     ))]
 pub async fn list_attributes(
     auth: Auth<NumberRead>,
@@ -91,7 +99,7 @@ pub async fn list_attributes(
         (status = 200, description = "The attribute key", body = Attribute,
             headers(("ETag" = String, description = "The key's version"))),
         CommonErrors,
-        (status = 404, description = "No such key in the caller's scope (`not_found`, R-SEC-1)", body = ErrorBody),
+        NotFound<Attribute>,
     ))]
 pub async fn get_attribute(
     auth: Auth<NumberRead>,
@@ -123,11 +131,9 @@ pub struct NewAttributeBody {
     responses(
         (status = 201, description = "The new attribute key", body = Attribute,
             headers(("ETag" = String, description = "The key's version"))),
-        (status = 400, description = "Bad input (`invalid_input`, `malformed_json`)", body = ErrorBody),
         CommonErrors,
+        ProviderCreateErrors,
         (status = 409, description = "The provider has that key (`already_exists`)", body = ErrorBody),
-        BodyErrors,
-        (status = 422, description = "The caller is not a provider (`rule_violation`, R-PROV-1), or the Idempotency-Key was used with another body (`idempotency_key_reused`)", body = ErrorBody),
     ))]
 pub async fn create_attribute(
     auth: Auth<NumberWrite>,
@@ -160,12 +166,10 @@ pub struct PatchAttributeBody {
     responses(
         (status = 200, description = "The updated attribute key", body = Attribute,
             headers(("ETag" = String, description = "The key's new version"))),
-        (status = 400, description = "Bad input (`invalid_input`, `malformed_json`, `invalid_if_match`)", body = ErrorBody),
         CommonErrors,
-        (status = 404, description = "No such key in the caller's scope (`not_found`, R-SEC-1)", body = ErrorBody),
-        (status = 409, description = "Changed at the same time by someone else (`conflict`)", body = ErrorBody),
-        (status = 412, description = "If-Match names another version (`precondition_failed`)", body = ErrorBody),
-        BodyErrors,
+        PatchErrors,
+        NotFound<Attribute>,
+        ConcurrentChange,
         (status = 422, description = "A rule refused it (`rule_violation`: R-PROV-1, R-ATTR-1)", body = ErrorBody),
     ))]
 pub async fn update_attribute(
@@ -193,11 +197,10 @@ pub async fn update_attribute(
     security(("oauth2" = ["phone_number:write:admin"])),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 400, description = "Bad If-Match (`invalid_if_match`)", body = ErrorBody),
         CommonErrors,
-        (status = 404, description = "No such key in the caller's scope (`not_found`, R-SEC-1)", body = ErrorBody),
-        (status = 409, description = "Changed at the same time by someone else (`conflict`)", body = ErrorBody),
-        (status = 412, description = "If-Match names another version (`precondition_failed`)", body = ErrorBody),
+        DeleteErrors,
+        NotFound<Attribute>,
+        ConcurrentChange,
         (status = 422, description = "A rule refused it (`rule_violation`: R-PROV-1, R-ATTR-1)", body = ErrorBody),
     ))]
 pub async fn delete_attribute(

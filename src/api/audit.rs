@@ -11,8 +11,10 @@ use time::format_description::well_known::Rfc3339;
 use utoipa::{IntoParams, ToSchema};
 
 use super::ApiState;
-use super::error::{ApiError, ApiResult, CommonErrors, ErrorBody};
-use super::extract::{ApiQuery, Auth, PhoneRead, decode_page_token, encode_page_token, page_size};
+use super::error::{ApiError, ApiResult};
+use super::extract::{ApiQuery, Auth, PhoneRead, decode_page_token, page_size};
+use super::reply::keyset_page;
+use super::responses::{CommonErrors, FilteredListErrors};
 
 /// One audit event: who, through what, when, what, and the record before and after.
 #[derive(Debug, Serialize, ToSchema)]
@@ -122,8 +124,8 @@ fn short(field: &str, v: Option<String>) -> ApiResult<Option<String>> {
     security(("oauth2" = ["phone:read:admin"])),
     responses(
         (status = 200, description = "A page of events", body = AuditPage),
-        (status = 400, description = "A filter or the page token is invalid (`invalid_input`, `invalid_page_token`)", body = ErrorBody),
         CommonErrors,
+        FilteredListErrors,
     ))]
 pub async fn list_audit(
     auth: Auth<PhoneRead>,
@@ -151,13 +153,11 @@ pub async fn list_audit(
         .service
         .audit_log(&auth.actor, &filter, before, size)
         .await?;
+    let (events, next_page_token, total_records) = keyset_page(page);
     Ok(Json(AuditPage {
-        events: page.items.into_iter().map(AuditView::from).collect(),
+        events: events.into_iter().map(AuditView::from).collect(),
         page_size: size,
-        next_page_token: page
-            .next_after
-            .map(|a| encode_page_token(&a))
-            .unwrap_or_default(),
-        total_records: page.total,
+        next_page_token,
+        total_records,
     }))
 }

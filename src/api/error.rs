@@ -164,34 +164,3 @@ impl IntoResponse for ApiError {
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
-
-/// The answers every authenticated route may give, for the OpenAPI document.
-#[derive(utoipa::IntoResponses)]
-#[allow(dead_code)]
-pub enum CommonErrors {
-    /// No valid bearer token (`unauthorized`); `WWW-Authenticate` says how to get one.
-    #[response(status = 401)]
-    Unauthorized(ErrorBody),
-    /// The token lacks the route's scope (`insufficient_scope`); the message names it.
-    #[response(status = 403)]
-    Forbidden(ErrorBody),
-    /// Over the API client's rate (`rate_limited`); `Retry-After` says how long to wait.
-    #[response(status = 429)]
-    RateLimited(ErrorBody),
-    /// Overloaded for a moment (`service_unavailable`: no database connection free in time);
-    /// `Retry-After` says when to try again.
-    #[response(status = 503)]
-    Unavailable(ErrorBody),
-}
-
-/// The answers of every route that takes a JSON body, for the OpenAPI document.
-#[derive(utoipa::IntoResponses)]
-#[allow(dead_code)]
-pub enum BodyErrors {
-    /// The body is over 1 MiB (`payload_too_large`).
-    #[response(status = 413)]
-    TooLarge(ErrorBody),
-    /// The body is not `application/json` (`unsupported_media_type`).
-    #[response(status = 415)]
-    NotJson(ErrorBody),
-}

@@ -9,11 +9,12 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::ApiState;
 use super::accounts::AccountPath;
-use super::error::{ApiError, ApiResult, BodyErrors, CommonErrors, ErrorBody};
+use super::error::{ApiError, ApiResult, ErrorBody};
 use super::extract::{
-    ApiJson, ApiQuery, Auth, IdempotencyKey, PhoneRead, PhoneWrite, decode_page_token,
-    encode_page_token, page_size,
+    ApiJson, ApiQuery, Auth, IdempotencyKey, PhoneRead, PhoneWrite, decode_page_token, page_size,
 };
+use super::reply::page_of;
+use super::responses::{BadIdempotencyKey, CommonErrors, JsonErrors};
 use crate::service::{ConnectionView, CustomerView};
 use numberpool_domain::AccountId;
 
@@ -61,11 +62,10 @@ pub struct ConnectBody {
     security(("oauth2" = ["phone:write:admin"])),
     responses(
         (status = 201, description = "The connection", body = ConnectionView),
-        (status = 400, description = "Bad input (`invalid_input`, `malformed_json`)", body = ErrorBody),
         CommonErrors,
+        JsonErrors,
         (status = 404, description = "No active provider has that account number (`not_found`)", body = ErrorBody),
         (status = 409, description = "Connected at the same time by another request (`already_exists`)", body = ErrorBody),
-        BodyErrors,
         (status = 422, description = "The caller is not a root customer, or is connected already (`rule_violation`, R-ACC-1); or the Idempotency-Key was used with another body (`idempotency_key_reused`)", body = ErrorBody),
     ))]
 pub async fn connect(
@@ -99,8 +99,8 @@ fn account_id(p: &AccountPath, what: &'static str) -> ApiResult<AccountId> {
     security(("oauth2" = ["phone:write:admin"])),
     responses(
         (status = 200, description = "The connection, now `disconnect_requested`", body = ConnectionView),
-        (status = 400, description = "A malformed Idempotency-Key (`invalid_input`)", body = ErrorBody),
         CommonErrors,
+        BadIdempotencyKey,
         (status = 404, description = "The caller has no active connection to that provider (`not_found`, R-SEC-1)", body = ErrorBody),
         (status = 409, description = "Changed at the same time by another request (`conflict`)", body = ErrorBody),
         (status = 422, description = "Numbers are still assigned, or disconnection was requested already (`rule_violation`, R-ACC-1); or the Idempotency-Key was used with another body (`idempotency_key_reused`)", body = ErrorBody),
@@ -160,23 +160,10 @@ pub async fn list_customers(
     let after: Option<AccountId> = decode_page_token(q.next_page_token.as_deref())?;
     // A provider has thousands of customers at most: one query per side, paged here.
     let all = st.service.list_customers(&auth.actor).await?;
-    let total_records = all.len() as i64;
     let total_phone_numbers = all.iter().map(|c| c.phone_numbers).sum();
-    let mut page: Vec<CustomerView> = all
-        .into_iter()
-        .filter(|c| after.is_none_or(|x| c.account_id > x))
-        .take(size as usize + 1)
-        .collect();
-    let next_page_token = if page.len() > size as usize {
-        page.truncate(size as usize);
-        page.last()
-            .map(|c| encode_page_token(&c.account_id.to_string()))
-            .unwrap_or_default()
-    } else {
-        String::new()
-    };
+    let (customers, next_page_token, total_records) = page_of(all, |c| c.account_id, size, after);
     Ok(Json(CustomerPage {
-        customers: page,
+        customers,
         page_size: size,
         next_page_token,
         total_records,
@@ -194,8 +181,8 @@ pub async fn list_customers(
     security(("oauth2" = ["phone:write:admin"])),
     responses(
         (status = 200, description = "The connection, now `deactivated`", body = ConnectionView),
-        (status = 400, description = "A malformed Idempotency-Key (`invalid_input`)", body = ErrorBody),
         CommonErrors,
+        BadIdempotencyKey,
         (status = 404, description = "No active connection with that customer (`not_found`, R-SEC-1)", body = ErrorBody),
         (status = 409, description = "Changed at the same time by another request (`conflict`)", body = ErrorBody),
         (status = 422, description = "The customer has not asked to leave, or numbers remain with it (`rule_violation`, R-ACC-1); or the Idempotency-Key was used with another body (`idempotency_key_reused`)", body = ErrorBody),

@@ -18,6 +18,8 @@ pub mod numbers;
 pub mod oauth;
 pub mod providers;
 pub mod rate_card;
+mod reply;
+pub mod responses;
 pub mod throttle;
 
 use std::num::NonZeroU32;
@@ -130,15 +132,8 @@ impl utoipa::Modify for SecuritySchemes {
 /// their own get this one. (Applied to the assembled document: the routes are added after
 /// `ApiDoc`'s modifiers run.)
 fn document_edge_refusals(openapi: &mut utoipa::openapi::OpenApi) {
-    let response = utoipa::openapi::ResponseBuilder::new()
-        .description("A control character in the path or query (`invalid_input`)")
-        .content(
-            "application/json",
-            utoipa::openapi::ContentBuilder::new()
-                .schema(Some(utoipa::openapi::Ref::from_schema_name("ErrorBody")))
-                .build(),
-        )
-        .build();
+    let response =
+        responses::error_response("A control character in the path or query (`invalid_input`)");
     for item in openapi.paths.paths.values_mut() {
         for op in [
             &mut item.get,

@@ -15,8 +15,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::ApiState;
-use super::error::{ApiError, ApiResult, BodyErrors, CommonErrors, ErrorBody};
+use super::error::{ApiError, ApiResult, ErrorBody};
 use super::extract::{ApiJson, Auth, IdempotencyKey, PhoneRead, PhoneWrite};
+use super::responses::{BadIdempotencyKey, CommonErrors, JsonErrors};
 use crate::service::{SCOPES, ServiceError};
 
 /// The token request (form-encoded). The client authenticates with HTTP Basic; `client_id` and
@@ -346,10 +347,9 @@ pub struct NewClientBody {
     security(("oauth2" = ["phone:write:admin"])),
     responses(
         (status = 201, description = "The client and its secret", body = ClientSecret),
-        (status = 400, description = "Bad input (`invalid_input`, `malformed_json`)", body = ErrorBody),
         CommonErrors,
+        JsonErrors,
         (status = 404, description = "The account is not in the caller's own subtree (`not_found`, R-SEC-1)", body = ErrorBody),
-        BodyErrors,
         (status = 422, description = "The Idempotency-Key was used with another body (`idempotency_key_reused`)", body = ErrorBody),
     ))]
 pub async fn create_client(
@@ -414,8 +414,8 @@ pub struct ClientPath {
     security(("oauth2" = ["phone:write:admin"])),
     responses(
         (status = 200, description = "The client and its new secret", body = ClientSecret),
-        (status = 400, description = "A malformed Idempotency-Key (`invalid_input`)", body = ErrorBody),
         CommonErrors,
+        BadIdempotencyKey,
         (status = 404, description = "No such client in the caller's own subtree (`not_found`, R-SEC-1)", body = ErrorBody),
         (status = 422, description = "The Idempotency-Key was used with another body (`idempotency_key_reused`)", body = ErrorBody),
     ))]

@@ -6,56 +6,30 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
 use numberpool_domain::{Carrier, CarrierId, CarrierKind, SipTrunk, TrunkId};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::ApiState;
-use super::error::{ApiError, ApiResult, BodyErrors, CommonErrors, ErrorBody};
+use super::error::{ApiError, ApiResult, ErrorBody};
 use super::extract::{
-    ApiJson, ApiQuery, Auth, IdempotencyKey, NumberRead, NumberWrite, decode_page_token,
-    encode_page_token, etag, if_match, page_size,
+    ApiJson, ApiQuery, Auth, IdempotencyKey, NumberRead, NumberWrite, decode_page_token, if_match,
+    page_size,
+};
+use super::reply::{page_of, with_etag};
+use super::responses::{
+    CommonErrors, DeleteErrors, ListErrors, NotFound, PatchErrors, ProviderCreateErrors, Scoped,
 };
 use crate::service::{CarrierPatch, TrunkPatch};
 
-/// A resource with its ETag.
-pub(super) fn with_etag<T: Serialize>(status: StatusCode, version: i64, body: T) -> Response {
-    let tag = etag(version);
-    let mut res = (status, Json(body)).into_response();
-    if let Ok(v) = HeaderValue::from_str(&tag) {
-        res.headers_mut().insert(header::ETAG, v);
-    }
-    res
+impl Scoped for SipTrunk {
+    const NOUN: &'static str = "trunk";
 }
 
-/// One page of `all` (sorted by id) after the token's position. A provider has tens of trunks
-/// and carriers, not millions: one query, paged here, as accounts are.
-pub(super) fn page_of<T, K>(
-    all: Vec<T>,
-    key: impl Fn(&T) -> K,
-    size: u32,
-    after: Option<K>,
-) -> (Vec<T>, String, i64)
-where
-    K: PartialOrd + ToString,
-{
-    let total = all.len() as i64;
-    let mut page: Vec<T> = all
-        .into_iter()
-        .filter(|x| after.as_ref().is_none_or(|a| key(x) > *a))
-        .take(size as usize + 1)
-        .collect();
-    let next = if page.len() > size as usize {
-        page.truncate(size as usize);
-        page.last()
-            .map(|x| encode_page_token(&key(x).to_string()))
-            .unwrap_or_default()
-    } else {
-        String::new()
-    };
-    (page, next, total)
+impl Scoped for Carrier {
+    const NOUN: &'static str = "carrier";
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -104,8 +78,8 @@ pub struct TrunkPage {
     security(("oauth2" = ["phone_number:read:admin"])),
     responses(
         (status = 200, description = "A page of SIP trunks", body = TrunkPage),
-        (status = 400, description = "A parameter or the page token is invalid (`invalid_input`, `invalid_page_token`)", body = ErrorBody),
         CommonErrors,
+        ListErrors,
     ))]
 pub async fn list_trunks(
     auth: Auth<NumberRead>,
@@ -134,7 +108,7 @@ pub async fn list_trunks(
         (status = 200, description = "The SIP trunk", body = SipTrunk,
             headers(("ETag" = String, description = "The trunk's version"))),
         CommonErrors,
-        (status = 404, description = "No such trunk in the caller's scope (`not_found`, R-SEC-1)", body = ErrorBody),
+        NotFound<SipTrunk>,
     ))]
 pub async fn get_trunk(
     auth: Auth<NumberRead>,
@@ -166,11 +140,9 @@ pub struct NewTrunkBody {
     responses(
         (status = 201, description = "The new SIP trunk", body = SipTrunk,
             headers(("ETag" = String, description = "The trunk's version"))),
-        (status = 400, description = "Bad input (`invalid_input`, `malformed_json`)", body = ErrorBody),
         CommonErrors,
+        ProviderCreateErrors,
         (status = 409, description = "The provider has a trunk of that name (`already_exists`)", body = ErrorBody),
-        BodyErrors,
-        (status = 422, description = "The caller is not a provider (`rule_violation`, R-PROV-1), or the Idempotency-Key was used with another body (`idempotency_key_reused`)", body = ErrorBody),
     ))]
 pub async fn create_trunk(
     auth: Auth<NumberWrite>,
@@ -203,12 +175,10 @@ pub struct PatchTrunkBody {
     responses(
         (status = 200, description = "The updated SIP trunk", body = SipTrunk,
             headers(("ETag" = String, description = "The trunk's new version"))),
-        (status = 400, description = "Bad input (`invalid_input`, `malformed_json`, `invalid_if_match`)", body = ErrorBody),
         CommonErrors,
-        (status = 404, description = "No such trunk in the caller's scope (`not_found`, R-SEC-1)", body = ErrorBody),
+        PatchErrors,
+        NotFound<SipTrunk>,
         (status = 409, description = "The name is taken (`already_exists`), or changed at the same time by someone else (`conflict`)", body = ErrorBody),
-        (status = 412, description = "If-Match names another version (`precondition_failed`)", body = ErrorBody),
-        BodyErrors,
         (status = 422, description = "The caller is not the provider (`rule_violation`, R-PROV-1)", body = ErrorBody),
     ))]
 pub async fn update_trunk(
@@ -240,11 +210,10 @@ pub async fn update_trunk(
     security(("oauth2" = ["phone_number:write:admin"])),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 400, description = "Bad If-Match (`invalid_if_match`)", body = ErrorBody),
         CommonErrors,
-        (status = 404, description = "No such trunk in the caller's scope (`not_found`, R-SEC-1)", body = ErrorBody),
+        DeleteErrors,
+        NotFound<SipTrunk>,
         (status = 409, description = "Changed or put to use at the same time by someone else (`conflict`)", body = ErrorBody),
-        (status = 412, description = "If-Match names another version (`precondition_failed`)", body = ErrorBody),
         (status = 422, description = "A rule refused it (`rule_violation`: R-PROV-1, R-PROV-2)", body = ErrorBody),
     ))]
 pub async fn delete_trunk(
@@ -307,8 +276,8 @@ pub struct CarrierPage {
     security(("oauth2" = ["phone_number:read:admin"])),
     responses(
         (status = 200, description = "A page of carriers", body = CarrierPage),
-        (status = 400, description = "A parameter or the page token is invalid (`invalid_input`, `invalid_page_token`)", body = ErrorBody),
         CommonErrors,
+        ListErrors,
     ))]
 pub async fn list_carriers(
     auth: Auth<NumberRead>,
@@ -337,7 +306,7 @@ pub async fn list_carriers(
         (status = 200, description = "The carrier", body = Carrier,
             headers(("ETag" = String, description = "The carrier's version"))),
         CommonErrors,
-        (status = 404, description = "No such carrier in the caller's scope (`not_found`, R-SEC-1)", body = ErrorBody),
+        NotFound<Carrier>,
     ))]
 pub async fn get_carrier(
     auth: Auth<NumberRead>,
@@ -372,11 +341,9 @@ pub struct NewCarrierBody {
     responses(
         (status = 201, description = "The new carrier", body = Carrier,
             headers(("ETag" = String, description = "The carrier's version"))),
-        (status = 400, description = "Bad input (`invalid_input`, `malformed_json`)", body = ErrorBody),
         CommonErrors,
+        ProviderCreateErrors,
         (status = 409, description = "The provider has a carrier of that kind and name (`already_exists`), or the default changed at the same time (`conflict`)", body = ErrorBody),
-        BodyErrors,
-        (status = 422, description = "The caller is not a provider (`rule_violation`, R-PROV-1), or the Idempotency-Key was used with another body (`idempotency_key_reused`)", body = ErrorBody),
     ))]
 pub async fn create_carrier(
     auth: Auth<NumberWrite>,
@@ -411,12 +378,10 @@ pub struct PatchCarrierBody {
     responses(
         (status = 200, description = "The updated carrier", body = Carrier,
             headers(("ETag" = String, description = "The carrier's new version"))),
-        (status = 400, description = "Bad input (`invalid_input`, `malformed_json`, `invalid_if_match`)", body = ErrorBody),
         CommonErrors,
-        (status = 404, description = "No such carrier in the caller's scope (`not_found`, R-SEC-1)", body = ErrorBody),
+        PatchErrors,
+        NotFound<Carrier>,
         (status = 409, description = "The name is taken (`already_exists`), or changed at the same time by someone else (`conflict`)", body = ErrorBody),
-        (status = 412, description = "If-Match names another version (`precondition_failed`)", body = ErrorBody),
-        BodyErrors,
         (status = 422, description = "A rule refused it (`rule_violation`: R-PROV-1, R-PROV-3)", body = ErrorBody),
     ))]
 pub async fn update_carrier(
@@ -448,11 +413,10 @@ pub async fn update_carrier(
     security(("oauth2" = ["phone_number:write:admin"])),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 400, description = "Bad If-Match (`invalid_if_match`)", body = ErrorBody),
         CommonErrors,
-        (status = 404, description = "No such carrier in the caller's scope (`not_found`, R-SEC-1)", body = ErrorBody),
+        DeleteErrors,
+        NotFound<Carrier>,
         (status = 409, description = "Changed or put to use at the same time by someone else (`conflict`)", body = ErrorBody),
-        (status = 412, description = "If-Match names another version (`precondition_failed`)", body = ErrorBody),
         (status = 422, description = "A rule refused it (`rule_violation`: R-PROV-1, R-PROV-2, R-PROV-3)", body = ErrorBody),
     ))]
 pub async fn delete_carrier(

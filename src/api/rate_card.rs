@@ -16,12 +16,16 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::ApiState;
-use super::error::{ApiError, ApiResult, BodyErrors, CommonErrors, ErrorBody};
+use super::error::{ApiError, ApiResult, ErrorBody};
 use super::extract::{
     ApiJson, ApiQuery, Auth, IdempotencyKey, NumberRead, NumberWrite, decode_page_token, if_match,
     page_size,
 };
-use super::providers::{page_of, with_etag};
+use super::reply::{page_of, with_etag};
+use super::responses::{
+    CommonErrors, ConcurrentChange, DeleteErrors, ListErrors, NotFound, PatchErrors,
+    ProviderCreateErrors, Scoped,
+};
 use crate::service::RatePatch;
 
 #[derive(Deserialize, IntoParams)]
@@ -75,6 +79,10 @@ impl From<Rate> for RateEntry {
     }
 }
 
+impl Scoped for RateEntry {
+    const NOUN: &'static str = "entry";
+}
+
 fn entry(status: StatusCode, r: Rate) -> Response {
     with_etag(status, r.version, RateEntry::from(r))
 }
@@ -113,8 +121,8 @@ pub struct RatePage {
     security(("oauth2" = ["phone_number:read:admin"])),
     responses(
         (status = 200, description = "A page of rate card entries", body = RatePage),
-        (status = 400, description = "A parameter or the page token is invalid (`invalid_input`, `invalid_page_token`)", body = ErrorBody),
         CommonErrors,
+        ListErrors,
     ))]
 pub async fn list_rates(
     auth: Auth<NumberRead>,
@@ -146,7 +154,7 @@ pub async fn list_rates(
         (status = 200, description = "The rate card entry", body = RateEntry,
             headers(("ETag" = String, description = "The entry's version"))),
         CommonErrors,
-        (status = 404, description = "No such entry in the caller's scope (`not_found`, R-SEC-1)", body = ErrorBody),
+        NotFound<RateEntry>,
     ))]
 pub async fn get_rate(
     auth: Auth<NumberRead>,
@@ -183,11 +191,9 @@ pub struct NewRateBody {
     responses(
         (status = 201, description = "The new rate card entry", body = RateEntry,
             headers(("ETag" = String, description = "The entry's version"))),
-        (status = 400, description = "Bad input (`invalid_input`, `malformed_json`)", body = ErrorBody),
         CommonErrors,
+        ProviderCreateErrors,
         (status = 409, description = "The provider has an entry for that country and type (`already_exists`)", body = ErrorBody),
-        BodyErrors,
-        (status = 422, description = "The caller is not a provider (`rule_violation`, R-PROV-1), or the Idempotency-Key was used with another body (`idempotency_key_reused`)", body = ErrorBody),
     ))]
 pub async fn create_rate(
     auth: Auth<NumberWrite>,
@@ -229,12 +235,10 @@ pub struct PatchRateBody {
     responses(
         (status = 200, description = "The updated rate card entry", body = RateEntry,
             headers(("ETag" = String, description = "The entry's new version"))),
-        (status = 400, description = "Bad input (`invalid_input`, `malformed_json`, `invalid_if_match`)", body = ErrorBody),
         CommonErrors,
-        (status = 404, description = "No such entry in the caller's scope (`not_found`, R-SEC-1)", body = ErrorBody),
-        (status = 409, description = "Changed at the same time by someone else (`conflict`)", body = ErrorBody),
-        (status = 412, description = "If-Match names another version (`precondition_failed`)", body = ErrorBody),
-        BodyErrors,
+        PatchErrors,
+        NotFound<RateEntry>,
+        ConcurrentChange,
         (status = 422, description = "The caller is not a provider (`rule_violation`, R-PROV-1)", body = ErrorBody),
     ))]
 pub async fn update_rate(
@@ -265,11 +269,10 @@ pub async fn update_rate(
     security(("oauth2" = ["phone_number:write:admin"])),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 400, description = "Bad If-Match (`invalid_if_match`)", body = ErrorBody),
         CommonErrors,
-        (status = 404, description = "No such entry in the caller's scope (`not_found`, R-SEC-1)", body = ErrorBody),
-        (status = 409, description = "Changed at the same time by someone else (`conflict`)", body = ErrorBody),
-        (status = 412, description = "If-Match names another version (`precondition_failed`)", body = ErrorBody),
+        DeleteErrors,
+        NotFound<RateEntry>,
+        ConcurrentChange,
         (status = 422, description = "The caller is not a provider (`rule_violation`, R-PROV-1)", body = ErrorBody),
     ))]
 pub async fn delete_rate(

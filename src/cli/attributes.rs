@@ -5,7 +5,7 @@ use clap::Subcommand;
 use numberpool_domain::AttributeId;
 use numberpool_domain::attribute::{check_key, check_values};
 
-use super::{AsAccount, ById, acting, delete, emit, service_err};
+use super::{AsAccount, ById, acting, delete, emit, emit_list, service_err};
 use crate::service::Service;
 
 #[derive(Debug, Subcommand)]
@@ -59,11 +59,8 @@ pub async fn run(service: &Service, cmd: AttributeCmd) -> anyhow::Result<()> {
         AttributeCmd::List(AsAccount { account, json }) => {
             let actor = acting(service, &account).await?;
             let list = service.list_attributes(&actor).await.map_err(service_err)?;
-            emit(&list, json, |list| {
-                for a in list {
-                    outln!("{}  {}  {}", a.id, a.key, a.allowed_values.join(", "));
-                }
-                outln!("{} attribute key(s)", list.len());
+            emit_list(&list, json, "attribute key", |a| {
+                outln!("{}  {}  {}", a.id, a.key, a.allowed_values.join(", "));
                 Ok(())
             })
         }

@@ -4,7 +4,7 @@
 
 use clap::Subcommand;
 
-use super::{AsAccount, acting, acting_on, emit, service_err};
+use super::{AsAccount, acting, acting_on, emit, emit_list, service_err};
 use crate::service::{ConnectionView, CustomerRelation, CustomerView, Service};
 
 #[derive(Debug, Subcommand)]
@@ -133,11 +133,7 @@ pub async fn run(service: &Service, cmd: ExchangeCmd) -> anyhow::Result<()> {
                 .list_connections(&actor)
                 .await
                 .map_err(service_err)?;
-            emit(&list, json, |list| {
-                list.iter().try_for_each(connection_line)?;
-                outln!("{} connection(s)", list.len());
-                Ok(())
-            })
+            emit_list(&list, json, "connection", connection_line)
         }
         ExchangeCmd::Disconnect {
             account,

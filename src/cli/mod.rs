@@ -305,6 +305,21 @@ fn emit<T: Serialize>(
     Ok(())
 }
 
+/// Every list verb's answer: a JSON array with `--json`, else `line` for each item and how many
+/// there are (`3 rate(s)`).
+fn emit_list<T: Serialize>(
+    list: &[T],
+    json: bool,
+    noun: &str,
+    line: impl Fn(&T) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    emit(&list, json, |list| {
+        list.iter().try_for_each(&line)?;
+        outln!("{} {noun}(s)", list.len());
+        Ok(())
+    })
+}
+
 /// The arguments of a verb that only names the account it acts as; a verb gives `--account`
 /// its own help with `mut_arg` where it says more than the account's id.
 #[derive(Debug, Args)]

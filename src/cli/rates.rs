@@ -5,7 +5,7 @@ use clap::Subcommand;
 use numberpool_domain::rate::{check_cents, check_country, check_currency};
 use numberpool_domain::{NumberType, Rate, RateId};
 
-use super::{ById, acting, delete, emit, service_err};
+use super::{ById, acting, delete, emit, emit_list, service_err};
 use crate::service::{Actor, RatePatch, Service, ServiceError};
 
 #[derive(Debug, Subcommand)]
@@ -156,11 +156,7 @@ pub async fn run(service: &Service, cmd: RateCmd) -> anyhow::Result<()> {
                 .list_rates(&actor, country.as_deref(), t)
                 .await
                 .map_err(service_err)?;
-            emit(&list, json, |list| {
-                list.iter().try_for_each(rate_line)?;
-                outln!("{} rate(s)", list.len());
-                Ok(())
-            })
+            emit_list(&list, json, "rate", rate_line)
         }
         RateCmd::Delete(args) => {
             delete::<RateId>(service, "rate", args, async |a, id| {

@@ -165,10 +165,10 @@ fn parse_new(i: usize, b: NewNumberBody) -> ApiResult<AddNumber> {
         (status = 200, description = "A partial batch that added nothing: every row's outcome", body = PartialAdd),
         (status = 400, description = "Bad input (`invalid_input`, `invalid_number` R-NUM-2, `malformed_json`)", body = ErrorBody),
         CommonErrors,
+        RuleErrors,
         (status = 404, description = "A named SIP trunk or carrier is not the provider's (`not_found`, R-SEC-1)", body = ErrorBody),
         (status = 409, description = "A number is already on the platform (`number_already_exists`, R-NUM-1), or the add collided with a concurrent change and wrote nothing (`conflict`)", body = ErrorBody),
         BodyErrors,
-        (status = 422, description = "A rule refused it (`rule_violation`), or the Idempotency-Key was used with another body (`idempotency_key_reused`)", body = ErrorBody),
     ))]
 pub async fn add_numbers(
     auth: Auth<NumberWrite>,
@@ -186,7 +186,7 @@ pub async fn add_numbers(
             .first()
             .map(|n| NumberView::of(n, auth.actor.account))
             .ok_or_else(ApiError::internal)?;
-        return Ok(number_response(StatusCode::CREATED, view));
+        return Ok(with_etag(StatusCode::CREATED, view.version, view));
     }
     let b: NewNumbersBody = from_value(body)?;
     if b.numbers.is_empty() || b.numbers.len() > MAX_BATCH {

@@ -52,12 +52,10 @@ pub struct PatchNumberBody {
     responses(
         (status = 200, description = "The updated number", body = NumberView,
             headers(("ETag" = String, description = "The number's new version"))),
-        (status = 400, description = "Bad input (`invalid_input`, `malformed_json`, `invalid_if_match`)", body = ErrorBody),
         CommonErrors,
-        (status = 404, description = "No such number in the caller's scope (`not_found`, R-SEC-1)", body = ErrorBody),
-        (status = 409, description = "Changed at the same time by someone else (`conflict`)", body = ErrorBody),
-        (status = 412, description = "If-Match names another version (`precondition_failed`)", body = ErrorBody),
-        BodyErrors,
+        PatchErrors,
+        NotFound<NumberView>,
+        ConcurrentChange,
         (status = 422, description = "A rule refused it (`rule_violation`)", body = ErrorBody),
     ))]
 pub async fn update_number(
@@ -101,11 +99,10 @@ pub async fn update_number(
     security(("oauth2" = ["phone_number:write:admin"])),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 400, description = "Bad If-Match (`invalid_if_match`)", body = ErrorBody),
         CommonErrors,
-        (status = 404, description = "No such number in the caller's scope (`not_found`, R-SEC-1)", body = ErrorBody),
-        (status = 409, description = "Changed at the same time by someone else (`conflict`)", body = ErrorBody),
-        (status = 412, description = "If-Match names another version (`precondition_failed`)", body = ErrorBody),
+        DeleteErrors,
+        NotFound<NumberView>,
+        ConcurrentChange,
         (status = 422, description = "A rule refused it (`rule_violation`: R-DEL-1, R-DEL-2)", body = ErrorBody),
     ))]
 pub async fn delete_number(

@@ -55,6 +55,17 @@ fn digits_only(field: &str, s: &str) -> ApiResult<String> {
     Ok(t.to_string())
 }
 
+/// The `country` filter (ISO 3166 alpha-2, any case) as the store compares it.
+fn country(given: Option<&str>) -> ApiResult<Option<String>> {
+    given
+        .map(|c| {
+            Country::parse(c)
+                .map(|c| c.as_str())
+                .map_err(|e| ApiError::invalid(format!("country: {e}")))
+        })
+        .transpose()
+}
+
 /// `key:value` of the `attribute` filter, split at the first `:` (keys have none).
 fn attribute_pair(s: &str) -> ApiResult<(String, String)> {
     match s.split_once(':') {
@@ -72,20 +83,12 @@ fn attribute_pair(s: &str) -> ApiResult<(String, String)> {
 
 impl ListQuery {
     fn filter(&self) -> ApiResult<NumberFilter> {
-        let country = match &self.country {
-            Some(c) => Some(
-                Country::parse(c)
-                    .map_err(|e| ApiError::invalid(format!("country: {e}")))?
-                    .as_str(),
-            ),
-            None => None,
-        };
         Ok(NumberFilter {
             view_position: self.position,
             status: self.status,
             product: self.product,
             number_type: self.number_type,
-            country,
+            country: country(self.country.as_deref())?,
             customer: self.customer_id,
             assigned: self.assigned,
             e164_prefix: self
@@ -119,18 +122,15 @@ async fn list_page(
         .service
         .list_numbers(&auth.actor, &filter, after, size)
         .await?;
+    let (numbers, next_page_token, total_records) = keyset_page(page);
     Ok(Json(NumberPage {
-        phone_numbers: page
-            .items
+        phone_numbers: numbers
             .iter()
             .map(|n| NumberView::of(n, auth.actor.account))
             .collect(),
         page_size: size,
-        next_page_token: page
-            .next_after
-            .map(|a| encode_page_token(&a))
-            .unwrap_or_default(),
-        total_records: page.total,
+        next_page_token,
+        total_records,
     }))
 }
 
@@ -143,8 +143,8 @@ async fn list_page(
     security(("oauth2" = ["phone:read:admin"])),
     responses(
         (status = 200, description = "A page of numbers", body = NumberPage),
-        (status = 400, description = "A filter or the page token is invalid (`invalid_input`, `invalid_page_token`)", body = ErrorBody),
         CommonErrors,
+        FilteredListErrors,
     ))]
 pub async fn list_numbers(
     auth: Auth<PhoneRead>,
@@ -163,8 +163,8 @@ pub async fn list_numbers(
     security(("oauth2" = ["phone:read:admin"])),
     responses(
         (status = 200, description = "A page of unassigned numbers", body = NumberPage),
-        (status = 400, description = "A filter or the page token is invalid (`invalid_input`, `invalid_page_token`)", body = ErrorBody),
         CommonErrors,
+        FilteredListErrors,
     ))]
 pub async fn list_unassigned(
     auth: Auth<PhoneRead>,
@@ -187,7 +187,7 @@ pub async fn list_unassigned(
         (status = 200, description = "The number", body = NumberView,
             headers(("ETag" = String, description = "The number's version"))),
         CommonErrors,
-        (status = 404, description = "No such number in the caller's scope (`not_found`, R-SEC-1)", body = ErrorBody),
+        NotFound<NumberView>,
     ))]
 pub async fn get_number(
     auth: Auth<PhoneRead>,
@@ -256,16 +256,8 @@ pub async fn inventory(
     State(st): State<ApiState>,
     ApiQuery(q): ApiQuery<InventoryQuery>,
 ) -> ApiResult<Json<Inventory>> {
-    let country = match &q.country {
-        Some(c) => Some(
-            Country::parse(c)
-                .map_err(|e| ApiError::invalid(format!("country: {e}")))?
-                .as_str(),
-        ),
-        None => None,
-    };
     let filter = NumberFilter {
-        country,
+        country: country(q.country.as_deref())?,
         number_type: q.number_type,
         product: q.product,
         customer: q.customer_id,

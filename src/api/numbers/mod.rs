@@ -21,7 +21,7 @@ use std::collections::BTreeMap;
 
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use numberpool_domain::{
     AccountId, Assignee, AssigneeType, Capabilities, CarrierId, Country, Customization, NewNumber,
@@ -33,10 +33,15 @@ use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::ApiState;
-use super::error::{ApiError, ApiResult, BodyErrors, CommonErrors, ErrorBody};
+use super::error::{ApiError, ApiResult, ErrorBody};
 use super::extract::{
     ApiJson, ApiQuery, Auth, IdempotencyKey, NumberRead, NumberWrite, PhoneRead, PhoneWrite,
-    decode_page_token, encode_page_token, etag, if_match, number_lookup, page_size,
+    decode_page_token, if_match, number_lookup, page_size,
+};
+use super::reply::{keyset_page, with_etag};
+use super::responses::{
+    BadIdempotencyKey, BodyErrors, CommonErrors, ConcurrentChange, DeleteErrors,
+    FilteredListErrors, JsonErrors, NotFound, PatchErrors, RuleErrors, Scoped,
 };
 use numberpool_domain::input;
 
@@ -44,6 +49,10 @@ use crate::service::{AddMode, AddNumber, AllocateOptions, AssignmentsView, Numbe
 
 /// Most numbers one add request may carry; bigger loads go through imports.
 pub const MAX_BATCH: usize = 10_000;
+
+impl Scoped for NumberView {
+    const NOUN: &'static str = "number";
+}
 
 /// `{numberId}`: a number's id or its E.164 form (URL-encode the `+` as `%2B`).
 #[derive(Deserialize, IntoParams)]
@@ -55,19 +64,10 @@ pub struct NumberPath {
     pub number_id: String,
 }
 
-/// A single number with its ETag.
-fn number_response(status: StatusCode, view: NumberView) -> Response {
-    let tag = etag(view.version);
-    let mut res = (status, Json(view)).into_response();
-    if let Ok(v) = HeaderValue::from_str(&tag) {
-        res.headers_mut().insert(header::ETAG, v);
-    }
-    res
-}
-
 /// A number after a read or a move, as the caller now sees it, with its ETag.
 fn seen_by(n: &numberpool_domain::Number, actor: &crate::service::Actor) -> Response {
-    number_response(StatusCode::OK, NumberView::of(n, actor.account))
+    let view = NumberView::of(n, actor.account);
+    with_etag(StatusCode::OK, view.version, view)
 }
 
 /// Deserializes a JSON value, naming the path of a bad field.

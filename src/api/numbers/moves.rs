@@ -20,12 +20,11 @@ pub struct AssignBody {
     security(("oauth2" = ["phone:write:admin"])),
     responses(
         (status = 200, description = "The assigned number", body = NumberView),
-        (status = 400, description = "Bad input (`invalid_input`, `malformed_json`)", body = ErrorBody),
         CommonErrors,
-        (status = 404, description = "No such number in the caller's scope (`not_found`, R-SEC-1)", body = ErrorBody),
-        (status = 409, description = "Changed at the same time by someone else (`conflict`)", body = ErrorBody),
-        BodyErrors,
-        (status = 422, description = "A rule refused it (`rule_violation`), or the Idempotency-Key was used with another body (`idempotency_key_reused`)", body = ErrorBody),
+        JsonErrors,
+        NotFound<NumberView>,
+        ConcurrentChange,
+        RuleErrors,
     ))]
 pub async fn assign(
     auth: Auth<PhoneWrite>,
@@ -68,8 +67,8 @@ pub struct UnassignBody {
         (status = 200, description = "The number without that assignee", body = NumberView),
         (status = 400, description = "Bad input (`invalid_input`, `malformed_json`)", body = ErrorBody),
         CommonErrors,
-        (status = 404, description = "No such number in the caller's scope (`not_found`, R-SEC-1)", body = ErrorBody),
-        (status = 409, description = "Changed at the same time by someone else (`conflict`)", body = ErrorBody),
+        NotFound<NumberView>,
+        ConcurrentChange,
         (status = 422, description = "A rule refused it (`rule_violation`)", body = ErrorBody),
     ))]
 pub async fn unassign(
@@ -119,12 +118,11 @@ pub struct AllocateBody {
     security(("oauth2" = ["phone_number:write:admin"])),
     responses(
         (status = 200, description = "The allocated number", body = NumberView),
-        (status = 400, description = "Bad input (`invalid_input`, `malformed_json`)", body = ErrorBody),
         CommonErrors,
+        JsonErrors,
+        RuleErrors,
         (status = 404, description = "No such number or account in the caller's scope (`not_found`, R-SEC-1)", body = ErrorBody),
         (status = 409, description = "Another move won (`conflict`, R-ALLOC-1)", body = ErrorBody),
-        BodyErrors,
-        (status = 422, description = "A rule refused it (`rule_violation`), or the Idempotency-Key was used with another body (`idempotency_key_reused`)", body = ErrorBody),
     ))]
 pub async fn allocate(
     auth: Auth<NumberWrite>,
@@ -168,11 +166,10 @@ pub struct MoveBody {
     security(("oauth2" = ["phone:write:admin"])),
     responses(
         (status = 200, description = "The moved number", body = NumberView),
-        (status = 400, description = "Bad input (`invalid_input`, `malformed_json`)", body = ErrorBody),
         CommonErrors,
+        JsonErrors,
         (status = 404, description = "No such number or account in the caller's scope (`not_found`, R-SEC-1)", body = ErrorBody),
         (status = 409, description = "Another move won (`conflict`, R-ALLOC-1)", body = ErrorBody),
-        BodyErrors,
         (status = 422, description = "A rule refused it (`rule_violation`, R-MOVE-2, R-MOVE-5), or the Idempotency-Key was used with another body (`idempotency_key_reused`)", body = ErrorBody),
     ))]
 pub async fn move_to_unit(
@@ -198,11 +195,11 @@ pub async fn move_to_unit(
     security(("oauth2" = ["phone_number:write:admin"])),
     responses(
         (status = 200, description = "The released number, as the caller now sees it", body = NumberView),
-        (status = 400, description = "A malformed Idempotency-Key (`invalid_input`)", body = ErrorBody),
         CommonErrors,
-        (status = 404, description = "No such number in the caller's scope (`not_found`, R-SEC-1)", body = ErrorBody),
+        BadIdempotencyKey,
+        NotFound<NumberView>,
+        RuleErrors,
         (status = 409, description = "Another move won (`conflict`)", body = ErrorBody),
-        (status = 422, description = "A rule refused it (`rule_violation`), or the Idempotency-Key was used with another body (`idempotency_key_reused`)", body = ErrorBody),
     ))]
 pub async fn release(
     auth: Auth<NumberWrite>,
@@ -223,11 +220,11 @@ pub async fn release(
     security(("oauth2" = ["phone_number:write:admin"])),
     responses(
         (status = 200, description = "The free number", body = NumberView),
-        (status = 400, description = "A malformed Idempotency-Key (`invalid_input`)", body = ErrorBody),
         CommonErrors,
-        (status = 404, description = "No such number in the caller's scope (`not_found`, R-SEC-1)", body = ErrorBody),
+        BadIdempotencyKey,
+        NotFound<NumberView>,
+        RuleErrors,
         (status = 409, description = "Another move won (`conflict`)", body = ErrorBody),
-        (status = 422, description = "A rule refused it (`rule_violation`), or the Idempotency-Key was used with another body (`idempotency_key_reused`)", body = ErrorBody),
     ))]
 pub async fn unbind(
     auth: Auth<NumberWrite>,

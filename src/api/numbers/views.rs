@@ -13,7 +13,7 @@ use super::*;
     responses(
         (status = 200, description = "Where the number sits and who uses it", body = AssignmentsView),
         CommonErrors,
-        (status = 404, description = "No such number in the caller's scope (`not_found`, R-SEC-1)", body = ErrorBody),
+        NotFound<NumberView>,
     ))]
 pub async fn assignments(
     auth: Auth<PhoneRead>,
@@ -42,7 +42,7 @@ pub struct NumberHistory {
     responses(
         (status = 200, description = "The number's events", body = NumberHistory),
         CommonErrors,
-        (status = 404, description = "No such number in the caller's scope (`not_found`, R-SEC-1)", body = ErrorBody),
+        NotFound<NumberView>,
     ))]
 pub async fn history(
     auth: Auth<PhoneRead>,
