@@ -546,7 +546,7 @@ fn view_position_follows_the_viewer() {
     assert_eq!(ViewPosition::of(&n, customer.id), ViewPosition::Assigned);
     // Every word parses back, case-insensitively; anything else names the allowed words.
     for v in ViewPosition::ALL {
-        assert_eq!(v.as_str().to_uppercase().parse::<ViewPosition>(), Ok(*v));
+        assert_eq!(v.as_str().to_uppercase().parse::<ViewPosition>(), Ok(v));
         assert_eq!(
             serde_json::to_value(v).ok(),
             Some(serde_json::Value::String(v.as_str().into()))
