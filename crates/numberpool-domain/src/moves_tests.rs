@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use crate::lifecycle::Relation;
 use crate::moves::{self, AddTarget, Allocation, CarrierContext, MoveError, Mover, UnitTarget};
+use crate::tests::{account, expected_row, user};
 use crate::*;
 
 /// The world of the fixtures: provider → reseller, provider → customer → unit.
@@ -13,21 +14,6 @@ struct World {
     reseller: Account,
     customer: Account,
     unit: Account,
-}
-
-fn account(kind: AccountKind, parent: Option<&Account>) -> Account {
-    Account {
-        id: AccountId::new(),
-        name: format!("{} co", kind.as_str()),
-        account_number: "1".into(),
-        kind,
-        status: AccountStatus::Active,
-        parent_id: parent.map(|p| p.id),
-        allow_external_numbers: false,
-        version: 1,
-        entitlements: Default::default(),
-        created_at: 0,
-    }
 }
 
 fn world() -> World {
@@ -40,14 +26,6 @@ fn world() -> World {
         reseller,
         customer,
         unit,
-    }
-}
-
-fn user(id: &str) -> Assignee {
-    Assignee {
-        kind: AssigneeType::User,
-        id: id.into(),
-        display_name: None,
     }
 }
 
@@ -304,12 +282,7 @@ fn expected(m: Move, f: Fixture) -> Outcome {
         (M::Edit, F::Unassigned, To(S::Unassigned)),
         (M::Edit, F::Assigned, To(S::Assigned)),
     ];
-    let hits: Vec<_> = table
-        .iter()
-        .filter(|(tm, tf, _)| *tm == m && *tf == f)
-        .collect();
-    assert_eq!(hits.len(), 1, "one expected row for {m:?} on {f:?}");
-    hits[0].2
+    expected_row(table, m, f)
 }
 
 #[test]
