@@ -140,10 +140,7 @@ const MOVES: [Move; 9] = [
 /// pool allocates, unbinds and deletes; the customer assigns, moves and releases its numbers;
 /// the reseller releases its own.
 fn run(w: &World, m: Move, n: &Number) -> Outcome {
-    let customer = Mover {
-        account: &w.customer,
-        holder_path: &[],
-    };
+    let customer = Mover::new(&w.customer, &[]);
     let trunk = Allocation {
         sip_trunk_id: Some(TrunkId::new()),
         ..Default::default()
@@ -180,15 +177,9 @@ fn run(w: &World, m: Move, n: &Number) -> Outcome {
         }
         Move::Release => {
             let by = if n.holder_id == w.reseller.id {
-                Mover {
-                    account: &w.reseller,
-                    holder_path: &[],
-                }
+                Mover::new(&w.reseller, &[])
             } else if n.holder_id == w.provider.id {
-                Mover {
-                    account: &w.provider,
-                    holder_path: &[],
-                }
+                Mover::new(&w.provider, &[])
             } else {
                 customer
             };
@@ -455,10 +446,7 @@ fn what_each_move_changes() {
     );
 
     // Assign: capacity (R-ASG-1), no duplicate, and not after a disconnect request (R-ACC-1).
-    let customer = Mover {
-        account: &w.customer,
-        holder_path: &[],
-    };
+    let customer = Mover::new(&w.customer, &[]);
     let mut single = held.clone();
     single.customization.capacity = Capacity::SingleUser;
     let one = moves::assign(&single, customer, user("a"), None).unwrap_or_else(|e| panic!("{e:?}"));
@@ -508,10 +496,7 @@ fn what_each_move_changes() {
         (moved.holder_id, moved.customer_id),
         (w.unit.id, Some(w.customer.id))
     );
-    let unit_admin = Mover {
-        account: &w.unit,
-        holder_path: &[],
-    };
+    let unit_admin = Mover::new(&w.unit, &[]);
     assert!(matches!(
         moves::move_to_unit(&moved, unit_admin, into(Some(&w.unit), Some(&path), false)),
         Ok(None)
