@@ -272,9 +272,9 @@ pub async fn list(
         &NumbersPage {
             notice,
             chrome: user.chrome("numbers"),
-            positions: choices(ViewPosition::ALL, ViewPosition::as_str, &q.position),
+            positions: choices(&ViewPosition::ALL, ViewPosition::as_str, &q.position),
             statuses: choices(&NumberStatus::ALL, NumberStatus::api_str, &q.status),
-            products: choices(Product::ALL, Product::as_str, &q.product),
+            products: choices(&Product::ALL, Product::as_str, &q.product),
             types: choices(&NumberType::ALL, NumberType::as_str, &q.number_type),
             customers,
             q,

@@ -3,7 +3,7 @@
 
 use numberpool_domain::AccountId;
 
-use crate::rows::parse;
+use crate::rows::{Arg, parse};
 use crate::{Reader, Result, Tx, on_conn};
 
 /// A token to store. `token_hash` is a hash of the bearer token, never the token itself.
@@ -60,39 +60,30 @@ impl Reader {
 
 impl Tx {
     pub async fn insert_token(&mut self, t: &NewToken) -> Result<()> {
-        on_conn!(self, c => {
-            sqlx::query("INSERT INTO oauth_tokens (token_hash, client_id, account_id, scopes, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)")
-                .bind(&t.token_hash)
-                .bind(&t.client_id)
-                .bind(t.account_id.to_string())
-                .bind(&t.scopes)
-                .bind(t.created_at)
-                .bind(t.expires_at)
-                .execute(&mut *c)
-                .await?;
-        });
+        let sql = "INSERT INTO oauth_tokens (token_hash, client_id, account_id, scopes, created_at, \
+            expires_at) VALUES ($1, $2, $3, $4, $5, $6)";
+        let account = t.account_id.to_string();
+        let args = [
+            Arg::Text(&t.token_hash),
+            Arg::Text(&t.client_id),
+            Arg::Text(&account),
+            Arg::Text(&t.scopes),
+            Arg::Int(t.created_at),
+            Arg::Int(t.expires_at),
+        ];
+        self.execute(sql, &args).await?;
         Ok(())
     }
 
     /// Ends every token of a client; how many there were.
     pub async fn delete_tokens_of_client(&mut self, client_id: &str) -> Result<u64> {
-        Ok(on_conn!(self, c => {
-            sqlx::query("DELETE FROM oauth_tokens WHERE client_id = $1")
-                .bind(client_id)
-                .execute(&mut *c)
-                .await?
-                .rows_affected()
-        }))
+        let sql = "DELETE FROM oauth_tokens WHERE client_id = $1";
+        self.execute(sql, &[Arg::Text(client_id)]).await
     }
 
     /// Deletes the tokens that have expired at `now`; how many.
     pub async fn purge_expired_tokens(&mut self, now: i64) -> Result<u64> {
-        Ok(on_conn!(self, c => {
-            sqlx::query("DELETE FROM oauth_tokens WHERE expires_at <= $1")
-                .bind(now)
-                .execute(&mut *c)
-                .await?
-                .rows_affected()
-        }))
+        let sql = "DELETE FROM oauth_tokens WHERE expires_at <= $1";
+        self.execute(sql, &[Arg::Int(now)]).await
     }
 }
