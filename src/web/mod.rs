@@ -8,7 +8,8 @@
 //! - `assets.rs`: the CSS and the vendored htmx, compiled in;
 //! - one file per area: `signin.rs`, `dashboard.rs`, `numbers.rs` (the list), `number.rs`
 //!   (one number and its moves), `add.rs` (the Add Numbers form), `edit.rs` (R-EDIT-1's edit), `customers.rs` (a
-//!   provider's customers), `exchange.rs` (a customer's Provider Exchange connections).
+//!   provider's customers), `exchange.rs` (a customer's Provider Exchange connections), `delete_list.rs` (seed
+//!   004's manual delete list).
 
 mod add;
 mod assets;
@@ -16,6 +17,7 @@ mod chart;
 mod csrf;
 mod customers;
 mod dashboard;
+mod delete_list;
 mod edit;
 mod errors;
 mod exchange;
@@ -65,6 +67,7 @@ pub struct Chrome {
     pub email: String,
     pub account_name: String,
     pub account_kind: String,
+    pub account_root: bool,
     pub role: Role,
     pub csrf: String,
     /// The navigation entry of this page (`dashboard`, `numbers`, `customers`, `exchange`,
@@ -83,9 +86,9 @@ impl Chrome {
         matches!(self.account_kind.as_str(), "provider" | "reseller")
     }
 
-    /// Whether the account is a customer (it may connect through Provider Exchange).
+    /// Whether the account is a root customer (it may connect through Provider Exchange).
     pub fn is_customer(&self) -> bool {
-        self.account_kind == "customer"
+        self.account_kind == "customer" && self.account_root
     }
 
     pub fn role_name(&self) -> &'static str {
@@ -121,6 +124,11 @@ pub fn router(service: Service, config: &WebConfig) -> Router {
             "/portal/customers/{id}/deactivate",
             post(customers::deactivate),
         )
+        .route(
+            "/portal/delete-list",
+            get(delete_list::show).post(delete_list::submit),
+        )
+        .route("/portal/delete-list/check", get(delete_list::check_typed))
         .route("/portal/exchange", get(exchange::show))
         .route("/portal/exchange/connect", post(exchange::connect))
         .route("/portal/exchange/disconnect", post(exchange::disconnect))
