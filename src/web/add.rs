@@ -187,15 +187,7 @@ async fn add_page(
     let actor = user.actor();
     let trunks = st.service.list_trunks(actor).await.unwrap_or_default();
     let accounts = st.service.list_accounts(actor).await?;
-    let mut custom_errors = HashMap::new();
-    let mut basic_errors = HashMap::new();
-    for (k, v) in errors {
-        if matches!(k, "capacity" | "outbound_dialer" | "outbound_cli_shared") {
-            custom_errors.insert(k, v);
-        } else {
-            basic_errors.insert(k, v);
-        }
-    }
+    let (custom_errors, basic_errors) = split_custom(errors);
     let page = AddPage {
         chrome: user.chrome("numbers"),
         products: choose(
@@ -273,6 +265,31 @@ pub async fn customization(_user: SignedIn, Query(f): Query<AddForm>) -> Respons
     )
 }
 
+/// Errors of the customization part, apart from the others (each part shows its own).
+pub fn split_custom(
+    errors: HashMap<&'static str, String>,
+) -> (HashMap<&'static str, String>, HashMap<&'static str, String>) {
+    errors
+        .into_iter()
+        .partition(|(k, _)| matches!(*k, "capacity" | "outbound_dialer" | "outbound_cli_shared"))
+}
+
+/// A chosen id from a select: `None` when blank; an unreadable one is an error beside `field`.
+pub fn pick<T: std::str::FromStr>(
+    errors: &mut HashMap<&'static str, String>,
+    field: &'static str,
+    raw: &str,
+    message: &str,
+) -> Option<T> {
+    match raw.trim() {
+        "" => None,
+        t => t
+            .parse()
+            .map_err(|_| errors.insert(field, message.into()))
+            .ok(),
+    }
+}
+
 /// The field a refusal belongs beside.
 fn field_of(e: &ServiceError) -> &'static str {
     match e {
@@ -307,26 +324,18 @@ pub async fn submit(
         ..TextRow::default()
     };
     let parsed = text_row(&row);
-    let trunk = match f.sip_trunk.trim() {
-        "" => None,
-        t => match t.parse::<TrunkId>() {
-            Ok(t) => Some(t),
-            Err(_) => {
-                errors.insert("sip_trunk", "Choose a SIP trunk from the list.".into());
-                None
-            }
-        },
-    };
-    let sub: Option<AccountId> = match f.sub_account.trim() {
-        "" => None,
-        a => match a.parse() {
-            Ok(a) => Some(a),
-            Err(_) => {
-                errors.insert("sub_account", "Choose a sub account from the list.".into());
-                None
-            }
-        },
-    };
+    let trunk: Option<TrunkId> = pick(
+        &mut errors,
+        "sip_trunk",
+        &f.sip_trunk,
+        "Choose a SIP trunk from the list.",
+    );
+    let sub: Option<AccountId> = pick(
+        &mut errors,
+        "sub_account",
+        &f.sub_account,
+        "Choose a sub account from the list.",
+    );
     let (number, mut fields) = match parsed {
         Ok(p) => p,
         Err(e) => {

@@ -98,11 +98,7 @@ async fn customer_page(
         .find(|c| c.account_id == id)
         .ok_or(WebError::Service(ServiceError::NotFound("customer")))?;
     let account = st.service.get_account(user.actor(), id).await?;
-    let status = if error.is_some() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
+    let status = super::status_for(error.is_some());
     Ok(render(
         status,
         &CustomerPage {

@@ -7,12 +7,11 @@ use std::collections::HashMap;
 
 use askama::Template;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use numberpool_domain::{Number, NumberPatch, NumberStatus, Product, Rule, TrunkId, ViewPosition};
 use serde::Deserialize;
 
-use super::add::{AddForm, Custom};
+use super::add::{AddForm, Custom, pick, split_custom};
 use super::chart::label;
 use super::csrf::CsrfForm;
 use super::errors::{WebError, WebResult, explain};
@@ -142,15 +141,7 @@ async fn edit_page(
         },
         ..AddForm::default()
     };
-    let mut custom_errors = HashMap::new();
-    let mut other = HashMap::new();
-    for (k, v) in errors {
-        if matches!(k, "capacity" | "outbound_dialer" | "outbound_cli_shared") {
-            custom_errors.insert(k, v);
-        } else {
-            other.insert(k, v);
-        }
-    }
+    let (custom_errors, other) = split_custom(errors);
     let page = EditPage {
         chrome: user.chrome("numbers"),
         id: n.id.to_string(),
@@ -191,11 +182,7 @@ async fn edit_page(
         custom: custom_form.custom(custom_errors),
         errors: other,
     };
-    let status = if page.errors.is_empty() && page.custom.errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = super::status_for(!(page.errors.is_empty() && page.custom.errors.is_empty()));
     Ok(render(status, &page))
 }
 
@@ -253,17 +240,15 @@ pub async fn submit(
     if scope.pool {
         patch.billing_reference = text_patch(&f.billing_reference);
         patch.service_info = text_patch(&f.service_info);
-        patch.sip_trunk_id = match f.sip_trunk.as_deref().map(str::trim) {
-            None => None,
-            Some("") => Some(None),
-            Some(t) => match t.parse::<TrunkId>() {
-                Ok(t) => Some(Some(t)),
-                Err(_) => {
-                    errors.insert("sip_trunk", "Choose a SIP trunk from the list.".into());
-                    None
-                }
-            },
-        };
+        // Absent: unchanged; blank: no trunk; else the one chosen.
+        patch.sip_trunk_id = f.sip_trunk.as_deref().map(|t| {
+            pick::<TrunkId>(
+                &mut errors,
+                "sip_trunk",
+                t,
+                "Choose a SIP trunk from the list.",
+            )
+        });
         if f.customization.is_some() {
             let form = AddForm {
                 capacity: f.capacity.clone().unwrap_or_default(),

@@ -4,7 +4,6 @@
 
 use askama::Template;
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::response::Response;
 use numberpool_domain::AccountId;
 use numberpool_store::NumberFilter;
@@ -65,11 +64,7 @@ async fn page(
         })
         .collect();
     Ok(render(
-        if error.is_some() {
-            StatusCode::UNPROCESSABLE_ENTITY
-        } else {
-            StatusCode::OK
-        },
+        super::status_for(error.is_some()),
         &ExchangePage {
             chrome: user.chrome("exchange"),
             rows,

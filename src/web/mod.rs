@@ -143,17 +143,10 @@ pub fn router(service: Service, config: &WebConfig) -> Router {
         .route("/portal/numbers/{id}/assign", post(number::assign))
         .route("/portal/numbers/{id}/unassign", post(number::unassign))
         .route("/portal/numbers/{id}/unit", post(number::move_to_unit))
+        // Release, unbind and delete: a confirmation page, then the move.
         .route(
-            "/portal/numbers/{id}/release",
-            get(number::release_confirm).post(number::release),
-        )
-        .route(
-            "/portal/numbers/{id}/unbind",
-            get(number::unbind_confirm).post(number::unbind),
-        )
-        .route(
-            "/portal/numbers/{id}/delete",
-            get(number::delete_confirm).post(number::delete),
+            "/portal/numbers/{id}/{destructive}",
+            get(number::confirm).post(number::destroy),
         )
         .with_state(state)
         .layer(middleware::from_fn(page_headers));
@@ -178,22 +171,34 @@ const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-
 /// cache, so after sign-out the back button asks the server again and gets the sign-in page.
 async fn page_headers(req: Request, next: Next) -> Response {
     let mut res = next.run(req).await;
-    let h = res.headers_mut();
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(CSP),
+    set_headers(
+        &mut res,
+        &[
+            (header::CONTENT_SECURITY_POLICY, CSP),
+            (header::CACHE_CONTROL, "no-store"),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+            (header::REFERRER_POLICY, "same-origin"),
+            (header::X_FRAME_OPTIONS, "DENY"),
+        ],
     );
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    h.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("same-origin"),
-    );
-    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     res
+}
+
+/// Sets fixed headers on a response.
+pub fn set_headers(res: &mut Response, headers: &[(header::HeaderName, &'static str)]) {
+    for (name, value) in headers {
+        res.headers_mut()
+            .insert(name.clone(), HeaderValue::from_static(value));
+    }
+}
+
+/// 422 when the page shows a refusal, else 200.
+pub fn status_for(refused: bool) -> axum::http::StatusCode {
+    if refused {
+        axum::http::StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        axum::http::StatusCode::OK
+    }
 }
 
 /// Whether htmx sent the request (it then wants a fragment, not a whole page).

@@ -323,11 +323,7 @@ async fn page(
         })
         .collect();
     Ok(render(
-        if error.is_some() {
-            StatusCode::UNPROCESSABLE_ENTITY
-        } else {
-            StatusCode::OK
-        },
+        super::status_for(error.is_some()),
         &NumberPage {
             chrome: user.chrome("numbers"),
             id: v.id.to_string(),
@@ -680,55 +676,37 @@ pub fn urlencoding(s: &str) -> String {
         .unwrap_or_default()
 }
 
-/// `GET /portal/numbers/{id}/release` and `POST` (after the confirmation).
-pub async fn release_confirm(
+impl Destructive {
+    /// The move a path's last segment names; `None` (then 404) for any other word.
+    fn from_path(word: &str) -> Option<Destructive> {
+        [Self::Release, Self::Unbind, Self::Delete]
+            .into_iter()
+            .find(|d| d.path() == word)
+    }
+}
+
+fn destructive(word: &str) -> WebResult<Destructive> {
+    Destructive::from_path(word).ok_or(WebError::Service(ServiceError::NotFound("page")))
+}
+
+/// `GET /portal/numbers/{id}/{release|unbind|delete}`: the confirmation, naming what changes.
+pub async fn confirm(
     State(st): State<WebState>,
     user: SignedIn,
-    Path(id): Path<String>,
+    Path((id, word)): Path<(String, String)>,
 ) -> WebResult<Response> {
-    confirm_page(&st, user, &id, Destructive::Release).await
+    let what = destructive(&word)?;
+    confirm_page(&st, user, &id, what).await
 }
 
-pub async fn release(
+/// `POST /portal/numbers/{id}/{release|unbind|delete}`: the move, once confirmed.
+pub async fn destroy(
     State(st): State<WebState>,
-    Path(id): Path<String>,
+    Path((id, word)): Path<(String, String)>,
     f: CsrfForm<Empty>,
 ) -> WebResult<Response> {
-    run_destructive(&st, &f.user, &id, Destructive::Release).await
-}
-
-/// `GET /portal/numbers/{id}/unbind` and `POST`.
-pub async fn unbind_confirm(
-    State(st): State<WebState>,
-    user: SignedIn,
-    Path(id): Path<String>,
-) -> WebResult<Response> {
-    confirm_page(&st, user, &id, Destructive::Unbind).await
-}
-
-pub async fn unbind(
-    State(st): State<WebState>,
-    Path(id): Path<String>,
-    f: CsrfForm<Empty>,
-) -> WebResult<Response> {
-    run_destructive(&st, &f.user, &id, Destructive::Unbind).await
-}
-
-/// `GET /portal/numbers/{id}/delete` and `POST`.
-pub async fn delete_confirm(
-    State(st): State<WebState>,
-    user: SignedIn,
-    Path(id): Path<String>,
-) -> WebResult<Response> {
-    confirm_page(&st, user, &id, Destructive::Delete).await
-}
-
-pub async fn delete(
-    State(st): State<WebState>,
-    Path(id): Path<String>,
-    f: CsrfForm<Empty>,
-) -> WebResult<Response> {
-    run_destructive(&st, &f.user, &id, Destructive::Delete).await
+    let what = destructive(&word)?;
+    run_destructive(&st, &f.user, &id, what).await
 }
 
 #[derive(Deserialize)]
