@@ -2,8 +2,9 @@
 
 use numberpool_domain::account::check_account_name;
 use numberpool_domain::{Account, AccountId, AccountKind, Action, Rule, RuleViolation};
-use numberpool_store::{NewAccount, Reader};
+use numberpool_store::{NewAccount, Reader, Result as StoreResult, Tx};
 
+use super::versioned::{Versioned, commit_update};
 use super::{Actor, Permission, Result, Service, ServiceError};
 
 /// What creating an account asks for.
@@ -195,27 +196,12 @@ impl Service {
                 next.entitlements.check_limits(used)?;
             }
         }
-        if next == before {
-            return Ok(before);
-        }
-        let stored = tx
-            .update_account_cas(&next)
-            .await
-            .map_err(super::lost_race_with_version(if_version))?;
-        tx.record(&actor.event(
-            Action::AccountUpdate,
-            id.to_string(),
-            if entitlements {
-                Some(Rule::Acc3)
-            } else {
-                patch.allow_external_numbers.map(|_| Rule::Acc2)
-            },
-            super::snapshot(&before),
-            super::snapshot(&stored),
-        ))
-        .await?;
-        tx.commit().await?;
-        Ok(stored)
+        let rule = if entitlements {
+            Some(Rule::Acc3)
+        } else {
+            patch.allow_external_numbers.map(|_| Rule::Acc2)
+        };
+        commit_update(tx, actor, before, next, rule, if_version).await
     }
 
     pub async fn get_account(&self, actor: &Actor, id: AccountId) -> Result<Account> {
@@ -236,5 +222,20 @@ impl Service {
         actor.require(Permission::PhoneRead)?;
         let mut r = self.store.read().await?;
         Ok(r.list_accounts_in_scope(actor.account).await?)
+    }
+}
+
+impl Versioned for Account {
+    type Id = AccountId;
+    const UPDATE: Action = Action::AccountUpdate;
+
+    fn id(&self) -> AccountId {
+        self.id
+    }
+    fn version(&self) -> i64 {
+        self.version
+    }
+    async fn store_update(tx: &mut Tx, next: &Self) -> StoreResult<Self> {
+        tx.update_account_cas(next).await
     }
 }

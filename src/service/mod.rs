@@ -14,6 +14,7 @@ mod providers;
 mod rate_card;
 mod tenancy;
 mod tokens;
+mod versioned;
 
 use numberpool_domain::{AccountId, Action, Rule, RuleViolation};
 use numberpool_store::{Channel, NewAudit, Store, StoreError};
