@@ -6,6 +6,7 @@
 use numberpool_domain::{AccountId, Attribute, AttributeId, now_ms};
 
 use crate::rows::parse;
+use crate::versioned::Value;
 use crate::{Reader, Result, StoreError, Tx, on_conn, unique_as};
 
 const COLUMNS: &str = "id, provider_id, key, allowed_values, created_at, version";
@@ -136,36 +137,27 @@ impl Tx {
 
     /// Writes `next`'s allowed values if the key is still at `next.version`; bumps it.
     pub async fn update_attribute_cas(&mut self, next: &Attribute) -> Result<Attribute> {
-        let values = values_json(&next.allowed_values)?;
-        let n = on_conn!(self, c => {
-            sqlx::query(
-                "UPDATE attributes SET allowed_values = $1, version = version + 1 \
-                 WHERE id = $2 AND version = $3",
-            )
-            .bind(&values)
-            .bind(next.id.to_string())
-            .bind(next.version)
-            .execute(&mut *c)
-            .await?
-            .rows_affected()
-        });
-        crate::one_row(n)?;
-        let mut stored = next.clone();
-        stored.version = next.version + 1;
-        Ok(stored)
+        let columns = [(
+            "allowed_values",
+            Value::Text(values_json(&next.allowed_values)?.into()),
+        )];
+        self.update_versioned(
+            "attributes",
+            next.id,
+            next.version,
+            &columns,
+            StoreError::Db,
+        )
+        .await?;
+        Ok(Attribute {
+            version: next.version + 1,
+            ..next.clone()
+        })
     }
 
     /// Deletes the key if it is still at `version`.
     pub async fn delete_attribute(&mut self, id: AttributeId, version: i64) -> Result<()> {
-        let n = on_conn!(self, c => {
-            sqlx::query("DELETE FROM attributes WHERE id = $1 AND version = $2")
-                .bind(id.to_string())
-                .bind(version)
-                .execute(&mut *c)
-                .await?
-                .rows_affected()
-        });
-        crate::one_row(n)?;
-        Ok(())
+        self.delete_versioned("attributes", id, version, StoreError::Db)
+            .await
     }
 }

@@ -20,6 +20,7 @@ mod rows;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod tokens;
+mod versioned;
 
 use std::str::FromStr;
 use std::time::Duration;

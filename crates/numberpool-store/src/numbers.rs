@@ -470,14 +470,7 @@ impl Tx {
 
     /// Deletes the number only if its version is still `version`. Losing the race is `Conflict`.
     pub async fn delete_number_cas(&mut self, id: NumberId, version: i64) -> Result<()> {
-        let affected = on_conn!(self, c => {
-            sqlx::query("DELETE FROM numbers WHERE id = $1 AND version = $2")
-                .bind(id.to_string())
-                .bind(version)
-                .execute(&mut *c)
-                .await?
-                .rows_affected()
-        });
-        crate::one_row(affected)
+        self.delete_versioned("numbers", id, version, StoreError::Db)
+            .await
     }
 }
