@@ -99,10 +99,8 @@ fn new_account_number() -> String {
 impl Reader {
     pub async fn get_account(&mut self, id: AccountId) -> Result<Option<Account>> {
         let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE id = $1");
-        let row: Option<AccountRow> = on_conn!(self, c => {
-            sqlx::query_as(&sql).bind(id.to_string()).fetch_optional(&mut *c).await?
-        });
-        row.map(AccountRow::into_domain).transpose()
+        self.row_by(&sql, &id.to_string(), AccountRow::into_domain)
+            .await
     }
 
     /// Whether the account or any account above it is deactivated: access through it is
@@ -295,10 +293,7 @@ impl Reader {
     pub async fn find_account_by_name(&mut self, name: &str) -> Result<Option<Account>> {
         let sql =
             format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE name = $1 ORDER BY id LIMIT 1");
-        let row: Option<AccountRow> = on_conn!(self, c => {
-            sqlx::query_as(&sql).bind(name).fetch_optional(&mut *c).await?
-        });
-        row.map(AccountRow::into_domain).transpose()
+        self.row_by(&sql, name, AccountRow::into_domain).await
     }
 
     /// Accounts within `scope`'s scope (R-SEC-1), in creation order.
@@ -312,10 +307,8 @@ impl Reader {
                 .collect::<Vec<_>>()
                 .join(", ")
         );
-        let rows: Vec<AccountRow> = on_conn!(self, c => {
-            sqlx::query_as(&sql).bind(scope.to_string()).fetch_all(&mut *c).await?
-        });
-        rows.into_iter().map(AccountRow::into_domain).collect()
+        self.rows_by(&sql, &scope.to_string(), AccountRow::into_domain)
+            .await
     }
 
     /// The account's ancestors, nearest first (parent, grandparent, …).

@@ -70,20 +70,16 @@ impl Reader {
 
     pub async fn get_attribute(&mut self, id: AttributeId) -> Result<Option<Attribute>> {
         let sql = format!("SELECT {COLUMNS} FROM attributes WHERE id = $1");
-        let row: Option<AttributeRow> = on_conn!(self, c => {
-            sqlx::query_as(&sql).bind(id.to_string()).fetch_optional(&mut *c).await?
-        });
-        row.map(AttributeRow::into_domain).transpose()
+        self.row_by(&sql, &id.to_string(), AttributeRow::into_domain)
+            .await
     }
 
     /// A provider's attribute keys in creation order: one query, which the number paths use to
     /// check a whole request or batch.
     pub async fn list_attributes(&mut self, provider: AccountId) -> Result<Vec<Attribute>> {
         let sql = format!("SELECT {COLUMNS} FROM attributes WHERE provider_id = $1 ORDER BY id");
-        let rows: Vec<AttributeRow> = on_conn!(self, c => {
-            sqlx::query_as(&sql).bind(provider.to_string()).fetch_all(&mut *c).await?
-        });
-        rows.into_iter().map(AttributeRow::into_domain).collect()
+        self.rows_by(&sql, &provider.to_string(), AttributeRow::into_domain)
+            .await
     }
 
     /// Whether any number of `owner` carries `key` with `value` (R-ATTR-1). Scans the owner's

@@ -86,20 +86,16 @@ fn delete_refused(e: sqlx::Error) -> StoreError {
 impl Reader {
     pub async fn get_trunk(&mut self, id: TrunkId) -> Result<Option<SipTrunk>> {
         let sql = format!("SELECT {TRUNK_COLUMNS} FROM sip_trunks WHERE id = $1");
-        let row: Option<TrunkRow> = on_conn!(self, c => {
-            sqlx::query_as(&sql).bind(id.to_string()).fetch_optional(&mut *c).await?
-        });
-        row.map(TrunkRow::into_domain).transpose()
+        self.row_by(&sql, &id.to_string(), TrunkRow::into_domain)
+            .await
     }
 
     /// A provider's trunks in creation order.
     pub async fn list_trunks(&mut self, provider: AccountId) -> Result<Vec<SipTrunk>> {
         let sql =
             format!("SELECT {TRUNK_COLUMNS} FROM sip_trunks WHERE provider_id = $1 ORDER BY id");
-        let rows: Vec<TrunkRow> = on_conn!(self, c => {
-            sqlx::query_as(&sql).bind(provider.to_string()).fetch_all(&mut *c).await?
-        });
-        rows.into_iter().map(TrunkRow::into_domain).collect()
+        self.rows_by(&sql, &provider.to_string(), TrunkRow::into_domain)
+            .await
     }
 
     /// Whether any number is on the trunk (R-PROV-2).
@@ -115,10 +111,8 @@ impl Reader {
 
     pub async fn get_carrier(&mut self, id: CarrierId) -> Result<Option<Carrier>> {
         let sql = format!("SELECT {CARRIER_COLUMNS} FROM carriers WHERE id = $1");
-        let row: Option<CarrierRow> = on_conn!(self, c => {
-            sqlx::query_as(&sql).bind(id.to_string()).fetch_optional(&mut *c).await?
-        });
-        row.map(CarrierRow::into_domain).transpose()
+        self.row_by(&sql, &id.to_string(), CarrierRow::into_domain)
+            .await
     }
 
     /// A provider's carriers (of one kind, if given) in creation order.

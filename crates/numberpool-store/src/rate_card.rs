@@ -44,10 +44,8 @@ impl RateRow {
 impl Reader {
     pub async fn get_rate(&mut self, id: RateId) -> Result<Option<Rate>> {
         let sql = format!("SELECT {COLUMNS} FROM rate_card WHERE id = $1");
-        let row: Option<RateRow> = on_conn!(self, c => {
-            sqlx::query_as(&sql).bind(id.to_string()).fetch_optional(&mut *c).await?
-        });
-        row.map(RateRow::into_domain).transpose()
+        self.row_by(&sql, &id.to_string(), RateRow::into_domain)
+            .await
     }
 
     /// A provider's rate card in creation order, optionally only one country and/or type.
