@@ -55,17 +55,7 @@ impl Reader {
     /// text `"key":` occurs only as a key, since quotes inside strings are escaped.
     pub async fn attribute_key_in_use(&mut self, owner: AccountId, key: &str) -> Result<bool> {
         let needle = format!("{}:", serde_json::to_string(key).unwrap_or_default());
-        let row: Option<(String,)> = on_conn!(self, c => {
-            sqlx::query_as(
-                "SELECT id FROM numbers WHERE owner_id = $1 \
-                 AND replace(attributes, $2, '') <> attributes LIMIT 1",
-            )
-            .bind(owner.to_string())
-            .bind(&needle)
-            .fetch_optional(&mut *c)
-            .await?
-        });
-        Ok(row.is_some())
+        self.owner_numbers_contain(owner, &needle).await
     }
 
     pub async fn get_attribute(&mut self, id: AttributeId) -> Result<Option<Attribute>> {
@@ -91,13 +81,18 @@ impl Reader {
         value: &str,
     ) -> Result<bool> {
         let needle = attribute_needle(key, value);
+        self.owner_numbers_contain(owner, &needle).await
+    }
+
+    /// Whether the `attributes` text of any number of `owner` contains `needle`.
+    async fn owner_numbers_contain(&mut self, owner: AccountId, needle: &str) -> Result<bool> {
         let row: Option<(String,)> = on_conn!(self, c => {
             sqlx::query_as(
                 "SELECT id FROM numbers WHERE owner_id = $1 \
                  AND replace(attributes, $2, '') <> attributes LIMIT 1",
             )
             .bind(owner.to_string())
-            .bind(&needle)
+            .bind(needle)
             .fetch_optional(&mut *c)
             .await?
         });
