@@ -40,6 +40,14 @@ pub struct AccountPatch {
 }
 
 impl Service {
+    /// The account `id`, whoever's it is: for the operator acting for no account, or once the
+    /// caller has checked the actor may see it. `NotFound` if there is none.
+    pub(crate) async fn existing_account(&self, tx: &mut Reader, id: AccountId) -> Result<Account> {
+        tx.get_account(id)
+            .await?
+            .ok_or(ServiceError::NotFound("account"))
+    }
+
     /// `NotFound` unless `account` is within the actor's scope (R-SEC-1).
     pub(crate) async fn account_in_scope(
         &self,
@@ -50,9 +58,7 @@ impl Service {
         if !tx.in_scope(actor.account, account).await? {
             return Err(ServiceError::NotFound("account"));
         }
-        tx.get_account(account)
-            .await?
-            .ok_or(ServiceError::NotFound("account"))
+        self.existing_account(tx, account).await
     }
 
     /// `NotFound` unless `account` is the actor's own account or below it. Credentials and
@@ -67,9 +73,7 @@ impl Service {
         if !tx.in_own_subtree(actor.account, account).await? {
             return Err(ServiceError::NotFound("account"));
         }
-        tx.get_account(account)
-            .await?
-            .ok_or(ServiceError::NotFound("account"))
+        self.existing_account(tx, account).await
     }
 
     /// Creates an account below one in the actor's own subtree; the operator acting for no
@@ -139,10 +143,7 @@ impl Service {
         let mut tx = self.store.begin().await?;
         let before = match actor.acting_for() {
             Some(_) => self.account_in_own_subtree(&mut tx, actor, id).await?,
-            None => tx
-                .get_account(id)
-                .await?
-                .ok_or(ServiceError::NotFound("account"))?,
+            None => self.existing_account(&mut tx, id).await?,
         };
         // An account does not grant itself numbers or licences; the operator is above all.
         let itself = actor.acting_for() == Some(before.id);
@@ -213,9 +214,7 @@ impl Service {
     /// Accounts the operator can see without acting as one: used by the CLI only.
     pub async fn get_account_unscoped(&self, id: AccountId) -> Result<Account> {
         let mut r = self.store.read().await?;
-        r.get_account(id)
-            .await?
-            .ok_or(ServiceError::NotFound("account"))
+        self.existing_account(&mut r, id).await
     }
 
     pub async fn list_accounts(&self, actor: &Actor) -> Result<Vec<Account>> {

@@ -42,10 +42,7 @@ impl Service {
         tx: &mut Reader,
         actor: &Actor,
     ) -> Result<Option<AccountId>> {
-        let me = tx
-            .get_account(actor.account)
-            .await?
-            .ok_or(ServiceError::NotFound("account"))?;
+        let me = self.acting_account(tx, actor).await?;
         Ok(match me.kind {
             AccountKind::Provider => Some(me.id),
             // The root of a reseller's tree is its provider (R-TREE-1), which owns the numbers
@@ -66,10 +63,7 @@ impl Service {
         actor: &Actor,
         what: &str,
     ) -> Result<AccountId> {
-        let me = tx
-            .get_account(actor.account)
-            .await?
-            .ok_or(ServiceError::NotFound("account"))?;
+        let me = self.acting_account(tx, actor).await?;
         if me.kind != AccountKind::Provider {
             return Err(RuleViolation::new(
                 Rule::Prov1,

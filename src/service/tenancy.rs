@@ -187,10 +187,7 @@ impl Service {
         let mut tx = self.store.begin().await?;
         let before = match actor.acting_for() {
             Some(_) => self.account_below(&mut tx, actor, id, Rule::Off1).await?,
-            None => tx
-                .get_account(id)
-                .await?
-                .ok_or(ServiceError::NotFound("account"))?,
+            None => self.existing_account(&mut tx, id).await?,
         };
         check_version("account", before.version, if_version)?;
         // The status is written first: its row lock makes any allocation or add into the
@@ -290,9 +287,7 @@ impl Service {
     /// roots included (a provider's numbers with its connected customers count too).
     pub async fn operator_offboarding(&self, id: AccountId) -> Result<Offboarding> {
         let mut r = self.store.read().await?;
-        r.get_account(id)
-            .await?
-            .ok_or(ServiceError::NotFound("account"))?;
+        self.existing_account(&mut r, id).await?;
         Ok(Offboarding {
             account_id: id,
             checks: vec![self.deactivation_check(&mut r, id).await?],
