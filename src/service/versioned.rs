@@ -208,7 +208,7 @@ impl Service {
     }
 
     /// A setting the actor may see; `NotFound` otherwise (R-SEC-1).
-    pub(super) async fn visible_setting<T: ProviderSetting>(
+    async fn visible_setting<T: ProviderSetting>(
         &self,
         r: &mut Reader,
         actor: &Actor,
