@@ -151,12 +151,20 @@ struct AddPage {
     trunks: Vec<Choice>,
     sub_accounts: Vec<Choice>,
     custom: Custom,
-    errors: HashMap<&'static str, String>,
+    errors: FieldErrors,
 }
 
-impl AddPage {
-    fn error(&self, field: &str) -> Option<&String> {
-        self.errors.get(field)
+/// The refusals of a form's fields, each shown beside its field.
+#[derive(Debug, Default)]
+pub struct FieldErrors(pub HashMap<&'static str, String>);
+
+impl FieldErrors {
+    pub fn of(&self, field: &str) -> Option<&String> {
+        self.0.get(field)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
     }
 }
 
@@ -164,6 +172,16 @@ impl AddPage {
 #[template(path = "partials/customization.html")]
 struct CustomPart {
     custom: Custom,
+}
+
+/// The words of an enum's values.
+fn words<T: Copy>(all: &[T], word: fn(T) -> &'static str) -> Vec<&'static str> {
+    all.iter().map(|&v| word(v)).collect()
+}
+
+/// `s`, or `default` when it is blank.
+fn or<'a>(s: &'a str, default: &'a str) -> &'a str {
+    if s.trim().is_empty() { default } else { s }
 }
 
 fn choose(values: &[&'static str], chosen: &str, word: impl Fn(&str) -> String) -> Vec<Choice> {
@@ -191,32 +209,18 @@ async fn add_page(
     let page = AddPage {
         chrome: user.chrome("numbers"),
         products: choose(
-            &Product::ALL.iter().map(|p| p.as_str()).collect::<Vec<_>>(),
-            if f.product.is_empty() {
-                "phone"
-            } else {
-                &f.product
-            },
+            &words(&Product::ALL, Product::as_str),
+            or(&f.product, "phone"),
             label,
         ),
         types: choose(
-            &NumberType::ALL
-                .iter()
-                .map(|t| t.as_str())
-                .collect::<Vec<_>>(),
+            &words(&NumberType::ALL, NumberType::as_str),
             &f.number_type,
             label,
         ),
         statuses: choose(
-            &NumberStatus::ALL
-                .iter()
-                .map(|s| s.api_str())
-                .collect::<Vec<_>>(),
-            if f.status.is_empty() {
-                "active"
-            } else {
-                &f.status
-            },
+            &words(&NumberStatus::ALL, NumberStatus::api_str),
+            or(&f.status, "active"),
             label,
         ),
         trunks: trunks
@@ -237,7 +241,7 @@ async fn add_page(
             })
             .collect(),
         custom: f.custom(custom_errors),
-        errors: basic_errors,
+        errors: FieldErrors(basic_errors),
         f,
     };
     Ok(render(status, &page))

@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use numberpool_domain::{Number, NumberPatch, NumberStatus, Product, Rule, TrunkId, ViewPosition};
 use serde::Deserialize;
 
-use super::add::{AddForm, Custom, pick, split_custom};
+use super::add::{AddForm, Custom, FieldErrors, pick, split_custom};
 use super::chart::label;
 use super::csrf::CsrfForm;
 use super::errors::{WebError, WebResult, explain};
@@ -79,13 +79,7 @@ struct EditPage {
     types: Vec<Choice>,
     products: Vec<Choice>,
     custom: Custom,
-    errors: HashMap<&'static str, String>,
-}
-
-impl EditPage {
-    fn error(&self, field: &str) -> Option<&String> {
-        self.errors.get(field)
-    }
+    errors: FieldErrors,
 }
 
 fn text_or(sent: &Option<String>, stored: &Option<String>) -> String {
@@ -180,7 +174,7 @@ async fn edit_page(
             })
             .collect(),
         custom: custom_form.custom(custom_errors),
-        errors: other,
+        errors: FieldErrors(other),
     };
     let status = super::status_for(!(page.errors.is_empty() && page.custom.errors.is_empty()));
     Ok(render(status, &page))

@@ -107,47 +107,41 @@ pub fn router(service: Service, config: &WebConfig) -> Router {
         )
         .map(Arc::new),
     };
+    // Everything under /portal needs a signed-in user (the handlers take `SignedIn`).
+    let portal = Router::new()
+        .route(
+            "/account/password",
+            get(signin::password_form).post(signin::change_password),
+        )
+        .route("/numbers", get(numbers::list))
+        .route("/numbers/new", get(add::form).post(add::submit))
+        .route("/numbers/new/customization", get(add::customization))
+        .route("/numbers/{id}", get(number::show))
+        .route("/numbers/{id}/edit", get(edit::form).post(edit::submit))
+        // Every other move of a number is a POST to its own word; release, unbind and delete
+        // are confirmed first on a page of their own (the GET).
+        .route(
+            "/numbers/{id}/{verb}",
+            get(number::confirm).post(number::move_number),
+        )
+        .route("/customers", get(customers::list))
+        .route("/customers/{id}", get(customers::show))
+        .route("/customers/{id}/settings", post(customers::settings))
+        .route("/customers/{id}/deactivate", post(customers::deactivate))
+        .route(
+            "/delete-list",
+            get(delete_list::show).post(delete_list::submit),
+        )
+        .route("/delete-list/check", get(delete_list::check_typed))
+        .route("/exchange", get(exchange::show))
+        .route("/exchange/connect", post(exchange::connect))
+        .route("/exchange/disconnect", post(exchange::disconnect));
     let pages = Router::new()
         .route("/", get(root))
         .route("/signin", get(signin::form).post(signin::submit))
         .route("/signout", post(signin::sign_out))
-        .route(
-            "/portal/account/password",
-            get(signin::password_form).post(signin::change_password),
-        )
         .route("/portal", get(dashboard::page))
-        .route("/portal/numbers", get(numbers::list))
-        .route("/portal/customers", get(customers::list))
-        .route("/portal/customers/{id}", get(customers::show))
-        .route("/portal/customers/{id}/settings", post(customers::settings))
-        .route(
-            "/portal/customers/{id}/deactivate",
-            post(customers::deactivate),
-        )
-        .route(
-            "/portal/delete-list",
-            get(delete_list::show).post(delete_list::submit),
-        )
-        .route("/portal/delete-list/check", get(delete_list::check_typed))
-        .route("/portal/exchange", get(exchange::show))
-        .route("/portal/exchange/connect", post(exchange::connect))
-        .route("/portal/exchange/disconnect", post(exchange::disconnect))
-        .route("/portal/numbers/new", get(add::form).post(add::submit))
-        .route("/portal/numbers/new/customization", get(add::customization))
-        .route("/portal/numbers/{id}", get(number::show))
-        .route(
-            "/portal/numbers/{id}/edit",
-            get(edit::form).post(edit::submit),
-        )
-        .route("/portal/numbers/{id}/allocate", post(number::allocate))
-        .route("/portal/numbers/{id}/assign", post(number::assign))
-        .route("/portal/numbers/{id}/unassign", post(number::unassign))
-        .route("/portal/numbers/{id}/unit", post(number::move_to_unit))
-        // Release, unbind and delete: a confirmation page, then the move.
-        .route(
-            "/portal/numbers/{id}/{destructive}",
-            get(number::confirm).post(number::destroy),
-        )
+        .nest("/portal", portal)
         .with_state(state)
         .layer(middleware::from_fn(page_headers));
     Router::new().merge(pages).merge(assets::router())

@@ -142,100 +142,44 @@ async fn page(
         .unwrap_or_default()
     };
     let c = &v.customization;
-    let fields = vec![
-        Field {
-            name: "Type",
-            value: label(v.number_type.as_str()),
-        },
-        Field {
-            name: "Status",
-            value: label(v.status.api_str()),
-        },
-        Field {
-            name: "Product",
-            value: label(v.product.as_str()),
-        },
-        Field {
-            name: "Position",
-            value: label(v.position.as_str()),
-        },
-        Field {
-            name: "Held by",
-            value: name_of(&names, Some(v.holder_id)),
-        },
-        Field {
-            name: "Customer",
-            value: name_of(&names, v.customer_id),
-        },
-        Field {
-            name: "SIP trunk",
-            value: trunk_name(v.sip_trunk_id),
-        },
-        Field {
-            name: "Billing reference",
-            value: v.billing_reference.clone().unwrap_or_default(),
-        },
-        Field {
-            name: "Service info",
-            value: v.service_info.clone().unwrap_or_default(),
-        },
-        Field {
-            name: "Display name",
-            value: v.display_name.clone().unwrap_or_default(),
-        },
-        Field {
-            name: "Call purpose",
-            value: v.call_purpose.clone().unwrap_or_default(),
-        },
-        Field {
-            name: "Program duration",
-            value: v.program_duration.clone().unwrap_or_default(),
-        },
-        Field {
-            name: "Source",
-            value: v.source.clone(),
-        },
-        Field {
-            name: "Customization",
-            value: format!(
-                "capacity {}, voice {}, messaging {}{}{}",
-                label(c.capacity.as_str()).to_lowercase(),
-                label(c.voice_direction.as_str()).to_lowercase(),
-                label(c.messaging.as_str()).to_lowercase(),
-                if c.outbound_dialer {
-                    ", outbound dialer"
-                } else {
-                    ""
-                },
-                if c.outbound_cli_shared {
-                    ", outbound CLI shared"
-                } else {
-                    ""
-                },
-            ),
-        },
-        Field {
-            name: "Attributes",
-            value: v
-                .attributes
-                .iter()
-                .map(|(k, v)| format!("{k}: {v}"))
-                .collect::<Vec<_>>()
-                .join(", "),
-        },
-        Field {
-            name: "Uploaded by",
-            value: name_of(&names, Some(v.uploaded_by)),
-        },
-        Field {
-            name: "Added",
-            value: when(v.created_at),
-        },
-        Field {
-            name: "Changed",
-            value: when(v.updated_at),
-        },
-    ];
+    let flag = |on: bool, what: &'static str| if on { what } else { "" };
+    let customization = format!(
+        "capacity {}, voice {}, messaging {}{}{}",
+        label(c.capacity.as_str()).to_lowercase(),
+        label(c.voice_direction.as_str()).to_lowercase(),
+        label(c.messaging.as_str()).to_lowercase(),
+        flag(c.outbound_dialer, ", outbound dialer"),
+        flag(c.outbound_cli_shared, ", outbound CLI shared"),
+    );
+    let text = |v: &Option<String>| v.clone().unwrap_or_default();
+    let attributes: Vec<String> = v
+        .attributes
+        .iter()
+        .map(|(k, v)| format!("{k}: {v}"))
+        .collect();
+    let fields: Vec<Field> = [
+        ("Type", label(v.number_type.as_str())),
+        ("Status", label(v.status.api_str())),
+        ("Product", label(v.product.as_str())),
+        ("Position", label(v.position.as_str())),
+        ("Held by", name_of(&names, Some(v.holder_id))),
+        ("Customer", name_of(&names, v.customer_id)),
+        ("SIP trunk", trunk_name(v.sip_trunk_id)),
+        ("Billing reference", text(&v.billing_reference)),
+        ("Service info", text(&v.service_info)),
+        ("Display name", text(&v.display_name)),
+        ("Call purpose", text(&v.call_purpose)),
+        ("Program duration", text(&v.program_duration)),
+        ("Source", v.source.clone()),
+        ("Customization", customization),
+        ("Attributes", attributes.join(", ")),
+        ("Uploaded by", name_of(&names, Some(v.uploaded_by))),
+        ("Added", when(v.created_at)),
+        ("Changed", when(v.updated_at)),
+    ]
+    .into_iter()
+    .map(|(name, value)| Field { name, value })
+    .collect();
     let writer = user.chrome("numbers").can_write();
     let is_pool = matches!(v.position, ViewPosition::Free | ViewPosition::Returned);
     let is_held = matches!(
@@ -401,152 +345,106 @@ fn blank(s: &str) -> Option<String> {
     (!t.is_empty()).then(|| t.to_string())
 }
 
-#[derive(Deserialize)]
-pub struct AllocateForm {
-    #[serde(default)]
+/// The fields of every move's form; each move reads its own.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct MoveForm {
     account: String,
-    #[serde(default)]
     sip_trunk: String,
-    #[serde(default)]
     billing_reference: String,
-    #[serde(default)]
     service_info: String,
-}
-
-/// `POST /portal/numbers/{id}/allocate`.
-pub async fn allocate(
-    State(st): State<WebState>,
-    Path(id): Path<String>,
-    CsrfForm { user, form }: CsrfForm<AllocateForm>,
-) -> WebResult<Response> {
-    let target: AccountId = match form.account.trim().parse() {
-        Ok(a) => a,
-        Err(_) => {
-            let n = st.service.get_number(user.actor(), &lookup(&id)?).await?;
-            return page(
-                &st,
-                &user,
-                &n,
-                Some("Choose the account to allocate the number to.".into()),
-                None,
-            )
-            .await;
-        }
-    };
-    let sip_trunk_id = match blank(&form.sip_trunk).map(|t| t.parse::<TrunkId>()) {
-        None => None,
-        Some(Ok(t)) => Some(t),
-        Some(Err(_)) => {
-            return Err(WebError::BadRequest(
-                "SIP trunk: not one of the list.".into(),
-            ));
-        }
-    };
-    let outcome = st
-        .service
-        .allocate(
-            user.actor(),
-            &lookup(&id)?,
-            target,
-            AllocateOptions {
-                sip_trunk_id,
-                billing_reference: blank(&form.billing_reference),
-                service_info: blank(&form.service_info),
-            },
-        )
-        .await;
-    after_move(&st, &user, &id, outcome).await
-}
-
-#[derive(Deserialize)]
-pub struct AssignForm {
-    #[serde(default)]
     assignee_type: String,
-    #[serde(default)]
     assignee_id: String,
-    #[serde(default)]
     display_name: String,
-}
-
-/// `POST /portal/numbers/{id}/assign`.
-pub async fn assign(
-    State(st): State<WebState>,
-    Path(id): Path<String>,
-    CsrfForm { user, form }: CsrfForm<AssignForm>,
-) -> WebResult<Response> {
-    let kind: AssigneeType = form
-        .assignee_type
-        .parse()
-        .map_err(|e| WebError::BadRequest(format!("Assign to: {e}")))?;
-    let who = form.assignee_id.trim();
-    if who.is_empty() {
-        let n = st.service.get_number(user.actor(), &lookup(&id)?).await?;
-        return page(
-            &st,
-            &user,
-            &n,
-            Some("Enter the id of the user, queue or room to assign the number to.".into()),
-            None,
-        )
-        .await;
-    }
-    let outcome = st
-        .service
-        .assign(
-            user.actor(),
-            &lookup(&id)?,
-            Assignee {
-                kind,
-                id: who.to_string(),
-                display_name: blank(&form.display_name),
-            },
-        )
-        .await;
-    after_move(&st, &user, &id, outcome).await
-}
-
-#[derive(Deserialize)]
-pub struct UnassignForm {
-    #[serde(default)]
-    assignee_id: String,
-}
-
-/// `POST /portal/numbers/{id}/unassign`.
-pub async fn unassign(
-    State(st): State<WebState>,
-    Path(id): Path<String>,
-    CsrfForm { user, form }: CsrfForm<UnassignForm>,
-) -> WebResult<Response> {
-    let who = blank(&form.assignee_id);
-    let outcome = st
-        .service
-        .unassign(user.actor(), &lookup(&id)?, who.as_deref())
-        .await;
-    after_move(&st, &user, &id, outcome).await
-}
-
-#[derive(Deserialize)]
-pub struct UnitForm {
-    #[serde(default)]
     unit: String,
 }
 
-/// `POST /portal/numbers/{id}/unit`.
-pub async fn move_to_unit(
+/// A move's input that does not parse: said on the number's page.
+struct Unreadable(&'static str);
+
+/// The move a form asks for, from its path's last segment.
+async fn run_move(
+    st: &WebState,
+    user: &SignedIn,
+    l: &NumberLookup,
+    verb: &str,
+    f: &MoveForm,
+) -> WebResult<Result<Result<Number, ServiceError>, Unreadable>> {
+    let actor = user.actor();
+    let id_of = |raw: &str, what: &'static str| {
+        raw.trim()
+            .parse::<AccountId>()
+            .map_err(|_| Unreadable(what))
+    };
+    let svc = &st.service;
+    Ok(Ok(match verb {
+        "allocate" => {
+            let target = match id_of(&f.account, "Choose the account to allocate the number to.") {
+                Ok(t) => t,
+                Err(u) => return Ok(Err(u)),
+            };
+            let sip_trunk_id = match blank(&f.sip_trunk).map(|t| t.parse::<TrunkId>()) {
+                None => None,
+                Some(Ok(t)) => Some(t),
+                Some(Err(_)) => return Ok(Err(Unreadable("Choose a SIP trunk from the list."))),
+            };
+            let opts = AllocateOptions {
+                sip_trunk_id,
+                billing_reference: blank(&f.billing_reference),
+                service_info: blank(&f.service_info),
+            };
+            svc.allocate(actor, l, target, opts).await
+        }
+        "assign" => {
+            let Ok(kind) = f.assignee_type.parse::<AssigneeType>() else {
+                return Ok(Err(Unreadable("Choose what to assign the number to.")));
+            };
+            let Some(who) = blank(&f.assignee_id) else {
+                return Ok(Err(Unreadable(
+                    "Enter the id of the user, queue or room to assign the number to.",
+                )));
+            };
+            let display_name = blank(&f.display_name);
+            svc.assign(
+                actor,
+                l,
+                Assignee {
+                    kind,
+                    id: who,
+                    display_name,
+                },
+            )
+            .await
+        }
+        "unassign" => {
+            svc.unassign(actor, l, blank(&f.assignee_id).as_deref())
+                .await
+        }
+        "unit" => match id_of(&f.unit, "Choose a unit from the list.") {
+            Ok(unit) => svc.move_to_unit(actor, l, unit).await,
+            Err(u) => return Ok(Err(u)),
+        },
+        _ => return Err(ServiceError::NotFound("page").into()),
+    }))
+}
+
+/// `POST /portal/numbers/{id}/{allocate|assign|unassign|unit|release|unbind|delete}`.
+pub async fn move_number(
     State(st): State<WebState>,
-    Path(id): Path<String>,
-    CsrfForm { user, form }: CsrfForm<UnitForm>,
+    Path((id, verb)): Path<(String, String)>,
+    CsrfForm { user, form }: CsrfForm<MoveForm>,
 ) -> WebResult<Response> {
-    let unit: AccountId = form
-        .unit
-        .trim()
-        .parse()
-        .map_err(|_| WebError::BadRequest("Unit: choose one of the list.".into()))?;
-    let outcome = st
-        .service
-        .move_to_unit(user.actor(), &lookup(&id)?, unit)
-        .await;
-    after_move(&st, &user, &id, outcome).await
+    if let Some(what) = Destructive::from_path(&verb) {
+        return run_destructive(&st, &user, &id, what).await;
+    }
+    let l = lookup(&id)?;
+    match run_move(&st, &user, &l, &verb, &form).await? {
+        Ok(outcome) => after_move(&st, &user, &id, outcome).await,
+        Err(Unreadable(message)) => {
+            let n = st.service.get_number(user.actor(), &l).await?;
+            page(&st, &user, &n, Some(message.to_string()), None).await
+        }
+    }
 }
 
 /// A destructive move, confirmed on its own page.
@@ -698,16 +596,3 @@ pub async fn confirm(
     let what = destructive(&word)?;
     confirm_page(&st, user, &id, what).await
 }
-
-/// `POST /portal/numbers/{id}/{release|unbind|delete}`: the move, once confirmed.
-pub async fn destroy(
-    State(st): State<WebState>,
-    Path((id, word)): Path<(String, String)>,
-    f: CsrfForm<Empty>,
-) -> WebResult<Response> {
-    let what = destructive(&word)?;
-    run_destructive(&st, &f.user, &id, what).await
-}
-
-#[derive(Deserialize)]
-pub struct Empty {}

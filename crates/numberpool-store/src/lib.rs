@@ -236,8 +236,35 @@ impl Reader {
         key: &str,
         parse: fn(R) -> Result<T>,
     ) -> Result<Option<T>> {
+        self.row_by_at(sql, key, None, parse).await
+    }
+
+    /// [`Reader::row_by`] for a credential: `$1` its hash, `$2` now (a bearer token or a
+    /// portal session is found only while unexpired).
+    pub(crate) async fn live_by_hash<R: DbRow, T>(
+        &mut self,
+        sql: &str,
+        hash: &str,
+        now: i64,
+        parse: fn(R) -> Result<T>,
+    ) -> Result<Option<T>> {
+        self.row_by_at(sql, hash, Some(now), parse).await
+    }
+
+    async fn row_by_at<R: DbRow, T>(
+        &mut self,
+        sql: &str,
+        key: &str,
+        at: Option<i64>,
+        parse: fn(R) -> Result<T>,
+    ) -> Result<Option<T>> {
         let row: Option<R> = on_conn!(self, c => {
-            sqlx::query_as(sql).bind(key).fetch_optional(&mut *c).await?
+            let q = sqlx::query_as(sql).bind(key);
+            let q = match at {
+                Some(t) => q.bind(t),
+                None => q,
+            };
+            q.fetch_optional(&mut *c).await?
         });
         row.map(parse).transpose()
     }

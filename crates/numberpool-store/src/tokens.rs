@@ -4,7 +4,7 @@
 use numberpool_domain::AccountId;
 
 use crate::rows::{Arg, parse};
-use crate::{Reader, Result, Tx, on_conn};
+use crate::{Reader, Result, Tx};
 
 /// A token to store. `token_hash` is a hash of the bearer token, never the token itself.
 #[derive(Debug, Clone)]
@@ -35,17 +35,13 @@ impl Reader {
     /// is active: the joins make a deleted client's tokens worthless even if a row was left
     /// behind, and a deactivated account's tokens stop at once. One query, once per request.
     pub async fn get_token(&mut self, token_hash: &str, now: i64) -> Result<Option<TokenGrant>> {
-        let row: Option<(String, String, String, i64, Option<String>)> = on_conn!(self, c => {
-            sqlx::query_as("SELECT t.client_id, t.account_id, t.scopes, t.expires_at, a.parent_id \
-                FROM oauth_tokens t JOIN api_clients c ON c.client_id = t.client_id \
-                JOIN accounts a ON a.id = t.account_id AND a.status = 'active' \
-                WHERE t.token_hash = $1 AND t.expires_at > $2")
-                .bind(token_hash)
-                .bind(now)
-                .fetch_optional(&mut *c)
-                .await?
-        });
-        row.map(|(client_id, account, scopes, expires_at, parent)| {
+        type Row = (String, String, String, i64, Option<String>);
+        let sql = "SELECT t.client_id, t.account_id, t.scopes, t.expires_at, a.parent_id \
+            FROM oauth_tokens t JOIN api_clients c ON c.client_id = t.client_id \
+            JOIN accounts a ON a.id = t.account_id AND a.status = 'active' \
+            WHERE t.token_hash = $1 AND t.expires_at > $2";
+        self.live_by_hash(sql, token_hash, now, |r: Row| {
+            let (client_id, account, scopes, expires_at, parent) = r;
             Ok(TokenGrant {
                 client_id,
                 account_id: parse("token account id", &account)?,
@@ -54,7 +50,7 @@ impl Reader {
                 has_parent: parent.is_some(),
             })
         })
-        .transpose()
+        .await
     }
 }
 
