@@ -83,6 +83,8 @@ struct NumberPage {
     units: Vec<Choice>,
     assignee_types: Vec<Choice>,
     timeline: Vec<Moment>,
+    /// Seed 004's View Assignments, for the business that holds the number.
+    assignments: Vec<Field>,
     error: Option<String>,
     notice: Option<String>,
 }
@@ -223,6 +225,30 @@ async fn page(
             selected: false,
         })
         .collect();
+    let assignments = if is_held {
+        let a = st
+            .service
+            .number_assignments(user.actor(), &NumberLookup::Id(n.id))
+            .await?;
+        let name = |r: &Option<crate::service::AccountRef>| {
+            r.as_ref().map(|r| r.name.clone()).unwrap_or_default()
+        };
+        [
+            ("Business", name(&a.business)),
+            ("Business unit", name(&a.business_unit)),
+            ("Program", name(&a.program)),
+            ("Display name", a.display_name.clone().unwrap_or_default()),
+            (
+                "Program duration",
+                a.program_duration.clone().unwrap_or_default(),
+            ),
+        ]
+        .into_iter()
+        .map(|(name, value)| Field { name, value })
+        .collect()
+    } else {
+        vec![]
+    };
     let history = st
         .service
         .number_history(user.actor(), &NumberLookup::Id(n.id))
@@ -288,6 +314,7 @@ async fn page(
                 })
                 .collect(),
             timeline,
+            assignments,
             error,
             notice,
         },
@@ -435,7 +462,7 @@ pub async fn move_number(
     CsrfForm { user, form }: CsrfForm<MoveForm>,
 ) -> WebResult<Response> {
     if let Some(what) = Destructive::from_path(&verb) {
-        return run_destructive(&st, &user, &id, what).await;
+        return what.run(&st, &user, &id).await;
     }
     let l = lookup(&id)?;
     match run_move(&st, &user, &l, &verb, &form).await? {
@@ -456,6 +483,35 @@ pub enum Destructive {
 }
 
 impl Destructive {
+    /// Makes the move; a release or delete leads back to the list (the number left the view).
+    async fn run(self, st: &WebState, user: &SignedIn, id: &str) -> WebResult<Response> {
+        let what = self;
+        let l = lookup(id)?;
+        let actor = user.actor();
+        let outcome = match what {
+            Destructive::Release => st.service.release(actor, &l).await,
+            Destructive::Unbind => st.service.unbind(actor, &l).await,
+            Destructive::Delete => st.service.delete_number(actor, &l, None).await,
+        };
+        match (what, outcome) {
+            // A released number leaves the customer's view; a deleted one is gone.
+            (Destructive::Release | Destructive::Delete, Ok(n)) => Ok(Redirect::to(&format!(
+                "/portal/numbers?done={}&number={}",
+                what.path(),
+                urlencoding(n.phone_number.as_str())
+            ))
+            .into_response()),
+            (_, outcome) => after_move(st, user, id, outcome).await,
+        }
+    }
+
+    /// The move a path's last segment names; `None` (then 404) for any other word.
+    fn from_path(word: &str) -> Option<Destructive> {
+        [Self::Release, Self::Unbind, Self::Delete]
+            .into_iter()
+            .find(|d| d.path() == word)
+    }
+
     fn verb(self) -> &'static str {
         match self {
             Self::Release => "Release",
@@ -543,44 +599,10 @@ async fn confirm_page(
     ))
 }
 
-async fn run_destructive(
-    st: &WebState,
-    user: &SignedIn,
-    id: &str,
-    what: Destructive,
-) -> WebResult<Response> {
-    let l = lookup(id)?;
-    let actor = user.actor();
-    let outcome = match what {
-        Destructive::Release => st.service.release(actor, &l).await,
-        Destructive::Unbind => st.service.unbind(actor, &l).await,
-        Destructive::Delete => st.service.delete_number(actor, &l, None).await,
-    };
-    match (what, outcome) {
-        // A released number leaves the customer's view; a deleted one is gone.
-        (Destructive::Release | Destructive::Delete, Ok(n)) => Ok(Redirect::to(&format!(
-            "/portal/numbers?done={}&number={}",
-            what.path(),
-            urlencoding(n.phone_number.as_str())
-        ))
-        .into_response()),
-        (_, outcome) => after_move(st, user, id, outcome).await,
-    }
-}
-
 pub fn urlencoding(s: &str) -> String {
     serde_urlencoded::to_string([("x", s)])
         .map(|q| q.trim_start_matches("x=").to_string())
         .unwrap_or_default()
-}
-
-impl Destructive {
-    /// The move a path's last segment names; `None` (then 404) for any other word.
-    fn from_path(word: &str) -> Option<Destructive> {
-        [Self::Release, Self::Unbind, Self::Delete]
-            .into_iter()
-            .find(|d| d.path() == word)
-    }
 }
 
 fn destructive(word: &str) -> WebResult<Destructive> {

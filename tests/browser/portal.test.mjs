@@ -166,6 +166,9 @@ test('the walk: add, allocate, assign, release, unbind, delete', async () => {
   await c.getByRole('button', { name: 'Assign', exact: true }).click();
   await c.waitForURL(/\/portal\/numbers\/[0-9a-f-]+$/);
   assert.match(await c.locator('h1').innerText(), /Assigned/);
+  // View Assignments (seed 001): who holds it and under what name.
+  const held = await c.getByRole('region', { name: 'Assignments' }).innerText();
+  assert.match(held, /Business\s+Globex/, `the business is the customer: ${held}`);
   // The customer edits what is its own: call purpose and display name, nothing else.
   await c.getByRole('link', { name: 'Edit…' }).click();
   assert.equal(await c.getByLabel('Billing reference').count(), 0, 'a customer cannot edit the billing reference');
@@ -174,7 +177,9 @@ test('the walk: add, allocate, assign, release, unbind, delete', async () => {
   await checkA11y(c, 'the edit form');
   await c.getByRole('button', { name: 'Save' }).click();
   await c.waitForURL(/\/portal\/numbers\/[0-9a-f-]+$/);
-  assert.match(await c.locator('dl.fields').innerText(), /Call purpose\s+Reception line/);
+  assert.match(await c.locator('dl.fields').first().innerText(), /Call purpose\s+Reception line/);
+  assert.match(await c.getByRole('region', { name: 'Assignments' }).innerText(), /Display name\s+Front desk \(main\)/);
+  await screenshots(c, 'number-assigned');
   await c.getByRole('link', { name: 'Release…' }).click();
   assert.match(await c.locator('main').innerText(), /will return to Acme Telecom \(demo\)'s pool/);
   await checkA11y(c, 'the release confirmation');
