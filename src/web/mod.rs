@@ -8,11 +8,15 @@
 //! - `assets.rs`: the CSS and the vendored htmx, compiled in;
 //! - one file per area: `signin.rs`, `dashboard.rs`, `numbers.rs` (the list), `number.rs`
 //!   (one number and its moves), `add.rs` (the Add Numbers form), `edit.rs` (R-EDIT-1's edit), `customers.rs` (a
-//!   provider's customers), `exchange.rs` (a customer's Provider Exchange connections).
+//!   provider's customers), `exchange.rs` (a customer's Provider Exchange connections),
+//!   `settings.rs` (a provider's trunks, carriers, attributes and rate card), `clients.rs`
+//!   (API clients and their secrets), `audit.rs` (the audit log).
 
 mod add;
 mod assets;
+mod audit;
 mod chart;
+mod clients;
 mod csrf;
 mod customers;
 mod dashboard;
@@ -22,6 +26,7 @@ mod exchange;
 mod number;
 mod numbers;
 mod session;
+mod settings;
 mod signin;
 
 use std::sync::Arc;
@@ -68,7 +73,7 @@ pub struct Chrome {
     pub role: Role,
     pub csrf: String,
     /// The navigation entry of this page (`dashboard`, `numbers`, `customers`, `exchange`,
-    /// `account`).
+    /// `settings`, `clients`, `audit`, `account`).
     pub active: &'static str,
 }
 
@@ -147,6 +152,27 @@ pub fn router(service: Service, config: &WebConfig) -> Router {
             "/portal/numbers/{id}/delete",
             get(number::delete_confirm).post(number::delete),
         )
+        // Provider settings, API clients and the audit log.
+        .route("/portal/settings", get(settings::page))
+        .route("/portal/settings/{kind}", post(settings::create))
+        .route(
+            "/portal/settings/{kind}/{id}",
+            get(settings::edit_form).post(settings::edit),
+        )
+        .route(
+            "/portal/settings/{kind}/{id}/delete",
+            get(settings::delete_confirm).post(settings::delete),
+        )
+        .route("/portal/clients", get(clients::list).post(clients::create))
+        .route(
+            "/portal/clients/{client_id}/rotate",
+            get(clients::rotate_confirm).post(clients::rotate),
+        )
+        .route(
+            "/portal/clients/{client_id}/delete",
+            get(clients::delete_confirm).post(clients::delete),
+        )
+        .route("/portal/audit", get(audit::list))
         .with_state(state)
         .layer(middleware::from_fn(page_headers));
     Router::new().merge(pages).merge(assets::router())
