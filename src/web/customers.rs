@@ -13,6 +13,7 @@ use serde::Deserialize;
 use super::chart::label;
 use super::csrf::CsrfForm;
 use super::errors::{WebError, WebResult, explain};
+use super::forms::Empty;
 use super::signin::render;
 use super::{Chrome, SignedIn, WebState};
 use crate::service::{AccountPatch, CustomerRelation, CustomerView, ServiceError};
@@ -157,9 +158,6 @@ pub async fn settings(
         Err(e) => Err(e.into()),
     }
 }
-
-#[derive(Deserialize)]
-pub struct Empty {}
 
 /// `POST /portal/customers/{id}/deactivate`: ends a Provider Exchange connection whose
 /// customer asked to disconnect (R-ACC-1).

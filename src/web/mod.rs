@@ -9,11 +9,14 @@
 //! - one file per area: `signin.rs`, `dashboard.rs`, `numbers.rs` (the list), `number.rs`
 //!   (one number and its moves), `add.rs` (the Add Numbers form), `edit.rs` (R-EDIT-1's edit), `customers.rs` (a
 //!   provider's customers), `exchange.rs` (a customer's Provider Exchange connections), `delete_list.rs` (seed
-//!   004's manual delete list).
+//!   004's manual delete list), `settings.rs` (a provider's trunks, carriers, attributes and rate card),
+//!   `clients.rs` (API clients and their secrets), `audit.rs` (the audit log).
 
 mod add;
 mod assets;
+mod audit;
 mod chart;
+mod clients;
 mod csrf;
 mod customers;
 mod dashboard;
@@ -21,9 +24,11 @@ mod delete_list;
 mod edit;
 mod errors;
 mod exchange;
+mod forms;
 mod number;
 mod numbers;
 mod session;
+mod settings;
 mod signin;
 
 use std::sync::Arc;
@@ -71,7 +76,7 @@ pub struct Chrome {
     pub role: Role,
     pub csrf: String,
     /// The navigation entry of this page (`dashboard`, `numbers`, `customers`, `exchange`,
-    /// `account`).
+    /// `settings`, `clients`, `audit`, `account`).
     pub active: &'static str,
 }
 
@@ -135,7 +140,28 @@ pub fn router(service: Service, config: &WebConfig) -> Router {
         .route("/delete-list/check", get(delete_list::check_typed))
         .route("/exchange", get(exchange::show))
         .route("/exchange/connect", post(exchange::connect))
-        .route("/exchange/disconnect", post(exchange::disconnect));
+        .route("/exchange/disconnect", post(exchange::disconnect))
+        // Provider settings, API clients and the audit log.
+        .route("/settings", get(settings::page))
+        .route("/settings/{kind}", post(settings::create))
+        .route(
+            "/settings/{kind}/{id}",
+            get(settings::edit_form).post(settings::edit),
+        )
+        .route(
+            "/settings/{kind}/{id}/delete",
+            get(settings::delete_confirm).post(settings::delete),
+        )
+        .route("/clients", get(clients::list).post(clients::create))
+        .route(
+            "/clients/{client_id}/rotate",
+            get(clients::rotate_confirm).post(clients::rotate),
+        )
+        .route(
+            "/clients/{client_id}/delete",
+            get(clients::delete_confirm).post(clients::delete),
+        )
+        .route("/audit", get(audit::list));
     let pages = Router::new()
         .route("/", get(root))
         .route("/signin", get(signin::form).post(signin::submit))

@@ -18,6 +18,7 @@ use serde::Deserialize;
 use super::chart::label;
 use super::csrf::CsrfForm;
 use super::errors::{WebError, WebResult, explain};
+use super::forms::ConfirmPage;
 use super::numbers::Choice;
 use super::signin::render;
 use super::{Chrome, SignedIn, WebState};
@@ -527,18 +528,6 @@ impl Destructive {
             Self::Delete => "delete",
         }
     }
-}
-
-#[derive(Template)]
-#[template(path = "confirm.html")]
-struct ConfirmPage {
-    chrome: Chrome,
-    title: String,
-    consequence: String,
-    action: String,
-    verb: &'static str,
-    back: String,
-    danger: bool,
 }
 
 /// What the move will change, in words.
