@@ -21,7 +21,7 @@ use serde::Deserialize;
 use super::chart::label;
 use super::csrf::CsrfForm;
 use super::errors::{WebResult, explain};
-use super::numbers::Choice;
+use super::forms::Choice;
 use super::signin::render;
 use super::{Chrome, SignedIn, WebState};
 use crate::service::{AddNumber, AllocateOptions, ServiceError};
@@ -175,24 +175,9 @@ struct CustomPart {
 }
 
 /// The words of an enum's values.
-fn words<T: Copy>(all: &[T], word: fn(T) -> &'static str) -> Vec<&'static str> {
-    all.iter().map(|&v| word(v)).collect()
-}
-
 /// `s`, or `default` when it is blank.
 fn or<'a>(s: &'a str, default: &'a str) -> &'a str {
     if s.trim().is_empty() { default } else { s }
-}
-
-fn choose(values: &[&'static str], chosen: &str, word: impl Fn(&str) -> String) -> Vec<Choice> {
-    values
-        .iter()
-        .map(|&v| Choice {
-            value: v.to_string(),
-            label: word(v),
-            selected: v == chosen.trim(),
-        })
-        .collect()
 }
 
 async fn add_page(
@@ -208,38 +193,20 @@ async fn add_page(
     let (custom_errors, basic_errors) = split_custom(errors);
     let page = AddPage {
         chrome: user.chrome("numbers"),
-        products: choose(
-            &words(&Product::ALL, Product::as_str),
-            or(&f.product, "phone"),
-            label,
-        ),
-        types: choose(
-            &words(&NumberType::ALL, NumberType::as_str),
-            &f.number_type,
-            label,
-        ),
-        statuses: choose(
-            &words(&NumberStatus::ALL, NumberStatus::api_str),
+        products: Choice::of(&Product::ALL, Product::as_str, or(&f.product, "phone")),
+        types: Choice::of(&NumberType::ALL, NumberType::as_str, &f.number_type),
+        statuses: Choice::of(
+            &NumberStatus::ALL,
+            NumberStatus::api_str,
             or(&f.status, "active"),
-            label,
         ),
-        trunks: trunks
-            .iter()
-            .map(|t| Choice {
-                value: t.id.to_string(),
-                label: format!("{} ({})", t.name, t.region),
-                selected: t.id.to_string() == f.sip_trunk.trim(),
-            })
-            .collect(),
-        sub_accounts: accounts
-            .iter()
-            .filter(|a| a.id != actor.account && a.kind != AccountKind::Provider)
-            .map(|a| Choice {
-                value: a.id.to_string(),
-                label: format!("{} ({})", a.name, a.kind.as_str()),
-                selected: a.id.to_string() == f.sub_account.trim(),
-            })
-            .collect(),
+        trunks: Choice::trunks(&trunks, &f.sip_trunk),
+        sub_accounts: Choice::accounts(
+            accounts
+                .iter()
+                .filter(|a| a.id != actor.account && a.kind != AccountKind::Provider),
+            &f.sub_account,
+        ),
         custom: f.custom(custom_errors),
         errors: FieldErrors(basic_errors),
         f,

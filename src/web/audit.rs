@@ -17,8 +17,8 @@ use time::{Date, Duration, macros::format_description};
 
 use super::chart::label;
 use super::errors::WebResult;
+use super::forms::Choice;
 use super::number::when;
-use super::numbers::Choice;
 use super::signin::render;
 use super::{Chrome, SignedIn, WebState};
 use crate::service::Principal;
@@ -124,15 +124,11 @@ fn action_groups(chosen: &str) -> Vec<ActionGroup> {
         .into_iter()
         .map(|t| ActionGroup {
             label: entity_words(t),
-            options: Action::ALL
-                .iter()
-                .filter(|a| a.entity_type() == t)
-                .map(|a| Choice {
-                    value: a.as_str().to_string(),
-                    label: action_words(*a).to_string(),
-                    selected: a.as_str() == chosen,
-                })
-                .collect(),
+            options: Choice::list(
+                Action::ALL.iter().filter(|a| a.entity_type() == t),
+                chosen,
+                |a| (a.as_str().to_string(), action_words(**a).to_string()),
+            ),
         })
         .collect()
 }
@@ -298,14 +294,9 @@ pub async fn list(
     let mut page = AuditPage {
         chrome: user.chrome("audit"),
         actions: action_groups(q.action.trim()),
-        entities: entity_types()
-            .into_iter()
-            .map(|t| Choice {
-                value: t.to_string(),
-                label: entity_words(t),
-                selected: t == q.entity.trim(),
-            })
-            .collect(),
+        entities: Choice::list(entity_types(), &q.entity, |t| {
+            (t.to_string(), entity_words(t))
+        }),
         error: None,
         rows: vec![],
         total: 0,

@@ -104,11 +104,7 @@ async fn clients_page(
             },
         })
         .collect();
-    let status = if error.is_some() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
+    let status = super::status_for(error.is_some());
     Ok(render(
         status,
         &ClientsPage {
@@ -180,85 +176,93 @@ async fn own(st: &WebState, user: &SignedIn, client_id: &str) -> WebResult<Strin
         .ok_or(WebError::Service(ServiceError::NotFound("api client")))
 }
 
-fn confirm(user: &SignedIn, client_id: &str, rotate: bool) -> Response {
-    let (title, consequence, verb, path) = if rotate {
-        (
+/// The two changes a listed client offers, each confirmed first: `/portal/clients/{id}/{verb}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Change {
+    Rotate,
+    Delete,
+}
+
+impl Change {
+    fn parse(verb: &str) -> WebResult<Change> {
+        match verb {
+            "rotate" => Ok(Change::Rotate),
+            "delete" => Ok(Change::Delete),
+            _ => Err(ServiceError::NotFound("page").into()),
+        }
+    }
+
+    fn path(self) -> &'static str {
+        match self {
+            Change::Rotate => "rotate",
+            Change::Delete => "delete",
+        }
+    }
+}
+
+/// `GET /portal/clients/{client_id}/{rotate|delete}`: the confirmation, which says that the
+/// client's tokens end.
+pub async fn confirm(
+    State(st): State<WebState>,
+    user: SignedIn,
+    Path((client_id, verb)): Path<(String, String)>,
+) -> WebResult<Response> {
+    let change = Change::parse(&verb)?;
+    let client_id = own(&st, &user, &client_id).await?;
+    let (title, consequence, verb) = match change {
+        Change::Rotate => (
             format!("Rotate the secret of {client_id}?"),
             format!(
                 "A new secret replaces the current one of {client_id}: the current secret stops working at once and every access token it was used for ends. Programs using this client need the new secret, which is shown once on the next page."
             ),
             "Rotate secret",
-            "rotate",
-        )
-    } else {
-        (
+        ),
+        Change::Delete => (
             format!("Delete {client_id}?"),
             format!(
                 "{client_id} will be deleted: its secret stops working and every access token it holds ends at once. Programs using it lose access to {}. This cannot be undone.",
                 user.account_name
             ),
             "Delete client",
-            "delete",
-        )
+        ),
     };
-    render(
+    Ok(render(
         StatusCode::OK,
         &ConfirmPage {
             chrome: user.chrome("clients"),
             title,
             consequence,
-            action: format!("/portal/clients/{client_id}/{path}"),
+            action: format!("/portal/clients/{client_id}/{}", change.path()),
             verb,
             back: "/portal/clients".into(),
             danger: true,
         },
-    )
-}
-
-/// `GET /portal/clients/{client_id}/rotate`: the confirmation.
-pub async fn rotate_confirm(
-    State(st): State<WebState>,
-    user: SignedIn,
-    Path(client_id): Path<String>,
-) -> WebResult<Response> {
-    let id = own(&st, &user, &client_id).await?;
-    Ok(confirm(&user, &id, true))
-}
-
-/// `POST /portal/clients/{client_id}/rotate`: the page with the new secret.
-pub async fn rotate(
-    State(st): State<WebState>,
-    Path(client_id): Path<String>,
-    CsrfForm { user, .. }: CsrfForm<Empty>,
-) -> WebResult<Response> {
-    let c = st
-        .service
-        .rotate_client_secret(user.actor(), &client_id)
-        .await?;
-    clients_page(&st, &user, Some(shown(c, true)), None, None).await
-}
-
-/// `GET /portal/clients/{client_id}/delete`: the confirmation.
-pub async fn delete_confirm(
-    State(st): State<WebState>,
-    user: SignedIn,
-    Path(client_id): Path<String>,
-) -> WebResult<Response> {
-    let id = own(&st, &user, &client_id).await?;
-    Ok(confirm(&user, &id, false))
-}
-
-/// `POST /portal/clients/{client_id}/delete`.
-pub async fn delete(
-    State(st): State<WebState>,
-    Path(client_id): Path<String>,
-    CsrfForm { user, .. }: CsrfForm<Empty>,
-) -> WebResult<Response> {
-    st.service.delete_client(user.actor(), &client_id).await?;
-    Ok(redirect_done(
-        "/portal/clients",
-        Action::ClientDelete,
-        &client_id,
-        "clients",
     ))
+}
+
+/// `POST /portal/clients/{client_id}/{rotate|delete}`: a rotation answers the page with the new
+/// secret; a deletion goes back to the list, saying so.
+pub async fn change(
+    State(st): State<WebState>,
+    Path((client_id, verb)): Path<(String, String)>,
+    CsrfForm { user, .. }: CsrfForm<Empty>,
+) -> WebResult<Response> {
+    match Change::parse(&verb)? {
+        Change::Rotate => {
+            let c = st
+                .service
+                .rotate_client_secret(user.actor(), &client_id)
+                .await?;
+            clients_page(&st, &user, Some(shown(c, true)), None, None).await
+        }
+        Change::Delete => {
+            st.service.delete_client(user.actor(), &client_id).await?;
+            Ok(redirect_done(
+                "/portal/clients",
+                Action::ClientDelete,
+                &client_id,
+                "clients",
+            ))
+        }
+    }
 }

@@ -12,11 +12,10 @@ use numberpool_domain::{Number, NumberPatch, NumberStatus, Product, Rule, TrunkI
 use serde::Deserialize;
 
 use super::add::{AddForm, Custom, FieldErrors, pick, split_custom};
-use super::chart::label;
 use super::csrf::CsrfForm;
 use super::errors::{WebError, WebResult, explain};
+use super::forms::Choice;
 use super::number::lookup;
-use super::numbers::Choice;
 use super::signin::render;
 use super::{Chrome, SignedIn, WebState};
 use crate::service::ServiceError;
@@ -145,34 +144,19 @@ async fn edit_page(
         service_info: text_or(&sent.service_info, &n.service_info),
         call_purpose: text_or(&sent.call_purpose, &n.call_purpose),
         display_name: text_or(&sent.display_name, &n.display_name),
-        trunks: trunks
-            .iter()
-            .map(|t| Choice {
-                value: t.id.to_string(),
-                label: format!("{} ({})", t.name, t.region),
-                selected: t.id.to_string() == chosen_trunk,
-            })
-            .collect(),
-        types: numberpool_domain::NumberType::ALL
-            .iter()
-            .map(|t| Choice {
-                value: t.as_str().into(),
-                label: label(t.as_str()),
-                selected: sent
-                    .number_type
-                    .as_deref()
-                    .unwrap_or(n.number_type.as_str())
-                    == t.as_str(),
-            })
-            .collect(),
-        products: Product::ALL
-            .iter()
-            .map(|p| Choice {
-                value: p.as_str().into(),
-                label: label(p.as_str()),
-                selected: sent.product.as_deref().unwrap_or(n.product.as_str()) == p.as_str(),
-            })
-            .collect(),
+        trunks: Choice::trunks(&trunks, &chosen_trunk),
+        types: Choice::of(
+            &numberpool_domain::NumberType::ALL,
+            numberpool_domain::NumberType::as_str,
+            sent.number_type
+                .as_deref()
+                .unwrap_or(n.number_type.as_str()),
+        ),
+        products: Choice::of(
+            &Product::ALL,
+            Product::as_str,
+            sent.product.as_deref().unwrap_or(n.product.as_str()),
+        ),
         custom: custom_form.custom(custom_errors),
         errors: FieldErrors(other),
     };

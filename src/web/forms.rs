@@ -4,13 +4,72 @@
 
 use askama::Template;
 use axum::response::{IntoResponse, Redirect, Response};
-use numberpool_domain::Action;
+use numberpool_domain::{Account, Action, SipTrunk};
 use serde::Deserialize;
 
 use super::Chrome;
 use super::audit::action_words;
+use super::chart::label;
 use super::errors::{WebResult, explain};
 use crate::service::ServiceError;
+
+/// An option of a select.
+#[derive(Debug, Clone)]
+pub struct Choice {
+    pub value: String,
+    pub label: String,
+    pub selected: bool,
+}
+
+impl Choice {
+    /// The options for `items`, each shown as `show` says (value, label); the one whose value is
+    /// `chosen` (spaces and case aside) is selected.
+    pub fn list<T>(
+        items: impl IntoIterator<Item = T>,
+        chosen: &str,
+        show: impl Fn(&T) -> (String, String),
+    ) -> Vec<Choice> {
+        let chosen = chosen.trim();
+        items
+            .into_iter()
+            .map(|item| {
+                let (value, label) = show(&item);
+                Choice {
+                    selected: value.eq_ignore_ascii_case(chosen),
+                    value,
+                    label,
+                }
+            })
+            .collect()
+    }
+
+    /// The options for an enum's variants: its wire name as the value, in words as the label.
+    pub fn of<T: Copy>(all: &[T], name: impl Fn(T) -> &'static str, chosen: &str) -> Vec<Choice> {
+        Choice::list(all.iter().map(|&v| name(v)), chosen, |w| {
+            (w.to_string(), label(w))
+        })
+    }
+
+    /// The provider's SIP trunks, each as "name (region)".
+    pub fn trunks(trunks: &[SipTrunk], chosen: &str) -> Vec<Choice> {
+        Choice::list(trunks, chosen, |t| {
+            (t.id.to_string(), format!("{} ({})", t.name, t.region))
+        })
+    }
+
+    /// Accounts, each as "name (kind)".
+    pub fn accounts<'a>(
+        accounts: impl IntoIterator<Item = &'a Account>,
+        chosen: &str,
+    ) -> Vec<Choice> {
+        Choice::list(accounts, chosen, |a| {
+            (
+                a.id.to_string(),
+                format!("{} ({})", a.name, a.kind.as_str()),
+            )
+        })
+    }
+}
 
 /// A form with no fields of its own (its CSRF token is checked by `CsrfForm`).
 #[derive(Deserialize)]

@@ -154,12 +154,8 @@ pub fn router(service: Service, config: &WebConfig) -> Router {
         )
         .route("/clients", get(clients::list).post(clients::create))
         .route(
-            "/clients/{client_id}/rotate",
-            get(clients::rotate_confirm).post(clients::rotate),
-        )
-        .route(
-            "/clients/{client_id}/delete",
-            get(clients::delete_confirm).post(clients::delete),
+            "/clients/{client_id}/{verb}",
+            get(clients::confirm).post(clients::change),
         )
         .route("/audit", get(audit::list));
     let pages = Router::new()

@@ -18,8 +18,8 @@ use serde::Deserialize;
 use super::chart::label;
 use super::csrf::CsrfForm;
 use super::errors::{WebError, WebResult, explain};
+use super::forms::Choice;
 use super::forms::ConfirmPage;
-use super::numbers::Choice;
 use super::signin::render;
 use super::{Chrome, SignedIn, WebState};
 use crate::service::{AllocateOptions, NumberView, ServiceError};
@@ -190,15 +190,11 @@ async fn page(
         ViewPosition::Assigned | ViewPosition::Unassigned
     );
     let children: Vec<&Account> = accounts.iter().filter(|a| a.id != me).collect();
-    let units: Vec<Choice> = children
-        .iter()
-        .filter(|a| a.kind == AccountKind::Unit)
-        .map(|a| Choice {
-            value: a.id.to_string(),
-            label: a.name.clone(),
-            selected: false,
-        })
-        .collect();
+    let units = Choice::list(
+        children.iter().filter(|a| a.kind == AccountKind::Unit),
+        "",
+        |a| (a.id.to_string(), a.name.clone()),
+    );
     let offers = Offers {
         allocate: writer && v.position == ViewPosition::Free && !children.is_empty(),
         assign: writer && is_held,
@@ -209,23 +205,14 @@ async fn page(
         // R-DEL-2: only the level that uploaded it may delete it; the action is absent elsewhere.
         delete: writer && is_pool && v.uploaded_by == me,
     };
-    let targets = children
-        .iter()
-        .filter(|a| a.kind != AccountKind::Provider)
-        .map(|a| Choice {
-            value: a.id.to_string(),
-            label: format!("{} ({})", a.name, a.kind.as_str()),
-            selected: false,
-        })
-        .collect();
-    let trunk_choices = trunks
-        .iter()
-        .map(|t| Choice {
-            value: t.id.to_string(),
-            label: format!("{} ({})", t.name, t.region),
-            selected: false,
-        })
-        .collect();
+    let targets = Choice::accounts(
+        children
+            .iter()
+            .copied()
+            .filter(|a| a.kind != AccountKind::Provider),
+        "",
+    );
+    let trunk_choices = Choice::trunks(&trunks, "");
     let assignments = if is_held {
         let a = st
             .service
@@ -306,14 +293,7 @@ async fn page(
             targets,
             trunks: trunk_choices,
             units,
-            assignee_types: AssigneeType::ALL
-                .iter()
-                .map(|t| Choice {
-                    value: t.as_str().into(),
-                    label: label(t.as_str()),
-                    selected: false,
-                })
-                .collect(),
+            assignee_types: Choice::of(&AssigneeType::ALL, AssigneeType::as_str, ""),
             timeline,
             assignments,
             error,

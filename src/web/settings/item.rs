@@ -11,7 +11,7 @@ use crate::service::{Actor, CarrierPatch, RatePatch, ServiceError, TrunkPatch};
 use crate::web::WebState;
 use crate::web::chart::label;
 use crate::web::errors::{WebError, WebResult};
-use crate::web::numbers::Choice;
+use crate::web::forms::Choice;
 
 /// The four things the page manages; the URL's `{kind}` segment names one, and it is also the
 /// id of its section on the page.
@@ -152,25 +152,9 @@ pub(super) fn version(f: &ItemForm) -> Result<Option<i64>, ServiceError> {
 }
 
 pub(super) fn kind_choices(chosen: &str) -> Vec<Choice> {
-    CarrierKind::ALL
-        .iter()
-        .map(|k| Choice {
-            value: k.as_str().to_string(),
-            label: label(k.noun()),
-            selected: k.as_str() == chosen,
-        })
-        .collect()
-}
-
-pub(super) fn type_choices(chosen: &str) -> Vec<Choice> {
-    NumberType::ALL
-        .iter()
-        .map(|t| Choice {
-            value: t.as_str().to_string(),
-            label: label(t.as_str()),
-            selected: t.as_str() == chosen,
-        })
-        .collect()
+    Choice::list(CarrierKind::ALL, chosen, |k| {
+        (k.as_str().to_string(), label(k.noun()))
+    })
 }
 
 /// One of the page's items, as the service gives it.

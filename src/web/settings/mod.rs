@@ -13,19 +13,19 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use numberpool_domain::{AttributeId, CarrierId, RateId, TrunkId};
+use numberpool_domain::{AttributeId, CarrierId, NumberType, RateId, TrunkId};
 
 use super::chart::label;
 use super::csrf::CsrfForm;
 use super::errors::WebResult;
+use super::forms::Choice;
 use super::forms::{ConfirmPage, Done, Empty, redirect_done, refusal};
-use super::numbers::Choice;
 use super::signin::render;
 use super::{Chrome, SignedIn, WebState};
 use crate::service::ServiceError;
 use item::{
     Item, ItemForm, Kind, create_item, delete_item, edit_item, kind_choices, money, non_empty,
-    sentence, taken, type_choices,
+    sentence, taken,
 };
 
 /// A SIP trunk as listed.
@@ -167,16 +167,12 @@ async fn settings_page(
             })
             .collect(),
         carrier_kinds: kind_choices(&typed.kind),
-        types: type_choices(&typed.number_type),
+        types: Choice::of(&NumberType::ALL, NumberType::as_str, &typed.number_type),
         notice,
         refused,
         blank: ItemForm::default(),
     };
-    let status = if page.refused.is_some() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
+    let status = crate::web::status_for(page.refused.is_some());
     Ok(render(status, &page))
 }
 
@@ -238,11 +234,7 @@ fn edit_page(user: &SignedIn, item: &Item, form: ItemForm, error: Option<String>
         Item::Carrier(c) => (c.is_default, c.kind.noun()),
         _ => (false, ""),
     };
-    let status = if error.is_some() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
+    let status = crate::web::status_for(error.is_some());
     render(
         status,
         &EditPage {
