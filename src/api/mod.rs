@@ -83,6 +83,8 @@ pub struct ApiState {
             `Authorization: Bearer …`. Errors are `{\"code\", \"message\", \"rule\"}` with stable codes.",
         license(name = "Apache-2.0")
     ),
+    // Schemas only a query parameter names (responses bring in their own).
+    components(schemas(numberpool_domain::NumberSort)),
     modifiers(&SecuritySchemes),
     tags(
         (name = "OAuth", description = "Access tokens"),

@@ -1,8 +1,8 @@
 //! `numberpool numbers …`: scripting the number moves, acting as one account.
 
 use clap::{Args, Subcommand};
-use numberpool_domain::{Assignee, AssigneeType, Number, NumberId, Position, TrunkId, input};
-use numberpool_store::{NumberFilter, NumberLookup};
+use numberpool_domain::{Assignee, AssigneeType, Number, NumberSort, Position, TrunkId, input};
+use numberpool_store::{NumberCursor, NumberFilter, NumberLookup};
 
 use super::{acting_on, parse_id, service_err};
 use crate::service::{
@@ -49,10 +49,14 @@ pub enum NumbersCmd {
         /// E.164 prefix, e.g. +1415
         #[arg(long)]
         prefix: Option<String>,
+        /// added (the default), added_desc, phone_number or phone_number_desc
+        #[arg(long)]
+        sort: Option<String>,
         /// At most this many [default: 100]
         #[arg(long, default_value_t = 100)]
         limit: u32,
-        /// Continue after this number id (from the previous page).
+        /// Continue after this number (the `more: --after` of the previous page, with the
+        /// same --sort).
         #[arg(long)]
         after: Option<String>,
     },
@@ -268,6 +272,7 @@ pub async fn run(service: &Service, cmd: NumbersCmd) -> anyhow::Result<()> {
             acting,
             position,
             prefix,
+            sort,
             limit,
             after,
         } => {
@@ -277,16 +282,24 @@ pub async fn run(service: &Service, cmd: NumbersCmd) -> anyhow::Result<()> {
                 .map(str::parse)
                 .transpose()
                 .map_err(|e| anyhow::anyhow!("--position: {e}"))?;
-            let after = after
+            let sort: NumberSort = sort
                 .as_deref()
-                .map(|a| parse_id::<NumberId>("--after", a))
-                .transpose()?;
+                .map(str::parse)
+                .transpose()
+                .map_err(|e| anyhow::anyhow!("--sort: {e}"))?
+                .unwrap_or_default();
+            let after: Option<NumberCursor> = after
+                .as_deref()
+                .map(str::parse)
+                .transpose()
+                .map_err(|e| anyhow::anyhow!("--after: {e}"))?;
             if limit == 0 || limit > 1000 {
                 anyhow::bail!("--limit: give 1 to 1000");
             }
             let filter = NumberFilter {
                 position,
                 e164_prefix: prefix,
+                sort,
                 ..Default::default()
             };
             let page = service

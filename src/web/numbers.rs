@@ -1,5 +1,5 @@
-//! The numbers list: filters (position, status, product, type, customer, prefix) and keyset
-//! paging over the same service call as the API's list. With htmx the filter form swaps only
+//! The numbers list: filters (position, status, product, type, customer, prefix), an order
+//! (when added or by number, either way) and keyset paging over the same service call as the API's list. With htmx the filter form swaps only
 //! the results; without it the same URL renders the whole page.
 
 use std::collections::HashMap;
@@ -9,9 +9,9 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use numberpool_domain::{
-    AccountId, AccountKind, NumberId, NumberStatus, NumberType, Product, ViewPosition,
+    AccountId, AccountKind, NumberSort, NumberStatus, NumberType, Product, ViewPosition,
 };
-use numberpool_store::NumberFilter;
+use numberpool_store::{NumberCursor, NumberFilter};
 use serde::Deserialize;
 
 use super::chart::label;
@@ -35,6 +35,7 @@ pub struct ListQuery {
     pub number_type: String,
     pub customer: String,
     pub prefix: String,
+    pub sort: String,
     pub after: String,
     /// Set after a release or delete, to say it was done.
     pub done: String,
@@ -64,6 +65,7 @@ struct NumbersPage {
     products: Vec<Choice>,
     types: Vec<Choice>,
     customers: Vec<Choice>,
+    sorts: Vec<Choice>,
     results: Results,
     notice: Option<String>,
 }
@@ -84,6 +86,9 @@ pub struct Results {
     pub next: Option<String>,
     pub first_page: Option<String>,
     pub filtered: bool,
+    /// `ascending` or `descending` when the list is in E.164 order (the phone number column's
+    /// `aria-sort`), else empty.
+    pub number_order: &'static str,
 }
 
 fn parse<T: std::str::FromStr>(field: &str, s: &str) -> Result<Option<T>, String>
@@ -106,7 +111,7 @@ where
 }
 
 impl ListQuery {
-    fn filter(&self) -> Result<(NumberFilter, Option<NumberId>), String> {
+    fn filter(&self) -> Result<(NumberFilter, Option<NumberCursor>), String> {
         let prefix = self.prefix.trim();
         let digits = prefix.strip_prefix('+').unwrap_or(prefix);
         if !digits.chars().all(|c| c.is_ascii_digit()) || digits.len() > 15 {
@@ -119,9 +124,10 @@ impl ListQuery {
             number_type: parse::<NumberType>("type", &self.number_type)?,
             customer: parse::<AccountId>("customer", &self.customer)?,
             e164_prefix: (!digits.is_empty()).then(|| format!("+{digits}")),
+            sort: parse::<NumberSort>("sort", &self.sort)?.unwrap_or_default(),
             ..NumberFilter::default()
         };
-        let after = parse::<NumberId>("page", &self.after)?;
+        let after = parse::<NumberCursor>("page", &self.after)?;
         Ok((filter, after))
     }
 
@@ -140,6 +146,7 @@ impl ListQuery {
             ("type", &self.number_type),
             ("customer", &self.customer),
             ("prefix", &self.prefix),
+            ("sort", &self.sort),
             ("after", &self.after),
         ];
         let mut s = form_urlencoded(&pairs);
@@ -173,6 +180,16 @@ fn form_urlencoded(pairs: &[(&str, &String)]) -> String {
     serde_urlencoded::to_string(kept).unwrap_or_default()
 }
 
+/// An order in words, as the *Sort by* select offers it.
+fn sort_words(s: NumberSort) -> &'static str {
+    match s {
+        NumberSort::Added => "Added, oldest first",
+        NumberSort::AddedDesc => "Added, newest first",
+        NumberSort::PhoneNumber => "Phone number, ascending",
+        NumberSort::PhoneNumberDesc => "Phone number, descending",
+    }
+}
+
 /// `GET /portal/numbers`.
 pub async fn list(
     State(st): State<WebState>,
@@ -193,11 +210,16 @@ pub async fn list(
         Ok((filter, after)) => {
             let page = st
                 .service
-                .list_numbers(actor, &filter, after, PAGE_SIZE)
+                .list_numbers(actor, &filter, after.clone(), PAGE_SIZE)
                 .await?;
             results.total = page.total;
             results.next = page.next_after.as_deref().map(|n| q.with_after(n));
             results.first_page = after.map(|_| q.with_after(""));
+            results.number_order = match filter.sort {
+                NumberSort::PhoneNumber => "ascending",
+                NumberSort::PhoneNumberDesc => "descending",
+                NumberSort::Added | NumberSort::AddedDesc => "",
+            };
             results.rows = page
                 .items
                 .iter()
@@ -255,6 +277,9 @@ pub async fn list(
             products: Choice::of(&Product::ALL, Product::as_str, &q.product),
             types: Choice::of(&NumberType::ALL, NumberType::as_str, &q.number_type),
             customers,
+            sorts: Choice::list(NumberSort::ALL, &q.sort, |s| {
+                (s.as_str().to_string(), sort_words(*s).to_string())
+            }),
             q,
             results,
         },

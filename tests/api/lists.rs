@@ -342,7 +342,84 @@ async fn filters_narrow_correctly(db: &TestDb) {
         .expect(200);
 }
 
+/// `sort`: every order walks every number once, in that order, across pages; a token from one
+/// order still continues another; a word that is no order is a 400 naming `sort`.
+async fn sorts_order_every_page(db: &TestDb) {
+    let w = World::new(db).await;
+    let (app, t) = (&w.app, &w.provider_client.token);
+    // Added later but smaller: the E.164 order is not the order of adding.
+    add_batch(&w, 3000, 40).await;
+    add_batch(&w, 1000, 40).await;
+    let added = app.list_all(t, "/v2/phone/numbers", "").await;
+    assert_eq!(added.len(), 88);
+    let field = |v: &[Value], f: &str| -> Vec<String> {
+        v.iter()
+            .map(|n| n[f].as_str().unwrap_or_default().to_string())
+            .collect()
+    };
+    let ids_added = field(&added, "id");
+    let mut by_e164 = added.clone();
+    by_e164.sort_by_key(|n| n["phone_number"].as_str().unwrap_or_default().to_string());
+    let e164_up = field(&by_e164, "phone_number");
+    assert_ne!(
+        field(&added, "phone_number"),
+        e164_up,
+        "the two orders differ"
+    );
+    for (sort, want) in [
+        ("added", ids_added.clone()),
+        ("added_desc", ids_added.iter().rev().cloned().collect()),
+        ("phone_number", field(&by_e164, "id")),
+        (
+            "phone_number_desc",
+            field(&by_e164, "id").into_iter().rev().collect(),
+        ),
+    ] {
+        let got = app
+            .list_all(t, "/v2/phone/numbers", &format!("sort={sort}"))
+            .await;
+        assert_eq!(field(&got, "id"), want, "sort={sort}");
+    }
+    // A page token of the creation order, sent with an E.164 order, goes on after that number.
+    let first = app
+        .get_as(t, "/v2/phone/numbers?page_size=5")
+        .await
+        .expect(200)
+        .json();
+    let token = first["next_page_token"].as_str().must("token");
+    let fifth = first["phone_numbers"][4]["phone_number"]
+        .as_str()
+        .must("e164");
+    let next = app
+        .get_as(
+            t,
+            &format!(
+                "/v2/phone/numbers?page_size=5&sort=phone_number&next_page_token={}",
+                form_encode(token)
+            ),
+        )
+        .await
+        .expect(200)
+        .json();
+    let at = e164_up.iter().position(|e| e == fifth).must("listed");
+    assert_eq!(
+        field(
+            next["phone_numbers"].as_array().must("items"),
+            "phone_number"
+        ),
+        e164_up[at + 1..at + 6].to_vec()
+    );
+    for bad in ["newest", "phone", "1", "added%20desc"] {
+        let r = app
+            .get_as(t, &format!("/v2/phone/numbers?sort={bad}"))
+            .await
+            .expect_error(400, "invalid_input");
+        assert!(r.message().contains("sort"), "{bad}: {}", r.text());
+    }
+}
+
 backend_tests!(
+    sorts_order_every_page,
     pages_walk_every_number_once,
     tampered_page_tokens_are_400,
     filters_narrow_correctly,

@@ -64,6 +64,21 @@ test('the provider sees the dashboard and filters its numbers, with htmx and wit
     assert.equal(cell, 'Free');
   }
 
+  // Sorting: by phone number, descending, across a page boundary; the column says its order.
+  await page.goto(`${demo.url}/portal/numbers`);
+  await page.getByLabel('Sort by').selectOption('phone_number_desc');
+  await page.waitForURL(/sort=phone_number_desc/);
+  await page.locator('th[aria-sort="descending"]').waitFor();
+  const sortedPage = await page.locator('tbody tr th').allInnerTexts();
+  assert.equal(sortedPage.length, 50, 'the demo has more than one page of numbers');
+  assert.deepEqual(sortedPage, [...sortedPage].sort().reverse(), 'descending by phone number');
+  await page.getByRole('link', { name: 'Next page' }).click();
+  await page.waitForURL(/after=%2B/);
+  const nextSorted = await page.locator('tbody tr th').allInnerTexts();
+  assert.ok(nextSorted[0] < sortedPage[49], `the next page goes on below ${sortedPage[49]}: ${nextSorted[0]}`);
+  assert.equal(await page.getByLabel('Sort by').inputValue(), 'phone_number_desc');
+  await page.goto(`${demo.url}/portal/numbers?position=free`);
+
   // htmx swaps the results only, and the URL follows the filters.
   await page.getByLabel('Status').selectOption('pending');
   await page.waitForURL(/status=pending/);

@@ -207,7 +207,48 @@ async fn numbers_list_into_a_closed_pipe(db: &TestDb) {
     assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 1);
 }
 
+/// `numbers list --sort`: the order, and `--after` from the page before in that order.
+async fn numbers_list_in_an_order(db: &TestDb) {
+    let w = World::new(&db.url);
+    let (db, pid) = (w.db, &w.pid);
+    w.add(&["+14155550102", "+14155550100", "+14155550101"]);
+    let listed = |line: &str| -> Vec<String> {
+        let r = run(db, line, None);
+        assert_eq!(r.code, 0, "{line}: {}", r.stderr);
+        r.stdout
+            .lines()
+            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+            .map(|v| v["phone_number"].as_str().unwrap_or_default().to_string())
+            .collect()
+    };
+    let base = format!("numbers list --account {pid} --json");
+    assert_eq!(
+        listed(&format!("{base} --sort phone_number_desc")),
+        ["+14155550102", "+14155550101", "+14155550100"]
+    );
+    assert_eq!(
+        listed(&format!("{base} --sort phone_number --after +14155550100")),
+        ["+14155550101", "+14155550102"]
+    );
+    // The page note names the --after of the order.
+    let r = run(
+        db,
+        &format!("numbers list --account {pid} --sort phone_number --limit 1"),
+        None,
+    );
+    assert!(
+        r.stdout.contains("more: --after +14155550100"),
+        "{}",
+        r.stdout
+    );
+    let e = err(db, &format!("{base} --sort newest"));
+    assert!(e.contains("--sort") && e.contains("added_desc"), "{e}");
+    let e = err(db, &format!("{base} --after 12"));
+    assert!(e.contains("--after"), "{e}");
+}
+
 backend_tests!(
+    numbers_list_in_an_order,
     numbers_are_scripted_with_their_refusals,
     numbers_move_into_a_unit_and_are_assigned,
     numbers_list_into_a_closed_pipe,

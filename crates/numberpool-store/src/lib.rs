@@ -41,7 +41,7 @@ pub use exchange::{Connection, ConnectionWith};
 pub use idempotency::IdemRecord;
 pub use jobs::{Job, JobRetry, NewJob};
 pub use numberpool_domain::ExchangeStatus;
-pub use numbers::{InventoryCounts, NumberFilter, NumberLookup, Page};
+pub use numbers::{InventoryCounts, NumberCursor, NumberFilter, NumberLookup, Page};
 pub use outbox::OutboxEvent;
 pub use sessions::{NewSession, SessionUser};
 pub use tokens::{NewToken, TokenGrant};

@@ -5,7 +5,8 @@
 use std::collections::BTreeMap;
 
 use numberpool_domain::{
-    AccountId, E164, Number, NumberId, NumberStatus, NumberType, Position, Product, ViewPosition,
+    AccountId, E164, Number, NumberId, NumberSort, NumberStatus, NumberType, Position, Product,
+    ViewPosition,
 };
 use serde::Serialize;
 use sqlx::QueryBuilder;
@@ -33,6 +34,47 @@ impl NumberLookup {
     }
 }
 
+/// Where a page of a number list starts: after this number in the list's order. A list by when
+/// numbers were added goes on after an id, a list by E.164 after an E.164 form, so that a number
+/// deleted between two pages does not end the list early. Written as the id or the E.164 form
+/// (which starts with `+`), so a bare id from before E.164 orders existed still reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NumberCursor {
+    Id(NumberId),
+    E164(E164),
+}
+
+impl From<NumberId> for NumberCursor {
+    fn from(id: NumberId) -> Self {
+        NumberCursor::Id(id)
+    }
+}
+
+impl std::fmt::Display for NumberCursor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            NumberCursor::Id(id) => write!(f, "{id}"),
+            NumberCursor::E164(e) => f.write_str(e.as_str()),
+        }
+    }
+}
+
+impl std::str::FromStr for NumberCursor {
+    type Err = String;
+
+    fn from_str(s: &str) -> std::result::Result<Self, Self::Err> {
+        if s.starts_with('+') {
+            E164::parse(s)
+                .map(NumberCursor::E164)
+                .map_err(|e| e.to_string())
+        } else {
+            s.parse()
+                .map(NumberCursor::Id)
+                .map_err(|_| format!("{s:?} is neither a number id nor an E.164 number"))
+        }
+    }
+}
+
 /// Filters for a number list and the inventory; every one given must hold (AND).
 #[derive(Debug, Clone, Default)]
 pub struct NumberFilter {
@@ -57,6 +99,8 @@ pub struct NumberFilter {
     pub view_position: Option<ViewPosition>,
     /// Only numbers whose `attributes` carry this key with exactly this value.
     pub attribute: Option<(String, String)>,
+    /// The order of a list (counts ignore it).
+    pub sort: NumberSort,
 }
 
 /// Counts of the numbers in a scope, by dimension (the `/inventory` figures). Every known
@@ -234,12 +278,13 @@ impl Reader {
         row.map(NumberRow::into_domain).transpose()
     }
 
-    /// Numbers visible to `scope` (R-SEC-1), filtered, in id order after `after`.
+    /// Numbers visible to `scope` (R-SEC-1), filtered, in `filter.sort` order after the number
+    /// `after` (the last one of the previous page, whatever the order).
     pub async fn list_numbers(
         &mut self,
         scope: AccountId,
         filter: &NumberFilter,
-        after: Option<NumberId>,
+        after: Option<NumberCursor>,
         limit: u32,
     ) -> Result<Page<Number>> {
         let clause = self.scope_clause(scope, filter).await?;
@@ -247,13 +292,33 @@ impl Reader {
         let count_sql = format!("{SCOPE_CTE} SELECT COUNT(*) FROM numbers n{where_sql}");
         let mut page_where = where_sql.clone();
         let mut page_binds = binds.clone();
-        if let Some(a) = after {
-            page_binds.push(a.to_string());
-            page_where.push_str(&format!(" AND n.id > ${}", page_binds.len()));
+        // Both keys are unique, so the order is total and "after the last row" is exact.
+        let (key, cmp, dir) = match filter.sort {
+            NumberSort::Added => ("id", ">", "ASC"),
+            NumberSort::AddedDesc => ("id", "<", "DESC"),
+            NumberSort::PhoneNumber => ("e164", ">", "ASC"),
+            NumberSort::PhoneNumberDesc => ("e164", "<", "DESC"),
+        };
+        if let Some(a) = &after {
+            let (cursor_key, value) = match a {
+                NumberCursor::Id(id) => ("id", id.to_string()),
+                NumberCursor::E164(e) => ("e164", e.as_str().to_string()),
+            };
+            page_binds.push(value);
+            let at = page_binds.len();
+            if cursor_key == key {
+                page_where.push_str(&format!(" AND n.{key} {cmp} ${at}"));
+            } else {
+                // A cursor of the other kind (a page token from another order): the key of
+                // the number it names.
+                page_where.push_str(&format!(
+                    " AND n.{key} {cmp} (SELECT k.{key} FROM numbers k WHERE k.{cursor_key} = ${at})"
+                ));
+            }
         }
         let cols = qualified_columns();
         let page_sql = format!(
-            "{SCOPE_CTE} SELECT {cols} FROM numbers n{page_where} ORDER BY n.id LIMIT {}",
+            "{SCOPE_CTE} SELECT {cols} FROM numbers n{page_where} ORDER BY n.{key} {dir} LIMIT {}",
             // One more than a page, to know whether another follows; in u64 so that
             // `u32::MAX` does not overflow.
             u64::from(limit) + 1
@@ -276,7 +341,14 @@ impl Reader {
             .collect::<Result<Vec<_>>>()?;
         let next_after = if items.len() > limit as usize {
             items.truncate(limit as usize);
-            items.last().map(|n| n.id.to_string())
+            items.last().map(|n| {
+                if key == "e164" {
+                    NumberCursor::E164(n.phone_number.clone())
+                } else {
+                    NumberCursor::Id(n.id)
+                }
+                .to_string()
+            })
         } else {
             None
         };

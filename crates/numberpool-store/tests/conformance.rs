@@ -7,14 +7,14 @@ use std::collections::{BTreeMap, BTreeSet, HashSet};
 use numberpool_domain::{
     Account, AccountId, AccountKind, AccountStatus, Action, Assignee, AssigneeType, AuditId,
     Capabilities, Capacity, CarrierId, Customization, E164, FineType, JobId, JobState, Messaging,
-    Number, NumberId, NumberStatus, NumberType, Position, Product, Relation, TrunkId, ViewPosition,
-    VoiceDirection, now_ms,
+    Number, NumberId, NumberSort, NumberStatus, NumberType, Position, Product, Relation, TrunkId,
+    ViewPosition, VoiceDirection, now_ms,
 };
 use numberpool_store::testing::TestDb;
 use numberpool_store::{
     AuditFilter, Backend, Channel, ExchangeStatus, IdemRecord, InventoryCounts, Job, JobRetry,
-    NewAccount, NewAudit, NewJob, NewToken, NumberFilter, NumberLookup, OutboxEvent, Store,
-    StoreError, StoreOptions, TokenGrant,
+    NewAccount, NewAudit, NewJob, NewToken, NumberCursor, NumberFilter, NumberLookup, OutboxEvent,
+    Store, StoreError, StoreOptions, TokenGrant,
 };
 use serde_json::json;
 
@@ -402,12 +402,12 @@ async fn walk_pages(
     expected_total: usize,
 ) -> Vec<Number> {
     let mut out: Vec<Number> = Vec::new();
-    let mut after: Option<NumberId> = None;
+    let mut after: Option<NumberCursor> = None;
     let mut pages = 0;
     loop {
         let mut rd = store.read().await.expect("read");
         let page = rd
-            .list_numbers(scope, filter, after, limit)
+            .list_numbers(scope, filter, after.clone(), limit)
             .await
             .expect("list numbers");
         pages += 1;
@@ -425,12 +425,21 @@ async fn walk_pages(
                     limit as usize,
                     "a page before the last is full"
                 );
-                assert_eq!(
-                    page.items.last().map(|n| n.id.to_string()),
-                    Some(next.clone()),
-                    "next_after is the last id of the page"
+                // The cursor names the page's last number by the key of the order.
+                let by_e164 = matches!(
+                    filter.sort,
+                    NumberSort::PhoneNumber | NumberSort::PhoneNumberDesc
                 );
-                after = Some(next.parse().expect("next_after is a number id"));
+                assert_eq!(
+                    page.items.last().map(|n| if by_e164 {
+                        n.phone_number.as_str().to_string()
+                    } else {
+                        n.id.to_string()
+                    }),
+                    Some(next.clone()),
+                    "next_after is the last number of the page"
+                );
+                after = Some(next.parse().expect("next_after is a cursor"));
             }
             None => break,
         }
@@ -1413,6 +1422,34 @@ async fn list_numbers_scope_filters_and_paging(db: &TestDb) {
             if !want.is_empty() {
                 nonempty += 1;
             }
+            // Every other order, at two page sizes: the same numbers, in that order.
+            for sort in [
+                NumberSort::AddedDesc,
+                NumberSort::PhoneNumber,
+                NumberSort::PhoneNumberDesc,
+            ] {
+                let mut want = want.clone();
+                match sort {
+                    NumberSort::Added => want.sort_by_key(|n| n.id),
+                    NumberSort::AddedDesc => want.sort_by_key(|n| std::cmp::Reverse(n.id)),
+                    NumberSort::PhoneNumber => {
+                        want.sort_by(|a, b| a.phone_number.as_str().cmp(b.phone_number.as_str()))
+                    }
+                    NumberSort::PhoneNumberDesc => {
+                        want.sort_by(|a, b| b.phone_number.as_str().cmp(a.phone_number.as_str()))
+                    }
+                }
+                let sorted = NumberFilter { sort, ..f.clone() };
+                for limit in [3u32, 100] {
+                    let got = walk_pages(&store, scope.id, &sorted, limit, want.len()).await;
+                    assert_eq!(
+                        got.iter().map(|n| n.id).collect::<Vec<_>>(),
+                        want.iter().map(|n| n.id).collect::<Vec<_>>(),
+                        "scope {} filter {sorted:?} limit {limit}",
+                        scope.name
+                    );
+                }
+            }
             for limit in [1u32, 4, 7, 100] {
                 let got = walk_pages(&store, scope.id, f, limit, want.len()).await;
                 assert_eq!(
@@ -1467,22 +1504,60 @@ async fn list_numbers_scope_filters_and_paging(db: &TestDb) {
     // Paging from the middle: `after` an id that is no longer there still continues in order.
     let middle = p1_all.items[10].id;
     let rest = rd
-        .list_numbers(p1.id, &NumberFilter::default(), Some(middle), 1_000)
+        .list_numbers(p1.id, &NumberFilter::default(), Some(middle.into()), 1_000)
         .await
         .expect("list");
     assert_eq!(rest.items, p1_all.items[11..].to_vec());
     assert_eq!(rest.total, 34, "total ignores the page position");
+    // In E.164 order the cursor is the E.164 form, so it too survives the number's deletion;
+    // an id cursor (a token from the other order) goes on after that number's E.164 form.
+    let by_e164 = NumberFilter {
+        sort: NumberSort::PhoneNumber,
+        ..Default::default()
+    };
+    let mut e164_all = p1_all.items.clone();
+    e164_all.sort_by(|a, b| a.phone_number.as_str().cmp(b.phone_number.as_str()));
+    // Not the number the id order's check deletes below.
+    let k = if e164_all[10].id == middle { 12 } else { 10 };
+    let e164_middle = e164_all[k].clone();
+    let from_id = rd
+        .list_numbers(p1.id, &by_e164, Some(e164_middle.id.into()), 1_000)
+        .await
+        .expect("list");
+    assert_eq!(from_id.items, e164_all[k + 1..].to_vec());
     drop(rd);
     let mut tx = store.begin().await.expect("begin");
     tx.delete_number_cas(middle, 1).await.expect("delete");
     tx.commit().await.expect("commit");
     let mut rd = store.read().await.expect("read");
     let rest = rd
-        .list_numbers(p1.id, &NumberFilter::default(), Some(middle), 1_000)
+        .list_numbers(p1.id, &NumberFilter::default(), Some(middle.into()), 1_000)
         .await
         .expect("list");
     assert_eq!(rest.items, p1_all.items[11..].to_vec());
     assert_eq!(rest.total, 33);
+    drop(rd);
+    let mut tx = store.begin().await.expect("begin");
+    tx.delete_number_cas(e164_middle.id, e164_middle.version)
+        .await
+        .expect("delete");
+    tx.commit().await.expect("commit");
+    let mut rd = store.read().await.expect("read");
+    let rest = rd
+        .list_numbers(
+            p1.id,
+            &by_e164,
+            Some(NumberCursor::E164(e164_middle.phone_number.clone())),
+            1_000,
+        )
+        .await
+        .expect("list");
+    let want: Vec<Number> = e164_all[k + 1..]
+        .iter()
+        .filter(|n| n.id != middle)
+        .cloned()
+        .collect();
+    assert_eq!(rest.items, want);
 }
 
 async fn unparsable_rows_are_corrupt(db: &TestDb) {

@@ -31,6 +31,10 @@ pub struct ListQuery {
     /// `key:value`: only numbers whose `attributes` carry this key with exactly this value
     /// (the value may itself contain `:`).
     pub attribute: Option<String>,
+    /// The order: `added` (when the number was added, the default), `added_desc` (newest
+    /// first), `phone_number` or `phone_number_desc` (by E.164). Send the same order with a
+    /// `next_page_token` as with the page that gave it.
+    pub sort: Option<NumberSort>,
 }
 
 /// A page of numbers.
@@ -102,6 +106,7 @@ impl ListQuery {
                 .map(|p| digits_only("contains", p))
                 .transpose()?,
             attribute: self.attribute.as_deref().map(attribute_pair).transpose()?,
+            sort: self.sort.unwrap_or_default(),
             ..Default::default()
         })
     }
@@ -114,7 +119,7 @@ async fn list_page(
     mut filter: NumberFilter,
 ) -> ApiResult<Json<NumberPage>> {
     let size = page_size(q.page_size)?;
-    let after: Option<NumberId> = decode_page_token(q.next_page_token.as_deref())?;
+    let after: Option<NumberCursor> = decode_page_token(q.next_page_token.as_deref())?;
     if filter.assigned.is_none() {
         filter.assigned = q.assigned;
     }
@@ -137,7 +142,8 @@ async fn list_page(
 /// List phone numbers
 ///
 /// The numbers the caller may see (its subtree and, for a provider, the numbers it owns at its
-/// connected customers), filtered, in creation order, one keyset page at a time.
+/// connected customers), filtered, in creation order (or as `sort` says), one keyset page at a
+/// time.
 #[utoipa::path(get, path = "/v2/phone/numbers", tag = "Phone numbers",
     params(ListQuery),
     security(("oauth2" = ["phone:read:admin"])),

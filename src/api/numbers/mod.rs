@@ -25,9 +25,9 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use numberpool_domain::{
     AccountId, Assignee, AssigneeType, Capabilities, CarrierId, Country, Customization, NewNumber,
-    NumberId, NumberPatch, NumberStatus, NumberType, Product, TrunkId, ViewPosition,
+    NumberPatch, NumberSort, NumberStatus, NumberType, Product, TrunkId, ViewPosition,
 };
-use numberpool_store::{AuditEvent, InventoryCounts, NumberFilter};
+use numberpool_store::{AuditEvent, InventoryCounts, NumberCursor, NumberFilter};
 
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::{IntoParams, ToSchema};

@@ -22,7 +22,9 @@ use numberpool_domain::{
     E164, EntitlementUse, FineType, Number, NumberId, NumberStatus, NumberType, Product, Rule,
     TrunkId, ViewPosition,
 };
-use numberpool_store::{InventoryCounts, NumberFilter, NumberLookup, Page, Reader, Tx};
+use numberpool_store::{
+    InventoryCounts, NumberCursor, NumberFilter, NumberLookup, Page, Reader, Tx,
+};
 use serde::Serialize;
 
 use super::{Actor, Permission, Result, Service, ServiceError, snapshot};
@@ -288,7 +290,7 @@ impl Service {
         &self,
         actor: &Actor,
         filter: &NumberFilter,
-        after: Option<NumberId>,
+        after: Option<NumberCursor>,
         limit: u32,
     ) -> Result<Page<Number>> {
         actor.require(Permission::PhoneRead)?;
