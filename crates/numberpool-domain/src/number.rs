@@ -36,15 +36,10 @@ string_enum!(/// Where a number is as one account sees it (SPEC §3): the holder
 string_enum!(/// The order of a number list: when the number was added (its id is time-ordered; the
     /// default) or its E.164 form, each either way. Every order is total (ids and E.164 forms are
     /// unique), so keyset pages neither skip nor repeat a number.
+    #[derive(Default)]
     NumberSort, "sort", {
-    Added => "added", AddedDesc => "added_desc", PhoneNumber => "phone_number",
+    #[default] Added => "added", AddedDesc => "added_desc", PhoneNumber => "phone_number",
     PhoneNumberDesc => "phone_number_desc" });
-
-impl Default for NumberSort {
-    fn default() -> Self {
-        NumberSort::Added
-    }
-}
 
 impl ViewPosition {
     /// The position of `number` as `viewer` sees it.
