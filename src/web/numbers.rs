@@ -53,6 +53,43 @@ pub struct Row {
     pub customer: String,
     pub assigned_to: String,
     pub source: String,
+    /// What a pool's admin may do to it from the list (seed 001's menu beside each number):
+    /// a free number is allocated ("assigned to a sub account") or deleted, a returned one
+    /// unbound. Each leads to the number's form or confirmation page.
+    pub actions: Vec<RowAction>,
+}
+
+/// A link in a row's actions cell.
+#[derive(Debug, Clone)]
+pub struct RowAction {
+    pub label: &'static str,
+    /// The label with the number, for screen readers ("Unbind +14155550100").
+    pub name: String,
+    pub href: String,
+    pub danger: bool,
+}
+
+/// The actions of a number's row for `viewer`, who may write: the moves its page offers on a
+/// pool's number (R-DEL-2: delete only where it was uploaded).
+fn row_actions(v: &NumberView, viewer: AccountId) -> Vec<RowAction> {
+    let page = format!("/portal/numbers/{}", v.id);
+    let action = |label: &'static str, href: String, danger| RowAction {
+        label,
+        name: format!("{} {}", label.trim_end_matches('…'), v.phone_number),
+        href,
+        danger,
+    };
+    match v.position {
+        ViewPosition::Free => {
+            let mut out = vec![action("Allocate…", format!("{page}#allocate"), false)];
+            if v.uploaded_by == viewer {
+                out.push(action("Delete…", format!("{page}/delete"), true));
+            }
+            out
+        }
+        ViewPosition::Returned => vec![action("Unbind…", format!("{page}/unbind"), false)],
+        ViewPosition::InUse | ViewPosition::Assigned | ViewPosition::Unassigned => vec![],
+    }
 }
 
 #[derive(Template)]
@@ -86,6 +123,8 @@ pub struct Results {
     pub next: Option<String>,
     pub first_page: Option<String>,
     pub filtered: bool,
+    /// Whether any row has actions (the table then has their column).
+    pub actions: bool,
     /// `ascending` or `descending` when the list is in E.164 order (the phone number column's
     /// `aria-sort`), else empty.
     pub number_order: &'static str,
@@ -198,6 +237,7 @@ pub async fn list(
     Query(q): Query<ListQuery>,
 ) -> WebResult<Response> {
     let actor = user.actor();
+    let writer = user.chrome("numbers").can_write();
     let accounts = st.service.list_accounts(actor).await?;
     let names: HashMap<AccountId, &str> =
         accounts.iter().map(|a| (a.id, a.name.as_str())).collect();
@@ -225,6 +265,11 @@ pub async fn list(
                 .iter()
                 .map(|n| {
                     let v = NumberView::of(n, actor.account);
+                    let actions = if writer {
+                        row_actions(&v, actor.account)
+                    } else {
+                        vec![]
+                    };
                     let name = |id: Option<AccountId>| {
                         id.map(|id| names.get(&id).map_or("—".to_string(), |s| s.to_string()))
                             .unwrap_or_default()
@@ -246,10 +291,12 @@ pub async fn list(
                             })
                             .collect::<Vec<_>>()
                             .join(", "),
+                        actions,
                         source: v.source,
                     }
                 })
-                .collect();
+                .collect::<Vec<Row>>();
+            results.actions = results.rows.iter().any(|r| !r.actions.is_empty());
         }
     }
     if is_htmx(&headers) {

@@ -214,14 +214,19 @@ test('the walk: add, allocate, assign, release, unbind, delete', async () => {
   assert.equal(after.status(), 404, 'the customer no longer sees the released number');
   await cust.context.close();
 
-  // Back as the provider: Returned, unbind, delete.
-  await p.reload();
-  assert.match(await p.locator('h1').innerText(), /Returned/);
-  await p.getByRole('link', { name: 'Unbind…' }).click();
+  // Back as the provider: its pool list (seed 001's Sub Account tab) shows the number
+  // Returned, with Unbind beside it; unbound it is Free, with Allocate and Delete.
+  await p.goto(`${demo.url}/portal/numbers?position=returned&prefix=${encodeURIComponent(phone)}`);
+  const returnedRow = p.getByRole('row', { name: new RegExp(`\\${phone}`) });
+  assert.match(await returnedRow.innerText(), /Returned/);
+  await checkA11y(p, 'the pool list with row actions');
+  await p.getByRole('link', { name: `Unbind ${phone}` }).click();
   await p.getByRole('button', { name: 'Unbind' }).click();
   await p.waitForURL(/\/portal\/numbers\/[0-9a-f-]+$/);
   assert.match(await p.locator('h1').innerText(), /Free/);
-  await p.getByRole('link', { name: 'Delete…' }).click();
+  await p.goto(`${demo.url}/portal/numbers?prefix=${encodeURIComponent(phone)}`);
+  assert.equal(await p.getByRole('link', { name: `Allocate ${phone}` }).count(), 1);
+  await p.getByRole('link', { name: `Delete ${phone}` }).click();
   assert.match(await p.locator('main').innerText(), /will be deleted from the inventory/);
   await p.getByRole('button', { name: 'Delete' }).click();
   await p.waitForURL(/\/portal\/numbers\?done=delete/);
