@@ -166,6 +166,11 @@ impl FieldErrors {
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
+
+    /// Whether a refusal is shown beside a field (not only above the form).
+    pub fn beside_a_field(&self) -> bool {
+        self.0.keys().any(|k| *k != "form")
+    }
 }
 
 #[derive(Template)]
@@ -174,7 +179,6 @@ struct CustomPart {
     custom: Custom,
 }
 
-/// The words of an enum's values.
 /// `s`, or `default` when it is blank.
 fn or<'a>(s: &'a str, default: &'a str) -> &'a str {
     if s.trim().is_empty() { default } else { s }

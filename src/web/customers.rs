@@ -5,9 +5,8 @@
 
 use askama::Template;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use numberpool_domain::{AccountId, ExchangeStatus};
+use numberpool_domain::{AccountId, AccountKind, ExchangeStatus};
 use serde::Deserialize;
 
 use super::chart::label;
@@ -16,7 +15,7 @@ use super::errors::{WebError, WebResult, explain};
 use super::forms::Empty;
 use super::signin::render;
 use super::{Chrome, SignedIn, WebState};
-use crate::service::{AccountPatch, CustomerRelation, CustomerView, ServiceError};
+use crate::service::{AccountPatch, CreateAccount, CustomerRelation, CustomerView, ServiceError};
 
 /// One row of the customers table.
 #[derive(Debug, Clone)]
@@ -56,20 +55,65 @@ struct CustomersPage {
     chrome: Chrome,
     rows: Vec<CustomerRow>,
     total_numbers: i64,
+    typed: NewCustomer,
+    error: Option<String>,
 }
 
-/// `GET /portal/customers`.
-pub async fn list(State(st): State<WebState>, user: SignedIn) -> WebResult<Response> {
+/// The *New customer* form.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct NewCustomer {
+    pub name: String,
+    pub allow_external_numbers: Option<String>,
+}
+
+async fn customers_page(
+    st: &WebState,
+    user: &SignedIn,
+    typed: NewCustomer,
+    error: Option<String>,
+) -> WebResult<Response> {
     let customers = st.service.list_customers(user.actor()).await?;
     let rows: Vec<CustomerRow> = customers.iter().map(CustomerRow::from).collect();
     Ok(render(
-        StatusCode::OK,
+        super::status_for(error.is_some()),
         &CustomersPage {
             chrome: user.chrome("customers"),
             total_numbers: rows.iter().map(|r| r.numbers).sum(),
             rows,
+            typed,
+            error,
         },
     ))
+}
+
+/// `GET /portal/customers`.
+pub async fn list(State(st): State<WebState>, user: SignedIn) -> WebResult<Response> {
+    customers_page(&st, &user, NewCustomer::default(), None).await
+}
+
+/// `POST /portal/customers`: a customer (enterprise) below the provider or reseller, with
+/// R-ACC-2's *Allow External Numbers* as ticked; then its page.
+pub async fn create(
+    State(st): State<WebState>,
+    CsrfForm { user, form }: CsrfForm<NewCustomer>,
+) -> WebResult<Response> {
+    let req = CreateAccount {
+        allow_external_numbers: form.allow_external_numbers.is_some(),
+        ..CreateAccount::new(
+            &form.name,
+            AccountKind::Customer,
+            Some(user.actor().account),
+        )
+    };
+    match st.service.create_account(user.actor(), req).await {
+        Ok(a) => Ok(Redirect::to(&format!("/portal/customers/{}", a.id)).into_response()),
+        Err(e @ (ServiceError::Rule(_) | ServiceError::Invalid(_))) => {
+            let (_, _, m) = explain(&e);
+            customers_page(&st, &user, form, Some(m)).await
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 #[derive(Template)]

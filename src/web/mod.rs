@@ -10,7 +10,8 @@
 //!   (one number and its moves), `add.rs` (the Add Numbers form), `edit.rs` (R-EDIT-1's edit), `customers.rs` (a
 //!   provider's customers), `exchange.rs` (a customer's Provider Exchange connections), `delete_list.rs` (seed
 //!   004's manual delete list), `settings.rs` (a provider's trunks, carriers, attributes and rate card),
-//!   `clients.rs` (API clients and their secrets), `audit.rs` (the audit log).
+//!   `clients.rs` (API clients and their secrets), `audit.rs` (the audit log), `units.rs` (a
+//!   customer's units).
 
 mod add;
 mod assets;
@@ -30,6 +31,7 @@ mod numbers;
 mod session;
 mod settings;
 mod signin;
+mod units;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -129,7 +131,7 @@ pub fn router(service: Service, config: &WebConfig) -> Router {
             "/numbers/{id}/{verb}",
             get(number::confirm).post(number::move_number),
         )
-        .route("/customers", get(customers::list))
+        .route("/customers", get(customers::list).post(customers::create))
         .route("/customers/{id}", get(customers::show))
         .route("/customers/{id}/settings", post(customers::settings))
         .route("/customers/{id}/deactivate", post(customers::deactivate))
@@ -157,7 +159,8 @@ pub fn router(service: Service, config: &WebConfig) -> Router {
             "/clients/{client_id}/{verb}",
             get(clients::confirm).post(clients::change),
         )
-        .route("/audit", get(audit::list));
+        .route("/audit", get(audit::list))
+        .route("/units", get(units::list).post(units::create));
     let pages = Router::new()
         .route("/", get(root))
         .route("/signin", get(signin::form).post(signin::submit))

@@ -34,6 +34,8 @@ pub struct ListQuery {
     #[serde(rename = "type")]
     pub number_type: String,
     pub customer: String,
+    /// A unit of the signed-in customer: the numbers it holds.
+    pub unit: String,
     pub prefix: String,
     pub sort: String,
     pub after: String,
@@ -102,6 +104,7 @@ struct NumbersPage {
     products: Vec<Choice>,
     types: Vec<Choice>,
     customers: Vec<Choice>,
+    units: Vec<Choice>,
     sorts: Vec<Choice>,
     results: Results,
     notice: Option<String>,
@@ -162,6 +165,7 @@ impl ListQuery {
             product: parse::<Product>("product", &self.product)?,
             number_type: parse::<NumberType>("type", &self.number_type)?,
             customer: parse::<AccountId>("customer", &self.customer)?,
+            holder: parse::<AccountId>("unit", &self.unit)?,
             e164_prefix: (!digits.is_empty()).then(|| format!("+{digits}")),
             sort: parse::<NumberSort>("sort", &self.sort)?.unwrap_or_default(),
             ..NumberFilter::default()
@@ -184,6 +188,7 @@ impl ListQuery {
             ("product", &self.product),
             ("type", &self.number_type),
             ("customer", &self.customer),
+            ("unit", &self.unit),
             ("prefix", &self.prefix),
             ("sort", &self.sort),
             ("after", &self.after),
@@ -202,6 +207,7 @@ impl ListQuery {
             &self.product,
             &self.number_type,
             &self.customer,
+            &self.unit,
             &self.prefix,
         ]
         .iter()
@@ -309,6 +315,13 @@ pub async fn list(
         &q.customer,
         |a| (a.id.to_string(), a.name.clone()),
     );
+    let units = Choice::list(
+        accounts
+            .iter()
+            .filter(|a| a.kind == AccountKind::Unit && a.id != actor.account),
+        &q.unit,
+        |a| (a.id.to_string(), a.name.clone()),
+    );
     let notice = match q.done.as_str() {
         "release" => Some(format!("{} is released to your provider.", q.number)),
         "delete" => Some(format!("{} is deleted.", q.number)),
@@ -324,6 +337,7 @@ pub async fn list(
             products: Choice::of(&Product::ALL, Product::as_str, &q.product),
             types: Choice::of(&NumberType::ALL, NumberType::as_str, &q.number_type),
             customers,
+            units,
             sorts: Choice::list(NumberSort::ALL, &q.sort, |s| {
                 (s.as_str().to_string(), sort_words(*s).to_string())
             }),
