@@ -184,7 +184,6 @@ async fn page(
     .map(|(name, value)| Field { name, value })
     .collect();
     let writer = user.chrome("numbers").can_write();
-    let is_pool = matches!(v.position, ViewPosition::Free | ViewPosition::Returned);
     let is_held = matches!(
         v.position,
         ViewPosition::Assigned | ViewPosition::Unassigned
@@ -202,8 +201,13 @@ async fn page(
         move_to_unit: writer && is_held && !units.is_empty(),
         release: writer && is_held,
         unbind: writer && v.position == ViewPosition::Returned,
-        // R-DEL-2: only the level that uploaded it may delete it; the action is absent elsewhere.
-        delete: writer && is_pool && v.uploaded_by == me,
+        // R-DEL-1/R-DEL-2 as the domain decides them (a customer's own upload, free in its
+        // pool, included): the action is absent wherever the move would be refused.
+        delete: writer
+            && accounts
+                .iter()
+                .find(|a| a.id == me)
+                .is_some_and(|a| numberpool_domain::moves::delete(n, a).is_ok()),
     };
     let targets = Choice::accounts(
         children

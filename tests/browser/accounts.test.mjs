@@ -63,6 +63,8 @@ test('a customer admin adds its own numbers only while allowed (R-ACC-2)', async
   await addNumber(cust.page, '+14155550911');
   await cust.page.waitForURL(/\/portal\/numbers\/[0-9a-f-]+\?added=1/);
   assert.match(await cust.page.getByRole('status').innerText(), /\+14155550911 is added/);
+  // Its own upload: the customer may delete it (R-DEL-2), when it is free in its pool.
+  assert.equal(await cust.page.getByRole('link', { name: 'Delete…' }).count(), 1);
 
   // The provider withdraws it; the next add is refused with the rule, in words.
   const prov = await newPage(browser);

@@ -181,6 +181,8 @@ test('the walk: add, allocate, assign, release, unbind, delete', async () => {
   await c.getByRole('button', { name: 'Assign', exact: true }).click();
   await c.waitForURL(/\/portal\/numbers\/[0-9a-f-]+$/);
   assert.match(await c.locator('h1').innerText(), /Assigned/);
+  // R-DEL-2: the provider uploaded it, so the customer is offered no Delete at all.
+  assert.equal(await c.locator('main').getByRole('link', { name: /^Delete/ }).count(), 0, 'no Delete on a number another level uploaded');
   // View Assignments (seed 001): who holds it and under what name.
   const held = await c.getByRole('region', { name: 'Assignments' }).innerText();
   assert.match(held, /Business\s+Globex/, `the business is the customer: ${held}`);
@@ -408,6 +410,9 @@ test('isolation: another tenant\'s portal URLs all answer 404', async () => {
     }
   }
   for (const acc of [initech, umbrella, { id: demo.logins.api.account_id }]) gets.push(`/portal/customers/${acc.id}`);
+  // The provider's API client: its confirmations are not Globex's to see.
+  const client = demo.logins.api.client_id;
+  gets.push(`/portal/clients/${client}/rotate`, `/portal/clients/${client}/delete`);
   for (const path of gets) {
     const res = await page.request.get(`${demo.url}${path}`);
     assert.equal(res.status(), 404, `GET ${path}`);
@@ -418,6 +423,7 @@ test('isolation: another tenant\'s portal URLs all answer 404', async () => {
     for (const action of ['allocate', 'assign', 'unassign', 'unit', 'release', 'unbind', 'delete']) posts.push(`/portal/numbers/${num.id}/${action}`);
   }
   for (const acc of [initech, umbrella]) posts.push(`/portal/customers/${acc.id}/settings`, `/portal/customers/${acc.id}/deactivate`);
+  posts.push(`/portal/clients/${client}/rotate`, `/portal/clients/${client}/delete`);
   for (const path of posts) {
     const res = await page.request.post(`${demo.url}${path}`, {
       form: { csrf, assignee_type: 'user', assignee_id: 'x', account: demo.logins.api.account_id, unit: initech.id },
@@ -427,6 +433,8 @@ test('isolation: another tenant\'s portal URLs all answer 404', async () => {
   // And nothing changed: Initech's number is still where it was.
   const still = await api(token, 'GET', `/v2/phone/numbers/${initechs.id}`);
   assert.equal(still.version, initechs.version);
+  // The provider's client still works: its secret was neither rotated nor deleted.
+  assert.ok(await apiToken());
   await context.close();
 });
 
