@@ -308,20 +308,18 @@ pub async fn list(
     if is_htmx(&headers) {
         return Ok(render(StatusCode::OK, &ResultsFragment { results }));
     }
-    let customers = Choice::list(
-        accounts
-            .iter()
-            .filter(|a| a.kind == AccountKind::Customer && a.id != actor.account),
-        &q.customer,
-        |a| (a.id.to_string(), a.name.clone()),
-    );
-    let units = Choice::list(
-        accounts
-            .iter()
-            .filter(|a| a.kind == AccountKind::Unit && a.id != actor.account),
-        &q.unit,
-        |a| (a.id.to_string(), a.name.clone()),
-    );
+    // The accounts below of one kind, by name, for the customer and unit filters.
+    let below = |kind: AccountKind, chosen: &str| {
+        Choice::list(
+            accounts
+                .iter()
+                .filter(|a| a.kind == kind && a.id != actor.account),
+            chosen,
+            |a| (a.id.to_string(), a.name.clone()),
+        )
+    };
+    let customers = below(AccountKind::Customer, &q.customer);
+    let units = below(AccountKind::Unit, &q.unit);
     let notice = match q.done.as_str() {
         "release" => Some(format!("{} is released to your provider.", q.number)),
         "delete" => Some(format!("{} is deleted.", q.number)),

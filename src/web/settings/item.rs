@@ -412,23 +412,17 @@ pub(super) async fn delete_item(
 ) -> Result<Action, ServiceError> {
     let s = &st.service;
     match item {
-        Item::Trunk(t) => s
-            .delete_trunk(actor, t.id, None)
-            .await
-            .map(|_| Action::SipTrunkDelete),
-        Item::Carrier(c) => s
-            .delete_carrier(actor, c.id, None)
-            .await
-            .map(|_| Action::CarrierDelete),
-        Item::Attribute(a) => s
-            .delete_attribute(actor, a.id, None)
-            .await
-            .map(|_| Action::AttributeDelete),
-        Item::Rate(r) => s
-            .delete_rate(actor, r.id, None)
-            .await
-            .map(|_| Action::RateDelete),
-    }
+        Item::Trunk(t) => s.delete_trunk(actor, t.id, None).await?,
+        Item::Carrier(c) => s.delete_carrier(actor, c.id, None).await?,
+        Item::Attribute(a) => s.delete_attribute(actor, a.id, None).await?,
+        Item::Rate(r) => s.delete_rate(actor, r.id, None).await?,
+    };
+    Ok(match item {
+        Item::Trunk(_) => Action::SipTrunkDelete,
+        Item::Carrier(_) => Action::CarrierDelete,
+        Item::Attribute(_) => Action::AttributeDelete,
+        Item::Rate(_) => Action::RateDelete,
+    })
 }
 
 #[cfg(test)]
