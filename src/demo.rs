@@ -24,6 +24,9 @@ const VIEWER_EMAIL: &str = "viewer@acme.example";
 /// The admin of the customer Globex Corporation (the customer portal).
 const CUSTOMER_EMAIL: &str = "admin@globex.example";
 const CUSTOMER_NAME: &str = "Globex Corporation";
+/// The admin of the provider's reseller (seed 003's reseller level).
+const RESELLER_EMAIL: &str = "admin@bluesky.example";
+const RESELLER_NAME: &str = "Blue Sky Reseller";
 /// The admin of the customer connected through Provider Exchange.
 const EXCHANGE_EMAIL: &str = "admin@initech.example";
 const EXCHANGE_NAME: &str = "Initech (Provider Exchange)";
@@ -42,6 +45,8 @@ pub struct DemoLogins {
     pub customer: Portal,
     /// The admin of Initech, connected to the provider through Provider Exchange.
     pub exchange_customer: Portal,
+    /// The admin of the provider's reseller, Blue Sky.
+    pub reseller: Portal,
     pub api: Api,
 }
 
@@ -99,7 +104,7 @@ async fn seed(service: &Service) -> anyhow::Result<World> {
     let provider_account =
         account(service, new(PROVIDER_NAME, AccountKind::Provider, None)).await?;
     let provider = provider_account.id;
-    let reseller_req = new("Blue Sky Reseller", AccountKind::Reseller, Some(provider));
+    let reseller_req = new(RESELLER_NAME, AccountKind::Reseller, Some(provider));
     let reseller = account(service, reseller_req).await?.id;
     let mut globex_req = new(CUSTOMER_NAME, AccountKind::Customer, Some(provider));
     globex_req.allow_external_numbers = true;
@@ -249,6 +254,16 @@ async fn portal_login(
     Ok(password)
 }
 
+/// The owner login of the demo account named `name`, with a fresh password.
+async fn owner_of(service: &Service, name: &str, email: &str) -> anyhow::Result<String> {
+    let account = {
+        let mut r = service.store().read().await?;
+        r.find_account_by_name(name).await?
+    }
+    .ok_or_else(|| anyhow::anyhow!("the demo database has no {name}"))?;
+    portal_login(service, account.id, email, Role::Owner).await
+}
+
 /// Creates (or reuses) the demo data and returns the logins; does not serve.
 pub async fn prepare(service: &Service, listen_url: &str) -> anyhow::Result<DemoLogins> {
     let existing = {
@@ -278,18 +293,9 @@ pub async fn prepare(service: &Service, listen_url: &str) -> anyhow::Result<Demo
     };
     let password = portal_login(service, provider, ADMIN_EMAIL, Role::Owner).await?;
     let viewer = portal_login(service, provider, VIEWER_EMAIL, Role::Viewer).await?;
-    let globex = {
-        let mut r = service.store().read().await?;
-        r.find_account_by_name(CUSTOMER_NAME).await?
-    }
-    .ok_or_else(|| anyhow::anyhow!("the demo database has no {CUSTOMER_NAME}"))?;
-    let customer = portal_login(service, globex.id, CUSTOMER_EMAIL, Role::Owner).await?;
-    let initech = {
-        let mut r = service.store().read().await?;
-        r.find_account_by_name(EXCHANGE_NAME).await?
-    }
-    .ok_or_else(|| anyhow::anyhow!("the demo database has no {EXCHANGE_NAME}"))?;
-    let exchange_customer = portal_login(service, initech.id, EXCHANGE_EMAIL, Role::Owner).await?;
+    let customer = owner_of(service, CUSTOMER_NAME, CUSTOMER_EMAIL).await?;
+    let exchange_customer = owner_of(service, EXCHANGE_NAME, EXCHANGE_EMAIL).await?;
+    let reseller = owner_of(service, RESELLER_NAME, RESELLER_EMAIL).await?;
     let actor = Actor::cli(provider);
     let client = service
         .create_client(&actor, provider, None)
@@ -312,6 +318,10 @@ pub async fn prepare(service: &Service, listen_url: &str) -> anyhow::Result<Demo
         exchange_customer: Portal {
             email: EXCHANGE_EMAIL.to_string(),
             password: exchange_customer,
+        },
+        reseller: Portal {
+            email: RESELLER_EMAIL.to_string(),
+            password: reseller,
         },
         api: Api {
             client_id: client.client_id,
@@ -354,6 +364,11 @@ pub async fn run(config: &Config, json: bool, no_serve: bool) -> anyhow::Result<
             "                  {} / {}   (customer {EXCHANGE_NAME})",
             logins.exchange_customer.email,
             logins.exchange_customer.password
+        );
+        outln!(
+            "                  {} / {}   (reseller {RESELLER_NAME})",
+            logins.reseller.email,
+            logins.reseller.password
         );
         outln!(
             "  API:            {}/v2  (docs at {}/docs)",
