@@ -34,6 +34,8 @@ use sqlx::sqlite::{
 };
 use sqlx::{Postgres, Sqlite, Transaction};
 
+use crate::rows::Arg;
+
 pub use accounts::{CustomerRow, Lock, NewAccount, NumberSample, SubtreeHoldings};
 pub use audit::{AuditEvent, AuditFilter, Channel, NewAudit};
 pub use credentials::{ApiClient, User};
@@ -236,7 +238,7 @@ impl Reader {
         key: &str,
         parse: fn(R) -> Result<T>,
     ) -> Result<Option<T>> {
-        self.row_by_at(sql, key, None, parse).await
+        self.row_with(sql, &[Arg::Text(key)], parse).await
     }
 
     /// [`Reader::row_by`] for a credential: `$1` its hash, `$2` now (a bearer token or a
@@ -248,23 +250,19 @@ impl Reader {
         now: i64,
         parse: fn(R) -> Result<T>,
     ) -> Result<Option<T>> {
-        self.row_by_at(sql, hash, Some(now), parse).await
+        self.row_with(sql, &[Arg::Text(hash), Arg::Int(now)], parse)
+            .await
     }
 
-    async fn row_by_at<R: DbRow, T>(
+    /// [`Reader::row_by`] with `args` bound to `$1, $2, …` in order.
+    pub(crate) async fn row_with<R: DbRow, T>(
         &mut self,
         sql: &str,
-        key: &str,
-        at: Option<i64>,
+        args: &[Arg<'_>],
         parse: fn(R) -> Result<T>,
     ) -> Result<Option<T>> {
         let row: Option<R> = on_conn!(self, c => {
-            let q = sqlx::query_as(sql).bind(key);
-            let q = match at {
-                Some(t) => q.bind(t),
-                None => q,
-            };
-            q.fetch_optional(&mut *c).await?
+            rows::bind_args!(sqlx::query_as(sql), args).fetch_optional(&mut *c).await?
         });
         row.map(parse).transpose()
     }
@@ -276,10 +274,29 @@ impl Reader {
         key: &str,
         parse: fn(R) -> Result<T>,
     ) -> Result<Vec<T>> {
+        self.rows_with(sql, &[Arg::Text(key)], parse).await
+    }
+
+    /// [`Reader::rows_by`] with `args` bound to `$1, $2, …` in order.
+    pub(crate) async fn rows_with<R: DbRow, T>(
+        &mut self,
+        sql: &str,
+        args: &[Arg<'_>],
+        parse: fn(R) -> Result<T>,
+    ) -> Result<Vec<T>> {
         let rows: Vec<R> = on_conn!(self, c => {
-            sqlx::query_as(sql).bind(key).fetch_all(&mut *c).await?
+            rows::bind_args!(sqlx::query_as(sql), args).fetch_all(&mut *c).await?
         });
         rows.into_iter().map(parse).collect()
+    }
+
+    /// Whether `sql` (a `SELECT` of one text column, `LIMIT 1`) with `args` bound finds a row:
+    /// the "is anything still using it" questions.
+    pub(crate) async fn any_row(&mut self, sql: &str, args: &[Arg<'_>]) -> Result<bool> {
+        let row: Option<(String,)> = on_conn!(self, c => {
+            rows::bind_args!(sqlx::query_as(sql), args).fetch_optional(&mut *c).await?
+        });
+        Ok(row.is_some())
     }
 }
 
