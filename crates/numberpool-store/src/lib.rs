@@ -119,23 +119,9 @@ pub struct Store {
 #[doc(hidden)]
 macro_rules! on_conn {
     ($tx:expr, $c:ident => $body:expr) => {
-        match $tx.conn_mut() {
-            $crate::Conn::Sqlite(t) => {
-                let $c: &mut sqlx::SqliteConnection = &mut **t;
-                $body
-            }
-            $crate::Conn::Postgres(t) => {
-                let $c: &mut sqlx::PgConnection = &mut **t;
-                $body
-            }
-            $crate::Conn::SqliteRead(t) => {
-                let $c: &mut sqlx::SqliteConnection = &mut **t;
-                $body
-            }
-            $crate::Conn::PostgresRead(t) => {
-                let $c: &mut sqlx::PgConnection = &mut **t;
-                $body
-            }
+        match $tx.connection() {
+            $crate::ConnRef::Sqlite($c) => $body,
+            $crate::ConnRef::Postgres($c) => $body,
         }
     };
 }
@@ -144,23 +130,9 @@ macro_rules! on_conn {
 /// `$c: &mut PgConnection`. For the few bulk paths where the fastest SQL differs by backend.
 macro_rules! per_backend {
     ($tx:expr, $c:ident => sqlite: $s:expr, postgres: $p:expr $(,)?) => {
-        match $tx.conn_mut() {
-            $crate::Conn::Sqlite(t) => {
-                let $c: &mut sqlx::SqliteConnection = t;
-                $s
-            }
-            $crate::Conn::SqliteRead(t) => {
-                let $c: &mut sqlx::SqliteConnection = t;
-                $s
-            }
-            $crate::Conn::Postgres(t) => {
-                let $c: &mut sqlx::PgConnection = t;
-                $p
-            }
-            $crate::Conn::PostgresRead(t) => {
-                let $c: &mut sqlx::PgConnection = t;
-                $p
-            }
+        match $tx.connection() {
+            $crate::ConnRef::Sqlite($c) => $s,
+            $crate::ConnRef::Postgres($c) => $p,
         }
     };
 }
@@ -173,6 +145,15 @@ pub enum Conn {
     Postgres(Transaction<'static, Postgres>),
     SqliteRead(PoolConnection<Sqlite>),
     PostgresRead(PoolConnection<Postgres>),
+}
+
+/// The backend connection of a [`Conn`], whether a transaction or a pooled connection holds
+/// it: what [`on_conn!`] and `per_backend!` run their bodies against, so each body is compiled
+/// once per backend rather than once per way of holding it.
+#[doc(hidden)]
+pub enum ConnRef<'a> {
+    Sqlite(&'a mut sqlx::SqliteConnection),
+    Postgres(&'a mut sqlx::PgConnection),
 }
 
 /// A read handle: every query that only reads is a method of this type, and nothing else is.
@@ -205,8 +186,13 @@ impl std::ops::DerefMut for Tx {
 
 impl Reader {
     #[doc(hidden)]
-    pub fn conn_mut(&mut self) -> &mut Conn {
-        &mut self.conn
+    pub fn connection(&mut self) -> ConnRef<'_> {
+        match &mut self.conn {
+            Conn::Sqlite(t) => ConnRef::Sqlite(t),
+            Conn::SqliteRead(t) => ConnRef::Sqlite(t),
+            Conn::Postgres(t) => ConnRef::Postgres(t),
+            Conn::PostgresRead(t) => ConnRef::Postgres(t),
+        }
     }
 
     pub fn backend(&self) -> Backend {
@@ -458,11 +444,6 @@ impl Store {
 }
 
 impl Tx {
-    #[doc(hidden)]
-    pub fn conn_mut(&mut self) -> &mut Conn {
-        &mut self.inner.conn
-    }
-
     pub async fn commit(self) -> Result<()> {
         match self.inner.conn {
             Conn::Sqlite(t) => t.commit().await?,
