@@ -39,6 +39,16 @@ pub struct AccountPatch {
     pub contact_center_licences: Option<Option<i64>>,
 }
 
+/// Which accounts an actor may name, for [`Service::account_within`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Reach {
+    /// Its scope (R-SEC-1): what it may see and provision.
+    Scope,
+    /// Its own account or one below it. Credentials and users are managed only there: a
+    /// Provider Exchange connection lets a provider see and provision a customer, not act as it.
+    OwnSubtree,
+}
+
 impl Service {
     /// The account `id`, whoever's it is: for the operator acting for no account, or once the
     /// caller has checked the actor may see it. `NotFound` if there is none.
@@ -48,29 +58,19 @@ impl Service {
             .ok_or(ServiceError::NotFound("account"))
     }
 
-    /// `NotFound` unless `account` is within the actor's scope (R-SEC-1).
-    pub(crate) async fn account_in_scope(
+    /// `NotFound` unless `account` is within the actor's `reach` (R-SEC-1).
+    pub(crate) async fn account_within(
         &self,
         tx: &mut Reader,
         actor: &Actor,
         account: AccountId,
+        reach: Reach,
     ) -> Result<Account> {
-        if !tx.in_scope(actor.account, account).await? {
-            return Err(ServiceError::NotFound("account"));
-        }
-        self.existing_account(tx, account).await
-    }
-
-    /// `NotFound` unless `account` is the actor's own account or below it. Credentials and
-    /// users are managed only there: a Provider Exchange connection lets a provider see and
-    /// provision a customer, not act as it.
-    pub(crate) async fn account_in_own_subtree(
-        &self,
-        tx: &mut Reader,
-        actor: &Actor,
-        account: AccountId,
-    ) -> Result<Account> {
-        if !tx.in_own_subtree(actor.account, account).await? {
+        let inside = match reach {
+            Reach::Scope => tx.in_scope(actor.account, account).await?,
+            Reach::OwnSubtree => tx.in_own_subtree(actor.account, account).await?,
+        };
+        if !inside {
             return Err(ServiceError::NotFound("account"));
         }
         self.existing_account(tx, account).await
@@ -86,7 +86,10 @@ impl Service {
             Some(pid) => Some(match actor.acting_for() {
                 // Below the actor's own tree only: a Provider Exchange connection lets a provider
                 // see and provision a customer, not reshape its organisation.
-                Some(_) => self.account_in_own_subtree(&mut tx, actor, pid).await?,
+                Some(_) => {
+                    self.account_within(&mut tx, actor, pid, Reach::OwnSubtree)
+                        .await?
+                }
                 None => tx
                     .get_account(pid)
                     .await?
@@ -142,7 +145,10 @@ impl Service {
         actor.require(Permission::PhoneWrite)?;
         let mut tx = self.store.begin().await?;
         let before = match actor.acting_for() {
-            Some(_) => self.account_in_own_subtree(&mut tx, actor, id).await?,
+            Some(_) => {
+                self.account_within(&mut tx, actor, id, Reach::OwnSubtree)
+                    .await?
+            }
             None => self.existing_account(&mut tx, id).await?,
         };
         // An account does not grant itself numbers or licences; the operator is above all.
@@ -208,7 +214,7 @@ impl Service {
     pub async fn get_account(&self, actor: &Actor, id: AccountId) -> Result<Account> {
         actor.require(Permission::PhoneRead)?;
         let mut r = self.store.read().await?;
-        self.account_in_scope(&mut r, actor, id).await
+        self.account_within(&mut r, actor, id, Reach::Scope).await
     }
 
     /// Accounts the operator can see without acting as one: used by the CLI only.

@@ -9,6 +9,7 @@ use numberpool_store::Tx;
 use rand::RngCore;
 use serde::Serialize;
 
+use super::accounts::Reach;
 use super::{Actor, Permission, Result, Service, ServiceError};
 
 /// The API scopes of SPEC §7.
@@ -243,7 +244,8 @@ impl Service {
         let client_secret = random_token(32);
         let hash = hash_secret_async(&client_secret).await?;
         let mut tx = self.store.begin().await?;
-        self.account_in_own_subtree(&mut tx, actor, account).await?;
+        self.account_within(&mut tx, actor, account, Reach::OwnSubtree)
+            .await?;
         let client = tx
             .insert_client(&client_id, account, &hash, &scopes)
             .await?;
@@ -289,7 +291,8 @@ impl Service {
         check_password(password)?;
         let hash = hash_secret_async(password).await?;
         let mut tx = self.store.begin().await?;
-        self.account_in_own_subtree(&mut tx, actor, account).await?;
+        self.account_within(&mut tx, actor, account, Reach::OwnSubtree)
+            .await?;
         let user = tx
             .insert_user(account, &email, &hash, role.as_str())
             .await?;

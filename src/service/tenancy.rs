@@ -10,6 +10,7 @@ use numberpool_domain::{
 use numberpool_store::{Connection, Lock, NumberSample, Reader, Tx};
 use serde::Serialize;
 
+use super::accounts::Reach;
 use super::{Actor, Permission, Result, Service, ServiceError, check_version, snapshot};
 
 /// A Provider Exchange connection: the provider (named) and the customer.
@@ -162,7 +163,9 @@ impl Service {
         id: AccountId,
         rule: Rule,
     ) -> Result<Account> {
-        let account = self.account_in_own_subtree(tx, actor, id).await?;
+        let account = self
+            .account_within(tx, actor, id, Reach::OwnSubtree)
+            .await?;
         if account.id == actor.account {
             return Err(RuleViolation::new(
                 rule,
@@ -240,7 +243,9 @@ impl Service {
     pub async fn entitlements(&self, actor: &Actor, id: AccountId) -> Result<EntitlementsView> {
         actor.require(Permission::PhoneRead)?;
         let mut r = self.store.read().await?;
-        let account = self.account_in_own_subtree(&mut r, actor, id).await?;
+        let account = self
+            .account_within(&mut r, actor, id, Reach::OwnSubtree)
+            .await?;
         if account.kind != AccountKind::Customer {
             return Err(ServiceError::Invalid(
                 "entitlements are a customer account's (R-ACC-3)".into(),
@@ -335,7 +340,7 @@ impl Service {
     pub async fn offboarding(&self, actor: &Actor, id: AccountId) -> Result<Offboarding> {
         actor.require(Permission::PhoneRead)?;
         let mut r = self.store.read().await?;
-        let account = self.account_in_scope(&mut r, actor, id).await?;
+        let account = self.account_within(&mut r, actor, id, Reach::Scope).await?;
         let own = r.in_own_subtree(actor.account, id).await?;
         let mut checks = Vec::new();
         if own && id != actor.account {

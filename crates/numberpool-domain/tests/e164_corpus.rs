@@ -328,6 +328,15 @@ fn check_exception(
     }
 }
 
+/// A tally as the summary prints it: `name count, name count, …`, each key named by `name`.
+fn tally<K>(counts: &BTreeMap<K, usize>, name: impl Fn(&K) -> String) -> String {
+    counts
+        .iter()
+        .map(|(k, n)| format!("{} {n}", name(k)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 #[test]
 fn corpus_agrees_with_the_libphonenumber_oracle() {
     let lines = load();
@@ -414,27 +423,15 @@ fn corpus_agrees_with_the_libphonenumber_oracle() {
     println!("  accepted, equal to the oracle (E.164, country, fine type): {accepted}");
     println!(
         "  rejected, as the oracle:                                   {total_rejected} ({})",
-        rejected_as_oracle
-            .iter()
-            .map(|(v, n)| format!("{v:?} {n}"))
-            .collect::<Vec<_>>()
-            .join(", ")
+        tally(&rejected_as_oracle, |v| format!("{v:?}"))
     );
     println!(
         "  rejected by policy (oracle VALID):                         {total_policy} ({})",
-        by_policy
-            .iter()
-            .map(|(r, n)| format!("{r} {n}"))
-            .collect::<Vec<_>>()
-            .join(", ")
+        tally(&by_policy, |r| r.to_string())
     );
     println!(
         "  listed exceptions:                                         {total_excepted} ({})",
-        excepted
-            .iter()
-            .map(|(w, n)| format!("{w:?} {n}"))
-            .collect::<Vec<_>>()
-            .join(", ")
+        tally(&excepted, |w| format!("{w:?}"))
     );
     println!(
         "  disagreements:                                             {}",

@@ -6,7 +6,8 @@ use numberpool_domain::{
     Relation, now_ms,
 };
 
-use crate::rows::{AccountRow, parse};
+use crate::rows::Arg::{self, Text};
+use crate::rows::{AccountRow, bind_args, parse};
 use crate::versioned::Value;
 use crate::{Reader, Result, StoreError, Tx, on_conn};
 
@@ -121,34 +122,21 @@ impl Reader {
     /// connected to it (a provider's), and how many of those in its subtree have assignees.
     pub async fn held_in_subtree(&mut self, account: AccountId) -> Result<SubtreeHoldings> {
         let id = account.to_string();
-        let at = self
-            .number_sample(
-                &format!("{OWN_TREE} SELECT {{}} FROM numbers n WHERE n.holder_id = $1"),
-                &id,
-                None,
-            )
-            .await?;
-        let below = self
-            .number_sample(
-                &format!("{OWN_TREE} SELECT {{}} FROM numbers n WHERE n.holder_id IN (SELECT id FROM own) AND n.holder_id <> $1"),
-                &id,
-                None,
-            )
-            .await?;
-        let connected = self
-            .number_sample(
-                &format!("SELECT {{}} FROM numbers n WHERE {WITH_CONNECTED}"),
-                &id,
-                None,
-            )
-            .await?;
-        let assigned = self
-            .number_sample(
-                &format!("{OWN_TREE} SELECT {{}} FROM numbers n WHERE n.holder_id IN (SELECT id FROM own) AND n.assignee_count > 0"),
-                &id,
-                None,
-            )
-            .await?;
+        let args = [Text(&id)];
+        let at = format!("{OWN_TREE} SELECT {{}} FROM numbers n WHERE n.holder_id = $1");
+        let below = format!(
+            "{OWN_TREE} SELECT {{}} FROM numbers n WHERE n.holder_id IN (SELECT id FROM own) \
+             AND n.holder_id <> $1"
+        );
+        let connected = format!("SELECT {{}} FROM numbers n WHERE {WITH_CONNECTED}");
+        let assigned = format!(
+            "{OWN_TREE} SELECT {{}} FROM numbers n WHERE n.holder_id IN (SELECT id FROM own) \
+             AND n.assignee_count > 0"
+        );
+        let at = self.number_sample(&at, &args).await?;
+        let below = self.number_sample(&below, &args).await?;
+        let connected = self.number_sample(&connected, &args).await?;
+        let assigned = self.number_sample(&assigned, &args).await?;
         Ok(SubtreeHoldings {
             at,
             below,
@@ -181,47 +169,31 @@ impl Reader {
         provider: AccountId,
         customer: AccountId,
     ) -> Result<(NumberSample, NumberSample)> {
-        let all = self
-            .number_sample(
-                "SELECT {} FROM numbers n WHERE n.customer_id = $1 AND n.owner_id = $2",
-                &customer.to_string(),
-                Some(&provider.to_string()),
-            )
-            .await?;
-        let assigned = self
-            .number_sample(
-                "SELECT {} FROM numbers n WHERE n.customer_id = $1 AND n.owner_id = $2 AND n.assignee_count > 0",
-                &customer.to_string(),
-                Some(&provider.to_string()),
-            )
-            .await?;
+        // Both counts share the pair's condition; the second keeps those with assignees.
+        const WITH: &str = "SELECT {} FROM numbers n WHERE n.customer_id = $1 AND n.owner_id = $2";
+        let (customer, provider) = (customer.to_string(), provider.to_string());
+        let args = [Text(&customer), Text(&provider)];
+        let all = self.number_sample(WITH, &args).await?;
+        let assigned = format!("{WITH} AND n.assignee_count > 0");
+        let assigned = self.number_sample(&assigned, &args).await?;
         Ok((all, assigned))
     }
 
     /// Runs `template` (with `{}` for the select list) as a count and as the first E.164s.
-    async fn number_sample(
-        &mut self,
-        template: &str,
-        a: &str,
-        b: Option<&str>,
-    ) -> Result<NumberSample> {
+    async fn number_sample(&mut self, template: &str, args: &[Arg<'_>]) -> Result<NumberSample> {
         let count_sql = template.replacen("{}", "COUNT(*)", 1);
         let list_sql = format!(
             "{} ORDER BY n.e164 LIMIT {SAMPLE}",
             template.replacen("{}", "n.e164", 1)
         );
         let (count,): (i64,) = on_conn!(self, c => {
-            let mut q = sqlx::query_as(&count_sql).bind(a);
-            if let Some(b) = b { q = q.bind(b); }
-            q.fetch_one(&mut *c).await?
+            bind_args!(sqlx::query_as(&count_sql), args).fetch_one(&mut *c).await?
         });
         if count == 0 {
             return Ok(NumberSample::default());
         }
         let rows: Vec<(String,)> = on_conn!(self, c => {
-            let mut q = sqlx::query_as(&list_sql).bind(a);
-            if let Some(b) = b { q = q.bind(b); }
-            q.fetch_all(&mut *c).await?
+            bind_args!(sqlx::query_as(&list_sql), args).fetch_all(&mut *c).await?
         });
         Ok(NumberSample {
             count,

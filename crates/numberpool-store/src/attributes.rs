@@ -5,9 +5,10 @@
 
 use numberpool_domain::{AccountId, Attribute, AttributeId, now_ms};
 
+use crate::rows::Arg::{Int, Text};
 use crate::rows::parse;
 use crate::versioned::Value;
-use crate::{Reader, Result, StoreError, Tx, on_conn, unique_as};
+use crate::{Reader, Result, StoreError, Tx, unique_as};
 
 const COLUMNS: &str = "id, provider_id, key, allowed_values, created_at, version";
 
@@ -86,17 +87,10 @@ impl Reader {
 
     /// Whether the `attributes` text of any number of `owner` contains `needle`.
     async fn owner_numbers_contain(&mut self, owner: AccountId, needle: &str) -> Result<bool> {
-        let row: Option<(String,)> = on_conn!(self, c => {
-            sqlx::query_as(
-                "SELECT id FROM numbers WHERE owner_id = $1 \
-                 AND replace(attributes, $2, '') <> attributes LIMIT 1",
-            )
-            .bind(owner.to_string())
-            .bind(needle)
-            .fetch_optional(&mut *c)
-            .await?
-        });
-        Ok(row.is_some())
+        let sql = "SELECT id FROM numbers WHERE owner_id = $1 \
+            AND replace(attributes, $2, '') <> attributes LIMIT 1";
+        self.any_row(sql, &[Text(&owner.to_string()), Text(needle)])
+            .await
     }
 }
 
@@ -109,20 +103,18 @@ impl Tx {
     ) -> Result<AttributeId> {
         let id = AttributeId::new();
         let values = values_json(allowed_values)?;
-        on_conn!(self, c => {
-            sqlx::query(
-                "INSERT INTO attributes (id, provider_id, key, allowed_values, created_at) \
-                 VALUES ($1, $2, $3, $4, $5)",
-            )
-            .bind(id.to_string())
-            .bind(provider.to_string())
-            .bind(key)
-            .bind(&values)
-            .bind(now_ms())
-            .execute(&mut *c)
-            .await
-            .map_err(|e| unique_as(e, "attribute"))?;
-        });
+        let sql = "INSERT INTO attributes (id, provider_id, key, allowed_values, created_at) \
+            VALUES ($1, $2, $3, $4, $5)";
+        let (id_s, provider) = (id.to_string(), provider.to_string());
+        let args = [
+            Text(&id_s),
+            Text(&provider),
+            Text(key),
+            Text(&values),
+            Int(now_ms()),
+        ];
+        self.execute_or(sql, &args, |e| unique_as(e, "attribute"))
+            .await?;
         Ok(id)
     }
 

@@ -3,7 +3,7 @@
 
 use numberpool_domain::{AccountId, ClientRowId, UserId, now_ms};
 
-use crate::rows::Arg::Text;
+use crate::rows::Arg::{Int, Text};
 use crate::rows::parse;
 use crate::{Reader, Result, Tx, on_conn, unique_as};
 
@@ -154,18 +154,19 @@ impl Tx {
         role: &str,
     ) -> Result<User> {
         let id = UserId::new();
-        on_conn!(self, c => {
-            sqlx::query("INSERT INTO users (id, account_id, email, password_hash, role, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
-                .bind(id.to_string())
-                .bind(account.to_string())
-                .bind(email)
-                .bind(password_hash)
-                .bind(role)
-                .bind(now_ms())
-                .execute(&mut *c)
-                .await
-                .map_err(|e| unique_as(e, "user email"))?;
-        });
+        let sql = "INSERT INTO users (id, account_id, email, password_hash, role, created_at) \
+            VALUES ($1, $2, $3, $4, $5, $6)";
+        let (id_s, account_s) = (id.to_string(), account.to_string());
+        let args = [
+            Text(&id_s),
+            Text(&account_s),
+            Text(email),
+            Text(password_hash),
+            Text(role),
+            Int(now_ms()),
+        ];
+        self.execute_or(sql, &args, |e| unique_as(e, "user email"))
+            .await?;
         Ok(User {
             id,
             account_id: account,

@@ -4,6 +4,7 @@
 use numberpool_domain::{Account, AccountId, ExchangeStatus, now_ms};
 
 use crate::accounts::{ACCOUNT_COLUMNS, Lock};
+use crate::rows::Arg::{Int, Text};
 use crate::rows::{AccountRow, parse};
 use crate::{Reader, Result, StoreError, Tx, on_conn, unique_as};
 
@@ -98,19 +99,12 @@ impl Tx {
         provider: AccountId,
         customer: AccountId,
     ) -> Result<Connection> {
-        let now = now_ms();
-        let n = on_conn!(self, c => {
-            sqlx::query(
-                "UPDATE exchange_connections SET status = 'connected', updated_at = $3 \
-                 WHERE provider_id = $1 AND customer_id = $2 AND status = 'deactivated'",
-            )
-            .bind(provider.to_string())
-            .bind(customer.to_string())
-            .bind(now)
-            .execute(&mut *c)
-            .await?
-            .rows_affected()
-        });
+        let sql = "UPDATE exchange_connections SET status = 'connected', updated_at = $3 \
+            WHERE provider_id = $1 AND customer_id = $2 AND status = 'deactivated'";
+        let (p, c) = (provider.to_string(), customer.to_string());
+        let n = self
+            .execute(sql, &[Text(&p), Text(&c), Int(now_ms())])
+            .await?;
         if n == 0 {
             return self.insert_connection(provider, customer).await;
         }
@@ -126,18 +120,13 @@ impl Tx {
         customer: AccountId,
     ) -> Result<Connection> {
         let now = now_ms();
-        on_conn!(self, c => {
-            sqlx::query(
-                "INSERT INTO exchange_connections (provider_id, customer_id, status, created_at, updated_at) \
-                 VALUES ($1, $2, 'connected', $3, $3)",
-            )
-            .bind(provider.to_string())
-            .bind(customer.to_string())
-            .bind(now)
-            .execute(&mut *c)
-            .await
-            .map_err(|e| unique_as(e, "connection"))?;
-        });
+        let sql = "INSERT INTO exchange_connections (provider_id, customer_id, status, created_at, \
+            updated_at) VALUES ($1, $2, 'connected', $3, $3)";
+        let (p, c) = (provider.to_string(), customer.to_string());
+        self.execute_or(sql, &[Text(&p), Text(&c), Int(now)], |e| {
+            unique_as(e, "connection")
+        })
+        .await?;
         Ok(Connection {
             provider_id: provider,
             customer_id: customer,
@@ -180,20 +169,16 @@ impl Tx {
         from: ExchangeStatus,
         to: ExchangeStatus,
     ) -> Result<()> {
-        let n = on_conn!(self, c => {
-            sqlx::query(
-                "UPDATE exchange_connections SET status = $1, updated_at = $2 \
-                 WHERE provider_id = $3 AND customer_id = $4 AND status = $5",
-            )
-            .bind(to.as_str())
-            .bind(now_ms())
-            .bind(provider.to_string())
-            .bind(customer.to_string())
-            .bind(from.as_str())
-            .execute(&mut *c)
-            .await?
-            .rows_affected()
-        });
-        crate::one_row(n)
+        let sql = "UPDATE exchange_connections SET status = $1, updated_at = $2 \
+            WHERE provider_id = $3 AND customer_id = $4 AND status = $5";
+        let (p, c) = (provider.to_string(), customer.to_string());
+        let args = [
+            Text(to.as_str()),
+            Int(now_ms()),
+            Text(&p),
+            Text(&c),
+            Text(from.as_str()),
+        ];
+        crate::one_row(self.execute(sql, &args).await?)
     }
 }

@@ -34,6 +34,8 @@ use sqlx::sqlite::{
 };
 use sqlx::{Postgres, Sqlite, Transaction};
 
+use crate::rows::Arg;
+
 pub use accounts::{CustomerRow, Lock, NewAccount, NumberSample, SubtreeHoldings};
 pub use audit::{AuditEvent, AuditFilter, Channel, NewAudit};
 pub use credentials::{ApiClient, User};
@@ -117,23 +119,9 @@ pub struct Store {
 #[doc(hidden)]
 macro_rules! on_conn {
     ($tx:expr, $c:ident => $body:expr) => {
-        match $tx.conn_mut() {
-            $crate::Conn::Sqlite(t) => {
-                let $c: &mut sqlx::SqliteConnection = &mut **t;
-                $body
-            }
-            $crate::Conn::Postgres(t) => {
-                let $c: &mut sqlx::PgConnection = &mut **t;
-                $body
-            }
-            $crate::Conn::SqliteRead(t) => {
-                let $c: &mut sqlx::SqliteConnection = &mut **t;
-                $body
-            }
-            $crate::Conn::PostgresRead(t) => {
-                let $c: &mut sqlx::PgConnection = &mut **t;
-                $body
-            }
+        match $tx.connection() {
+            $crate::ConnRef::Sqlite($c) => $body,
+            $crate::ConnRef::Postgres($c) => $body,
         }
     };
 }
@@ -142,23 +130,9 @@ macro_rules! on_conn {
 /// `$c: &mut PgConnection`. For the few bulk paths where the fastest SQL differs by backend.
 macro_rules! per_backend {
     ($tx:expr, $c:ident => sqlite: $s:expr, postgres: $p:expr $(,)?) => {
-        match $tx.conn_mut() {
-            $crate::Conn::Sqlite(t) => {
-                let $c: &mut sqlx::SqliteConnection = t;
-                $s
-            }
-            $crate::Conn::SqliteRead(t) => {
-                let $c: &mut sqlx::SqliteConnection = t;
-                $s
-            }
-            $crate::Conn::Postgres(t) => {
-                let $c: &mut sqlx::PgConnection = t;
-                $p
-            }
-            $crate::Conn::PostgresRead(t) => {
-                let $c: &mut sqlx::PgConnection = t;
-                $p
-            }
+        match $tx.connection() {
+            $crate::ConnRef::Sqlite($c) => $s,
+            $crate::ConnRef::Postgres($c) => $p,
         }
     };
 }
@@ -171,6 +145,15 @@ pub enum Conn {
     Postgres(Transaction<'static, Postgres>),
     SqliteRead(PoolConnection<Sqlite>),
     PostgresRead(PoolConnection<Postgres>),
+}
+
+/// The backend connection of a [`Conn`], whether a transaction or a pooled connection holds
+/// it: what [`on_conn!`] and `per_backend!` run their bodies against, so each body is compiled
+/// once per backend rather than once per way of holding it.
+#[doc(hidden)]
+pub enum ConnRef<'a> {
+    Sqlite(&'a mut sqlx::SqliteConnection),
+    Postgres(&'a mut sqlx::PgConnection),
 }
 
 /// A read handle: every query that only reads is a method of this type, and nothing else is.
@@ -203,8 +186,13 @@ impl std::ops::DerefMut for Tx {
 
 impl Reader {
     #[doc(hidden)]
-    pub fn conn_mut(&mut self) -> &mut Conn {
-        &mut self.conn
+    pub fn connection(&mut self) -> ConnRef<'_> {
+        match &mut self.conn {
+            Conn::Sqlite(t) => ConnRef::Sqlite(t),
+            Conn::SqliteRead(t) => ConnRef::Sqlite(t),
+            Conn::Postgres(t) => ConnRef::Postgres(t),
+            Conn::PostgresRead(t) => ConnRef::Postgres(t),
+        }
     }
 
     pub fn backend(&self) -> Backend {
@@ -236,7 +224,7 @@ impl Reader {
         key: &str,
         parse: fn(R) -> Result<T>,
     ) -> Result<Option<T>> {
-        self.row_by_at(sql, key, None, parse).await
+        self.row_with(sql, &[Arg::Text(key)], parse).await
     }
 
     /// [`Reader::row_by`] for a credential: `$1` its hash, `$2` now (a bearer token or a
@@ -248,23 +236,19 @@ impl Reader {
         now: i64,
         parse: fn(R) -> Result<T>,
     ) -> Result<Option<T>> {
-        self.row_by_at(sql, hash, Some(now), parse).await
+        self.row_with(sql, &[Arg::Text(hash), Arg::Int(now)], parse)
+            .await
     }
 
-    async fn row_by_at<R: DbRow, T>(
+    /// [`Reader::row_by`] with `args` bound to `$1, $2, …` in order.
+    pub(crate) async fn row_with<R: DbRow, T>(
         &mut self,
         sql: &str,
-        key: &str,
-        at: Option<i64>,
+        args: &[Arg<'_>],
         parse: fn(R) -> Result<T>,
     ) -> Result<Option<T>> {
         let row: Option<R> = on_conn!(self, c => {
-            let q = sqlx::query_as(sql).bind(key);
-            let q = match at {
-                Some(t) => q.bind(t),
-                None => q,
-            };
-            q.fetch_optional(&mut *c).await?
+            rows::bind_args!(sqlx::query_as(sql), args).fetch_optional(&mut *c).await?
         });
         row.map(parse).transpose()
     }
@@ -276,10 +260,29 @@ impl Reader {
         key: &str,
         parse: fn(R) -> Result<T>,
     ) -> Result<Vec<T>> {
+        self.rows_with(sql, &[Arg::Text(key)], parse).await
+    }
+
+    /// [`Reader::rows_by`] with `args` bound to `$1, $2, …` in order.
+    pub(crate) async fn rows_with<R: DbRow, T>(
+        &mut self,
+        sql: &str,
+        args: &[Arg<'_>],
+        parse: fn(R) -> Result<T>,
+    ) -> Result<Vec<T>> {
         let rows: Vec<R> = on_conn!(self, c => {
-            sqlx::query_as(sql).bind(key).fetch_all(&mut *c).await?
+            rows::bind_args!(sqlx::query_as(sql), args).fetch_all(&mut *c).await?
         });
         rows.into_iter().map(parse).collect()
+    }
+
+    /// Whether `sql` (a `SELECT` of one text column, `LIMIT 1`) with `args` bound finds a row:
+    /// the "is anything still using it" questions.
+    pub(crate) async fn any_row(&mut self, sql: &str, args: &[Arg<'_>]) -> Result<bool> {
+        let row: Option<(String,)> = on_conn!(self, c => {
+            rows::bind_args!(sqlx::query_as(sql), args).fetch_optional(&mut *c).await?
+        });
+        Ok(row.is_some())
     }
 }
 
@@ -441,11 +444,6 @@ impl Store {
 }
 
 impl Tx {
-    #[doc(hidden)]
-    pub fn conn_mut(&mut self) -> &mut Conn {
-        &mut self.inner.conn
-    }
-
     pub async fn commit(self) -> Result<()> {
         match self.inner.conn {
             Conn::Sqlite(t) => t.commit().await?,

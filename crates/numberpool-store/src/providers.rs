@@ -4,9 +4,10 @@
 
 use numberpool_domain::{AccountId, Carrier, CarrierId, CarrierKind, SipTrunk, TrunkId, now_ms};
 
+use crate::rows::Arg::{Bool, Int, OptText, Text};
 use crate::rows::parse;
 use crate::versioned::Value;
-use crate::{Reader, Result, StoreError, Tx, on_conn, unique_as};
+use crate::{Reader, Result, StoreError, Tx, unique_as};
 
 const TRUNK_COLUMNS: &str = "id, provider_id, name, region, created_at, version";
 const CARRIER_COLUMNS: &str = "id, provider_id, kind, name, is_default, created_at, version";
@@ -100,13 +101,8 @@ impl Reader {
 
     /// Whether any number is on the trunk (R-PROV-2).
     pub async fn trunk_in_use(&mut self, id: TrunkId) -> Result<bool> {
-        let row: Option<(String,)> = on_conn!(self, c => {
-            sqlx::query_as("SELECT id FROM numbers WHERE sip_trunk_id = $1 LIMIT 1")
-                .bind(id.to_string())
-                .fetch_optional(&mut *c)
-                .await?
-        });
-        Ok(row.is_some())
+        let sql = "SELECT id FROM numbers WHERE sip_trunk_id = $1 LIMIT 1";
+        self.any_row(sql, &[Text(&id.to_string())]).await
     }
 
     pub async fn get_carrier(&mut self, id: CarrierId) -> Result<Option<Carrier>> {
@@ -125,28 +121,17 @@ impl Reader {
             "SELECT {CARRIER_COLUMNS} FROM carriers WHERE provider_id = $1 \
              AND (CAST($2 AS TEXT) IS NULL OR kind = CAST($2 AS TEXT)) ORDER BY id"
         );
-        let rows: Vec<CarrierRow> = on_conn!(self, c => {
-            sqlx::query_as(&sql)
-                .bind(provider.to_string())
-                .bind(kind.map(CarrierKind::as_str))
-                .fetch_all(&mut *c)
-                .await?
-        });
-        rows.into_iter().map(CarrierRow::into_domain).collect()
+        let provider = provider.to_string();
+        let args = [Text(&provider), OptText(kind.map(CarrierKind::as_str))];
+        self.rows_with(&sql, &args, CarrierRow::into_domain).await
     }
 
     /// Whether any number uses the carrier, as voice carrier or SMS profile (R-PROV-2). No index
     /// serves this (see migration 0003): a rare admin act scans rather than every add paying.
     pub async fn carrier_in_use(&mut self, id: CarrierId) -> Result<bool> {
-        let row: Option<(String,)> = on_conn!(self, c => {
-            sqlx::query_as(
-                "SELECT id FROM numbers WHERE voice_carrier_id = $1 OR sms_carrier_id = $1 LIMIT 1",
-            )
-            .bind(id.to_string())
-            .fetch_optional(&mut *c)
-            .await?
-        });
-        Ok(row.is_some())
+        let sql =
+            "SELECT id FROM numbers WHERE voice_carrier_id = $1 OR sms_carrier_id = $1 LIMIT 1";
+        self.any_row(sql, &[Text(&id.to_string())]).await
     }
 }
 
@@ -196,13 +181,11 @@ impl Tx {
 impl Reader {
     /// The provider that owns a trunk.
     pub async fn trunk_provider(&mut self, id: TrunkId) -> Result<Option<AccountId>> {
-        let row: Option<(String,)> = on_conn!(self, c => {
-            sqlx::query_as("SELECT provider_id FROM sip_trunks WHERE id = $1")
-                .bind(id.to_string())
-                .fetch_optional(&mut *c)
-                .await?
-        });
-        row.map(|(s,)| parse("account id", &s)).transpose()
+        let sql = "SELECT provider_id FROM sip_trunks WHERE id = $1";
+        self.row_by(sql, &id.to_string(), |(s,): (String,)| {
+            parse("account id", &s)
+        })
+        .await
     }
 
     pub async fn find_trunk_by_name(
@@ -210,26 +193,20 @@ impl Reader {
         provider: AccountId,
         name: &str,
     ) -> Result<Option<TrunkId>> {
-        let row: Option<(String,)> = on_conn!(self, c => {
-            sqlx::query_as("SELECT id FROM sip_trunks WHERE provider_id = $1 AND name = $2")
-                .bind(provider.to_string())
-                .bind(name)
-                .fetch_optional(&mut *c)
-                .await?
-        });
-        row.map(|(s,)| parse("trunk id", &s)).transpose()
+        let sql = "SELECT id FROM sip_trunks WHERE provider_id = $1 AND name = $2";
+        let provider = provider.to_string();
+        let args = [Text(&provider), Text(name)];
+        self.row_with(sql, &args, |(s,): (String,)| parse("trunk id", &s))
+            .await
     }
 
     /// A carrier's provider and kind (`voice` or `sms`).
     pub async fn carrier_owner(&mut self, id: CarrierId) -> Result<Option<(AccountId, String)>> {
-        let row: Option<(String, String)> = on_conn!(self, c => {
-            sqlx::query_as("SELECT provider_id, kind FROM carriers WHERE id = $1")
-                .bind(id.to_string())
-                .fetch_optional(&mut *c)
-                .await?
-        });
-        row.map(|(p, k)| Ok((parse("account id", &p)?, k)))
-            .transpose()
+        let sql = "SELECT provider_id, kind FROM carriers WHERE id = $1";
+        self.row_by(sql, &id.to_string(), |(p, k): (String, String)| {
+            Ok((parse("account id", &p)?, k))
+        })
+        .await
     }
 
     /// The provider's default carrier of a kind, with its name.
@@ -238,15 +215,14 @@ impl Reader {
         provider: AccountId,
         kind: &str,
     ) -> Result<Option<(CarrierId, String)>> {
-        let row: Option<(String, String)> = on_conn!(self, c => {
-            sqlx::query_as("SELECT id, name FROM carriers WHERE provider_id = $1 AND kind = $2 AND is_default ORDER BY id LIMIT 1")
-                .bind(provider.to_string())
-                .bind(kind)
-                .fetch_optional(&mut *c)
-                .await?
-        });
-        row.map(|(id, name)| Ok((parse("carrier id", &id)?, name)))
-            .transpose()
+        let sql = "SELECT id, name FROM carriers WHERE provider_id = $1 AND kind = $2 \
+            AND is_default ORDER BY id LIMIT 1";
+        let provider = provider.to_string();
+        let args = [Text(&provider), Text(kind)];
+        self.row_with(sql, &args, |(id, name): (String, String)| {
+            Ok((parse("carrier id", &id)?, name))
+        })
+        .await
     }
 }
 
@@ -258,17 +234,18 @@ impl Tx {
         region: &str,
     ) -> Result<TrunkId> {
         let id = TrunkId::new();
-        on_conn!(self, c => {
-            sqlx::query("INSERT INTO sip_trunks (id, provider_id, name, region, created_at) VALUES ($1, $2, $3, $4, $5)")
-                .bind(id.to_string())
-                .bind(provider.to_string())
-                .bind(name)
-                .bind(region)
-                .bind(now_ms())
-                .execute(&mut *c)
-                .await
-                .map_err(|e| unique_as(e, "SIP trunk"))?;
-        });
+        let sql = "INSERT INTO sip_trunks (id, provider_id, name, region, created_at) \
+            VALUES ($1, $2, $3, $4, $5)";
+        let (id_s, provider) = (id.to_string(), provider.to_string());
+        let args = [
+            Text(&id_s),
+            Text(&provider),
+            Text(name),
+            Text(region),
+            Int(now_ms()),
+        ];
+        self.execute_or(sql, &args, |e| unique_as(e, "SIP trunk"))
+            .await?;
         Ok(id)
     }
 
@@ -281,19 +258,19 @@ impl Tx {
         is_default: bool,
     ) -> Result<CarrierId> {
         let id = CarrierId::new();
-        on_conn!(self, c => {
-            sqlx::query("INSERT INTO carriers (id, provider_id, kind, name, is_default, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
-                .bind(id.to_string())
-                .bind(provider.to_string())
-                .bind(kind)
-                .bind(name)
-                .bind(is_default)
-                .bind(now_ms())
-                .execute(&mut *c)
-                .await
-                // The one-default index is a lost race (conflict), a taken name a duplicate.
-                .map_err(crate::providers::carrier_unique)?;
-        });
+        let sql = "INSERT INTO carriers (id, provider_id, kind, name, is_default, created_at) \
+            VALUES ($1, $2, $3, $4, $5, $6)";
+        let (id_s, provider) = (id.to_string(), provider.to_string());
+        let args = [
+            Text(&id_s),
+            Text(&provider),
+            Text(kind),
+            Text(name),
+            Bool(is_default),
+            Int(now_ms()),
+        ];
+        // The one-default index is a lost race (conflict), a taken name a duplicate.
+        self.execute_or(sql, &args, carrier_unique).await?;
         Ok(id)
     }
 }

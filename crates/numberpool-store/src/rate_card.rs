@@ -3,9 +3,10 @@
 
 use numberpool_domain::{AccountId, NumberType, Rate, RateId, now_ms};
 
+use crate::rows::Arg::{Int, OptText, Text};
 use crate::rows::parse;
 use crate::versioned::Value;
-use crate::{Reader, Result, StoreError, Tx, on_conn, unique_as};
+use crate::{Reader, Result, StoreError, Tx, unique_as};
 
 const COLUMNS: &str =
     "id, provider_id, country, number_type, monthly_cost_cents, currency, created_at, version";
@@ -59,15 +60,13 @@ impl Reader {
             "SELECT {COLUMNS} FROM rate_card WHERE provider_id = $1 \
              AND ($2 IS NULL OR country = $2) AND ($3 IS NULL OR number_type = $3) ORDER BY id"
         );
-        let rows: Vec<RateRow> = on_conn!(self, c => {
-            sqlx::query_as(&sql)
-                .bind(provider.to_string())
-                .bind(country)
-                .bind(number_type.map(NumberType::as_str))
-                .fetch_all(&mut *c)
-                .await?
-        });
-        rows.into_iter().map(RateRow::into_domain).collect()
+        let provider = provider.to_string();
+        let args = [
+            Text(&provider),
+            OptText(country),
+            OptText(number_type.map(NumberType::as_str)),
+        ];
+        self.rows_with(&sql, &args, RateRow::into_domain).await
     }
 }
 
@@ -83,22 +82,20 @@ impl Tx {
         currency: &str,
     ) -> Result<RateId> {
         let id = RateId::new();
-        on_conn!(self, c => {
-            sqlx::query(
-                "INSERT INTO rate_card (id, provider_id, country, number_type, \
-                 monthly_cost_cents, currency, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            )
-            .bind(id.to_string())
-            .bind(provider.to_string())
-            .bind(country)
-            .bind(number_type.as_str())
-            .bind(monthly_cost_cents)
-            .bind(currency)
-            .bind(now_ms())
-            .execute(&mut *c)
-            .await
-            .map_err(|e| unique_as(e, "rate"))?;
-        });
+        let sql = "INSERT INTO rate_card (id, provider_id, country, number_type, \
+            monthly_cost_cents, currency, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)";
+        let (id_s, provider) = (id.to_string(), provider.to_string());
+        let args = [
+            Text(&id_s),
+            Text(&provider),
+            Text(country),
+            Text(number_type.as_str()),
+            Int(monthly_cost_cents),
+            Text(currency),
+            Int(now_ms()),
+        ];
+        self.execute_or(sql, &args, |e| unique_as(e, "rate"))
+            .await?;
         Ok(id)
     }
 

@@ -12,25 +12,54 @@ use crate::{Result, StoreError, Tx, on_conn};
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Arg<'a> {
     Text(&'a str),
+    /// A text that may be `NULL` (an optional filter, `$n IS NULL OR …`).
+    OptText(Option<&'a str>),
     Int(i64),
     /// For `INTEGER` columns, which PostgreSQL keeps at 32 bits.
     Int32(i32),
+    Bool(bool),
 }
+
+/// Binds `$args` to `$q` (a `sqlx::query` or `sqlx::query_as`) in order. A macro, not a
+/// function, so that inside [`on_conn!`] each arm binds for its own backend's types.
+macro_rules! bind_args {
+    ($q:expr, $args:expr) => {{
+        let mut q = $q;
+        for a in $args {
+            q = match *a {
+                $crate::rows::Arg::Text(v) => q.bind(v),
+                $crate::rows::Arg::OptText(v) => q.bind(v),
+                $crate::rows::Arg::Int(v) => q.bind(v),
+                $crate::rows::Arg::Int32(v) => q.bind(v),
+                $crate::rows::Arg::Bool(v) => q.bind(v),
+            };
+        }
+        q
+    }};
+}
+pub(crate) use bind_args;
 
 impl Tx {
     /// Runs one statement with `args` bound to `$1, $2, …` in order; the rows it changed.
     pub(crate) async fn execute(&mut self, sql: &str, args: &[Arg<'_>]) -> Result<u64> {
-        Ok(on_conn!(self, c => {
-            let mut q = sqlx::query(sql);
-            for a in args {
-                q = match *a {
-                    Arg::Text(v) => q.bind(v),
-                    Arg::Int(v) => q.bind(v),
-                    Arg::Int32(v) => q.bind(v),
-                };
-            }
-            q.execute(&mut *c).await?.rows_affected()
-        }))
+        self.execute_or(sql, args, StoreError::Db).await
+    }
+
+    /// [`Tx::execute`] with the database's refusal mapped by `refused` (an insert's unique
+    /// violation is the caller's `Duplicate`, see [`crate::unique_as`]).
+    pub(crate) async fn execute_or(
+        &mut self,
+        sql: &str,
+        args: &[Arg<'_>],
+        refused: impl FnOnce(sqlx::Error) -> StoreError,
+    ) -> Result<u64> {
+        let done = on_conn!(self, c => {
+            bind_args!(sqlx::query(sql), args)
+                .execute(&mut *c)
+                .await
+                .map(|r| r.rows_affected())
+        });
+        done.map_err(refused)
     }
 
     /// [`Tx::execute`] for a statement aimed at one row: whether it changed it (`false` when

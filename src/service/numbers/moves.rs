@@ -7,6 +7,7 @@ use numberpool_domain::{AccountId, AccountKind, Action, Assignee, ExchangeStatus
 use numberpool_store::{Lock, NumberLookup, Tx};
 
 use super::{licences_of, path_up_to};
+use crate::service::accounts::Reach;
 use crate::service::{Actor, Permission, Result, Service, ServiceError, check_version, snapshot};
 
 impl Service {
@@ -23,7 +24,9 @@ impl Service {
         super::check_free_text("billing_reference", &opts.billing_reference)?;
         super::check_free_text("service_info", &opts.service_info)?;
         let (mut tx, n, me) = self.open_move(actor, lookup).await?;
-        let target = self.account_in_scope(&mut tx, actor, target).await?;
+        let target = self
+            .account_within(&mut tx, actor, target, Reach::Scope)
+            .await?;
         // Read again under the target's row lock: a deactivation of the target (R-OFF-1) waits
         // for this allocation and then counts its number, or has committed and is seen here.
         let target = tx
@@ -109,7 +112,10 @@ impl Service {
         let (mut tx, n, me, path) = self.open_holder_move(actor, lookup).await?;
         let mover = Mover::new(&me, &path);
         numberpool_domain::lifecycle::check_customer_holds(&n, &me, &path)?;
-        let target = match self.account_in_scope(&mut tx, actor, unit).await {
+        let target = match self
+            .account_within(&mut tx, actor, unit, Reach::Scope)
+            .await
+        {
             Ok(a) => Some(a),
             Err(ServiceError::NotFound(_)) => None,
             Err(e) => return Err(e),
