@@ -147,12 +147,8 @@ pub fn router(service: Service, config: &WebConfig) -> Router {
         .route("/settings", get(settings::page))
         .route("/settings/{kind}", post(settings::create))
         .route(
-            "/settings/{kind}/{id}",
-            get(settings::edit_form).post(settings::edit),
-        )
-        .route(
-            "/settings/{kind}/{id}/delete",
-            get(settings::delete_confirm).post(settings::delete),
+            "/settings/{kind}/{id}/{verb}",
+            get(settings::show).post(settings::change),
         )
         .route("/clients", get(clients::list).post(clients::create))
         .route(

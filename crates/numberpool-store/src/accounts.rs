@@ -99,8 +99,7 @@ fn new_account_number() -> String {
 
 impl Reader {
     pub async fn get_account(&mut self, id: AccountId) -> Result<Option<Account>> {
-        let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE id = $1");
-        self.row_by(&sql, &id.to_string(), AccountRow::into_domain)
+        self.row_by_id(ACCOUNT_COLUMNS, "accounts", id, AccountRow::into_domain)
             .await
     }
 

@@ -60,8 +60,7 @@ impl Reader {
     }
 
     pub async fn get_attribute(&mut self, id: AttributeId) -> Result<Option<Attribute>> {
-        let sql = format!("SELECT {COLUMNS} FROM attributes WHERE id = $1");
-        self.row_by(&sql, &id.to_string(), AttributeRow::into_domain)
+        self.row_by_id(COLUMNS, "attributes", id, AttributeRow::into_domain)
             .await
     }
 

@@ -227,6 +227,19 @@ impl Reader {
         self.row_with(sql, &[Arg::Text(key)], parse).await
     }
 
+    /// The row of `table` (its `columns`) whose id is `id`, parsed by `parse`: every typed
+    /// record's `get_…`.
+    pub(crate) async fn row_by_id<R: DbRow, T>(
+        &mut self,
+        columns: &str,
+        table: &str,
+        id: impl std::fmt::Display,
+        parse: fn(R) -> Result<T>,
+    ) -> Result<Option<T>> {
+        let sql = format!("SELECT {columns} FROM {table} WHERE id = $1");
+        self.row_by(&sql, &id.to_string(), parse).await
+    }
+
     /// [`Reader::row_by`] for a credential: `$1` its hash, `$2` now (a bearer token or a
     /// portal session is found only while unexpired).
     pub(crate) async fn live_by_hash<R: DbRow, T>(

@@ -86,8 +86,7 @@ fn delete_refused(e: sqlx::Error) -> StoreError {
 
 impl Reader {
     pub async fn get_trunk(&mut self, id: TrunkId) -> Result<Option<SipTrunk>> {
-        let sql = format!("SELECT {TRUNK_COLUMNS} FROM sip_trunks WHERE id = $1");
-        self.row_by(&sql, &id.to_string(), TrunkRow::into_domain)
+        self.row_by_id(TRUNK_COLUMNS, "sip_trunks", id, TrunkRow::into_domain)
             .await
     }
 
@@ -106,8 +105,7 @@ impl Reader {
     }
 
     pub async fn get_carrier(&mut self, id: CarrierId) -> Result<Option<Carrier>> {
-        let sql = format!("SELECT {CARRIER_COLUMNS} FROM carriers WHERE id = $1");
-        self.row_by(&sql, &id.to_string(), CarrierRow::into_domain)
+        self.row_by_id(CARRIER_COLUMNS, "carriers", id, CarrierRow::into_domain)
             .await
     }
 

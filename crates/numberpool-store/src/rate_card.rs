@@ -44,8 +44,7 @@ impl RateRow {
 
 impl Reader {
     pub async fn get_rate(&mut self, id: RateId) -> Result<Option<Rate>> {
-        let sql = format!("SELECT {COLUMNS} FROM rate_card WHERE id = $1");
-        self.row_by(&sql, &id.to_string(), RateRow::into_domain)
+        self.row_by_id(COLUMNS, "rate_card", id, RateRow::into_domain)
             .await
     }
 

@@ -19,7 +19,7 @@ use super::chart::label;
 use super::csrf::CsrfForm;
 use super::errors::WebResult;
 use super::forms::Choice;
-use super::forms::{ConfirmPage, Done, Empty, redirect_done, refusal};
+use super::forms::{ConfirmPage, Done, redirect_done, refusal};
 use super::signin::render;
 use super::{Chrome, SignedIn, WebState};
 use crate::service::ServiceError;
@@ -250,55 +250,38 @@ fn edit_page(user: &SignedIn, item: &Item, form: ItemForm, error: Option<String>
     )
 }
 
-/// `GET /portal/settings/{kind}/{id}`: the edit form.
-pub async fn edit_form(
-    State(st): State<WebState>,
-    user: SignedIn,
-    Path((kind, id)): Path<(String, String)>,
-) -> WebResult<Response> {
-    let item = Item::load(&st, user.actor(), Kind::parse(&kind)?, &id).await?;
-    Ok(edit_page(&user, &item, item.form(), None))
+/// What a setting's URL asks of it: `/portal/settings/{kind}/{id}/{edit|delete}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Verb {
+    Edit,
+    Delete,
 }
 
-/// `POST /portal/settings/{kind}/{id}`.
-pub async fn edit(
+/// The setting the URL names, if the actor may see it, and what is asked of it.
+async fn setting(
+    st: &WebState,
+    user: &SignedIn,
+    (kind, id, verb): &(String, String, String),
+) -> WebResult<(Item, Verb)> {
+    let verb = match verb.as_str() {
+        "edit" => Verb::Edit,
+        "delete" => Verb::Delete,
+        _ => return Err(ServiceError::NotFound("page").into()),
+    };
+    let item = Item::load(st, user.actor(), Kind::parse(kind)?, id).await?;
+    Ok((item, verb))
+}
+
+/// `GET /portal/settings/{kind}/{id}/edit`: the edit form; `…/delete`: the confirmation.
+pub async fn show(
     State(st): State<WebState>,
-    Path((kind, id)): Path<(String, String)>,
-    CsrfForm { user, form }: CsrfForm<ItemForm>,
+    user: SignedIn,
+    Path(path): Path<(String, String, String)>,
 ) -> WebResult<Response> {
-    let item = Item::load(&st, user.actor(), Kind::parse(&kind)?, &id).await?;
-    match edit_item(&st, user.actor(), &item, &form).await {
-        Ok(action) => {
-            // The name may be the one just given.
-            let name = non_empty(&form.name).unwrap_or_else(|| item.name());
-            Ok(redirect_done(
-                "/portal/settings",
-                action,
-                &name,
-                item.kind().path(),
-            ))
-        }
-        Err(e) => {
-            let message = match e {
-                ServiceError::Duplicate(_) => taken(item.kind(), &form),
-                e => refusal(e)?,
-            };
-            let mut typed = form;
-            if let Item::Carrier(c) = &item {
-                typed.name = non_empty(&typed.name).unwrap_or_else(|| c.name.clone());
-            }
-            Ok(edit_page(&user, &item, typed, Some(message)))
-        }
+    let (item, verb) = setting(&st, &user, &path).await?;
+    if verb == Verb::Edit {
+        return Ok(edit_page(&user, &item, item.form(), None));
     }
-}
-
-/// `GET /portal/settings/{kind}/{id}/delete`: the confirmation.
-pub async fn delete_confirm(
-    State(st): State<WebState>,
-    user: SignedIn,
-    Path((kind, id)): Path<(String, String)>,
-) -> WebResult<Response> {
-    let item = Item::load(&st, user.actor(), Kind::parse(&kind)?, &id).await?;
     let section = item.kind().path();
     Ok(render(
         StatusCode::OK,
@@ -314,22 +297,42 @@ pub async fn delete_confirm(
     ))
 }
 
-/// `POST /portal/settings/{kind}/{id}/delete`; a refusal is said in the item's section.
-pub async fn delete(
+/// `POST /portal/settings/{kind}/{id}/edit` (also a carrier's *Make default*) and
+/// `…/delete`; a refusal is said on the edit page, or for a deletion in the item's section.
+pub async fn change(
     State(st): State<WebState>,
-    Path((kind, id)): Path<(String, String)>,
-    CsrfForm { user, .. }: CsrfForm<Empty>,
+    Path(path): Path<(String, String, String)>,
+    CsrfForm { user, form }: CsrfForm<ItemForm>,
 ) -> WebResult<Response> {
-    let kind = Kind::parse(&kind)?;
-    let item = Item::load(&st, user.actor(), kind, &id).await?;
-    match delete_item(&st, user.actor(), &item).await {
-        Ok(action) => Ok(redirect_done(
-            "/portal/settings",
-            action,
-            &item.name(),
-            kind.path(),
-        )),
-        Err(e) => {
+    let (item, verb) = setting(&st, &user, &path).await?;
+    let kind = item.kind();
+    let done = match verb {
+        Verb::Edit => edit_item(&st, user.actor(), &item, &form).await,
+        Verb::Delete => delete_item(&st, user.actor(), &item).await,
+    };
+    match (done, verb) {
+        (Ok(action), _) => {
+            // An edit's name may be the one just given.
+            let name = non_empty(&form.name).unwrap_or_else(|| item.name());
+            Ok(redirect_done(
+                "/portal/settings",
+                action,
+                &name,
+                kind.path(),
+            ))
+        }
+        (Err(e), Verb::Edit) => {
+            let message = match e {
+                ServiceError::Duplicate(_) => taken(kind, &form),
+                e => refusal(e)?,
+            };
+            let mut typed = form;
+            if let Item::Carrier(c) = &item {
+                typed.name = non_empty(&typed.name).unwrap_or_else(|| c.name.clone());
+            }
+            Ok(edit_page(&user, &item, typed, Some(message)))
+        }
+        (Err(e), Verb::Delete) => {
             let message = format!(
                 "{} was not deleted: {}",
                 sentence(&item.title()),
