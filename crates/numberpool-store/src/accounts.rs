@@ -9,7 +9,7 @@ use numberpool_domain::{
 use crate::rows::Arg::{self, Text};
 use crate::rows::{AccountRow, bind_args, parse};
 use crate::versioned::Value;
-use crate::{Reader, Result, StoreError, Tx, on_conn};
+use crate::{Reader, Result, StoreError, Tx, get_by_id, on_conn};
 
 pub(crate) const ACCOUNT_COLUMNS: &str = "id, name, account_number, kind, status, parent_id, allow_external_numbers, created_at, version, toll_free_licences, contact_center_licences";
 
@@ -98,10 +98,7 @@ fn new_account_number() -> String {
 }
 
 impl Reader {
-    pub async fn get_account(&mut self, id: AccountId) -> Result<Option<Account>> {
-        self.row_by_id(ACCOUNT_COLUMNS, "accounts", id, AccountRow::into_domain)
-            .await
-    }
+    get_by_id!(get_account(AccountId) -> Account: "accounts", ACCOUNT_COLUMNS, AccountRow::into_domain);
 
     /// Whether the account or any account above it is deactivated: access through it is
     /// refused (a deactivated reseller's customers are out with it).
@@ -438,12 +435,8 @@ impl Tx {
                 Value::OptInt(next.entitlements.contact_center),
             ),
         ];
-        self.update_versioned("accounts", next.id, next.version, &columns, StoreError::Db)
-            .await?;
-        Ok(Account {
-            version: next.version + 1,
-            ..next.clone()
-        })
+        self.update_record("accounts", next, &columns, StoreError::Db)
+            .await
     }
 
     /// How `target` relates to `actor` for an allocation (R-MOVE-1). A connection is read

@@ -3,12 +3,12 @@
 //! values in `numbers.attributes`, the canonical serde_json text of a key → value map, which
 //! [`attribute_needle`] searches.
 
-use numberpool_domain::{AccountId, Attribute, AttributeId, now_ms};
+use numberpool_domain::{AccountId, Attribute, AttributeId};
 
-use crate::rows::Arg::{Int, Text};
+use crate::rows::Arg::Text;
 use crate::rows::parse;
 use crate::versioned::Value;
-use crate::{Reader, Result, StoreError, Tx, unique_as};
+use crate::{Reader, Result, StoreError, Tx, get_by_id, unique_as};
 
 const COLUMNS: &str = "id, provider_id, key, allowed_values, created_at, version";
 
@@ -59,10 +59,7 @@ impl Reader {
         self.owner_numbers_contain(owner, &needle).await
     }
 
-    pub async fn get_attribute(&mut self, id: AttributeId) -> Result<Option<Attribute>> {
-        self.row_by_id(COLUMNS, "attributes", id, AttributeRow::into_domain)
-            .await
-    }
+    get_by_id!(get_attribute(AttributeId) -> Attribute: "attributes", COLUMNS, AttributeRow::into_domain);
 
     /// A provider's attribute keys in creation order: one query, which the number paths use to
     /// check a whole request or batch.
@@ -102,18 +99,11 @@ impl Tx {
     ) -> Result<AttributeId> {
         let id = AttributeId::new();
         let values = values_json(allowed_values)?;
-        let sql = "INSERT INTO attributes (id, provider_id, key, allowed_values, created_at) \
-            VALUES ($1, $2, $3, $4, $5)";
-        let (id_s, provider) = (id.to_string(), provider.to_string());
-        let args = [
-            Text(&id_s),
-            Text(&provider),
-            Text(key),
-            Text(&values),
-            Int(now_ms()),
-        ];
-        self.execute_or(sql, &args, |e| unique_as(e, "attribute"))
-            .await?;
+        let columns = [("key", Text(key)), ("allowed_values", Text(&values))];
+        self.insert_setting("attributes", id, provider, &columns, |e| {
+            unique_as(e, "attribute")
+        })
+        .await?;
         Ok(id)
     }
 
@@ -123,18 +113,8 @@ impl Tx {
             "allowed_values",
             Value::Text(values_json(&next.allowed_values)?.into()),
         )];
-        self.update_versioned(
-            "attributes",
-            next.id,
-            next.version,
-            &columns,
-            StoreError::Db,
-        )
-        .await?;
-        Ok(Attribute {
-            version: next.version + 1,
-            ..next.clone()
-        })
+        self.update_record("attributes", next, &columns, StoreError::Db)
+            .await
     }
 
     /// Deletes the key if it is still at `version`.

@@ -112,6 +112,17 @@ pub struct Store {
     pool: Pool,
 }
 
+/// Declares a `Reader` method `$name(id) -> Result<Option<$t>>`: the record of `$table`
+/// with that id ([`Reader::row_by_id`]), one line per kind of record.
+macro_rules! get_by_id {
+    ($name:ident($id:ty) -> $t:ty: $table:literal, $columns:expr, $parse:path) => {
+        pub async fn $name(&mut self, id: $id) -> Result<Option<$t>> {
+            self.row_by_id($columns, $table, id, $parse).await
+        }
+    };
+}
+pub(crate) use get_by_id;
+
 /// Runs the same body against whichever backend `$conn` is, binding the backend's connection to
 /// `$c`. Each arm is compiled for its own database type, so a query that does not type-check on
 /// either backend does not build.

@@ -2,12 +2,12 @@
 //! deletes, the "is any number using it" questions behind R-PROV-2, and the lookups the number
 //! paths use (whose trunk, the default carrier of a kind).
 
-use numberpool_domain::{AccountId, Carrier, CarrierId, CarrierKind, SipTrunk, TrunkId, now_ms};
+use numberpool_domain::{AccountId, Carrier, CarrierId, CarrierKind, SipTrunk, TrunkId};
 
-use crate::rows::Arg::{Bool, Int, OptText, Text};
+use crate::rows::Arg::{Bool, OptText, Text};
 use crate::rows::parse;
 use crate::versioned::Value;
-use crate::{Reader, Result, StoreError, Tx, unique_as};
+use crate::{Reader, Result, StoreError, Tx, get_by_id, unique_as};
 
 const TRUNK_COLUMNS: &str = "id, provider_id, name, region, created_at, version";
 const CARRIER_COLUMNS: &str = "id, provider_id, kind, name, is_default, created_at, version";
@@ -85,10 +85,7 @@ fn delete_refused(e: sqlx::Error) -> StoreError {
 }
 
 impl Reader {
-    pub async fn get_trunk(&mut self, id: TrunkId) -> Result<Option<SipTrunk>> {
-        self.row_by_id(TRUNK_COLUMNS, "sip_trunks", id, TrunkRow::into_domain)
-            .await
-    }
+    get_by_id!(get_trunk(TrunkId) -> SipTrunk: "sip_trunks", TRUNK_COLUMNS, TrunkRow::into_domain);
 
     /// A provider's trunks in creation order.
     pub async fn list_trunks(&mut self, provider: AccountId) -> Result<Vec<SipTrunk>> {
@@ -104,10 +101,7 @@ impl Reader {
         self.any_row(sql, &[Text(&id.to_string())]).await
     }
 
-    pub async fn get_carrier(&mut self, id: CarrierId) -> Result<Option<Carrier>> {
-        self.row_by_id(CARRIER_COLUMNS, "carriers", id, CarrierRow::into_domain)
-            .await
-    }
+    get_by_id!(get_carrier(CarrierId) -> Carrier: "carriers", CARRIER_COLUMNS, CarrierRow::into_domain);
 
     /// A provider's carriers (of one kind, if given) in creation order.
     pub async fn list_carriers(
@@ -141,12 +135,8 @@ impl Tx {
             ("region", Value::text(&next.region)),
         ];
         let taken = |e| unique_as(e, "SIP trunk");
-        self.update_versioned("sip_trunks", next.id, next.version, &columns, taken)
-            .await?;
-        Ok(SipTrunk {
-            version: next.version + 1,
-            ..next.clone()
-        })
+        self.update_record("sip_trunks", next, &columns, taken)
+            .await
     }
 
     /// Deletes the trunk if it is still at `version`.
@@ -161,12 +151,8 @@ impl Tx {
             ("name", Value::text(&next.name)),
             ("is_default", Value::Bool(next.is_default)),
         ];
-        self.update_versioned("carriers", next.id, next.version, &columns, carrier_unique)
-            .await?;
-        Ok(Carrier {
-            version: next.version + 1,
-            ..next.clone()
-        })
+        self.update_record("carriers", next, &columns, carrier_unique)
+            .await
     }
 
     /// Deletes the carrier if it is still at `version`.
@@ -232,17 +218,9 @@ impl Tx {
         region: &str,
     ) -> Result<TrunkId> {
         let id = TrunkId::new();
-        let sql = "INSERT INTO sip_trunks (id, provider_id, name, region, created_at) \
-            VALUES ($1, $2, $3, $4, $5)";
-        let (id_s, provider) = (id.to_string(), provider.to_string());
-        let args = [
-            Text(&id_s),
-            Text(&provider),
-            Text(name),
-            Text(region),
-            Int(now_ms()),
-        ];
-        self.execute_or(sql, &args, |e| unique_as(e, "SIP trunk"))
+        let columns = [("name", Text(name)), ("region", Text(region))];
+        let taken = |e| unique_as(e, "SIP trunk");
+        self.insert_setting("sip_trunks", id, provider, &columns, taken)
             .await?;
         Ok(id)
     }
@@ -256,19 +234,14 @@ impl Tx {
         is_default: bool,
     ) -> Result<CarrierId> {
         let id = CarrierId::new();
-        let sql = "INSERT INTO carriers (id, provider_id, kind, name, is_default, created_at) \
-            VALUES ($1, $2, $3, $4, $5, $6)";
-        let (id_s, provider) = (id.to_string(), provider.to_string());
-        let args = [
-            Text(&id_s),
-            Text(&provider),
-            Text(kind),
-            Text(name),
-            Bool(is_default),
-            Int(now_ms()),
+        let columns = [
+            ("kind", Text(kind)),
+            ("name", Text(name)),
+            ("is_default", Bool(is_default)),
         ];
         // The one-default index is a lost race (conflict), a taken name a duplicate.
-        self.execute_or(sql, &args, carrier_unique).await?;
+        self.insert_setting("carriers", id, provider, &columns, carrier_unique)
+            .await?;
         Ok(id)
     }
 }

@@ -1,12 +1,12 @@
 //! A provider's rate card (SPEC §1) as rows: create, read, list (optionally by country and
 //! type), compare-and-set edits and deletes. Costs are whole cents in a BIGINT.
 
-use numberpool_domain::{AccountId, NumberType, Rate, RateId, now_ms};
+use numberpool_domain::{AccountId, NumberType, Rate, RateId};
 
 use crate::rows::Arg::{Int, OptText, Text};
 use crate::rows::parse;
 use crate::versioned::Value;
-use crate::{Reader, Result, StoreError, Tx, unique_as};
+use crate::{Reader, Result, StoreError, Tx, get_by_id, unique_as};
 
 const COLUMNS: &str =
     "id, provider_id, country, number_type, monthly_cost_cents, currency, created_at, version";
@@ -43,10 +43,7 @@ impl RateRow {
 }
 
 impl Reader {
-    pub async fn get_rate(&mut self, id: RateId) -> Result<Option<Rate>> {
-        self.row_by_id(COLUMNS, "rate_card", id, RateRow::into_domain)
-            .await
-    }
+    get_by_id!(get_rate(RateId) -> Rate: "rate_card", COLUMNS, RateRow::into_domain);
 
     /// A provider's rate card in creation order, optionally only one country and/or type.
     pub async fn list_rates(
@@ -81,20 +78,16 @@ impl Tx {
         currency: &str,
     ) -> Result<RateId> {
         let id = RateId::new();
-        let sql = "INSERT INTO rate_card (id, provider_id, country, number_type, \
-            monthly_cost_cents, currency, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)";
-        let (id_s, provider) = (id.to_string(), provider.to_string());
-        let args = [
-            Text(&id_s),
-            Text(&provider),
-            Text(country),
-            Text(number_type.as_str()),
-            Int(monthly_cost_cents),
-            Text(currency),
-            Int(now_ms()),
+        let columns = [
+            ("country", Text(country)),
+            ("number_type", Text(number_type.as_str())),
+            ("monthly_cost_cents", Int(monthly_cost_cents)),
+            ("currency", Text(currency)),
         ];
-        self.execute_or(sql, &args, |e| unique_as(e, "rate"))
-            .await?;
+        self.insert_setting("rate_card", id, provider, &columns, |e| {
+            unique_as(e, "rate")
+        })
+        .await?;
         Ok(id)
     }
 
@@ -104,12 +97,8 @@ impl Tx {
             ("monthly_cost_cents", Value::Int(next.monthly_cost_cents)),
             ("currency", Value::text(&next.currency)),
         ];
-        self.update_versioned("rate_card", next.id, next.version, &columns, StoreError::Db)
-            .await?;
-        Ok(Rate {
-            version: next.version + 1,
-            ..next.clone()
-        })
+        self.update_record("rate_card", next, &columns, StoreError::Db)
+            .await
     }
 
     /// Deletes the entry if it is still at `version`.

@@ -5,7 +5,36 @@
 use std::borrow::Cow;
 use std::fmt::Display;
 
+use numberpool_domain::{Account, AccountId, Attribute, Carrier, Rate, SipTrunk, now_ms};
+
+use crate::rows::Arg;
 use crate::{Result, StoreError, Tx, on_conn};
+
+/// A record whose edits are a compare-and-set on its `version` (see [`Tx::update_record`]).
+pub(crate) trait Versioned: Clone {
+    fn id_text(&self) -> String;
+    fn version(&self) -> i64;
+    /// The record as it is once an edit has been written: one version on.
+    fn bumped(&self) -> Self;
+}
+
+macro_rules! versioned {
+    ($($t:ty),+) => {$(
+        impl Versioned for $t {
+            fn id_text(&self) -> String {
+                self.id.to_string()
+            }
+            fn version(&self) -> i64 {
+                self.version
+            }
+            fn bumped(&self) -> Self {
+                Self { version: self.version + 1, ..self.clone() }
+            }
+        }
+    )+};
+}
+
+versioned!(SipTrunk, Carrier, Attribute, Rate, Account);
 
 /// A value an edit writes to a column.
 pub(crate) enum Value<'a> {
@@ -50,6 +79,46 @@ impl Tx {
         );
         let values = columns.iter().map(|(_, v)| v);
         self.change_one(&sql, values, id, version, refused).await
+    }
+
+    /// Inserts a provider's setting (trunk, carrier, attribute key, rate): its `id`, the
+    /// `provider_id`, the `columns` given and `created_at` now, in one statement written here
+    /// for all four; `refused` says what a unique index's refusal means.
+    pub(crate) async fn insert_setting(
+        &mut self,
+        table: &str,
+        id: impl Display,
+        provider: AccountId,
+        columns: &[(&str, Arg<'_>)],
+        refused: impl FnOnce(sqlx::Error) -> StoreError,
+    ) -> Result<()> {
+        let names: Vec<&str> = columns.iter().map(|(n, _)| *n).collect();
+        let marks: Vec<String> = (3..columns.len() + 4).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "INSERT INTO {table} (id, provider_id, {}, created_at) VALUES ($1, $2, {})",
+            names.join(", "),
+            marks.join(", ")
+        );
+        let (id, provider) = (id.to_string(), provider.to_string());
+        let mut args = vec![Arg::Text(&id), Arg::Text(&provider)];
+        args.extend(columns.iter().map(|(_, a)| *a));
+        args.push(Arg::Int(now_ms()));
+        self.execute_or(&sql, &args, refused).await?;
+        Ok(())
+    }
+
+    /// [`Tx::update_versioned`] of `next`'s `columns`, at the version `next` was read at;
+    /// `next` as stored after it.
+    pub(crate) async fn update_record<T: Versioned>(
+        &mut self,
+        table: &str,
+        next: &T,
+        columns: &[(&str, Value<'_>)],
+        refused: Refused,
+    ) -> Result<T> {
+        self.update_versioned(table, next.id_text(), next.version(), columns, refused)
+            .await?;
+        Ok(next.bumped())
     }
 
     /// `DELETE FROM table WHERE id = … AND version = …`: deletes the row only if it is still
