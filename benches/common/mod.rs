@@ -422,6 +422,20 @@ pub fn wrk(
     paths: &[String],
     secs: u64,
 ) -> Load {
+    wrk_at(CONNECTIONS, label, base, cred, paths, secs)
+}
+
+/// [`wrk`] with `connections` connections (at least `THREADS`): for routes that take the
+/// machine's two cores for a good part of a second each, which 32 connections would only queue
+/// past wrk's window.
+pub fn wrk_at(
+    connections: u32,
+    label: &str,
+    base: &str,
+    cred: Option<&Credential>,
+    paths: &[String],
+    secs: u64,
+) -> Load {
     let dir = tempfile::tempdir().unwrap_or_else(|e| die(e));
     let script = dir.path().join("bench.lua");
     let mut lua = String::new();
@@ -446,7 +460,7 @@ pub fn wrk(
             "-t",
             &THREADS.to_string(),
             "-c",
-            &CONNECTIONS.to_string(),
+            &connections.max(THREADS).to_string(),
             "-d",
             &format!("{secs}s"),
             "--timeout",
