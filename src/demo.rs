@@ -83,53 +83,37 @@ fn numbers_from(start: u64, count: usize) -> Vec<E164> {
         .collect()
 }
 
+/// Creates an account as the operator.
+async fn account(
+    service: &Service,
+    req: CreateAccount,
+) -> anyhow::Result<numberpool_domain::Account> {
+    service
+        .create_account(&Actor::operator(), req)
+        .await
+        .map_err(svc)
+}
+
 async fn seed(service: &Service) -> anyhow::Result<World> {
-    let provider_account = service
-        .create_account(
-            &Actor::operator(),
-            CreateAccount::new(PROVIDER_NAME, AccountKind::Provider, None),
-        )
-        .await
-        .map_err(svc)?;
+    let new = CreateAccount::new;
+    let provider_account =
+        account(service, new(PROVIDER_NAME, AccountKind::Provider, None)).await?;
     let provider = provider_account.id;
-    let reseller = service
-        .create_account(
-            &Actor::operator(),
-            CreateAccount::new("Blue Sky Reseller", AccountKind::Reseller, Some(provider)),
-        )
-        .await
-        .map_err(svc)?
-        .id;
-    let mut globex_req = CreateAccount::new(CUSTOMER_NAME, AccountKind::Customer, Some(provider));
+    let reseller_req = new("Blue Sky Reseller", AccountKind::Reseller, Some(provider));
+    let reseller = account(service, reseller_req).await?.id;
+    let mut globex_req = new(CUSTOMER_NAME, AccountKind::Customer, Some(provider));
     globex_req.allow_external_numbers = true;
-    let globex = service
-        .create_account(&Actor::operator(), globex_req)
-        .await
-        .map_err(svc)?
-        .id;
-    let unit = service
-        .create_account(
-            &Actor::operator(),
-            CreateAccount::new("Globex Sales", AccountKind::Unit, Some(globex)),
-        )
-        .await
-        .map_err(svc)?
-        .id;
-    let umbrella = service
-        .create_account(
-            &Actor::operator(),
-            CreateAccount::new("Umbrella Clinics", AccountKind::Customer, Some(reseller)),
-        )
-        .await
-        .map_err(svc)?
-        .id;
-    let initech = service
-        .create_account(
-            &Actor::operator(),
-            CreateAccount::new(EXCHANGE_NAME, AccountKind::Customer, None),
-        )
-        .await
-        .map_err(svc)?
+    let globex = account(service, globex_req).await?.id;
+    let unit = account(
+        service,
+        new("Globex Sales", AccountKind::Unit, Some(globex)),
+    )
+    .await?
+    .id;
+    let umbrella_req = new("Umbrella Clinics", AccountKind::Customer, Some(reseller));
+    let umbrella = account(service, umbrella_req).await?.id;
+    let initech = account(service, new(EXCHANGE_NAME, AccountKind::Customer, None))
+        .await?
         .id;
     service
         .connect_exchange(&Actor::cli(initech), &provider_account.account_number)
@@ -182,19 +166,21 @@ async fn populate(service: &Service, w: &World) -> anyhow::Result<()> {
     all.extend(add(tf, Product::ContactCenter, NumberStatus::Pending));
     let added = service.add_numbers(&p, all).await.map_err(svc)?;
     let ids: Vec<NumberLookup> = added.iter().map(|n| NumberLookup::Id(n.id)).collect();
-    let to = |target: AccountId, trunk: bool| AllocateOptions {
-        sip_trunk_id: trunk.then_some(w.trunk),
-        billing_reference: Some(format!("BR-{}", &target.to_string()[..8])),
-        service_info: None,
+    // Allocates `numbers` from `by` to `target`, with the demo trunk when `trunk`.
+    let allocate = async |by: &Actor, numbers: &[NumberLookup], target: AccountId, trunk: bool| {
+        for l in numbers {
+            let opts = AllocateOptions {
+                sip_trunk_id: trunk.then_some(w.trunk),
+                billing_reference: Some(format!("BR-{}", &target.to_string()[..8])),
+                service_info: None,
+            };
+            service.allocate(by, l, target, opts).await.map_err(svc)?;
+        }
+        anyhow::Ok(())
     };
     // 0..60 stay free at the provider. 60..140 go to Globex: 60..100 unassigned, 100..130
     // assigned, 130..140 in the Globex Sales unit.
-    for l in &ids[60..140] {
-        service
-            .allocate(&p, l, w.globex, to(w.globex, true))
-            .await
-            .map_err(svc)?;
-    }
+    allocate(&p, &ids[60..140], w.globex, true).await?;
     let g = Actor::cli(w.globex);
     for (i, l) in ids[100..130].iter().enumerate() {
         let a = Assignee {
@@ -208,34 +194,16 @@ async fn populate(service: &Service, w: &World) -> anyhow::Result<()> {
         service.move_to_unit(&g, l, w.unit).await.map_err(svc)?;
     }
     // 140..160 were released by Globex: the provider sees them returned.
+    allocate(&p, &ids[140..160], w.globex, true).await?;
     for l in &ids[140..160] {
-        service
-            .allocate(&p, l, w.globex, to(w.globex, true))
-            .await
-            .map_err(svc)?;
         service.release(&g, l).await.map_err(svc)?;
     }
     // 160..200 to the reseller's pool; 180..200 on to Umbrella.
-    for l in &ids[160..200] {
-        service
-            .allocate(&p, l, w.reseller, to(w.reseller, false))
-            .await
-            .map_err(svc)?;
-    }
+    allocate(&p, &ids[160..200], w.reseller, false).await?;
     let r = Actor::cli(w.reseller);
-    for l in &ids[180..200] {
-        service
-            .allocate(&r, l, w.umbrella, to(w.umbrella, true))
-            .await
-            .map_err(svc)?;
-    }
+    allocate(&r, &ids[180..200], w.umbrella, true).await?;
     // 200..230 to Initech through Provider Exchange.
-    for l in &ids[200..230] {
-        service
-            .allocate(&p, l, w.initech, to(w.initech, true))
-            .await
-            .map_err(svc)?;
-    }
+    allocate(&p, &ids[200..230], w.initech, true).await?;
     // The pending toll-free numbers (280..300): half are activated.
     for l in &ids[280..290] {
         let patch = NumberPatch {

@@ -258,7 +258,8 @@ fn percent_decoded(s: &str, plus_is_space: bool) -> String {
 
 /// Refuses a request whose path or query string holds a control character once decoded, before
 /// routing: no path segment or query parameter of this API takes one, and PostgreSQL refuses a
-/// NUL outright (a 500 where SQLite answered 400 or 404). A query parameter is named.
+/// NUL outright (a 500 where SQLite answered 400 or 404). A query parameter is named. The
+/// portal's (`/portal/…`) query strings are its own to read.
 pub async fn refuse_control_chars(
     req: Request,
     next: axum::middleware::Next,
@@ -270,7 +271,10 @@ pub async fn refuse_control_chars(
     {
         return control_char_error("the path", c).into_response();
     }
-    if let Some(q) = req.uri().query() {
+    // The portal's query strings carry what people type (a pasted list of numbers, one per
+    // line); its handlers parse them as text and never pass a control character to the store.
+    let portal = req.uri().path().starts_with("/portal/");
+    if let Some(q) = req.uri().query().filter(|_| !portal) {
         for pair in q.split('&') {
             let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
             let (k, v) = (percent_decoded(k, true), percent_decoded(v, true));

@@ -2,8 +2,9 @@
 
 use numberpool_domain::account::check_account_name;
 use numberpool_domain::{Account, AccountId, AccountKind, Action, Rule, RuleViolation};
-use numberpool_store::{NewAccount, Reader};
+use numberpool_store::{NewAccount, Reader, Result as StoreResult, Tx};
 
+use super::versioned::{Versioned, commit_update};
 use super::{Actor, Permission, Result, Service, ServiceError};
 
 /// What creating an account asks for.
@@ -39,6 +40,14 @@ pub struct AccountPatch {
 }
 
 impl Service {
+    /// The account `id`, whoever's it is: for the operator acting for no account, or once the
+    /// caller has checked the actor may see it. `NotFound` if there is none.
+    pub(crate) async fn existing_account(&self, tx: &mut Reader, id: AccountId) -> Result<Account> {
+        tx.get_account(id)
+            .await?
+            .ok_or(ServiceError::NotFound("account"))
+    }
+
     /// `NotFound` unless `account` is within the actor's scope (R-SEC-1).
     pub(crate) async fn account_in_scope(
         &self,
@@ -49,9 +58,7 @@ impl Service {
         if !tx.in_scope(actor.account, account).await? {
             return Err(ServiceError::NotFound("account"));
         }
-        tx.get_account(account)
-            .await?
-            .ok_or(ServiceError::NotFound("account"))
+        self.existing_account(tx, account).await
     }
 
     /// `NotFound` unless `account` is the actor's own account or below it. Credentials and
@@ -66,9 +73,7 @@ impl Service {
         if !tx.in_own_subtree(actor.account, account).await? {
             return Err(ServiceError::NotFound("account"));
         }
-        tx.get_account(account)
-            .await?
-            .ok_or(ServiceError::NotFound("account"))
+        self.existing_account(tx, account).await
     }
 
     /// Creates an account below one in the actor's own subtree; the operator acting for no
@@ -138,10 +143,7 @@ impl Service {
         let mut tx = self.store.begin().await?;
         let before = match actor.acting_for() {
             Some(_) => self.account_in_own_subtree(&mut tx, actor, id).await?,
-            None => tx
-                .get_account(id)
-                .await?
-                .ok_or(ServiceError::NotFound("account"))?,
+            None => self.existing_account(&mut tx, id).await?,
         };
         // An account does not grant itself numbers or licences; the operator is above all.
         let itself = actor.acting_for() == Some(before.id);
@@ -195,27 +197,12 @@ impl Service {
                 next.entitlements.check_limits(used)?;
             }
         }
-        if next == before {
-            return Ok(before);
-        }
-        let stored = tx
-            .update_account_cas(&next)
-            .await
-            .map_err(super::lost_race_with_version(if_version))?;
-        tx.record(&actor.event(
-            Action::AccountUpdate,
-            id.to_string(),
-            if entitlements {
-                Some(Rule::Acc3)
-            } else {
-                patch.allow_external_numbers.map(|_| Rule::Acc2)
-            },
-            super::snapshot(&before),
-            super::snapshot(&stored),
-        ))
-        .await?;
-        tx.commit().await?;
-        Ok(stored)
+        let rule = if entitlements {
+            Some(Rule::Acc3)
+        } else {
+            patch.allow_external_numbers.map(|_| Rule::Acc2)
+        };
+        commit_update(tx, actor, before, next, rule, if_version).await
     }
 
     pub async fn get_account(&self, actor: &Actor, id: AccountId) -> Result<Account> {
@@ -227,14 +214,27 @@ impl Service {
     /// Accounts the operator can see without acting as one: used by the CLI only.
     pub async fn get_account_unscoped(&self, id: AccountId) -> Result<Account> {
         let mut r = self.store.read().await?;
-        r.get_account(id)
-            .await?
-            .ok_or(ServiceError::NotFound("account"))
+        self.existing_account(&mut r, id).await
     }
 
     pub async fn list_accounts(&self, actor: &Actor) -> Result<Vec<Account>> {
         actor.require(Permission::PhoneRead)?;
         let mut r = self.store.read().await?;
         Ok(r.list_accounts_in_scope(actor.account).await?)
+    }
+}
+
+impl Versioned for Account {
+    type Id = AccountId;
+    const UPDATE: Action = Action::AccountUpdate;
+
+    fn id(&self) -> AccountId {
+        self.id
+    }
+    fn version(&self) -> i64 {
+        self.version
+    }
+    async fn store_update(tx: &mut Tx, next: &Self) -> StoreResult<Self> {
+        tx.update_account_cas(next).await
     }
 }

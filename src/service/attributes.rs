@@ -7,26 +7,13 @@
 use std::collections::BTreeMap;
 
 use numberpool_domain::attribute::{check_key, check_values};
-use numberpool_domain::{AccountId, Action, Attribute, AttributeId, Rule, RuleViolation};
-use numberpool_store::{Reader, Tx};
+use numberpool_domain::{AccountId, Attribute, AttributeId, Rule, RuleViolation};
+use numberpool_store::Tx;
 
-use super::{Actor, Permission, Result, Service, ServiceError, check_version, snapshot};
+use super::versioned::commit_create;
+use super::{Actor, Permission, Result, Service, ServiceError};
 
 impl Service {
-    /// An attribute key the actor may see; `NotFound` otherwise (R-SEC-1).
-    async fn visible_attribute(
-        &self,
-        tx: &mut Reader,
-        actor: &Actor,
-        id: AttributeId,
-    ) -> Result<Attribute> {
-        let provider = self.visible_provider(tx, actor).await?;
-        match tx.get_attribute(id).await? {
-            Some(a) if Some(a.provider_id) == provider => Ok(a),
-            _ => Err(ServiceError::NotFound("attribute")),
-        }
-    }
-
     /// Checks a number's `attributes` against its owner's keys: every key must be one of them
     /// and every value one of the key's allowed values; `invalid_input` naming the key otherwise.
     /// One query for the whole request or batch (`maps`). A customer's own numbers (R-ACC-2)
@@ -54,17 +41,15 @@ impl Service {
 
     pub async fn list_attributes(&self, actor: &Actor) -> Result<Vec<Attribute>> {
         actor.require(Permission::NumberRead)?;
-        let mut r = self.store.read().await?;
-        match self.visible_provider(&mut r, actor).await? {
-            Some(p) => Ok(r.list_attributes(p).await?),
-            None => Ok(vec![]),
-        }
+        let Some((mut r, p)) = self.settings_reader(actor).await? else {
+            return Ok(vec![]);
+        };
+        Ok(r.list_attributes(p).await?)
     }
 
     pub async fn get_attribute(&self, actor: &Actor, id: AttributeId) -> Result<Attribute> {
         actor.require(Permission::NumberRead)?;
-        let mut r = self.store.read().await?;
-        self.visible_attribute(&mut r, actor, id).await
+        self.get_setting(actor, id).await
     }
 
     /// A new attribute key of the actor's provider account; the key is unique within it.
@@ -77,25 +62,9 @@ impl Service {
         actor.require(Permission::NumberWrite)?;
         check_key(key).map_err(ServiceError::Invalid)?;
         check_values(&allowed_values).map_err(ServiceError::Invalid)?;
-        let mut tx = self.store.begin().await?;
-        let provider = self
-            .managing_provider(&mut tx, actor, "attribute keys")
-            .await?;
+        let (mut tx, provider) = self.open_create::<Attribute>(actor).await?;
         let id = tx.insert_attribute(provider, key, &allowed_values).await?;
-        let attr = tx
-            .get_attribute(id)
-            .await?
-            .ok_or(ServiceError::NotFound("attribute"))?;
-        tx.record(&actor.event(
-            Action::AttributeCreate,
-            id.to_string(),
-            Some(Rule::Prov1),
-            None,
-            snapshot(&attr),
-        ))
-        .await?;
-        tx.commit().await?;
-        Ok(attr)
+        commit_create(tx, actor, id, Some(Rule::Prov1)).await
     }
 
     /// Replaces a key's allowed values. A value dropped from the list that numbers still carry
@@ -109,20 +78,19 @@ impl Service {
         if_version: Option<i64>,
     ) -> Result<Attribute> {
         actor.require(Permission::NumberWrite)?;
-        let mut tx = self.store.begin().await?;
-        let before = self.visible_attribute(&mut tx, actor, id).await?;
-        let provider = self
-            .managing_provider(&mut tx, actor, "attribute keys")
+        let mut change = self
+            .open_setting::<Attribute>(actor, id, if_version)
             .await?;
-        check_version("attribute", before.version, if_version)?;
         let Some(values) = allowed_values else {
-            return Ok(before);
+            return Ok(change.before);
         };
         check_values(&values).map_err(ServiceError::Invalid)?;
+        let before = &change.before;
         for old in &before.allowed_values {
             if !values.contains(old)
-                && tx
-                    .attribute_value_in_use(provider, &before.key, old)
+                && change
+                    .tx
+                    .attribute_value_in_use(change.provider, &before.key, old)
                     .await?
             {
                 return Err(RuleViolation::new(
@@ -137,23 +105,7 @@ impl Service {
         }
         let mut next = before.clone();
         next.allowed_values = values;
-        if next == before {
-            return Ok(before);
-        }
-        let stored = tx
-            .update_attribute_cas(&next)
-            .await
-            .map_err(super::lost_race_with_version(if_version))?;
-        tx.record(&actor.event(
-            Action::AttributeUpdate,
-            id.to_string(),
-            Some(Rule::Attr1),
-            snapshot(&before),
-            snapshot(&stored),
-        ))
-        .await?;
-        tx.commit().await?;
-        Ok(stored)
+        change.update(actor, next, Some(Rule::Attr1)).await
     }
 
     /// Deletes a key no number carries (R-ATTR-1).
@@ -164,34 +116,17 @@ impl Service {
         if_version: Option<i64>,
     ) -> Result<()> {
         actor.require(Permission::NumberWrite)?;
-        let mut tx = self.store.begin().await?;
-        let before = self.visible_attribute(&mut tx, actor, id).await?;
-        let provider = self
-            .managing_provider(&mut tx, actor, "attribute keys")
+        let mut change = self
+            .open_setting::<Attribute>(actor, id, if_version)
             .await?;
-        check_version("attribute", before.version, if_version)?;
-        if tx.attribute_key_in_use(provider, &before.key).await? {
+        let key = &change.before.key;
+        if change.tx.attribute_key_in_use(change.provider, key).await? {
             return Err(RuleViolation::new(
                 Rule::Attr1,
-                format!(
-                    "numbers carry the attribute {}; remove it from them first",
-                    before.key
-                ),
+                format!("numbers carry the attribute {key}; remove it from them first"),
             )
             .into());
         }
-        tx.delete_attribute(id, before.version)
-            .await
-            .map_err(super::lost_race_with_version(if_version))?;
-        tx.record(&actor.event(
-            Action::AttributeDelete,
-            id.to_string(),
-            Some(Rule::Attr1),
-            snapshot(&before),
-            None,
-        ))
-        .await?;
-        tx.commit().await?;
-        Ok(())
+        change.delete(actor, Rule::Attr1).await
     }
 }

@@ -5,6 +5,7 @@ use argon2::Argon2;
 use argon2::password_hash::PasswordHasher;
 use argon2::password_hash::phc::PasswordHash;
 use numberpool_domain::{AccountId, Action};
+use numberpool_store::Tx;
 use rand::RngCore;
 use serde::Serialize;
 
@@ -82,7 +83,27 @@ pub struct CreatedUser {
 pub fn random_token(bytes: usize) -> String {
     let mut buf = vec![0u8; bytes];
     rand::thread_rng().fill_bytes(&mut buf);
-    buf.iter().map(|b| format!("{b:02x}")).collect()
+    hex(&buf)
+}
+
+/// Lowercase hex, two digits a byte: how secrets and token hashes are written.
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Records a change to a credential (no rule governs one) in `tx`, then commits.
+pub(crate) async fn commit_change(
+    mut tx: Tx,
+    actor: &Actor,
+    action: Action,
+    id: impl ToString,
+    before: Option<serde_json::Value>,
+    after: Option<serde_json::Value>,
+) -> Result<()> {
+    tx.record(&actor.event(action, id.to_string(), None, before, after))
+        .await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 /// Argon2id hash (PHC string) of a secret or password, with a fresh salt.
@@ -227,15 +248,15 @@ impl Service {
             .insert_client(&client_id, account, &hash, &scopes)
             .await?;
         let after = serde_json::json!({"client_id": client.client_id, "account_id": account, "scopes": scopes});
-        tx.record(&actor.event(
+        commit_change(
+            tx,
+            actor,
             Action::ClientCreate,
-            client.id.to_string(),
-            None,
+            client.id,
             None,
             Some(after),
-        ))
+        )
         .await?;
-        tx.commit().await?;
         Ok(CreatedClient {
             client_id,
             client_secret,
@@ -273,15 +294,7 @@ impl Service {
             .insert_user(account, &email, &hash, role.as_str())
             .await?;
         let after = serde_json::json!({"email": email, "account_id": account, "role": role});
-        tx.record(&actor.event(
-            Action::UserCreate,
-            user.id.to_string(),
-            None,
-            None,
-            Some(after),
-        ))
-        .await?;
-        tx.commit().await?;
+        commit_change(tx, actor, Action::UserCreate, user.id, None, Some(after)).await?;
         Ok(CreatedUser {
             id: user.id.to_string(),
             email,
@@ -304,15 +317,7 @@ impl Service {
             _ => return Err(ServiceError::NotFound("user")),
         };
         tx.set_user_password(&email, &hash).await?;
-        tx.record(&actor.event(
-            Action::UserPasswordReset,
-            user.id.to_string(),
-            None,
-            None,
-            None,
-        ))
-        .await?;
-        tx.commit().await?;
+        commit_change(tx, actor, Action::UserPasswordReset, user.id, None, None).await?;
         Ok(())
     }
 

@@ -16,6 +16,7 @@ mod rate_card;
 mod sessions;
 mod tenancy;
 mod tokens;
+mod versioned;
 
 use numberpool_domain::{AccountId, Action, Rule, RuleViolation};
 use numberpool_store::{Channel, NewAudit, Store, StoreError};

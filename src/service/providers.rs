@@ -6,12 +6,12 @@
 
 use numberpool_domain::provider::check_label;
 use numberpool_domain::{
-    AccountId, AccountKind, Action, Carrier, CarrierId, CarrierKind, Rule, RuleViolation, SipTrunk,
-    TrunkId,
+    AccountId, AccountKind, Carrier, CarrierId, CarrierKind, Rule, RuleViolation, SipTrunk, TrunkId,
 };
 use numberpool_store::{Reader, Tx};
 
-use super::{Actor, Permission, Result, Service, ServiceError, check_version, snapshot};
+use super::versioned::{commit_create, record_update};
+use super::{Actor, Permission, Result, Service, ServiceError};
 
 /// Editable fields of a SIP trunk; `None` leaves a field as it is.
 #[derive(Debug, Clone, Default)]
@@ -42,10 +42,7 @@ impl Service {
         tx: &mut Reader,
         actor: &Actor,
     ) -> Result<Option<AccountId>> {
-        let me = tx
-            .get_account(actor.account)
-            .await?
-            .ok_or(ServiceError::NotFound("account"))?;
+        let me = self.acting_account(tx, actor).await?;
         Ok(match me.kind {
             AccountKind::Provider => Some(me.id),
             // The root of a reseller's tree is its provider (R-TREE-1), which owns the numbers
@@ -66,10 +63,7 @@ impl Service {
         actor: &Actor,
         what: &str,
     ) -> Result<AccountId> {
-        let me = tx
-            .get_account(actor.account)
-            .await?
-            .ok_or(ServiceError::NotFound("account"))?;
+        let me = self.acting_account(tx, actor).await?;
         if me.kind != AccountKind::Provider {
             return Err(RuleViolation::new(
                 Rule::Prov1,
@@ -81,42 +75,17 @@ impl Service {
         Ok(me.id)
     }
 
-    /// A trunk the actor may see; `NotFound` otherwise (R-SEC-1).
-    async fn visible_trunk(&self, tx: &mut Reader, actor: &Actor, id: TrunkId) -> Result<SipTrunk> {
-        let provider = self.visible_provider(tx, actor).await?;
-        match tx.get_trunk(id).await? {
-            Some(t) if Some(t.provider_id) == provider => Ok(t),
-            _ => Err(ServiceError::NotFound("SIP trunk")),
-        }
-    }
-
-    /// A carrier the actor may see; `NotFound` otherwise (R-SEC-1).
-    async fn visible_carrier(
-        &self,
-        tx: &mut Reader,
-        actor: &Actor,
-        id: CarrierId,
-    ) -> Result<Carrier> {
-        let provider = self.visible_provider(tx, actor).await?;
-        match tx.get_carrier(id).await? {
-            Some(c) if Some(c.provider_id) == provider => Ok(c),
-            _ => Err(ServiceError::NotFound("carrier")),
-        }
-    }
-
     pub async fn list_trunks(&self, actor: &Actor) -> Result<Vec<SipTrunk>> {
         actor.require(Permission::NumberRead)?;
-        let mut r = self.store.read().await?;
-        match self.visible_provider(&mut r, actor).await? {
-            Some(p) => Ok(r.list_trunks(p).await?),
-            None => Ok(vec![]),
-        }
+        let Some((mut r, p)) = self.settings_reader(actor).await? else {
+            return Ok(vec![]);
+        };
+        Ok(r.list_trunks(p).await?)
     }
 
     pub async fn get_trunk(&self, actor: &Actor, id: TrunkId) -> Result<SipTrunk> {
         actor.require(Permission::NumberRead)?;
-        let mut r = self.store.read().await?;
-        self.visible_trunk(&mut r, actor, id).await
+        self.get_setting(actor, id).await
     }
 
     /// A new trunk of the actor's provider account; the name is unique within the provider.
@@ -124,25 +93,9 @@ impl Service {
         actor.require(Permission::NumberWrite)?;
         let name = label("name", name)?;
         let region = label("region", region)?;
-        let mut tx = self.store.begin().await?;
-        let provider = self
-            .managing_provider(&mut tx, actor, "SIP trunks and carriers")
-            .await?;
+        let (mut tx, provider) = self.open_create::<SipTrunk>(actor).await?;
         let id = tx.insert_trunk(provider, &name, &region).await?;
-        let trunk = tx
-            .get_trunk(id)
-            .await?
-            .ok_or(ServiceError::NotFound("SIP trunk"))?;
-        tx.record(&actor.event(
-            Action::SipTrunkCreate,
-            id.to_string(),
-            Some(Rule::Prov1),
-            None,
-            snapshot(&trunk),
-        ))
-        .await?;
-        tx.commit().await?;
-        Ok(trunk)
+        commit_create(tx, actor, id, Some(Rule::Prov1)).await
     }
 
     /// Renames a trunk or moves it to another region. Numbers on it stay on it.
@@ -154,35 +107,15 @@ impl Service {
         if_version: Option<i64>,
     ) -> Result<SipTrunk> {
         actor.require(Permission::NumberWrite)?;
-        let mut tx = self.store.begin().await?;
-        let before = self.visible_trunk(&mut tx, actor, id).await?;
-        self.managing_provider(&mut tx, actor, "SIP trunks and carriers")
-            .await?;
-        check_version("SIP trunk", before.version, if_version)?;
-        let mut next = before.clone();
+        let change = self.open_setting::<SipTrunk>(actor, id, if_version).await?;
+        let mut next = change.before.clone();
         if let Some(n) = &patch.name {
             next.name = label("name", n)?;
         }
         if let Some(r) = &patch.region {
             next.region = label("region", r)?;
         }
-        if next == before {
-            return Ok(before);
-        }
-        let stored = tx
-            .update_trunk_cas(&next)
-            .await
-            .map_err(super::lost_race_with_version(if_version))?;
-        tx.record(&actor.event(
-            Action::SipTrunkUpdate,
-            id.to_string(),
-            Some(Rule::Prov1),
-            snapshot(&before),
-            snapshot(&stored),
-        ))
-        .await?;
-        tx.commit().await?;
-        Ok(stored)
+        change.update(actor, next, Some(Rule::Prov1)).await
     }
 
     /// Deletes a trunk no number uses (R-PROV-2).
@@ -193,31 +126,15 @@ impl Service {
         if_version: Option<i64>,
     ) -> Result<()> {
         actor.require(Permission::NumberWrite)?;
-        let mut tx = self.store.begin().await?;
-        let before = self.visible_trunk(&mut tx, actor, id).await?;
-        self.managing_provider(&mut tx, actor, "SIP trunks and carriers")
-            .await?;
-        check_version("SIP trunk", before.version, if_version)?;
-        if tx.trunk_in_use(id).await? {
+        let mut change = self.open_setting::<SipTrunk>(actor, id, if_version).await?;
+        if change.tx.trunk_in_use(id).await? {
             return Err(RuleViolation::new(
                 Rule::Prov2,
                 "numbers use this SIP trunk; move them to another trunk first",
             )
             .into());
         }
-        tx.delete_trunk(id, before.version)
-            .await
-            .map_err(super::lost_race_with_version(if_version))?;
-        tx.record(&actor.event(
-            Action::SipTrunkDelete,
-            id.to_string(),
-            Some(Rule::Prov2),
-            snapshot(&before),
-            None,
-        ))
-        .await?;
-        tx.commit().await?;
-        Ok(())
+        change.delete(actor, Rule::Prov2).await
     }
 
     pub async fn list_carriers(
@@ -226,17 +143,15 @@ impl Service {
         kind: Option<CarrierKind>,
     ) -> Result<Vec<Carrier>> {
         actor.require(Permission::NumberRead)?;
-        let mut r = self.store.read().await?;
-        match self.visible_provider(&mut r, actor).await? {
-            Some(p) => Ok(r.list_carriers(p, kind).await?),
-            None => Ok(vec![]),
-        }
+        let Some((mut r, p)) = self.settings_reader(actor).await? else {
+            return Ok(vec![]);
+        };
+        Ok(r.list_carriers(p, kind).await?)
     }
 
     pub async fn get_carrier(&self, actor: &Actor, id: CarrierId) -> Result<Carrier> {
         actor.require(Permission::NumberRead)?;
-        let mut r = self.store.read().await?;
-        self.visible_carrier(&mut r, actor, id).await
+        self.get_setting(actor, id).await
     }
 
     /// Makes the current default of `kind` (other than `keep`) no longer the default, with its
@@ -262,15 +177,7 @@ impl Service {
             .ok_or(ServiceError::NotFound("carrier"))?;
         let mut next = before.clone();
         next.is_default = false;
-        let stored = tx.update_carrier_cas(&next).await?;
-        tx.record(&actor.event(
-            Action::CarrierUpdate,
-            current.to_string(),
-            Some(Rule::Prov3),
-            snapshot(&before),
-            snapshot(&stored),
-        ))
-        .await?;
+        record_update(tx, actor, &before, &next, Some(Rule::Prov3), None).await?;
         Ok(())
     }
 
@@ -286,10 +193,7 @@ impl Service {
     ) -> Result<Carrier> {
         actor.require(Permission::NumberWrite)?;
         let name = label("name", name)?;
-        let mut tx = self.store.begin().await?;
-        let provider = self
-            .managing_provider(&mut tx, actor, "SIP trunks and carriers")
-            .await?;
+        let (mut tx, provider) = self.open_create::<Carrier>(actor).await?;
         // A kind without a default gets this one whatever the caller asked: numbers with the
         // capability on need a carrier to fall back on.
         let none_yet = tx.default_carrier(provider, kind.as_str()).await?.is_none();
@@ -300,20 +204,7 @@ impl Service {
         let id = tx
             .insert_carrier(provider, kind.as_str(), &name, make_default)
             .await?;
-        let carrier = tx
-            .get_carrier(id)
-            .await?
-            .ok_or(ServiceError::NotFound("carrier"))?;
-        tx.record(&actor.event(
-            Action::CarrierCreate,
-            id.to_string(),
-            make_default.then_some(Rule::Prov3),
-            None,
-            snapshot(&carrier),
-        ))
-        .await?;
-        tx.commit().await?;
-        Ok(carrier)
+        commit_create(tx, actor, id, make_default.then_some(Rule::Prov3)).await
     }
 
     /// Renames a carrier or makes it the default of its kind (R-PROV-3).
@@ -325,12 +216,8 @@ impl Service {
         if_version: Option<i64>,
     ) -> Result<Carrier> {
         actor.require(Permission::NumberWrite)?;
-        let mut tx = self.store.begin().await?;
-        let before = self.visible_carrier(&mut tx, actor, id).await?;
-        let provider = self
-            .managing_provider(&mut tx, actor, "SIP trunks and carriers")
-            .await?;
-        check_version("carrier", before.version, if_version)?;
+        let mut change = self.open_setting::<Carrier>(actor, id, if_version).await?;
+        let before = &change.before;
         let mut next = before.clone();
         if let Some(n) = &patch.name {
             next.name = label("name", n)?;
@@ -347,29 +234,16 @@ impl Service {
                 .into());
             }
             Some(true) if !before.is_default => {
-                self.undefault(&mut tx, actor, provider, before.kind, Some(id))
+                let kind = before.kind;
+                self.undefault(&mut change.tx, actor, change.provider, kind, Some(id))
                     .await?;
                 next.is_default = true;
             }
             _ => {}
         }
-        if next == before {
-            return Ok(before);
-        }
-        let stored = tx
-            .update_carrier_cas(&next)
+        change
+            .update(actor, next, patch.is_default.map(|_| Rule::Prov3))
             .await
-            .map_err(super::lost_race_with_version(if_version))?;
-        tx.record(&actor.event(
-            Action::CarrierUpdate,
-            id.to_string(),
-            patch.is_default.map(|_| Rule::Prov3),
-            snapshot(&before),
-            snapshot(&stored),
-        ))
-        .await?;
-        tx.commit().await?;
-        Ok(stored)
     }
 
     /// Deletes a carrier no number uses (R-PROV-2). The default goes only as the last of its
@@ -381,44 +255,35 @@ impl Service {
         if_version: Option<i64>,
     ) -> Result<()> {
         actor.require(Permission::NumberWrite)?;
-        let mut tx = self.store.begin().await?;
-        let before = self.visible_carrier(&mut tx, actor, id).await?;
-        let provider = self
-            .managing_provider(&mut tx, actor, "SIP trunks and carriers")
-            .await?;
-        check_version("carrier", before.version, if_version)?;
-        if tx.carrier_in_use(id).await? {
+        let mut change = self.open_setting::<Carrier>(actor, id, if_version).await?;
+        let (kind, is_default) = (change.before.kind, change.before.is_default);
+        if change.tx.carrier_in_use(id).await? {
             return Err(RuleViolation::new(
                 Rule::Prov2,
                 format!(
                     "numbers use this {}; give them another one first",
-                    before.kind.noun()
+                    kind.noun()
                 ),
             )
             .into());
         }
-        if before.is_default && tx.list_carriers(provider, Some(before.kind)).await?.len() > 1 {
+        if is_default
+            && change
+                .tx
+                .list_carriers(change.provider, Some(kind))
+                .await?
+                .len()
+                > 1
+        {
             return Err(RuleViolation::new(
                 Rule::Prov3,
                 format!(
                     "this is the default {}; make another one the default first",
-                    before.kind.noun()
+                    kind.noun()
                 ),
             )
             .into());
         }
-        tx.delete_carrier(id, before.version)
-            .await
-            .map_err(super::lost_race_with_version(if_version))?;
-        tx.record(&actor.event(
-            Action::CarrierDelete,
-            id.to_string(),
-            Some(Rule::Prov2),
-            snapshot(&before),
-            None,
-        ))
-        .await?;
-        tx.commit().await?;
-        Ok(())
+        change.delete(actor, Rule::Prov2).await
     }
 }

@@ -4,10 +4,10 @@
 //! (see [`numberpool_domain::rate`] for why money is never a float).
 
 use numberpool_domain::rate::{check_cents, check_country, check_currency};
-use numberpool_domain::{Action, NumberType, Rate, RateId, Rule};
-use numberpool_store::Reader;
+use numberpool_domain::{NumberType, Rate, RateId, Rule};
 
-use super::{Actor, Permission, Result, Service, ServiceError, check_version, snapshot};
+use super::versioned::commit_create;
+use super::{Actor, Permission, Result, Service, ServiceError};
 
 /// The editable fields of a rate card entry; country and type never change.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -17,15 +17,6 @@ pub struct RatePatch {
 }
 
 impl Service {
-    /// A rate card entry the actor may see; `NotFound` otherwise (R-SEC-1).
-    async fn visible_rate(&self, tx: &mut Reader, actor: &Actor, id: RateId) -> Result<Rate> {
-        let provider = self.visible_provider(tx, actor).await?;
-        match tx.get_rate(id).await? {
-            Some(r) if Some(r.provider_id) == provider => Ok(r),
-            _ => Err(ServiceError::NotFound("rate")),
-        }
-    }
-
     /// The caller's provider's rate card, optionally one country (`us` is `US`) and/or type.
     pub async fn list_rates(
         &self,
@@ -38,17 +29,15 @@ impl Service {
             .map(check_country)
             .transpose()
             .map_err(ServiceError::Invalid)?;
-        let mut r = self.store.read().await?;
-        match self.visible_provider(&mut r, actor).await? {
-            Some(p) => Ok(r.list_rates(p, country.as_deref(), number_type).await?),
-            None => Ok(vec![]),
-        }
+        let Some((mut r, p)) = self.settings_reader(actor).await? else {
+            return Ok(vec![]);
+        };
+        Ok(r.list_rates(p, country.as_deref(), number_type).await?)
     }
 
     pub async fn get_rate(&self, actor: &Actor, id: RateId) -> Result<Rate> {
         actor.require(Permission::NumberRead)?;
-        let mut r = self.store.read().await?;
-        self.visible_rate(&mut r, actor, id).await
+        self.get_setting(actor, id).await
     }
 
     /// A new rate card entry of the actor's provider account; one per country and type.
@@ -65,10 +54,7 @@ impl Service {
         let country = check_country(country).map_err(ServiceError::Invalid)?;
         check_cents(monthly_cost_cents).map_err(ServiceError::Invalid)?;
         let currency = check_currency(currency.unwrap_or("USD")).map_err(ServiceError::Invalid)?;
-        let mut tx = self.store.begin().await?;
-        let provider = self
-            .managing_provider(&mut tx, actor, "its rate card")
-            .await?;
+        let (mut tx, provider) = self.open_create::<Rate>(actor).await?;
         let id = tx
             .insert_rate(
                 provider,
@@ -78,20 +64,7 @@ impl Service {
                 &currency,
             )
             .await?;
-        let rate = tx
-            .get_rate(id)
-            .await?
-            .ok_or(ServiceError::NotFound("rate"))?;
-        tx.record(&actor.event(
-            Action::RateCreate,
-            id.to_string(),
-            Some(Rule::Prov1),
-            None,
-            snapshot(&rate),
-        ))
-        .await?;
-        tx.commit().await?;
-        Ok(rate)
+        commit_create(tx, actor, id, Some(Rule::Prov1)).await
     }
 
     /// Changes an entry's cost and/or currency.
@@ -112,35 +85,15 @@ impl Service {
             .map(check_currency)
             .transpose()
             .map_err(ServiceError::Invalid)?;
-        let mut tx = self.store.begin().await?;
-        let before = self.visible_rate(&mut tx, actor, id).await?;
-        self.managing_provider(&mut tx, actor, "its rate card")
-            .await?;
-        check_version("rate", before.version, if_version)?;
-        let mut next = before.clone();
+        let change = self.open_setting::<Rate>(actor, id, if_version).await?;
+        let mut next = change.before.clone();
         if let Some(c) = patch.monthly_cost_cents {
             next.monthly_cost_cents = c;
         }
         if let Some(c) = currency {
             next.currency = c;
         }
-        if next == before {
-            return Ok(before);
-        }
-        let stored = tx
-            .update_rate_cas(&next)
-            .await
-            .map_err(super::lost_race_with_version(if_version))?;
-        tx.record(&actor.event(
-            Action::RateUpdate,
-            id.to_string(),
-            Some(Rule::Prov1),
-            snapshot(&before),
-            snapshot(&stored),
-        ))
-        .await?;
-        tx.commit().await?;
-        Ok(stored)
+        change.update(actor, next, Some(Rule::Prov1)).await
     }
 
     /// Deletes a rate card entry.
@@ -151,23 +104,7 @@ impl Service {
         if_version: Option<i64>,
     ) -> Result<()> {
         actor.require(Permission::NumberWrite)?;
-        let mut tx = self.store.begin().await?;
-        let before = self.visible_rate(&mut tx, actor, id).await?;
-        self.managing_provider(&mut tx, actor, "its rate card")
-            .await?;
-        check_version("rate", before.version, if_version)?;
-        tx.delete_rate(id, before.version)
-            .await
-            .map_err(super::lost_race_with_version(if_version))?;
-        tx.record(&actor.event(
-            Action::RateDelete,
-            id.to_string(),
-            Some(Rule::Prov1),
-            snapshot(&before),
-            None,
-        ))
-        .await?;
-        tx.commit().await?;
-        Ok(())
+        let change = self.open_setting::<Rate>(actor, id, if_version).await?;
+        change.delete(actor, Rule::Prov1).await
     }
 }

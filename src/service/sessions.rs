@@ -5,28 +5,18 @@
 use numberpool_domain::Action;
 use numberpool_store::NewSession;
 
-use super::credentials::{check_password, hash_secret_async, random_token};
+use super::credentials::{check_password, commit_change, hash_secret_async, random_token};
 use super::tokens::{token_hash, verify_off_runtime};
 use super::{Actor, Result, Role, Service, ServiceError};
 
 /// How long a session lasts from sign-in: a working day; a session is never extended.
 pub const SESSION_TTL_MS: i64 = 12 * 60 * 60 * 1000;
 
-/// A session just made: `id` goes into the cookie and is not kept anywhere else.
-#[derive(Clone)]
+/// A session just made: `id` goes into the cookie and is not kept anywhere else. It has no
+/// `Debug`, so no `{:?}` can put the id in a log line.
 pub struct NewPortalSession {
     pub id: String,
     pub expires_at: i64,
-}
-
-/// The id is never printed, so an errant `{:?}` cannot put it in a log line.
-impl std::fmt::Debug for NewPortalSession {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("NewPortalSession")
-            .field("id", &"<redacted>")
-            .field("expires_at", &self.expires_at)
-            .finish()
-    }
 }
 
 /// The signed-in user behind a session cookie.
@@ -132,16 +122,15 @@ impl Service {
         let mut tx = self.store.begin().await?;
         tx.set_user_password_by_id(user.id, &hash).await?;
         tx.delete_other_sessions(user.id, &session.id_hash).await?;
-        tx.record(&session.actor.event(
+        commit_change(
+            tx,
+            &session.actor,
             Action::UserPasswordReset,
-            user.id.to_string(),
+            user.id,
             None,
             None,
-            None,
-        ))
-        .await?;
-        tx.commit().await?;
-        Ok(())
+        )
+        .await
     }
 
     /// Deletes expired sessions; how many (a periodic job).

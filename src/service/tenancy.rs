@@ -7,7 +7,7 @@ use numberpool_domain::{
     Account, AccountId, AccountKind, AccountStatus, EntitlementUse, Entitlements, ExchangeEvent,
     ExchangeStatus, Rule, RuleViolation, StatusEvent, exchange_transition, status_transition,
 };
-use numberpool_store::{Lock, NumberSample, Reader, Tx};
+use numberpool_store::{Connection, Lock, NumberSample, Reader, Tx};
 use serde::Serialize;
 
 use super::{Actor, Permission, Result, Service, ServiceError, check_version, snapshot};
@@ -24,6 +24,21 @@ pub struct ConnectionView {
     pub created_at: i64,
     /// Milliseconds since the Unix epoch.
     pub updated_at: i64,
+}
+
+impl ConnectionView {
+    /// The connection as its customer sees it, with the provider on its other side.
+    fn new(provider: &Account, connection: &Connection) -> Self {
+        ConnectionView {
+            customer_id: connection.customer_id,
+            provider_id: provider.id,
+            provider_name: provider.name.clone(),
+            provider_account_number: provider.account_number.clone(),
+            status: connection.status,
+            created_at: connection.created_at,
+            updated_at: connection.updated_at,
+        }
+    }
 }
 
 /// One of a provider's customers: a child customer or a connected one.
@@ -172,10 +187,7 @@ impl Service {
         let mut tx = self.store.begin().await?;
         let before = match actor.acting_for() {
             Some(_) => self.account_below(&mut tx, actor, id, Rule::Off1).await?,
-            None => tx
-                .get_account(id)
-                .await?
-                .ok_or(ServiceError::NotFound("account"))?,
+            None => self.existing_account(&mut tx, id).await?,
         };
         check_version("account", before.version, if_version)?;
         // The status is written first: its row lock makes any allocation or add into the
@@ -275,9 +287,7 @@ impl Service {
     /// roots included (a provider's numbers with its connected customers count too).
     pub async fn operator_offboarding(&self, id: AccountId) -> Result<Offboarding> {
         let mut r = self.store.read().await?;
-        r.get_account(id)
-            .await?
-            .ok_or(ServiceError::NotFound("account"))?;
+        self.existing_account(&mut r, id).await?;
         Ok(Offboarding {
             account_id: id,
             checks: vec![self.deactivation_check(&mut r, id).await?],
@@ -424,15 +434,7 @@ impl Service {
         let before = tx.get_connection_locked(p.id, c.id, Lock::Update).await?;
         exchange_transition(before.as_ref().map(|b| b.status), ExchangeEvent::Connect)?;
         let conn = tx.upsert_connection(p.id, c.id).await?;
-        let view = ConnectionView {
-            customer_id: c.id,
-            provider_id: p.id,
-            provider_name: p.name.clone(),
-            provider_account_number: p.account_number.clone(),
-            status: conn.status,
-            created_at: conn.created_at,
-            updated_at: conn.updated_at,
-        };
+        let view = ConnectionView::new(&p, &conn);
         tx.record(&customer.event(
             Action::ExchangeConnect,
             connection_key(p.id, c.id),
@@ -452,15 +454,7 @@ impl Service {
         Ok(r.connections_of_customer(actor.account)
             .await?
             .into_iter()
-            .map(|c| ConnectionView {
-                customer_id: c.connection.customer_id,
-                provider_id: c.other.id,
-                provider_name: c.other.name,
-                provider_account_number: c.other.account_number,
-                status: c.connection.status,
-                created_at: c.connection.created_at,
-                updated_at: c.connection.updated_at,
-            })
+            .map(|c| ConnectionView::new(&c.other, &c.connection))
             .collect())
     }
 
@@ -544,15 +538,7 @@ impl Service {
             .await?
             .ok_or(ServiceError::NotFound("connection"))?;
         tx.commit().await?;
-        Ok(ConnectionView {
-            customer_id: customer,
-            provider_id: provider,
-            provider_name: other.name,
-            provider_account_number: other.account_number,
-            status: stored.status,
-            created_at: stored.created_at,
-            updated_at: stored.updated_at,
-        })
+        Ok(ConnectionView::new(&other, &stored))
     }
 
     /// The actor's customers (a provider's or reseller's): child customers and connected ones,

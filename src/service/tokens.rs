@@ -11,7 +11,8 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use super::credentials::{
-    SCOPES, argon2_off_runtime, hash_secret, hash_secret_async, random_token, verify_secret,
+    SCOPES, argon2_off_runtime, commit_change, hash_secret, hash_secret_async, hex, random_token,
+    verify_secret,
 };
 use super::{Actor, CreatedClient, Permission, Result, Role, Service, ServiceError};
 
@@ -61,10 +62,7 @@ impl From<ApiClient> for ClientView {
 
 /// The stored form of a bearer token: SHA-256, hex.
 pub(crate) fn token_hash(token: &str) -> String {
-    Sha256::digest(token.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hex(&Sha256::digest(token.as_bytes()))
 }
 
 /// At most 64 characters of caller input, for an error message.
@@ -291,15 +289,15 @@ impl Service {
         }
         let ended = tx.delete_tokens_of_client(&client.client_id).await?;
         let after = serde_json::json!({"client_id": client.client_id, "tokens_ended": ended});
-        tx.record(&actor.event(
+        commit_change(
+            tx,
+            actor,
             Action::ClientRotateSecret,
-            client.id.to_string(),
-            None,
+            client.id,
             None,
             Some(after),
-        ))
+        )
         .await?;
-        tx.commit().await?;
         Ok(CreatedClient {
             client_id: client.client_id,
             client_secret,
@@ -323,15 +321,15 @@ impl Service {
             "account_id": client.account_id,
             "scopes": client.scopes,
         });
-        tx.record(&actor.event(
+        commit_change(
+            tx,
+            actor,
             Action::ClientDelete,
-            client.id.to_string(),
-            None,
+            client.id,
             Some(before),
             Some(serde_json::json!({"tokens_ended": ended})),
-        ))
+        )
         .await?;
-        tx.commit().await?;
         Ok(())
     }
 

@@ -21,7 +21,7 @@ use serde::Deserialize;
 use super::chart::label;
 use super::csrf::CsrfForm;
 use super::errors::{WebResult, explain};
-use super::numbers::Choice;
+use super::forms::Choice;
 use super::signin::render;
 use super::{Chrome, SignedIn, WebState};
 use crate::service::{AddNumber, AllocateOptions, ServiceError};
@@ -151,12 +151,20 @@ struct AddPage {
     trunks: Vec<Choice>,
     sub_accounts: Vec<Choice>,
     custom: Custom,
-    errors: HashMap<&'static str, String>,
+    errors: FieldErrors,
 }
 
-impl AddPage {
-    fn error(&self, field: &str) -> Option<&String> {
-        self.errors.get(field)
+/// The refusals of a form's fields, each shown beside its field.
+#[derive(Debug, Default)]
+pub struct FieldErrors(pub HashMap<&'static str, String>);
+
+impl FieldErrors {
+    pub fn of(&self, field: &str) -> Option<&String> {
+        self.0.get(field)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
     }
 }
 
@@ -166,15 +174,10 @@ struct CustomPart {
     custom: Custom,
 }
 
-fn choose(values: &[&'static str], chosen: &str, word: impl Fn(&str) -> String) -> Vec<Choice> {
-    values
-        .iter()
-        .map(|&v| Choice {
-            value: v.to_string(),
-            label: word(v),
-            selected: v == chosen.trim(),
-        })
-        .collect()
+/// The words of an enum's values.
+/// `s`, or `default` when it is blank.
+fn or<'a>(s: &'a str, default: &'a str) -> &'a str {
+    if s.trim().is_empty() { default } else { s }
 }
 
 async fn add_page(
@@ -187,65 +190,25 @@ async fn add_page(
     let actor = user.actor();
     let trunks = st.service.list_trunks(actor).await.unwrap_or_default();
     let accounts = st.service.list_accounts(actor).await?;
-    let mut custom_errors = HashMap::new();
-    let mut basic_errors = HashMap::new();
-    for (k, v) in errors {
-        if matches!(k, "capacity" | "outbound_dialer" | "outbound_cli_shared") {
-            custom_errors.insert(k, v);
-        } else {
-            basic_errors.insert(k, v);
-        }
-    }
+    let (custom_errors, basic_errors) = split_custom(errors);
     let page = AddPage {
         chrome: user.chrome("numbers"),
-        products: choose(
-            &Product::ALL.iter().map(|p| p.as_str()).collect::<Vec<_>>(),
-            if f.product.is_empty() {
-                "phone"
-            } else {
-                &f.product
-            },
-            label,
+        products: Choice::of(&Product::ALL, Product::as_str, or(&f.product, "phone")),
+        types: Choice::of(&NumberType::ALL, NumberType::as_str, &f.number_type),
+        statuses: Choice::of(
+            &NumberStatus::ALL,
+            NumberStatus::api_str,
+            or(&f.status, "active"),
         ),
-        types: choose(
-            &NumberType::ALL
+        trunks: Choice::trunks(&trunks, &f.sip_trunk),
+        sub_accounts: Choice::accounts(
+            accounts
                 .iter()
-                .map(|t| t.as_str())
-                .collect::<Vec<_>>(),
-            &f.number_type,
-            label,
+                .filter(|a| a.id != actor.account && a.kind != AccountKind::Provider),
+            &f.sub_account,
         ),
-        statuses: choose(
-            &NumberStatus::ALL
-                .iter()
-                .map(|s| s.api_str())
-                .collect::<Vec<_>>(),
-            if f.status.is_empty() {
-                "active"
-            } else {
-                &f.status
-            },
-            label,
-        ),
-        trunks: trunks
-            .iter()
-            .map(|t| Choice {
-                value: t.id.to_string(),
-                label: format!("{} ({})", t.name, t.region),
-                selected: t.id.to_string() == f.sip_trunk.trim(),
-            })
-            .collect(),
-        sub_accounts: accounts
-            .iter()
-            .filter(|a| a.id != actor.account && a.kind != AccountKind::Provider)
-            .map(|a| Choice {
-                value: a.id.to_string(),
-                label: format!("{} ({})", a.name, a.kind.as_str()),
-                selected: a.id.to_string() == f.sub_account.trim(),
-            })
-            .collect(),
         custom: f.custom(custom_errors),
-        errors: basic_errors,
+        errors: FieldErrors(basic_errors),
         f,
     };
     Ok(render(status, &page))
@@ -271,6 +234,31 @@ pub async fn customization(_user: SignedIn, Query(f): Query<AddForm>) -> Respons
             custom: f.custom(HashMap::new()),
         },
     )
+}
+
+/// Errors of the customization part, apart from the others (each part shows its own).
+pub fn split_custom(
+    errors: HashMap<&'static str, String>,
+) -> (HashMap<&'static str, String>, HashMap<&'static str, String>) {
+    errors
+        .into_iter()
+        .partition(|(k, _)| matches!(*k, "capacity" | "outbound_dialer" | "outbound_cli_shared"))
+}
+
+/// A chosen id from a select: `None` when blank; an unreadable one is an error beside `field`.
+pub fn pick<T: std::str::FromStr>(
+    errors: &mut HashMap<&'static str, String>,
+    field: &'static str,
+    raw: &str,
+    message: &str,
+) -> Option<T> {
+    match raw.trim() {
+        "" => None,
+        t => t
+            .parse()
+            .map_err(|_| errors.insert(field, message.into()))
+            .ok(),
+    }
 }
 
 /// The field a refusal belongs beside.
@@ -307,26 +295,18 @@ pub async fn submit(
         ..TextRow::default()
     };
     let parsed = text_row(&row);
-    let trunk = match f.sip_trunk.trim() {
-        "" => None,
-        t => match t.parse::<TrunkId>() {
-            Ok(t) => Some(t),
-            Err(_) => {
-                errors.insert("sip_trunk", "Choose a SIP trunk from the list.".into());
-                None
-            }
-        },
-    };
-    let sub: Option<AccountId> = match f.sub_account.trim() {
-        "" => None,
-        a => match a.parse() {
-            Ok(a) => Some(a),
-            Err(_) => {
-                errors.insert("sub_account", "Choose a sub account from the list.".into());
-                None
-            }
-        },
-    };
+    let trunk: Option<TrunkId> = pick(
+        &mut errors,
+        "sip_trunk",
+        &f.sip_trunk,
+        "Choose a SIP trunk from the list.",
+    );
+    let sub: Option<AccountId> = pick(
+        &mut errors,
+        "sub_account",
+        &f.sub_account,
+        "Choose a sub account from the list.",
+    );
     let (number, mut fields) = match parsed {
         Ok(p) => p,
         Err(e) => {

@@ -13,6 +13,7 @@ use serde::Deserialize;
 use super::chart::label;
 use super::csrf::CsrfForm;
 use super::errors::{WebError, WebResult, explain};
+use super::forms::Empty;
 use super::signin::render;
 use super::{Chrome, SignedIn, WebState};
 use crate::service::{AccountPatch, CustomerRelation, CustomerView, ServiceError};
@@ -98,11 +99,7 @@ async fn customer_page(
         .find(|c| c.account_id == id)
         .ok_or(WebError::Service(ServiceError::NotFound("customer")))?;
     let account = st.service.get_account(user.actor(), id).await?;
-    let status = if error.is_some() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
+    let status = super::status_for(error.is_some());
     Ok(render(
         status,
         &CustomerPage {
@@ -161,9 +158,6 @@ pub async fn settings(
         Err(e) => Err(e.into()),
     }
 }
-
-#[derive(Deserialize)]
-pub struct Empty {}
 
 /// `POST /portal/customers/{id}/deactivate`: ends a Provider Exchange connection whose
 /// customer asked to disconnect (R-ACC-1).

@@ -7,17 +7,15 @@ use std::collections::HashMap;
 
 use askama::Template;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use numberpool_domain::{Number, NumberPatch, NumberStatus, Product, Rule, TrunkId, ViewPosition};
 use serde::Deserialize;
 
-use super::add::{AddForm, Custom};
-use super::chart::label;
+use super::add::{AddForm, Custom, FieldErrors, pick, split_custom};
 use super::csrf::CsrfForm;
 use super::errors::{WebError, WebResult, explain};
+use super::forms::Choice;
 use super::number::lookup;
-use super::numbers::Choice;
 use super::signin::render;
 use super::{Chrome, SignedIn, WebState};
 use crate::service::ServiceError;
@@ -80,13 +78,7 @@ struct EditPage {
     types: Vec<Choice>,
     products: Vec<Choice>,
     custom: Custom,
-    errors: HashMap<&'static str, String>,
-}
-
-impl EditPage {
-    fn error(&self, field: &str) -> Option<&String> {
-        self.errors.get(field)
-    }
+    errors: FieldErrors,
 }
 
 fn text_or(sent: &Option<String>, stored: &Option<String>) -> String {
@@ -142,15 +134,7 @@ async fn edit_page(
         },
         ..AddForm::default()
     };
-    let mut custom_errors = HashMap::new();
-    let mut other = HashMap::new();
-    for (k, v) in errors {
-        if matches!(k, "capacity" | "outbound_dialer" | "outbound_cli_shared") {
-            custom_errors.insert(k, v);
-        } else {
-            other.insert(k, v);
-        }
-    }
+    let (custom_errors, other) = split_custom(errors);
     let page = EditPage {
         chrome: user.chrome("numbers"),
         id: n.id.to_string(),
@@ -160,42 +144,23 @@ async fn edit_page(
         service_info: text_or(&sent.service_info, &n.service_info),
         call_purpose: text_or(&sent.call_purpose, &n.call_purpose),
         display_name: text_or(&sent.display_name, &n.display_name),
-        trunks: trunks
-            .iter()
-            .map(|t| Choice {
-                value: t.id.to_string(),
-                label: format!("{} ({})", t.name, t.region),
-                selected: t.id.to_string() == chosen_trunk,
-            })
-            .collect(),
-        types: numberpool_domain::NumberType::ALL
-            .iter()
-            .map(|t| Choice {
-                value: t.as_str().into(),
-                label: label(t.as_str()),
-                selected: sent
-                    .number_type
-                    .as_deref()
-                    .unwrap_or(n.number_type.as_str())
-                    == t.as_str(),
-            })
-            .collect(),
-        products: Product::ALL
-            .iter()
-            .map(|p| Choice {
-                value: p.as_str().into(),
-                label: label(p.as_str()),
-                selected: sent.product.as_deref().unwrap_or(n.product.as_str()) == p.as_str(),
-            })
-            .collect(),
+        trunks: Choice::trunks(&trunks, &chosen_trunk),
+        types: Choice::of(
+            &numberpool_domain::NumberType::ALL,
+            numberpool_domain::NumberType::as_str,
+            sent.number_type
+                .as_deref()
+                .unwrap_or(n.number_type.as_str()),
+        ),
+        products: Choice::of(
+            &Product::ALL,
+            Product::as_str,
+            sent.product.as_deref().unwrap_or(n.product.as_str()),
+        ),
         custom: custom_form.custom(custom_errors),
-        errors: other,
+        errors: FieldErrors(other),
     };
-    let status = if page.errors.is_empty() && page.custom.errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = super::status_for(!(page.errors.is_empty() && page.custom.errors.is_empty()));
     Ok(render(status, &page))
 }
 
@@ -253,17 +218,15 @@ pub async fn submit(
     if scope.pool {
         patch.billing_reference = text_patch(&f.billing_reference);
         patch.service_info = text_patch(&f.service_info);
-        patch.sip_trunk_id = match f.sip_trunk.as_deref().map(str::trim) {
-            None => None,
-            Some("") => Some(None),
-            Some(t) => match t.parse::<TrunkId>() {
-                Ok(t) => Some(Some(t)),
-                Err(_) => {
-                    errors.insert("sip_trunk", "Choose a SIP trunk from the list.".into());
-                    None
-                }
-            },
-        };
+        // Absent: unchanged; blank: no trunk; else the one chosen.
+        patch.sip_trunk_id = f.sip_trunk.as_deref().map(|t| {
+            pick::<TrunkId>(
+                &mut errors,
+                "sip_trunk",
+                t,
+                "Choose a SIP trunk from the list.",
+            )
+        });
         if f.customization.is_some() {
             let form = AddForm {
                 capacity: f.capacity.clone().unwrap_or_default(),

@@ -4,7 +4,6 @@
 
 use askama::Template;
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::response::Response;
 use numberpool_domain::AccountId;
 use numberpool_store::NumberFilter;
@@ -42,14 +41,39 @@ struct ExchangePage {
     account_number: String,
 }
 
-async fn page(
-    st: &WebState,
-    user: &SignedIn,
+/// What the page says besides the connections.
+#[derive(Debug, Default)]
+struct Said {
     error: Option<String>,
     notice: Option<String>,
+    /// Up to 20 blocking numbers, and how many more there are.
     blockers: (Vec<String>, i64),
+    /// The account number typed, kept when it was refused.
     account_number: String,
-) -> WebResult<Response> {
+}
+
+fn refused(error: String, account_number: String) -> Said {
+    Said {
+        error: Some(error),
+        account_number,
+        ..Said::default()
+    }
+}
+
+fn done(notice: String) -> Said {
+    Said {
+        notice: Some(notice),
+        ..Said::default()
+    }
+}
+
+async fn page(st: &WebState, user: &SignedIn, said: Said) -> WebResult<Response> {
+    let Said {
+        error,
+        notice,
+        blockers,
+        account_number,
+    } = said;
     let rows = st
         .service
         .list_connections(user.actor())
@@ -65,11 +89,7 @@ async fn page(
         })
         .collect();
     Ok(render(
-        if error.is_some() {
-            StatusCode::UNPROCESSABLE_ENTITY
-        } else {
-            StatusCode::OK
-        },
+        super::status_for(error.is_some()),
         &ExchangePage {
             chrome: user.chrome("exchange"),
             rows,
@@ -84,67 +104,56 @@ async fn page(
 
 /// `GET /portal/exchange`.
 pub async fn show(State(st): State<WebState>, user: SignedIn) -> WebResult<Response> {
-    page(&st, &user, None, None, (vec![], 0), String::new()).await
+    page(&st, &user, Said::default()).await
 }
 
-#[derive(Deserialize)]
-pub struct ConnectForm {
-    #[serde(default)]
+/// The connect form (`account_number`) and each connection's disconnect form (`provider`).
+#[derive(Default, Deserialize)]
+#[serde(default)]
+pub struct ExchangeForm {
     account_number: String,
+    provider: String,
 }
 
 /// `POST /portal/exchange/connect`.
 pub async fn connect(
     State(st): State<WebState>,
-    CsrfForm { user, form }: CsrfForm<ConnectForm>,
+    CsrfForm { user, form }: CsrfForm<ExchangeForm>,
 ) -> WebResult<Response> {
     let number = form.account_number.trim().to_string();
     if number.is_empty() {
         let m = "Enter the provider's account number.".to_string();
-        return page(&st, &user, Some(m), None, (vec![], 0), number).await;
+        return page(&st, &user, refused(m, number)).await;
     }
-    match st.service.connect_exchange(user.actor(), &number).await {
-        Ok(c) => {
-            let m = format!("Connected to {}.", c.provider_name);
-            page(&st, &user, None, Some(m), (vec![], 0), String::new()).await
-        }
-        Err(ServiceError::NotFound(_)) => {
-            let m = format!("No active provider has the account number {number}.");
-            page(&st, &user, Some(m), None, (vec![], 0), number).await
-        }
+    let said = match st.service.connect_exchange(user.actor(), &number).await {
+        Ok(c) => done(format!("Connected to {}.", c.provider_name)),
+        Err(ServiceError::NotFound(_)) => refused(
+            format!("No active provider has the account number {number}."),
+            number,
+        ),
         Err(e @ (ServiceError::Rule(_) | ServiceError::Conflict(_))) => {
-            let (_, _, m) = explain(&e);
-            page(&st, &user, Some(m), None, (vec![], 0), number).await
+            refused(explain(&e).2, number)
         }
-        Err(e) => Err(e.into()),
-    }
-}
-
-#[derive(Deserialize)]
-pub struct DisconnectForm {
-    #[serde(default)]
-    provider: String,
+        Err(e) => return Err(e.into()),
+    };
+    page(&st, &user, said).await
 }
 
 /// `POST /portal/exchange/disconnect`: asks to disconnect; refused while numbers of that
 /// provider are assigned, and then lists them.
 pub async fn disconnect(
     State(st): State<WebState>,
-    CsrfForm { user, form }: CsrfForm<DisconnectForm>,
+    CsrfForm { user, form }: CsrfForm<ExchangeForm>,
 ) -> WebResult<Response> {
     let Ok(provider) = form.provider.trim().parse::<AccountId>() else {
         return Err(ServiceError::NotFound("connection").into());
     };
-    match st.service.request_disconnect(user.actor(), provider).await {
-        Ok(c) => {
-            let m = format!(
-                "Disconnection from {} is requested; the provider deactivates the connection.",
-                c.provider_name
-            );
-            page(&st, &user, None, Some(m), (vec![], 0), String::new()).await
-        }
+    let said = match st.service.request_disconnect(user.actor(), provider).await {
+        Ok(c) => done(format!(
+            "Disconnection from {} is requested; the provider deactivates the connection.",
+            c.provider_name
+        )),
         Err(e @ ServiceError::Rule(_)) => {
-            let (_, _, m) = explain(&e);
             let filter = NumberFilter {
                 assigned: Some(true),
                 ..NumberFilter::default()
@@ -161,8 +170,12 @@ pub async fn disconnect(
                 .collect();
             let shown: Vec<String> = of_provider.iter().take(20).cloned().collect();
             let more = i64::try_from(of_provider.len().saturating_sub(shown.len())).unwrap_or(0);
-            page(&st, &user, Some(m), None, (shown, more), String::new()).await
+            Said {
+                blockers: (shown, more),
+                ..refused(explain(&e).2, String::new())
+            }
         }
-        Err(e) => Err(e.into()),
-    }
+        Err(e) => return Err(e.into()),
+    };
+    page(&st, &user, said).await
 }

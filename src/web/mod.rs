@@ -8,20 +8,27 @@
 //! - `assets.rs`: the CSS and the vendored htmx, compiled in;
 //! - one file per area: `signin.rs`, `dashboard.rs`, `numbers.rs` (the list), `number.rs`
 //!   (one number and its moves), `add.rs` (the Add Numbers form), `edit.rs` (R-EDIT-1's edit), `customers.rs` (a
-//!   provider's customers), `exchange.rs` (a customer's Provider Exchange connections).
+//!   provider's customers), `exchange.rs` (a customer's Provider Exchange connections), `delete_list.rs` (seed
+//!   004's manual delete list), `settings.rs` (a provider's trunks, carriers, attributes and rate card),
+//!   `clients.rs` (API clients and their secrets), `audit.rs` (the audit log).
 
 mod add;
 mod assets;
+mod audit;
 mod chart;
+mod clients;
 mod csrf;
 mod customers;
 mod dashboard;
+mod delete_list;
 mod edit;
 mod errors;
 mod exchange;
+mod forms;
 mod number;
 mod numbers;
 mod session;
+mod settings;
 mod signin;
 
 use std::sync::Arc;
@@ -65,10 +72,11 @@ pub struct Chrome {
     pub email: String,
     pub account_name: String,
     pub account_kind: String,
+    pub account_root: bool,
     pub role: Role,
     pub csrf: String,
     /// The navigation entry of this page (`dashboard`, `numbers`, `customers`, `exchange`,
-    /// `account`).
+    /// `settings`, `clients`, `audit`, `account`).
     pub active: &'static str,
 }
 
@@ -83,9 +91,9 @@ impl Chrome {
         matches!(self.account_kind.as_str(), "provider" | "reseller")
     }
 
-    /// Whether the account is a customer (it may connect through Provider Exchange).
+    /// Whether the account is a root customer (it may connect through Provider Exchange).
     pub fn is_customer(&self) -> bool {
-        self.account_kind == "customer"
+        self.account_kind == "customer" && self.account_root
     }
 
     pub fn role_name(&self) -> &'static str {
@@ -104,49 +112,58 @@ pub fn router(service: Service, config: &WebConfig) -> Router {
         )
         .map(Arc::new),
     };
+    // Everything under /portal needs a signed-in user (the handlers take `SignedIn`).
+    let portal = Router::new()
+        .route(
+            "/account/password",
+            get(signin::password_form).post(signin::change_password),
+        )
+        .route("/numbers", get(numbers::list))
+        .route("/numbers/new", get(add::form).post(add::submit))
+        .route("/numbers/new/customization", get(add::customization))
+        .route("/numbers/{id}", get(number::show))
+        .route("/numbers/{id}/edit", get(edit::form).post(edit::submit))
+        // Every other move of a number is a POST to its own word; release, unbind and delete
+        // are confirmed first on a page of their own (the GET).
+        .route(
+            "/numbers/{id}/{verb}",
+            get(number::confirm).post(number::move_number),
+        )
+        .route("/customers", get(customers::list))
+        .route("/customers/{id}", get(customers::show))
+        .route("/customers/{id}/settings", post(customers::settings))
+        .route("/customers/{id}/deactivate", post(customers::deactivate))
+        .route(
+            "/delete-list",
+            get(delete_list::show).post(delete_list::submit),
+        )
+        .route("/delete-list/check", get(delete_list::check_typed))
+        .route("/exchange", get(exchange::show))
+        .route("/exchange/connect", post(exchange::connect))
+        .route("/exchange/disconnect", post(exchange::disconnect))
+        // Provider settings, API clients and the audit log.
+        .route("/settings", get(settings::page))
+        .route("/settings/{kind}", post(settings::create))
+        .route(
+            "/settings/{kind}/{id}",
+            get(settings::edit_form).post(settings::edit),
+        )
+        .route(
+            "/settings/{kind}/{id}/delete",
+            get(settings::delete_confirm).post(settings::delete),
+        )
+        .route("/clients", get(clients::list).post(clients::create))
+        .route(
+            "/clients/{client_id}/{verb}",
+            get(clients::confirm).post(clients::change),
+        )
+        .route("/audit", get(audit::list));
     let pages = Router::new()
         .route("/", get(root))
         .route("/signin", get(signin::form).post(signin::submit))
         .route("/signout", post(signin::sign_out))
-        .route(
-            "/portal/account/password",
-            get(signin::password_form).post(signin::change_password),
-        )
         .route("/portal", get(dashboard::page))
-        .route("/portal/numbers", get(numbers::list))
-        .route("/portal/customers", get(customers::list))
-        .route("/portal/customers/{id}", get(customers::show))
-        .route("/portal/customers/{id}/settings", post(customers::settings))
-        .route(
-            "/portal/customers/{id}/deactivate",
-            post(customers::deactivate),
-        )
-        .route("/portal/exchange", get(exchange::show))
-        .route("/portal/exchange/connect", post(exchange::connect))
-        .route("/portal/exchange/disconnect", post(exchange::disconnect))
-        .route("/portal/numbers/new", get(add::form).post(add::submit))
-        .route("/portal/numbers/new/customization", get(add::customization))
-        .route("/portal/numbers/{id}", get(number::show))
-        .route(
-            "/portal/numbers/{id}/edit",
-            get(edit::form).post(edit::submit),
-        )
-        .route("/portal/numbers/{id}/allocate", post(number::allocate))
-        .route("/portal/numbers/{id}/assign", post(number::assign))
-        .route("/portal/numbers/{id}/unassign", post(number::unassign))
-        .route("/portal/numbers/{id}/unit", post(number::move_to_unit))
-        .route(
-            "/portal/numbers/{id}/release",
-            get(number::release_confirm).post(number::release),
-        )
-        .route(
-            "/portal/numbers/{id}/unbind",
-            get(number::unbind_confirm).post(number::unbind),
-        )
-        .route(
-            "/portal/numbers/{id}/delete",
-            get(number::delete_confirm).post(number::delete),
-        )
+        .nest("/portal", portal)
         .with_state(state)
         .layer(middleware::from_fn(page_headers));
     Router::new().merge(pages).merge(assets::router())
@@ -170,22 +187,34 @@ const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-
 /// cache, so after sign-out the back button asks the server again and gets the sign-in page.
 async fn page_headers(req: Request, next: Next) -> Response {
     let mut res = next.run(req).await;
-    let h = res.headers_mut();
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(CSP),
+    set_headers(
+        &mut res,
+        &[
+            (header::CONTENT_SECURITY_POLICY, CSP),
+            (header::CACHE_CONTROL, "no-store"),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+            (header::REFERRER_POLICY, "same-origin"),
+            (header::X_FRAME_OPTIONS, "DENY"),
+        ],
     );
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    h.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("same-origin"),
-    );
-    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     res
+}
+
+/// Sets fixed headers on a response.
+pub fn set_headers(res: &mut Response, headers: &[(header::HeaderName, &'static str)]) {
+    for (name, value) in headers {
+        res.headers_mut()
+            .insert(name.clone(), HeaderValue::from_static(value));
+    }
+}
+
+/// 422 when the page shows a refusal, else 200.
+pub fn status_for(refused: bool) -> axum::http::StatusCode {
+    if refused {
+        axum::http::StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        axum::http::StatusCode::OK
+    }
 }
 
 /// Whether htmx sent the request (it then wants a fragment, not a whole page).

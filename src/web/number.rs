@@ -18,7 +18,8 @@ use serde::Deserialize;
 use super::chart::label;
 use super::csrf::CsrfForm;
 use super::errors::{WebError, WebResult, explain};
-use super::numbers::Choice;
+use super::forms::Choice;
+use super::forms::ConfirmPage;
 use super::signin::render;
 use super::{Chrome, SignedIn, WebState};
 use crate::service::{AllocateOptions, NumberView, ServiceError};
@@ -83,6 +84,8 @@ struct NumberPage {
     units: Vec<Choice>,
     assignee_types: Vec<Choice>,
     timeline: Vec<Moment>,
+    /// Seed 004's View Assignments, for the business that holds the number.
+    assignments: Vec<Field>,
     error: Option<String>,
     notice: Option<String>,
 }
@@ -142,100 +145,44 @@ async fn page(
         .unwrap_or_default()
     };
     let c = &v.customization;
-    let fields = vec![
-        Field {
-            name: "Type",
-            value: label(v.number_type.as_str()),
-        },
-        Field {
-            name: "Status",
-            value: label(v.status.api_str()),
-        },
-        Field {
-            name: "Product",
-            value: label(v.product.as_str()),
-        },
-        Field {
-            name: "Position",
-            value: label(v.position.as_str()),
-        },
-        Field {
-            name: "Held by",
-            value: name_of(&names, Some(v.holder_id)),
-        },
-        Field {
-            name: "Customer",
-            value: name_of(&names, v.customer_id),
-        },
-        Field {
-            name: "SIP trunk",
-            value: trunk_name(v.sip_trunk_id),
-        },
-        Field {
-            name: "Billing reference",
-            value: v.billing_reference.clone().unwrap_or_default(),
-        },
-        Field {
-            name: "Service info",
-            value: v.service_info.clone().unwrap_or_default(),
-        },
-        Field {
-            name: "Display name",
-            value: v.display_name.clone().unwrap_or_default(),
-        },
-        Field {
-            name: "Call purpose",
-            value: v.call_purpose.clone().unwrap_or_default(),
-        },
-        Field {
-            name: "Program duration",
-            value: v.program_duration.clone().unwrap_or_default(),
-        },
-        Field {
-            name: "Source",
-            value: v.source.clone(),
-        },
-        Field {
-            name: "Customization",
-            value: format!(
-                "capacity {}, voice {}, messaging {}{}{}",
-                label(c.capacity.as_str()).to_lowercase(),
-                label(c.voice_direction.as_str()).to_lowercase(),
-                label(c.messaging.as_str()).to_lowercase(),
-                if c.outbound_dialer {
-                    ", outbound dialer"
-                } else {
-                    ""
-                },
-                if c.outbound_cli_shared {
-                    ", outbound CLI shared"
-                } else {
-                    ""
-                },
-            ),
-        },
-        Field {
-            name: "Attributes",
-            value: v
-                .attributes
-                .iter()
-                .map(|(k, v)| format!("{k}: {v}"))
-                .collect::<Vec<_>>()
-                .join(", "),
-        },
-        Field {
-            name: "Uploaded by",
-            value: name_of(&names, Some(v.uploaded_by)),
-        },
-        Field {
-            name: "Added",
-            value: when(v.created_at),
-        },
-        Field {
-            name: "Changed",
-            value: when(v.updated_at),
-        },
-    ];
+    let flag = |on: bool, what: &'static str| if on { what } else { "" };
+    let customization = format!(
+        "capacity {}, voice {}, messaging {}{}{}",
+        label(c.capacity.as_str()).to_lowercase(),
+        label(c.voice_direction.as_str()).to_lowercase(),
+        label(c.messaging.as_str()).to_lowercase(),
+        flag(c.outbound_dialer, ", outbound dialer"),
+        flag(c.outbound_cli_shared, ", outbound CLI shared"),
+    );
+    let text = |v: &Option<String>| v.clone().unwrap_or_default();
+    let attributes: Vec<String> = v
+        .attributes
+        .iter()
+        .map(|(k, v)| format!("{k}: {v}"))
+        .collect();
+    let fields: Vec<Field> = [
+        ("Type", label(v.number_type.as_str())),
+        ("Status", label(v.status.api_str())),
+        ("Product", label(v.product.as_str())),
+        ("Position", label(v.position.as_str())),
+        ("Held by", name_of(&names, Some(v.holder_id))),
+        ("Customer", name_of(&names, v.customer_id)),
+        ("SIP trunk", trunk_name(v.sip_trunk_id)),
+        ("Billing reference", text(&v.billing_reference)),
+        ("Service info", text(&v.service_info)),
+        ("Display name", text(&v.display_name)),
+        ("Call purpose", text(&v.call_purpose)),
+        ("Program duration", text(&v.program_duration)),
+        ("Source", v.source.clone()),
+        ("Customization", customization),
+        ("Attributes", attributes.join(", ")),
+        ("Uploaded by", name_of(&names, Some(v.uploaded_by))),
+        ("Added", when(v.created_at)),
+        ("Changed", when(v.updated_at)),
+    ]
+    .into_iter()
+    .map(|(name, value)| Field { name, value })
+    .collect();
     let writer = user.chrome("numbers").can_write();
     let is_pool = matches!(v.position, ViewPosition::Free | ViewPosition::Returned);
     let is_held = matches!(
@@ -243,15 +190,11 @@ async fn page(
         ViewPosition::Assigned | ViewPosition::Unassigned
     );
     let children: Vec<&Account> = accounts.iter().filter(|a| a.id != me).collect();
-    let units: Vec<Choice> = children
-        .iter()
-        .filter(|a| a.kind == AccountKind::Unit)
-        .map(|a| Choice {
-            value: a.id.to_string(),
-            label: a.name.clone(),
-            selected: false,
-        })
-        .collect();
+    let units = Choice::list(
+        children.iter().filter(|a| a.kind == AccountKind::Unit),
+        "",
+        |a| (a.id.to_string(), a.name.clone()),
+    );
     let offers = Offers {
         allocate: writer && v.position == ViewPosition::Free && !children.is_empty(),
         assign: writer && is_held,
@@ -262,23 +205,38 @@ async fn page(
         // R-DEL-2: only the level that uploaded it may delete it; the action is absent elsewhere.
         delete: writer && is_pool && v.uploaded_by == me,
     };
-    let targets = children
-        .iter()
-        .filter(|a| a.kind != AccountKind::Provider)
-        .map(|a| Choice {
-            value: a.id.to_string(),
-            label: format!("{} ({})", a.name, a.kind.as_str()),
-            selected: false,
-        })
-        .collect();
-    let trunk_choices = trunks
-        .iter()
-        .map(|t| Choice {
-            value: t.id.to_string(),
-            label: format!("{} ({})", t.name, t.region),
-            selected: false,
-        })
-        .collect();
+    let targets = Choice::accounts(
+        children
+            .iter()
+            .copied()
+            .filter(|a| a.kind != AccountKind::Provider),
+        "",
+    );
+    let trunk_choices = Choice::trunks(&trunks, "");
+    let assignments = if is_held {
+        let a = st
+            .service
+            .number_assignments(user.actor(), &NumberLookup::Id(n.id))
+            .await?;
+        let name = |r: &Option<crate::service::AccountRef>| {
+            r.as_ref().map(|r| r.name.clone()).unwrap_or_default()
+        };
+        [
+            ("Business", name(&a.business)),
+            ("Business unit", name(&a.business_unit)),
+            ("Program", name(&a.program)),
+            ("Display name", a.display_name.clone().unwrap_or_default()),
+            (
+                "Program duration",
+                a.program_duration.clone().unwrap_or_default(),
+            ),
+        ]
+        .into_iter()
+        .map(|(name, value)| Field { name, value })
+        .collect()
+    } else {
+        vec![]
+    };
     let history = st
         .service
         .number_history(user.actor(), &NumberLookup::Id(n.id))
@@ -323,11 +281,7 @@ async fn page(
         })
         .collect();
     Ok(render(
-        if error.is_some() {
-            StatusCode::UNPROCESSABLE_ENTITY
-        } else {
-            StatusCode::OK
-        },
+        super::status_for(error.is_some()),
         &NumberPage {
             chrome: user.chrome("numbers"),
             id: v.id.to_string(),
@@ -339,15 +293,9 @@ async fn page(
             targets,
             trunks: trunk_choices,
             units,
-            assignee_types: AssigneeType::ALL
-                .iter()
-                .map(|t| Choice {
-                    value: t.as_str().into(),
-                    label: label(t.as_str()),
-                    selected: false,
-                })
-                .collect(),
+            assignee_types: Choice::of(&AssigneeType::ALL, AssigneeType::as_str, ""),
             timeline,
+            assignments,
             error,
             notice,
         },
@@ -405,152 +353,106 @@ fn blank(s: &str) -> Option<String> {
     (!t.is_empty()).then(|| t.to_string())
 }
 
-#[derive(Deserialize)]
-pub struct AllocateForm {
-    #[serde(default)]
+/// The fields of every move's form; each move reads its own.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct MoveForm {
     account: String,
-    #[serde(default)]
     sip_trunk: String,
-    #[serde(default)]
     billing_reference: String,
-    #[serde(default)]
     service_info: String,
-}
-
-/// `POST /portal/numbers/{id}/allocate`.
-pub async fn allocate(
-    State(st): State<WebState>,
-    Path(id): Path<String>,
-    CsrfForm { user, form }: CsrfForm<AllocateForm>,
-) -> WebResult<Response> {
-    let target: AccountId = match form.account.trim().parse() {
-        Ok(a) => a,
-        Err(_) => {
-            let n = st.service.get_number(user.actor(), &lookup(&id)?).await?;
-            return page(
-                &st,
-                &user,
-                &n,
-                Some("Choose the account to allocate the number to.".into()),
-                None,
-            )
-            .await;
-        }
-    };
-    let sip_trunk_id = match blank(&form.sip_trunk).map(|t| t.parse::<TrunkId>()) {
-        None => None,
-        Some(Ok(t)) => Some(t),
-        Some(Err(_)) => {
-            return Err(WebError::BadRequest(
-                "SIP trunk: not one of the list.".into(),
-            ));
-        }
-    };
-    let outcome = st
-        .service
-        .allocate(
-            user.actor(),
-            &lookup(&id)?,
-            target,
-            AllocateOptions {
-                sip_trunk_id,
-                billing_reference: blank(&form.billing_reference),
-                service_info: blank(&form.service_info),
-            },
-        )
-        .await;
-    after_move(&st, &user, &id, outcome).await
-}
-
-#[derive(Deserialize)]
-pub struct AssignForm {
-    #[serde(default)]
     assignee_type: String,
-    #[serde(default)]
     assignee_id: String,
-    #[serde(default)]
     display_name: String,
-}
-
-/// `POST /portal/numbers/{id}/assign`.
-pub async fn assign(
-    State(st): State<WebState>,
-    Path(id): Path<String>,
-    CsrfForm { user, form }: CsrfForm<AssignForm>,
-) -> WebResult<Response> {
-    let kind: AssigneeType = form
-        .assignee_type
-        .parse()
-        .map_err(|e| WebError::BadRequest(format!("Assign to: {e}")))?;
-    let who = form.assignee_id.trim();
-    if who.is_empty() {
-        let n = st.service.get_number(user.actor(), &lookup(&id)?).await?;
-        return page(
-            &st,
-            &user,
-            &n,
-            Some("Enter the id of the user, queue or room to assign the number to.".into()),
-            None,
-        )
-        .await;
-    }
-    let outcome = st
-        .service
-        .assign(
-            user.actor(),
-            &lookup(&id)?,
-            Assignee {
-                kind,
-                id: who.to_string(),
-                display_name: blank(&form.display_name),
-            },
-        )
-        .await;
-    after_move(&st, &user, &id, outcome).await
-}
-
-#[derive(Deserialize)]
-pub struct UnassignForm {
-    #[serde(default)]
-    assignee_id: String,
-}
-
-/// `POST /portal/numbers/{id}/unassign`.
-pub async fn unassign(
-    State(st): State<WebState>,
-    Path(id): Path<String>,
-    CsrfForm { user, form }: CsrfForm<UnassignForm>,
-) -> WebResult<Response> {
-    let who = blank(&form.assignee_id);
-    let outcome = st
-        .service
-        .unassign(user.actor(), &lookup(&id)?, who.as_deref())
-        .await;
-    after_move(&st, &user, &id, outcome).await
-}
-
-#[derive(Deserialize)]
-pub struct UnitForm {
-    #[serde(default)]
     unit: String,
 }
 
-/// `POST /portal/numbers/{id}/unit`.
-pub async fn move_to_unit(
+/// A move's input that does not parse: said on the number's page.
+struct Unreadable(&'static str);
+
+/// The move a form asks for, from its path's last segment.
+async fn run_move(
+    st: &WebState,
+    user: &SignedIn,
+    l: &NumberLookup,
+    verb: &str,
+    f: &MoveForm,
+) -> WebResult<Result<Result<Number, ServiceError>, Unreadable>> {
+    let actor = user.actor();
+    let id_of = |raw: &str, what: &'static str| {
+        raw.trim()
+            .parse::<AccountId>()
+            .map_err(|_| Unreadable(what))
+    };
+    let svc = &st.service;
+    Ok(Ok(match verb {
+        "allocate" => {
+            let target = match id_of(&f.account, "Choose the account to allocate the number to.") {
+                Ok(t) => t,
+                Err(u) => return Ok(Err(u)),
+            };
+            let sip_trunk_id = match blank(&f.sip_trunk).map(|t| t.parse::<TrunkId>()) {
+                None => None,
+                Some(Ok(t)) => Some(t),
+                Some(Err(_)) => return Ok(Err(Unreadable("Choose a SIP trunk from the list."))),
+            };
+            let opts = AllocateOptions {
+                sip_trunk_id,
+                billing_reference: blank(&f.billing_reference),
+                service_info: blank(&f.service_info),
+            };
+            svc.allocate(actor, l, target, opts).await
+        }
+        "assign" => {
+            let Ok(kind) = f.assignee_type.parse::<AssigneeType>() else {
+                return Ok(Err(Unreadable("Choose what to assign the number to.")));
+            };
+            let Some(who) = blank(&f.assignee_id) else {
+                return Ok(Err(Unreadable(
+                    "Enter the id of the user, queue or room to assign the number to.",
+                )));
+            };
+            let display_name = blank(&f.display_name);
+            svc.assign(
+                actor,
+                l,
+                Assignee {
+                    kind,
+                    id: who,
+                    display_name,
+                },
+            )
+            .await
+        }
+        "unassign" => {
+            svc.unassign(actor, l, blank(&f.assignee_id).as_deref())
+                .await
+        }
+        "unit" => match id_of(&f.unit, "Choose a unit from the list.") {
+            Ok(unit) => svc.move_to_unit(actor, l, unit).await,
+            Err(u) => return Ok(Err(u)),
+        },
+        _ => return Err(ServiceError::NotFound("page").into()),
+    }))
+}
+
+/// `POST /portal/numbers/{id}/{allocate|assign|unassign|unit|release|unbind|delete}`.
+pub async fn move_number(
     State(st): State<WebState>,
-    Path(id): Path<String>,
-    CsrfForm { user, form }: CsrfForm<UnitForm>,
+    Path((id, verb)): Path<(String, String)>,
+    CsrfForm { user, form }: CsrfForm<MoveForm>,
 ) -> WebResult<Response> {
-    let unit: AccountId = form
-        .unit
-        .trim()
-        .parse()
-        .map_err(|_| WebError::BadRequest("Unit: choose one of the list.".into()))?;
-    let outcome = st
-        .service
-        .move_to_unit(user.actor(), &lookup(&id)?, unit)
-        .await;
-    after_move(&st, &user, &id, outcome).await
+    if let Some(what) = Destructive::from_path(&verb) {
+        return what.run(&st, &user, &id).await;
+    }
+    let l = lookup(&id)?;
+    match run_move(&st, &user, &l, &verb, &form).await? {
+        Ok(outcome) => after_move(&st, &user, &id, outcome).await,
+        Err(Unreadable(message)) => {
+            let n = st.service.get_number(user.actor(), &l).await?;
+            page(&st, &user, &n, Some(message.to_string()), None).await
+        }
+    }
 }
 
 /// A destructive move, confirmed on its own page.
@@ -562,6 +464,35 @@ pub enum Destructive {
 }
 
 impl Destructive {
+    /// Makes the move; a release or delete leads back to the list (the number left the view).
+    async fn run(self, st: &WebState, user: &SignedIn, id: &str) -> WebResult<Response> {
+        let what = self;
+        let l = lookup(id)?;
+        let actor = user.actor();
+        let outcome = match what {
+            Destructive::Release => st.service.release(actor, &l).await,
+            Destructive::Unbind => st.service.unbind(actor, &l).await,
+            Destructive::Delete => st.service.delete_number(actor, &l, None).await,
+        };
+        match (what, outcome) {
+            // A released number leaves the customer's view; a deleted one is gone.
+            (Destructive::Release | Destructive::Delete, Ok(n)) => Ok(Redirect::to(&format!(
+                "/portal/numbers?done={}&number={}",
+                what.path(),
+                urlencoding(n.phone_number.as_str())
+            ))
+            .into_response()),
+            (_, outcome) => after_move(st, user, id, outcome).await,
+        }
+    }
+
+    /// The move a path's last segment names; `None` (then 404) for any other word.
+    fn from_path(word: &str) -> Option<Destructive> {
+        [Self::Release, Self::Unbind, Self::Delete]
+            .into_iter()
+            .find(|d| d.path() == word)
+    }
+
     fn verb(self) -> &'static str {
         match self {
             Self::Release => "Release",
@@ -577,18 +508,6 @@ impl Destructive {
             Self::Delete => "delete",
         }
     }
-}
-
-#[derive(Template)]
-#[template(path = "confirm.html")]
-struct ConfirmPage {
-    chrome: Chrome,
-    title: String,
-    consequence: String,
-    action: String,
-    verb: &'static str,
-    back: String,
-    danger: bool,
 }
 
 /// What the move will change, in words.
@@ -649,87 +568,22 @@ async fn confirm_page(
     ))
 }
 
-async fn run_destructive(
-    st: &WebState,
-    user: &SignedIn,
-    id: &str,
-    what: Destructive,
-) -> WebResult<Response> {
-    let l = lookup(id)?;
-    let actor = user.actor();
-    let outcome = match what {
-        Destructive::Release => st.service.release(actor, &l).await,
-        Destructive::Unbind => st.service.unbind(actor, &l).await,
-        Destructive::Delete => st.service.delete_number(actor, &l, None).await,
-    };
-    match (what, outcome) {
-        // A released number leaves the customer's view; a deleted one is gone.
-        (Destructive::Release | Destructive::Delete, Ok(n)) => Ok(Redirect::to(&format!(
-            "/portal/numbers?done={}&number={}",
-            what.path(),
-            urlencoding(n.phone_number.as_str())
-        ))
-        .into_response()),
-        (_, outcome) => after_move(st, user, id, outcome).await,
-    }
-}
-
 pub fn urlencoding(s: &str) -> String {
     serde_urlencoded::to_string([("x", s)])
         .map(|q| q.trim_start_matches("x=").to_string())
         .unwrap_or_default()
 }
 
-/// `GET /portal/numbers/{id}/release` and `POST` (after the confirmation).
-pub async fn release_confirm(
+fn destructive(word: &str) -> WebResult<Destructive> {
+    Destructive::from_path(word).ok_or(WebError::Service(ServiceError::NotFound("page")))
+}
+
+/// `GET /portal/numbers/{id}/{release|unbind|delete}`: the confirmation, naming what changes.
+pub async fn confirm(
     State(st): State<WebState>,
     user: SignedIn,
-    Path(id): Path<String>,
+    Path((id, word)): Path<(String, String)>,
 ) -> WebResult<Response> {
-    confirm_page(&st, user, &id, Destructive::Release).await
+    let what = destructive(&word)?;
+    confirm_page(&st, user, &id, what).await
 }
-
-pub async fn release(
-    State(st): State<WebState>,
-    Path(id): Path<String>,
-    f: CsrfForm<Empty>,
-) -> WebResult<Response> {
-    run_destructive(&st, &f.user, &id, Destructive::Release).await
-}
-
-/// `GET /portal/numbers/{id}/unbind` and `POST`.
-pub async fn unbind_confirm(
-    State(st): State<WebState>,
-    user: SignedIn,
-    Path(id): Path<String>,
-) -> WebResult<Response> {
-    confirm_page(&st, user, &id, Destructive::Unbind).await
-}
-
-pub async fn unbind(
-    State(st): State<WebState>,
-    Path(id): Path<String>,
-    f: CsrfForm<Empty>,
-) -> WebResult<Response> {
-    run_destructive(&st, &f.user, &id, Destructive::Unbind).await
-}
-
-/// `GET /portal/numbers/{id}/delete` and `POST`.
-pub async fn delete_confirm(
-    State(st): State<WebState>,
-    user: SignedIn,
-    Path(id): Path<String>,
-) -> WebResult<Response> {
-    confirm_page(&st, user, &id, Destructive::Delete).await
-}
-
-pub async fn delete(
-    State(st): State<WebState>,
-    Path(id): Path<String>,
-    f: CsrfForm<Empty>,
-) -> WebResult<Response> {
-    run_destructive(&st, &f.user, &id, Destructive::Delete).await
-}
-
-#[derive(Deserialize)]
-pub struct Empty {}

@@ -16,6 +16,7 @@ use serde::Deserialize;
 
 use super::chart::label;
 use super::errors::WebResult;
+use super::forms::Choice;
 use super::signin::render;
 use super::{Chrome, SignedIn, WebState, is_htmx};
 use crate::service::NumberView;
@@ -38,27 +39,6 @@ pub struct ListQuery {
     /// Set after a release or delete, to say it was done.
     pub done: String,
     pub number: String,
-}
-
-/// An option of a filter's select.
-#[derive(Debug, Clone)]
-pub struct Choice {
-    pub value: String,
-    pub label: String,
-    pub selected: bool,
-}
-
-fn choices<T: Copy>(all: &[T], word: impl Fn(T) -> &'static str, chosen: &str) -> Vec<Choice> {
-    all.iter()
-        .map(|&v| {
-            let w = word(v);
-            Choice {
-                value: w.to_string(),
-                label: label(w),
-                selected: w.eq_ignore_ascii_case(chosen.trim()),
-            }
-        })
-        .collect()
 }
 
 /// One row of the table.
@@ -253,15 +233,13 @@ pub async fn list(
     if is_htmx(&headers) {
         return Ok(render(StatusCode::OK, &ResultsFragment { results }));
     }
-    let customers = accounts
-        .iter()
-        .filter(|a| a.kind == AccountKind::Customer && a.id != actor.account)
-        .map(|a| Choice {
-            value: a.id.to_string(),
-            label: a.name.clone(),
-            selected: a.id.to_string() == q.customer.trim(),
-        })
-        .collect();
+    let customers = Choice::list(
+        accounts
+            .iter()
+            .filter(|a| a.kind == AccountKind::Customer && a.id != actor.account),
+        &q.customer,
+        |a| (a.id.to_string(), a.name.clone()),
+    );
     let notice = match q.done.as_str() {
         "release" => Some(format!("{} is released to your provider.", q.number)),
         "delete" => Some(format!("{} is deleted.", q.number)),
@@ -272,10 +250,10 @@ pub async fn list(
         &NumbersPage {
             notice,
             chrome: user.chrome("numbers"),
-            positions: choices(ViewPosition::ALL, ViewPosition::as_str, &q.position),
-            statuses: choices(&NumberStatus::ALL, NumberStatus::api_str, &q.status),
-            products: choices(Product::ALL, Product::as_str, &q.product),
-            types: choices(&NumberType::ALL, NumberType::as_str, &q.number_type),
+            positions: Choice::of(&ViewPosition::ALL, ViewPosition::as_str, &q.position),
+            statuses: Choice::of(&NumberStatus::ALL, NumberStatus::api_str, &q.status),
+            products: Choice::of(&Product::ALL, Product::as_str, &q.product),
+            types: Choice::of(&NumberType::ALL, NumberType::as_str, &q.number_type),
             customers,
             q,
             results,

@@ -46,6 +46,8 @@ pub struct SignedIn {
     pub session: PortalSession,
     pub account_name: String,
     pub account_kind: String,
+    /// Whether the account has no parent (only a root customer uses Provider Exchange).
+    pub account_root: bool,
 }
 
 impl SignedIn {
@@ -59,6 +61,7 @@ impl SignedIn {
             email: self.session.email.clone(),
             account_name: self.account_name.clone(),
             account_kind: self.account_kind.clone(),
+            account_root: self.account_root,
             role: self.session.role,
             csrf: self.session.csrf_token.clone(),
             active,
@@ -83,6 +86,7 @@ async fn find(parts: &Parts, state: &WebState) -> Result<Option<SignedIn>, WebEr
         session,
         account_name: account.name,
         account_kind: account.kind.as_str().to_string(),
+        account_root: account.parent_id.is_none(),
     }))
 }
 

@@ -166,6 +166,9 @@ test('the walk: add, allocate, assign, release, unbind, delete', async () => {
   await c.getByRole('button', { name: 'Assign', exact: true }).click();
   await c.waitForURL(/\/portal\/numbers\/[0-9a-f-]+$/);
   assert.match(await c.locator('h1').innerText(), /Assigned/);
+  // View Assignments (seed 001): who holds it and under what name.
+  const held = await c.getByRole('region', { name: 'Assignments' }).innerText();
+  assert.match(held, /Business\s+Globex/, `the business is the customer: ${held}`);
   // The customer edits what is its own: call purpose and display name, nothing else.
   await c.getByRole('link', { name: 'Edit…' }).click();
   assert.equal(await c.getByLabel('Billing reference').count(), 0, 'a customer cannot edit the billing reference');
@@ -174,7 +177,9 @@ test('the walk: add, allocate, assign, release, unbind, delete', async () => {
   await checkA11y(c, 'the edit form');
   await c.getByRole('button', { name: 'Save' }).click();
   await c.waitForURL(/\/portal\/numbers\/[0-9a-f-]+$/);
-  assert.match(await c.locator('dl.fields').innerText(), /Call purpose\s+Reception line/);
+  assert.match(await c.locator('dl.fields').first().innerText(), /Call purpose\s+Reception line/);
+  assert.match(await c.getByRole('region', { name: 'Assignments' }).innerText(), /Display name\s+Front desk \(main\)/);
+  await screenshots(c, 'number-assigned');
   await c.getByRole('link', { name: 'Release…' }).click();
   assert.match(await c.locator('main').innerText(), /will return to Acme Telecom \(demo\)'s pool/);
   await checkA11y(c, 'the release confirmation');
@@ -402,6 +407,41 @@ test('isolation: another tenant\'s portal URLs all answer 404', async () => {
   // And nothing changed: Initech's number is still where it was.
   const still = await api(token, 'GET', `/v2/phone/numbers/${initechs.id}`);
   assert.equal(still.version, initechs.version);
+  await context.close();
+});
+
+test('the delete list (seed 004): checked as typed, then Removed and Rejected with reasons', async () => {
+  const { context, page } = await newPage(browser);
+  await signIn(page, demo.url, demo.logins.customer);
+  await page.goto(`${demo.url}/portal/numbers?position=unassigned`);
+  const free = await page.locator('tbody th').first().innerText();
+  await page.goto(`${demo.url}/portal/numbers?position=assigned`);
+  const busy = await page.locator('tbody th').first().innerText();
+  await page.getByRole('link', { name: 'Delete list' }).click();
+  await page.getByLabel('Phone numbers').fill(`${free}\n${busy}\n12345`);
+  // htmx checks each line as it is typed.
+  await page.locator('#checked li').nth(2).waitFor();
+  const checks = await page.locator('#checked li').allInnerTexts();
+  assert.match(checks[0], /Ready: it will return to your provider/);
+  assert.match(checks[1], /Assigned: unassign it first \(R-MOVE-3\)/);
+  assert.match(checks[2], /Not a phone number/);
+  await checkA11y(page, 'the delete list as typed');
+  await page.getByRole('button', { name: 'Add to Delete List' }).click();
+  assert.match(await page.getByRole('heading', { name: /On the list: 3/ }).innerText(), /3/);
+  assert.match(await page.locator('p.warning').innerText(), /1 numbers will leave Globex Corporation and return to your provider's pool/);
+  await checkA11y(page, 'the delete list');
+  await page.getByRole('button', { name: 'Release 1 numbers' }).click();
+  await page.getByRole('heading', { name: 'Removed Numbers: 1' }).waitFor();
+  await page.getByRole('heading', { name: 'Rejected Numbers: 2' }).waitFor();
+  const rejected = await page.getByRole('table').innerText();
+  assert.match(rejected, new RegExp(`\\${busy}\\s+Assigned: unassign it first`));
+  assert.match(rejected, /12345\s+Not a phone number/);
+  assert.match(await page.locator('ul.numbers').innerText(), new RegExp(`\\${free}`));
+  await checkA11y(page, 'the delete list result');
+  await screenshots(page, 'delete-list');
+  // The released number is gone from the customer's list.
+  const gone = await page.goto(`${demo.url}/portal/numbers/${encodeURIComponent(free)}`);
+  assert.equal(gone.status(), 404);
   await context.close();
 });
 

@@ -1,35 +1,14 @@
 //! Accounts and the tree they form (SPEC §1): kinds, statuses and which kind may sit under which.
 
-use std::str::FromStr;
-
 use serde::{Deserialize, Serialize};
 
-use crate::e164::ParseEnumError;
 use crate::ids::AccountId;
 use crate::rules::{Rule, RuleViolation, ensure};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "snake_case")]
-pub enum AccountKind {
-    Provider,
-    Reseller,
-    Customer,
-    Unit,
-}
+string_enum!(AccountKind, "kind", "provider, reseller, customer, unit", loose, {
+    Provider => "provider", Reseller => "reseller", Customer => "customer", Unit => "unit" });
 
 impl AccountKind {
-    pub const ALL: [AccountKind; 4] = [Self::Provider, Self::Reseller, Self::Customer, Self::Unit];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Provider => "provider",
-            Self::Reseller => "reseller",
-            Self::Customer => "customer",
-            Self::Unit => "unit",
-        }
-    }
-
     /// Providers and resellers hold a pool of free numbers; customers and units do not.
     pub fn holds_pool(self) -> bool {
         match self {
@@ -61,43 +40,8 @@ impl AccountKind {
     }
 }
 
-impl FromStr for AccountKind {
-    type Err = ParseEnumError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL
-            .into_iter()
-            .find(|k| k.as_str().eq_ignore_ascii_case(s.trim()))
-            .ok_or_else(|| ParseEnumError::new("kind", s, "provider, reseller, customer, unit"))
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "snake_case")]
-pub enum AccountStatus {
-    Active,
-    Deactivated,
-}
-
-impl AccountStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Active => "active",
-            Self::Deactivated => "deactivated",
-        }
-    }
-}
-
-impl FromStr for AccountStatus {
-    type Err = ParseEnumError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "active" => Ok(Self::Active),
-            "deactivated" => Ok(Self::Deactivated),
-            _ => Err(ParseEnumError::new("status", s, "active, deactivated")),
-        }
-    }
-}
+string_enum!(AccountStatus, "status", "active, deactivated", exact, {
+    Active => "active", Deactivated => "deactivated" });
 
 /// An account as stored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

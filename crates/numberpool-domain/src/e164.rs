@@ -11,39 +11,11 @@ use serde::{Deserialize, Serialize};
 /// so hostile input cannot make the parser do unbounded work (64 characters are at most 256 bytes).
 const MAX_INPUT_LEN: usize = 64;
 
-/// Coarse number type that the product, the API and the files use (SPEC §2).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "snake_case")]
-pub enum NumberType {
-    Local,
-    Mobile,
-    TollFree,
-    National,
-}
-
-impl NumberType {
-    pub const ALL: [NumberType; 4] = [Self::Local, Self::Mobile, Self::TollFree, Self::National];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Local => "local",
-            Self::Mobile => "mobile",
-            Self::TollFree => "toll_free",
-            Self::National => "national",
-        }
-    }
-}
-
-impl FromStr for NumberType {
-    type Err = ParseEnumError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL
-            .into_iter()
-            .find(|t| t.as_str().eq_ignore_ascii_case(s.trim()))
-            .ok_or_else(|| ParseEnumError::new("type", s, "local, mobile, toll_free, national"))
-    }
-}
+string_enum!(
+    /// Coarse number type that the product, the API and the files use (SPEC §2).
+    #[derive(PartialOrd, Ord)]
+    NumberType, "type", "local, mobile, toll_free, national", loose, {
+    Local => "local", Mobile => "mobile", TollFree => "toll_free", National => "national" });
 
 /// libphonenumber's fine type, kept beside the coarse one (SPEC §2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

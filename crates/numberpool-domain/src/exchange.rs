@@ -1,50 +1,17 @@
 //! Provider Exchange connections and account status (SPEC §1, R-ACC-1): the states, and the
 //! one transition function each that says which rule a refused change breaks.
 
-use std::str::FromStr;
-
-use serde::{Deserialize, Serialize};
-
 use crate::account::AccountStatus;
-use crate::e164::ParseEnumError;
 use crate::rules::{Rule, RuleViolation, ensure};
 
-/// State of a Provider Exchange connection: `connected` → `disconnect_requested` →
-/// `deactivated`. A deactivated connection may be granted again (a new `connect`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "snake_case")]
-pub enum ExchangeStatus {
-    Connected,
-    DisconnectRequested,
-    Deactivated,
-}
-
-impl ExchangeStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Connected => "connected",
-            Self::DisconnectRequested => "disconnect_requested",
-            Self::Deactivated => "deactivated",
-        }
-    }
-}
-
-impl FromStr for ExchangeStatus {
-    type Err = ParseEnumError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "connected" => Ok(Self::Connected),
-            "disconnect_requested" => Ok(Self::DisconnectRequested),
-            "deactivated" => Ok(Self::Deactivated),
-            _ => Err(ParseEnumError::new(
-                "status",
-                s,
-                "connected, disconnect_requested, deactivated",
-            )),
-        }
-    }
-}
+string_enum!(
+    /// State of a Provider Exchange connection: `connected` → `disconnect_requested` →
+    /// `deactivated`. A deactivated connection may be granted again (a new `connect`).
+    ExchangeStatus, "status", "connected, disconnect_requested, deactivated", exact, {
+    Connected => "connected",
+    DisconnectRequested => "disconnect_requested",
+    Deactivated => "deactivated",
+});
 
 /// What happens to a connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,59 +1,20 @@
 //! A background job's states and its retry schedule: the pure part of the jobs queue, which the
 //! store persists and the runner in the application drives (ENGINEERING §2.11).
 
-use std::fmt;
-use std::str::FromStr;
-
-use serde::Serialize;
-
-use crate::ParseEnumError;
-
-/// Where a job is in its life. `Queued` waits for `run_after`; `Running` belongs to one worker
-/// until its lease ends (after which another may take it over); `Done` and `Failed` are final.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum JobState {
-    Queued,
-    Running,
-    Done,
-    Failed,
-}
+string_enum!(
+    /// Where a job is in its life. `Queued` waits for `run_after`; `Running` belongs to one
+    /// worker until its lease ends (after which another may take it over); `Done` and `Failed`
+    /// are final. The word is the stored spelling (the `state` column), parsed only as written.
+    JobState, "state", "queued, running, done, failed", exact, {
+    Queued => "queued", Running => "running", Done => "done", Failed => "failed" });
 
 impl JobState {
-    pub const ALL: [JobState; 4] = [Self::Queued, Self::Running, Self::Done, Self::Failed];
-
-    /// The stored spelling (the `state` column).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Queued => "queued",
-            Self::Running => "running",
-            Self::Done => "done",
-            Self::Failed => "failed",
-        }
-    }
-
     /// No worker will touch a job in a final state again.
     pub fn is_final(self) -> bool {
         match self {
             Self::Done | Self::Failed => true,
             Self::Queued | Self::Running => false,
         }
-    }
-}
-
-impl fmt::Display for JobState {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for JobState {
-    type Err = ParseEnumError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL
-            .into_iter()
-            .find(|st| st.as_str() == s)
-            .ok_or_else(|| ParseEnumError::new("state", s, "queued, running, done, failed"))
     }
 }
 

@@ -2,6 +2,9 @@
 //! test in seconds and every other crate parses into them at its edges.
 #![forbid(unsafe_code)]
 
+#[macro_use]
+mod string_enum;
+
 pub mod account;
 pub mod attribute;
 pub mod audit;

@@ -51,6 +51,15 @@ pub struct Mover<'a> {
     pub holder_path: &'a [AccountId],
 }
 
+impl<'a> Mover<'a> {
+    pub fn new(account: &'a Account, holder_path: &'a [AccountId]) -> Self {
+        Mover {
+            account,
+            holder_path,
+        }
+    }
+}
+
 /// The source of a provider's number; its voice carrier's name follows.
 pub const BYOC: &str = "BYOC - Cloud";
 

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use crate::lifecycle::Relation;
 use crate::moves::{self, AddTarget, Allocation, CarrierContext, MoveError, Mover, UnitTarget};
+use crate::tests::{account, expected_row, user};
 use crate::*;
 
 /// The world of the fixtures: provider → reseller, provider → customer → unit.
@@ -13,21 +14,6 @@ struct World {
     reseller: Account,
     customer: Account,
     unit: Account,
-}
-
-fn account(kind: AccountKind, parent: Option<&Account>) -> Account {
-    Account {
-        id: AccountId::new(),
-        name: format!("{} co", kind.as_str()),
-        account_number: "1".into(),
-        kind,
-        status: AccountStatus::Active,
-        parent_id: parent.map(|p| p.id),
-        allow_external_numbers: false,
-        version: 1,
-        entitlements: Default::default(),
-        created_at: 0,
-    }
 }
 
 fn world() -> World {
@@ -40,14 +26,6 @@ fn world() -> World {
         reseller,
         customer,
         unit,
-    }
-}
-
-fn user(id: &str) -> Assignee {
-    Assignee {
-        kind: AssigneeType::User,
-        id: id.into(),
-        display_name: None,
     }
 }
 
@@ -162,10 +140,7 @@ const MOVES: [Move; 9] = [
 /// pool allocates, unbinds and deletes; the customer assigns, moves and releases its numbers;
 /// the reseller releases its own.
 fn run(w: &World, m: Move, n: &Number) -> Outcome {
-    let customer = Mover {
-        account: &w.customer,
-        holder_path: &[],
-    };
+    let customer = Mover::new(&w.customer, &[]);
     let trunk = Allocation {
         sip_trunk_id: Some(TrunkId::new()),
         ..Default::default()
@@ -202,15 +177,9 @@ fn run(w: &World, m: Move, n: &Number) -> Outcome {
         }
         Move::Release => {
             let by = if n.holder_id == w.reseller.id {
-                Mover {
-                    account: &w.reseller,
-                    holder_path: &[],
-                }
+                Mover::new(&w.reseller, &[])
             } else if n.holder_id == w.provider.id {
-                Mover {
-                    account: &w.provider,
-                    holder_path: &[],
-                }
+                Mover::new(&w.provider, &[])
             } else {
                 customer
             };
@@ -304,12 +273,7 @@ fn expected(m: Move, f: Fixture) -> Outcome {
         (M::Edit, F::Unassigned, To(S::Unassigned)),
         (M::Edit, F::Assigned, To(S::Assigned)),
     ];
-    let hits: Vec<_> = table
-        .iter()
-        .filter(|(tm, tf, _)| *tm == m && *tf == f)
-        .collect();
-    assert_eq!(hits.len(), 1, "one expected row for {m:?} on {f:?}");
-    hits[0].2
+    expected_row(table, m, f)
 }
 
 #[test]
@@ -482,10 +446,7 @@ fn what_each_move_changes() {
     );
 
     // Assign: capacity (R-ASG-1), no duplicate, and not after a disconnect request (R-ACC-1).
-    let customer = Mover {
-        account: &w.customer,
-        holder_path: &[],
-    };
+    let customer = Mover::new(&w.customer, &[]);
     let mut single = held.clone();
     single.customization.capacity = Capacity::SingleUser;
     let one = moves::assign(&single, customer, user("a"), None).unwrap_or_else(|e| panic!("{e:?}"));
@@ -535,10 +496,7 @@ fn what_each_move_changes() {
         (moved.holder_id, moved.customer_id),
         (w.unit.id, Some(w.customer.id))
     );
-    let unit_admin = Mover {
-        account: &w.unit,
-        holder_path: &[],
-    };
+    let unit_admin = Mover::new(&w.unit, &[]);
     assert!(matches!(
         moves::move_to_unit(&moved, unit_admin, into(Some(&w.unit), Some(&path), false)),
         Ok(None)

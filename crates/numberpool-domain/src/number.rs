@@ -10,42 +10,6 @@ use crate::e164::{E164, FineType, NumberType, ParseEnumError};
 use crate::ids::{AccountId, AuditId, CarrierId, NumberId, TrunkId};
 use crate::rules::{Rule, RuleViolation, ensure};
 
-/// Declares a snake_case string enum with `as_str`, `FromStr` (case-insensitive) and `ALL`.
-macro_rules! string_enum {
-    ($(#[$m:meta])* $name:ident, $field:literal, { $($variant:ident => $s:literal),+ $(,)? }) => {
-        $(#[$m])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-        #[serde(rename_all = "snake_case")]
-        pub enum $name { $($variant),+ }
-
-        impl $name {
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
-            pub fn as_str(self) -> &'static str {
-                match self { $($name::$variant => $s),+ }
-            }
-        }
-
-        impl FromStr for $name {
-            type Err = ParseEnumError;
-            fn from_str(s: &str) -> Result<Self, Self::Err> {
-                let t = s.trim();
-                $name::ALL
-                    .iter()
-                    .copied()
-                    .find(|v| v.as_str().eq_ignore_ascii_case(t))
-                    .ok_or_else(|| ParseEnumError::new($field, s, concat!($($s, " "),+)))
-            }
-        }
-
-        impl std::fmt::Display for $name {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-    };
-}
-
 string_enum!(/// What the number is sold as.
     Product, "product", { Phone => "phone", ContactCenter => "contact_center", Unallocated => "unallocated" });
 string_enum!(/// Who may be assigned a number (seed 002's assignee types).

@@ -2,11 +2,8 @@
 //! region or more) and carriers — voice carriers and SMS carrier profiles, with one default of
 //! each kind that numbers get when a capability is on and no carrier is named (SPEC §2).
 
-use std::str::FromStr;
+use serde::Serialize;
 
-use serde::{Deserialize, Serialize};
-
-use crate::e164::ParseEnumError;
 use crate::ids::{AccountId, CarrierId, TrunkId};
 
 /// A SIP trunk of a provider.
@@ -26,43 +23,22 @@ pub struct SipTrunk {
     pub version: i64,
 }
 
-/// Which capability a carrier serves.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "snake_case")]
-pub enum CarrierKind {
+string_enum!(
+    /// Which capability a carrier serves.
+    CarrierKind, "kind", "voice, sms", loose, {
     /// A voice carrier (capability `voice`).
-    Voice,
+    Voice => "voice",
     /// An SMS carrier profile (capability `sms`).
-    Sms,
-}
+    Sms => "sms",
+});
 
 impl CarrierKind {
-    pub const ALL: [CarrierKind; 2] = [CarrierKind::Voice, CarrierKind::Sms];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Voice => "voice",
-            Self::Sms => "sms",
-        }
-    }
-
     /// How errors name a carrier of this kind.
     pub fn noun(self) -> &'static str {
         match self {
             Self::Voice => "voice carrier",
             Self::Sms => "SMS carrier profile",
         }
-    }
-}
-
-impl FromStr for CarrierKind {
-    type Err = ParseEnumError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL
-            .into_iter()
-            .find(|k| k.as_str().eq_ignore_ascii_case(s.trim()))
-            .ok_or_else(|| ParseEnumError::new("kind", s, "voice, sms"))
     }
 }
 

@@ -80,14 +80,24 @@ fn expected(s: NumberState, e: Event) -> Result<NumberState, Rule> {
         (S::Assigned, E::Delete, Err(Rule::Del1)),
         (S::Assigned, E::DeleteExternal, Err(Rule::Del1)),
     ];
+    expected_row(table, s, e)
+}
+
+/// The outcome `table` expects for `(a, b)`; a hand-written table has exactly one row for each.
+pub(crate) fn expected_row<A, B, O>(table: &[(A, B, O)], a: A, b: B) -> O
+where
+    A: PartialEq + std::fmt::Debug,
+    B: PartialEq + std::fmt::Debug,
+    O: Copy,
+{
     let hits: Vec<_> = table
         .iter()
-        .filter(|(ts, te, _)| *ts == s && *te == e)
+        .filter(|(ta, tb, _)| *ta == a && *tb == b)
         .collect();
     assert_eq!(
         hits.len(),
         1,
-        "expected table must have exactly one row for {s:?} {e:?}"
+        "expected table must have exactly one row for {a:?} {b:?}"
     );
     hits[0].2
 }
@@ -119,18 +129,33 @@ fn states_md_is_current() {
     );
 }
 
-fn acct(kind: AccountKind) -> Account {
+/// An active account of `kind` under `parent`.
+pub(crate) fn account(kind: AccountKind, parent: Option<&Account>) -> Account {
     Account {
         id: AccountId::new(),
         name: format!("{} co", kind.as_str()),
         account_number: "1".into(),
         kind,
         status: AccountStatus::Active,
-        parent_id: None,
+        parent_id: parent.map(|p| p.id),
         allow_external_numbers: false,
         version: 1,
         entitlements: Default::default(),
         created_at: 0,
+    }
+}
+
+/// A root account of `kind`.
+fn acct(kind: AccountKind) -> Account {
+    account(kind, None)
+}
+
+/// A user assignee.
+pub(crate) fn user(id: &str) -> Assignee {
+    Assignee {
+        kind: AssigneeType::User,
+        id: id.into(),
+        display_name: None,
     }
 }
 
@@ -319,11 +344,7 @@ fn r_cap_1_carriers_change_only_unassigned() {
         ..Default::default()
     };
     assert!(apply_patch(&n, &patch).is_ok());
-    n.assignees.push(Assignee {
-        kind: AssigneeType::User,
-        id: "u1".into(),
-        display_name: None,
-    });
+    n.assignees.push(user("u1"));
     assert_eq!(rule_of(apply_patch(&n, &patch)), Rule::Cap1);
     // Setting the carrier it already has is not a change.
     let same = NumberPatch {
@@ -351,11 +372,7 @@ fn r_asg_1_capacity_bounds_assignees() {
     let mut n = number_held_by(&c, &p);
     n.customization.capacity = Capacity::Multiple;
     for i in 0..2 {
-        n.assignees.push(Assignee {
-            kind: AssigneeType::User,
-            id: format!("u{i}"),
-            display_name: None,
-        });
+        n.assignees.push(user(&format!("u{i}")));
     }
     let patch = NumberPatch {
         customization: Some(Customization::default()),
@@ -396,11 +413,7 @@ fn r_acc_2_customer_deletes_own_unassigned_number() {
     let customer = acct(AccountKind::Customer);
     let mut n = number_held_by(&customer, &customer);
     assert!(lifecycle::check_delete(&n, &customer).is_ok());
-    n.assignees.push(Assignee {
-        kind: AssigneeType::User,
-        id: "u".into(),
-        display_name: None,
-    });
+    n.assignees.push(user("u"));
     assert_eq!(rule_of(lifecycle::check_delete(&n, &customer)), Rule::Del1);
 }
 
@@ -485,11 +498,7 @@ fn release_and_unbind_checks() {
         rule_of(lifecycle::check_release(&n, &provider, &[])),
         Rule::Move3
     );
-    n.assignees.push(Assignee {
-        kind: AssigneeType::User,
-        id: "u".into(),
-        display_name: None,
-    });
+    n.assignees.push(user("u"));
     assert_eq!(
         rule_of(lifecycle::check_release(&n, &customer, &[])),
         Rule::Move3
@@ -538,15 +547,11 @@ fn view_position_follows_the_viewer() {
         assert_eq!(ViewPosition::of(&n, viewer), ViewPosition::Unassigned);
     }
     assert_eq!(ViewPosition::of(&n, provider.id), ViewPosition::InUse);
-    n.assignees.push(Assignee {
-        kind: AssigneeType::User,
-        id: "u".into(),
-        display_name: None,
-    });
+    n.assignees.push(user("u"));
     assert_eq!(ViewPosition::of(&n, customer.id), ViewPosition::Assigned);
     // Every word parses back, case-insensitively; anything else names the allowed words.
     for v in ViewPosition::ALL {
-        assert_eq!(v.as_str().to_uppercase().parse::<ViewPosition>(), Ok(*v));
+        assert_eq!(v.as_str().to_uppercase().parse::<ViewPosition>(), Ok(v));
         assert_eq!(
             serde_json::to_value(v).ok(),
             Some(serde_json::Value::String(v.as_str().into()))

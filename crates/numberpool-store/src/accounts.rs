@@ -7,6 +7,7 @@ use numberpool_domain::{
 };
 
 use crate::rows::{AccountRow, parse};
+use crate::versioned::Value;
 use crate::{Reader, Result, StoreError, Tx, on_conn};
 
 pub(crate) const ACCOUNT_COLUMNS: &str = "id, name, account_number, kind, status, parent_id, allow_external_numbers, created_at, version, toll_free_licences, contact_center_licences";
@@ -98,10 +99,8 @@ fn new_account_number() -> String {
 impl Reader {
     pub async fn get_account(&mut self, id: AccountId) -> Result<Option<Account>> {
         let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE id = $1");
-        let row: Option<AccountRow> = on_conn!(self, c => {
-            sqlx::query_as(&sql).bind(id.to_string()).fetch_optional(&mut *c).await?
-        });
-        row.map(AccountRow::into_domain).transpose()
+        self.row_by(&sql, &id.to_string(), AccountRow::into_domain)
+            .await
     }
 
     /// Whether the account or any account above it is deactivated: access through it is
@@ -294,10 +293,7 @@ impl Reader {
     pub async fn find_account_by_name(&mut self, name: &str) -> Result<Option<Account>> {
         let sql =
             format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE name = $1 ORDER BY id LIMIT 1");
-        let row: Option<AccountRow> = on_conn!(self, c => {
-            sqlx::query_as(&sql).bind(name).fetch_optional(&mut *c).await?
-        });
-        row.map(AccountRow::into_domain).transpose()
+        self.row_by(&sql, name, AccountRow::into_domain).await
     }
 
     /// Accounts within `scope`'s scope (R-SEC-1), in creation order.
@@ -311,10 +307,8 @@ impl Reader {
                 .collect::<Vec<_>>()
                 .join(", ")
         );
-        let rows: Vec<AccountRow> = on_conn!(self, c => {
-            sqlx::query_as(&sql).bind(scope.to_string()).fetch_all(&mut *c).await?
-        });
-        rows.into_iter().map(AccountRow::into_domain).collect()
+        self.rows_by(&sql, &scope.to_string(), AccountRow::into_domain)
+            .await
     }
 
     /// The account's ancestors, nearest first (parent, grandparent, …).
@@ -433,16 +427,9 @@ impl Tx {
         version: i64,
         to: AccountStatus,
     ) -> Result<()> {
-        let n = on_conn!(self, c => {
-            sqlx::query("UPDATE accounts SET status = $1, version = version + 1 WHERE id = $2 AND version = $3")
-                .bind(to.as_str())
-                .bind(id.to_string())
-                .bind(version)
-                .execute(&mut *c)
-                .await?
-                .rows_affected()
-        });
-        crate::one_row(n)
+        let columns = [("status", Value::text(to.as_str()))];
+        self.update_versioned("accounts", id, version, &columns, StoreError::Db)
+            .await
     }
 
     /// Takes the account's row lock until the transaction ends, so writes that decide from the
@@ -465,25 +452,27 @@ impl Tx {
     /// Writes the editable fields of `next` (name, R-ACC-2 permission, R-ACC-3 entitlements) only if the account is
     /// still at `next.version`; bumps the version. Losing the race is `Conflict`.
     pub async fn update_account_cas(&mut self, next: &Account) -> Result<Account> {
-        let n = on_conn!(self, c => {
-            sqlx::query(
-                "UPDATE accounts SET name = $1, allow_external_numbers = $2, toll_free_licences = $3, \
-                 contact_center_licences = $4, version = version + 1 WHERE id = $5 AND version = $6",
-            )
-            .bind(&next.name)
-            .bind(next.allow_external_numbers)
-            .bind(next.entitlements.toll_free)
-            .bind(next.entitlements.contact_center)
-            .bind(next.id.to_string())
-            .bind(next.version)
-            .execute(&mut *c)
-            .await?
-            .rows_affected()
-        });
-        crate::one_row(n)?;
-        let mut stored = next.clone();
-        stored.version = next.version + 1;
-        Ok(stored)
+        let columns = [
+            ("name", Value::text(&next.name)),
+            (
+                "allow_external_numbers",
+                Value::Bool(next.allow_external_numbers),
+            ),
+            (
+                "toll_free_licences",
+                Value::OptInt(next.entitlements.toll_free),
+            ),
+            (
+                "contact_center_licences",
+                Value::OptInt(next.entitlements.contact_center),
+            ),
+        ];
+        self.update_versioned("accounts", next.id, next.version, &columns, StoreError::Db)
+            .await?;
+        Ok(Account {
+            version: next.version + 1,
+            ..next.clone()
+        })
     }
 
     /// How `target` relates to `actor` for an allocation (R-MOVE-1). A connection is read

@@ -6,6 +6,7 @@
 use numberpool_domain::{AccountId, Attribute, AttributeId, now_ms};
 
 use crate::rows::parse;
+use crate::versioned::Value;
 use crate::{Reader, Result, StoreError, Tx, on_conn, unique_as};
 
 const COLUMNS: &str = "id, provider_id, key, allowed_values, created_at, version";
@@ -54,35 +55,21 @@ impl Reader {
     /// text `"key":` occurs only as a key, since quotes inside strings are escaped.
     pub async fn attribute_key_in_use(&mut self, owner: AccountId, key: &str) -> Result<bool> {
         let needle = format!("{}:", serde_json::to_string(key).unwrap_or_default());
-        let row: Option<(String,)> = on_conn!(self, c => {
-            sqlx::query_as(
-                "SELECT id FROM numbers WHERE owner_id = $1 \
-                 AND replace(attributes, $2, '') <> attributes LIMIT 1",
-            )
-            .bind(owner.to_string())
-            .bind(&needle)
-            .fetch_optional(&mut *c)
-            .await?
-        });
-        Ok(row.is_some())
+        self.owner_numbers_contain(owner, &needle).await
     }
 
     pub async fn get_attribute(&mut self, id: AttributeId) -> Result<Option<Attribute>> {
         let sql = format!("SELECT {COLUMNS} FROM attributes WHERE id = $1");
-        let row: Option<AttributeRow> = on_conn!(self, c => {
-            sqlx::query_as(&sql).bind(id.to_string()).fetch_optional(&mut *c).await?
-        });
-        row.map(AttributeRow::into_domain).transpose()
+        self.row_by(&sql, &id.to_string(), AttributeRow::into_domain)
+            .await
     }
 
     /// A provider's attribute keys in creation order: one query, which the number paths use to
     /// check a whole request or batch.
     pub async fn list_attributes(&mut self, provider: AccountId) -> Result<Vec<Attribute>> {
         let sql = format!("SELECT {COLUMNS} FROM attributes WHERE provider_id = $1 ORDER BY id");
-        let rows: Vec<AttributeRow> = on_conn!(self, c => {
-            sqlx::query_as(&sql).bind(provider.to_string()).fetch_all(&mut *c).await?
-        });
-        rows.into_iter().map(AttributeRow::into_domain).collect()
+        self.rows_by(&sql, &provider.to_string(), AttributeRow::into_domain)
+            .await
     }
 
     /// Whether any number of `owner` carries `key` with `value` (R-ATTR-1). Scans the owner's
@@ -94,13 +81,18 @@ impl Reader {
         value: &str,
     ) -> Result<bool> {
         let needle = attribute_needle(key, value);
+        self.owner_numbers_contain(owner, &needle).await
+    }
+
+    /// Whether the `attributes` text of any number of `owner` contains `needle`.
+    async fn owner_numbers_contain(&mut self, owner: AccountId, needle: &str) -> Result<bool> {
         let row: Option<(String,)> = on_conn!(self, c => {
             sqlx::query_as(
                 "SELECT id FROM numbers WHERE owner_id = $1 \
                  AND replace(attributes, $2, '') <> attributes LIMIT 1",
             )
             .bind(owner.to_string())
-            .bind(&needle)
+            .bind(needle)
             .fetch_optional(&mut *c)
             .await?
         });
@@ -136,36 +128,27 @@ impl Tx {
 
     /// Writes `next`'s allowed values if the key is still at `next.version`; bumps it.
     pub async fn update_attribute_cas(&mut self, next: &Attribute) -> Result<Attribute> {
-        let values = values_json(&next.allowed_values)?;
-        let n = on_conn!(self, c => {
-            sqlx::query(
-                "UPDATE attributes SET allowed_values = $1, version = version + 1 \
-                 WHERE id = $2 AND version = $3",
-            )
-            .bind(&values)
-            .bind(next.id.to_string())
-            .bind(next.version)
-            .execute(&mut *c)
-            .await?
-            .rows_affected()
-        });
-        crate::one_row(n)?;
-        let mut stored = next.clone();
-        stored.version = next.version + 1;
-        Ok(stored)
+        let columns = [(
+            "allowed_values",
+            Value::Text(values_json(&next.allowed_values)?.into()),
+        )];
+        self.update_versioned(
+            "attributes",
+            next.id,
+            next.version,
+            &columns,
+            StoreError::Db,
+        )
+        .await?;
+        Ok(Attribute {
+            version: next.version + 1,
+            ..next.clone()
+        })
     }
 
     /// Deletes the key if it is still at `version`.
     pub async fn delete_attribute(&mut self, id: AttributeId, version: i64) -> Result<()> {
-        let n = on_conn!(self, c => {
-            sqlx::query("DELETE FROM attributes WHERE id = $1 AND version = $2")
-                .bind(id.to_string())
-                .bind(version)
-                .execute(&mut *c)
-                .await?
-                .rows_affected()
-        });
-        crate::one_row(n)?;
-        Ok(())
+        self.delete_versioned("attributes", id, version, StoreError::Db)
+            .await
     }
 }

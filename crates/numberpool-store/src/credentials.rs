@@ -3,6 +3,7 @@
 
 use numberpool_domain::{AccountId, ClientRowId, UserId, now_ms};
 
+use crate::rows::Arg::Text;
 use crate::rows::parse;
 use crate::{Reader, Result, Tx, on_conn, unique_as};
 
@@ -122,27 +123,15 @@ impl Tx {
     /// Deletes a client; `false` when there is none. Its tokens are the caller's to end (in the
     /// same transaction, after this, so that a grant racing with it is serialised on the row).
     pub async fn delete_client(&mut self, client_id: &str) -> Result<bool> {
-        let n = on_conn!(self, c => {
-            sqlx::query("DELETE FROM api_clients WHERE client_id = $1")
-                .bind(client_id)
-                .execute(&mut *c)
-                .await?
-                .rows_affected()
-        });
-        Ok(n == 1)
+        let sql = "DELETE FROM api_clients WHERE client_id = $1";
+        self.execute_on_one(sql, &[Text(client_id)]).await
     }
 
     /// Replaces a client's secret hash; `false` when there is no such client.
     pub async fn set_client_secret(&mut self, client_id: &str, secret_hash: &str) -> Result<bool> {
-        let n = on_conn!(self, c => {
-            sqlx::query("UPDATE api_clients SET secret_hash = $1 WHERE client_id = $2")
-                .bind(secret_hash)
-                .bind(client_id)
-                .execute(&mut *c)
-                .await?
-                .rows_affected()
-        });
-        Ok(n == 1)
+        let sql = "UPDATE api_clients SET secret_hash = $1 WHERE client_id = $2";
+        self.execute_on_one(sql, &[Text(secret_hash), Text(client_id)])
+            .await
     }
 
     /// Whether the client still exists with this secret hash, locking its row until the
@@ -151,15 +140,10 @@ impl Tx {
     /// that committed first makes it `false`, and one that comes later waits for the grant
     /// and then ends its token too, so no token survives the secret it was issued for.
     pub async fn hold_client_secret(&mut self, client_id: &str, secret_hash: &str) -> Result<bool> {
-        let n = on_conn!(self, c => {
-            sqlx::query("UPDATE api_clients SET secret_hash = secret_hash WHERE client_id = $1 AND secret_hash = $2")
-                .bind(client_id)
-                .bind(secret_hash)
-                .execute(&mut *c)
-                .await?
-                .rows_affected()
-        });
-        Ok(n == 1)
+        let sql = "UPDATE api_clients SET secret_hash = secret_hash \
+            WHERE client_id = $1 AND secret_hash = $2";
+        self.execute_on_one(sql, &[Text(client_id), Text(secret_hash)])
+            .await
     }
 
     pub async fn insert_user(
@@ -195,14 +179,8 @@ impl Tx {
 impl Tx {
     /// Replaces a user's password hash; `false` when no such user.
     pub async fn set_user_password(&mut self, email: &str, password_hash: &str) -> Result<bool> {
-        let n = on_conn!(self, c => {
-            sqlx::query("UPDATE users SET password_hash = $1 WHERE email = $2")
-                .bind(password_hash)
-                .bind(email)
-                .execute(&mut *c)
-                .await?
-                .rows_affected()
-        });
-        Ok(n == 1)
+        let sql = "UPDATE users SET password_hash = $1 WHERE email = $2";
+        self.execute_on_one(sql, &[Text(password_hash), Text(email)])
+            .await
     }
 }

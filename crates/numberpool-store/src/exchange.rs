@@ -86,10 +86,8 @@ impl Reader {
         let sql = format!(
             "SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE account_number = $1 AND kind = 'provider'"
         );
-        let row: Option<AccountRow> = on_conn!(self, c => {
-            sqlx::query_as(&sql).bind(account_number).fetch_optional(&mut *c).await?
-        });
-        row.map(AccountRow::into_domain).transpose()
+        self.row_by(&sql, account_number, AccountRow::into_domain)
+            .await
     }
 }
 

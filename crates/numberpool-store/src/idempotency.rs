@@ -4,6 +4,7 @@
 //! than the caller's `not_before` is expired and counts as absent; a reservation whose lease
 //! lapsed belongs to a request that died and may be taken over.
 
+use crate::rows::Arg::{Int, Int32, Text};
 use crate::{Reader, Result, Tx, on_conn};
 
 /// A stored key: in progress while `status` is `None`.
@@ -56,40 +57,23 @@ impl Tx {
         now: i64,
         not_before: i64,
     ) -> Result<bool> {
-        let inserted = on_conn!(self, c => {
-            sqlx::query("DELETE FROM idempotency_keys WHERE owner = $1 AND key = $2 AND created_at < $3")
-                .bind(owner)
-                .bind(key)
-                .bind(not_before)
-                .execute(&mut *c)
-                .await?;
-            sqlx::query("INSERT INTO idempotency_keys (owner, key, request_hash, status, body, created_at) \
-                VALUES ($1, $2, $3, NULL, NULL, $4) ON CONFLICT DO NOTHING")
-                .bind(owner)
-                .bind(key)
-                .bind(request_hash)
-                .bind(now)
-                .execute(&mut *c)
-                .await?
-                .rows_affected()
-        });
-        Ok(inserted == 1)
+        let expired =
+            "DELETE FROM idempotency_keys WHERE owner = $1 AND key = $2 AND created_at < $3";
+        self.execute(expired, &[Text(owner), Text(key), Int(not_before)])
+            .await?;
+        let reserve = "INSERT INTO idempotency_keys (owner, key, request_hash, status, body, \
+            created_at) VALUES ($1, $2, $3, NULL, NULL, $4) ON CONFLICT DO NOTHING";
+        let args = [Text(owner), Text(key), Text(request_hash), Int(now)];
+        self.execute_on_one(reserve, &args).await
     }
 
     /// Sets the lease of an in-progress reservation to `lease_until`; `false` when there is no
     /// such reservation any more (completed, released or expired).
     pub async fn idem_lease(&mut self, owner: &str, key: &str, lease_until: i64) -> Result<bool> {
-        let n = on_conn!(self, c => {
-            sqlx::query("UPDATE idempotency_keys SET lease_until = $3 \
-                WHERE owner = $1 AND key = $2 AND status IS NULL")
-                .bind(owner)
-                .bind(key)
-                .bind(lease_until)
-                .execute(&mut *c)
-                .await?
-                .rows_affected()
-        });
-        Ok(n == 1)
+        let sql = "UPDATE idempotency_keys SET lease_until = $3 \
+            WHERE owner = $1 AND key = $2 AND status IS NULL";
+        self.execute_on_one(sql, &[Text(owner), Text(key), Int(lease_until)])
+            .await
     }
 
     /// Deletes the in-progress reservation of (owner, key) if its lease lapsed before `now` (a
@@ -102,17 +86,10 @@ impl Tx {
         key: &str,
         now: i64,
     ) -> Result<bool> {
-        let n = on_conn!(self, c => {
-            sqlx::query("DELETE FROM idempotency_keys WHERE owner = $1 AND key = $2 \
-                AND status IS NULL AND COALESCE(lease_until, created_at + 300000) < $3")
-                .bind(owner)
-                .bind(key)
-                .bind(now)
-                .execute(&mut *c)
-                .await?
-                .rows_affected()
-        });
-        Ok(n == 1)
+        let sql = "DELETE FROM idempotency_keys WHERE owner = $1 AND key = $2 \
+            AND status IS NULL AND COALESCE(lease_until, created_at + 300000) < $3";
+        self.execute_on_one(sql, &[Text(owner), Text(key), Int(now)])
+            .await
     }
 
     /// Stores the response to replay for (owner, key).
@@ -123,39 +100,24 @@ impl Tx {
         status: i32,
         body: &str,
     ) -> Result<()> {
-        on_conn!(self, c => {
-            sqlx::query("UPDATE idempotency_keys SET status = $3, body = $4 WHERE owner = $1 AND key = $2")
-                .bind(owner)
-                .bind(key)
-                .bind(status)
-                .bind(body)
-                .execute(&mut *c)
-                .await?;
-        });
+        let sql =
+            "UPDATE idempotency_keys SET status = $3, body = $4 WHERE owner = $1 AND key = $2";
+        let args = [Text(owner), Text(key), Int32(status), Text(body)];
+        self.execute(sql, &args).await?;
         Ok(())
     }
 
     /// Removes an in-progress reservation (the request failed before producing a response
     /// worth replaying). A completed record is left alone: its response stays the answer.
     pub async fn idem_release(&mut self, owner: &str, key: &str) -> Result<()> {
-        on_conn!(self, c => {
-            sqlx::query("DELETE FROM idempotency_keys WHERE owner = $1 AND key = $2 AND status IS NULL")
-                .bind(owner)
-                .bind(key)
-                .execute(&mut *c)
-                .await?;
-        });
+        let sql = "DELETE FROM idempotency_keys WHERE owner = $1 AND key = $2 AND status IS NULL";
+        self.execute(sql, &[Text(owner), Text(key)]).await?;
         Ok(())
     }
 
     /// Deletes every record created before `not_before`; how many.
     pub async fn idem_purge(&mut self, not_before: i64) -> Result<u64> {
-        Ok(on_conn!(self, c => {
-            sqlx::query("DELETE FROM idempotency_keys WHERE created_at < $1")
-                .bind(not_before)
-                .execute(&mut *c)
-                .await?
-                .rows_affected()
-        }))
+        let sql = "DELETE FROM idempotency_keys WHERE created_at < $1";
+        self.execute(sql, &[Int(not_before)]).await
     }
 }

@@ -10,7 +10,7 @@
 use numberpool_domain::{JobId, JobState};
 
 use crate::rows::{corrupt, parse};
-use crate::{Reader, Result, StoreError, Tx, on_conn};
+use crate::{Reader, Result, Tx, on_conn, one_row};
 
 /// A job to enqueue.
 #[derive(Debug, Clone)]
@@ -258,7 +258,7 @@ impl Tx {
                 .await?
                 .rows_affected()
         });
-        exactly_one(n)
+        one_row(n)
     }
 
     /// Extends the lease of claim `attempts` of job `id` to `until`; `false` when the claim is
@@ -284,7 +284,7 @@ impl Tx {
         let held = self
             .touch_claim(id, attempts, None, Some(progress.to_string()), now)
             .await?;
-        exactly_one(u64::from(held))
+        one_row(u64::from(held))
     }
 
     /// Updates the lease and/or progress of a running job still in claim `attempts`; `false`
@@ -328,13 +328,5 @@ impl Tx {
                 .await?
                 .rows_affected()
         }))
-    }
-}
-
-fn exactly_one(n: u64) -> Result<()> {
-    if n == 1 {
-        Ok(())
-    } else {
-        Err(StoreError::Conflict)
     }
 }

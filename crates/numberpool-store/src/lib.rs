@@ -21,14 +21,16 @@ mod sessions;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod tokens;
+mod versioned;
 
 use std::str::FromStr;
 use std::time::Duration;
 
 use sqlx::pool::PoolConnection;
-use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
 use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
+    SqliteSynchronous,
 };
 use sqlx::{Postgres, Sqlite, Transaction};
 
@@ -210,6 +212,74 @@ impl Reader {
             Conn::Sqlite(_) | Conn::SqliteRead(_) => Backend::Sqlite,
             Conn::Postgres(_) | Conn::PostgresRead(_) => Backend::Postgres,
         }
+    }
+}
+
+/// A row type both backends decode (`#[derive(sqlx::FromRow)]` of text, integer and boolean
+/// columns).
+pub(crate) trait DbRow:
+    Send + Unpin + for<'r> sqlx::FromRow<'r, SqliteRow> + for<'r> sqlx::FromRow<'r, PgRow>
+{
+}
+
+impl<R> DbRow for R where
+    R: Send + Unpin + for<'r> sqlx::FromRow<'r, SqliteRow> + for<'r> sqlx::FromRow<'r, PgRow>
+{
+}
+
+impl Reader {
+    /// The row `sql` selects with `$1` bound to `key`, if any, parsed by `parse` (a row that
+    /// does not parse is `Corrupt`, never "not found").
+    pub(crate) async fn row_by<R: DbRow, T>(
+        &mut self,
+        sql: &str,
+        key: &str,
+        parse: fn(R) -> Result<T>,
+    ) -> Result<Option<T>> {
+        self.row_by_at(sql, key, None, parse).await
+    }
+
+    /// [`Reader::row_by`] for a credential: `$1` its hash, `$2` now (a bearer token or a
+    /// portal session is found only while unexpired).
+    pub(crate) async fn live_by_hash<R: DbRow, T>(
+        &mut self,
+        sql: &str,
+        hash: &str,
+        now: i64,
+        parse: fn(R) -> Result<T>,
+    ) -> Result<Option<T>> {
+        self.row_by_at(sql, hash, Some(now), parse).await
+    }
+
+    async fn row_by_at<R: DbRow, T>(
+        &mut self,
+        sql: &str,
+        key: &str,
+        at: Option<i64>,
+        parse: fn(R) -> Result<T>,
+    ) -> Result<Option<T>> {
+        let row: Option<R> = on_conn!(self, c => {
+            let q = sqlx::query_as(sql).bind(key);
+            let q = match at {
+                Some(t) => q.bind(t),
+                None => q,
+            };
+            q.fetch_optional(&mut *c).await?
+        });
+        row.map(parse).transpose()
+    }
+
+    /// Every row `sql` selects with `$1` bound to `key`, in its order, parsed by `parse`.
+    pub(crate) async fn rows_by<R: DbRow, T>(
+        &mut self,
+        sql: &str,
+        key: &str,
+        parse: fn(R) -> Result<T>,
+    ) -> Result<Vec<T>> {
+        let rows: Vec<R> = on_conn!(self, c => {
+            sqlx::query_as(sql).bind(key).fetch_all(&mut *c).await?
+        });
+        rows.into_iter().map(parse).collect()
     }
 }
 

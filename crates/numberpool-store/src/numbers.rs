@@ -207,10 +207,7 @@ impl Reader {
             NumberLookup::E164(e) => ("e164", e.as_str().to_string()),
         };
         let sql = format!("SELECT {NUMBER_COLUMNS} FROM numbers WHERE {col} = $1");
-        let row: Option<NumberRow> = on_conn!(self, c => {
-            sqlx::query_as(&sql).bind(&key).fetch_optional(&mut *c).await?
-        });
-        row.map(NumberRow::into_domain).transpose()
+        self.row_by(&sql, &key, NumberRow::into_domain).await
     }
 
     /// The number, if `scope` may see it (R-SEC-1): the lookup and the scope check in one query.
@@ -470,14 +467,7 @@ impl Tx {
 
     /// Deletes the number only if its version is still `version`. Losing the race is `Conflict`.
     pub async fn delete_number_cas(&mut self, id: NumberId, version: i64) -> Result<()> {
-        let affected = on_conn!(self, c => {
-            sqlx::query("DELETE FROM numbers WHERE id = $1 AND version = $2")
-                .bind(id.to_string())
-                .bind(version)
-                .execute(&mut *c)
-                .await?
-                .rows_affected()
-        });
-        crate::one_row(affected)
+        self.delete_versioned("numbers", id, version, StoreError::Db)
+            .await
     }
 }

@@ -5,6 +5,7 @@
 use numberpool_domain::{AccountId, Carrier, CarrierId, CarrierKind, SipTrunk, TrunkId, now_ms};
 
 use crate::rows::parse;
+use crate::versioned::Value;
 use crate::{Reader, Result, StoreError, Tx, on_conn, unique_as};
 
 const TRUNK_COLUMNS: &str = "id, provider_id, name, region, created_at, version";
@@ -85,20 +86,16 @@ fn delete_refused(e: sqlx::Error) -> StoreError {
 impl Reader {
     pub async fn get_trunk(&mut self, id: TrunkId) -> Result<Option<SipTrunk>> {
         let sql = format!("SELECT {TRUNK_COLUMNS} FROM sip_trunks WHERE id = $1");
-        let row: Option<TrunkRow> = on_conn!(self, c => {
-            sqlx::query_as(&sql).bind(id.to_string()).fetch_optional(&mut *c).await?
-        });
-        row.map(TrunkRow::into_domain).transpose()
+        self.row_by(&sql, &id.to_string(), TrunkRow::into_domain)
+            .await
     }
 
     /// A provider's trunks in creation order.
     pub async fn list_trunks(&mut self, provider: AccountId) -> Result<Vec<SipTrunk>> {
         let sql =
             format!("SELECT {TRUNK_COLUMNS} FROM sip_trunks WHERE provider_id = $1 ORDER BY id");
-        let rows: Vec<TrunkRow> = on_conn!(self, c => {
-            sqlx::query_as(&sql).bind(provider.to_string()).fetch_all(&mut *c).await?
-        });
-        rows.into_iter().map(TrunkRow::into_domain).collect()
+        self.rows_by(&sql, &provider.to_string(), TrunkRow::into_domain)
+            .await
     }
 
     /// Whether any number is on the trunk (R-PROV-2).
@@ -114,10 +111,8 @@ impl Reader {
 
     pub async fn get_carrier(&mut self, id: CarrierId) -> Result<Option<Carrier>> {
         let sql = format!("SELECT {CARRIER_COLUMNS} FROM carriers WHERE id = $1");
-        let row: Option<CarrierRow> = on_conn!(self, c => {
-            sqlx::query_as(&sql).bind(id.to_string()).fetch_optional(&mut *c).await?
-        });
-        row.map(CarrierRow::into_domain).transpose()
+        self.row_by(&sql, &id.to_string(), CarrierRow::into_domain)
+            .await
     }
 
     /// A provider's carriers (of one kind, if given) in creation order.
@@ -158,76 +153,43 @@ impl Reader {
 impl Tx {
     /// Writes `next`'s name and region if the trunk is still at `next.version`; bumps it.
     pub async fn update_trunk_cas(&mut self, next: &SipTrunk) -> Result<SipTrunk> {
-        let n = on_conn!(self, c => {
-            sqlx::query(
-                "UPDATE sip_trunks SET name = $1, region = $2, version = version + 1 \
-                 WHERE id = $3 AND version = $4",
-            )
-            .bind(&next.name)
-            .bind(&next.region)
-            .bind(next.id.to_string())
-            .bind(next.version)
-            .execute(&mut *c)
-            .await
-            .map_err(|e| crate::unique_as(e, "SIP trunk"))?
-            .rows_affected()
-        });
-        crate::one_row(n)?;
-        let mut stored = next.clone();
-        stored.version = next.version + 1;
-        Ok(stored)
+        let columns = [
+            ("name", Value::text(&next.name)),
+            ("region", Value::text(&next.region)),
+        ];
+        let taken = |e| unique_as(e, "SIP trunk");
+        self.update_versioned("sip_trunks", next.id, next.version, &columns, taken)
+            .await?;
+        Ok(SipTrunk {
+            version: next.version + 1,
+            ..next.clone()
+        })
     }
 
     /// Deletes the trunk if it is still at `version`.
     pub async fn delete_trunk(&mut self, id: TrunkId, version: i64) -> Result<()> {
-        let n = on_conn!(self, c => {
-            sqlx::query("DELETE FROM sip_trunks WHERE id = $1 AND version = $2")
-                .bind(id.to_string())
-                .bind(version)
-                .execute(&mut *c)
-                .await
-                .map_err(delete_refused)?
-                .rows_affected()
-        });
-        crate::one_row(n)?;
-        Ok(())
+        self.delete_versioned("sip_trunks", id, version, delete_refused)
+            .await
     }
 
     /// Writes `next`'s name and default flag if the carrier is still at `next.version`; bumps it.
     pub async fn update_carrier_cas(&mut self, next: &Carrier) -> Result<Carrier> {
-        let n = on_conn!(self, c => {
-            sqlx::query(
-                "UPDATE carriers SET name = $1, is_default = $2, version = version + 1 \
-                 WHERE id = $3 AND version = $4",
-            )
-            .bind(&next.name)
-            .bind(next.is_default)
-            .bind(next.id.to_string())
-            .bind(next.version)
-            .execute(&mut *c)
-            .await
-            .map_err(carrier_unique)?
-            .rows_affected()
-        });
-        crate::one_row(n)?;
-        let mut stored = next.clone();
-        stored.version = next.version + 1;
-        Ok(stored)
+        let columns = [
+            ("name", Value::text(&next.name)),
+            ("is_default", Value::Bool(next.is_default)),
+        ];
+        self.update_versioned("carriers", next.id, next.version, &columns, carrier_unique)
+            .await?;
+        Ok(Carrier {
+            version: next.version + 1,
+            ..next.clone()
+        })
     }
 
     /// Deletes the carrier if it is still at `version`.
     pub async fn delete_carrier(&mut self, id: CarrierId, version: i64) -> Result<()> {
-        let n = on_conn!(self, c => {
-            sqlx::query("DELETE FROM carriers WHERE id = $1 AND version = $2")
-                .bind(id.to_string())
-                .bind(version)
-                .execute(&mut *c)
-                .await
-                .map_err(delete_refused)?
-                .rows_affected()
-        });
-        crate::one_row(n)?;
-        Ok(())
+        self.delete_versioned("carriers", id, version, delete_refused)
+            .await
     }
 }
 

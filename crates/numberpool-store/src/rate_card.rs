@@ -4,6 +4,7 @@
 use numberpool_domain::{AccountId, NumberType, Rate, RateId, now_ms};
 
 use crate::rows::parse;
+use crate::versioned::Value;
 use crate::{Reader, Result, StoreError, Tx, on_conn, unique_as};
 
 const COLUMNS: &str =
@@ -43,10 +44,8 @@ impl RateRow {
 impl Reader {
     pub async fn get_rate(&mut self, id: RateId) -> Result<Option<Rate>> {
         let sql = format!("SELECT {COLUMNS} FROM rate_card WHERE id = $1");
-        let row: Option<RateRow> = on_conn!(self, c => {
-            sqlx::query_as(&sql).bind(id.to_string()).fetch_optional(&mut *c).await?
-        });
-        row.map(RateRow::into_domain).transpose()
+        self.row_by(&sql, &id.to_string(), RateRow::into_domain)
+            .await
     }
 
     /// A provider's rate card in creation order, optionally only one country and/or type.
@@ -105,36 +104,21 @@ impl Tx {
 
     /// Writes `next`'s cost and currency if the entry is still at `next.version`; bumps it.
     pub async fn update_rate_cas(&mut self, next: &Rate) -> Result<Rate> {
-        let n = on_conn!(self, c => {
-            sqlx::query(
-                "UPDATE rate_card SET monthly_cost_cents = $1, currency = $2, \
-                 version = version + 1 WHERE id = $3 AND version = $4",
-            )
-            .bind(next.monthly_cost_cents)
-            .bind(&next.currency)
-            .bind(next.id.to_string())
-            .bind(next.version)
-            .execute(&mut *c)
-            .await?
-            .rows_affected()
-        });
-        crate::one_row(n)?;
-        let mut stored = next.clone();
-        stored.version = next.version + 1;
-        Ok(stored)
+        let columns = [
+            ("monthly_cost_cents", Value::Int(next.monthly_cost_cents)),
+            ("currency", Value::text(&next.currency)),
+        ];
+        self.update_versioned("rate_card", next.id, next.version, &columns, StoreError::Db)
+            .await?;
+        Ok(Rate {
+            version: next.version + 1,
+            ..next.clone()
+        })
     }
 
     /// Deletes the entry if it is still at `version`.
     pub async fn delete_rate(&mut self, id: RateId, version: i64) -> Result<()> {
-        let n = on_conn!(self, c => {
-            sqlx::query("DELETE FROM rate_card WHERE id = $1 AND version = $2")
-                .bind(id.to_string())
-                .bind(version)
-                .execute(&mut *c)
-                .await?
-                .rows_affected()
-        });
-        crate::one_row(n)?;
-        Ok(())
+        self.delete_versioned("rate_card", id, version, StoreError::Db)
+            .await
     }
 }

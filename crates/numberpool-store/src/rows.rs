@@ -1,11 +1,44 @@
 //! Row types as the database returns them, and their parsing back into domain types. A row
-//! that does not parse is `StoreError::Corrupt` (ENGINEERING §2.5).
+//! that does not parse is `StoreError::Corrupt` (ENGINEERING §2.5). Also the way in: [`Arg`]
+//! and [`Tx::execute`] for the plain writes that bind a few keys and count the rows changed.
 
 use std::str::FromStr;
 
 use numberpool_domain::*;
 
-use crate::{Result, StoreError};
+use crate::{Result, StoreError, Tx, on_conn};
+
+/// A value a statement binds to its next `$n`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Arg<'a> {
+    Text(&'a str),
+    Int(i64),
+    /// For `INTEGER` columns, which PostgreSQL keeps at 32 bits.
+    Int32(i32),
+}
+
+impl Tx {
+    /// Runs one statement with `args` bound to `$1, $2, …` in order; the rows it changed.
+    pub(crate) async fn execute(&mut self, sql: &str, args: &[Arg<'_>]) -> Result<u64> {
+        Ok(on_conn!(self, c => {
+            let mut q = sqlx::query(sql);
+            for a in args {
+                q = match *a {
+                    Arg::Text(v) => q.bind(v),
+                    Arg::Int(v) => q.bind(v),
+                    Arg::Int32(v) => q.bind(v),
+                };
+            }
+            q.execute(&mut *c).await?.rows_affected()
+        }))
+    }
+
+    /// [`Tx::execute`] for a statement aimed at one row: whether it changed it (`false` when
+    /// the row is not there, or its condition no longer holds).
+    pub(crate) async fn execute_on_one(&mut self, sql: &str, args: &[Arg<'_>]) -> Result<bool> {
+        Ok(self.execute(sql, args).await? == 1)
+    }
+}
 
 pub(crate) fn corrupt<E: std::fmt::Display>(what: &str) -> impl FnOnce(E) -> StoreError + '_ {
     move |e| StoreError::Corrupt(format!("{what}: {e}"))

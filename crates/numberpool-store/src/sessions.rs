@@ -4,8 +4,8 @@
 
 use numberpool_domain::{AccountId, UserId};
 
-use crate::rows::parse;
-use crate::{Reader, Result, Tx, on_conn};
+use crate::rows::{Arg, parse};
+use crate::{Reader, Result, Tx};
 
 /// A session to store. `id_hash` is a hash of the cookie's value, never the value itself.
 #[derive(Debug, Clone)]
@@ -35,97 +35,67 @@ impl Reader {
     /// One query, once per portal request.
     pub async fn get_session(&mut self, id_hash: &str, now: i64) -> Result<Option<SessionUser>> {
         type Row = (String, String, String, String, String, i64, Option<String>);
-        let row: Option<Row> = on_conn!(self, c => {
-            sqlx::query_as("SELECT u.id, u.account_id, u.email, u.role, s.csrf_token, s.expires_at, a.parent_id \
-                FROM portal_sessions s JOIN users u ON u.id = s.user_id \
-                JOIN accounts a ON a.id = u.account_id AND a.status = 'active' \
-                WHERE s.id_hash = $1 AND s.expires_at > $2")
-                .bind(id_hash)
-                .bind(now)
-                .fetch_optional(&mut *c)
-                .await?
-        });
-        row.map(
-            |(user, account, email, role, csrf_token, expires_at, parent)| {
-                Ok(SessionUser {
-                    user_id: parse("session user id", &user)?,
-                    account_id: parse("session account id", &account)?,
-                    email,
-                    role,
-                    csrf_token,
-                    expires_at,
-                    has_parent: parent.is_some(),
-                })
-            },
-        )
-        .transpose()
+        let sql = "SELECT u.id, u.account_id, u.email, u.role, s.csrf_token, s.expires_at, a.parent_id \
+            FROM portal_sessions s JOIN users u ON u.id = s.user_id \
+            JOIN accounts a ON a.id = u.account_id AND a.status = 'active' \
+            WHERE s.id_hash = $1 AND s.expires_at > $2";
+        self.live_by_hash(sql, id_hash, now, |r: Row| {
+            let (user, account, email, role, csrf_token, expires_at, parent) = r;
+            Ok(SessionUser {
+                user_id: parse("session user id", &user)?,
+                account_id: parse("session account id", &account)?,
+                email,
+                role,
+                csrf_token,
+                expires_at,
+                has_parent: parent.is_some(),
+            })
+        })
+        .await
     }
 }
 
 impl Tx {
     pub async fn insert_session(&mut self, s: &NewSession) -> Result<()> {
-        on_conn!(self, c => {
-            sqlx::query("INSERT INTO portal_sessions (id_hash, user_id, csrf_token, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)")
-                .bind(&s.id_hash)
-                .bind(s.user_id.to_string())
-                .bind(&s.csrf_token)
-                .bind(s.created_at)
-                .bind(s.expires_at)
-                .execute(&mut *c)
-                .await?;
-        });
+        let sql = "INSERT INTO portal_sessions (id_hash, user_id, csrf_token, created_at, expires_at) \
+            VALUES ($1, $2, $3, $4, $5)";
+        let user = s.user_id.to_string();
+        let args = [
+            Arg::Text(&s.id_hash),
+            Arg::Text(&user),
+            Arg::Text(&s.csrf_token),
+            Arg::Int(s.created_at),
+            Arg::Int(s.expires_at),
+        ];
+        self.execute(sql, &args).await?;
         Ok(())
     }
 
     /// Ends one session; whether it existed.
     pub async fn delete_session(&mut self, id_hash: &str) -> Result<bool> {
-        let n = on_conn!(self, c => {
-            sqlx::query("DELETE FROM portal_sessions WHERE id_hash = $1")
-                .bind(id_hash)
-                .execute(&mut *c)
-                .await?
-                .rows_affected()
-        });
-        Ok(n > 0)
+        let sql = "DELETE FROM portal_sessions WHERE id_hash = $1";
+        self.execute_on_one(sql, &[Arg::Text(id_hash)]).await
     }
 
     /// Ends every session of a user but `keep` (the one that changed the password); how many.
     pub async fn delete_other_sessions(&mut self, user: UserId, keep: &str) -> Result<u64> {
-        Ok(on_conn!(self, c => {
-            sqlx::query("DELETE FROM portal_sessions WHERE user_id = $1 AND id_hash <> $2")
-                .bind(user.to_string())
-                .bind(keep)
-                .execute(&mut *c)
-                .await?
-                .rows_affected()
-        }))
+        let sql = "DELETE FROM portal_sessions WHERE user_id = $1 AND id_hash <> $2";
+        let user = user.to_string();
+        self.execute(sql, &[Arg::Text(&user), Arg::Text(keep)])
+            .await
     }
 
     /// Deletes sessions expired at `now`; how many.
     pub async fn purge_expired_sessions(&mut self, now: i64) -> Result<u64> {
-        Ok(on_conn!(self, c => {
-            sqlx::query("DELETE FROM portal_sessions WHERE expires_at <= $1")
-                .bind(now)
-                .execute(&mut *c)
-                .await?
-                .rows_affected()
-        }))
+        let sql = "DELETE FROM portal_sessions WHERE expires_at <= $1";
+        self.execute(sql, &[Arg::Int(now)]).await
     }
 
     /// Sets the password hash of a user by id; whether the user exists.
-    pub async fn set_user_password_by_id(
-        &mut self,
-        user: UserId,
-        password_hash: &str,
-    ) -> Result<bool> {
-        let n = on_conn!(self, c => {
-            sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
-                .bind(password_hash)
-                .bind(user.to_string())
-                .execute(&mut *c)
-                .await?
-                .rows_affected()
-        });
-        Ok(n > 0)
+    pub async fn set_user_password_by_id(&mut self, user: UserId, hash: &str) -> Result<bool> {
+        let sql = "UPDATE users SET password_hash = $1 WHERE id = $2";
+        let user = user.to_string();
+        self.execute_on_one(sql, &[Arg::Text(hash), Arg::Text(&user)])
+            .await
     }
 }

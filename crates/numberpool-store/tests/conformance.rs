@@ -2293,13 +2293,13 @@ async fn list_filters_and_inventory(db: &TestDb) {
     ];
     for p in Product::ALL {
         filters.push(NumberFilter {
-            product: Some(*p),
+            product: Some(p),
             ..f()
         });
     }
     for v in ViewPosition::ALL {
         filters.push(NumberFilter {
-            view_position: Some(*v),
+            view_position: Some(v),
             ..f()
         });
     }

@@ -77,7 +77,7 @@ impl Service {
             };
             self.check_entitlements(&mut tx, customer, more).await?;
         }
-        self.commit_move(tx, actor, &n, next, Action::NumberUpdate, Some(Rule::Edit1))
+        self.commit_move(tx, actor, &n, next, Action::NumberUpdate, Rule::Edit1)
             .await
             .map_err(crate::service::lost_race_with_version(if_version))
     }

@@ -236,21 +236,25 @@ impl Service {
         Ok((tx, n, me))
     }
 
-    /// Ancestors of the holder when the actor is not the holder itself (units), for R-MOVE-2.
-    async fn holder_path(
+    /// [`Service::open_move`] for the moves a holder makes (R-MOVE-2), with the holder's
+    /// ancestors when the actor is not the holder itself (a customer acting on a number that
+    /// sits in one of its units): what a [`Mover`](numberpool_domain::moves::Mover) needs.
+    async fn open_holder_move(
         &self,
-        tx: &mut Reader,
         actor: &Actor,
-        n: &Number,
-    ) -> Result<Vec<AccountId>> {
-        if n.holder_id == actor.account {
-            Ok(vec![])
+        lookup: &NumberLookup,
+    ) -> Result<(Tx, Number, Account, Vec<AccountId>)> {
+        let (mut tx, n, me) = self.open_move(actor, lookup).await?;
+        let path = if n.holder_id == actor.account {
+            vec![]
         } else {
-            Ok(tx.ancestors(n.holder_id).await?)
-        }
+            tx.ancestors(n.holder_id).await?
+        };
+        Ok((tx, n, me, path))
     }
 
-    /// Compare-and-set `next` over `before`, record the move in the same transaction, commit.
+    /// Compare-and-set `next` over `before`, record the move (under the rule that allowed it)
+    /// in the same transaction, commit.
     async fn commit_move(
         &self,
         mut tx: Tx,
@@ -258,14 +262,14 @@ impl Service {
         before: &Number,
         mut next: Number,
         action: Action,
-        rule: Option<Rule>,
+        rule: Rule,
     ) -> Result<Number> {
         next.updated_at = self.now();
         let stored = tx.update_number_cas(&next).await?;
         tx.record(&actor.event(
             action,
             before.id.to_string(),
-            rule,
+            Some(rule),
             snapshot(before),
             snapshot(&stored),
         ))

@@ -42,15 +42,8 @@ impl Service {
         {
             return Err(ServiceError::NotFound("SIP trunk"));
         }
-        self.commit_move(
-            tx,
-            actor,
-            &n,
-            next,
-            Action::NumberAllocate,
-            Some(Rule::Move1),
-        )
-        .await
+        self.commit_move(tx, actor, &n, next, Action::NumberAllocate, Rule::Move1)
+            .await
     }
 
     /// The status of the Provider Exchange connection a number is with its customer through
@@ -80,17 +73,13 @@ impl Service {
             ));
         }
         super::check_free_text("display_name", &assignee.display_name)?;
-        let (mut tx, n, me) = self.open_move(actor, lookup).await?;
-        let path = self.holder_path(&mut tx, actor, &n).await?;
-        let mover = Mover {
-            account: &me,
-            holder_path: &path,
-        };
+        let (mut tx, n, me, path) = self.open_holder_move(actor, lookup).await?;
+        let mover = Mover::new(&me, &path);
         // The checks that need no lock first, so a refused move takes none.
         numberpool_domain::lifecycle::check_customer_holds(&n, &me, &path)?;
         let connection = self.exchange_of(&mut tx, &n).await?;
         let next = moves::assign(&n, mover, assignee, connection)?;
-        self.commit_move(tx, actor, &n, next, Action::NumberAssign, Some(Rule::Asg1))
+        self.commit_move(tx, actor, &n, next, Action::NumberAssign, Rule::Asg1)
             .await
     }
 
@@ -102,22 +91,11 @@ impl Service {
         assignee_id: Option<&str>,
     ) -> Result<Number> {
         actor.require(Permission::PhoneWrite)?;
-        let (mut tx, n, me) = self.open_move(actor, lookup).await?;
-        let path = self.holder_path(&mut tx, actor, &n).await?;
-        let mover = Mover {
-            account: &me,
-            holder_path: &path,
-        };
+        let (tx, n, me, path) = self.open_holder_move(actor, lookup).await?;
+        let mover = Mover::new(&me, &path);
         let next = moves::unassign(&n, mover, assignee_id)?;
-        self.commit_move(
-            tx,
-            actor,
-            &n,
-            next,
-            Action::NumberUnassign,
-            Some(Rule::Move2),
-        )
-        .await
+        self.commit_move(tx, actor, &n, next, Action::NumberUnassign, Rule::Move2)
+            .await
     }
 
     /// Move a number into a unit of the customer holding it, or back to the customer (R-MOVE-5).
@@ -128,12 +106,8 @@ impl Service {
         unit: AccountId,
     ) -> Result<Number> {
         actor.require(Permission::PhoneWrite)?;
-        let (mut tx, n, me) = self.open_move(actor, lookup).await?;
-        let path = self.holder_path(&mut tx, actor, &n).await?;
-        let mover = Mover {
-            account: &me,
-            holder_path: &path,
-        };
+        let (mut tx, n, me, path) = self.open_holder_move(actor, lookup).await?;
+        let mover = Mover::new(&me, &path);
         numberpool_domain::lifecycle::check_customer_holds(&n, &me, &path)?;
         let target = match self.account_in_scope(&mut tx, actor, unit).await {
             Ok(a) => Some(a),
@@ -165,15 +139,8 @@ impl Service {
             // Already there: nothing to change, nothing to record.
             None => Ok(n),
             Some(next) => {
-                self.commit_move(
-                    tx,
-                    actor,
-                    &n,
-                    next,
-                    Action::NumberMoveToUnit,
-                    Some(Rule::Move5),
-                )
-                .await
+                self.commit_move(tx, actor, &n, next, Action::NumberMoveToUnit, Rule::Move5)
+                    .await
             }
         }
     }
@@ -182,12 +149,8 @@ impl Service {
     /// sees it `returned` (R-MOVE-3).
     pub async fn release(&self, actor: &Actor, lookup: &NumberLookup) -> Result<Number> {
         actor.require(Permission::NumberWrite)?;
-        let (mut tx, n, me) = self.open_move(actor, lookup).await?;
-        let path = self.holder_path(&mut tx, actor, &n).await?;
-        let mover = Mover {
-            account: &me,
-            holder_path: &path,
-        };
+        let (mut tx, n, me, path) = self.open_holder_move(actor, lookup).await?;
+        let mover = Mover::new(&me, &path);
         let to = moves::release_to(&n, mover)?;
         // Share-locked and active: R-OFF-1 keeps a deactivated account empty, and a pool's
         // deactivation counts this number wherever it is, so this holds; the lock makes sure.
@@ -196,15 +159,8 @@ impl Service {
             .await?
             .ok_or(ServiceError::NotFound("account"))?;
         let next = moves::release(&n, &pool)?;
-        self.commit_move(
-            tx,
-            actor,
-            &n,
-            next,
-            Action::NumberRelease,
-            Some(Rule::Move3),
-        )
-        .await
+        self.commit_move(tx, actor, &n, next, Action::NumberRelease, Rule::Move3)
+            .await
     }
 
     /// Unbind a returned number: free again in the actor's pool (R-MOVE-4).
@@ -212,7 +168,7 @@ impl Service {
         actor.require(Permission::NumberWrite)?;
         let (tx, n, me) = self.open_move(actor, lookup).await?;
         let next = moves::unbind(&n, &me)?;
-        self.commit_move(tx, actor, &n, next, Action::NumberUnbind, Some(Rule::Move4))
+        self.commit_move(tx, actor, &n, next, Action::NumberUnbind, Rule::Move4)
             .await
     }
 

@@ -18,6 +18,14 @@ fn move_event(actor: AccountId, holder: AccountId, customer: AccountId, i: usize
     }
 }
 
+/// Records `event` in a transaction of its own; its id.
+async fn record_committed(store: &Store, event: &NewAudit) -> AuditId {
+    let mut tx = store.begin().await.expect("begin");
+    let id = tx.record(event).await.expect("record");
+    tx.commit().await.expect("commit");
+    id
+}
+
 pub(super) async fn record_writes_audit_and_outbox(db: &TestDb) {
     let store = db.store().await;
     let p = add_account(&store, "P", AccountKind::Provider, None).await;
@@ -118,12 +126,7 @@ pub(super) async fn rolled_back_record_writes_neither(db: &TestDb) {
     assert_eq!(raw.count("outbox").await, 0);
 
     // The outbox goes on after the rolled-back ids: a later event is the first a reader sees.
-    let mut tx = store.begin().await.expect("begin");
-    let id = tx
-        .record(&move_event(p.id, p.id, p.id, 2))
-        .await
-        .expect("record");
-    tx.commit().await.expect("commit");
+    let id = record_committed(&store, &move_event(p.id, p.id, p.id, 2)).await;
     let mut rd = store.read().await.expect("read");
     let rows = rd.outbox_after(0, 100).await.expect("outbox");
     assert_eq!(
@@ -209,12 +212,7 @@ pub(super) async fn outbox_ids_follow_commit_order(db: &TestDb) {
 pub(super) async fn unknown_action_is_corrupt(db: &TestDb) {
     let store = db.store().await;
     let p = add_account(&store, "P", AccountKind::Provider, None).await;
-    let mut tx = store.begin().await.expect("begin");
-    let id = tx
-        .record(&move_event(p.id, p.id, p.id, 1))
-        .await
-        .expect("record");
-    tx.commit().await.expect("commit");
+    let id = record_committed(&store, &move_event(p.id, p.id, p.id, 1)).await;
     let raw = Raw::open(db).await;
     let id_s = id.to_string();
     raw.exec_one(
