@@ -30,165 +30,28 @@
 //!
 //! Run: `scripts/bench` (which provides PostgreSQL and wrk), or
 //! `NUMBERPOOL_TEST_PG_URL=postgres://postgres@127.0.0.1:5432/postgres cargo bench --bench api [sqlite|postgres]`.
+//! The seed, the server and wrk are shared with `benches/portal.rs` (`benches/common/mod.rs`).
 //! Knobs: `NUMBERPOOL_BENCH_NUMBERS` (default 1000000), `NUMBERPOOL_BENCH_SECS` (wrk seconds per
 //! run, default 10), `NUMBERPOOL_BENCH_KEEP_DB=1` keeps each database and prints its URL (for
 //! EXPLAIN afterwards).
 
-use std::fmt::Write as _;
+#[path = "common/mod.rs"]
+mod common;
+
 use std::net::SocketAddr;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
-use axum::http::Request;
 use axum::response::IntoResponse;
-use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
-use hyper_util::rt::TokioIo;
-use numberpool::config::Config;
-use numberpool::service::{Actor, CreateAccount, Service};
-use numberpool::startup::Application;
-use numberpool_domain::{
-    AccountId, AccountKind, Capabilities, Customization, E164, Number, NumberId, NumberStatus,
-    Position, Product, TrunkId, initial_type, now_ms,
+use common::{
+    CONNECTIONS, Conn, Load, Seeded, THREADS, check, die, env_num, p50, phone_numbers, wrk,
 };
-use numberpool_store::testing::TestDb;
-use numberpool_store::{Store, StoreOptions};
-use tokio::net::TcpStream;
+use numberpool_domain::{AccountId, E164};
+use numberpool_store::Store;
 
-const CUSTOMERS: usize = 100;
-const BATCH: usize = 10_000;
 const LOOKUPS: usize = 1_000;
-const CONNECTIONS: u32 = 32;
-const THREADS: u32 = 2;
-
-fn env_num(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-fn die(msg: impl std::fmt::Display) -> ! {
-    eprintln!("bench api: {msg}");
-    std::process::exit(1)
-}
-
-/// `count` distinct valid E.164 numbers (US, from +1 201 200 0000 upwards).
-fn phone_numbers(count: usize) -> Vec<E164> {
-    (12_012_000_000u64..)
-        .filter_map(|n| E164::parse(&format!("+{n}")).ok())
-        .take(count)
-        .collect()
-}
-
-struct World {
-    provider: AccountId,
-    customers: Vec<AccountId>,
-    trunk: TrunkId,
-}
-
-async fn world(service: &Service) -> World {
-    let p = service
-        .create_account(
-            &Actor::operator(),
-            CreateAccount::new("Bench Provider", AccountKind::Provider, None),
-        )
-        .await
-        .unwrap_or_else(|e| die(e));
-    let mut customers = Vec::with_capacity(CUSTOMERS);
-    for i in 0..CUSTOMERS {
-        let c = service
-            .create_account(
-                &Actor::operator(),
-                CreateAccount::new(
-                    &format!("Bench Customer {i}"),
-                    AccountKind::Customer,
-                    Some(p.id),
-                ),
-            )
-            .await
-            .unwrap_or_else(|e| die(e));
-        customers.push(c.id);
-    }
-    let mut tx = service.store().begin().await.unwrap_or_else(|e| die(e));
-    let trunk = tx
-        .insert_trunk(p.id, "bench", "us")
-        .await
-        .unwrap_or_else(|e| die(e));
-    tx.commit().await.unwrap_or_else(|e| die(e));
-    World {
-        provider: p.id,
-        customers,
-        trunk,
-    }
-}
-
-/// The k-th number of the seed: 900 of every 1,000 held by a customer (in turn), 100 free.
-fn seed_number(k: usize, phone: &E164, w: &World, now: i64) -> Number {
-    let slot = k % 1000;
-    let customer = (slot < 900).then(|| w.customers[slot % CUSTOMERS]);
-    Number {
-        id: NumberId::new(),
-        number_type: initial_type(phone, None),
-        fine_type: phone.fine_type(),
-        phone_number: phone.clone(),
-        region_state: None,
-        city: None,
-        product: Product::Unallocated,
-        status: NumberStatus::Normal,
-        position: if customer.is_some() {
-            Position::Held
-        } else {
-            Position::Free
-        },
-        holder_id: customer.unwrap_or(w.provider),
-        customer_id: customer,
-        allocated_from: customer.map(|_| w.provider),
-        owner_id: w.provider,
-        uploaded_by: w.provider,
-        assignees: vec![],
-        sip_trunk_id: customer.map(|_| w.trunk),
-        billing_reference: None,
-        service_info: None,
-        capabilities: Capabilities {
-            voice: true,
-            ..Default::default()
-        },
-        voice_carrier_id: None,
-        sms_carrier_id: None,
-        customization: Customization::default(),
-        call_purpose: None,
-        display_name: None,
-        program_duration: None,
-        attributes: Default::default(),
-        source: "BYOC - Cloud".to_string(),
-        block_id: None,
-        port_order_id: None,
-        add_event_id: None,
-        created_at: now,
-        updated_at: now,
-        version: 1,
-    }
-}
-
-async fn seed(store: &Store, w: &World, phones: &[E164]) -> Duration {
-    let t = Instant::now();
-    let now = now_ms();
-    for (b, chunk) in phones.chunks(BATCH).enumerate() {
-        let numbers: Vec<Number> = chunk
-            .iter()
-            .enumerate()
-            .map(|(i, p)| seed_number(b * BATCH + i, p, w, now))
-            .collect();
-        let mut tx = store.begin().await.unwrap_or_else(|e| die(e));
-        tx.insert_numbers(&numbers).await.unwrap_or_else(|e| die(e));
-        tx.commit().await.unwrap_or_else(|e| die(e));
-    }
-    t.elapsed()
-}
 
 /// A one-off SQL statement on the database (outside the store): the deep page's keyset
-/// position, and VACUUM ANALYZE on PostgreSQL.
+/// position.
 async fn nth_id(url: &str, offset: usize) -> String {
     let sql = format!("SELECT id FROM numbers ORDER BY id LIMIT 1 OFFSET {offset}");
     if url.starts_with("sqlite") {
@@ -210,171 +73,6 @@ async fn nth_id(url: &str, offset: usize) -> String {
         pool.close().await;
         id
     }
-}
-
-async fn pg_analyze(url: &str) -> Duration {
-    let t = Instant::now();
-    let pool = sqlx::PgPool::connect(url).await.unwrap_or_else(|e| die(e));
-    // VACUUM sets the visibility map that lets a count run on an index alone; autovacuum does
-    // both after a load this size (inserts trigger it since PostgreSQL 13).
-    sqlx::query("VACUUM ANALYZE")
-        .execute(&pool)
-        .await
-        .unwrap_or_else(|e| die(e));
-    pool.close().await;
-    t.elapsed()
-}
-
-// ---------------------------------------------------------------------------------------------
-// HTTP: a keep-alive HTTP/1.1 connection for checks and the sequential timings.
-
-struct Conn {
-    sender: hyper::client::conn::http1::SendRequest<Full<Bytes>>,
-}
-
-impl Conn {
-    async fn open(addr: SocketAddr) -> Conn {
-        let stream = TcpStream::connect(addr).await.unwrap_or_else(|e| die(e));
-        stream.set_nodelay(true).unwrap_or_else(|e| die(e));
-        let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-            .await
-            .unwrap_or_else(|e| die(e));
-        tokio::spawn(conn);
-        Conn { sender }
-    }
-
-    async fn get(&mut self, path: &str, token: &str) -> (u16, Bytes) {
-        self.sender.ready().await.unwrap_or_else(|e| die(e));
-        let req = Request::get(path)
-            .header("host", "127.0.0.1")
-            .header("authorization", format!("Bearer {token}"))
-            .body(Full::new(Bytes::new()))
-            .unwrap_or_else(|e| die(e));
-        let resp = self
-            .sender
-            .send_request(req)
-            .await
-            .unwrap_or_else(|e| die(e));
-        let status = resp.status().as_u16();
-        let body = resp
-            .into_body()
-            .collect()
-            .await
-            .unwrap_or_else(|e| die(e))
-            .to_bytes();
-        (status, body)
-    }
-}
-
-/// GETs `path` once and checks it is a 200 with JSON; returns the JSON.
-async fn check(addr: SocketAddr, path: &str, token: &str) -> serde_json::Value {
-    let mut c = Conn::open(addr).await;
-    let (status, body) = c.get(path, token).await;
-    if status != 200 {
-        die(format!(
-            "GET {path} answered {status}: {}",
-            String::from_utf8_lossy(&body)
-        ));
-    }
-    serde_json::from_slice(&body).unwrap_or_else(|e| die(format!("GET {path}: not JSON: {e}")))
-}
-
-// ---------------------------------------------------------------------------------------------
-// wrk
-
-#[derive(Clone, Copy, Default)]
-struct Load {
-    p50_ms: f64,
-    p99_ms: f64,
-    rps: f64,
-    requests: u64,
-}
-
-fn parse_ms(s: &str) -> Option<f64> {
-    let s = s.trim();
-    let (num, mult) = if let Some(v) = s.strip_suffix("us") {
-        (v, 0.001)
-    } else if let Some(v) = s.strip_suffix("ms") {
-        (v, 1.0)
-    } else if let Some(v) = s.strip_suffix('s') {
-        (v, 1000.0)
-    } else if let Some(v) = s.strip_suffix('m') {
-        (v, 60_000.0)
-    } else {
-        return None;
-    };
-    num.parse::<f64>().ok().map(|n| n * mult)
-}
-
-/// Runs wrk against `base` with the paths rotating (each thread from its own offset).
-fn wrk(label: &str, base: &str, token: Option<&str>, paths: &[String], secs: u64) -> Load {
-    let dir = tempfile::tempdir().unwrap_or_else(|e| die(e));
-    let script = dir.path().join("bench.lua");
-    let mut lua = String::new();
-    if let Some(t) = token {
-        let _ = writeln!(lua, "wrk.headers[\"Authorization\"] = \"Bearer {t}\"");
-    }
-    lua.push_str("local paths = {\n");
-    for p in paths {
-        let _ = writeln!(lua, "  \"{p}\",");
-    }
-    lua.push_str(
-        "}\nlocal threads = 0\n\
-         function setup(thread)\n  thread:set(\"offset\", threads * 7919)\n  threads = threads + 1\nend\n\
-         local i = 0\n\
-         function init(args)\n  i = offset or 0\nend\n\
-         function request()\n  i = i + 1\n  return wrk.format(nil, paths[(i % #paths) + 1])\nend\n",
-    );
-    std::fs::write(&script, lua).unwrap_or_else(|e| die(e));
-    let out = Command::new("wrk")
-        .args([
-            "-t",
-            &THREADS.to_string(),
-            "-c",
-            &CONNECTIONS.to_string(),
-            "-d",
-            &format!("{secs}s"),
-            "--timeout",
-            "30s",
-            "--latency",
-            "-s",
-        ])
-        .arg(&script)
-        .arg(base)
-        .output()
-        .unwrap_or_else(|e| die(format!("cannot run wrk: {e}")));
-    let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    if !out.status.success() {
-        die(format!(
-            "wrk failed for {label}: {}{}",
-            text,
-            String::from_utf8_lossy(&out.stderr)
-        ));
-    }
-    let mut load = Load::default();
-    for line in text.lines() {
-        let l = line.trim();
-        if let Some(v) = l.strip_prefix("50%") {
-            load.p50_ms = parse_ms(v).unwrap_or(f64::NAN);
-        } else if let Some(v) = l.strip_prefix("99%") {
-            load.p99_ms = parse_ms(v).unwrap_or(f64::NAN);
-        } else if let Some(v) = l.strip_prefix("Requests/sec:") {
-            load.rps = v.trim().parse().unwrap_or(f64::NAN);
-        } else if l.contains(" requests in ") {
-            load.requests = l
-                .split_whitespace()
-                .next()
-                .and_then(|n| n.parse().ok())
-                .unwrap_or(0);
-        } else if l.starts_with("Non-2xx or 3xx responses:") || l.starts_with("Socket errors:") {
-            die(format!("wrk for {label}: {l}\n{text}"));
-        }
-    }
-    println!(
-        "  {label}: p50 {:.2} ms, p99 {:.2} ms, {:.0} req/s ({} requests)",
-        load.p50_ms, load.p99_ms, load.rps, load.requests
-    );
-    load
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -450,11 +148,6 @@ struct Figures {
     total_records: i64,
 }
 
-fn p50(v: &mut [Duration]) -> f64 {
-    v.sort();
-    v[v.len() / 2].as_secs_f64() * 1000.0
-}
-
 async fn bench_backend(
     backend: &'static str,
     phones: &[E164],
@@ -462,55 +155,10 @@ async fn bench_backend(
     secs: u64,
 ) -> Figures {
     println!("== {backend}");
-    let db = TestDb::new(backend).await;
-    let config = Config {
-        database_url: db.url.clone(),
-        listen: "127.0.0.1:0".into(),
-        rate_limit_per_second: 0,
-        ..Config::default()
-    };
-    let opts = StoreOptions {
-        max_connections: config.db_max_connections,
-        ..Default::default()
-    };
-    let store = Store::connect(&db.url, &opts)
-        .await
-        .unwrap_or_else(|e| die(e));
-    store.migrate().await.unwrap_or_else(|e| die(e));
-    let service = Service::new(store.clone());
-    let w = world(&service).await;
-
-    let seed_time = seed(&store, &w, phones).await;
-    println!(
-        "  seeded {} numbers in {:.1} s ({:.0}/s) through Tx::insert_numbers, {BATCH} a transaction",
-        phones.len(),
-        seed_time.as_secs_f64(),
-        phones.len() as f64 / seed_time.as_secs_f64()
-    );
-    if backend == "postgres" {
-        let t = pg_analyze(&db.url).await;
-        println!(
-            "  VACUUM ANALYZE: {:.1} s (what autovacuum does on its own after a load this size)",
-            t.as_secs_f64()
-        );
-    }
-
-    let app = Application::build_with_store(&config, store.clone())
-        .await
-        .unwrap_or_else(|e| die(e));
-    let addr = app.local_addr().unwrap_or_else(|e| die(e));
-    let server = tokio::spawn(app.run_until_stopped());
-
-    let client = service
-        .create_client(&Actor::cli(w.provider), w.provider, None)
-        .await
-        .unwrap_or_else(|e| die(e));
-    let token = service
-        .issue_token(&client.client_id, &client.client_secret, None, 3600)
-        .await
-        .unwrap_or_else(|e| die(e))
-        .access_token;
-    let base = format!("http://{addr}");
+    let run = Seeded::start(backend, phones).await;
+    let (addr, w, store) = (run.addr, &run.world, run.store.clone());
+    let token = run.api_token().await;
+    let base = run.base();
 
     // The paths, each checked once before the load.
     let list_paths: Vec<String> = w
@@ -542,7 +190,7 @@ async fn bench_backend(
 
     let first = "/v2/phone/numbers?page_size=30".to_string();
     let deep_at = phones.len() * 9 / 10;
-    let after = nth_id(&db.url, deep_at - 1).await;
+    let after = nth_id(&run.db.url, deep_at - 1).await;
     let deep = format!(
         "/v2/phone/numbers?page_size=30&next_page_token={}",
         numberpool::api::extract::encode_page_token(&after)
@@ -617,12 +265,8 @@ async fn bench_backend(
         "  unfiltered list (total_records {total_records}), {pages_timed} requests each, sequential: first page p50 {first_p50_ms:.2} ms, page after {deep_at} rows p50 {deep_p50_ms:.2} ms"
     );
 
-    server.abort();
-    store.close().await;
-    if std::env::var("NUMBERPOOL_BENCH_KEEP_DB").as_deref() == Ok("1") {
-        println!("  kept the database: {}", db.url);
-        std::mem::forget(db);
-    }
+    let seed_time = run.seed_time;
+    run.stop().await;
     Figures {
         backend,
         seed: seed_time,
@@ -645,15 +289,7 @@ fn verdict(ok: bool) -> &'static str {
 
 fn main() {
     // `cargo bench` passes `--bench`; other arguments pick backends (`sqlite`, `postgres`).
-    let only: Vec<String> = std::env::args()
-        .skip(1)
-        .filter(|a| a == "sqlite" || a == "postgres")
-        .collect();
-    if Command::new("wrk").arg("--version").output().is_err() {
-        die(
-            "wrk is not installed: apt-get install wrk (scripts/bench installs it when run as root)",
-        );
-    }
+    common::require_wrk();
     let total = env_num("NUMBERPOOL_BENCH_NUMBERS", 1_000_000) as usize;
     let secs = env_num("NUMBERPOOL_BENCH_SECS", 10);
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -671,10 +307,8 @@ fn main() {
     let floor_addr = rt.block_on(start_floor());
 
     let mut all = Vec::new();
-    for backend in ["sqlite", "postgres"] {
-        if only.is_empty() || only.iter().any(|o| o == backend) {
-            all.push(rt.block_on(bench_backend(backend, &phones, floor_addr, secs)));
-        }
+    for backend in common::backends() {
+        all.push(rt.block_on(bench_backend(backend, &phones, floor_addr, secs)));
     }
 
     println!();
