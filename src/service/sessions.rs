@@ -28,6 +28,11 @@ pub struct PortalSession {
     /// The anti-forgery token every form of this session carries.
     pub csrf_token: String,
     pub expires_at: i64,
+    /// The signed-in account's name and kind (as the API spells it) and whether it has no
+    /// parent: what every portal page's layout shows, read with the session.
+    pub account_name: String,
+    pub account_kind: String,
+    pub account_root: bool,
     id_hash: String,
 }
 
@@ -82,6 +87,9 @@ impl Service {
             role,
             csrf_token: s.csrf_token,
             expires_at: s.expires_at,
+            account_name: s.account_name,
+            account_kind: s.account_kind,
+            account_root: !s.has_parent,
             id_hash,
         })
     }

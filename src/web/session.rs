@@ -78,15 +78,12 @@ async fn find(parts: &Parts, state: &WebState) -> Result<Option<SignedIn>, WebEr
         Err(ServiceError::Unauthorized) => return Ok(None),
         Err(e) => return Err(e.into()),
     };
-    let account = state
-        .service
-        .get_account(&session.actor, session.actor.account)
-        .await?;
+    // The layout's account name, kind and root come with the session (one query, not two).
     Ok(Some(SignedIn {
+        account_name: session.account_name.clone(),
+        account_kind: session.account_kind.clone(),
+        account_root: session.account_root,
         session,
-        account_name: account.name,
-        account_kind: account.kind.as_str().to_string(),
-        account_root: account.parent_id.is_none(),
     }))
 }
 

@@ -28,19 +28,34 @@ pub struct SessionUser {
     pub expires_at: i64,
     /// Whether the account has a parent: only then can an account above it be deactivated.
     pub has_parent: bool,
+    /// The account's name and kind, read in the same query: the portal's layout shows them on
+    /// every page, and a second read of the account would cost a round trip per request.
+    pub account_name: String,
+    pub account_kind: String,
 }
 
 impl Reader {
     /// The session with this id hash, if unexpired at `now` and its user's account is active.
     /// One query, once per portal request.
     pub async fn get_session(&mut self, id_hash: &str, now: i64) -> Result<Option<SessionUser>> {
-        type Row = (String, String, String, String, String, i64, Option<String>);
-        let sql = "SELECT u.id, u.account_id, u.email, u.role, s.csrf_token, s.expires_at, a.parent_id \
+        type Row = (
+            String,
+            String,
+            String,
+            String,
+            String,
+            i64,
+            Option<String>,
+            String,
+            String,
+        );
+        let sql = "SELECT u.id, u.account_id, u.email, u.role, s.csrf_token, s.expires_at, a.parent_id, \
+            a.name, a.kind \
             FROM portal_sessions s JOIN users u ON u.id = s.user_id \
             JOIN accounts a ON a.id = u.account_id AND a.status = 'active' \
             WHERE s.id_hash = $1 AND s.expires_at > $2";
         self.live_by_hash(sql, id_hash, now, |r: Row| {
-            let (user, account, email, role, csrf_token, expires_at, parent) = r;
+            let (user, account, email, role, csrf_token, expires_at, parent, name, kind) = r;
             Ok(SessionUser {
                 user_id: parse("session user id", &user)?,
                 account_id: parse("session account id", &account)?,
@@ -49,6 +64,8 @@ impl Reader {
                 csrf_token,
                 expires_at,
                 has_parent: parent.is_some(),
+                account_name: name,
+                account_kind: kind,
             })
         })
         .await
