@@ -2,7 +2,7 @@
 
 use numberpool_domain::account::check_account_name;
 use numberpool_domain::{Account, AccountId, AccountKind, Action, Rule, RuleViolation};
-use numberpool_store::{NewAccount, Reader, Result as StoreResult, Tx};
+use numberpool_store::{AccountName, NewAccount, Reader, Result as StoreResult, Tx};
 
 use super::versioned::{Versioned, commit_update};
 use super::{Actor, Permission, Result, Service, ServiceError};
@@ -227,6 +227,18 @@ impl Service {
         actor.require(Permission::PhoneRead)?;
         let mut r = self.store.read().await?;
         Ok(r.list_accounts_in_scope(actor.account).await?)
+    }
+
+    /// The id, name and kind of the accounts of `kinds` in the actor's scope (R-SEC-1): what
+    /// [`Service::list_accounts`] gives of them, for a page that only names accounts.
+    pub async fn account_names(
+        &self,
+        actor: &Actor,
+        kinds: &[AccountKind],
+    ) -> Result<Vec<AccountName>> {
+        actor.require(Permission::PhoneRead)?;
+        let mut r = self.store.read().await?;
+        Ok(r.account_names_in_scope(actor.account, kinds).await?)
     }
 }
 

@@ -244,7 +244,13 @@ pub async fn list(
 ) -> WebResult<Response> {
     let actor = user.actor();
     let writer = user.chrome("numbers").can_write();
-    let accounts = st.service.list_accounts(actor).await?;
+    // Only the customers and units of the scope: the rows name customers (a number's customer
+    // is always a customer account) and the filters offer customers and units. Names and kinds
+    // only, not whole accounts: this read is a good part of the page's cost (issue 12).
+    let accounts = st
+        .service
+        .account_names(actor, &[AccountKind::Customer, AccountKind::Unit])
+        .await?;
     let names: HashMap<AccountId, &str> =
         accounts.iter().map(|a| (a.id, a.name.as_str())).collect();
     let mut results = Results {

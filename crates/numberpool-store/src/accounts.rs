@@ -33,6 +33,14 @@ pub struct CustomerRow {
     pub phone_numbers: i64,
 }
 
+/// An account's id, name and kind: what a page needs to name an account or offer it as a choice.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountName {
+    pub id: AccountId,
+    pub name: String,
+    pub kind: AccountKind,
+}
+
 /// How many numbers match, with the first few (by E.164) to show.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct NumberSample {
@@ -277,6 +285,39 @@ impl Reader {
         );
         self.rows_by(&sql, &scope.to_string(), AccountRow::into_domain)
             .await
+    }
+
+    /// The id, name and kind of the accounts within `scope`'s scope (R-SEC-1) of the given
+    /// kinds, in creation order: [`Reader::list_accounts_in_scope`] with three columns and no
+    /// others, for pages that only name accounts (fewer rows and columns to send and decode on
+    /// a page's every request; see docs/PERFORMANCE.md, issue 12).
+    pub async fn account_names_in_scope(
+        &mut self,
+        scope: AccountId,
+        kinds: &[AccountKind],
+    ) -> Result<Vec<AccountName>> {
+        if kinds.is_empty() {
+            return Ok(vec![]);
+        }
+        // Kinds are our own fixed strings, inlined; the scope is a bind.
+        let kinds = kinds
+            .iter()
+            .map(|k| format!("'{}'", k.as_str()))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "{} SELECT a.id, a.name, a.kind FROM accounts a \
+             WHERE a.id IN (SELECT id FROM scope) AND a.kind IN ({kinds}) ORDER BY a.id",
+            crate::numbers::SCOPE_CTE,
+        );
+        self.rows_by(&sql, &scope.to_string(), |r: (String, String, String)| {
+            Ok(AccountName {
+                id: parse("account id", &r.0)?,
+                name: r.1,
+                kind: parse("account kind", &r.2)?,
+            })
+        })
+        .await
     }
 
     /// The account's ancestors, nearest first (parent, grandparent, …).

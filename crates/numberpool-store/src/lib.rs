@@ -36,7 +36,7 @@ use sqlx::{Postgres, Sqlite, Transaction};
 
 use crate::rows::Arg;
 
-pub use accounts::{CustomerRow, Lock, NewAccount, NumberSample, SubtreeHoldings};
+pub use accounts::{AccountName, CustomerRow, Lock, NewAccount, NumberSample, SubtreeHoldings};
 pub use audit::{AuditEvent, AuditFilter, Channel, NewAudit};
 pub use credentials::{ApiClient, User};
 pub use exchange::{Connection, ConnectionWith};

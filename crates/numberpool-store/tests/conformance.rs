@@ -751,6 +751,39 @@ async fn scope_and_relation(db: &TestDb) {
             .expect("scope")),
         Vec::<AccountId>::new()
     );
+    // The narrow read (id, name, kind) gives exactly the scope's accounts of the kinds asked,
+    // for every viewer of the fixture (R-SEC-1: nothing outside it).
+    for scope in [
+        p1.id,
+        r1.id,
+        c1.id,
+        u1.id,
+        x.id,
+        p2.id,
+        y.id,
+        AccountId::new(),
+    ] {
+        let whole = rd.list_accounts_in_scope(scope).await.expect("scope");
+        for kinds in [
+            vec![AccountKind::Customer, AccountKind::Unit],
+            vec![AccountKind::Customer],
+            AccountKind::ALL.to_vec(),
+            vec![],
+        ] {
+            let narrow = rd
+                .account_names_in_scope(scope, &kinds)
+                .await
+                .expect("names");
+            let want: Vec<(AccountId, String, AccountKind)> = whole
+                .iter()
+                .filter(|a| kinds.contains(&a.kind))
+                .map(|a| (a.id, a.name.clone(), a.kind))
+                .collect();
+            let got: Vec<(AccountId, String, AccountKind)> =
+                narrow.into_iter().map(|a| (a.id, a.name, a.kind)).collect();
+            assert_eq!(got, want, "names in scope of {scope}, kinds {kinds:?}");
+        }
+    }
 
     for (scope, account, want) in [
         (p1.id, p1.id, true),
@@ -1936,6 +1969,56 @@ async fn credentials(db: &TestDb) {
             .expect("get")
             .is_none()
     );
+    drop(rd);
+
+    // A session comes with its account's name, kind and whether it has a parent (the portal's
+    // layout needs no second read of the account); an expired one is not found.
+    let mut tx = store.begin().await.expect("begin");
+    for (hash, user) in [("h-ada", user.id), ("h-bob", viewer.id)] {
+        tx.insert_session(&numberpool_store::NewSession {
+            id_hash: hash.to_string(),
+            user_id: user,
+            csrf_token: format!("csrf-{hash}"),
+            created_at: 1,
+            expires_at: 1_000,
+        })
+        .await
+        .expect("session");
+    }
+    tx.commit().await.expect("commit");
+    let mut rd = store.read().await.expect("read");
+    let s = rd
+        .get_session("h-ada", 999)
+        .await
+        .expect("get session")
+        .expect("live session");
+    assert_eq!(
+        (
+            s.user_id,
+            s.account_id,
+            s.account_name.as_str(),
+            s.account_kind.as_str(),
+            s.has_parent,
+            s.role.as_str(),
+            s.csrf_token.as_str(),
+        ),
+        (user.id, c.id, "C", "customer", true, "owner", "csrf-h-ada")
+    );
+    let s = rd
+        .get_session("h-bob", 999)
+        .await
+        .expect("get session")
+        .expect("live session");
+    assert_eq!(
+        (
+            s.account_name.as_str(),
+            s.account_kind.as_str(),
+            s.has_parent
+        ),
+        ("P", "provider", false)
+    );
+    assert!(rd.get_session("h-bob", 1_000).await.expect("get").is_none());
+    assert!(rd.get_session("h-none", 999).await.expect("get").is_none());
     drop(rd);
 
     // Duplicates are `Duplicate`, and leave the original alone.
