@@ -3,21 +3,16 @@
 // its own only while the provider allows it (R-ACC-2), makes a unit and moves a number into it.
 // One demo server for this file; the tests run in order.
 
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startDemo, launchBrowser, newPage, signIn, checkA11y, screenshots } from './harness.mjs';
+import { useDemo, newPage, signIn, checkA11y, screenshots } from './harness.mjs';
 
 let demo;
 let browser;
 
-before(async () => {
-  demo = await startDemo();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await demo?.stop();
+useDemo((d, b) => {
+  demo = d;
+  browser = b;
 });
 
 /** Adds `phone` through the Add Numbers form; the page it lands on. */

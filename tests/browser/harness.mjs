@@ -16,6 +16,7 @@ import { join, dirname } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import assert from 'node:assert/strict';
+import { before, after } from 'node:test';
 import { chromium } from 'playwright-core';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -49,6 +50,22 @@ export async function startDemo() {
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** One demo server and one browser for a test file: started before its tests (handed to
+ *  `ready`), stopped after them. */
+export function useDemo(ready) {
+  let demo;
+  let browser;
+  before(async () => {
+    demo = await startDemo();
+    browser = await launchBrowser();
+    ready(demo, browser);
+  });
+  after(async () => {
+    await browser?.close();
+    await demo?.stop();
+  });
 }
 
 /** Debian's Chromium, headless, with the flags this machine's closed network needs. */

@@ -1,21 +1,16 @@
 // The portal in real headless Chromium against the real binary (issue 12). One demo server
 // per run; each test has its own browser context (its own cookies).
 
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startDemo, launchBrowser, newPage, signIn, checkA11y, screenshots } from './harness.mjs';
+import { useDemo, newPage, signIn, checkA11y, screenshots } from './harness.mjs';
 
 let demo;
 let browser;
 
-before(async () => {
-  demo = await startDemo();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await demo?.stop();
+useDemo((d, b) => {
+  demo = d;
+  browser = b;
 });
 
 test('/ leads to the sign-in page, which passes axe', async () => {

@@ -2,21 +2,16 @@
 // binary (issue 12). One demo server for this file; each test has its own browser context.
 // The tests run in order: the audit log test looks for the changes the ones before it made.
 
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startDemo, launchBrowser, newPage, signIn, checkA11y, screenshots } from './harness.mjs';
+import { useDemo, newPage, signIn, checkA11y, screenshots } from './harness.mjs';
 
 let demo;
 let browser;
 
-before(async () => {
-  demo = await startDemo();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await demo?.stop();
+useDemo((d, b) => {
+  demo = d;
+  browser = b;
 });
 
 /** A provider admin's page on the settings, signed in. */
