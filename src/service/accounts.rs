@@ -231,14 +231,27 @@ impl Service {
 
     /// The id, name and kind of the accounts of `kinds` in the actor's scope (R-SEC-1): what
     /// [`Service::list_accounts`] gives of them, for a page that only names accounts.
+    /// `generation` is the store's `scope_generation` as read at or before this call (a portal
+    /// session carries it): names read at that value are kept and given again until it moves.
     pub async fn account_names(
         &self,
         actor: &Actor,
         kinds: &[AccountKind],
-    ) -> Result<Vec<AccountName>> {
+        generation: i64,
+    ) -> Result<std::sync::Arc<Vec<AccountName>>> {
         actor.require(Permission::PhoneRead)?;
+        if let Some(names) = self.scope_names.get(actor.account, kinds, generation) {
+            return Ok(names);
+        }
         let mut r = self.store.read().await?;
-        Ok(r.account_names_in_scope(actor.account, kinds).await?)
+        let names = std::sync::Arc::new(r.account_names_in_scope(actor.account, kinds).await?);
+        self.scope_names.put(
+            actor.account,
+            kinds,
+            generation,
+            std::sync::Arc::clone(&names),
+        );
+        Ok(names)
     }
 }
 

@@ -13,6 +13,7 @@ mod numbers;
 mod portal;
 mod providers;
 mod rate_card;
+mod scope_names;
 mod sessions;
 mod tenancy;
 mod tokens;
@@ -380,6 +381,8 @@ pub(crate) fn lost_race_with_version<E: Into<ServiceError>>(
 pub struct Service {
     store: Store,
     clock: Clock,
+    /// Account names per scope, valid while the store's `scope_generation` stands still.
+    scope_names: std::sync::Arc<scope_names::ScopeNames>,
 }
 
 impl Service {
@@ -390,7 +393,11 @@ impl Service {
 
     /// The service on `store` with `clock` for its "now" (tests pass a manual one).
     pub fn with_clock(store: Store, clock: Clock) -> Self {
-        Self { store, clock }
+        Self {
+            store,
+            clock,
+            scope_names: Default::default(),
+        }
     }
 
     pub fn store(&self) -> &Store {

@@ -33,6 +33,9 @@ pub struct PortalSession {
     pub account_name: String,
     pub account_kind: String,
     pub account_root: bool,
+    /// The store's `scope_generation` as the session query read it, for
+    /// [`Service::account_names`].
+    pub scope_generation: i64,
     id_hash: String,
 }
 
@@ -90,6 +93,7 @@ impl Service {
             account_name: s.account_name,
             account_kind: s.account_kind,
             account_root: !s.has_parent,
+            scope_generation: s.scope_generation,
             id_hash,
         })
     }

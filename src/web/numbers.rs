@@ -246,10 +246,15 @@ pub async fn list(
     let writer = user.chrome("numbers").can_write();
     // Only the customers and units of the scope: the rows name customers (a number's customer
     // is always a customer account) and the filters offer customers and units. Names and kinds
-    // only, not whole accounts: this read is a good part of the page's cost (issue 12).
+    // only, kept between requests while no account or connection changes: the scope query was
+    // a good part of the page's cost (issue 12).
     let accounts = st
         .service
-        .account_names(actor, &[AccountKind::Customer, AccountKind::Unit])
+        .account_names(
+            actor,
+            &[AccountKind::Customer, AccountKind::Unit],
+            user.session.scope_generation,
+        )
         .await?;
     let names: HashMap<AccountId, &str> =
         accounts.iter().map(|a| (a.id, a.name.as_str())).collect();

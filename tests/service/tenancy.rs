@@ -1058,7 +1058,92 @@ async fn concurrent_adds_with_attributes(db: &TestDb) {
     }
 }
 
+/// The portal's account names (kept between requests, issue 12) follow a rename, a new
+/// customer and a Provider Exchange disconnect as soon as a new session read sees the change,
+/// and never hold another tenant's accounts (R-SEC-1).
+async fn portal_account_names_follow_every_scope_change(db: &TestDb) {
+    let w = World::new(db).await;
+    let svc = &w.service;
+    let admin = as_(&w.provider);
+    svc.create_user(
+        &admin,
+        w.provider.id,
+        "names@provider.example",
+        numberpool::service::Role::Admin,
+        "long enough password",
+    )
+    .await
+    .must("user");
+    let session = || async {
+        let s = svc
+            .sign_in("names@provider.example", "long enough password")
+            .await
+            .must("sign in");
+        svc.portal_session(&s.id).await.must("session")
+    };
+    let kinds = [AccountKind::Customer, AccountKind::Unit];
+    let names = |g: i64| {
+        let actor = admin.clone();
+        async move {
+            let got = svc.account_names(&actor, &kinds, g).await.must("names");
+            let mut v: Vec<String> = got.iter().map(|a| a.name.clone()).collect();
+            v.sort();
+            v
+        }
+    };
+    let s0 = session().await;
+    let before = names(s0.scope_generation).await;
+    assert!(before.contains(&"Customer".to_string()), "{before:?}");
+    assert!(before.contains(&"Root customer".to_string()), "{before:?}");
+    assert!(
+        !before.iter().any(|n| n.starts_with("Unrelated")),
+        "another tenant's accounts: {before:?}"
+    );
+    // Unchanged: the same names again (kept).
+    assert_eq!(names(session().await.scope_generation).await, before);
+
+    let patch = AccountPatch {
+        name: Some("Customer renamed".into()),
+        ..AccountPatch::default()
+    };
+    svc.update_account(&admin, w.customer.id, &patch, None)
+        .await
+        .must("rename");
+    let s1 = session().await;
+    assert!(s1.scope_generation > s0.scope_generation);
+    let renamed = names(s1.scope_generation).await;
+    assert!(
+        renamed.contains(&"Customer renamed".to_string()),
+        "{renamed:?}"
+    );
+    assert!(!renamed.contains(&"Customer".to_string()), "{renamed:?}");
+
+    svc.create_account(
+        &admin,
+        numberpool::service::CreateAccount::new(
+            "Newcomer",
+            AccountKind::Customer,
+            Some(w.provider.id),
+        ),
+    )
+    .await
+    .must("new customer");
+    let added = names(session().await.scope_generation).await;
+    assert!(added.contains(&"Newcomer".to_string()), "{added:?}");
+
+    // The connected root customer leaves the provider's scope once the connection ends.
+    svc.request_disconnect(&as_(&w.root_customer), w.provider.id)
+        .await
+        .must("disconnect request");
+    svc.deactivate_connection(&admin, w.root_customer.id)
+        .await
+        .must("deactivate connection");
+    let after = names(session().await.scope_generation).await;
+    assert!(!after.contains(&"Root customer".to_string()), "{after:?}");
+}
+
 backend_tests!(
+    portal_account_names_follow_every_scope_change,
     offboarding_edges,
     concurrent_adds_with_attributes,
     deactivation_needs_an_empty_subtree,

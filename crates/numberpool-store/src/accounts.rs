@@ -320,6 +320,17 @@ impl Reader {
         .await
     }
 
+    /// The `scope_generation` counter: it moves on every committed change to the accounts or
+    /// the Provider Exchange connections, so anything derived from a scope at one value still
+    /// holds while it reads the same (the portal session query reads it too).
+    pub async fn scope_generation(&mut self) -> Result<i64> {
+        let sql = "SELECT n FROM scope_generation WHERE id = 1";
+        self.rows_with(sql, &[], |r: (i64,)| Ok(r.0))
+            .await?
+            .pop()
+            .ok_or_else(|| StoreError::Corrupt("scope_generation has no row".into()))
+    }
+
     /// The account's ancestors, nearest first (parent, grandparent, …).
     pub async fn ancestors(&mut self, id: AccountId) -> Result<Vec<AccountId>> {
         let sql = "WITH RECURSIVE up(id, parent_id, depth) AS ( \

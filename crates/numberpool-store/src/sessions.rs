@@ -32,6 +32,9 @@ pub struct SessionUser {
     /// every page, and a second read of the account would cost a round trip per request.
     pub account_name: String,
     pub account_kind: String,
+    /// The `scope_generation` counter as this query read it: whatever was derived from a scope
+    /// at this value still holds (see the migration `0011_scope_generation`).
+    pub scope_generation: i64,
 }
 
 impl Reader {
@@ -48,14 +51,26 @@ impl Reader {
             Option<String>,
             String,
             String,
+            i64,
         );
         let sql = "SELECT u.id, u.account_id, u.email, u.role, s.csrf_token, s.expires_at, a.parent_id, \
-            a.name, a.kind \
+            a.name, a.kind, (SELECT g.n FROM scope_generation g WHERE g.id = 1) \
             FROM portal_sessions s JOIN users u ON u.id = s.user_id \
             JOIN accounts a ON a.id = u.account_id AND a.status = 'active' \
             WHERE s.id_hash = $1 AND s.expires_at > $2";
         self.live_by_hash(sql, id_hash, now, |r: Row| {
-            let (user, account, email, role, csrf_token, expires_at, parent, name, kind) = r;
+            let (
+                user,
+                account,
+                email,
+                role,
+                csrf_token,
+                expires_at,
+                parent,
+                name,
+                kind,
+                generation,
+            ) = r;
             Ok(SessionUser {
                 user_id: parse("session user id", &user)?,
                 account_id: parse("session account id", &account)?,
@@ -66,6 +81,7 @@ impl Reader {
                 has_parent: parent.is_some(),
                 account_name: name,
                 account_kind: kind,
+                scope_generation: generation,
             })
         })
         .await

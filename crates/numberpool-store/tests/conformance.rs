@@ -23,6 +23,7 @@ numberpool_store::backend_tests!(
     account_round_trip_and_numbers,
     ancestors_are_nearest_first,
     scope_and_relation,
+    scope_generation_moves_on_committed_scope_changes,
     number_round_trips_every_field,
     existing_number_rejects_the_whole_insert,
     batch_insert_and_lookups,
@@ -678,6 +679,74 @@ async fn ancestors_are_nearest_first(db: &TestDb) {
         rd.ancestors(AccountId::new()).await.expect("ancestors"),
         Vec::<AccountId>::new()
     );
+}
+
+/// The `scope_generation` counter moves on every committed change to accounts or connections
+/// (its triggers), and not for an uncommitted one or for writes to other tables.
+async fn scope_generation_moves_on_committed_scope_changes(db: &TestDb) {
+    let store = db.store().await;
+    let generation = || async {
+        let mut rd = store.read().await.expect("read");
+        rd.scope_generation().await.expect("generation")
+    };
+    let g0 = generation().await;
+    let p = add_account(&store, "P", AccountKind::Provider, None).await;
+    let g1 = generation().await;
+    assert!(g1 > g0, "an account insert moves it: {g0} -> {g1}");
+
+    // A rolled-back rename leaves it where it was; a committed one moves it.
+    let mut renamed = p.clone();
+    renamed.name = "P renamed".into();
+    let mut tx = store.begin().await.expect("begin");
+    tx.update_account_cas(&renamed).await.expect("rename");
+    drop(tx);
+    assert_eq!(
+        generation().await,
+        g1,
+        "a rolled-back change does not move it"
+    );
+    let mut tx = store.begin().await.expect("begin");
+    let renamed = tx.update_account_cas(&renamed).await.expect("rename");
+    tx.commit().await.expect("commit");
+    let g2 = generation().await;
+    assert!(g2 > g1, "a committed rename moves it");
+
+    let mut tx = store.begin().await.expect("begin");
+    tx.set_account_status_cas(p.id, renamed.version, AccountStatus::Deactivated)
+        .await
+        .expect("status");
+    tx.commit().await.expect("commit");
+    let g3 = generation().await;
+    assert!(g3 > g2, "a status change moves it");
+
+    // Connections: insert and status change.
+    let x = add_account(&store, "X", AccountKind::Customer, None).await;
+    let g4 = generation().await;
+    let mut tx = store.begin().await.expect("begin");
+    tx.insert_connection(p.id, x.id).await.expect("connect");
+    tx.commit().await.expect("commit");
+    let g5 = generation().await;
+    assert!(g5 > g4, "a connection moves it");
+    let mut tx = store.begin().await.expect("begin");
+    tx.set_connection_status_cas(
+        p.id,
+        x.id,
+        ExchangeStatus::Connected,
+        ExchangeStatus::DisconnectRequested,
+    )
+    .await
+    .expect("connection status");
+    tx.commit().await.expect("commit");
+    let g6 = generation().await;
+    assert!(g6 > g5, "a connection's status change moves it");
+
+    // A number written to another table leaves it.
+    let mut tx = store.begin().await.expect("begin");
+    tx.insert_numbers(&[plain_number(e164("+14155550100"), p.id, p.id)])
+        .await
+        .expect("number");
+    tx.commit().await.expect("commit");
+    assert_eq!(generation().await, g6, "numbers are not part of a scope");
 }
 
 async fn scope_and_relation(db: &TestDb) {
