@@ -100,7 +100,9 @@ impl From<ServiceError> for ApiError {
             ServiceError::Rule(v) if v.rule == numberpool_domain::Rule::Alloc1 => {
                 StatusCode::CONFLICT
             }
-            ServiceError::Rule(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ServiceError::Rule(_) | ServiceError::FileRefused(_) => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
             ServiceError::Conflict(_)
             | ServiceError::Collided(_)
             | ServiceError::NumberAlreadyExists(_)

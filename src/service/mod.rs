@@ -8,6 +8,7 @@ mod audit;
 mod clock;
 mod credentials;
 mod idempotency;
+mod imports;
 mod jobs;
 mod numbers;
 mod portal;
@@ -29,6 +30,9 @@ pub use credentials::{
     verify_secret,
 };
 pub use idempotency::IdemBegin;
+pub use imports::{
+    ImportLimits, ImportRequest, ImportView, PlanRow, RowOutcome, Table, content_type, format_of,
+};
 pub use jobs::IDEMPOTENCY_KEY_TTL_MS;
 pub use numbers::{
     AccountRef, AddMode, AddNumber, AddOutcome, AllocateOptions, AssignmentsView, NumberView,
@@ -274,6 +278,10 @@ pub enum ServiceError {
     /// the same request may succeed in a moment.
     #[error("{0}")]
     Busy(&'static str),
+    /// An import file refused whole (unreadable, a bad header, too many rows: R-IMP-1); the
+    /// reason's code is the error's code.
+    #[error("{}", .0.message)]
+    FileRefused(numberpool_domain::import::Reason),
     /// A store failure; its detail is logged, never shown.
     #[error("internal error")]
     Internal(#[source] StoreError),
@@ -295,6 +303,7 @@ impl ServiceError {
             Self::InvalidScope(_) => "invalid_scope",
             Self::PreconditionFailed(_) => "precondition_failed",
             Self::Busy(_) => "service_unavailable",
+            Self::FileRefused(r) => r.code.as_str(),
             Self::Internal(_) => "internal",
         }
     }
@@ -306,6 +315,7 @@ impl ServiceError {
             Self::Conflict(_) => Some(Rule::Alloc1.id()),
             Self::NumberAlreadyExists(_) => Some(Rule::Num1.id()),
             Self::NotFound(_) => Some(Rule::Sec1.id()),
+            Self::FileRefused(r) => r.rule.map(Rule::id),
             _ => None,
         }
     }
@@ -383,6 +393,8 @@ pub struct Service {
     clock: Clock,
     /// Account names per scope, valid while the store's `scope_generation` stands still.
     scope_names: std::sync::Arc<scope_names::ScopeNames>,
+    /// R-IMP-1's row limits.
+    import_limits: ImportLimits,
 }
 
 impl Service {
@@ -397,7 +409,14 @@ impl Service {
             store,
             clock,
             scope_names: Default::default(),
+            import_limits: ImportLimits::default(),
         }
+    }
+
+    /// This service with R-IMP-1's limits set by the operator.
+    pub fn with_import_limits(mut self, limits: ImportLimits) -> Self {
+        self.import_limits = limits;
+        self
     }
 
     pub fn store(&self) -> &Store {

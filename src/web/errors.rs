@@ -63,6 +63,11 @@ pub fn explain(e: &ServiceError) -> (StatusCode, &'static str, String) {
         ServiceError::Invalid(m) | ServiceError::InvalidScope(m) => {
             (StatusCode::BAD_REQUEST, "Check your input", m.clone())
         }
+        ServiceError::FileRefused(r) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "The file cannot be imported",
+            r.message.clone(),
+        ),
         ServiceError::NumberAlreadyExists(_) | ServiceError::Duplicate(_) => {
             (StatusCode::CONFLICT, "Already exists", e.to_string())
         }

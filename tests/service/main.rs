@@ -8,6 +8,7 @@ mod attributes;
 mod boundaries;
 mod clients;
 mod fixture;
+mod imports;
 mod input;
 mod isolation;
 mod lifecycle;

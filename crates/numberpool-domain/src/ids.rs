@@ -99,3 +99,5 @@ typed_id!(/// An attribute key of a provider.
     AttributeId, "attribute");
 typed_id!(/// A rate card entry of a provider.
     RateId, "rate");
+typed_id!(/// An uploaded import file with its plan.
+    ImportId, "import");

@@ -11,6 +11,7 @@ pub mod audit;
 pub mod e164;
 pub mod exchange;
 pub mod ids;
+pub mod import;
 pub mod input;
 pub mod job;
 pub mod lifecycle;

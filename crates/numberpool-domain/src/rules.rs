@@ -65,10 +65,18 @@ pub enum Rule {
     Attr1,
     /// Numberpool: an account is deactivated only when no number is held in its subtree.
     Off1,
+    /// SPEC §4: an import holds fewer than 10,000 rows (a sub account's at most 200).
+    Imp1,
+    /// SPEC §4: every row is accepted or rejected with a reason; apply commits exactly the plan.
+    Imp2,
+    /// SPEC §4: an import's accepted rows are committed atomically.
+    Imp3,
+    /// SPEC §4: exported cells that a spreadsheet would run as a formula are neutralised.
+    Exp1,
 }
 
 impl Rule {
-    pub const ALL: [Rule; 29] = [
+    pub const ALL: [Rule; 33] = [
         Rule::Num1,
         Rule::Num2,
         Rule::Num3,
@@ -98,6 +106,10 @@ impl Rule {
         Rule::Prov3,
         Rule::Attr1,
         Rule::Off1,
+        Rule::Imp1,
+        Rule::Imp2,
+        Rule::Imp3,
+        Rule::Exp1,
     ];
 
     pub fn id(self) -> &'static str {
@@ -131,6 +143,10 @@ impl Rule {
             Rule::Prov3 => "R-PROV-3",
             Rule::Attr1 => "R-ATTR-1",
             Rule::Off1 => "R-OFF-1",
+            Rule::Imp1 => "R-IMP-1",
+            Rule::Imp2 => "R-IMP-2",
+            Rule::Imp3 => "R-IMP-3",
+            Rule::Exp1 => "R-EXP-1",
         }
     }
 

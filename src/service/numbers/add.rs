@@ -94,7 +94,7 @@ impl Service {
     /// Where the actor's adds go (its pool, or itself as a customer allowed external numbers)
     /// and what they get from the owner (default carriers). `above` is the accounts above
     /// `me`, nearest first, as the caller already read them.
-    async fn add_target(
+    pub(in crate::service) async fn add_target(
         &self,
         r: &mut Reader,
         me: &Account,
@@ -133,7 +133,7 @@ impl Service {
     /// Plans `rows` for `to` on `r`; `check_existing` asks the platform which are there already
     /// (one query per 1,000 rows). An all-or-nothing commit leaves that to the unique index,
     /// which answers the same for no extra query.
-    async fn plan_rows(
+    pub(in crate::service) async fn plan_rows(
         &self,
         r: &mut Reader,
         to: &mut AddTarget,
@@ -271,7 +271,10 @@ impl Service {
     /// above it share-locked and active. A deactivation in the chain (R-OFF-1) waits for this
     /// add and counts its numbers, or is seen here.
     /// Also returns the accounts above, nearest first, for [`Service::add_target`].
-    async fn open_add(&self, actor: &Actor) -> Result<(Tx, Account, Vec<AccountId>)> {
+    pub(in crate::service) async fn open_add(
+        &self,
+        actor: &Actor,
+    ) -> Result<(Tx, Account, Vec<AccountId>)> {
         let mut tx = self.store.begin().await?;
         let me = self.acting_account(&mut tx, actor).await?;
         let above = tx.ancestors(me.id).await?;
@@ -352,7 +355,7 @@ impl Service {
     }
 
     /// Inserts `numbers` and the batch's one audit event.
-    async fn commit_add(
+    pub(in crate::service) async fn commit_add(
         &self,
         tx: &mut Tx,
         actor: &Actor,
@@ -412,9 +415,9 @@ impl Service {
 
 /// A planned batch: each row's refusal, if any, and the accepted rows' numbers in row order
 /// (kept apart so that a 10,000-row batch is one vector of numbers, as it is inserted).
-struct Plan {
-    refused: Vec<Option<RowRejection>>,
-    numbers: Vec<Number>,
+pub(in crate::service) struct Plan {
+    pub(in crate::service) refused: Vec<Option<RowRejection>>,
+    pub(in crate::service) numbers: Vec<Number>,
 }
 
 impl Plan {
@@ -432,7 +435,7 @@ impl Plan {
     }
 
     /// Every row's outcome, in order.
-    fn into_rows(self) -> Vec<PlannedRow> {
+    pub(in crate::service) fn into_rows(self) -> Vec<PlannedRow> {
         let mut numbers = self.numbers.into_iter();
         self.refused
             .into_iter()
@@ -474,7 +477,7 @@ fn row_text<'a>(
 }
 
 /// R-OFF-1: nothing is added to a deactivated account, or below one.
-fn chain_deactivated() -> ServiceError {
+pub(in crate::service) fn chain_deactivated() -> ServiceError {
     RuleViolation::new(
         Rule::Off1,
         "the account, or an account above it, is deactivated",

@@ -31,6 +31,7 @@ use super::{Actor, Permission, Result, Service, ServiceError, snapshot};
 
 pub(crate) use add::check_attribute_map;
 pub use add::{AddMode, AddOutcome, PlannedRow, RowRejection};
+pub(in crate::service) use add::{Plan as AddPlan, chain_deactivated};
 pub use numberpool_domain::moves::Allocation as AllocateOptions;
 
 /// One number to add, parsed.

@@ -1,0 +1,209 @@
+//! The imports table (migration 0012): an uploaded file kept with its plan's counts, digest and
+//! non-create rows, and the status its apply moves it through.
+
+use numberpool_domain::import::{FileFormat, ImportAction, ImportStatus};
+use numberpool_domain::{AccountId, ImportId, JobId};
+
+use crate::rows::Arg::{Int, OptText, Text};
+use crate::rows::parse;
+use crate::{Reader, Result, Tx, get_by_id, on_conn, one_row};
+
+const COLUMNS: &str = "id, account_id, created_by, action, format, file_name, file_sha256, \
+    options, plan_digest, total_rows, creates, updates, deletes, unchanged, rejected, rows, \
+    status, job_id, error, created_at, updated_at, version";
+
+/// An import as stored, without its file (see [`Reader::import_file`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImportRecord {
+    pub id: ImportId,
+    pub account_id: AccountId,
+    pub created_by: String,
+    pub action: ImportAction,
+    pub format: FileFormat,
+    pub file_name: String,
+    pub file_sha256: String,
+    pub options: serde_json::Value,
+    pub plan_digest: String,
+    pub counts: ImportCounts,
+    /// The plan's rows other than plain creates (JSON array).
+    pub rows: serde_json::Value,
+    pub status: ImportStatus,
+    pub job_id: Option<JobId>,
+    pub error: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub version: i64,
+}
+
+/// How many rows of a plan do what.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct ImportCounts {
+    /// Data rows in the file (blank rows are not counted).
+    pub total: i64,
+    pub creates: i64,
+    pub updates: i64,
+    pub deletes: i64,
+    /// Update rows that change nothing.
+    pub unchanged: i64,
+    pub rejected: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct ImportRow {
+    id: String,
+    account_id: String,
+    created_by: String,
+    action: String,
+    format: String,
+    file_name: String,
+    file_sha256: String,
+    options: String,
+    plan_digest: String,
+    total_rows: i64,
+    creates: i64,
+    updates: i64,
+    deletes: i64,
+    unchanged: i64,
+    rejected: i64,
+    rows: String,
+    status: String,
+    job_id: Option<String>,
+    error: Option<String>,
+    created_at: i64,
+    updated_at: i64,
+    version: i64,
+}
+
+impl ImportRow {
+    fn into_domain(self) -> Result<ImportRecord> {
+        let json = |what: &str, s: &str| {
+            serde_json::from_str(s)
+                .map_err(|e| crate::StoreError::Corrupt(format!("import {what}: {e}")))
+        };
+        Ok(ImportRecord {
+            id: parse("import id", &self.id)?,
+            account_id: parse("account id", &self.account_id)?,
+            created_by: self.created_by,
+            action: parse("import action", &self.action)?,
+            format: parse("import format", &self.format)?,
+            file_name: self.file_name,
+            file_sha256: self.file_sha256,
+            options: json("options", &self.options)?,
+            plan_digest: self.plan_digest,
+            counts: ImportCounts {
+                total: self.total_rows,
+                creates: self.creates,
+                updates: self.updates,
+                deletes: self.deletes,
+                unchanged: self.unchanged,
+                rejected: self.rejected,
+            },
+            rows: json("rows", &self.rows)?,
+            status: parse("import status", &self.status)?,
+            job_id: self
+                .job_id
+                .as_deref()
+                .map(|j| parse("job id", j))
+                .transpose()?,
+            error: self.error,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+            version: self.version,
+        })
+    }
+}
+
+impl Reader {
+    get_by_id!(get_import(ImportId) -> ImportRecord: "imports", COLUMNS, ImportRow::into_domain);
+
+    /// The bytes of the import's file, exactly as uploaded.
+    pub async fn import_file(&mut self, id: ImportId) -> Result<Option<Vec<u8>>> {
+        let row: Option<(Vec<u8>,)> = on_conn!(self, c => {
+            sqlx::query_as("SELECT file FROM imports WHERE id = $1")
+                .bind(id.to_string())
+                .fetch_optional(&mut *c)
+                .await?
+        });
+        Ok(row.map(|r| r.0))
+    }
+
+    /// An account's imports, newest first, at most `limit`.
+    pub async fn list_imports(
+        &mut self,
+        account: AccountId,
+        limit: i64,
+    ) -> Result<Vec<ImportRecord>> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM imports WHERE account_id = $1 ORDER BY id DESC LIMIT $2"
+        );
+        let account = account.to_string();
+        self.rows_with(&sql, &[Text(&account), Int(limit)], ImportRow::into_domain)
+            .await
+    }
+}
+
+impl Tx {
+    /// Stores a new import (status `planned`, version 1).
+    pub async fn insert_import(&mut self, r: &ImportRecord, file: &[u8]) -> Result<()> {
+        let sql = format!(
+            "INSERT INTO imports ({COLUMNS}, file) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, \
+             $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)"
+        );
+        let c = &r.counts;
+        on_conn!(self, conn => {
+            sqlx::query(&sql)
+                .bind(r.id.to_string())
+                .bind(r.account_id.to_string())
+                .bind(&r.created_by)
+                .bind(r.action.as_str())
+                .bind(r.format.as_str())
+                .bind(&r.file_name)
+                .bind(&r.file_sha256)
+                .bind(r.options.to_string())
+                .bind(&r.plan_digest)
+                .bind(c.total)
+                .bind(c.creates)
+                .bind(c.updates)
+                .bind(c.deletes)
+                .bind(c.unchanged)
+                .bind(c.rejected)
+                .bind(r.rows.to_string())
+                .bind(r.status.as_str())
+                .bind(r.job_id.map(|j| j.to_string()))
+                .bind(&r.error)
+                .bind(r.created_at)
+                .bind(r.updated_at)
+                .bind(r.version)
+                .bind(file)
+                .execute(&mut *conn)
+                .await?;
+        });
+        Ok(())
+    }
+
+    /// Compare-and-set of an import's status from `from` at `version`; bumps the version.
+    /// Losing the race (another apply moved it first) is `Conflict`.
+    pub async fn set_import_status_cas(
+        &mut self,
+        id: ImportId,
+        version: i64,
+        from: ImportStatus,
+        to: ImportStatus,
+        error: Option<&str>,
+        now: i64,
+    ) -> Result<()> {
+        let sql = "UPDATE imports SET status = $1, error = $2, \
+            updated_at = $3, version = version + 1 \
+            WHERE id = $4 AND version = $5 AND status = $6";
+        let id = id.to_string();
+        let args = [
+            Text(to.as_str()),
+            OptText(error),
+            Int(now),
+            Text(&id),
+            Int(version),
+            Text(from.as_str()),
+        ];
+        one_row(self.execute(sql, &args).await?)
+    }
+}

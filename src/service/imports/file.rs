@@ -1,0 +1,212 @@
+//! Import files as rows of text cells: CSV (UTF-8 with or without BOM, `,` `;` or tab
+//! detected from the header line) and XLSX (the sheet named after the action, or the only
+//! sheet). What the cells mean is `numberpool_domain::import`'s business.
+
+use std::io::Cursor;
+
+use calamine::{Data, Reader as _, Xlsx};
+use numberpool_domain::import::{FileFormat, ImportAction, Reason, ReasonCode};
+
+/// A decoded file: its header row and data rows, cells as text.
+#[derive(Debug, Clone)]
+pub struct Table {
+    pub format: FileFormat,
+    /// The CSV delimiter the file uses (`b','` for an XLSX, which has none; it is what the
+    /// rejected-rows file of an XLSX would use if asked for as CSV).
+    pub delimiter: u8,
+    pub header: Vec<String>,
+    /// Data rows as in the file, blank ones included (row numbers count them).
+    pub rows: Vec<Vec<String>>,
+}
+
+/// An XLSX (and any Office Open XML file) is a ZIP archive.
+pub fn format_of(bytes: &[u8]) -> FileFormat {
+    if bytes.starts_with(b"PK\x03\x04") {
+        FileFormat::Xlsx
+    } else {
+        FileFormat::Csv
+    }
+}
+
+fn unreadable(message: impl Into<String>) -> Reason {
+    Reason::new(ReasonCode::UnreadableFile, message)
+}
+
+/// Decodes `bytes` for `action`.
+pub fn read(bytes: &[u8], action: ImportAction) -> Result<Table, Reason> {
+    match format_of(bytes) {
+        FileFormat::Csv => read_csv(bytes),
+        FileFormat::Xlsx => read_xlsx(bytes, action),
+    }
+}
+
+/// The delimiter of a CSV: the most frequent of `,`, `;` and tab on the header line, outside
+/// quotes (Excel writes `;` where the decimal separator is a comma).
+fn detect_delimiter(text: &str) -> u8 {
+    let line = text.lines().next().unwrap_or("");
+    let mut counts = [(b',', 0usize), (b';', 0), (b'\t', 0)];
+    let mut quoted = false;
+    for c in line.bytes() {
+        if c == b'"' {
+            quoted = !quoted;
+        } else if !quoted && let Some(slot) = counts.iter_mut().find(|(d, _)| *d == c) {
+            slot.1 += 1;
+        }
+    }
+    counts
+        .iter()
+        .copied()
+        .max_by_key(|(d, n)| (*n, *d == b','))
+        .map_or(b',', |(d, _)| d)
+}
+
+fn read_csv(bytes: &[u8]) -> Result<Table, Reason> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let text = std::str::from_utf8(bytes).map_err(|e| {
+        unreadable(format!(
+            "the file is not UTF-8 text (byte {} is not): save it as \"CSV UTF-8\" or as an XLSX \
+             workbook",
+            e.valid_up_to() + 1
+        ))
+    })?;
+    if text.trim().is_empty() {
+        return Err(Reason::new(ReasonCode::EmptyFile, "the file is empty"));
+    }
+    let delimiter = detect_delimiter(text);
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .delimiter(delimiter)
+        .from_reader(text.as_bytes());
+    let mut records = reader.records();
+    let header = match records.next() {
+        Some(Ok(r)) => r.iter().map(str::to_string).collect(),
+        Some(Err(e)) => return Err(unreadable(format!("the header row cannot be read: {e}"))),
+        None => return Err(Reason::new(ReasonCode::EmptyFile, "the file is empty")),
+    };
+    let mut rows = Vec::new();
+    for (i, r) in records.enumerate() {
+        let r = r.map_err(|e| unreadable(format!("row {} cannot be read: {e}", i + 2)))?;
+        rows.push(r.iter().map(str::to_string).collect());
+    }
+    Ok(Table {
+        format: FileFormat::Csv,
+        delimiter,
+        header,
+        rows,
+    })
+}
+
+/// A cell as the text a person would have typed. A whole number stored as a number (a phone
+/// number typed into a General cell) keeps all its digits; its lost `+` is repaired later.
+fn cell_text(d: &Data) -> String {
+    match d {
+        Data::Empty => String::new(),
+        Data::String(s) | Data::DateTimeIso(s) | Data::DurationIso(s) => s.clone(),
+        Data::Int(i) => i.to_string(),
+        Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e17 => format!("{f:.0}"),
+        Data::Float(f) => f.to_string(),
+        Data::Bool(true) => "TRUE".into(),
+        Data::Bool(false) => "FALSE".into(),
+        Data::DateTime(t) => t.to_string(),
+        Data::Error(e) => format!("#{e:?}"),
+    }
+}
+
+fn read_xlsx(bytes: &[u8], action: ImportAction) -> Result<Table, Reason> {
+    let mut book = Xlsx::new(Cursor::new(bytes)).map_err(|e| {
+        unreadable(format!(
+            "the file is not an XLSX workbook that can be read ({e})"
+        ))
+    })?;
+    let names = book.sheet_names();
+    let sheet = names
+        .iter()
+        .find(|n| n.trim().eq_ignore_ascii_case(action.title()))
+        .or(match names.as_slice() {
+            [only] => Some(only),
+            _ => None,
+        })
+        .cloned()
+        .ok_or_else(|| {
+            Reason::new(
+                ReasonCode::MissingSheet,
+                format!(
+                    "the workbook has no sheet named {:?} (it has {}): name the sheet after the \
+                     action",
+                    action.title(),
+                    names
+                        .iter()
+                        .map(|n| format!("{n:?}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            )
+        })?;
+    let range = book
+        .worksheet_range(&sheet)
+        .map_err(|e| unreadable(format!("the sheet {sheet:?} cannot be read ({e})")))?;
+    let mut rows = range
+        .rows()
+        .map(|r| r.iter().map(cell_text).collect::<Vec<_>>());
+    let Some(header) = rows.next() else {
+        return Err(Reason::new(
+            ReasonCode::EmptyFile,
+            format!("the sheet {sheet:?} is empty"),
+        ));
+    };
+    Ok(Table {
+        format: FileFormat::Xlsx,
+        delimiter: b',',
+        header,
+        rows: rows.collect(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn delimiters_are_detected_outside_quotes() {
+        assert_eq!(detect_delimiter("a,b,c\n1;2"), b',');
+        assert_eq!(detect_delimiter("a;b;c\n"), b';');
+        assert_eq!(detect_delimiter("\"x,y\";b\n"), b';');
+        assert_eq!(detect_delimiter("a\tb\n"), b'\t');
+        assert_eq!(detect_delimiter("phone\n"), b',');
+    }
+
+    #[test]
+    fn bom_and_no_bom_read_alike() {
+        let plain =
+            read_csv(b"Phone Number,City\n+14155550100,SF\n").unwrap_or_else(|e| panic!("{e}"));
+        let bom = read_csv(b"\xEF\xBB\xBFPhone Number,City\r\n+14155550100,SF\r\n")
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(plain.header, bom.header);
+        assert_eq!(plain.rows, bom.rows);
+        assert_eq!(bom.header[0], "Phone Number");
+    }
+
+    #[test]
+    fn unreadable_and_empty_files_say_so() {
+        let latin1 = read_csv(b"Phone Number,City\n+14155550100,M\xFCnchen\n");
+        assert_eq!(
+            latin1.err().map(|e| e.code),
+            Some(ReasonCode::UnreadableFile)
+        );
+        assert_eq!(
+            read_csv(b"  \n").err().map(|e| e.code),
+            Some(ReasonCode::EmptyFile)
+        );
+        let zip = read(b"PK\x03\x04garbage", ImportAction::Add);
+        assert_eq!(zip.err().map(|e| e.code), Some(ReasonCode::UnreadableFile));
+    }
+
+    #[test]
+    fn xlsx_numbers_keep_their_digits() {
+        assert_eq!(cell_text(&Data::Float(14155550100.0)), "14155550100");
+        assert_eq!(cell_text(&Data::Int(4155550100)), "4155550100");
+        assert_eq!(cell_text(&Data::Bool(true)), "TRUE");
+        assert_eq!(cell_text(&Data::Float(1.5)), "1.5");
+    }
+}

@@ -1,0 +1,687 @@
+//! Imports (SPEC §4, issue 13): an uploaded CSV or XLSX becomes a stored **plan** (every row
+//! accepted as a create or delete, or rejected with a reason code, R-IMP-2) and nothing else;
+//! *apply* plans the same bytes again inside its write transaction and commits the accepted
+//! rows, all at once (R-IMP-3), only when the plan is still the one that was shown: its digest
+//! covers every row's outcome and the version of every number it touches, so a change to the
+//! inventory since makes the apply refuse instead of committing a stale diff.
+//!
+//! - `file.rs`: bytes to rows of text cells (CSV, XLSX).
+//! - here: limits (R-IMP-1), the plan per action, the digest, apply.
+
+mod file;
+
+use std::collections::{HashMap, HashSet};
+
+use numberpool_domain::import::{
+    self, AddRow, FileFormat, Header, ImportAction, ImportRow, ImportStatus, Reason, ReasonCode,
+    RowDefaults,
+};
+use numberpool_domain::moves;
+use numberpool_domain::{Account, AccountId, Action, CarrierKind, Country, ImportId, Number, Rule};
+use numberpool_store::{Channel, ImportCounts, ImportRecord, Reader, Tx};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+pub use file::{Table, format_of};
+
+use super::numbers::{AddNumber, AddPlan, chain_deactivated};
+use super::{Actor, Permission, Result, Service, ServiceError, snapshot};
+
+/// R-IMP-1's limits, set by the operator: a pool's import (provider or reseller) holds at most
+/// `pool_rows` rows, a customer's or unit's at most `sub_account_rows`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ImportLimits {
+    pub pool_rows: usize,
+    pub sub_account_rows: usize,
+}
+
+impl Default for ImportLimits {
+    /// SPEC §4: fewer than 10,000 rows; a sub account's at most 200.
+    fn default() -> Self {
+        ImportLimits {
+            pool_rows: 9_999,
+            sub_account_rows: 200,
+        }
+    }
+}
+
+/// What an upload asks for besides its bytes.
+#[derive(Debug, Clone)]
+pub struct ImportRequest {
+    pub action: ImportAction,
+    pub file_name: String,
+    /// The country of numbers written without `+` when the file has no Country Code column.
+    pub default_country: Option<Country>,
+}
+
+/// What a row of the plan does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RowOutcome {
+    Create,
+    Delete,
+    Reject,
+}
+
+/// One row of a plan.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct PlanRow {
+    /// The row's number as a spreadsheet shows it: the header is row 1.
+    pub row: usize,
+    /// E.164 when the cell parsed; otherwise the cell as given.
+    pub phone_number: String,
+    pub outcome: RowOutcome,
+    /// A rejected row's reason code (`unknown_trunk`, `already_exists`, …).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// The rule the reason enforces, where one does (`R-NUM-1`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rule: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+impl PlanRow {
+    fn rejected(row: usize, phone: String, r: &Reason) -> Self {
+        PlanRow {
+            row,
+            phone_number: phone,
+            outcome: RowOutcome::Reject,
+            reason: Some(r.code.as_str().to_string()),
+            rule: r.rule.map(|x| x.id().to_string()),
+            message: Some(r.message.clone()),
+        }
+    }
+
+    fn accepted(row: usize, phone: &str, outcome: RowOutcome) -> Self {
+        PlanRow {
+            row,
+            phone_number: phone.to_string(),
+            outcome,
+            reason: None,
+            rule: None,
+            message: None,
+        }
+    }
+}
+
+/// An import as the API, CLI and portal show it.
+#[derive(Debug, Clone)]
+pub struct ImportView {
+    pub record: ImportRecord,
+    /// The plan's rows other than creates (rejects, deletes), in file order.
+    pub rows: Vec<PlanRow>,
+}
+
+/// A planned file: every data row's outcome, in file order, and what apply would write.
+struct Planned {
+    rows: Vec<PlanRow>,
+    digest: String,
+    work: Work,
+}
+
+enum Work {
+    Add(Box<moves::AddTarget>, AddPlan),
+    Delete(Vec<Number>),
+}
+
+/// A file-level refusal (unreadable, a bad header, too many rows) as the service's error.
+fn file_refused(r: Reason) -> ServiceError {
+    ServiceError::FileRefused(r)
+}
+
+/// A row's service refusal as the reason a plan row carries.
+fn reason_of(e: &ServiceError) -> Reason {
+    match e {
+        ServiceError::NumberAlreadyExists(m) if m.contains("given twice") => Reason::new(
+            ReasonCode::DuplicateInFile,
+            "the number is on an earlier row of this file",
+        ),
+        ServiceError::NumberAlreadyExists(_) => Reason::new(
+            ReasonCode::AlreadyExists,
+            "the number is already on the platform",
+        ),
+        ServiceError::NotFound("SIP trunk") => Reason::new(
+            ReasonCode::UnknownTrunk,
+            "the SIP trunk is not one of the provider's",
+        ),
+        ServiceError::NotFound(what) if what.contains("carrier") => Reason::new(
+            ReasonCode::UnknownCarrier,
+            format!("the {what} is not one of the provider's"),
+        ),
+        ServiceError::NotFound(_) => {
+            Reason::new(ReasonCode::NotFound, "no such number in your inventory")
+        }
+        ServiceError::Rule(v) => Reason::rule(v.rule, v.message.clone()),
+        ServiceError::Invalid(m) if m.starts_with("attributes:") => {
+            Reason::new(ReasonCode::InvalidAttribute, m.clone())
+        }
+        other => Reason::new(ReasonCode::InvalidValue, other.to_string()),
+    }
+}
+
+/// The data rows of `table` with their spreadsheet row numbers, blank rows left out.
+fn data_rows(table: &Table) -> Vec<(usize, &[String])> {
+    table
+        .rows
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| !import::is_blank(r))
+        .map(|(i, r)| (i + 2, r.as_slice()))
+        .collect()
+}
+
+/// A rejected row's phone cell as given, for the plan (at most 40 characters).
+fn cell_shown(header: &Header, row: &[String]) -> String {
+    header
+        .cell(row, &import::Column::PhoneNumber)
+        .unwrap_or("")
+        .chars()
+        .take(40)
+        .collect()
+}
+
+/// The fields of a create that the plan's digest covers: everything the file and the
+/// provider's settings decide (not the new id or the time).
+#[derive(Serialize)]
+struct CreateDigest<'a> {
+    e164: &'a str,
+    product: &'a str,
+    status: &'a str,
+    number_type: &'a str,
+    sip_trunk: Option<String>,
+    voice_carrier: Option<String>,
+    sms_carrier: Option<String>,
+    capabilities: &'a numberpool_domain::Capabilities,
+    customization: &'a numberpool_domain::Customization,
+    attributes: &'a std::collections::BTreeMap<String, String>,
+    source: &'a str,
+}
+
+impl Service {
+    /// R-IMP-1's limit for the actor's account.
+    fn import_limit(&self, me: &Account) -> usize {
+        if me.kind.holds_pool() {
+            self.import_limits.pool_rows
+        } else {
+            self.import_limits.sub_account_rows
+        }
+    }
+
+    /// Reads `bytes` for `req.action`, plans every row against the inventory as it is now,
+    /// and keeps the file with its plan (nothing else is written: this is the dry run).
+    pub async fn plan_import(
+        &self,
+        actor: &Actor,
+        req: &ImportRequest,
+        bytes: Vec<u8>,
+    ) -> Result<ImportView> {
+        actor.require(Permission::NumberWrite)?;
+        let table = file::read(&bytes, req.action).map_err(file_refused)?;
+        let header = Header::match_cells(req.action, &table.header).map_err(file_refused)?;
+        let defaults = RowDefaults {
+            country: req.default_country,
+        };
+        let mut r = self.store.read().await?;
+        let me = self.acting_account(&mut r, actor).await?;
+        let rows = data_rows(&table);
+        let limit = self.import_limit(&me);
+        if rows.is_empty() {
+            return Err(file_refused(Reason::new(
+                ReasonCode::EmptyFile,
+                "the file has a header row and no rows under it",
+            )));
+        }
+        if rows.len() > limit {
+            return Err(file_refused(Reason::new(
+                ReasonCode::TooManyRows,
+                format!(
+                    "the file has {} rows; an import holds at most {limit} (R-IMP-1): split it",
+                    rows.len()
+                ),
+            )));
+        }
+        if r.deactivated_in_chain(me.id).await? {
+            return Err(chain_deactivated());
+        }
+        let above = r.ancestors(me.id).await?;
+        let planned = self
+            .plan_rows_of(&mut r, &me, &above, &header, &rows, &defaults)
+            .await?;
+        drop(r);
+        let count = |o: RowOutcome| planned.rows.iter().filter(|p| p.outcome == o).count() as i64;
+        let counts = ImportCounts {
+            total: planned.rows.len() as i64,
+            creates: count(RowOutcome::Create),
+            updates: 0,
+            deletes: count(RowOutcome::Delete),
+            unchanged: 0,
+            rejected: count(RowOutcome::Reject),
+        };
+        let kept: Vec<PlanRow> = planned
+            .rows
+            .into_iter()
+            .filter(|p| p.outcome != RowOutcome::Create)
+            .collect();
+        let now = self.now();
+        let record = ImportRecord {
+            id: ImportId::new(),
+            account_id: me.id,
+            created_by: principal_of(actor),
+            action: req.action,
+            format: table.format,
+            file_name: req.file_name.chars().take(200).collect(),
+            file_sha256: super::credentials::hex(&Sha256::digest(&bytes)),
+            options: serde_json::json!({
+                "default_country": req.default_country.map(|c| c.as_str()),
+            }),
+            plan_digest: planned.digest,
+            counts,
+            rows: serde_json::to_value(&kept).unwrap_or_default(),
+            status: ImportStatus::Planned,
+            job_id: None,
+            error: None,
+            created_at: now,
+            updated_at: now,
+            version: 1,
+        };
+        let mut tx = self.store.begin().await?;
+        tx.insert_import(&record, &bytes).await?;
+        tx.commit().await?;
+        Ok(ImportView { record, rows: kept })
+    }
+
+    /// The import, if it is the actor's account's (R-SEC-1: otherwise not found).
+    pub async fn get_import(&self, actor: &Actor, id: ImportId) -> Result<ImportView> {
+        actor.require(Permission::NumberRead)?;
+        let mut r = self.store.read().await?;
+        let record = r
+            .get_import(id)
+            .await?
+            .filter(|i| i.account_id == actor.account)
+            .ok_or(ServiceError::NotFound("import"))?;
+        let rows = serde_json::from_value(record.rows.clone()).unwrap_or_default();
+        Ok(ImportView { record, rows })
+    }
+
+    /// The actor's account's imports, newest first.
+    pub async fn list_imports(&self, actor: &Actor, limit: i64) -> Result<Vec<ImportRecord>> {
+        actor.require(Permission::NumberRead)?;
+        let mut r = self.store.read().await?;
+        Ok(r.list_imports(actor.account, limit.clamp(1, 200)).await?)
+    }
+
+    /// The import's file as uploaded (for the rejected-rows file).
+    pub async fn import_file(&self, actor: &Actor, id: ImportId) -> Result<(ImportView, Vec<u8>)> {
+        let view = self.get_import(actor, id).await?;
+        let mut r = self.store.read().await?;
+        let bytes = r
+            .import_file(id)
+            .await?
+            .ok_or(ServiceError::NotFound("import"))?;
+        Ok((view, bytes))
+    }
+
+    /// Commits exactly the accepted rows of the import's plan, in one transaction with the
+    /// import's `applied` status (R-IMP-3). Applying an applied import changes nothing and
+    /// answers as the first apply did. If the inventory changed since the plan (its digest
+    /// differs when planned again), nothing is written, the import is `failed` with the reason,
+    /// and the answer asks for a new plan.
+    pub async fn apply_import(&self, actor: &Actor, id: ImportId) -> Result<ImportView> {
+        actor.require(Permission::NumberWrite)?;
+        let (view, bytes) = self.import_file(actor, id).await?;
+        let rec = &view.record;
+        match rec.status {
+            ImportStatus::Applied => return Ok(view),
+            ImportStatus::Failed => {
+                return Err(stale(rec.error.as_deref().unwrap_or("the apply failed")));
+            }
+            ImportStatus::Planned | ImportStatus::Applying => {}
+        }
+        let table = file::read(&bytes, rec.action).map_err(file_refused)?;
+        let header = Header::match_cells(rec.action, &table.header).map_err(file_refused)?;
+        let defaults = RowDefaults {
+            country: rec
+                .options
+                .get("default_country")
+                .and_then(|c| c.as_str())
+                .and_then(|c| Country::parse(c).ok()),
+        };
+        let rows = data_rows(&table);
+        let mut actor = actor.clone();
+        actor.channel = Channel::Import;
+        let (mut tx, me, above) = self.open_add_or_write(&actor, rec.action).await?;
+        let planned = self
+            .plan_rows_of(&mut tx, &me, &above, &header, &rows, &defaults)
+            .await?;
+        if planned.digest != rec.plan_digest {
+            drop(tx);
+            let why = "the inventory changed since this plan was made (a number in the file was \
+                       added, changed or removed elsewhere); nothing was applied: upload the file \
+                       again for a new plan";
+            let mut tx = self.store.begin().await?;
+            tx.set_import_status_cas(
+                id,
+                rec.version,
+                rec.status,
+                ImportStatus::Failed,
+                Some(why),
+                self.now(),
+            )
+            .await?;
+            tx.commit().await?;
+            return Err(stale(why));
+        }
+        match planned.work {
+            Work::Add(to, mut plan) => {
+                if !plan.numbers.is_empty() {
+                    self.commit_add(&mut tx, &actor, &me, &to, &mut plan.numbers)
+                        .await?;
+                }
+            }
+            Work::Delete(numbers) => {
+                for n in &numbers {
+                    tx.delete_number_cas(n.id, n.version).await?;
+                    tx.record(&actor.event(
+                        Action::NumberDelete,
+                        n.id.to_string(),
+                        Some(Rule::Del2),
+                        snapshot(n),
+                        None,
+                    ))
+                    .await?;
+                }
+            }
+        }
+        let now = self.now();
+        tx.set_import_status_cas(
+            id,
+            rec.version,
+            rec.status,
+            ImportStatus::Applied,
+            None,
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        let mut view = view;
+        view.record.status = ImportStatus::Applied;
+        view.record.version += 1;
+        view.record.updated_at = now;
+        Ok(view)
+    }
+
+    /// The write transaction an apply runs in: an add's (the chain share-locked and active,
+    /// R-OFF-1) or a plain one with the acting account.
+    async fn open_add_or_write(
+        &self,
+        actor: &Actor,
+        action: ImportAction,
+    ) -> Result<(Tx, Account, Vec<AccountId>)> {
+        match action {
+            ImportAction::Add => self.open_add(actor).await,
+            ImportAction::Update | ImportAction::Delete => {
+                let mut tx = self.store.begin().await?;
+                let me = self.acting_account(&mut tx, actor).await?;
+                let above = tx.ancestors(me.id).await?;
+                Ok((tx, me, above))
+            }
+        }
+    }
+
+    /// Plans `rows` on `r` (a read for the dry run, the apply's transaction for the apply).
+    async fn plan_rows_of(
+        &self,
+        r: &mut Reader,
+        me: &Account,
+        above: &[AccountId],
+        header: &Header,
+        rows: &[(usize, &[String])],
+        defaults: &RowDefaults,
+    ) -> Result<Planned> {
+        // Each row parsed, and a number given on an earlier row refused (R-NUM-1).
+        let mut seen = HashSet::with_capacity(rows.len());
+        let parsed: Vec<(usize, String, std::result::Result<ImportRow, Reason>)> = rows
+            .iter()
+            .map(
+                |(no, cells)| match import::parse_row(header, cells, defaults) {
+                    Ok(row) => {
+                        let e = row.phone_number().as_str().to_string();
+                        if seen.insert(e.clone()) {
+                            (*no, e, Ok(row))
+                        } else {
+                            (
+                                *no,
+                                e,
+                                Err(Reason::new(
+                                    ReasonCode::DuplicateInFile,
+                                    "the number is on an earlier row of this file",
+                                )),
+                            )
+                        }
+                    }
+                    Err(reason) => (*no, cell_shown(header, cells), Err(reason)),
+                },
+            )
+            .collect();
+        match header.action {
+            ImportAction::Add => self.plan_adds(r, me, above, parsed).await,
+            ImportAction::Delete => self.plan_deletes(r, me, parsed).await,
+            ImportAction::Update => Err(ServiceError::Invalid(
+                "action: update imports are not available yet; use add or delete".into(),
+            )),
+        }
+    }
+
+    async fn plan_adds(
+        &self,
+        r: &mut Reader,
+        me: &Account,
+        above: &[AccountId],
+        parsed: Vec<(usize, String, std::result::Result<ImportRow, Reason>)>,
+    ) -> Result<Planned> {
+        let mut to = self.add_target(r, me, above).await?;
+        // The provider's trunks and carriers by name: a file names them as people do.
+        let (trunks, carriers) = if to.dest == numberpool_domain::Dest::Pool {
+            let trunks: HashMap<String, _> = r
+                .list_trunks(to.owner)
+                .await?
+                .into_iter()
+                .map(|t| (t.name.to_lowercase(), t.id))
+                .collect();
+            let carriers: HashMap<(CarrierKind, String), _> = r
+                .list_carriers(to.owner, None)
+                .await?
+                .into_iter()
+                .map(|c| ((c.kind, c.name.to_lowercase()), c.id))
+                .collect();
+            (trunks, carriers)
+        } else {
+            (HashMap::new(), HashMap::new())
+        };
+        let mut out: Vec<PlanRow> = Vec::with_capacity(parsed.len());
+        let mut adds = Vec::new();
+        // For each accepted add, its index in `out`.
+        let mut slots = Vec::new();
+        for (no, phone, row) in parsed {
+            let resolved = row.and_then(|row| match row {
+                ImportRow::Add(a) => resolve_names(a, &trunks, &carriers),
+                _ => Err(Reason::new(ReasonCode::InvalidValue, "not an add row")),
+            });
+            match resolved {
+                Ok(add) => {
+                    slots.push(out.len());
+                    out.push(PlanRow::accepted(no, &phone, RowOutcome::Create));
+                    adds.push(add);
+                }
+                Err(reason) => out.push(PlanRow::rejected(no, phone, &reason)),
+            }
+        }
+        let mut plan = self.plan_rows(r, &mut to, adds, true).await?;
+        let mut hasher = Sha256::new();
+        let mut numbers = plan.numbers.iter();
+        for (slot, refusal) in slots.iter().zip(plan.refused.iter()) {
+            if let Some(refusal) = refusal {
+                let row = &mut out[*slot];
+                *row = PlanRow::rejected(
+                    row.row,
+                    row.phone_number.clone(),
+                    &reason_of(&refusal.error),
+                );
+            } else if let Some(n) = numbers.next() {
+                let d = CreateDigest {
+                    e164: n.phone_number.as_str(),
+                    product: n.product.as_str(),
+                    status: n.status.as_str(),
+                    number_type: n.number_type.as_str(),
+                    sip_trunk: n.sip_trunk_id.map(|t| t.to_string()),
+                    voice_carrier: n.voice_carrier_id.map(|c| c.to_string()),
+                    sms_carrier: n.sms_carrier_id.map(|c| c.to_string()),
+                    capabilities: &n.capabilities,
+                    customization: &n.customization,
+                    attributes: &n.attributes,
+                    source: &n.source,
+                };
+                hasher.update(out[*slot].row.to_string());
+                hasher.update(serde_json::to_vec(&d).unwrap_or_default());
+            }
+        }
+        digest_rows(&mut hasher, &out);
+        plan.refused.clear();
+        Ok(Planned {
+            rows: out,
+            digest: super::credentials::hex(&hasher.finalize()),
+            work: Work::Add(Box::new(to), plan),
+        })
+    }
+
+    async fn plan_deletes(
+        &self,
+        r: &mut Reader,
+        me: &Account,
+        parsed: Vec<(usize, String, std::result::Result<ImportRow, Reason>)>,
+    ) -> Result<Planned> {
+        let wanted: Vec<&str> = parsed
+            .iter()
+            .filter(|(_, _, row)| row.is_ok())
+            .map(|(_, e, _)| e.as_str())
+            .collect();
+        let found: HashMap<String, Number> = r
+            .numbers_in_scope_by_e164(me.id, &wanted)
+            .await?
+            .into_iter()
+            .map(|n| (n.phone_number.as_str().to_string(), n))
+            .collect();
+        let mut out = Vec::with_capacity(parsed.len());
+        let mut numbers = Vec::new();
+        let mut hasher = Sha256::new();
+        for (no, phone, row) in parsed {
+            let decided = row.and_then(|_| {
+                let n = found
+                    .get(&phone)
+                    .ok_or_else(|| reason_of(&ServiceError::NotFound("number")))?;
+                moves::delete(n, me).map_err(|e| reason_of(&ServiceError::from(e)))?;
+                Ok(n.clone())
+            });
+            match decided {
+                Ok(n) => {
+                    hasher.update(format!(
+                        "{no}\t{}\t{}\t{}\n",
+                        n.phone_number.as_str(),
+                        n.id,
+                        n.version
+                    ));
+                    out.push(PlanRow::accepted(no, &phone, RowOutcome::Delete));
+                    numbers.push(n);
+                }
+                Err(reason) => out.push(PlanRow::rejected(no, phone, &reason)),
+            }
+        }
+        digest_rows(&mut hasher, &out);
+        Ok(Planned {
+            rows: out,
+            digest: super::credentials::hex(&hasher.finalize()),
+            work: Work::Delete(numbers),
+        })
+    }
+}
+
+/// Every row's number, outcome and reason into the digest.
+fn digest_rows(hasher: &mut Sha256, rows: &[PlanRow]) {
+    for p in rows {
+        hasher.update(format!(
+            "{}\t{}\t{:?}\t{}\n",
+            p.row,
+            p.phone_number,
+            p.outcome,
+            p.reason.as_deref().unwrap_or("")
+        ));
+    }
+}
+
+/// An add row with its trunk and carriers named by the provider's ids.
+fn resolve_names(
+    a: AddRow,
+    trunks: &HashMap<String, numberpool_domain::TrunkId>,
+    carriers: &HashMap<(CarrierKind, String), numberpool_domain::CarrierId>,
+) -> std::result::Result<AddNumber, Reason> {
+    let mut fields = a.fields;
+    if let Some(name) = &a.sip_trunk {
+        fields.sip_trunk_id = Some(*trunks.get(&name.to_lowercase()).ok_or_else(|| {
+            Reason::new(
+                ReasonCode::UnknownTrunk,
+                format!("SIP Trunk: {name:?} is not a SIP trunk of the provider"),
+            )
+        })?);
+    }
+    for (name, kind) in [
+        (&a.voice_carrier, CarrierKind::Voice),
+        (&a.sms_carrier, CarrierKind::Sms),
+    ] {
+        if let Some(name) = name {
+            let id = *carriers.get(&(kind, name.to_lowercase())).ok_or_else(|| {
+                Reason::new(
+                    ReasonCode::UnknownCarrier,
+                    format!(
+                        "{}: {name:?} is not a {} carrier of the provider",
+                        match kind {
+                            CarrierKind::Voice => "Voice Carrier",
+                            CarrierKind::Sms => "SMS Carrier",
+                        },
+                        kind.as_str()
+                    ),
+                )
+            })?;
+            match kind {
+                CarrierKind::Voice => fields.voice_carrier_id = Some(id),
+                CarrierKind::Sms => fields.sms_carrier_id = Some(id),
+            }
+        }
+    }
+    Ok(AddNumber {
+        phone_number: a.phone_number,
+        fields,
+    })
+}
+
+/// The answer to an apply whose plan no longer holds.
+fn stale(why: &str) -> ServiceError {
+    ServiceError::PreconditionFailed(why.to_string())
+}
+
+/// How the import's creator is named (as audit events name actors).
+fn principal_of(actor: &Actor) -> String {
+    match &actor.principal {
+        super::Principal::User(id) => format!("user:{id}"),
+        super::Principal::Client(id) => format!("client:{id}"),
+        super::Principal::Operator => "operator".into(),
+    }
+}
+
+/// The format of a stored import, for a caller choosing the rejected-rows file's type.
+pub fn content_type(f: FileFormat) -> &'static str {
+    match f {
+        FileFormat::Csv => "text/csv; charset=utf-8",
+        FileFormat::Xlsx => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    }
+}

@@ -1,0 +1,292 @@
+//! Imports through the service (issue 13): a plan writes nothing; apply commits exactly the
+//! accepted rows, once; a plan the inventory moved past is refused whole; every row reason
+//! code the service decides; R-IMP-1's limits; another tenant's numbers are not revealed.
+
+use numberpool::service::{
+    ImportLimits, ImportRequest, ImportView, RowOutcome, Service, ServiceError,
+};
+use numberpool_domain::import::{ImportAction, ImportStatus};
+use numberpool_domain::{Account, Country, NumberStatus};
+use numberpool_store::testing::TestDb;
+use numberpool_store::{NumberFilter, backend_tests};
+
+use crate::fixture::*;
+
+fn req(action: ImportAction) -> ImportRequest {
+    ImportRequest {
+        action,
+        file_name: "numbers.csv".into(),
+        default_country: None,
+    }
+}
+
+async fn plan(svc: &Service, who: &Actor, action: ImportAction, csv: &str) -> ImportView {
+    svc.plan_import(who, &req(action), csv.as_bytes().to_vec())
+        .await
+        .must("plan")
+}
+
+/// The reason code of the plan's row `row` (its spreadsheet row number).
+fn reason(v: &ImportView, row: usize) -> String {
+    v.rows
+        .iter()
+        .find(|r| r.row == row)
+        .and_then(|r| r.reason.clone())
+        .unwrap_or_else(|| panic!("row {row} is not rejected: {:?}", v.rows))
+}
+
+async fn count(w: &World, who: &Account) -> i64 {
+    w.service
+        .list_numbers(&as_(who), &NumberFilter::default(), None, 1)
+        .await
+        .must("list")
+        .total
+}
+
+async fn add_import_plans_then_applies_once(db: &TestDb) {
+    let w = World::new(db).await;
+    let svc = &w.service;
+    let me = as_(&w.provider);
+    // A number of another tenant: rejected as existing, without saying whose.
+    w.add(&w.tenant, &e164(9)).await;
+    let csv = "Phone Number,SIP Trunk,Billing Reference\n\
+               +14155550001,trunk-1,B-1\n\
+               +14155550001,,\n\
+               +14155550009,,\n\
+               +14155550002,no-such-trunk,\n\
+               \n\
+               +14155550003,,\"<script>x</script>\"\n";
+    let before = count(&w, &w.provider).await;
+    let v = plan(svc, &me, ImportAction::Add, csv).await;
+    let c = v.record.counts;
+    assert_eq!((c.total, c.creates, c.rejected), (5, 2, 3), "{:?}", v.rows);
+    assert_eq!(reason(&v, 3), "duplicate_in_file");
+    assert_eq!(reason(&v, 4), "already_exists");
+    let hidden = v
+        .rows
+        .iter()
+        .find(|r| r.row == 4)
+        .and_then(|r| r.message.clone());
+    assert!(
+        !hidden.unwrap_or_default().contains("Unrelated"),
+        "the other tenant is not named"
+    );
+    assert_eq!(reason(&v, 5), "unknown_trunk");
+    assert_eq!(v.record.status, ImportStatus::Planned);
+    assert_eq!(
+        count(&w, &w.provider).await,
+        before,
+        "a plan writes nothing"
+    );
+
+    let applied = svc.apply_import(&me, v.record.id).await.must("apply");
+    assert_eq!(applied.record.status, ImportStatus::Applied);
+    assert_eq!(count(&w, &w.provider).await, before + 2);
+    let n = svc
+        .get_number(&me, &numberpool_store::NumberLookup::E164(e164(1)))
+        .await
+        .must("imported number");
+    assert_eq!(n.sip_trunk_id, Some(w.trunk));
+    assert_eq!(n.billing_reference.as_deref(), Some("B-1"));
+    // Applying again changes nothing and answers the same.
+    let again = svc.apply_import(&me, v.record.id).await.must("apply again");
+    assert_eq!(again.record.status, ImportStatus::Applied);
+    assert_eq!(count(&w, &w.provider).await, before + 2);
+    // Another account cannot see or apply it.
+    hidden_import(svc.get_import(&as_(&w.tenant), v.record.id).await);
+    hidden_import(svc.apply_import(&as_(&w.tenant), v.record.id).await);
+}
+
+fn hidden_import<T: std::fmt::Debug>(r: Result<T, ServiceError>) {
+    match r {
+        Err(ServiceError::NotFound(_)) => {}
+        other => panic!("another tenant's import: {other:?}"),
+    }
+}
+
+async fn a_stale_plan_is_refused_whole(db: &TestDb) {
+    let w = World::new(db).await;
+    let svc = &w.service;
+    let me = as_(&w.provider);
+    let v = plan(
+        svc,
+        &me,
+        ImportAction::Add,
+        "phone_number\n+14155550011\n+14155550012\n",
+    )
+    .await;
+    assert_eq!(v.record.counts.creates, 2);
+    // Meanwhile one of them is added by someone else.
+    w.add(&w.tenant, &e164(12)).await;
+    let before = count(&w, &w.provider).await;
+    match svc.apply_import(&me, v.record.id).await {
+        Err(ServiceError::PreconditionFailed(m)) => {
+            assert!(m.contains("changed since this plan"), "{m}")
+        }
+        other => panic!("stale apply: {other:?}"),
+    }
+    assert_eq!(count(&w, &w.provider).await, before, "nothing applied");
+    let got = svc.get_import(&me, v.record.id).await.must("get");
+    assert_eq!(got.record.status, ImportStatus::Failed);
+    assert!(got.record.error.is_some());
+    // Again: the same refusal, the same state.
+    assert!(svc.apply_import(&me, v.record.id).await.is_err());
+    assert_eq!(count(&w, &w.provider).await, before);
+}
+
+async fn delete_import_reports_removed_and_rejected(db: &TestDb) {
+    let w = World::new(db).await;
+    let svc = &w.service;
+    let me = as_(&w.provider);
+    let free = w.add(&w.provider, &e164(21)).await;
+    let held = w.held_by(&w.customer, &e164(22)).await;
+    w.add(&w.tenant, &e164(23)).await;
+    let csv = format!(
+        "Phone Number\n{}\n{}\n+14155550023\n+14155550024\n{}\n",
+        free.phone_number.as_str(),
+        held.phone_number.as_str(),
+        free.phone_number.as_str()
+    );
+    let v = plan(svc, &me, ImportAction::Delete, &csv).await;
+    let c = v.record.counts;
+    assert_eq!((c.deletes, c.rejected), (1, 4), "{:?}", v.rows);
+    let row = |r: usize| v.rows.iter().find(|p| p.row == r).cloned().must("row");
+    assert_eq!(row(2).outcome, RowOutcome::Delete);
+    assert_eq!(reason(&v, 3), "rule_violation");
+    assert!(row(3).rule.is_some());
+    // Another tenant's number and an unknown one answer alike (R-SEC-1).
+    assert_eq!(reason(&v, 4), "not_found");
+    assert_eq!(reason(&v, 5), "not_found");
+    assert_eq!(row(4).message, row(5).message);
+    assert_eq!(reason(&v, 6), "duplicate_in_file");
+    svc.apply_import(&me, v.record.id).await.must("apply");
+    assert!(w.get(&w.provider, &free).await.is_err(), "deleted");
+    assert!(w.get(&w.provider, &held).await.is_ok(), "kept");
+}
+
+async fn file_refusals_and_limits(db: &TestDb) {
+    let w = World::new(db).await;
+    let me = as_(&w.provider);
+    let svc = w.service.clone().with_import_limits(ImportLimits {
+        pool_rows: 3,
+        sub_account_rows: 1,
+    });
+    let code = |r: Result<ImportView, ServiceError>| match r {
+        Err(e) => e.code().to_string(),
+        Ok(v) => panic!("accepted: {:?}", v.record.counts),
+    };
+    let go = |who: Actor, action: ImportAction, body: &'static str| {
+        let svc = svc.clone();
+        async move {
+            svc.plan_import(&who, &req(action), body.as_bytes().to_vec())
+                .await
+        }
+    };
+    let four = "Phone Number\n+14155550031\n+14155550032\n+14155550033\n+14155550034\n";
+    let r = go(me.clone(), ImportAction::Add, four).await;
+    let e = r.as_ref().err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(e.contains("at most 3"), "{e}");
+    assert_eq!(code(r), "too_many_rows");
+    // Exactly at the limit is fine; blank rows do not count.
+    let three = "Phone Number\n+14155550031\n\n,\n+14155550032\n+14155550033\n";
+    go(me.clone(), ImportAction::Add, three)
+        .await
+        .must("at the limit");
+    // A customer's (sub account's) limit is its own.
+    let two = "Phone Number\n+14155550035\n+14155550036\n";
+    assert_eq!(
+        code(go(as_(&w.ext_customer), ImportAction::Add, two).await),
+        "too_many_rows"
+    );
+    assert_eq!(
+        code(
+            go(
+                me.clone(),
+                ImportAction::Add,
+                "Phone Number,Colour\n+14155550031,red\n"
+            )
+            .await
+        ),
+        "unknown_column"
+    );
+    assert_eq!(
+        code(go(me.clone(), ImportAction::Add, "City\nParis\n").await),
+        "missing_column"
+    );
+    assert_eq!(
+        code(go(me.clone(), ImportAction::Add, "Phone Number\n").await),
+        "empty_file"
+    );
+    assert_eq!(
+        code(go(me.clone(), ImportAction::Add, "").await),
+        "empty_file"
+    );
+    // A viewer may not import.
+    let viewer = Actor::user(
+        w.provider.id,
+        "viewer".into(),
+        numberpool::service::Role::Viewer,
+    );
+    assert!(go(viewer, ImportAction::Add, three).await.is_err());
+}
+
+async fn seed_003_format_with_default_carriers(db: &TestDb) {
+    let w = World::new(db).await;
+    let svc = &w.service;
+    let me = as_(&w.provider);
+    let voice = carrier(&w.store, &w.provider, "voice", "Voice One", true).await;
+    let sms = carrier(&w.store, &w.provider, "sms", "SMS One", true).await;
+    let other_sms = carrier(&w.store, &w.provider, "sms", "SMS Two", false).await;
+    let csv = "Country Code;Phone Number;Voice;SMS;Fax;SMS Carrier\n\
+               1;4155550041;TRUE;TRUE;FALSE;\n\
+               1;14155550042;TRUE;FALSE;FALSE;\n\
+               ;4155550043;TRUE;FALSE;FALSE;\n\
+               1;4155550044;FALSE;TRUE;FALSE;sms two\n\
+               1;1.4155E+10;TRUE;FALSE;FALSE;\n";
+    let v = plan(svc, &me, ImportAction::Add, csv).await;
+    assert_eq!(v.record.counts.creates, 3, "{:?}", v.rows);
+    assert_eq!(reason(&v, 4), "needs_country");
+    assert_eq!(reason(&v, 6), "scientific_notation");
+    svc.apply_import(&me, v.record.id).await.must("apply");
+    let get = |i: u32| {
+        let svc = svc.clone();
+        let me = me.clone();
+        async move {
+            svc.get_number(&me, &numberpool_store::NumberLookup::E164(e164(i)))
+                .await
+                .must("number")
+        }
+    };
+    let n41 = get(41).await;
+    assert!(n41.capabilities.voice && n41.capabilities.sms && !n41.capabilities.fax);
+    assert_eq!(
+        n41.voice_carrier_id,
+        Some(voice),
+        "the default voice carrier"
+    );
+    assert_eq!(n41.sms_carrier_id, Some(sms), "the default SMS carrier");
+    assert_eq!(n41.status, NumberStatus::Normal);
+    assert_eq!(get(42).await.phone_number.as_str(), "+14155550042");
+    assert_eq!(get(44).await.sms_carrier_id, Some(other_sms));
+
+    // With a default country, numbers without + need no Country Code column.
+    let us = ImportRequest {
+        default_country: Some(Country::parse("US").must("US")),
+        ..req(ImportAction::Add)
+    };
+    let v = svc
+        .plan_import(&me, &us, b"Phone Number\n(415) 555-0045\n".to_vec())
+        .await
+        .must("plan");
+    assert_eq!(v.record.counts.creates, 1, "{:?}", v.rows);
+    svc.apply_import(&me, v.record.id).await.must("apply");
+    assert_eq!(get(45).await.phone_number.as_str(), "+14155550045");
+}
+
+backend_tests!(
+    add_import_plans_then_applies_once,
+    a_stale_plan_is_refused_whole,
+    delete_import_reports_removed_and_rejected,
+    file_refusals_and_limits,
+    seed_003_format_with_default_carriers,
+);
