@@ -49,6 +49,11 @@ pub struct Config {
     /// reached over TLS (through a terminating proxy); off, the cookies also work over plain
     /// HTTP on a workstation.
     pub secure_cookies: bool,
+    /// R-IMP-1: the most rows an import of a provider or reseller may hold (SPEC: fewer than
+    /// 10,000).
+    pub import_max_rows: u64,
+    /// R-IMP-1: the most rows an import of a customer or unit may hold.
+    pub import_max_rows_sub_account: u64,
 }
 
 impl Default for Config {
@@ -69,6 +74,8 @@ impl Default for Config {
             token_failure_limit: 10,
             token_failure_window_secs: 60,
             secure_cookies: false,
+            import_max_rows: 9_999,
+            import_max_rows_sub_account: 200,
         }
     }
 }
@@ -106,6 +113,10 @@ pub struct Overrides {
     pub token_failure_window_secs: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub secure_cookies: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub import_max_rows: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub import_max_rows_sub_account: Option<u64>,
 }
 
 /// A configuration problem, as one line for the operator.
@@ -191,7 +202,29 @@ impl Config {
                 "token_failure_window_secs must be between 1 and 86400".into(),
             ));
         }
+        for (name, v) in [
+            ("import_max_rows", self.import_max_rows),
+            (
+                "import_max_rows_sub_account",
+                self.import_max_rows_sub_account,
+            ),
+        ] {
+            if !(1..=10_000_000).contains(&v) {
+                return Err(ConfigError(format!(
+                    "{name} must be between 1 and 10000000"
+                )));
+            }
+        }
         Ok(())
+    }
+
+    /// R-IMP-1's limits, for the service.
+    pub fn import_limits(&self) -> crate::service::ImportLimits {
+        crate::service::ImportLimits {
+            pool_rows: usize::try_from(self.import_max_rows).unwrap_or(usize::MAX),
+            sub_account_rows: usize::try_from(self.import_max_rows_sub_account)
+                .unwrap_or(usize::MAX),
+        }
     }
 
     /// How the HTTP server treats connections.

@@ -71,7 +71,7 @@ impl Application {
             .map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))?;
         Ok(Application {
             listener,
-            service: Service::new(store),
+            service: Service::new(store).with_import_limits(config.import_limits()),
             api: config.api(),
             web: config.web(),
             worker: Some(WorkerOptions::default()),

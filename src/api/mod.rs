@@ -14,6 +14,7 @@ pub mod error;
 pub mod exchange;
 pub mod extract;
 pub mod idempotency;
+pub mod imports;
 pub mod numbers;
 pub mod oauth;
 pub mod providers;
@@ -98,6 +99,7 @@ pub struct ApiState {
         (name = "Rate card", description = "A provider's monthly cost of a number by country and type"),
         (name = "API clients", description = "OAuth clients of an account"),
         (name = "Audit", description = "Who changed what"),
+        (name = "Imports", description = "CSV and XLSX files of numbers to add or delete: planned first, applied on request (SPEC §4)"),
     )
 )]
 struct ApiDoc;
@@ -215,6 +217,18 @@ fn api_routes() -> OpenApiRouter<ApiState> {
         .routes(routes!(oauth::rotate_secret))
         .routes(routes!(oauth::delete_client))
         .routes(routes!(audit::list_audit))
+        .merge(
+            // The upload is a file, not JSON: its own body limit.
+            OpenApiRouter::new()
+                .routes(routes!(imports::upload, imports::list))
+                .layer(axum::extract::DefaultBodyLimit::max(
+                    imports::IMPORT_BODY_LIMIT,
+                )),
+        )
+        .routes(routes!(imports::get))
+        .routes(routes!(imports::apply))
+        .routes(routes!(imports::rejected))
+        .routes(routes!(imports::sample))
 }
 
 /// Everything the document describes: `/v2` behind authentication and idempotency, and the

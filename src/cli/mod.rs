@@ -23,6 +23,7 @@ mod accounts;
 mod attributes;
 mod clients;
 mod exchange;
+mod imports;
 mod numbers;
 mod providers;
 mod rates;
@@ -70,7 +71,8 @@ pub struct Cli {
 /// `listen`, `log_format`, `log_level`, `db_max_connections`, `token_ttl_secs`,
 /// `rate_limit_per_second`, `rate_limit_burst`, `header_read_timeout_secs`,
 /// `body_read_timeout_secs`, `max_connections`, `token_failure_limit`,
-/// `token_failure_window_secs`, `secure_cookies`). Flags beat the environment,
+/// `token_failure_window_secs`, `secure_cookies`, `import_max_rows`,
+/// `import_max_rows_sub_account`). Flags beat the environment,
 /// which beats the file.
 #[derive(Debug, Args)]
 pub struct GlobalArgs {
@@ -126,6 +128,12 @@ pub struct GlobalArgs {
     /// Mark the portal's cookies Secure (HTTPS only); turn on behind a TLS proxy [default: false]
     #[arg(long, global = true, env = "NUMBERPOOL_SECURE_COOKIES")]
     pub secure_cookies: Option<bool>,
+    /// Most rows an import of a provider or reseller may hold (R-IMP-1) [default: 9999]
+    #[arg(long, global = true, env = "NUMBERPOOL_IMPORT_MAX_ROWS")]
+    pub import_max_rows: Option<u64>,
+    /// Most rows an import of a customer or unit may hold (R-IMP-1) [default: 200]
+    #[arg(long, global = true, env = "NUMBERPOOL_IMPORT_MAX_ROWS_SUB_ACCOUNT")]
+    pub import_max_rows_sub_account: Option<u64>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -166,6 +174,9 @@ pub enum Command {
     /// Manage a provider's rate card.
     #[command(subcommand)]
     Rate(rates::RateCmd),
+    /// Import a CSV or XLSX file of numbers (add or delete): plan it, show every rejected row
+    /// with its reason, and apply it unless --dry-run; or apply an earlier plan with --apply.
+    Import(imports::ImportArgs),
     /// Print the number state table (the source of docs/STATES.md).
     States,
 }
@@ -248,6 +259,8 @@ impl Cli {
             token_failure_limit: g.token_failure_limit,
             token_failure_window_secs: g.token_failure_window_secs,
             secure_cookies: g.secure_cookies,
+            import_max_rows: g.import_max_rows,
+            import_max_rows_sub_account: g.import_max_rows_sub_account,
         };
         Config::load(g.config.as_deref(), &overrides)
     }
@@ -366,7 +379,7 @@ where
 
 /// The service on the configured database, for the verbs that work on the data.
 async fn service(config: &Config) -> anyhow::Result<Service> {
-    Ok(Service::new(open_store(config).await?))
+    Ok(Service::new(open_store(config).await?).with_import_limits(config.import_limits()))
 }
 
 pub async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
@@ -390,7 +403,10 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
         }
         Command::Worker(args) => {
             let store = open_store(&config).await?;
-            let worker = crate::jobs::Worker::new(Service::new(store.clone()), args.options());
+            let worker = crate::jobs::Worker::new(
+                Service::new(store.clone()).with_import_limits(config.import_limits()),
+                args.options(),
+            );
             let stop = crate::shutdown::Shutdown::on_signal();
             outln!("Numberpool worker started");
             worker.run_until_stopped(stop).await;
@@ -407,6 +423,7 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
         Command::Exchange(cmd) => exchange::run(&service(&config).await?, cmd).await,
         Command::Attribute(cmd) => attributes::run(&service(&config).await?, cmd).await,
         Command::Rate(cmd) => rates::run(&service(&config).await?, cmd).await,
+        Command::Import(args) => imports::run(&service(&config).await?, args).await,
     }
 }
 

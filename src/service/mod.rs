@@ -32,6 +32,7 @@ pub use credentials::{
 pub use idempotency::IdemBegin;
 pub use imports::{
     ImportLimits, ImportRequest, ImportView, PlanRow, RowOutcome, Table, content_type, format_of,
+    import_sample,
 };
 pub use jobs::IDEMPOTENCY_KEY_TTL_MS;
 pub use numbers::{

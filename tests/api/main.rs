@@ -14,6 +14,7 @@ mod edge;
 mod errors;
 mod etag;
 mod idempotency;
+mod imports;
 mod isolation;
 mod lists;
 mod logs;

@@ -11,6 +11,7 @@ mod accounts;
 mod attributes;
 mod clients;
 mod exchange;
+mod imports;
 mod numbers;
 mod rates;
 mod serve;

@@ -1,6 +1,7 @@
 //! Import files as rows of text cells: CSV (UTF-8 with or without BOM, `,` `;` or tab
 //! detected from the header line) and XLSX (the sheet named after the action, or the only
-//! sheet). What the cells mean is `numberpool_domain::import`'s business.
+//! sheet), read; and files written back in either format (the rejected rows with a `reason`
+//! column, the samples). What the cells mean is `numberpool_domain::import`'s business.
 
 use std::io::Cursor;
 
@@ -163,6 +164,63 @@ fn read_xlsx(bytes: &[u8], action: ImportAction) -> Result<Table, Reason> {
     })
 }
 
+/// Writes `header` and `rows` as `format`: a CSV in UTF-8 with a BOM (so that Excel reads it
+/// as UTF-8) and `delimiter`, or an XLSX with one sheet named `sheet` whose cells are all text
+/// (so `+14155550100` stays as typed, never a number). Cells a spreadsheet would run as a
+/// formula are neutralised (R-EXP-1), except real E.164 numbers in `number_column`.
+pub fn write(
+    format: FileFormat,
+    delimiter: u8,
+    sheet: &str,
+    header: &[String],
+    rows: &[Vec<String>],
+    number_column: Option<usize>,
+) -> Result<Vec<u8>, String> {
+    let cell = |i: usize, v: &'_ str| -> String {
+        numberpool_domain::import::neutralise_cell(v, Some(i) == number_column).into_owned()
+    };
+    match format {
+        FileFormat::Csv => {
+            let mut out = b"\xEF\xBB\xBF".to_vec();
+            {
+                let mut w = csv::WriterBuilder::new()
+                    .delimiter(delimiter)
+                    .from_writer(&mut out);
+                w.write_record(header).map_err(|e| e.to_string())?;
+                for r in rows {
+                    w.write_record(r.iter().enumerate().map(|(i, v)| cell(i, v)))
+                        .map_err(|e| e.to_string())?;
+                }
+                w.flush().map_err(|e| e.to_string())?;
+            }
+            Ok(out)
+        }
+        FileFormat::Xlsx => {
+            let mut book = rust_xlsxwriter::Workbook::new();
+            let text = rust_xlsxwriter::Format::new().set_num_format("@");
+            let ws = book.add_worksheet();
+            ws.set_name(sheet).map_err(|e| e.to_string())?;
+            for (c, h) in header.iter().enumerate() {
+                let col = u16::try_from(c).map_err(|_| "too many columns".to_string())?;
+                ws.set_column_format(col, &text)
+                    .map_err(|e| e.to_string())?;
+                ws.set_column_width(col, (h.len().max(14) + 2) as f64)
+                    .map_err(|e| e.to_string())?;
+                ws.write_string(0, col, h).map_err(|e| e.to_string())?;
+            }
+            for (r, row) in rows.iter().enumerate() {
+                let rn = u32::try_from(r + 1).map_err(|_| "too many rows".to_string())?;
+                for (c, v) in row.iter().enumerate() {
+                    let col = u16::try_from(c).map_err(|_| "too many columns".to_string())?;
+                    ws.write_string_with_format(rn, col, cell(c, v), &text)
+                        .map_err(|e| e.to_string())?;
+                }
+            }
+            book.save_to_buffer().map_err(|e| e.to_string())
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -200,6 +258,35 @@ mod tests {
         );
         let zip = read(b"PK\x03\x04garbage", ImportAction::Add);
         assert_eq!(zip.err().map(|e| e.code), Some(ReasonCode::UnreadableFile));
+    }
+
+    #[test]
+    fn written_files_read_back_alike() {
+        let header = vec!["Phone Number".to_string(), "Billing Reference".to_string()];
+        let rows = vec![
+            vec!["+14155550100".to_string(), "=HYPERLINK(x)".to_string()],
+            vec!["+14155550101".to_string(), "plain".to_string()],
+        ];
+        for format in [FileFormat::Csv, FileFormat::Xlsx] {
+            let bytes = write(format, b';', "Add", &header, &rows, Some(0))
+                .unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(format_of(&bytes), format);
+            let t = read(&bytes, ImportAction::Add).unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(t.header, header, "{format}");
+            assert_eq!(
+                t.rows[0][0], "+14155550100",
+                "{format}: the number stays text"
+            );
+            assert_eq!(t.rows[0][1], "'=HYPERLINK(x)", "{format}: R-EXP-1");
+            assert_eq!(t.rows[1], rows[1], "{format}");
+        }
+        // An XLSX whose sheets are named after other actions is refused for this one.
+        let bytes = write(FileFormat::Xlsx, b',', "Delete", &header, &rows, Some(0))
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(
+            read(&bytes, ImportAction::Add).is_ok(),
+            "the only sheet is read"
+        );
     }
 
     #[test]

@@ -664,6 +664,106 @@ fn resolve_names(
     })
 }
 
+/// An example row of `action`'s sample file, cell for cell with [`import::Column::sample`].
+fn sample_row(c: &import::Column) -> &'static str {
+    use import::Column::*;
+    match c {
+        // A number no fixture or demo holds, so the sample plans as a create as it is.
+        PhoneNumber => "+12125550142",
+        Product => "phone",
+        Status => "normal",
+        Type => "",
+        State => "CA",
+        City => "San Francisco",
+        SipTrunk => "",
+        BillingReference => "PO-1001",
+        ServiceInfo => "",
+        Voice => "TRUE",
+        Sms => "FALSE",
+        Mms => "FALSE",
+        Fax => "FALSE",
+        VoiceCarrier | SmsCarrier => "",
+        Capacity => "single_user",
+        VoiceDirection => "both",
+        Messaging => "none",
+        OutboundDialer | OutboundCliShared => "FALSE",
+        CallPurpose => "Main line",
+        DisplayName => "Front desk",
+        ProgramDuration | CountryCode | Attribute(_) | Reason => "",
+    }
+}
+
+/// The sample file of `action` in `format`: every column the action takes, one example row.
+pub fn import_sample(action: ImportAction, format: FileFormat) -> Result<Vec<u8>> {
+    let columns = import::Column::sample(action);
+    let header: Vec<String> = columns.iter().map(import::Column::header).collect();
+    let row: Vec<String> = columns.iter().map(|c| sample_row(c).to_string()).collect();
+    file::write(format, b',', action.title(), &header, &[row], Some(0))
+        .map_err(|e| ServiceError::Invalid(format!("sample: {e}")))
+}
+
+impl Service {
+    /// The import's rejected rows as a file in the uploaded format: the uploaded header with a
+    /// `reason` column (in place of one the file had) and each rejected row's cells as they
+    /// were uploaded, with `code: message`. Fixed and uploaded again it imports as it is: the
+    /// `reason` column is read past. The name says which import it came from.
+    pub async fn rejected_rows_file(
+        &self,
+        actor: &Actor,
+        id: ImportId,
+    ) -> Result<(FileFormat, String, Vec<u8>)> {
+        let (view, bytes) = self.import_file(actor, id).await?;
+        let rec = &view.record;
+        let table = file::read(&bytes, rec.action).map_err(file_refused)?;
+        let reason_at = table
+            .header
+            .iter()
+            .position(|h| import::Column::from_header(h) == Some(import::Column::Reason));
+        let mut header = table.header.clone();
+        let at = match reason_at {
+            Some(i) => i,
+            None => {
+                header.push("reason".into());
+                header.len() - 1
+            }
+        };
+        let number_column = table
+            .header
+            .iter()
+            .position(|h| import::Column::from_header(h) == Some(import::Column::PhoneNumber));
+        let rows: Vec<Vec<String>> = view
+            .rows
+            .iter()
+            .filter(|r| r.outcome == RowOutcome::Reject)
+            .filter_map(|r| {
+                let mut cells = table.rows.get(r.row.checked_sub(2)?)?.clone();
+                cells.resize(header.len(), String::new());
+                cells[at] = format!(
+                    "{}: {}",
+                    r.reason.as_deref().unwrap_or(""),
+                    r.message.as_deref().unwrap_or("")
+                );
+                Some(cells)
+            })
+            .collect();
+        let data = file::write(
+            rec.format,
+            table.delimiter,
+            rec.action.title(),
+            &header,
+            &rows,
+            number_column,
+        )
+        .map_err(|e| ServiceError::Invalid(format!("rejected rows: {e}")))?;
+        let stem = rec
+            .file_name
+            .rsplit_once('.')
+            .map_or(rec.file_name.as_str(), |(s, _)| s);
+        let name = format!("{stem}-rejected.{}", rec.format.as_str());
+        Ok((rec.format, name, data))
+    }
+}
+
 /// The answer to an apply whose plan no longer holds.
 fn stale(why: &str) -> ServiceError {
     ServiceError::PreconditionFailed(why.to_string())

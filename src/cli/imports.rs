@@ -1,0 +1,167 @@
+//! `numberpool import`: plan a CSV or XLSX file as an account, show the plan (counts and every
+//! rejected row with its reason), and apply it unless `--dry-run`; or apply a plan made
+//! earlier with `--apply PLAN`. The rejected rows can be written to a file to fix and import
+//! again.
+
+use std::path::PathBuf;
+
+use clap::Args;
+use numberpool_domain::import::{ImportAction, ImportStatus};
+use numberpool_domain::{Country, ImportId};
+
+use super::{acting, parse_id, service_err};
+use crate::service::{ImportRequest, ImportView, RowOutcome, Service};
+
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("what").required(true).args(["file", "apply"])))]
+pub struct ImportArgs {
+    /// The account importing (its pool, or itself as a customer with external numbers).
+    #[arg(long)]
+    account: String,
+    /// The CSV or XLSX file.
+    file: Option<PathBuf>,
+    /// add, update or delete: what every row does [default: add]
+    #[arg(long, default_value = "add")]
+    action: String,
+    /// Plan the file and stop: nothing is written. Apply it later with --apply.
+    #[arg(long, conflicts_with = "apply")]
+    dry_run: bool,
+    /// Apply a plan made earlier (its id, as a dry run printed it).
+    #[arg(long, value_name = "PLAN")]
+    apply: Option<String>,
+    /// Country of numbers written without + when the file has no Country Code column
+    /// (ISO 3166 alpha-2).
+    #[arg(long)]
+    default_country: Option<String>,
+    /// Write the rejected rows (the file's columns and a reason column) to this file.
+    #[arg(long, value_name = "PATH")]
+    rejected_out: Option<PathBuf>,
+    #[arg(long)]
+    json: bool,
+}
+
+fn print_plan(v: &ImportView) -> anyhow::Result<()> {
+    let r = &v.record;
+    let c = &r.counts;
+    outln!(
+        "import {} ({}, {}): {} row(s): {} to create, {} to delete, {} rejected; status {}",
+        r.id,
+        r.action,
+        r.file_name,
+        c.total,
+        c.creates,
+        c.deletes,
+        c.rejected,
+        r.status
+    );
+    for row in v.rows.iter().filter(|r| r.outcome == RowOutcome::Reject) {
+        outln!(
+            "  row {}: {} rejected: {}{}: {}",
+            row.row,
+            row.phone_number,
+            row.reason.as_deref().unwrap_or(""),
+            row.rule
+                .as_deref()
+                .map(|r| format!(" [{r}]"))
+                .unwrap_or_default(),
+            row.message.as_deref().unwrap_or("")
+        );
+    }
+    if let Some(e) = &r.error {
+        outln!("  not applied: {e}");
+    }
+    Ok(())
+}
+
+fn emit(v: &ImportView, json: bool) -> anyhow::Result<()> {
+    if json {
+        let body = crate::api::imports::ImportBody::from(v.clone());
+        outln!("{}", serde_json::to_string(&body)?);
+        Ok(())
+    } else {
+        print_plan(v)
+    }
+}
+
+pub async fn run(service: &Service, args: ImportArgs) -> anyhow::Result<()> {
+    let actor = acting(service, &args.account).await?;
+    let view = match (&args.file, &args.apply) {
+        (_, Some(plan)) => {
+            let id: ImportId = parse_id("--apply", plan)?;
+            service
+                .apply_import(&actor, id)
+                .await
+                .map_err(service_err)?
+        }
+        (Some(path), None) => {
+            let action: ImportAction = args
+                .action
+                .parse()
+                .map_err(|e| anyhow::anyhow!("--action: {e}"))?;
+            let default_country = args
+                .default_country
+                .as_deref()
+                .map(Country::parse)
+                .transpose()
+                .map_err(|e| anyhow::anyhow!("--default-country: {e}"))?;
+            let bytes = std::fs::read(path)
+                .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
+            let req = ImportRequest {
+                action,
+                file_name: path
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_else(|| "import".into()),
+                default_country,
+            };
+            let plan = service
+                .plan_import(&actor, &req, bytes)
+                .await
+                .map_err(service_err)?;
+            if args.dry_run {
+                if !args.json {
+                    print_plan(&plan)?;
+                    outln!(
+                        "dry run: nothing written. Apply this plan with: numberpool import --account {} --apply {}",
+                        args.account,
+                        plan.record.id
+                    );
+                }
+                plan
+            } else {
+                if !args.json {
+                    print_plan(&plan)?;
+                }
+                service
+                    .apply_import(&actor, plan.record.id)
+                    .await
+                    .map_err(service_err)?
+            }
+        }
+        (None, None) => anyhow::bail!("give a FILE to import, or --apply PLAN"),
+    };
+    if let Some(out) = &args.rejected_out {
+        let (_, _, data) = service
+            .rejected_rows_file(&actor, view.record.id)
+            .await
+            .map_err(service_err)?;
+        std::fs::write(out, data)
+            .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", out.display()))?;
+    }
+    if args.json {
+        emit(&view, true)?;
+    } else if view.record.status == ImportStatus::Applied {
+        let c = &view.record.counts;
+        outln!(
+            "applied: {} created, {} deleted; {} row(s) rejected{}",
+            c.creates,
+            c.deletes,
+            c.rejected,
+            args.rejected_out
+                .as_ref()
+                .map(|p| format!(" (written to {})", p.display()))
+                .unwrap_or_default()
+        );
+    }
+    Ok(())
+}
