@@ -249,7 +249,9 @@ pub async fn apply(
     Ok(Json(v.into()))
 }
 
-fn file_response(format: FileFormat, name: &str, data: Vec<u8>) -> Response {
+/// A file to download as `name` (reduced to ASCII letters, digits, `.`, `-` and `_`, so the
+/// header cannot be broken by a file name a user chose); the portal's downloads share it.
+pub fn file_response(format: FileFormat, name: &str, data: Vec<u8>) -> Response {
     let disposition = format!(
         "attachment; filename=\"{}\"",
         name.chars()

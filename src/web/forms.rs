@@ -85,6 +85,7 @@ pub fn refusal(e: ServiceError) -> WebResult<String> {
         | ServiceError::Conflict(_)
         | ServiceError::Collided(_)
         | ServiceError::PreconditionFailed(_)
+        | ServiceError::FileRefused(_)
         | ServiceError::Duplicate(_) => Ok(explain(&e).2),
         e => Err(e.into()),
     }

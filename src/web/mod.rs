@@ -11,7 +11,7 @@
 //!   provider's customers), `exchange.rs` (a customer's Provider Exchange connections), `delete_list.rs` (seed
 //!   004's manual delete list), `settings.rs` (a provider's trunks, carriers, attributes and rate card),
 //!   `clients.rs` (API clients and their secrets), `audit.rs` (the audit log), `units.rs` (a
-//!   customer's units).
+//!   customer's units), `imports.rs` (file imports: upload, the plan, apply, rejected rows).
 
 mod add;
 mod assets;
@@ -26,6 +26,7 @@ mod edit;
 mod errors;
 mod exchange;
 mod forms;
+mod imports;
 mod number;
 mod numbers;
 mod session;
@@ -115,48 +116,59 @@ pub fn router(service: Service, config: &WebConfig) -> Router {
         .map(Arc::new),
     };
     // Everything under /portal needs a signed-in user (the handlers take `SignedIn`).
-    let portal = Router::new()
-        .route(
-            "/account/password",
-            get(signin::password_form).post(signin::change_password),
-        )
-        .route("/numbers", get(numbers::list))
-        .route("/numbers/new", get(add::form).post(add::submit))
-        .route("/numbers/new/customization", get(add::customization))
-        .route("/numbers/{id}", get(number::show))
-        .route("/numbers/{id}/edit", get(edit::form).post(edit::submit))
-        // Every other move of a number is a POST to its own word; release, unbind and delete
-        // are confirmed first on a page of their own (the GET).
-        .route(
-            "/numbers/{id}/{verb}",
-            get(number::confirm).post(number::move_number),
-        )
-        .route("/customers", get(customers::list).post(customers::create))
-        .route("/customers/{id}", get(customers::show))
-        .route("/customers/{id}/settings", post(customers::settings))
-        .route("/customers/{id}/deactivate", post(customers::deactivate))
-        .route(
-            "/delete-list",
-            get(delete_list::show).post(delete_list::submit),
-        )
-        .route("/delete-list/check", get(delete_list::check_typed))
-        .route("/exchange", get(exchange::show))
-        .route("/exchange/connect", post(exchange::connect))
-        .route("/exchange/disconnect", post(exchange::disconnect))
-        // Provider settings, API clients and the audit log.
-        .route("/settings", get(settings::page))
-        .route("/settings/{kind}", post(settings::create))
-        .route(
-            "/settings/{kind}/{id}/{verb}",
-            get(settings::show).post(settings::change),
-        )
-        .route("/clients", get(clients::list).post(clients::create))
-        .route(
-            "/clients/{client_id}/{verb}",
-            get(clients::confirm).post(clients::change),
-        )
-        .route("/audit", get(audit::list))
-        .route("/units", get(units::list).post(units::create));
+    let portal =
+        Router::new()
+            .route(
+                "/account/password",
+                get(signin::password_form).post(signin::change_password),
+            )
+            .route("/numbers", get(numbers::list))
+            .route("/numbers/new", get(add::form).post(add::submit))
+            .route("/numbers/new/customization", get(add::customization))
+            .route("/numbers/{id}", get(number::show))
+            .route("/numbers/{id}/edit", get(edit::form).post(edit::submit))
+            // Every other move of a number is a POST to its own word; release, unbind and delete
+            // are confirmed first on a page of their own (the GET).
+            .route(
+                "/numbers/{id}/{verb}",
+                get(number::confirm).post(number::move_number),
+            )
+            .route("/customers", get(customers::list).post(customers::create))
+            .route("/customers/{id}", get(customers::show))
+            .route("/customers/{id}/settings", post(customers::settings))
+            .route("/customers/{id}/deactivate", post(customers::deactivate))
+            .route(
+                "/delete-list",
+                get(delete_list::show).post(delete_list::submit),
+            )
+            .route("/delete-list/check", get(delete_list::check_typed))
+            .route("/exchange", get(exchange::show))
+            .route("/exchange/connect", post(exchange::connect))
+            .route("/exchange/disconnect", post(exchange::disconnect))
+            // Provider settings, API clients and the audit log.
+            .route("/settings", get(settings::page))
+            .route("/settings/{kind}", post(settings::create))
+            .route(
+                "/settings/{kind}/{id}/{verb}",
+                get(settings::show).post(settings::change),
+            )
+            .route("/clients", get(clients::list).post(clients::create))
+            .route(
+                "/clients/{client_id}/{verb}",
+                get(clients::confirm).post(clients::change),
+            )
+            .route("/audit", get(audit::list))
+            .route(
+                "/imports",
+                get(imports::show).post(imports::upload).layer(
+                    axum::extract::DefaultBodyLimit::max(crate::api::imports::IMPORT_BODY_LIMIT),
+                ),
+            )
+            .route("/imports/samples/{action}", get(imports::sample))
+            .route("/imports/{id}", get(imports::plan))
+            .route("/imports/{id}/apply", post(imports::apply))
+            .route("/imports/{id}/rejected", get(imports::rejected))
+            .route("/units", get(units::list).post(units::create));
     let pages = Router::new()
         .route("/", get(root))
         .route("/signin", get(signin::form).post(signin::submit))

@@ -408,6 +408,15 @@ test('isolation: another tenant\'s portal URLs all answer 404', async () => {
   // The provider's API client: its confirmations are not Globex's to see.
   const client = demo.logins.api.client_id;
   gets.push(`/portal/clients/${client}/rotate`, `/portal/clients/${client}/delete`);
+  // The provider's import (a plan with a rejected row): its plan and rejected rows.
+  const upload = await fetch(`${demo.url}/v2/imports?action=add&file_name=p.csv`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'text/csv' },
+    body: 'Phone Number\n+14155550981\n4155550982\n',
+  });
+  assert.equal(upload.status, 201);
+  const imported = await upload.json();
+  gets.push(`/portal/imports/${imported.id}`, `/portal/imports/${imported.id}/rejected`);
   for (const path of gets) {
     const res = await page.request.get(`${demo.url}${path}`);
     assert.equal(res.status(), 404, `GET ${path}`);
@@ -419,6 +428,7 @@ test('isolation: another tenant\'s portal URLs all answer 404', async () => {
   }
   for (const acc of [initech, umbrella]) posts.push(`/portal/customers/${acc.id}/settings`, `/portal/customers/${acc.id}/deactivate`);
   posts.push(`/portal/clients/${client}/rotate`, `/portal/clients/${client}/delete`);
+  posts.push(`/portal/imports/${imported.id}/apply`);
   for (const path of posts) {
     const res = await page.request.post(`${demo.url}${path}`, {
       form: { csrf, assignee_type: 'user', assignee_id: 'x', account: demo.logins.api.account_id, unit: initech.id },
@@ -428,6 +438,8 @@ test('isolation: another tenant\'s portal URLs all answer 404', async () => {
   // And nothing changed: Initech's number is still where it was.
   const still = await api(token, 'GET', `/v2/phone/numbers/${initechs.id}`);
   assert.equal(still.version, initechs.version);
+  // The provider's import was not applied.
+  assert.equal((await api(token, 'GET', `/v2/imports/${imported.id}`)).status, 'planned');
   // The provider's client still works: its secret was neither rotated nor deleted.
   assert.ok(await apiToken());
   await context.close();

@@ -1,0 +1,392 @@
+//! The portal's imports (issue 13): `/portal/imports` has the tabs Add, Update and Delete,
+//! each with its sample files and an upload form, and the account's recent imports;
+//! `/portal/imports/{id}` is one import's plan (counts, every rejected row with its reason,
+//! the numbers a delete removes), the rejected rows to download, and *Apply*.
+
+use askama::Template;
+use axum::extract::{FromRequest, FromRequestParts, Multipart, Path, Query, Request, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use numberpool_domain::import::{FileFormat, ImportAction, ImportStatus};
+use numberpool_domain::{Country, ImportId};
+use serde::Deserialize;
+
+use super::csrf::{CsrfForm, same_token};
+use super::errors::{WebError, WebResult};
+use super::forms::{Choice, Empty, refusal};
+use super::signin::render;
+use super::{Chrome, SignedIn, WebState, status_for};
+use crate::api::imports::file_response;
+use crate::service::{ImportRequest, ImportView, PlanRow, RowOutcome, import_sample};
+
+/// One recent import, as the list shows it.
+pub struct Recent {
+    pub id: String,
+    pub when: String,
+    pub action: &'static str,
+    pub file_name: String,
+    pub status: &'static str,
+    pub summary: String,
+}
+
+#[derive(Template)]
+#[template(path = "imports.html")]
+struct ImportsPage {
+    chrome: Chrome,
+    /// The tab shown: `add`, `update` or `delete`.
+    tab: &'static str,
+    /// The tab's title, which is also the XLSX sheet name it reads.
+    tab_title: &'static str,
+    tabs: Vec<(&'static str, &'static str)>,
+    /// What the tab's rows do, in a sentence.
+    about: &'static str,
+    /// Whether the tab's action can be imported yet.
+    available: bool,
+    countries: Vec<Choice>,
+    limit_note: String,
+    recent: Vec<Recent>,
+    error: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "import.html")]
+struct ImportPage {
+    chrome: Chrome,
+    id: String,
+    action: &'static str,
+    file_name: String,
+    status: &'static str,
+    planned: bool,
+    creates: i64,
+    deletes: i64,
+    rejected: i64,
+    total: i64,
+    rejected_rows: Vec<PlanRow>,
+    removed: Vec<String>,
+    error: Option<String>,
+    notice: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct TabQuery {
+    #[serde(default)]
+    action: String,
+}
+
+fn tab_of(s: &str) -> ImportAction {
+    s.parse().unwrap_or(ImportAction::Add)
+}
+
+fn words(a: ImportAction) -> &'static str {
+    match a {
+        ImportAction::Add => {
+            "Each row adds a number to your inventory. Only the Phone Number column is required; \
+             blank cells take the defaults."
+        }
+        ImportAction::Update => {
+            "Each row changes the columns it fills of a number you have; blank cells leave a \
+             field as it is."
+        }
+        ImportAction::Delete => {
+            "Each row deletes a number from your inventory. Only free or returned numbers you \
+             uploaded can be deleted."
+        }
+    }
+}
+
+fn time_of(ms: i64) -> String {
+    crate::api::audit::rfc3339(ms)
+        .get(..16)
+        .unwrap_or_default()
+        .replace('T', " ")
+}
+
+fn summary(v: &numberpool_store::ImportRecord) -> String {
+    let c = &v.counts;
+    format!(
+        "{} rows: {} to create, {} to delete, {} rejected",
+        c.total, c.creates, c.deletes, c.rejected
+    )
+}
+
+async fn page(
+    st: &WebState,
+    user: &SignedIn,
+    tab: ImportAction,
+    error: Option<String>,
+) -> WebResult<Response> {
+    let recent = st
+        .service
+        .list_imports(user.actor(), 20)
+        .await?
+        .into_iter()
+        .map(|r| Recent {
+            id: r.id.to_string(),
+            when: time_of(r.created_at),
+            action: r.action.title(),
+            summary: summary(&r),
+            file_name: r.file_name,
+            status: r.status.as_str(),
+        })
+        .collect();
+    let chrome = user.chrome("numbers");
+    let limit_note = if chrome.is_pool() {
+        "A file holds fewer than 10,000 rows (unless your operator set another limit)."
+    } else {
+        "A file holds at most 200 rows (unless your operator set another limit)."
+    }
+    .to_string();
+    let refused = error.is_some();
+    Ok(render(
+        status_for(refused),
+        &ImportsPage {
+            chrome,
+            tab: tab.as_str(),
+            tab_title: tab.title(),
+            tabs: ImportAction::ALL
+                .iter()
+                .map(|a| (a.as_str(), a.title()))
+                .collect(),
+            about: words(tab),
+            available: tab != ImportAction::Update,
+            countries: country_choices(),
+            limit_note,
+            recent,
+            error,
+        },
+    ))
+}
+
+/// The default countries offered: the ones numbers are most often loaded for.
+fn country_choices() -> Vec<Choice> {
+    Choice::list(
+        [
+            ("", "None: the numbers carry their +"),
+            ("US", "United States and Canada (+1)"),
+            ("GB", "United Kingdom (+44)"),
+            ("AU", "Australia (+61)"),
+            ("DE", "Germany (+49)"),
+            ("FR", "France (+33)"),
+            ("IE", "Ireland (+353)"),
+            ("NL", "Netherlands (+31)"),
+        ]
+        .iter(),
+        "",
+        |(v, l)| (v.to_string(), l.to_string()),
+    )
+}
+
+/// `GET /portal/imports`.
+pub async fn show(
+    State(st): State<WebState>,
+    user: SignedIn,
+    Query(q): Query<TabQuery>,
+) -> WebResult<Response> {
+    page(&st, &user, tab_of(&q.action), None).await
+}
+
+/// The upload form's fields.
+pub struct Upload {
+    action: ImportAction,
+    default_country: Option<Country>,
+    file_name: String,
+    bytes: Vec<u8>,
+}
+
+/// A multipart upload of a signed-in user, its token checked like every form's.
+pub struct CsrfUpload {
+    user: SignedIn,
+    upload: Result<Upload, String>,
+}
+
+impl FromRequest<WebState> for CsrfUpload {
+    type Rejection = WebError;
+
+    async fn from_request(req: Request, state: &WebState) -> Result<Self, WebError> {
+        let (mut parts, body) = req.into_parts();
+        let user = SignedIn::from_request_parts(&mut parts, state).await?;
+        let req = Request::from_parts(parts, body);
+        let mut form = Multipart::from_request(req, state)
+            .await
+            .map_err(|_| WebError::Csrf)?;
+        let (mut csrf, mut action, mut country, mut file) =
+            (String::new(), String::new(), String::new(), None);
+        let bad = |e: axum::extract::multipart::MultipartError| {
+            WebError::BadRequest(format!("The upload could not be read: {}.", e.body_text()))
+        };
+        while let Some(field) = form.next_field().await.map_err(bad)? {
+            match field.name().unwrap_or("") {
+                "csrf" => csrf = field.text().await.map_err(bad)?,
+                "action" => action = field.text().await.map_err(bad)?,
+                "default_country" => country = field.text().await.map_err(bad)?,
+                "file" => {
+                    let name = field.file_name().unwrap_or("import").to_string();
+                    file = Some((name, field.bytes().await.map_err(bad)?.to_vec()));
+                }
+                _ => {}
+            }
+        }
+        // The token first: a forged upload learns nothing about its fields.
+        if !same_token(&csrf, &user.session.csrf_token) {
+            return Err(WebError::Csrf);
+        }
+        let upload = (|| {
+            let action: ImportAction = action.parse().map_err(|e| format!("Action: {e}."))?;
+            let default_country = match country.trim() {
+                "" => None,
+                c => Some(Country::parse(c).map_err(|e| format!("Default country: {e}."))?),
+            };
+            let (file_name, bytes) = file
+                .filter(|(_, b)| !b.is_empty())
+                .ok_or("Choose a CSV or XLSX file to upload.")?;
+            Ok(Upload {
+                action,
+                default_country,
+                file_name,
+                bytes,
+            })
+        })();
+        Ok(CsrfUpload { user, upload })
+    }
+}
+
+/// `POST /portal/imports`: plan the file; the plan's page follows.
+pub async fn upload(State(st): State<WebState>, form: CsrfUpload) -> WebResult<Response> {
+    let user = form.user;
+    let up = match form.upload {
+        Ok(u) => u,
+        Err(e) => return page(&st, &user, ImportAction::Add, Some(e)).await,
+    };
+    let req = ImportRequest {
+        action: up.action,
+        file_name: up.file_name,
+        default_country: up.default_country,
+    };
+    match st.service.plan_import(user.actor(), &req, up.bytes).await {
+        Ok(v) => Ok(Redirect::to(&format!("/portal/imports/{}", v.record.id)).into_response()),
+        Err(e) => page(&st, &user, up.action, Some(refusal(e)?)).await,
+    }
+}
+
+fn id_of(raw: &str) -> WebResult<ImportId> {
+    raw.parse()
+        .map_err(|_| WebError::from(crate::service::ServiceError::NotFound("import")))
+}
+
+fn plan_page(
+    user: &SignedIn,
+    v: ImportView,
+    error: Option<String>,
+    notice: Option<String>,
+) -> Response {
+    let r = &v.record;
+    let page = ImportPage {
+        chrome: user.chrome("numbers"),
+        id: r.id.to_string(),
+        action: r.action.title(),
+        file_name: r.file_name.clone(),
+        status: r.status.as_str(),
+        planned: r.status == ImportStatus::Planned,
+        creates: r.counts.creates,
+        deletes: r.counts.deletes,
+        rejected: r.counts.rejected,
+        total: r.counts.total,
+        removed: v
+            .rows
+            .iter()
+            .filter(|p| p.outcome == RowOutcome::Delete)
+            .map(|p| p.phone_number.clone())
+            .collect(),
+        rejected_rows: v
+            .rows
+            .into_iter()
+            .filter(|p| p.outcome == RowOutcome::Reject)
+            .collect(),
+        error: error.or_else(|| r.error.clone()),
+        notice,
+    };
+    let refused = page.error.is_some();
+    render(status_for(refused), &page)
+}
+
+#[derive(Deserialize)]
+pub struct Done {
+    #[serde(default)]
+    done: String,
+}
+
+/// `GET /portal/imports/{id}`.
+pub async fn plan(
+    State(st): State<WebState>,
+    user: SignedIn,
+    Path(id): Path<String>,
+    Query(q): Query<Done>,
+) -> WebResult<Response> {
+    let v = st.service.get_import(user.actor(), id_of(&id)?).await?;
+    let notice = (q.done == "applied" && v.record.status == ImportStatus::Applied).then(|| {
+        let c = &v.record.counts;
+        let (n, verb) = match v.record.action {
+            numberpool_domain::import::ImportAction::Delete => (c.deletes, "deleted"),
+            _ => (c.creates, "added"),
+        };
+        format!(
+            "Applied: {n} {} {verb}.",
+            if n == 1 { "number" } else { "numbers" }
+        )
+    });
+    Ok(plan_page(&user, v, None, notice))
+}
+
+/// `POST /portal/imports/{id}/apply`.
+pub async fn apply(
+    State(st): State<WebState>,
+    Path(id): Path<String>,
+    form: CsrfForm<Empty>,
+) -> WebResult<Response> {
+    let user = form.user;
+    let id = id_of(&id)?;
+    match st.service.apply_import(user.actor(), id).await {
+        Ok(_) => Ok(Redirect::to(&format!("/portal/imports/{id}?done=applied")).into_response()),
+        Err(e) => {
+            let message = refusal(e)?;
+            let v = st.service.get_import(user.actor(), id).await?;
+            Ok(plan_page(&user, v, Some(message), None))
+        }
+    }
+}
+
+/// `GET /portal/imports/{id}/rejected`: the rejected rows, in the uploaded format.
+pub async fn rejected(
+    State(st): State<WebState>,
+    user: SignedIn,
+    Path(id): Path<String>,
+) -> WebResult<Response> {
+    let (format, name, data) = st
+        .service
+        .rejected_rows_file(user.actor(), id_of(&id)?)
+        .await?;
+    Ok(file_response(format, &name, data))
+}
+
+#[derive(Deserialize)]
+pub struct SampleQuery {
+    #[serde(default)]
+    format: String,
+}
+
+/// `GET /portal/imports/samples/{action}?format=csv|xlsx`.
+pub async fn sample(
+    _user: SignedIn,
+    Path(action): Path<String>,
+    Query(q): Query<SampleQuery>,
+) -> WebResult<Response> {
+    let action: ImportAction = action
+        .parse()
+        .map_err(|_| WebError::from(crate::service::ServiceError::NotFound("sample")))?;
+    let format = q.format.parse().unwrap_or(FileFormat::Csv);
+    let data = import_sample(action, format)?;
+    Ok(file_response(
+        format,
+        &format!("numberpool-{action}-sample.{format}"),
+        data,
+    ))
+}

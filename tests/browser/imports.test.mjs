@@ -1,0 +1,127 @@
+// File imports in the portal (issue 13), in real headless Chromium against the real binary:
+// upload a file with two bad rows, see them in the plan, apply the good row, download the
+// rejected rows, fix them, upload that file as it is, apply. Also: what a file's cells hold
+// shows as text, a viewer gets no upload form, and an upload without the form's token is
+// refused. One demo server for this file; the tests run in order.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { useDemo, newPage, signIn, checkA11y, screenshots } from './harness.mjs';
+
+let demo;
+let browser;
+
+useDemo((d, b) => {
+  demo = d;
+  browser = b;
+});
+
+/** Chooses `text` as the file `name` on the upload form and submits it; waits for the plan. */
+async function upload(page, name, text) {
+  await page.getByLabel('CSV or XLSX file').setInputFiles({ name, mimeType: 'text/csv', buffer: Buffer.from(text) });
+  await Promise.all([
+    page.waitForURL(/\/portal\/imports\/[0-9a-f-]+$/),
+    page.getByRole('button', { name: 'Upload and check' }).click(),
+  ]);
+}
+
+test('a provider imports a file, fixes its rejected rows and imports them', async () => {
+  const { context, page } = await newPage(browser);
+  await signIn(page, demo.url, demo.logins.portal);
+  await page.getByRole('link', { name: 'Numbers', exact: true }).click();
+  await page.getByRole('link', { name: 'Import a file' }).click();
+  assert.equal(await page.locator('h1').innerText(), 'Import numbers from a file');
+  assert.equal(await page.getByRole('link', { name: 'Add', exact: true }).getAttribute('aria-current'), 'page');
+  await checkA11y(page, 'the import page');
+  await screenshots(page, 'import-upload');
+
+  // One good row, two bad: a trunk the provider does not have, a number without + or country.
+  const file = 'Phone Number;SIP Trunk;Billing Reference\n+14155550971;;B-71\n+14155550972;no-such-trunk;B-72\n4155550973;;B-73\n';
+  await upload(page, 'batch.csv', file);
+  const main = page.locator('main');
+  assert.match(await main.innerText(), /The plan: nothing has changed yet/);
+  assert.match(await page.locator('dl.counts').innerText(), /To add\s+1/);
+  assert.match(await page.locator('dl.counts').innerText(), /Rejected\s+2/);
+  const rows = page.locator('table tbody tr');
+  assert.equal(await rows.count(), 2);
+  assert.match(await rows.nth(0).innerText(), /^3\s+\+14155550972\s+SIP Trunk: "no-such-trunk" is not a SIP trunk of the provider\s+unknown_trunk/);
+  assert.match(await rows.nth(1).innerText(), /^4\s+4155550973\s+.*no leading \+.*\s+needs_country R-NUM-2$/s);
+  await checkA11y(page, 'an import plan with rejected rows');
+  await screenshots(page, 'import-plan');
+
+  // Apply the good row; the page says so and the number is there.
+  await Promise.all([
+    page.waitForURL(/\/portal\/imports\/[0-9a-f-]+\?done=applied$/),
+    page.getByRole('button', { name: 'Apply' }).click(),
+  ]);
+  assert.match(await page.getByRole('status').innerText(), /Applied: 1 number added/);
+  assert.equal(await page.getByRole('button', { name: 'Apply' }).count(), 0, 'applied once');
+
+  // The rejected rows, as the uploaded CSV with a reason column.
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByRole('link', { name: 'Download the rejected rows' }).click(),
+  ]);
+  assert.equal(download.suggestedFilename(), 'batch-rejected.csv');
+  const rejected = readFileSync(await download.path(), 'utf8').replace(/^\uFEFF/, '');
+  const lines = rejected.trim().split(/\r?\n/);
+  assert.equal(lines[0], 'Phone Number;SIP Trunk;Billing Reference;reason');
+  assert.equal(lines.length, 3, rejected);
+  assert.match(lines[1], /^\+14155550972;no-such-trunk;B-72;"unknown_trunk: /);
+
+  // Fixed in place and uploaded as it is, reason column and all.
+  const fixed = rejected.replace('no-such-trunk', '').replace('4155550973;', '+14155550973;');
+  await page.goto(`${demo.url}/portal/imports`);
+  await upload(page, 'batch-rejected.csv', fixed);
+  assert.match(await page.locator('dl.counts').innerText(), /To add\s+2/);
+  assert.match(await page.locator('dl.counts').innerText(), /Rejected\s+0/);
+  await page.getByRole('button', { name: 'Apply' }).click();
+  await page.waitForURL(/done=applied$/);
+  assert.match(await page.getByRole('status').innerText(), /Applied: 2 numbers added/);
+  await screenshots(page, 'import-applied');
+
+  // All three are in the inventory now; the recent imports list both files.
+  await page.goto(`${demo.url}/portal/numbers?prefix=%2B141555509`);
+  for (const n of ['+14155550971', '+14155550972', '+14155550973']) {
+    assert.equal(await page.getByRole('link', { name: n, exact: true }).count(), 1, n);
+  }
+  await page.goto(`${demo.url}/portal/imports`);
+  assert.equal(await page.getByRole('row', { name: /batch/ }).count(), 2);
+  await context.close();
+});
+
+test('a file is refused whole with the reason, and its cells show as text', async () => {
+  const { context, page } = await newPage(browser);
+  await signIn(page, demo.url, demo.logins.portal);
+  await page.goto(`${demo.url}/portal/imports`);
+  await page.getByLabel('CSV or XLSX file').setInputFiles({ name: 'bad.csv', mimeType: 'text/csv', buffer: Buffer.from('Phone Number,Colour\n+14155550974,red\n') });
+  await page.getByRole('button', { name: 'Upload and check' }).click();
+  assert.match(await page.getByRole('alert').innerText(), /"Colour" is not a column of a Add import/);
+
+  const hostile = 'Phone Number\n"<img src=x onerror=alert(1)>"\n<script>alert(2)</script>\n';
+  await upload(page, '<b>x</b>.csv', hostile);
+  const cells = await page.locator('table tbody td:nth-child(2)').allInnerTexts();
+  assert.deepEqual(cells, ['<img src=x onerror=alert(1)>', '<script>alert(2)</script>']);
+  assert.equal(await page.locator('main img').count(), 0);
+  assert.match(await page.locator('h1').innerText(), /<b>x<\/b>\.csv/);
+  await context.close();
+});
+
+test('a viewer cannot import, and an upload without the form token is refused', async () => {
+  const viewer = await newPage(browser);
+  await signIn(viewer.page, demo.url, demo.logins.viewer);
+  await viewer.page.goto(`${demo.url}/portal/imports`);
+  assert.equal(await viewer.page.getByLabel('CSV or XLSX file').count(), 0);
+  assert.match(await viewer.page.locator('main').innerText(), /Viewers can look but not import/);
+  await viewer.context.close();
+
+  const { context, page } = await newPage(browser);
+  await signIn(page, demo.url, demo.logins.portal);
+  const res = await page.request.post(`${demo.url}/portal/imports`, {
+    multipart: { action: 'add', file: { name: 'x.csv', mimeType: 'text/csv', buffer: Buffer.from('Phone Number\n+14155550975\n') } },
+    maxRedirects: 0,
+  });
+  assert.equal(res.status(), 403);
+  await context.close();
+});
