@@ -300,7 +300,8 @@ pub async fn rejected(
 #[into_params(parameter_in = Path)]
 pub struct SamplePath {
     /// `add`, `update` or `delete`.
-    pub action: ImportAction,
+    #[param(value_type = ImportAction)]
+    pub action: String,
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -327,11 +328,16 @@ pub async fn sample(
     Path(p): Path<SamplePath>,
     ApiQuery(q): ApiQuery<SampleQuery>,
 ) -> ApiResult<Response> {
+    // Parsed here, not by the path extractor, so a bad one is this API's JSON 400.
+    let action: ImportAction = p
+        .action
+        .parse()
+        .map_err(|e| ApiError::invalid(format!("action: {e}")))?;
     let format = q.format.unwrap_or(FileFormat::Csv);
-    let data = import_sample(p.action, format)?;
+    let data = import_sample(action, format)?;
     Ok(file_response(
         format,
-        &format!("numberpool-{}-sample.{}", p.action, format),
+        &format!("numberpool-{action}-sample.{format}"),
         data,
     ))
 }

@@ -438,6 +438,29 @@ impl World {
         ]
     }
 
+    /// A planned import of the provider (one row to create, one rejected), for the sweeps
+    /// that need an import id to aim at.
+    pub async fn provider_import(&self) -> String {
+        let req = numberpool::service::ImportRequest {
+            action: numberpool_domain::import::ImportAction::Add,
+            file_name: "provider.csv".into(),
+            default_country: None,
+        };
+        let file = format!("Phone Number\n{}\n4155550000\n", e164(950).as_str());
+        self.app
+            .service
+            .plan_import(
+                &numberpool::service::Actor::cli(self.provider.id),
+                &req,
+                file.into_bytes(),
+            )
+            .await
+            .must("provider import")
+            .record
+            .id
+            .to_string()
+    }
+
     /// The numbers on the provider's side.
     pub fn provider_numbers(&self) -> Vec<&Number> {
         vec![

@@ -21,6 +21,8 @@ struct ProviderState {
     accounts: Vec<String>,
     clients: Vec<String>,
     audit_totals: Vec<i64>,
+    /// Each of the provider's imports' id, status and version.
+    imports: Vec<String>,
 }
 
 async fn provider_state(w: &World) -> ProviderState {
@@ -35,8 +37,15 @@ async fn provider_state(w: &World) -> ProviderState {
     let mut accounts = Vec::new();
     let mut clients = Vec::new();
     let mut audit_totals = Vec::new();
+    let mut imports = Vec::new();
     for a in w.provider_accounts() {
         let actor = Actor::cli(a.id);
+        // The provider's imports (a sweeping customer's own uploads are its own).
+        if a.id == w.provider.id {
+            for i in s.list_imports(&actor, 200).await.must("imports") {
+                imports.push(format!("{} {} {}", i.id, i.status, i.version));
+            }
+        }
         for acc in s.list_accounts(&actor).await.must("accounts") {
             accounts.push(serde_json::to_string(&acc).must("account JSON"));
         }
@@ -54,6 +63,7 @@ async fn provider_state(w: &World) -> ProviderState {
         accounts,
         clients,
         audit_totals,
+        imports,
     }
 }
 
@@ -71,6 +81,7 @@ struct Targets<'a> {
     carriers: Vec<String>,
     attributes: Vec<String>,
     rates: Vec<String>,
+    imports: Vec<String>,
     forbidden: Vec<String>,
 }
 
@@ -90,6 +101,7 @@ impl Targets<'_> {
             "carrierId" => self.carriers.clone(),
             "attributeId" => self.attributes.clone(),
             "rateId" => self.rates.clone(),
+            "importId" => self.imports.clone(),
             other => panic!(
                 "the isolation sweep has no values for the path parameter {{{other}}}: teach \
                  Targets::path_values() which ids it takes"
@@ -147,6 +159,22 @@ async fn sweep(w: &World, t: &Targets<'_>) -> usize {
             continue;
         }
         let params = op.path_params();
+        if op.path == "/v2/imports/samples/{action}" {
+            // The same sample for everyone: no tenant's data in it.
+            let r = app
+                .get("/v2/imports/samples/add")
+                .bearer(&t.token)
+                .send()
+                .await
+                .expect(200);
+            calls += 1;
+            assert_no_leak(&r.what, &r.text(), forbidden);
+            continue;
+        }
+        if op.path == "/v2/imports" && op.method == "post" {
+            calls += upload_targets(w, t).await;
+            continue;
+        }
         if params.is_empty() {
             if let Some(schema) = op.json_body() {
                 // The body is the only input: one call per target account it can name.
@@ -238,11 +266,74 @@ async fn sweep(w: &World, t: &Targets<'_>) -> usize {
     calls
 }
 
+/// The upload: files naming the targets' numbers, to add and to delete. Every row is refused
+/// (already on the platform, not found) without naming whose the number is; nothing changes.
+async fn upload_targets(w: &World, t: &Targets<'_>) -> usize {
+    let sent: Vec<String> = t
+        .numbers
+        .iter()
+        .map(|n| n.phone_number.as_str().to_string())
+        .collect();
+    let file = format!("Phone Number\n{}\n", sent.join("\n"));
+    let mut calls = 0;
+    // The numbers sent come back as sent; nothing else of the targets does.
+    let others: Vec<String> = t
+        .forbidden
+        .iter()
+        .filter(|f| !sent.iter().any(|s| s.contains(f.as_str())))
+        .cloned()
+        .collect();
+    for (action, reason) in [("add", "already_exists"), ("delete", "not_found")] {
+        let r = w
+            .app
+            .post(&format!("/v2/imports?action={action}"))
+            .bearer(&t.token)
+            .raw("text/csv", file.clone().into_bytes())
+            .send()
+            .await;
+        calls += 1;
+        if r.status == 422 {
+            // An account that may not add numbers at all is refused whole (R-ACC-2).
+            assert_eq!(
+                (action, r.code().as_str()),
+                ("add", "rule_violation"),
+                "{}",
+                r.text()
+            );
+            assert_no_leak(&r.what, &r.text(), &t.forbidden);
+            continue;
+        }
+        let r = r.expect(201);
+        let plan = r.json();
+        assert_eq!(
+            plan["counts"]["rejected"],
+            sent.len(),
+            "{action} as {}: {plan}",
+            t.who
+        );
+        for row in plan["rows"].as_array().must("rows") {
+            assert_eq!(row["reason"], reason, "{action} as {}: {row}", t.who);
+        }
+        assert_no_leak(&r.what, &r.text(), &others);
+        // Applying it changes nothing of the targets' (the digest is over refused rows only).
+        let id = plan["id"].as_str().must("id");
+        w.app
+            .post(&format!("/v2/imports/{id}/apply"))
+            .bearer(&t.token)
+            .send()
+            .await
+            .expect(200);
+        calls += 1;
+    }
+    calls
+}
+
 /// Every operation of the document, as the unrelated tenant, aimed at the provider's world.
 async fn tenant_sweeps_every_operation(db: &TestDb) {
     let w = World::new(db).await;
     let reseller_client = w.app.client(&w.reseller, None).await;
     let clients = vec![&w.provider_client, &w.customer_client, &reseller_client];
+    let import = w.provider_import().await;
     let before = provider_state(&w).await;
     let targets = Targets {
         who: "the unrelated tenant",
@@ -255,6 +346,7 @@ async fn tenant_sweeps_every_operation(db: &TestDb) {
         carriers: vec![w.carrier.to_string()],
         attributes: vec![w.attribute.to_string()],
         rates: vec![w.rate.to_string()],
+        imports: vec![import],
     };
     let calls = sweep(&w, &targets).await;
     assert!(calls > 150, "the sweep made only {calls} calls");
@@ -279,6 +371,7 @@ async fn customer_sweeps_every_operation(db: &TestDb) {
     let reseller_client = w.app.client(&w.reseller, None).await;
     let root_client = w.app.client(&w.root_customer, None).await;
     let clients = vec![&w.provider_client, &reseller_client, &root_client];
+    let import = w.provider_import().await;
     let before = provider_state(&w).await;
     // Numbers the customer never held; `returned` it did hold (its own audit log keeps its
     // release), so that one is a path target only.
@@ -318,6 +411,7 @@ async fn customer_sweeps_every_operation(db: &TestDb) {
         carriers: vec![w.carrier.to_string()],
         attributes: vec![w.attribute.to_string()],
         rates: vec![w.rate.to_string()],
+        imports: vec![import],
         forbidden,
     };
     let calls = sweep(&w, &targets).await;

@@ -54,9 +54,11 @@ pub struct ImportRequest {
     pub default_country: Option<Country>,
 }
 
-/// What a row of the plan does.
+/// What a row of the plan does. (Named `ImportRowOutcome` in the API document: the batch
+/// add's `RowOutcome` is another thing.)
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[schema(as = ImportRowOutcome)]
 pub enum RowOutcome {
     Create,
     Delete,
@@ -65,6 +67,7 @@ pub enum RowOutcome {
 
 /// One row of a plan.
 #[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[schema(as = ImportPlanRow)]
 pub struct PlanRow {
     /// The row's number as a spreadsheet shows it: the header is row 1.
     pub row: usize,
@@ -294,6 +297,12 @@ impl Service {
     /// The import, if it is the actor's account's (R-SEC-1: otherwise not found).
     pub async fn get_import(&self, actor: &Actor, id: ImportId) -> Result<ImportView> {
         actor.require(Permission::NumberRead)?;
+        self.own_import(actor, id).await
+    }
+
+    /// The import if it is the actor's account's, whatever the actor may do with it (the
+    /// caller checks that).
+    async fn own_import(&self, actor: &Actor, id: ImportId) -> Result<ImportView> {
         let mut r = self.store.read().await?;
         let record = r
             .get_import(id)
@@ -313,7 +322,12 @@ impl Service {
 
     /// The import's file as uploaded (for the rejected-rows file).
     pub async fn import_file(&self, actor: &Actor, id: ImportId) -> Result<(ImportView, Vec<u8>)> {
-        let view = self.get_import(actor, id).await?;
+        actor.require(Permission::NumberRead)?;
+        self.own_import_file(actor, id).await
+    }
+
+    async fn own_import_file(&self, actor: &Actor, id: ImportId) -> Result<(ImportView, Vec<u8>)> {
+        let view = self.own_import(actor, id).await?;
         let mut r = self.store.read().await?;
         let bytes = r
             .import_file(id)
@@ -329,7 +343,7 @@ impl Service {
     /// and the answer asks for a new plan.
     pub async fn apply_import(&self, actor: &Actor, id: ImportId) -> Result<ImportView> {
         actor.require(Permission::NumberWrite)?;
-        let (view, bytes) = self.import_file(actor, id).await?;
+        let (view, bytes) = self.own_import_file(actor, id).await?;
         let rec = &view.record;
         match rec.status {
             ImportStatus::Applied => return Ok(view),
