@@ -46,6 +46,9 @@ pub struct ImportCountsBody {
     /// Data rows in the file (blank rows are not counted).
     pub total: i64,
     pub creates: i64,
+    pub updates: i64,
+    /// Update rows that change nothing.
+    pub unchanged: i64,
     pub deletes: i64,
     pub rejected: i64,
 }
@@ -63,7 +66,8 @@ pub struct ImportBody {
     /// `planned` (nothing written yet), `applying`, `applied` or `failed` (see `error`).
     pub status: ImportStatus,
     pub counts: ImportCountsBody,
-    /// The plan's rejected and delete rows, in file order (creates are counted, not listed).
+    /// The plan's rejected, update (with their changes), unchanged and delete rows, in file
+    /// order (creates are counted, not listed).
     pub rows: Vec<PlanRow>,
     /// Why the apply was refused, for a `failed` import.
     pub error: Option<String>,
@@ -83,6 +87,8 @@ fn counts(r: &ImportRecord) -> ImportCountsBody {
     ImportCountsBody {
         total: r.counts.total,
         creates: r.counts.creates,
+        updates: r.counts.updates,
+        unchanged: r.counts.unchanged,
         deletes: r.counts.deletes,
         rejected: r.counts.rejected,
     }
@@ -127,7 +133,8 @@ pub struct UploadQuery {
 ///
 /// The body is the CSV (UTF-8, with or without BOM; `,` `;` or tab separated) or XLSX file.
 /// Headers are matched by name in any order and case. Every row is planned against the
-/// inventory as it is now: accepted (create, delete) or rejected with a reason code and its
+/// inventory as it is now: accepted (create, update with its before and after, unchanged,
+/// delete) or rejected with a reason code and its
 /// rule (R-IMP-2). Nothing is written: this is the dry run; apply the plan with
 /// `POST /v2/imports/{importId}/apply`. A file that cannot be read, names an unknown column
 /// or holds more rows than allowed (R-IMP-1: fewer than 10,000; 200 for a customer or unit)

@@ -44,16 +44,27 @@ fn print_plan(v: &ImportView) -> anyhow::Result<()> {
     let r = &v.record;
     let c = &r.counts;
     outln!(
-        "import {} ({}, {}): {} row(s): {} to create, {} to delete, {} rejected; status {}",
+        "import {} ({}, {}): {} row(s): {} to create, {} to update ({} unchanged), {} to delete, {} rejected; status {}",
         r.id,
         r.action,
         r.file_name,
         c.total,
         c.creates,
+        c.updates,
+        c.unchanged,
         c.deletes,
         c.rejected,
         r.status
     );
+    for row in v.rows.iter().filter(|r| r.outcome == RowOutcome::Update) {
+        let what = row
+            .changes
+            .iter()
+            .map(|c| format!("{}: {:?} -> {:?}", c.field, c.before, c.after))
+            .collect::<Vec<_>>()
+            .join("; ");
+        outln!("  row {}: {} update: {what}", row.row, row.phone_number);
+    }
     for row in v.rows.iter().filter(|r| r.outcome == RowOutcome::Reject) {
         outln!(
             "  row {}: {} rejected: {}{}: {}",
@@ -153,8 +164,9 @@ pub async fn run(service: &Service, args: ImportArgs) -> anyhow::Result<()> {
     } else if view.record.status == ImportStatus::Applied {
         let c = &view.record.counts;
         outln!(
-            "applied: {} created, {} deleted; {} row(s) rejected{}",
+            "applied: {} created, {} updated, {} deleted; {} row(s) rejected{}",
             c.creates,
+            c.updates,
             c.deletes,
             c.rejected,
             args.rejected_out

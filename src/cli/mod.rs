@@ -174,7 +174,7 @@ pub enum Command {
     /// Manage a provider's rate card.
     #[command(subcommand)]
     Rate(rates::RateCmd),
-    /// Import a CSV or XLSX file of numbers (add or delete): plan it, show every rejected row
+    /// Import a CSV or XLSX file of numbers (add, update or delete): plan it, show every row
     /// with its reason, and apply it unless --dry-run; or apply an earlier plan with --apply.
     Import(imports::ImportArgs),
     /// Print the number state table (the source of docs/STATES.md).

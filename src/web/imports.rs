@@ -39,8 +39,6 @@ struct ImportsPage {
     tabs: Vec<(&'static str, &'static str)>,
     /// What the tab's rows do, in a sentence.
     about: &'static str,
-    /// Whether the tab's action can be imported yet.
-    available: bool,
     countries: Vec<Choice>,
     limit_note: String,
     recent: Vec<Recent>,
@@ -57,10 +55,14 @@ struct ImportPage {
     status: &'static str,
     planned: bool,
     creates: i64,
+    updates: i64,
+    unchanged: i64,
     deletes: i64,
     rejected: i64,
     total: i64,
     rejected_rows: Vec<PlanRow>,
+    /// Update rows with their changes.
+    updated_rows: Vec<PlanRow>,
     removed: Vec<String>,
     error: Option<String>,
     notice: Option<String>,
@@ -147,7 +149,6 @@ async fn page(
                 .map(|a| (a.as_str(), a.title()))
                 .collect(),
             about: words(tab),
-            available: tab != ImportAction::Update,
             countries: country_choices(),
             limit_note,
             recent,
@@ -287,6 +288,8 @@ fn plan_page(
         status: r.status.as_str(),
         planned: r.status == ImportStatus::Planned,
         creates: r.counts.creates,
+        updates: r.counts.updates,
+        unchanged: r.counts.unchanged,
         deletes: r.counts.deletes,
         rejected: r.counts.rejected,
         total: r.counts.total,
@@ -295,6 +298,12 @@ fn plan_page(
             .iter()
             .filter(|p| p.outcome == RowOutcome::Delete)
             .map(|p| p.phone_number.clone())
+            .collect(),
+        updated_rows: v
+            .rows
+            .iter()
+            .filter(|p| p.outcome == RowOutcome::Update)
+            .cloned()
             .collect(),
         rejected_rows: v
             .rows
@@ -325,8 +334,9 @@ pub async fn plan(
     let notice = (q.done == "applied" && v.record.status == ImportStatus::Applied).then(|| {
         let c = &v.record.counts;
         let (n, verb) = match v.record.action {
-            numberpool_domain::import::ImportAction::Delete => (c.deletes, "deleted"),
-            _ => (c.creates, "added"),
+            ImportAction::Delete => (c.deletes, "deleted"),
+            ImportAction::Update => (c.updates, "updated"),
+            ImportAction::Add => (c.creates, "added"),
         };
         format!(
             "Applied: {n} {} {verb}.",

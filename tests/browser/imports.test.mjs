@@ -88,6 +88,18 @@ test('a provider imports a file, fixes its rejected rows and imports them', asyn
   }
   await page.goto(`${demo.url}/portal/imports`);
   assert.equal(await page.getByRole('row', { name: /batch/ }).count(), 2);
+
+  // An Update file changes what its cells say, and shows each change before it applies.
+  await page.getByRole('link', { name: 'Update', exact: true }).click();
+  await upload(page, 'update.csv', 'Phone Number,Billing Reference\n+14155550971,B-71 new\n+14155550972,B-72\n');
+  assert.match(await page.locator('dl.counts').innerText(), /To update\s+1/);
+  assert.match(await page.locator('dl.counts').innerText(), /Unchanged\s+1/);
+  assert.match(await page.getByRole('region', { name: /Changes/ }).innerText(), /billing_reference\s+B-71\s+B-71 new/);
+  await checkA11y(page, 'an update plan with its changes');
+  await screenshots(page, 'import-update-plan');
+  await page.getByRole('button', { name: 'Apply' }).click();
+  await page.waitForURL(/done=applied$/);
+  assert.match(await page.getByRole('status').innerText(), /Applied: 1 number updated/);
   await context.close();
 });
 

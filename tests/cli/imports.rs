@@ -86,7 +86,8 @@ async fn import_plans_applies_and_writes_rejected_rows(db: &TestDb) {
     );
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(
-        r.stdout.contains("applied: 0 created, 1 deleted"),
+        r.stdout
+            .contains("applied: 0 created, 0 updated, 1 deleted"),
         "{}",
         r.stdout
     );

@@ -283,7 +283,105 @@ async fn seed_003_format_with_default_carriers(db: &TestDb) {
     assert_eq!(get(45).await.phone_number.as_str(), "+14155550045");
 }
 
+async fn update_import_changes_only_what_differs(db: &TestDb) {
+    let w = World::new(db).await;
+    let svc = &w.service;
+    let me = as_(&w.provider);
+    let mut billed = add(&e164(51));
+    billed.fields.billing_reference = Some("A".into());
+    let mut phone = add(&e164(54));
+    phone.fields.product = Some(numberpool_domain::Product::Phone);
+    svc.add_numbers(&me, vec![billed, add(&e164(52)), add(&e164(53)), phone])
+        .await
+        .must("add");
+    w.add(&w.tenant, &e164(55)).await;
+    let csv = "Phone Number,Billing Reference,SMS,SIP Trunk,Product\n\
+               +14155550051,B,,,\n\
+               +14155550052,,,,\n\
+               +14155550051,C,,,\n\
+               +14155550059,X,,,\n\
+               +14155550053,,,no-such-trunk,\n\
+               +14155550055,X,,,\n\
+               +14155550054,,TRUE,trunk-1,unallocated\n";
+    let v = plan(svc, &me, ImportAction::Update, csv).await;
+    let c = v.record.counts;
+    assert_eq!(
+        (c.total, c.updates, c.unchanged, c.rejected),
+        (7, 1, 1, 5),
+        "{:?}",
+        v.rows
+    );
+    let row2 = v.rows.iter().find(|r| r.row == 2).must("row 2");
+    assert_eq!(row2.outcome, RowOutcome::Update);
+    assert_eq!(row2.changes.len(), 1, "{:?}", row2.changes);
+    assert_eq!(
+        (
+            row2.changes[0].field.as_str(),
+            row2.changes[0].before.as_str(),
+            row2.changes[0].after.as_str()
+        ),
+        ("billing_reference", "A", "B")
+    );
+    assert_eq!(
+        v.rows.iter().find(|r| r.row == 3).must("row 3").outcome,
+        RowOutcome::Unchanged
+    );
+    assert_eq!(reason(&v, 4), "duplicate_in_file");
+    assert_eq!(reason(&v, 5), "not_found");
+    assert_eq!(reason(&v, 6), "unknown_trunk");
+    assert_eq!(reason(&v, 7), "not_found", "another tenant's number");
+    assert_eq!(reason(&v, 8), "rule_violation");
+    let rule = v
+        .rows
+        .iter()
+        .find(|r| r.row == 8)
+        .and_then(|r| r.rule.clone());
+    assert_eq!(rule.as_deref(), Some("R-PROD-1"));
+    // Nothing written by the plan.
+    let lookup = numberpool_store::NumberLookup::E164(e164(51));
+    let n = svc.get_number(&me, &lookup).await.must("51");
+    assert_eq!(n.billing_reference.as_deref(), Some("A"));
+
+    svc.apply_import(&me, v.record.id).await.must("apply");
+    let n = svc.get_number(&me, &lookup).await.must("51");
+    assert_eq!(n.billing_reference.as_deref(), Some("B"));
+    let events = audit_for(&w.store, &n.id.to_string()).await;
+    let last = events.last().must("an event");
+    assert_eq!(last.action, Action::NumberUpdate);
+    assert_eq!(last.channel.as_str(), "import");
+
+    // A number edited between the plan and the apply: the plan is stale, nothing applies.
+    let v = plan(
+        svc,
+        &me,
+        ImportAction::Update,
+        "Phone Number,Billing Reference\n+14155550051,D\n+14155550052,E\n",
+    )
+    .await;
+    assert_eq!(v.record.counts.updates, 2);
+    let patch = numberpool_domain::NumberPatch {
+        service_info: Some(Some("meanwhile".into())),
+        ..Default::default()
+    };
+    svc.update_number(&me, &lookup, &patch, None)
+        .await
+        .must("edit");
+    assert!(matches!(
+        svc.apply_import(&me, v.record.id).await,
+        Err(ServiceError::PreconditionFailed(_))
+    ));
+    let n52 = svc
+        .get_number(&me, &numberpool_store::NumberLookup::E164(e164(52)))
+        .await
+        .must("52");
+    assert_eq!(
+        n52.billing_reference, None,
+        "nothing of a stale plan applies"
+    );
+}
+
 backend_tests!(
+    update_import_changes_only_what_differs,
     add_import_plans_then_applies_once,
     a_stale_plan_is_refused_whole,
     delete_import_reports_removed_and_rejected,

@@ -17,7 +17,9 @@ use numberpool_domain::import::{
     RowDefaults,
 };
 use numberpool_domain::moves;
-use numberpool_domain::{Account, AccountId, Action, CarrierKind, Country, ImportId, Number, Rule};
+use numberpool_domain::{
+    Account, AccountId, Action, CarrierKind, Country, ImportId, Number, NumberPatch, Rule,
+};
 use numberpool_store::{Channel, ImportCounts, ImportRecord, Reader, Tx};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -61,8 +63,20 @@ pub struct ImportRequest {
 #[schema(as = ImportRowOutcome)]
 pub enum RowOutcome {
     Create,
+    Update,
+    /// An update row that changes nothing (every cell it fills already holds).
+    Unchanged,
     Delete,
     Reject,
+}
+
+/// One field an update row changes, before and after, as the plan shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[schema(as = ImportFieldChange)]
+pub struct FieldChange {
+    pub field: String,
+    pub before: String,
+    pub after: String,
 }
 
 /// One row of a plan.
@@ -82,6 +96,9 @@ pub struct PlanRow {
     pub rule: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
+    /// An update's changes, field by field.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub changes: Vec<FieldChange>,
 }
 
 impl PlanRow {
@@ -93,6 +110,7 @@ impl PlanRow {
             reason: Some(r.code.as_str().to_string()),
             rule: r.rule.map(|x| x.id().to_string()),
             message: Some(r.message.clone()),
+            changes: vec![],
         }
     }
 
@@ -104,6 +122,7 @@ impl PlanRow {
             reason: None,
             rule: None,
             message: None,
+            changes: vec![],
         }
     }
 }
@@ -125,6 +144,8 @@ struct Planned {
 
 enum Work {
     Add(Box<moves::AddTarget>, AddPlan),
+    /// Each number as read and as it becomes.
+    Update(Vec<(Number, Number)>),
     Delete(Vec<Number>),
 }
 
@@ -248,17 +269,27 @@ impl Service {
             return Err(chain_deactivated());
         }
         let above = r.ancestors(me.id).await?;
-        let planned = self
-            .plan_rows_of(&mut r, &me, &above, &header, &rows, &defaults)
-            .await?;
-        drop(r);
+        let planned = if req.action == ImportAction::Update {
+            // An edit's checks take the locks a write takes (R-ATTR-1's share lock, R-ACC-3's
+            // count), so the dry run of an update plans in a write transaction it then drops.
+            drop(r);
+            let mut tx = self.store.begin().await?;
+            let planned = self
+                .plan_update_rows(&mut tx, &me, &header, &rows, &defaults)
+                .await?;
+            drop(tx);
+            planned
+        } else {
+            self.plan_rows_of(&mut r, &me, &above, &header, &rows, &defaults)
+                .await?
+        };
         let count = |o: RowOutcome| planned.rows.iter().filter(|p| p.outcome == o).count() as i64;
         let counts = ImportCounts {
             total: planned.rows.len() as i64,
             creates: count(RowOutcome::Create),
-            updates: 0,
+            updates: count(RowOutcome::Update),
             deletes: count(RowOutcome::Delete),
-            unchanged: 0,
+            unchanged: count(RowOutcome::Unchanged),
             rejected: count(RowOutcome::Reject),
         };
         let kept: Vec<PlanRow> = planned
@@ -365,9 +396,13 @@ impl Service {
         let mut actor = actor.clone();
         actor.channel = Channel::Import;
         let (mut tx, me, above) = self.open_add_or_write(&actor, rec.action).await?;
-        let planned = self
-            .plan_rows_of(&mut tx, &me, &above, &header, &rows, &defaults)
-            .await?;
+        let planned = if rec.action == ImportAction::Update {
+            self.plan_update_rows(&mut tx, &me, &header, &rows, &defaults)
+                .await?
+        } else {
+            self.plan_rows_of(&mut tx, &me, &above, &header, &rows, &defaults)
+                .await?
+        };
         if planned.digest != rec.plan_digest {
             drop(tx);
             let why = "the inventory changed since this plan was made (a number in the file was \
@@ -391,6 +426,21 @@ impl Service {
                 if !plan.numbers.is_empty() {
                     self.commit_add(&mut tx, &actor, &me, &to, &mut plan.numbers)
                         .await?;
+                }
+            }
+            Work::Update(pairs) => {
+                let now = self.now();
+                for (before, mut next) in pairs {
+                    next.updated_at = now;
+                    let stored = tx.update_number_cas(&next).await?;
+                    tx.record(&actor.event(
+                        Action::NumberUpdate,
+                        before.id.to_string(),
+                        Some(Rule::Edit1),
+                        snapshot(&before),
+                        snapshot(&stored),
+                    ))
+                    .await?;
                 }
             }
             Work::Delete(numbers) => {
@@ -453,38 +503,110 @@ impl Service {
         rows: &[(usize, &[String])],
         defaults: &RowDefaults,
     ) -> Result<Planned> {
-        // Each row parsed, and a number given on an earlier row refused (R-NUM-1).
-        let mut seen = HashSet::with_capacity(rows.len());
-        let parsed: Vec<(usize, String, std::result::Result<ImportRow, Reason>)> = rows
-            .iter()
-            .map(
-                |(no, cells)| match import::parse_row(header, cells, defaults) {
-                    Ok(row) => {
-                        let e = row.phone_number().as_str().to_string();
-                        if seen.insert(e.clone()) {
-                            (*no, e, Ok(row))
-                        } else {
-                            (
-                                *no,
-                                e,
-                                Err(Reason::new(
-                                    ReasonCode::DuplicateInFile,
-                                    "the number is on an earlier row of this file",
-                                )),
-                            )
-                        }
-                    }
-                    Err(reason) => (*no, cell_shown(header, cells), Err(reason)),
-                },
-            )
-            .collect();
+        let parsed = parse_rows(header, rows, defaults);
         match header.action {
             ImportAction::Add => self.plan_adds(r, me, above, parsed).await,
             ImportAction::Delete => self.plan_deletes(r, me, parsed).await,
+            // An update's checks need a write transaction: see `plan_update_rows`.
             ImportAction::Update => Err(ServiceError::Invalid(
-                "action: update imports are not available yet; use add or delete".into(),
+                "action: an update is planned with plan_update_rows".into(),
             )),
         }
+    }
+
+    /// Plans an update file on the apply's (or a dropped) write transaction: an edit's checks
+    /// take the locks a write takes.
+    async fn plan_update_rows(
+        &self,
+        tx: &mut Tx,
+        me: &Account,
+        header: &Header,
+        rows: &[(usize, &[String])],
+        defaults: &RowDefaults,
+    ) -> Result<Planned> {
+        let parsed = parse_rows(header, rows, defaults);
+        self.plan_updates(tx, me, parsed).await
+    }
+
+    /// Each update row against its number: the cells that differ make the patch (a row that
+    /// changes nothing is `unchanged`), and the patch goes through every check of an edit
+    /// (`checked_edit`), so a file edits exactly as the API does.
+    async fn plan_updates(
+        &self,
+        tx: &mut Tx,
+        me: &Account,
+        parsed: Vec<Parsed>,
+    ) -> Result<Planned> {
+        let wanted: Vec<&str> = parsed
+            .iter()
+            .filter(|(_, _, row)| row.is_ok())
+            .map(|(_, e, _)| e.as_str())
+            .collect();
+        let found: HashMap<String, Number> = tx
+            .numbers_in_scope_by_e164(me.id, &wanted)
+            .await?
+            .into_iter()
+            .map(|n| (n.phone_number.as_str().to_string(), n))
+            .collect();
+        let mut names: HashMap<AccountId, Names> = HashMap::new();
+        let mut out = Vec::with_capacity(parsed.len());
+        let mut pairs = Vec::new();
+        let mut hasher = Sha256::new();
+        for (no, phone, row) in parsed {
+            let n = match row {
+                Err(reason) => {
+                    out.push(PlanRow::rejected(no, phone, &reason));
+                    continue;
+                }
+                Ok(_) if !found.contains_key(&phone) => {
+                    let reason = reason_of(&ServiceError::NotFound("number"));
+                    out.push(PlanRow::rejected(no, phone, &reason));
+                    continue;
+                }
+                Ok(ImportRow::Update(_, u)) => (found[&phone].clone(), u),
+                Ok(_) => {
+                    let reason = Reason::new(ReasonCode::InvalidValue, "not an update row");
+                    out.push(PlanRow::rejected(no, phone, &reason));
+                    continue;
+                }
+            };
+            let (n, u) = n;
+            let owner_names = match names.entry(n.owner_id) {
+                std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+                std::collections::hash_map::Entry::Vacant(e) => {
+                    e.insert(Names::of(tx, n.owner_id).await?)
+                }
+            };
+            let owner_names = &*owner_names;
+            let patch = match patch_of(&n, &u, owner_names) {
+                Ok(p) => p,
+                Err(reason) => {
+                    out.push(PlanRow::rejected(no, phone, &reason));
+                    continue;
+                }
+            };
+            hasher.update(format!("{no}\t{}\t{}\t{}\n", phone, n.id, n.version));
+            if patch == NumberPatch::default() {
+                out.push(PlanRow::accepted(no, &phone, RowOutcome::Unchanged));
+                continue;
+            }
+            match self.checked_edit(tx, &n, &patch).await {
+                Ok(next) => {
+                    let mut row = PlanRow::accepted(no, &phone, RowOutcome::Update);
+                    row.changes = changes(&n, &next, owner_names);
+                    hasher.update(serde_json::to_vec(&row.changes).unwrap_or_default());
+                    out.push(row);
+                    pairs.push((n, next));
+                }
+                Err(e) => out.push(PlanRow::rejected(no, phone, &reason_of(&e))),
+            }
+        }
+        digest_rows(&mut hasher, &out);
+        Ok(Planned {
+            rows: out,
+            digest: super::credentials::hex(&hasher.finalize()),
+            work: Work::Update(pairs),
+        })
     }
 
     async fn plan_adds(
@@ -492,7 +614,7 @@ impl Service {
         r: &mut Reader,
         me: &Account,
         above: &[AccountId],
-        parsed: Vec<(usize, String, std::result::Result<ImportRow, Reason>)>,
+        parsed: Vec<Parsed>,
     ) -> Result<Planned> {
         let mut to = self.add_target(r, me, above).await?;
         // The provider's trunks and carriers by name: a file names them as people do.
@@ -573,7 +695,7 @@ impl Service {
         &self,
         r: &mut Reader,
         me: &Account,
-        parsed: Vec<(usize, String, std::result::Result<ImportRow, Reason>)>,
+        parsed: Vec<Parsed>,
     ) -> Result<Planned> {
         let wanted: Vec<&str> = parsed
             .iter()
@@ -620,6 +742,37 @@ impl Service {
     }
 }
 
+/// A data row as parsed: its row number, its phone number (E.164, or the cell as given when it
+/// did not parse), and the row or why not.
+type Parsed = (usize, String, std::result::Result<ImportRow, Reason>);
+
+/// Each row parsed, and a number given on an earlier row refused (R-NUM-1).
+fn parse_rows(header: &Header, rows: &[(usize, &[String])], defaults: &RowDefaults) -> Vec<Parsed> {
+    let mut seen = HashSet::with_capacity(rows.len());
+    rows.iter()
+        .map(
+            |(no, cells)| match import::parse_row(header, cells, defaults) {
+                Ok(row) => {
+                    let e = row.phone_number().as_str().to_string();
+                    if seen.insert(e.clone()) {
+                        (*no, e, Ok(row))
+                    } else {
+                        (
+                            *no,
+                            e,
+                            Err(Reason::new(
+                                ReasonCode::DuplicateInFile,
+                                "the number is on an earlier row of this file",
+                            )),
+                        )
+                    }
+                }
+                Err(reason) => (*no, cell_shown(header, cells), Err(reason)),
+            },
+        )
+        .collect()
+}
+
 /// Every row's number, outcome and reason into the digest.
 fn digest_rows(hasher: &mut Sha256, rows: &[PlanRow]) {
     for p in rows {
@@ -631,6 +784,243 @@ fn digest_rows(hasher: &mut Sha256, rows: &[PlanRow]) {
             p.reason.as_deref().unwrap_or("")
         ));
     }
+}
+
+/// A provider's SIP trunks and carriers by name (lower case) and by id.
+struct Names {
+    trunks: HashMap<String, numberpool_domain::TrunkId>,
+    carriers: HashMap<(CarrierKind, String), numberpool_domain::CarrierId>,
+    shown: HashMap<String, String>,
+}
+
+impl Names {
+    async fn of(r: &mut Reader, owner: AccountId) -> Result<Names> {
+        let mut shown = HashMap::new();
+        let trunks = r
+            .list_trunks(owner)
+            .await?
+            .into_iter()
+            .map(|t| {
+                shown.insert(t.id.to_string(), t.name.clone());
+                (t.name.to_lowercase(), t.id)
+            })
+            .collect();
+        let carriers = r
+            .list_carriers(owner, None)
+            .await?
+            .into_iter()
+            .map(|c| {
+                shown.insert(c.id.to_string(), c.name.clone());
+                ((c.kind, c.name.to_lowercase()), c.id)
+            })
+            .collect();
+        Ok(Names {
+            trunks,
+            carriers,
+            shown,
+        })
+    }
+
+    fn trunk(&self, name: &str) -> std::result::Result<numberpool_domain::TrunkId, Reason> {
+        self.trunks
+            .get(&name.to_lowercase())
+            .copied()
+            .ok_or_else(|| {
+                Reason::new(
+                    ReasonCode::UnknownTrunk,
+                    format!("SIP Trunk: {name:?} is not a SIP trunk of the provider"),
+                )
+            })
+    }
+
+    fn carrier(
+        &self,
+        kind: CarrierKind,
+        name: &str,
+    ) -> std::result::Result<numberpool_domain::CarrierId, Reason> {
+        self.carriers
+            .get(&(kind, name.to_lowercase()))
+            .copied()
+            .ok_or_else(|| {
+                Reason::new(
+                    ReasonCode::UnknownCarrier,
+                    format!(
+                        "{}: {name:?} is not a {} carrier of the provider",
+                        match kind {
+                            CarrierKind::Voice => "Voice Carrier",
+                            CarrierKind::Sms => "SMS Carrier",
+                        },
+                        kind.as_str()
+                    ),
+                )
+            })
+    }
+
+    /// An id as its name, where it names a trunk or carrier.
+    fn show(&self, id: Option<String>) -> String {
+        id.map(|i| self.shown.get(&i).cloned().unwrap_or(i))
+            .unwrap_or_default()
+    }
+}
+
+/// The patch an update row makes of `n`: each filled cell that differs from the number.
+fn patch_of(
+    n: &Number,
+    u: &import::UpdateRow,
+    names: &Names,
+) -> std::result::Result<NumberPatch, Reason> {
+    fn differs<T: PartialEq + Clone>(now: &T, given: Option<&T>) -> Option<T> {
+        given.filter(|g| *g != now).cloned()
+    }
+    fn text(now: &Option<String>, given: &Option<String>) -> Option<Option<String>> {
+        given
+            .as_ref()
+            .filter(|g| now.as_ref() != Some(*g))
+            .map(|g| Some(g.clone()))
+    }
+    let trunk = u.sip_trunk.as_deref().map(|t| names.trunk(t)).transpose()?;
+    let voice = u
+        .voice_carrier
+        .as_deref()
+        .map(|c| names.carrier(CarrierKind::Voice, c))
+        .transpose()?;
+    let sms = u
+        .sms_carrier
+        .as_deref()
+        .map(|c| names.carrier(CarrierKind::Sms, c))
+        .transpose()?;
+    let capabilities = u.capabilities_over(n.capabilities);
+    let customization = u.customization_over(n.customization);
+    let mut attributes = n.attributes.clone();
+    attributes.extend(u.attributes.clone());
+    Ok(NumberPatch {
+        product: differs(&n.product, u.product.as_ref()),
+        status: differs(&n.status, u.status.as_ref()),
+        number_type: differs(&n.number_type, u.number_type.as_ref()),
+        sip_trunk_id: trunk.filter(|t| n.sip_trunk_id != Some(*t)).map(Some),
+        billing_reference: text(&n.billing_reference, &u.billing_reference),
+        service_info: text(&n.service_info, &u.service_info),
+        capabilities: (capabilities != n.capabilities).then_some(capabilities),
+        voice_carrier_id: voice.filter(|c| n.voice_carrier_id != Some(*c)).map(Some),
+        sms_carrier_id: sms.filter(|c| n.sms_carrier_id != Some(*c)).map(Some),
+        customization: (customization != n.customization).then_some(customization),
+        call_purpose: text(&n.call_purpose, &u.call_purpose),
+        display_name: text(&n.display_name, &u.display_name),
+        program_duration: text(&n.program_duration, &u.program_duration),
+        attributes: (attributes != n.attributes).then_some(attributes),
+    })
+}
+
+/// The fields `before` and `after` differ in, as the plan shows them.
+fn changes(before: &Number, after: &Number, names: &Names) -> Vec<FieldChange> {
+    let opt = |v: &Option<String>| v.clone().unwrap_or_default();
+    let id = |v: Option<String>| names.show(v);
+    let flags = |c: &numberpool_domain::Capabilities| {
+        [
+            ("voice", c.voice),
+            ("sms", c.sms),
+            ("mms", c.mms),
+            ("fax", c.fax),
+        ]
+        .iter()
+        .filter(|(_, on)| *on)
+        .map(|(n, _)| *n)
+        .collect::<Vec<_>>()
+        .join(", ")
+    };
+    let custom = |c: &numberpool_domain::Customization| {
+        format!(
+            "{}, {}, messaging {}, dialer {}, CLI shared {}",
+            c.capacity, c.voice_direction, c.messaging, c.outbound_dialer, c.outbound_cli_shared
+        )
+    };
+    let attrs = |m: &std::collections::BTreeMap<String, String>| {
+        m.iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let fields = [
+        (
+            "product",
+            before.product.to_string(),
+            after.product.to_string(),
+        ),
+        (
+            "status",
+            before.status.as_str().to_string(),
+            after.status.as_str().to_string(),
+        ),
+        (
+            "type",
+            before.number_type.to_string(),
+            after.number_type.to_string(),
+        ),
+        (
+            "sip_trunk",
+            id(before.sip_trunk_id.map(|t| t.to_string())),
+            id(after.sip_trunk_id.map(|t| t.to_string())),
+        ),
+        (
+            "billing_reference",
+            opt(&before.billing_reference),
+            opt(&after.billing_reference),
+        ),
+        (
+            "service_info",
+            opt(&before.service_info),
+            opt(&after.service_info),
+        ),
+        (
+            "capabilities",
+            flags(&before.capabilities),
+            flags(&after.capabilities),
+        ),
+        (
+            "voice_carrier",
+            id(before.voice_carrier_id.map(|c| c.to_string())),
+            id(after.voice_carrier_id.map(|c| c.to_string())),
+        ),
+        (
+            "sms_carrier",
+            id(before.sms_carrier_id.map(|c| c.to_string())),
+            id(after.sms_carrier_id.map(|c| c.to_string())),
+        ),
+        (
+            "customization",
+            custom(&before.customization),
+            custom(&after.customization),
+        ),
+        (
+            "call_purpose",
+            opt(&before.call_purpose),
+            opt(&after.call_purpose),
+        ),
+        (
+            "display_name",
+            opt(&before.display_name),
+            opt(&after.display_name),
+        ),
+        (
+            "program_duration",
+            opt(&before.program_duration),
+            opt(&after.program_duration),
+        ),
+        (
+            "attributes",
+            attrs(&before.attributes),
+            attrs(&after.attributes),
+        ),
+    ];
+    fields
+        .into_iter()
+        .filter(|(_, b, a)| b != a)
+        .map(|(field, before, after)| FieldChange {
+            field: field.to_string(),
+            before,
+            after,
+        })
+        .collect()
 }
 
 /// An add row with its trunk and carriers named by the provider's ids.

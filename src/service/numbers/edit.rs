@@ -4,7 +4,7 @@
 
 use numberpool_domain::moves::{self, CarrierContext};
 use numberpool_domain::{Action, CarrierKind, EntitlementUse, Number, NumberPatch, Rule};
-use numberpool_store::NumberLookup;
+use numberpool_store::{NumberLookup, Tx};
 
 use super::{carrier_not_found, check_free_text, licences_of};
 use crate::service::{Actor, Permission, Result, Service, ServiceError, check_version};
@@ -22,6 +22,22 @@ impl Service {
         let mut tx = self.store.begin().await?;
         let n = self.scoped_number(&mut tx, actor, lookup).await?;
         check_version("number", n.version, if_version)?;
+        let next = self.checked_edit(&mut tx, &n, patch).await?;
+        self.commit_move(tx, actor, &n, next, Action::NumberUpdate, Rule::Edit1)
+            .await
+            .map_err(crate::service::lost_race_with_version(if_version))
+    }
+
+    /// What `n` becomes under `patch`, with every check of an edit: free text, the named trunk
+    /// and carriers (the number's owner's), the provider's attributes (R-ATTR-1), the field
+    /// rules (`moves::edit`) and R-ACC-3's licences. Writes nothing; the caller commits. An
+    /// import's update rows go through here too, so a file edits exactly as the API does.
+    pub(in crate::service) async fn checked_edit(
+        &self,
+        tx: &mut Tx,
+        n: &Number,
+        patch: &NumberPatch,
+    ) -> Result<Number> {
         for (field, v) in [
             ("billing_reference", &patch.billing_reference),
             ("service_info", &patch.service_info),
@@ -51,7 +67,7 @@ impl Service {
             }
         }
         if let Some(attrs) = &patch.attributes {
-            self.check_number_attributes(&mut tx, n.owner_id, [attrs])
+            self.check_number_attributes(tx, n.owner_id, [attrs])
                 .await?;
         }
         if moves::edit_touches_carriers(patch) {
@@ -67,18 +83,16 @@ impl Service {
                 .await?
                 .map(|(id, _)| id);
         }
-        let next = moves::edit(&n, patch, &carriers)?;
+        let next = moves::edit(n, patch, &carriers)?;
         // R-ACC-3 binds the numbers allocated to a customer, not its own (R-ACC-2).
         if let Some(customer) = n.customer_id.filter(|c| *c != n.owner_id) {
-            let (was, will) = (licences_of(&n), licences_of(&next));
+            let (was, will) = (licences_of(n), licences_of(&next));
             let more = EntitlementUse {
                 toll_free: (will.toll_free - was.toll_free).max(0),
                 contact_center: (will.contact_center - was.contact_center).max(0),
             };
-            self.check_entitlements(&mut tx, customer, more).await?;
+            self.check_entitlements(tx, customer, more).await?;
         }
-        self.commit_move(tx, actor, &n, next, Action::NumberUpdate, Rule::Edit1)
-            .await
-            .map_err(crate::service::lost_race_with_version(if_version))
+        Ok(next)
     }
 }
