@@ -177,3 +177,65 @@ pub async fn run(service: &Service, args: ImportArgs) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The account whose numbers are exported (what it sees).
+    #[arg(long)]
+    account: String,
+    /// list (the numbers as the list shows them), update-template (the Update import's
+    /// columns, filled: imported back unchanged it changes nothing) or consolidated (numbers
+    /// with customers, with the customer's name and account number) [default: list]
+    #[arg(long, default_value = "list")]
+    kind: String,
+    /// csv or xlsx [default: csv]
+    #[arg(long, default_value = "csv")]
+    format: String,
+    /// The file to write; `-` writes a CSV to standard output.
+    #[arg(long, value_name = "PATH")]
+    out: PathBuf,
+}
+
+pub async fn export(service: &Service, args: ExportArgs) -> anyhow::Result<()> {
+    let actor = acting(service, &args.account).await?;
+    let kind: numberpool_domain::import::ExportKind = args
+        .kind
+        .replace('-', "_")
+        .parse()
+        .map_err(|e| anyhow::anyhow!("--kind: {e}"))?;
+    let format: numberpool_domain::import::FileFormat = args
+        .format
+        .parse()
+        .map_err(|e| anyhow::anyhow!("--format: {e}"))?;
+    if args.out.as_os_str() == "-" {
+        if format == numberpool_domain::import::FileFormat::Xlsx {
+            anyhow::bail!("--out: an XLSX goes to a file, not to standard output");
+        }
+        let mut stdout = std::io::BufWriter::new(std::io::stdout());
+        service
+            .export_numbers(&actor, kind, format, &mut stdout)
+            .await
+            .map_err(service_err)?;
+        std::io::Write::flush(&mut stdout)?;
+        return Ok(());
+    }
+    // Written beside the target and renamed into place, so a failed export leaves no half file.
+    let tmp = args.out.with_extension("partial");
+    let file = std::fs::File::create(&tmp)
+        .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", tmp.display()))?;
+    let mut w = std::io::BufWriter::new(file);
+    let rows = match service.export_numbers(&actor, kind, format, &mut w).await {
+        Ok(rows) => rows,
+        Err(e) => {
+            drop(w);
+            let _ = std::fs::remove_file(&tmp);
+            return Err(service_err(e));
+        }
+    };
+    std::io::Write::flush(&mut w)?;
+    drop(w);
+    std::fs::rename(&tmp, &args.out)
+        .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", args.out.display()))?;
+    outln!("{rows} number(s) written to {}", args.out.display());
+    Ok(())
+}

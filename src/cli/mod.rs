@@ -177,6 +177,9 @@ pub enum Command {
     /// Import a CSV or XLSX file of numbers (add, update or delete): plan it, show every row
     /// with its reason, and apply it unless --dry-run; or apply an earlier plan with --apply.
     Import(imports::ImportArgs),
+    /// Export the numbers an account sees as CSV or XLSX: the list, the update template, or
+    /// the consolidated list across customers.
+    Export(imports::ExportArgs),
     /// Print the number state table (the source of docs/STATES.md).
     States,
 }
@@ -424,6 +427,7 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
         Command::Attribute(cmd) => attributes::run(&service(&config).await?, cmd).await,
         Command::Rate(cmd) => rates::run(&service(&config).await?, cmd).await,
         Command::Import(args) => imports::run(&service(&config).await?, args).await,
+        Command::Export(args) => imports::export(&service(&config).await?, args).await,
     }
 }
 

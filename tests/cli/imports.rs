@@ -110,4 +110,57 @@ async fn import_plans_applies_and_writes_rejected_rows(db: &TestDb) {
     );
 }
 
-backend_tests!(import_plans_applies_and_writes_rejected_rows);
+/// `export`: the update template goes back in as an Update with nothing to change; `--out -`
+/// writes the CSV to standard output; bad flags are one line.
+async fn export_round_trips_through_import(db: &TestDb) {
+    let w = World::new(&db.url);
+    let (db, pid) = (w.db, &w.pid);
+    w.add(&["+14155550811", "+14155550812"]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    for format in ["csv", "xlsx"] {
+        let out = dir.path().join(format!("template.{format}"));
+        let r = run(
+            db,
+            &format!(
+                "export --account {pid} --kind update-template --format {format} --out {}",
+                out.display()
+            ),
+            None,
+        );
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        assert!(r.stdout.contains("2 number(s) written"), "{}", r.stdout);
+        let plan = ok_json(
+            db,
+            &format!(
+                "import --account {pid} --action update --dry-run --json {}",
+                out.display()
+            ),
+        );
+        assert_eq!(plan["counts"]["updates"], 0, "{plan}");
+        assert_eq!(plan["counts"]["unchanged"], 2, "{plan}");
+        assert_eq!(plan["counts"]["rejected"], 0, "{plan}");
+    }
+    let r = run(db, &format!("export --account {pid} --out -"), None);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout.contains("Phone Number,Country,Type"),
+        "{}",
+        r.stdout
+    );
+    assert!(r.stdout.contains("+14155550812"), "{}", r.stdout);
+    refused(
+        db,
+        &format!("export --account {pid} --kind everything --out -"),
+        &["--kind"],
+    );
+    refused(
+        db,
+        &format!("export --account {pid} --format xlsx --out -"),
+        &["--out"],
+    );
+}
+
+backend_tests!(
+    import_plans_applies_and_writes_rejected_rows,
+    export_round_trips_through_import
+);

@@ -5,7 +5,7 @@
 use numberpool::service::{
     ImportLimits, ImportRequest, ImportView, RowOutcome, Service, ServiceError,
 };
-use numberpool_domain::import::{ImportAction, ImportStatus};
+use numberpool_domain::import::{ExportKind, FileFormat, ImportAction, ImportStatus};
 use numberpool_domain::{Account, Country, NumberStatus};
 use numberpool_store::testing::TestDb;
 use numberpool_store::{NumberFilter, backend_tests};
@@ -380,7 +380,97 @@ async fn update_import_changes_only_what_differs(db: &TestDb) {
     );
 }
 
+/// Export → edit nothing → import as an Update: a plan of 0 changes, in both formats; the
+/// list and the consolidated export hold what they say, with formula cells neutralised.
+async fn export_round_trips_and_neutralises(db: &TestDb) {
+    let w = World::new(db).await;
+    let svc = &w.service;
+    let me = as_(&w.provider);
+    attribute(&w.store, &w.provider, "region", &["east", "west"]).await;
+    let voice = carrier(&w.store, &w.provider, "voice", "Voice One", true).await;
+    let mut rich = add(&e164(61));
+    rich.fields.billing_reference = Some("=HYPERLINK(\"http://x\")".into());
+    rich.fields.display_name = Some("Front, \"desk\"".into());
+    rich.fields
+        .attributes
+        .insert("region".into(), "east".into());
+    rich.fields.sip_trunk_id = Some(w.trunk);
+    rich.fields.voice_carrier_id = Some(voice);
+    rich.fields.product = Some(numberpool_domain::Product::ContactCenter);
+    svc.add_numbers(&me, vec![rich, add(&e164(62))])
+        .await
+        .must("add");
+    w.held_by(&w.customer, &e164(63)).await;
+    let total = count(&w, &w.provider).await;
+    for format in [FileFormat::Csv, FileFormat::Xlsx] {
+        let mut file = Vec::new();
+        let rows = svc
+            .export_numbers(&me, ExportKind::UpdateTemplate, format, &mut file)
+            .await
+            .must("export");
+        assert_eq!(rows as i64, total, "{format}");
+        let v = svc
+            .plan_import(&me, &req(ImportAction::Update), file)
+            .await
+            .must("plan");
+        let c = v.record.counts;
+        assert_eq!(
+            (c.total, c.updates, c.rejected, c.unchanged),
+            (total, 0, 0, total),
+            "{format}: {:?}",
+            v.rows
+        );
+    }
+    let mut list = Vec::new();
+    svc.export_numbers(&me, ExportKind::List, FileFormat::Csv, &mut list)
+        .await
+        .must("list");
+    let list = String::from_utf8(list).must("utf-8");
+    assert!(
+        list.starts_with("\u{feff}Phone Number,Country,Type"),
+        "{list}"
+    );
+    assert!(
+        list.contains("\"'=HYPERLINK(\"\"http://x\"\")\""),
+        "R-EXP-1: {list}"
+    );
+    assert!(
+        list.contains("+14155550061,US,"),
+        "the number stays readable: {list}"
+    );
+    let mut consolidated = Vec::new();
+    svc.export_numbers(
+        &me,
+        ExportKind::Consolidated,
+        FileFormat::Csv,
+        &mut consolidated,
+    )
+    .await
+    .must("consolidated");
+    let consolidated = String::from_utf8(consolidated).must("utf-8");
+    assert!(consolidated.contains("Customer,"), "{consolidated}");
+    assert!(consolidated.contains("+14155550063"), "{consolidated}");
+    assert!(
+        !consolidated.contains("+14155550062"),
+        "free numbers have no customer: {consolidated}"
+    );
+    // A customer's export holds only what it sees.
+    let mut theirs = Vec::new();
+    svc.export_numbers(
+        &as_(&w.customer),
+        ExportKind::List,
+        FileFormat::Csv,
+        &mut theirs,
+    )
+    .await
+    .must("customer export");
+    let theirs = String::from_utf8(theirs).must("utf-8");
+    assert!(theirs.contains("+14155550063"));
+    assert!(!theirs.contains("+14155550061"), "{theirs}");
+}
+
 backend_tests!(
+    export_round_trips_and_neutralises,
     update_import_changes_only_what_differs,
     add_import_plans_then_applies_once,
     a_stale_plan_is_refused_whole,

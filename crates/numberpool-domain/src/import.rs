@@ -35,6 +35,12 @@ string_enum!(/// Where an import is: `planned` (the plan is shown; nothing writt
     ImportStatus, "status", "planned, applying, applied, failed", exact, {
     Planned => "planned", Applying => "applying", Applied => "applied", Failed => "failed" });
 
+string_enum!(/// What an export holds (SPEC §4): `list` is the numbers as the list shows them;
+    /// `update_template` has the Update import's columns filled with each number's values, so
+    /// that imported back as an Update it changes nothing; `consolidated` is one row per number
+    /// held by a customer, with the customer's name and account number, across customers.
+    ExportKind, "kind", { List => "list", UpdateTemplate => "update_template", Consolidated => "consolidated" });
+
 string_enum!(/// The kind of file an import was read from (and its rejected rows are written as).
     FileFormat, "format", { Csv => "csv", Xlsx => "xlsx" });
 
@@ -385,9 +391,17 @@ impl Header {
     }
 
     /// The cell of `c` in `row`, trimmed; `None` when the column is absent or the cell blank.
+    /// A `'` that R-EXP-1 put before a formula-looking value is taken off again (a spreadsheet
+    /// hides it too), so an exported file imports back as it was.
     pub fn cell<'a>(&self, row: &'a [String], c: &Column) -> Option<&'a str> {
         let i = *self.positions.get(c)?;
-        row.get(i).map(|s| s.trim()).filter(|s| !s.is_empty())
+        row.get(i)
+            .map(|s| s.trim())
+            .map(|s| match s.strip_prefix('\'') {
+                Some(rest) if rest.starts_with(['=', '+', '-', '@', '\t', '\r']) => rest,
+                _ => s,
+            })
+            .filter(|s| !s.is_empty())
     }
 }
 

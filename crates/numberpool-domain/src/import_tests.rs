@@ -298,6 +298,20 @@ fn every_reason_code_has_a_rule_or_none_and_a_stable_word() {
 }
 
 #[test]
+fn a_neutralised_cell_reads_back_as_it_was() {
+    let h = header(ImportAction::Update, &["Phone Number", "Billing Reference"]);
+    for v in ["=1+2", "@SUM(A1)", "-2", "plain", "'quoted"] {
+        let out = neutralise_cell(v, false);
+        let row = cells(&["+14155550100", &out]);
+        assert_eq!(
+            h.cell(&row, &Column::BillingReference),
+            Some(v),
+            "{v} -> {out}"
+        );
+    }
+}
+
+#[test]
 fn formula_cells_are_neutralised_but_numbers_stay_readable() {
     assert_eq!(neutralise_cell("=1+2", false), "'=1+2");
     assert_eq!(neutralise_cell("@SUM(A1)", false), "'@SUM(A1)");

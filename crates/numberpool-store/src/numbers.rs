@@ -313,6 +313,29 @@ impl Reader {
         after: Option<NumberCursor>,
         limit: u32,
     ) -> Result<Page<Number>> {
+        self.number_page(scope, filter, after, limit, true).await
+    }
+
+    /// [`Reader::list_numbers`] without the count (`total` is 0): the pages of an export,
+    /// which walks them all and would otherwise count the whole list once per page.
+    pub async fn scan_numbers(
+        &mut self,
+        scope: AccountId,
+        filter: &NumberFilter,
+        after: Option<NumberCursor>,
+        limit: u32,
+    ) -> Result<Page<Number>> {
+        self.number_page(scope, filter, after, limit, false).await
+    }
+
+    async fn number_page(
+        &mut self,
+        scope: AccountId,
+        filter: &NumberFilter,
+        after: Option<NumberCursor>,
+        limit: u32,
+        count: bool,
+    ) -> Result<Page<Number>> {
         let clause = self.scope_clause(scope, filter).await?;
         let (where_sql, binds) = number_where(scope, filter, clause);
         let count_sql = format!("{SCOPE_CTE} SELECT COUNT(*) FROM numbers n{where_sql}");
@@ -350,11 +373,15 @@ impl Reader {
             u64::from(limit) + 1
         );
         let (total, rows): (i64, Vec<NumberRow>) = on_conn!(self, c => {
-            let mut q = sqlx::query_as::<_, (i64,)>(&count_sql);
-            for b in &binds {
-                q = q.bind(b);
-            }
-            let total = q.fetch_one(&mut *c).await?.0;
+            let total = if count {
+                let mut q = sqlx::query_as::<_, (i64,)>(&count_sql);
+                for b in &binds {
+                    q = q.bind(b);
+                }
+                q.fetch_one(&mut *c).await?.0
+            } else {
+                0
+            };
             let mut q = sqlx::query_as::<_, NumberRow>(&page_sql);
             for b in &page_binds {
                 q = q.bind(b);

@@ -8,6 +8,7 @@
 //! - `file.rs`: bytes to rows of text cells (CSV, XLSX).
 //! - here: limits (R-IMP-1), the plan per action, the digest, apply.
 
+mod export;
 mod file;
 
 use std::collections::{HashMap, HashSet};
@@ -571,13 +572,7 @@ impl Service {
                 }
             };
             let (n, u) = n;
-            let owner_names = match names.entry(n.owner_id) {
-                std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
-                std::collections::hash_map::Entry::Vacant(e) => {
-                    e.insert(Names::of(tx, n.owner_id).await?)
-                }
-            };
-            let owner_names = &*owner_names;
+            let owner_names = Names::cached(&mut names, tx, n.owner_id).await?;
             let patch = match patch_of(&n, &u, owner_names) {
                 Ok(p) => p,
                 Err(reason) => {
@@ -794,6 +789,18 @@ struct Names {
 }
 
 impl Names {
+    /// `owner`'s names from `cache`, read on first use.
+    async fn cached<'m>(
+        cache: &'m mut HashMap<AccountId, Names>,
+        r: &mut Reader,
+        owner: AccountId,
+    ) -> Result<&'m Names> {
+        Ok(match cache.entry(owner) {
+            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::hash_map::Entry::Vacant(e) => e.insert(Names::of(r, owner).await?),
+        })
+    }
+
     async fn of(r: &mut Reader, owner: AccountId) -> Result<Names> {
         let mut shown = HashMap::new();
         let trunks = r
