@@ -180,8 +180,18 @@ pub enum Command {
     /// Export the numbers an account sees as CSV or XLSX: the list, the update template, or
     /// the consolidated list across customers.
     Export(imports::ExportArgs),
+    /// Copy the SQLite database, consistent as of one moment, while the server runs
+    /// (PostgreSQL: use pg_dump, see the README).
+    Backup(BackupArgs),
     /// Print the number state table (the source of docs/STATES.md).
     States,
+}
+
+#[derive(Debug, Args)]
+pub struct BackupArgs {
+    /// The file to write (must not exist).
+    #[arg(long, value_name = "PATH")]
+    pub out: PathBuf,
 }
 
 #[derive(Debug, Args)]
@@ -380,6 +390,31 @@ where
     Ok(())
 }
 
+/// `numberpool backup`: written beside the target and renamed into place, so an interrupted
+/// backup never leaves a file that looks whole.
+async fn backup(service: &Service, out: &std::path::Path) -> anyhow::Result<()> {
+    if out.exists() {
+        anyhow::bail!("--out: {} exists already; give a new file", out.display());
+    }
+    let partial = out.with_extension("partial");
+    let _ = std::fs::remove_file(&partial);
+    match service.backup_sqlite(&partial).await {
+        Ok(true) => {}
+        Ok(false) => anyhow::bail!(
+            "this database is PostgreSQL: back it up with pg_dump (README, \"Backup and restore\")"
+        ),
+        Err(e) => {
+            let _ = std::fs::remove_file(&partial);
+            return Err(service_err(e));
+        }
+    }
+    std::fs::rename(&partial, out)
+        .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", out.display()))?;
+    let bytes = std::fs::metadata(out).map(|m| m.len()).unwrap_or(0);
+    outln!("backup written to {} ({bytes} bytes)", out.display());
+    Ok(())
+}
+
 /// The service on the configured database, for the verbs that work on the data.
 async fn service(config: &Config) -> anyhow::Result<Service> {
     Ok(Service::new(open_store(config).await?).with_import_limits(config.import_limits()))
@@ -428,6 +463,7 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
         Command::Rate(cmd) => rates::run(&service(&config).await?, cmd).await,
         Command::Import(args) => imports::run(&service(&config).await?, args).await,
         Command::Export(args) => imports::export(&service(&config).await?, args).await,
+        Command::Backup(args) => backup(&service(&config).await?, &args.out).await,
     }
 }
 

@@ -414,6 +414,12 @@ impl Service {
         }
     }
 
+    /// A consistent copy of the SQLite database at `path` while it is in use (the operator's
+    /// `numberpool backup`); `false` on PostgreSQL, which `pg_dump` backs up.
+    pub async fn backup_sqlite(&self, path: &std::path::Path) -> Result<bool> {
+        Ok(self.store.backup_sqlite(path).await?.is_some())
+    }
+
     /// This service with R-IMP-1's limits set by the operator.
     pub fn with_import_limits(mut self, limits: ImportLimits) -> Self {
         self.import_limits = limits;

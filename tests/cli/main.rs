@@ -9,6 +9,7 @@ mod world;
 
 mod accounts;
 mod attributes;
+mod backup;
 mod clients;
 mod exchange;
 mod imports;

@@ -425,6 +425,22 @@ impl Store {
         Ok(())
     }
 
+    /// A consistent copy of an SQLite database at `path` while it is in use (`VACUUM INTO`:
+    /// one read transaction, so the copy is the database as of one moment, with every
+    /// committed write before it and none after; writers go on meanwhile). `path` must not
+    /// exist. PostgreSQL is backed up with `pg_dump` (README, "Backup and restore"): `None`.
+    pub async fn backup_sqlite(&self, path: &std::path::Path) -> Result<Option<()>> {
+        let Pool::Sqlite(p) = &self.pool else {
+            return Ok(None);
+        };
+        let target = path.to_string_lossy().into_owned();
+        sqlx::query("VACUUM INTO $1")
+            .bind(target)
+            .execute(p)
+            .await?;
+        Ok(Some(()))
+    }
+
     /// Readiness: the database answers a query.
     pub async fn ping(&self) -> Result<()> {
         match &self.pool {
