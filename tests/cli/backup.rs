@@ -27,6 +27,7 @@ async fn backup_of_a_running_database_restores(db: &TestDb) {
     let out = dir.path().join("numberpool-backup.db");
     if db.starts_with("postgres") {
         refused(db, &format!("backup --out {}", out.display()), &["pg_dump"]);
+        pg_dump_and_restore(db, &w, &out);
         return;
     }
     w.add(&["+14155550821", "+14155550822"]);
@@ -63,6 +64,60 @@ async fn backup_of_a_running_database_restores(db: &TestDb) {
         "{numbers:?}"
     );
     assert!(listed(db, &pid).contains(&"+14155550823".to_string()));
+}
+
+/// The README's PostgreSQL backup and restore, as written: `pg_dump --format=custom`, then
+/// `pg_restore --no-owner` into a new database, which the CLI then reads as it was.
+fn pg_dump_and_restore(db: &str, w: &World, out: &std::path::Path) {
+    w.add(&["+14155550831"]);
+    let ok = |what: &str, cmd: &mut std::process::Command| {
+        let o = cmd
+            .output()
+            .unwrap_or_else(|e| panic!("{what}: {e} (is PostgreSQL's client installed?)"));
+        assert!(
+            o.status.success(),
+            "{what}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    };
+    ok(
+        "pg_dump",
+        std::process::Command::new("pg_dump")
+            .args(["--format=custom", "--file"])
+            .arg(out)
+            .arg(db),
+    );
+    let name = format!("np_restore_{}", uuid::Uuid::now_v7().simple());
+    let (base, _) = db.rsplit_once('/').expect("a database URL");
+    let admin = std::env::var("NUMBERPOOL_TEST_PG_URL").expect("NUMBERPOOL_TEST_PG_URL");
+    ok(
+        "create database",
+        std::process::Command::new("psql").args([
+            "-X",
+            "-q",
+            &admin,
+            "-c",
+            &format!("CREATE DATABASE {name}"),
+        ]),
+    );
+    let restored = format!("{base}/{name}");
+    ok(
+        "pg_restore",
+        std::process::Command::new("pg_restore")
+            .args(["--no-owner", "--dbname", &restored])
+            .arg(out),
+    );
+    let numbers = listed(&restored, &w.pid);
+    let _ = std::process::Command::new("psql")
+        .args([
+            "-X",
+            "-q",
+            &admin,
+            "-c",
+            &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+        ])
+        .output();
+    assert!(numbers.contains(&"+14155550831".to_string()), "{numbers:?}");
 }
 
 backend_tests!(backup_of_a_running_database_restores);
