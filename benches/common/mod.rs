@@ -117,7 +117,7 @@ async fn world(service: &Service) -> World {
 }
 
 /// The k-th number of the seed: 900 of every 1,000 held by a customer (in turn), 100 free.
-fn seed_number(k: usize, phone: &E164, w: &World, now: i64) -> Number {
+pub fn seed_number(k: usize, phone: &E164, w: &World, now: i64) -> Number {
     let slot = k % 1000;
     let customer = (slot < 900).then(|| w.customers[slot % CUSTOMERS]);
     Number {
@@ -328,6 +328,37 @@ impl Conn {
             .unwrap_or_else(|e| die(e));
         tokio::spawn(conn);
         Conn { sender }
+    }
+
+    /// POSTs `body` as `content_type`; the status and the body.
+    pub async fn post(
+        &mut self,
+        path: &str,
+        cred: &Credential,
+        content_type: &str,
+        body: Bytes,
+    ) -> (u16, Bytes) {
+        self.sender.ready().await.unwrap_or_else(|e| die(e));
+        let (name, value) = cred.header();
+        let req = Request::post(path)
+            .header("host", "127.0.0.1")
+            .header(name, value)
+            .header("content-type", content_type)
+            .body(Full::new(body))
+            .unwrap_or_else(|e| die(e));
+        let resp = self
+            .sender
+            .send_request(req)
+            .await
+            .unwrap_or_else(|e| die(e));
+        let status = resp.status().as_u16();
+        let body = resp
+            .into_body()
+            .collect()
+            .await
+            .unwrap_or_else(|e| die(e))
+            .to_bytes();
+        (status, body)
     }
 
     pub async fn get(&mut self, path: &str, cred: &Credential) -> (u16, Bytes) {
