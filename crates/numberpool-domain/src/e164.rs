@@ -186,10 +186,13 @@ impl Serialize for Country {
     }
 }
 
-/// A valid phone number in E.164 form. The field is private: the only ways to get one are
-/// [`E164::parse`] (international input) and [`E164::parse_national`] (national input with a
-/// country), so holding an `E164` means the number was validated against libphonenumber metadata.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+/// A valid phone number in E.164 form. The fields are private: the ways to get one are
+/// [`E164::parse`] (international input), [`E164::parse_national`] (national input with a
+/// country), and [`E164::from_stored`] for what the store wrote after one of those, so holding
+/// an `E164` means the number was validated against libphonenumber metadata when it came in.
+/// Two are equal when their E.164 forms are: the country and fine type follow from it (a stored
+/// number carries the fine type recorded with it, which is the one the parse found).
+#[derive(Debug, Clone)]
 pub struct E164 {
     e164: String,
     country: Country,
@@ -274,6 +277,36 @@ impl E164 {
         })
     }
 
+    /// A number as the store keeps it: the E.164 string with the country and fine type that
+    /// [`E164::parse`] found when it was written. Only the shape is checked again (a `+`, 1 to
+    /// 15 digits), and that the country's calling code begins the digits, not libphonenumber's
+    /// whole validation: re-parsing every stored number cost 5–8 µs a row, more than an
+    /// export of 200,000 rows a second may spend on a row (docs/PERFORMANCE.md, issue 13). A
+    /// row that fails these checks is corrupt; one the application did not write through
+    /// `parse` is the database administrator's to answer for.
+    pub fn from_stored(e164: &str, country: &str, fine_type: &str) -> Result<Self, E164Error> {
+        let digits = e164
+            .strip_prefix('+')
+            .filter(|d| (1..=15).contains(&d.len()) && d.bytes().all(|b| b.is_ascii_digit()))
+            .ok_or_else(|| E164Error::Unparseable(truncated(e164), "not in E.164 form"))?;
+        let country = Country::parse(country)?;
+        let code = PHONE_NUMBER_UTIL
+            .get_country_code_for_region(country.0)
+            .map(|c| c.to_string())
+            .unwrap_or_default();
+        if code.is_empty() || !digits.starts_with(&code) {
+            return Err(E164Error::Invalid(truncated(e164)));
+        }
+        let fine_type: FineType = fine_type
+            .parse()
+            .map_err(|_| E164Error::Unparseable(truncated(e164), "unknown fine type"))?;
+        Ok(Self {
+            e164: e164.to_string(),
+            country,
+            fine_type,
+        })
+    }
+
     pub fn as_str(&self) -> &str {
         &self.e164
     }
@@ -293,6 +326,20 @@ impl E164 {
 
     pub fn into_string(self) -> String {
         self.e164
+    }
+}
+
+impl PartialEq for E164 {
+    fn eq(&self, other: &Self) -> bool {
+        self.e164 == other.e164
+    }
+}
+
+impl Eq for E164 {}
+
+impl std::hash::Hash for E164 {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.e164.hash(state);
     }
 }
 
@@ -332,6 +379,28 @@ impl<'de> Deserialize<'de> for E164 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn stored_numbers_are_checked_for_shape_and_calling_code() {
+        let ok = E164::from_stored("+14155550100", "US", "fixed_line_or_mobile")
+            .unwrap_or_else(|e| panic!("{e}"));
+        let parsed = E164::parse("+14155550100").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(ok, parsed);
+        assert_eq!(ok.country().as_str(), "US");
+        for (e164, country, fine) in [
+            ("garbage", "US", "fixed_line_or_mobile"),
+            ("14155550100", "US", "fixed_line_or_mobile"),
+            ("+1415555010012345", "US", "fixed_line_or_mobile"),
+            ("+14155550100", "FR", "fixed_line_or_mobile"),
+            ("+14155550100", "XX", "fixed_line_or_mobile"),
+            ("+14155550100", "US", "bogus"),
+        ] {
+            assert!(
+                E164::from_stored(e164, country, fine).is_err(),
+                "{e164} {country} {fine}"
+            );
+        }
+    }
 
     #[test]
     fn parses_international_and_classifies() {

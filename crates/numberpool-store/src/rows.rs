@@ -179,13 +179,10 @@ pub(crate) struct NumberRow {
 
 impl NumberRow {
     pub fn into_domain(self) -> Result<Number> {
-        let phone_number = E164::parse(&self.e164).map_err(corrupt("e164"))?;
-        if phone_number.country().as_str() != self.country {
-            return Err(StoreError::Corrupt(format!(
-                "{}: stored country {} differs from the number's",
-                self.e164, self.country
-            )));
-        }
+        // What `E164::parse` found when the number was written, checked for shape and for a
+        // country whose calling code the number has (not parsed again: see `from_stored`).
+        let phone_number = E164::from_stored(&self.e164, &self.country, &self.fine_type)
+            .map_err(corrupt("e164"))?;
         let assignees: Vec<Assignee> =
             serde_json::from_str(&self.assignees).map_err(corrupt("assignees"))?;
         if i64::try_from(assignees.len()).ok() != Some(self.assignee_count) {
