@@ -1,7 +1,7 @@
 //! Exports (SPEC §4, issue 13): the numbers an account sees, as CSV or XLSX, written page by
-//! page as they are read (keyset pages of [`PAGE`], no count), so memory stays flat however many
-//! rows there are. Every cell goes through R-EXP-1's neutralising; a real E.164 number in the
-//! number column stays readable, and an XLSX stores every cell as text.
+//! page as they are read (keyset pages of [`PAGE`], no count), so what is held is one page
+//! however many rows there are. Every cell goes through R-EXP-1's neutralising; a real E.164
+//! number in the number column stays readable, and an XLSX stores every cell as text.
 
 use std::collections::{BTreeSet, HashMap};
 use std::io::Write;
