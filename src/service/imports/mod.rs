@@ -918,111 +918,61 @@ fn patch_of(
     })
 }
 
-/// The fields `before` and `after` differ in, as the plan shows them.
-fn changes(before: &Number, after: &Number, names: &Names) -> Vec<FieldChange> {
+/// A number's editable fields as the plan shows them, in a fixed order.
+fn shown(n: &Number, names: &Names) -> [(&'static str, String); 14] {
     let opt = |v: &Option<String>| v.clone().unwrap_or_default();
     let id = |v: Option<String>| names.show(v);
-    let flags = |c: &numberpool_domain::Capabilities| {
-        [
-            ("voice", c.voice),
-            ("sms", c.sms),
-            ("mms", c.mms),
-            ("fax", c.fax),
-        ]
+    let c = &n.capabilities;
+    let flags = [
+        ("voice", c.voice),
+        ("sms", c.sms),
+        ("mms", c.mms),
+        ("fax", c.fax),
+    ]
+    .iter()
+    .filter(|(_, on)| *on)
+    .map(|(n, _)| *n)
+    .collect::<Vec<_>>()
+    .join(", ");
+    let k = &n.customization;
+    let custom = format!(
+        "{}, {}, messaging {}, dialer {}, CLI shared {}",
+        k.capacity, k.voice_direction, k.messaging, k.outbound_dialer, k.outbound_cli_shared
+    );
+    let attrs = n
+        .attributes
         .iter()
-        .filter(|(_, on)| *on)
-        .map(|(n, _)| *n)
+        .map(|(k, v)| format!("{k}={v}"))
         .collect::<Vec<_>>()
-        .join(", ")
-    };
-    let custom = |c: &numberpool_domain::Customization| {
-        format!(
-            "{}, {}, messaging {}, dialer {}, CLI shared {}",
-            c.capacity, c.voice_direction, c.messaging, c.outbound_dialer, c.outbound_cli_shared
-        )
-    };
-    let attrs = |m: &std::collections::BTreeMap<String, String>| {
-        m.iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    let fields = [
-        (
-            "product",
-            before.product.to_string(),
-            after.product.to_string(),
-        ),
-        (
-            "status",
-            before.status.as_str().to_string(),
-            after.status.as_str().to_string(),
-        ),
-        (
-            "type",
-            before.number_type.to_string(),
-            after.number_type.to_string(),
-        ),
-        (
-            "sip_trunk",
-            id(before.sip_trunk_id.map(|t| t.to_string())),
-            id(after.sip_trunk_id.map(|t| t.to_string())),
-        ),
-        (
-            "billing_reference",
-            opt(&before.billing_reference),
-            opt(&after.billing_reference),
-        ),
-        (
-            "service_info",
-            opt(&before.service_info),
-            opt(&after.service_info),
-        ),
-        (
-            "capabilities",
-            flags(&before.capabilities),
-            flags(&after.capabilities),
-        ),
+        .join(", ");
+    [
+        ("product", n.product.to_string()),
+        ("status", n.status.as_str().to_string()),
+        ("type", n.number_type.to_string()),
+        ("sip_trunk", id(n.sip_trunk_id.map(|t| t.to_string()))),
+        ("billing_reference", opt(&n.billing_reference)),
+        ("service_info", opt(&n.service_info)),
+        ("capabilities", flags),
         (
             "voice_carrier",
-            id(before.voice_carrier_id.map(|c| c.to_string())),
-            id(after.voice_carrier_id.map(|c| c.to_string())),
+            id(n.voice_carrier_id.map(|c| c.to_string())),
         ),
-        (
-            "sms_carrier",
-            id(before.sms_carrier_id.map(|c| c.to_string())),
-            id(after.sms_carrier_id.map(|c| c.to_string())),
-        ),
-        (
-            "customization",
-            custom(&before.customization),
-            custom(&after.customization),
-        ),
-        (
-            "call_purpose",
-            opt(&before.call_purpose),
-            opt(&after.call_purpose),
-        ),
-        (
-            "display_name",
-            opt(&before.display_name),
-            opt(&after.display_name),
-        ),
-        (
-            "program_duration",
-            opt(&before.program_duration),
-            opt(&after.program_duration),
-        ),
-        (
-            "attributes",
-            attrs(&before.attributes),
-            attrs(&after.attributes),
-        ),
-    ];
-    fields
+        ("sms_carrier", id(n.sms_carrier_id.map(|c| c.to_string()))),
+        ("customization", custom),
+        ("call_purpose", opt(&n.call_purpose)),
+        ("display_name", opt(&n.display_name)),
+        ("program_duration", opt(&n.program_duration)),
+        ("attributes", attrs),
+    ]
+}
+
+/// The fields `before` and `after` differ in, as the plan shows them.
+fn changes(before: &Number, after: &Number, names: &Names) -> Vec<FieldChange> {
+    shown(before, names)
         .into_iter()
-        .filter(|(_, b, a)| b != a)
-        .map(|(field, before, after)| FieldChange {
+        .zip(shown(after, names))
+        .filter(|((_, b), (_, a))| b != a)
+        .map(|((field, before), (_, after))| FieldChange {
             field: field.to_string(),
             before,
             after,
