@@ -538,17 +538,7 @@ impl Service {
         me: &Account,
         parsed: Vec<Parsed>,
     ) -> Result<Planned> {
-        let wanted: Vec<&str> = parsed
-            .iter()
-            .filter(|(_, _, row)| row.is_ok())
-            .map(|(_, e, _)| e.as_str())
-            .collect();
-        let found: HashMap<String, Number> = tx
-            .numbers_in_scope_by_e164(me.id, &wanted)
-            .await?
-            .into_iter()
-            .map(|n| (n.phone_number.as_str().to_string(), n))
-            .collect();
+        let found = numbers_named(tx, me, &parsed).await?;
         let mut names: HashMap<AccountId, Names> = HashMap::new();
         let mut out = Vec::with_capacity(parsed.len());
         let mut pairs = Vec::new();
@@ -692,17 +682,7 @@ impl Service {
         me: &Account,
         parsed: Vec<Parsed>,
     ) -> Result<Planned> {
-        let wanted: Vec<&str> = parsed
-            .iter()
-            .filter(|(_, _, row)| row.is_ok())
-            .map(|(_, e, _)| e.as_str())
-            .collect();
-        let found: HashMap<String, Number> = r
-            .numbers_in_scope_by_e164(me.id, &wanted)
-            .await?
-            .into_iter()
-            .map(|n| (n.phone_number.as_str().to_string(), n))
-            .collect();
+        let found = numbers_named(r, me, &parsed).await?;
         let mut out = Vec::with_capacity(parsed.len());
         let mut numbers = Vec::new();
         let mut hasher = Sha256::new();
@@ -766,6 +746,24 @@ fn parse_rows(header: &Header, rows: &[(usize, &[String])], defaults: &RowDefaul
             },
         )
         .collect()
+}
+
+/// The numbers the parsed rows name that `me` may see (R-SEC-1), by E.164: one query per 900.
+async fn numbers_named(
+    r: &mut Reader,
+    me: &Account,
+    parsed: &[Parsed],
+) -> Result<HashMap<String, Number>> {
+    let wanted: Vec<&str> = parsed
+        .iter()
+        .filter(|(_, _, row)| row.is_ok())
+        .map(|(_, e, _)| e.as_str())
+        .collect();
+    Ok(r.numbers_in_scope_by_e164(me.id, &wanted)
+        .await?
+        .into_iter()
+        .map(|n| (n.phone_number.as_str().to_string(), n))
+        .collect())
 }
 
 /// Every row's number, outcome and reason into the digest.
