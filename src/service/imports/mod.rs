@@ -603,22 +603,11 @@ impl Service {
     ) -> Result<Planned> {
         let mut to = self.add_target(r, me, above).await?;
         // The provider's trunks and carriers by name: a file names them as people do.
-        let (trunks, carriers) = if to.dest == numberpool_domain::Dest::Pool {
-            let trunks: HashMap<String, _> = r
-                .list_trunks(to.owner)
-                .await?
-                .into_iter()
-                .map(|t| (t.name.to_lowercase(), t.id))
-                .collect();
-            let carriers: HashMap<(CarrierKind, String), _> = r
-                .list_carriers(to.owner, None)
-                .await?
-                .into_iter()
-                .map(|c| ((c.kind, c.name.to_lowercase()), c.id))
-                .collect();
-            (trunks, carriers)
+        // The provider's trunks and carriers by name; a customer's own numbers name none.
+        let names = if to.dest == numberpool_domain::Dest::Pool {
+            Names::of(r, to.owner).await?
         } else {
-            (HashMap::new(), HashMap::new())
+            Names::default()
         };
         let mut out: Vec<PlanRow> = Vec::with_capacity(parsed.len());
         let mut adds = Vec::new();
@@ -626,7 +615,7 @@ impl Service {
         let mut slots = Vec::new();
         for (no, phone, row) in parsed {
             let resolved = row.and_then(|row| match row {
-                ImportRow::Add(a) => resolve_names(a, &trunks, &carriers),
+                ImportRow::Add(a) => resolve_names(a, &names),
                 _ => Err(Reason::new(ReasonCode::InvalidValue, "not an add row")),
             });
             match resolved {
@@ -780,6 +769,7 @@ fn digest_rows(hasher: &mut Sha256, rows: &[PlanRow]) {
 }
 
 /// A provider's SIP trunks and carriers by name (lower case) and by id.
+#[derive(Default)]
 struct Names {
     trunks: HashMap<String, numberpool_domain::TrunkId>,
     carriers: HashMap<(CarrierKind, String), numberpool_domain::CarrierId>,
@@ -979,43 +969,16 @@ fn changes(before: &Number, after: &Number, names: &Names) -> Vec<FieldChange> {
 }
 
 /// An add row with its trunk and carriers named by the provider's ids.
-fn resolve_names(
-    a: AddRow,
-    trunks: &HashMap<String, numberpool_domain::TrunkId>,
-    carriers: &HashMap<(CarrierKind, String), numberpool_domain::CarrierId>,
-) -> std::result::Result<AddNumber, Reason> {
+fn resolve_names(a: AddRow, names: &Names) -> std::result::Result<AddNumber, Reason> {
     let mut fields = a.fields;
     if let Some(name) = &a.sip_trunk {
-        fields.sip_trunk_id = Some(*trunks.get(&name.to_lowercase()).ok_or_else(|| {
-            Reason::new(
-                ReasonCode::UnknownTrunk,
-                format!("SIP Trunk: {name:?} is not a SIP trunk of the provider"),
-            )
-        })?);
+        fields.sip_trunk_id = Some(names.trunk(name)?);
     }
-    for (name, kind) in [
-        (&a.voice_carrier, CarrierKind::Voice),
-        (&a.sms_carrier, CarrierKind::Sms),
-    ] {
-        if let Some(name) = name {
-            let id = *carriers.get(&(kind, name.to_lowercase())).ok_or_else(|| {
-                Reason::new(
-                    ReasonCode::UnknownCarrier,
-                    format!(
-                        "{}: {name:?} is not a {} carrier of the provider",
-                        match kind {
-                            CarrierKind::Voice => "Voice Carrier",
-                            CarrierKind::Sms => "SMS Carrier",
-                        },
-                        kind.as_str()
-                    ),
-                )
-            })?;
-            match kind {
-                CarrierKind::Voice => fields.voice_carrier_id = Some(id),
-                CarrierKind::Sms => fields.sms_carrier_id = Some(id),
-            }
-        }
+    if let Some(name) = &a.voice_carrier {
+        fields.voice_carrier_id = Some(names.carrier(CarrierKind::Voice, name)?);
+    }
+    if let Some(name) = &a.sms_carrier {
+        fields.sms_carrier_id = Some(names.carrier(CarrierKind::Sms, name)?);
     }
     Ok(AddNumber {
         phone_number: a.phone_number,
