@@ -102,12 +102,15 @@ fn time_of(ms: i64) -> String {
         .replace('T', " ")
 }
 
+/// A recent import's rows in words: what its action does to them, and how many were refused.
 fn summary(v: &numberpool_store::ImportRecord) -> String {
     let c = &v.counts;
-    format!(
-        "{} rows: {} to create, {} to delete, {} rejected",
-        c.total, c.creates, c.deletes, c.rejected
-    )
+    let done = match v.action {
+        ImportAction::Add => format!("{} to add", c.creates),
+        ImportAction::Update => format!("{} to update, {} unchanged", c.updates, c.unchanged),
+        ImportAction::Delete => format!("{} to delete", c.deletes),
+    };
+    format!("{} rows: {done}, {} rejected", c.total, c.rejected)
 }
 
 async fn page(
@@ -196,6 +199,8 @@ pub struct Upload {
 /// A multipart upload of a signed-in user, its token checked like every form's.
 pub struct CsrfUpload {
     user: SignedIn,
+    /// The tab the form was on, to show again with a refusal.
+    tab: ImportAction,
     upload: Result<Upload, String>,
 }
 
@@ -230,6 +235,7 @@ impl FromRequest<WebState> for CsrfUpload {
         if !same_token(&csrf, &user.session.csrf_token) {
             return Err(WebError::Csrf);
         }
+        let tab = tab_of(&action);
         let upload = (|| {
             let action: ImportAction = action.parse().map_err(|e| format!("Action: {e}."))?;
             let default_country = match country.trim() {
@@ -246,7 +252,7 @@ impl FromRequest<WebState> for CsrfUpload {
                 bytes,
             })
         })();
-        Ok(CsrfUpload { user, upload })
+        Ok(CsrfUpload { user, tab, upload })
     }
 }
 
@@ -255,7 +261,7 @@ pub async fn upload(State(st): State<WebState>, form: CsrfUpload) -> WebResult<R
     let user = form.user;
     let up = match form.upload {
         Ok(u) => u,
-        Err(e) => return page(&st, &user, ImportAction::Add, Some(e)).await,
+        Err(e) => return page(&st, &user, form.tab, Some(e)).await,
     };
     let req = ImportRequest {
         action: up.action,

@@ -135,5 +135,13 @@ test('a viewer cannot import, and an upload without the form token is refused', 
     maxRedirects: 0,
   });
   assert.equal(res.status(), 403);
+  // With the token but without a file: refused on the tab it came from, with what to do.
+  await page.goto(`${demo.url}/portal/imports?action=delete`);
+  const csrf = await page.locator('form[action="/portal/imports"] input[name="csrf"]').inputValue();
+  const empty = await page.request.post(`${demo.url}/portal/imports`, { multipart: { csrf, action: 'delete' } });
+  assert.equal(empty.status(), 422);
+  const html = await empty.text();
+  assert.match(html, /Choose a CSV or XLSX file to upload/);
+  assert.match(html, /href="\/portal\/imports\?action=delete" aria-current="page"/);
   await context.close();
 });
