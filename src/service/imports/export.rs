@@ -120,12 +120,16 @@ impl Service {
         sink: &mut impl RowSink,
     ) -> Result<u64> {
         let mut r = self.store.read().await?;
-        let accounts: HashMap<AccountId, (String, String)> = r
-            .list_accounts_in_scope(actor.account)
-            .await?
-            .into_iter()
-            .map(|a| (a.id, (a.name, a.account_number)))
-            .collect();
+        // Customer names and account numbers, for the kinds that show them.
+        let accounts: HashMap<AccountId, (String, String)> = if kind == ExportKind::UpdateTemplate {
+            HashMap::new()
+        } else {
+            r.list_accounts_in_scope(actor.account)
+                .await?
+                .into_iter()
+                .map(|a| (a.id, (a.name, a.account_number)))
+                .collect()
+        };
         // The update template's attribute columns: every key of the provider's.
         let attribute_keys: BTreeSet<String> = if kind == ExportKind::UpdateTemplate {
             let owner = r

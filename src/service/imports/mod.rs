@@ -336,13 +336,7 @@ impl Service {
     /// caller checks that).
     async fn own_import(&self, actor: &Actor, id: ImportId) -> Result<ImportView> {
         let mut r = self.store.read().await?;
-        let record = r
-            .get_import(id)
-            .await?
-            .filter(|i| i.account_id == actor.account)
-            .ok_or(ServiceError::NotFound("import"))?;
-        let rows = serde_json::from_value(record.rows.clone()).unwrap_or_default();
-        Ok(ImportView { record, rows })
+        own_import_on(&mut r, actor, id).await
     }
 
     /// The actor's account's imports, newest first.
@@ -359,8 +353,9 @@ impl Service {
     }
 
     async fn own_import_file(&self, actor: &Actor, id: ImportId) -> Result<(ImportView, Vec<u8>)> {
-        let view = self.own_import(actor, id).await?;
+        // The record and its bytes on one connection.
         let mut r = self.store.read().await?;
+        let view = own_import_on(&mut r, actor, id).await?;
         let bytes = r
             .import_file(id)
             .await?
@@ -735,6 +730,17 @@ fn parse_rows(header: &Header, rows: &[(usize, &[String])], defaults: &RowDefaul
             },
         )
         .collect()
+}
+
+/// The import on `r`, if it is the actor's account's (R-SEC-1: otherwise not found).
+async fn own_import_on(r: &mut Reader, actor: &Actor, id: ImportId) -> Result<ImportView> {
+    let record = r
+        .get_import(id)
+        .await?
+        .filter(|i| i.account_id == actor.account)
+        .ok_or(ServiceError::NotFound("import"))?;
+    let rows = serde_json::from_value(record.rows.clone()).unwrap_or_default();
+    Ok(ImportView { record, rows })
 }
 
 /// The numbers the parsed rows name that `me` may see (R-SEC-1), by E.164: one query per 900.
