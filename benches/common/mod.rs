@@ -338,36 +338,27 @@ impl Conn {
         content_type: &str,
         body: Bytes,
     ) -> (u16, Bytes) {
-        self.sender.ready().await.unwrap_or_else(|e| die(e));
-        let (name, value) = cred.header();
-        let req = Request::post(path)
-            .header("host", "127.0.0.1")
-            .header(name, value)
-            .header("content-type", content_type)
-            .body(Full::new(body))
-            .unwrap_or_else(|e| die(e));
-        let resp = self
-            .sender
-            .send_request(req)
-            .await
-            .unwrap_or_else(|e| die(e));
-        let status = resp.status().as_u16();
-        let body = resp
-            .into_body()
-            .collect()
-            .await
-            .unwrap_or_else(|e| die(e))
-            .to_bytes();
-        (status, body)
+        let req = Request::post(path).header("content-type", content_type);
+        self.send(req, cred, body).await
     }
 
     pub async fn get(&mut self, path: &str, cred: &Credential) -> (u16, Bytes) {
+        self.send(Request::get(path), cred, Bytes::new()).await
+    }
+
+    /// Sends `req` with the host and credential headers and `body`; the status and the body.
+    async fn send(
+        &mut self,
+        req: hyper::http::request::Builder,
+        cred: &Credential,
+        body: Bytes,
+    ) -> (u16, Bytes) {
         self.sender.ready().await.unwrap_or_else(|e| die(e));
         let (name, value) = cred.header();
-        let req = Request::get(path)
+        let req = req
             .header("host", "127.0.0.1")
             .header(name, value)
-            .body(Full::new(Bytes::new()))
+            .body(Full::new(body))
             .unwrap_or_else(|e| die(e));
         let resp = self
             .sender
