@@ -18,6 +18,7 @@ use super::ApiState;
 use super::audit::rfc3339;
 use super::error::{ApiError, ApiResult, ErrorBody};
 use super::extract::{ApiQuery, Auth, NumberRead, NumberWrite};
+use super::jobs::JobBody;
 use super::responses::{CommonErrors, NotFound, Scoped};
 use crate::service::{ImportRequest, ImportView, PlanRow, content_type, import_sample};
 
@@ -71,6 +72,9 @@ pub struct ImportBody {
     pub rows: Vec<PlanRow>,
     /// Why the apply was refused, for a `failed` import.
     pub error: Option<String>,
+    /// The apply's job once one is queued: its state and progress (rows planned and written,
+    /// of the total). Poll the import until `status` is `applied` or `failed`.
+    pub job: Option<JobBody>,
     /// Where the rejected rows can be downloaded as a file to fix and upload again.
     pub rejected_rows_url: Option<String>,
     /// RFC 3339.
@@ -109,6 +113,7 @@ impl From<ImportView> for ImportBody {
             status: r.status,
             rows: v.rows,
             error: r.error,
+            job: v.job.map(JobBody::from),
             created_at: rfc3339(r.created_at),
             updated_at: rfc3339(r.updated_at),
         }
@@ -205,6 +210,7 @@ pub async fn list(
             .map(|record| {
                 ImportBody::from(ImportView {
                     record,
+                    job: None,
                     rows: vec![],
                 })
             })
@@ -232,28 +238,35 @@ pub async fn get(
 
 /// Apply an import's plan
 ///
-/// Commits exactly the accepted rows of the plan, all in one transaction (R-IMP-3). Applying
-/// an applied import changes nothing and answers 200 again. If the inventory changed since the
+/// Queues the apply as a job and answers 202 with the import (`status` `applying`, and its
+/// `job` with progress). The job commits exactly the accepted rows of the plan, all in one
+/// transaction (R-IMP-3), and the import becomes `applied`. If the inventory changed since the
 /// plan was made (a number of the file was added, changed or removed meanwhile), nothing is
-/// written, the import becomes `failed`, and the answer is 412: upload the file again.
+/// written and the import becomes `failed` with the reason in `error`: upload the file again.
+/// Asking again while it applies answers 202 with the same job; once applied, 200 and nothing
+/// changes.
 #[utoipa::path(post, path = "/v2/imports/{importId}/apply", tag = "Imports",
     params(ImportPath),
     security(("oauth2" = ["phone_number:write:admin"])),
     responses(
-        (status = 200, description = "The applied import", body = ImportBody),
+        (status = 200, description = "The import, already applied", body = ImportBody),
+        (status = 202, description = "The apply is queued or running: poll the import", body = ImportBody),
         CommonErrors,
         NotFound<ImportBody>,
-        (status = 409, description = "A concurrent change won the race (`conflict`): nothing was written; apply again", body = ErrorBody),
-        (status = 412, description = "The inventory changed since the plan (`precondition_failed`): nothing was written", body = ErrorBody),
-        (status = 422, description = "The account, or one above it, is deactivated (`rule_violation`, R-OFF-1)", body = ErrorBody),
+        (status = 409, description = "A concurrent change won the race (`conflict`): ask again", body = ErrorBody),
+        (status = 412, description = "The import failed (`precondition_failed`, its plan is stale): upload the file again", body = ErrorBody),
     ))]
 pub async fn apply(
     auth: Auth<NumberWrite>,
     State(st): State<ApiState>,
     Path(p): Path<ImportPath>,
-) -> ApiResult<Json<ImportBody>> {
-    let v = st.service.apply_import(&auth.actor, import_id(&p)?).await?;
-    Ok(Json(v.into()))
+) -> ApiResult<(StatusCode, Json<ImportBody>)> {
+    let v = crate::jobs::request_import_apply(&st.service, &auth.actor, import_id(&p)?).await?;
+    let status = match v.record.status {
+        ImportStatus::Applied => StatusCode::OK,
+        _ => StatusCode::ACCEPTED,
+    };
+    Ok((status, Json(v.into())))
 }
 
 /// A file to download as `name` (reduced to ASCII letters, digits, `.`, `-` and `_`, so the

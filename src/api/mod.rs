@@ -15,6 +15,7 @@ pub mod exchange;
 pub mod extract;
 pub mod idempotency;
 pub mod imports;
+pub mod jobs;
 pub mod numbers;
 pub mod oauth;
 pub mod providers;

@@ -9,8 +9,10 @@ use clap::Args;
 use numberpool_domain::import::{ImportAction, ImportStatus};
 use numberpool_domain::{Country, ImportId};
 
+use super::progress::Shown;
 use super::{acting, parse_id, service_err};
-use crate::service::{ImportRequest, ImportView, RowOutcome, Service};
+use crate::jobs::{JobKind, Outcome, Worker, WorkerOptions};
+use crate::service::{Actor, ImportRequest, ImportView, RowOutcome, Service};
 
 #[derive(Debug, Args)]
 #[command(group(clap::ArgGroup::new("what").required(true).args(["file", "apply"])))]
@@ -94,15 +96,80 @@ fn emit(v: &ImportView, json: bool) -> anyhow::Result<()> {
     }
 }
 
+/// Queues the import's apply as a job and runs it here, showing its progress (on standard
+/// error, when `show`); if a server's worker took the job first, follows it there. The import
+/// as it ended; a failed one is an error with its reason.
+async fn apply(
+    service: &Service,
+    actor: &Actor,
+    id: ImportId,
+    show: bool,
+) -> anyhow::Result<ImportView> {
+    let queued = crate::jobs::request_import_apply(service, actor, id)
+        .await
+        .map_err(service_err)?;
+    if let Some(job) = queued
+        .record
+        .job_id
+        .filter(|_| queued.record.status == ImportStatus::Applying)
+    {
+        let worker = Worker::new(service.clone(), WorkerOptions::default());
+        let mut run = tokio::spawn(async move { worker.run_job(job, JobKind::ImportApply).await });
+        let mut shown = show.then(|| Shown::new("import"));
+        let mut tick = tokio::time::interval(std::time::Duration::from_millis(100));
+        // Until this process's run ends, then (if another worker had the job) until the job
+        // is finished wherever it runs.
+        let mut ours = true;
+        loop {
+            tokio::select! {
+                joined = &mut run, if ours => {
+                    ours = false;
+                    match joined.map_err(|e| anyhow::anyhow!("the apply stopped: {e}"))? {
+                        Ok(Some(Outcome::Retry { error, .. })) => anyhow::bail!(
+                            "the apply failed and is queued to be tried again by a worker \
+                             (numberpool serve or numberpool worker): {error}"
+                        ),
+                        Ok(None | Some(Outcome::LostLease { .. })) => {
+                            if show {
+                                eprintln!("the apply runs on another worker; following it");
+                            }
+                        }
+                        Ok(Some(Outcome::Done { .. } | Outcome::Failed { .. })) => {}
+                        Err(e) => return Err(service_err(e)),
+                    }
+                }
+                _ = tick.tick() => {}
+            }
+            let Some(j) = service.job_view(job).await.map_err(service_err)? else {
+                break;
+            };
+            if let Some(s) = shown.as_mut() {
+                s.show(&j.progress);
+            }
+            if !ours && j.state.is_final() {
+                break;
+            }
+        }
+        if let Some(s) = shown {
+            s.finish();
+        }
+    }
+    let v = service.get_import(actor, id).await.map_err(service_err)?;
+    if v.record.status == ImportStatus::Failed {
+        anyhow::bail!(
+            "not applied: {}",
+            v.record.error.as_deref().unwrap_or("the apply failed")
+        );
+    }
+    Ok(v)
+}
+
 pub async fn run(service: &Service, args: ImportArgs) -> anyhow::Result<()> {
     let actor = acting(service, &args.account).await?;
     let view = match (&args.file, &args.apply) {
         (_, Some(plan)) => {
             let id: ImportId = parse_id("--apply", plan)?;
-            service
-                .apply_import(&actor, id)
-                .await
-                .map_err(service_err)?
+            apply(service, &actor, id, !args.json).await?
         }
         (Some(path), None) => {
             let action: ImportAction = args
@@ -143,10 +210,7 @@ pub async fn run(service: &Service, args: ImportArgs) -> anyhow::Result<()> {
                 if !args.json {
                     print_plan(&plan)?;
                 }
-                service
-                    .apply_import(&actor, plan.record.id)
-                    .await
-                    .map_err(service_err)?
+                apply(service, &actor, plan.record.id, !args.json).await?
             }
         }
         (None, None) => anyhow::bail!("give a FILE to import, or --apply PLAN"),

@@ -25,6 +25,7 @@ mod clients;
 mod exchange;
 mod imports;
 mod numbers;
+mod progress;
 mod providers;
 mod rates;
 mod users;

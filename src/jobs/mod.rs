@@ -8,6 +8,7 @@
 //! a [`JobKind`] variant, and its row in each `match` below (the compiler lists them).
 
 mod hold;
+mod import_apply;
 mod probe;
 mod purge_finished_jobs;
 mod purge_idempotency_keys;
@@ -60,10 +61,13 @@ pub enum JobKind {
     TestProbe,
     /// Test only: blocks until a release file appears, like a long export.
     TestHold,
+    /// Applies an import's plan (issue 13).
+    ImportApply,
 }
 
 impl JobKind {
-    pub const ALL: [JobKind; 5] = [
+    pub const ALL: [JobKind; 6] = [
+        JobKind::ImportApply,
         JobKind::PurgeTokens,
         JobKind::PurgeIdempotencyKeys,
         JobKind::PurgeFinishedJobs,
@@ -78,6 +82,7 @@ impl JobKind {
             JobKind::PurgeFinishedJobs => "purge_finished_jobs",
             JobKind::TestProbe => "test_probe",
             JobKind::TestHold => "test_hold",
+            JobKind::ImportApply => "import_apply",
         }
     }
 
@@ -87,7 +92,7 @@ impl JobKind {
                 Queue::Maintenance
             }
             JobKind::TestProbe => Queue::Default,
-            JobKind::TestHold => Queue::Bulk,
+            JobKind::TestHold | JobKind::ImportApply => Queue::Bulk,
         }
     }
 
@@ -100,6 +105,8 @@ impl JobKind {
             }
             JobKind::TestProbe => Duration::from_secs(30),
             JobKind::TestHold => Duration::from_secs(300),
+            // A million-row file, raised limit and all, is well inside it.
+            JobKind::ImportApply => Duration::from_secs(30 * 60),
         }
     }
 
@@ -107,6 +114,7 @@ impl JobKind {
         match self {
             JobKind::PurgeTokens | JobKind::PurgeIdempotencyKeys | JobKind::PurgeFinishedJobs => 3,
             JobKind::TestProbe | JobKind::TestHold => 5,
+            JobKind::ImportApply => 3,
         }
     }
 
@@ -117,7 +125,7 @@ impl JobKind {
                 Some(Duration::from_secs(10 * 60))
             }
             JobKind::PurgeFinishedJobs => Some(Duration::from_secs(60 * 60)),
-            JobKind::TestProbe | JobKind::TestHold => None,
+            JobKind::TestProbe | JobKind::TestHold | JobKind::ImportApply => None,
         }
     }
 
@@ -125,9 +133,10 @@ impl JobKind {
     pub fn is_test_only(self) -> bool {
         match self {
             JobKind::TestProbe | JobKind::TestHold => true,
-            JobKind::PurgeTokens | JobKind::PurgeIdempotencyKeys | JobKind::PurgeFinishedJobs => {
-                false
-            }
+            JobKind::PurgeTokens
+            | JobKind::PurgeIdempotencyKeys
+            | JobKind::PurgeFinishedJobs
+            | JobKind::ImportApply => false,
         }
     }
 
@@ -157,6 +166,20 @@ impl JobKind {
             JobKind::PurgeFinishedJobs => purge_finished_jobs::run(ctx).await,
             JobKind::TestProbe => probe::run(ctx).await,
             JobKind::TestHold => hold::run(ctx).await,
+            JobKind::ImportApply => import_apply::run(ctx).await,
+        }
+    }
+
+    /// What a kind does when its job has failed for good (after its last attempt, or as
+    /// [`Permanent`]): an import's apply marks the import failed.
+    async fn failed(self, ctx: &JobContext, error: &str) -> anyhow::Result<()> {
+        match self {
+            JobKind::ImportApply => import_apply::failed(ctx, error).await,
+            JobKind::PurgeTokens
+            | JobKind::PurgeIdempotencyKeys
+            | JobKind::PurgeFinishedJobs
+            | JobKind::TestProbe
+            | JobKind::TestHold => Ok(()),
         }
     }
 }
@@ -177,6 +200,19 @@ impl FromStr for JobKind {
     }
 }
 
+/// Queues import `id`'s apply as a job for `actor` (the API, portal and CLI ask this way).
+pub async fn request_import_apply(
+    service: &Service,
+    actor: &crate::service::Actor,
+    id: numberpool_domain::ImportId,
+) -> Result<crate::service::ImportView> {
+    service
+        .request_apply(actor, id, |payload| {
+            JobKind::ImportApply.job(payload, now_ms())
+        })
+        .await
+}
+
 /// What a job body gets: the service, and the claimed job (its payload, id and attempt).
 #[derive(Clone)]
 pub struct JobContext {
@@ -184,7 +220,35 @@ pub struct JobContext {
     pub job: Job,
 }
 
+/// A job body's error that another attempt would meet again (a stale plan, a refused file):
+/// the job fails at once instead of being retried.
+#[derive(Debug)]
+pub struct Permanent(String);
+
+impl Permanent {
+    pub fn new(why: impl Into<String>) -> Permanent {
+        Permanent(why.into())
+    }
+}
+
+impl fmt::Display for Permanent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Permanent {}
+
 impl JobContext {
+    /// Writes `progress` on the job's row, for other processes to see; a failure is logged and
+    /// the job goes on (the progress is a display, the work is what counts).
+    pub async fn record_progress(&self, progress: &crate::service::progress::JobProgress) {
+        let value = serde_json::json!(progress);
+        if let Err(e) = self.service.set_job_progress(&self.job, &value).await {
+            tracing::debug!(job = %self.job.id, error = %e, "job progress not recorded");
+        }
+    }
+
     /// The payload's string field `key`; an error naming it when absent.
     pub fn payload_str(&self, key: &str) -> anyhow::Result<&str> {
         self.job
@@ -295,6 +359,25 @@ impl Worker {
         else {
             return Ok(None);
         };
+        self.run_claimed(job).await.map(Some)
+    }
+
+    /// Claims job `id` of `kind` and runs it to its outcome, as a worker would (the CLI runs
+    /// the apply it queued); `None` when another worker has it or it is finished.
+    pub async fn run_job(&self, id: JobId, kind: JobKind) -> Result<Option<Outcome>> {
+        let lease_ms = millis(self.options.lease);
+        let Some(job) = self
+            .service
+            .claim_job_id(id, kind.queue().as_str(), &[kind.as_str()], lease_ms)
+            .await?
+        else {
+            return Ok(None);
+        };
+        self.run_claimed(job).await.map(Some)
+    }
+
+    async fn run_claimed(&self, job: Job) -> Result<Outcome> {
+        let lease_ms = millis(self.options.lease);
         let kind = job
             .kind
             .parse::<JobKind>()
@@ -305,11 +388,8 @@ impl Worker {
             // Its last attempt's worker died holding it: nothing ran to completion, and no
             // attempt is left.
             let error =
-                "the worker running the last attempt stopped before it finished".to_string();
-            return self
-                .finish(&job, kind, Err(error), next.as_ref())
-                .await
-                .map(Some);
+                Failure::retry("the worker running the last attempt stopped before it finished");
+            return self.finish(&job, kind, Err(error), next.as_ref()).await;
         }
         tracing::debug!(job = %id, %kind, attempts, "job claimed");
         let mut body = tokio::spawn(kind.run(JobContext {
@@ -329,13 +409,14 @@ impl Worker {
             tokio::select! {
                 joined = &mut body => break match joined {
                     Ok(Ok(())) => Ok(()),
-                    Ok(Err(e)) => Err(format!("{e:#}")),
-                    Err(e) if e.is_panic() => Err("the job panicked".to_string()),
-                    Err(_) => Err("the job was cancelled".to_string()),
+                    Ok(Err(e)) if e.is::<Permanent>() => Err(Failure::permanent(format!("{e:#}"))),
+                    Ok(Err(e)) => Err(Failure::retry(format!("{e:#}"))),
+                    Err(e) if e.is_panic() => Err(Failure::retry("the job panicked")),
+                    Err(_) => Err(Failure::retry("the job was cancelled")),
                 },
                 () = &mut timeout => {
                     body.abort();
-                    break Err(format!("timed out after {} ms", limit.as_millis()));
+                    break Err(Failure::retry(format!("timed out after {} ms", limit.as_millis())));
                 }
                 _ = renew.tick() => match self.service.renew_job_lease(&job, lease_ms).await {
                     Ok(true) => {}
@@ -344,23 +425,21 @@ impl Worker {
                         metrics::counter!("jobs_finished_total", "kind" => kind.as_str(), "outcome" => "lost_lease")
                             .increment(1);
                         tracing::warn!(job = %id, %kind, "job lease lost; another worker has it");
-                        return Ok(Some(Outcome::LostLease { id, kind }));
+                        return Ok(Outcome::LostLease { id, kind });
                     }
                     // The database may be back by the next tick; the lease has two more.
                     Err(e) => tracing::warn!(job = %id, error = %e, "job lease renewal failed"),
                 },
             }
         };
-        self.finish(&job, kind, result, next.as_ref())
-            .await
-            .map(Some)
+        self.finish(&job, kind, result, next.as_ref()).await
     }
 
     async fn finish(
         &self,
         job: &Job,
         kind: JobKind,
-        result: std::result::Result<(), String>,
+        result: std::result::Result<(), Failure>,
         next: Option<&NewJob>,
     ) -> Result<Outcome> {
         let id = job.id;
@@ -369,7 +448,7 @@ impl Worker {
                 tracing::info!(job = %id, %kind, "job done");
                 Outcome::Done { id, kind }
             }),
-            Err(error) if job.attempts < job.max_attempts => {
+            Err(Failure { error, permanent }) if !permanent && job.attempts < job.max_attempts => {
                 let at = now_ms().saturating_add(job_retry_delay_ms(job.attempts));
                 tracing::warn!(job = %id, %kind, attempts = job.attempts, %error, "job attempt failed; will retry");
                 self.service
@@ -382,8 +461,15 @@ impl Worker {
                         error,
                     })
             }
-            Err(error) => {
+            Err(Failure { error, .. }) => {
                 tracing::error!(job = %id, %kind, attempts = job.attempts, %error, "job failed");
+                let ctx = JobContext {
+                    service: self.service.clone(),
+                    job: job.clone(),
+                };
+                if let Err(e) = kind.failed(&ctx, &error).await {
+                    tracing::warn!(job = %id, %kind, error = %e, "the failed job's cleanup did not run");
+                }
                 self.service
                     .fail_job(job, &error, JobRetry::Never, next)
                     .await
@@ -433,6 +519,7 @@ impl Worker {
     }
 
     async fn run_queue(&self, queue: Queue, shutdown: Shutdown) {
+        let mut queued = self.service.job_signal();
         while !shutdown.is_fired() {
             let idle = match self.run_one(queue).await {
                 Ok(Some(_)) => false,
@@ -446,8 +533,31 @@ impl Worker {
                 tokio::select! {
                     () = tokio::time::sleep(self.options.poll) => {}
                     () = shutdown.wait() => {}
+                    _ = queued.changed() => {}
                 }
             }
+        }
+    }
+}
+
+/// Why an attempt failed, and whether another could do better.
+struct Failure {
+    error: String,
+    permanent: bool,
+}
+
+impl Failure {
+    fn retry(error: impl Into<String>) -> Failure {
+        Failure {
+            error: error.into(),
+            permanent: false,
+        }
+    }
+
+    fn permanent(error: impl Into<String>) -> Failure {
+        Failure {
+            error: error.into(),
+            permanent: true,
         }
     }
 }

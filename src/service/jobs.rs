@@ -3,10 +3,55 @@
 //! old finished jobs). Job rows are the queue's own record (state, attempts, last error), so
 //! these writes carry no audit event: nothing a tenant owns changes here.
 
-use numberpool_domain::{JobId, now_ms};
+use numberpool_domain::{JobId, JobState, now_ms};
 use numberpool_store::{Job, JobRetry, NewJob};
 
+use super::progress::{JobProgress, Phase};
 use super::{Result, Service};
+
+/// A job as the API, portal and CLI show it: its state and how far it has come.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JobView {
+    pub id: JobId,
+    pub kind: String,
+    pub state: JobState,
+    /// Attempts so far (a job whose worker died is taken up again).
+    pub attempts: i32,
+    pub max_attempts: i32,
+    /// The last attempt's error.
+    pub error: Option<String>,
+    pub progress: JobProgress,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+impl JobView {
+    /// `job` with its live `progress` when it runs in this process, else what it last
+    /// recorded on its row.
+    fn of(job: Job, live: Option<JobProgress>) -> JobView {
+        let mut progress = live
+            .or_else(|| {
+                job.progress
+                    .as_ref()
+                    .and_then(|p| serde_json::from_value(p.clone()).ok())
+            })
+            .unwrap_or_default();
+        if job.state.is_final() {
+            progress.phase = Phase::Finished;
+        }
+        JobView {
+            id: job.id,
+            kind: job.kind,
+            state: job.state,
+            attempts: job.attempts,
+            max_attempts: job.max_attempts,
+            error: job.last_error,
+            progress,
+            created_at: job.created_at,
+            updated_at: job.updated_at,
+        }
+    }
+}
 
 /// How long an idempotency record answers a repeated key (SPEC §8: a day); older ones are
 /// expired and purged.
@@ -30,6 +75,23 @@ impl Service {
     ) -> Result<Option<Job>> {
         let mut tx = self.store.begin().await?;
         let job = tx.claim_job(queue, kinds, now_ms(), lease_ms).await?;
+        tx.commit().await?;
+        Ok(job)
+    }
+
+    /// Claims job `id` (of `queue`, among `kinds`) if it is due; `None` when another worker
+    /// has it or it is finished.
+    pub async fn claim_job_id(
+        &self,
+        id: JobId,
+        queue: &str,
+        kinds: &[&str],
+        lease_ms: i64,
+    ) -> Result<Option<Job>> {
+        let mut tx = self.store.begin().await?;
+        let job = tx
+            .claim_job_id(id, queue, kinds, now_ms(), lease_ms)
+            .await?;
         tx.commit().await?;
         Ok(job)
     }
@@ -85,6 +147,13 @@ impl Service {
             .await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    /// Job `id` with its progress (live when it runs in this process). Callers show only the
+    /// jobs of records the actor may see (an import's apply, an export).
+    pub async fn job_view(&self, id: JobId) -> Result<Option<JobView>> {
+        let job = self.store.read().await?.get_job(id).await?;
+        Ok(job.map(|j| JobView::of(j, self.progress.get(id))))
     }
 
     pub async fn job(&self, id: JobId) -> Result<Option<Job>> {

@@ -12,6 +12,7 @@ mod imports;
 mod jobs;
 mod numbers;
 mod portal;
+pub mod progress;
 mod providers;
 mod rate_card;
 mod scope_names;
@@ -34,7 +35,7 @@ pub use imports::{
     ImportLimits, ImportRequest, ImportView, PlanRow, RowOutcome, Table, content_type, format_of,
     import_sample,
 };
-pub use jobs::IDEMPOTENCY_KEY_TTL_MS;
+pub use jobs::{IDEMPOTENCY_KEY_TTL_MS, JobView};
 pub use numbers::{
     AccountRef, AddMode, AddNumber, AddOutcome, AllocateOptions, AssignmentsView, NumberView,
     PlannedRow, RowRejection,
@@ -191,6 +192,24 @@ impl Actor {
             principal: Principal::User(user_id),
             channel: Channel::Ui,
             access: Access::Role(role),
+            anywhere: false,
+        }
+    }
+
+    /// The actor a bulk job acts as: whoever asked for it (`principal` as an import records
+    /// it: `user:ID`, `client:ID` or `operator`), on `account`, through the import channel.
+    /// The request was authorised when the job was queued, so the job may do what it asked.
+    pub(crate) fn for_job(account: AccountId, principal: &str) -> Actor {
+        let principal = match principal.split_once(':') {
+            Some(("user", id)) => Principal::User(id.to_string()),
+            Some(("client", id)) => Principal::Client(id.to_string()),
+            _ => Principal::Operator,
+        };
+        Actor {
+            account,
+            principal,
+            channel: Channel::Import,
+            access: Access::Operator,
             anywhere: false,
         }
     }
@@ -396,6 +415,11 @@ pub struct Service {
     scope_names: std::sync::Arc<scope_names::ScopeNames>,
     /// R-IMP-1's row limits.
     import_limits: ImportLimits,
+    /// Live progress of the bulk jobs running in this process.
+    progress: std::sync::Arc<progress::ProgressBoard>,
+    /// Moves when this process queues a job, so that its worker claims it at once instead of
+    /// at its next poll.
+    job_queued: std::sync::Arc<tokio::sync::watch::Sender<u64>>,
 }
 
 impl Service {
@@ -411,7 +435,24 @@ impl Service {
             clock,
             scope_names: Default::default(),
             import_limits: ImportLimits::default(),
+            progress: Default::default(),
+            job_queued: std::sync::Arc::new(tokio::sync::watch::Sender::new(0)),
         }
+    }
+
+    /// Wakes this process's worker: a job was queued.
+    pub(crate) fn job_queued(&self) {
+        self.job_queued.send_modify(|n| *n = n.wrapping_add(1));
+    }
+
+    /// Changes when this process queues a job (see [`Service::job_queued`]).
+    pub fn job_signal(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.job_queued.subscribe()
+    }
+
+    /// The live progress of the bulk jobs running in this process.
+    pub fn progress_board(&self) -> &progress::ProgressBoard {
+        &self.progress
     }
 
     /// A consistent copy of the SQLite database at `path` while it is in use (the operator's

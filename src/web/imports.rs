@@ -16,6 +16,7 @@ use super::forms::{Choice, Empty, refusal};
 use super::signin::render;
 use super::{Chrome, SignedIn, WebState, status_for};
 use crate::api::imports::file_response;
+use crate::service::progress::Phase;
 use crate::service::{ImportRequest, ImportView, PlanRow, RowOutcome, import_sample};
 
 /// One recent import, as the list shows it.
@@ -66,6 +67,43 @@ struct ImportPage {
     removed: Vec<String>,
     error: Option<String>,
     notice: Option<String>,
+    job: Option<JobShown>,
+}
+
+/// The apply's job as the plan page shows it while it runs.
+struct JobShown {
+    label: &'static str,
+    done: u64,
+    total: u64,
+    percent: u64,
+    attempts: i32,
+    max_attempts: i32,
+}
+
+impl JobShown {
+    /// `j`, for a file of `rows` rows (the total before the job has read the file).
+    fn of(j: &crate::service::JobView, rows: i64) -> JobShown {
+        let p = &j.progress;
+        let total = if p.total > 0 {
+            p.total
+        } else {
+            u64::try_from(rows).unwrap_or(0)
+        };
+        let (label, done) = match p.phase {
+            Phase::Queued => ("Waiting for a worker", 0),
+            Phase::Planning => ("Checking the rows again", p.planned),
+            Phase::Writing => ("Writing", p.written),
+            Phase::Finished => ("Finishing", total),
+        };
+        JobShown {
+            label,
+            done,
+            total,
+            percent: (done * 100).checked_div(total).unwrap_or(0),
+            attempts: j.attempts,
+            max_attempts: j.max_attempts,
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -318,6 +356,7 @@ fn plan_page(
             .collect(),
         error: error.or_else(|| r.error.clone()),
         notice,
+        job: v.job.as_ref().map(|j| JobShown::of(j, r.counts.total)),
     };
     let refused = page.error.is_some();
     render(status_for(refused), &page)
@@ -360,7 +399,7 @@ pub async fn apply(
 ) -> WebResult<Response> {
     let user = form.user;
     let id = id_of(&id)?;
-    match st.service.apply_import(user.actor(), id).await {
+    match crate::jobs::request_import_apply(&st.service, user.actor(), id).await {
         Ok(_) => Ok(Redirect::to(&format!("/portal/imports/{id}?done=applied")).into_response()),
         Err(e) => {
             let message = refusal(e)?;

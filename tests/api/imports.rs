@@ -19,6 +19,85 @@ async fn upload(app: &App, token: &str, query: &str, content_type: &str, body: V
         .await
 }
 
+/// The import `id` once its apply's job has finished (polled every 20 ms, for at most 30 s).
+pub async fn until_finished(app: &App, token: &str, id: &str) -> serde_json::Value {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let v = app
+            .get_as(token, &format!("/v2/imports/{id}"))
+            .await
+            .expect(200)
+            .json();
+        if v["status"] != "applying" {
+            return v;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the apply did not finish in 30 s: {v}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+/// A plan made stale (its number changed after the plan) is queued, then fails with the
+/// reason: the job fails for good at once, nothing is written, and asking again is 412.
+async fn stale_plan_fails_its_job(db: &TestDb) {
+    let w = World::new(db).await;
+    let app = &w.app;
+    let t = &w.provider_client.token;
+    app.post("/v2/phone/numbers")
+        .bearer(t)
+        .json(&serde_json::json!({"phone_number": "+14155550777"}))
+        .send()
+        .await
+        .expect(201);
+    let plan = upload(
+        app,
+        t,
+        "action=update",
+        "text/csv",
+        "Phone Number,Billing Reference\n+14155550777,B-NEW\n".into(),
+    )
+    .await
+    .expect(201)
+    .json();
+    assert_eq!(plan["counts"]["updates"], 1, "{plan}");
+    let id = plan["id"].as_str().must("id").to_string();
+    app.patch("/v2/phone/numbers/%2B14155550777")
+        .bearer(t)
+        .json(&serde_json::json!({"billing_reference": "B-ELSEWHERE"}))
+        .send()
+        .await
+        .expect(200);
+    app.post(&format!("/v2/imports/{id}/apply"))
+        .bearer(t)
+        .send()
+        .await
+        .expect(202);
+    let failed = until_finished(app, t, &id).await;
+    assert_eq!(failed["status"], "failed", "{failed}");
+    assert!(
+        failed["error"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("the inventory changed since this plan was made"),
+        "{failed}"
+    );
+    assert_eq!(failed["job"]["state"], "failed", "{failed}");
+    assert_eq!(failed["job"]["attempts"], 1, "not retried: {failed}");
+    let n = app
+        .get_as(t, "/v2/phone/numbers/%2B14155550777")
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(n["billing_reference"], "B-ELSEWHERE", "{n}");
+    app.post(&format!("/v2/imports/{id}/apply"))
+        .bearer(t)
+        .send()
+        .await
+        .expect_error(412, "precondition_failed");
+}
+
 async fn upload_fix_and_apply(db: &TestDb) {
     let w = World::new(db).await;
     let app = &w.app;
@@ -84,23 +163,35 @@ async fn upload_fix_and_apply(db: &TestDb) {
     app.get_as(t, "/v2/phone/numbers/%2B14155550601")
         .await
         .expect_error(404, "not_found");
-    let applied = app
+    let queued = app
+        .post(&format!("/v2/imports/{id}/apply"))
+        .bearer(t)
+        .send()
+        .await
+        .expect(202)
+        .json();
+    assert_eq!(queued["status"], "applying", "{queued}");
+    let job = queued["job"]["id"].as_str().must("job id").to_string();
+    let applied = until_finished(app, t, &id).await;
+    assert_eq!(applied["status"], "applied", "{applied}");
+    assert_eq!(applied["job"]["id"], job.as_str());
+    assert_eq!(applied["job"]["state"], "done", "{applied}");
+    assert_eq!(applied["job"]["progress"]["phase"], "finished");
+    assert_eq!(applied["job"]["progress"]["total"], 3, "{applied}");
+    assert_eq!(applied["job"]["progress"]["planned"], 3);
+    assert_eq!(applied["job"]["progress"]["written"], 1);
+    app.get_as(t, "/v2/phone/numbers/%2B14155550601")
+        .await
+        .expect(200);
+    // Apply again: 200, the same state and job.
+    let again = app
         .post(&format!("/v2/imports/{id}/apply"))
         .bearer(t)
         .send()
         .await
         .expect(200)
         .json();
-    assert_eq!(applied["status"], "applied", "{applied}");
-    app.get_as(t, "/v2/phone/numbers/%2B14155550601")
-        .await
-        .expect(200);
-    // Apply again: 200, the same state.
-    app.post(&format!("/v2/imports/{id}/apply"))
-        .bearer(t)
-        .send()
-        .await
-        .expect(200);
+    assert_eq!(again["job"]["id"], job.as_str());
 
     // The fixed file goes back as it is, reason column and all.
     let fixed = text
@@ -227,4 +318,8 @@ async fn samples_xlsx_and_refusals(db: &TestDb) {
     .expect_error(403, "insufficient_scope");
 }
 
-backend_tests!(upload_fix_and_apply, samples_xlsx_and_refusals);
+backend_tests!(
+    upload_fix_and_apply,
+    stale_plan_fails_its_job,
+    samples_xlsx_and_refusals
+);

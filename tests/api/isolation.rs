@@ -322,7 +322,9 @@ async fn upload_targets(w: &World, t: &Targets<'_>) -> usize {
             .bearer(&t.token)
             .send()
             .await
-            .expect(200);
+            .expect(202);
+        let done = crate::imports::until_finished(&w.app, &t.token, id).await;
+        assert_eq!(done["status"], "applied", "{done}");
         calls += 1;
     }
     calls

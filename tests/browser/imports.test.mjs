@@ -26,6 +26,11 @@ async function upload(page, name, text) {
   ]);
 }
 
+// Waits (through the page's own refreshes) until the apply's notice says `text`.
+async function applied(page, text) {
+  await page.getByRole('status').filter({ hasText: text }).waitFor({ timeout: 30_000 });
+}
+
 test('a provider imports a file, fixes its rejected rows and imports them', async () => {
   const { context, page } = await newPage(browser);
   await signIn(page, demo.url, demo.logins.portal);
@@ -55,7 +60,9 @@ test('a provider imports a file, fixes its rejected rows and imports them', asyn
     page.waitForURL(/\/portal\/imports\/[0-9a-f-]+\?done=applied$/),
     page.getByRole('button', { name: 'Apply' }).click(),
   ]);
-  assert.match(await page.getByRole('status').innerText(), /Applied: 1 number added/);
+  // The apply runs as a job: the page shows its progress and refreshes itself until it ends.
+  assert.match(await page.locator('#plan-h').innerText(), /^(Applying…|Applied)$/);
+  await applied(page, /Applied: 1 number added/);
   assert.equal(await page.getByRole('button', { name: 'Apply' }).count(), 0, 'applied once');
 
   // The rejected rows, as the uploaded CSV with a reason column.
@@ -78,7 +85,7 @@ test('a provider imports a file, fixes its rejected rows and imports them', asyn
   assert.match(await page.locator('dl.counts').innerText(), /Rejected\s+0/);
   await page.getByRole('button', { name: 'Apply' }).click();
   await page.waitForURL(/done=applied$/);
-  assert.match(await page.getByRole('status').innerText(), /Applied: 2 numbers added/);
+  await applied(page, /Applied: 2 numbers added/);
   await screenshots(page, 'import-applied');
 
   // All three are in the inventory now; the recent imports list both files.
@@ -99,7 +106,7 @@ test('a provider imports a file, fixes its rejected rows and imports them', asyn
   await screenshots(page, 'import-update-plan');
   await page.getByRole('button', { name: 'Apply' }).click();
   await page.waitForURL(/done=applied$/);
-  assert.match(await page.getByRole('status').innerText(), /Applied: 1 number updated/);
+  await applied(page, /Applied: 1 number updated/);
   await context.close();
 });
 

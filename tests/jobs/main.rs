@@ -1,8 +1,10 @@
 //! The jobs area: the runner in process (purges as periodic jobs, retries with backoff,
 //! timeouts, separate queues) and the real binary (two `worker` processes share a queue, a
 //! killed worker's job is claimed again after its lease, SIGTERM stops `serve` after its
-//! in-flight request). Every case runs on SQLite and on PostgreSQL.
+//! in-flight request; `kill -9` of serve mid import apply leaves none or all of the file).
+//! Every case runs on SQLite and on PostgreSQL.
 
+mod crash;
 mod processes;
 mod runner;
 mod support;

@@ -181,8 +181,10 @@ impl Tx {
         Ok(())
     }
 
-    /// Compare-and-set of an import's status from `from` at `version`; bumps the version.
-    /// Losing the race (another apply moved it first) is `Conflict`.
+    /// Compare-and-set of an import's status from `from` at `version`; bumps the version and
+    /// names the apply's job when `job` is given. Losing the race (another apply moved it
+    /// first) is `Conflict`.
+    #[allow(clippy::too_many_arguments)]
     pub async fn set_import_status_cas(
         &mut self,
         id: ImportId,
@@ -190,12 +192,14 @@ impl Tx {
         from: ImportStatus,
         to: ImportStatus,
         error: Option<&str>,
+        job: Option<JobId>,
         now: i64,
     ) -> Result<()> {
         let sql = "UPDATE imports SET status = $1, error = $2, \
-            updated_at = $3, version = version + 1 \
+            updated_at = $3, version = version + 1, job_id = COALESCE($7, job_id) \
             WHERE id = $4 AND version = $5 AND status = $6";
         let id = id.to_string();
+        let job = job.map(|j| j.to_string());
         let args = [
             Text(to.as_str()),
             OptText(error),
@@ -203,6 +207,7 @@ impl Tx {
             Text(&id),
             Int(version),
             Text(from.as_str()),
+            OptText(job.as_deref()),
         ];
         one_row(self.execute(sql, &args).await?)
     }

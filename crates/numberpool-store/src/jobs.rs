@@ -164,11 +164,39 @@ impl Tx {
         now: i64,
         lease_ms: i64,
     ) -> Result<Option<Job>> {
+        self.claim(queue, kinds, None, now, lease_ms).await
+    }
+
+    /// Claims job `id` of `queue` among `kinds` if it is due, as [`Tx::claim_job`] would (the
+    /// CLI runs the apply it asked for itself); `None` when it is not claimable (another
+    /// worker has it, or it is finished).
+    pub async fn claim_job_id(
+        &mut self,
+        id: JobId,
+        queue: &str,
+        kinds: &[&str],
+        now: i64,
+        lease_ms: i64,
+    ) -> Result<Option<Job>> {
+        self.claim(queue, kinds, Some(id), now, lease_ms).await
+    }
+
+    async fn claim(
+        &mut self,
+        queue: &str,
+        kinds: &[&str],
+        only: Option<JobId>,
+        now: i64,
+        lease_ms: i64,
+    ) -> Result<Option<Job>> {
         if kinds.is_empty() {
             return Ok(None);
         }
+        // Job `id` is $4 when asked for; the kinds follow.
+        let first_kind = if only.is_some() { 5 } else { 4 };
+        let only_sql = if only.is_some() { " AND id = $4" } else { "" };
         let kind_params = (0..kinds.len())
-            .map(|i| format!("${}", i + 4))
+            .map(|i| format!("${}", i + first_kind))
             .collect::<Vec<_>>()
             .join(", ");
         let lock = match self.backend() {
@@ -189,7 +217,7 @@ impl Tx {
             "UPDATE jobs SET state = '{running}', attempts = attempts + 1, lease_until = $2, \
                 updated_at = $1 \
              WHERE id = (SELECT id FROM jobs WHERE queue = $3 AND kind IN ({kind_params}) \
-                AND {due} ORDER BY run_after, id LIMIT 1{lock}) \
+                {only_sql} AND {due} ORDER BY run_after, id LIMIT 1{lock}) \
              AND {due} \
              RETURNING {COLUMNS}"
         );
@@ -198,6 +226,9 @@ impl Tx {
                 .bind(now)
                 .bind(now.saturating_add(lease_ms))
                 .bind(queue);
+            if let Some(id) = only {
+                q = q.bind(id.to_string());
+            }
             for k in kinds {
                 q = q.bind(*k);
             }

@@ -21,13 +21,14 @@ use numberpool_domain::moves;
 use numberpool_domain::{
     Account, AccountId, Action, CarrierKind, Country, ImportId, Number, NumberPatch, Rule,
 };
-use numberpool_store::{Channel, ImportCounts, ImportRecord, Reader, Tx};
+use numberpool_store::{Channel, ImportCounts, ImportRecord, NewJob, Reader, Tx};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 pub use file::{Table, format_of};
 
 use super::numbers::{AddNumber, AddPlan, chain_deactivated};
+use super::progress::{Phase, Progress};
 use super::{Actor, Permission, Result, Service, ServiceError, snapshot};
 
 /// R-IMP-1's limits, set by the operator: a pool's import (provider or reseller) holds at most
@@ -132,6 +133,8 @@ impl PlanRow {
 #[derive(Debug, Clone)]
 pub struct ImportView {
     pub record: ImportRecord,
+    /// The apply's job, once one is queued.
+    pub job: Option<super::jobs::JobView>,
     /// The plan's rows other than creates (rejects, deletes), in file order.
     pub rows: Vec<PlanRow>,
 }
@@ -270,19 +273,20 @@ impl Service {
             return Err(chain_deactivated());
         }
         let above = r.ancestors(me.id).await?;
-        let planned = if req.action == ImportAction::Update {
-            // An edit's checks take the locks a write takes (R-ATTR-1's share lock, R-ACC-3's
-            // count), so the dry run of an update plans in a write transaction it then drops.
-            drop(r);
-            let mut tx = self.store.begin().await?;
-            let planned = self
-                .plan_update_rows(&mut tx, &me, &header, &rows, &defaults)
-                .await?;
-            drop(tx);
-            planned
-        } else {
-            self.plan_rows_of(&mut r, &me, &above, &header, &rows, &defaults)
-                .await?
+        let parsed = parse_rows(&header, &rows, &defaults, &Progress::none());
+        let planned = match req.action {
+            ImportAction::Add => self.plan_adds(&mut r, &me, &above, parsed).await?,
+            ImportAction::Delete => self.plan_deletes(&mut r, &me, parsed).await?,
+            ImportAction::Update => {
+                // An edit's checks take the locks a write takes (R-ATTR-1's share lock,
+                // R-ACC-3's count), so the dry run of an update plans in a write transaction
+                // it then drops.
+                drop(r);
+                let mut tx = self.store.begin().await?;
+                let planned = self.plan_updates(&mut tx, &me, parsed).await?;
+                drop(tx);
+                planned
+            }
         };
         let count = |o: RowOutcome| planned.rows.iter().filter(|p| p.outcome == o).count() as i64;
         let counts = ImportCounts {
@@ -323,13 +327,21 @@ impl Service {
         let mut tx = self.store.begin().await?;
         tx.insert_import(&record, &bytes).await?;
         tx.commit().await?;
-        Ok(ImportView { record, rows: kept })
+        Ok(ImportView {
+            record,
+            job: None,
+            rows: kept,
+        })
     }
 
     /// The import, if it is the actor's account's (R-SEC-1: otherwise not found).
     pub async fn get_import(&self, actor: &Actor, id: ImportId) -> Result<ImportView> {
         actor.require(Permission::NumberRead)?;
-        self.own_import(actor, id).await
+        let mut view = self.own_import(actor, id).await?;
+        if let Some(job) = view.record.job_id {
+            view.job = self.job_view(job).await?;
+        }
+        Ok(view)
     }
 
     /// The import if it is the actor's account's, whatever the actor may do with it (the
@@ -363,15 +375,140 @@ impl Service {
         Ok((view, bytes))
     }
 
+    /// Commits exactly the accepted rows of the import's plan now, in this task (see
+    /// [`Service::apply_planned`]); the API, portal and CLI queue it as a job instead
+    /// ([`Service::request_apply`]).
+    pub async fn apply_import(&self, actor: &Actor, id: ImportId) -> Result<ImportView> {
+        actor.require(Permission::NumberWrite)?;
+        let (view, bytes) = self.own_import_file(actor, id).await?;
+        self.apply_planned(actor, view, bytes, &Progress::none())
+            .await
+    }
+
+    /// Queues the import's apply as a job (`make_job` builds it from its payload): in one
+    /// transaction the import goes from `planned` to `applying` and names the job, so an apply
+    /// is queued once however often it is asked for. An import already applying or applied
+    /// answers as it is; a failed one refuses (its plan is stale: upload again).
+    pub async fn request_apply(
+        &self,
+        actor: &Actor,
+        id: ImportId,
+        make_job: impl FnOnce(serde_json::Value) -> NewJob,
+    ) -> Result<ImportView> {
+        actor.require(Permission::NumberWrite)?;
+        let mut view = self.own_import(actor, id).await?;
+        match view.record.status {
+            ImportStatus::Applied | ImportStatus::Applying => {
+                if let Some(job) = view.record.job_id {
+                    view.job = self.job_view(job).await?;
+                }
+                return Ok(view);
+            }
+            ImportStatus::Failed => {
+                return Err(stale(
+                    view.record.error.as_deref().unwrap_or("the apply failed"),
+                ));
+            }
+            ImportStatus::Planned => {}
+        }
+        let mut job = make_job(serde_json::json!({
+            "import_id": id,
+            "principal": principal_of(actor),
+        }));
+        job.unique_key = Some(format!("import:{id}"));
+        let now = self.now();
+        let mut tx = self.store.begin().await?;
+        let job_id = tx
+            .enqueue_job(&job, now)
+            .await?
+            .ok_or_else(|| ServiceError::Conflict("the import's apply is already queued".into()))?;
+        let rec = &view.record;
+        tx.set_import_status_cas(
+            id,
+            rec.version,
+            ImportStatus::Planned,
+            ImportStatus::Applying,
+            None,
+            Some(job_id),
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        self.job_queued();
+        view.record.status = ImportStatus::Applying;
+        view.record.job_id = Some(job_id);
+        view.record.version += 1;
+        view.record.updated_at = now;
+        view.job = self.job_view(job_id).await?;
+        Ok(view)
+    }
+
+    /// The apply job's body: applies import `id` as `principal` (who asked for it), ticking
+    /// `progress`. An applied import is left as it is, so a job run again after a crash that
+    /// followed its commit does nothing.
+    pub async fn run_import_apply(
+        &self,
+        id: ImportId,
+        principal: &str,
+        progress: &Progress,
+    ) -> Result<ImportView> {
+        let mut r = self.store.read().await?;
+        let record = r
+            .get_import(id)
+            .await?
+            .ok_or(ServiceError::NotFound("import"))?;
+        let bytes = r
+            .import_file(id)
+            .await?
+            .ok_or(ServiceError::NotFound("import"))?;
+        drop(r);
+        let actor = Actor::for_job(record.account_id, principal);
+        let rows = serde_json::from_value(record.rows.clone()).unwrap_or_default();
+        let view = ImportView {
+            record,
+            job: None,
+            rows,
+        };
+        self.apply_planned(&actor, view, bytes, progress).await
+    }
+
+    /// Marks an import `failed` with `why` when its apply job failed for good (its attempts
+    /// ran out), unless it was applied meanwhile.
+    pub async fn fail_import(&self, id: ImportId, why: &str) -> Result<()> {
+        let mut tx = self.store.begin().await?;
+        let Some(rec) = tx.get_import(id).await? else {
+            return Ok(());
+        };
+        if matches!(rec.status, ImportStatus::Planned | ImportStatus::Applying) {
+            tx.set_import_status_cas(
+                id,
+                rec.version,
+                rec.status,
+                ImportStatus::Failed,
+                Some(why),
+                None,
+                self.now(),
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Commits exactly the accepted rows of the import's plan, in one transaction with the
     /// import's `applied` status (R-IMP-3). Applying an applied import changes nothing and
     /// answers as the first apply did. If the inventory changed since the plan (its digest
     /// differs when planned again), nothing is written, the import is `failed` with the reason,
     /// and the answer asks for a new plan.
-    pub async fn apply_import(&self, actor: &Actor, id: ImportId) -> Result<ImportView> {
-        actor.require(Permission::NumberWrite)?;
-        let (view, bytes) = self.own_import_file(actor, id).await?;
+    async fn apply_planned(
+        &self,
+        actor: &Actor,
+        view: ImportView,
+        bytes: Vec<u8>,
+        progress: &Progress,
+    ) -> Result<ImportView> {
         let rec = &view.record;
+        let id = rec.id;
         match rec.status {
             ImportStatus::Applied => return Ok(view),
             ImportStatus::Failed => {
@@ -379,7 +516,9 @@ impl Service {
             }
             ImportStatus::Planned | ImportStatus::Applying => {}
         }
+        progress.set_phase(Phase::Planning);
         let table = file::read(&bytes, rec.action).map_err(file_refused)?;
+        drop(bytes);
         let header = Header::match_cells(rec.action, &table.header).map_err(file_refused)?;
         let defaults = RowDefaults {
             country: rec
@@ -389,15 +528,15 @@ impl Service {
                 .and_then(|c| Country::parse(c).ok()),
         };
         let rows = data_rows(&table);
+        progress.set_total(rows.len() as u64);
         let mut actor = actor.clone();
         actor.channel = Channel::Import;
         let (mut tx, me, above) = self.open_add_or_write(&actor, rec.action).await?;
-        let planned = if rec.action == ImportAction::Update {
-            self.plan_update_rows(&mut tx, &me, &header, &rows, &defaults)
-                .await?
-        } else {
-            self.plan_rows_of(&mut tx, &me, &above, &header, &rows, &defaults)
-                .await?
+        let parsed = parse_rows(&header, &rows, &defaults, progress);
+        let planned = match rec.action {
+            ImportAction::Add => self.plan_adds(&mut tx, &me, &above, parsed).await?,
+            ImportAction::Delete => self.plan_deletes(&mut tx, &me, parsed).await?,
+            ImportAction::Update => self.plan_updates(&mut tx, &me, parsed).await?,
         };
         if planned.digest != rec.plan_digest {
             drop(tx);
@@ -411,16 +550,18 @@ impl Service {
                 rec.status,
                 ImportStatus::Failed,
                 Some(why),
+                None,
                 self.now(),
             )
             .await?;
             tx.commit().await?;
             return Err(stale(why));
         }
+        progress.set_phase(Phase::Writing);
         match planned.work {
             Work::Add(to, mut plan) => {
                 if !plan.numbers.is_empty() {
-                    self.commit_add(&mut tx, &actor, &me, &to, &mut plan.numbers)
+                    self.commit_add(&mut tx, &actor, &me, &to, &mut plan.numbers, progress)
                         .await?;
                 }
             }
@@ -437,6 +578,7 @@ impl Service {
                         snapshot(&stored),
                     ))
                     .await?;
+                    progress.written(1);
                 }
             }
             Work::Delete(numbers) => {
@@ -450,6 +592,7 @@ impl Service {
                         None,
                     ))
                     .await?;
+                    progress.written(1);
                 }
             }
         }
@@ -460,10 +603,12 @@ impl Service {
             rec.status,
             ImportStatus::Applied,
             None,
+            None,
             now,
         )
         .await?;
         tx.commit().await?;
+        progress.set_phase(Phase::Finished);
         let mut view = view;
         view.record.status = ImportStatus::Applied;
         view.record.version += 1;
@@ -487,41 +632,6 @@ impl Service {
                 Ok((tx, me, above))
             }
         }
-    }
-
-    /// Plans `rows` on `r` (a read for the dry run, the apply's transaction for the apply).
-    async fn plan_rows_of(
-        &self,
-        r: &mut Reader,
-        me: &Account,
-        above: &[AccountId],
-        header: &Header,
-        rows: &[(usize, &[String])],
-        defaults: &RowDefaults,
-    ) -> Result<Planned> {
-        let parsed = parse_rows(header, rows, defaults);
-        match header.action {
-            ImportAction::Add => self.plan_adds(r, me, above, parsed).await,
-            ImportAction::Delete => self.plan_deletes(r, me, parsed).await,
-            // An update's checks need a write transaction: see `plan_update_rows`.
-            ImportAction::Update => Err(ServiceError::Invalid(
-                "action: an update is planned with plan_update_rows".into(),
-            )),
-        }
-    }
-
-    /// Plans an update file on the apply's (or a dropped) write transaction: an edit's checks
-    /// take the locks a write takes.
-    async fn plan_update_rows(
-        &self,
-        tx: &mut Tx,
-        me: &Account,
-        header: &Header,
-        rows: &[(usize, &[String])],
-        defaults: &RowDefaults,
-    ) -> Result<Planned> {
-        let parsed = parse_rows(header, rows, defaults);
-        self.plan_updates(tx, me, parsed).await
     }
 
     /// Each update row against its number: the cells that differ make the patch (a row that
@@ -706,9 +816,18 @@ impl Service {
 type Parsed = (usize, String, std::result::Result<ImportRow, Reason>);
 
 /// Each row parsed, and a number given on an earlier row refused (R-NUM-1).
-fn parse_rows(header: &Header, rows: &[(usize, &[String])], defaults: &RowDefaults) -> Vec<Parsed> {
+fn parse_rows(
+    header: &Header,
+    rows: &[(usize, &[String])],
+    defaults: &RowDefaults,
+    progress: &Progress,
+) -> Vec<Parsed> {
     let mut seen = HashSet::with_capacity(rows.len());
     rows.iter()
+        .map(|(no, cells)| {
+            progress.planned(1);
+            (no, cells)
+        })
         .map(
             |(no, cells)| match import::parse_row(header, cells, defaults) {
                 Ok(row) => {
@@ -740,7 +859,11 @@ async fn own_import_on(r: &mut Reader, actor: &Actor, id: ImportId) -> Result<Im
         .filter(|i| i.account_id == actor.account)
         .ok_or(ServiceError::NotFound("import"))?;
     let rows = serde_json::from_value(record.rows.clone()).unwrap_or_default();
-    Ok(ImportView { record, rows })
+    Ok(ImportView {
+        record,
+        job: None,
+        rows,
+    })
 }
 
 /// The numbers the parsed rows name that `me` may see (R-SEC-1), by E.164: one query per 900.

@@ -17,7 +17,11 @@ use numberpool_domain::{
 use numberpool_store::{Lock, Reader, Tx};
 
 use super::{AddNumber, carrier_not_found, check_free_text};
+use crate::service::progress::Progress;
 use crate::service::{Actor, Permission, Result, Service, ServiceError};
+
+/// Rows per insert statement when a file's numbers go in.
+const INSERT_SLICE: usize = 10_000;
 
 /// How a batch add treats rejected rows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -347,8 +351,15 @@ impl Service {
             return Err(refused.error);
         }
         if !plan.numbers.is_empty() {
-            self.commit_add(&mut tx, actor, &me, &to, &mut plan.numbers)
-                .await?;
+            self.commit_add(
+                &mut tx,
+                actor,
+                &me,
+                &to,
+                &mut plan.numbers,
+                &Progress::none(),
+            )
+            .await?;
         }
         tx.commit().await?;
         Ok(plan)
@@ -362,6 +373,7 @@ impl Service {
         me: &Account,
         to: &AddTarget,
         numbers: &mut [Number],
+        progress: &Progress,
     ) -> Result<()> {
         // Rows go in in E.164 order, so two batches that share numbers take the unique index's
         // entries in the same order: one waits for the other and then gets R-NUM-1, where
@@ -369,7 +381,12 @@ impl Service {
         let order: HashMap<NumberId, usize> =
             numbers.iter().enumerate().map(|(i, n)| (n.id, i)).collect();
         numbers.sort_unstable_by(|a, b| a.phone_number.as_str().cmp(b.phone_number.as_str()));
-        tx.insert_numbers(numbers).await?;
+        // In slices, so that a file's job shows its rows going in; a request's batch (at most
+        // 10,000 rows) is one slice.
+        for chunk in numbers.chunks(INSERT_SLICE) {
+            tx.insert_numbers(chunk).await?;
+            progress.written(chunk.len() as u64);
+        }
         numbers.sort_unstable_by_key(|n| order.get(&n.id).copied().unwrap_or(usize::MAX));
         // One event for the batch, which every added number points at (`add_event_id`); the
         // number's history starts with it.
