@@ -20,6 +20,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use common::{Conn, Seeded, die, env_num, phone_numbers, seed_number};
+use numberpool::service::progress::Progress;
 use numberpool::service::{Actor, ImportLimits, ImportRequest};
 use numberpool_domain::import::{ExportKind, FileFormat, ImportAction};
 use numberpool_domain::{E164, now_ms};
@@ -138,6 +139,7 @@ async fn bench_backend(backend: &str, seed: usize, rounds: usize, big: usize) ->
             ExportKind::List,
             FileFormat::Csv,
             &mut std::io::sink(),
+            &Progress::none(),
         )
         .await
         .unwrap_or_else(|e| die(e));

@@ -54,6 +54,8 @@ pub struct Config {
     pub import_max_rows: u64,
     /// R-IMP-1: the most rows an import of a customer or unit may hold.
     pub import_max_rows_sub_account: u64,
+    /// Hours a finished export's file is kept (then a job removes it).
+    pub export_retention_hours: u64,
 }
 
 impl Default for Config {
@@ -76,6 +78,7 @@ impl Default for Config {
             secure_cookies: false,
             import_max_rows: 9_999,
             import_max_rows_sub_account: 200,
+            export_retention_hours: 168,
         }
     }
 }
@@ -117,6 +120,8 @@ pub struct Overrides {
     pub import_max_rows: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub import_max_rows_sub_account: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub export_retention_hours: Option<u64>,
 }
 
 /// A configuration problem, as one line for the operator.
@@ -215,7 +220,19 @@ impl Config {
                 )));
             }
         }
+        if !(1..=8_760).contains(&self.export_retention_hours) {
+            return Err(ConfigError(
+                "export_retention_hours must be between 1 and 8760 (a year)".into(),
+            ));
+        }
         Ok(())
+    }
+
+    /// How long a finished export's file is kept, in milliseconds.
+    pub fn export_retention_ms(&self) -> i64 {
+        i64::try_from(self.export_retention_hours)
+            .unwrap_or(8_760)
+            .saturating_mul(3_600_000)
     }
 
     /// R-IMP-1's limits, for the service.

@@ -71,7 +71,9 @@ impl Application {
             .map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))?;
         Ok(Application {
             listener,
-            service: Service::new(store).with_import_limits(config.import_limits()),
+            service: Service::new(store)
+                .with_import_limits(config.import_limits())
+                .with_export_retention(config.export_retention_ms()),
             api: config.api(),
             web: config.web(),
             worker: Some(WorkerOptions::default()),

@@ -272,13 +272,18 @@ pub async fn apply(
 /// A file to download as `name` (reduced to ASCII letters, digits, `.`, `-` and `_`, so the
 /// header cannot be broken by a file name a user chose); the portal's downloads share it.
 pub fn file_response(format: FileFormat, name: &str, data: Vec<u8>) -> Response {
+    file_body_response(format, name, axum::body::Body::from(data))
+}
+
+/// [`file_response`] of a body (a stream, for an export's file).
+pub fn file_body_response(format: FileFormat, name: &str, body: axum::body::Body) -> Response {
     let disposition = format!(
         "attachment; filename=\"{}\"",
         name.chars()
             .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
             .collect::<String>()
     );
-    let mut res = (StatusCode::OK, data).into_response();
+    let mut res = (StatusCode::OK, body).into_response();
     let h = res.headers_mut();
     h.insert(
         header::CONTENT_TYPE,

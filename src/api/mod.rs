@@ -12,6 +12,7 @@ pub mod attributes;
 pub mod audit;
 pub mod error;
 pub mod exchange;
+pub mod exports;
 pub mod extract;
 pub mod idempotency;
 pub mod imports;
@@ -100,6 +101,7 @@ pub struct ApiState {
         (name = "Rate card", description = "A provider's monthly cost of a number by country and type"),
         (name = "API clients", description = "OAuth clients of an account"),
         (name = "Audit", description = "Who changed what"),
+        (name = "Exports", description = "Files of numbers made by jobs, daily or weekly schedules of them, and the notifications that say a file is ready (SPEC §4)"),
         (name = "Imports", description = "CSV and XLSX files of numbers to add or delete: planned first, applied on request (SPEC §4)"),
     )
 )]
@@ -230,6 +232,14 @@ fn api_routes() -> OpenApiRouter<ApiState> {
         .routes(routes!(imports::apply))
         .routes(routes!(imports::rejected))
         .routes(routes!(imports::sample))
+        .routes(routes!(exports::create, exports::list))
+        .routes(routes!(exports::get))
+        .routes(routes!(exports::file))
+        .routes(routes!(exports::create_schedule, exports::list_schedules))
+        .routes(routes!(exports::delete_schedule))
+        .routes(routes!(exports::notifications))
+        .routes(routes!(exports::read_one))
+        .routes(routes!(exports::read_all))
 }
 
 /// Everything the document describes: `/v2` behind authentication and idempotency, and the

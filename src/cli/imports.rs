@@ -12,6 +12,7 @@ use numberpool_domain::{Country, ImportId};
 use super::progress::Shown;
 use super::{acting, parse_id, service_err};
 use crate::jobs::{JobKind, Outcome, Worker, WorkerOptions};
+use crate::service::progress::Progress;
 use crate::service::{Actor, ImportRequest, ImportView, RowOutcome, Service};
 
 #[derive(Debug, Args)]
@@ -277,7 +278,7 @@ pub async fn export(service: &Service, args: ExportArgs) -> anyhow::Result<()> {
         }
         let mut stdout = std::io::BufWriter::new(std::io::stdout());
         service
-            .export_numbers(&actor, kind, format, &mut stdout)
+            .export_numbers(&actor, kind, format, &mut stdout, &Progress::none())
             .await
             .map_err(service_err)?;
         std::io::Write::flush(&mut stdout)?;
@@ -288,7 +289,10 @@ pub async fn export(service: &Service, args: ExportArgs) -> anyhow::Result<()> {
     let file = std::fs::File::create(&tmp)
         .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", tmp.display()))?;
     let mut w = std::io::BufWriter::new(file);
-    let rows = match service.export_numbers(&actor, kind, format, &mut w).await {
+    let rows = match service
+        .export_numbers(&actor, kind, format, &mut w, &Progress::none())
+        .await
+    {
         Ok(rows) => rows,
         Err(e) => {
             drop(w);

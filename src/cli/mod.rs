@@ -73,7 +73,7 @@ pub struct Cli {
 /// `rate_limit_per_second`, `rate_limit_burst`, `header_read_timeout_secs`,
 /// `body_read_timeout_secs`, `max_connections`, `token_failure_limit`,
 /// `token_failure_window_secs`, `secure_cookies`, `import_max_rows`,
-/// `import_max_rows_sub_account`). Flags beat the environment,
+/// `import_max_rows_sub_account`, `export_retention_hours`). Flags beat the environment,
 /// which beats the file.
 #[derive(Debug, Args)]
 pub struct GlobalArgs {
@@ -135,6 +135,9 @@ pub struct GlobalArgs {
     /// Most rows an import of a customer or unit may hold (R-IMP-1) [default: 200]
     #[arg(long, global = true, env = "NUMBERPOOL_IMPORT_MAX_ROWS_SUB_ACCOUNT")]
     pub import_max_rows_sub_account: Option<u64>,
+    /// Hours a finished export's file is kept before it is removed [default: 168]
+    #[arg(long, global = true, env = "NUMBERPOOL_EXPORT_RETENTION_HOURS")]
+    pub export_retention_hours: Option<u64>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -275,6 +278,7 @@ impl Cli {
             secure_cookies: g.secure_cookies,
             import_max_rows: g.import_max_rows,
             import_max_rows_sub_account: g.import_max_rows_sub_account,
+            export_retention_hours: g.export_retention_hours,
         };
         Config::load(g.config.as_deref(), &overrides)
     }
@@ -418,7 +422,9 @@ async fn backup(service: &Service, out: &std::path::Path) -> anyhow::Result<()> 
 
 /// The service on the configured database, for the verbs that work on the data.
 async fn service(config: &Config) -> anyhow::Result<Service> {
-    Ok(Service::new(open_store(config).await?).with_import_limits(config.import_limits()))
+    Ok(Service::new(open_store(config).await?)
+        .with_import_limits(config.import_limits())
+        .with_export_retention(config.export_retention_ms()))
 }
 
 pub async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
@@ -443,7 +449,9 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
         Command::Worker(args) => {
             let store = open_store(&config).await?;
             let worker = crate::jobs::Worker::new(
-                Service::new(store.clone()).with_import_limits(config.import_limits()),
+                Service::new(store.clone())
+                    .with_import_limits(config.import_limits())
+                    .with_export_retention(config.export_retention_ms()),
                 args.options(),
             );
             let stop = crate::shutdown::Shutdown::on_signal();

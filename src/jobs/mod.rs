@@ -7,6 +7,9 @@
 //! To add a kind: a file with `pub(crate) async fn run(ctx: JobContext) -> anyhow::Result<()>`,
 //! a [`JobKind`] variant, and its row in each `match` below (the compiler lists them).
 
+mod expire_exports;
+mod export;
+mod export_schedules;
 mod hold;
 mod import_apply;
 mod probe;
@@ -63,11 +66,20 @@ pub enum JobKind {
     TestHold,
     /// Applies an import's plan (issue 13).
     ImportApply,
+    /// Writes an export's file (issue 13).
+    Export,
+    /// Queues the exports of due schedules (periodic).
+    ExportSchedules,
+    /// Removes expired export files and old notifications (periodic).
+    ExpireExports,
 }
 
 impl JobKind {
-    pub const ALL: [JobKind; 6] = [
+    pub const ALL: [JobKind; 9] = [
         JobKind::ImportApply,
+        JobKind::Export,
+        JobKind::ExportSchedules,
+        JobKind::ExpireExports,
         JobKind::PurgeTokens,
         JobKind::PurgeIdempotencyKeys,
         JobKind::PurgeFinishedJobs,
@@ -83,16 +95,21 @@ impl JobKind {
             JobKind::TestProbe => "test_probe",
             JobKind::TestHold => "test_hold",
             JobKind::ImportApply => "import_apply",
+            JobKind::Export => "export",
+            JobKind::ExportSchedules => "export_schedules",
+            JobKind::ExpireExports => "expire_exports",
         }
     }
 
     pub fn queue(self) -> Queue {
         match self {
-            JobKind::PurgeTokens | JobKind::PurgeIdempotencyKeys | JobKind::PurgeFinishedJobs => {
-                Queue::Maintenance
-            }
+            JobKind::PurgeTokens
+            | JobKind::PurgeIdempotencyKeys
+            | JobKind::PurgeFinishedJobs
+            | JobKind::ExportSchedules
+            | JobKind::ExpireExports => Queue::Maintenance,
             JobKind::TestProbe => Queue::Default,
-            JobKind::TestHold | JobKind::ImportApply => Queue::Bulk,
+            JobKind::TestHold | JobKind::ImportApply | JobKind::Export => Queue::Bulk,
         }
     }
 
@@ -100,21 +117,28 @@ impl JobKind {
     /// carries on.
     pub fn timeout(self) -> Duration {
         match self {
-            JobKind::PurgeTokens | JobKind::PurgeIdempotencyKeys | JobKind::PurgeFinishedJobs => {
-                Duration::from_secs(120)
-            }
+            JobKind::PurgeTokens
+            | JobKind::PurgeIdempotencyKeys
+            | JobKind::PurgeFinishedJobs
+            | JobKind::ExportSchedules
+            | JobKind::ExpireExports => Duration::from_secs(120),
             JobKind::TestProbe => Duration::from_secs(30),
             JobKind::TestHold => Duration::from_secs(300),
             // A million-row file, raised limit and all, is well inside it.
-            JobKind::ImportApply => Duration::from_secs(30 * 60),
+            JobKind::ImportApply | JobKind::Export => Duration::from_secs(30 * 60),
         }
     }
 
     pub fn max_attempts(self) -> i32 {
         match self {
-            JobKind::PurgeTokens | JobKind::PurgeIdempotencyKeys | JobKind::PurgeFinishedJobs => 3,
+            JobKind::PurgeTokens
+            | JobKind::PurgeIdempotencyKeys
+            | JobKind::PurgeFinishedJobs
+            | JobKind::ExportSchedules
+            | JobKind::ExpireExports
+            | JobKind::ImportApply
+            | JobKind::Export => 3,
             JobKind::TestProbe | JobKind::TestHold => 5,
-            JobKind::ImportApply => 3,
         }
     }
 
@@ -124,8 +148,11 @@ impl JobKind {
             JobKind::PurgeTokens | JobKind::PurgeIdempotencyKeys => {
                 Some(Duration::from_secs(10 * 60))
             }
-            JobKind::PurgeFinishedJobs => Some(Duration::from_secs(60 * 60)),
-            JobKind::TestProbe | JobKind::TestHold | JobKind::ImportApply => None,
+            JobKind::PurgeFinishedJobs | JobKind::ExpireExports => {
+                Some(Duration::from_secs(60 * 60))
+            }
+            JobKind::ExportSchedules => Some(Duration::from_secs(60)),
+            JobKind::TestProbe | JobKind::TestHold | JobKind::ImportApply | JobKind::Export => None,
         }
     }
 
@@ -136,7 +163,10 @@ impl JobKind {
             JobKind::PurgeTokens
             | JobKind::PurgeIdempotencyKeys
             | JobKind::PurgeFinishedJobs
-            | JobKind::ImportApply => false,
+            | JobKind::ImportApply
+            | JobKind::Export
+            | JobKind::ExportSchedules
+            | JobKind::ExpireExports => false,
         }
     }
 
@@ -167,6 +197,9 @@ impl JobKind {
             JobKind::TestProbe => probe::run(ctx).await,
             JobKind::TestHold => hold::run(ctx).await,
             JobKind::ImportApply => import_apply::run(ctx).await,
+            JobKind::Export => export::run(ctx).await,
+            JobKind::ExportSchedules => export_schedules::run(ctx).await,
+            JobKind::ExpireExports => expire_exports::run(ctx).await,
         }
     }
 
@@ -175,7 +208,10 @@ impl JobKind {
     async fn failed(self, ctx: &JobContext, error: &str) -> anyhow::Result<()> {
         match self {
             JobKind::ImportApply => import_apply::failed(ctx, error).await,
-            JobKind::PurgeTokens
+            JobKind::Export => export::failed(ctx, error).await,
+            JobKind::ExportSchedules
+            | JobKind::ExpireExports
+            | JobKind::PurgeTokens
             | JobKind::PurgeIdempotencyKeys
             | JobKind::PurgeFinishedJobs
             | JobKind::TestProbe
@@ -209,6 +245,20 @@ pub async fn request_import_apply(
     service
         .request_apply(actor, id, |payload| {
             JobKind::ImportApply.job(payload, now_ms())
+        })
+        .await
+}
+
+/// Queues an export of what `actor` sees (the API, portal and CLI ask this way).
+pub async fn request_export(
+    service: &Service,
+    actor: &crate::service::Actor,
+    kind: numberpool_domain::import::ExportKind,
+    format: numberpool_domain::import::FileFormat,
+) -> Result<crate::service::ExportView> {
+    service
+        .request_export(actor, kind, format, |payload| {
+            JobKind::Export.job(payload, now_ms())
         })
         .await
 }

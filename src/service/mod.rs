@@ -7,6 +7,7 @@ mod attributes;
 mod audit;
 mod clock;
 mod credentials;
+mod exports;
 mod idempotency;
 mod imports;
 mod jobs;
@@ -30,6 +31,7 @@ pub use credentials::{
     CreatedClient, CreatedUser, Role, SCOPES, hash_secret, random_token as credentials_token,
     verify_secret,
 };
+pub use exports::{ExportView, export_file_name};
 pub use idempotency::IdemBegin;
 pub use imports::{
     ImportLimits, ImportRequest, ImportView, PlanRow, RowOutcome, Table, content_type, format_of,
@@ -211,6 +213,16 @@ impl Actor {
             channel: Channel::Import,
             access: Access::Operator,
             anywhere: false,
+        }
+    }
+
+    /// How records name the actor (`user:ID`, `client:ID`, `operator`), as [`Actor::for_job`]
+    /// reads it back.
+    pub(crate) fn principal_name(&self) -> String {
+        match &self.principal {
+            Principal::User(id) => format!("user:{id}"),
+            Principal::Client(id) => format!("client:{id}"),
+            Principal::Operator => "operator".into(),
         }
     }
 
@@ -420,6 +432,8 @@ pub struct Service {
     /// Moves when this process queues a job, so that its worker claims it at once instead of
     /// at its next poll.
     job_queued: std::sync::Arc<tokio::sync::watch::Sender<u64>>,
+    /// How long a finished export's file is kept.
+    export_retention_ms: i64,
 }
 
 impl Service {
@@ -437,7 +451,14 @@ impl Service {
             import_limits: ImportLimits::default(),
             progress: Default::default(),
             job_queued: std::sync::Arc::new(tokio::sync::watch::Sender::new(0)),
+            export_retention_ms: exports::DEFAULT_EXPORT_RETENTION_MS,
         }
+    }
+
+    /// This service keeping finished exports' files for `ms` milliseconds.
+    pub fn with_export_retention(mut self, ms: i64) -> Self {
+        self.export_retention_ms = ms.max(0);
+        self
     }
 
     /// Wakes this process's worker: a job was queued.

@@ -461,6 +461,52 @@ impl World {
             .to_string()
     }
 
+    /// A ready export of the provider's (which raised its notification) and an export
+    /// schedule, for the sweeps that need their ids: (export, schedule, notification).
+    pub async fn provider_exports(&self) -> (String, String, String) {
+        use numberpool_domain::import::{Cadence, ExportKind, FileFormat};
+        let actor = numberpool::service::Actor::cli(self.provider.id);
+        let s = &self.app.service;
+        let export = numberpool::jobs::request_export(s, &actor, ExportKind::List, FileFormat::Csv)
+            .await
+            .must("provider export");
+        // The server's own worker makes it.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while s
+            .get_export(&actor, export.record.id)
+            .await
+            .must("export")
+            .record
+            .status
+            != numberpool_domain::import::ExportStatus::Ready
+        {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the export was not made in 30 s"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        let schedule = s
+            .create_export_schedule(
+                &actor,
+                ExportKind::Consolidated,
+                FileFormat::Xlsx,
+                Cadence::Weekly,
+            )
+            .await
+            .must("schedule");
+        let note = s
+            .list_notifications(&actor, false, 10)
+            .await
+            .must("notifications");
+        let note = note.first().must("the export's notification");
+        (
+            export.record.id.to_string(),
+            schedule.id.to_string(),
+            note.id.to_string(),
+        )
+    }
+
     /// The numbers on the provider's side.
     pub fn provider_numbers(&self) -> Vec<&Number> {
         vec![

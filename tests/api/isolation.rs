@@ -23,6 +23,8 @@ struct ProviderState {
     audit_totals: Vec<i64>,
     /// Each of the provider's imports' id, status and version.
     imports: Vec<String>,
+    /// The provider's exports, schedules and notifications (with the operator's read marks).
+    exports: Vec<String>,
 }
 
 async fn provider_state(w: &World) -> ProviderState {
@@ -38,12 +40,22 @@ async fn provider_state(w: &World) -> ProviderState {
     let mut clients = Vec::new();
     let mut audit_totals = Vec::new();
     let mut imports = Vec::new();
+    let mut exports = Vec::new();
     for a in w.provider_accounts() {
         let actor = Actor::cli(a.id);
         // The provider's imports (a sweeping customer's own uploads are its own).
         if a.id == w.provider.id {
             for i in s.list_imports(&actor, 200).await.must("imports") {
                 imports.push(format!("{} {} {}", i.id, i.status, i.version));
+            }
+            for e in s.list_exports(&actor, 200).await.must("exports") {
+                exports.push(format!("export {} {}", e.record.id, e.record.status));
+            }
+            for x in s.list_export_schedules(&actor).await.must("schedules") {
+                exports.push(format!("schedule {} {}", x.id, x.next_run_at));
+            }
+            for n in s.list_notifications(&actor, false, 200).await.must("notes") {
+                exports.push(format!("note {} {:?}", n.id, n.read_at));
             }
         }
         for acc in s.list_accounts(&actor).await.must("accounts") {
@@ -64,6 +76,7 @@ async fn provider_state(w: &World) -> ProviderState {
         clients,
         audit_totals,
         imports,
+        exports,
     }
 }
 
@@ -82,6 +95,9 @@ struct Targets<'a> {
     attributes: Vec<String>,
     rates: Vec<String>,
     imports: Vec<String>,
+    exports: Vec<String>,
+    schedules: Vec<String>,
+    notifications: Vec<String>,
     forbidden: Vec<String>,
 }
 
@@ -102,6 +118,9 @@ impl Targets<'_> {
             "attributeId" => self.attributes.clone(),
             "rateId" => self.rates.clone(),
             "importId" => self.imports.clone(),
+            "exportId" => self.exports.clone(),
+            "scheduleId" => self.schedules.clone(),
+            "notificationId" => self.notifications.clone(),
             other => panic!(
                 "the isolation sweep has no values for the path parameter {{{other}}}: teach \
                  Targets::path_values() which ids it takes"
@@ -204,6 +223,11 @@ async fn sweep(w: &World, t: &Targets<'_>) -> usize {
                     }
                     assert_no_leak(&format!("{} {body}", r.what), &r.text(), forbidden);
                 }
+            } else if op.method == "post" && op.path == "/v2/notifications/read" {
+                // Marks the caller's own account's notifications read: none of the targets'
+                // (the state compared after the sweep holds their read marks).
+                app.post(&op.path).bearer(&t.token).send().await.expect(204);
+                calls += 1;
             } else {
                 assert_eq!(
                     op.method,
@@ -336,6 +360,7 @@ async fn tenant_sweeps_every_operation(db: &TestDb) {
     let reseller_client = w.app.client(&w.reseller, None).await;
     let clients = vec![&w.provider_client, &w.customer_client, &reseller_client];
     let import = w.provider_import().await;
+    let (export, schedule, note) = w.provider_exports().await;
     let before = provider_state(&w).await;
     let targets = Targets {
         who: "the unrelated tenant",
@@ -349,6 +374,9 @@ async fn tenant_sweeps_every_operation(db: &TestDb) {
         attributes: vec![w.attribute.to_string()],
         rates: vec![w.rate.to_string()],
         imports: vec![import],
+        exports: vec![export],
+        schedules: vec![schedule],
+        notifications: vec![note],
     };
     let calls = sweep(&w, &targets).await;
     assert!(calls > 150, "the sweep made only {calls} calls");
@@ -374,6 +402,7 @@ async fn customer_sweeps_every_operation(db: &TestDb) {
     let root_client = w.app.client(&w.root_customer, None).await;
     let clients = vec![&w.provider_client, &reseller_client, &root_client];
     let import = w.provider_import().await;
+    let (export, schedule, note) = w.provider_exports().await;
     let before = provider_state(&w).await;
     // Numbers the customer never held; `returned` it did hold (its own audit log keeps its
     // release), so that one is a path target only.
@@ -414,6 +443,9 @@ async fn customer_sweeps_every_operation(db: &TestDb) {
         attributes: vec![w.attribute.to_string()],
         rates: vec![w.rate.to_string()],
         imports: vec![import],
+        exports: vec![export],
+        schedules: vec![schedule],
+        notifications: vec![note],
         forbidden,
     };
     let calls = sweep(&w, &targets).await;

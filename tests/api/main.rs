@@ -13,6 +13,7 @@ mod attributes;
 mod edge;
 mod errors;
 mod etag;
+mod exports;
 mod idempotency;
 mod imports;
 mod isolation;

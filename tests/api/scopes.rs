@@ -9,10 +9,31 @@ use serde_json::Value;
 use crate::harness::*;
 use crate::synth::{Fill, Op, operations, synthesize};
 
+/// The provider's import, export, schedule and notification.
+struct Own {
+    import: String,
+    export: String,
+    schedule: String,
+    notification: String,
+}
+
+async fn own(w: &World) -> Own {
+    let (export, schedule, notification) = w.provider_exports().await;
+    Own {
+        import: w.provider_import().await,
+        export,
+        schedule,
+        notification,
+    }
+}
+
 /// A path of the provider's own world for `op` (a number, an account, a client it may manage).
-fn own_path(w: &World, client_id: &str, import: &str, op: &Op) -> String {
+fn own_path(w: &World, client_id: &str, own: &Own, op: &Op) -> String {
     op.path_with(&|name| match name {
-        "importId" => import.to_string(),
+        "importId" => own.import.clone(),
+        "exportId" => own.export.clone(),
+        "scheduleId" => own.schedule.clone(),
+        "notificationId" => own.notification.clone(),
         "action" => "add".to_string(),
         "numberId" => w.free.id.to_string(),
         "accountId" => w.customer.id.to_string(),
@@ -56,11 +77,11 @@ async fn every_operation_needs_its_scope(db: &TestDb) {
     }
     // A client the rotate and delete calls may name (they must not reach it).
     let victim = app.client(&w.provider, None).await;
-    let import = w.provider_import().await;
+    let own = own(&w).await;
     let mut checked = 0;
     for op in operations(&doc) {
         let Some(scope) = op.scope() else { continue };
-        let path = own_path(&w, &victim.id, &import, &op);
+        let path = own_path(&w, &victim.id, &own, &op);
         let body = own_body(&doc, &w, &op);
         let (_, lacking) = without
             .iter()
@@ -123,12 +144,12 @@ async fn missing_or_bad_tokens_are_401(db: &TestDb) {
     let w = World::new(db).await;
     let app = &w.app;
     let doc = app.openapi().await;
-    let import = w.provider_import().await;
+    let own = own(&w).await;
     for op in operations(&doc) {
         if op.scope().is_none() {
             continue;
         }
-        let path = own_path(&w, &w.provider_client.id, &import, &op);
+        let path = own_path(&w, &w.provider_client.id, &own, &op);
         let body = own_body(&doc, &w, &op);
         let garbage = format!("{}x", w.provider_client.token);
         let basic = crate::http::basic_value(&w.provider_client.id, &w.provider_client.secret);

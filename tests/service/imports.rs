@@ -2,6 +2,7 @@
 //! accepted rows, once; a plan the inventory moved past is refused whole; every row reason
 //! code the service decides; R-IMP-1's limits; another tenant's numbers are not revealed.
 
+use numberpool::service::progress::Progress;
 use numberpool::service::{
     ImportLimits, ImportRequest, ImportView, RowOutcome, Service, ServiceError,
 };
@@ -405,7 +406,13 @@ async fn export_round_trips_and_neutralises(db: &TestDb) {
     for format in [FileFormat::Csv, FileFormat::Xlsx] {
         let mut file = Vec::new();
         let rows = svc
-            .export_numbers(&me, ExportKind::UpdateTemplate, format, &mut file)
+            .export_numbers(
+                &me,
+                ExportKind::UpdateTemplate,
+                format,
+                &mut file,
+                &Progress::none(),
+            )
             .await
             .must("export");
         assert_eq!(rows as i64, total, "{format}");
@@ -422,9 +429,15 @@ async fn export_round_trips_and_neutralises(db: &TestDb) {
         );
     }
     let mut list = Vec::new();
-    svc.export_numbers(&me, ExportKind::List, FileFormat::Csv, &mut list)
-        .await
-        .must("list");
+    svc.export_numbers(
+        &me,
+        ExportKind::List,
+        FileFormat::Csv,
+        &mut list,
+        &Progress::none(),
+    )
+    .await
+    .must("list");
     let list = String::from_utf8(list).must("utf-8");
     assert!(
         list.starts_with("\u{feff}Phone Number,Country,Type"),
@@ -444,6 +457,7 @@ async fn export_round_trips_and_neutralises(db: &TestDb) {
         ExportKind::Consolidated,
         FileFormat::Csv,
         &mut consolidated,
+        &Progress::none(),
     )
     .await
     .must("consolidated");
@@ -461,6 +475,7 @@ async fn export_round_trips_and_neutralises(db: &TestDb) {
         ExportKind::List,
         FileFormat::Csv,
         &mut theirs,
+        &Progress::none(),
     )
     .await
     .must("customer export");

@@ -7,6 +7,7 @@ mod common;
 mod attributes;
 mod boundaries;
 mod clients;
+mod exports;
 mod fixture;
 mod imports;
 mod input;

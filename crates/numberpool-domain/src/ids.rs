@@ -101,3 +101,9 @@ typed_id!(/// A rate card entry of a provider.
     RateId, "rate");
 typed_id!(/// An uploaded import file with its plan.
     ImportId, "import");
+typed_id!(/// An export: a file of numbers made by a job.
+    ExportId, "export");
+typed_id!(/// A daily or weekly export an account asked for.
+    ScheduleId, "export schedule");
+typed_id!(/// An in-app notification to an account's users.
+    NotificationId, "notification");

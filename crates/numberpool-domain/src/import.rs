@@ -41,6 +41,26 @@ string_enum!(/// What an export holds (SPEC §4): `list` is the numbers as the l
     /// held by a customer, with the customer's name and account number, across customers.
     ExportKind, "kind", { List => "list", UpdateTemplate => "update_template", Consolidated => "consolidated" });
 
+string_enum!(/// Where an export is: `queued` (its job waits for a worker), `running`, `ready` (its
+    /// file can be downloaded until it expires), `failed` (see its error), `expired` (the file
+    /// was removed after the retention time; the record stays).
+    ExportStatus, "status", "queued, running, ready, failed, expired", exact, {
+    Queued => "queued", Running => "running", Ready => "ready", Failed => "failed", Expired => "expired" });
+
+string_enum!(/// How often a scheduled export runs (seed 000's automated exports).
+    Cadence, "cadence", { Daily => "daily", Weekly => "weekly" });
+
+impl Cadence {
+    /// Milliseconds between two runs.
+    pub fn period_ms(self) -> i64 {
+        const DAY: i64 = 24 * 60 * 60 * 1000;
+        match self {
+            Cadence::Daily => DAY,
+            Cadence::Weekly => 7 * DAY,
+        }
+    }
+}
+
 string_enum!(/// The kind of file an import was read from (and its rejected rows are written as).
     FileFormat, "format", { Csv => "csv", Xlsx => "xlsx" });
 

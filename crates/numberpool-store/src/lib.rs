@@ -10,6 +10,7 @@ mod audit;
 mod bulk;
 mod credentials;
 mod exchange;
+mod exports;
 mod idempotency;
 mod imports;
 mod jobs;
@@ -41,6 +42,7 @@ pub use accounts::{AccountName, CustomerRow, Lock, NewAccount, NumberSample, Sub
 pub use audit::{AuditEvent, AuditFilter, Channel, NewAudit};
 pub use credentials::{ApiClient, User};
 pub use exchange::{Connection, ConnectionWith};
+pub use exports::{ExportRecord, ExportSchedule, Notification};
 pub use idempotency::IdemRecord;
 pub use imports::{ImportCounts, ImportRecord};
 pub use jobs::{Job, JobRetry, NewJob};

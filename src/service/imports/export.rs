@@ -11,6 +11,7 @@ use numberpool_domain::{AccountId, Number, ViewPosition};
 use numberpool_store::{NumberCursor, NumberFilter};
 
 use super::Names;
+use crate::service::progress::Progress;
 use crate::service::{Actor, Permission, Result, Service, ServiceError};
 
 /// Rows read per page.
@@ -80,6 +81,7 @@ impl Service {
         kind: ExportKind,
         format: FileFormat,
         out: &mut (dyn Write + Send),
+        progress: &Progress,
     ) -> Result<u64> {
         actor.require(Permission::PhoneRead)?;
         match format {
@@ -87,7 +89,7 @@ impl Service {
                 // A BOM, so that Excel reads the file as UTF-8.
                 out.write_all(b"\xEF\xBB\xBF").map_err(failed)?;
                 let mut sink = CsvSink(csv::Writer::from_writer(&mut *out));
-                let rows = self.export_rows(actor, kind, &mut sink).await?;
+                let rows = self.export_rows(actor, kind, &mut sink, progress).await?;
                 sink.0.flush().map_err(failed)?;
                 Ok(rows)
             }
@@ -106,7 +108,7 @@ impl Service {
                     row: 0,
                     text: rust_xlsxwriter::Format::new().set_num_format("@"),
                 };
-                let rows = self.export_rows(actor, kind, &mut sink).await?;
+                let rows = self.export_rows(actor, kind, &mut sink, progress).await?;
                 sink.book.save_to_writer(out).map_err(failed)?;
                 Ok(rows)
             }
@@ -118,6 +120,7 @@ impl Service {
         actor: &Actor,
         kind: ExportKind,
         sink: &mut impl RowSink,
+        progress: &Progress,
     ) -> Result<u64> {
         let mut r = self.store.read().await?;
         // Customer names and account numbers, for the kinds that show them.
@@ -179,6 +182,7 @@ impl Service {
                 };
                 sink.row(&cells, number_column)?;
                 rows += 1;
+                progress.written(1);
             }
             match page.next_after.as_deref().map(str::parse::<NumberCursor>) {
                 Some(Ok(next)) => after = Some(next),

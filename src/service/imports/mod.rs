@@ -306,7 +306,7 @@ impl Service {
         let record = ImportRecord {
             id: ImportId::new(),
             account_id: me.id,
-            created_by: principal_of(actor),
+            created_by: actor.principal_name(),
             action: req.action,
             format: table.format,
             file_name: req.file_name.chars().take(200).collect(),
@@ -413,7 +413,7 @@ impl Service {
         }
         let mut job = make_job(serde_json::json!({
             "import_id": id,
-            "principal": principal_of(actor),
+            "principal": actor.principal_name(),
         }));
         job.unique_key = Some(format!("import:{id}"));
         let now = self.now();
@@ -1218,15 +1218,6 @@ impl Service {
 /// The answer to an apply whose plan no longer holds.
 fn stale(why: &str) -> ServiceError {
     ServiceError::PreconditionFailed(why.to_string())
-}
-
-/// How the import's creator is named (as audit events name actors).
-fn principal_of(actor: &Actor) -> String {
-    match &actor.principal {
-        super::Principal::User(id) => format!("user:{id}"),
-        super::Principal::Client(id) => format!("client:{id}"),
-        super::Principal::Operator => "operator".into(),
-    }
 }
 
 /// The format of a stored import, for a caller choosing the rejected-rows file's type.
