@@ -25,6 +25,7 @@ mod delete_list;
 mod edit;
 mod errors;
 mod exchange;
+mod exports;
 mod forms;
 mod imports;
 mod number;
@@ -168,6 +169,15 @@ pub fn router(service: Service, config: &WebConfig) -> Router {
             .route("/imports/{id}", get(imports::plan))
             .route("/imports/{id}/apply", post(imports::apply))
             .route("/imports/{id}/rejected", get(imports::rejected))
+            .route("/exports", get(exports::list).post(exports::create))
+            .route("/exports/{id}/file", get(exports::file))
+            .route("/exports/schedules", post(exports::schedule))
+            .route("/exports/schedules/{id}/delete", post(exports::unschedule))
+            .route("/notifications", get(exports::notifications))
+            .route("/notifications/count", get(exports::count))
+            .route("/notifications/read", post(exports::read_all))
+            .route("/notifications/{id}/read", post(exports::read_one))
+            .route("/jobs", get(exports::jobs))
             .route("/units", get(units::list).post(units::create));
     let pages = Router::new()
         .route("/", get(root))

@@ -417,6 +417,17 @@ test('isolation: another tenant\'s portal URLs all answer 404', async () => {
   assert.equal(upload.status, 201);
   const imported = await upload.json();
   gets.push(`/portal/imports/${imported.id}`, `/portal/imports/${imported.id}/rejected`);
+  // The provider's export (made by the server's job), its notification and a schedule.
+  const exp = await api(token, 'POST', '/v2/exports', { kind: 'list' });
+  for (let i = 0; i < 300; i++) {
+    const e = await api(token, 'GET', `/v2/exports/${exp.id}`);
+    if (e.status === 'ready') break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const note = (await api(token, 'GET', '/v2/notifications')).notifications.find((n) => n.subject_id === exp.id);
+  assert.ok(note, 'the export was announced');
+  const sched = await api(token, 'POST', '/v2/export_schedules', { kind: 'list', cadence: 'daily' });
+  gets.push(`/portal/exports/${exp.id}/file`);
   for (const path of gets) {
     const res = await page.request.get(`${demo.url}${path}`);
     assert.equal(res.status(), 404, `GET ${path}`);
@@ -429,6 +440,7 @@ test('isolation: another tenant\'s portal URLs all answer 404', async () => {
   for (const acc of [initech, umbrella]) posts.push(`/portal/customers/${acc.id}/settings`, `/portal/customers/${acc.id}/deactivate`);
   posts.push(`/portal/clients/${client}/rotate`, `/portal/clients/${client}/delete`);
   posts.push(`/portal/imports/${imported.id}/apply`);
+  posts.push(`/portal/notifications/${note.id}/read`, `/portal/exports/schedules/${sched.id}/delete`);
   for (const path of posts) {
     const res = await page.request.post(`${demo.url}${path}`, {
       form: { csrf, assignee_type: 'user', assignee_id: 'x', account: demo.logins.api.account_id, unit: initech.id },
