@@ -289,10 +289,24 @@ pub async fn export(service: &Service, args: ExportArgs) -> anyhow::Result<()> {
     let file = std::fs::File::create(&tmp)
         .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", tmp.display()))?;
     let mut w = std::io::BufWriter::new(file);
-    let rows = match service
-        .export_numbers(&actor, kind, format, &mut w, &Progress::none())
-        .await
-    {
+    let progress = Progress::none();
+    let watch = {
+        let progress = progress.clone();
+        let mut shown = Shown::new("export");
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(std::time::Duration::from_millis(200));
+            loop {
+                tick.tick().await;
+                shown.show(&progress.snapshot());
+            }
+        })
+    };
+    progress.set_phase(crate::service::progress::Phase::Writing);
+    let written = service
+        .export_numbers(&actor, kind, format, &mut w, &progress)
+        .await;
+    watch.abort();
+    let rows = match written {
         Ok(rows) => rows,
         Err(e) => {
             drop(w);

@@ -47,12 +47,18 @@ impl Shown {
             Phase::Finished => "finished",
         };
         if let Some(bar) = &self.bar {
-            bar.set_length(p.total);
+            // An export does not count its rows first: the bar then just counts.
+            bar.set_length(if p.total > 0 { p.total } else { done });
             bar.set_position(done);
             bar.set_message(label);
             return;
         }
-        let tenth = (p.total / 10).max(1);
+        // A line every tenth of the rows, or every 100,000 when the total is not known.
+        let tenth = if p.total > 0 {
+            (p.total / 10).max(1)
+        } else {
+            100_000
+        };
         let step = done / tenth;
         let changed = match self.last {
             None => true,
