@@ -3,7 +3,7 @@
 //! (`NUMBERPOOL_BENCH_NUMBERS`, default 1,000,000 numbers):
 //!
 //! 1. a 9,999-row Add file from upload over HTTP (`POST /v2/imports`, then
-//!    `POST /v2/imports/{id}/apply`) to applied, `NUMBERPOOL_BENCH_ROUNDS` rounds (default 3),
+//!    `POST /v2/imports/{id}/apply`, then `GET /v2/imports/{id}` until its job has applied it), `NUMBERPOOL_BENCH_ROUNDS` rounds (default 3),
 //!    each beside its floor: the same number of rows inserted bare (`Tx::insert_numbers`, one
 //!    transaction), measured in the same round;
 //! 2. the export of every number (`Service::export_numbers`, list, CSV, to a sink): rows/s;
@@ -100,11 +100,23 @@ async fn bench_backend(backend: &str, seed: usize, rounds: usize, big: usize) ->
                 Bytes::new(),
             )
             .await;
-        if status != 200 {
+        if status != 202 {
             die(format!(
                 "apply: {status} {}",
                 String::from_utf8_lossy(&body)
             ));
+        }
+        // The apply is a job: polled (every millisecond) until the import says applied.
+        loop {
+            let (status, body) = conn.get(&format!("/v2/imports/{id}"), &token).await;
+            let v: serde_json::Value = serde_json::from_slice(&body).unwrap_or_else(|e| die(e));
+            match v["status"].as_str() {
+                Some("applied") => break,
+                Some("applying") if status == 200 => {
+                    tokio::time::sleep(Duration::from_millis(1)).await;
+                }
+                _ => die(format!("apply: {status} {v}")),
+            }
         }
         let total = t.elapsed();
         let bare = floor(&s, &phones[next..next + per_round], next).await;

@@ -116,8 +116,13 @@ fn tab_of(s: &str) -> ImportAction {
     s.parse().unwrap_or(ImportAction::Add)
 }
 
-fn words(a: ImportAction) -> &'static str {
+fn words(a: ImportAction, pool: bool) -> &'static str {
     match a {
+        ImportAction::Delete if !pool => {
+            "Each row removes a number from your account: it goes back to your provider's pool \
+             (seed 004's Delete Phone Numbers). The plan lists the numbers removed and the ones \
+             rejected, with the reason, before anything changes."
+        }
         ImportAction::Add => {
             "Each row adds a number to your inventory. Only the Phone Number column is required; \
              blank cells take the defaults."
@@ -172,6 +177,7 @@ async fn page(
         })
         .collect();
     let chrome = user.chrome("numbers");
+    let pool = chrome.is_pool();
     let limit_note = if chrome.is_pool() {
         "A file holds fewer than 10,000 rows (unless your operator set another limit)."
     } else {
@@ -189,7 +195,7 @@ async fn page(
                 .iter()
                 .map(|a| (a.as_str(), a.title()))
                 .collect(),
-            about: words(tab),
+            about: words(tab, pool),
             countries: country_choices(),
             limit_note,
             recent,

@@ -67,8 +67,8 @@ async fn purges_run_as_periodic_jobs(db: &TestDb) {
     worker.schedule_periodic().await.must("schedule again");
     assert_eq!(
         scalar(db, "SELECT COUNT(*) FROM jobs").await,
-        3,
-        "one per kind"
+        5,
+        "one per periodic kind"
     );
     let mut done = BTreeSet::new();
     while let Some(outcome) = worker.run_one(Queue::Maintenance).await.must("run") {
@@ -82,7 +82,9 @@ async fn purges_run_as_periodic_jobs(db: &TestDb) {
         BTreeSet::from([
             JobKind::PurgeTokens,
             JobKind::PurgeIdempotencyKeys,
-            JobKind::PurgeFinishedJobs
+            JobKind::PurgeFinishedJobs,
+            JobKind::ExportSchedules,
+            JobKind::ExpireExports,
         ])
     );
     assert_eq!(
@@ -106,6 +108,8 @@ async fn purges_run_as_periodic_jobs(db: &TestDb) {
         JobKind::PurgeTokens,
         JobKind::PurgeIdempotencyKeys,
         JobKind::PurgeFinishedJobs,
+        JobKind::ExportSchedules,
+        JobKind::ExpireExports,
     ] {
         let runs = service.jobs_of_kind(kind.as_str(), 10).await.must("jobs");
         let states: Vec<_> = runs.iter().map(|j| j.state).collect();
@@ -118,7 +122,7 @@ async fn purges_run_as_periodic_jobs(db: &TestDb) {
         assert_eq!(runs[0].attempts, 1);
     }
     worker.schedule_periodic().await.must("schedule");
-    assert_eq!(scalar(db, "SELECT COUNT(*) FROM jobs").await, 6);
+    assert_eq!(scalar(db, "SELECT COUNT(*) FROM jobs").await, 10);
     assert_eq!(
         worker.run_one(Queue::Maintenance).await.must("run"),
         None,

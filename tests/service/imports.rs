@@ -165,6 +165,51 @@ async fn delete_import_reports_removed_and_rejected(db: &TestDb) {
     assert!(w.get(&w.provider, &held).await.is_ok(), "kept");
 }
 
+/// Seed 004 by file: a customer's Delete file releases its numbers to the provider's pool
+/// (returned, the customer's own settings cleared); a number it does not hold is rejected.
+async fn customer_delete_file_releases(db: &TestDb) {
+    let w = World::new(db).await;
+    let svc = &w.service;
+    let held = w.held_by(&w.customer, &e164(31)).await;
+    let free = w.add(&w.provider, &e164(32)).await;
+    let csv = format!(
+        "Phone Number\n{}\n{}\n",
+        held.phone_number.as_str(),
+        free.phone_number.as_str()
+    );
+    let me = as_(&w.customer);
+    let v = plan(svc, &me, ImportAction::Delete, &csv).await;
+    assert_eq!(
+        (v.record.counts.deletes, v.record.counts.rejected),
+        (1, 1),
+        "{:?}",
+        v.rows
+    );
+    assert_eq!(
+        reason(&v, 3),
+        "not_found",
+        "the pool's free number is not the customer's"
+    );
+    assert!(
+        w.get(&w.customer, &held).await.is_ok(),
+        "the plan changes nothing"
+    );
+    svc.apply_import(&me, v.record.id).await.must("apply");
+    assert!(
+        w.get(&w.customer, &held).await.is_err(),
+        "gone from the customer"
+    );
+    let back = w.get(&w.provider, &held).await.must("in the pool");
+    assert_eq!(back.position, numberpool_domain::Position::Returned);
+    assert_eq!(back.customer_id, None);
+    assert_eq!(back.holder_id, w.provider.id);
+    let events = audit_for(&w.store, &held.id.to_string()).await;
+    assert_eq!(
+        actions(&events).last(),
+        Some(&numberpool_domain::Action::NumberRelease)
+    );
+}
+
 async fn file_refusals_and_limits(db: &TestDb) {
     let w = World::new(db).await;
     let me = as_(&w.provider);
@@ -485,6 +530,7 @@ async fn export_round_trips_and_neutralises(db: &TestDb) {
 }
 
 backend_tests!(
+    customer_delete_file_releases,
     export_round_trips_and_neutralises,
     update_import_changes_only_what_differs,
     add_import_plans_then_applies_once,

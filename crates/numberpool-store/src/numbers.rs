@@ -328,6 +328,76 @@ impl Reader {
         self.number_page(scope, filter, after, limit, false).await
     }
 
+    /// The accounts whose held numbers `scope` may see (R-SEC-1), each with whether all of
+    /// them are visible (`true`: in its own subtree) or only the ones `scope` owns (`false`: a
+    /// connected customer's tree). An export walks the numbers holder by holder with
+    /// [`Reader::scan_held`], which reads each along `numbers_holder` and so stays linear in
+    /// the rows it returns on both backends.
+    pub async fn scope_holders(&mut self, scope: AccountId) -> Result<Vec<(AccountId, bool)>> {
+        let sql = format!(
+            "{SCOPE_CTE} SELECT id, 1 FROM own \
+             UNION ALL SELECT id, 0 FROM conn WHERE id NOT IN (SELECT id FROM own)"
+        );
+        let rows: Vec<(String, i32)> = on_conn!(self, c => {
+            sqlx::query_as(&sql)
+                .bind(scope.to_string())
+                .fetch_all(&mut *c)
+                .await?
+        });
+        rows.into_iter()
+            .map(|(id, own)| Ok((parse("account id", &id)?, own == 1)))
+            .collect()
+    }
+
+    /// Up to `limit` numbers held by `holder`, in id order after `after`; only those `owner`
+    /// owns when given (a connected customer's, see [`Reader::scope_holders`]).
+    pub async fn scan_held(
+        &mut self,
+        holder: AccountId,
+        owner: Option<AccountId>,
+        after: Option<NumberId>,
+        limit: u32,
+    ) -> Result<Vec<Number>> {
+        let owned = if owner.is_some() {
+            " AND owner_id = $3"
+        } else {
+            ""
+        };
+        let sql = format!(
+            "SELECT {NUMBER_COLUMNS} FROM numbers WHERE holder_id = $1 AND id > $2{owned} \
+             ORDER BY id LIMIT {limit}"
+        );
+        let (holder, after) = (
+            holder.to_string(),
+            after.map(|a| a.to_string()).unwrap_or_default(),
+        );
+        let owner = owner.map(|o| o.to_string());
+        let mut args = vec![Arg::Text(&holder), Arg::Text(&after)];
+        if let Some(o) = &owner {
+            args.push(Arg::Text(o));
+        }
+        if self.backend() == crate::Backend::Postgres {
+            return self.rows_with(&sql, &args, NumberRow::into_domain).await;
+        }
+        // SQLite: the page as one JSON value (see `number_json_array`).
+        let sql = format!(
+            "SELECT '[' || group_concat(j, ',') || ']' FROM (SELECT {} AS j FROM numbers \
+             WHERE holder_id = $1 AND id > $2{owned} ORDER BY id LIMIT {limit})",
+            crate::rows::number_json_array()
+        );
+        let page: Vec<(Option<String>,)> = self.rows_with(&sql, &args, Ok).await?;
+        let text = page.first().and_then(|p| p.0.as_deref()).unwrap_or("[]");
+        let rows: Vec<NumberRow> = serde_json::from_str(text)
+            .map_err(|e| StoreError::Corrupt(format!("a page of numbers: {e}")))?;
+        let mut out = rows
+            .into_iter()
+            .map(NumberRow::into_domain)
+            .collect::<Result<Vec<_>>>()?;
+        // The aggregate keeps the inner order on SQLite; the page's order is not left to it.
+        out.sort_unstable_by_key(|n| n.id);
+        Ok(out)
+    }
+
     async fn number_page(
         &mut self,
         scope: AccountId,

@@ -151,6 +151,8 @@ enum Work {
     /// Each number as read and as it becomes.
     Update(Vec<(Number, Number)>),
     Delete(Vec<Number>),
+    /// A customer's delete file: each number as read and as released to its pool.
+    Release(Vec<(Number, Number)>),
 }
 
 /// A file-level refusal (unreadable, a bad header, too many rows) as the service's error.
@@ -581,6 +583,37 @@ impl Service {
                     progress.written(1);
                 }
             }
+            Work::Release(pairs) => {
+                let now = self.now();
+                // The pools stay active until the commit (R-OFF-1): share-locked and checked.
+                let pools: HashSet<AccountId> =
+                    pairs.iter().map(|(_, next)| next.holder_id).collect();
+                for pool in pools {
+                    let p = tx
+                        .get_account_locked(pool, numberpool_store::Lock::Share)
+                        .await?
+                        .ok_or(ServiceError::NotFound("account"))?;
+                    if p.status != numberpool_domain::AccountStatus::Active {
+                        return Err(ServiceError::Rule(numberpool_domain::RuleViolation::new(
+                            Rule::Off1,
+                            "the pool a number would return to is deactivated",
+                        )));
+                    }
+                }
+                for (before, mut next) in pairs {
+                    next.updated_at = now;
+                    let stored = tx.update_number_cas(&next).await?;
+                    tx.record(&actor.event(
+                        Action::NumberRelease,
+                        before.id.to_string(),
+                        Some(Rule::Move3),
+                        snapshot(&before),
+                        snapshot(&stored),
+                    ))
+                    .await?;
+                    progress.written(1);
+                }
+            }
             Work::Delete(numbers) => {
                 for n in &numbers {
                     tx.delete_number_cas(n.id, n.version).await?;
@@ -779,17 +812,34 @@ impl Service {
         let found = numbers_named(r, me, &parsed).await?;
         let mut out = Vec::with_capacity(parsed.len());
         let mut numbers = Vec::new();
+        let mut releases = Vec::new();
         let mut hasher = Sha256::new();
+        // Seed 004: for a customer or unit, deleting a number is releasing it to the pool it
+        // came from (R-MOVE-3); a pool deletes it from the inventory (R-DEL-1, R-DEL-2).
+        let release = !me.kind.holds_pool();
+        let mut pools: HashMap<AccountId, Account> = HashMap::new();
         for (no, phone, row) in parsed {
-            let decided = row.and_then(|_| {
-                let n = found
+            let n = match row.and_then(|_| {
+                found
                     .get(&phone)
-                    .ok_or_else(|| reason_of(&ServiceError::NotFound("number")))?;
-                moves::delete(n, me).map_err(|e| reason_of(&ServiceError::from(e)))?;
-                Ok(n.clone())
-            });
-            match decided {
-                Ok(n) => {
+                    .cloned()
+                    .ok_or_else(|| reason_of(&ServiceError::NotFound("number")))
+            }) {
+                Ok(n) => n,
+                Err(reason) => {
+                    out.push(PlanRow::rejected(no, phone, &reason));
+                    continue;
+                }
+            };
+            let decided = if release {
+                self.release_of(r, me, &n, &mut pools).await?
+            } else {
+                moves::delete(&n, me)
+                    .map(|()| None)
+                    .map_err(|e| reason_of(&ServiceError::from(e)))
+            };
+            match decided.map(|next| (n, next)) {
+                Ok((n, next)) => {
                     hasher.update(format!(
                         "{no}\t{}\t{}\t{}\n",
                         n.phone_number.as_str(),
@@ -797,7 +847,10 @@ impl Service {
                         n.version
                     ));
                     out.push(PlanRow::accepted(no, &phone, RowOutcome::Delete));
-                    numbers.push(n);
+                    match next {
+                        Some(next) => releases.push((n, next)),
+                        None => numbers.push(n),
+                    }
                 }
                 Err(reason) => out.push(PlanRow::rejected(no, phone, &reason)),
             }
@@ -806,8 +859,41 @@ impl Service {
         Ok(Planned {
             rows: out,
             digest: super::credentials::hex(&hasher.finalize()),
-            work: Work::Delete(numbers),
+            work: if release {
+                Work::Release(releases)
+            } else {
+                Work::Delete(numbers)
+            },
         })
+    }
+
+    /// What releasing `n` makes of it, as `me` (a customer or unit), or why it cannot be.
+    async fn release_of(
+        &self,
+        r: &mut Reader,
+        me: &Account,
+        n: &Number,
+        pools: &mut HashMap<AccountId, Account>,
+    ) -> Result<std::result::Result<Option<Number>, Reason>> {
+        let path = if n.holder_id == me.id {
+            vec![]
+        } else {
+            r.ancestors(n.holder_id).await?
+        };
+        let to = match moves::release_to(n, moves::Mover::new(me, &path)) {
+            Ok(to) => to,
+            Err(e) => return Ok(Err(reason_of(&ServiceError::from(e)))),
+        };
+        if let std::collections::hash_map::Entry::Vacant(e) = pools.entry(to) {
+            let pool = r
+                .get_account(to)
+                .await?
+                .ok_or(ServiceError::NotFound("account"))?;
+            e.insert(pool);
+        }
+        Ok(moves::release(n, &pools[&to])
+            .map(Some)
+            .map_err(|e| reason_of(&ServiceError::from(e))))
     }
 }
 
