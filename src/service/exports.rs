@@ -67,11 +67,7 @@ impl Service {
             .await?;
         tx.commit().await?;
         self.job_queued();
-        let job = match record.job_id {
-            Some(j) => self.job_view(j).await?,
-            None => None,
-        };
-        Ok(ExportView { record, job })
+        self.export_view(record).await
     }
 
     /// The export's record and its job, in `tx`.
@@ -122,6 +118,11 @@ impl Service {
             .await?
             .filter(|e| e.account_id == actor.account)
             .ok_or(ServiceError::NotFound("export"))?;
+        self.export_view(record).await
+    }
+
+    /// The export with its job's progress.
+    async fn export_view(&self, record: ExportRecord) -> Result<ExportView> {
         let job = match record.job_id {
             Some(j) => self.job_view(j).await?,
             None => None,

@@ -112,20 +112,6 @@ async fn token(addr: &str, client_id: &str, secret: &str) -> String {
     v["access_token"].as_str().must("access_token").to_string()
 }
 
-fn cli_json(db: &TestDb, args: &[&str]) -> Value {
-    let out = bin(db)
-        .args(["--log-level", "warn"])
-        .args(args)
-        .output()
-        .must("run the CLI");
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).must("CLI JSON")
-}
-
 /// The numbers of round `round`'s file that are in the inventory.
 async fn numbers_in(db: &TestDb, npa: u32) -> i64 {
     scalar(

@@ -184,20 +184,6 @@ impl Blocker {
     }
 }
 
-fn cli_json(db: &TestDb, args: &[&str]) -> Value {
-    let out = bin(db)
-        .args(["--log-level", "warn"])
-        .args(args)
-        .output()
-        .must("run the CLI");
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).must("CLI JSON")
-}
-
 async fn sigterm_stops_serve_after_its_in_flight_request(db: &TestDb) {
     let account = cli_json(
         db,

@@ -121,3 +121,18 @@ impl Drop for Reaper {
         }
     }
 }
+
+/// The CLI's `--json` answer to `args` on the test database (it must succeed).
+pub fn cli_json(db: &TestDb, args: &[&str]) -> serde_json::Value {
+    let out = bin(db)
+        .args(["--log-level", "warn"])
+        .args(args)
+        .output()
+        .must("run the CLI");
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).must("CLI JSON")
+}

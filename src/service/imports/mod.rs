@@ -545,18 +545,7 @@ impl Service {
             let why = "the inventory changed since this plan was made (a number in the file was \
                        added, changed or removed elsewhere); nothing was applied: upload the file \
                        again for a new plan";
-            let mut tx = self.store.begin().await?;
-            tx.set_import_status_cas(
-                id,
-                rec.version,
-                rec.status,
-                ImportStatus::Failed,
-                Some(why),
-                None,
-                self.now(),
-            )
-            .await?;
-            tx.commit().await?;
+            self.fail_import(id, why).await?;
             return Err(stale(why));
         }
         progress.set_phase(Phase::Writing);
