@@ -17,7 +17,7 @@ pub(crate) async fn run(ctx: JobContext) -> anyhow::Result<()> {
     let result = service.run_export(id, &progress).await;
     progress.set_phase(Phase::Finished);
     let last = progress.snapshot();
-    service.progress_board().remove(ctx.job.id);
+    drop(progress);
     ctx.record_progress(&last).await;
     match result {
         Ok(()) => Ok(()),

@@ -25,7 +25,7 @@ pub(crate) async fn run(ctx: JobContext) -> anyhow::Result<()> {
     let result = service.run_import_apply(id, &principal, &progress).await;
     progress.set_phase(Phase::Finished);
     let last = progress.snapshot();
-    service.progress_board().remove(ctx.job.id);
+    drop(progress);
     ctx.record_progress(&last).await;
     match result {
         Ok(_) => Ok(()),

@@ -108,17 +108,42 @@ impl Progress {
 #[derive(Debug, Default)]
 pub struct ProgressBoard(Mutex<HashMap<JobId, Progress>>);
 
+/// A job's counters on the board; they leave it when this is dropped, however the job body
+/// ends (returned, failed, or aborted at its timeout).
+pub struct Watched<'a> {
+    board: &'a ProgressBoard,
+    job: JobId,
+    progress: Progress,
+}
+
+impl std::ops::Deref for Watched<'_> {
+    type Target = Progress;
+    fn deref(&self) -> &Progress {
+        &self.progress
+    }
+}
+
+impl Drop for Watched<'_> {
+    fn drop(&mut self) {
+        self.board.remove(self.job);
+    }
+}
+
 impl ProgressBoard {
-    /// Fresh counters for `job`, watched until [`ProgressBoard::remove`].
-    pub fn start(&self, job: JobId) -> Progress {
-        let p = Progress::default();
+    /// Fresh counters for `job`, on the board while the returned guard lives.
+    pub fn start(&self, job: JobId) -> Watched<'_> {
+        let progress = Progress::default();
         if let Ok(mut m) = self.0.lock() {
-            m.insert(job, p.clone());
+            m.insert(job, progress.clone());
         }
-        p
+        Watched {
+            board: self,
+            job,
+            progress,
+        }
     }
 
-    pub fn remove(&self, job: JobId) {
+    fn remove(&self, job: JobId) {
         if let Ok(mut m) = self.0.lock() {
             m.remove(&job);
         }
@@ -142,7 +167,7 @@ mod tests {
         let board = ProgressBoard::default();
         let id = JobId::new();
         let p = board.start(id);
-        let q = p.clone();
+        let q = (*p).clone();
         p.set_total(10);
         p.set_phase(Phase::Planning);
         q.planned(4);
@@ -158,8 +183,8 @@ mod tests {
                 total: 10
             })
         );
-        board.remove(id);
-        assert_eq!(board.get(id), None);
+        drop(p);
+        assert_eq!(board.get(id), None, "gone with its guard");
         assert_eq!(board.get(JobId::new()), None);
     }
 
