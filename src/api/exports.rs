@@ -20,7 +20,7 @@ use super::error::{ApiError, ApiResult, ErrorBody};
 use super::extract::{ApiJson, ApiQuery, Auth, PhoneRead};
 use super::imports::file_body_response;
 use super::jobs::JobBody;
-use super::responses::{CommonErrors, NotFound, Scoped};
+use super::responses::{CommonErrors, JsonErrors, NotFound, Scoped};
 use crate::service::{ExportView, Service, export_file_name};
 
 #[derive(Deserialize, IntoParams)]
@@ -130,6 +130,7 @@ pub struct ExportList {
     responses(
         (status = 202, description = "The export, queued", body = ExportBody),
         CommonErrors,
+        JsonErrors,
     ))]
 pub async fn create(
     auth: Auth<PhoneRead>,
@@ -183,7 +184,9 @@ pub async fn get(
     params(ExportPath),
     security(("oauth2" = ["phone:read:admin"])),
     responses(
-        (status = 200, description = "The file (CSV or XLSX)", content_type = "application/octet-stream"),
+        (status = 200, description = "The file (CSV or XLSX, as asked for)", content(
+            (Vec<u8> = "text/csv; charset=utf-8"),
+            (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
         CommonErrors,
         NotFound<ExportBody>,
         (status = 409, description = "Not ready, failed or expired (`conflict`)", body = ErrorBody),
@@ -291,6 +294,7 @@ pub struct SchedulePath {
     responses(
         (status = 201, description = "The schedule", body = ScheduleBody),
         CommonErrors,
+        JsonErrors,
     ))]
 pub async fn create_schedule(
     auth: Auth<PhoneRead>,

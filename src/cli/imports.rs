@@ -115,12 +115,20 @@ async fn apply(
         .filter(|_| queued.record.status == ImportStatus::Applying)
     {
         let worker = Worker::new(service.clone(), WorkerOptions::default());
-        let mut run = tokio::spawn(async move { worker.run_job(job, JobKind::ImportApply).await });
+        let start =
+            |w: Worker| tokio::spawn(async move { w.run_job(job, JobKind::ImportApply).await });
+        let mut run = start(worker.clone());
+        // While another worker has the job, this one asks for it again now and then: if that
+        // worker died (or this command was stopped and run again within the lease), the job
+        // is taken up here once its lease ends, not left waiting for a server.
+        let mut retake = tokio::time::interval(std::time::Duration::from_secs(1));
+        retake.tick().await;
         let mut shown = show.then(|| Shown::new("import"));
         let mut tick = tokio::time::interval(std::time::Duration::from_millis(100));
         // Until this process's run ends, then (if another worker had the job) until the job
         // is finished wherever it runs.
         let mut ours = true;
+        let mut following = false;
         loop {
             tokio::select! {
                 joined = &mut run, if ours => {
@@ -131,15 +139,20 @@ async fn apply(
                              (numberpool serve or numberpool worker): {error}"
                         ),
                         Ok(None | Some(Outcome::LostLease { .. })) => {
-                            if show {
+                            if show && !following {
                                 eprintln!("the apply runs on another worker; following it");
                             }
+                            following = true;
                         }
                         Ok(Some(Outcome::Done { .. } | Outcome::Failed { .. })) => {}
                         Err(e) => return Err(service_err(e)),
                     }
                 }
                 _ = tick.tick() => {}
+                _ = retake.tick(), if !ours => {
+                    run = start(worker.clone());
+                    ours = true;
+                }
             }
             let Some(j) = service.job_view(job).await.map_err(service_err)? else {
                 break;

@@ -459,8 +459,17 @@ impl Worker {
             tokio::select! {
                 joined = &mut body => break match joined {
                     Ok(Ok(())) => Ok(()),
-                    Ok(Err(e)) if e.is::<Permanent>() => Err(Failure::permanent(format!("{e:#}"))),
-                    Ok(Err(e)) => Err(Failure::retry(format!("{e:#}"))),
+                    // The stored error is shown to the account (a job's `error`, an export's or
+                    // import's): its top line only; the chain, which may name the database's
+                    // own words, goes to the log.
+                    Ok(Err(e)) => {
+                        tracing::warn!(job = %id, %kind, error = format!("{e:#}"), "job attempt failed");
+                        if e.is::<Permanent>() {
+                            Err(Failure::permanent(e.to_string()))
+                        } else {
+                            Err(Failure::retry(e.to_string()))
+                        }
+                    }
                     Err(e) if e.is_panic() => Err(Failure::retry("the job panicked")),
                     Err(_) => Err(Failure::retry("the job was cancelled")),
                 },
@@ -518,7 +527,11 @@ impl Worker {
                     job: job.clone(),
                 };
                 if let Err(e) = kind.failed(&ctx, &error).await {
-                    tracing::warn!(job = %id, %kind, error = %e, "the failed job's cleanup did not run");
+                    // Left running: once its lease ends it is claimed again, finds no attempt
+                    // left, and runs this hook again, so its record does not stay `applying` or
+                    // `running` for ever.
+                    tracing::warn!(job = %id, %kind, error = format!("{e:#}"), "the failed job's cleanup did not run; it will be tried again");
+                    return Ok(Outcome::LostLease { id, kind });
                 }
                 self.service
                     .fail_job(job, &error, JobRetry::Never, next)

@@ -193,11 +193,14 @@ impl Service {
         tx.start_export(id, self.now()).await?;
         tx.commit().await?;
         let actor = Actor::for_job(record.account_id, &record.created_by);
-        let path = std::env::temp_dir().join(format!("numberpool-export-{id}.part"));
-        let result = self.write_export(&actor, &record, &path, progress).await;
-        // The temporary file goes whatever happened; it was only ever a staging copy.
-        let _ = std::fs::remove_file(&path);
-        result
+        // Its own name per attempt: an attempt that lost its lease and still runs never writes
+        // into the next one's file.
+        let staged = Staged(std::env::temp_dir().join(format!(
+            "numberpool-export-{id}-{}.part",
+            uuid::Uuid::now_v7()
+        )));
+        self.write_export(&actor, &record, &staged.0, progress)
+            .await
     }
 
     async fn write_export(
@@ -442,6 +445,17 @@ impl Service {
             .await?;
         tx.commit().await?;
         Ok(n)
+    }
+}
+
+/// The staging file of one export attempt, removed when the attempt ends however it ends
+/// (returned, failed, or aborted at its timeout). Only a killed process leaves one behind, in
+/// the temporary directory.
+struct Staged(std::path::PathBuf);
+
+impl Drop for Staged {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
     }
 }
 

@@ -420,10 +420,15 @@ impl Service {
         job.unique_key = Some(format!("import:{id}"));
         let now = self.now();
         let mut tx = self.store.begin().await?;
-        let job_id = tx
-            .enqueue_job(&job, now)
-            .await?
-            .ok_or_else(|| ServiceError::Conflict("the import's apply is already queued".into()))?;
+        let Some(job_id) = tx.enqueue_job(&job, now).await? else {
+            // A concurrent request queued it first: answer as that one did.
+            drop(tx);
+            let mut view = self.own_import(actor, id).await?;
+            if let Some(job) = view.record.job_id {
+                view.job = self.job_view(job).await?;
+            }
+            return Ok(view);
+        };
         let rec = &view.record;
         tx.set_import_status_cas(
             id,

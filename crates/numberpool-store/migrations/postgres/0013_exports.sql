@@ -53,7 +53,7 @@ CREATE INDEX export_schedules_due ON export_schedules (next_run_at);
 CREATE TABLE notifications (
     id TEXT PRIMARY KEY,
     account_id TEXT NOT NULL REFERENCES accounts (id),
-    kind TEXT NOT NULL,                          -- export_ready, export_failed, import_applied, import_failed
+    kind TEXT NOT NULL,                          -- export_ready, export_failed
     subject_id TEXT NOT NULL,                    -- the export or import it is about
     message TEXT NOT NULL,
     created_at BIGINT NOT NULL
