@@ -15,18 +15,12 @@ use serde::Deserialize;
 use super::csrf::CsrfForm;
 use super::errors::{WebError, WebResult};
 use super::forms::{Empty, refusal};
+use super::imports::time_of;
 use super::signin::render;
 use super::{Chrome, SignedIn, WebState, status_for};
 use crate::api::exports::export_download;
 use crate::service::progress::Phase;
 use crate::service::{ExportView, JobView, ServiceError};
-
-fn time_of(ms: i64) -> String {
-    crate::api::audit::rfc3339(ms)
-        .get(..16)
-        .unwrap_or_default()
-        .replace('T', " ")
-}
 
 fn kind_title(k: ExportKind) -> &'static str {
     match k {

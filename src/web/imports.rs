@@ -138,7 +138,8 @@ fn words(a: ImportAction, pool: bool) -> &'static str {
     }
 }
 
-fn time_of(ms: i64) -> String {
+/// A time as the portal's tables show it (UTC, to the minute).
+pub(super) fn time_of(ms: i64) -> String {
     crate::api::audit::rfc3339(ms)
         .get(..16)
         .unwrap_or_default()

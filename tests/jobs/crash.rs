@@ -122,16 +122,7 @@ async fn numbers_in(db: &TestDb, npa: u32) -> i64 {
 }
 
 async fn kill_9_mid_apply_leaves_none_or_all_of_the_file(db: &TestDb) {
-    let account = cli_json(
-        db,
-        &[
-            "account", "create", "--name", "Crash", "--kind", "provider", "--json",
-        ],
-    );
-    let account = account["id"].as_str().must("account id").to_string();
-    let client = cli_json(db, &["client", "create", "--account", &account, "--json"]);
-    let client_id = client["client_id"].as_str().must("client_id").to_string();
-    let secret = client["client_secret"].as_str().must("secret").to_string();
+    let (client_id, secret) = provider_client(db, "Crash");
     let mut seen_none = 0;
     let mut seen_all = 0;
     let points = [

@@ -185,16 +185,7 @@ impl Blocker {
 }
 
 async fn sigterm_stops_serve_after_its_in_flight_request(db: &TestDb) {
-    let account = cli_json(
-        db,
-        &[
-            "account", "create", "--name", "Shutdown", "--kind", "provider", "--json",
-        ],
-    );
-    let account = account["id"].as_str().must("account id").to_string();
-    let client = cli_json(db, &["client", "create", "--account", &account, "--json"]);
-    let client_id = client["client_id"].as_str().must("client_id").to_string();
-    let secret = client["client_secret"].as_str().must("secret").to_string();
+    let (client_id, secret) = provider_client(db, "Shutdown");
 
     // serve, logging each request's start (debug) to stderr as JSON lines.
     let mut procs = Reaper::default();

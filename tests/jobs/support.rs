@@ -136,3 +136,20 @@ pub fn cli_json(db: &TestDb, args: &[&str]) -> serde_json::Value {
     );
     serde_json::from_slice(&out.stdout).must("CLI JSON")
 }
+
+/// A provider account named `name` and an API client of it, made with the CLI: the client's
+/// id and secret.
+pub fn provider_client(db: &TestDb, name: &str) -> (String, String) {
+    let account = cli_json(
+        db,
+        &[
+            "account", "create", "--name", name, "--kind", "provider", "--json",
+        ],
+    );
+    let account = account["id"].as_str().must("account id").to_string();
+    let client = cli_json(db, &["client", "create", "--account", &account, "--json"]);
+    (
+        client["client_id"].as_str().must("client_id").to_string(),
+        client["client_secret"].as_str().must("secret").to_string(),
+    )
+}
