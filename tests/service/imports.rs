@@ -529,7 +529,86 @@ async fn export_round_trips_and_neutralises(db: &TestDb) {
     assert!(!theirs.contains("+14155550061"), "{theirs}");
 }
 
+/// A file larger than one slice (10,000 rows, with the limit raised): rejects spread over the
+/// slices are found; the apply writes every accepted row; a number added elsewhere in a later
+/// slice makes the apply refuse, and what the earlier slices wrote is rolled back with it.
+async fn a_file_of_many_slices_goes_in_whole_or_not_at_all(db: &TestDb) {
+    let w = World::new(db).await;
+    let svc = w.service.clone().with_import_limits(ImportLimits {
+        pool_rows: 30_000,
+        sub_account_rows: 200,
+    });
+    let me = as_(&w.provider);
+    let phone = |i: usize| format!("+14152{i:06}");
+    // Row 12,002 (the 12,000th number) is on the platform already.
+    w.add(
+        &w.tenant,
+        &numberpool_domain::E164::parse(&phone(12_000)).must("e164"),
+    )
+    .await;
+    let mut csv = String::from("Phone Number\n");
+    for i in 1..=25_000 {
+        csv.push_str(&phone(i));
+        csv.push('\n');
+        match i {
+            // Row 15,002: the number of row 101 again.
+            15_000 => csv.push_str(&format!("{}\n", phone(100))),
+            // Row 22,003: not a number.
+            22_000 => csv.push_str("+1415\n"),
+            _ => {}
+        }
+    }
+    let before = count(&w, &w.provider).await;
+    let v = svc
+        .plan_import(&me, &req(ImportAction::Add), csv.into_bytes())
+        .await
+        .must("plan");
+    let c = v.record.counts;
+    assert_eq!(
+        (c.total, c.creates, c.rejected),
+        (25_002, 24_999, 3),
+        "{:?}",
+        v.rows
+    );
+    assert_eq!(reason(&v, 12_001), "already_exists");
+    assert_eq!(reason(&v, 15_002), "duplicate_in_file");
+    assert_eq!(reason(&v, 22_003), "invalid_number");
+    let applied = svc.apply_import(&me, v.record.id).await.must("apply");
+    assert_eq!(applied.record.status, ImportStatus::Applied);
+    assert_eq!(count(&w, &w.provider).await, before + 24_999);
+
+    // A second file of 15,000; one number of its second slice is added elsewhere meanwhile.
+    let mut csv = String::from("Phone Number\n");
+    for i in 30_001..=45_000 {
+        csv.push_str(&phone(i));
+        csv.push('\n');
+    }
+    let v = svc
+        .plan_import(&me, &req(ImportAction::Add), csv.into_bytes())
+        .await
+        .must("plan");
+    assert_eq!(v.record.counts.creates, 15_000);
+    w.add(
+        &w.tenant,
+        &numberpool_domain::E164::parse(&phone(44_000)).must("e164"),
+    )
+    .await;
+    let before = count(&w, &w.provider).await;
+    match svc.apply_import(&me, v.record.id).await {
+        Err(ServiceError::PreconditionFailed(m)) => {
+            assert!(m.contains("changed since this plan"), "{m}")
+        }
+        other => panic!("stale apply: {other:?}"),
+    }
+    assert_eq!(
+        count(&w, &w.provider).await,
+        before,
+        "the first slice's numbers are rolled back with the rest"
+    );
+}
+
 backend_tests!(
+    a_file_of_many_slices_goes_in_whole_or_not_at_all,
     customer_delete_file_releases,
     export_round_trips_and_neutralises,
     update_import_changes_only_what_differs,

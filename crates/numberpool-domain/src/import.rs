@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 
 use crate::e164::{Country, E164, E164Error, NumberType};
-use crate::input::{TextRow, text_row};
+use crate::input::{TextRow, text_fields as text_fields_of};
 use crate::number::{
     Capabilities, Capacity, Customization, Messaging, NewNumber, NumberStatus, Product,
     VoiceDirection,
@@ -618,13 +618,19 @@ pub fn parse_row(
     row: &[String],
     defaults: &RowDefaults,
 ) -> Result<ImportRow, Reason> {
-    let cell = |c: &Column| header.cell(row, c);
-    let text = |c: &Column| cell(c).map(str::to_string);
     let number = repair_number(
-        cell(&Column::PhoneNumber).unwrap_or(""),
-        cell(&Column::CountryCode),
+        header.cell(row, &Column::PhoneNumber).unwrap_or(""),
+        header.cell(row, &Column::CountryCode),
         defaults,
     )?;
+    parse_row_as(header, row, number)
+}
+
+/// Parses one data row under `header` whose phone number cell is known to read as `number`
+/// (an apply reads its plan's numbers back instead of running libphonenumber again).
+pub fn parse_row_as(header: &Header, row: &[String], number: E164) -> Result<ImportRow, Reason> {
+    let cell = |c: &Column| header.cell(row, c);
+    let text = |c: &Column| cell(c).map(str::to_string);
     let flag_of = |c: Column| cell(&c).map(|v| flag(&c, v)).transpose();
     let attributes: BTreeMap<String, String> = header
         .positions
@@ -638,7 +644,7 @@ pub fn parse_row(
         ImportAction::Delete => Ok(ImportRow::Delete(number)),
         ImportAction::Add => {
             let text_fields = TextRow {
-                phone_number: number.as_str().to_string(),
+                phone_number: String::new(),
                 country: None,
                 product: cell(&Column::Product).map(|v| normalise(v).replace(' ', "_")),
                 status: cell(&Column::Status).map(|v| normalise(v).replace(' ', "_")),
@@ -652,7 +658,7 @@ pub fn parse_row(
                 program_duration: text(&Column::ProgramDuration),
                 attributes: vec![],
             };
-            let (phone_number, mut fields) = text_row(&text_fields).map_err(|e| {
+            let mut fields = text_fields_of(&text_fields).map_err(|e| {
                 Reason::new(
                     ReasonCode::InvalidValue,
                     format!("{}: {}", e.field, e.message),
@@ -679,7 +685,7 @@ pub fn parse_row(
                 fields.customization = Some(parts.over(Customization::default()));
             }
             Ok(ImportRow::Add(AddRow {
-                phone_number,
+                phone_number: number,
                 fields,
                 sip_trunk: text(&Column::SipTrunk),
                 voice_carrier: text(&Column::VoiceCarrier),

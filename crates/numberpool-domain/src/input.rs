@@ -95,6 +95,12 @@ where
 /// body becomes).
 pub fn text_row(row: &TextRow) -> Result<(E164, NewNumber), FieldError> {
     let number = phone_number(row.phone_number.trim(), cell(&row.country))?;
+    Ok((number, text_fields(row)?))
+}
+
+/// The add's fields of a text row, its number left to the caller (an import has parsed it
+/// already, with its own repairs: libphonenumber is most of a row's cost).
+pub fn text_fields(row: &TextRow) -> Result<NewNumber, FieldError> {
     let product: Option<Product> = choice("product", &row.product)?;
     let status: Option<NumberStatus> = choice("status", &row.status)?;
     let number_type: Option<NumberType> = choice("type", &row.number_type)?;
@@ -108,23 +114,20 @@ pub fn text_row(row: &TextRow) -> Result<(E164, NewNumber), FieldError> {
         };
         attributes.insert(k.trim().to_string(), v.trim().to_string());
     }
-    Ok((
-        number,
-        NewNumber {
-            product,
-            status,
-            number_type,
-            region_state: text(&row.state),
-            city: text(&row.city),
-            billing_reference: text(&row.billing_reference),
-            service_info: text(&row.service_info),
-            call_purpose: text(&row.call_purpose),
-            display_name: text(&row.display_name),
-            program_duration: text(&row.program_duration),
-            attributes,
-            ..Default::default()
-        },
-    ))
+    Ok(NewNumber {
+        product,
+        status,
+        number_type,
+        region_state: text(&row.state),
+        city: text(&row.city),
+        billing_reference: text(&row.billing_reference),
+        service_info: text(&row.service_info),
+        call_purpose: text(&row.call_purpose),
+        display_name: text(&row.display_name),
+        program_duration: text(&row.program_duration),
+        attributes,
+        ..Default::default()
+    })
 }
 
 #[cfg(test)]

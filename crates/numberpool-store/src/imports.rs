@@ -127,6 +127,17 @@ impl Reader {
         Ok(row.map(|r| r.0))
     }
 
+    /// An add import's numbers as planned, if it kept them.
+    pub async fn import_parsed(&mut self, id: ImportId) -> Result<Option<Vec<u8>>> {
+        let row: Option<(Option<Vec<u8>>,)> = on_conn!(self, c => {
+            sqlx::query_as("SELECT parsed FROM imports WHERE id = $1")
+                .bind(id.to_string())
+                .fetch_optional(&mut *c)
+                .await?
+        });
+        Ok(row.and_then(|r| r.0))
+    }
+
     /// An account's imports, newest first, at most `limit`.
     pub async fn list_imports(
         &mut self,
@@ -144,10 +155,16 @@ impl Reader {
 
 impl Tx {
     /// Stores a new import (status `planned`, version 1).
-    pub async fn insert_import(&mut self, r: &ImportRecord, file: &[u8]) -> Result<()> {
+    /// `parsed` is an add file's numbers as planned (see the migration `0014_import_parsed`).
+    pub async fn insert_import(
+        &mut self,
+        r: &ImportRecord,
+        file: &[u8],
+        parsed: Option<&[u8]>,
+    ) -> Result<()> {
         let sql = format!(
-            "INSERT INTO imports ({COLUMNS}, file) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, \
-             $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)"
+            "INSERT INTO imports ({COLUMNS}, file, parsed) VALUES ($1, $2, $3, $4, $5, $6, $7, \
+             $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)"
         );
         let c = &r.counts;
         on_conn!(self, conn => {
@@ -175,6 +192,7 @@ impl Tx {
                 .bind(r.updated_at)
                 .bind(r.version)
                 .bind(file)
+                .bind(parsed)
                 .execute(&mut *conn)
                 .await?;
         });

@@ -62,6 +62,54 @@ fn detect_delimiter(text: &str) -> u8 {
 }
 
 fn read_csv(bytes: &[u8]) -> Result<Table, Reason> {
+    let mut rows = open_csv(bytes)?;
+    let mut all = Vec::new();
+    while let Some((_, cells)) = rows.next_row()? {
+        all.push(cells);
+    }
+    Ok(Table {
+        format: FileFormat::Csv,
+        delimiter: rows.delimiter,
+        header: rows.header,
+        rows: all,
+    })
+}
+
+/// A file's rows read one at a time: a CSV straight from its bytes, so that a million-row file
+/// is never a table of a million rows in memory; an XLSX from its decoded sheet (calamine reads
+/// a sheet whole).
+pub struct Rows<'a> {
+    pub format: FileFormat,
+    pub delimiter: u8,
+    pub header: Vec<String>,
+    source: Source<'a>,
+    /// The spreadsheet row number of the next row (the header is row 1).
+    next: usize,
+}
+
+enum Source<'a> {
+    Csv(Box<csv::Reader<&'a [u8]>>, csv::StringRecord),
+    Table(std::vec::IntoIter<Vec<String>>),
+}
+
+/// Opens `bytes` for `action`, its header row read.
+pub fn open(bytes: &[u8], action: ImportAction) -> Result<Rows<'_>, Reason> {
+    match format_of(bytes) {
+        FileFormat::Csv => open_csv(bytes),
+        FileFormat::Xlsx => {
+            let t = read_xlsx(bytes, action)?;
+            Ok(Rows {
+                format: t.format,
+                delimiter: t.delimiter,
+                header: t.header,
+                source: Source::Table(t.rows.into_iter()),
+                next: 2,
+            })
+        }
+    }
+}
+
+fn open_csv(bytes: &[u8]) -> Result<Rows<'_>, Reason> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let text = std::str::from_utf8(bytes).map_err(|e| {
         unreadable(format!(
@@ -79,23 +127,65 @@ fn read_csv(bytes: &[u8]) -> Result<Table, Reason> {
         .flexible(true)
         .delimiter(delimiter)
         .from_reader(text.as_bytes());
-    let mut records = reader.records();
-    let header = match records.next() {
-        Some(Ok(r)) => r.iter().map(str::to_string).collect(),
-        Some(Err(e)) => return Err(unreadable(format!("the header row cannot be read: {e}"))),
-        None => return Err(Reason::new(ReasonCode::EmptyFile, "the file is empty")),
+    let mut record = csv::StringRecord::new();
+    let header = match reader.read_record(&mut record) {
+        Ok(true) => record.iter().map(str::to_string).collect(),
+        Err(e) => return Err(unreadable(format!("the header row cannot be read: {e}"))),
+        Ok(false) => return Err(Reason::new(ReasonCode::EmptyFile, "the file is empty")),
     };
-    let mut rows = Vec::new();
-    for (i, r) in records.enumerate() {
-        let r = r.map_err(|e| unreadable(format!("row {} cannot be read: {e}", i + 2)))?;
-        rows.push(r.iter().map(str::to_string).collect());
-    }
-    Ok(Table {
+    Ok(Rows {
         format: FileFormat::Csv,
         delimiter,
         header,
-        rows,
+        source: Source::Csv(Box::new(reader), record),
+        next: 2,
     })
+}
+
+impl Rows<'_> {
+    /// The next row with its spreadsheet row number, blank rows included; `None` at the end.
+    pub fn next_row(&mut self) -> Result<Option<(usize, Vec<String>)>, Reason> {
+        let no = self.next;
+        let cells = match &mut self.source {
+            Source::Csv(reader, record) => match reader.read_record(record) {
+                Ok(true) => record.iter().map(str::to_string).collect(),
+                Ok(false) => return Ok(None),
+                Err(e) => return Err(unreadable(format!("row {no} cannot be read: {e}"))),
+            },
+            Source::Table(rows) => match rows.next() {
+                Some(r) => r,
+                None => return Ok(None),
+            },
+        };
+        self.next += 1;
+        Ok(Some((no, cells)))
+    }
+
+    /// Up to `n` of the next rows that are not blank, with their row numbers; empty at the end.
+    pub fn next_slice(&mut self, n: usize) -> Result<Vec<(usize, Vec<String>)>, Reason> {
+        let mut out = Vec::with_capacity(n.min(16_384));
+        while out.len() < n {
+            match self.next_row()? {
+                Some((_, cells)) if numberpool_domain::import::is_blank(&cells) => {}
+                Some(row) => out.push(row),
+                None => break,
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// How many rows of `bytes` are not blank (R-IMP-1 counts them before anything is planned).
+pub fn count_rows(bytes: &[u8], action: ImportAction) -> Result<usize, Reason> {
+    let mut rows = open(bytes, action)?;
+    let mut n = 0;
+    loop {
+        let slice = rows.next_slice(4_096)?;
+        if slice.is_empty() {
+            return Ok(n);
+        }
+        n += slice.len();
+    }
 }
 
 /// A cell as the text a person would have typed. A whole number stored as a number (a phone

@@ -8,6 +8,7 @@
 //! - `file.rs`: bytes to rows of text cells (CSV, XLSX).
 //! - here: limits (R-IMP-1), the plan per action, the digest, apply.
 
+mod add_file;
 mod export;
 mod file;
 
@@ -27,7 +28,7 @@ use sha2::{Digest, Sha256};
 
 pub use file::{Table, format_of};
 
-use super::numbers::{AddNumber, AddPlan, chain_deactivated};
+use super::numbers::{AddNumber, chain_deactivated};
 use super::progress::{Phase, Progress};
 use super::{Actor, Permission, Result, Service, ServiceError, snapshot};
 
@@ -147,7 +148,6 @@ struct Planned {
 }
 
 enum Work {
-    Add(Box<moves::AddTarget>, AddPlan),
     /// Each number as read and as it becomes.
     Update(Vec<(Number, Number)>),
     Delete(Vec<Number>),
@@ -190,17 +190,6 @@ fn reason_of(e: &ServiceError) -> Reason {
     }
 }
 
-/// The data rows of `table` with their spreadsheet row numbers, blank rows left out.
-fn data_rows(table: &Table) -> Vec<(usize, &[String])> {
-    table
-        .rows
-        .iter()
-        .enumerate()
-        .filter(|(_, r)| !import::is_blank(r))
-        .map(|(i, r)| (i + 2, r.as_slice()))
-        .collect()
-}
-
 /// A rejected row's phone cell as given, for the plan (at most 40 characters).
 fn cell_shown(header: &Header, row: &[String]) -> String {
     header
@@ -228,6 +217,24 @@ struct CreateDigest<'a> {
     source: &'a str,
 }
 
+impl<'a> CreateDigest<'a> {
+    fn of(n: &'a Number) -> Self {
+        CreateDigest {
+            e164: n.phone_number.as_str(),
+            product: n.product.as_str(),
+            status: n.status.as_str(),
+            number_type: n.number_type.as_str(),
+            sip_trunk: n.sip_trunk_id.map(|t| t.to_string()),
+            voice_carrier: n.voice_carrier_id.map(|c| c.to_string()),
+            sms_carrier: n.sms_carrier_id.map(|c| c.to_string()),
+            capabilities: &n.capabilities,
+            customization: &n.customization,
+            attributes: &n.attributes,
+            source: &n.source,
+        }
+    }
+}
+
 impl Service {
     /// R-IMP-1's limit for the actor's account.
     fn import_limit(&self, me: &Account) -> usize {
@@ -247,27 +254,26 @@ impl Service {
         bytes: Vec<u8>,
     ) -> Result<ImportView> {
         actor.require(Permission::NumberWrite)?;
-        let table = file::read(&bytes, req.action).map_err(file_refused)?;
-        let header = Header::match_cells(req.action, &table.header).map_err(file_refused)?;
+        let mut src = file::open(&bytes, req.action).map_err(file_refused)?;
+        let header = Header::match_cells(req.action, &src.header).map_err(file_refused)?;
         let defaults = RowDefaults {
             country: req.default_country,
         };
         let mut r = self.store.read().await?;
         let me = self.acting_account(&mut r, actor).await?;
-        let rows = data_rows(&table);
+        let total = file::count_rows(&bytes, req.action).map_err(file_refused)?;
         let limit = self.import_limit(&me);
-        if rows.is_empty() {
+        if total == 0 {
             return Err(file_refused(Reason::new(
                 ReasonCode::EmptyFile,
                 "the file has a header row and no rows under it",
             )));
         }
-        if rows.len() > limit {
+        if total > limit {
             return Err(file_refused(Reason::new(
                 ReasonCode::TooManyRows,
                 format!(
-                    "the file has {} rows; an import holds at most {limit} (R-IMP-1): split it",
-                    rows.len()
+                    "the file has {total} rows; an import holds at most {limit} (R-IMP-1): split it"
                 ),
             )));
         }
@@ -275,11 +281,28 @@ impl Service {
             return Err(chain_deactivated());
         }
         let above = r.ancestors(me.id).await?;
-        let parsed = parse_rows(&header, &rows, &defaults, &Progress::none());
-        let planned = match req.action {
-            ImportAction::Add => self.plan_adds(&mut r, &me, &above, parsed).await?,
-            ImportAction::Delete => self.plan_deletes(&mut r, &me, parsed).await?,
-            ImportAction::Update => {
+        let format = src.format;
+        let (counts, kept, digest, parsed) = if req.action == ImportAction::Add {
+            let pass = add_file::Pass::Plan(&mut r);
+            let plan = self
+                .add_file_pass(
+                    pass,
+                    &me,
+                    &above,
+                    &mut src,
+                    header,
+                    defaults,
+                    &Progress::none(),
+                )
+                .await?
+                .ok_or(ServiceError::Conflict("the plan could not be made".into()))?;
+            (plan.counts, plan.rejected, plan.digest, Some(plan.parsed))
+        } else {
+            let rows = src.next_slice(usize::MAX).map_err(file_refused)?;
+            let parsed = parse_rows(&header, &rows, &defaults, &Progress::none());
+            let planned = if req.action == ImportAction::Delete {
+                self.plan_deletes(&mut r, &me, parsed).await?
+            } else {
                 // An edit's checks take the locks a write takes (R-ATTR-1's share lock,
                 // R-ACC-3's count), so the dry run of an update plans in a write transaction
                 // it then drops.
@@ -288,35 +311,37 @@ impl Service {
                 let planned = self.plan_updates(&mut tx, &me, parsed).await?;
                 drop(tx);
                 planned
-            }
+            };
+            let count =
+                |o: RowOutcome| planned.rows.iter().filter(|p| p.outcome == o).count() as i64;
+            let counts = ImportCounts {
+                total: planned.rows.len() as i64,
+                creates: count(RowOutcome::Create),
+                updates: count(RowOutcome::Update),
+                deletes: count(RowOutcome::Delete),
+                unchanged: count(RowOutcome::Unchanged),
+                rejected: count(RowOutcome::Reject),
+            };
+            let kept: Vec<PlanRow> = planned
+                .rows
+                .into_iter()
+                .filter(|p| p.outcome != RowOutcome::Create)
+                .collect();
+            (counts, kept, planned.digest, None)
         };
-        let count = |o: RowOutcome| planned.rows.iter().filter(|p| p.outcome == o).count() as i64;
-        let counts = ImportCounts {
-            total: planned.rows.len() as i64,
-            creates: count(RowOutcome::Create),
-            updates: count(RowOutcome::Update),
-            deletes: count(RowOutcome::Delete),
-            unchanged: count(RowOutcome::Unchanged),
-            rejected: count(RowOutcome::Reject),
-        };
-        let kept: Vec<PlanRow> = planned
-            .rows
-            .into_iter()
-            .filter(|p| p.outcome != RowOutcome::Create)
-            .collect();
         let now = self.now();
         let record = ImportRecord {
             id: ImportId::new(),
             account_id: me.id,
             created_by: actor.principal_name(),
             action: req.action,
-            format: table.format,
+            format,
             file_name: req.file_name.chars().take(200).collect(),
             file_sha256: super::credentials::hex(&Sha256::digest(&bytes)),
             options: serde_json::json!({
                 "default_country": req.default_country.map(|c| c.as_str()),
             }),
-            plan_digest: planned.digest,
+            plan_digest: digest,
             counts,
             rows: serde_json::to_value(&kept).unwrap_or_default(),
             status: ImportStatus::Planned,
@@ -327,7 +352,7 @@ impl Service {
             version: 1,
         };
         let mut tx = self.store.begin().await?;
-        tx.insert_import(&record, &bytes).await?;
+        tx.insert_import(&record, &bytes, parsed.as_deref()).await?;
         tx.commit().await?;
         Ok(ImportView {
             record,
@@ -524,9 +549,8 @@ impl Service {
             ImportStatus::Planned | ImportStatus::Applying => {}
         }
         progress.set_phase(Phase::Planning);
-        let table = file::read(&bytes, rec.action).map_err(file_refused)?;
-        drop(bytes);
-        let header = Header::match_cells(rec.action, &table.header).map_err(file_refused)?;
+        let mut src = file::open(&bytes, rec.action).map_err(file_refused)?;
+        let header = Header::match_cells(rec.action, &src.header).map_err(file_refused)?;
         let defaults = RowDefaults {
             country: rec
                 .options
@@ -534,33 +558,55 @@ impl Service {
                 .and_then(|c| c.as_str())
                 .and_then(|c| Country::parse(c).ok()),
         };
-        let rows = data_rows(&table);
-        progress.set_total(rows.len() as u64);
+        progress.set_total(u64::try_from(rec.counts.total).unwrap_or(0));
         let mut actor = actor.clone();
         actor.channel = Channel::Import;
-        let (mut tx, me, above) = self.open_add_or_write(&actor, rec.action).await?;
+        let stale_why = "the inventory changed since this plan was made (a number in the file was \
+                         added, changed or removed elsewhere); nothing was applied: upload the \
+                         file again for a new plan";
+        if rec.action == ImportAction::Add {
+            // An add file is planned again and written a slice at a time (`add_file`).
+            let mut r = self.store.read().await?;
+            let parsed = r.import_parsed(id).await?;
+            drop(r);
+            let Some(parsed) = parsed else {
+                let why = "this plan was made by an earlier version and cannot be applied: \
+                           upload the file again for a new plan";
+                self.fail_import(id, why).await?;
+                return Err(stale(why));
+            };
+            let (mut tx, me, above) = self.open_add(&actor).await?;
+            progress.set_phase(Phase::Writing);
+            let pass = add_file::Pass::Apply {
+                tx: &mut tx,
+                actor: &actor,
+                parsed: &parsed,
+            };
+            let done = self
+                .add_file_pass(pass, &me, &above, &mut src, header, defaults, progress)
+                .await?;
+            if done.is_none_or(|p| p.digest != rec.plan_digest) {
+                drop(tx);
+                self.fail_import(id, stale_why).await?;
+                return Err(stale(stale_why));
+            }
+            return self.finish_apply(tx, view, progress).await;
+        }
+        let rows = src.next_slice(usize::MAX).map_err(file_refused)?;
+        drop(bytes);
+        let (mut tx, me, _) = self.open_add_or_write(&actor, rec.action).await?;
         let parsed = parse_rows(&header, &rows, &defaults, progress);
         let planned = match rec.action {
-            ImportAction::Add => self.plan_adds(&mut tx, &me, &above, parsed).await?,
             ImportAction::Delete => self.plan_deletes(&mut tx, &me, parsed).await?,
-            ImportAction::Update => self.plan_updates(&mut tx, &me, parsed).await?,
+            _ => self.plan_updates(&mut tx, &me, parsed).await?,
         };
         if planned.digest != rec.plan_digest {
             drop(tx);
-            let why = "the inventory changed since this plan was made (a number in the file was \
-                       added, changed or removed elsewhere); nothing was applied: upload the file \
-                       again for a new plan";
-            self.fail_import(id, why).await?;
-            return Err(stale(why));
+            self.fail_import(id, stale_why).await?;
+            return Err(stale(stale_why));
         }
         progress.set_phase(Phase::Writing);
         match planned.work {
-            Work::Add(to, mut plan) => {
-                if !plan.numbers.is_empty() {
-                    self.commit_add(&mut tx, &actor, &me, &to, &mut plan.numbers, progress)
-                        .await?;
-                }
-            }
             Work::Update(pairs) => {
                 let now = self.now();
                 for (before, mut next) in pairs {
@@ -623,9 +669,20 @@ impl Service {
                 }
             }
         }
+        self.finish_apply(tx, view, progress).await
+    }
+
+    /// Marks the import applied in the apply's transaction and commits it (R-IMP-3).
+    async fn finish_apply(
+        &self,
+        mut tx: Tx,
+        mut view: ImportView,
+        progress: &Progress,
+    ) -> Result<ImportView> {
         let now = self.now();
+        let rec = &view.record;
         tx.set_import_status_cas(
-            id,
+            rec.id,
             rec.version,
             rec.status,
             ImportStatus::Applied,
@@ -636,7 +693,6 @@ impl Service {
         .await?;
         tx.commit().await?;
         progress.set_phase(Phase::Finished);
-        let mut view = view;
         view.record.status = ImportStatus::Applied;
         view.record.version += 1;
         view.record.updated_at = now;
@@ -723,77 +779,6 @@ impl Service {
             rows: out,
             digest: super::credentials::hex(&hasher.finalize()),
             work: Work::Update(pairs),
-        })
-    }
-
-    async fn plan_adds(
-        &self,
-        r: &mut Reader,
-        me: &Account,
-        above: &[AccountId],
-        parsed: Vec<Parsed>,
-    ) -> Result<Planned> {
-        let mut to = self.add_target(r, me, above).await?;
-        // The provider's trunks and carriers by name: a file names them as people do.
-        // The provider's trunks and carriers by name; a customer's own numbers name none.
-        let names = if to.dest == numberpool_domain::Dest::Pool {
-            Names::of(r, to.owner).await?
-        } else {
-            Names::default()
-        };
-        let mut out: Vec<PlanRow> = Vec::with_capacity(parsed.len());
-        let mut adds = Vec::new();
-        // For each accepted add, its index in `out`.
-        let mut slots = Vec::new();
-        for (no, phone, row) in parsed {
-            let resolved = row.and_then(|row| match row {
-                ImportRow::Add(a) => resolve_names(a, &names),
-                _ => Err(Reason::new(ReasonCode::InvalidValue, "not an add row")),
-            });
-            match resolved {
-                Ok(add) => {
-                    slots.push(out.len());
-                    out.push(PlanRow::accepted(no, &phone, RowOutcome::Create));
-                    adds.push(add);
-                }
-                Err(reason) => out.push(PlanRow::rejected(no, phone, &reason)),
-            }
-        }
-        let mut plan = self.plan_rows(r, &mut to, adds, true).await?;
-        let mut hasher = Sha256::new();
-        let mut numbers = plan.numbers.iter();
-        for (slot, refusal) in slots.iter().zip(plan.refused.iter()) {
-            if let Some(refusal) = refusal {
-                let row = &mut out[*slot];
-                *row = PlanRow::rejected(
-                    row.row,
-                    row.phone_number.clone(),
-                    &reason_of(&refusal.error),
-                );
-            } else if let Some(n) = numbers.next() {
-                let d = CreateDigest {
-                    e164: n.phone_number.as_str(),
-                    product: n.product.as_str(),
-                    status: n.status.as_str(),
-                    number_type: n.number_type.as_str(),
-                    sip_trunk: n.sip_trunk_id.map(|t| t.to_string()),
-                    voice_carrier: n.voice_carrier_id.map(|c| c.to_string()),
-                    sms_carrier: n.sms_carrier_id.map(|c| c.to_string()),
-                    capabilities: &n.capabilities,
-                    customization: &n.customization,
-                    attributes: &n.attributes,
-                    source: &n.source,
-                };
-                hasher.update(out[*slot].row.to_string());
-                hasher.update(serde_json::to_vec(&d).unwrap_or_default());
-            }
-        }
-        digest_rows(&mut hasher, &out);
-        plan.refused.clear();
-        Ok(Planned {
-            rows: out,
-            digest: super::credentials::hex(&hasher.finalize()),
-            work: Work::Add(Box::new(to), plan),
         })
     }
 
@@ -898,7 +883,7 @@ type Parsed = (usize, String, std::result::Result<ImportRow, Reason>);
 /// Each row parsed, and a number given on an earlier row refused (R-NUM-1).
 fn parse_rows(
     header: &Header,
-    rows: &[(usize, &[String])],
+    rows: &[(usize, Vec<String>)],
     defaults: &RowDefaults,
     progress: &Progress,
 ) -> Vec<Parsed> {

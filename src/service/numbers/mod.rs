@@ -29,9 +29,9 @@ use serde::Serialize;
 
 use super::{Actor, Permission, Result, Service, ServiceError, snapshot};
 
+pub(in crate::service) use add::chain_deactivated;
 pub(crate) use add::check_attribute_map;
 pub use add::{AddMode, AddOutcome, PlannedRow, RowRejection};
-pub(in crate::service) use add::{Plan as AddPlan, chain_deactivated};
 pub use numberpool_domain::moves::Allocation as AllocateOptions;
 
 /// One number to add, parsed.

@@ -1,0 +1,297 @@
+//! An add file planned and applied a slice of rows at a time, so that a file of a million rows
+//! (the row limit raised by the operator) costs about what its inserts cost and is never held
+//! as a million rows in memory (issue 13's benchmarks, docs/PERFORMANCE.md).
+//!
+//! - **Plan** (the upload, a dry run): every row is parsed (libphonenumber, on every core),
+//!   checked against the earlier rows of the file and against the inventory (one query per
+//!   slice), and either accepted as a create or rejected with its reason. The accepted rows'
+//!   numbers are kept with the plan as *parsed* lines (`row`, E.164, region, fine type).
+//! - **Apply** (inside the write transaction): only the accepted rows are read again, their
+//!   numbers from the parsed lines instead of libphonenumber, and planned again against the
+//!   inventory and the provider's settings as they are now. Every accepted row feeds the digest
+//!   the plan made; any row refused now, a number added elsewhere since (the unique index
+//!   objects to the insert), or a different digest at the end refuses the whole apply as stale.
+//!   Each slice goes in with one audit event for its numbers.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use numberpool_domain::import::{self, Header, ImportRow, Reason, ReasonCode, RowDefaults};
+use numberpool_domain::moves::AddTarget;
+use numberpool_domain::{Account, AccountId, AuditId, E164, FineType};
+use numberpool_store::{ImportCounts, Reader, StoreError, Tx};
+use sha2::{Digest, Sha256};
+
+use super::file::Rows;
+use super::{CreateDigest, Names, PlanRow, cell_shown, reason_of, resolve_names};
+use crate::service::numbers::AddNumber;
+use crate::service::progress::Progress;
+use crate::service::{Actor, Result, Service, ServiceError};
+
+/// Rows read, parsed and planned at a time; also the rows of one insert and one audit event.
+const SLICE: usize = 10_000;
+
+/// What a plan pass over an add file made of it.
+pub(super) struct AddFilePlan {
+    pub counts: ImportCounts,
+    /// The rejected rows, in file order.
+    pub rejected: Vec<PlanRow>,
+    pub digest: String,
+    /// The accepted rows' numbers as parsed (see the module's comment).
+    pub parsed: Vec<u8>,
+}
+
+/// The connection a pass runs on: a read snapshot for the plan, the write transaction for the
+/// apply.
+pub(super) enum Pass<'a> {
+    Plan(&'a mut Reader),
+    Apply {
+        tx: &'a mut Tx,
+        actor: &'a Actor,
+        /// The plan's parsed lines.
+        parsed: &'a [u8],
+    },
+}
+
+impl Pass<'_> {
+    fn reader(&mut self) -> &mut Reader {
+        match self {
+            Pass::Plan(r) => r,
+            Pass::Apply { tx, .. } => tx,
+        }
+    }
+}
+
+/// An accepted row's number as a parsed line.
+fn parsed_line(out: &mut Vec<u8>, row: usize, e: &E164) {
+    let ft = FineType::ALL
+        .iter()
+        .position(|t| *t == e.fine_type())
+        .unwrap_or(0);
+    out.extend_from_slice(format!("{row}\t{}\t{}\t{ft}\n", e.as_str(), e.country()).as_bytes());
+}
+
+/// The plan's parsed lines read back, in row order.
+struct ParsedLines<'a>(std::iter::Peekable<std::str::Lines<'a>>);
+
+impl<'a> ParsedLines<'a> {
+    fn new(bytes: &'a [u8]) -> Result<Self> {
+        let text = std::str::from_utf8(bytes).map_err(|_| bad_parsed())?;
+        Ok(ParsedLines(text.lines().peekable()))
+    }
+
+    fn next_row(&mut self) -> Option<usize> {
+        self.0
+            .peek()
+            .and_then(|l| l.split('\t').next())
+            .and_then(|r| r.parse().ok())
+    }
+
+    fn take(&mut self) -> Result<E164> {
+        let line = self.0.next().ok_or_else(bad_parsed)?;
+        let mut f = line.split('\t').skip(1);
+        let (Some(e), Some(country), Some(ft)) = (f.next(), f.next(), f.next()) else {
+            return Err(bad_parsed());
+        };
+        let ft = ft
+            .parse::<usize>()
+            .ok()
+            .and_then(|i| FineType::ALL.get(i))
+            .ok_or_else(bad_parsed)?;
+        E164::from_stored(e, country, ft.as_str()).map_err(|_| bad_parsed())
+    }
+}
+
+fn bad_parsed() -> ServiceError {
+    ServiceError::Internal(StoreError::Corrupt(
+        "an import's parsed numbers cannot be read back".into(),
+    ))
+}
+
+/// The digits of an E.164 as one integer (at most 15 digits), for the file's duplicate check
+/// without a string per row.
+fn key_of(e: &E164) -> u64 {
+    e.as_str()
+        .bytes()
+        .skip(1)
+        .fold(0u64, |k, b| k * 10 + u64::from(b - b'0'))
+}
+
+type Parsed = (usize, String, std::result::Result<ImportRow, Reason>);
+
+/// One slice of rows parsed with libphonenumber, half on a blocking thread of its own so both
+/// cores work.
+async fn parse_slice(
+    header: &Arc<Header>,
+    defaults: RowDefaults,
+    mut rows: Vec<(usize, Vec<String>)>,
+) -> Result<Vec<Parsed>> {
+    fn parse(
+        header: &Header,
+        defaults: &RowDefaults,
+        rows: Vec<(usize, Vec<String>)>,
+    ) -> Vec<Parsed> {
+        rows.into_iter()
+            .map(
+                |(no, cells)| match import::parse_row(header, &cells, defaults) {
+                    Ok(row) => (no, row.phone_number().as_str().to_string(), Ok(row)),
+                    Err(reason) => (no, cell_shown(header, &cells), Err(reason)),
+                },
+            )
+            .collect()
+    }
+    let second = rows.split_off(rows.len() / 2);
+    let h = header.clone();
+    let other = tokio::task::spawn_blocking(move || parse(&h, &defaults, second));
+    let h = header.clone();
+    let mut out = tokio::task::spawn_blocking(move || parse(&h, &defaults, rows))
+        .await
+        .map_err(|e| ServiceError::Internal(StoreError::Corrupt(format!("parse: {e}"))))?;
+    out.extend(
+        other
+            .await
+            .map_err(|e| ServiceError::Internal(StoreError::Corrupt(format!("parse: {e}"))))?,
+    );
+    Ok(out)
+}
+
+impl Service {
+    /// One pass over an add file (see the module's comment): the plan (`Pass::Plan`) or the
+    /// apply (`Pass::Apply`). An apply answers `Ok(None)` when the plan no longer holds.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) async fn add_file_pass(
+        &self,
+        mut pass: Pass<'_>,
+        me: &Account,
+        above: &[AccountId],
+        rows: &mut Rows<'_>,
+        header: Header,
+        defaults: RowDefaults,
+        progress: &Progress,
+    ) -> Result<Option<AddFilePlan>> {
+        let mut to: AddTarget = self.add_target(pass.reader(), me, above).await?;
+        // The provider's trunks and carriers by name: a file names them as people do. A
+        // customer's own numbers name none.
+        let names = if to.dest == numberpool_domain::Dest::Pool {
+            Names::of(pass.reader(), to.owner).await?
+        } else {
+            Names::default()
+        };
+        let header = Arc::new(header);
+        let mut known = match &pass {
+            Pass::Apply { parsed, .. } => Some(ParsedLines::new(parsed)?),
+            Pass::Plan(_) => None,
+        };
+        let mut seen: HashSet<u64> = HashSet::new();
+        let mut hasher = Sha256::new();
+        let mut rejected = Vec::new();
+        let mut parsed = Vec::new();
+        let mut counts = ImportCounts::default();
+        loop {
+            let slice = rows.next_slice(SLICE).map_err(ServiceError::FileRefused)?;
+            if slice.is_empty() {
+                break;
+            }
+            let read = slice.len() as u64;
+            let rows_parsed: Vec<Parsed> = match &mut known {
+                None => {
+                    let mut out = parse_slice(&header, defaults, slice).await?;
+                    for (_, _, row) in &mut out {
+                        if let Ok(r) = row
+                            && !seen.insert(key_of(r.phone_number()))
+                        {
+                            *row = Err(Reason::new(
+                                ReasonCode::DuplicateInFile,
+                                "the number is on an earlier row of this file",
+                            ));
+                        }
+                    }
+                    out
+                }
+                // The apply reads only the plan's accepted rows, their numbers as planned.
+                Some(known) => {
+                    let mut out = Vec::new();
+                    for (no, cells) in slice {
+                        if known.next_row() != Some(no) {
+                            continue;
+                        }
+                        let e = known.take()?;
+                        let phone = e.as_str().to_string();
+                        out.push((no, phone, import::parse_row_as(&header, &cells, e)));
+                    }
+                    out
+                }
+            };
+            let mut adds = Vec::with_capacity(rows_parsed.len());
+            let mut accepted: Vec<(usize, String)> = Vec::with_capacity(rows_parsed.len());
+            for (no, phone, row) in rows_parsed {
+                let resolved = row.and_then(|row| match row {
+                    ImportRow::Add(a) => resolve_names(a, &names),
+                    _ => Err(Reason::new(ReasonCode::InvalidValue, "not an add row")),
+                });
+                match resolved {
+                    Ok(add) => {
+                        accepted.push((no, phone));
+                        adds.push(add);
+                    }
+                    Err(_) if known.is_some() => return Ok(None),
+                    Err(reason) => rejected.push(PlanRow::rejected(no, phone, &reason)),
+                }
+            }
+            let phones: Vec<E164> = match &pass {
+                Pass::Plan(_) => adds
+                    .iter()
+                    .map(|a: &AddNumber| a.phone_number.clone())
+                    .collect(),
+                Pass::Apply { .. } => vec![],
+            };
+            // Each slice is its own audit event, which its numbers point at.
+            to.add_event = AuditId::new();
+            // The apply leaves a number added since to the unique index (below).
+            let check_existing = matches!(pass, Pass::Plan(_));
+            let mut plan = self
+                .plan_rows(pass.reader(), &mut to, adds, check_existing)
+                .await?;
+            let mut numbers = plan.numbers.iter();
+            for (i, ((no, phone), refusal)) in accepted.into_iter().zip(&plan.refused).enumerate() {
+                if let Some(refusal) = refusal {
+                    if known.is_some() {
+                        return Ok(None);
+                    }
+                    rejected.push(PlanRow::rejected(no, phone, &reason_of(&refusal.error)));
+                    continue;
+                }
+                let Some(n) = numbers.next() else { break };
+                counts.creates += 1;
+                hasher.update(no.to_string());
+                hasher.update(serde_json::to_vec(&CreateDigest::of(n)).unwrap_or_default());
+                if let Some(e) = phones.get(i) {
+                    parsed_line(&mut parsed, no, e);
+                }
+            }
+            counts.total += read as i64;
+            progress.planned(read);
+            if let Pass::Apply { tx, actor, .. } = &mut pass
+                && !plan.numbers.is_empty()
+            {
+                match self
+                    .commit_add(tx, actor, me, &to, &mut plan.numbers, progress)
+                    .await
+                {
+                    Ok(()) => {}
+                    Err(ServiceError::NumberAlreadyExists(_)) => {
+                        return Ok(None);
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+        }
+        counts.rejected = rejected.len() as i64;
+        Ok(Some(AddFilePlan {
+            counts,
+            rejected,
+            digest: crate::service::credentials::hex(&hasher.finalize()),
+            parsed,
+        }))
+    }
+}
