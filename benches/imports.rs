@@ -174,6 +174,7 @@ async fn bench_backend(backend: &str, seed: usize, rounds: usize, big: usize) ->
             action: ImportAction::Add,
             file_name: "big.csv".into(),
             default_country: None,
+            add: Default::default(),
         };
         let t = Instant::now();
         let plan = svc

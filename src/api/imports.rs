@@ -20,7 +20,7 @@ use super::error::{ApiError, ApiResult, ErrorBody};
 use super::extract::{ApiQuery, Auth, NumberRead, NumberWrite};
 use super::jobs::JobBody;
 use super::responses::{CommonErrors, NotFound, Scoped};
-use crate::service::{ImportRequest, ImportView, PlanRow, content_type, import_sample};
+use crate::service::{AddOptions, ImportRequest, ImportView, PlanRow, content_type, import_sample};
 
 /// The largest import upload: a 10,000-row CSV with every column is about 2 MB; the limit
 /// leaves room for operators who raise R-IMP-1's row limit.
@@ -132,6 +132,14 @@ pub struct UploadQuery {
     /// ISO 3166 alpha-2: the country of numbers written without `+` when the file has no
     /// `Country Code` column.
     pub default_country: Option<String>,
+    /// An add file's voice carrier, by name, for rows with voice on that name none: in place
+    /// of the provider's default (seed 003's upload form).
+    pub voice_carrier: Option<String>,
+    /// An add file's SMS carrier profile, by name, for rows with SMS on that name none.
+    pub sms_carrier: Option<String>,
+    /// An account id: an add file's numbers are allocated to it as they go in (a direct sub
+    /// account or a connected customer; seed 003's "Enterprises and Resellers").
+    pub target: Option<String>,
 }
 
 /// Upload a file and plan it
@@ -177,12 +185,27 @@ pub async fn upload(
             .filter(|n| !n.trim().is_empty())
             .unwrap_or_else(|| "import".into()),
         default_country,
+        add: AddOptions {
+            voice_carrier: filled(q.voice_carrier),
+            sms_carrier: filled(q.sms_carrier),
+            target: filled(q.target)
+                .map(|t| {
+                    t.parse()
+                        .map_err(|_| ApiError::invalid("target: not an account id"))
+                })
+                .transpose()?,
+        },
     };
     let view = st
         .service
         .plan_import(&auth.actor, &req, body.to_vec())
         .await?;
     Ok((StatusCode::CREATED, Json(ImportBody::from(view))).into_response())
+}
+
+/// A query value with its blanks trimmed, unless it is empty.
+fn filled(v: Option<String>) -> Option<String> {
+    v.map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
 }
 
 /// A page of imports.

@@ -13,7 +13,7 @@ use super::progress::Shown;
 use super::{acting, parse_id, service_err};
 use crate::jobs::{JobKind, Outcome, Worker, WorkerOptions};
 use crate::service::progress::Progress;
-use crate::service::{Actor, ImportRequest, ImportView, RowOutcome, Service};
+use crate::service::{Actor, AddOptions, ImportRequest, ImportView, RowOutcome, Service};
 
 #[derive(Debug, Args)]
 #[command(group(clap::ArgGroup::new("what").required(true).args(["file", "apply"])))]
@@ -36,6 +36,17 @@ pub struct ImportArgs {
     /// (ISO 3166 alpha-2).
     #[arg(long)]
     default_country: Option<String>,
+    /// An add file's voice carrier (by name) for rows with voice on that name none, in place
+    /// of the provider's default (seed 003's upload form).
+    #[arg(long, value_name = "NAME")]
+    voice_carrier: Option<String>,
+    /// An add file's SMS carrier profile (by name) for rows with SMS on that name none.
+    #[arg(long, value_name = "NAME")]
+    sms_carrier: Option<String>,
+    /// Allocate an add file's numbers, as they go in, to this account (a direct sub account or
+    /// a connected customer; seed 003's "Enterprises and Resellers").
+    #[arg(long, value_name = "ACCOUNT")]
+    target: Option<String>,
     /// Write the rejected rows (the file's columns and a reason column) to this file.
     #[arg(long, value_name = "PATH")]
     rejected_out: Option<PathBuf>,
@@ -205,6 +216,15 @@ pub async fn run(service: &Service, args: ImportArgs) -> anyhow::Result<()> {
                     .map(|n| n.to_string_lossy().into_owned())
                     .unwrap_or_else(|| "import".into()),
                 default_country,
+                add: AddOptions {
+                    voice_carrier: args.voice_carrier.clone(),
+                    sms_carrier: args.sms_carrier.clone(),
+                    target: args
+                        .target
+                        .as_deref()
+                        .map(|t| parse_id("--target", t))
+                        .transpose()?,
+                },
             };
             let plan = service
                 .plan_import(&actor, &req, bytes)

@@ -34,8 +34,8 @@ pub use credentials::{
 pub use exports::{ExportView, export_file_name};
 pub use idempotency::IdemBegin;
 pub use imports::{
-    ImportLimits, ImportRequest, ImportView, PlanRow, RowOutcome, Table, content_type, format_of,
-    import_sample,
+    AddOptions, ImportLimits, ImportRequest, ImportView, PlanRow, RowOutcome, Table, content_type,
+    format_of, import_sample,
 };
 pub use jobs::{IDEMPOTENCY_KEY_TTL_MS, JobView};
 pub use numbers::{

@@ -7,7 +7,7 @@ use askama::Template;
 use axum::extract::{FromRequest, FromRequestParts, Multipart, Path, Query, Request, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use numberpool_domain::import::{FileFormat, ImportAction, ImportStatus};
-use numberpool_domain::{Country, ImportId};
+use numberpool_domain::{AccountKind, CarrierKind, Country, ImportId};
 use serde::Deserialize;
 
 use super::csrf::{CsrfForm, same_token};
@@ -17,7 +17,7 @@ use super::signin::render;
 use super::{Chrome, SignedIn, WebState, status_for};
 use crate::api::imports::file_response;
 use crate::service::progress::Phase;
-use crate::service::{ImportRequest, ImportView, PlanRow, RowOutcome, import_sample};
+use crate::service::{AddOptions, ImportRequest, ImportView, PlanRow, RowOutcome, import_sample};
 
 /// One recent import, as the list shows it.
 pub struct Recent {
@@ -41,6 +41,11 @@ struct ImportsPage {
     /// What the tab's rows do, in a sentence.
     about: &'static str,
     countries: Vec<Choice>,
+    /// Seed 003's upload form for an add file in a pool: carriers in place of the provider's
+    /// defaults, and the account the numbers are allocated to (empty lists hide the fields).
+    voice_carriers: Vec<Choice>,
+    sms_carriers: Vec<Choice>,
+    targets: Vec<Choice>,
     limit_note: String,
     recent: Vec<Recent>,
     error: Option<String>,
@@ -186,6 +191,39 @@ async fn page(
     }
     .to_string();
     let refused = error.is_some();
+    let (mut voice_carriers, mut sms_carriers, mut targets) = (vec![], vec![], vec![]);
+    if pool && tab == ImportAction::Add {
+        let actor = user.actor();
+        let carriers = st.service.list_carriers(actor, None).await?;
+        let of_kind = |kind: CarrierKind, none: &str| {
+            let mut list = vec![Choice {
+                value: String::new(),
+                label: none.to_string(),
+                selected: true,
+            }];
+            list.extend(Choice::list(
+                carriers.iter().filter(|c| c.kind == kind),
+                "",
+                |c| (c.name.clone(), c.name.clone()),
+            ));
+            list
+        };
+        voice_carriers = of_kind(CarrierKind::Voice, "The provider's default voice carrier");
+        sms_carriers = of_kind(CarrierKind::Sms, "The provider's default SMS carrier");
+        let accounts = st.service.list_accounts(actor).await?;
+        targets.push(Choice {
+            value: String::new(),
+            label: "No one: keep them in my pool".into(),
+            selected: true,
+        });
+        targets.extend(Choice::accounts(
+            accounts
+                .iter()
+                .filter(|a| a.parent_id == Some(actor.account) || a.parent_id.is_none())
+                .filter(|a| a.id != actor.account && a.kind != AccountKind::Provider),
+            "",
+        ));
+    }
     Ok(render(
         status_for(refused),
         &ImportsPage {
@@ -198,6 +236,9 @@ async fn page(
                 .collect(),
             about: words(tab, pool),
             countries: country_choices(),
+            voice_carriers,
+            sms_carriers,
+            targets,
             limit_note,
             recent,
             error,
@@ -237,6 +278,7 @@ pub async fn show(
 pub struct Upload {
     action: ImportAction,
     default_country: Option<Country>,
+    add: AddOptions,
     file_name: String,
     bytes: Vec<u8>,
 }
@@ -261,6 +303,7 @@ impl FromRequest<WebState> for CsrfUpload {
             .map_err(|_| WebError::Csrf)?;
         let (mut csrf, mut action, mut country, mut file) =
             (String::new(), String::new(), String::new(), None);
+        let (mut voice, mut sms, mut target) = (String::new(), String::new(), String::new());
         let bad = |e: axum::extract::multipart::MultipartError| {
             WebError::BadRequest(format!("The upload could not be read: {}.", e.body_text()))
         };
@@ -269,6 +312,9 @@ impl FromRequest<WebState> for CsrfUpload {
                 "csrf" => csrf = field.text().await.map_err(bad)?,
                 "action" => action = field.text().await.map_err(bad)?,
                 "default_country" => country = field.text().await.map_err(bad)?,
+                "voice_carrier" => voice = field.text().await.map_err(bad)?,
+                "sms_carrier" => sms = field.text().await.map_err(bad)?,
+                "target" => target = field.text().await.map_err(bad)?,
                 "file" => {
                     let name = field.file_name().unwrap_or("import").to_string();
                     file = Some((name, field.bytes().await.map_err(bad)?.to_vec()));
@@ -287,12 +333,24 @@ impl FromRequest<WebState> for CsrfUpload {
                 "" => None,
                 c => Some(Country::parse(c).map_err(|e| format!("Default country: {e}."))?),
             };
+            let filled = |v: &str| Some(v.trim().to_string()).filter(|v| !v.is_empty());
+            let add = AddOptions {
+                voice_carrier: filled(&voice),
+                sms_carrier: filled(&sms),
+                target: filled(&target)
+                    .map(|t| {
+                        t.parse()
+                            .map_err(|_| "Allocate to: choose an account.".to_string())
+                    })
+                    .transpose()?,
+            };
             let (file_name, bytes) = file
                 .filter(|(_, b)| !b.is_empty())
                 .ok_or("Choose a CSV or XLSX file to upload.")?;
             Ok(Upload {
                 action,
                 default_country,
+                add,
                 file_name,
                 bytes,
             })
@@ -312,6 +370,7 @@ pub async fn upload(State(st): State<WebState>, form: CsrfUpload) -> WebResult<R
         action: up.action,
         file_name: up.file_name,
         default_country: up.default_country,
+        add: up.add,
     };
     match st.service.plan_import(user.actor(), &req, up.bytes).await {
         Ok(v) => Ok(Redirect::to(&format!("/portal/imports/{}", v.record.id)).into_response()),

@@ -445,6 +445,7 @@ impl World {
             action: numberpool_domain::import::ImportAction::Add,
             file_name: "provider.csv".into(),
             default_country: None,
+            add: Default::default(),
         };
         let file = format!("Phone Number\n{}\n4155550000\n", e164(950).as_str());
         self.app

@@ -223,6 +223,44 @@ async fn upload_fix_and_apply(db: &TestDb) {
     assert_eq!(empty["imports"].as_array().map(Vec::len), Some(0));
 }
 
+/// Seed 003's form as query parameters: the numbers go to the target with the form's carrier;
+/// a bad target id or a carrier that is not the provider's is a 400 before anything is kept.
+async fn seed_003_form_in_the_query(db: &TestDb) {
+    let w = World::new(db).await;
+    let app = &w.app;
+    let t = &w.provider_client.token;
+    let file = "Country Code,Phone Number,Voice,SMS,Fax\n1,4155550611,TRUE,FALSE,FALSE\n";
+    let q = format!(
+        "action=add&voice_carrier=%20{}%20&target={}",
+        "Carrier%20Prime", w.reseller.id
+    );
+    let plan = upload(app, t, &q, "text/csv", file.into()).await.expect(201).json();
+    assert_eq!(plan["counts"]["creates"], 1, "{plan}");
+    let id = plan["id"].as_str().must("id").to_string();
+    app.post(&format!("/v2/imports/{id}/apply"))
+        .bearer(t)
+        .send()
+        .await
+        .expect(202);
+    assert_eq!(until_finished(app, t, &id).await["status"], "applied");
+    let n = app
+        .get_as(t, "/v2/phone/numbers/%2B14155550611")
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(n["voice_carrier_id"], w.carrier.to_string(), "{n}");
+    assert_eq!(n["holder_id"], w.reseller.id.to_string(), "{n}");
+    for q in [
+        "action=add&target=not-an-id",
+        "action=add&voice_carrier=Nobody",
+        "action=add&sms_carrier=Carrier%20Prime",
+    ] {
+        upload(app, t, q, "text/csv", file.into())
+            .await
+            .expect_error(400, "invalid_input");
+    }
+}
+
 async fn samples_xlsx_and_refusals(db: &TestDb) {
     let w = World::new(db).await;
     let app = &w.app;
@@ -321,5 +359,6 @@ async fn samples_xlsx_and_refusals(db: &TestDb) {
 backend_tests!(
     upload_fix_and_apply,
     stale_plan_fails_its_job,
+    seed_003_form_in_the_query,
     samples_xlsx_and_refusals
 );

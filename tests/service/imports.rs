@@ -4,7 +4,7 @@
 
 use numberpool::service::progress::Progress;
 use numberpool::service::{
-    ImportLimits, ImportRequest, ImportView, RowOutcome, Service, ServiceError,
+    AddOptions, ImportLimits, ImportRequest, ImportView, RowOutcome, Service, ServiceError,
 };
 use numberpool_domain::import::{ExportKind, FileFormat, ImportAction, ImportStatus};
 use numberpool_domain::{Account, Country, NumberStatus};
@@ -18,6 +18,7 @@ fn req(action: ImportAction) -> ImportRequest {
         action,
         file_name: "numbers.csv".into(),
         default_country: None,
+        add: Default::default(),
     }
 }
 
@@ -318,6 +319,7 @@ async fn seed_003_format_with_default_carriers(db: &TestDb) {
     // With a default country, numbers without + need no Country Code column.
     let us = ImportRequest {
         default_country: Some(Country::parse("US").must("US")),
+        add: Default::default(),
         ..req(ImportAction::Add)
     };
     let v = svc
@@ -607,7 +609,167 @@ async fn a_file_of_many_slices_goes_in_whole_or_not_at_all(db: &TestDb) {
     );
 }
 
+/// Seed 003's upload form: carriers named on the form stand in for the provider's defaults on
+/// rows that name none; a target account gets the numbers allocated as they go in (a customer's
+/// only with a SIP trunk, which the row reason says); a form naming what is not the provider's
+/// is refused whole; a target deactivated before the apply makes the plan stale.
+async fn seed_003_form_carriers_and_target(db: &TestDb) {
+    let w = World::new(db).await;
+    let svc = &w.service;
+    let me = as_(&w.provider);
+    carrier(&w.store, &w.provider, "voice", "Voice One", true).await;
+    let voice2 = carrier(&w.store, &w.provider, "voice", "Voice Two", false).await;
+    carrier(&w.store, &w.provider, "sms", "SMS One", true).await;
+    let sms2 = carrier(&w.store, &w.provider, "sms", "SMS Two", false).await;
+    let with = |add: AddOptions| ImportRequest {
+        add,
+        ..req(ImportAction::Add)
+    };
+    let file = "Country Code,Phone Number,Voice,SMS,Fax\n\
+                1,4155550051,TRUE,TRUE,FALSE\n\
+                1,4155550052,FALSE,FALSE,TRUE\n";
+    let form = AddOptions {
+        voice_carrier: Some("voice two".into()),
+        sms_carrier: Some("SMS Two".into()),
+        target: Some(w.reseller.id),
+    };
+    let v = svc
+        .plan_import(&me, &with(form.clone()), file.as_bytes().to_vec())
+        .await
+        .must("plan");
+    assert_eq!(v.record.counts.creates, 2, "{:?}", v.rows);
+    svc.apply_import(&me, v.record.id).await.must("apply");
+    let get = |i: u32| {
+        let svc = svc.clone();
+        let me = me.clone();
+        async move {
+            svc.get_number(&me, &numberpool_store::NumberLookup::E164(e164(i)))
+                .await
+                .must("number")
+        }
+    };
+    let n51 = get(51).await;
+    assert_eq!(
+        n51.voice_carrier_id,
+        Some(voice2),
+        "the form's voice carrier"
+    );
+    assert_eq!(n51.sms_carrier_id, Some(sms2), "the form's SMS carrier");
+    assert_eq!(n51.holder_id, w.reseller.id, "allocated to the target");
+    assert_eq!(n51.allocated_from, Some(w.provider.id));
+    let n52 = get(52).await;
+    assert_eq!(
+        (n52.voice_carrier_id, n52.sms_carrier_id),
+        (None, None),
+        "capabilities off"
+    );
+    assert_eq!(n52.holder_id, w.reseller.id);
+    let events = audit_for(&w.store, &n51.id.to_string()).await;
+    assert!(
+        actions(&events).contains(&Action::NumberAllocate),
+        "the allocation is recorded: {:?}",
+        actions(&events)
+    );
+
+    // A customer target: rows with a SIP trunk go; rows without are rejected with the reason.
+    let file = "Phone Number,SIP Trunk\n+14155550053,trunk-1\n+14155550054,\n";
+    let to_customer = AddOptions {
+        target: Some(w.customer.id),
+        ..AddOptions::default()
+    };
+    let v = svc
+        .plan_import(&me, &with(to_customer), file.as_bytes().to_vec())
+        .await
+        .must("plan");
+    assert_eq!(v.record.counts.creates, 1, "{:?}", v.rows);
+    assert!(
+        v.rows[0]
+            .message
+            .as_deref()
+            .unwrap_or("")
+            .contains("sip_trunk_id"),
+        "{:?}",
+        v.rows
+    );
+    svc.apply_import(&me, v.record.id).await.must("apply");
+    assert_eq!(get(53).await.customer_id, Some(w.customer.id));
+
+    // Refused whole: a carrier that is not the provider's; a target that is not one level down.
+    for (form, what) in [
+        (
+            AddOptions {
+                voice_carrier: Some("Nobody's".into()),
+                ..AddOptions::default()
+            },
+            "voice_carrier",
+        ),
+        (
+            AddOptions {
+                sms_carrier: Some("Voice Two".into()),
+                ..AddOptions::default()
+            },
+            "sms_carrier",
+        ),
+        (
+            AddOptions {
+                target: Some(w.unit.id),
+                ..AddOptions::default()
+            },
+            "target",
+        ),
+    ] {
+        match svc
+            .plan_import(&me, &with(form), b"Phone Number\n+14155550055\n".to_vec())
+            .await
+        {
+            Err(ServiceError::Invalid(m)) => assert!(m.starts_with(what), "{m}"),
+            other => panic!("{what}: {other:?}"),
+        }
+    }
+    hidden(
+        svc.plan_import(
+            &me,
+            &with(AddOptions {
+                target: Some(w.tenant_customer.id),
+                ..AddOptions::default()
+            }),
+            b"Phone Number\n+14155550055\n".to_vec(),
+        )
+        .await,
+        "another tenant's account",
+    );
+
+    // The target deactivated between the plan and the apply: stale, nothing written.
+    let to_customer2 = AddOptions {
+        target: Some(w.customer2.id),
+        ..AddOptions::default()
+    };
+    let v = svc
+        .plan_import(
+            &me,
+            &with(to_customer2),
+            b"Phone Number,SIP Trunk\n+14155550056,trunk-1\n".to_vec(),
+        )
+        .await
+        .must("plan");
+    assert_eq!(v.record.counts.creates, 1, "{:?}", v.rows);
+    let mut tx = w.store.begin().await.must("begin");
+    tx.set_account_status_cas(
+        w.customer2.id,
+        w.customer2.version,
+        numberpool_domain::AccountStatus::Deactivated,
+    )
+    .await
+    .must("deactivate");
+    tx.commit().await.must("commit");
+    assert!(matches!(
+        svc.apply_import(&me, v.record.id).await,
+        Err(ServiceError::PreconditionFailed(_))
+    ));
+}
+
 backend_tests!(
+    seed_003_form_carriers_and_target,
     a_file_of_many_slices_goes_in_whole_or_not_at_all,
     customer_delete_file_releases,
     export_round_trips_and_neutralises,

@@ -17,16 +17,21 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use numberpool_domain::import::{self, Header, ImportRow, Reason, ReasonCode, RowDefaults};
-use numberpool_domain::moves::AddTarget;
-use numberpool_domain::{Account, AccountId, AuditId, E164, FineType};
-use numberpool_store::{ImportCounts, Reader, StoreError, Tx};
+use numberpool_domain::lifecycle::Relation;
+use numberpool_domain::moves::{self, AddTarget, Allocation};
+use numberpool_domain::{
+    Account, AccountId, Action, AuditId, CarrierKind, E164, EntitlementUse, Entitlements,
+    ExchangeStatus, FineType, Number, NumberType, Product, Rule,
+};
+use numberpool_store::{ImportCounts, Lock, Reader, StoreError, Tx};
 use sha2::{Digest, Sha256};
 
 use super::file::Rows;
-use super::{CreateDigest, Names, PlanRow, cell_shown, reason_of, resolve_names};
+use super::{AddOptions, CreateDigest, Names, PlanRow, cell_shown, reason_of, resolve_names};
+use crate::service::accounts::Reach;
 use crate::service::numbers::AddNumber;
 use crate::service::progress::Progress;
-use crate::service::{Actor, Result, Service, ServiceError};
+use crate::service::{Actor, Result, Service, ServiceError, snapshot};
 
 /// Rows read, parsed and planned at a time; also the rows of one insert and one audit event.
 const SLICE: usize = 10_000;
@@ -47,7 +52,6 @@ pub(super) enum Pass<'a> {
     Plan(&'a mut Reader),
     Apply {
         tx: &'a mut Tx,
-        actor: &'a Actor,
         /// The plan's parsed lines.
         parsed: &'a [u8],
     },
@@ -155,13 +159,117 @@ async fn parse_slice(
     Ok(out)
 }
 
+/// The account an add file's numbers are allocated to (seed 003), as read for this pass.
+struct Target {
+    account: Account,
+    relation: Relation,
+    /// A customer's licences (R-ACC-3) and how many are in use before this file.
+    room: Option<(Entitlements, EntitlementUse)>,
+    /// The licences this file's rows so far take.
+    more: EntitlementUse,
+}
+
+impl Target {
+    /// `n` allocated to the target, or why it cannot be (R-MOVE-1, R-ALLOC-1, R-ACC-3).
+    fn allocate(&mut self, n: &Number, me: &Account) -> std::result::Result<Number, Reason> {
+        let next = moves::allocate(n, me, &self.account, self.relation, Allocation::default())
+            .map_err(|e| reason_of(&ServiceError::from(e)))?;
+        if next.customer_id.is_some()
+            && let Some((ent, used)) = &self.room
+        {
+            let mut more = self.more;
+            more.toll_free += i64::from(next.number_type == NumberType::TollFree);
+            more.contact_center += i64::from(next.product == Product::ContactCenter);
+            ent.check_room(*used, more)
+                .map_err(|v| reason_of(&ServiceError::Rule(v)))?;
+            self.more = more;
+        }
+        Ok(next)
+    }
+}
+
 impl Service {
+    /// The form's carriers in place of the provider's defaults, and its target read (under a
+    /// share lock in the apply, so that the target's deactivation waits, R-OFF-1).
+    async fn form_of(
+        &self,
+        pass: &mut Pass<'_>,
+        actor: &Actor,
+        me: &Account,
+        names: &Names,
+        form: &AddOptions,
+        to: &mut AddTarget,
+    ) -> Result<Option<Target>> {
+        if let Some(name) = form.voice_carrier.as_deref() {
+            let id = names
+                .carrier(CarrierKind::Voice, name)
+                .map_err(|r| ServiceError::Invalid(format!("voice_carrier: {}", r.message)))?;
+            to.default_voice = Some((id, names.show(Some(id.to_string()))));
+        }
+        if let Some(name) = form.sms_carrier.as_deref() {
+            let id = names
+                .carrier(CarrierKind::Sms, name)
+                .map_err(|r| ServiceError::Invalid(format!("sms_carrier: {}", r.message)))?;
+            to.default_sms = Some(id);
+        }
+        let Some(target) = form.target else {
+            return Ok(None);
+        };
+        let account = self
+            .account_within(pass.reader(), actor, target, Reach::Scope)
+            .await?;
+        let account = match pass {
+            Pass::Plan(_) => account,
+            Pass::Apply { tx, .. } => tx
+                .get_account_locked(account.id, Lock::Share)
+                .await?
+                .ok_or(ServiceError::NotFound("account"))?,
+        };
+        let relation = match pass {
+            Pass::Apply { tx, .. } => tx.relation(me, &account).await?,
+            Pass::Plan(r) => {
+                if account.parent_id == Some(me.id) {
+                    Relation::DirectChild
+                } else if account.parent_id.is_none()
+                    && r.get_connection(me.id, account.id)
+                        .await?
+                        .is_some_and(|c| c.status == ExchangeStatus::Connected)
+                {
+                    Relation::Connected
+                } else {
+                    Relation::Other
+                }
+            }
+        };
+        if relation == Relation::Other {
+            return Err(ServiceError::Invalid(format!(
+                "target: {} is not a direct sub account or a connected customer of yours: \
+                 numbers are allocated one level down (R-MOVE-1)",
+                account.name
+            )));
+        }
+        let room = if account.entitlements == Entitlements::default() {
+            None
+        } else {
+            let used = pass.reader().entitlement_use(account.id).await?;
+            Some((account.entitlements, used))
+        };
+        Ok(Some(Target {
+            account,
+            relation,
+            room,
+            more: EntitlementUse::default(),
+        }))
+    }
+
     /// One pass over an add file (see the module's comment): the plan (`Pass::Plan`) or the
     /// apply (`Pass::Apply`). An apply answers `Ok(None)` when the plan no longer holds.
     #[allow(clippy::too_many_arguments)]
     pub(super) async fn add_file_pass(
         &self,
         mut pass: Pass<'_>,
+        actor: &Actor,
+        form: &AddOptions,
         me: &Account,
         above: &[AccountId],
         rows: &mut Rows<'_>,
@@ -176,6 +284,15 @@ impl Service {
             Names::of(pass.reader(), to.owner).await?
         } else {
             Names::default()
+        };
+        let mut target = match self
+            .form_of(&mut pass, actor, me, &names, form, &mut to)
+            .await
+        {
+            Ok(t) => t,
+            // The form held when the plan was made: what changed since makes the plan stale.
+            Err(_) if matches!(pass, Pass::Apply { .. }) => return Ok(None),
+            Err(e) => return Err(e),
         };
         let header = Arc::new(header);
         let mut known = match &pass {
@@ -252,26 +369,39 @@ impl Service {
             let mut plan = self
                 .plan_rows(pass.reader(), &mut to, adds, check_existing)
                 .await?;
-            let mut numbers = plan.numbers.iter();
+            let mut numbers = std::mem::take(&mut plan.numbers).into_iter();
+            let mut pool_numbers = Vec::new();
             for (i, ((no, phone), refusal)) in accepted.into_iter().zip(&plan.refused).enumerate() {
-                if let Some(refusal) = refusal {
-                    if known.is_some() {
-                        return Ok(None);
+                let decided = match refusal {
+                    Some(refusal) => Err(reason_of(&refusal.error)),
+                    None => {
+                        let Some(n) = numbers.next() else { break };
+                        match &mut target {
+                            Some(t) => t.allocate(&n, me).map(|next| (Some(n), next)),
+                            None => Ok((None, n)),
+                        }
                     }
-                    rejected.push(PlanRow::rejected(no, phone, &reason_of(&refusal.error)));
-                    continue;
-                }
-                let Some(n) = numbers.next() else { break };
+                };
+                let (before, n) = match decided {
+                    Ok(d) => d,
+                    Err(_) if known.is_some() => return Ok(None),
+                    Err(reason) => {
+                        rejected.push(PlanRow::rejected(no, phone, &reason));
+                        continue;
+                    }
+                };
                 counts.creates += 1;
                 hasher.update(no.to_string());
-                hasher.update(serde_json::to_vec(&CreateDigest::of(n)).unwrap_or_default());
+                hasher.update(serde_json::to_vec(&CreateDigest::of(&n)).unwrap_or_default());
                 if let Some(e) = phones.get(i) {
                     parsed_line(&mut parsed, no, e);
                 }
+                pool_numbers.extend(before);
+                plan.numbers.push(n);
             }
             counts.total += read as i64;
             progress.planned(read);
-            if let Pass::Apply { tx, actor, .. } = &mut pass
+            if let Pass::Apply { tx, .. } = &mut pass
                 && !plan.numbers.is_empty()
             {
                 match self
@@ -283,6 +413,18 @@ impl Service {
                         return Ok(None);
                     }
                     Err(e) => return Err(e),
+                }
+                // Allocated as they went in: each number's allocation is an event of its own,
+                // as `allocate` records it, after the slice's add.
+                for (before, after) in pool_numbers.iter().zip(&plan.numbers) {
+                    tx.record(&actor.event(
+                        Action::NumberAllocate,
+                        after.id.to_string(),
+                        Some(Rule::Move1),
+                        snapshot(before),
+                        snapshot(after),
+                    ))
+                    .await?;
                 }
             }
         }

@@ -57,6 +57,22 @@ pub struct ImportRequest {
     pub file_name: String,
     /// The country of numbers written without `+` when the file has no Country Code column.
     pub default_country: Option<Country>,
+    /// What an add file's upload form settles for all its rows (seed 003).
+    pub add: AddOptions,
+}
+
+/// Seed 003's upload form for an add file: the voice carrier and SMS carrier profile (by name)
+/// its numbers get where a capability is on and the row names none, in place of the provider's
+/// defaults; and the account ("Enterprises and Resellers": a direct child or a connected
+/// customer) its numbers are allocated to as they go in.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct AddOptions {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub voice_carrier: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sms_carrier: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<AccountId>,
 }
 
 /// What a row of the plan does. (Named `ImportRowOutcome` in the API document: the batch
@@ -287,6 +303,8 @@ impl Service {
             let plan = self
                 .add_file_pass(
                     pass,
+                    actor,
+                    &req.add,
                     &me,
                     &above,
                     &mut src,
@@ -340,6 +358,7 @@ impl Service {
             file_sha256: super::credentials::hex(&Sha256::digest(&bytes)),
             options: serde_json::json!({
                 "default_country": req.default_country.map(|c| c.as_str()),
+                "add": req.add,
             }),
             plan_digest: digest,
             counts,
@@ -577,13 +596,19 @@ impl Service {
             };
             let (mut tx, me, above) = self.open_add(&actor).await?;
             progress.set_phase(Phase::Writing);
+            let form: AddOptions = rec
+                .options
+                .get("add")
+                .and_then(|f| serde_json::from_value(f.clone()).ok())
+                .unwrap_or_default();
             let pass = add_file::Pass::Apply {
                 tx: &mut tx,
-                actor: &actor,
                 parsed: &parsed,
             };
             let done = self
-                .add_file_pass(pass, &me, &above, &mut src, header, defaults, progress)
+                .add_file_pass(
+                    pass, &actor, &form, &me, &above, &mut src, header, defaults, progress,
+                )
                 .await?;
             if done.is_none_or(|p| p.digest != rec.plan_digest) {
                 drop(tx);
