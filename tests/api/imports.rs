@@ -234,7 +234,10 @@ async fn seed_003_form_in_the_query(db: &TestDb) {
         "action=add&voice_carrier=%20{}%20&target={}",
         "Carrier%20Prime", w.reseller.id
     );
-    let plan = upload(app, t, &q, "text/csv", file.into()).await.expect(201).json();
+    let plan = upload(app, t, &q, "text/csv", file.into())
+        .await
+        .expect(201)
+        .json();
     assert_eq!(plan["counts"]["creates"], 1, "{plan}");
     let id = plan["id"].as_str().must("id").to_string();
     app.post(&format!("/v2/imports/{id}/apply"))

@@ -3,7 +3,7 @@
 //! refused row or file carries (R-IMP-1, R-IMP-2). No I/O: the cells come in as text, decoded
 //! from CSV or XLSX by the service.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::fmt;
 
 use crate::e164::{Country, E164, E164Error, NumberType};
@@ -343,7 +343,9 @@ fn normalise(s: &str) -> String {
 #[derive(Debug, Clone)]
 pub struct Header {
     pub action: ImportAction,
-    positions: HashMap<Column, usize>,
+    /// Each column found and its cell's index, in file order (a handful: a scan is cheaper
+    /// than hashing a column for every cell of a million rows).
+    positions: Vec<(Column, usize)>,
 }
 
 impl Header {
@@ -351,7 +353,7 @@ impl Header {
     /// action, once; the phone number column is required. A blank header over an empty column
     /// (a spreadsheet's trailing separator) is allowed and read past.
     pub fn match_cells(action: ImportAction, cells: &[String]) -> Result<Header, Reason> {
-        let mut positions = HashMap::new();
+        let mut positions: Vec<(Column, usize)> = Vec::new();
         let mut unknown = Vec::new();
         for (i, raw) in cells.iter().enumerate() {
             let raw = raw.trim().trim_start_matches('\u{feff}');
@@ -360,12 +362,13 @@ impl Header {
             }
             match Column::from_header(raw).filter(|c| c.fits(action)) {
                 Some(c) => {
-                    if positions.insert(c.clone(), i).is_some() {
+                    if positions.iter().any(|(k, _)| *k == c) {
                         return Err(Reason::new(
                             ReasonCode::DuplicateColumn,
                             format!("the column {:?} is given twice", c.header()),
                         ));
                     }
+                    positions.push((c, i));
                 }
                 None => unknown.push(raw.to_string()),
             }
@@ -390,7 +393,7 @@ impl Header {
                 ),
             ));
         }
-        if !positions.contains_key(&Column::PhoneNumber) {
+        if !positions.iter().any(|(k, _)| *k == Column::PhoneNumber) {
             return Err(Reason::new(
                 ReasonCode::MissingColumn,
                 "the file has no Phone Number column (the first row must hold the headers)",
@@ -401,20 +404,18 @@ impl Header {
 
     /// The columns found, in file order.
     pub fn columns(&self) -> Vec<Column> {
-        let mut v: Vec<(&Column, &usize)> = self.positions.iter().collect();
-        v.sort_by_key(|(_, i)| **i);
-        v.into_iter().map(|(c, _)| c.clone()).collect()
+        self.positions.iter().map(|(c, _)| c.clone()).collect()
     }
 
     pub fn has(&self, c: &Column) -> bool {
-        self.positions.contains_key(c)
+        self.positions.iter().any(|(k, _)| k == c)
     }
 
     /// The cell of `c` in `row`, trimmed; `None` when the column is absent or the cell blank.
     /// A `'` that R-EXP-1 put before a formula-looking value is taken off again (a spreadsheet
     /// hides it too), so an exported file imports back as it was.
     pub fn cell<'a>(&self, row: &'a [String], c: &Column) -> Option<&'a str> {
-        let i = *self.positions.get(c)?;
+        let i = self.positions.iter().find(|(k, _)| k == c)?.1;
         row.get(i)
             .map(|s| s.trim())
             .map(|s| match s.strip_prefix('\'') {
@@ -634,8 +635,8 @@ pub fn parse_row_as(header: &Header, row: &[String], number: E164) -> Result<Imp
     let flag_of = |c: Column| cell(&c).map(|v| flag(&c, v)).transpose();
     let attributes: BTreeMap<String, String> = header
         .positions
-        .keys()
-        .filter_map(|c| match c {
+        .iter()
+        .filter_map(|(c, _)| match c {
             Column::Attribute(k) => cell(c).map(|v| (k.clone(), v.to_string())),
             _ => None,
         })

@@ -3,6 +3,7 @@
 //! however many rows there are. Every cell goes through R-EXP-1's neutralising; a real E.164
 //! number in the number column stays readable, and an XLSX stores every cell as text.
 
+use std::borrow::Cow;
 use std::collections::{BTreeSet, HashMap};
 use std::io::Write;
 
@@ -16,31 +17,39 @@ use crate::service::{Actor, Permission, Result, Service, ServiceError};
 /// Rows read per page.
 const PAGE: u32 = 1000;
 
+/// A row's cells: most are borrowed from the number or are fixed words.
+type Cells<'a> = Vec<Cow<'a, str>>;
+
 /// Where rows go.
 trait RowSink {
-    fn row(&mut self, cells: &[String], number_column: Option<usize>) -> Result<()>;
+    fn row(&mut self, cells: &[Cow<'_, str>], number_column: Option<usize>) -> Result<()>;
 }
 
 fn failed(e: impl std::fmt::Display) -> ServiceError {
     ServiceError::Invalid(format!("the export could not be written: {e}"))
 }
 
-fn cell(i: usize, v: &str, number_column: Option<usize>) -> String {
-    neutralise_cell(v, Some(i) == number_column).into_owned()
+/// A cell as written (R-EXP-1). The number column holds a stored number's E.164, valid by its
+/// type, so it is written as it is without libphonenumber parsing it again (which was most of
+/// an export's cost); every other cell is neutralised.
+fn cell<'c>(i: usize, v: &'c str, number_column: Option<usize>) -> Cow<'c, str> {
+    if Some(i) == number_column {
+        Cow::Borrowed(v)
+    } else {
+        neutralise_cell(v, false)
+    }
 }
 
 struct CsvSink<W: Write>(csv::Writer<W>);
 
 impl<W: Write> RowSink for CsvSink<W> {
-    fn row(&mut self, cells: &[String], number_column: Option<usize>) -> Result<()> {
-        self.0
-            .write_record(
-                cells
-                    .iter()
-                    .enumerate()
-                    .map(|(i, v)| cell(i, v, number_column)),
-            )
-            .map_err(failed)
+    fn row(&mut self, cells: &[Cow<'_, str>], number_column: Option<usize>) -> Result<()> {
+        for (i, v) in cells.iter().enumerate() {
+            self.0
+                .write_field(cell(i, v, number_column).as_bytes())
+                .map_err(failed)?;
+        }
+        self.0.write_record(None::<&[u8]>).map_err(failed)
     }
 }
 
@@ -52,7 +61,7 @@ struct XlsxSink {
 }
 
 impl RowSink for XlsxSink {
-    fn row(&mut self, cells: &[String], number_column: Option<usize>) -> Result<()> {
+    fn row(&mut self, cells: &[Cow<'_, str>], number_column: Option<usize>) -> Result<()> {
         let ws = self.book.worksheet_from_index(0).map_err(failed)?;
         for (c, v) in cells.iter().enumerate() {
             let col = u16::try_from(c).map_err(failed)?;
@@ -64,12 +73,12 @@ impl RowSink for XlsxSink {
     }
 }
 
-fn flag(b: bool) -> String {
-    if b { "TRUE" } else { "FALSE" }.to_string()
+fn flag(b: bool) -> Cow<'static, str> {
+    Cow::Borrowed(if b { "TRUE" } else { "FALSE" })
 }
 
-fn text(v: &Option<String>) -> String {
-    v.clone().unwrap_or_default()
+fn text(v: &Option<String>) -> Cow<'_, str> {
+    Cow::Borrowed(v.as_deref().unwrap_or(""))
 }
 
 impl Service {
@@ -150,49 +159,102 @@ impl Service {
         };
         let header = header_of(kind, &attribute_keys);
         let number_column = header.iter().position(|h| h == "Phone Number");
+        let header: Cells = header.iter().map(|h| Cow::Borrowed(h.as_str())).collect();
         sink.row(&header, None)?;
         let mut names: HashMap<AccountId, Names> = HashMap::new();
         let mut rows = 0u64;
-        // Holder by holder, each along its index: linear in the rows written on both backends
-        // (one ordered scan of the whole scope made SQLite sort it again for every page).
-        for (holder, whole) in r.scope_holders(actor.account).await? {
-            let owner = (!whole).then_some(actor.account);
-            let mut after = None;
-            loop {
-                let page = r.scan_held(holder, owner, after, PAGE).await?;
-                for n in &page {
-                    if kind == ExportKind::Consolidated && n.customer_id.is_none() {
-                        continue;
-                    }
-                    let nm = Names::cached(&mut names, &mut r, n.owner_id).await?;
-                    let cells = match kind {
-                        ExportKind::UpdateTemplate => template_row(n, nm, &attribute_keys),
-                        ExportKind::List => list_row(n, nm, actor.account, &accounts),
-                        ExportKind::Consolidated => {
-                            let (name, number) = n
-                                .customer_id
-                                .and_then(|c| accounts.get(&c).cloned())
-                                .unwrap_or_default();
-                            vec![
-                                name,
-                                number,
-                                n.phone_number.as_str().to_string(),
-                                nm.show(n.sip_trunk_id.map(|t| t.to_string())),
-                                text(&n.billing_reference),
-                            ]
-                        }
+        // Pages are read (and decoded) by a task of their own, a page or two ahead of the one
+        // being written, so that on a multi-threaded runtime the reading and the writing run
+        // on two cores at once.
+        let (pages, mut next_page) = tokio::sync::mpsc::channel::<Result<Vec<Number>>>(2);
+        let holders = r.scope_holders(actor.account).await?;
+        let reader = self.store.read().await?;
+        let scope = actor.account;
+        let walker = tokio::spawn(async move {
+            let mut r = reader;
+            // Holder by holder, each along its index: linear in the rows written on both
+            // backends (one ordered scan of the whole scope made SQLite sort it again for
+            // every page).
+            for (holder, whole) in holders {
+                let owner = (!whole).then_some(scope);
+                let mut after = None;
+                loop {
+                    let page = r
+                        .scan_held(holder, owner, after, PAGE)
+                        .await
+                        .map_err(ServiceError::from);
+                    let (last, full) = match &page {
+                        Ok(p) => (p.last().map(|n| n.id), p.len() == PAGE as usize),
+                        Err(_) => (None, false),
                     };
-                    sink.row(&cells, number_column)?;
-                    rows += 1;
-                    progress.written(1);
-                }
-                match page.last() {
-                    Some(last) if page.len() == PAGE as usize => after = Some(last.id),
-                    _ => break,
+                    let failed = page.is_err();
+                    if pages.send(page).await.is_err() || failed {
+                        return;
+                    }
+                    match last {
+                        Some(last) if full => after = Some(last),
+                        _ => break,
+                    }
                 }
             }
+        });
+        let walker = AbortOnDrop(Some(walker));
+        while let Some(page) = next_page.recv().await {
+            for n in &page? {
+                if kind == ExportKind::Consolidated && n.customer_id.is_none() {
+                    continue;
+                }
+                let nm = Names::cached(&mut names, &mut r, n.owner_id).await?;
+                let cells = match kind {
+                    ExportKind::UpdateTemplate => template_row(n, nm, &attribute_keys),
+                    ExportKind::List => list_row(n, nm, actor.account, &accounts),
+                    ExportKind::Consolidated => {
+                        let (name, number) = n
+                            .customer_id
+                            .and_then(|c| accounts.get(&c))
+                            .map(|(a, b)| (a.as_str(), b.as_str()))
+                            .unwrap_or_default();
+                        vec![
+                            Cow::Borrowed(name),
+                            Cow::Borrowed(number),
+                            Cow::Borrowed(n.phone_number.as_str()),
+                            nm.show_ref(n.sip_trunk_id.map(|t| t.to_string())),
+                            text(&n.billing_reference),
+                        ]
+                    }
+                };
+                sink.row(&cells, number_column)?;
+                rows += 1;
+                progress.written(1);
+            }
         }
+        // The pages ended: because the walk did, not because its task died half way.
+        walker.finish().await?;
         Ok(rows)
+    }
+}
+
+/// The page reader's task, stopped if the export ends early (an error, a dropped job).
+struct AbortOnDrop(Option<tokio::task::JoinHandle<()>>);
+
+impl AbortOnDrop {
+    async fn finish(mut self) -> Result<()> {
+        match self.0.take() {
+            Some(task) => task.await.map_err(|e| {
+                ServiceError::Internal(numberpool_store::StoreError::Corrupt(format!(
+                    "the export's page reader stopped: {e}"
+                )))
+            }),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        if let Some(task) = &self.0 {
+            task.abort();
+        }
     }
 }
 
@@ -237,68 +299,80 @@ fn header_of(kind: ExportKind, attribute_keys: &BTreeSet<String>) -> Vec<String>
 
 /// A number as the Update import's columns (and the provider's attributes): imported back as
 /// an Update, every filled cell already holds, so nothing changes.
-fn template_row(n: &Number, names: &Names, attribute_keys: &BTreeSet<String>) -> Vec<String> {
+fn template_row<'a>(
+    n: &'a Number,
+    names: &'a Names,
+    attribute_keys: &BTreeSet<String>,
+) -> Cells<'a> {
     let c = &n.customization;
-    let mut cells: Vec<String> = Column::sample(ImportAction::Update)
+    let word = Cow::Borrowed;
+    let mut cells: Cells = Column::sample(ImportAction::Update)
         .iter()
         .map(|col| match col {
-            Column::PhoneNumber => n.phone_number.as_str().to_string(),
-            Column::Product => n.product.as_str().to_string(),
-            Column::Status => n.status.as_str().to_string(),
-            Column::Type => n.number_type.as_str().to_string(),
-            Column::SipTrunk => names.show(n.sip_trunk_id.map(|t| t.to_string())),
+            Column::PhoneNumber => word(n.phone_number.as_str()),
+            Column::Product => word(n.product.as_str()),
+            Column::Status => word(n.status.as_str()),
+            Column::Type => word(n.number_type.as_str()),
+            Column::SipTrunk => names.show_ref(n.sip_trunk_id.map(|t| t.to_string())),
             Column::BillingReference => text(&n.billing_reference),
             Column::ServiceInfo => text(&n.service_info),
             Column::Voice => flag(n.capabilities.voice),
             Column::Sms => flag(n.capabilities.sms),
             Column::Mms => flag(n.capabilities.mms),
             Column::Fax => flag(n.capabilities.fax),
-            Column::VoiceCarrier => names.show(n.voice_carrier_id.map(|x| x.to_string())),
-            Column::SmsCarrier => names.show(n.sms_carrier_id.map(|x| x.to_string())),
-            Column::Capacity => c.capacity.as_str().to_string(),
-            Column::VoiceDirection => c.voice_direction.as_str().to_string(),
-            Column::Messaging => c.messaging.as_str().to_string(),
+            Column::VoiceCarrier => names.show_ref(n.voice_carrier_id.map(|x| x.to_string())),
+            Column::SmsCarrier => names.show_ref(n.sms_carrier_id.map(|x| x.to_string())),
+            Column::Capacity => word(c.capacity.as_str()),
+            Column::VoiceDirection => word(c.voice_direction.as_str()),
+            Column::Messaging => word(c.messaging.as_str()),
             Column::OutboundDialer => flag(c.outbound_dialer),
             Column::OutboundCliShared => flag(c.outbound_cli_shared),
             Column::CallPurpose => text(&n.call_purpose),
             Column::DisplayName => text(&n.display_name),
             Column::ProgramDuration => text(&n.program_duration),
-            _ => String::new(),
+            _ => word(""),
         })
         .collect();
     cells.extend(
         attribute_keys
             .iter()
-            .map(|k| n.attributes.get(k).cloned().unwrap_or_default()),
+            .map(|k| word(n.attributes.get(k).map_or("", String::as_str))),
     );
     cells
 }
 
 /// A number as the numbers list shows it.
-fn list_row(
-    n: &Number,
-    names: &Names,
+fn list_row<'a>(
+    n: &'a Number,
+    names: &'a Names,
     viewer: AccountId,
-    accounts: &HashMap<AccountId, (String, String)>,
-) -> Vec<String> {
+    accounts: &'a HashMap<AccountId, (String, String)>,
+) -> Cells<'a> {
+    let word = Cow::Borrowed;
     vec![
-        n.phone_number.as_str().to_string(),
-        n.phone_number.country().as_str(),
-        n.number_type.as_str().to_string(),
-        n.status.api_str().to_string(),
-        n.product.as_str().to_string(),
-        ViewPosition::of(n, viewer).as_str().to_string(),
-        n.customer_id
-            .and_then(|c| accounts.get(&c).map(|a| a.0.clone()))
-            .unwrap_or_default(),
-        n.assignees
-            .iter()
-            .map(|a| a.display_name.clone().unwrap_or_else(|| a.id.clone()))
-            .collect::<Vec<_>>()
-            .join(", "),
-        names.show(n.sip_trunk_id.map(|t| t.to_string())),
+        word(n.phone_number.as_str()),
+        Cow::Owned(n.phone_number.country().as_str()),
+        word(n.number_type.as_str()),
+        word(n.status.api_str()),
+        word(n.product.as_str()),
+        word(ViewPosition::of(n, viewer).as_str()),
+        word(
+            n.customer_id
+                .and_then(|c| accounts.get(&c))
+                .map_or("", |a| a.0.as_str()),
+        ),
+        match n.assignees.as_slice() {
+            [] => word(""),
+            list => Cow::Owned(
+                list.iter()
+                    .map(|a| a.display_name.as_deref().unwrap_or(&a.id))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            ),
+        },
+        names.show_ref(n.sip_trunk_id.map(|t| t.to_string())),
         text(&n.billing_reference),
-        n.source.clone(),
-        crate::api::audit::rfc3339(n.created_at),
+        word(n.source.as_str()),
+        Cow::Owned(crate::api::audit::rfc3339(n.created_at)),
     ]
 }

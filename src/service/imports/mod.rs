@@ -216,41 +216,6 @@ fn cell_shown(header: &Header, row: &[String]) -> String {
         .collect()
 }
 
-/// The fields of a create that the plan's digest covers: everything the file and the
-/// provider's settings decide (not the new id or the time).
-#[derive(Serialize)]
-struct CreateDigest<'a> {
-    e164: &'a str,
-    product: &'a str,
-    status: &'a str,
-    number_type: &'a str,
-    sip_trunk: Option<String>,
-    voice_carrier: Option<String>,
-    sms_carrier: Option<String>,
-    capabilities: &'a numberpool_domain::Capabilities,
-    customization: &'a numberpool_domain::Customization,
-    attributes: &'a std::collections::BTreeMap<String, String>,
-    source: &'a str,
-}
-
-impl<'a> CreateDigest<'a> {
-    fn of(n: &'a Number) -> Self {
-        CreateDigest {
-            e164: n.phone_number.as_str(),
-            product: n.product.as_str(),
-            status: n.status.as_str(),
-            number_type: n.number_type.as_str(),
-            sip_trunk: n.sip_trunk_id.map(|t| t.to_string()),
-            voice_carrier: n.voice_carrier_id.map(|c| c.to_string()),
-            sms_carrier: n.sms_carrier_id.map(|c| c.to_string()),
-            capabilities: &n.capabilities,
-            customization: &n.customization,
-            attributes: &n.attributes,
-            source: &n.source,
-        }
-    }
-}
-
 impl Service {
     /// R-IMP-1's limit for the actor's account.
     fn import_limit(&self, me: &Account) -> usize {
@@ -1072,8 +1037,18 @@ impl Names {
 
     /// An id as its name, where it names a trunk or carrier.
     fn show(&self, id: Option<String>) -> String {
-        id.map(|i| self.shown.get(&i).cloned().unwrap_or(i))
-            .unwrap_or_default()
+        self.show_ref(id).into_owned()
+    }
+
+    /// [`Names::show`] without copying a name that is known.
+    fn show_ref(&self, id: Option<String>) -> std::borrow::Cow<'_, str> {
+        match id {
+            None => std::borrow::Cow::Borrowed(""),
+            Some(i) => match self.shown.get(&i) {
+                Some(name) => std::borrow::Cow::Borrowed(name.as_str()),
+                None => std::borrow::Cow::Owned(i),
+            },
+        }
     }
 }
 
