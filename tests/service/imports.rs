@@ -37,6 +37,13 @@ fn reason(v: &ImportView, row: usize) -> String {
         .unwrap_or_else(|| panic!("row {row} is not rejected: {:?}", v.rows))
 }
 
+/// The number `e164(i)` as `who` sees it.
+async fn number_of(svc: &Service, who: &Actor, i: u32) -> numberpool_domain::Number {
+    svc.get_number(who, &numberpool_store::NumberLookup::E164(e164(i)))
+        .await
+        .must("number")
+}
+
 async fn count(w: &World, who: &Account) -> i64 {
     w.service
         .list_numbers(&as_(who), &NumberFilter::default(), None, 1)
@@ -295,15 +302,7 @@ async fn seed_003_format_with_default_carriers(db: &TestDb) {
     assert_eq!(reason(&v, 4), "needs_country");
     assert_eq!(reason(&v, 6), "scientific_notation");
     svc.apply_import(&me, v.record.id).await.must("apply");
-    let get = |i: u32| {
-        let svc = svc.clone();
-        let me = me.clone();
-        async move {
-            svc.get_number(&me, &numberpool_store::NumberLookup::E164(e164(i)))
-                .await
-                .must("number")
-        }
-    };
+    let get = |i: u32| number_of(svc, &me, i);
     let n41 = get(41).await;
     assert!(n41.capabilities.voice && n41.capabilities.sms && !n41.capabilities.fax);
     assert_eq!(
@@ -639,15 +638,7 @@ async fn seed_003_form_carriers_and_target(db: &TestDb) {
         .must("plan");
     assert_eq!(v.record.counts.creates, 2, "{:?}", v.rows);
     svc.apply_import(&me, v.record.id).await.must("apply");
-    let get = |i: u32| {
-        let svc = svc.clone();
-        let me = me.clone();
-        async move {
-            svc.get_number(&me, &numberpool_store::NumberLookup::E164(e164(i)))
-                .await
-                .must("number")
-        }
-    };
+    let get = |i: u32| number_of(svc, &me, i);
     let n51 = get(51).await;
     assert_eq!(
         n51.voice_carrier_id,

@@ -113,11 +113,18 @@ impl ImportRow {
     }
 }
 
+/// The size of the pieces an import's file and parsed numbers are kept in.
+const CHUNK: usize = 1 << 20;
+
 impl Reader {
     get_by_id!(get_import(ImportId) -> ImportRecord: "imports", COLUMNS, ImportRow::into_domain);
 
     /// The bytes of the import's file, exactly as uploaded.
     pub async fn import_file(&mut self, id: ImportId) -> Result<Option<Vec<u8>>> {
+        if let Some(bytes) = self.import_part(id, "file").await? {
+            return Ok(Some(bytes));
+        }
+        // An import kept before its file went in pieces (or an empty file).
         let row: Option<(Vec<u8>,)> = on_conn!(self, c => {
             sqlx::query_as("SELECT file FROM imports WHERE id = $1")
                 .bind(id.to_string())
@@ -129,13 +136,43 @@ impl Reader {
 
     /// An add import's numbers as planned, if it kept them.
     pub async fn import_parsed(&mut self, id: ImportId) -> Result<Option<Vec<u8>>> {
-        let row: Option<(Option<Vec<u8>>,)> = on_conn!(self, c => {
-            sqlx::query_as("SELECT parsed FROM imports WHERE id = $1")
-                .bind(id.to_string())
-                .fetch_optional(&mut *c)
-                .await?
+        self.import_part(id, "parsed").await
+    }
+
+    /// One part of an import put back together, a piece at a time (so that no more than one
+    /// piece is held twice); `None` when it has no pieces.
+    async fn import_part(&mut self, id: ImportId, part: &str) -> Result<Option<Vec<u8>>> {
+        let id = id.to_string();
+        let sizes: Vec<(i32, i64)> = on_conn!(self, c => {
+            sqlx::query_as(
+                "SELECT seq, CAST(length(data) AS BIGINT) FROM import_chunks \
+                 WHERE import_id = $1 AND part = $2 ORDER BY seq",
+            )
+            .bind(&id)
+            .bind(part)
+            .fetch_all(&mut *c)
+            .await?
         });
-        Ok(row.and_then(|r| r.0))
+        if sizes.is_empty() {
+            return Ok(None);
+        }
+        let total: i64 = sizes.iter().map(|(_, n)| n).sum();
+        let mut out = Vec::with_capacity(usize::try_from(total).unwrap_or(0));
+        for (seq, _) in sizes {
+            let (data,): (Vec<u8>,) = on_conn!(self, c => {
+                sqlx::query_as(
+                    "SELECT data FROM import_chunks WHERE import_id = $1 AND part = $2 \
+                     AND seq = $3",
+                )
+                .bind(&id)
+                .bind(part)
+                .bind(seq)
+                .fetch_one(&mut *c)
+                .await?
+            });
+            out.extend_from_slice(&data);
+        }
+        Ok(Some(out))
     }
 
     /// An account's imports, newest first, at most `limit`.
@@ -155,7 +192,8 @@ impl Reader {
 
 impl Tx {
     /// Stores a new import (status `planned`, version 1).
-    /// `parsed` is an add file's numbers as planned (see the migration `0014_import_parsed`).
+    /// The file and `parsed` (an add file's numbers as planned) go in pieces (see the
+    /// migration `0014_import_parsed`).
     pub async fn insert_import(
         &mut self,
         r: &ImportRecord,
@@ -163,8 +201,8 @@ impl Tx {
         parsed: Option<&[u8]>,
     ) -> Result<()> {
         let sql = format!(
-            "INSERT INTO imports ({COLUMNS}, file, parsed) VALUES ($1, $2, $3, $4, $5, $6, $7, \
-             $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)"
+            "INSERT INTO imports ({COLUMNS}, file) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, \
+             $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)"
         );
         let c = &r.counts;
         on_conn!(self, conn => {
@@ -191,11 +229,35 @@ impl Tx {
                 .bind(r.created_at)
                 .bind(r.updated_at)
                 .bind(r.version)
-                .bind(file)
-                .bind(parsed)
+                .bind(&[] as &[u8])
                 .execute(&mut *conn)
                 .await?;
         });
+        self.insert_import_part(r.id, "file", file).await?;
+        if let Some(parsed) = parsed {
+            self.insert_import_part(r.id, "parsed", parsed).await?;
+        }
+        Ok(())
+    }
+
+    /// `bytes` as pieces of [`CHUNK`] bytes.
+    async fn insert_import_part(&mut self, id: ImportId, part: &str, bytes: &[u8]) -> Result<()> {
+        let id = id.to_string();
+        for (seq, piece) in bytes.chunks(CHUNK).enumerate() {
+            let seq = i32::try_from(seq)
+                .map_err(|_| crate::StoreError::Corrupt("too many pieces".into()))?;
+            on_conn!(self, c => {
+                sqlx::query(
+                    "INSERT INTO import_chunks (import_id, part, seq, data) VALUES ($1, $2, $3, $4)",
+                )
+                .bind(&id)
+                .bind(part)
+                .bind(seq)
+                .bind(piece)
+                .execute(&mut *c)
+                .await?;
+            });
+        }
         Ok(())
     }
 
