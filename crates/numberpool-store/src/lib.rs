@@ -47,7 +47,7 @@ pub use idempotency::IdemRecord;
 pub use imports::{ImportCounts, ImportRecord};
 pub use jobs::{Job, JobRetry, NewJob};
 pub use numberpool_domain::ExchangeStatus;
-pub use numbers::{InventoryCounts, NumberCursor, NumberFilter, NumberLookup, Page};
+pub use numbers::{InventoryCounts, NumberCursor, NumberFilter, NumberLookup, Page, RawPage};
 pub use outbox::OutboxEvent;
 pub use sessions::{NewSession, SessionUser};
 pub use tokens::{NewToken, TokenGrant};

@@ -225,6 +225,51 @@ fn qualified_columns() -> String {
         .join(", ")
 }
 
+/// A page of a holder's numbers as read and not yet decoded ([`Reader::scan_held`]), so that
+/// an export can ask for the next page while this one is decoded elsewhere.
+pub struct RawPage {
+    rows: RawRows,
+    len: usize,
+    last: Option<NumberId>,
+}
+
+enum RawRows {
+    /// SQLite: the page as one JSON array of rows.
+    Json(String),
+    Rows(Vec<NumberRow>),
+}
+
+impl RawPage {
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The id of the page's last number: where the next page starts.
+    pub fn last(&self) -> Option<NumberId> {
+        self.last
+    }
+
+    /// The page's numbers, in id order.
+    pub fn decode(self) -> Result<Vec<Number>> {
+        let rows = match self.rows {
+            RawRows::Rows(rows) => rows,
+            RawRows::Json(text) => serde_json::from_str(&text)
+                .map_err(|e| StoreError::Corrupt(format!("a page of numbers: {e}")))?,
+        };
+        let mut out = rows
+            .into_iter()
+            .map(NumberRow::into_domain)
+            .collect::<Result<Vec<_>>>()?;
+        // SQLite's aggregate keeps the inner order; the page's order is not left to it.
+        out.sort_unstable_by_key(|n| n.id);
+        Ok(out)
+    }
+}
+
 impl Reader {
     /// Which of these E.164 numbers are already on the platform (R-NUM-1).
     pub async fn existing_e164s(&mut self, e164s: &[&str]) -> Result<Vec<String>> {
@@ -357,16 +402,12 @@ impl Reader {
         owner: Option<AccountId>,
         after: Option<NumberId>,
         limit: u32,
-    ) -> Result<Vec<Number>> {
+    ) -> Result<RawPage> {
         let owned = if owner.is_some() {
             " AND owner_id = $3"
         } else {
             ""
         };
-        let sql = format!(
-            "SELECT {NUMBER_COLUMNS} FROM numbers WHERE holder_id = $1 AND id > $2{owned} \
-             ORDER BY id LIMIT {limit}"
-        );
         let (holder, after) = (
             holder.to_string(),
             after.map(|a| a.to_string()).unwrap_or_default(),
@@ -377,25 +418,36 @@ impl Reader {
             args.push(Arg::Text(o));
         }
         if self.backend() == crate::Backend::Postgres {
-            return self.rows_with(&sql, &args, NumberRow::into_domain).await;
+            let sql = format!(
+                "SELECT {NUMBER_COLUMNS} FROM numbers WHERE holder_id = $1 AND id > $2{owned} \
+                 ORDER BY id LIMIT {limit}"
+            );
+            let rows: Vec<NumberRow> = self.rows_with(&sql, &args, Ok).await?;
+            let last = match rows.last() {
+                Some(r) => Some(parse("number id", &r.id)?),
+                None => None,
+            };
+            return Ok(RawPage {
+                len: rows.len(),
+                last,
+                rows: RawRows::Rows(rows),
+            });
         }
-        // SQLite: the page as one JSON value (see `number_json_array`).
+        // SQLite: the page as one JSON value (see `number_json_array`), with its last id and
+        // size beside it so the next page can be asked for before this one is decoded.
         let sql = format!(
-            "SELECT '[' || group_concat(j, ',') || ']' FROM (SELECT {} AS j FROM numbers \
-             WHERE holder_id = $1 AND id > $2{owned} ORDER BY id LIMIT {limit})",
+            "SELECT '[' || group_concat(j, ',') || ']', max(id), count(*) FROM (SELECT {} AS j, \
+             id FROM numbers WHERE holder_id = $1 AND id > $2{owned} ORDER BY id LIMIT {limit})",
             crate::rows::number_json_array()
         );
-        let page: Vec<(Option<String>,)> = self.rows_with(&sql, &args, Ok).await?;
-        let text = page.first().and_then(|p| p.0.as_deref()).unwrap_or("[]");
-        let rows: Vec<NumberRow> = serde_json::from_str(text)
-            .map_err(|e| StoreError::Corrupt(format!("a page of numbers: {e}")))?;
-        let mut out = rows
-            .into_iter()
-            .map(NumberRow::into_domain)
-            .collect::<Result<Vec<_>>>()?;
-        // The aggregate keeps the inner order on SQLite; the page's order is not left to it.
-        out.sort_unstable_by_key(|n| n.id);
-        Ok(out)
+        let page: Vec<(Option<String>, Option<String>, i64)> =
+            self.rows_with(&sql, &args, Ok).await?;
+        let (text, last, len) = page.into_iter().next().unwrap_or((None, None, 0));
+        Ok(RawPage {
+            rows: RawRows::Json(text.unwrap_or_else(|| "[]".into())),
+            last: last.map(|l| parse("number id", &l)).transpose()?,
+            len: usize::try_from(len).unwrap_or(0),
+        })
     }
 
     async fn number_page(

@@ -131,33 +131,33 @@ pub(crate) const NUMBER_COLUMNS: &str = "id, e164, country, number_type, fine_ty
     source, block_id, port_order_id, add_event_id, created_at, updated_at, version";
 pub(crate) const NUMBER_COLUMN_COUNT: usize = 42;
 
-/// The columns that hold booleans (SQLite keeps them as 0 or 1).
-const NUMBER_BOOL_COLUMNS: [&str; 6] = [
-    "cap_voice",
-    "cap_sms",
-    "cap_mms",
-    "cap_fax",
-    "outbound_dialer",
-    "outbound_cli_shared",
-];
-
-/// SQLite: a JSON array of a number's columns in [`NUMBER_COLUMNS`] order, booleans as
-/// `true`/`false`, which [`NumberRow`] deserializes. An export reads a page of them as one value
-/// (`json_group_array`): sqlx hands each SQLite row across threads, which for a million rows
-/// cost more than everything else the export does.
+/// SQLite: a JSON array of a number's columns in [`NUMBER_COLUMNS`] order (booleans as SQLite
+/// keeps them, 0 or 1), which [`NumberRow`] deserializes. An export reads a page of them as one
+/// value: sqlx hands each SQLite row across threads, which for a million rows cost more than
+/// everything else the export does.
 pub(crate) fn number_json_array() -> String {
-    let cells: Vec<String> = NUMBER_COLUMNS
-        .split(", ")
-        .map(str::trim)
-        .map(|c| {
-            if NUMBER_BOOL_COLUMNS.contains(&c) {
-                format!("json(CASE WHEN {c} THEN 'true' ELSE 'false' END)")
-            } else {
-                c.to_string()
-            }
-        })
-        .collect();
-    format!("json_array({})", cells.join(", "))
+    format!("json_array({NUMBER_COLUMNS})")
+}
+
+/// A boolean column read from JSON: `true`/`false`, or SQLite's 0/1.
+fn flag<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<bool, D::Error> {
+    struct Flag;
+    impl serde::de::Visitor<'_> for Flag {
+        type Value = bool;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a boolean, or 0 or 1")
+        }
+        fn visit_bool<E: serde::de::Error>(self, v: bool) -> std::result::Result<bool, E> {
+            Ok(v)
+        }
+        fn visit_i64<E: serde::de::Error>(self, v: i64) -> std::result::Result<bool, E> {
+            Ok(v != 0)
+        }
+        fn visit_u64<E: serde::de::Error>(self, v: u64) -> std::result::Result<bool, E> {
+            Ok(v != 0)
+        }
+    }
+    d.deserialize_any(Flag)
 }
 
 /// A number's columns; also read from a JSON array of them in [`NUMBER_COLUMNS`] order (the
@@ -184,16 +184,22 @@ pub(crate) struct NumberRow {
     pub sip_trunk_id: Option<String>,
     pub billing_reference: Option<String>,
     pub service_info: Option<String>,
+    #[serde(deserialize_with = "flag")]
     pub cap_voice: bool,
+    #[serde(deserialize_with = "flag")]
     pub cap_sms: bool,
+    #[serde(deserialize_with = "flag")]
     pub cap_mms: bool,
+    #[serde(deserialize_with = "flag")]
     pub cap_fax: bool,
     pub voice_carrier_id: Option<String>,
     pub sms_carrier_id: Option<String>,
     pub capacity: String,
     pub voice_direction: String,
     pub messaging: String,
+    #[serde(deserialize_with = "flag")]
     pub outbound_dialer: bool,
+    #[serde(deserialize_with = "flag")]
     pub outbound_cli_shared: bool,
     pub call_purpose: Option<String>,
     pub display_name: Option<String>,

@@ -9,6 +9,7 @@ use std::io::Write;
 
 use numberpool_domain::import::{Column, ExportKind, FileFormat, ImportAction, neutralise_cell};
 use numberpool_domain::{AccountId, Number, ViewPosition};
+use numberpool_store::RawPage;
 
 use super::Names;
 use crate::service::progress::Progress;
@@ -163,10 +164,10 @@ impl Service {
         sink.row(&header, None)?;
         let mut names: HashMap<AccountId, Names> = HashMap::new();
         let mut rows = 0u64;
-        // Pages are read (and decoded) by a task of their own, a page or two ahead of the one
-        // being written, so that on a multi-threaded runtime the reading and the writing run
-        // on two cores at once.
-        let (pages, mut next_page) = tokio::sync::mpsc::channel::<Result<Vec<Number>>>(2);
+        // Pages are read by a task of their own, a page or two ahead of the one being decoded
+        // and written here: the database works on the next page while this one is decoded
+        // (on a multi-threaded runtime, on two cores at once).
+        let (pages, mut next_page) = tokio::sync::mpsc::channel::<Result<RawPage>>(2);
         let holders = r.scope_holders(actor.account).await?;
         let reader = self.store.read().await?;
         let scope = actor.account;
@@ -184,7 +185,7 @@ impl Service {
                         .await
                         .map_err(ServiceError::from);
                     let (last, full) = match &page {
-                        Ok(p) => (p.last().map(|n| n.id), p.len() == PAGE as usize),
+                        Ok(p) => (p.last(), p.len() == PAGE as usize),
                         Err(_) => (None, false),
                     };
                     let failed = page.is_err();
@@ -200,7 +201,8 @@ impl Service {
         });
         let walker = AbortOnDrop(Some(walker));
         while let Some(page) = next_page.recv().await {
-            for n in &page? {
+            let page = page?.decode()?;
+            for n in &page {
                 if kind == ExportKind::Consolidated && n.customer_id.is_none() {
                     continue;
                 }
