@@ -110,6 +110,33 @@ test('a provider imports a file, fixes its rejected rows and imports them', asyn
   await context.close();
 });
 
+test("seed 003's form: a reseller file goes to a sub account with the carriers chosen", async () => {
+  const { context, page } = await newPage(browser);
+  await signIn(page, demo.url, demo.logins.portal);
+  await page.goto(`${demo.url}/portal/imports`);
+  await page.getByLabel('Voice carrier').selectOption({ label: 'Carrier Two' });
+  assert.deepEqual(
+    await page.getByLabel('SMS carrier profile').locator('option').allInnerTexts(),
+    ["The provider's default SMS carrier", 'SMS Profile A'],
+  );
+  await page.getByLabel('Allocate the numbers to').selectOption({ label: 'Blue Sky Reseller (reseller)' });
+  await checkA11y(page, 'the import form with its seed 003 fields');
+  await screenshots(page, 'import-seed-003-form');
+  await upload(page, 'reseller.csv', 'Country Code,Phone Number,Voice,SMS,Fax\n1,4155550981,TRUE,TRUE,FALSE\n1,4155550982,FALSE,FALSE,TRUE\n');
+  assert.match(await page.locator('dl.counts').innerText(), /To add\s+2/);
+  await page.getByRole('button', { name: 'Apply' }).click();
+  await page.waitForURL(/done=applied$/);
+  await applied(page, /Applied: 2 numbers added/);
+
+  // The number shows the form's voice carrier, and that it is with the reseller.
+  await page.goto(`${demo.url}/portal/numbers?prefix=%2B14155550981`);
+  await page.getByRole('link', { name: '+14155550981', exact: true }).click();
+  const main = await page.locator('main').innerText();
+  assert.match(main, /Carrier Two/);
+  assert.match(main, /Blue Sky Reseller/);
+  await context.close();
+});
+
 test('a file is refused whole with the reason, and its cells show as text', async () => {
   const { context, page } = await newPage(browser);
   await signIn(page, demo.url, demo.logins.portal);

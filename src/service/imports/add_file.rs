@@ -49,7 +49,8 @@ pub(super) struct AddFilePlan {
 /// The connection a pass runs on: a read snapshot for the plan, the write transaction for the
 /// apply.
 pub(super) enum Pass<'a> {
-    Plan(&'a mut Reader),
+    /// The plan, and how many rows the file has (what its vectors are sized for).
+    Plan(&'a mut Reader, usize),
     Apply {
         tx: &'a mut Tx,
         /// The plan's parsed records.
@@ -60,7 +61,7 @@ pub(super) enum Pass<'a> {
 impl Pass<'_> {
     fn reader(&mut self) -> &mut Reader {
         match self {
-            Pass::Plan(r) => r,
+            Pass::Plan(r, _) => r,
             Pass::Apply { tx, .. } => tx,
         }
     }
@@ -195,6 +196,26 @@ fn digest_create(h: &mut Sha256, row: usize, n: &Number) {
     }
 }
 
+/// Merges `more` into the sorted `seen` in place, from the back (no second buffer: a sort's
+/// scratch space would be as large as `seen`).
+fn merge_into(seen: &mut Vec<u64>, mut more: Vec<u64>) {
+    more.sort_unstable();
+    let mut i = seen.len();
+    let mut j = more.len();
+    seen.resize(i + j, 0);
+    let mut k = seen.len();
+    while j > 0 {
+        k -= 1;
+        if i > 0 && seen[i - 1] > more[j - 1] {
+            seen[k] = seen[i - 1];
+            i -= 1;
+        } else {
+            seen[k] = more[j - 1];
+            j -= 1;
+        }
+    }
+}
+
 type Parsed = (usize, String, std::result::Result<ImportRow, Reason>);
 
 /// One slice of rows parsed with libphonenumber, half on a blocking thread of its own so both
@@ -293,7 +314,7 @@ impl Service {
             .account_within(pass.reader(), actor, target, Reach::Scope)
             .await?;
         let account = match pass {
-            Pass::Plan(_) => account,
+            Pass::Plan(..) => account,
             Pass::Apply { tx, .. } => tx
                 .get_account_locked(account.id, Lock::Share)
                 .await?
@@ -301,7 +322,7 @@ impl Service {
         };
         let relation = match pass {
             Pass::Apply { tx, .. } => tx.relation(me, &account).await?,
-            Pass::Plan(r) => {
+            Pass::Plan(r, _) => {
                 if account.parent_id == Some(me.id) {
                     Relation::DirectChild
                 } else if account.parent_id.is_none()
@@ -371,14 +392,20 @@ impl Service {
         let header = Arc::new(header);
         let mut known = match &pass {
             Pass::Apply { parsed, .. } => Some(ParsedRecords::new(parsed)?),
-            Pass::Plan(_) => None,
+            Pass::Plan(..) => None,
         };
         // The numbers of the file's earlier slices, sorted: 8 bytes a row, where a hash set
         // took four times that.
-        let mut seen: Vec<u64> = Vec::new();
+        // Sized once for the whole file: a vector grown by doubling holds up to three times
+        // its rows while it moves.
+        let file_rows = match &pass {
+            Pass::Plan(_, n) => *n,
+            Pass::Apply { .. } => 0,
+        };
+        let mut seen: Vec<u64> = Vec::with_capacity(file_rows);
         let mut hasher = Sha256::new();
         let mut rejected = Vec::new();
-        let mut parsed = Vec::new();
+        let mut parsed = Vec::with_capacity(file_rows * RECORD);
         let mut counts = ImportCounts::default();
         loop {
             let slice = rows.next_slice(SLICE).map_err(ServiceError::FileRefused)?;
@@ -401,11 +428,7 @@ impl Service {
                             }
                         }
                     }
-                    // Two sorted runs: the sort merges them in one pass.
-                    let mut here: Vec<u64> = here.into_iter().collect();
-                    here.sort_unstable();
-                    seen.extend(here);
-                    seen.sort();
+                    merge_into(&mut seen, here.into_iter().collect());
                     out
                 }
                 // The apply reads only the plan's accepted rows, their numbers as planned.
@@ -439,7 +462,7 @@ impl Service {
                 }
             }
             let phones: Vec<E164> = match &pass {
-                Pass::Plan(_) => adds
+                Pass::Plan(..) => adds
                     .iter()
                     .map(|a: &AddNumber| a.phone_number.clone())
                     .collect(),
@@ -448,7 +471,7 @@ impl Service {
             // Each slice is its own audit event, which its numbers point at.
             to.add_event = AuditId::new();
             // The apply leaves a number added since to the unique index (below).
-            let check_existing = matches!(pass, Pass::Plan(_));
+            let check_existing = matches!(pass, Pass::Plan(..));
             let mut plan = self
                 .plan_rows(pass.reader(), &mut to, adds, check_existing)
                 .await?;
@@ -517,5 +540,22 @@ impl Service {
             digest: crate::service::credentials::hex(&hasher.finalize()),
             parsed,
         }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::merge_into;
+
+    #[test]
+    fn merging_keeps_the_numbers_sorted() {
+        let mut seen = vec![2, 5, 9];
+        merge_into(&mut seen, vec![7, 1, 10, 3]);
+        assert_eq!(seen, vec![1, 2, 3, 5, 7, 9, 10]);
+        let mut empty = vec![];
+        merge_into(&mut empty, vec![4, 2]);
+        assert_eq!(empty, vec![2, 4]);
+        merge_into(&mut empty, vec![]);
+        assert_eq!(empty, vec![2, 4]);
     }
 }

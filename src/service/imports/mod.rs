@@ -264,7 +264,7 @@ impl Service {
         let above = r.ancestors(me.id).await?;
         let format = src.format;
         let (counts, kept, digest, parsed) = if req.action == ImportAction::Add {
-            let pass = add_file::Pass::Plan(&mut r);
+            let pass = add_file::Pass::Plan(&mut r, total);
             let plan = self
                 .add_file_pass(
                     pass,
