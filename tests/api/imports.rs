@@ -257,6 +257,7 @@ async fn seed_003_form_in_the_query(db: &TestDb) {
         "action=add&target=not-an-id",
         "action=add&voice_carrier=Nobody",
         "action=add&sms_carrier=Carrier%20Prime",
+        "action=delete&voice_carrier=Carrier%20Prime",
     ] {
         upload(app, t, q, "text/csv", file.into())
             .await

@@ -385,8 +385,13 @@ impl Service {
             .await
         {
             Ok(t) => t,
-            // The form held when the plan was made: what changed since makes the plan stale.
-            Err(_) if matches!(pass, Pass::Apply { .. }) => return Ok(None),
+            // The form held when the plan was made: what changed since makes the plan stale (a
+            // store fault is not that: it fails the attempt, which is tried again).
+            Err(ServiceError::Invalid(_) | ServiceError::NotFound(_) | ServiceError::Rule(_))
+                if matches!(pass, Pass::Apply { .. }) =>
+            {
+                return Ok(None);
+            }
             Err(e) => return Err(e),
         };
         let header = Arc::new(header);
@@ -394,10 +399,9 @@ impl Service {
             Pass::Apply { parsed, .. } => Some(ParsedRecords::new(parsed)?),
             Pass::Plan(..) => None,
         };
-        // The numbers of the file's earlier slices, sorted: 8 bytes a row, where a hash set
-        // took four times that.
-        // Sized once for the whole file: a vector grown by doubling holds up to three times
-        // its rows while it moves.
+        // `seen` holds the numbers of the file's earlier slices, sorted: 8 bytes a row, where a
+        // hash set took four times that. Both vectors are sized once for the whole file: one
+        // grown by doubling holds up to three times its rows while it moves.
         let file_rows = match &pass {
             Pass::Plan(_, n) => *n,
             Pass::Apply { .. } => 0,

@@ -235,6 +235,13 @@ impl Service {
         bytes: Vec<u8>,
     ) -> Result<ImportView> {
         actor.require(Permission::NumberWrite)?;
+        if req.action != ImportAction::Add && req.add != AddOptions::default() {
+            return Err(ServiceError::Invalid(
+                "voice_carrier, sms_carrier, target: these settle an add file's numbers; an \
+                 update or delete file takes none of them"
+                    .into(),
+            ));
+        }
         let mut src = file::open(&bytes, req.action).map_err(file_refused)?;
         let header = Header::match_cells(req.action, &src.header).map_err(file_refused)?;
         let defaults = RowDefaults {
