@@ -24,9 +24,10 @@ pub(crate) async fn run(ctx: JobContext) -> anyhow::Result<()> {
     ctx.record_progress(&progress.snapshot()).await;
     let result = service.run_import_apply(id, &principal, &progress).await;
     progress.set_phase(Phase::Finished);
-    let last = progress.snapshot();
+    // The row first, then the board lets go: a view in between shows the last counts, never
+    // the row's earlier ones.
+    ctx.record_progress(&progress.snapshot()).await;
     drop(progress);
-    ctx.record_progress(&last).await;
     match result {
         Ok(_) => Ok(()),
         // A stale plan, a file that no longer reads, a rule the whole file breaks: running

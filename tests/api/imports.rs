@@ -19,7 +19,9 @@ async fn upload(app: &App, token: &str, query: &str, content_type: &str, body: V
         .await
 }
 
-/// The import `id` once its apply's job has finished (polled every 20 ms, for at most 30 s).
+/// The import `id` once its apply's job has finished (polled every 20 ms, for at most 30 s):
+/// the import applied or failed, and its job done or failed (the job is marked so just after
+/// the import's own commit, so a poll in between sees it still running).
 pub async fn until_finished(app: &App, token: &str, id: &str) -> serde_json::Value {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
     loop {
@@ -28,7 +30,8 @@ pub async fn until_finished(app: &App, token: &str, id: &str) -> serde_json::Val
             .await
             .expect(200)
             .json();
-        if v["status"] != "applying" {
+        let job_ended = ["done", "failed"].contains(&v["job"]["state"].as_str().unwrap_or(""));
+        if v["status"] != "applying" && job_ended {
             return v;
         }
         assert!(
