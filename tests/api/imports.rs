@@ -232,10 +232,19 @@ async fn seed_003_form_in_the_query(db: &TestDb) {
     let w = World::new(db).await;
     let app = &w.app;
     let t = &w.provider_client.token;
+    // Not the provider's default voice carrier: the form's choice is what puts it on the number.
+    let second = crate::common::fixture::carrier(
+        &w.app.store,
+        &w.provider,
+        "voice",
+        "Carrier Second",
+        false,
+    )
+    .await;
     let file = "Country Code,Phone Number,Voice,SMS,Fax\n1,4155550611,TRUE,FALSE,FALSE\n";
     let q = format!(
         "action=add&voice_carrier=%20{}%20&target={}",
-        "Carrier%20Prime", w.reseller.id
+        "Carrier%20Second", w.reseller.id
     );
     let plan = upload(app, t, &q, "text/csv", file.into())
         .await
@@ -254,7 +263,7 @@ async fn seed_003_form_in_the_query(db: &TestDb) {
         .await
         .expect(200)
         .json();
-    assert_eq!(n["voice_carrier_id"], w.carrier.to_string(), "{n}");
+    assert_eq!(n["voice_carrier_id"], second.to_string(), "{n}");
     assert_eq!(n["holder_id"], w.reseller.id.to_string(), "{n}");
     for q in [
         "action=add&target=not-an-id",

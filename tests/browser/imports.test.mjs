@@ -110,7 +110,7 @@ test('a provider imports a file, fixes its rejected rows and imports them', asyn
   await context.close();
 });
 
-test("seed 003's form: a reseller file goes to a sub account with the carriers chosen", async () => {
+test("seed 003's form: a provider uploads a file for its reseller with the carriers chosen", async () => {
   const { context, page } = await newPage(browser);
   await signIn(page, demo.url, demo.logins.portal);
   await page.goto(`${demo.url}/portal/imports`);

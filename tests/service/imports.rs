@@ -541,7 +541,7 @@ async fn a_file_of_many_slices_goes_in_whole_or_not_at_all(db: &TestDb) {
     });
     let me = as_(&w.provider);
     let phone = |i: usize| format!("+14152{i:06}");
-    // Row 12,002 (the 12,000th number) is on the platform already.
+    // Row 12,001 (the 12,000th number) is on the platform already.
     w.add(
         &w.tenant,
         &numberpool_domain::E164::parse(&phone(12_000)).must("e164"),
@@ -572,6 +572,12 @@ async fn a_file_of_many_slices_goes_in_whole_or_not_at_all(db: &TestDb) {
         v.rows
     );
     assert_eq!(reason(&v, 12_001), "already_exists");
+    let rows: Vec<usize> = v.rows.iter().map(|r| r.row).collect();
+    assert_eq!(
+        rows,
+        vec![12_001, 15_002, 22_003],
+        "the rejected rows in file order"
+    );
     assert_eq!(reason(&v, 15_002), "duplicate_in_file");
     assert_eq!(reason(&v, 22_003), "invalid_number");
     let applied = svc.apply_import(&me, v.record.id).await.must("apply");
@@ -730,6 +736,31 @@ async fn seed_003_form_carriers_and_target(db: &TestDb) {
         "another tenant's account",
     );
 
+    // A customer adding its own numbers has nothing to allocate them from.
+    match svc
+        .plan_import(
+            &as_(&w.ext_customer),
+            &with(AddOptions {
+                target: Some(w.unit.id),
+                ..AddOptions::default()
+            }),
+            b"Phone Number\n+14155550057\n".to_vec(),
+        )
+        .await
+    {
+        Err(ServiceError::Invalid(m)) => assert!(m.starts_with("target"), "{m}"),
+        other => panic!("a customer's target: {other:?}"),
+    }
+
+    // An add file whose every row is rejected applies as nothing.
+    let v = plan(svc, &me, ImportAction::Add, "Phone Number\n+14155550051\n").await;
+    assert_eq!((v.record.counts.creates, v.record.counts.rejected), (0, 1));
+    let applied = svc
+        .apply_import(&me, v.record.id)
+        .await
+        .must("apply nothing");
+    assert_eq!(applied.record.status, ImportStatus::Applied);
+
     // The target deactivated between the plan and the apply: stale, nothing written.
     let to_customer2 = AddOptions {
         target: Some(w.customer2.id),
@@ -757,6 +788,13 @@ async fn seed_003_form_carriers_and_target(db: &TestDb) {
         svc.apply_import(&me, v.record.id).await,
         Err(ServiceError::PreconditionFailed(_))
     ));
+    let n56 = svc
+        .get_number(&me, &numberpool_store::NumberLookup::E164(e164(56)))
+        .await;
+    assert!(
+        n56.is_err(),
+        "nothing of the stale plan was written: {n56:?}"
+    );
 }
 
 backend_tests!(

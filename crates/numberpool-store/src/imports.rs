@@ -243,7 +243,14 @@ impl Tx {
     /// `bytes` as pieces of [`CHUNK`] bytes.
     async fn insert_import_part(&mut self, id: ImportId, part: &str, bytes: &[u8]) -> Result<()> {
         let id = id.to_string();
-        for (seq, piece) in bytes.chunks(CHUNK).enumerate() {
+        // An empty part is one empty piece: kept, not absent (an add plan that accepted no row
+        // still has its parsed numbers, none of them).
+        let pieces: Vec<&[u8]> = if bytes.is_empty() {
+            vec![bytes]
+        } else {
+            bytes.chunks(CHUNK).collect()
+        };
+        for (seq, piece) in pieces.into_iter().enumerate() {
             let seq = i32::try_from(seq)
                 .map_err(|_| crate::StoreError::Corrupt("too many pieces".into()))?;
             on_conn!(self, c => {

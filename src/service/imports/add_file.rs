@@ -310,15 +310,31 @@ impl Service {
         let Some(target) = form.target else {
             return Ok(None);
         };
+        if to.dest != numberpool_domain::Dest::Pool {
+            return Err(ServiceError::Invalid(
+                "target: a customer's own numbers stay with it; only a provider or reseller \
+                 allocates an add file's numbers"
+                    .into(),
+            ));
+        }
         let account = self
             .account_within(pass.reader(), actor, target, Reach::Scope)
             .await?;
+        // A customer with licences (R-ACC-3) is locked for update, as an allocation locks it,
+        // so that two applies to it count its licences one after the other; any other target
+        // is share-locked.
         let account = match pass {
             Pass::Plan(..) => account,
-            Pass::Apply { tx, .. } => tx
-                .get_account_locked(account.id, Lock::Share)
-                .await?
-                .ok_or(ServiceError::NotFound("account"))?,
+            Pass::Apply { tx, .. } => {
+                let lock = if account.entitlements == Entitlements::default() {
+                    Lock::Share
+                } else {
+                    Lock::Update
+                };
+                tx.get_account_locked(account.id, lock)
+                    .await?
+                    .ok_or(ServiceError::NotFound("account"))?
+            }
         };
         let relation = match pass {
             Pass::Apply { tx, .. } => tx.relation(me, &account).await?,
@@ -417,6 +433,7 @@ impl Service {
                 break;
             }
             let read = slice.len() as u64;
+            let rejected_before = rejected.len();
             let rows_parsed: Vec<Parsed> = match &mut known {
                 None => {
                     let mut out = parse_slice(&header, defaults, slice).await?;
@@ -508,6 +525,8 @@ impl Service {
                 pool_numbers.extend(before);
                 plan.numbers.push(n);
             }
+            // A slice's rows are refused at two stages (reading, then planning): file order.
+            rejected[rejected_before..].sort_by_key(|r| r.row);
             counts.total += read as i64;
             progress.planned(read);
             if let Pass::Apply { tx, .. } = &mut pass

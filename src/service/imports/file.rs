@@ -175,33 +175,36 @@ impl Rows<'_> {
     }
 }
 
-/// How many rows of `bytes` are not blank (R-IMP-1 counts them before anything is planned).
-pub fn count_rows(bytes: &[u8], action: ImportAction) -> Result<usize, Reason> {
-    let mut rows = open(bytes, action)?;
-    let mut n = 0;
-    if let Source::Csv(reader, _) = &mut rows.source {
-        // Without a string per cell: a million rows are counted before any is planned.
-        let mut record = csv::ByteRecord::new();
-        let mut no = 2;
-        loop {
-            match reader.read_byte_record(&mut record) {
-                Ok(true) => {}
-                Ok(false) => return Ok(n),
-                Err(e) => return Err(unreadable(format!("row {no} cannot be read: {e}"))),
-            }
-            let blank = record
+/// How many data rows of the file `rows` was opened on (its `bytes`) are not blank (R-IMP-1
+/// counts them before anything is planned), `rows` itself left where it is: a CSV is read again
+/// from its bytes, without a string per cell; an XLSX's decoded sheet is counted as it is.
+pub fn count_rows(rows: &Rows<'_>, bytes: &[u8]) -> Result<usize, Reason> {
+    let mut reader = match &rows.source {
+        Source::Table(table) => {
+            return Ok(table
+                .as_slice()
                 .iter()
-                .all(|c| std::str::from_utf8(c).is_ok_and(|c| c.trim().is_empty()));
-            n += usize::from(!blank);
-            no += 1;
+                .filter(|r| !numberpool_domain::import::is_blank(r))
+                .count());
         }
-    }
+        Source::Csv(..) => match open_csv(bytes)?.source {
+            Source::Csv(reader, _) => reader,
+            Source::Table(_) => return Err(unreadable("the file is not a CSV")),
+        },
+    };
+    let mut record = csv::ByteRecord::new();
+    let (mut n, mut no) = (0, 2);
     loop {
-        let slice = rows.next_slice(4_096)?;
-        if slice.is_empty() {
-            return Ok(n);
+        match reader.read_byte_record(&mut record) {
+            Ok(true) => {}
+            Ok(false) => return Ok(n),
+            Err(e) => return Err(unreadable(format!("row {no} cannot be read: {e}"))),
         }
-        n += slice.len();
+        let blank = record
+            .iter()
+            .all(|c| std::str::from_utf8(c).is_ok_and(|c| c.trim().is_empty()));
+        n += usize::from(!blank);
+        no += 1;
     }
 }
 

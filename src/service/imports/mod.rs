@@ -249,7 +249,7 @@ impl Service {
         };
         let mut r = self.store.read().await?;
         let me = self.acting_account(&mut r, actor).await?;
-        let total = file::count_rows(&bytes, req.action).map_err(file_refused)?;
+        let total = file::count_rows(&src, &bytes).map_err(file_refused)?;
         let limit = self.import_limit(&me);
         if total == 0 {
             return Err(file_refused(Reason::new(
