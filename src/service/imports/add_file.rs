@@ -29,7 +29,6 @@ use sha2::{Digest, Sha256};
 use super::file::Rows;
 use super::{AddOptions, Names, PlanRow, cell_shown, reason_of, resolve_names};
 use crate::service::accounts::Reach;
-use crate::service::numbers::AddNumber;
 use crate::service::progress::Progress;
 use crate::service::{Actor, Result, Service, ServiceError, snapshot};
 
@@ -482,23 +481,16 @@ impl Service {
                     Err(reason) => rejected.push(PlanRow::rejected(no, phone, &reason)),
                 }
             }
-            let phones: Vec<E164> = match &pass {
-                Pass::Plan(..) => adds
-                    .iter()
-                    .map(|a: &AddNumber| a.phone_number.clone())
-                    .collect(),
-                Pass::Apply { .. } => vec![],
-            };
             // Each slice is its own audit event, which its numbers point at.
             to.add_event = AuditId::new();
             // The apply leaves a number added since to the unique index (below).
-            let check_existing = matches!(pass, Pass::Plan(..));
+            let check_existing = known.is_none();
             let mut plan = self
                 .plan_rows(pass.reader(), &mut to, adds, check_existing)
                 .await?;
             let mut numbers = std::mem::take(&mut plan.numbers).into_iter();
             let mut pool_numbers = Vec::new();
-            for (i, ((no, phone), refusal)) in accepted.into_iter().zip(&plan.refused).enumerate() {
+            for ((no, phone), refusal) in accepted.into_iter().zip(&plan.refused) {
                 let decided = match refusal {
                     Some(refusal) => Err(reason_of(&refusal.error)),
                     None => {
@@ -519,8 +511,9 @@ impl Service {
                 };
                 counts.creates += 1;
                 digest_create(&mut hasher, no, &n);
-                if let Some(e) = phones.get(i) {
-                    parsed_record(&mut parsed, no, e)?;
+                // The plan keeps each accepted number as parsed (an allocation keeps it too).
+                if known.is_none() {
+                    parsed_record(&mut parsed, no, &n.phone_number)?;
                 }
                 pool_numbers.extend(before);
                 plan.numbers.push(n);
