@@ -32,6 +32,86 @@ async fn listed(w: &World, who: &Account) -> HashSet<NumberId> {
     }
 }
 
+/// The numbers `who` sees as an export's two walks find them, in pages of two: the whole
+/// table's, and each holder's in turn. Each walk is in id order.
+async fn walked(w: &World, who: &Account) -> (HashSet<NumberId>, HashSet<NumberId>) {
+    let mut r = w.store.read().await.must("read");
+    let mut table = Vec::new();
+    let mut after = None;
+    loop {
+        let page = r
+            .scan_scope_listings(who.id, after, 2)
+            .await
+            .must("scan scope");
+        let full = page.len() == 2;
+        after = page.last();
+        table.extend(page.decode().must("decode").into_iter().map(|n| n.id));
+        if !full {
+            break;
+        }
+    }
+    assert!(
+        table.is_sorted(),
+        "{}: the table walk is in id order",
+        who.name
+    );
+    let mut held = Vec::new();
+    for (holder, all) in r.scope_holders(who.id).await.must("holders") {
+        let owner = (!all).then_some(who.id);
+        let mut after = None;
+        loop {
+            let page = r.scan_held(holder, owner, after, 2).await.must("scan held");
+            let full = page.len() == 2;
+            after = page.last();
+            let ids: Vec<NumberId> = page.decode().must("decode").iter().map(|n| n.id).collect();
+            assert!(
+                ids.is_sorted(),
+                "{}: a holder's walk is in id order",
+                who.name
+            );
+            held.extend(ids);
+            if !full {
+                break;
+            }
+        }
+    }
+    let (a, b): (HashSet<_>, HashSet<_>) = (
+        table.iter().copied().collect(),
+        held.iter().copied().collect(),
+    );
+    assert_eq!(
+        (a.len(), b.len()),
+        (table.len(), held.len()),
+        "{}: no number twice",
+        who.name
+    );
+    (a, b)
+}
+
+/// The numbers of `who`'s list export (CSV), by their first cell.
+async fn exported(w: &World, who: &Account) -> HashSet<String> {
+    let mut out = Vec::new();
+    w.service
+        .export_numbers(
+            &as_(who),
+            numberpool_domain::import::ExportKind::List,
+            numberpool_domain::import::FileFormat::Csv,
+            &mut out,
+            &numberpool::service::progress::Progress::none(),
+        )
+        .await
+        .must("export");
+    let text = String::from_utf8(out).must("utf-8");
+    let rows: Vec<String> = text
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').next().unwrap_or_default().to_string())
+        .collect();
+    let set: HashSet<String> = rows.iter().cloned().collect();
+    assert_eq!(set.len(), rows.len(), "{}: no number twice", who.name);
+    set
+}
+
 fn set(v: &[&Number]) -> HashSet<NumberId> {
     v.iter().map(|n| n.id).collect()
 }
@@ -260,6 +340,35 @@ async fn tenant_isolation(db: &TestDb) {
         listed(&w, &w.root_customer).await,
         set(&[&connected, &root_own])
     );
+    // An export walks the whole table for a scope that holds much of it and each holder's
+    // index otherwise: both walks, and the export itself, give every account what it lists.
+    for who in [
+        p,
+        &w.reseller,
+        &w.res_customer,
+        &w.customer,
+        &w.unit,
+        &w.customer2,
+        &w.ext_customer,
+        &w.root_customer,
+        t,
+        &w.tenant_customer,
+    ] {
+        let (by_table, by_holder) = walked(&w, who).await;
+        let expect = listed(&w, who).await;
+        assert_eq!(by_table, expect, "{}: the whole table's walk", who.name);
+        assert_eq!(by_holder, expect, "{}: the holders' walk", who.name);
+        let phones: HashSet<String> = svc
+            .list_numbers(&as_(who), &NumberFilter::default(), None, 1000)
+            .await
+            .must("list")
+            .items
+            .iter()
+            .map(|n| n.phone_number.as_str().to_string())
+            .collect();
+        assert_eq!(phones.len(), expect.len());
+        assert_eq!(exported(&w, who).await, phones, "{}: the export", who.name);
+    }
     // Siblings are other tenants to each other.
     hidden(w.get(&w.customer2, &held).await, "sibling customer");
     hidden(

@@ -6,7 +6,7 @@ use numberpool_domain::{AccountId, ImportId, JobId};
 
 use crate::rows::Arg::{Int, OptText, Text};
 use crate::rows::parse;
-use crate::{Reader, Result, Tx, get_by_id, on_conn, one_row};
+use crate::{Reader, Result, StoreError, Tx, get_by_id, on_conn, one_row};
 
 const COLUMNS: &str = "id, account_id, created_by, action, format, file_name, file_sha256, \
     options, plan_digest, total_rows, creates, updates, deletes, unchanged, rejected, rows, \
@@ -116,12 +116,29 @@ impl ImportRow {
 /// The size of the pieces an import's file and parsed numbers are kept in.
 const CHUNK: usize = 1 << 20;
 
+/// What an import keeps in `import_chunks`: the uploaded file, and an add plan's parsed
+/// numbers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImportPart {
+    File,
+    Parsed,
+}
+
+impl ImportPart {
+    fn as_str(self) -> &'static str {
+        match self {
+            ImportPart::File => "file",
+            ImportPart::Parsed => "parsed",
+        }
+    }
+}
+
 impl Reader {
     get_by_id!(get_import(ImportId) -> ImportRecord: "imports", COLUMNS, ImportRow::into_domain);
 
     /// The bytes of the import's file, exactly as uploaded.
     pub async fn import_file(&mut self, id: ImportId) -> Result<Option<Vec<u8>>> {
-        if let Some(bytes) = self.import_part(id, "file").await? {
+        if let Some(bytes) = self.import_part(id, ImportPart::File).await? {
             return Ok(Some(bytes));
         }
         // An import kept before its file went in pieces (or an empty file).
@@ -134,16 +151,30 @@ impl Reader {
         Ok(row.map(|r| r.0))
     }
 
-    /// An add import's numbers as planned, if it kept them.
-    pub async fn import_parsed(&mut self, id: ImportId) -> Result<Option<Vec<u8>>> {
-        self.import_part(id, "parsed").await
-    }
-
     /// One part of an import put back together, a piece at a time (so that no more than one
     /// piece is held twice); `None` when it has no pieces.
-    async fn import_part(&mut self, id: ImportId, part: &str) -> Result<Option<Vec<u8>>> {
-        let id = id.to_string();
-        let sizes: Vec<(i32, i64)> = on_conn!(self, c => {
+    async fn import_part(&mut self, id: ImportId, part: ImportPart) -> Result<Option<Vec<u8>>> {
+        let pieces = self.import_pieces(id, part).await?;
+        if pieces.is_empty() {
+            return Ok(None);
+        }
+        let total: i64 = pieces.iter().map(|(_, n)| n).sum();
+        let mut out = Vec::with_capacity(usize::try_from(total).unwrap_or(0));
+        for (seq, _) in pieces {
+            out.extend_from_slice(&self.import_piece(id, part, seq).await?);
+        }
+        Ok(Some(out))
+    }
+
+    /// The pieces an import's `part` (`file` or `parsed`) is kept in: each one's sequence
+    /// number and size, in order. None when it has no pieces.
+    pub async fn import_pieces(
+        &mut self,
+        id: ImportId,
+        part: ImportPart,
+    ) -> Result<Vec<(i32, i64)>> {
+        let (id, part) = (id.to_string(), part.as_str());
+        Ok(on_conn!(self, c => {
             sqlx::query_as(
                 "SELECT seq, CAST(length(data) AS BIGINT) FROM import_chunks \
                  WHERE import_id = $1 AND part = $2 ORDER BY seq",
@@ -152,27 +183,30 @@ impl Reader {
             .bind(part)
             .fetch_all(&mut *c)
             .await?
+        }))
+    }
+
+    /// One piece of an import's `part` (see [`Reader::import_pieces`]).
+    pub async fn import_piece(
+        &mut self,
+        id: ImportId,
+        part: ImportPart,
+        seq: i32,
+    ) -> Result<Vec<u8>> {
+        let (id, part) = (id.to_string(), part.as_str());
+        let row: Option<(Vec<u8>,)> = on_conn!(self, c => {
+            sqlx::query_as(
+                "SELECT data FROM import_chunks WHERE import_id = $1 AND part = $2 AND seq = $3",
+            )
+            .bind(&id)
+            .bind(part)
+            .bind(seq)
+            .fetch_optional(&mut *c)
+            .await?
         });
-        if sizes.is_empty() {
-            return Ok(None);
-        }
-        let total: i64 = sizes.iter().map(|(_, n)| n).sum();
-        let mut out = Vec::with_capacity(usize::try_from(total).unwrap_or(0));
-        for (seq, _) in sizes {
-            let (data,): (Vec<u8>,) = on_conn!(self, c => {
-                sqlx::query_as(
-                    "SELECT data FROM import_chunks WHERE import_id = $1 AND part = $2 \
-                     AND seq = $3",
-                )
-                .bind(&id)
-                .bind(part)
-                .bind(seq)
-                .fetch_one(&mut *c)
-                .await?
-            });
-            out.extend_from_slice(&data);
-        }
-        Ok(Some(out))
+        row.map(|r| r.0).ok_or_else(|| {
+            StoreError::Corrupt(format!("import {id}: piece {seq} of its {part} is missing"))
+        })
     }
 
     /// An account's imports, newest first, at most `limit`.
@@ -233,9 +267,11 @@ impl Tx {
                 .execute(&mut *conn)
                 .await?;
         });
-        self.insert_import_part(r.id, "file", file).await?;
+        self.insert_import_part(r.id, ImportPart::File.as_str(), file)
+            .await?;
         if let Some(parsed) = parsed {
-            self.insert_import_part(r.id, "parsed", parsed).await?;
+            self.insert_import_part(r.id, ImportPart::Parsed.as_str(), parsed)
+                .await?;
         }
         Ok(())
     }

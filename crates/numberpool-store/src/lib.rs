@@ -44,7 +44,7 @@ pub use credentials::{ApiClient, User};
 pub use exchange::{Connection, ConnectionWith};
 pub use exports::{ExportRecord, ExportSchedule, Notification};
 pub use idempotency::IdemRecord;
-pub use imports::{ImportCounts, ImportRecord};
+pub use imports::{ImportCounts, ImportPart, ImportRecord};
 pub use jobs::{Job, JobRetry, NewJob};
 pub use numberpool_domain::ExchangeStatus;
 pub use numbers::{InventoryCounts, NumberCursor, NumberFilter, NumberLookup, Page, RawPage};
@@ -473,6 +473,25 @@ impl Store {
     pub async fn read(&self) -> Result<Reader> {
         let conn = match &self.pool {
             Pool::Sqlite(p) => Conn::SqliteRead(p.acquire().await?),
+            Pool::Postgres(p) => Conn::PostgresRead(p.acquire().await?),
+        };
+        Ok(Reader { conn })
+    }
+
+    /// A read handle for one long scan that reads each page once (an export's walk): on SQLite
+    /// its connection's page cache is held to 4 MiB, where a connection's cache otherwise
+    /// grows to 64 MiB as a scan of a large table passes through it, and the connection is
+    /// closed when the handle is dropped, so that no pooled connection keeps the small cache.
+    pub async fn read_for_scan(&self) -> Result<Reader> {
+        let conn = match &self.pool {
+            Pool::Sqlite(p) => {
+                let mut c = p.acquire().await?;
+                c.close_on_drop();
+                sqlx::query("PRAGMA cache_size = -4096")
+                    .execute(&mut *c)
+                    .await?;
+                Conn::SqliteRead(c)
+            }
             Pool::Postgres(p) => Conn::PostgresRead(p.acquire().await?),
         };
         Ok(Reader { conn })

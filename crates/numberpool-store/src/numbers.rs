@@ -5,13 +5,13 @@
 use std::collections::BTreeMap;
 
 use numberpool_domain::{
-    AccountId, E164, Number, NumberId, NumberSort, NumberStatus, NumberType, Position, Product,
-    ViewPosition,
+    AccountId, E164, Number, NumberId, NumberListing, NumberSort, NumberStatus, NumberType,
+    Position, Product, ViewPosition,
 };
 use serde::Serialize;
 use sqlx::QueryBuilder;
 
-use crate::rows::{Arg, NUMBER_COLUMNS, NumberRow, parse};
+use crate::rows::{Arg, LISTING_COLUMNS, ListingRow, NUMBER_COLUMNS, NumberRow, parse};
 use crate::{Reader, Result, StoreError, Tx, on_conn};
 
 /// Numbers per `IN (…)` existence check.
@@ -218,28 +218,47 @@ fn number_where(
 
 /// [`NUMBER_COLUMNS`] qualified with the alias `n`.
 fn qualified_columns() -> String {
-    NUMBER_COLUMNS
+    qualify(NUMBER_COLUMNS)
+}
+
+/// A column list qualified with the alias `n`.
+fn qualify(columns: &str) -> String {
+    columns
         .split(", ")
         .map(|c| format!("n.{}", c.trim()))
         .collect::<Vec<_>>()
         .join(", ")
 }
 
-/// A page of a holder's numbers as read and not yet decoded ([`Reader::scan_held`]), so that
-/// an export can ask for the next page while this one is decoded elsewhere.
-pub struct RawPage {
+/// Which numbers a scan walks: one holder's (only those one owner owns, when given), or all
+/// that a scope sees.
+#[derive(Clone, Copy)]
+enum Walk {
+    Held(AccountId, Option<AccountId>),
+    Scope(AccountId),
+}
+
+/// A page of numbers as read and not yet decoded ([`Reader::scan_held`], [`Reader::scan_scope`]),
+/// so that the connection asks for the next page while this one is decoded elsewhere. `T` is
+/// what a row becomes: a whole [`Number`], or the [`NumberListing`] a list export needs.
+pub struct RawPage<T> {
     rows: RawRows,
     len: usize,
     last: Option<NumberId>,
+    shape: std::marker::PhantomData<fn() -> T>,
 }
 
 enum RawRows {
-    /// SQLite: the page as one JSON array of rows.
+    /// SQLite: one JSON array of rows, which the database builds. sqlx hands each SQLite row
+    /// across threads, which for a million rows cost more than everything else an export does.
     Json(String),
-    Rows(Vec<NumberRow>),
+    /// PostgreSQL: the rows as they came, decoded column by column only by [`RawPage`]'s
+    /// `decode` (sqlx's decoding was the larger part of a page's time; the database's own
+    /// JSON building, tried instead, cost it more than that).
+    Pg(Vec<sqlx::postgres::PgRow>),
 }
 
-impl RawPage {
+impl<T> RawPage<T> {
     pub fn len(&self) -> usize {
         self.len
     }
@@ -253,20 +272,45 @@ impl RawPage {
         self.last
     }
 
+    fn decode_with<R>(
+        self,
+        into_domain: fn(R) -> Result<T>,
+        id: fn(&T) -> NumberId,
+    ) -> Result<Vec<T>>
+    where
+        R: serde::de::DeserializeOwned + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>,
+    {
+        match self.rows {
+            RawRows::Pg(rows) => rows
+                .iter()
+                .map(|row| into_domain(R::from_row(row)?))
+                .collect(),
+            RawRows::Json(text) => {
+                let rows: Vec<R> = serde_json::from_str(&text)
+                    .map_err(|e| StoreError::Corrupt(format!("a page of numbers: {e}")))?;
+                let mut out = rows
+                    .into_iter()
+                    .map(into_domain)
+                    .collect::<Result<Vec<_>>>()?;
+                // SQLite's aggregate keeps the inner order; the page's order is not left to it.
+                out.sort_unstable_by_key(id);
+                Ok(out)
+            }
+        }
+    }
+}
+
+impl RawPage<Number> {
     /// The page's numbers, in id order.
     pub fn decode(self) -> Result<Vec<Number>> {
-        let rows = match self.rows {
-            RawRows::Rows(rows) => rows,
-            RawRows::Json(text) => serde_json::from_str(&text)
-                .map_err(|e| StoreError::Corrupt(format!("a page of numbers: {e}")))?,
-        };
-        let mut out = rows
-            .into_iter()
-            .map(NumberRow::into_domain)
-            .collect::<Result<Vec<_>>>()?;
-        // SQLite's aggregate keeps the inner order; the page's order is not left to it.
-        out.sort_unstable_by_key(|n| n.id);
-        Ok(out)
+        self.decode_with(NumberRow::into_domain, |n: &Number| n.id)
+    }
+}
+
+impl RawPage<NumberListing> {
+    /// The page's numbers, in id order.
+    pub fn decode(self) -> Result<Vec<NumberListing>> {
+        self.decode_with(ListingRow::into_domain, |n: &NumberListing| n.id)
     }
 }
 
@@ -394,6 +438,45 @@ impl Reader {
             .collect()
     }
 
+    /// Whether an export of what `scope` sees reads less by walking the whole table in id
+    /// order ([`Reader::scan_scope`]) than by walking each holder along its index
+    /// ([`Reader::scan_held`]). A holder's numbers lie scattered over the table (allocations
+    /// interleave them), so its walk reads about one table page per number, where the whole
+    /// walk reads each page once: it wins once the scope holds more than about a tenth of the
+    /// rows (a page holds about ten). The scope's numbers are counted along the holder index
+    /// and only up to that tenth, so the question costs at most a tenth of the table's index
+    /// entries.
+    pub async fn scope_is_much_of_table(&mut self, scope: AccountId) -> Result<bool> {
+        // The table's size only steers the choice, so the catalogue's estimate will do
+        // (SQLite: the largest rowid; PostgreSQL: the planner's row estimate, counted when the
+        // table was never analysed).
+        let (mut rows,): (i64,) = crate::per_backend!(self, c =>
+            sqlite: sqlx::query_as("SELECT COALESCE(MAX(rowid), 0) FROM numbers")
+                .fetch_one(&mut *c)
+                .await?,
+            postgres: sqlx::query_as(
+                "SELECT COALESCE(CAST(MAX(reltuples) AS BIGINT), -1) FROM pg_class \
+                 WHERE oid = CAST('numbers' AS regclass)",
+            )
+            .fetch_one(&mut *c)
+            .await?,
+        );
+        if rows < 0 {
+            (rows,) = on_conn!(self, c => {
+                sqlx::query_as("SELECT COUNT(*) FROM numbers").fetch_one(&mut *c).await?
+            });
+        }
+        let enough = (rows / 10).max(1);
+        let in_scope = format!(
+            "{SCOPE_CTE} SELECT COUNT(*) FROM (SELECT 1 FROM numbers n \
+             WHERE n.holder_id IN (SELECT id FROM scope) LIMIT {enough}) found"
+        );
+        let (seen,): (i64,) = on_conn!(self, c => {
+            sqlx::query_as(&in_scope).bind(scope.to_string()).fetch_one(&mut *c).await?
+        });
+        Ok(seen >= enough)
+    }
+
     /// Up to `limit` numbers held by `holder`, in id order after `after`; only those `owner`
     /// owns when given (a connected customer's, see [`Reader::scope_holders`]).
     pub async fn scan_held(
@@ -402,52 +485,133 @@ impl Reader {
         owner: Option<AccountId>,
         after: Option<NumberId>,
         limit: u32,
-    ) -> Result<RawPage> {
-        let owned = if owner.is_some() {
-            " AND owner_id = $3"
-        } else {
-            ""
+    ) -> Result<RawPage<Number>> {
+        let walk = Walk::Held(holder, owner);
+        self.scan(walk, after, limit, NUMBER_COLUMNS).await
+    }
+
+    /// [`Reader::scan_held`] reading only the columns a list export writes.
+    pub async fn scan_held_listings(
+        &mut self,
+        holder: AccountId,
+        owner: Option<AccountId>,
+        after: Option<NumberId>,
+        limit: u32,
+    ) -> Result<RawPage<NumberListing>> {
+        let walk = Walk::Held(holder, owner);
+        self.scan(walk, after, limit, LISTING_COLUMNS).await
+    }
+
+    /// Up to `limit` of the numbers `scope` sees (R-SEC-1), in id order after `after`, walking
+    /// the whole table (see [`Reader::scope_is_much_of_table`]).
+    pub async fn scan_scope(
+        &mut self,
+        scope: AccountId,
+        after: Option<NumberId>,
+        limit: u32,
+    ) -> Result<RawPage<Number>> {
+        let walk = Walk::Scope(scope);
+        self.scan(walk, after, limit, NUMBER_COLUMNS).await
+    }
+
+    /// [`Reader::scan_scope`] reading only the columns a list export writes.
+    pub async fn scan_scope_listings(
+        &mut self,
+        scope: AccountId,
+        after: Option<NumberId>,
+        limit: u32,
+    ) -> Result<RawPage<NumberListing>> {
+        let walk = Walk::Scope(scope);
+        self.scan(walk, after, limit, LISTING_COLUMNS).await
+    }
+
+    async fn scan<T>(
+        &mut self,
+        walk: Walk,
+        after: Option<NumberId>,
+        limit: u32,
+        columns: &str,
+    ) -> Result<RawPage<T>> {
+        let sqlite = self.backend() == crate::Backend::Sqlite;
+        let after = after.map(|a| a.to_string()).unwrap_or_default();
+        let (first, owner) = match walk {
+            Walk::Held(holder, owner) => (holder.to_string(), owner.map(|o| o.to_string())),
+            Walk::Scope(scope) => (scope.to_string(), None),
         };
-        let (holder, after) = (
-            holder.to_string(),
-            after.map(|a| a.to_string()).unwrap_or_default(),
-        );
-        let owner = owner.map(|o| o.to_string());
-        let mut args = vec![Arg::Text(&holder), Arg::Text(&after)];
+        let mut args = vec![Arg::Text(&first), Arg::Text(&after)];
         if let Some(o) = &owner {
             args.push(Arg::Text(o));
         }
-        if self.backend() == crate::Backend::Postgres {
-            let sql = format!(
-                "SELECT {NUMBER_COLUMNS} FROM numbers WHERE holder_id = $1 AND id > $2{owned} \
-                 ORDER BY id LIMIT {limit}"
-            );
-            let rows: Vec<NumberRow> = self.rows_with(&sql, &args, Ok).await?;
-            let last = match rows.last() {
-                Some(r) => Some(parse("number id", &r.id)?),
-                None => None,
-            };
-            return Ok(RawPage {
-                len: rows.len(),
-                last,
-                rows: RawRows::Rows(rows),
-            });
-        }
-        // SQLite: the page as one JSON value (see `number_json_array`), with its last id and
-        // size beside it so the next page can be asked for before this one is decoded.
-        let sql = format!(
-            "SELECT '[' || group_concat(j, ',') || ']', max(id), count(*) FROM (SELECT {} AS j, \
-             id FROM numbers WHERE holder_id = $1 AND id > $2{owned} ORDER BY id LIMIT {limit})",
-            crate::rows::number_json_array()
+        let (with, from) = match walk {
+            Walk::Held(_, owner) => (
+                "",
+                format!(
+                    "FROM numbers n WHERE n.holder_id = $1 AND n.id > $2{}",
+                    if owner.is_some() {
+                        " AND n.owner_id = $3"
+                    } else {
+                        ""
+                    }
+                ),
+            ),
+            // The scope's condition must not steer SQLite to the holder index (and a sort of
+            // what it finds there for every page): the unary `+` keeps it off that index, so
+            // the walk follows the id index, page after page of the table in order.
+            Walk::Scope(_) => (
+                SCOPE_CTE,
+                format!(
+                    "FROM numbers n WHERE n.id > $2 AND {}",
+                    if sqlite {
+                        NUMBER_IN_SCOPE.replace("n.holder_id IN", "+n.holder_id IN")
+                    } else {
+                        NUMBER_IN_SCOPE.to_string()
+                    }
+                ),
+            ),
+        };
+        let cols = qualify(columns);
+        let page = crate::per_backend!(self, c =>
+            // SQLite: the page as one JSON array (booleans as 0 or 1), with its last id and
+            // size beside it so the next page can be asked for before this one is decoded.
+            sqlite: {
+                let sql = format!(
+                    "{with} SELECT '[' || group_concat(j, ',') || ']', max(id), count(*) FROM \
+                     (SELECT json_array({cols}) AS j, n.id AS id {from} ORDER BY n.id \
+                     LIMIT {limit})"
+                );
+                let (json, last, len): (Option<String>, Option<String>, i64) =
+                    crate::rows::bind_args!(sqlx::query_as(&sql), &args)
+                        .fetch_optional(&mut *c)
+                        .await?
+                        .unwrap_or((None, None, 0));
+                RawPage {
+                    rows: RawRows::Json(json.unwrap_or_else(|| "[]".into())),
+                    last: last.map(|l| parse("number id", &l)).transpose()?,
+                    len: usize::try_from(len).unwrap_or(0),
+                    shape: std::marker::PhantomData,
+                }
+            },
+            postgres: {
+                let sql = format!("{with} SELECT {cols} {from} ORDER BY n.id LIMIT {limit}");
+                let rows = crate::rows::bind_args!(sqlx::query(&sql), &args)
+                    .fetch_all(&mut *c)
+                    .await?;
+                let last = match rows.last() {
+                    Some(row) => {
+                        let id: String = sqlx::Row::try_get(row, "id")?;
+                        Some(parse("number id", &id)?)
+                    }
+                    None => None,
+                };
+                RawPage {
+                    len: rows.len(),
+                    last,
+                    rows: RawRows::Pg(rows),
+                    shape: std::marker::PhantomData,
+                }
+            },
         );
-        let page: Vec<(Option<String>, Option<String>, i64)> =
-            self.rows_with(&sql, &args, Ok).await?;
-        let (text, last, len) = page.into_iter().next().unwrap_or((None, None, 0));
-        Ok(RawPage {
-            rows: RawRows::Json(text.unwrap_or_else(|| "[]".into())),
-            last: last.map(|l| parse("number id", &l)).transpose()?,
-            len: usize::try_from(len).unwrap_or(0),
-        })
+        Ok(page)
     }
 
     async fn number_page(

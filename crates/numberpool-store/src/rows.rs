@@ -131,12 +131,52 @@ pub(crate) const NUMBER_COLUMNS: &str = "id, e164, country, number_type, fine_ty
     source, block_id, port_order_id, add_event_id, created_at, updated_at, version";
 pub(crate) const NUMBER_COLUMN_COUNT: usize = 42;
 
-/// SQLite: a JSON array of a number's columns in [`NUMBER_COLUMNS`] order (booleans as SQLite
-/// keeps them, 0 or 1), which [`NumberRow`] deserializes. An export reads a page of them as one
-/// value: sqlx hands each SQLite row across threads, which for a million rows cost more than
-/// everything else the export does.
-pub(crate) fn number_json_array() -> String {
-    format!("json_array({NUMBER_COLUMNS})")
+/// The columns of [`ListingRow`], in its order: what the list and consolidated exports write.
+pub(crate) const LISTING_COLUMNS: &str = "id, e164, country, number_type, fine_type, product, \
+    status, position, holder_id, customer_id, owner_id, assignees, sip_trunk_id, \
+    billing_reference, source, created_at";
+
+/// A number's [`LISTING_COLUMNS`]; also read from a JSON array of them ([`crate::RawPage`]).
+#[derive(sqlx::FromRow, serde::Deserialize)]
+pub(crate) struct ListingRow {
+    pub id: String,
+    pub e164: String,
+    pub country: String,
+    pub number_type: String,
+    pub fine_type: String,
+    pub product: String,
+    pub status: String,
+    pub position: String,
+    pub holder_id: String,
+    pub customer_id: Option<String>,
+    pub owner_id: String,
+    pub assignees: String,
+    pub sip_trunk_id: Option<String>,
+    pub billing_reference: Option<String>,
+    pub source: String,
+    pub created_at: i64,
+}
+
+impl ListingRow {
+    pub fn into_domain(self) -> Result<NumberListing> {
+        Ok(NumberListing {
+            phone_number: E164::from_stored(&self.e164, &self.country, &self.fine_type)
+                .map_err(corrupt("e164"))?,
+            id: parse("number id", &self.id)?,
+            number_type: parse("number type", &self.number_type)?,
+            product: parse("product", &self.product)?,
+            status: parse("status", &self.status)?,
+            position: parse("position", &self.position)?,
+            holder_id: parse("holder", &self.holder_id)?,
+            customer_id: parse_opt("customer", self.customer_id.as_deref())?,
+            owner_id: parse("owner", &self.owner_id)?,
+            assignees: serde_json::from_str(&self.assignees).map_err(corrupt("assignees"))?,
+            sip_trunk_id: parse_opt("sip trunk", self.sip_trunk_id.as_deref())?,
+            billing_reference: self.billing_reference,
+            source: self.source,
+            created_at: self.created_at,
+        })
+    }
 }
 
 /// A boolean column read from JSON: `true`/`false`, or SQLite's 0/1.
@@ -161,7 +201,7 @@ fn flag<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<bool, D::
 }
 
 /// A number's columns; also read from a JSON array of them in [`NUMBER_COLUMNS`] order (the
-/// SQLite export path, [`number_json_array`]).
+/// export path, [`crate::RawPage`]).
 #[derive(sqlx::FromRow, serde::Deserialize)]
 pub(crate) struct NumberRow {
     pub id: String,

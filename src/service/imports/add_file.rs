@@ -21,9 +21,9 @@ use numberpool_domain::lifecycle::Relation;
 use numberpool_domain::moves::{self, AddTarget, Allocation};
 use numberpool_domain::{
     Account, AccountId, Action, AuditId, CarrierKind, E164, EntitlementUse, Entitlements,
-    ExchangeStatus, FineType, Number, NumberType, Product, Rule,
+    ExchangeStatus, FineType, ImportId, Number, NumberType, Product, Rule,
 };
-use numberpool_store::{ImportCounts, Lock, Reader, StoreError, Tx};
+use numberpool_store::{ImportCounts, ImportPart, Lock, Reader, StoreError, Tx};
 use sha2::{Digest, Sha256};
 
 use super::file::Rows;
@@ -52,8 +52,8 @@ pub(super) enum Pass<'a> {
     Plan(&'a mut Reader, usize),
     Apply {
         tx: &'a mut Tx,
-        /// The plan's parsed records.
-        parsed: &'a [u8],
+        /// The import whose plan's parsed records are read back.
+        import: ImportId,
     },
 }
 
@@ -89,36 +89,70 @@ fn parsed_record(out: &mut Vec<u8>, row: usize, e: &E164) -> Result<()> {
     Ok(())
 }
 
-/// The plan's parsed numbers read back, in row order.
-struct ParsedRecords<'a>(std::slice::ChunksExact<'a, u8>, Option<&'a [u8]>);
+/// The plan's parsed numbers read back in row order, a piece at a time (`import_chunks`): what
+/// is held is a slice's records and one piece, not a record for every row of the file.
+struct ParsedRecords {
+    import: ImportId,
+    pieces: std::vec::IntoIter<(i32, i64)>,
+    held: Vec<u8>,
+    /// Where the next record starts in `held`.
+    at: usize,
+}
 
-impl<'a> ParsedRecords<'a> {
-    fn new(bytes: &'a [u8]) -> Result<Self> {
-        if !bytes.len().is_multiple_of(RECORD) {
+impl ParsedRecords {
+    async fn open(r: &mut Reader, import: ImportId) -> Result<Self> {
+        let pieces = r.import_pieces(import, ImportPart::Parsed).await?;
+        if pieces.is_empty() {
             return Err(bad_parsed());
         }
-        let mut records = bytes.chunks_exact(RECORD);
-        let first = records.next();
-        Ok(ParsedRecords(records, first))
+        Ok(ParsedRecords {
+            import,
+            pieces: pieces.into_iter(),
+            held: Vec::new(),
+            at: 0,
+        })
     }
 
-    /// The row number of the next record.
+    /// Reads pieces until `records` records are held, or the pieces end.
+    async fn fill(&mut self, r: &mut Reader, records: usize) -> Result<()> {
+        while (self.held.len() - self.at) / RECORD < records {
+            let Some((seq, _)) = self.pieces.next() else {
+                return if (self.held.len() - self.at).is_multiple_of(RECORD) {
+                    Ok(())
+                } else {
+                    Err(bad_parsed())
+                };
+            };
+            self.held.drain(..self.at);
+            self.at = 0;
+            let piece = r.import_piece(self.import, ImportPart::Parsed, seq).await?;
+            self.held.extend_from_slice(&piece);
+        }
+        Ok(())
+    }
+
+    fn current(&self) -> Option<&[u8]> {
+        self.held.get(self.at..self.at + RECORD)
+    }
+
+    /// The row number of the next record held.
     fn next_row(&self) -> Option<usize> {
-        let r = self.1?;
+        let r = self.current()?;
         let row = u32::from_le_bytes(r[..4].try_into().ok()?);
         usize::try_from(row).ok()
     }
 
     fn take(&mut self) -> Result<E164> {
-        let r = self.1.ok_or_else(bad_parsed)?;
-        self.1 = self.0.next();
+        let r = self.current().ok_or_else(bad_parsed)?;
         let digits = u64::from_le_bytes(r[4..12].try_into().map_err(|_| bad_parsed())?);
         let region = std::str::from_utf8(&r[12..15]).map_err(|_| bad_parsed())?;
         let ft = FineType::ALL
             .get(usize::from(r[15]))
             .ok_or_else(bad_parsed)?;
-        E164::from_stored(&format!("+{digits}"), region.trim(), ft.as_str())
-            .map_err(|_| bad_parsed())
+        let e = E164::from_stored(&format!("+{digits}"), region.trim(), ft.as_str())
+            .map_err(|_| bad_parsed())?;
+        self.at += RECORD;
+        Ok(e)
     }
 }
 
@@ -298,7 +332,7 @@ impl Service {
             let id = names
                 .carrier(CarrierKind::Voice, name)
                 .map_err(|r| ServiceError::Invalid(format!("voice_carrier: {}", r.message)))?;
-            to.default_voice = Some((id, names.show(Some(id.to_string()))));
+            to.default_voice = Some((id, names.show(Some(id.as_uuid()))));
         }
         if let Some(name) = form.sms_carrier.as_deref() {
             let id = names
@@ -410,9 +444,13 @@ impl Service {
             Err(e) => return Err(e),
         };
         let header = Arc::new(header);
-        let mut known = match &pass {
-            Pass::Apply { parsed, .. } => Some(ParsedRecords::new(parsed)?),
+        let import = match &pass {
+            Pass::Apply { import, .. } => Some(*import),
             Pass::Plan(..) => None,
+        };
+        let mut known = match import {
+            Some(import) => Some(ParsedRecords::open(pass.reader(), import).await?),
+            None => None,
         };
         // `seen` holds the numbers of the file's earlier slices, sorted: 8 bytes a row, where a
         // hash set took four times that. Both vectors are sized once for the whole file: one
@@ -433,6 +471,10 @@ impl Service {
             }
             let read = slice.len() as u64;
             let rejected_before = rejected.len();
+            if let Some(known) = &mut known {
+                // A slice accepts at most its rows.
+                known.fill(pass.reader(), slice.len()).await?;
+            }
             let rows_parsed: Vec<Parsed> = match &mut known {
                 None => {
                     let mut out = parse_slice(&header, defaults, slice).await?;

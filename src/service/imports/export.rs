@@ -8,7 +8,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::io::Write;
 
 use numberpool_domain::import::{Column, ExportKind, FileFormat, ImportAction, neutralise_cell};
-use numberpool_domain::{AccountId, Number, ViewPosition};
+use numberpool_domain::{AccountId, Number, NumberId, NumberListing, ViewPosition};
 use numberpool_store::RawPage;
 
 use super::Names;
@@ -167,23 +167,45 @@ impl Service {
         // Pages are read by a task of their own, a page or two ahead of the one being decoded
         // and written here: the database works on the next page while this one is decoded
         // (on a multi-threaded runtime, on two cores at once).
-        let (pages, mut next_page) = tokio::sync::mpsc::channel::<Result<RawPage>>(2);
+        let (pages, mut next_page) = tokio::sync::mpsc::channel::<Result<Page>>(2);
         let holders = r.scope_holders(actor.account).await?;
-        let reader = self.store.read().await?;
+        let mut reader = self.store.read_for_scan().await?;
         let scope = actor.account;
+        // The list and consolidated kinds read only the columns they write.
+        let whole = kind == ExportKind::UpdateTemplate;
+        // The whole table in id order when the scope holds much of it, else holder by holder
+        // along its index (see `Reader::scope_is_much_of_table`); both are linear in the rows
+        // read, and neither sorts (one ordered scan of the scope along the holder index made
+        // SQLite sort it again for every page).
+        let walks: Vec<(AccountId, Option<AccountId>, bool)> =
+            if reader.scope_is_much_of_table(scope).await? {
+                vec![(scope, None, true)]
+            } else {
+                holders
+                    .into_iter()
+                    .map(|(holder, all)| (holder, (!all).then_some(scope), false))
+                    .collect()
+            };
         let walker = tokio::spawn(async move {
             let mut r = reader;
-            // Holder by holder, each along its index: linear in the rows written on both
-            // backends (one ordered scan of the whole scope made SQLite sort it again for
-            // every page).
-            for (holder, whole) in holders {
-                let owner = (!whole).then_some(scope);
+            for (from, owner, everything) in walks {
                 let mut after = None;
                 loop {
-                    let page = r
-                        .scan_held(holder, owner, after, PAGE)
-                        .await
-                        .map_err(ServiceError::from);
+                    let page = match (whole, everything) {
+                        (true, true) => r.scan_scope(from, after, PAGE).await.map(Page::Whole),
+                        (false, true) => r
+                            .scan_scope_listings(from, after, PAGE)
+                            .await
+                            .map(Page::Listing),
+                        (true, false) => {
+                            r.scan_held(from, owner, after, PAGE).await.map(Page::Whole)
+                        }
+                        (false, false) => r
+                            .scan_held_listings(from, owner, after, PAGE)
+                            .await
+                            .map(Page::Listing),
+                    }
+                    .map_err(ServiceError::from);
                     let (last, full) = match &page {
                         Ok(p) => (p.last(), p.len() == PAGE as usize),
                         Err(_) => (None, false),
@@ -201,38 +223,58 @@ impl Service {
         });
         let walker = AbortOnDrop(Some(walker));
         while let Some(page) = next_page.recv().await {
-            let page = page?.decode()?;
-            for n in &page {
-                if kind == ExportKind::Consolidated && n.customer_id.is_none() {
-                    continue;
-                }
-                let nm = Names::cached(&mut names, &mut r, n.owner_id).await?;
-                let cells = match kind {
-                    ExportKind::UpdateTemplate => template_row(n, nm, &attribute_keys),
-                    ExportKind::List => list_row(n, nm, actor.account, &accounts),
-                    ExportKind::Consolidated => {
-                        let (name, number) = n
-                            .customer_id
-                            .and_then(|c| accounts.get(&c))
-                            .map(|(a, b)| (a.as_str(), b.as_str()))
-                            .unwrap_or_default();
-                        vec![
-                            Cow::Borrowed(name),
-                            Cow::Borrowed(number),
-                            Cow::Borrowed(n.phone_number.as_str()),
-                            nm.show_ref(n.sip_trunk_id.map(|t| t.to_string())),
-                            text(&n.billing_reference),
-                        ]
+            match page? {
+                Page::Whole(page) => {
+                    for n in &page.decode()? {
+                        let nm = Names::cached(&mut names, &mut r, n.owner_id).await?;
+                        sink.row(&template_row(n, nm, &attribute_keys), number_column)?;
+                        rows += 1;
+                        progress.written(1);
                     }
-                };
-                sink.row(&cells, number_column)?;
-                rows += 1;
-                progress.written(1);
+                }
+                Page::Listing(page) => {
+                    for n in &page.decode()? {
+                        if kind == ExportKind::Consolidated && n.customer_id.is_none() {
+                            continue;
+                        }
+                        let nm = Names::cached(&mut names, &mut r, n.owner_id).await?;
+                        let cells = if kind == ExportKind::Consolidated {
+                            consolidated_row(n, nm, &accounts)
+                        } else {
+                            list_row(n, nm, actor.account, &accounts)
+                        };
+                        sink.row(&cells, number_column)?;
+                        rows += 1;
+                        progress.written(1);
+                    }
+                }
             }
         }
         // The pages ended: because the walk did, not because its task died half way.
         walker.finish().await?;
         Ok(rows)
+    }
+}
+
+/// A page as the walker read it: whole numbers for the update template, listings otherwise.
+enum Page {
+    Whole(RawPage<Number>),
+    Listing(RawPage<NumberListing>),
+}
+
+impl Page {
+    fn len(&self) -> usize {
+        match self {
+            Page::Whole(p) => p.len(),
+            Page::Listing(p) => p.len(),
+        }
+    }
+
+    fn last(&self) -> Option<NumberId> {
+        match self {
+            Page::Whole(p) => p.last(),
+            Page::Listing(p) => p.last(),
+        }
     }
 }
 
@@ -315,15 +357,15 @@ fn template_row<'a>(
             Column::Product => word(n.product.as_str()),
             Column::Status => word(n.status.as_str()),
             Column::Type => word(n.number_type.as_str()),
-            Column::SipTrunk => names.show_ref(n.sip_trunk_id.map(|t| t.to_string())),
+            Column::SipTrunk => names.show_ref(n.sip_trunk_id.map(|t| t.as_uuid())),
             Column::BillingReference => text(&n.billing_reference),
             Column::ServiceInfo => text(&n.service_info),
             Column::Voice => flag(n.capabilities.voice),
             Column::Sms => flag(n.capabilities.sms),
             Column::Mms => flag(n.capabilities.mms),
             Column::Fax => flag(n.capabilities.fax),
-            Column::VoiceCarrier => names.show_ref(n.voice_carrier_id.map(|x| x.to_string())),
-            Column::SmsCarrier => names.show_ref(n.sms_carrier_id.map(|x| x.to_string())),
+            Column::VoiceCarrier => names.show_ref(n.voice_carrier_id.map(|x| x.as_uuid())),
+            Column::SmsCarrier => names.show_ref(n.sms_carrier_id.map(|x| x.as_uuid())),
             Column::Capacity => word(c.capacity.as_str()),
             Column::VoiceDirection => word(c.voice_direction.as_str()),
             Column::Messaging => word(c.messaging.as_str()),
@@ -343,9 +385,29 @@ fn template_row<'a>(
     cells
 }
 
+/// A customer's number as the consolidated export shows it.
+fn consolidated_row<'a>(
+    n: &'a NumberListing,
+    names: &'a Names,
+    accounts: &'a HashMap<AccountId, (String, String)>,
+) -> Cells<'a> {
+    let (name, number) = n
+        .customer_id
+        .and_then(|c| accounts.get(&c))
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .unwrap_or_default();
+    vec![
+        Cow::Borrowed(name),
+        Cow::Borrowed(number),
+        Cow::Borrowed(n.phone_number.as_str()),
+        names.show_ref(n.sip_trunk_id.map(|t| t.as_uuid())),
+        text(&n.billing_reference),
+    ]
+}
+
 /// A number as the numbers list shows it.
 fn list_row<'a>(
-    n: &'a Number,
+    n: &'a NumberListing,
     names: &'a Names,
     viewer: AccountId,
     accounts: &'a HashMap<AccountId, (String, String)>,
@@ -357,7 +419,7 @@ fn list_row<'a>(
         word(n.number_type.as_str()),
         word(n.status.api_str()),
         word(n.product.as_str()),
-        word(ViewPosition::of(n, viewer).as_str()),
+        word(ViewPosition::of_listing(n, viewer).as_str()),
         word(
             n.customer_id
                 .and_then(|c| accounts.get(&c))
@@ -372,7 +434,7 @@ fn list_row<'a>(
                     .join(", "),
             ),
         },
-        names.show_ref(n.sip_trunk_id.map(|t| t.to_string())),
+        names.show_ref(n.sip_trunk_id.map(|t| t.as_uuid())),
         text(&n.billing_reference),
         word(n.source.as_str()),
         Cow::Owned(crate::api::audit::rfc3339(n.created_at)),

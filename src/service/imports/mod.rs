@@ -558,14 +558,17 @@ impl Service {
         if rec.action == ImportAction::Add {
             // An add file is planned again and written a slice at a time (`add_file`).
             let mut r = self.store.read().await?;
-            let parsed = r.import_parsed(id).await?;
+            let kept = !r
+                .import_pieces(id, numberpool_store::ImportPart::Parsed)
+                .await?
+                .is_empty();
             drop(r);
-            let Some(parsed) = parsed else {
+            if !kept {
                 let why = "this plan was made by an earlier version and cannot be applied: \
                            upload the file again for a new plan";
                 self.fail_import(id, why).await?;
                 return Err(stale(why));
-            };
+            }
             let (mut tx, me, above) = self.open_add(&actor).await?;
             progress.set_phase(Phase::Writing);
             let form: AddOptions = rec
@@ -575,7 +578,7 @@ impl Service {
                 .unwrap_or_default();
             let pass = add_file::Pass::Apply {
                 tx: &mut tx,
-                parsed: &parsed,
+                import: id,
             };
             let done = self
                 .add_file_pass(
@@ -964,7 +967,8 @@ fn digest_rows(hasher: &mut Sha256, rows: &[PlanRow]) {
 struct Names {
     trunks: HashMap<String, numberpool_domain::TrunkId>,
     carriers: HashMap<(CarrierKind, String), numberpool_domain::CarrierId>,
-    shown: HashMap<String, String>,
+    /// Trunk and carrier names by id, for showing an id.
+    shown: HashMap<uuid::Uuid, String>,
 }
 
 impl Names {
@@ -987,7 +991,7 @@ impl Names {
             .await?
             .into_iter()
             .map(|t| {
-                shown.insert(t.id.to_string(), t.name.clone());
+                shown.insert(t.id.as_uuid(), t.name.clone());
                 (t.name.to_lowercase(), t.id)
             })
             .collect();
@@ -996,7 +1000,7 @@ impl Names {
             .await?
             .into_iter()
             .map(|c| {
-                shown.insert(c.id.to_string(), c.name.clone());
+                shown.insert(c.id.as_uuid(), c.name.clone());
                 ((c.kind, c.name.to_lowercase()), c.id)
             })
             .collect();
@@ -1043,17 +1047,17 @@ impl Names {
     }
 
     /// An id as its name, where it names a trunk or carrier.
-    fn show(&self, id: Option<String>) -> String {
+    fn show(&self, id: Option<uuid::Uuid>) -> String {
         self.show_ref(id).into_owned()
     }
 
     /// [`Names::show`] without copying a name that is known.
-    fn show_ref(&self, id: Option<String>) -> std::borrow::Cow<'_, str> {
+    fn show_ref(&self, id: Option<uuid::Uuid>) -> std::borrow::Cow<'_, str> {
         match id {
             None => std::borrow::Cow::Borrowed(""),
             Some(i) => match self.shown.get(&i) {
                 Some(name) => std::borrow::Cow::Borrowed(name.as_str()),
-                None => std::borrow::Cow::Owned(i),
+                None => std::borrow::Cow::Owned(i.to_string()),
             },
         }
     }
@@ -1110,7 +1114,7 @@ fn patch_of(
 /// A number's editable fields as the plan shows them, in a fixed order.
 fn shown(n: &Number, names: &Names) -> [(&'static str, String); 14] {
     let opt = |v: &Option<String>| v.clone().unwrap_or_default();
-    let id = |v: Option<String>| names.show(v);
+    let id = |v: Option<uuid::Uuid>| names.show(v);
     let c = &n.capabilities;
     let flags = [
         ("voice", c.voice),
@@ -1138,15 +1142,12 @@ fn shown(n: &Number, names: &Names) -> [(&'static str, String); 14] {
         ("product", n.product.to_string()),
         ("status", n.status.as_str().to_string()),
         ("type", n.number_type.to_string()),
-        ("sip_trunk", id(n.sip_trunk_id.map(|t| t.to_string()))),
+        ("sip_trunk", id(n.sip_trunk_id.map(|t| t.as_uuid()))),
         ("billing_reference", opt(&n.billing_reference)),
         ("service_info", opt(&n.service_info)),
         ("capabilities", flags),
-        (
-            "voice_carrier",
-            id(n.voice_carrier_id.map(|c| c.to_string())),
-        ),
-        ("sms_carrier", id(n.sms_carrier_id.map(|c| c.to_string()))),
+        ("voice_carrier", id(n.voice_carrier_id.map(|c| c.as_uuid()))),
+        ("sms_carrier", id(n.sms_carrier_id.map(|c| c.as_uuid()))),
         ("customization", custom),
         ("call_purpose", opt(&n.call_purpose)),
         ("display_name", opt(&n.display_name)),
