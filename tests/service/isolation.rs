@@ -4,6 +4,7 @@
 use std::collections::HashSet;
 
 use numberpool::service::NumberView;
+use numberpool_domain::import::ExportKind;
 use numberpool_domain::{Account, Assignee, AssigneeType, Number, NumberId, NumberPatch};
 use numberpool_store::testing::TestDb;
 use numberpool_store::{NumberFilter, NumberLookup};
@@ -32,69 +33,108 @@ async fn listed(w: &World, who: &Account) -> HashSet<NumberId> {
     }
 }
 
-/// The numbers `who` sees as an export's two walks find them, in pages of two: the whole
-/// table's, and each holder's in turn. Each walk is in id order.
-async fn walked(w: &World, who: &Account) -> (HashSet<NumberId>, HashSet<NumberId>) {
+/// The numbers `who` sees as an export's walks find them, in pages of two: the whole table's
+/// and each holder's in turn, each reading whole numbers and listings. Each walk is in id
+/// order and gives no number twice.
+async fn walked(w: &World, who: &Account) -> [HashSet<NumberId>; 4] {
     let mut r = w.store.read().await.must("read");
-    let mut table = Vec::new();
-    let mut after = None;
-    loop {
-        let page = r
-            .scan_scope_listings(who.id, after, 2)
-            .await
-            .must("scan scope");
-        let full = page.len() == 2;
-        after = page.last();
-        table.extend(page.decode().must("decode").into_iter().map(|n| n.id));
-        if !full {
-            break;
+    let ids = |name: &str, walk: Vec<Vec<NumberId>>| {
+        for page in &walk {
+            assert!(page.is_sorted(), "{}: {name}: a page in id order", who.name);
         }
-    }
-    assert!(
-        table.is_sorted(),
-        "{}: the table walk is in id order",
-        who.name
-    );
-    let mut held = Vec::new();
-    for (holder, all) in r.scope_holders(who.id).await.must("holders") {
-        let owner = (!all).then_some(who.id);
+        let all: Vec<NumberId> = walk.concat();
+        let set: HashSet<NumberId> = all.iter().copied().collect();
+        assert_eq!(
+            set.len(),
+            all.len(),
+            "{}: {name}: no number twice",
+            who.name
+        );
+        set
+    };
+    let (mut table, mut table_whole) = (Vec::new(), Vec::new());
+    for whole in [false, true] {
         let mut after = None;
         loop {
-            let page = r.scan_held(holder, owner, after, 2).await.must("scan held");
-            let full = page.len() == 2;
-            after = page.last();
-            let ids: Vec<NumberId> = page.decode().must("decode").iter().map(|n| n.id).collect();
-            assert!(
-                ids.is_sorted(),
-                "{}: a holder's walk is in id order",
-                who.name
-            );
-            held.extend(ids);
+            let (ids, last): (Vec<NumberId>, _) = if whole {
+                let page = r.scan_scope(who.id, after, 2).await.must("scan scope");
+                let last = page.last();
+                (
+                    page.decode().must("decode").iter().map(|n| n.id).collect(),
+                    last,
+                )
+            } else {
+                let page = r
+                    .scan_scope_listings(who.id, after, 2)
+                    .await
+                    .must("scan scope");
+                let last = page.last();
+                (
+                    page.decode().must("decode").iter().map(|n| n.id).collect(),
+                    last,
+                )
+            };
+            let full = ids.len() == 2;
+            if whole { &mut table_whole } else { &mut table }.push(ids);
+            after = last;
             if !full {
                 break;
             }
         }
     }
-    let (a, b): (HashSet<_>, HashSet<_>) = (
-        table.iter().copied().collect(),
-        held.iter().copied().collect(),
-    );
-    assert_eq!(
-        (a.len(), b.len()),
-        (table.len(), held.len()),
-        "{}: no number twice",
+    assert!(
+        table.concat().is_sorted(),
+        "{}: the table walk is in id order",
         who.name
     );
-    (a, b)
+    let (mut held, mut held_whole) = (Vec::new(), Vec::new());
+    for (holder, all) in r.scope_holders(who.id).await.must("holders") {
+        let owner = (!all).then_some(who.id);
+        for whole in [false, true] {
+            let mut after = None;
+            loop {
+                let (ids, last): (Vec<NumberId>, _) = if whole {
+                    let page = r.scan_held(holder, owner, after, 2).await.must("scan held");
+                    let last = page.last();
+                    (
+                        page.decode().must("decode").iter().map(|n| n.id).collect(),
+                        last,
+                    )
+                } else {
+                    let page = r
+                        .scan_held_listings(holder, owner, after, 2)
+                        .await
+                        .must("scan held");
+                    let last = page.last();
+                    (
+                        page.decode().must("decode").iter().map(|n| n.id).collect(),
+                        last,
+                    )
+                };
+                let full = ids.len() == 2;
+                if whole { &mut held_whole } else { &mut held }.push(ids);
+                after = last;
+                if !full {
+                    break;
+                }
+            }
+        }
+    }
+    [
+        ids("table walk", table),
+        ids("table walk, whole numbers", table_whole),
+        ids("holder walk", held),
+        ids("holder walk, whole numbers", held_whole),
+    ]
 }
 
-/// The numbers of `who`'s list export (CSV), by their first cell.
-async fn exported(w: &World, who: &Account) -> HashSet<String> {
+/// The numbers of `who`'s export of `kind` (CSV), by its number column.
+async fn exported(w: &World, who: &Account, kind: ExportKind) -> HashSet<String> {
     let mut out = Vec::new();
     w.service
         .export_numbers(
             &as_(who),
-            numberpool_domain::import::ExportKind::List,
+            kind,
             numberpool_domain::import::FileFormat::Csv,
             &mut out,
             &numberpool::service::progress::Progress::none(),
@@ -102,13 +142,22 @@ async fn exported(w: &World, who: &Account) -> HashSet<String> {
         .await
         .must("export");
     let text = String::from_utf8(out).must("utf-8");
-    let rows: Vec<String> = text
-        .lines()
-        .skip(1)
-        .map(|l| l.split(',').next().unwrap_or_default().to_string())
+    let mut lines = text.trim_start_matches('\u{feff}').lines();
+    let header: Vec<&str> = lines.next().must("header").split(',').collect();
+    let at = header
+        .iter()
+        .position(|h| *h == "Phone Number")
+        .must("a number column");
+    let rows: Vec<String> = lines
+        .map(|l| l.split(',').nth(at).unwrap_or_default().to_string())
         .collect();
     let set: HashSet<String> = rows.iter().cloned().collect();
-    assert_eq!(set.len(), rows.len(), "{}: no number twice", who.name);
+    assert_eq!(
+        set.len(),
+        rows.len(),
+        "{}: {kind:?}: no number twice",
+        who.name
+    );
     set
 }
 
@@ -354,10 +403,10 @@ async fn tenant_isolation(db: &TestDb) {
         t,
         &w.tenant_customer,
     ] {
-        let (by_table, by_holder) = walked(&w, who).await;
         let expect = listed(&w, who).await;
-        assert_eq!(by_table, expect, "{}: the whole table's walk", who.name);
-        assert_eq!(by_holder, expect, "{}: the holders' walk", who.name);
+        for (i, walk) in walked(&w, who).await.into_iter().enumerate() {
+            assert_eq!(walk, expect, "{}: walk {i}", who.name);
+        }
         let phones: HashSet<String> = svc
             .list_numbers(&as_(who), &NumberFilter::default(), None, 1000)
             .await
@@ -367,7 +416,36 @@ async fn tenant_isolation(db: &TestDb) {
             .map(|n| n.phone_number.as_str().to_string())
             .collect();
         assert_eq!(phones.len(), expect.len());
-        assert_eq!(exported(&w, who).await, phones, "{}: the export", who.name);
+        assert_eq!(
+            exported(&w, who, ExportKind::List).await,
+            phones,
+            "{}: the list export",
+            who.name
+        );
+        assert_eq!(
+            exported(&w, who, ExportKind::UpdateTemplate).await,
+            phones,
+            "{}: the update template",
+            who.name
+        );
+        let with_customers: HashSet<String> = svc
+            .list_numbers(&as_(who), &NumberFilter::default(), None, 1000)
+            .await
+            .must("list")
+            .items
+            .iter()
+            .filter(|n| n.customer_id.is_some())
+            .map(|n| n.phone_number.as_str().to_string())
+            .collect();
+        let consolidated: HashSet<String> = exported(&w, who, ExportKind::Consolidated)
+            .await
+            .into_iter()
+            .collect();
+        assert_eq!(
+            consolidated, with_customers,
+            "{}: the consolidated export",
+            who.name
+        );
     }
     // Siblings are other tenants to each other.
     hidden(w.get(&w.customer2, &held).await, "sibling customer");

@@ -166,8 +166,8 @@ impl Reader {
         Ok(Some(out))
     }
 
-    /// The pieces an import's `part` (`file` or `parsed`) is kept in: each one's sequence
-    /// number and size, in order. None when it has no pieces.
+    /// The pieces an import's `part` is kept in: each one's sequence number and size, in
+    /// order; empty when it has none.
     pub async fn import_pieces(
         &mut self,
         id: ImportId,
@@ -267,17 +267,22 @@ impl Tx {
                 .execute(&mut *conn)
                 .await?;
         });
-        self.insert_import_part(r.id, ImportPart::File.as_str(), file)
+        self.insert_import_part(r.id, ImportPart::File, file)
             .await?;
         if let Some(parsed) = parsed {
-            self.insert_import_part(r.id, ImportPart::Parsed.as_str(), parsed)
+            self.insert_import_part(r.id, ImportPart::Parsed, parsed)
                 .await?;
         }
         Ok(())
     }
 
     /// `bytes` as pieces of [`CHUNK`] bytes.
-    async fn insert_import_part(&mut self, id: ImportId, part: &str, bytes: &[u8]) -> Result<()> {
+    async fn insert_import_part(
+        &mut self,
+        id: ImportId,
+        part: ImportPart,
+        bytes: &[u8],
+    ) -> Result<()> {
         let id = id.to_string();
         // An empty part is one empty piece: kept, not absent (an add plan that accepted no row
         // still has its parsed numbers, none of them).
@@ -294,7 +299,7 @@ impl Tx {
                     "INSERT INTO import_chunks (import_id, part, seq, data) VALUES ($1, $2, $3, $4)",
                 )
                 .bind(&id)
-                .bind(part)
+                .bind(part.as_str())
                 .bind(seq)
                 .bind(piece)
                 .execute(&mut *c)

@@ -94,48 +94,78 @@ fn parsed_record(out: &mut Vec<u8>, row: usize, e: &E164) -> Result<()> {
 struct ParsedRecords {
     import: ImportId,
     pieces: std::vec::IntoIter<(i32, i64)>,
-    held: Vec<u8>,
-    /// Where the next record starts in `held`.
-    at: usize,
+    held: HeldRecords,
 }
 
 impl ParsedRecords {
     async fn open(r: &mut Reader, import: ImportId) -> Result<Self> {
         let pieces = r.import_pieces(import, ImportPart::Parsed).await?;
-        if pieces.is_empty() {
+        let size: i64 = pieces.iter().map(|(_, n)| n).sum();
+        if pieces.is_empty() || size % RECORD as i64 != 0 {
             return Err(bad_parsed());
         }
         Ok(ParsedRecords {
             import,
             pieces: pieces.into_iter(),
-            held: Vec::new(),
-            at: 0,
+            held: HeldRecords::default(),
         })
     }
 
     /// Reads pieces until `records` records are held, or the pieces end.
     async fn fill(&mut self, r: &mut Reader, records: usize) -> Result<()> {
-        while (self.held.len() - self.at) / RECORD < records {
+        while self.held.records() < records {
             let Some((seq, _)) = self.pieces.next() else {
-                return if (self.held.len() - self.at).is_multiple_of(RECORD) {
-                    Ok(())
-                } else {
-                    Err(bad_parsed())
-                };
+                return self.held.whole();
             };
-            self.held.drain(..self.at);
-            self.at = 0;
             let piece = r.import_piece(self.import, ImportPart::Parsed, seq).await?;
-            self.held.extend_from_slice(&piece);
+            self.held.push(&piece);
         }
         Ok(())
     }
 
-    fn current(&self) -> Option<&[u8]> {
-        self.held.get(self.at..self.at + RECORD)
+    /// The row number of the next record held.
+    fn next_row(&self) -> Option<usize> {
+        self.held.next_row()
     }
 
-    /// The row number of the next record held.
+    fn take(&mut self) -> Result<E164> {
+        self.held.take()
+    }
+}
+
+/// The records read so far and not yet taken. Pieces need not end on a record's boundary: a
+/// record split between two is whole once the second is pushed.
+#[derive(Default)]
+struct HeldRecords {
+    bytes: Vec<u8>,
+    /// Where the next record starts in `bytes`.
+    at: usize,
+}
+
+impl HeldRecords {
+    fn records(&self) -> usize {
+        (self.bytes.len() - self.at) / RECORD
+    }
+
+    /// Ok when no part of a record is left over (at the end of the pieces).
+    fn whole(&self) -> Result<()> {
+        if (self.bytes.len() - self.at).is_multiple_of(RECORD) {
+            Ok(())
+        } else {
+            Err(bad_parsed())
+        }
+    }
+
+    fn push(&mut self, piece: &[u8]) {
+        self.bytes.drain(..self.at);
+        self.at = 0;
+        self.bytes.extend_from_slice(piece);
+    }
+
+    fn current(&self) -> Option<&[u8]> {
+        self.bytes.get(self.at..self.at + RECORD)
+    }
+
     fn next_row(&self) -> Option<usize> {
         let r = self.current()?;
         let row = u32::from_le_bytes(r[..4].try_into().ok()?);
@@ -603,7 +633,48 @@ impl Service {
 
 #[cfg(test)]
 mod tests {
-    use super::merge_into;
+    use super::{HeldRecords, RECORD, merge_into, parsed_record};
+    use numberpool_domain::E164;
+
+    #[test]
+    fn records_split_between_pieces_come_back_whole() {
+        let numbers: Vec<E164> = [
+            "+14155550100",
+            "+442079460000",
+            "+8613800138000",
+            "+18005550199",
+        ]
+        .iter()
+        .map(|n| E164::parse(n).expect("a valid number"))
+        .collect();
+        let mut bytes = Vec::new();
+        for (i, n) in numbers.iter().enumerate() {
+            parsed_record(&mut bytes, 2 + i * 3, n).expect("a record");
+        }
+        assert_eq!(bytes.len(), numbers.len() * RECORD);
+        // Pieces of 7, 20, 0 and the rest bytes: records straddle each boundary.
+        let mut pieces = vec![&bytes[..7], &bytes[7..27], &bytes[27..27]];
+        pieces.push(&bytes[27..]);
+        let mut held = HeldRecords::default();
+        let mut pieces = pieces.into_iter();
+        for (i, n) in numbers.iter().enumerate() {
+            while held.records() < 1 {
+                held.push(pieces.next().expect("pieces enough for every record"));
+            }
+            assert_eq!(held.next_row(), Some(2 + i * 3));
+            assert_eq!(held.take().expect("the record").as_str(), n.as_str());
+        }
+        assert_eq!(held.records(), 0);
+        assert!(held.whole().is_ok());
+        assert_eq!(held.next_row(), None);
+        assert!(held.take().is_err(), "no record is left to take");
+        // A piece that ends mid-record at the end of the pieces is refused.
+        let mut short = HeldRecords::default();
+        short.push(&bytes[..RECORD + 3]);
+        assert_eq!(short.records(), 1);
+        short.take().expect("the whole record");
+        assert!(short.whole().is_err());
+    }
 
     #[test]
     fn merging_keeps_the_numbers_sorted() {

@@ -168,7 +168,6 @@ impl Service {
         // and written here: the database works on the next page while this one is decoded
         // (on a multi-threaded runtime, on two cores at once).
         let (pages, mut next_page) = tokio::sync::mpsc::channel::<Result<Page>>(2);
-        let holders = r.scope_holders(actor.account).await?;
         let mut reader = self.store.read_for_scan().await?;
         let scope = actor.account;
         // The list and consolidated kinds read only the columns they write.
@@ -181,7 +180,8 @@ impl Service {
             if reader.scope_is_much_of_table(scope).await? {
                 vec![(scope, None, true)]
             } else {
-                holders
+                r.scope_holders(scope)
+                    .await?
                     .into_iter()
                     .map(|(holder, all)| (holder, (!all).then_some(scope), false))
                     .collect()
