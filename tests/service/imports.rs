@@ -547,18 +547,27 @@ async fn a_file_of_many_slices_goes_in_whole_or_not_at_all(db: &TestDb) {
         &numberpool_domain::E164::parse(&phone(12_000)).must("e164"),
     )
     .await;
-    let mut csv = String::from("Phone Number\n");
+    // Long billing references make the file about 2 MB, so it is kept in pieces cut at
+    // record boundaries, which the apply reads one at a time; every thousandth is quoted.
+    let reference = |i: usize| {
+        if i.is_multiple_of(1000) {
+            format!("\"ref {i:06}, quoted {}\"", "q".repeat(50))
+        } else {
+            format!("ref {i:06} {}", "r".repeat(60))
+        }
+    };
+    let mut csv = String::from("Phone Number,Billing Reference\n");
     for i in 1..=25_000 {
-        csv.push_str(&phone(i));
-        csv.push('\n');
+        csv.push_str(&format!("{},{}\n", phone(i), reference(i)));
         match i {
             // Row 15,002: the number of row 101 again.
-            15_000 => csv.push_str(&format!("{}\n", phone(100))),
+            15_000 => csv.push_str(&format!("{},dup\n", phone(100))),
             // Row 22,003: not a number.
-            22_000 => csv.push_str("+1415\n"),
+            22_000 => csv.push_str("+1415,bad\n"),
             _ => {}
         }
     }
+    assert!(csv.len() > 1 << 20, "{} bytes", csv.len());
     let before = count(&w, &w.provider).await;
     let v = svc
         .plan_import(&me, &req(ImportAction::Add), csv.into_bytes())
@@ -580,9 +589,33 @@ async fn a_file_of_many_slices_goes_in_whole_or_not_at_all(db: &TestDb) {
     );
     assert_eq!(reason(&v, 15_002), "duplicate_in_file");
     assert_eq!(reason(&v, 22_003), "invalid_number");
+    let mut r = w.store.read().await.must("read");
+    let pieces = r
+        .import_pieces(v.record.id, numberpool_store::ImportPart::File)
+        .await
+        .must("pieces");
+    assert!(pieces.len() >= 2, "kept in pieces: {pieces:?}");
+    drop(r);
     let applied = svc.apply_import(&me, v.record.id).await.must("apply");
     assert_eq!(applied.record.status, ImportStatus::Applied);
     assert_eq!(count(&w, &w.provider).await, before + 24_999);
+    // Rows from every piece went in with their own cells.
+    for i in [1, 999, 1000, 14_000, 14_001, 20_000, 24_999, 25_000] {
+        let n = svc
+            .get_number(
+                &me,
+                &numberpool_store::NumberLookup::E164(
+                    numberpool_domain::E164::parse(&phone(i)).must("e164"),
+                ),
+            )
+            .await
+            .must("added");
+        assert_eq!(
+            n.billing_reference.as_deref(),
+            Some(reference(i).trim_matches('"')),
+            "row of number {i}"
+        );
+    }
 
     // A second file of 15,000; one number of its second slice is added elsewhere meanwhile.
     let mut csv = String::from("Phone Number\n");

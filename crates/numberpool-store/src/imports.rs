@@ -232,6 +232,7 @@ impl Tx {
         &mut self,
         r: &ImportRecord,
         file: &[u8],
+        file_cuts: Option<&[usize]>,
         parsed: Option<&[u8]>,
     ) -> Result<()> {
         let sql = format!(
@@ -267,27 +268,40 @@ impl Tx {
                 .execute(&mut *conn)
                 .await?;
         });
-        self.insert_import_part(r.id, ImportPart::File, file)
+        self.insert_import_part(r.id, ImportPart::File, file, file_cuts)
             .await?;
         if let Some(parsed) = parsed {
-            self.insert_import_part(r.id, ImportPart::Parsed, parsed)
+            self.insert_import_part(r.id, ImportPart::Parsed, parsed, None)
                 .await?;
         }
         Ok(())
     }
 
-    /// `bytes` as pieces of [`CHUNK`] bytes.
+    /// `bytes` as pieces: cut at `cuts` (increasing offsets where the second piece and each
+    /// after it start; none: one piece) when given, else of [`CHUNK`] bytes.
     async fn insert_import_part(
         &mut self,
         id: ImportId,
         part: ImportPart,
         bytes: &[u8],
+        cuts: Option<&[usize]>,
     ) -> Result<()> {
         let id = id.to_string();
         // An empty part is one empty piece: kept, not absent (an add plan that accepted no row
         // still has its parsed numbers, none of them).
         let pieces: Vec<&[u8]> = if bytes.is_empty() {
             vec![bytes]
+        } else if let Some(cuts) = cuts {
+            let mut pieces = Vec::with_capacity(cuts.len() + 1);
+            let mut start = 0;
+            for &cut in cuts.iter().chain(std::iter::once(&bytes.len())) {
+                let piece = bytes.get(start..cut).ok_or_else(|| {
+                    StoreError::Corrupt(format!("import {id}: a cut at {cut} is out of order"))
+                })?;
+                pieces.push(piece);
+                start = cut;
+            }
+            pieces
         } else {
             bytes.chunks(CHUNK).collect()
         };

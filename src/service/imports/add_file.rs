@@ -16,17 +16,19 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use numberpool_domain::import::{self, Header, ImportRow, Reason, ReasonCode, RowDefaults};
+use numberpool_domain::import::{
+    self, Header, ImportAction, ImportRow, Reason, ReasonCode, RowDefaults,
+};
 use numberpool_domain::lifecycle::Relation;
 use numberpool_domain::moves::{self, AddTarget, Allocation};
 use numberpool_domain::{
     Account, AccountId, Action, AuditId, CarrierKind, E164, EntitlementUse, Entitlements,
     ExchangeStatus, FineType, ImportId, Number, NumberType, Product, Rule,
 };
-use numberpool_store::{ImportCounts, ImportPart, Lock, Reader, StoreError, Tx};
+use numberpool_store::{ImportCounts, ImportPart, ImportRecord, Lock, Reader, StoreError, Tx};
 use sha2::{Digest, Sha256};
 
-use super::file::Rows;
+use super::file::{self, Rows};
 use super::{AddOptions, Names, PlanRow, cell_shown, reason_of, resolve_names};
 use crate::service::accounts::Reach;
 use crate::service::progress::Progress;
@@ -43,6 +45,99 @@ pub(super) struct AddFilePlan {
     pub digest: String,
     /// The accepted rows' numbers as parsed (see the module's comment).
     pub parsed: Vec<u8>,
+}
+
+/// About how large the pieces an add CSV is kept in are: each is cut at the first record
+/// boundary after this many bytes ([`file::record_cuts`]).
+pub(super) const FILE_PIECE: usize = 1 << 20;
+
+/// `options.file_pieces` of an import whose file is kept in pieces cut at record boundaries.
+pub(super) const RECORD_PIECES: &str = "records";
+
+/// A file's rows for a pass. The plan reads the upload in memory; the apply reads the kept
+/// file, a piece at a time when its pieces were cut at record boundaries (an add CSV: what is
+/// held is one piece, where a million-row file read back whole was 20 MB), else whole.
+pub(super) struct FileRows<'a> {
+    rows: Rows<'a>,
+    /// The pieces still to read, and the import they belong to.
+    rest: Option<(ImportId, std::vec::IntoIter<(i32, i64)>)>,
+}
+
+impl<'a> FileRows<'a> {
+    /// Rows of a file in memory.
+    pub fn of(rows: Rows<'a>) -> Self {
+        FileRows { rows, rest: None }
+    }
+}
+
+impl FileRows<'static> {
+    /// The kept file of import `rec`, its header read.
+    pub async fn open(r: &mut Reader, rec: &ImportRecord) -> Result<Self> {
+        let pieced = rec.action == ImportAction::Add
+            && rec.options.get("file_pieces").and_then(|v| v.as_str()) == Some(RECORD_PIECES);
+        if pieced {
+            let mut pieces = r.import_pieces(rec.id, ImportPart::File).await?.into_iter();
+            let (seq, _) = pieces.next().ok_or(ServiceError::NotFound("import"))?;
+            let first = r.import_piece(rec.id, ImportPart::File, seq).await?;
+            return Ok(FileRows {
+                rows: file::open_first_piece(first).map_err(ServiceError::FileRefused)?,
+                rest: Some((rec.id, pieces)),
+            });
+        }
+        let bytes = r
+            .import_file(rec.id)
+            .await?
+            .ok_or(ServiceError::NotFound("import"))?;
+        Ok(FileRows::of(
+            file::open_owned(bytes, rec.action).map_err(ServiceError::FileRefused)?,
+        ))
+    }
+}
+
+impl FileRows<'_> {
+    pub fn header(&self) -> &[String] {
+        &self.rows.header
+    }
+
+    /// Up to `n` of the next rows that are not blank, with their row numbers (empty at the
+    /// end), reading the next pieces on `r` as the rows reach them.
+    pub async fn next_slice(
+        &mut self,
+        r: &mut Reader,
+        n: usize,
+    ) -> Result<Vec<(usize, Vec<String>)>> {
+        let mut out = self.rows.next_slice(n).map_err(ServiceError::FileRefused)?;
+        while out.len() < n {
+            let Some((import, pieces)) = &mut self.rest else {
+                break;
+            };
+            let Some((seq, _)) = pieces.next() else {
+                break;
+            };
+            let piece = r.import_piece(*import, ImportPart::File, seq).await?;
+            self.rows =
+                file::open_next_piece(piece, self.rows.delimiter, self.rows.next_row_number())
+                    .map_err(ServiceError::FileRefused)?;
+            let more = self
+                .rows
+                .next_slice(n - out.len())
+                .map_err(ServiceError::FileRefused)?;
+            out.extend(more);
+        }
+        Ok(out)
+    }
+
+    /// Every row of a file kept whole (an update or delete file).
+    pub fn all_rows(&mut self) -> Result<Vec<(usize, Vec<String>)>> {
+        if self.rest.is_some() {
+            return Err(ServiceError::Internal(StoreError::Corrupt(
+                "an import kept in pieces was read as a whole file".into(),
+            )));
+        }
+        self.rows
+            .next_slice(usize::MAX)
+            .map_err(ServiceError::FileRefused)
+    }
 }
 
 /// The connection a pass runs on: a read snapshot for the plan, the write transaction for the
@@ -446,7 +541,7 @@ impl Service {
         form: &AddOptions,
         me: &Account,
         above: &[AccountId],
-        rows: &mut Rows<'_>,
+        rows: &mut FileRows<'_>,
         header: Header,
         defaults: RowDefaults,
         progress: &Progress,
@@ -495,7 +590,7 @@ impl Service {
         let mut parsed = Vec::with_capacity(file_rows * RECORD);
         let mut counts = ImportCounts::default();
         loop {
-            let slice = rows.next_slice(SLICE).map_err(ServiceError::FileRefused)?;
+            let slice = rows.next_slice(pass.reader(), SLICE).await?;
             if slice.is_empty() {
                 break;
             }

@@ -87,8 +87,11 @@ pub struct Rows<'a> {
     next: usize,
 }
 
+/// What a CSV's rows are read from: the file in memory, or one piece of it that is owned.
+type CsvInput<'a> = Box<dyn std::io::Read + Send + 'a>;
+
 enum Source<'a> {
-    Csv(Box<csv::Reader<&'a [u8]>>, csv::StringRecord),
+    Csv(Box<csv::Reader<CsvInput<'a>>>, csv::StringRecord),
     Table(std::vec::IntoIter<Vec<String>>),
 }
 
@@ -110,6 +113,12 @@ pub fn open(bytes: &[u8], action: ImportAction) -> Result<Rows<'_>, Reason> {
 }
 
 fn open_csv(bytes: &[u8]) -> Result<Rows<'_>, Reason> {
+    let text = csv_text(bytes)?;
+    csv_rows(Box::new(text.as_bytes()), detect_delimiter(text))
+}
+
+/// A CSV's text after its BOM, checked to be UTF-8 and not empty.
+fn csv_text(bytes: &[u8]) -> Result<&str, Reason> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let text = std::str::from_utf8(bytes).map_err(|e| {
         unreadable(format!(
@@ -121,12 +130,20 @@ fn open_csv(bytes: &[u8]) -> Result<Rows<'_>, Reason> {
     if text.trim().is_empty() {
         return Err(Reason::new(ReasonCode::EmptyFile, "the file is empty"));
     }
-    let delimiter = detect_delimiter(text);
-    let mut reader = csv::ReaderBuilder::new()
+    Ok(text)
+}
+
+fn csv_reader<'a>(input: CsvInput<'a>, delimiter: u8) -> csv::Reader<CsvInput<'a>> {
+    csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
         .delimiter(delimiter)
-        .from_reader(text.as_bytes());
+        .from_reader(input)
+}
+
+/// A CSV's rows from `input` (its text after the BOM), its header row read.
+fn csv_rows(input: CsvInput<'_>, delimiter: u8) -> Result<Rows<'_>, Reason> {
+    let mut reader = csv_reader(input, delimiter);
     let mut record = csv::StringRecord::new();
     let header = match reader.read_record(&mut record) {
         Ok(true) => record.iter().map(str::to_string).collect(),
@@ -142,7 +159,95 @@ fn open_csv(bytes: &[u8]) -> Result<Rows<'_>, Reason> {
     })
 }
 
+/// Opens `bytes` for `action` as [`open`] does, the rows owning what they read.
+pub fn open_owned(bytes: Vec<u8>, action: ImportAction) -> Result<Rows<'static>, Reason> {
+    match format_of(&bytes) {
+        FileFormat::Csv => open_first_piece(bytes),
+        FileFormat::Xlsx => {
+            let t = read_xlsx(&bytes, action)?;
+            Ok(Rows {
+                format: t.format,
+                delimiter: t.delimiter,
+                header: t.header,
+                source: Source::Table(t.rows.into_iter()),
+                next: 2,
+            })
+        }
+    }
+}
+
+/// Where a CSV is cut into pieces of about `every` bytes for keeping, each cut at the start of
+/// a record, so that each piece parses alone and gives the rows it gives inside the whole file
+/// (see [`open_first_piece`], [`open_next_piece`]): the offsets in `bytes` where the second
+/// piece and each one after it start. `None` for a file that does not read to its end.
+pub fn record_cuts(bytes: &[u8], every: usize) -> Option<Vec<usize>> {
+    let bom = if bytes.starts_with(b"\xEF\xBB\xBF") {
+        3
+    } else {
+        0
+    };
+    let text = csv_text(bytes).ok()?;
+    let mut reader = csv_reader(Box::new(text.as_bytes()), detect_delimiter(text));
+    let mut record = csv::ByteRecord::new();
+    let mut cuts = Vec::new();
+    let mut next_cut = every;
+    loop {
+        match reader.read_byte_record(&mut record) {
+            Ok(true) => {}
+            Ok(false) => return Some(cuts),
+            Err(_) => return None,
+        }
+        let at = bom + usize::try_from(reader.position().byte()).ok()?;
+        if at >= next_cut && at < bytes.len() {
+            cuts.push(at);
+            next_cut = at + every;
+        }
+    }
+}
+
+/// The first piece of a CSV kept in pieces cut by [`record_cuts`]: its header read, as
+/// [`open`] reads a whole file.
+pub fn open_first_piece(piece: Vec<u8>) -> Result<Rows<'static>, Reason> {
+    let (bom, delimiter) = {
+        let text = csv_text(&piece)?;
+        (piece.len() - text.len(), detect_delimiter(text))
+    };
+    let mut input = Cursor::new(piece);
+    input.set_position(bom as u64);
+    csv_rows(Box::new(input), delimiter)
+}
+
+/// A later piece of such a CSV: rows only, numbered on from `next`, read with the first
+/// piece's `delimiter`.
+pub fn open_next_piece(
+    piece: Vec<u8>,
+    delimiter: u8,
+    next: usize,
+) -> Result<Rows<'static>, Reason> {
+    if let Err(e) = std::str::from_utf8(&piece) {
+        return Err(unreadable(format!(
+            "the file is not UTF-8 text (byte {} of a piece is not)",
+            e.valid_up_to() + 1
+        )));
+    }
+    Ok(Rows {
+        format: FileFormat::Csv,
+        delimiter,
+        header: Vec::new(),
+        source: Source::Csv(
+            Box::new(csv_reader(Box::new(Cursor::new(piece)), delimiter)),
+            csv::StringRecord::new(),
+        ),
+        next,
+    })
+}
+
 impl Rows<'_> {
+    /// The spreadsheet row number of the next row.
+    pub fn next_row_number(&self) -> usize {
+        self.next
+    }
+
     /// The next row with its spreadsheet row number, blank rows included; `None` at the end.
     pub fn next_row(&mut self) -> Result<Option<(usize, Vec<String>)>, Reason> {
         let no = self.next;
@@ -334,6 +439,57 @@ pub fn write(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn all(mut rows: Rows<'_>) -> Vec<(usize, Vec<String>)> {
+        let mut out = Vec::new();
+        while let Some(row) = rows.next_row().expect("a readable row") {
+            out.push(row);
+        }
+        out
+    }
+
+    #[test]
+    fn pieces_cut_at_record_boundaries_read_as_the_whole_file() {
+        // A BOM, `;` delimiters, CRLF endings, a blank row, quoted delimiters, quotes and line
+        // breaks, and a multi-byte character: pieces cut every few bytes must not split any.
+        let text = "\u{feff}Phone Number;Billing Reference\r\n+14155550101;\"a;b\"\r\n\r\n\
+                    +14155550102;\"two\nlines\"\r\n+14155550103;\"say \"\"hi\"\"\"\r\n\
+                    +14155550104;Zürich\r\n+14155550105;last";
+        let bytes = text.as_bytes();
+        let whole = open(bytes, ImportAction::Add).expect("the file opens");
+        let header = whole.header.clone();
+        let expect = all(whole);
+        assert_eq!(expect.len(), 5, "{expect:?}");
+        for every in [1, 5, 17, 40, 1000] {
+            let cuts = record_cuts(bytes, every).expect("cuts");
+            assert!(cuts.is_sorted() && cuts.iter().all(|c| *c > 0 && *c < bytes.len()));
+            let mut starts = vec![0];
+            starts.extend(&cuts);
+            let ends = cuts.iter().copied().chain([bytes.len()]);
+            let pieces: Vec<Vec<u8>> = starts
+                .iter()
+                .zip(ends)
+                .map(|(s, e)| bytes[*s..e].to_vec())
+                .collect();
+            let mut pieces = pieces.into_iter();
+            let first = open_first_piece(pieces.next().expect("a first piece")).expect("opens");
+            assert_eq!(first.header, header, "every {every}");
+            let (delimiter, mut next) = (first.delimiter, first.next_row_number());
+            let mut got = all(first);
+            if let Some((no, _)) = got.last() {
+                next = no + 1;
+            }
+            for piece in pieces {
+                let rows = all(open_next_piece(piece, delimiter, next).expect("opens"));
+                if let Some((no, _)) = rows.last() {
+                    next = no + 1;
+                }
+                got.extend(rows);
+            }
+            assert_eq!(got, expect, "pieces of about {every} bytes");
+        }
+        assert_eq!(record_cuts(bytes, 1000), Some(vec![]), "one piece");
+    }
 
     #[test]
     fn delimiters_are_detected_outside_quotes() {

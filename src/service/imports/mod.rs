@@ -279,7 +279,7 @@ impl Service {
                     &req.add,
                     &me,
                     &above,
-                    &mut src,
+                    &mut add_file::FileRows::of(src),
                     header,
                     defaults,
                     &Progress::none(),
@@ -319,6 +319,12 @@ impl Service {
                 .collect();
             (counts, kept, planned.digest, None)
         };
+        // An add CSV is kept in pieces cut at record boundaries, so that its apply reads it a
+        // piece at a time (`add_file::FileRows`); other files are read whole.
+        let cuts = match (req.action, format) {
+            (ImportAction::Add, FileFormat::Csv) => file::record_cuts(&bytes, add_file::FILE_PIECE),
+            _ => None,
+        };
         let now = self.now();
         let record = ImportRecord {
             id: ImportId::new(),
@@ -331,6 +337,7 @@ impl Service {
             options: serde_json::json!({
                 "default_country": req.default_country.map(|c| c.as_str()),
                 "add": req.add,
+                "file_pieces": cuts.is_some().then_some(add_file::RECORD_PIECES),
             }),
             plan_digest: digest,
             counts,
@@ -343,7 +350,8 @@ impl Service {
             version: 1,
         };
         let mut tx = self.store.begin().await?;
-        tx.insert_import(&record, &bytes, parsed.as_deref()).await?;
+        tx.insert_import(&record, &bytes, cuts.as_deref(), parsed.as_deref())
+            .await?;
         tx.commit().await?;
         Ok(ImportView {
             record,
@@ -398,9 +406,8 @@ impl Service {
     /// ([`Service::request_apply`]).
     pub async fn apply_import(&self, actor: &Actor, id: ImportId) -> Result<ImportView> {
         actor.require(Permission::NumberWrite)?;
-        let (view, bytes) = self.own_import_file(actor, id).await?;
-        self.apply_planned(actor, view, bytes, &Progress::none())
-            .await
+        let view = self.own_import(actor, id).await?;
+        self.apply_planned(actor, view, &Progress::none()).await
     }
 
     /// Queues the import's apply as a job (`make_job` builds it from its payload): in one
@@ -480,10 +487,6 @@ impl Service {
             .get_import(id)
             .await?
             .ok_or(ServiceError::NotFound("import"))?;
-        let bytes = r
-            .import_file(id)
-            .await?
-            .ok_or(ServiceError::NotFound("import"))?;
         drop(r);
         let actor = Actor::for_job(record.account_id, principal);
         let rows = serde_json::from_value(record.rows.clone()).unwrap_or_default();
@@ -492,7 +495,7 @@ impl Service {
             job: None,
             rows,
         };
-        self.apply_planned(&actor, view, bytes, progress).await
+        self.apply_planned(&actor, view, progress).await
     }
 
     /// Marks an import `failed` with `why` when its apply job failed for good (its attempts
@@ -527,7 +530,6 @@ impl Service {
         &self,
         actor: &Actor,
         view: ImportView,
-        bytes: Vec<u8>,
         progress: &Progress,
     ) -> Result<ImportView> {
         let rec = &view.record;
@@ -540,8 +542,11 @@ impl Service {
             ImportStatus::Planned | ImportStatus::Applying => {}
         }
         progress.set_phase(Phase::Planning);
-        let mut src = file::open(&bytes, rec.action).map_err(file_refused)?;
-        let header = Header::match_cells(rec.action, &src.header).map_err(file_refused)?;
+        let mut src = {
+            let mut r = self.store.read().await?;
+            add_file::FileRows::open(&mut r, rec).await?
+        };
+        let header = Header::match_cells(rec.action, src.header()).map_err(file_refused)?;
         let defaults = RowDefaults {
             country: rec
                 .options
@@ -592,8 +597,8 @@ impl Service {
             }
             return self.finish_apply(tx, view, progress).await;
         }
-        let rows = src.next_slice(usize::MAX).map_err(file_refused)?;
-        drop(bytes);
+        let rows = src.all_rows()?;
+        drop(src);
         let (mut tx, me, _) = self.open_add_or_write(&actor, rec.action).await?;
         let parsed = parse_rows(&header, &rows, &defaults, progress);
         let planned = match rec.action {
