@@ -99,16 +99,7 @@ enum Source<'a> {
 pub fn open(bytes: &[u8], action: ImportAction) -> Result<Rows<'_>, Reason> {
     match format_of(bytes) {
         FileFormat::Csv => open_csv(bytes),
-        FileFormat::Xlsx => {
-            let t = read_xlsx(bytes, action)?;
-            Ok(Rows {
-                format: t.format,
-                delimiter: t.delimiter,
-                header: t.header,
-                source: Source::Table(t.rows.into_iter()),
-                next: 2,
-            })
-        }
+        FileFormat::Xlsx => xlsx_rows(bytes, action),
     }
 }
 
@@ -159,20 +150,23 @@ fn csv_rows(input: CsvInput<'_>, delimiter: u8) -> Result<Rows<'_>, Reason> {
     })
 }
 
+/// An XLSX's rows: its sheet for `action`, decoded whole.
+fn xlsx_rows(bytes: &[u8], action: ImportAction) -> Result<Rows<'static>, Reason> {
+    let t = read_xlsx(bytes, action)?;
+    Ok(Rows {
+        format: t.format,
+        delimiter: t.delimiter,
+        header: t.header,
+        source: Source::Table(t.rows.into_iter()),
+        next: 2,
+    })
+}
+
 /// Opens `bytes` for `action` as [`open`] does, the rows owning what they read.
 pub fn open_owned(bytes: Vec<u8>, action: ImportAction) -> Result<Rows<'static>, Reason> {
     match format_of(&bytes) {
         FileFormat::Csv => open_first_piece(bytes),
-        FileFormat::Xlsx => {
-            let t = read_xlsx(&bytes, action)?;
-            Ok(Rows {
-                format: t.format,
-                delimiter: t.delimiter,
-                header: t.header,
-                source: Source::Table(t.rows.into_iter()),
-                next: 2,
-            })
-        }
+        FileFormat::Xlsx => xlsx_rows(&bytes, action),
     }
 }
 
