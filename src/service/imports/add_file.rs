@@ -59,6 +59,8 @@ pub(super) const RECORD_PIECES: &str = "records";
 /// held is one piece, where a million-row file read back whole was 20 MB), else whole.
 pub(super) struct FileRows<'a> {
     rows: Rows<'a>,
+    /// The file's header row (a later piece's rows have none of their own).
+    header: Vec<String>,
     /// The pieces still to read, and the import they belong to.
     rest: Option<(ImportId, std::vec::IntoIter<(i32, i64)>)>,
 }
@@ -66,7 +68,11 @@ pub(super) struct FileRows<'a> {
 impl<'a> FileRows<'a> {
     /// Rows of a file in memory.
     pub fn of(rows: Rows<'a>) -> Self {
-        FileRows { rows, rest: None }
+        FileRows {
+            header: rows.header.clone(),
+            rows,
+            rest: None,
+        }
     }
 }
 
@@ -77,10 +83,15 @@ impl FileRows<'static> {
             && rec.options.get("file_pieces").and_then(|v| v.as_str()) == Some(RECORD_PIECES);
         if pieced {
             let mut pieces = r.import_pieces(rec.id, ImportPart::File).await?.into_iter();
-            let (seq, _) = pieces.next().ok_or(ServiceError::NotFound("import"))?;
+            let (seq, _) = pieces
+                .next()
+                .ok_or_else(|| kept_piece("it has no pieces"))?;
             let first = r.import_piece(rec.id, ImportPart::File, seq).await?;
+            // The plan read the whole file: a piece that does not read now is damage.
+            let rows = file::open_first_piece(first).map_err(|e| kept_piece(&e.message))?;
             return Ok(FileRows {
-                rows: file::open_first_piece(first).map_err(ServiceError::FileRefused)?,
+                header: rows.header.clone(),
+                rows,
                 rest: Some((rec.id, pieces)),
             });
         }
@@ -96,7 +107,7 @@ impl FileRows<'static> {
 
 impl FileRows<'_> {
     pub fn header(&self) -> &[String] {
-        &self.rows.header
+        &self.header
     }
 
     /// Up to `n` of the next rows that are not blank, with their row numbers (empty at the
@@ -117,11 +128,11 @@ impl FileRows<'_> {
             let piece = r.import_piece(*import, ImportPart::File, seq).await?;
             self.rows =
                 file::open_next_piece(piece, self.rows.delimiter, self.rows.next_row_number())
-                    .map_err(ServiceError::FileRefused)?;
+                    .map_err(|e| kept_piece(&e.message))?;
             let more = self
                 .rows
                 .next_slice(n - out.len())
-                .map_err(ServiceError::FileRefused)?;
+                .map_err(|e| kept_piece(&e.message))?;
             out.extend(more);
         }
         Ok(out)
@@ -138,6 +149,13 @@ impl FileRows<'_> {
             .next_slice(usize::MAX)
             .map_err(ServiceError::FileRefused)
     }
+}
+
+/// A kept file's piece that does not read as it did when the plan read the whole file.
+fn kept_piece(why: &str) -> ServiceError {
+    ServiceError::Internal(StoreError::Corrupt(format!(
+        "an import's kept file cannot be read back: {why}"
+    )))
 }
 
 /// The connection a pass runs on: a read snapshot for the plan, the write transaction for the

@@ -181,22 +181,40 @@ pub fn record_cuts(bytes: &[u8], every: usize) -> Option<Vec<usize>> {
         0
     };
     let text = csv_text(bytes).ok()?;
-    let mut reader = csv_reader(Box::new(text.as_bytes()), detect_delimiter(text));
+    let delimiter = detect_delimiter(text);
+    let mut reader = csv_reader(Box::new(text.as_bytes()), delimiter);
     let mut record = csv::ByteRecord::new();
-    let mut cuts = Vec::new();
+    let mut cuts: Vec<usize> = Vec::new();
     let mut next_cut = every;
     loop {
         match reader.read_byte_record(&mut record) {
             Ok(true) => {}
-            Ok(false) => return Some(cuts),
+            Ok(false) => break,
             Err(_) => return None,
         }
         let at = bom + usize::try_from(reader.position().byte()).ok()?;
-        if at >= next_cut && at < bytes.len() {
+        // A piece that starts with a BOM would lose it to a reader of its own.
+        if at >= next_cut && at < bytes.len() && !bytes[at..].starts_with(b"\xEF\xBB\xBF") {
             cuts.push(at);
             next_cut = at + every;
         }
     }
+    // The pieces are read as the whole file is only if the first piece finds the delimiter the
+    // whole file does (it is read from the first line, which a piece without a line break
+    // holds only in part), and they are kept small only if no record runs on for many MiB.
+    let first = cuts.first().map_or(bytes.len(), |c| *c);
+    let first_text = std::str::from_utf8(&bytes[bom..first]).ok()?;
+    let largest = cuts
+        .iter()
+        .chain([&bytes.len()])
+        .scan(0, |start, end| {
+            let size = end - *start;
+            *start = *end;
+            Some(size)
+        })
+        .max()
+        .unwrap_or(0);
+    (detect_delimiter(first_text) == delimiter && largest <= 4 * every.max(1)).then_some(cuts)
 }
 
 /// The first piece of a CSV kept in pieces cut by [`record_cuts`]: its header read, as
@@ -220,7 +238,7 @@ pub fn open_next_piece(
 ) -> Result<Rows<'static>, Reason> {
     if let Err(e) = std::str::from_utf8(&piece) {
         return Err(unreadable(format!(
-            "the file is not UTF-8 text (byte {} of a piece is not)",
+            "a kept piece of the file is not UTF-8 text (from its byte {})",
             e.valid_up_to() + 1
         )));
     }
@@ -454,7 +472,7 @@ mod tests {
         let header = whole.header.clone();
         let expect = all(whole);
         assert_eq!(expect.len(), 5, "{expect:?}");
-        for every in [1, 5, 17, 40, 1000] {
+        for every in [10, 17, 40, 1000] {
             let cuts = record_cuts(bytes, every).expect("cuts");
             assert!(cuts.is_sorted() && cuts.iter().all(|c| *c > 0 && *c < bytes.len()));
             let mut starts = vec![0];
@@ -483,6 +501,24 @@ mod tests {
             assert_eq!(got, expect, "pieces of about {every} bytes");
         }
         assert_eq!(record_cuts(bytes, 1000), Some(vec![]), "one piece");
+        assert_eq!(
+            record_cuts(bytes, 1),
+            None,
+            "pieces of many times the size asked for are not cut"
+        );
+        // A record that starts with a BOM is not where a piece starts (a reader of its own
+        // would drop the BOM).
+        let text = "a,b\nx,1\n\u{feff}y,2\nz,3\n";
+        let at = text.find('\u{feff}').expect("a BOM");
+        let cuts = record_cuts(text.as_bytes(), 3).expect("cuts");
+        assert!(!cuts.contains(&at), "{cuts:?}");
+        assert!(!cuts.is_empty());
+        // The first piece must find the file's delimiter: here its first line (the whole piece,
+        // without a line break) has a comma, where the file's first line, all of it, counts
+        // more semicolons.
+        let text = format!("a,b{}", "\r;;;".repeat(20));
+        assert_eq!(detect_delimiter(&text), b';');
+        assert_eq!(record_cuts(text.as_bytes(), 4), None);
     }
 
     #[test]
