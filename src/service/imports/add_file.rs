@@ -235,15 +235,6 @@ impl ParsedRecords {
         }
         Ok(())
     }
-
-    /// The row number of the next record held.
-    fn next_row(&self) -> Option<usize> {
-        self.held.next_row()
-    }
-
-    fn take(&mut self) -> Result<E164> {
-        self.held.take()
-    }
 }
 
 /// The records read so far and not yet taken. Pieces need not end on a record's boundary: a
@@ -279,6 +270,7 @@ impl HeldRecords {
         self.bytes.get(self.at..self.at + RECORD)
     }
 
+    /// The row number of the next record held.
     fn next_row(&self) -> Option<usize> {
         let r = self.current()?;
         let row = u32::from_le_bytes(r[..4].try_into().ok()?);
@@ -640,10 +632,10 @@ impl Service {
                 Some(known) => {
                     let mut out = Vec::new();
                     for (no, cells) in slice {
-                        if known.next_row() != Some(no) {
+                        if known.held.next_row() != Some(no) {
                             continue;
                         }
-                        let e = known.take()?;
+                        let e = known.held.take()?;
                         let phone = e.as_str().to_string();
                         out.push((no, phone, import::parse_row_as(&header, &cells, e)));
                     }
