@@ -6,7 +6,7 @@ use numberpool_domain::{AccountId, ImportId, JobId};
 
 use crate::rows::Arg::{Int, OptText, Text};
 use crate::rows::parse;
-use crate::{Reader, Result, StoreError, Tx, get_by_id, on_conn, one_row};
+use crate::{ConnRef, Reader, Result, StoreError, Tx, get_by_id, on_conn, one_row};
 
 const COLUMNS: &str = "id, account_id, created_by, action, format, file_name, file_sha256, \
     options, plan_digest, total_rows, creates, updates, deletes, unchanged, rejected, rows, \
@@ -268,10 +268,44 @@ impl Tx {
                 .execute(&mut *conn)
                 .await?;
         });
-        self.insert_import_part(r.id, ImportPart::File, file, file_cuts)
+        // Each piece is written once and not read again in this transaction, so on SQLite the
+        // pieces go through a 2 MiB page cache: at the pooled connection's 32 MiB, a million-row
+        // add's 36 MB of pieces filled the whole cache and made the import's peak memory grow
+        // with the file (docs/PERFORMANCE.md). The pooled size is put back either way.
+        let small = matches!(self.connection(), ConnRef::Sqlite(_));
+        if small {
+            self.sqlite_cache_size("-2048").await?;
+        }
+        let stored = self
+            .insert_import_parts(r.id, file, file_cuts, parsed)
+            .await;
+        if small {
+            self.sqlite_cache_size(crate::SQLITE_CACHE_SIZE).await?;
+        }
+        stored
+    }
+
+    async fn insert_import_parts(
+        &mut self,
+        id: ImportId,
+        file: &[u8],
+        file_cuts: Option<&[usize]>,
+        parsed: Option<&[u8]>,
+    ) -> Result<()> {
+        self.insert_import_part(id, ImportPart::File, file, file_cuts)
             .await?;
         if let Some(parsed) = parsed {
-            self.insert_import_part(r.id, ImportPart::Parsed, parsed, None)
+            self.insert_import_part(id, ImportPart::Parsed, parsed, None)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Sets this SQLite connection's page cache (`PRAGMA cache_size`'s value).
+    async fn sqlite_cache_size(&mut self, size: &str) -> Result<()> {
+        if let ConnRef::Sqlite(c) = self.connection() {
+            sqlx::query(&format!("PRAGMA cache_size = {size}"))
+                .execute(&mut *c)
                 .await?;
         }
         Ok(())

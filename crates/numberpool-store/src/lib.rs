@@ -153,6 +153,9 @@ macro_rules! per_backend {
 }
 pub(crate) use per_backend;
 
+/// A pooled SQLite connection's page cache (`PRAGMA cache_size`; negative: KiB): 32 MiB.
+pub(crate) const SQLITE_CACHE_SIZE: &str = "-32768";
+
 /// A backend connection: inside a write transaction, or a pooled connection for reads.
 #[doc(hidden)]
 pub enum Conn {
@@ -366,7 +369,7 @@ impl Store {
                 // 106,675 rows/s with 32; 78,000–105,000 in five runs with 64) and made a
                 // million-row import hold 30 MB more (docs/PERFORMANCE.md). 16 KiB pages (new
                 // databases only) quarter the page writes at commit.
-                .pragma("cache_size", "-32768")
+                .pragma("cache_size", SQLITE_CACHE_SIZE)
                 .page_size(16384);
             let pool = SqlitePoolOptions::new()
                 .max_connections(opts.max_connections)
