@@ -273,7 +273,7 @@ impl Seeded {
             .unwrap_or_else(|e| die(e));
         let token = self
             .service
-            .issue_token(&client.client_id, &client.client_secret, None, 3600)
+            .issue_token(&client.client_id, &client.client_secret, None, None, 3600)
             .await
             .unwrap_or_else(|e| die(e))
             .access_token;

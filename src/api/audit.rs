@@ -21,6 +21,7 @@ use super::responses::{CommonErrors, FilteredListErrors};
 pub struct AuditView {
     pub id: AuditId,
     /// RFC 3339 time of the change.
+    #[schema(format = DateTime)]
     pub at: String,
     /// `user`, `client` or `operator`.
     pub actor_type: String,
@@ -37,16 +38,7 @@ pub struct AuditView {
     pub after: Option<serde_json::Value>,
 }
 
-/// RFC 3339 in UTC with exactly three fraction digits, so that times sort as strings too.
-pub(crate) fn rfc3339(ms: i64) -> String {
-    const FORMAT: &[time::format_description::BorrowedFormatItem<'_>] = time::macros::format_description!(
-        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
-    );
-    OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
-        .ok()
-        .and_then(|t| t.format(FORMAT).ok())
-        .unwrap_or_default()
-}
+pub(crate) use numberpool_domain::timestamp::rfc3339;
 
 fn parse_time(field: &str, s: &str) -> ApiResult<i64> {
     OffsetDateTime::parse(s.trim(), &Rfc3339)

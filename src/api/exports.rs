@@ -78,10 +78,13 @@ pub struct ExportBody {
     /// The job making it, while it is queued or running: its state and progress.
     pub job: Option<JobBody>,
     /// RFC 3339.
+    #[schema(format = DateTime)]
     pub created_at: String,
     /// RFC 3339.
+    #[schema(format = DateTime)]
     pub updated_at: String,
     /// When the file is removed (RFC 3339), once ready.
+    #[schema(format = DateTime)]
     pub expires_at: Option<String>,
 }
 
@@ -237,8 +240,10 @@ pub struct ScheduleBody {
     /// `daily` or `weekly`.
     pub cadence: Cadence,
     /// When it runs next (RFC 3339).
+    #[schema(format = DateTime)]
     pub next_run_at: String,
     /// RFC 3339.
+    #[schema(format = DateTime)]
     pub created_at: String,
 }
 
@@ -359,6 +364,7 @@ pub struct NotificationBody {
     /// Whether the caller marked it read.
     pub read: bool,
     /// RFC 3339.
+    #[schema(format = DateTime)]
     pub created_at: String,
 }
 

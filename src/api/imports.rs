@@ -78,8 +78,10 @@ pub struct ImportBody {
     /// Where the rejected rows can be downloaded as a file to fix and upload again.
     pub rejected_rows_url: Option<String>,
     /// RFC 3339.
+    #[schema(format = DateTime)]
     pub created_at: String,
     /// RFC 3339.
+    #[schema(format = DateTime)]
     pub updated_at: String,
 }
 

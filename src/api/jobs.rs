@@ -22,8 +22,10 @@ pub struct JobBody {
     pub error: Option<String>,
     pub progress: JobProgress,
     /// RFC 3339.
+    #[schema(format = DateTime)]
     pub created_at: String,
     /// RFC 3339.
+    #[schema(format = DateTime)]
     pub updated_at: String,
 }
 

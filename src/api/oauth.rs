@@ -1,10 +1,10 @@
-//! OAuth 2.0 client credentials (`POST /oauth/token`, RFC 6749 §4.4) and the API clients of an
-//! account under `/v2/api_clients`: list, create, rotate a secret, delete. Rotating or deleting a
-//! client ends every token it holds.
+//! OAuth 2.0 client credentials (`POST /oauth/token`, RFC 6749 §4.4, and Zoom's
+//! `account_credentials` form of it) and the API clients of an account under `/v2/api_clients`:
+//! list, create, rotate a secret, delete. Rotating or deleting a client ends every token it holds.
 
 use std::net::SocketAddr;
 
-use axum::extract::{ConnectInfo, Path, State};
+use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Form, Json};
@@ -25,12 +25,37 @@ use crate::service::{SCOPES, ServiceError};
 // No `Debug`: it holds a secret, which must never reach a log line.
 #[derive(Deserialize, ToSchema)]
 pub struct TokenRequest {
-    /// Must be `client_credentials`.
+    /// `client_credentials`, or `account_credentials` (Zoom's server-to-server OAuth), which
+    /// names the client's account in `account_id`.
     pub grant_type: Option<String>,
     /// Space-separated scopes, a subset of the client's; all of them when absent.
     pub scope: Option<String>,
     pub client_id: Option<String>,
     pub client_secret: Option<String>,
+    /// With `account_credentials`: the client's own account (any other is refused as a wrong
+    /// secret is).
+    pub account_id: Option<String>,
+}
+
+/// The token request's parameters in the query string, where Zoom's server-to-server clients
+/// send them (`?grant_type=account_credentials&account_id=…`, with no form body).
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct TokenQuery {
+    /// As the form's `grant_type`; when both are given they must agree.
+    pub grant_type: Option<String>,
+    /// As the form's `account_id`; when both are given they must agree.
+    pub account_id: Option<String>,
+}
+
+/// A parameter from the form or the query string, whichever gives it (empty counts as absent);
+/// `Err` when both give it and they differ.
+fn one_of(form: Option<&str>, query: Option<&str>) -> Result<Option<String>, ()> {
+    let given = |v: Option<&str>| v.filter(|v| !v.is_empty()).map(str::to_string);
+    match (given(form), given(query)) {
+        (Some(f), Some(q)) if f != q => Err(()),
+        (f, q) => Ok(f.or(q)),
+    }
 }
 
 /// A bearer token.
@@ -92,16 +117,20 @@ fn basic(headers: &HeaderMap) -> Option<(String, String)> {
 ///
 /// Client credentials grant: HTTP Basic with the client id and secret, form body
 /// `grant_type=client_credentials` and optionally `scope`. The token lasts an hour by default.
+/// Zoom's server-to-server form is accepted as Zoom's clients send it:
+/// `grant_type=account_credentials&account_id=…` in the query string (or the form), where
+/// `account_id` must be the client's own account; the body may then be empty.
 /// Credentials in both HTTP Basic and the form are refused (`invalid_request`). After 10
 /// failures in a minute (by default) for one client id or from one address, the endpoint
 /// answers 429 `rate_limited` until the minute ends, even to the right secret.
 #[utoipa::path(post, path = "/oauth/token", tag = "OAuth",
+    params(TokenQuery),
     request_body(content = TokenRequest, content_type = "application/x-www-form-urlencoded"),
     security(("basic" = [])),
     responses(
         (status = 200, description = "A bearer token", body = TokenResponse),
         (status = 400, description = "`invalid_request`, `unsupported_grant_type` or `invalid_scope`", body = OAuthErrorBody),
-        (status = 401, description = "Unknown client or wrong secret (`invalid_client`)", body = OAuthErrorBody),
+        (status = 401, description = "Unknown client, wrong secret, or an `account_id` that is not the client's account (`invalid_client`)", body = OAuthErrorBody),
         (status = 415, description = "Not form-encoded (`invalid_request`)", body = OAuthErrorBody),
         (status = 429, description = "Too many failed attempts for this client id or from this address (`rate_limited`); retry after `Retry-After`", body = OAuthErrorBody),
         (status = 503, description = "Too many credential checks at once (`service_unavailable`); retry after `Retry-After`", body = ErrorBody),
@@ -110,6 +139,7 @@ pub async fn token(
     State(st): State<ApiState>,
     peer: Option<Extension<ConnectInfo<SocketAddr>>>,
     headers: HeaderMap,
+    query: Result<Query<TokenQuery>, axum::extract::rejection::QueryRejection>,
     form: Result<Form<TokenRequest>, axum::extract::rejection::FormRejection>,
 ) -> Response {
     // The client first (RFC 6749 §5.2: without credentials the answer is `invalid_client`),
@@ -161,24 +191,74 @@ pub async fn token(
             "unknown client or wrong secret",
         );
     }
-    let Some(req) = req else {
-        // As documented: a body that is not form-encoded is a 415, a bad form a 400.
-        let status = match rejection {
-            Some(axum::extract::rejection::FormRejection::InvalidFormContentType(_)) => {
-                StatusCode::UNSUPPORTED_MEDIA_TYPE
-            }
-            _ => StatusCode::BAD_REQUEST,
-        };
+    let Ok(Query(query)) = query else {
         return oauth_error(
-            status,
+            StatusCode::BAD_REQUEST,
             "invalid_request",
-            "send grant_type=client_credentials as application/x-www-form-urlencoded",
+            "the query string is not one this endpoint reads: grant_type and account_id",
         );
     };
-    match req.grant_type.as_deref() {
-        Some("client_credentials") => {}
+    let req = match req {
+        Some(req) => req,
+        // Zoom's clients put the grant in the query string and send no form: the body is then
+        // not read at all.
+        None if query.grant_type.as_deref().is_some_and(|g| !g.is_empty())
+            && matches!(
+                rejection,
+                Some(axum::extract::rejection::FormRejection::InvalidFormContentType(_))
+            ) =>
+        {
+            TokenRequest {
+                grant_type: None,
+                scope: None,
+                client_id: None,
+                client_secret: None,
+                account_id: None,
+            }
+        }
+        None => {
+            // As documented: a body that is not form-encoded is a 415, a bad form a 400.
+            let status = match rejection {
+                Some(axum::extract::rejection::FormRejection::InvalidFormContentType(_)) => {
+                    StatusCode::UNSUPPORTED_MEDIA_TYPE
+                }
+                _ => StatusCode::BAD_REQUEST,
+            };
+            return oauth_error(
+                status,
+                "invalid_request",
+                "send grant_type=client_credentials as application/x-www-form-urlencoded",
+            );
+        }
+    };
+    let (Ok(grant), Ok(account)) = (
+        one_of(req.grant_type.as_deref(), query.grant_type.as_deref()),
+        one_of(req.account_id.as_deref(), query.account_id.as_deref()),
+    ) else {
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "grant_type and account_id are each given in the query string and in the form, \
+             differently: give each once",
+        );
+    };
+    // The account an `account_credentials` grant names; a client credentials grant names none
+    // (an `account_id` beside it is not read, as RFC 6749 §3.2 has unknown parameters ignored).
+    let account = match grant.as_deref() {
+        Some("client_credentials") => None,
+        Some("account_credentials") => match account {
+            Some(a) => Some(a),
+            None => {
+                return oauth_error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_request",
+                    "account_id is required with grant_type=account_credentials: the client's \
+                     account id",
+                );
+            }
+        },
         // RFC 6749 §5.2: a missing parameter is `invalid_request`; another grant is unsupported.
-        None | Some("") => {
+        None => {
             return oauth_error(
                 StatusCode::BAD_REQUEST,
                 "invalid_request",
@@ -189,10 +269,10 @@ pub async fn token(
             return oauth_error(
                 StatusCode::BAD_REQUEST,
                 "unsupported_grant_type",
-                "grant_type must be client_credentials",
+                "grant_type must be client_credentials or account_credentials",
             );
         }
-    }
+    };
     let addr = peer.map(|Extension(ConnectInfo(a))| a.ip());
     if let Some(t) = &st.token_failures
         && let Err(wait) = t.begin(&client_id, addr)
@@ -216,7 +296,13 @@ pub async fn token(
     };
     match st
         .service
-        .issue_token(&client_id, &secret, req.scope.as_deref(), st.token_ttl_secs)
+        .issue_token(
+            &client_id,
+            &secret,
+            req.scope.as_deref(),
+            account.as_deref(),
+            st.token_ttl_secs,
+        )
         .await
     {
         Ok(t) => {
@@ -256,6 +342,7 @@ pub struct ClientView {
     pub account_id: AccountId,
     pub scopes: Vec<String>,
     /// RFC 3339 creation time.
+    #[schema(format = DateTime)]
     pub created_at: String,
 }
 

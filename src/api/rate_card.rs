@@ -57,7 +57,9 @@ pub struct RateEntry {
     pub monthly_cost_cents: i64,
     /// ISO 4217 code, three upper-case letters.
     pub currency: String,
-    /// Milliseconds since the Unix epoch.
+    /// RFC 3339, UTC.
+    #[serde(serialize_with = "numberpool_domain::timestamp::serialize")]
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: i64,
     /// Bumped by every change; the ETag.
     pub version: i64,

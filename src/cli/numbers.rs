@@ -153,17 +153,6 @@ async fn actor(service: &Service, a: &Acting) -> anyhow::Result<Actor> {
     super::acting(service, &a.account).await
 }
 
-/// Unix milliseconds as an RFC 3339 UTC time, for people reading the history.
-fn rfc3339(ms: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
-        .ok()
-        .and_then(|t| {
-            t.format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        })
-        .unwrap_or_else(|| ms.to_string())
-}
-
 fn print_number(view: &NumberView, json: bool) -> anyhow::Result<()> {
     if json {
         outln!("{}", serde_json::to_string(view)?);
@@ -335,7 +324,7 @@ pub async fn run(service: &Service, cmd: NumbersCmd) -> anyhow::Result<()> {
                 for h in history {
                     outln!(
                         "  {}  {:<22} {} via {}",
-                        rfc3339(h.at),
+                        numberpool_domain::timestamp::rfc3339(h.at),
                         h.action,
                         h.actor_type,
                         h.channel.as_str()

@@ -21,9 +21,13 @@ pub struct ConnectionView {
     pub provider_name: String,
     pub provider_account_number: String,
     pub status: ExchangeStatus,
-    /// Milliseconds since the Unix epoch.
+    /// RFC 3339, UTC.
+    #[serde(serialize_with = "numberpool_domain::timestamp::serialize")]
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: i64,
-    /// Milliseconds since the Unix epoch.
+    /// RFC 3339, UTC.
+    #[serde(serialize_with = "numberpool_domain::timestamp::serialize")]
+    #[schema(value_type = String, format = DateTime)]
     pub updated_at: i64,
 }
 

@@ -133,12 +133,16 @@ impl Service {
     /// both), as is a client whose account is deactivated. `requested` is `None` for all the
     /// client's scopes, or a space- or comma-separated subset; a scope the client lacks or an
     /// unknown one is `InvalidScope` naming it. Expired tokens are left to the periodic purge job
-    /// (`crate::jobs::purge_tokens`).
+    /// (`crate::jobs::purge_tokens`). `account` is the account an `account_credentials` grant
+    /// names (Zoom's server-to-server OAuth); anything but the client's own account is
+    /// `Unauthorized` too, as a wrong secret is, so that the answer says nothing of whose
+    /// client it is.
     pub async fn issue_token(
         &self,
         client_id: &str,
         client_secret: &str,
         requested: Option<&str>,
+        account: Option<&str>,
         ttl_secs: i64,
     ) -> Result<IssuedToken> {
         if ttl_secs <= 0 {
@@ -152,6 +156,11 @@ impl Service {
             return Err(ServiceError::Unauthorized);
         };
         if !verify_off_runtime(client_secret, Some(&client.secret_hash)).await? {
+            return Err(ServiceError::Unauthorized);
+        }
+        if let Some(account) = account
+            && account.trim().parse::<AccountId>().ok() != Some(client.account_id)
+        {
             return Err(ServiceError::Unauthorized);
         }
         let scopes = granted_scopes(&client.scopes, requested)?;

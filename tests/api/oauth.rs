@@ -426,7 +426,96 @@ async fn weaker_tokens_cannot_take_over_stronger_clients(db: &TestDb) {
         .expect(200);
 }
 
+/// Zoom's server-to-server OAuth, as its clients send it: `grant_type=account_credentials` and
+/// `account_id` in the query string, HTTP Basic, and no form (an empty JSON body, or none).
+async fn zoom_account_credentials(db: &TestDb) {
+    let w = World::new(db).await;
+    let app = &w.app;
+    let c = &w.provider_client;
+    let own = w.provider.id.to_string();
+    let zoom = |account: &str| {
+        format!(
+            "/oauth/token{}",
+            crate::http::query(&[
+                ("grant_type", "account_credentials"),
+                ("account_id", account)
+            ])
+        )
+    };
+    for body in [("application/json", b"{}".to_vec()), ("", Vec::new())] {
+        let r = app
+            .post(&zoom(&own))
+            .basic(&c.id, &c.secret)
+            .raw(body.0, body.1.clone())
+            .send()
+            .await
+            .expect(200);
+        let v = r.json();
+        assert_eq!(v["token_type"], "bearer", "{v}");
+        let token = v["access_token"].as_str().must("token").to_string();
+        app.get_as(&token, "/v2/phone/numbers").await.expect(200);
+    }
+    // The same in the form.
+    let r = app
+        .post("/oauth/token")
+        .basic(&c.id, &c.secret)
+        .form(&[("grant_type", "account_credentials"), ("account_id", &own)])
+        .send()
+        .await
+        .expect(200);
+    assert!(r.json()["access_token"].is_string(), "{}", r.text());
+
+    // Another account, even one below the client's, or no account at all: the answer of a
+    // wrong secret, which says nothing of whose client it is.
+    for account in [
+        w.customer.id.to_string(),
+        w.tenant.id.to_string(),
+        "not-an-account".to_string(),
+    ] {
+        let r = app
+            .post(&zoom(&account))
+            .basic(&c.id, &c.secret)
+            .send()
+            .await;
+        let r = oauth_error(r, 401, "invalid_client");
+        let wrong_secret = app
+            .post(&zoom(&own))
+            .basic(&c.id, "not-the-secret")
+            .send()
+            .await;
+        assert_eq!(
+            r.json()["error_description"],
+            wrong_secret.json()["error_description"]
+        );
+    }
+    // No account_id: a missing parameter.
+    let r = app
+        .post("/oauth/token?grant_type=account_credentials")
+        .basic(&c.id, &c.secret)
+        .send()
+        .await;
+    let r = oauth_error(r, 400, "invalid_request");
+    assert!(r.text().contains("account_id"), "{}", r.text());
+    // The query string and the form disagreeing: which one counts must not be a guess.
+    let r = app
+        .post(&zoom(&own))
+        .basic(&c.id, &c.secret)
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await;
+    oauth_error(r, 400, "invalid_request");
+    // A grant neither of the two: unsupported, naming both.
+    let r = app
+        .post("/oauth/token?grant_type=password")
+        .basic(&c.id, &c.secret)
+        .send()
+        .await;
+    let r = oauth_error(r, 400, "unsupported_grant_type");
+    assert!(r.text().contains("account_credentials"), "{}", r.text());
+}
+
 backend_tests!(
+    zoom_account_credentials,
     weaker_tokens_cannot_take_over_stronger_clients,
     secrets_are_not_kept_for_replay,
     token_grants_and_errors,

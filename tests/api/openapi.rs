@@ -148,6 +148,40 @@ async fn openapi_is_3_1_and_every_operation_is_secured(db: &TestDb) {
         ],
         "the add body's shapes: {alts:?}"
     );
+
+    // SPEC §8.1 (seed 002's shapes): every time the API writes is an RFC 3339 string, and
+    // capabilities are a list of names.
+    let schemas = doc["components"]["schemas"]
+        .as_object()
+        .must("component schemas");
+    let mut times = 0;
+    for (name, schema) in schemas {
+        let Some(props) = schema["properties"].as_object() else {
+            continue;
+        };
+        for (field, p) in props {
+            if field == "at" || field.ends_with("_at") {
+                times += 1;
+                let types = &p["type"];
+                let is_string = types == "string"
+                    || types
+                        .as_array()
+                        .is_some_and(|t| t.contains(&"string".into()));
+                assert!(
+                    is_string && p["format"] == "date-time",
+                    "{name}.{field}: a time must be an RFC 3339 string (format date-time): {p}"
+                );
+            }
+        }
+    }
+    assert!(times >= 20, "only {times} times found in the schemas");
+    let caps = &schemas["Capabilities"];
+    assert_eq!(caps["type"], "array", "{caps}");
+    assert_eq!(
+        caps["items"]["enum"],
+        serde_json::json!(["voice", "sms", "mms", "fax"]),
+        "{caps}"
+    );
 }
 
 /// `/docs` serves the reference page from the binary.

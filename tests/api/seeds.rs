@@ -211,8 +211,15 @@ fn customization(capacity: &str, direction: &str, dialer: bool, cli_shared: bool
            "outbound_dialer": dialer, "outbound_cli_shared": cli_shared})
 }
 
+/// Seed 002's shape: the names of the capabilities that are on.
 fn capabilities(voice: bool, sms: bool) -> Value {
-    json!({"voice": voice, "sms": sms, "mms": false, "fax": false})
+    let on = [("voice", voice), ("sms", sms)];
+    json!(
+        on.iter()
+            .filter(|(_, on)| *on)
+            .map(|(name, _)| *name)
+            .collect::<Vec<_>>()
+    )
 }
 
 fn user(id: &str) -> Value {
@@ -938,23 +945,32 @@ async fn seed_003_master_reseller_reseller_and_enterprise(db: &TestDb) {
     assert_eq!(v["voice_carrier_id"], voice_default.as_str(), "{v}");
     assert_eq!(v["sms_carrier_id"], sms_default.as_str(), "{v}");
     assert_eq!(v["source"], "BYOC - Cloud Voice Default", "{v}");
+    // Seed 002's shapes: capabilities by name, times in RFC 3339.
+    assert_eq!(v["capabilities"], json!(["voice", "sms"]), "{v}");
+    for field in ["created_at", "updated_at"] {
+        let at = v[field].as_str().must(field);
+        assert!(
+            at.ends_with('Z')
+                && time::OffsetDateTime::parse(at, &time::format_description::well_known::Rfc3339)
+                    .is_ok(),
+            "{field}: {v}"
+        );
+    }
     let v = m
         .add(json!({"phone_number": fax,
-                    "capabilities": {"voice": false, "sms": false, "mms": false, "fax": true}}))
+                    "capabilities": ["fax"]}))
         .await;
     assert_eq!(v["voice_carrier_id"], Value::Null, "{v}");
     assert_eq!(v["sms_carrier_id"], Value::Null, "{v}");
     // Voice turned on later, with no carrier named: the default voice carrier.
     let v = m
-        .patch(
-            &num(&fax),
-            json!({"capabilities": {"voice": true, "sms": false, "mms": false, "fax": true}}),
-        )
+        .patch(&num(&fax), json!({"capabilities": ["voice", "fax"]}))
         .await
         .expect(200)
         .json();
     assert_eq!(v["voice_carrier_id"], voice_default.as_str(), "{v}");
     assert_eq!(v["sms_carrier_id"], Value::Null, "{v}");
+    assert_eq!(v["capabilities"], json!(["voice", "fax"]), "{v}");
 
     // The master assigns (allocates) its number to the reseller: free in the reseller's pool.
     let v = m

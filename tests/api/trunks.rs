@@ -197,7 +197,7 @@ async fn carrier_routes(db: &TestDb) {
     let n = app
         .patch(&n_path)
         .bearer(t)
-        .json(&json!({"capabilities": {"voice": true, "sms": true, "mms": false, "fax": false}}))
+        .json(&json!({"capabilities": ["voice", "sms"]}))
         .send()
         .await
         .expect(200)

@@ -42,6 +42,10 @@ async fn numbers_are_scripted_with_their_refusals(db: &TestDb) {
     assert_eq!(nums.len(), 2);
     assert_eq!(nums[0]["phone_number"], "+14155550100");
     assert_eq!(nums[0]["position"], "free");
+    // The API's shapes (seed 002): capabilities by name, times in RFC 3339.
+    assert_eq!(nums[0]["capabilities"], serde_json::json!(["voice"]));
+    let at = nums[0]["created_at"].as_str().unwrap_or_default();
+    assert!(at.len() == 24 && at.ends_with('Z'), "{}", nums[0]);
     refused(
         db,
         &format!("numbers add --account {oid} +14155550100"),

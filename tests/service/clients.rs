@@ -28,7 +28,7 @@ async fn client(w: &World, of: &Account, scopes: Option<&str>) -> CreatedClient 
 
 async fn token(w: &World, c: &CreatedClient) -> String {
     w.service
-        .issue_token(&c.client_id, &c.client_secret, None, TTL)
+        .issue_token(&c.client_id, &c.client_secret, None, None, TTL)
         .await
         .must("issue token")
         .access_token
@@ -67,7 +67,7 @@ async fn token_grant_and_scopes(db: &TestDb) {
 
     // All the client's scopes when none are asked for.
     let t = svc
-        .issue_token(&all.client_id, &all.client_secret, None, TTL)
+        .issue_token(&all.client_id, &all.client_secret, None, None, TTL)
         .await
         .must("issue");
     assert_eq!(t.token_type, "bearer");
@@ -106,6 +106,7 @@ async fn token_grant_and_scopes(db: &TestDb) {
             &all.client_id,
             &all.client_secret,
             Some("phone_number:read:admin,phone:read:admin"),
+            None,
             TTL,
         )
         .await
@@ -114,7 +115,7 @@ async fn token_grant_and_scopes(db: &TestDb) {
     let (_, scopes) = svc.authenticate_token(&t.access_token).await.must("auth");
     assert_eq!(scopes, vec!["phone:read:admin", "phone_number:read:admin"]);
     let t = svc
-        .issue_token(&reader.client_id, &reader.client_secret, None, TTL)
+        .issue_token(&reader.client_id, &reader.client_secret, None, None, TTL)
         .await
         .must("reader");
     assert_eq!(t.scope, "phone:read:admin phone_number:read:admin");
@@ -125,6 +126,7 @@ async fn token_grant_and_scopes(db: &TestDb) {
             &reader.client_id,
             &reader.client_secret,
             Some("phone:read:admin phone:write:admin"),
+            None,
             TTL,
         )
         .await,
@@ -134,7 +136,7 @@ async fn token_grant_and_scopes(db: &TestDb) {
     );
     assert!(e.to_string().contains("phone:write:admin"), "{e}");
     let e = refused(
-        svc.issue_token(&all.client_id, &all.client_secret, Some("root"), TTL)
+        svc.issue_token(&all.client_id, &all.client_secret, Some("root"), None, TTL)
             .await,
         "invalid_scope",
         None,
@@ -150,14 +152,14 @@ async fn token_grant_and_scopes(db: &TestDb) {
         (all.client_id.as_str(), ""),
     ] {
         refused(
-            svc.issue_token(id, secret, None, TTL).await,
+            svc.issue_token(id, secret, None, None, TTL).await,
             "unauthorized",
             None,
             "bad credentials",
         );
     }
     refused(
-        svc.issue_token(&all.client_id, &all.client_secret, None, 0)
+        svc.issue_token(&all.client_id, &all.client_secret, None, None, 0)
             .await,
         "invalid_input",
         None,
@@ -209,7 +211,7 @@ async fn token_grant_and_scopes(db: &TestDb) {
     tx.commit().await.must("commit");
     assert!(!works(&w, &t2).await, "deactivated account");
     refused(
-        svc.issue_token(&c2.client_id, &c2.client_secret, None, TTL)
+        svc.issue_token(&c2.client_id, &c2.client_secret, None, None, TTL)
             .await,
         "unauthorized",
         None,
@@ -249,14 +251,14 @@ async fn rotate_and_delete_clients(db: &TestDb) {
     );
     assert!(works(&w, &tb).await, "another client's token is untouched");
     refused(
-        svc.issue_token(&a.client_id, &a.client_secret, None, TTL)
+        svc.issue_token(&a.client_id, &a.client_secret, None, None, TTL)
             .await,
         "unauthorized",
         None,
         "old secret",
     );
     let t3 = svc
-        .issue_token(&a.client_id, &rotated.client_secret, None, TTL)
+        .issue_token(&a.client_id, &rotated.client_secret, None, None, TTL)
         .await
         .must("new secret works")
         .access_token;
@@ -311,7 +313,7 @@ async fn rotate_and_delete_clients(db: &TestDb) {
         works(&w, &tf).await && works(&w, &t3).await,
         "refusals changed nothing"
     );
-    svc.issue_token(&root.client_id, &root.client_secret, None, TTL)
+    svc.issue_token(&root.client_id, &root.client_secret, None, None, TTL)
         .await
         .must("the connected customer's secret is unchanged");
 
@@ -348,7 +350,7 @@ async fn rotate_and_delete_clients(db: &TestDb) {
         .must("delete");
     assert!(!works(&w, &tb).await, "tokens end with the client");
     refused(
-        svc.issue_token(&b.client_id, &b.client_secret, None, TTL)
+        svc.issue_token(&b.client_id, &b.client_secret, None, None, TTL)
             .await,
         "unauthorized",
         None,
@@ -396,7 +398,7 @@ async fn rotation_races_grants(db: &TestDb) {
     for _ in 0..12 {
         let (svc, a) = (w.service.clone(), a.clone());
         grants.push(tokio::spawn(async move {
-            svc.issue_token(&a.client_id, &a.client_secret, None, TTL)
+            svc.issue_token(&a.client_id, &a.client_secret, None, None, TTL)
                 .await
         }));
     }
@@ -417,7 +419,7 @@ async fn rotation_races_grants(db: &TestDb) {
     }
     let t = w
         .service
-        .issue_token(&a.client_id, &rotated.client_secret, None, TTL)
+        .issue_token(&a.client_id, &rotated.client_secret, None, None, TTL)
         .await
         .must("new secret");
     assert!(works(&w, &t.access_token).await);

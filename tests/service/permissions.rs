@@ -63,7 +63,7 @@ async fn token_actor(
         .await
         .must("create client");
     let token = service
-        .issue_token(&c.client_id, &c.client_secret, None, ttl)
+        .issue_token(&c.client_id, &c.client_secret, None, None, ttl)
         .await
         .must("issue token")
         .access_token;

@@ -23,7 +23,7 @@ async fn token_of(svc: &Service, a: &Account) -> String {
         .create_client(&Actor::cli(a.id), a.id, None)
         .await
         .must("create client");
-    svc.issue_token(&c.client_id, &c.client_secret, None, TTL)
+    svc.issue_token(&c.client_id, &c.client_secret, None, None, TTL)
         .await
         .must("issue token")
         .access_token

@@ -55,6 +55,9 @@ pub struct Account {
     pub parent_id: Option<AccountId>,
     /// R-ACC-2: a customer that may add numbers of its own.
     pub allow_external_numbers: bool,
+    /// RFC 3339, UTC.
+    #[serde(serialize_with = "crate::timestamp::serialize")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub created_at: i64,
     /// Bumped by every change; the compare-and-set guard and the ETag.
     pub version: i64,

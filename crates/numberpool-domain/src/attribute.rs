@@ -16,7 +16,9 @@ pub struct Attribute {
     pub key: String,
     /// The values a number may have for this key, in the order given; 1 to 100, no duplicates.
     pub allowed_values: Vec<String>,
-    /// Milliseconds since the Unix epoch.
+    /// RFC 3339, UTC.
+    #[serde(serialize_with = "crate::timestamp::serialize")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub created_at: i64,
     /// Bumped by every change; the compare-and-set guard and the ETag.
     pub version: i64,

@@ -21,6 +21,7 @@ pub mod provider;
 pub mod rate;
 pub mod rules;
 pub mod text;
+pub mod timestamp;
 
 #[cfg(test)]
 mod moves_tests;

@@ -162,15 +162,118 @@ pub struct Assignee {
     pub display_name: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(deny_unknown_fields)]
+/// What a number carries. In JSON (SPEC §8.1, seed 002) it is the list of the names that are
+/// on, always in the order `voice`, `sms`, `mms`, `fax`: `["voice", "sms"]`; `[]` is none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Capabilities {
     pub voice: bool,
     pub sms: bool,
     pub mms: bool,
     pub fax: bool,
 }
+
+impl Capabilities {
+    /// The names, in the order a list of them is written.
+    pub const NAMES: [&'static str; 4] = ["voice", "sms", "mms", "fax"];
+
+    fn flags(&self) -> [bool; 4] {
+        [self.voice, self.sms, self.mms, self.fax]
+    }
+
+    /// The names of the capabilities that are on, in [`Capabilities::NAMES`] order.
+    pub fn names(&self) -> impl Iterator<Item = &'static str> {
+        Self::NAMES
+            .into_iter()
+            .zip(self.flags())
+            .filter_map(|(name, on)| on.then_some(name))
+    }
+
+    /// The capabilities named in `names`; an unknown or repeated name is refused with the
+    /// reason.
+    pub fn from_names<'a>(
+        names: impl IntoIterator<Item = &'a str>,
+    ) -> Result<Capabilities, String> {
+        let mut c = Capabilities::default();
+        for name in names {
+            let flag = match name {
+                "voice" => &mut c.voice,
+                "sms" => &mut c.sms,
+                "mms" => &mut c.mms,
+                "fax" => &mut c.fax,
+                other => {
+                    return Err(format!(
+                        "unknown capability `{}`: the names are voice, sms, mms and fax",
+                        other.chars().take(40).collect::<String>()
+                    ));
+                }
+            };
+            if *flag {
+                return Err(format!("`{name}` is listed twice"));
+            }
+            *flag = true;
+        }
+        Ok(c)
+    }
+}
+
+impl Serialize for Capabilities {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.names())
+    }
+}
+
+impl<'de> Deserialize<'de> for Capabilities {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Names;
+        impl<'de> serde::de::Visitor<'de> for Names {
+            type Value = Capabilities;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str(r#"a list of capability names, such as ["voice", "sms"]"#)
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<Capabilities, A::Error> {
+                let mut names: Vec<String> = Vec::with_capacity(4);
+                while let Some(name) = seq.next_element::<String>()? {
+                    // More names than there are capabilities has a repeat in it: stop reading.
+                    if names.len() == Capabilities::NAMES.len() {
+                        return Err(serde::de::Error::custom(
+                            "there are four capabilities: voice, sms, mms and fax, each listed once at most",
+                        ));
+                    }
+                    names.push(name);
+                }
+                Capabilities::from_names(names.iter().map(String::as_str))
+                    .map_err(serde::de::Error::custom)
+            }
+        }
+        d.deserialize_seq(Names)
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::PartialSchema for Capabilities {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Type};
+        ArrayBuilder::new()
+            .items(
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .enum_values(Some(Capabilities::NAMES)),
+            )
+            .unique_items(true)
+            .max_items(Some(Capabilities::NAMES.len()))
+            .description(Some(
+                "The capabilities that are on, by name, such as `[\"voice\", \"sms\"]`; `[]` is \
+                 none. Written in the order voice, sms, mms, fax.",
+            ))
+            .into()
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::ToSchema for Capabilities {}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -234,7 +337,11 @@ pub struct Number {
     /// The audit event that recorded this number's add: one event per added batch, so a
     /// 10,000-number import writes one audit row, not 10,000.
     pub add_event_id: Option<AuditId>,
+    /// RFC 3339, UTC.
+    #[serde(serialize_with = "crate::timestamp::serialize")]
     pub created_at: i64,
+    /// RFC 3339, UTC.
+    #[serde(serialize_with = "crate::timestamp::serialize")]
     pub updated_at: i64,
     /// Bumped by every change; the compare-and-set guard and the ETag.
     pub version: i64,

@@ -17,7 +17,9 @@ pub struct SipTrunk {
     pub name: String,
     /// Where the trunk terminates (free text, e.g. `us-east`).
     pub region: String,
-    /// Milliseconds since the Unix epoch.
+    /// RFC 3339, UTC.
+    #[serde(serialize_with = "crate::timestamp::serialize")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub created_at: i64,
     /// Bumped by every change; the compare-and-set guard and the ETag.
     pub version: i64,
@@ -54,7 +56,9 @@ pub struct Carrier {
     pub name: String,
     /// The provider's default of this kind (exactly one per kind, R-PROV-3).
     pub is_default: bool,
-    /// Milliseconds since the Unix epoch.
+    /// RFC 3339, UTC.
+    #[serde(serialize_with = "crate::timestamp::serialize")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub created_at: i64,
     /// Bumped by every change; the compare-and-set guard and the ETag.
     pub version: i64,

@@ -27,7 +27,9 @@ pub struct Rate {
     pub monthly_cost_cents: i64,
     /// ISO 4217 code: three upper-case letters.
     pub currency: String,
-    /// Milliseconds since the Unix epoch.
+    /// RFC 3339, UTC.
+    #[serde(serialize_with = "crate::timestamp::serialize")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub created_at: i64,
     /// Bumped by every change; the compare-and-set guard and the ETag.
     pub version: i64,

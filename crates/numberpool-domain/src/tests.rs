@@ -567,3 +567,43 @@ fn view_position_follows_the_viewer() {
         "{e}"
     );
 }
+
+#[test]
+fn capabilities_are_a_list_of_names_in_json() {
+    let all = Capabilities {
+        voice: true,
+        sms: true,
+        mms: true,
+        fax: true,
+    };
+    let some = Capabilities {
+        voice: true,
+        fax: true,
+        ..Capabilities::default()
+    };
+    let json = |c: Capabilities| serde_json::to_string(&c).expect("serialises");
+    assert_eq!(json(all), r#"["voice","sms","mms","fax"]"#);
+    assert_eq!(json(some), r#"["voice","fax"]"#);
+    assert_eq!(json(Capabilities::default()), "[]");
+    let read = |s: &str| serde_json::from_str::<Capabilities>(s).map_err(|e| e.to_string());
+    // Any order in; the set is what counts.
+    assert_eq!(read(r#"["fax","voice"]"#), Ok(some));
+    assert_eq!(read(r#"["mms","fax","sms","voice"]"#), Ok(all));
+    assert_eq!(read("[]"), Ok(Capabilities::default()));
+    let refused = |s: &str, says: &str| {
+        let e = read(s).expect_err(s);
+        assert!(e.contains(says), "{s}: {e}");
+    };
+    refused(r#"["voice","telex"]"#, "unknown capability `telex`");
+    refused(r#"["sms","sms"]"#, "`sms` is listed twice");
+    refused(
+        r#"["voice","sms","mms","fax","voice"]"#,
+        "each listed once at most",
+    );
+    refused(
+        r#"{"voice":true,"sms":false,"mms":false,"fax":false}"#,
+        "a list of capability names",
+    );
+    refused(r#"["voice",true]"#, "expected a string");
+    refused(r#""voice""#, "a list of capability names");
+}

@@ -81,9 +81,13 @@ pub struct NumberView {
     /// Where it came from: `BYOC - Cloud <carrier>`, `external`, a port order, a block.
     pub source: String,
     pub uploaded_by: AccountId,
-    /// Milliseconds since the Unix epoch.
+    /// RFC 3339, UTC.
+    #[serde(serialize_with = "numberpool_domain::timestamp::serialize")]
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: i64,
-    /// Milliseconds since the Unix epoch.
+    /// RFC 3339, UTC.
+    #[serde(serialize_with = "numberpool_domain::timestamp::serialize")]
+    #[schema(value_type = String, format = DateTime)]
     pub updated_at: i64,
     /// Bumped by every change; the `ETag`.
     pub version: i64,
