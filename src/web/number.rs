@@ -155,6 +155,13 @@ async fn page(
         flag(c.outbound_cli_shared, ", outbound CLI shared"),
     );
     let text = |v: &Option<String>| v.clone().unwrap_or_default();
+    // "San Francisco, CA", either part alone when the other is unknown.
+    let location = [&v.city, &v.state]
+        .into_iter()
+        .flatten()
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .join(", ");
     let attributes: Vec<String> = v
         .attributes
         .iter()
@@ -162,6 +169,7 @@ async fn page(
         .collect();
     let fields: Vec<Field> = [
         ("Type", label(v.number_type.as_str())),
+        ("Location", location),
         ("Status", label(v.status.api_str())),
         ("Product", label(v.product.as_str())),
         ("Position", label(v.position.as_str())),

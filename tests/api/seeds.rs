@@ -945,8 +945,14 @@ async fn seed_003_master_reseller_reseller_and_enterprise(db: &TestDb) {
     assert_eq!(v["voice_carrier_id"], voice_default.as_str(), "{v}");
     assert_eq!(v["sms_carrier_id"], sms_default.as_str(), "{v}");
     assert_eq!(v["source"], "BYOC - Cloud Voice Default", "{v}");
-    // Seed 002's shapes: capabilities by name, times in RFC 3339.
+    // Seed 002's shapes: capabilities by name, times in RFC 3339, the state and city derived
+    // from the number (libphonenumber's geocoding data).
     assert_eq!(v["capabilities"], json!(["voice", "sms"]), "{v}");
+    assert_eq!(
+        (&v["state"], &v["city"]),
+        (&json!("CA"), &json!("San Francisco")),
+        "{v}"
+    );
     for field in ["created_at", "updated_at"] {
         let at = v[field].as_str().must(field);
         assert!(
@@ -958,8 +964,14 @@ async fn seed_003_master_reseller_reseller_and_enterprise(db: &TestDb) {
     }
     let v = m
         .add(json!({"phone_number": fax,
-                    "capabilities": ["fax"]}))
+                    "capabilities": ["fax"], "city": "Daly City"}))
         .await;
+    // A city given on upload wins; the state it leaves out is still derived.
+    assert_eq!(
+        (&v["state"], &v["city"]),
+        (&json!("CA"), &json!("Daly City")),
+        "{v}"
+    );
     assert_eq!(v["voice_carrier_id"], Value::Null, "{v}");
     assert_eq!(v["sms_carrier_id"], Value::Null, "{v}");
     // Voice turned on later, with no carrier named: the default voice carrier.

@@ -93,6 +93,9 @@ test('a provider imports a file, fixes its rejected rows and imports them', asyn
   for (const n of ['+14155550971', '+14155550972', '+14155550973']) {
     assert.equal(await page.getByRole('link', { name: n, exact: true }).count(), 1, n);
   }
+  // An imported US number has its place from the number (libphonenumber's geocoding data).
+  await page.getByRole('link', { name: '+14155550971', exact: true }).click();
+  assert.match(await page.locator('dl.fields').innerText(), /Location\s+San Francisco, CA/);
   await page.goto(`${demo.url}/portal/imports`);
   assert.equal(await page.getByRole('row', { name: /batch/ }).count(), 2);
 

@@ -10,6 +10,7 @@ pub mod attribute;
 pub mod audit;
 pub mod e164;
 pub mod exchange;
+pub mod geo;
 pub mod ids;
 pub mod import;
 pub mod input;

@@ -152,13 +152,16 @@ pub fn add(phone_number: E164, f: NewNumber, to: &AddTarget) -> Result<Number, M
             (voice.map(|(id, _)| id), sms, source)
         }
     };
+    // What the upload gives wins; a US or Canadian number's state and city are derived
+    // where it gives none (`geo`).
+    let (region_state, city) = crate::geo::settle(&phone_number, f.region_state, f.city);
     Ok(Number {
         id: NumberId::new(),
         number_type: initial_type(&phone_number, f.number_type),
         fine_type: phone_number.fine_type(),
         phone_number,
-        region_state: f.region_state,
-        city: f.city,
+        region_state,
+        city,
         product,
         status: f.status.unwrap_or(NumberStatus::Normal),
         position: state.position().unwrap_or(Position::Free),

@@ -16,7 +16,9 @@ pub struct NewNumberBody {
     #[serde(rename = "type")]
     #[schema(rename = "type")]
     pub number_type: Option<NumberType>,
+    /// Wins over the state derived from a US or Canadian number.
     pub state: Option<String>,
+    /// Wins over the city derived from a US or Canadian number.
     pub city: Option<String>,
     pub billing_reference: Option<String>,
     pub service_info: Option<String>,

@@ -56,7 +56,10 @@ pub struct NumberView {
     pub number_type: NumberType,
     /// libphonenumber's type.
     pub fine_type: FineType,
+    /// State or province (`CA`); a US or Canadian number's is derived from it unless the add
+    /// gave one.
     pub state: Option<String>,
+    /// A US or Canadian number's is derived from it unless the add gave one.
     pub city: Option<String>,
     pub status: NumberStatus,
     pub product: Product,
