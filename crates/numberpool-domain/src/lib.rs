@@ -21,6 +21,7 @@ pub mod number;
 pub mod provider;
 pub mod rate;
 pub mod rules;
+pub mod search;
 pub mod text;
 pub mod timestamp;
 
