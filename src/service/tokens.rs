@@ -45,7 +45,8 @@ pub struct ClientView {
     pub client_id: String,
     pub account_id: AccountId,
     pub scopes: Vec<String>,
-    /// Unix ms.
+    /// Unix ms; written as RFC 3339.
+    #[serde(serialize_with = "numberpool_domain::timestamp::serialize")]
     pub created_at: i64,
 }
 

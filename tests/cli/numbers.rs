@@ -113,6 +113,8 @@ async fn numbers_are_scripted_with_their_refusals(db: &TestDb) {
     assert_eq!(shown["history"].as_array().map(Vec::len), Some(1));
     assert_eq!(shown["history"][0]["action"], "number.add");
     assert_eq!(shown["history"][0]["channel"], "cli");
+    let at = shown["history"][0]["at"].as_str().unwrap_or_default();
+    assert!(at.len() == 24 && at.ends_with('Z'), "{shown}");
 }
 
 /// A number held by the customer goes into its unit, is assigned and its assignments viewed

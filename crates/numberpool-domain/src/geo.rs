@@ -35,7 +35,6 @@ impl Table {
             if line.starts_with('#') || line.trim().is_empty() {
                 continue;
             }
-            let fields: Vec<&'static str> = line.split('\t').collect();
             if let Some(rest) = line.strip_prefix('\t') {
                 // `<TAB>city<TAB>state<TAB>suffixes`, under the area code line before it.
                 let mut f = rest.split('\t');
@@ -49,12 +48,24 @@ impl Table {
                     city: nonempty(city),
                 };
                 for suffix in suffixes.split(' ') {
-                    if let Ok(digits) = suffix.parse::<u32>() {
+                    let digits_only = (1..=3).contains(&suffix.len())
+                        && suffix.bytes().all(|b| b.is_ascii_digit());
+                    if let (true, Ok(digits)) = (digits_only, suffix.parse::<u32>()) {
                         let len = 3 + suffix.len() as u8;
                         places.insert((npa * 10u32.pow(suffix.len() as u32) + digits, len), place);
                     }
                 }
-            } else if let [npa, state, city] = fields[..] {
+            } else {
+                // A line that is not a well-formed area code line ends the one before it, so
+                // that nothing under it is filed there.
+                area = None;
+                let fields: Vec<&'static str> = line.split('\t').collect();
+                let [npa, state, city] = fields[..] else {
+                    continue;
+                };
+                if npa.len() != 3 || !npa.bytes().all(|b| b.is_ascii_digit()) {
+                    continue;
+                }
                 area = npa.parse().ok();
                 if let Some(npa) = area {
                     places.insert(
@@ -103,6 +114,9 @@ pub fn settle(
     state: Option<String>,
     city: Option<String>,
 ) -> (Option<String>, Option<String>) {
+    // A blank value is no value: it does not stop the derived one.
+    let given = |v: Option<String>| v.filter(|v| !v.trim().is_empty());
+    let (state, city) = (given(state), given(city));
     if state.is_some() && city.is_some() {
         return (state, city);
     }
@@ -170,6 +184,7 @@ mod tests {
         // A state other than the derived one: no derived city beside it.
         assert_eq!(settle(&n, s("NY"), None), (s("NY"), None));
         assert_eq!(settle(&n, s("NY"), s("Albany")), (s("NY"), s("Albany")));
+        assert_eq!(settle(&n, s(" "), s("")), (s("CA"), s("San Francisco")));
         let uk = e164("+442071838750");
         assert_eq!(settle(&uk, None, None), (None, None));
     }

@@ -59,8 +59,8 @@ impl ContainsPattern {
             let p = match c {
                 '0'..='9' => PatternDigit::Digit(c as u8 - b'0'),
                 '*' => PatternDigit::Any,
-                // Separators people type between groups of digits.
-                '-' | ' ' | '(' | ')' | '.' => continue,
+                // Separators people type between groups of digits, and the `+` of an E.164.
+                '-' | ' ' | '(' | ')' | '.' | '+' => continue,
                 other => match keypad(other) {
                     Some(d) => PatternDigit::Digit(d),
                     None => {
@@ -95,8 +95,9 @@ impl ContainsPattern {
         })
     }
 
-    /// The pattern as SQL `LIKE` text for a column of digits: `%`, then each digit or `_`,
-    /// then `%`. Nothing in it needs escaping.
+    /// The pattern as SQL `LIKE` text for a number's digits without the `+`
+    /// (`substr(e164, 2)`; against the E.164 itself a `_` could match the `+`): `%`, then each
+    /// digit or `_`, then `%`. Nothing in it needs escaping.
     pub fn like(&self) -> String {
         let mut s = String::with_capacity(self.0.len() + 2);
         s.push('%');
@@ -122,8 +123,8 @@ mod tests {
         assert!(p.matches("18003569377"));
         assert!(!p.matches("3569377"), "the wildcard needs a digit before");
         assert!(!p.matches("18003569378"));
-        let p = ContainsPattern::parse("415 555").expect("spaces are ignored");
-        assert_eq!(p.like(), "%415555%");
+        let p = ContainsPattern::parse("+1 415 555").expect("spaces and a + are ignored");
+        assert_eq!(p.like(), "%1415555%");
         assert!(p.matches("14155551001"));
         assert!(!p.matches("14155661001"), "no match");
         let p = ContainsPattern::parse("4*5").expect("a wildcard in the middle");

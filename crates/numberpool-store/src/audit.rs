@@ -84,6 +84,8 @@ pub struct NewAudit {
 #[derive(Debug, Clone, Serialize)]
 pub struct AuditEvent {
     pub id: AuditId,
+    /// Unix milliseconds; written as RFC 3339.
+    #[serde(serialize_with = "numberpool_domain::timestamp::serialize")]
     pub at: i64,
     pub actor_type: String,
     pub actor_id: String,

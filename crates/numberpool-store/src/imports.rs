@@ -279,10 +279,13 @@ impl Tx {
         let stored = self
             .insert_import_parts(r.id, file, file_cuts, parsed)
             .await;
-        if small {
-            self.sqlite_cache_size(crate::SQLITE_CACHE_SIZE).await?;
-        }
-        stored
+        let restored = if small {
+            self.sqlite_cache_size(crate::SQLITE_CACHE_SIZE).await
+        } else {
+            Ok(())
+        };
+        // The pieces' own error first: it is the one that says what went wrong.
+        stored.and(restored)
     }
 
     async fn insert_import_parts(

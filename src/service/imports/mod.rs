@@ -289,6 +289,7 @@ impl Service {
             (plan.counts, plan.rejected, plan.digest, Some(plan.parsed))
         } else {
             let rows = src.next_slice(usize::MAX).map_err(file_refused)?;
+            drop(src);
             let parsed = parse_rows(&header, &rows, &defaults, &Progress::none());
             let planned = if req.action == ImportAction::Delete {
                 self.plan_deletes(&mut r, &me, parsed).await?
@@ -349,10 +350,23 @@ impl Service {
             updated_at: now,
             version: 1,
         };
-        let mut tx = self.store.begin().await?;
-        tx.insert_import(&record, &bytes, cuts.as_deref(), parsed.as_deref())
-            .await?;
-        tx.commit().await?;
+        // Stored in a task of its own, which a request dropped midway does not stop: storing
+        // lowers its connection's page cache and puts it back after (`Tx::insert_import`), and
+        // a connection must not go back to the pool with the small cache.
+        let store = self.store.clone();
+        let stored = record.clone();
+        let storing = tokio::spawn(async move {
+            let mut tx = store.begin().await?;
+            tx.insert_import(&stored, &bytes, cuts.as_deref(), parsed.as_deref())
+                .await?;
+            tx.commit().await
+        });
+        match storing.await {
+            Ok(stored) => stored?,
+            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+            // Only a runtime shutting down cancels the task.
+            Err(_) => return Err(ServiceError::Busy("the server is shutting down")),
+        }
         Ok(ImportView {
             record,
             job: None,
