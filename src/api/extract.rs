@@ -218,10 +218,14 @@ pub fn json_control_char(bytes: &[u8]) -> Option<char> {
 
 /// A 400 for a control character in `place`; it is named by code point, never echoed.
 pub fn control_char_error(place: &str, c: char) -> ApiError {
-    ApiError::invalid(format!(
+    ApiError::invalid(control_char_message(place, c))
+}
+
+fn control_char_message(place: &str, c: char) -> String {
+    format!(
         "{place} contains a control character (U+{:04X}); no field takes one",
         u32::from(c)
-    ))
+    )
 }
 
 /// `%XX`-decodes a path or query component (and `+` as a space in a query); bytes that do not
@@ -289,6 +293,14 @@ pub async fn refuse_control_chars(
                 } else {
                     format!("query parameter {name}")
                 };
+                // The token endpoint answers every error in RFC 6749's shape, as documented.
+                if req.uri().path() == "/oauth/token" {
+                    return super::oauth::oauth_error(
+                        axum::http::StatusCode::BAD_REQUEST,
+                        "invalid_request",
+                        &control_char_message(&place, c),
+                    );
+                }
                 return control_char_error(&place, c).into_response();
             }
         }

@@ -80,7 +80,7 @@ pub struct OAuthErrorBody {
     pub message: String,
 }
 
-fn oauth_error(status: StatusCode, error: &str, description: &str) -> Response {
+pub(crate) fn oauth_error(status: StatusCode, error: &str, description: &str) -> Response {
     let body = OAuthErrorBody {
         error: error.to_string(),
         error_description: description.to_string(),

@@ -504,6 +504,15 @@ async fn zoom_account_credentials(db: &TestDb) {
         .send()
         .await;
     oauth_error(r, 400, "invalid_request");
+    // A control character in the query string: refused before anything reads it, in the
+    // endpoint's own error shape.
+    let r = app
+        .post("/oauth/token?grant_type=account_credentials&account_id=%1E")
+        .basic(&c.id, &c.secret)
+        .send()
+        .await;
+    let r = oauth_error(r, 400, "invalid_request");
+    assert!(r.text().contains("account_id"), "{}", r.text());
     // A grant neither of the two: unsupported, naming both.
     let r = app
         .post("/oauth/token?grant_type=password")
