@@ -3095,7 +3095,11 @@ async fn audit_log_list(db: &TestDb) {
         assert_eq!(got.at, *at);
     }
     let json = serde_json::to_value(&page.items[0]).expect("serialize");
-    assert_eq!(json["at"].as_i64(), Some(page.items[0].at));
+    // Written as every interface writes a time (SPEC §8.1).
+    assert_eq!(
+        json["at"].as_str(),
+        Some(numberpool_domain::timestamp::rfc3339(page.items[0].at).as_str())
+    );
     assert!(json["after"].is_object());
     assert_eq!(
         json["id"].as_str(),
