@@ -95,6 +95,7 @@ pub struct ApiState {
         (name = "Assignment", description = "Assigning numbers to users and resources"),
         (name = "Inventory moves", description = "Allocate, release, unbind (SPEC §3)"),
         (name = "Inventory", description = "Counts"),
+        (name = "Getting numbers", description = "Searching the numbers a caller may take (SPEC §5)"),
         (name = "Accounts", description = "The account tree"),
         (name = "SIP trunks and carriers", description = "A provider's SIP trunks, voice carriers and SMS carrier profiles"),
         (name = "Attributes", description = "A provider's attribute keys and the values numbers may carry for them"),
@@ -166,6 +167,8 @@ fn api_routes() -> OpenApiRouter<ApiState> {
         .routes(routes!(numbers::list_numbers, numbers::add_numbers))
         .routes(routes!(numbers::list_unassigned))
         .routes(routes!(numbers::inventory_seed_path))
+        .routes(routes!(numbers::search_available))
+        .routes(routes!(numbers::search_toll_free))
         .routes(routes!(
             numbers::get_number,
             numbers::update_number,

@@ -6,9 +6,37 @@ use numberpool_store::{NumberCursor, NumberFilter, NumberLookup};
 
 use super::{acting_on, parse_id, service_err};
 use crate::service::{
-    AccountRef, Actor, AddNumber, AllocateOptions, AssignmentsView, NumberView, Service,
-    ServiceError,
+    AccountRef, Actor, AddNumber, AllocateOptions, AssignmentsView, AvailableParams, NumberView,
+    Service, ServiceError,
 };
+
+/// The available search's filters, as the API's query takes them.
+#[derive(Debug, Args)]
+pub struct AvailableArgs {
+    /// ISO 3166 alpha-2 country code, e.g. US
+    #[arg(long)]
+    country: Option<String>,
+    /// State or province code, e.g. CA
+    #[arg(long)]
+    state: Option<String>,
+    #[arg(long)]
+    city: Option<String>,
+    /// The digits after the country's calling code, e.g. 415 (needs --country)
+    #[arg(long)]
+    area_code: Option<String>,
+    /// local, mobile, toll_free or national
+    #[arg(long = "type")]
+    number_type: Option<String>,
+    /// Required capabilities, comma-separated, e.g. voice,sms
+    #[arg(long)]
+    capabilities: Option<String>,
+    /// Digits anywhere in the number: * is any digit, letters as on a keypad (*FLOWERS)
+    #[arg(long)]
+    contains: Option<String>,
+    /// At most this many, 1 to 100
+    #[arg(long, default_value_t = crate::service::DEFAULT_QUANTITY)]
+    quantity: u32,
+}
 
 #[derive(Debug, Args)]
 pub struct Acting {
@@ -59,6 +87,16 @@ pub enum NumbersCmd {
         /// same --sort).
         #[arg(long)]
         after: Option<String>,
+    },
+    /// Search the free numbers the account may take (seed 002's available search).
+    Available {
+        #[command(flatten)]
+        acting: Acting,
+        #[command(flatten)]
+        filters: AvailableArgs,
+        /// Toll-free numbers only (the toll-free search).
+        #[arg(long)]
+        toll_free: bool,
     },
     /// Show one number (by id or E.164) and its history.
     Show {
@@ -305,6 +343,57 @@ pub async fn run(service: &Service, cmd: NumbersCmd) -> anyhow::Result<()> {
                 }
             }
             Ok(())
+        }
+        NumbersCmd::Available {
+            acting,
+            filters: f,
+            toll_free,
+        } => {
+            let actor = actor(service, &acting).await?;
+            let number_type = f
+                .number_type
+                .as_deref()
+                .map(str::parse)
+                .transpose()
+                .map_err(|e| anyhow::anyhow!("--type: {e}"))?;
+            let params = AvailableParams {
+                country: f.country,
+                state: f.state,
+                city: f.city,
+                area_code: f.area_code,
+                number_type,
+                capabilities: f.capabilities,
+                contains: f.contains,
+                quantity: Some(f.quantity),
+            };
+            let only = toll_free.then_some(numberpool_domain::NumberType::TollFree);
+            let query = params.parse(only).map_err(service_err)?;
+            let found = service
+                .search_available(&actor, &query)
+                .await
+                .map_err(service_err)?;
+            super::emit_list(&found, acting.json, "number", |n| {
+                let place = [n.state.as_deref(), n.city.as_deref()]
+                    .into_iter()
+                    .flatten()
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                let caps = n.capabilities.names().collect::<Vec<_>>().join(",");
+                let cost = match (n.monthly_cost, &n.currency) {
+                    (Some(c), Some(cur)) => format!("{c:.2} {cur}/month"),
+                    _ => "no rate".to_string(),
+                };
+                outln!(
+                    "{}  {} {}  {}  {}  {}",
+                    n.phone_number,
+                    n.country,
+                    place,
+                    n.number_type.as_str(),
+                    caps,
+                    cost
+                );
+                Ok(())
+            })
         }
         NumbersCmd::Show { acting, number } => {
             let actor = actor(service, &acting).await?;

@@ -11,11 +11,13 @@
 //!   provider's customers), `exchange.rs` (a customer's Provider Exchange connections), `delete_list.rs` (seed
 //!   004's manual delete list), `settings.rs` (a provider's trunks, carriers, attributes and rate card),
 //!   `clients.rs` (API clients and their secrets), `audit.rs` (the audit log), `units.rs` (a
-//!   customer's units), `imports.rs` (file imports: upload, the plan, apply, rejected rows).
+//!   customer's units), `imports.rs` (file imports: upload, the plan, apply, rejected rows),
+//!   `available.rs` (*Find numbers*: the available search).
 
 mod add;
 mod assets;
 mod audit;
+mod available;
 mod chart;
 mod clients;
 mod csrf;
@@ -124,6 +126,7 @@ pub fn router(service: Service, config: &WebConfig) -> Router {
                 get(signin::password_form).post(signin::change_password),
             )
             .route("/numbers", get(numbers::list))
+            .route("/numbers/available", get(available::page))
             .route("/numbers/new", get(add::form).post(add::submit))
             .route("/numbers/new/customization", get(add::customization))
             .route("/numbers/{id}", get(number::show))

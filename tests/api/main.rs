@@ -10,6 +10,7 @@ mod synth;
 
 mod accounts;
 mod attributes;
+mod available;
 mod edge;
 mod errors;
 mod etag;

@@ -11,6 +11,71 @@ use std::process::{Command, Stdio};
 use crate::common::process::{bin, err, json_lines, ok_json, refused, run, s};
 use crate::world::World;
 
+/// `numbers available`: the API's search and its refusals, as text and as JSON.
+async fn numbers_available_searches_the_pool(db: &TestDb) {
+    let w = World::new(&db.url);
+    let (db, pid, cid) = (w.db, &w.pid, &w.cid);
+    w.add(&[
+        "+14155550100",
+        "+14153569377",
+        "+12125550199",
+        "+18005550100",
+    ]);
+    let list = ok_json(
+        db,
+        &format!("numbers available --account {pid} --json --country US --area-code 415"),
+    );
+    let phones: Vec<&str> = list
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|n| n["phone_number"].as_str())
+                .collect()
+        })
+        .unwrap_or_default();
+    assert_eq!(phones, ["+14153569377", "+14155550100"], "{list}");
+    assert_eq!(list[1]["state"], "CA", "{list}");
+    assert_eq!(list[1]["city"], "San Francisco", "{list}");
+    let r = run(
+        db,
+        &format!("numbers available --account {pid} --contains '*flowers'"),
+        None,
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("+14153569377"), "{}", r.stdout);
+    assert!(r.stdout.contains("1 number(s)"), "{}", r.stdout);
+    let r = run(
+        db,
+        &format!("numbers available --account {pid} --toll-free"),
+        None,
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout.contains("+18005550100") && r.stdout.contains("toll_free"),
+        "{}",
+        r.stdout
+    );
+    assert!(r.stdout.contains("1 number(s)"), "{}", r.stdout);
+    refused(
+        db,
+        &format!("numbers available --account {pid} --contains 41#"),
+        &["contains"],
+    );
+    refused(
+        db,
+        &format!("numbers available --account {pid} --area-code 415"),
+        &["area_code", "country"],
+    );
+    refused(
+        db,
+        &format!("numbers available --account {pid} --quantity 500"),
+        &["quantity"],
+    );
+    // A customer has no pool to search.
+    let none = ok_json(db, &format!("numbers available --account {cid} --json"));
+    assert_eq!(none, serde_json::json!([]), "{none}");
+}
+
 /// The scripting flow of SPEC §8.2: add, list, allocate (trunk required for a customer),
 /// release, unbind, delete and show, with their refusals and another tenant seeing nothing.
 async fn numbers_are_scripted_with_their_refusals(db: &TestDb) {
@@ -258,4 +323,5 @@ backend_tests!(
     numbers_are_scripted_with_their_refusals,
     numbers_move_into_a_unit_and_are_assigned,
     numbers_list_into_a_closed_pipe,
+    numbers_available_searches_the_pool,
 );

@@ -172,6 +172,15 @@ impl Country {
     pub fn as_str(&self) -> String {
         self.0.as_region_str().as_str().to_string()
     }
+
+    /// The country's calling code (`1` for `US` and `CA`, `44` for `GB`).
+    pub fn calling_code(&self) -> u32 {
+        // `parse` keeps only regions the metadata has a calling code for.
+        PHONE_NUMBER_UTIL
+            .get_country_code_for_region(self.0)
+            .and_then(|c| u32::try_from(c).ok())
+            .unwrap_or(0)
+    }
 }
 
 impl fmt::Display for Country {

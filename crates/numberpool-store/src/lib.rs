@@ -7,6 +7,7 @@
 mod accounts;
 mod attributes;
 mod audit;
+mod available;
 mod bulk;
 mod credentials;
 mod exchange;
@@ -40,6 +41,7 @@ use crate::rows::Arg;
 
 pub use accounts::{AccountName, CustomerRow, Lock, NewAccount, NumberSample, SubtreeHoldings};
 pub use audit::{AuditEvent, AuditFilter, Channel, NewAudit};
+pub use available::AvailableFilter;
 pub use credentials::{ApiClient, User};
 pub use exchange::{Connection, ConnectionWith};
 pub use exports::{ExportRecord, ExportSchedule, Notification};

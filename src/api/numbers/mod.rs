@@ -6,12 +6,14 @@
 //! history); this file holds what they share.
 
 mod add;
+mod available;
 mod edit;
 mod list;
 mod moves;
 mod views;
 
 pub use add::*;
+pub use available::*;
 pub use edit::*;
 pub use list::*;
 pub use moves::*;

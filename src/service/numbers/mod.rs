@@ -10,6 +10,7 @@
 //! - `views.rs`: the assignments view and a number's history.
 
 mod add;
+mod available;
 mod edit;
 mod moves;
 mod views;
@@ -32,6 +33,9 @@ use super::{Actor, Permission, Result, Service, ServiceError, snapshot};
 pub(in crate::service) use add::chain_deactivated;
 pub(crate) use add::check_attribute_map;
 pub use add::{AddMode, AddOutcome, PlannedRow, RowRejection};
+pub use available::{
+    AvailableNumber, AvailableParams, AvailableQuery, DEFAULT_QUANTITY, MAX_QUANTITY,
+};
 pub use numberpool_domain::moves::Allocation as AllocateOptions;
 
 /// One number to add, parsed.

@@ -1,0 +1,182 @@
+//! `GET /v2/phone/numbers/available` and `/toll_free/available` over HTTP: seed 002's example
+//! query and shape, each filter (locality, area code, type, capabilities, `contains` with
+//! digits, `*` and keypad letters), `quantity`, whose pool each caller searches, and the
+//! refusals naming their field.
+
+use numberpool_store::backend_tests;
+use numberpool_store::testing::TestDb;
+use serde_json::{Value, json};
+
+use crate::harness::*;
+
+fn phones(list: &Value) -> Vec<String> {
+    list["available_numbers"]
+        .as_array()
+        .must("available_numbers")
+        .iter()
+        .map(|n| n["phone_number"].as_str().must("phone_number").to_string())
+        .collect()
+}
+
+async fn available_search(db: &TestDb) {
+    let w = World::new(db).await;
+    let app = &w.app;
+    let t = &w.provider_client.token;
+    let caps = json!(["voice", "sms"]);
+    app.post("/v2/phone/numbers")
+        .bearer(t)
+        .json(&json!({"numbers": [
+            {"phone_number": "+14155551001", "capabilities": caps},
+            {"phone_number": "+14155551002", "capabilities": caps},
+            {"phone_number": "+14155551003", "capabilities": caps},
+            // 415 356-9377: FLOWERS on a keypad.
+            {"phone_number": "+14153569377"},
+            {"phone_number": "+12125550199", "capabilities": ["voice"]},
+            {"phone_number": "+18005550100", "capabilities": caps},
+        ]}))
+        .send()
+        .await
+        .expect(201);
+    let search = |q: &str| format!("/v2/phone/numbers/available?{q}");
+
+    // The seed's example, as written.
+    let r = app
+        .get_as(t, &search("country=US&state=CA&area_code=415&quantity=10"))
+        .await
+        .expect(200)
+        .json();
+    let found = phones(&r);
+    // The provider's free numbers in 415, in E.164 order; not the returned one, nor those
+    // with the reseller or customers.
+    let mut expected = vec![
+        "+14153569377".to_string(),
+        "+14155551001".into(),
+        "+14155551002".into(),
+        "+14155551003".into(),
+        w.free.phone_number.as_str().to_string(),
+    ];
+    expected.sort();
+    assert_eq!(found, expected, "{r}");
+    let first = &r["available_numbers"][2];
+    assert_eq!(
+        first,
+        &json!({
+            "phone_number": "+14155551001",
+            "country": "US",
+            "state": "CA",
+            "city": "San Francisco",
+            "type": "local",
+            "capabilities": ["voice", "sms"],
+            "monthly_cost": 1.0,
+            "currency": "USD",
+        }),
+        "{r}"
+    );
+
+    for (q, want) in [
+        // Digits, anywhere in the number.
+        ("contains=1002", vec!["+14155551002"]),
+        // `*` is any one digit.
+        (
+            "contains=555100*",
+            vec!["+14155551001", "+14155551002", "+14155551003"],
+        ),
+        // Keypad letters, with a leading wildcard.
+        ("contains=*FLOWERS", vec!["+14153569377"]),
+        (
+            "contains=flowers&area_code=415&country=us",
+            vec!["+14153569377"],
+        ),
+        // No match is an empty list, not an error.
+        ("contains=99999999", vec![]),
+        ("state=ny", vec!["+12125550199"]),
+        ("city=new%20york", vec!["+12125550199"]),
+        ("area_code=212&country=US", vec!["+12125550199"]),
+        ("type=toll_free", vec!["+18005550100"]),
+        (
+            "capabilities=voice,sms&area_code=415&country=US",
+            vec!["+14155551001", "+14155551002", "+14155551003"],
+        ),
+        ("capabilities=fax", vec![]),
+        ("country=GB", vec![]),
+        (
+            "quantity=2&area_code=415&country=US",
+            vec!["+14153569377", "+14155550100"],
+        ),
+    ] {
+        let r = app.get_as(t, &search(q)).await.expect(200).json();
+        assert_eq!(phones(&r), want, "{q}: {r}");
+    }
+
+    // Toll-free: that search finds nothing else, and says so when asked for another type.
+    let r = app
+        .get_as(t, "/v2/phone/numbers/toll_free/available")
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(phones(&r), vec!["+18005550100"], "{r}");
+    // No rate card entry for US toll-free: no cost rather than a made-up one.
+    assert_eq!(
+        r["available_numbers"][0]["monthly_cost"],
+        Value::Null,
+        "{r}"
+    );
+    let bad = app
+        .get_as(t, "/v2/phone/numbers/toll_free/available?type=local")
+        .await
+        .expect_error(400, "invalid_input");
+    assert!(bad.text().contains("type"), "{}", bad.text());
+
+    for (q, field) in [
+        ("contains=12!", "contains"),
+        ("contains=***", "contains"),
+        ("contains=1234567890123456", "contains"),
+        ("area_code=415", "area_code"),
+        ("area_code=4a5&country=US", "area_code"),
+        ("country=ZZ", "country"),
+        ("capabilities=voice,teleport", "teleport"),
+        ("type=fixed", "type"),
+        ("quantity=0", "quantity"),
+        ("quantity=101", "quantity"),
+        ("quantity=ten", "quantity"),
+    ] {
+        let r = app
+            .get_as(t, &search(q))
+            .await
+            .expect_error(400, "invalid_input");
+        assert!(r.text().contains(field), "{q}: {}", r.text());
+    }
+
+    // A reseller searches its own pool: what the provider allocated to it.
+    let reseller = app.client(&w.reseller, None).await;
+    let r = app
+        .get_as(&reseller.token, &search("quantity=100"))
+        .await
+        .expect(200)
+        .json();
+    let mine = phones(&r);
+    assert!(
+        mine.contains(&w.at_reseller.phone_number.as_str().to_string()),
+        "{r}"
+    );
+    assert!(
+        !mine.contains(&w.free.phone_number.as_str().to_string()),
+        "{r}"
+    );
+    // A customer has no pool; its providers' pools open with self-service, which none has.
+    let r = app
+        .get_as(&w.customer_client.token, &search("quantity=100"))
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(phones(&r), Vec::<String>::new(), "{r}");
+    // The search is a read: a token without the number read scope is refused.
+    let writer = app
+        .client(&w.provider, Some("phone_number:write:admin"))
+        .await;
+    app.get_as(&writer.token, &search(""))
+        .await
+        .expect_error(403, "insufficient_scope");
+}
+
+backend_tests!(available_search);
