@@ -128,11 +128,16 @@ pub struct NewTrunkBody {
     pub name: String,
     /// Where the trunk terminates, e.g. `us-east`; 1 to 100 characters.
     pub region: String,
+    /// `true` makes it the provider's default trunk in place of the current one. The first
+    /// trunk is the default whatever this says (R-PROV-3).
+    pub is_default: Option<bool>,
 }
 
 /// Create a SIP trunk
 ///
-/// Only a provider creates trunks (R-PROV-1); the name is unique within it.
+/// Only a provider creates trunks (R-PROV-1); the name is unique within it. The first becomes
+/// the provider's default (a provisioned number goes out on it when no trunk is named);
+/// `is_default: true` moves the default to the new one (R-PROV-3).
 #[utoipa::path(post, path = "/v2/sip_trunks", tag = "SIP trunks and carriers",
     params(IdempotencyKey),
     request_body = NewTrunkBody,
@@ -151,7 +156,7 @@ pub async fn create_trunk(
 ) -> ApiResult<Response> {
     let t = st
         .service
-        .create_trunk(&auth.actor, &body.name, &body.region)
+        .create_trunk(&auth.actor, &body.name, &body.region, body.is_default)
         .await?;
     Ok(with_etag(StatusCode::CREATED, t.version, t))
 }
@@ -162,11 +167,15 @@ pub async fn create_trunk(
 pub struct PatchTrunkBody {
     pub name: Option<String>,
     pub region: Option<String>,
+    /// `true` makes it the provider's default trunk (the previous default stops being one);
+    /// `false` on the default is refused (R-PROV-3): make another trunk the default instead.
+    pub is_default: Option<bool>,
 }
 
 /// Update a SIP trunk
 ///
-/// Renames the trunk or changes its region; numbers on it stay on it. Send the `ETag` as
+/// Renames the trunk, changes its region or makes it the provider's default; numbers on it
+/// stay on it. Send the `ETag` as
 /// `If-Match` to update only the version you read (412 otherwise).
 #[utoipa::path(patch, path = "/v2/sip_trunks/{trunkId}", tag = "SIP trunks and carriers",
     params(TrunkPath, ("If-Match" = Option<String>, Header, description = "The ETag the update applies to")),
@@ -179,7 +188,7 @@ pub struct PatchTrunkBody {
         PatchErrors,
         NotFound<SipTrunk>,
         (status = 409, description = "The name is taken (`already_exists`), or changed at the same time by someone else (`conflict`)", body = ErrorBody),
-        (status = 422, description = "The caller is not the provider (`rule_violation`, R-PROV-1)", body = ErrorBody),
+        (status = 422, description = "A rule refused it (`rule_violation`: R-PROV-1, R-PROV-3)", body = ErrorBody),
     ))]
 pub async fn update_trunk(
     auth: Auth<NumberWrite>,
@@ -193,6 +202,7 @@ pub async fn update_trunk(
     let patch = TrunkPatch {
         name: body.name,
         region: body.region,
+        is_default: body.is_default,
     };
     let t = st
         .service
@@ -214,7 +224,7 @@ pub async fn update_trunk(
         DeleteErrors,
         NotFound<SipTrunk>,
         (status = 409, description = "Changed or put to use at the same time by someone else (`conflict`)", body = ErrorBody),
-        (status = 422, description = "A rule refused it (`rule_violation`: R-PROV-1, R-PROV-2)", body = ErrorBody),
+        (status = 422, description = "A rule refused it (`rule_violation`: R-PROV-1, R-PROV-2, R-PROV-3 for the default while other trunks remain)", body = ErrorBody),
     ))]
 pub async fn delete_trunk(
     auth: Auth<NumberWrite>,

@@ -24,6 +24,9 @@ pub struct NewTrunk {
     /// Where the trunk terminates, e.g. us-east.
     #[arg(long)]
     region: String,
+    /// Make it the provider's default trunk (its first trunk is the default anyway).
+    #[arg(long)]
+    default: bool,
     #[arg(long)]
     json: bool,
 }
@@ -56,11 +59,22 @@ pub async fn trunk(service: &Service, cmd: TrunkCmd) -> anyhow::Result<()> {
     let TrunkCmd::Create(new) = cmd;
     let account: AccountId = parse_id("--account", &new.account)?;
     let t = service
-        .create_trunk(&Actor::cli(account), &new.name, &new.region)
+        .create_trunk(
+            &Actor::cli(account),
+            &new.name,
+            &new.region,
+            new.default.then_some(true),
+        )
         .await
         .map_err(service_err)?;
     emit(&t, new.json, |t| {
-        outln!("SIP trunk {} ({}) created: id {}", t.name, t.region, t.id);
+        let default = if t.is_default { ", the default" } else { "" };
+        outln!(
+            "SIP trunk {} ({}{default}) created: id {}",
+            t.name,
+            t.region,
+            t.id
+        );
         Ok(())
     })
 }

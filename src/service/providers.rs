@@ -18,6 +18,9 @@ use super::{Actor, Permission, Result, Service, ServiceError};
 pub struct TrunkPatch {
     pub name: Option<String>,
     pub region: Option<String>,
+    /// `true` makes it the provider's default trunk (the previous default stops being one);
+    /// `false` on the default is refused (R-PROV-3): make another trunk the default instead.
+    pub is_default: Option<bool>,
 }
 
 /// Editable fields of a carrier; `None` leaves a field as it is. The kind never changes: a
@@ -89,13 +92,54 @@ impl Service {
     }
 
     /// A new trunk of the actor's provider account; the name is unique within the provider.
-    pub async fn create_trunk(&self, actor: &Actor, name: &str, region: &str) -> Result<SipTrunk> {
+    /// The provider's first trunk becomes its default whatever `is_default` says;
+    /// `is_default: true` takes the default over from the current one (R-PROV-3).
+    pub async fn create_trunk(
+        &self,
+        actor: &Actor,
+        name: &str,
+        region: &str,
+        is_default: Option<bool>,
+    ) -> Result<SipTrunk> {
         actor.require(Permission::NumberWrite)?;
         let name = label("name", name)?;
         let region = label("region", region)?;
         let (mut tx, provider) = self.open_create::<SipTrunk>(actor).await?;
-        let id = tx.insert_trunk(provider, &name, &region).await?;
-        commit_create(tx, actor, id, Some(Rule::Prov1)).await
+        let take_over = is_default == Some(true);
+        if take_over {
+            self.undefault_trunk(&mut tx, actor, provider, None).await?;
+        }
+        let id = tx
+            .insert_trunk_as(provider, &name, &region, take_over)
+            .await?;
+        let rule = if take_over { Rule::Prov3 } else { Rule::Prov1 };
+        commit_create(tx, actor, id, Some(rule)).await
+    }
+
+    /// Makes the provider's default trunk (other than `keep`) no longer the default, with its
+    /// audit event, in the caller's transaction (R-PROV-3: the new default is set in the same
+    /// transaction, so there is never a moment with two or none).
+    async fn undefault_trunk(
+        &self,
+        tx: &mut Tx,
+        actor: &Actor,
+        provider: AccountId,
+        keep: Option<TrunkId>,
+    ) -> Result<()> {
+        let Some(current) = tx.default_trunk(provider).await? else {
+            return Ok(());
+        };
+        if Some(current) == keep {
+            return Ok(());
+        }
+        let before = tx
+            .get_trunk(current)
+            .await?
+            .ok_or(ServiceError::NotFound("SIP trunk"))?;
+        let mut next = before.clone();
+        next.is_default = false;
+        record_update(tx, actor, &before, &next, Some(Rule::Prov3), None).await?;
+        Ok(())
     }
 
     /// Renames a trunk or moves it to another region. Numbers on it stay on it.
@@ -107,7 +151,7 @@ impl Service {
         if_version: Option<i64>,
     ) -> Result<SipTrunk> {
         actor.require(Permission::NumberWrite)?;
-        let change = self.open_setting::<SipTrunk>(actor, id, if_version).await?;
+        let mut change = self.open_setting::<SipTrunk>(actor, id, if_version).await?;
         let mut next = change.before.clone();
         if let Some(n) = &patch.name {
             next.name = label("name", n)?;
@@ -115,7 +159,27 @@ impl Service {
         if let Some(r) = &patch.region {
             next.region = label("region", r)?;
         }
-        change.update(actor, next, Some(Rule::Prov1)).await
+        match patch.is_default {
+            Some(false) if change.before.is_default => {
+                return Err(RuleViolation::new(
+                    Rule::Prov3,
+                    "a provider keeps one default SIP trunk; make another one the default instead",
+                )
+                .into());
+            }
+            Some(true) if !change.before.is_default => {
+                self.undefault_trunk(&mut change.tx, actor, change.provider, Some(id))
+                    .await?;
+                next.is_default = true;
+            }
+            _ => {}
+        }
+        let rule = if patch.is_default.is_some() {
+            Rule::Prov3
+        } else {
+            Rule::Prov1
+        };
+        change.update(actor, next, Some(rule)).await
     }
 
     /// Deletes a trunk no number uses (R-PROV-2).
@@ -131,6 +195,13 @@ impl Service {
             return Err(RuleViolation::new(
                 Rule::Prov2,
                 "numbers use this SIP trunk; move them to another trunk first",
+            )
+            .into());
+        }
+        if change.before.is_default && change.tx.list_trunks(change.provider).await?.len() > 1 {
+            return Err(RuleViolation::new(
+                Rule::Prov3,
+                "this is the default SIP trunk; make another one the default first",
             )
             .into());
         }

@@ -113,6 +113,82 @@ async fn sip_trunk_routes(db: &TestDb) {
         .expect_error(404, "not_found");
 }
 
+/// The default trunk (R-PROV-3): the first is it, a new default takes over on create or
+/// PATCH, and the default can be neither un-set nor deleted while other trunks remain.
+async fn sip_trunk_default(db: &TestDb) {
+    let w = World::new(db).await;
+    let app = &w.app;
+    let t = &w.provider_client.token;
+    let get = async |id: &str| {
+        app.get_as(t, &format!("/v2/sip_trunks/{id}"))
+            .await
+            .expect(200)
+            .json()
+    };
+    let fixture = w.trunk.to_string();
+    assert_eq!(get(&fixture).await["is_default"], true, "the first trunk");
+    let create = async |body: serde_json::Value| {
+        app.post("/v2/sip_trunks")
+            .bearer(t)
+            .json(&body)
+            .send()
+            .await
+            .expect(201)
+            .json()
+    };
+    let b = create(json!({"name": "b", "region": "us"})).await;
+    assert_eq!(b["is_default"], false, "{b}");
+    let c = create(json!({"name": "c", "region": "us", "is_default": true})).await;
+    assert_eq!(c["is_default"], true, "{c}");
+    assert_eq!(
+        get(&fixture).await["is_default"],
+        false,
+        "the default moved"
+    );
+    let c_id = c["id"].as_str().must("id").to_string();
+    let b_id = b["id"].as_str().must("id").to_string();
+    let r = app
+        .patch(&format!("/v2/sip_trunks/{c_id}"))
+        .bearer(t)
+        .json(&json!({"is_default": false}))
+        .send()
+        .await
+        .expect_error(422, "rule_violation");
+    assert_eq!(r.json()["rule"], "R-PROV-3", "{}", r.text());
+    let r = app
+        .patch(&format!("/v2/sip_trunks/{b_id}"))
+        .bearer(t)
+        .json(&json!({"is_default": true}))
+        .send()
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(r["is_default"], true, "{r}");
+    assert_eq!(r["version"], 2, "{r}");
+    assert_eq!(get(&c_id).await["is_default"], false);
+    let list = app
+        .get_as(t, "/v2/sip_trunks?page_size=100")
+        .await
+        .expect(200)
+        .json();
+    let defaults = list["sip_trunks"]
+        .as_array()
+        .must("sip_trunks")
+        .iter()
+        .filter(|x| x["is_default"] == true)
+        .count();
+    assert_eq!(defaults, 1, "exactly one default");
+    // The default goes last; another trunk goes any time.
+    let r = app
+        .delete_as(t, &format!("/v2/sip_trunks/{b_id}"))
+        .await
+        .expect_error(422, "rule_violation");
+    assert_eq!(r.json()["rule"], "R-PROV-3", "{}", r.text());
+    app.delete_as(t, &format!("/v2/sip_trunks/{c_id}"))
+        .await
+        .expect(204);
+}
+
 /// Carriers: the first of a kind is the default, a new default takes over, the default cannot
 /// be un-set or deleted while others remain, the kind filter, and numbers get the default.
 async fn carrier_routes(db: &TestDb) {
@@ -242,4 +318,4 @@ async fn carrier_routes(db: &TestDb) {
     assert_eq!(c["total_records"], 0, "{c}");
 }
 
-backend_tests!(sip_trunk_routes, carrier_routes);
+backend_tests!(sip_trunk_routes, sip_trunk_default, carrier_routes);

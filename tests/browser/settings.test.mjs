@@ -78,6 +78,22 @@ test('SIP trunks: create, rename, delete refused while numbers use it, delete an
   assert.equal(await trunks.getByRole('row', { name: /us-east-1/ }).count(), 1);
   await checkA11y(page, 'the settings with a refused deletion');
 
+  // The demo's first trunk is the default; another takes it over from the list (R-PROV-3),
+  // and the default is not deleted while other trunks remain.
+  const defaultOf = (name) => trunks.getByRole('row', { name: new RegExp(name) }).locator('td').nth(1).innerText();
+  assert.equal(await defaultOf('us-east-1'), 'Default');
+  assert.equal(await defaultOf('edge-test-2'), 'No');
+  await trunks.getByRole('button', { name: 'Make default SIP trunk: edge-test-2' }).click();
+  await page.waitForURL(/done=sip_trunk.update/);
+  assert.equal(await defaultOf('edge-test-2'), 'Default');
+  assert.equal(await defaultOf('us-east-1'), 'No');
+  await confirmDelete(page, 'Delete SIP trunk edge-test-2', 'edge-test-2');
+  await trunks.getByRole('alert').waitFor();
+  assert.match(await trunks.getByRole('alert').innerText(), /make another one the default first \(R-PROV-3\)$/);
+  await trunks.getByRole('button', { name: 'Make default SIP trunk: us-east-1' }).click();
+  await page.waitForURL(/done=sip_trunk.update/);
+  assert.equal(await defaultOf('us-east-1'), 'Default');
+
   // An unused one goes.
   await confirmDelete(page, 'Delete SIP trunk edge-test-2', 'edge-test-2');
   await page.waitForURL(/done=sip_trunk.delete/);

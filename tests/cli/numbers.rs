@@ -76,6 +76,29 @@ async fn numbers_available_searches_the_pool(db: &TestDb) {
     assert_eq!(none, serde_json::json!([]), "{none}");
 }
 
+/// `trunk create`: the provider's first trunk is its default; `--default` moves it (R-PROV-3).
+async fn trunks_are_created_with_a_default(db: &TestDb) {
+    let w = World::new(&db.url);
+    let (db, pid) = (w.db, &w.pid);
+    let second = ok_json(
+        db,
+        &format!("trunk create --account {pid} --name t2 --region eu --json"),
+    );
+    assert_eq!(second["is_default"], false, "{second}");
+    let r = run(
+        db,
+        &format!("trunk create --account {pid} --name t3 --region eu --default"),
+        None,
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout
+            .starts_with("SIP trunk t3 (eu, the default) created: id "),
+        "{}",
+        r.stdout
+    );
+}
+
 /// The scripting flow of SPEC §8.2: add, list, allocate (trunk required for a customer),
 /// release, unbind, delete and show, with their refusals and another tenant seeing nothing.
 async fn numbers_are_scripted_with_their_refusals(db: &TestDb) {
@@ -324,4 +347,5 @@ backend_tests!(
     numbers_move_into_a_unit_and_are_assigned,
     numbers_list_into_a_closed_pipe,
     numbers_available_searches_the_pool,
+    trunks_are_created_with_a_default,
 );

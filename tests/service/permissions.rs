@@ -85,7 +85,7 @@ async fn viewer_and_read_only_token_are_refused_every_write(db: &TestDb) {
     let svc = &w.service;
     let p = as_(&w.provider);
     // Something of each kind to change.
-    let trunk = svc.create_trunk(&p, "t", "eu").await.must("trunk");
+    let trunk = svc.create_trunk(&p, "t", "eu", None).await.must("trunk");
     let carrier = svc
         .create_carrier(&p, CarrierKind::Voice, "c", None)
         .await
@@ -179,7 +179,11 @@ async fn viewer_and_read_only_token_are_refused_every_write(db: &TestDb) {
             PhoneWrite,
             who,
         );
-        forbidden(svc.create_trunk(a, "t2", "eu").await, NumberWrite, who);
+        forbidden(
+            svc.create_trunk(a, "t2", "eu", None).await,
+            NumberWrite,
+            who,
+        );
         forbidden(
             svc.update_trunk(a, trunk.id, &TrunkPatch::default(), None)
                 .await,
@@ -330,7 +334,7 @@ async fn operator_owner_and_admin_may_write(db: &TestDb) {
         ("admin", &admin),
         ("operator", &as_(&w.provider)),
     ] {
-        let t = svc.create_trunk(a, who, "eu").await.must(who);
+        let t = svc.create_trunk(a, who, "eu", None).await.must(who);
         svc.delete_trunk(a, t.id, None).await.must(who);
         svc.create_client(a, w.provider.id, Some(READ_SCOPES))
             .await
@@ -387,7 +391,7 @@ async fn scopes_grant_exactly_their_permission(db: &TestDb) {
         Permission::PhoneRead,
         "a numbers token reading accounts",
     );
-    svc.create_trunk(&numbers_only, "ok", "eu")
+    svc.create_trunk(&numbers_only, "ok", "eu", None)
         .await
         .must("a numbers token creating a trunk");
     let (phone_only, _) = token_actor(

@@ -27,28 +27,28 @@ async fn trunks_by_provider(db: &TestDb) {
     let svc = &w.service;
     let p = as_(&w.provider);
     let east = svc
-        .create_trunk(&p, "east-1", "us-east")
+        .create_trunk(&p, "east-1", "us-east", None)
         .await
         .must("create");
     assert_eq!((east.name.as_str(), east.version), ("east-1", 1));
     refused(
-        svc.create_trunk(&p, " east-1 ", "eu-west").await,
+        svc.create_trunk(&p, " east-1 ", "eu-west", None).await,
         "already_exists",
         None,
         "the same name twice",
     );
-    svc.create_trunk(&as_(&w.tenant), "east-1", "us-east")
+    svc.create_trunk(&as_(&w.tenant), "east-1", "us-east", None)
         .await
         .must("another provider may use the name");
     refused(
-        svc.create_trunk(&p, "", "us-east").await,
+        svc.create_trunk(&p, "", "us-east", None).await,
         "invalid_input",
         None,
         "empty name",
     );
     for who in [&w.reseller, &w.customer, &w.unit] {
         refused(
-            svc.create_trunk(&as_(who), "mine", "us-east").await,
+            svc.create_trunk(&as_(who), "mine", "us-east", None).await,
             "rule_violation",
             Some("R-PROV-1"),
             "only a provider creates trunks",
@@ -69,6 +69,7 @@ async fn trunks_by_provider(db: &TestDb) {
     let rename = TrunkPatch {
         name: Some("east-2".into()),
         region: None,
+        is_default: None,
     };
     refused(
         svc.update_trunk(&as_(&w.reseller), east.id, &rename, None)
@@ -110,6 +111,7 @@ async fn trunks_by_provider(db: &TestDb) {
     let taken = TrunkPatch {
         name: Some(fixture_trunk.name.clone()),
         region: None,
+        is_default: None,
     };
     refused(
         svc.update_trunk(&p, east.id, &taken, None).await,
@@ -124,6 +126,7 @@ async fn trunks_by_provider(db: &TestDb) {
             &TrunkPatch {
                 name: Some("east-2".into()),
                 region: Some("us-east-2".into()),
+                is_default: None,
             },
             Some(1),
         )
@@ -147,7 +150,7 @@ async fn trunk_in_use_is_not_deleted(db: &TestDb) {
     let svc = &w.service;
     let p = as_(&w.provider);
     let t = svc
-        .create_trunk(&p, "spare", "eu-west")
+        .create_trunk(&p, "spare", "eu-west", None)
         .await
         .must("create");
     let n = w.add(&w.provider, &e164(7001)).await;

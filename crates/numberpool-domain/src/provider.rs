@@ -17,6 +17,9 @@ pub struct SipTrunk {
     pub name: String,
     /// Where the trunk terminates (free text, e.g. `us-east`).
     pub region: String,
+    /// The provider's default trunk (exactly one while it has any, R-PROV-3): a provisioned
+    /// number goes out on it when no trunk is named.
+    pub is_default: bool,
     /// RFC 3339, UTC.
     #[serde(serialize_with = "crate::timestamp::serialize")]
     #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]

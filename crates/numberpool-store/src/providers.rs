@@ -7,9 +7,9 @@ use numberpool_domain::{AccountId, Carrier, CarrierId, CarrierKind, SipTrunk, Tr
 use crate::rows::Arg::{Bool, OptText, Text};
 use crate::rows::parse;
 use crate::versioned::Value;
-use crate::{Reader, Result, StoreError, Tx, get_by_id, unique_as};
+use crate::{Reader, Result, StoreError, Tx, get_by_id};
 
-const TRUNK_COLUMNS: &str = "id, provider_id, name, region, created_at, version";
+const TRUNK_COLUMNS: &str = "id, provider_id, name, region, is_default, created_at, version";
 const CARRIER_COLUMNS: &str = "id, provider_id, kind, name, is_default, created_at, version";
 
 #[derive(sqlx::FromRow)]
@@ -18,6 +18,7 @@ struct TrunkRow {
     provider_id: String,
     name: String,
     region: String,
+    is_default: bool,
     created_at: i64,
     version: i64,
 }
@@ -29,6 +30,7 @@ impl TrunkRow {
             provider_id: parse("account id", &self.provider_id)?,
             name: self.name,
             region: self.region,
+            is_default: self.is_default,
             created_at: self.created_at,
             version: self.version,
         })
@@ -60,19 +62,28 @@ impl CarrierRow {
     }
 }
 
-/// A unique violation on a carrier write: the one-default index means a concurrent request made
-/// another carrier the default first (a lost race); any other is a taken name.
-pub(crate) fn carrier_unique(e: sqlx::Error) -> StoreError {
+/// A unique violation on a write of a record that has one default per provider (and kind):
+/// on the one-default index `index`, a concurrent request made another record the default
+/// first (a lost race); any other is a taken name.
+fn default_or_name(e: sqlx::Error, index: &str, noun: &'static str) -> StoreError {
     match &e {
         sqlx::Error::Database(d) if d.is_unique_violation() => {
-            if d.constraint() == Some("carriers_one_default") {
+            if d.constraint() == Some(index) {
                 StoreError::Conflict
             } else {
-                StoreError::Duplicate("carrier")
+                StoreError::Duplicate(noun)
             }
         }
         _ => StoreError::Db(e),
     }
+}
+
+pub(crate) fn carrier_unique(e: sqlx::Error) -> StoreError {
+    default_or_name(e, "carriers_one_default", "carrier")
+}
+
+fn trunk_unique(e: sqlx::Error) -> StoreError {
+    default_or_name(e, "sip_trunks_one_default", "SIP trunk")
 }
 
 /// A delete that a foreign key refused: a number started using the row after the in-use check
@@ -128,14 +139,15 @@ impl Reader {
 }
 
 impl Tx {
-    /// Writes `next`'s name and region if the trunk is still at `next.version`; bumps it.
+    /// Writes `next`'s name, region and default flag if the trunk is still at `next.version`;
+    /// bumps it.
     pub async fn update_trunk_cas(&mut self, next: &SipTrunk) -> Result<SipTrunk> {
         let columns = [
             ("name", Value::text(&next.name)),
             ("region", Value::text(&next.region)),
+            ("is_default", Value::Bool(next.is_default)),
         ];
-        let taken = |e| unique_as(e, "SIP trunk");
-        self.update_record("sip_trunks", next, &columns, taken)
+        self.update_record("sip_trunks", next, &columns, trunk_unique)
             .await
     }
 
@@ -193,6 +205,15 @@ impl Reader {
         .await
     }
 
+    /// The provider's default SIP trunk (R-PROV-3), if it has a trunk.
+    pub async fn default_trunk(&mut self, provider: AccountId) -> Result<Option<TrunkId>> {
+        let sql = "SELECT id FROM sip_trunks WHERE provider_id = $1 AND is_default LIMIT 1";
+        self.row_by(sql, &provider.to_string(), |(s,): (String,)| {
+            parse("trunk id", &s)
+        })
+        .await
+    }
+
     /// The provider's default carrier of a kind, with its name.
     pub async fn default_carrier(
         &mut self,
@@ -211,18 +232,35 @@ impl Reader {
 }
 
 impl Tx {
+    /// Adds a trunk; the provider's first becomes its default (R-PROV-3), as does one made
+    /// with `make_default` (the caller has unset the current default in the same transaction).
+    pub async fn insert_trunk_as(
+        &mut self,
+        provider: AccountId,
+        name: &str,
+        region: &str,
+        make_default: bool,
+    ) -> Result<TrunkId> {
+        let id = TrunkId::new();
+        let is_default = make_default || self.default_trunk(provider).await?.is_none();
+        let columns = [
+            ("name", Text(name)),
+            ("region", Text(region)),
+            ("is_default", Bool(is_default)),
+        ];
+        self.insert_setting("sip_trunks", id, provider, &columns, trunk_unique)
+            .await?;
+        Ok(id)
+    }
+
+    /// Adds a trunk, the provider's default when it is its first.
     pub async fn insert_trunk(
         &mut self,
         provider: AccountId,
         name: &str,
         region: &str,
     ) -> Result<TrunkId> {
-        let id = TrunkId::new();
-        let columns = [("name", Text(name)), ("region", Text(region))];
-        let taken = |e| unique_as(e, "SIP trunk");
-        self.insert_setting("sip_trunks", id, provider, &columns, taken)
-            .await?;
-        Ok(id)
+        self.insert_trunk_as(provider, name, region, false).await
     }
 
     /// Adds a voice carrier or SMS carrier profile (`kind` is `voice` or `sms`).

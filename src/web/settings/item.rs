@@ -322,7 +322,9 @@ pub(super) async fn create_item(
     let created = match kind {
         Kind::Trunks => (
             Action::SipTrunkCreate,
-            s.create_trunk(actor, &f.name, &f.region).await?.name,
+            s.create_trunk(actor, &f.name, &f.region, Some(f.default.is_some()))
+                .await?
+                .name,
         ),
         Kind::Carriers => {
             let k: CarrierKind = parse_or(&f.kind, "Kind: choose one of the list.")?;
@@ -374,9 +376,11 @@ pub(super) async fn edit_item(
     let v = version(f)?;
     match item {
         Item::Trunk(t) => {
+            // The list's *Make default* button sends only that; the edit form sends the rest.
             let patch = TrunkPatch {
-                name: Some(f.name.clone()),
-                region: Some(f.region.clone()),
+                name: non_empty(&f.name),
+                region: non_empty(&f.region),
+                is_default: f.default.is_some().then_some(true),
             };
             s.update_trunk(actor, t.id, &patch, v).await?;
             Ok(Action::SipTrunkUpdate)

@@ -34,6 +34,8 @@ pub struct TrunkRow {
     pub id: TrunkId,
     pub name: String,
     pub region: String,
+    pub is_default: bool,
+    pub version: i64,
 }
 
 #[derive(Debug, Clone)]
@@ -136,6 +138,8 @@ async fn settings_page(
                 id: t.id,
                 name: t.name,
                 region: t.region,
+                is_default: t.is_default,
+                version: t.version,
             })
             .collect(),
         carriers: carriers
