@@ -169,6 +169,7 @@ fn api_routes() -> OpenApiRouter<ApiState> {
         .routes(routes!(numbers::inventory_seed_path))
         .routes(routes!(numbers::search_available))
         .routes(routes!(numbers::search_toll_free))
+        .routes(routes!(numbers::provision))
         .routes(routes!(
             numbers::get_number,
             numbers::update_number,

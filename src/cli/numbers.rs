@@ -98,6 +98,21 @@ pub enum NumbersCmd {
         #[arg(long)]
         toll_free: bool,
     },
+    /// Take free numbers of the account's pool into a reseller or customer, all or none
+    /// (seed 002's provision).
+    Provision {
+        #[command(flatten)]
+        acting: Acting,
+        /// E.164 numbers, as the available search found them.
+        #[arg(required = true)]
+        numbers: Vec<String>,
+        /// The receiving account id.
+        #[arg(long)]
+        site: String,
+        /// SIP trunk id [default: the provider's default trunk]
+        #[arg(long)]
+        sip_trunk: Option<String>,
+    },
     /// Show one number (by id or E.164) and its history.
     Show {
         #[command(flatten)]
@@ -394,6 +409,34 @@ pub async fn run(service: &Service, cmd: NumbersCmd) -> anyhow::Result<()> {
                 );
                 Ok(())
             })
+        }
+        NumbersCmd::Provision {
+            acting,
+            numbers,
+            site,
+            sip_trunk,
+        } => {
+            let actor = actor(service, &acting).await?;
+            let site = parse_id("--site", &site)?;
+            let trunk: Option<TrunkId> = sip_trunk
+                .as_deref()
+                .map(|t| parse_id("--sip-trunk", t))
+                .transpose()?;
+            let numbers = numbers
+                .iter()
+                .map(|n| numberpool_domain::E164::parse(n).map_err(|e| anyhow::anyhow!("{n}: {e}")))
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            let done = service
+                .provision(&actor, &numbers, site, trunk)
+                .await
+                .map_err(service_err)?;
+            for n in &done {
+                print_number(&NumberView::of(n, actor.account), acting.json)?;
+            }
+            if !acting.json {
+                outln!("{} number(s) provisioned", done.len());
+            }
+            Ok(())
         }
         NumbersCmd::Show { acting, number } => {
             let actor = actor(service, &acting).await?;

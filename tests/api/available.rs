@@ -180,3 +180,176 @@ async fn available_search(db: &TestDb) {
 }
 
 backend_tests!(available_search);
+
+/// `POST /v2/phone/numbers/provision`: seed 002's body and answer, the default trunk, all or
+/// nothing when one number is gone, and the refusals.
+async fn provision_numbers(db: &TestDb) {
+    let w = World::new(db).await;
+    let app = &w.app;
+    let t = &w.provider_client.token;
+    app.post("/v2/phone/numbers")
+        .bearer(t)
+        .json(&json!({"numbers": [
+            {"phone_number": "+14155552001"},
+            {"phone_number": "+14155552002"},
+            {"phone_number": "+14155552003"},
+        ]}))
+        .send()
+        .await
+        .expect(201);
+    let provision = |body: Value| {
+        app.post("/v2/phone/numbers/provision")
+            .bearer(t)
+            .json(&body)
+    };
+    let r = provision(json!({
+        "phone_numbers": ["+14155552002", "+14155552001"],
+        "site_id": w.customer.id,
+    }))
+    .send()
+    .await
+    .expect(200)
+    .json();
+    let done = r["provisioned_numbers"]
+        .as_array()
+        .must("provisioned_numbers");
+    assert_eq!(done.len(), 2, "{r}");
+    // In the order asked, seed 002's fields, on the provider's default trunk.
+    assert_eq!(done[0]["phone_number"], "+14155552002", "{r}");
+    assert_eq!(done[1]["phone_number"], "+14155552001", "{r}");
+    for n in done {
+        assert_eq!(n["status"], "active", "{r}");
+        assert!(n["id"].as_str().is_some_and(|s| !s.is_empty()), "{r}");
+        assert_eq!(n["site_id"], json!(w.customer.id), "{r}");
+        assert_eq!(n["sip_trunk_id"], json!(w.trunk), "{r}");
+    }
+    // The customer holds them now; the search no longer finds them.
+    let held = app
+        .get_as(t, &format!("/v2/phone/numbers/{}", enc("+14155552001")))
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(held["customer_id"], json!(w.customer.id), "{held}");
+    let left = app
+        .get_as(
+            t,
+            "/v2/phone/numbers/available?contains=415555200*&quantity=100",
+        )
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(phones(&left), vec!["+14155552003"], "{left}");
+
+    // One number gone: nothing is provisioned, and the answer names it.
+    let r = provision(json!({
+        "phone_numbers": ["+14155552003", "+14155552001"],
+        "site_id": w.customer.id,
+    }))
+    .send()
+    .await
+    .expect_error(409, "conflict");
+    assert!(r.text().contains("+14155552001"), "{}", r.text());
+    let still = app
+        .get_as(
+            t,
+            "/v2/phone/numbers/available?contains=415555200*&quantity=100",
+        )
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(
+        phones(&still),
+        vec!["+14155552003"],
+        "all or nothing: {still}"
+    );
+
+    for (body, status, code, needle) in [
+        (
+            json!({"phone_numbers": [], "site_id": w.customer.id}),
+            400,
+            "invalid_input",
+            "phone_numbers",
+        ),
+        (
+            json!({"phone_numbers": ["+14155552003", "+14155552003"], "site_id": w.customer.id}),
+            400,
+            "invalid_input",
+            "twice",
+        ),
+        (
+            json!({"phone_numbers": ["+14155552003", "12"], "site_id": w.customer.id}),
+            400,
+            "invalid_input",
+            "phone_numbers[1]",
+        ),
+        (
+            json!({"phone_numbers": ["+14155552003"]}),
+            400,
+            "invalid_input",
+            "site_id",
+        ),
+        (
+            json!({"phone_numbers": ["+14155552003"], "site_id": w.tenant_customer.id}),
+            404,
+            "not_found",
+            "site",
+        ),
+        (
+            json!({"phone_numbers": ["+14155552003"], "site_id": w.unit.id}),
+            422,
+            "rule_violation",
+            "R-MOVE-5",
+        ),
+        (
+            json!({"phone_numbers": ["+14155552003"], "site_id": w.customer.id, "sip_trunk_id": w.tenant_trunk}),
+            404,
+            "not_found",
+            "SIP trunk",
+        ),
+        // Another tenant's number is not this pool's: said as one that is gone.
+        (
+            json!({"phone_numbers": [tenant_e164(100).as_str()], "site_id": w.customer.id}),
+            409,
+            "conflict",
+            "not a free number of this pool",
+        ),
+    ] {
+        let r = provision(body.clone())
+            .send()
+            .await
+            .expect_error(status, code);
+        assert!(r.text().contains(needle), "{body}: {}", r.text());
+    }
+    // A token that only reads cannot provision.
+    let reader = app
+        .client(&w.provider, Some("phone_number:read:admin"))
+        .await;
+    app.post("/v2/phone/numbers/provision")
+        .bearer(&reader.token)
+        .json(&json!({"phone_numbers": ["+14155552003"], "site_id": w.customer.id}))
+        .send()
+        .await
+        .expect_error(403, "insufficient_scope");
+
+    // A reseller provisions what its provider allocated to it, to its own customer, on the
+    // provider's default trunk.
+    let reseller = app.client(&w.reseller, None).await;
+    let r = app
+        .post("/v2/phone/numbers/provision")
+        .bearer(&reseller.token)
+        .json(&json!({
+            "phone_numbers": [w.at_reseller.phone_number.as_str()],
+            "site_id": w.res_customer.id,
+        }))
+        .send()
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(
+        r["provisioned_numbers"][0]["sip_trunk_id"],
+        json!(w.trunk),
+        "{r}"
+    );
+}
+
+backend_tests!(provision_numbers);

@@ -74,6 +74,39 @@ async fn numbers_available_searches_the_pool(db: &TestDb) {
     // A customer has no pool to search.
     let none = ok_json(db, &format!("numbers available --account {cid} --json"));
     assert_eq!(none, serde_json::json!([]), "{none}");
+
+    // Provision what was found, on the provider's default trunk; all or none.
+    let got = ok_json(
+        db,
+        &format!("numbers provision --account {pid} --site {cid} --json +14155550100"),
+    );
+    assert_eq!(got["phone_number"], "+14155550100", "{got}");
+    assert_eq!(got["sip_trunk_id"], serde_json::json!(w.tid), "{got}");
+    let r = run(
+        db,
+        &format!("numbers provision --account {pid} --site {cid} +14153569377"),
+        None,
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("1 number(s) provisioned"), "{}", r.stdout);
+    refused(
+        db,
+        &format!("numbers provision --account {pid} --site {cid} +12125550199 +14155550100"),
+        &["+14155550100", "not a free number"],
+    );
+    let left = ok_json(
+        db,
+        &format!("numbers available --account {pid} --json --area-code 212 --country US"),
+    );
+    assert_eq!(
+        left[0]["phone_number"], "+12125550199",
+        "nothing moved: {left}"
+    );
+    refused(
+        db,
+        &format!("numbers provision --account {pid} --site {cid} 12"),
+        &["12"],
+    );
 }
 
 /// `trunk create`: the provider's first trunk is its default; `--default` moves it (R-PROV-3).

@@ -598,4 +598,54 @@ backend_tests!(
     trunk_in_use_is_not_deleted,
     one_default_per_kind,
     default_carriers_on_numbers,
+    provision_needs_a_trunk,
 );
+
+/// A provider without a SIP trunk cannot provision to a customer (R-PROV-3's default is
+/// missing): a 409 that says what to do, and nothing moves. Its first trunk is the default,
+/// and then the same provision goes through on it.
+async fn provision_needs_a_trunk(db: &TestDb) {
+    use numberpool_domain::AccountKind;
+    let w = World::new(db).await;
+    let svc = &w.service;
+    let bare = account(svc, "Bare Provider", AccountKind::Provider, None, false).await;
+    let client = account(
+        svc,
+        "Bare Client",
+        AccountKind::Customer,
+        Some(&bare),
+        false,
+    )
+    .await;
+    let n = add_one(svc, &bare, &e164(4321)).await;
+    let err = svc
+        .provision(
+            &as_(&bare),
+            std::slice::from_ref(&n.phone_number),
+            client.id,
+            None,
+        )
+        .await
+        .err()
+        .must("refused without a trunk");
+    assert!(
+        matches!(&err, numberpool::service::ServiceError::Conflict(m) if m.contains("no SIP trunk")),
+        "{err:?}"
+    );
+    let first = svc
+        .create_trunk(&as_(&bare), "only", "us", None)
+        .await
+        .must("trunk");
+    assert!(first.is_default);
+    let done = svc
+        .provision(
+            &as_(&bare),
+            std::slice::from_ref(&n.phone_number),
+            client.id,
+            None,
+        )
+        .await
+        .must("provision");
+    assert_eq!(done[0].sip_trunk_id, Some(first.id));
+    assert_eq!(done[0].customer_id, Some(client.id));
+}

@@ -13,6 +13,7 @@ mod add;
 mod available;
 mod edit;
 mod moves;
+mod provision;
 mod views;
 
 use std::collections::BTreeMap;

@@ -1,0 +1,157 @@
+//! Provision (SPEC §5, seed 002's `POST /phone/numbers/provision`): a pool takes numbers it
+//! found free into an account, all or nothing, each number allocated as `allocate` would
+//! (R-MOVE-1), on the named SIP trunk or the provider's default one (R-PROV-3), with the
+//! customer's toll-free and contact-center licences checked for the whole set (R-ACC-3).
+
+use std::collections::BTreeSet;
+
+use numberpool_domain::moves::{self, Allocation};
+use numberpool_domain::{
+    AccountId, AccountKind, Action, E164, EntitlementUse, Number, Rule, RuleViolation, TrunkId,
+};
+use numberpool_store::{Lock, NumberLookup};
+
+use super::super::accounts::Reach;
+use super::super::{Actor, Permission, Result, Service, ServiceError, snapshot};
+use super::licences_of;
+
+/// The most numbers one provision takes.
+const MAX_PROVISION: usize = 1_000;
+
+impl Service {
+    /// Takes `numbers` from the actor's pool into `site` (an account the actor may allocate
+    /// to), all or nothing. With no `trunk`, a number going to a customer gets the provider's
+    /// default trunk; a provider without one is a 409 saying so. Numbers come back in the
+    /// order asked.
+    pub async fn provision(
+        &self,
+        actor: &Actor,
+        numbers: &[E164],
+        site: AccountId,
+        trunk: Option<TrunkId>,
+    ) -> Result<Vec<Number>> {
+        actor.require(Permission::NumberWrite)?;
+        if numbers.is_empty() || numbers.len() > MAX_PROVISION {
+            return Err(ServiceError::Invalid(format!(
+                "phone_numbers: give 1 to {MAX_PROVISION} numbers"
+            )));
+        }
+        let mut seen = BTreeSet::new();
+        for e in numbers {
+            if !seen.insert(e.as_str()) {
+                return Err(ServiceError::Invalid(format!(
+                    "phone_numbers: {} is listed twice",
+                    e.as_str()
+                )));
+            }
+        }
+        let mut tx = self.store.begin().await?;
+        let me = self.acting_account(&mut tx, actor).await?;
+        let target = self
+            .account_within(&mut tx, actor, site, Reach::Scope)
+            .await
+            .map_err(|_| ServiceError::NotFound("site"))?;
+        if target.kind == AccountKind::Unit {
+            return Err(RuleViolation::new(
+                Rule::Move5,
+                "site_id: a unit gets its numbers from its customer; provision them to the \
+                 customer, which moves them into the unit",
+            )
+            .into());
+        }
+        // As `allocate`: a deactivation of the target waits for this, or is seen here.
+        let target = tx
+            .get_account_locked(target.id, Lock::Update)
+            .await?
+            .ok_or(ServiceError::NotFound("site"))?;
+        let relation = tx.relation(&me, &target).await?;
+        // The numbers in E.164 order, so that two provisions of overlapping sets take their
+        // rows in the same order (one waits for the other on PostgreSQL instead of deadlocking).
+        let mut order: Vec<&E164> = numbers.iter().collect();
+        order.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+        let mut taken: Vec<(Number, Number)> = Vec::with_capacity(numbers.len());
+        let mut licences = EntitlementUse::default();
+        let mut trunk_of_owner: Option<(AccountId, TrunkId)> = None;
+        for e in order {
+            let gone = || {
+                ServiceError::Conflict(format!(
+                    "{} is not a free number of this pool (taken since it was found, or never \
+                     here); nothing was provisioned",
+                    e.as_str()
+                ))
+            };
+            let n = tx
+                .get_number_in_scope(actor.account, &NumberLookup::E164(e.clone()))
+                .await?
+                .filter(|n| n.holder_id == me.id)
+                .ok_or_else(gone)?;
+            let sip_trunk_id = match trunk {
+                Some(t) => {
+                    if tx.trunk_provider(t).await? != Some(n.owner_id) {
+                        return Err(ServiceError::NotFound("SIP trunk"));
+                    }
+                    Some(t)
+                }
+                None => match trunk_of_owner {
+                    Some((owner, t)) if owner == n.owner_id => Some(t),
+                    _ => {
+                        let t = tx.default_trunk(n.owner_id).await?.ok_or_else(|| {
+                            ServiceError::Conflict(
+                                "the provider has no SIP trunk to provision numbers on: \
+                                 create one (the first becomes the default) or name one in \
+                                 sip_trunk_id"
+                                    .into(),
+                            )
+                        })?;
+                        trunk_of_owner = Some((n.owner_id, t));
+                        Some(t)
+                    }
+                },
+            };
+            let with = Allocation {
+                sip_trunk_id,
+                ..Allocation::default()
+            };
+            let next = moves::allocate(&n, &me, &target, relation, with).map_err(|e| {
+                match ServiceError::from(e) {
+                    // Not free in the pool any more: said the same way as one that is gone.
+                    ServiceError::Rule(v) if v.rule == Rule::Move1 => gone(),
+                    other => other,
+                }
+            })?;
+            if next.customer_id.is_some() {
+                let l = licences_of(&n);
+                licences.toll_free += l.toll_free;
+                licences.contact_center += l.contact_center;
+            }
+            taken.push((n, next));
+        }
+        if licences != EntitlementUse::default() {
+            self.check_entitlements(&mut tx, target.id, licences)
+                .await?;
+        }
+        let now = self.now();
+        let mut out = Vec::with_capacity(taken.len());
+        for (before, mut next) in taken {
+            next.updated_at = now;
+            let stored = tx.update_number_cas(&next).await?;
+            tx.record(&actor.event(
+                Action::NumberAllocate,
+                before.id.to_string(),
+                Some(Rule::Move1),
+                snapshot(&before),
+                snapshot(&stored),
+            ))
+            .await?;
+            out.push(stored);
+        }
+        tx.commit().await?;
+        out.sort_by_key(|n| {
+            numbers
+                .iter()
+                .position(|e| e.as_str() == n.phone_number.as_str())
+                .unwrap_or(usize::MAX)
+        });
+        Ok(out)
+    }
+}
