@@ -1,16 +1,21 @@
 //! The portal's *Find numbers* page (SPEC §5): the available search of the API as a form, its
-//! results with locality, capabilities and what each costs a month before anyone takes it.
+//! results with locality, capabilities and what each costs a month; numbers chosen there are
+//! provisioned to an account after a review that shows what they will cost.
+
+use std::collections::BTreeMap;
 
 use askama::Template;
-use axum::extract::{Query, State};
+use axum::extract::{Query, RawQuery, State};
 use axum::http::StatusCode;
-use axum::response::Response;
-use numberpool_domain::NumberType;
+use axum::response::{IntoResponse, Redirect, Response};
+use numberpool_domain::{Account, AccountId, AccountKind, E164, NumberType, TrunkId};
 use serde::Deserialize;
 
 use super::chart::label;
+use super::csrf::CsrfForm;
 use super::errors::WebResult;
-use super::forms::Choice;
+use super::forms::{Choice, refusal};
+use super::number::urlencoding;
 use super::signin::render;
 use super::{Chrome, SignedIn, WebState};
 use crate::service::{AvailableNumber, AvailableParams, ServiceError};
@@ -31,6 +36,9 @@ pub struct FindQuery {
     pub sms: String,
     pub mms: String,
     pub fax: String,
+    /// After a provision: how many went, and to which account (named from the account list).
+    pub provisioned: String,
+    pub to: String,
 }
 
 /// Result counts a search may ask for.
@@ -139,8 +147,23 @@ struct FindPage {
     quantities: Vec<Choice>,
     boxes: Vec<(String, &'static str, bool)>,
     error: Option<String>,
+    notice: Option<String>,
     rows: Vec<FoundRow>,
     has_pool: bool,
+    /// Where chosen numbers may go; empty when the user cannot provision.
+    sites: Vec<Choice>,
+}
+
+/// The accounts a pool provisions to: resellers and customers in the actor's scope.
+async fn sites(st: &WebState, user: &SignedIn) -> WebResult<Vec<Account>> {
+    let me = user.actor().account;
+    Ok(st
+        .service
+        .list_accounts(user.actor())
+        .await?
+        .into_iter()
+        .filter(|a| a.id != me && matches!(a.kind, AccountKind::Reseller | AccountKind::Customer))
+        .collect())
 }
 
 /// `GET /portal/numbers/available`: the form, and what it finds (the first ten free numbers
@@ -151,8 +174,29 @@ pub async fn page(
     Query(q): Query<FindQuery>,
 ) -> WebResult<Response> {
     let chrome = user.chrome("available");
+    let accounts = if chrome.is_pool() && chrome.can_write() {
+        sites(&st, &user).await?
+    } else {
+        Vec::new()
+    };
+    let notice = match (
+        q.provisioned.trim().parse::<usize>(),
+        q.to.parse::<AccountId>(),
+    ) {
+        (Ok(n), Ok(to)) => accounts.iter().find(|a| a.id == to).map(|a| {
+            let what = if n == 1 {
+                "1 number"
+            } else {
+                &format!("{n} numbers")
+            };
+            format!("{what} provisioned to {}.", a.name)
+        }),
+        _ => None,
+    };
     let mut page = FindPage {
         has_pool: chrome.is_pool(),
+        sites: Choice::accounts(&accounts, ""),
+        notice,
         chrome,
         types: Choice::list(NumberType::ALL, &q.number_type, |t| {
             (t.as_str().to_string(), label(t.as_str()))
@@ -190,4 +234,209 @@ pub async fn page(
         }
     };
     Ok(render(status, &page))
+}
+
+/// Numbers chosen on the search, each with what it costs if it is still free.
+#[derive(Debug, Clone)]
+pub struct ChosenRow {
+    pub phone_number: String,
+    pub place: String,
+    pub number_type: String,
+    pub cost: String,
+    /// Taken since it was found (or never the pool's): it cannot be provisioned.
+    pub gone: bool,
+}
+
+#[derive(Template)]
+#[template(path = "provision.html")]
+struct ReviewPage {
+    chrome: Chrome,
+    error: Option<String>,
+    rows: Vec<ChosenRow>,
+    /// The monthly cost of the free ones, a line per currency.
+    totals: Vec<String>,
+    /// The numbers, space-separated, as the form sends them.
+    numbers: String,
+    free: usize,
+    /// Free numbers whose country and type have no rate.
+    unpriced: usize,
+    sites: Vec<Choice>,
+    trunks: Vec<Choice>,
+    default_trunk: Option<String>,
+}
+
+/// The numbers of a review or a provision, parsed; the first that is not E.164 is the error.
+fn parse_numbers<'a>(texts: impl IntoIterator<Item = &'a str>) -> Result<Vec<E164>, String> {
+    let mut out: Vec<E164> = Vec::new();
+    for t in texts {
+        let e = E164::parse(t).map_err(|e| format!("{t}: {e}"))?;
+        if !out.contains(&e) {
+            out.push(e);
+        }
+    }
+    Ok(out)
+}
+
+/// Builds the review of `numbers` for `site` (preselected), with an error to show.
+async fn review_page(
+    st: &WebState,
+    user: &SignedIn,
+    numbers: &[E164],
+    site: &str,
+    error: Option<String>,
+) -> WebResult<ReviewPage> {
+    let actor = user.actor();
+    let shown = st.service.available_by_number(actor, numbers).await?;
+    let mut totals: BTreeMap<String, i64> = BTreeMap::new();
+    let mut rows = Vec::with_capacity(shown.len());
+    for (e, a) in &shown {
+        rows.push(match a {
+            Some(a) => {
+                if let (Some(c), Some(cur)) = (a.monthly_cost, &a.currency) {
+                    *totals.entry(cur.clone()).or_default() += (c * 100.0).round() as i64;
+                }
+                let row = FoundRow::of(a);
+                ChosenRow {
+                    phone_number: row.phone_number,
+                    place: row.place,
+                    number_type: row.number_type,
+                    cost: row.cost,
+                    gone: false,
+                }
+            }
+            None => ChosenRow {
+                phone_number: e.as_str().to_string(),
+                place: String::new(),
+                number_type: String::new(),
+                cost: String::new(),
+                gone: true,
+            },
+        });
+    }
+    let trunks = st.service.list_trunks(actor).await?;
+    let default_trunk = trunks
+        .iter()
+        .find(|t| t.is_default)
+        .map(|t| format!("{} ({})", t.name, t.region));
+    let others: Vec<_> = trunks.into_iter().filter(|t| !t.is_default).collect();
+    Ok(ReviewPage {
+        chrome: user.chrome("available"),
+        error,
+        free: rows.iter().filter(|r| !r.gone).count(),
+        unpriced: shown
+            .iter()
+            .filter(|(_, a)| a.as_ref().is_some_and(|a| a.monthly_cost.is_none()))
+            .count(),
+        numbers: numbers
+            .iter()
+            .map(E164::as_str)
+            .collect::<Vec<_>>()
+            .join(" "),
+        rows,
+        totals: totals
+            .into_iter()
+            .map(|(cur, cents)| format!("{:.2} {cur} a month", cents as f64 / 100.0))
+            .collect(),
+        sites: Choice::accounts(&sites(st, user).await?, site),
+        trunks: Choice::trunks(&others, ""),
+        default_trunk,
+    })
+}
+
+/// `GET /portal/numbers/provision?site=…&n=…&n=…`: the numbers chosen on the search, what each
+/// costs a month and the total, before anything is taken.
+pub async fn review(
+    State(st): State<WebState>,
+    user: SignedIn,
+    RawQuery(q): RawQuery,
+) -> WebResult<Response> {
+    let pairs: Vec<(String, String)> =
+        serde_urlencoded::from_str(q.as_deref().unwrap_or_default()).unwrap_or_default();
+    let site = pairs
+        .iter()
+        .find(|(k, _)| k == "site")
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default();
+    let chosen = pairs
+        .iter()
+        .filter(|(k, _)| k == "n")
+        .map(|(_, v)| v.as_str());
+    let (numbers, error) = match parse_numbers(chosen) {
+        Ok(n) if n.is_empty() => (n, Some("Choose numbers on the search first.".to_string())),
+        Ok(n) => (n, None),
+        Err(e) => (Vec::new(), Some(e)),
+    };
+    let status = if error.is_some() {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    let page = review_page(&st, &user, &numbers, &site, error).await?;
+    Ok(render(status, &page))
+}
+
+/// The review's form.
+#[derive(Debug, Deserialize)]
+pub struct ProvisionForm {
+    /// Space-separated E.164 numbers.
+    numbers: String,
+    site: String,
+    /// Empty: the provider's default trunk.
+    #[serde(default)]
+    sip_trunk: String,
+}
+
+/// `POST /portal/numbers/provision`: takes the reviewed numbers, all or none; back to the
+/// search with a notice, or the review again with what went wrong.
+pub async fn provision(
+    State(st): State<WebState>,
+    CsrfForm { user, form }: CsrfForm<ProvisionForm>,
+) -> WebResult<Response> {
+    let numbers = match parse_numbers(form.numbers.split_whitespace()) {
+        Ok(n) if !n.is_empty() => n,
+        Ok(_) => Vec::new(),
+        Err(e) => {
+            let page = review_page(&st, &user, &[], &form.site, Some(e)).await?;
+            return Ok(render(StatusCode::BAD_REQUEST, &page));
+        }
+    };
+    match try_provision(&st, &user, &numbers, &form).await? {
+        Ok(done) => Ok(done),
+        Err(message) => {
+            let page = review_page(&st, &user, &numbers, &form.site, Some(message)).await?;
+            Ok(render(StatusCode::BAD_REQUEST, &page))
+        }
+    }
+}
+
+/// The provision the form asks for: the redirect after it, or what to say on the review.
+async fn try_provision(
+    st: &WebState,
+    user: &SignedIn,
+    numbers: &[E164],
+    form: &ProvisionForm,
+) -> WebResult<Result<Response, String>> {
+    let Ok(site) = form.site.trim().parse::<AccountId>() else {
+        return Ok(Err("Provision to: choose an account from the list.".into()));
+    };
+    let trunk = match form.sip_trunk.trim() {
+        "" => None,
+        t => match t.parse::<TrunkId>() {
+            Ok(t) => Some(t),
+            Err(_) => return Ok(Err("SIP trunk: choose one from the list.".into())),
+        },
+    };
+    match st
+        .service
+        .provision(user.actor(), numbers, site, trunk)
+        .await
+    {
+        Ok(done) => Ok(Ok(Redirect::to(&format!(
+            "/portal/numbers/available?provisioned={}&to={}",
+            done.len(),
+            urlencoding(&site.to_string())
+        ))
+        .into_response())),
+        Err(e) => Ok(Err(refusal(e)?)),
+    }
 }

@@ -127,6 +127,10 @@ pub fn router(service: Service, config: &WebConfig) -> Router {
             )
             .route("/numbers", get(numbers::list))
             .route("/numbers/available", get(available::page))
+            .route(
+                "/numbers/provision",
+                get(available::review).post(available::provision),
+            )
             .route("/numbers/new", get(add::form).post(add::submit))
             .route("/numbers/new/customization", get(add::customization))
             .route("/numbers/{id}", get(number::show))

@@ -52,7 +52,7 @@ test('a provider finds free numbers with their place and monthly cost', async ()
   await search(page, { Country: 'us', 'Area code': '415', Contains: '555010*' });
   assert.equal(await rows(page).count(), 10);
   const first = await rows(page).nth(0).innerText();
-  assert.match(first, /^\+14155550100\s+San Francisco, CA, US\s+Local\s+Voice\s+1\.25 USD a month$/);
+  assert.match(first, /^\s*\+14155550100\s+San Francisco, CA, US\s+Local\s+Voice\s+1\.25 USD a month$/);
   // The form keeps what was asked.
   assert.equal(await page.getByLabel('Contains', { exact: true }).inputValue(), '555010*');
   await checkA11y(page, 'the search results');
@@ -88,5 +88,46 @@ test('a customer has no pool to search', async () => {
   await page.goto(`${demo.url}/portal/numbers/available`);
   assert.match(await page.locator('main').innerText(), /None has yet, so nothing can be found here/);
   assert.equal(await rows(page).count(), 0);
+  await context.close();
+});
+
+test('a provider chooses numbers, reviews their cost and provisions them to a customer', async () => {
+  const { context, page } = await newPage(browser);
+  await signIn(page, demo.url, demo.logins.portal);
+  await page.goto(`${demo.url}/portal/numbers/available?country=US&area_code=415&contains=555011*`);
+  await page.getByRole('checkbox', { name: 'Choose +14155550110' }).check();
+  await page.getByRole('checkbox', { name: 'Choose +14155550111' }).check();
+  await page.getByLabel('Provision the chosen numbers to').selectOption({ label: 'Globex Corporation (customer)' });
+  await Promise.all([
+    page.waitForURL(/\/portal\/numbers\/provision\?/),
+    page.getByRole('button', { name: 'Review and provision…' }).click(),
+  ]);
+  assert.equal(await page.locator('h1').innerText(), 'Provision numbers');
+  const chosen = page.locator('table tbody tr');
+  assert.equal(await chosen.count(), 2);
+  assert.match(await chosen.nth(0).innerText(), /^\+14155550110\s+San Francisco, CA, US\s+Local\s+1\.25 USD a month$/);
+  // The cost of the whole set, before anything is taken.
+  assert.match(await page.locator('p.total').innerText(), /^Together: 2\.50 USD a month/);
+  assert.equal(await page.getByLabel('Provision to').inputValue() !== '', true);
+  assert.match(await page.getByLabel('SIP trunk').locator('option:checked').innerText(), /us-east-1 \(us-east\), the default/);
+  await checkA11y(page, 'the provision review');
+  await screenshots(page, 'provision-review');
+  const review = page.url();
+
+  await Promise.all([
+    page.waitForURL(/\/portal\/numbers\/available\?provisioned=2/),
+    page.getByRole('button', { name: 'Provision 2 numbers' }).click(),
+  ]);
+  assert.equal(await page.getByRole('status').innerText(), '2 numbers provisioned to Globex Corporation.');
+  // They left the pool: the search no longer finds them.
+  await page.goto(`${demo.url}/portal/numbers/available?country=US&area_code=415&contains=555011*`);
+  const left = await page.locator('table tbody').innerText();
+  assert.doesNotMatch(left, /\+1415555011[01]/);
+
+  // The same review again: both are gone, said per number, and nothing can be sent.
+  await page.goto(review);
+  assert.equal(await page.locator('tr.bad').count(), 2);
+  assert.match(await page.locator('tr.bad').first().innerText(), /No longer free in your pool/);
+  assert.equal(await page.getByRole('button', { name: /^Provision/ }).count(), 0);
   await context.close();
 });

@@ -5,8 +5,10 @@ use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 
 use numberpool_domain::search::ContainsPattern;
-use numberpool_domain::{AccountId, Capabilities, Country, Number, NumberType, Rate};
-use numberpool_store::AvailableFilter;
+use numberpool_domain::{
+    AccountId, Capabilities, Country, E164, Number, NumberStatus, NumberType, Position, Rate,
+};
+use numberpool_store::{AvailableFilter, NumberLookup, Reader};
 use serde::{Deserialize, Serialize};
 use utoipa::IntoParams;
 
@@ -204,20 +206,55 @@ impl Service {
             Vec::new()
         };
         let found = r.available_numbers(&pools, &filter, q.quantity).await?;
-        // One read of each owner's rate card (a search's numbers have one owner or a few).
-        let mut rates: HashMap<AccountId, Vec<Rate>> = HashMap::new();
-        let mut out = Vec::with_capacity(found.len());
-        for n in &found {
-            if let Entry::Vacant(e) = rates.entry(n.owner_id) {
-                e.insert(r.list_rates(n.owner_id, None, None).await?);
-            }
-            let country = n.phone_number.country().as_str();
-            let rate = rates.get(&n.owner_id).and_then(|card| {
-                card.iter()
-                    .find(|r| r.country == country && r.number_type == n.number_type)
-            });
-            out.push(AvailableNumber::of(n, rate));
+        priced(&mut r, &found).await
+    }
+
+    /// Each of `numbers` as the search shows it when it is a free, active number of the
+    /// actor's own pool, else `None` (taken, or never there): what the portal shows before a
+    /// provision, with the cost of each.
+    pub async fn available_by_number(
+        &self,
+        actor: &Actor,
+        numbers: &[E164],
+    ) -> Result<Vec<(E164, Option<AvailableNumber>)>> {
+        actor.require(Permission::NumberRead)?;
+        let mut r = self.store.read().await?;
+        let me = self.acting_account(&mut r, actor).await?;
+        let mut out = Vec::with_capacity(numbers.len());
+        for e in numbers {
+            let n = r
+                .get_number_in_scope(me.id, &NumberLookup::E164(e.clone()))
+                .await?
+                .filter(|n| {
+                    n.holder_id == me.id
+                        && n.position == Position::Free
+                        && n.status == NumberStatus::Normal
+                });
+            let shown = match n {
+                Some(n) => priced(&mut r, std::slice::from_ref(&n)).await?.pop(),
+                None => None,
+            };
+            out.push((e.clone(), shown));
         }
         Ok(out)
     }
+}
+
+/// `found` as the search shows it, with the monthly cost on each owner's rate card (read once
+/// per owner: a search's numbers have one owner or a few).
+async fn priced(r: &mut Reader, found: &[Number]) -> Result<Vec<AvailableNumber>> {
+    let mut rates: HashMap<AccountId, Vec<Rate>> = HashMap::new();
+    let mut out = Vec::with_capacity(found.len());
+    for n in found {
+        if let Entry::Vacant(e) = rates.entry(n.owner_id) {
+            e.insert(r.list_rates(n.owner_id, None, None).await?);
+        }
+        let country = n.phone_number.country().as_str();
+        let rate = rates.get(&n.owner_id).and_then(|card| {
+            card.iter()
+                .find(|r| r.country == country && r.number_type == n.number_type)
+        });
+        out.push(AvailableNumber::of(n, rate));
+    }
+    Ok(out)
 }
