@@ -18,7 +18,7 @@ use super::forms::{Choice, refusal};
 use super::number::urlencoding;
 use super::signin::render;
 use super::{Chrome, SignedIn, WebState};
-use crate::service::{AvailableNumber, AvailableParams, ServiceError};
+use crate::service::{AvailableNumber, AvailableParams, MAX_PROVISION, ServiceError};
 
 /// The form as sent: every field a string, empty meaning "any"; a capability box is `on`.
 #[derive(Debug, Default, Deserialize, Clone)]
@@ -114,7 +114,7 @@ impl FoundRow {
         .join(", ");
         let caps: Vec<String> = n.capabilities.names().map(capability_word).collect();
         FoundRow {
-            link: format!("/portal/numbers/{}", n.phone_number.replace('+', "%2B")),
+            link: format!("/portal/numbers/{}", urlencoding(&n.phone_number)),
             phone_number: n.phone_number.clone(),
             place,
             number_type: label(n.number_type.as_str()),
@@ -363,6 +363,12 @@ pub async fn review(
         .map(|(_, v)| v.as_str());
     let (numbers, error) = match parse_numbers(chosen) {
         Ok(n) if n.is_empty() => (n, Some("Choose numbers on the search first.".to_string())),
+        Ok(n) if n.len() > MAX_PROVISION => (
+            Vec::new(),
+            Some(format!(
+                "At most {MAX_PROVISION} numbers go at once: choose fewer."
+            )),
+        ),
         Ok(n) => (n, None),
         Err(e) => (Vec::new(), Some(e)),
     };

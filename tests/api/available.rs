@@ -193,6 +193,7 @@ async fn provision_numbers(db: &TestDb) {
             {"phone_number": "+14155552001"},
             {"phone_number": "+14155552002"},
             {"phone_number": "+14155552003"},
+            {"phone_number": "+14155552004", "status": "pending"},
         ]}))
         .send()
         .await
@@ -305,6 +306,21 @@ async fn provision_numbers(db: &TestDb) {
             404,
             "not_found",
             "SIP trunk",
+        ),
+        // A pending number is not takeable (the search does not offer it either).
+        (
+            json!({"phone_numbers": ["+14155552004"], "site_id": w.customer.id}),
+            409,
+            "conflict",
+            "+14155552004",
+        ),
+        // The reseller's customer is not the provider's to allocate to: the rule says so,
+        // rather than calling the number gone.
+        (
+            json!({"phone_numbers": ["+14155552003"], "site_id": w.res_customer.id}),
+            422,
+            "rule_violation",
+            "R-MOVE-1",
         ),
         // Another tenant's number is not this pool's: said as one that is gone.
         (

@@ -618,6 +618,20 @@ async fn provision_needs_a_trunk(db: &TestDb) {
     )
     .await;
     let n = add_one(svc, &bare, &e164(4321)).await;
+    // A reseller's pool needs no trunk: that provision goes through without one.
+    let pool = account(svc, "Bare Pool", AccountKind::Reseller, Some(&bare), false).await;
+    let spare = add_one(svc, &bare, &e164(4322)).await;
+    let to_pool = svc
+        .provision(
+            &as_(&bare),
+            std::slice::from_ref(&spare.phone_number),
+            pool.id,
+            None,
+        )
+        .await
+        .must("provision to a reseller");
+    assert_eq!(to_pool[0].sip_trunk_id, None);
+    assert_eq!(to_pool[0].holder_id, pool.id);
     let err = svc
         .provision(
             &as_(&bare),

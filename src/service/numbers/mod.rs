@@ -38,6 +38,7 @@ pub use available::{
     AvailableNumber, AvailableParams, AvailableQuery, DEFAULT_QUANTITY, MAX_QUANTITY,
 };
 pub use numberpool_domain::moves::Allocation as AllocateOptions;
+pub use provision::MAX_PROVISION;
 
 /// One number to add, parsed.
 #[derive(Debug, Clone)]

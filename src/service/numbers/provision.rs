@@ -7,7 +7,8 @@ use std::collections::BTreeSet;
 
 use numberpool_domain::moves::{self, Allocation};
 use numberpool_domain::{
-    AccountId, AccountKind, Action, E164, EntitlementUse, Number, Rule, RuleViolation, TrunkId,
+    AccountId, AccountKind, Action, E164, EntitlementUse, Number, NumberStatus, Position, Rule,
+    RuleViolation, TrunkId,
 };
 use numberpool_store::{Lock, NumberLookup};
 
@@ -16,7 +17,7 @@ use super::super::{Actor, Permission, Result, Service, ServiceError, snapshot};
 use super::licences_of;
 
 /// The most numbers one provision takes.
-const MAX_PROVISION: usize = 1_000;
+pub const MAX_PROVISION: usize = 1_000;
 
 impl Service {
     /// Takes `numbers` from the actor's pool into `site` (an account the actor may allocate
@@ -50,7 +51,10 @@ impl Service {
         let target = self
             .account_within(&mut tx, actor, site, Reach::Scope)
             .await
-            .map_err(|_| ServiceError::NotFound("site"))?;
+            .map_err(|e| match e {
+                ServiceError::NotFound(_) => ServiceError::NotFound("site"),
+                other => other,
+            })?;
         if target.kind == AccountKind::Unit {
             return Err(RuleViolation::new(
                 Rule::Move5,
@@ -80,10 +84,16 @@ impl Service {
                     e.as_str()
                 ))
             };
+            // What the search offers, and nothing else: free and active in this very pool
+            // (a `pending` number is not takeable; a returned one is unbound first).
             let n = tx
                 .get_number_in_scope(actor.account, &NumberLookup::E164(e.clone()))
                 .await?
-                .filter(|n| n.holder_id == me.id)
+                .filter(|n| {
+                    n.holder_id == me.id
+                        && n.position == Position::Free
+                        && n.status == NumberStatus::Normal
+                })
                 .ok_or_else(gone)?;
             let sip_trunk_id = match trunk {
                 Some(t) => {
@@ -92,6 +102,9 @@ impl Service {
                     }
                     Some(t)
                 }
+                // A reseller's pool needs no trunk, and a number that has one keeps it (as
+                // `allocate` does): only a customer's number without one gets the default.
+                None if target.kind != AccountKind::Customer || n.sip_trunk_id.is_some() => None,
                 None => match trunk_of_owner {
                     Some((owner, t)) if owner == n.owner_id => Some(t),
                     _ => {
@@ -112,13 +125,9 @@ impl Service {
                 sip_trunk_id,
                 ..Allocation::default()
             };
-            let next = moves::allocate(&n, &me, &target, relation, with).map_err(|e| {
-                match ServiceError::from(e) {
-                    // Not free in the pool any more: said the same way as one that is gone.
-                    ServiceError::Rule(v) if v.rule == Rule::Move1 => gone(),
-                    other => other,
-                }
-            })?;
+            // The number is free here (checked above): a refusal now is about the target or
+            // the caller (R-MOVE-1: deactivated, not a child or connected customer, …).
+            let next = moves::allocate(&n, &me, &target, relation, with)?;
             if next.customer_id.is_some() {
                 let l = licences_of(&n);
                 licences.toll_free += l.toll_free;
