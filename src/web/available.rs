@@ -8,7 +8,9 @@ use askama::Template;
 use axum::extract::{Query, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use numberpool_domain::{Account, AccountId, AccountKind, E164, NumberType, TrunkId};
+use numberpool_domain::{
+    Account, AccountId, AccountKind, AccountStatus, E164, NumberType, TrunkId,
+};
 use serde::Deserialize;
 
 use super::chart::label;
@@ -154,7 +156,8 @@ struct FindPage {
     sites: Vec<Choice>,
 }
 
-/// The accounts a pool provisions to: resellers and customers in the actor's scope.
+/// The accounts a pool provisions to (R-MOVE-1): its active resellers and customers one level
+/// down, and the customers connected to it through Provider Exchange (roots in its scope).
 async fn sites(st: &WebState, user: &SignedIn) -> WebResult<Vec<Account>> {
     let me = user.actor().account;
     Ok(st
@@ -162,7 +165,14 @@ async fn sites(st: &WebState, user: &SignedIn) -> WebResult<Vec<Account>> {
         .list_accounts(user.actor())
         .await?
         .into_iter()
-        .filter(|a| a.id != me && matches!(a.kind, AccountKind::Reseller | AccountKind::Customer))
+        .filter(|a| {
+            a.status == AccountStatus::Active
+                && match a.kind {
+                    AccountKind::Reseller => a.parent_id == Some(me),
+                    AccountKind::Customer => a.parent_id == Some(me) || a.parent_id.is_none(),
+                    AccountKind::Provider | AccountKind::Unit => false,
+                }
+        })
         .collect())
 }
 

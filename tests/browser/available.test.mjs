@@ -97,6 +97,10 @@ test('a provider chooses numbers, reviews their cost and provisions them to a cu
   await page.goto(`${demo.url}/portal/numbers/available?country=US&area_code=415&contains=555011*`);
   await page.getByRole('checkbox', { name: 'Choose +14155550110' }).check();
   await page.getByRole('checkbox', { name: 'Choose +14155550111' }).check();
+  // Only accounts the provider allocates to are offered: not the reseller's own customer.
+  const sites = await page.getByLabel('Provision the chosen numbers to').locator('option').allInnerTexts();
+  assert.deepEqual(sites.filter((s) => s.startsWith('Umbrella')), [], sites.join(', '));
+  assert.ok(sites.includes('Blue Sky Reseller (reseller)'), sites.join(', '));
   await page.getByLabel('Provision the chosen numbers to').selectOption({ label: 'Globex Corporation (customer)' });
   await Promise.all([
     page.waitForURL(/\/portal\/numbers\/provision\?/),
