@@ -171,6 +171,10 @@ fn api_routes() -> OpenApiRouter<ApiState> {
         .routes(routes!(numbers::search_toll_free))
         .routes(routes!(numbers::provision))
         .routes(routes!(
+            numbers::list_toll_free,
+            numbers::provision_toll_free
+        ))
+        .routes(routes!(
             numbers::get_number,
             numbers::update_number,
             numbers::delete_number

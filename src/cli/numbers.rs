@@ -112,6 +112,9 @@ pub enum NumbersCmd {
         /// SIP trunk id [default: the provider's default trunk]
         #[arg(long)]
         sip_trunk: Option<String>,
+        /// Toll-free numbers only (refuses any other, naming it).
+        #[arg(long)]
+        toll_free: bool,
     },
     /// Show one number (by id or E.164) and its history.
     Show {
@@ -415,6 +418,7 @@ pub async fn run(service: &Service, cmd: NumbersCmd) -> anyhow::Result<()> {
             numbers,
             site,
             sip_trunk,
+            toll_free,
         } => {
             let actor = actor(service, &acting).await?;
             let site = parse_id("--site", &site)?;
@@ -427,7 +431,13 @@ pub async fn run(service: &Service, cmd: NumbersCmd) -> anyhow::Result<()> {
                 .map(|n| numberpool_domain::E164::parse(n).map_err(|e| anyhow::anyhow!("{n}: {e}")))
                 .collect::<anyhow::Result<Vec<_>>>()?;
             let done = service
-                .provision(&actor, &numbers, site, trunk)
+                .provision_of_type(
+                    &actor,
+                    &numbers,
+                    site,
+                    trunk,
+                    toll_free.then_some(numberpool_domain::NumberType::TollFree),
+                )
                 .await
                 .map_err(service_err)?;
             for n in &done {

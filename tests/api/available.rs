@@ -194,6 +194,8 @@ async fn provision_numbers(db: &TestDb) {
             {"phone_number": "+14155552002"},
             {"phone_number": "+14155552003"},
             {"phone_number": "+14155552004", "status": "pending"},
+            {"phone_number": "+18005550177"},
+            {"phone_number": "+18005550178"},
         ]}))
         .send()
         .await
@@ -346,6 +348,69 @@ async fn provision_numbers(db: &TestDb) {
         .send()
         .await
         .expect_error(403, "insufficient_scope");
+
+    // Toll-free: its own list, and a provisioning that takes toll-free numbers only.
+    let tf = app
+        .get_as(t, "/v2/phone/numbers/toll_free")
+        .await
+        .expect(200)
+        .json();
+    let listed: Vec<&str> = tf["phone_numbers"]
+        .as_array()
+        .must("phone_numbers")
+        .iter()
+        .filter_map(|n| n["phone_number"].as_str())
+        .collect();
+    assert_eq!(listed, ["+18005550177", "+18005550178"], "{tf}");
+    app.get_as(t, "/v2/phone/numbers/toll_free?type=local")
+        .await
+        .expect_error(400, "invalid_input");
+    let r = app
+        .post("/v2/phone/numbers/toll_free")
+        .bearer(t)
+        .json(&json!({"phone_numbers": ["+14155552003"], "site_id": w.customer.id}))
+        .send()
+        .await
+        .expect_error(400, "invalid_input");
+    assert!(r.text().contains("not a toll-free number"), "{}", r.text());
+    // One toll-free licence (R-ACC-3), counted for the whole set: two do not fit, and neither
+    // moves; one does.
+    app.patch(&format!("/v2/accounts/{}", w.customer.id))
+        .bearer(t)
+        .json(&json!({"entitlements": {"toll_free": 1}}))
+        .send()
+        .await
+        .expect(200);
+    let r = app
+        .post("/v2/phone/numbers/toll_free")
+        .bearer(t)
+        .json(&json!({"phone_numbers": ["+18005550177", "+18005550178"], "site_id": w.customer.id}))
+        .send()
+        .await
+        .expect_error(422, "rule_violation");
+    assert_eq!(r.json()["rule"], "R-ACC-3", "{}", r.text());
+    let free_tf = app
+        .get_as(t, "/v2/phone/numbers/toll_free/available")
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(
+        phones(&free_tf),
+        vec!["+18005550177", "+18005550178"],
+        "{free_tf}"
+    );
+    let r = app
+        .post("/v2/phone/numbers/toll_free")
+        .bearer(t)
+        .json(&json!({"phone_numbers": ["+18005550177"], "site_id": w.customer.id}))
+        .send()
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(
+        r["provisioned_numbers"][0]["phone_number"], "+18005550177",
+        "{r}"
+    );
 
     // A reseller provisions what its provider allocated to it, to its own customer, on the
     // provider's default trunk.

@@ -107,6 +107,11 @@ async fn numbers_available_searches_the_pool(db: &TestDb) {
         &format!("numbers provision --account {pid} --site {cid} 12"),
         &["12"],
     );
+    refused(
+        db,
+        &format!("numbers provision --account {pid} --site {cid} --toll-free +12125550199"),
+        &["+12125550199", "not a toll-free number"],
+    );
 }
 
 /// `trunk create`: the provider's first trunk is its default; `--default` moves it (R-PROV-3).

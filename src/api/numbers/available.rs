@@ -128,6 +128,39 @@ pub async fn provision(
     State(st): State<ApiState>,
     ApiJson(body): ApiJson<ProvisionBody>,
 ) -> ApiResult<Json<ProvisionedList>> {
+    provision_as(&auth, &st, body, None).await
+}
+
+/// Provision toll-free numbers
+///
+/// Provisioning restricted to toll-free numbers (a free number of another type is 400 naming
+/// it); each takes one of the customer's toll-free licences (R-ACC-3).
+#[utoipa::path(post, path = "/v2/phone/numbers/toll_free", tag = "Getting numbers",
+    params(IdempotencyKey),
+    request_body = ProvisionBody,
+    security(("oauth2" = ["phone_number:write:admin"])),
+    responses(
+        (status = 200, description = "The numbers provisioned", body = ProvisionedList),
+        CommonErrors,
+        JsonErrors,
+        RuleErrors,
+        (status = 404, description = "No such site or SIP trunk in the caller's scope (`not_found`, R-SEC-1)", body = ErrorBody),
+        (status = 409, description = "A number is not free in the caller's pool any more, or the provider has no SIP trunk to use (`conflict`); nothing was provisioned", body = ErrorBody),
+    ))]
+pub async fn provision_toll_free(
+    auth: Auth<NumberWrite>,
+    State(st): State<ApiState>,
+    ApiJson(body): ApiJson<ProvisionBody>,
+) -> ApiResult<Json<ProvisionedList>> {
+    provision_as(&auth, &st, body, Some(NumberType::TollFree)).await
+}
+
+async fn provision_as(
+    auth: &Auth<NumberWrite>,
+    st: &ApiState,
+    body: ProvisionBody,
+    only: Option<NumberType>,
+) -> ApiResult<Json<ProvisionedList>> {
     let numbers = body
         .phone_numbers
         .iter()
@@ -138,7 +171,7 @@ pub async fn provision(
         .collect::<ApiResult<Vec<E164>>>()?;
     let done = st
         .service
-        .provision(&auth.actor, &numbers, body.site_id, body.sip_trunk_id)
+        .provision_of_type(&auth.actor, &numbers, body.site_id, body.sip_trunk_id, only)
         .await?;
     Ok(Json(ProvisionedList {
         provisioned_numbers: done

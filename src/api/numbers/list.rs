@@ -161,6 +161,35 @@ pub async fn list_numbers(
     list_page(&st, &auth, &q, filter).await
 }
 
+/// List toll-free numbers
+///
+/// The list restricted to toll-free numbers (`type`, when given, must be `toll_free`).
+#[utoipa::path(get, path = "/v2/phone/numbers/toll_free", tag = "Phone numbers",
+    params(ListQuery),
+    security(("oauth2" = ["phone:read:admin"])),
+    responses(
+        (status = 200, description = "A page of toll-free numbers", body = NumberPage),
+        CommonErrors,
+        FilteredListErrors,
+    ))]
+pub async fn list_toll_free(
+    auth: Auth<PhoneRead>,
+    State(st): State<ApiState>,
+    ApiQuery(q): ApiQuery<ListQuery>,
+) -> ApiResult<Json<NumberPage>> {
+    let mut filter = q.filter()?;
+    if filter
+        .number_type
+        .is_some_and(|t| t != NumberType::TollFree)
+    {
+        return Err(ApiError::invalid(
+            "type: this list holds toll_free numbers only",
+        ));
+    }
+    filter.number_type = Some(NumberType::TollFree);
+    list_page(&st, &auth, &q, filter).await
+}
+
 /// List unassigned numbers
 ///
 /// The caller's numbers that have no assignee: the list with `assigned=false`.

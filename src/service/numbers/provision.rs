@@ -7,8 +7,8 @@ use std::collections::BTreeSet;
 
 use numberpool_domain::moves::{self, Allocation};
 use numberpool_domain::{
-    AccountId, AccountKind, Action, E164, EntitlementUse, Number, NumberStatus, Position, Rule,
-    RuleViolation, TrunkId,
+    AccountId, AccountKind, Action, E164, EntitlementUse, Number, NumberStatus, NumberType,
+    Position, Rule, RuleViolation, TrunkId,
 };
 use numberpool_store::{Lock, NumberLookup};
 
@@ -30,6 +30,20 @@ impl Service {
         numbers: &[E164],
         site: AccountId,
         trunk: Option<TrunkId>,
+    ) -> Result<Vec<Number>> {
+        self.provision_of_type(actor, numbers, site, trunk, None)
+            .await
+    }
+
+    /// [`Service::provision`] of numbers of one type only (`toll_free` for seed 002's
+    /// toll-free provisioning): a free number of another type is refused, naming it.
+    pub async fn provision_of_type(
+        &self,
+        actor: &Actor,
+        numbers: &[E164],
+        site: AccountId,
+        trunk: Option<TrunkId>,
+        only: Option<NumberType>,
     ) -> Result<Vec<Number>> {
         actor.require(Permission::NumberWrite)?;
         if numbers.is_empty() || numbers.len() > MAX_PROVISION {
@@ -95,6 +109,15 @@ impl Service {
                         && n.status == NumberStatus::Normal
                 })
                 .ok_or_else(gone)?;
+            if let Some(t) = only
+                && n.number_type != t
+            {
+                return Err(ServiceError::Invalid(format!(
+                    "phone_numbers: {} is not a {} number",
+                    e.as_str(),
+                    t.as_str().replace('_', "-")
+                )));
+            }
             let sip_trunk_id = match trunk {
                 Some(t) => {
                     if tx.trunk_provider(t).await? != Some(n.owner_id) {
