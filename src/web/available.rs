@@ -250,11 +250,9 @@ pub async fn page(
 #[derive(Debug, Clone)]
 pub struct ChosenRow {
     pub phone_number: String,
-    pub place: String,
-    pub number_type: String,
-    pub cost: String,
-    /// Taken since it was found (or never the pool's): it cannot be provisioned.
-    pub gone: bool,
+    /// As the search shows it; `None` when it was taken since it was found (or never was the
+    /// pool's): it cannot be provisioned.
+    pub found: Option<FoundRow>,
 }
 
 #[derive(Template)]
@@ -300,27 +298,14 @@ async fn review_page(
     let mut totals: BTreeMap<String, i64> = BTreeMap::new();
     let mut rows = Vec::with_capacity(shown.len());
     for (e, a) in &shown {
-        rows.push(match a {
-            Some(a) => {
-                if let (Some(c), Some(cur)) = (a.monthly_cost, &a.currency) {
-                    *totals.entry(cur.clone()).or_default() += (c * 100.0).round() as i64;
-                }
-                let row = FoundRow::of(a);
-                ChosenRow {
-                    phone_number: row.phone_number,
-                    place: row.place,
-                    number_type: row.number_type,
-                    cost: row.cost,
-                    gone: false,
-                }
-            }
-            None => ChosenRow {
-                phone_number: e.as_str().to_string(),
-                place: String::new(),
-                number_type: String::new(),
-                cost: String::new(),
-                gone: true,
-            },
+        if let Some(a) = a
+            && let (Some(c), Some(cur)) = (a.monthly_cost, &a.currency)
+        {
+            *totals.entry(cur.clone()).or_default() += (c * 100.0).round() as i64;
+        }
+        rows.push(ChosenRow {
+            phone_number: e.as_str().to_string(),
+            found: a.as_ref().map(FoundRow::of),
         });
     }
     let trunks = st.service.list_trunks(actor).await?;
@@ -332,7 +317,7 @@ async fn review_page(
     Ok(ReviewPage {
         chrome: user.chrome("available"),
         error,
-        free: rows.iter().filter(|r| !r.gone).count(),
+        free: rows.iter().filter(|r| r.found.is_some()).count(),
         unpriced: shown
             .iter()
             .filter(|(_, a)| a.as_ref().is_some_and(|a| a.monthly_cost.is_none()))

@@ -220,24 +220,29 @@ impl Service {
         actor.require(Permission::NumberRead)?;
         let mut r = self.store.read().await?;
         let me = self.acting_account(&mut r, actor).await?;
-        let mut out = Vec::with_capacity(numbers.len());
+        let mut free = Vec::with_capacity(numbers.len());
         for e in numbers {
-            let n = r
-                .get_number_in_scope(me.id, &NumberLookup::E164(e.clone()))
-                .await?
-                .filter(|n| {
-                    n.holder_id == me.id
-                        && n.position == Position::Free
-                        && n.status == NumberStatus::Normal
-                });
-            let shown = match n {
-                Some(n) => priced(&mut r, std::slice::from_ref(&n)).await?.pop(),
-                None => None,
-            };
-            out.push((e.clone(), shown));
+            free.push(
+                r.get_number_in_scope(me.id, &NumberLookup::E164(e.clone()))
+                    .await?
+                    .filter(|n| takeable_from(n, me.id)),
+            );
         }
-        Ok(out)
+        // Priced together: each owner's rate card is read once, not once a number.
+        let found: Vec<Number> = free.iter().flatten().cloned().collect();
+        let mut shown = priced(&mut r, &found).await?.into_iter();
+        Ok(numbers
+            .iter()
+            .zip(free)
+            .map(|(e, n)| (e.clone(), n.and_then(|_| shown.next())))
+            .collect())
     }
+}
+
+/// Whether `n` is what the search offers from `pool` and provision takes: free and active in
+/// that very pool (a `pending` number is not takeable; a returned one is unbound first).
+pub(super) fn takeable_from(n: &Number, pool: AccountId) -> bool {
+    n.holder_id == pool && n.position == Position::Free && n.status == NumberStatus::Normal
 }
 
 /// `found` as the search shows it, with the monthly cost on each owner's rate card (read once

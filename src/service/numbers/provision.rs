@@ -7,13 +7,14 @@ use std::collections::BTreeSet;
 
 use numberpool_domain::moves::{self, Allocation};
 use numberpool_domain::{
-    AccountId, AccountKind, Action, E164, EntitlementUse, Number, NumberStatus, NumberType,
-    Position, Rule, RuleViolation, TrunkId,
+    AccountId, AccountKind, Action, E164, EntitlementUse, Number, NumberType, Rule, RuleViolation,
+    TrunkId,
 };
 use numberpool_store::{Lock, NumberLookup};
 
 use super::super::accounts::Reach;
 use super::super::{Actor, Permission, Result, Service, ServiceError, snapshot};
+use super::available::takeable_from;
 use super::licences_of;
 
 /// The most numbers one provision takes.
@@ -90,6 +91,11 @@ impl Service {
         let mut taken: Vec<(Number, Number)> = Vec::with_capacity(numbers.len());
         let mut licences = EntitlementUse::default();
         let mut trunk_of_owner: Option<(AccountId, TrunkId)> = None;
+        // A named trunk's provider, read once for the set.
+        let named_trunk_owner = match trunk {
+            Some(t) => tx.trunk_provider(t).await?,
+            None => None,
+        };
         for e in order {
             let gone = || {
                 ServiceError::Conflict(format!(
@@ -98,16 +104,11 @@ impl Service {
                     e.as_str()
                 ))
             };
-            // What the search offers, and nothing else: free and active in this very pool
-            // (a `pending` number is not takeable; a returned one is unbound first).
+            // What the search offers, and nothing else.
             let n = tx
                 .get_number_in_scope(actor.account, &NumberLookup::E164(e.clone()))
                 .await?
-                .filter(|n| {
-                    n.holder_id == me.id
-                        && n.position == Position::Free
-                        && n.status == NumberStatus::Normal
-                })
+                .filter(|n| takeable_from(n, me.id))
                 .ok_or_else(gone)?;
             if let Some(t) = only
                 && n.number_type != t
@@ -120,7 +121,7 @@ impl Service {
             }
             let sip_trunk_id = match trunk {
                 Some(t) => {
-                    if tx.trunk_provider(t).await? != Some(n.owner_id) {
+                    if named_trunk_owner != Some(n.owner_id) {
                         return Err(ServiceError::NotFound("SIP trunk"));
                     }
                     Some(t)
