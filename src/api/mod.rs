@@ -170,6 +170,8 @@ fn api_routes() -> OpenApiRouter<ApiState> {
         .routes(routes!(numbers::search_available))
         .routes(routes!(numbers::search_toll_free))
         .routes(routes!(numbers::provision))
+        .routes(routes!(numbers::list_blocks, numbers::create_block))
+        .routes(routes!(numbers::get_block, numbers::release_block))
         .routes(routes!(
             numbers::list_toll_free,
             numbers::provision_toll_free

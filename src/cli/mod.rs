@@ -21,6 +21,7 @@ pub(crate) use outln;
 
 mod accounts;
 mod attributes;
+mod blocks;
 mod clients;
 mod exchange;
 mod imports;
@@ -178,6 +179,9 @@ pub enum Command {
     /// Manage a provider's rate card.
     #[command(subcommand)]
     Rate(rates::RateCmd),
+    /// Number blocks: a range of numbers added to a pool, and released, as one unit.
+    #[command(subcommand)]
+    Block(blocks::BlockCmd),
     /// Import a CSV or XLSX file of numbers (add, update or delete): plan it, show every row
     /// with its reason, and apply it unless --dry-run; or apply an earlier plan with --apply.
     Import(imports::ImportArgs),
@@ -470,6 +474,7 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
         Command::Exchange(cmd) => exchange::run(&service(&config).await?, cmd).await,
         Command::Attribute(cmd) => attributes::run(&service(&config).await?, cmd).await,
         Command::Rate(cmd) => rates::run(&service(&config).await?, cmd).await,
+        Command::Block(cmd) => blocks::run(&service(&config).await?, cmd).await,
         Command::Import(args) => imports::run(&service(&config).await?, args).await,
         Command::Export(args) => imports::export(&service(&config).await?, args).await,
         Command::Backup(args) => backup(&service(&config).await?, &args.out).await,

@@ -40,8 +40,8 @@ pub use imports::{
 pub use jobs::{IDEMPOTENCY_KEY_TTL_MS, JobView};
 pub use numbers::{
     AccountRef, AddMode, AddNumber, AddOutcome, AllocateOptions, AssignmentsView, AvailableNumber,
-    AvailableParams, AvailableQuery, DEFAULT_QUANTITY, MAX_PROVISION, MAX_QUANTITY, NumberView,
-    PlannedRow, RowRejection,
+    AvailableParams, AvailableQuery, BlockView, DEFAULT_QUANTITY, MAX_PROVISION, MAX_QUANTITY,
+    NumberView, PlannedRow, RowRejection,
 };
 pub use providers::{CarrierPatch, TrunkPatch};
 pub use rate_card::RatePatch;

@@ -52,6 +52,8 @@ pub fn action_words(a: Action) -> &'static str {
         Action::NumberRelease => "Number released",
         Action::NumberUnbind => "Number unbound",
         Action::NumberDelete => "Number deleted",
+        Action::BlockCreate => "Number block added",
+        Action::BlockRelease => "Number block released",
         Action::AccountCreate => "Account created",
         Action::AccountUpdate => "Account changed",
         Action::AccountDeactivate => "Account deactivated",

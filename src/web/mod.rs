@@ -18,6 +18,7 @@ mod add;
 mod assets;
 mod audit;
 mod available;
+mod blocks;
 mod chart;
 mod clients;
 mod csrf;
@@ -127,6 +128,11 @@ pub fn router(service: Service, config: &WebConfig) -> Router {
             )
             .route("/numbers", get(numbers::list))
             .route("/numbers/available", get(available::page))
+            .route("/blocks", get(blocks::list).post(blocks::create))
+            .route(
+                "/blocks/{id}/release",
+                get(blocks::confirm_release).post(blocks::release),
+            )
             .route(
                 "/numbers/provision",
                 get(available::review).post(available::provision),

@@ -9,7 +9,7 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use numberpool_domain::{
-    AccountId, AccountKind, NumberSort, NumberStatus, NumberType, Product, ViewPosition,
+    AccountId, AccountKind, BlockId, NumberSort, NumberStatus, NumberType, Product, ViewPosition,
 };
 use numberpool_store::{NumberCursor, NumberFilter};
 use serde::Deserialize;
@@ -37,6 +37,8 @@ pub struct ListQuery {
     /// A unit of the signed-in customer: the numbers it holds.
     pub unit: String,
     pub prefix: String,
+    /// A number block of the signed-in pool: its numbers (from the blocks page).
+    pub block: String,
     pub sort: String,
     pub after: String,
     /// Set after a release or delete, to say it was done.
@@ -167,6 +169,7 @@ impl ListQuery {
             customer: parse::<AccountId>("customer", &self.customer)?,
             holder: parse::<AccountId>("unit", &self.unit)?,
             e164_prefix: (!digits.is_empty()).then(|| format!("+{digits}")),
+            block: parse::<BlockId>("block", &self.block)?,
             sort: parse::<NumberSort>("sort", &self.sort)?.unwrap_or_default(),
             ..NumberFilter::default()
         };
@@ -190,6 +193,7 @@ impl ListQuery {
             ("customer", &self.customer),
             ("unit", &self.unit),
             ("prefix", &self.prefix),
+            ("block", &self.block),
             ("sort", &self.sort),
             ("after", &self.after),
         ];

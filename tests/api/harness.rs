@@ -440,6 +440,22 @@ impl World {
 
     /// A planned import of the provider (one row to create, one rejected), for the sweeps
     /// that need an import id to aim at.
+    /// A number block of three in the provider's pool (+14155550960 to 962), by id.
+    pub async fn provider_block(&self) -> String {
+        self.app
+            .service
+            .create_block(
+                &numberpool::service::Actor::cli(self.provider.id),
+                e164(960),
+                3,
+                Default::default(),
+            )
+            .await
+            .must("provider block")
+            .id
+            .to_string()
+    }
+
     pub async fn provider_import(&self) -> String {
         let req = numberpool::service::ImportRequest {
             action: numberpool_domain::import::ImportAction::Add,

@@ -25,6 +25,8 @@ struct ProviderState {
     imports: Vec<String>,
     /// The provider's exports, schedules and notifications (with the operator's read marks).
     exports: Vec<String>,
+    /// The provider's number blocks with their counts.
+    blocks: Vec<String>,
 }
 
 async fn provider_state(w: &World) -> ProviderState {
@@ -41,6 +43,7 @@ async fn provider_state(w: &World) -> ProviderState {
     let mut audit_totals = Vec::new();
     let mut imports = Vec::new();
     let mut exports = Vec::new();
+    let mut blocks = Vec::new();
     for a in w.provider_accounts() {
         let actor = Actor::cli(a.id);
         // The provider's imports (a sweeping customer's own uploads are its own).
@@ -56,6 +59,9 @@ async fn provider_state(w: &World) -> ProviderState {
             }
             for n in s.list_notifications(&actor, false, 200).await.must("notes") {
                 exports.push(format!("note {} {:?}", n.id, n.read_at));
+            }
+            for b in s.list_blocks(&actor).await.must("blocks") {
+                blocks.push(serde_json::to_string(&b).must("block JSON"));
             }
         }
         for acc in s.list_accounts(&actor).await.must("accounts") {
@@ -77,6 +83,7 @@ async fn provider_state(w: &World) -> ProviderState {
         audit_totals,
         imports,
         exports,
+        blocks,
     }
 }
 
@@ -98,6 +105,7 @@ struct Targets<'a> {
     exports: Vec<String>,
     schedules: Vec<String>,
     notifications: Vec<String>,
+    blocks: Vec<String>,
     forbidden: Vec<String>,
 }
 
@@ -121,6 +129,7 @@ impl Targets<'_> {
             "exportId" => self.exports.clone(),
             "scheduleId" => self.schedules.clone(),
             "notificationId" => self.notifications.clone(),
+            "blockId" => self.blocks.clone(),
             other => panic!(
                 "the isolation sweep has no values for the path parameter {{{other}}}: teach \
                  Targets::path_values() which ids it takes"
@@ -361,6 +370,7 @@ async fn tenant_sweeps_every_operation(db: &TestDb) {
     let clients = vec![&w.provider_client, &w.customer_client, &reseller_client];
     let import = w.provider_import().await;
     let (export, schedule, note) = w.provider_exports().await;
+    let block = w.provider_block().await;
     let before = provider_state(&w).await;
     let targets = Targets {
         who: "the unrelated tenant",
@@ -377,6 +387,7 @@ async fn tenant_sweeps_every_operation(db: &TestDb) {
         exports: vec![export],
         schedules: vec![schedule],
         notifications: vec![note],
+        blocks: vec![block.clone()],
     };
     let calls = sweep(&w, &targets).await;
     assert!(calls > 150, "the sweep made only {calls} calls");
@@ -403,6 +414,7 @@ async fn customer_sweeps_every_operation(db: &TestDb) {
     let clients = vec![&w.provider_client, &reseller_client, &root_client];
     let import = w.provider_import().await;
     let (export, schedule, note) = w.provider_exports().await;
+    let block = w.provider_block().await;
     let before = provider_state(&w).await;
     // Numbers the customer never held; `returned` it did hold (its own audit log keeps its
     // release), so that one is a path target only.
@@ -446,6 +458,7 @@ async fn customer_sweeps_every_operation(db: &TestDb) {
         exports: vec![export],
         schedules: vec![schedule],
         notifications: vec![note],
+        blocks: vec![block.clone()],
         forbidden,
     };
     let calls = sweep(&w, &targets).await;

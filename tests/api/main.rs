@@ -11,6 +11,7 @@ mod synth;
 mod accounts;
 mod attributes;
 mod available;
+mod blocks;
 mod edge;
 mod errors;
 mod etag;

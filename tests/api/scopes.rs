@@ -15,12 +15,14 @@ struct Own {
     export: String,
     schedule: String,
     notification: String,
+    block: String,
 }
 
 async fn own(w: &World) -> Own {
     let (export, schedule, notification) = w.provider_exports().await;
     Own {
         import: w.provider_import().await,
+        block: w.provider_block().await,
         export,
         schedule,
         notification,
@@ -34,6 +36,7 @@ fn own_path(w: &World, client_id: &str, own: &Own, op: &Op) -> String {
         "exportId" => own.export.clone(),
         "scheduleId" => own.schedule.clone(),
         "notificationId" => own.notification.clone(),
+        "blockId" => own.block.clone(),
         "action" => "add".to_string(),
         "numberId" => w.free.id.to_string(),
         "accountId" => w.customer.id.to_string(),

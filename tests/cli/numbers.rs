@@ -114,6 +114,56 @@ async fn numbers_available_searches_the_pool(db: &TestDb) {
     );
 }
 
+/// `block create`, `block list`, `block release`: a range in as one unit, its counts, a release
+/// refused while a number is with a customer, then done.
+async fn blocks_go_in_and_out_as_one_unit(db: &TestDb) {
+    let w = World::new(&db.url);
+    let (db, pid, cid) = (w.db, &w.pid, &w.cid);
+    let b = ok_json(
+        db,
+        &format!("block create --account {pid} --start +14155554000 --size 20 --json"),
+    );
+    assert_eq!(b["end_number"], "+14155554019", "{b}");
+    assert_eq!(b["free"], 20, "{b}");
+    let id = b["id"].as_str().unwrap_or_default().to_string();
+    let r = run(db, &format!("block list --account {pid}"), None);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout
+            .contains("+14155554000 – +14155554019  20 numbers: 20 free, 0 in use"),
+        "{}",
+        r.stdout
+    );
+    assert!(r.stdout.contains("1 block(s)"), "{}", r.stdout);
+    refused(
+        db,
+        &format!("block create --account {pid} --start +14155554019 --size 2"),
+        &["+14155554019", "already exists"],
+    );
+    refused(
+        db,
+        &format!("block create --account {pid} --start +14155554100 --size 0"),
+        &["size"],
+    );
+    ok_json(
+        db,
+        &format!("numbers provision --account {pid} --site {cid} --json +14155554005"),
+    );
+    refused(
+        db,
+        &format!("block release --account {pid} {id}"),
+        &["+14155554005", "R-DEL-1"],
+    );
+    ok_json(
+        db,
+        &format!("numbers release --account {cid} --json +14155554005"),
+    );
+    let done = ok_json(db, &format!("block release --account {pid} --json {id}"));
+    assert_eq!(done["released_numbers"], 20, "{done}");
+    let none = ok_json(db, &format!("block list --account {pid} --json"));
+    assert_eq!(none, serde_json::json!([]), "{none}");
+}
+
 /// `trunk create`: the provider's first trunk is its default; `--default` moves it (R-PROV-3).
 async fn trunks_are_created_with_a_default(db: &TestDb) {
     let w = World::new(&db.url);
@@ -385,5 +435,6 @@ backend_tests!(
     numbers_move_into_a_unit_and_are_assigned,
     numbers_list_into_a_closed_pipe,
     numbers_available_searches_the_pool,
+    blocks_go_in_and_out_as_one_unit,
     trunks_are_created_with_a_default,
 );

@@ -57,6 +57,10 @@ actions! {
     NumberRelease = "number.release" on "number",
     NumberUnbind = "number.unbind" on "number",
     NumberDelete = "number.delete" on "number",
+    /// A number block added (SPEC §5); its numbers' add is the batch event beside it.
+    BlockCreate = "number_block.create" on "number_block",
+    /// A number block released as a unit: its numbers are deleted, each with its own event.
+    BlockRelease = "number_block.release" on "number_block",
     AccountCreate = "account.create" on "account",
     AccountUpdate = "account.update" on "account",
     AccountDeactivate = "account.deactivate" on "account",
@@ -118,7 +122,7 @@ mod tests {
             Action::ALL.len(),
             "two actions share a string"
         );
-        assert_eq!(Action::ALL.len(), 33);
+        assert_eq!(Action::ALL.len(), 35);
     }
 
     #[test]

@@ -107,3 +107,5 @@ typed_id!(/// A daily or weekly export an account asked for.
     ScheduleId, "export schedule");
 typed_id!(/// An in-app notification to an account's users.
     NotificationId, "notification");
+typed_id!(/// A number block: a contiguous range added to a pool as one unit.
+    BlockId, "number block");

@@ -8,6 +8,7 @@ mod string_enum;
 pub mod account;
 pub mod attribute;
 pub mod audit;
+pub mod block;
 pub mod e164;
 pub mod exchange;
 pub mod geo;
@@ -33,6 +34,7 @@ mod tests;
 pub use account::{Account, AccountKind, AccountStatus, EntitlementUse, Entitlements};
 pub use attribute::Attribute;
 pub use audit::{Action, UnknownAction};
+pub use block::{BlockCounts, BlockRangeError, MAX_BLOCK_SIZE, NumberBlock, block_numbers};
 pub use e164::{Country, E164, E164Error, FineType, NumberType, ParseEnumError};
 pub use exchange::{
     ExchangeEvent, ExchangeStatus, StatusEvent, exchange_transition, status_transition,

@@ -7,7 +7,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 use crate::e164::{E164, FineType, NumberType, ParseEnumError};
-use crate::ids::{AccountId, AuditId, CarrierId, NumberId, TrunkId};
+use crate::ids::{AccountId, AuditId, BlockId, CarrierId, NumberId, TrunkId};
 use crate::rules::{Rule, RuleViolation, ensure};
 
 string_enum!(/// What the number is sold as.
@@ -332,7 +332,7 @@ pub struct Number {
     pub program_duration: Option<String>,
     pub attributes: BTreeMap<String, String>,
     pub source: String,
-    pub block_id: Option<String>,
+    pub block_id: Option<BlockId>,
     pub port_order_id: Option<String>,
     /// The audit event that recorded this number's add: one event per added batch, so a
     /// 10,000-number import writes one audit row, not 10,000.

@@ -78,7 +78,7 @@ fn number_cells<'a>(n: &'a Number) -> [Cell<'a>; NUMBER_COLUMN_COUNT] {
             "{}",
         ),
         r(Some(n.source.as_str())),
-        r(n.block_id.as_deref()),
+        id(n.block_id.map(|x| x.to_string())),
         r(n.port_order_id.as_deref()),
         id(n.add_event_id.map(|x| x.to_string())),
         Int(n.created_at),

@@ -8,6 +8,7 @@ mod accounts;
 mod attributes;
 mod audit;
 mod available;
+mod blocks;
 mod bulk;
 mod credentials;
 mod exchange;

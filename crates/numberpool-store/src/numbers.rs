@@ -5,8 +5,8 @@
 use std::collections::BTreeMap;
 
 use numberpool_domain::{
-    AccountId, E164, Number, NumberId, NumberListing, NumberSort, NumberStatus, NumberType,
-    Position, Product, ViewPosition,
+    AccountId, BlockId, E164, Number, NumberId, NumberListing, NumberSort, NumberStatus,
+    NumberType, Position, Product, ViewPosition,
 };
 use serde::Serialize;
 use sqlx::QueryBuilder;
@@ -99,6 +99,8 @@ pub struct NumberFilter {
     pub view_position: Option<ViewPosition>,
     /// Only numbers whose `attributes` carry this key with exactly this value.
     pub attribute: Option<(String, String)>,
+    /// Only the numbers of this block (`numbers.block_id`).
+    pub block: Option<BlockId>,
     /// The order of a list (counts ignore it).
     pub sort: NumberSort,
 }
@@ -198,6 +200,9 @@ fn number_where(
     }
     if let Some(c) = filter.customer {
         push("n.customer_id =", c.to_string());
+    }
+    if let Some(b) = filter.block {
+        push("n.block_id =", b.to_string());
     }
     if let Some(v) = filter.view_position {
         push(&format!("{VIEW_POSITION_SQL} ="), v.as_str().to_string());

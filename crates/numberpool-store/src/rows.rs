@@ -307,7 +307,7 @@ impl NumberRow {
             program_duration: self.program_duration,
             attributes: serde_json::from_str(&self.attributes).map_err(corrupt("attributes"))?,
             source: self.source,
-            block_id: self.block_id,
+            block_id: parse_opt("block id", self.block_id.as_deref())?,
             port_order_id: self.port_order_id,
             add_event_id: parse_opt("add event id", self.add_event_id.as_deref())?,
             created_at: self.created_at,

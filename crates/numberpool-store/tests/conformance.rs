@@ -385,7 +385,7 @@ fn full_number(w: &World, phone: E164) -> Number {
             ("note".to_string(), "a, \"b\" & 'c' {}".to_string()),
         ]),
         source: "import".to_string(),
-        block_id: Some("block-9".to_string()),
+        block_id: Some(numberpool_domain::BlockId::new()),
         port_order_id: Some("PO-123".to_string()),
         add_event_id: Some(AuditId::new()),
         created_at: 1_700_000_000_123,

@@ -31,6 +31,8 @@ pub struct ListQuery {
     /// `key:value`: only numbers whose `attributes` carry this key with exactly this value
     /// (the value may itself contain `:`).
     pub attribute: Option<String>,
+    /// Only the numbers of this number block.
+    pub block_id: Option<BlockId>,
     /// The order: `added` (when the number was added, the default), `added_desc` (newest
     /// first), `phone_number` or `phone_number_desc` (by E.164). Send the same order with a
     /// `next_page_token` as with the page that gave it.
@@ -106,6 +108,7 @@ impl ListQuery {
                 .map(|p| digits_only("contains", p))
                 .transpose()?,
             attribute: self.attribute.as_deref().map(attribute_pair).transpose()?,
+            block: self.block_id,
             sort: self.sort.unwrap_or_default(),
             ..Default::default()
         })

@@ -7,6 +7,7 @@
 
 mod add;
 mod available;
+mod blocks;
 mod edit;
 mod list;
 mod moves;
@@ -14,6 +15,7 @@ mod views;
 
 pub use add::*;
 pub use available::*;
+pub use blocks::*;
 pub use edit::*;
 pub use list::*;
 pub use moves::*;
@@ -26,8 +28,8 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use numberpool_domain::{
-    AccountId, Assignee, AssigneeType, Capabilities, CarrierId, Country, Customization, NewNumber,
-    NumberPatch, NumberSort, NumberStatus, NumberType, Product, TrunkId, ViewPosition,
+    AccountId, Assignee, AssigneeType, BlockId, Capabilities, CarrierId, Country, Customization,
+    NewNumber, NumberPatch, NumberSort, NumberStatus, NumberType, Product, TrunkId, ViewPosition,
 };
 use numberpool_store::{AuditEvent, InventoryCounts, NumberCursor, NumberFilter};
 

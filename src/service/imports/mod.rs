@@ -675,15 +675,8 @@ impl Service {
             }
             Work::Delete(numbers) => {
                 for n in &numbers {
-                    tx.delete_number_cas(n.id, n.version).await?;
-                    tx.record(&actor.event(
-                        Action::NumberDelete,
-                        n.id.to_string(),
-                        Some(Rule::Del2),
-                        snapshot(n),
-                        None,
-                    ))
-                    .await?;
+                    crate::service::numbers::delete_recorded(&mut tx, &actor, n, Into::into)
+                        .await?;
                     progress.written(1);
                 }
             }

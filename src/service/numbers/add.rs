@@ -440,7 +440,7 @@ pub(in crate::service) struct Plan {
 impl Plan {
     /// The refusal an all-or-nothing batch answers with: the earliest check stage, then the
     /// first row.
-    fn first_refusal(&mut self) -> Option<RowRejection> {
+    pub(in crate::service) fn first_refusal(&mut self) -> Option<RowRejection> {
         let i = self
             .refused
             .iter()

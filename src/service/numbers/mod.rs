@@ -7,10 +7,12 @@
 //! - `add.rs`: the planner (rows in, per-row outcomes out) and the commit of a plan;
 //! - `moves.rs`: allocate, assign, unassign, move to unit, release, unbind, delete;
 //! - `edit.rs`: the PATCH of a number's fields;
-//! - `views.rs`: the assignments view and a number's history.
+//! - `views.rs`: the assignments view and a number's history;
+//! - `available.rs`, `provision.rs`, `blocks.rs`: getting numbers (SPEC §5).
 
 mod add;
 mod available;
+mod blocks;
 mod edit;
 mod moves;
 mod provision;
@@ -20,9 +22,9 @@ use std::collections::BTreeMap;
 
 use numberpool_domain::moves::MoveError;
 use numberpool_domain::{
-    Account, AccountId, Action, Assignee, Capabilities, CarrierId, CarrierKind, Customization,
-    E164, EntitlementUse, FineType, Number, NumberId, NumberStatus, NumberType, Product, Rule,
-    TrunkId, ViewPosition,
+    Account, AccountId, Action, Assignee, BlockId, Capabilities, CarrierId, CarrierKind,
+    Customization, E164, EntitlementUse, FineType, Number, NumberId, NumberStatus, NumberType,
+    Product, Rule, TrunkId, ViewPosition,
 };
 use numberpool_store::{
     InventoryCounts, NumberCursor, NumberFilter, NumberLookup, Page, Reader, Tx,
@@ -37,6 +39,7 @@ pub use add::{AddMode, AddOutcome, PlannedRow, RowRejection};
 pub use available::{
     AvailableNumber, AvailableParams, AvailableQuery, DEFAULT_QUANTITY, MAX_QUANTITY,
 };
+pub use blocks::BlockView;
 pub use numberpool_domain::moves::Allocation as AllocateOptions;
 pub use provision::MAX_PROVISION;
 
@@ -89,6 +92,8 @@ pub struct NumberView {
     pub attributes: BTreeMap<String, String>,
     /// Where it came from: `BYOC - Cloud <carrier>`, `external`, a port order, a block.
     pub source: String,
+    /// The number block it was added in, if any.
+    pub block_id: Option<BlockId>,
     pub uploaded_by: AccountId,
     /// RFC 3339, UTC.
     #[serde(serialize_with = "numberpool_domain::timestamp::serialize")]
@@ -131,6 +136,7 @@ impl NumberView {
             program_duration: n.program_duration.clone(),
             attributes: n.attributes.clone(),
             source: n.source.clone(),
+            block_id: n.block_id,
             uploaded_by: n.uploaded_by,
             created_at: n.created_at,
             updated_at: n.updated_at,
@@ -322,4 +328,25 @@ impl Service {
         let mut r = self.store.read().await?;
         Ok(r.inventory(actor.account, filter).await?)
     }
+}
+
+/// Removes `n` from the platform if it is still at the version read, with its `number.delete`
+/// audit event (R-DEL-2) in the same transaction; `lost` says what a lost compare-and-set means
+/// to the caller.
+pub(in crate::service) async fn delete_recorded(
+    tx: &mut Tx,
+    actor: &Actor,
+    n: &Number,
+    lost: impl FnOnce(numberpool_store::StoreError) -> ServiceError,
+) -> Result<()> {
+    tx.delete_number_cas(n.id, n.version).await.map_err(lost)?;
+    tx.record(&actor.event(
+        Action::NumberDelete,
+        n.id.to_string(),
+        Some(Rule::Del2),
+        snapshot(n),
+        None,
+    ))
+    .await?;
+    Ok(())
 }

@@ -8,7 +8,7 @@ use numberpool_store::{Lock, NumberLookup, Tx};
 
 use super::{licences_of, path_up_to};
 use crate::service::accounts::Reach;
-use crate::service::{Actor, Permission, Result, Service, ServiceError, check_version, snapshot};
+use crate::service::{Actor, Permission, Result, Service, ServiceError, check_version};
 
 impl Service {
     /// Allocate a free number from the actor's pool to a direct child or connected customer
@@ -190,16 +190,12 @@ impl Service {
         let (mut tx, n, me) = self.open_move(actor, lookup).await?;
         check_version("number", n.version, if_version)?;
         moves::delete(&n, &me)?;
-        tx.delete_number_cas(n.id, n.version)
-            .await
-            .map_err(crate::service::lost_race_with_version(if_version))?;
-        tx.record(&actor.event(
-            Action::NumberDelete,
-            n.id.to_string(),
-            Some(Rule::Del2),
-            snapshot(&n),
-            None,
-        ))
+        super::delete_recorded(
+            &mut tx,
+            actor,
+            &n,
+            crate::service::lost_race_with_version(if_version),
+        )
         .await?;
         tx.commit().await?;
         Ok(n)
