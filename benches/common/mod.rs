@@ -157,6 +157,7 @@ pub fn seed_number(k: usize, phone: &E164, w: &World, now: i64) -> Number {
         source: "BYOC - Cloud".to_string(),
         block_id: None,
         port_order_id: None,
+        reservation: None,
         add_event_id: None,
         created_at: now,
         updated_at: now,

@@ -173,6 +173,19 @@ fn api_routes() -> OpenApiRouter<ApiState> {
         .routes(routes!(numbers::list_blocks, numbers::create_block))
         .routes(routes!(numbers::get_block, numbers::release_block))
         .routes(routes!(
+            numbers::list_reservations,
+            numbers::create_reservation
+        ))
+        .routes(routes!(
+            numbers::get_reservation,
+            numbers::update_reservation,
+            numbers::release_reservation
+        ))
+        .routes(routes!(
+            numbers::reservation_settings,
+            numbers::set_reservation_settings
+        ))
+        .routes(routes!(
             numbers::list_toll_free,
             numbers::provision_toll_free
         ))

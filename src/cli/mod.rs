@@ -29,6 +29,7 @@ mod numbers;
 mod progress;
 mod providers;
 mod rates;
+mod reservations;
 mod users;
 
 use std::fmt::Display;
@@ -182,6 +183,9 @@ pub enum Command {
     /// Number blocks: a range of numbers added to a pool, and released, as one unit.
     #[command(subcommand)]
     Block(blocks::BlockCmd),
+    /// Reservations: free numbers held for a reseller or customer until a time.
+    #[command(subcommand)]
+    Reservation(reservations::ReservationCmd),
     /// Import a CSV or XLSX file of numbers (add, update or delete): plan it, show every row
     /// with its reason, and apply it unless --dry-run; or apply an earlier plan with --apply.
     Import(imports::ImportArgs),
@@ -475,6 +479,7 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
         Command::Attribute(cmd) => attributes::run(&service(&config).await?, cmd).await,
         Command::Rate(cmd) => rates::run(&service(&config).await?, cmd).await,
         Command::Block(cmd) => blocks::run(&service(&config).await?, cmd).await,
+        Command::Reservation(cmd) => reservations::run(&service(&config).await?, cmd).await,
         Command::Import(args) => imports::run(&service(&config).await?, args).await,
         Command::Export(args) => imports::export(&service(&config).await?, args).await,
         Command::Backup(args) => backup(&service(&config).await?, &args.out).await,

@@ -8,6 +8,7 @@
 //! a [`JobKind`] variant, and its row in each `match` below (the compiler lists them).
 
 mod expire_exports;
+mod expire_reservations;
 mod export;
 mod export_schedules;
 mod hold;
@@ -72,14 +73,17 @@ pub enum JobKind {
     ExportSchedules,
     /// Removes expired export files and old notifications (periodic).
     ExpireExports,
+    /// Ends the reservations whose time has come and frees their numbers (periodic).
+    ExpireReservations,
 }
 
 impl JobKind {
-    pub const ALL: [JobKind; 9] = [
+    pub const ALL: [JobKind; 10] = [
         JobKind::ImportApply,
         JobKind::Export,
         JobKind::ExportSchedules,
         JobKind::ExpireExports,
+        JobKind::ExpireReservations,
         JobKind::PurgeTokens,
         JobKind::PurgeIdempotencyKeys,
         JobKind::PurgeFinishedJobs,
@@ -98,6 +102,7 @@ impl JobKind {
             JobKind::Export => "export",
             JobKind::ExportSchedules => "export_schedules",
             JobKind::ExpireExports => "expire_exports",
+            JobKind::ExpireReservations => "expire_reservations",
         }
     }
 
@@ -107,7 +112,8 @@ impl JobKind {
             | JobKind::PurgeIdempotencyKeys
             | JobKind::PurgeFinishedJobs
             | JobKind::ExportSchedules
-            | JobKind::ExpireExports => Queue::Maintenance,
+            | JobKind::ExpireExports
+            | JobKind::ExpireReservations => Queue::Maintenance,
             JobKind::TestProbe => Queue::Default,
             JobKind::TestHold | JobKind::ImportApply | JobKind::Export => Queue::Bulk,
         }
@@ -121,7 +127,8 @@ impl JobKind {
             | JobKind::PurgeIdempotencyKeys
             | JobKind::PurgeFinishedJobs
             | JobKind::ExportSchedules
-            | JobKind::ExpireExports => Duration::from_secs(120),
+            | JobKind::ExpireExports
+            | JobKind::ExpireReservations => Duration::from_secs(120),
             JobKind::TestProbe => Duration::from_secs(30),
             JobKind::TestHold => Duration::from_secs(300),
             // A million-row file, raised limit and all, is well inside it.
@@ -136,6 +143,7 @@ impl JobKind {
             | JobKind::PurgeFinishedJobs
             | JobKind::ExportSchedules
             | JobKind::ExpireExports
+            | JobKind::ExpireReservations
             | JobKind::ImportApply
             | JobKind::Export => 3,
             JobKind::TestProbe | JobKind::TestHold => 5,
@@ -152,6 +160,9 @@ impl JobKind {
                 Some(Duration::from_secs(60 * 60))
             }
             JobKind::ExportSchedules => Some(Duration::from_secs(60)),
+            // A reservation's numbers show free to search and provision the moment its time
+            // comes; the job only tidies the rows, so half a minute late is soon enough.
+            JobKind::ExpireReservations => Some(Duration::from_secs(30)),
             JobKind::TestProbe | JobKind::TestHold | JobKind::ImportApply | JobKind::Export => None,
         }
     }
@@ -166,7 +177,8 @@ impl JobKind {
             | JobKind::ImportApply
             | JobKind::Export
             | JobKind::ExportSchedules
-            | JobKind::ExpireExports => false,
+            | JobKind::ExpireExports
+            | JobKind::ExpireReservations => false,
         }
     }
 
@@ -200,6 +212,7 @@ impl JobKind {
             JobKind::Export => export::run(ctx).await,
             JobKind::ExportSchedules => export_schedules::run(ctx).await,
             JobKind::ExpireExports => expire_exports::run(ctx).await,
+            JobKind::ExpireReservations => expire_reservations::run(ctx).await,
         }
     }
 
@@ -211,6 +224,7 @@ impl JobKind {
             JobKind::Export => export::failed(ctx, error).await,
             JobKind::ExportSchedules
             | JobKind::ExpireExports
+            | JobKind::ExpireReservations
             | JobKind::PurgeTokens
             | JobKind::PurgeIdempotencyKeys
             | JobKind::PurgeFinishedJobs

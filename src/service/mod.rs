@@ -41,7 +41,7 @@ pub use jobs::{IDEMPOTENCY_KEY_TTL_MS, JobView};
 pub use numbers::{
     AccountRef, AddMode, AddNumber, AddOutcome, AllocateOptions, AssignmentsView, AvailableNumber,
     AvailableParams, AvailableQuery, BlockView, DEFAULT_QUANTITY, MAX_PROVISION, MAX_QUANTITY,
-    NumberView, PlannedRow, RowRejection,
+    NumberView, PlannedRow, ReservationView, RowRejection,
 };
 pub use providers::{CarrierPatch, TrunkPatch};
 pub use rate_card::RatePatch;
@@ -212,6 +212,18 @@ impl Actor {
             account,
             principal,
             channel: Channel::Import,
+            access: Access::Operator,
+            anywhere: false,
+        }
+    }
+
+    /// A periodic job acting on its own (no one asked): the reservation expiry, on behalf of
+    /// the pool whose numbers it frees, through the job channel.
+    pub(crate) fn periodic_job(account: AccountId) -> Actor {
+        Actor {
+            account,
+            principal: Principal::Operator,
+            channel: Channel::Job,
             access: Access::Operator,
             anywhere: false,
         }

@@ -103,7 +103,7 @@ pub enum OffboardingAction {
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Blocker {
     /// `assigned_numbers`, `numbers_held`, `numbers_held_below`,
-    /// `numbers_with_connected_customers`, `provider_numbers_with_customer`,
+    /// `numbers_with_connected_customers`, `reserved_numbers`, `provider_numbers_with_customer`,
     /// `disconnect_not_requested`.
     pub code: &'static str,
     pub rule: &'static str,
@@ -210,6 +210,21 @@ impl Service {
                 .await
                 .map_err(super::lost_race_with_version(if_version))?;
             let held = tx.holdings_blocking_deactivation(before.id).await?;
+            // The reserve takes the account's row shared: one made before this write is
+            // counted here, one after it finds the account deactivated.
+            let reserved = tx.reserved_for(before.id, self.now()).await?;
+            if reserved.count > 0 {
+                return Err(RuleViolation::new(
+                    Rule::Off1,
+                    format!(
+                        "{} numbers are reserved for the account (the first is {}); release \
+                         their reservations first",
+                        reserved.count,
+                        reserved.phone_numbers.first().map_or("", String::as_str)
+                    ),
+                )
+                .into());
+            }
             StatusEvent::Deactivate {
                 held: u64::try_from(held).unwrap_or(u64::MAX),
             }
@@ -306,6 +321,7 @@ impl Service {
     /// R-OFF-1's blockers for deactivating `id`, every one of them.
     async fn deactivation_check(&self, r: &mut Reader, id: AccountId) -> Result<OffboardingCheck> {
         let h = r.held_in_subtree(id).await?;
+        let reserved = r.reserved_for(id, self.now()).await?;
         Ok(check(
             OffboardingAction::DeactivateAccount,
             None,
@@ -335,6 +351,14 @@ impl Service {
                      first"
                         .into(),
                     h.connected,
+                ),
+                blocker(
+                    "reserved_numbers",
+                    Rule::Off1,
+                    "numbers reserved for the account; release their reservations (or let them \
+                     run out)"
+                        .into(),
+                    reserved,
                 ),
             ],
         ))

@@ -271,6 +271,8 @@ struct ReviewPage {
     sites: Vec<Choice>,
     trunks: Vec<Choice>,
     default_trunk: Option<String>,
+    /// How long a reservation made from here lasts, in words ("1 day").
+    hold_for: String,
 }
 
 /// The numbers of a review or a provision, parsed; the first that is not E.164 is the error.
@@ -335,6 +337,9 @@ async fn review_page(
         sites: Choice::accounts(&sites(st, user).await?, site),
         trunks: Choice::trunks(&others, ""),
         default_trunk,
+        hold_for: super::reservations::duration_words(
+            st.service.reservation_ttl_setting(actor).await? / 1000,
+        ),
     })
 }
 
@@ -385,6 +390,9 @@ pub struct ProvisionForm {
     /// Empty: the provider's default trunk.
     #[serde(default)]
     sip_trunk: String,
+    /// `reserve`: hold the numbers for the account instead of provisioning them.
+    #[serde(default)]
+    intent: String,
 }
 
 /// `POST /portal/numbers/provision`: takes the reviewed numbers, all or none; back to the
@@ -420,6 +428,21 @@ async fn try_provision(
     let Ok(site) = form.site.trim().parse::<AccountId>() else {
         return Ok(Err("Provision to: choose an account from the list.".into()));
     };
+    if form.intent == "reserve" {
+        return match st.service.reserve(user.actor(), numbers, site, None).await {
+            Ok(r) => Ok(Ok(super::forms::redirect_done(
+                "/portal/reservations",
+                numberpool_domain::Action::ReservationCreate,
+                &format!(
+                    "{} until {}",
+                    r.phone_numbers.join(", "),
+                    super::reservations::when(r.expires_at)
+                ),
+                "reservations",
+            ))),
+            Err(e) => Ok(Err(refusal(e)?)),
+        };
+    }
     let trunk = match form.sip_trunk.trim() {
         "" => None,
         t => match t.parse::<TrunkId>() {

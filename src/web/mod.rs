@@ -33,6 +33,7 @@ mod forms;
 mod imports;
 mod number;
 mod numbers;
+mod reservations;
 mod session;
 mod settings;
 mod signin;
@@ -129,6 +130,12 @@ pub fn router(service: Service, config: &WebConfig) -> Router {
             .route("/numbers", get(numbers::list))
             .route("/numbers/available", get(available::page))
             .route("/blocks", get(blocks::list).post(blocks::create))
+            .route("/reservations", get(reservations::list))
+            .route("/reservations/{id}/extend", post(reservations::extend))
+            .route(
+                "/reservations/{id}/release",
+                get(reservations::confirm_release).post(reservations::release),
+            )
             .route(
                 "/blocks/{id}/release",
                 get(blocks::confirm_release).post(blocks::release),

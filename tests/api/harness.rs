@@ -456,6 +456,28 @@ impl World {
             .to_string()
     }
 
+    /// A reservation of the provider's, of a number it adds for it (+14155550970), held for
+    /// `for_account` (its customer or connected customer); by id.
+    pub async fn provider_reservation(&self, for_account: &Account) -> String {
+        let p = numberpool::service::Actor::cli(self.provider.id);
+        let add = numberpool::service::AddNumber {
+            phone_number: e164(970),
+            fields: Default::default(),
+        };
+        self.app
+            .service
+            .add_numbers(&p, vec![add])
+            .await
+            .must("add the reserved number");
+        self.app
+            .service
+            .reserve(&p, &[e164(970)], for_account.id, None)
+            .await
+            .must("provider reservation")
+            .id
+            .to_string()
+    }
+
     pub async fn provider_import(&self) -> String {
         let req = numberpool::service::ImportRequest {
             action: numberpool_domain::import::ImportAction::Add,

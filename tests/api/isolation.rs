@@ -27,6 +27,8 @@ struct ProviderState {
     exports: Vec<String>,
     /// The provider's number blocks with their counts.
     blocks: Vec<String>,
+    /// The provider's reservations.
+    reservations: Vec<String>,
 }
 
 async fn provider_state(w: &World) -> ProviderState {
@@ -44,6 +46,7 @@ async fn provider_state(w: &World) -> ProviderState {
     let mut imports = Vec::new();
     let mut exports = Vec::new();
     let mut blocks = Vec::new();
+    let mut reservations = Vec::new();
     for a in w.provider_accounts() {
         let actor = Actor::cli(a.id);
         // The provider's imports (a sweeping customer's own uploads are its own).
@@ -62,6 +65,13 @@ async fn provider_state(w: &World) -> ProviderState {
             }
             for b in s.list_blocks(&actor).await.must("blocks") {
                 blocks.push(serde_json::to_string(&b).must("block JSON"));
+            }
+            for r in s.list_reservations(&actor).await.must("reservations") {
+                // Without `seconds_left`, which the clock moves between the two reads.
+                reservations.push(format!(
+                    "{} {:?} {} {:?}",
+                    r.id, r.status, r.version, r.phone_numbers
+                ));
             }
         }
         for acc in s.list_accounts(&actor).await.must("accounts") {
@@ -84,6 +94,7 @@ async fn provider_state(w: &World) -> ProviderState {
         imports,
         exports,
         blocks,
+        reservations,
     }
 }
 
@@ -106,6 +117,7 @@ struct Targets<'a> {
     schedules: Vec<String>,
     notifications: Vec<String>,
     blocks: Vec<String>,
+    reservations: Vec<String>,
     forbidden: Vec<String>,
 }
 
@@ -130,6 +142,7 @@ impl Targets<'_> {
             "scheduleId" => self.schedules.clone(),
             "notificationId" => self.notifications.clone(),
             "blockId" => self.blocks.clone(),
+            "reservationId" => self.reservations.clone(),
             other => panic!(
                 "the isolation sweep has no values for the path parameter {{{other}}}: teach \
                  Targets::path_values() which ids it takes"
@@ -371,6 +384,7 @@ async fn tenant_sweeps_every_operation(db: &TestDb) {
     let import = w.provider_import().await;
     let (export, schedule, note) = w.provider_exports().await;
     let block = w.provider_block().await;
+    let reservation = w.provider_reservation(&w.customer).await;
     let before = provider_state(&w).await;
     let targets = Targets {
         who: "the unrelated tenant",
@@ -388,6 +402,7 @@ async fn tenant_sweeps_every_operation(db: &TestDb) {
         schedules: vec![schedule],
         notifications: vec![note],
         blocks: vec![block.clone()],
+        reservations: vec![reservation.clone()],
     };
     let calls = sweep(&w, &targets).await;
     assert!(calls > 150, "the sweep made only {calls} calls");
@@ -415,6 +430,8 @@ async fn customer_sweeps_every_operation(db: &TestDb) {
     let import = w.provider_import().await;
     let (export, schedule, note) = w.provider_exports().await;
     let block = w.provider_block().await;
+    // Held for the connected root customer: not the sweeping customer's.
+    let reservation = w.provider_reservation(&w.root_customer).await;
     let before = provider_state(&w).await;
     // Numbers the customer never held; `returned` it did hold (its own audit log keeps its
     // release), so that one is a path target only.
@@ -459,6 +476,7 @@ async fn customer_sweeps_every_operation(db: &TestDb) {
         schedules: vec![schedule],
         notifications: vec![note],
         blocks: vec![block.clone()],
+        reservations: vec![reservation.clone()],
         forbidden,
     };
     let calls = sweep(&w, &targets).await;

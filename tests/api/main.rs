@@ -27,6 +27,7 @@ mod openapi;
 mod ops;
 mod rate_card;
 mod rate_limit;
+mod reservations;
 mod scopes;
 mod seeds;
 mod trunks;

@@ -16,6 +16,7 @@ struct Own {
     schedule: String,
     notification: String,
     block: String,
+    reservation: String,
 }
 
 async fn own(w: &World) -> Own {
@@ -23,6 +24,7 @@ async fn own(w: &World) -> Own {
     Own {
         import: w.provider_import().await,
         block: w.provider_block().await,
+        reservation: w.provider_reservation(&w.customer).await,
         export,
         schedule,
         notification,
@@ -37,6 +39,7 @@ fn own_path(w: &World, client_id: &str, own: &Own, op: &Op) -> String {
         "scheduleId" => own.schedule.clone(),
         "notificationId" => own.notification.clone(),
         "blockId" => own.block.clone(),
+        "reservationId" => own.reservation.clone(),
         "action" => "add".to_string(),
         "numberId" => w.free.id.to_string(),
         "accountId" => w.customer.id.to_string(),

@@ -164,6 +164,67 @@ async fn blocks_go_in_and_out_as_one_unit(db: &TestDb) {
     assert_eq!(none, serde_json::json!([]), "{none}");
 }
 
+/// `reservation create/list/extend/release/settings`: numbers held for a customer, hidden from
+/// the pool's search, moved, released; the provider's default time.
+async fn reservations_hold_numbers_for_a_customer(db: &TestDb) {
+    let w = World::new(&db.url);
+    let (db, pid, cid) = (w.db, &w.pid, &w.cid);
+    w.add(&["+14155557001", "+14155557002"]);
+    let r = ok_json(
+        db,
+        &format!("reservation create --account {pid} --for {cid} --ttl 600 --json +14155557001"),
+    );
+    assert_eq!(r["status"], "active", "{r}");
+    assert_eq!(r["seconds_left"], 600, "{r}");
+    let id = r["id"].as_str().unwrap_or_default().to_string();
+    let found = ok_json(
+        db,
+        &format!("numbers available --account {pid} --json --contains 41555570*"),
+    );
+    assert_eq!(found.as_array().map(Vec::len), Some(1), "{found}");
+    assert_eq!(found[0]["phone_number"], "+14155557002", "{found}");
+    refused(
+        db,
+        &format!("reservation create --account {pid} --for {cid} +14155557001"),
+        &["+14155557001", "not a free number"],
+    );
+    refused(
+        db,
+        &format!("reservation create --account {pid} --for {cid} --ttl 5 +14155557002"),
+        &["ttl_seconds"],
+    );
+    let r = run(db, &format!("reservation list --account {cid}"), None);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout.contains(&id) && r.stdout.contains("active"),
+        "{}",
+        r.stdout
+    );
+    assert!(r.stdout.contains("1 reservation(s)"), "{}", r.stdout);
+    let moved = ok_json(
+        db,
+        &format!("reservation extend --account {pid} {id} --ttl 7200 --json"),
+    );
+    assert_eq!(moved["seconds_left"], 7200, "{moved}");
+    let gone = ok_json(
+        db,
+        &format!("reservation release --account {pid} {id} --json"),
+    );
+    assert_eq!(gone["status"], "released", "{gone}");
+    let s = ok_json(
+        db,
+        &format!("reservation settings --account {pid} --default-ttl 900 --json"),
+    );
+    assert_eq!(s["default_ttl_seconds"], 900, "{s}");
+    let r = run(db, &format!("reservation settings --account {pid}"), None);
+    assert!(
+        r.stdout
+            .contains("reservations last 900 seconds by default"),
+        "{}",
+        r.stdout
+    );
+}
+
 /// `trunk create`: the provider's first trunk is its default; `--default` moves it (R-PROV-3).
 async fn trunks_are_created_with_a_default(db: &TestDb) {
     let w = World::new(&db.url);
@@ -436,5 +497,6 @@ backend_tests!(
     numbers_list_into_a_closed_pipe,
     numbers_available_searches_the_pool,
     blocks_go_in_and_out_as_one_unit,
+    reservations_hold_numbers_for_a_customer,
     trunks_are_created_with_a_default,
 );

@@ -67,7 +67,7 @@ async fn purges_run_as_periodic_jobs(db: &TestDb) {
     worker.schedule_periodic().await.must("schedule again");
     assert_eq!(
         scalar(db, "SELECT COUNT(*) FROM jobs").await,
-        5,
+        6,
         "one per periodic kind"
     );
     let mut done = BTreeSet::new();
@@ -85,6 +85,7 @@ async fn purges_run_as_periodic_jobs(db: &TestDb) {
             JobKind::PurgeFinishedJobs,
             JobKind::ExportSchedules,
             JobKind::ExpireExports,
+            JobKind::ExpireReservations,
         ])
     );
     assert_eq!(
@@ -110,6 +111,7 @@ async fn purges_run_as_periodic_jobs(db: &TestDb) {
         JobKind::PurgeFinishedJobs,
         JobKind::ExportSchedules,
         JobKind::ExpireExports,
+        JobKind::ExpireReservations,
     ] {
         let runs = service.jobs_of_kind(kind.as_str(), 10).await.must("jobs");
         let states: Vec<_> = runs.iter().map(|j| j.state).collect();
@@ -122,7 +124,7 @@ async fn purges_run_as_periodic_jobs(db: &TestDb) {
         assert_eq!(runs[0].attempts, 1);
     }
     worker.schedule_periodic().await.must("schedule");
-    assert_eq!(scalar(db, "SELECT COUNT(*) FROM jobs").await, 10);
+    assert_eq!(scalar(db, "SELECT COUNT(*) FROM jobs").await, 12);
     assert_eq!(
         worker.run_one(Queue::Maintenance).await.must("run"),
         None,

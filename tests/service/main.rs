@@ -18,5 +18,6 @@ mod planner;
 mod providers;
 mod races;
 mod rate_card;
+mod reservations;
 mod rules;
 mod tenancy;

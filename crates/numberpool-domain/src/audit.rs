@@ -61,6 +61,16 @@ actions! {
     BlockCreate = "number_block.create" on "number_block",
     /// A number block released as a unit: its numbers are deleted, each with its own event.
     BlockRelease = "number_block.release" on "number_block",
+    /// A free number held for an account (one event per number; the reservation has its own).
+    NumberReserve = "number.reserve" on "number",
+    /// A number's reservation ended: released early or run out.
+    NumberUnreserve = "number.unreserve" on "number",
+    ReservationCreate = "reservation.create" on "reservation",
+    ReservationExtend = "reservation.extend" on "reservation",
+    ReservationRelease = "reservation.release" on "reservation",
+    ReservationExpire = "reservation.expire" on "reservation",
+    /// Its last number was provisioned to the account it held them for.
+    ReservationFulfil = "reservation.fulfil" on "reservation",
     AccountCreate = "account.create" on "account",
     AccountUpdate = "account.update" on "account",
     AccountDeactivate = "account.deactivate" on "account",
@@ -122,7 +132,7 @@ mod tests {
             Action::ALL.len(),
             "two actions share a string"
         );
-        assert_eq!(Action::ALL.len(), 35);
+        assert_eq!(Action::ALL.len(), 42);
     }
 
     #[test]

@@ -109,3 +109,5 @@ typed_id!(/// An in-app notification to an account's users.
     NotificationId, "notification");
 typed_id!(/// A number block: a contiguous range added to a pool as one unit.
     BlockId, "number block");
+typed_id!(/// A reservation: numbers of a pool held for an account until a time.
+    ReservationId, "reservation");

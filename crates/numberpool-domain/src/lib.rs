@@ -21,6 +21,7 @@ pub mod moves;
 pub mod number;
 pub mod provider;
 pub mod rate;
+pub mod reservation;
 pub mod rules;
 pub mod search;
 pub mod text;
@@ -45,6 +46,7 @@ pub use lifecycle::{Dest, Event, NumberState, Relation, TransitionError, transit
 pub use number::*;
 pub use provider::{Carrier, CarrierKind, SipTrunk};
 pub use rate::Rate;
+pub use reservation::{Reservation, ReservationEvent, ReservationStatus, reservation_transition};
 pub use rules::{Rule, RuleViolation};
 
 /// Current time as Unix milliseconds: the one clock format the stores keep, identical on both

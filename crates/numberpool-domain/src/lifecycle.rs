@@ -18,6 +18,9 @@ pub enum NumberState {
     Absent,
     /// In a pool, available to allocate.
     Free,
+    /// Free in a pool but held for one account until a time (SPEC §5): only that account gets
+    /// it; at the time it is free again.
+    Reserved,
     /// Released by the account below; waits in the pool for unbind or delete.
     Returned,
     /// With a customer or unit, no assignee.
@@ -54,12 +57,17 @@ pub enum Event {
     Delete,
     /// Remove a customer's own number (R-ACC-2).
     DeleteExternal,
+    /// Hold a free number for an account until a time.
+    Reserve,
+    /// End a reservation: released early, or run out.
+    Unreserve,
 }
 
 impl NumberState {
-    pub const ALL: [NumberState; 5] = [
+    pub const ALL: [NumberState; 6] = [
         Self::Absent,
         Self::Free,
+        Self::Reserved,
         Self::Returned,
         Self::Unassigned,
         Self::Assigned,
@@ -69,6 +77,7 @@ impl NumberState {
         match self {
             Self::Absent => "absent",
             Self::Free => "free",
+            Self::Reserved => "reserved",
             Self::Returned => "returned",
             Self::Unassigned => "unassigned",
             Self::Assigned => "assigned",
@@ -78,6 +87,7 @@ impl NumberState {
     /// The state of a stored number.
     pub fn of(number: &Number) -> Self {
         match number.position {
+            Position::Free if number.reservation.is_some() => Self::Reserved,
             Position::Free => Self::Free,
             Position::Returned => Self::Returned,
             Position::Held if number.assignees.is_empty() => Self::Unassigned,
@@ -89,7 +99,7 @@ impl NumberState {
     pub fn position(self) -> Option<Position> {
         match self {
             Self::Absent => None,
-            Self::Free => Some(Position::Free),
+            Self::Free | Self::Reserved => Some(Position::Free),
             Self::Returned => Some(Position::Returned),
             Self::Unassigned | Self::Assigned => Some(Position::Held),
         }
@@ -97,7 +107,7 @@ impl NumberState {
 }
 
 impl Event {
-    pub const ALL: [Event; 12] = [
+    pub const ALL: [Event; 14] = [
         Event::Add(Dest::Pool),
         Event::Add(Dest::Customer),
         Event::Allocate(Dest::Pool),
@@ -110,6 +120,8 @@ impl Event {
         Event::Unbind,
         Event::Delete,
         Event::DeleteExternal,
+        Event::Reserve,
+        Event::Unreserve,
     ];
 
     pub fn label(self) -> &'static str {
@@ -126,6 +138,8 @@ impl Event {
             Event::Unbind => "unbind",
             Event::Delete => "delete",
             Event::DeleteExternal => "delete (customer's own)",
+            Event::Reserve => "reserve",
+            Event::Unreserve => "unreserve (released early, or run out)",
         }
     }
 }
@@ -144,6 +158,17 @@ impl TransitionError {
         let why = match (self.event, self.from) {
             (Event::Add(_), _) => "the number already exists on the platform",
             (_, NumberState::Absent) => "the number does not exist",
+            (Event::Reserve, NumberState::Reserved) => {
+                "the number is reserved already; only a free number can be reserved"
+            }
+            (Event::Reserve, _) => "only a free number of the pool can be reserved",
+            (Event::Unreserve, _) => "the number is not reserved",
+            (Event::Delete | Event::DeleteExternal | Event::Release, NumberState::Reserved) => {
+                "the number is reserved; release its reservation first"
+            }
+            (_, NumberState::Reserved) => {
+                "the number is reserved; only the account it is held for can take it"
+            }
             (Event::Allocate(_), _) => {
                 "only a free number can be allocated; it was changed by someone else or is not free"
             }
@@ -181,35 +206,49 @@ pub fn transition(from: NumberState, event: Event) -> Result<NumberState, Transi
     match (from, event) {
         (S::Absent, E::Add(Dest::Pool)) => Ok(S::Free),
         (S::Absent, E::Add(Dest::Customer)) => Ok(S::Unassigned),
-        (S::Free | S::Returned | S::Unassigned | S::Assigned, E::Add(_)) => refuse(Rule::Num1),
+        (S::Free | S::Reserved | S::Returned | S::Unassigned | S::Assigned, E::Add(_)) => {
+            refuse(Rule::Num1)
+        }
 
-        (S::Free, E::Allocate(Dest::Pool)) => Ok(S::Free),
-        (S::Free, E::Allocate(Dest::Customer)) => Ok(S::Unassigned),
+        // A reserved number is allocated too, but only to the account it is held for (R-RES-2,
+        // checked with the target by `check_allocate`); the allocation ends the reservation.
+        (S::Free | S::Reserved, E::Allocate(Dest::Pool)) => Ok(S::Free),
+        (S::Free | S::Reserved, E::Allocate(Dest::Customer)) => Ok(S::Unassigned),
         (S::Returned | S::Unassigned | S::Assigned, E::Allocate(_)) => refuse(Rule::Alloc1),
 
         (S::Unassigned | S::Assigned, E::Assign) => Ok(S::Assigned),
-        (S::Free | S::Returned, E::Assign) => refuse(Rule::Move2),
+        (S::Free | S::Reserved | S::Returned, E::Assign) => refuse(Rule::Move2),
 
         (S::Assigned, E::Unassign { last: true }) => Ok(S::Unassigned),
         (S::Assigned, E::Unassign { last: false }) => Ok(S::Assigned),
-        (S::Free | S::Returned | S::Unassigned, E::Unassign { .. }) => refuse(Rule::Move2),
+        (S::Free | S::Reserved | S::Returned | S::Unassigned, E::Unassign { .. }) => {
+            refuse(Rule::Move2)
+        }
 
         (S::Unassigned, E::MoveToUnit) => Ok(S::Unassigned),
         (S::Assigned, E::MoveToUnit) => Ok(S::Assigned),
-        (S::Free | S::Returned, E::MoveToUnit) => refuse(Rule::Move5),
+        (S::Free | S::Reserved | S::Returned, E::MoveToUnit) => refuse(Rule::Move5),
 
         (S::Free | S::Unassigned, E::Release) => Ok(S::Returned),
+        (S::Reserved, E::Release) => refuse(Rule::Res2),
         (S::Returned | S::Assigned, E::Release) => refuse(Rule::Move3),
 
         (S::Returned, E::Unbind) => Ok(S::Free),
-        (S::Free | S::Unassigned | S::Assigned, E::Unbind) => refuse(Rule::Move4),
+        (S::Free | S::Reserved | S::Unassigned | S::Assigned, E::Unbind) => refuse(Rule::Move4),
 
         (S::Free | S::Returned, E::Delete) => Ok(S::Absent),
+        (S::Reserved, E::Delete) => refuse(Rule::Res2),
         (S::Unassigned | S::Assigned, E::Delete) => refuse(Rule::Del1),
 
         (S::Unassigned, E::DeleteExternal) => Ok(S::Absent),
         (S::Assigned, E::DeleteExternal) => refuse(Rule::Del1),
-        (S::Free | S::Returned, E::DeleteExternal) => refuse(Rule::Acc2),
+        (S::Free | S::Reserved | S::Returned, E::DeleteExternal) => refuse(Rule::Acc2),
+
+        (S::Free, E::Reserve) => Ok(S::Reserved),
+        (S::Reserved | S::Returned | S::Unassigned | S::Assigned, E::Reserve) => refuse(Rule::Res1),
+
+        (S::Reserved, E::Unreserve) => Ok(S::Free),
+        (S::Free | S::Returned | S::Unassigned | S::Assigned, E::Unreserve) => refuse(Rule::Res1),
 
         (
             S::Absent,
@@ -220,7 +259,9 @@ pub fn transition(from: NumberState, event: Event) -> Result<NumberState, Transi
             | E::Release
             | E::Unbind
             | E::Delete
-            | E::DeleteExternal,
+            | E::DeleteExternal
+            | E::Reserve
+            | E::Unreserve,
         ) => refuse(Rule::Sec1),
     }
 }
@@ -277,7 +318,9 @@ pub fn render_states_md() -> String {
          | R-PROV-2 | a SIP trunk or carrier that a number uses cannot be deleted |\n\
          | R-PROV-3 | one default carrier per kind: the first of a kind becomes it, making another the default replaces it, and it goes only as the last of its kind |\n\
          | R-ATTR-1 | an attribute key, or one of its allowed values, that numbers still carry is not removed (attribute keys are the provider's, like trunks under R-PROV-1) |\n\
-         | R-OFF-1 | an account is deactivated only when no number is held by it or below it (the offboarding check lists what is left); reactivation restores it |\n\n\
+         | R-OFF-1 | an account is deactivated only when no number is held by it or below it (the offboarding check lists what is left); reactivation restores it |\n\
+         | R-RES-1 | only a free number of the caller's pool is reserved, and for one account at a time |\n\
+         | R-RES-2 | a reserved number is hidden from every search but its account's, goes only to that account, and is neither released nor deleted while held; at its time it is free again |\n\n\
          A move from a state that another request has just changed is refused with `R-ALLOC-1` \
          (`conflict`): the store's compare-and-set on the number's version makes sure only one of \
          several racing moves wins. Moves on a number outside the caller's scope answer `not found` \
@@ -337,6 +380,13 @@ pub fn check_allocate(
     ensure(target.status == AccountStatus::Active, Rule::Move1, || {
         "the target account is deactivated".into()
     })?;
+    ensure(
+        number
+            .reservation
+            .is_none_or(|h| h.for_account == target.id),
+        Rule::Res2,
+        || "the number is reserved for another account".into(),
+    )?;
     transition(NumberState::of(number), Event::Allocate(into)).map_err(|e| e.violation())?;
     Ok(into)
 }

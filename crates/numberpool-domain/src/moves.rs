@@ -15,8 +15,8 @@ use crate::lifecycle::{
     self, Dest, Event, NumberState, Relation, check_customer_holds, transition,
 };
 use crate::number::{
-    Assignee, Capabilities, Customization, NewNumber, Number, NumberPatch, NumberStatus, Position,
-    Product, apply_patch, check_assignee_capacity, check_customization, initial_type,
+    Assignee, Capabilities, Customization, Held, NewNumber, Number, NumberPatch, NumberStatus,
+    Position, Product, apply_patch, check_assignee_capacity, check_customization, initial_type,
 };
 use crate::provider::CarrierKind;
 use crate::rules::{Rule, RuleViolation};
@@ -185,6 +185,7 @@ pub fn add(phone_number: E164, f: NewNumber, to: &AddTarget) -> Result<Number, M
         source,
         block_id: None,
         port_order_id: None,
+        reservation: None,
         add_event_id: Some(to.add_event),
         created_at: to.now,
         updated_at: to.now,
@@ -224,6 +225,8 @@ pub fn allocate(
         Dest::Customer => Position::Held,
     };
     next.customer_id = (dest == Dest::Customer).then_some(target.id);
+    // The account it was held for has it now: the reservation is done with it.
+    next.reservation = None;
     if with.billing_reference.is_some() {
         next.billing_reference = with.billing_reference;
     }
@@ -394,6 +397,36 @@ pub fn unbind(n: &Number, by: &Account) -> Result<Number, MoveError> {
     next.sip_trunk_id = None;
     next.billing_reference = None;
     next.service_info = None;
+    Ok(next)
+}
+
+/// Reserve (R-RES-1): a free, active number of `by`'s own pool, held as `held` says.
+pub fn reserve(n: &Number, by: &Account, held: Held) -> Result<Number, MoveError> {
+    if !by.kind.holds_pool() || n.holder_id != by.id {
+        return Err(RuleViolation::new(
+            Rule::Res1,
+            "only a free number of your own pool can be reserved",
+        )
+        .into());
+    }
+    table(n, Event::Reserve)?;
+    if n.status != NumberStatus::Normal {
+        return Err(RuleViolation::new(
+            Rule::Res1,
+            "a pending number cannot be reserved: it is not active with its carrier yet",
+        )
+        .into());
+    }
+    let mut next = n.clone();
+    next.reservation = Some(held);
+    Ok(next)
+}
+
+/// Unreserve: the reservation ends (released early, or run out) and the number is free.
+pub fn unreserve(n: &Number) -> Result<Number, MoveError> {
+    table(n, Event::Unreserve)?;
+    let mut next = n.clone();
+    next.reservation = None;
     Ok(next)
 }
 

@@ -7,7 +7,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 use crate::e164::{E164, FineType, NumberType, ParseEnumError};
-use crate::ids::{AccountId, AuditId, BlockId, CarrierId, NumberId, TrunkId};
+use crate::ids::{AccountId, AuditId, BlockId, CarrierId, NumberId, ReservationId, TrunkId};
 use crate::rules::{Rule, RuleViolation, ensure};
 
 string_enum!(/// What the number is sold as.
@@ -334,6 +334,8 @@ pub struct Number {
     pub source: String,
     pub block_id: Option<BlockId>,
     pub port_order_id: Option<String>,
+    /// The reservation holding this free number for an account (SPEC §5), if any.
+    pub reservation: Option<Held>,
     /// The audit event that recorded this number's add: one event per added batch, so a
     /// 10,000-number import writes one audit row, not 10,000.
     pub add_event_id: Option<AuditId>,
@@ -366,6 +368,28 @@ pub struct NumberListing {
     pub billing_reference: Option<String>,
     pub source: String,
     pub created_at: i64,
+}
+
+/// A free number's reservation as the number carries it: which, for whom, until when. Kept on
+/// the number so that a search hides it and a move checks it without reading the reservation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Held {
+    pub reservation_id: ReservationId,
+    /// The account the number is held for.
+    pub for_account: AccountId,
+    /// Unix milliseconds; from then on the number is free again.
+    pub until: i64,
+}
+
+impl Number {
+    /// This number as it stands at `now`: a reservation that has run out holds nothing, even
+    /// before the expiry job has cleared it from the row.
+    pub fn lapsed_at(mut self, now: i64) -> Number {
+        if self.reservation.is_some_and(|h| h.until <= now) {
+            self.reservation = None;
+        }
+        self
+    }
 }
 
 /// What an add asks for, after parsing (everything but where it goes).

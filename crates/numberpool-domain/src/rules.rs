@@ -73,10 +73,15 @@ pub enum Rule {
     Imp3,
     /// SPEC §4: exported cells that a spreadsheet would run as a formula are neutralised.
     Exp1,
+    /// SPEC §5: only a free number of the caller's pool is reserved, for one account at a time.
+    Res1,
+    /// SPEC §5: a reserved number goes only to the account it is held for, and is neither
+    /// deleted nor released while it is held.
+    Res2,
 }
 
 impl Rule {
-    pub const ALL: [Rule; 33] = [
+    pub const ALL: [Rule; 35] = [
         Rule::Num1,
         Rule::Num2,
         Rule::Num3,
@@ -110,6 +115,8 @@ impl Rule {
         Rule::Imp2,
         Rule::Imp3,
         Rule::Exp1,
+        Rule::Res1,
+        Rule::Res2,
     ];
 
     pub fn id(self) -> &'static str {
@@ -147,6 +154,8 @@ impl Rule {
             Rule::Imp2 => "R-IMP-2",
             Rule::Imp3 => "R-IMP-3",
             Rule::Exp1 => "R-EXP-1",
+            Rule::Res1 => "R-RES-1",
+            Rule::Res2 => "R-RES-2",
         }
     }
 

@@ -27,6 +27,8 @@ fn expected(s: NumberState, e: Event) -> Result<NumberState, Rule> {
         (S::Absent, E::Unbind, Err(Rule::Sec1)),
         (S::Absent, E::Delete, Err(Rule::Sec1)),
         (S::Absent, E::DeleteExternal, Err(Rule::Sec1)),
+        (S::Absent, E::Reserve, Err(Rule::Sec1)),
+        (S::Absent, E::Unreserve, Err(Rule::Sec1)),
 
         (S::Free, E::Add(P), Err(Rule::Num1)),
         (S::Free, E::Add(C), Err(Rule::Num1)),
@@ -40,6 +42,23 @@ fn expected(s: NumberState, e: Event) -> Result<NumberState, Rule> {
         (S::Free, E::Unbind, Err(Rule::Move4)),
         (S::Free, E::Delete, Ok(S::Absent)),
         (S::Free, E::DeleteExternal, Err(Rule::Acc2)),
+        (S::Free, E::Reserve, Ok(S::Reserved)),
+        (S::Free, E::Unreserve, Err(Rule::Res1)),
+
+        (S::Reserved, E::Add(P), Err(Rule::Num1)),
+        (S::Reserved, E::Add(C), Err(Rule::Num1)),
+        (S::Reserved, E::Allocate(P), Ok(S::Free)),
+        (S::Reserved, E::Allocate(C), Ok(S::Unassigned)),
+        (S::Reserved, E::Assign, Err(Rule::Move2)),
+        (S::Reserved, E::Unassign { last: true }, Err(Rule::Move2)),
+        (S::Reserved, E::Unassign { last: false }, Err(Rule::Move2)),
+        (S::Reserved, E::MoveToUnit, Err(Rule::Move5)),
+        (S::Reserved, E::Release, Err(Rule::Res2)),
+        (S::Reserved, E::Unbind, Err(Rule::Move4)),
+        (S::Reserved, E::Delete, Err(Rule::Res2)),
+        (S::Reserved, E::DeleteExternal, Err(Rule::Acc2)),
+        (S::Reserved, E::Reserve, Err(Rule::Res1)),
+        (S::Reserved, E::Unreserve, Ok(S::Free)),
 
         (S::Returned, E::Add(P), Err(Rule::Num1)),
         (S::Returned, E::Add(C), Err(Rule::Num1)),
@@ -53,6 +72,8 @@ fn expected(s: NumberState, e: Event) -> Result<NumberState, Rule> {
         (S::Returned, E::Unbind, Ok(S::Free)),
         (S::Returned, E::Delete, Ok(S::Absent)),
         (S::Returned, E::DeleteExternal, Err(Rule::Acc2)),
+        (S::Returned, E::Reserve, Err(Rule::Res1)),
+        (S::Returned, E::Unreserve, Err(Rule::Res1)),
 
         (S::Unassigned, E::Add(P), Err(Rule::Num1)),
         (S::Unassigned, E::Add(C), Err(Rule::Num1)),
@@ -66,6 +87,8 @@ fn expected(s: NumberState, e: Event) -> Result<NumberState, Rule> {
         (S::Unassigned, E::Unbind, Err(Rule::Move4)),
         (S::Unassigned, E::Delete, Err(Rule::Del1)),
         (S::Unassigned, E::DeleteExternal, Ok(S::Absent)),
+        (S::Unassigned, E::Reserve, Err(Rule::Res1)),
+        (S::Unassigned, E::Unreserve, Err(Rule::Res1)),
 
         (S::Assigned, E::Add(P), Err(Rule::Num1)),
         (S::Assigned, E::Add(C), Err(Rule::Num1)),
@@ -79,6 +102,8 @@ fn expected(s: NumberState, e: Event) -> Result<NumberState, Rule> {
         (S::Assigned, E::Unbind, Err(Rule::Move4)),
         (S::Assigned, E::Delete, Err(Rule::Del1)),
         (S::Assigned, E::DeleteExternal, Err(Rule::Del1)),
+        (S::Assigned, E::Reserve, Err(Rule::Res1)),
+        (S::Assigned, E::Unreserve, Err(Rule::Res1)),
     ];
     expected_row(table, s, e)
 }
@@ -195,6 +220,7 @@ pub(crate) fn number_held_by(holder: &Account, uploader: &Account) -> Number {
         source: "BYOC - Cloud".into(),
         block_id: None,
         port_order_id: None,
+        reservation: None,
         add_event_id: None,
         created_at: 0,
         updated_at: 0,

@@ -6,7 +6,7 @@ use numberpool_domain::{
     Relation, now_ms,
 };
 
-use crate::rows::Arg::{self, Text};
+use crate::rows::Arg::{self, Int, Text};
 use crate::rows::{AccountRow, bind_args, parse};
 use crate::versioned::Value;
 use crate::{Reader, Result, StoreError, Tx, get_by_id, on_conn};
@@ -181,6 +181,16 @@ impl Reader {
         let assigned = format!("{WITH} AND n.assignee_count > 0");
         let assigned = self.number_sample(&assigned, &args).await?;
         Ok((all, assigned))
+    }
+
+    /// The numbers reserved for `account` at `now` (R-OFF-1 counts them as in the way of its
+    /// deactivation until their reservations end).
+    pub async fn reserved_for(&mut self, account: AccountId, now: i64) -> Result<NumberSample> {
+        const RESERVED: &str =
+            "SELECT {} FROM numbers n WHERE n.reserved_for = $1 AND n.reserved_until > $2";
+        let account = account.to_string();
+        self.number_sample(RESERVED, &[Text(&account), Int(now)])
+            .await
     }
 
     /// Runs `template` (with `{}` for the select list) as a count and as the first E.164s.

@@ -26,11 +26,14 @@ pub struct AvailableFilter {
 
 impl Reader {
     /// Up to `limit` numbers that are `free` and active in one of `pools`' own pools and pass
-    /// `filter`, in E.164 order.
+    /// `filter`, in E.164 order. A number reserved at `now` is left out unless it is held for
+    /// `viewer` (R-RES-2).
     pub async fn available_numbers(
         &mut self,
         pools: &[AccountId],
         filter: &AvailableFilter,
+        viewer: AccountId,
+        now: i64,
         limit: u32,
     ) -> Result<Vec<Number>> {
         if pools.is_empty() {
@@ -47,8 +50,10 @@ impl Reader {
             .collect();
         let mut sql = format!(
             "SELECT {NUMBER_COLUMNS} FROM numbers WHERE holder_id IN ({}) \
-             AND position = 'free' AND status = 'normal'",
-            holders.join(", ")
+             AND position = 'free' AND status = 'normal' \
+             AND (reservation_id IS NULL OR reserved_until <= {now} OR reserved_for = {})",
+            holders.join(", "),
+            at(viewer.to_string(), &mut binds)
         );
         if let Some(c) = &filter.country {
             sql.push_str(&format!(" AND country = {}", at(c.clone(), &mut binds)));

@@ -6,7 +6,7 @@ use std::borrow::Cow;
 
 use numberpool_domain::Number;
 
-use crate::rows::{NUMBER_COLUMN_COUNT, NUMBER_COLUMNS};
+use crate::rows::{NUMBER_COLUMN_COUNT, NUMBER_INSERT_COLUMNS};
 use crate::{Result, StoreError, Tx, on_conn};
 
 /// One value of a `numbers` row, for the bulk insert paths. Text borrows from the number where
@@ -18,7 +18,7 @@ enum Cell<'a> {
     Bool(bool),
 }
 
-/// A number as the values of [`NUMBER_COLUMNS`], in order.
+/// A number as the values of [`NUMBER_INSERT_COLUMNS`], in order.
 fn number_cells<'a>(n: &'a Number) -> [Cell<'a>; NUMBER_COLUMN_COUNT] {
     use Cell::{Bool, Int, Text};
     let b = |s: &'static str| Text(Some(Cow::Borrowed(s)));
@@ -116,12 +116,12 @@ async fn insert_numbers_pg(c: &mut sqlx::PgConnection, numbers: &[Number]) -> sq
     }
     let sql = if arrays.is_empty() {
         format!(
-            "INSERT INTO numbers ({NUMBER_COLUMNS}) SELECT {}",
+            "INSERT INTO numbers ({NUMBER_INSERT_COLUMNS}) SELECT {}",
             select.join(", ")
         )
     } else {
         format!(
-            "INSERT INTO numbers ({NUMBER_COLUMNS}) SELECT {} FROM UNNEST({}) AS u({})",
+            "INSERT INTO numbers ({NUMBER_INSERT_COLUMNS}) SELECT {} FROM UNNEST({}) AS u({})",
             select.join(", "),
             arrays.join(", "),
             names.join(", ")
@@ -214,7 +214,7 @@ async fn insert_numbers_sqlite(
         .collect();
     let json_param = NUMBER_COLUMN_COUNT + 1;
     let sql = format!(
-        "INSERT INTO numbers ({NUMBER_COLUMNS}) SELECT {} FROM json_each(?{json_param})",
+        "INSERT INTO numbers ({NUMBER_INSERT_COLUMNS}) SELECT {} FROM json_each(?{json_param})",
         select.join(", ")
     );
     let mut json: Vec<u8> = Vec::with_capacity(rows.len() * 64);
@@ -270,7 +270,11 @@ impl Tx {
     /// Inserts numbers in a few large statements. A number whose E.164 exists is
     /// `NumberAlreadyExists` naming it; the caller's transaction then rolls back whole.
     pub async fn insert_numbers(&mut self, numbers: &[Number]) -> Result<()> {
-        debug_assert_eq!(NUMBER_COLUMNS.split(',').count(), NUMBER_COLUMN_COUNT);
+        debug_assert_eq!(
+            NUMBER_INSERT_COLUMNS.split(',').count(),
+            NUMBER_COLUMN_COUNT
+        );
+        debug_assert!(numbers.iter().all(|n| n.reservation.is_none()));
         // Insert first and look for the culprit only when the unique index objects: the
         // common case pays no existence queries. The savepoint keeps the transaction usable
         // after the failed statement (PostgreSQL aborts the whole transaction otherwise).

@@ -20,6 +20,7 @@ mod numbers;
 mod outbox;
 mod providers;
 mod rate_card;
+mod reservations;
 mod rows;
 mod sessions;
 #[cfg(feature = "testing")]

@@ -830,7 +830,8 @@ impl Tx {
             voice_carrier_id = $19, sms_carrier_id = $20, capacity = $21, voice_direction = $22, \
             messaging = $23, outbound_dialer = $24, outbound_cli_shared = $25, call_purpose = $26, \
             display_name = $27, program_duration = $28, attributes = $29, updated_at = $30, \
-            version = $31 WHERE id = $32 AND version = $33";
+            version = $31, reservation_id = $32, reserved_for = $33, reserved_until = $34 \
+            WHERE id = $35 AND version = $36";
         let n = &stored;
         let affected = on_conn!(self, c => {
             sqlx::query(sql)
@@ -865,6 +866,9 @@ impl Tx {
                 .bind(&attributes)
                 .bind(n.updated_at)
                 .bind(n.version)
+                .bind(n.reservation.map(|h| h.reservation_id.to_string()))
+                .bind(n.reservation.map(|h| h.for_account.to_string()))
+                .bind(n.reservation.map(|h| h.until))
                 .bind(n.id.to_string())
                 .bind(next.version)
                 .execute(&mut *c)

@@ -122,13 +122,27 @@ impl AccountRow {
     }
 }
 
-/// The column list of `numbers`, in the order of [`NumberRow`] and of inserts.
-pub(crate) const NUMBER_COLUMNS: &str = "id, e164, country, number_type, fine_type, region_state, city, \
+/// The column list of `numbers` up to its reservation columns, then `$tail`.
+macro_rules! number_columns {
+    ($tail:literal) => {
+        concat!(
+            "id, e164, country, number_type, fine_type, region_state, city, \
     product, status, position, holder_id, customer_id, allocated_from, owner_id, uploaded_by, \
     assignees, assignee_count, sip_trunk_id, billing_reference, service_info, cap_voice, cap_sms, \
     cap_mms, cap_fax, voice_carrier_id, sms_carrier_id, capacity, voice_direction, messaging, \
     outbound_dialer, outbound_cli_shared, call_purpose, display_name, program_duration, attributes, \
-    source, block_id, port_order_id, add_event_id, created_at, updated_at, version";
+    source, block_id, port_order_id, add_event_id, created_at, updated_at, version",
+            $tail
+        )
+    };
+}
+
+/// The column list of `numbers`, in the order of [`NumberRow`]: what every read selects.
+pub(crate) const NUMBER_COLUMNS: &str =
+    number_columns!(", reservation_id, reserved_for, reserved_until");
+/// The columns a bulk insert writes, a prefix of [`NUMBER_COLUMNS`]: an added number holds no
+/// reservation, so its reservation columns keep their `NULL` default and cost the insert nothing.
+pub(crate) const NUMBER_INSERT_COLUMNS: &str = number_columns!("");
 pub(crate) const NUMBER_COLUMN_COUNT: usize = 42;
 
 /// The columns of [`ListingRow`], in its order: what the list and consolidated exports write.
@@ -252,6 +266,12 @@ pub(crate) struct NumberRow {
     pub created_at: i64,
     pub updated_at: i64,
     pub version: i64,
+    #[serde(default)]
+    pub reservation_id: Option<String>,
+    #[serde(default)]
+    pub reserved_for: Option<String>,
+    #[serde(default)]
+    pub reserved_until: Option<i64>,
 }
 
 impl NumberRow {
@@ -308,6 +328,15 @@ impl NumberRow {
             attributes: serde_json::from_str(&self.attributes).map_err(corrupt("attributes"))?,
             source: self.source,
             block_id: parse_opt("block id", self.block_id.as_deref())?,
+            reservation: match (self.reservation_id, self.reserved_for, self.reserved_until) {
+                (Some(id), Some(for_account), Some(until)) => Some(Held {
+                    reservation_id: parse("reservation id", &id)?,
+                    for_account: parse("account id", &for_account)?,
+                    until,
+                }),
+                (None, None, None) => None,
+                _ => return Err(StoreError::Corrupt(format!("{}: reservation", self.e164))),
+            },
             port_order_id: self.port_order_id,
             add_event_id: parse_opt("add event id", self.add_event_id.as_deref())?,
             created_at: self.created_at,

@@ -227,6 +227,7 @@ fn plain_number(phone: E164, holder: AccountId, owner: AccountId) -> Number {
         source: "api".to_string(),
         block_id: None,
         port_order_id: None,
+        reservation: None,
         add_event_id: None,
         created_at: 1_700_000_000_000,
         updated_at: 1_700_000_000_000,
@@ -387,6 +388,9 @@ fn full_number(w: &World, phone: E164) -> Number {
         source: "import".to_string(),
         block_id: Some(numberpool_domain::BlockId::new()),
         port_order_id: Some("PO-123".to_string()),
+        // An added number holds no reservation (the bulk insert leaves its columns out); the
+        // update path writes one, below.
+        reservation: None,
         add_event_id: Some(AuditId::new()),
         created_at: 1_700_000_000_123,
         updated_at: 1_700_000_555_456,
@@ -1272,6 +1276,12 @@ async fn update_and_delete_are_compare_and_set(db: &TestDb) {
     next.display_name = Some("Reception".to_string());
     next.program_duration = None;
     next.attributes = BTreeMap::from([("k".to_string(), "v2".to_string())]);
+    // The reservation columns are written by updates only, and read back whole.
+    next.reservation = Some(numberpool_domain::Held {
+        reservation_id: numberpool_domain::ReservationId::new(),
+        for_account: AccountId::new(),
+        until: 1_900_000_000_000,
+    });
     next.updated_at = current.updated_at + 1_000;
 
     let mut tx = store.begin().await.expect("begin");

@@ -4,7 +4,7 @@
 
 use axum::Json;
 use axum::extract::State;
-use numberpool_domain::{AccountId, E164, NumberId, NumberStatus, NumberType, TrunkId};
+use numberpool_domain::{AccountId, NumberId, NumberStatus, NumberType, TrunkId};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -12,7 +12,6 @@ use super::super::ApiState;
 use super::super::error::{ApiResult, ErrorBody};
 use super::super::extract::{ApiJson, ApiQuery, Auth, IdempotencyKey, NumberRead, NumberWrite};
 use super::super::responses::{CommonErrors, JsonErrors, RuleErrors};
-use super::ApiError;
 use crate::service::{AvailableNumber, AvailableParams};
 
 /// The numbers found.
@@ -161,14 +160,7 @@ async fn provision_as(
     body: ProvisionBody,
     only: Option<NumberType>,
 ) -> ApiResult<Json<ProvisionedList>> {
-    let numbers = body
-        .phone_numbers
-        .iter()
-        .enumerate()
-        .map(|(i, p)| {
-            E164::parse(p).map_err(|e| ApiError::invalid(format!("phone_numbers[{i}]: {e}")))
-        })
-        .collect::<ApiResult<Vec<E164>>>()?;
+    let numbers = super::phone_numbers(&body.phone_numbers)?;
     let done = st
         .service
         .provision_of_type(&auth.actor, &numbers, body.site_id, body.sip_trunk_id, only)

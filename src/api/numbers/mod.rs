@@ -11,6 +11,7 @@ mod blocks;
 mod edit;
 mod list;
 mod moves;
+mod reservations;
 mod views;
 
 pub use add::*;
@@ -19,6 +20,7 @@ pub use blocks::*;
 pub use edit::*;
 pub use list::*;
 pub use moves::*;
+pub use reservations::*;
 pub use views::*;
 
 use std::collections::BTreeMap;
@@ -106,4 +108,17 @@ impl<St: Send + Sync> axum::extract::FromRequest<St> for RawBody {
             .map(RawBody)
             .map_err(|_| super::extract::too_large())
     }
+}
+
+/// A body's `phone_numbers`, each parsed as E.164; the first that is not is a 400 naming its
+/// index (`phone_numbers[1]: …`).
+fn phone_numbers(given: &[String]) -> ApiResult<Vec<numberpool_domain::E164>> {
+    given
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            numberpool_domain::E164::parse(p)
+                .map_err(|e| ApiError::invalid(format!("phone_numbers[{i}]: {e}")))
+        })
+        .collect()
 }

@@ -205,7 +205,9 @@ impl Service {
         } else {
             Vec::new()
         };
-        let found = r.available_numbers(&pools, &filter, q.quantity).await?;
+        let found = r
+            .available_numbers(&pools, &filter, me.id, self.now(), q.quantity)
+            .await?;
         priced(&mut r, &found).await
     }
 

@@ -177,7 +177,14 @@ impl Service {
             .await?
             .filter(|b| b.account_id == me.id)
             .ok_or_else(block_not_found)?;
-        let members = tx.block_members(id).await?;
+        let now = self.now();
+        // A reservation whose time has come holds nothing (the job may not have been by).
+        let members: Vec<_> = tx
+            .block_members(id)
+            .await?
+            .into_iter()
+            .map(|n| n.lapsed_at(now))
+            .collect();
         let held: Vec<&str> = members
             .iter()
             .filter(|n| moves::delete(n, &me).is_err())

@@ -16,6 +16,7 @@ mod blocks;
 mod edit;
 mod moves;
 mod provision;
+mod reservations;
 mod views;
 
 use std::collections::BTreeMap;
@@ -24,7 +25,7 @@ use numberpool_domain::moves::MoveError;
 use numberpool_domain::{
     Account, AccountId, Action, Assignee, BlockId, Capabilities, CarrierId, CarrierKind,
     Customization, E164, EntitlementUse, FineType, Number, NumberId, NumberStatus, NumberType,
-    Product, Rule, TrunkId, ViewPosition,
+    Product, ReservationId, Rule, TrunkId, ViewPosition,
 };
 use numberpool_store::{
     InventoryCounts, NumberCursor, NumberFilter, NumberLookup, Page, Reader, Tx,
@@ -42,6 +43,7 @@ pub use available::{
 pub use blocks::BlockView;
 pub use numberpool_domain::moves::Allocation as AllocateOptions;
 pub use provision::MAX_PROVISION;
+pub use reservations::ReservationView;
 
 /// One number to add, parsed.
 #[derive(Debug, Clone)]
@@ -94,6 +96,12 @@ pub struct NumberView {
     pub source: String,
     /// The number block it was added in, if any.
     pub block_id: Option<BlockId>,
+    /// The reservation holding this free number for an account, while it does (R-RES-2).
+    pub reservation_id: Option<ReservationId>,
+    /// When that reservation ends. RFC 3339, UTC.
+    #[serde(serialize_with = "numberpool_domain::timestamp::serialize_opt")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub reserved_until: Option<i64>,
     pub uploaded_by: AccountId,
     /// RFC 3339, UTC.
     #[serde(serialize_with = "numberpool_domain::timestamp::serialize")]
@@ -137,6 +145,8 @@ impl NumberView {
             attributes: n.attributes.clone(),
             source: n.source.clone(),
             block_id: n.block_id,
+            reservation_id: n.reservation.map(|h| h.reservation_id),
+            reserved_until: n.reservation.map(|h| h.until),
             uploaded_by: n.uploaded_by,
             created_at: n.created_at,
             updated_at: n.updated_at,
@@ -253,7 +263,12 @@ impl Service {
         lookup: &NumberLookup,
     ) -> Result<(Tx, Number, Account)> {
         let mut tx = self.store.begin().await?;
-        let n = self.scoped_number(&mut tx, actor, lookup).await?;
+        // A reservation whose time has come holds nothing, whether or not the expiry job has
+        // been by: the move sees the number free (and its write clears the reservation).
+        let n = self
+            .scoped_number(&mut tx, actor, lookup)
+            .await?
+            .lapsed_at(self.now());
         let me = self.acting_account(&mut tx, actor).await?;
         Ok((tx, n, me))
     }

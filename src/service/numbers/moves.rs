@@ -45,6 +45,25 @@ impl Service {
         {
             return Err(ServiceError::NotFound("SIP trunk"));
         }
+        if let Some(h) = n.reservation {
+            // Written first, so that the reservation sees its number gone: the last one
+            // fulfils it, in this transaction.
+            let mut next = next;
+            next.updated_at = self.now();
+            let stored = tx.update_number_cas(&next).await?;
+            tx.record(&actor.event(
+                Action::NumberAllocate,
+                n.id.to_string(),
+                Some(Rule::Move1),
+                crate::service::snapshot(&n),
+                crate::service::snapshot(&stored),
+            ))
+            .await?;
+            self.fulfil_emptied(&mut tx, actor, &[h.reservation_id].into())
+                .await?;
+            tx.commit().await?;
+            return Ok(stored);
+        }
         self.commit_move(tx, actor, &n, next, Action::NumberAllocate, Rule::Move1)
             .await
     }

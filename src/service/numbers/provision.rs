@@ -91,6 +91,9 @@ impl Service {
         let mut taken: Vec<(Number, Number)> = Vec::with_capacity(numbers.len());
         let mut licences = EntitlementUse::default();
         let mut trunk_of_owner: Option<(AccountId, TrunkId)> = None;
+        // The reservations whose numbers this takes (R-RES-2 lets only their account have them).
+        let mut reservations = BTreeSet::new();
+        let now = self.now();
         // A named trunk's provider, read once for the set.
         let named_trunk_owner = match trunk {
             Some(t) => tx.trunk_provider(t).await?,
@@ -108,8 +111,12 @@ impl Service {
             let n = tx
                 .get_number_in_scope(actor.account, &NumberLookup::E164(e.clone()))
                 .await?
+                .map(|n| n.lapsed_at(now))
                 .filter(|n| takeable_from(n, me.id))
                 .ok_or_else(gone)?;
+            if let Some(h) = n.reservation {
+                reservations.insert(h.reservation_id);
+            }
             if let Some(t) = only
                 && n.number_type != t
             {
@@ -163,7 +170,6 @@ impl Service {
             self.check_entitlements(&mut tx, target.id, licences)
                 .await?;
         }
-        let now = self.now();
         let mut out = Vec::with_capacity(taken.len());
         for (before, mut next) in taken {
             next.updated_at = now;
@@ -178,6 +184,7 @@ impl Service {
             .await?;
             out.push(stored);
         }
+        self.fulfil_emptied(&mut tx, actor, &reservations).await?;
         tx.commit().await?;
         out.sort_by_key(|n| {
             numbers
