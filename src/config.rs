@@ -56,6 +56,28 @@ pub struct Config {
     pub import_max_rows_sub_account: u64,
     /// Hours a finished export's file is kept (then a job removes it).
     pub export_retention_hours: u64,
+    /// The key porting PINs are sealed with at rest: 64 hex digits. Empty: the key file
+    /// `pin.key` in `data_dir`, made on first use. Never logged.
+    #[serde(default, skip_serializing_if = "Secret::is_empty")]
+    pub pin_key: Secret,
+}
+
+/// A configuration value that is a secret: its `Debug` shows nothing of it, so a logged
+/// configuration does not leak it.
+#[derive(Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(transparent)]
+pub struct Secret(pub String);
+
+impl Secret {
+    pub fn is_empty(&self) -> bool {
+        self.0.trim().is_empty()
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.is_empty() { "(none)" } else { "(set)" })
+    }
 }
 
 impl Default for Config {
@@ -79,6 +101,7 @@ impl Default for Config {
             import_max_rows: 9_999,
             import_max_rows_sub_account: 200,
             export_retention_hours: 168,
+            pin_key: Secret::default(),
         }
     }
 }
@@ -122,6 +145,8 @@ pub struct Overrides {
     pub import_max_rows_sub_account: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub export_retention_hours: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pin_key: Option<Secret>,
 }
 
 /// A configuration problem, as one line for the operator.
@@ -226,6 +251,53 @@ impl Config {
             ));
         }
         Ok(())
+    }
+
+    /// The key porting PINs are sealed with: `pin_key`, else the key file `pin.key` in
+    /// `data_dir`, made (readable by its owner only) the first time it is needed. Several
+    /// servers on one PostgreSQL database must be given the same `pin_key`.
+    pub fn seal_key(&self) -> Result<crate::service::sealed::SealKey, ConfigError> {
+        use crate::service::sealed::SealKey;
+        if !self.pin_key.is_empty() {
+            return SealKey::from_hex(&self.pin_key.0).map_err(ConfigError);
+        }
+        let path = self.data_dir.join("pin.key");
+        let read = |p: &std::path::Path| {
+            std::fs::read_to_string(p)
+                .map_err(|e| ConfigError(format!("cannot read {}: {e}", p.display())))
+                .and_then(|hex| {
+                    SealKey::from_hex(&hex)
+                        .map_err(|e| ConfigError(format!("{}: {e}", p.display())))
+                })
+        };
+        if path.exists() {
+            return read(&path);
+        }
+        std::fs::create_dir_all(&self.data_dir).map_err(|e| {
+            ConfigError(format!(
+                "cannot create data_dir {}: {e}",
+                self.data_dir.display()
+            ))
+        })?;
+        let mut open = std::fs::OpenOptions::new();
+        open.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut open, 0o600);
+        match open.open(&path) {
+            Ok(mut f) => {
+                use std::io::Write;
+                f.write_all(SealKey::generate_hex().as_bytes())
+                    .map_err(|e| ConfigError(format!("cannot write {}: {e}", path.display())))?;
+                drop(f);
+                read(&path)
+            }
+            // Another process made it first: use that one.
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => read(&path),
+            Err(e) => Err(ConfigError(format!(
+                "cannot create {}: {e}",
+                path.display()
+            ))),
+        }
     }
 
     /// How long a finished export's file is kept, in milliseconds.

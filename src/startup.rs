@@ -73,7 +73,8 @@ impl Application {
             listener,
             service: Service::new(store)
                 .with_import_limits(config.import_limits())
-                .with_export_retention(config.export_retention_ms()),
+                .with_export_retention(config.export_retention_ms())
+                .with_seal_key(config.seal_key()?),
             api: config.api(),
             web: config.web(),
             worker: Some(WorkerOptions::default()),

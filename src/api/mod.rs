@@ -186,6 +186,16 @@ fn api_routes() -> OpenApiRouter<ApiState> {
             numbers::set_reservation_settings
         ))
         .routes(routes!(
+            numbers::list_port_orders,
+            numbers::create_port_order
+        ))
+        .routes(routes!(
+            numbers::get_port_order,
+            numbers::update_port_order,
+            numbers::cancel_port_order
+        ))
+        .routes(routes!(numbers::validate_port))
+        .routes(routes!(
             numbers::list_toll_free,
             numbers::provision_toll_free
         ))

@@ -26,6 +26,7 @@ mod clients;
 mod exchange;
 mod imports;
 mod numbers;
+mod porting;
 mod progress;
 mod providers;
 mod rates;
@@ -75,7 +76,7 @@ pub struct Cli {
 /// `rate_limit_per_second`, `rate_limit_burst`, `header_read_timeout_secs`,
 /// `body_read_timeout_secs`, `max_connections`, `token_failure_limit`,
 /// `token_failure_window_secs`, `secure_cookies`, `import_max_rows`,
-/// `import_max_rows_sub_account`, `export_retention_hours`). Flags beat the environment,
+/// `import_max_rows_sub_account`, `export_retention_hours`, `pin_key`). Flags beat the environment,
 /// which beats the file.
 #[derive(Debug, Args)]
 pub struct GlobalArgs {
@@ -140,6 +141,16 @@ pub struct GlobalArgs {
     /// Hours a finished export's file is kept before it is removed [default: 168]
     #[arg(long, global = true, env = "NUMBERPOOL_EXPORT_RETENTION_HOURS")]
     pub export_retention_hours: Option<u64>,
+    /// The key porting PINs are sealed with, 64 hex digits [default: the file DATA_DIR/pin.key,
+    /// made on first use]. Give it in the environment or the config file: a command line is
+    /// visible to other users of the machine.
+    #[arg(
+        long,
+        global = true,
+        env = "NUMBERPOOL_PIN_KEY",
+        hide_env_values = true
+    )]
+    pub pin_key: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -186,6 +197,9 @@ pub enum Command {
     /// Reservations: free numbers held for a reseller or customer until a time.
     #[command(subcommand)]
     Reservation(reservations::ReservationCmd),
+    /// Port-in orders: check portability, place, follow and move orders.
+    #[command(subcommand)]
+    Porting(porting::PortingCmd),
     /// Import a CSV or XLSX file of numbers (add, update or delete): plan it, show every row
     /// with its reason, and apply it unless --dry-run; or apply an earlier plan with --apply.
     Import(imports::ImportArgs),
@@ -287,6 +301,7 @@ impl Cli {
             import_max_rows: g.import_max_rows,
             import_max_rows_sub_account: g.import_max_rows_sub_account,
             export_retention_hours: g.export_retention_hours,
+            pin_key: g.pin_key.clone().map(crate::config::Secret),
         };
         Config::load(g.config.as_deref(), &overrides)
     }
@@ -480,6 +495,11 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
         Command::Rate(cmd) => rates::run(&service(&config).await?, cmd).await,
         Command::Block(cmd) => blocks::run(&service(&config).await?, cmd).await,
         Command::Reservation(cmd) => reservations::run(&service(&config).await?, cmd).await,
+        // Only porting seals PINs: the other verbs neither need the key nor make its file.
+        Command::Porting(cmd) => {
+            let service = service(&config).await?.with_seal_key(config.seal_key()?);
+            porting::run(&service, cmd).await
+        }
         Command::Import(args) => imports::run(&service(&config).await?, args).await,
         Command::Export(args) => imports::export(&service(&config).await?, args).await,
         Command::Backup(args) => backup(&service(&config).await?, &args.out).await,

@@ -17,6 +17,7 @@ pub mod progress;
 mod providers;
 mod rate_card;
 mod scope_names;
+pub mod sealed;
 mod sessions;
 mod tenancy;
 mod tokens;
@@ -42,6 +43,9 @@ pub use numbers::{
     AccountRef, AddMode, AddNumber, AddOutcome, AllocateOptions, AssignmentsView, AvailableNumber,
     AvailableParams, AvailableQuery, BlockView, DEFAULT_QUANTITY, MAX_PROVISION, MAX_QUANTITY,
     NumberView, PlannedRow, ReservationView, RowRejection,
+};
+pub use numbers::{
+    NewPortOrder, PortCheck, PortHistoryEntry, PortOrderView, PortPatch, PortValidation,
 };
 pub use providers::{CarrierPatch, TrunkPatch};
 pub use rate_card::RatePatch;
@@ -447,6 +451,8 @@ pub struct Service {
     job_queued: std::sync::Arc<tokio::sync::watch::Sender<u64>>,
     /// How long a finished export's file is kept.
     export_retention_ms: i64,
+    /// The key porting PINs are sealed with at rest.
+    seal_key: sealed::SealKey,
 }
 
 impl Service {
@@ -465,7 +471,15 @@ impl Service {
             progress: Default::default(),
             job_queued: std::sync::Arc::new(tokio::sync::watch::Sender::new(0)),
             export_retention_ms: exports::DEFAULT_EXPORT_RETENTION_MS,
+            // Without configuration (tests), a key that lives as long as the process.
+            seal_key: sealed::SealKey::ephemeral(),
         }
+    }
+
+    /// The key porting PINs are sealed with (`Config::seal_key`).
+    pub fn with_seal_key(mut self, key: sealed::SealKey) -> Self {
+        self.seal_key = key;
+        self
     }
 
     /// This service keeping finished exports' files for `ms` milliseconds.

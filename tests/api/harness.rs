@@ -478,6 +478,31 @@ impl World {
             .to_string()
     }
 
+    /// A port-in order of the provider's (+14155550980, submitted), by id.
+    pub async fn provider_port_order(&self) -> String {
+        let req = numberpool::service::NewPortOrder {
+            phone_numbers: vec![e164(980).as_str().to_string()],
+            carrier_name: "Old Carrier".into(),
+            account_number: "42".into(),
+            account_pin: "2468".into(),
+            authorized_person: "Pat".into(),
+            billing_address: numberpool_domain::porting::BillingAddress {
+                address: "1 Main St".into(),
+                city: "Springfield".into(),
+                state: "IL".into(),
+                zip: "62701".into(),
+            },
+            requested_port_date: "2030-01-01".into(),
+        };
+        self.app
+            .service
+            .create_port_order(&numberpool::service::Actor::cli(self.provider.id), req)
+            .await
+            .must("provider port order")
+            .order_id
+            .to_string()
+    }
+
     pub async fn provider_import(&self) -> String {
         let req = numberpool::service::ImportRequest {
             action: numberpool_domain::import::ImportAction::Add,

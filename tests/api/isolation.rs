@@ -29,6 +29,8 @@ struct ProviderState {
     blocks: Vec<String>,
     /// The provider's reservations.
     reservations: Vec<String>,
+    /// The provider's porting orders.
+    port_orders: Vec<String>,
 }
 
 async fn provider_state(w: &World) -> ProviderState {
@@ -47,6 +49,7 @@ async fn provider_state(w: &World) -> ProviderState {
     let mut exports = Vec::new();
     let mut blocks = Vec::new();
     let mut reservations = Vec::new();
+    let mut port_orders = Vec::new();
     for a in w.provider_accounts() {
         let actor = Actor::cli(a.id);
         // The provider's imports (a sweeping customer's own uploads are its own).
@@ -65,6 +68,9 @@ async fn provider_state(w: &World) -> ProviderState {
             }
             for b in s.list_blocks(&actor).await.must("blocks") {
                 blocks.push(serde_json::to_string(&b).must("block JSON"));
+            }
+            for o in s.list_port_orders(&actor).await.must("porting orders") {
+                port_orders.push(format!("{} {:?} {}", o.order_id, o.status, o.version));
             }
             for r in s.list_reservations(&actor).await.must("reservations") {
                 // Without `seconds_left`, which the clock moves between the two reads.
@@ -95,6 +101,7 @@ async fn provider_state(w: &World) -> ProviderState {
         exports,
         blocks,
         reservations,
+        port_orders,
     }
 }
 
@@ -118,6 +125,7 @@ struct Targets<'a> {
     notifications: Vec<String>,
     blocks: Vec<String>,
     reservations: Vec<String>,
+    port_orders: Vec<String>,
     forbidden: Vec<String>,
 }
 
@@ -143,6 +151,7 @@ impl Targets<'_> {
             "notificationId" => self.notifications.clone(),
             "blockId" => self.blocks.clone(),
             "reservationId" => self.reservations.clone(),
+            "orderId" => self.port_orders.clone(),
             other => panic!(
                 "the isolation sweep has no values for the path parameter {{{other}}}: teach \
                  Targets::path_values() which ids it takes"
@@ -384,6 +393,7 @@ async fn tenant_sweeps_every_operation(db: &TestDb) {
     let import = w.provider_import().await;
     let (export, schedule, note) = w.provider_exports().await;
     let block = w.provider_block().await;
+    let port_order = w.provider_port_order().await;
     let reservation = w.provider_reservation(&w.customer).await;
     let before = provider_state(&w).await;
     let targets = Targets {
@@ -403,6 +413,7 @@ async fn tenant_sweeps_every_operation(db: &TestDb) {
         notifications: vec![note],
         blocks: vec![block.clone()],
         reservations: vec![reservation.clone()],
+        port_orders: vec![port_order.clone()],
     };
     let calls = sweep(&w, &targets).await;
     assert!(calls > 150, "the sweep made only {calls} calls");
@@ -430,6 +441,7 @@ async fn customer_sweeps_every_operation(db: &TestDb) {
     let import = w.provider_import().await;
     let (export, schedule, note) = w.provider_exports().await;
     let block = w.provider_block().await;
+    let port_order = w.provider_port_order().await;
     // Held for the connected root customer: not the sweeping customer's.
     let reservation = w.provider_reservation(&w.root_customer).await;
     let before = provider_state(&w).await;
@@ -477,6 +489,7 @@ async fn customer_sweeps_every_operation(db: &TestDb) {
         notifications: vec![note],
         blocks: vec![block.clone()],
         reservations: vec![reservation.clone()],
+        port_orders: vec![port_order.clone()],
         forbidden,
     };
     let calls = sweep(&w, &targets).await;

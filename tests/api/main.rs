@@ -25,6 +25,7 @@ mod moves;
 mod oauth;
 mod openapi;
 mod ops;
+mod porting;
 mod rate_card;
 mod rate_limit;
 mod reservations;

@@ -17,6 +17,7 @@ struct Own {
     notification: String,
     block: String,
     reservation: String,
+    port_order: String,
 }
 
 async fn own(w: &World) -> Own {
@@ -24,6 +25,7 @@ async fn own(w: &World) -> Own {
     Own {
         import: w.provider_import().await,
         block: w.provider_block().await,
+        port_order: w.provider_port_order().await,
         reservation: w.provider_reservation(&w.customer).await,
         export,
         schedule,
@@ -40,6 +42,7 @@ fn own_path(w: &World, client_id: &str, own: &Own, op: &Op) -> String {
         "notificationId" => own.notification.clone(),
         "blockId" => own.block.clone(),
         "reservationId" => own.reservation.clone(),
+        "orderId" => own.port_order.clone(),
         "action" => "add".to_string(),
         "numberId" => w.free.id.to_string(),
         "accountId" => w.customer.id.to_string(),

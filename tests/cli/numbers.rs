@@ -225,6 +225,64 @@ async fn reservations_hold_numbers_for_a_customer(db: &TestDb) {
     );
 }
 
+/// `porting validate/create/list/show/update/cancel`: seed 002's port-in from the command
+/// line, the PIN from stdin and shown as its last digit only.
+async fn porting_orders_are_scripted(db: &TestDb) {
+    let w = World::new(&db.url);
+    let (db, pid) = (w.db, &w.pid);
+    let dir = std::env::temp_dir();
+    let dd = format!("--data-dir {}", dir.display());
+    let v = ok_json(
+        db,
+        &format!("porting validate {dd} --account {pid} --json +14155559999 +442071838750"),
+    );
+    assert_eq!(v["phone_numbers"][1]["code"], "other_country", "{v}");
+    let line = format!(
+        "porting create {dd} --account {pid} --carrier 'Previous Carrier' --account-number 123456789 \
+         --pin-stdin --authorized-person 'John Doe' --address '123 Main St' \
+         --city 'San Francisco' --state CA --zip 94105 --date 2024-02-01 --json +14155559999"
+    );
+    let r = run(db, &line, Some("1234\n"));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(!r.stdout.contains("\"1234\""), "{}", r.stdout);
+    let o: Value = serde_json::from_str(r.stdout.lines().next().unwrap_or("")).unwrap_or_default();
+    assert_eq!(o["status"], "submitted", "{o}");
+    assert_eq!(o["account_pin"], "***4", "{o}");
+    let id = o["order_id"].as_str().unwrap_or_default().to_string();
+    refused(
+        db,
+        &format!("porting update {dd} --account {pid} {id} --status completed"),
+        &["R-PORT-1"],
+    );
+    for step in [
+        "--status pending",
+        "--status scheduled --scheduled-date 2024-02-03",
+        "--status completed",
+    ] {
+        ok_json(
+            db,
+            &format!("porting update {dd} --account {pid} {id} {step} --json"),
+        );
+    }
+    let r = run(db, &format!("porting show {dd} --account {pid} {id}"), None);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("completed"), "{}", r.stdout);
+    assert!(r.stdout.contains("scheduled (2024-02-03)"), "{}", r.stdout);
+    assert_eq!(
+        r.stdout.lines().count(),
+        5,
+        "the order and its four changes: {}",
+        r.stdout
+    );
+    refused(
+        db,
+        &format!("porting cancel {dd} --account {pid} {id}"),
+        &["closed"],
+    );
+    let list = ok_json(db, &format!("porting list {dd} --account {pid} --json"));
+    assert_eq!(list.as_array().map(Vec::len), Some(1), "{list}");
+}
+
 /// `trunk create`: the provider's first trunk is its default; `--default` moves it (R-PROV-3).
 async fn trunks_are_created_with_a_default(db: &TestDb) {
     let w = World::new(&db.url);
@@ -498,5 +556,6 @@ backend_tests!(
     numbers_available_searches_the_pool,
     blocks_go_in_and_out_as_one_unit,
     reservations_hold_numbers_for_a_customer,
+    porting_orders_are_scripted,
     trunks_are_created_with_a_default,
 );

@@ -71,6 +71,12 @@ actions! {
     ReservationExpire = "reservation.expire" on "reservation",
     /// Its last number was provisioned to the account it held them for.
     ReservationFulfil = "reservation.fulfil" on "reservation",
+    /// A port-in order placed: its numbers are added as `pending` in the same transaction.
+    PortOrderCreate = "porting_order.create" on "porting_order",
+    /// Its details changed while submitted (the PIN only as its hint).
+    PortOrderUpdate = "porting_order.update" on "porting_order",
+    /// Its status moved (R-PORT-1): accepted, scheduled, completed, rejected or cancelled.
+    PortOrderStatus = "porting_order.status" on "porting_order",
     AccountCreate = "account.create" on "account",
     AccountUpdate = "account.update" on "account",
     AccountDeactivate = "account.deactivate" on "account",
@@ -132,7 +138,7 @@ mod tests {
             Action::ALL.len(),
             "two actions share a string"
         );
-        assert_eq!(Action::ALL.len(), 42);
+        assert_eq!(Action::ALL.len(), 45);
     }
 
     #[test]

@@ -111,3 +111,5 @@ typed_id!(/// A number block: a contiguous range added to a pool as one unit.
     BlockId, "number block");
 typed_id!(/// A reservation: numbers of a pool held for an account until a time.
     ReservationId, "reservation");
+typed_id!(/// A port-in order.
+    PortOrderId, "porting order");

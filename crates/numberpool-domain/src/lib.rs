@@ -19,6 +19,7 @@ pub mod job;
 pub mod lifecycle;
 pub mod moves;
 pub mod number;
+pub mod porting;
 pub mod provider;
 pub mod rate;
 pub mod reservation;

@@ -380,6 +380,9 @@ pub fn check_allocate(
     ensure(target.status == AccountStatus::Active, Rule::Move1, || {
         "the target account is deactivated".into()
     })?;
+    ensure(!number.in_open_port(), Rule::Port1, || {
+        "the number is being ported in; it can be allocated once its porting order completes".into()
+    })?;
     ensure(
         number
             .reservation
@@ -438,6 +441,9 @@ pub fn check_unbind(number: &Number, actor: &Account) -> Result<(), RuleViolatio
 
 /// R-DEL-1, R-DEL-2 (and R-ACC-2 for a customer's own numbers): may `actor` delete `number`?
 pub fn check_delete(number: &Number, actor: &Account) -> Result<(), RuleViolation> {
+    ensure(!number.in_open_port(), Rule::Port1, || {
+        "the number is being ported in; cancel its porting order instead".into()
+    })?;
     ensure(number.uploaded_by == actor.id, Rule::Del2, || {
         "only the account that uploaded a number can delete it".into()
     })?;

@@ -7,7 +7,9 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 use crate::e164::{E164, FineType, NumberType, ParseEnumError};
-use crate::ids::{AccountId, AuditId, BlockId, CarrierId, NumberId, ReservationId, TrunkId};
+use crate::ids::{
+    AccountId, AuditId, BlockId, CarrierId, NumberId, PortOrderId, ReservationId, TrunkId,
+};
 use crate::rules::{Rule, RuleViolation, ensure};
 
 string_enum!(/// What the number is sold as.
@@ -333,7 +335,7 @@ pub struct Number {
     pub attributes: BTreeMap<String, String>,
     pub source: String,
     pub block_id: Option<BlockId>,
-    pub port_order_id: Option<String>,
+    pub port_order_id: Option<PortOrderId>,
     /// The reservation holding this free number for an account (SPEC §5), if any.
     pub reservation: Option<Held>,
     /// The audit event that recorded this number's add: one event per added batch, so a
@@ -382,6 +384,12 @@ pub struct Held {
 }
 
 impl Number {
+    /// Whether the number is on its way in through a porting order that is still open: it is
+    /// `pending` with the order until the order completes (R-PORT-1).
+    pub fn in_open_port(&self) -> bool {
+        self.port_order_id.is_some() && self.status == NumberStatus::Pending
+    }
+
     /// This number as it stands at `now`: a reservation that has run out holds nothing, even
     /// before the expiry job has cleared it from the row.
     pub fn lapsed_at(mut self, now: i64) -> Number {
@@ -534,6 +542,14 @@ pub fn apply_patch(number: &Number, patch: &NumberPatch) -> Result<Number, RuleV
     let mut next = number.clone();
     if let Some(status) = patch.status {
         check_status_change(number.status, status)?;
+        ensure(
+            status == number.status || !number.in_open_port(),
+            Rule::Port1,
+            || {
+                "the number is being ported in: it becomes active when its porting order completes"
+                    .into()
+            },
+        )?;
         next.status = status;
     }
     if let Some(t) = patch.number_type

@@ -78,10 +78,17 @@ pub enum Rule {
     /// SPEC §5: a reserved number goes only to the account it is held for, and is neither
     /// deleted nor released while it is held.
     Res2,
+    /// SPEC §5: a porting order moves submitted → pending → scheduled → completed, or to
+    /// rejected or cancelled while open; its numbers stay pending (not moved, not deleted)
+    /// until it completes.
+    Port1,
+    /// SPEC §5: each number of an order is valid E.164, not on the platform, not in another
+    /// open order, and of the order's one country.
+    Port2,
 }
 
 impl Rule {
-    pub const ALL: [Rule; 35] = [
+    pub const ALL: [Rule; 37] = [
         Rule::Num1,
         Rule::Num2,
         Rule::Num3,
@@ -117,6 +124,8 @@ impl Rule {
         Rule::Exp1,
         Rule::Res1,
         Rule::Res2,
+        Rule::Port1,
+        Rule::Port2,
     ];
 
     pub fn id(self) -> &'static str {
@@ -156,6 +165,8 @@ impl Rule {
             Rule::Exp1 => "R-EXP-1",
             Rule::Res1 => "R-RES-1",
             Rule::Res2 => "R-RES-2",
+            Rule::Port1 => "R-PORT-1",
+            Rule::Port2 => "R-PORT-2",
         }
     }
 

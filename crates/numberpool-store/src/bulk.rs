@@ -79,7 +79,7 @@ fn number_cells<'a>(n: &'a Number) -> [Cell<'a>; NUMBER_COLUMN_COUNT] {
         ),
         r(Some(n.source.as_str())),
         id(n.block_id.map(|x| x.to_string())),
-        r(n.port_order_id.as_deref()),
+        id(n.port_order_id.map(|x| x.to_string())),
         id(n.add_event_id.map(|x| x.to_string())),
         Int(n.created_at),
         Int(n.updated_at),

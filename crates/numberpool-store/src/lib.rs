@@ -18,6 +18,7 @@ mod imports;
 mod jobs;
 mod numbers;
 mod outbox;
+mod port_orders;
 mod providers;
 mod rate_card;
 mod reservations;

@@ -105,6 +105,23 @@ impl Reader {
 }
 
 impl Tx {
+    /// Takes the reservation's row for this transaction (PostgreSQL `FOR UPDATE`; SQLite's
+    /// write transactions are one at a time already). Whoever changes a reservation or its
+    /// numbers takes it first, so they all lock in one order (reservation, then numbers) and a
+    /// provision that empties it counts what the others committed.
+    pub async fn lock_reservation(&mut self, id: ReservationId) -> Result<()> {
+        crate::per_backend!(self, c =>
+            sqlite: { let _ = c; },
+            postgres: {
+                sqlx::query("SELECT id FROM number_reservations WHERE id = $1 FOR UPDATE")
+                    .bind(id.to_string())
+                    .execute(&mut *c)
+                    .await?;
+            },
+        );
+        Ok(())
+    }
+
     /// Records a new reservation; its numbers are marked by the caller.
     pub async fn insert_reservation(&mut self, r: &Reservation) -> Result<()> {
         let (id, pool, for_account) = (

@@ -337,7 +337,7 @@ impl NumberRow {
                 (None, None, None) => None,
                 _ => return Err(StoreError::Corrupt(format!("{}: reservation", self.e164))),
             },
-            port_order_id: self.port_order_id,
+            port_order_id: parse_opt("porting order id", self.port_order_id.as_deref())?,
             add_event_id: parse_opt("add event id", self.add_event_id.as_deref())?,
             created_at: self.created_at,
             updated_at: self.updated_at,

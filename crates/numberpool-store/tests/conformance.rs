@@ -387,7 +387,7 @@ fn full_number(w: &World, phone: E164) -> Number {
         ]),
         source: "import".to_string(),
         block_id: Some(numberpool_domain::BlockId::new()),
-        port_order_id: Some("PO-123".to_string()),
+        port_order_id: Some(numberpool_domain::PortOrderId::new()),
         // An added number holds no reservation (the bulk insert leaves its columns out); the
         // update path writes one, below.
         reservation: None,

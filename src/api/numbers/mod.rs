@@ -11,6 +11,7 @@ mod blocks;
 mod edit;
 mod list;
 mod moves;
+mod porting;
 mod reservations;
 mod views;
 
@@ -20,6 +21,7 @@ pub use blocks::*;
 pub use edit::*;
 pub use list::*;
 pub use moves::*;
+pub use porting::*;
 pub use reservations::*;
 pub use views::*;
 
@@ -121,4 +123,21 @@ fn phone_numbers(given: &[String]) -> ApiResult<Vec<numberpool_domain::E164>> {
                 .map_err(|e| ApiError::invalid(format!("phone_numbers[{i}]: {e}")))
         })
         .collect()
+}
+
+/// A list key in newest-first order (ids are time-ordered): what `page_of` cuts the pages of a
+/// newest-first list by.
+#[derive(PartialEq)]
+struct Newest<K>(K);
+
+impl<K: Ord> PartialOrd for Newest<K> {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(other.0.cmp(&self.0))
+    }
+}
+
+impl<K: std::fmt::Display> std::fmt::Display for Newest<K> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
 }

@@ -69,22 +69,6 @@ fn reservation_id(p: &ReservationPath) -> ApiResult<ReservationId> {
         .map_err(|_| ApiError::not_found("reservation"))
 }
 
-/// A reservation id in the list's order, newest first: what pages are cut by.
-#[derive(PartialEq)]
-struct Newest(ReservationId);
-
-impl PartialOrd for Newest {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(other.0.cmp(&self.0))
-    }
-}
-
-impl std::fmt::Display for Newest {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.0.fmt(f)
-    }
-}
-
 fn ttl_ms(seconds: i64) -> i64 {
     seconds.saturating_mul(1000)
 }
@@ -103,7 +87,7 @@ pub struct ReservationSettings {
 ///
 /// Holds free, active numbers of the caller's pool for `account_id` (a reseller or customer it
 /// provisions to) until a time, all or none. While held, the numbers are hidden from every
-/// search but that account's and only that account can be provisioned them (R-RES-2); when
+/// search (the pool's own too) and only that account can be provisioned them (R-RES-2); when
 /// the time comes they are free again by themselves.
 #[utoipa::path(post, path = "/v2/phone/reservations", tag = "Getting numbers",
     params(IdempotencyKey),
@@ -224,11 +208,12 @@ pub async fn update_reservation(
     params(ReservationPath, IdempotencyKey),
     security(("oauth2" = ["phone_number:write:admin"])),
     responses(
-        (status = 200, description = "The reservation, released", body = ReservationView),
+        (status = 200, description = "The reservation, released (or `expired`, when its time had come before the job ended it)", body = ReservationView),
+        BadIdempotencyKey,
         CommonErrors,
         NotFound<ReservationView>,
         (status = 409, description = "The reservation or one of its numbers changed during the release (`conflict`)", body = ErrorBody),
-        (status = 422, description = "The reservation has ended already (`rule_violation`, R-RES-2)", body = ErrorBody),
+        (status = 422, description = "The reservation has ended already (`rule_violation`, R-RES-2), or the Idempotency-Key was used with another request (`idempotency_key_reused`)", body = ErrorBody),
     ))]
 pub async fn release_reservation(
     auth: Auth<NumberWrite>,

@@ -185,20 +185,43 @@ impl Service {
             .into_iter()
             .map(|n| n.lapsed_at(now))
             .collect();
-        let held: Vec<&str> = members
+        // Refused whole, naming the first number in the way and the rule that keeps it.
+        let refusals: Vec<(&str, numberpool_domain::moves::MoveError)> = members
             .iter()
-            .filter(|n| moves::delete(n, &me).is_err())
-            .map(|n| n.phone_number.as_str())
+            .filter_map(|n| {
+                moves::delete(n, &me)
+                    .err()
+                    .map(|e| (n.phone_number.as_str(), e))
+            })
             .collect();
-        if let Some(first) = held.first() {
+        if let Some((first, _)) = refusals.first() {
+            let reserved = members.iter().filter(|n| n.reservation.is_some()).count();
+            let ported = members.iter().filter(|n| n.in_open_port()).count();
+            let (rule, what) = if reserved > 0 {
+                (
+                    Rule::Res2,
+                    format!(
+                        "{reserved} of the block's numbers are reserved; release their reservations first"
+                    ),
+                )
+            } else if ported > 0 {
+                (
+                    Rule::Port1,
+                    format!("{ported} of the block's numbers are being ported in"),
+                )
+            } else {
+                (
+                    Rule::Del1,
+                    format!(
+                        "{} of the block's numbers are with a customer or below this pool; have \
+                         them released back to the pool first",
+                        refusals.len()
+                    ),
+                )
+            };
             return Err(RuleViolation::new(
-                Rule::Del1,
-                format!(
-                    "{} of the block's numbers are with a customer or below this pool (the first \
-                     is {first}); have them released back to the pool first: nothing was \
-                     released",
-                    held.len()
-                ),
+                rule,
+                format!("{what} (the first in the way is {first}): nothing was released"),
             )
             .into());
         }

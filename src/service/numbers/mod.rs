@@ -15,6 +15,7 @@ mod available;
 mod blocks;
 mod edit;
 mod moves;
+mod porting;
 mod provision;
 mod reservations;
 mod views;
@@ -42,6 +43,9 @@ pub use available::{
 };
 pub use blocks::BlockView;
 pub use numberpool_domain::moves::Allocation as AllocateOptions;
+pub use porting::{
+    NewPortOrder, PortCheck, PortHistoryEntry, PortOrderView, PortPatch, PortValidation,
+};
 pub use provision::MAX_PROVISION;
 pub use reservations::ReservationView;
 

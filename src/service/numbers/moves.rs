@@ -46,8 +46,9 @@ impl Service {
             return Err(ServiceError::NotFound("SIP trunk"));
         }
         if let Some(h) = n.reservation {
-            // Written first, so that the reservation sees its number gone: the last one
-            // fulfils it, in this transaction.
+            // The reservation's row first (the order every writer of it keeps), then the
+            // number; the last number taken fulfils the reservation, in this transaction.
+            tx.lock_reservation(h.reservation_id).await?;
             let mut next = next;
             next.updated_at = self.now();
             let stored = tx.update_number_cas(&next).await?;

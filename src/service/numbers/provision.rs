@@ -170,6 +170,10 @@ impl Service {
             self.check_entitlements(&mut tx, target.id, licences)
                 .await?;
         }
+        // The reservations first, then the numbers: the order every writer of them keeps.
+        for r in &reservations {
+            tx.lock_reservation(*r).await?;
+        }
         let mut out = Vec::with_capacity(taken.len());
         for (before, mut next) in taken {
             next.updated_at = now;

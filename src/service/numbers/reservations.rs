@@ -109,7 +109,7 @@ fn changed(r: ReservationId) -> impl FnOnce(numberpool_store::StoreError) -> Ser
 impl Service {
     /// The time a reservation of `pool`'s numbers lasts when the request names none: its
     /// provider's setting, else one day.
-    async fn default_ttl(&self, tx: &mut Tx, pool: AccountId) -> Result<i64> {
+    async fn default_ttl(&self, tx: &mut numberpool_store::Reader, pool: AccountId) -> Result<i64> {
         let above = tx.ancestors(pool).await?;
         let provider = above.last().copied().unwrap_or(pool);
         Ok(tx
@@ -453,8 +453,9 @@ impl Service {
                         tx.commit().await?;
                         ended += 1;
                     }
-                    // Changed since it was read: the next run deals with it as it is then.
-                    Err(ServiceError::Conflict(_)) => {}
+                    // Changed since it was read, or collided with a provision: the next run
+                    // deals with it as it is then.
+                    Err(ServiceError::Conflict(_) | ServiceError::Collided(_)) => {}
                     Err(e) => return Err(e),
                 }
             }
@@ -505,9 +506,8 @@ impl Service {
     /// A provider's default reservation time in milliseconds (its setting, else one day).
     pub async fn reservation_ttl_setting(&self, actor: &Actor) -> Result<i64> {
         actor.require(Permission::NumberRead)?;
-        let mut tx = self.store.begin().await?;
-        let ttl = self.default_ttl(&mut tx, actor.account).await?;
-        Ok(ttl)
+        let mut r = self.store.read().await?;
+        self.default_ttl(&mut r, actor.account).await
     }
 
     /// Sets the provider's default reservation time (R-PROV-1: the provider's own setting).
