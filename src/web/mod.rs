@@ -33,6 +33,7 @@ mod forms;
 mod imports;
 mod number;
 mod numbers;
+mod porting;
 mod reservations;
 mod session;
 mod settings;
@@ -130,6 +131,13 @@ pub fn router(service: Service, config: &WebConfig) -> Router {
             .route("/numbers", get(numbers::list))
             .route("/numbers/available", get(available::page))
             .route("/blocks", get(blocks::list).post(blocks::create))
+            .route("/porting", get(porting::list).post(porting::create))
+            .route("/porting/{id}", get(porting::show))
+            .route("/porting/{id}/move", post(porting::move_order))
+            .route(
+                "/porting/{id}/cancel",
+                get(porting::confirm_cancel).post(porting::cancel),
+            )
             .route("/reservations", get(reservations::list))
             .route("/reservations/{id}/extend", post(reservations::extend))
             .route(
