@@ -103,7 +103,8 @@ pub enum OffboardingAction {
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Blocker {
     /// `assigned_numbers`, `numbers_held`, `numbers_held_below`,
-    /// `numbers_with_connected_customers`, `reserved_numbers`, `provider_numbers_with_customer`,
+    /// `numbers_with_connected_customers`, `reserved_numbers`, `numbers_in_open_porting_orders`,
+    /// `provider_numbers_with_customer`,
     /// `disconnect_not_requested`.
     pub code: &'static str,
     pub rule: &'static str,
@@ -322,6 +323,7 @@ impl Service {
     async fn deactivation_check(&self, r: &mut Reader, id: AccountId) -> Result<OffboardingCheck> {
         let h = r.held_in_subtree(id).await?;
         let reserved = r.reserved_for(id, self.now()).await?;
+        let porting = r.in_open_ports(id).await?;
         Ok(check(
             OffboardingAction::DeactivateAccount,
             None,
@@ -359,6 +361,14 @@ impl Service {
                      run out)"
                         .into(),
                     reserved,
+                ),
+                blocker(
+                    "numbers_in_open_porting_orders",
+                    Rule::Port1,
+                    "numbers on their way in through open porting orders; cancel the orders or \
+                     let them complete (then release the numbers)"
+                        .into(),
+                    porting,
                 ),
             ],
         ))

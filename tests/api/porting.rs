@@ -140,6 +140,29 @@ async fn porting_orders(db: &TestDb) {
         .await
         .expect(404);
 
+    // A reseller's open order stands in the way of its offboarding, and says so.
+    let rt = app.client(&w.reseller, None).await.token;
+    app.post("/v2/phone/porting/orders")
+        .bearer(&rt)
+        .json(&seed_body(&["+14155559995"]))
+        .send()
+        .await
+        .expect(201);
+    let off = app
+        .get_as(t, &format!("/v2/accounts/{}/offboarding", w.reseller.id))
+        .await
+        .expect(200)
+        .json();
+    let blocker = off["checks"][0]["blockers"]
+        .as_array()
+        .must("blockers")
+        .iter()
+        .find(|b| b["code"] == "numbers_in_open_porting_orders")
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(blocker["count"], 1, "{off}");
+    assert_eq!(blocker["rule"], "R-PORT-1", "{off}");
+    assert_eq!(blocker["phone_numbers"], json!(["+14155559995"]), "{off}");
     // Moves: out of order is R-PORT-1; details change only while submitted.
     let patch = |body: Value| app.patch(&path).bearer(t).json(&body);
     let e = patch(json!({"status": "completed"}))
@@ -278,7 +301,11 @@ async fn porting_orders(db: &TestDb) {
     // Listed newest first; another tenant sees none of it.
     let list = app.get_as(t, "/v2/phone/porting/orders").await.expect(200);
     seen.push_str(&list.text());
-    assert_eq!(list.json()["total_records"], 3);
+    assert_eq!(
+        list.json()["total_records"],
+        3,
+        "the provider's own, not the reseller's"
+    );
     app.get_as(&w.tenant_client.token, &path).await.expect(404);
     app.patch(&path)
         .bearer(&w.tenant_client.token)

@@ -1,6 +1,7 @@
 //! The seeds (`seeds/` beside SPEC.md) walked end to end through HTTP, one case per seed: 000 a
 //! cloud peering provider and a customer connected through Provider Exchange, 001 a master
-//! account with sub accounts and its free pool, 003 a master reseller, a reseller and an
+//! account with sub accounts and its free pool, 002 the number-management API's examples as
+//! written and every endpoint of its tables, 003 a master reseller, a reseller and an
 //! enterprise, 004 a business with business units and programs. Only the root accounts and
 //! their first API clients come from the harness; everything else (child accounts, clients,
 //! trunks, carriers, numbers, every move) goes through the API, and every refusal a seed implies
@@ -1440,9 +1441,190 @@ async fn seed_004_business_units_and_programs(db: &TestDb) {
     assert_eq!(b.listed().await, BTreeSet::from([tf2]));
 }
 
+/// Seed 002, the number-management API, as a client written against it would call it: its
+/// four examples with their bodies and the response fields they show, then every endpoint of
+/// its tables answering (only the base URL, the token and the platform's own ids differ).
+async fn seed_002_number_management_api_verbatim(db: &TestDb) {
+    let app = &spawn_app(db).await;
+    let provider = root(app, "Zoom-like Provider", AccountKind::Provider, false).await;
+    let pt = app.client(&provider, None).await.token;
+    let p = As::new(app, &pt);
+    p.trunk("trunk-1", "us-west").await;
+    p.post(
+        "/v2/rate_card",
+        json!({"country": "US", "number_type": "local", "monthly_cost_cents": 100}),
+    )
+    .await
+    .expect(201);
+    let site = p.create_account("Site ABC", "customer", None).await;
+    let ct = p.client_token(&site).await;
+    let c = As::new(app, &ct);
+    // `POST /phone/numbers`: the numbers the search will find, with the seed's capabilities.
+    for n in ["+14155551001", "+14155551002"] {
+        p.add(json!({"phone_number": n, "capabilities": ["voice", "sms"]}))
+            .await;
+    }
+
+    // Example: search available numbers, as written.
+    let found = p
+        .get("/v2/phone/numbers/available?country=US&state=CA&area_code=415&quantity=10")
+        .await
+        .expect(200)
+        .json();
+    for (i, n) in ["+14155551001", "+14155551002"].iter().enumerate() {
+        let a = &found["available_numbers"][i];
+        for (field, want) in [
+            ("phone_number", json!(n)),
+            ("country", json!("US")),
+            ("state", json!("CA")),
+            ("city", json!("San Francisco")),
+            ("type", json!("local")),
+            ("capabilities", json!(["voice", "sms"])),
+            ("monthly_cost", json!(1.0)),
+        ] {
+            assert_eq!(a[field], want, "{field}: {found}");
+        }
+    }
+
+    // Example: provision numbers, as written (its `site_id` is one of the platform's ids).
+    let done = p
+        .post(
+            "/v2/phone/numbers/provision",
+            json!({"phone_numbers": ["+14155551001", "+14155551002"], "site_id": site}),
+        )
+        .await
+        .expect(200)
+        .json();
+    for (i, n) in ["+14155551001", "+14155551002"].iter().enumerate() {
+        let x = &done["provisioned_numbers"][i];
+        assert!(x["id"].as_str().is_some_and(|s| !s.is_empty()), "{done}");
+        assert_eq!(x["phone_number"], *n, "{done}");
+        assert_eq!(x["status"], "active", "{done}");
+    }
+
+    // Example: create a port-in request, as written.
+    let order = p
+        .post(
+            "/v2/phone/porting/orders",
+            json!({
+                "phone_numbers": ["+14155559999"],
+                "carrier_name": "Previous Carrier",
+                "account_number": "123456789",
+                "account_pin": "1234",
+                "authorized_person": "John Doe",
+                "billing_address": {
+                    "address": "123 Main St",
+                    "city": "San Francisco",
+                    "state": "CA",
+                    "zip": "94105"
+                },
+                "requested_port_date": "2024-02-01"
+            }),
+        )
+        .await
+        .expect(201)
+        .json();
+    assert!(order["order_id"].as_str().is_some(), "{order}");
+    assert_eq!(order["status"], "submitted", "{order}");
+    assert_eq!(order["phone_numbers"], json!(["+14155559999"]), "{order}");
+    assert!(
+        order["submitted_at"]
+            .as_str()
+            .is_some_and(|t| t.len() >= 20 && t.ends_with('Z')),
+        "{order}"
+    );
+    assert_eq!(order["estimated_completion"], "2024-02-01", "{order}");
+    let order_path = format!(
+        "/v2/phone/porting/orders/{}",
+        order["order_id"].as_str().must("order_id")
+    );
+
+    // Example: assign a number, as written (by the site that holds it).
+    let assigned = c
+        .post(
+            &num_op("+14155551001", "assign"),
+            json!({"assignee_type": "user", "assignee_id": "user_abc123"}),
+        )
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(
+        assigned["assignees"][0]["assignee_id"], "user_abc123",
+        "{assigned}"
+    );
+
+    // Every endpoint of the seed's tables answers: none is 404 for want of the route, none
+    // 405.
+    let id1 = c.number("+14155551002").await["id"]
+        .as_str()
+        .must("id")
+        .to_string();
+    c.get(NUMBERS).await.expect(200);
+    c.get(&format!("{NUMBERS}/{id1}")).await.expect(200);
+    c.patch(
+        &format!("{NUMBERS}/{id1}"),
+        json!({"billing_reference": "B-1"}),
+    )
+    .await
+    .expect(200);
+    p.get("/v2/phone/numbers/inventory").await.expect(200);
+    c.delete(&num_op("+14155551001", "assign"))
+        .await
+        .expect(200);
+    c.get("/v2/phone/numbers/unassigned").await.expect(200);
+    // `DELETE /phone/numbers/{numberId}` removes a number its uploader holds free (a customer
+    // gives one back with `…/release`: seeds 000, 001 and 003 refuse it a delete, R-DEL-2).
+    let spare = p.add(json!({"phone_number": "+14155551003"})).await;
+    p.delete(&format!("{NUMBERS}/{}", id(&spare)))
+        .await
+        .expect(204);
+    p.get("/v2/phone/porting/orders").await.expect(200);
+    p.get(&order_path).await.expect(200);
+    p.patch(&order_path, json!({"status": "pending"}))
+        .await
+        .expect(200);
+    p.post(
+        "/v2/phone/porting/validate",
+        json!({"phone_numbers": ["+14155559998"]}),
+    )
+    .await
+    .expect(200);
+    p.delete(&order_path).await.expect(200);
+    let block = p
+        .post(
+            "/v2/phone/number_blocks",
+            json!({"start_number": "+14155552000", "size": 10}),
+        )
+        .await
+        .expect(201)
+        .json();
+    p.get("/v2/phone/number_blocks").await.expect(200);
+    p.delete(&format!("/v2/phone/number_blocks/{}", id(&block)))
+        .await
+        .expect(200);
+    p.add(json!({"phone_number": "+18885550100"})).await;
+    p.get("/v2/phone/numbers/toll_free").await.expect(200);
+    let tf = p
+        .get("/v2/phone/numbers/toll_free/available")
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(
+        tf["available_numbers"][0]["phone_number"], "+18885550100",
+        "{tf}"
+    );
+    p.post(
+        "/v2/phone/numbers/toll_free",
+        json!({"phone_numbers": ["+18885550100"], "site_id": site}),
+    )
+    .await
+    .expect(200);
+}
+
 backend_tests!(
     seed_000_cloud_peering_provider_and_connected_customer,
     seed_001_master_account_sub_accounts_and_free_pool,
+    seed_002_number_management_api_verbatim,
     seed_003_master_reseller_reseller_and_enterprise,
     seed_004_business_units_and_programs,
 );

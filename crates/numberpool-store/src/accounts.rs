@@ -193,6 +193,14 @@ impl Reader {
             .await
     }
 
+    /// The numbers on their way into `account`'s pool through its open porting orders.
+    pub async fn in_open_ports(&mut self, account: AccountId) -> Result<NumberSample> {
+        const PORTING: &str = "SELECT {} FROM numbers n WHERE n.holder_id = $1 \
+            AND n.port_order_id IS NOT NULL AND n.status = 'pending'";
+        let account = account.to_string();
+        self.number_sample(PORTING, &[Text(&account)]).await
+    }
+
     /// Runs `template` (with `{}` for the select list) as a count and as the first E.164s.
     async fn number_sample(&mut self, template: &str, args: &[Arg<'_>]) -> Result<NumberSample> {
         let count_sql = template.replacen("{}", "COUNT(*)", 1);
