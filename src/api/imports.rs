@@ -302,6 +302,15 @@ pub fn file_response(format: FileFormat, name: &str, data: Vec<u8>) -> Response 
 
 /// [`file_response`] of a body (a stream, for an export's file).
 pub fn file_body_response(format: FileFormat, name: &str, body: axum::body::Body) -> Response {
+    typed_file_response(content_type(format), name, body)
+}
+
+/// A file of `content_type` to download as `name` (reduced as [`file_response`] says).
+pub fn typed_file_response(
+    content_type: &'static str,
+    name: &str,
+    body: axum::body::Body,
+) -> Response {
     let disposition = format!(
         "attachment; filename=\"{}\"",
         name.chars()
@@ -310,10 +319,7 @@ pub fn file_body_response(format: FileFormat, name: &str, body: axum::body::Body
     );
     let mut res = (StatusCode::OK, body).into_response();
     let h = res.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(content_type(format)),
-    );
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     if let Ok(v) = HeaderValue::from_str(&disposition) {
         h.insert(header::CONTENT_DISPOSITION, v);
     }

@@ -195,6 +195,15 @@ fn api_routes() -> OpenApiRouter<ApiState> {
             numbers::cancel_port_order
         ))
         .routes(routes!(numbers::validate_port))
+        .merge(
+            // The upload is a file, not JSON: its own body limit.
+            OpenApiRouter::new()
+                .routes(routes!(numbers::attach_to_port_order))
+                .layer(axum::extract::DefaultBodyLimit::max(
+                    numbers::ATTACHMENT_BODY_LIMIT,
+                )),
+        )
+        .routes(routes!(numbers::port_attachment))
         .routes(routes!(
             numbers::list_toll_free,
             numbers::provision_toll_free

@@ -45,7 +45,8 @@ pub use numbers::{
     NumberView, PlannedRow, ReservationView, RowRejection,
 };
 pub use numbers::{
-    NewPortOrder, PortCheck, PortHistoryEntry, PortOrderView, PortPatch, PortValidation,
+    AttachmentView, NewPortOrder, PortCheck, PortHistoryEntry, PortOrderView, PortPatch,
+    PortValidation,
 };
 pub use providers::{CarrierPatch, TrunkPatch};
 pub use rate_card::RatePatch;

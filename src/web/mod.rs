@@ -135,6 +135,16 @@ pub fn router(service: Service, config: &WebConfig) -> Router {
             .route("/porting/{id}", get(porting::show))
             .route("/porting/{id}/move", post(porting::move_order))
             .route(
+                "/porting/{id}/attachments",
+                post(porting::attach).layer(axum::extract::DefaultBodyLimit::max(
+                    crate::api::numbers::ATTACHMENT_BODY_LIMIT,
+                )),
+            )
+            .route(
+                "/porting/{id}/attachments/{attachment}",
+                get(porting::attachment),
+            )
+            .route(
                 "/porting/{id}/cancel",
                 get(porting::confirm_cancel).post(porting::cancel),
             )

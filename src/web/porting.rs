@@ -349,3 +349,94 @@ pub async fn cancel(
         }
     }
 }
+
+/// The attachment form of an order's page: multipart, its token checked like every form's.
+pub struct AttachUpload {
+    user: SignedIn,
+    kind: String,
+    file: Option<(String, Vec<u8>)>,
+}
+
+impl axum::extract::FromRequest<WebState> for AttachUpload {
+    type Rejection = super::errors::WebError;
+
+    async fn from_request(
+        req: axum::extract::Request,
+        state: &WebState,
+    ) -> Result<Self, super::errors::WebError> {
+        use super::errors::WebError;
+        use axum::extract::FromRequestParts;
+        let (mut parts, body) = req.into_parts();
+        let user = SignedIn::from_request_parts(&mut parts, state).await?;
+        let req = axum::extract::Request::from_parts(parts, body);
+        let mut form = axum::extract::Multipart::from_request(req, state)
+            .await
+            .map_err(|_| WebError::Csrf)?;
+        let bad = |e: axum::extract::multipart::MultipartError| {
+            WebError::BadRequest(format!("The upload could not be read: {}.", e.body_text()))
+        };
+        let (mut csrf, mut kind, mut file) = (String::new(), String::new(), None);
+        while let Some(field) = form.next_field().await.map_err(bad)? {
+            match field.name().unwrap_or("") {
+                "csrf" => csrf = field.text().await.map_err(bad)?,
+                "kind" => kind = field.text().await.map_err(bad)?,
+                "file" => {
+                    let name = field.file_name().unwrap_or("attachment").to_string();
+                    file = Some((name, field.bytes().await.map_err(bad)?.to_vec()));
+                }
+                _ => {}
+            }
+        }
+        if !super::csrf::same_token(&csrf, &user.session.csrf_token) {
+            return Err(WebError::Csrf);
+        }
+        Ok(AttachUpload { user, kind, file })
+    }
+}
+
+/// `POST /portal/porting/{id}/attachments`: attaches the file, or says why not beside the form.
+pub async fn attach(
+    State(st): State<WebState>,
+    Path(id): Path<String>,
+    up: AttachUpload,
+) -> WebResult<Response> {
+    let id = order_id(&id)?;
+    let user = up.user;
+    let Some((name, bytes)) = up.file.filter(|(_, b)| !b.is_empty()) else {
+        let m = "Choose a PDF, PNG or JPEG file to attach.".to_string();
+        return order_page(&st, &user, id, Some(m), None).await;
+    };
+    match st
+        .service
+        .attach_to_port_order(user.actor(), id, Some(&up.kind), Some(&name), &bytes)
+        .await
+    {
+        Ok(a) => Ok(redirect_done(
+            &format!("/portal/porting/{id}"),
+            Action::PortOrderUpdate,
+            &format!("{} attached", a.file_name),
+            "attachments",
+        )),
+        Err(e) => {
+            let m = refusal(e)?;
+            order_page(&st, &user, id, Some(m), None).await
+        }
+    }
+}
+
+/// `GET /portal/porting/{id}/attachments/{attachment}`: the file, as it was attached.
+pub async fn attachment(
+    State(st): State<WebState>,
+    user: SignedIn,
+    Path((id, attachment)): Path<(String, String)>,
+) -> WebResult<Response> {
+    let id = order_id(&id)?;
+    let attachment = attachment
+        .parse()
+        .map_err(|_| ServiceError::NotFound("attachment"))?;
+    let (a, bytes) = st
+        .service
+        .port_attachment(user.actor(), id, attachment)
+        .await?;
+    Ok(crate::api::numbers::attachment_response(&a, bytes))
+}

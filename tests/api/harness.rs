@@ -503,6 +503,23 @@ impl World {
             .to_string()
     }
 
+    /// A PDF attached to the provider's port-in order `order`, by id.
+    pub async fn provider_port_attachment(&self, order: &str) -> String {
+        self.app
+            .service
+            .attach_to_port_order(
+                &numberpool::service::Actor::cli(self.provider.id),
+                order.parse().must("order id"),
+                Some("loa"),
+                Some("loa.pdf"),
+                b"%PDF-1.4\n",
+            )
+            .await
+            .must("provider port attachment")
+            .id
+            .to_string()
+    }
+
     pub async fn provider_import(&self) -> String {
         let req = numberpool::service::ImportRequest {
             action: numberpool_domain::import::ImportAction::Add,

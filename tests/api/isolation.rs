@@ -126,6 +126,7 @@ struct Targets<'a> {
     blocks: Vec<String>,
     reservations: Vec<String>,
     port_orders: Vec<String>,
+    attachments: Vec<String>,
     forbidden: Vec<String>,
 }
 
@@ -152,6 +153,7 @@ impl Targets<'_> {
             "blockId" => self.blocks.clone(),
             "reservationId" => self.reservations.clone(),
             "orderId" => self.port_orders.clone(),
+            "attachmentId" => self.attachments.clone(),
             other => panic!(
                 "the isolation sweep has no values for the path parameter {{{other}}}: teach \
                  Targets::path_values() which ids it takes"
@@ -394,6 +396,7 @@ async fn tenant_sweeps_every_operation(db: &TestDb) {
     let (export, schedule, note) = w.provider_exports().await;
     let block = w.provider_block().await;
     let port_order = w.provider_port_order().await;
+    let attachment = w.provider_port_attachment(&port_order).await;
     let reservation = w.provider_reservation(&w.customer).await;
     let before = provider_state(&w).await;
     let targets = Targets {
@@ -414,6 +417,7 @@ async fn tenant_sweeps_every_operation(db: &TestDb) {
         blocks: vec![block.clone()],
         reservations: vec![reservation.clone()],
         port_orders: vec![port_order.clone()],
+        attachments: vec![attachment.clone()],
     };
     let calls = sweep(&w, &targets).await;
     assert!(calls > 150, "the sweep made only {calls} calls");
@@ -442,6 +446,7 @@ async fn customer_sweeps_every_operation(db: &TestDb) {
     let (export, schedule, note) = w.provider_exports().await;
     let block = w.provider_block().await;
     let port_order = w.provider_port_order().await;
+    let attachment = w.provider_port_attachment(&port_order).await;
     // Held for the connected root customer: not the sweeping customer's.
     let reservation = w.provider_reservation(&w.root_customer).await;
     let before = provider_state(&w).await;
@@ -490,6 +495,7 @@ async fn customer_sweeps_every_operation(db: &TestDb) {
         blocks: vec![block.clone()],
         reservations: vec![reservation.clone()],
         port_orders: vec![port_order.clone()],
+        attachments: vec![attachment.clone()],
         forbidden,
     };
     let calls = sweep(&w, &targets).await;

@@ -163,6 +163,55 @@ async fn porting_orders(db: &TestDb) {
     assert_eq!(blocker["count"], 1, "{off}");
     assert_eq!(blocker["rule"], "R-PORT-1", "{off}");
     assert_eq!(blocker["phone_numbers"], json!(["+14155559995"]), "{off}");
+    // Attachments: the LOA as a PDF; anything but a PDF, PNG or JPEG is refused by its bytes.
+    let attach = |kind: &str, name: &str, bytes: Vec<u8>| {
+        app.post(&format!("{path}/attachments?kind={kind}&file_name={name}"))
+            .bearer(t)
+            .raw("application/pdf", bytes)
+    };
+    let pdf = b"%PDF-1.4\n% a letter of authorization\n".to_vec();
+    let a = attach("loa", "loa.pdf", pdf.clone())
+        .send()
+        .await
+        .expect(201)
+        .json();
+    assert_eq!(a["kind"], "loa", "{a}");
+    assert_eq!(a["content_type"], "application/pdf", "{a}");
+    assert_eq!(a["size"], pdf.len(), "{a}");
+    let e = attach("bill", "bill.pdf", b"MZ\x90\x00 an executable".to_vec())
+        .send()
+        .await
+        .expect_error(400, "invalid_input");
+    assert!(e.text().contains("PDF, PNG or JPEG"), "{}", e.text());
+    attach("bill", "big.pdf", vec![b'%'; 6 * 1024 * 1024])
+        .send()
+        .await
+        .expect(413);
+    attach("deed", "x.pdf", pdf.clone())
+        .send()
+        .await
+        .expect(400);
+    let listed = app.get_as(t, &path).await.expect(200).json();
+    assert_eq!(listed["attachments"][0]["id"], a["id"], "{listed}");
+    let file = app
+        .get_as(
+            t,
+            &format!("{path}/attachments/{}", a["id"].as_str().must("id")),
+        )
+        .await
+        .expect(200);
+    assert_eq!(
+        file.header("content-type").as_deref(),
+        Some("application/pdf")
+    );
+    assert!(file.text().starts_with("%PDF-1.4"), "{}", file.text());
+    app.get_as(
+        &w.tenant_client.token,
+        &format!("{path}/attachments/{}", a["id"].as_str().must("id")),
+    )
+    .await
+    .expect(404);
+
     // Moves: out of order is R-PORT-1; details change only while submitted.
     let patch = |body: Value| app.patch(&path).bearer(t).json(&body);
     let e = patch(json!({"status": "completed"}))
@@ -224,6 +273,11 @@ async fn porting_orders(db: &TestDb) {
             (
                 json!("porting_order.update"),
                 json!("submitted"),
+                json!("attached loa.pdf")
+            ),
+            (
+                json!("porting_order.update"),
+                json!("submitted"),
                 Value::Null
             ),
             (json!("porting_order.status"), json!("pending"), Value::Null),
@@ -241,6 +295,10 @@ async fn porting_orders(db: &TestDb) {
         "{done}"
     );
     app.delete_as(t, &path)
+        .await
+        .expect_error(422, "rule_violation");
+    attach("bill", "late.pdf", pdf.clone())
+        .send()
         .await
         .expect_error(422, "rule_violation");
 

@@ -18,14 +18,17 @@ struct Own {
     block: String,
     reservation: String,
     port_order: String,
+    attachment: String,
 }
 
 async fn own(w: &World) -> Own {
+    let order = w.provider_port_order().await;
     let (export, schedule, notification) = w.provider_exports().await;
     Own {
         import: w.provider_import().await,
         block: w.provider_block().await,
-        port_order: w.provider_port_order().await,
+        port_order: order.clone(),
+        attachment: w.provider_port_attachment(&order).await,
         reservation: w.provider_reservation(&w.customer).await,
         export,
         schedule,
@@ -43,6 +46,7 @@ fn own_path(w: &World, client_id: &str, own: &Own, op: &Op) -> String {
         "blockId" => own.block.clone(),
         "reservationId" => own.reservation.clone(),
         "orderId" => own.port_order.clone(),
+        "attachmentId" => own.attachment.clone(),
         "action" => "add".to_string(),
         "numberId" => w.free.id.to_string(),
         "accountId" => w.customer.id.to_string(),

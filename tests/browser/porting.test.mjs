@@ -67,8 +67,21 @@ test('a provider checks, places, follows and cancels a porting order', async () 
   assert.match(await page.locator('p.count').innerText(), /^2 numbers/);
   assert.match(await page.locator('table tbody').innerText(), /Pending/i);
 
-  // Moves, each kept in the history; a scheduled move needs its date.
+  // The signed letter of authorization, attached; a file of another type is refused.
   await page.goto(order);
+  await page.getByLabel('File', { exact: true }).setInputFiles({ name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('not a letter') });
+  await page.getByRole('button', { name: 'Attach' }).click();
+  await page.waitForLoadState('load');
+  assert.match(await page.getByRole('alert').innerText(), /PDF, PNG or JPEG/);
+  await page.getByLabel('What it is').selectOption('loa');
+  await page.getByLabel('File', { exact: true }).setInputFiles({ name: 'loa.pdf', mimeType: 'application/pdf', buffer: Buffer.from('%PDF-1.4\n% signed\n') });
+  await page.getByRole('button', { name: 'Attach' }).click();
+  await page.waitForURL(/done=porting_order.update/);
+  assert.match(await page.locator('#attachments li').innerText(), /^loa\.pdf \(letter of authorization, \d+ bytes\)$/);
+  const download = await page.request.get(`${demo.url}${await page.locator('#attachments li a').getAttribute('href')}`);
+  assert.equal(download.headers()['content-type'], 'application/pdf');
+
+  // Moves, each kept in the history; a scheduled move needs its date.
   await page.getByLabel('Move to').selectOption('pending');
   await page.getByRole('button', { name: 'Save' }).click();
   await page.waitForURL(/done=porting_order.status/);
@@ -82,9 +95,10 @@ test('a provider checks, places, follows and cancels a porting order', async () 
   await page.waitForURL(/done=porting_order.status/);
   assert.match(await page.locator('dl.fields').innerText(), /Expected\s+2030-02-03/);
   const history = await page.locator('section', { has: page.getByRole('heading', { name: 'History' }) }).locator('tbody tr').allInnerTexts();
-  assert.equal(history.length, 3, history.join(' | '));
+  assert.equal(history.length, 4, history.join(' | '));
   assert.match(history[0], /Order placed/);
-  assert.match(history[2], /Now scheduled\s+2030-02-03/);
+  assert.match(history[1], /Details changed\s+attached loa\.pdf/);
+  assert.match(history[3], /Now scheduled\s+2030-02-03/);
   await screenshots(page, 'port-order');
 
   // Cancelled after a confirmation: its numbers leave the platform.

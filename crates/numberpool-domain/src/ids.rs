@@ -113,3 +113,5 @@ typed_id!(/// A reservation: numbers of a pool held for an account until a time.
     ReservationId, "reservation");
 typed_id!(/// A port-in order.
     PortOrderId, "porting order");
+typed_id!(/// A file attached to a porting order.
+    AttachmentId, "attachment");

@@ -157,6 +157,41 @@ pub fn check_date(field: &str, s: &str) -> Result<String, String> {
     }
 }
 
+/// The largest attachment an order takes: 5 MiB.
+pub const MAX_ATTACHMENT_BYTES: usize = 5 * 1024 * 1024;
+
+string_enum!(
+    /// What a porting order's attachment is: the letter of authorization, or a copy of the
+    /// losing carrier's bill.
+    AttachmentKind, "kind", { Loa => "loa", Bill => "bill" });
+
+/// An attachment's type, told from its first bytes (never from what the uploader says): PDF,
+/// PNG or JPEG, the forms a signed letter or a bill copy comes in. Anything else is refused.
+pub fn attachment_type(bytes: &[u8]) -> Result<&'static str, String> {
+    if bytes.is_empty() {
+        return Err("file: the file is empty".into());
+    }
+    if bytes.len() > MAX_ATTACHMENT_BYTES {
+        return Err(format!(
+            "file: {} bytes is more than the {} bytes (5 MiB) an attachment may have",
+            bytes.len(),
+            MAX_ATTACHMENT_BYTES
+        ));
+    }
+    if bytes.starts_with(b"%PDF-") {
+        Ok("application/pdf")
+    } else if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+        Ok("image/png")
+    } else if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        Ok("image/jpeg")
+    } else {
+        Err(
+            "file: give a PDF, PNG or JPEG file (a signed letter of authorization or a bill copy)"
+                .into(),
+        )
+    }
+}
+
 /// Why one number of an order cannot be ported, as the portability check says it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -299,6 +334,26 @@ mod tests {
                 Ok("+14155559998".to_string()),
             ]
         );
+    }
+
+    #[test]
+    fn attachments_are_told_by_their_bytes() {
+        assert_eq!(
+            attachment_type(b"%PDF-1.7 ...").ok(),
+            Some("application/pdf")
+        );
+        assert_eq!(
+            attachment_type(b"\x89PNG\r\n\x1a\n...").ok(),
+            Some("image/png")
+        );
+        assert_eq!(
+            attachment_type(&[0xFF, 0xD8, 0xFF, 0xE0]).ok(),
+            Some("image/jpeg")
+        );
+        assert!(attachment_type(b"MZ\x90\x00").is_err());
+        assert!(attachment_type(b"").is_err());
+        let big = vec![b'%'; MAX_ATTACHMENT_BYTES + 1];
+        assert!(attachment_type(&big).is_err_and(|e| e.contains("5 MiB")));
     }
 
     #[test]

@@ -54,6 +54,7 @@ pub use jobs::{Job, JobRetry, NewJob};
 pub use numberpool_domain::ExchangeStatus;
 pub use numbers::{InventoryCounts, NumberCursor, NumberFilter, NumberLookup, Page, RawPage};
 pub use outbox::OutboxEvent;
+pub use port_orders::PortAttachment;
 pub use sessions::{NewSession, SessionUser};
 pub use tokens::{NewToken, TokenGrant};
 

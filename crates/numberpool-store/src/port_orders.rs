@@ -2,12 +2,12 @@
 //! the numbers it brought onto the platform (through `numbers.port_order_id`), and
 //! compare-and-set writes.
 
-use numberpool_domain::porting::{BillingAddress, PortOrder};
-use numberpool_domain::{AccountId, Number, PortOrderId};
+use numberpool_domain::porting::{AttachmentKind, BillingAddress, PortOrder};
+use numberpool_domain::{AccountId, AttachmentId, Number, PortOrderId};
 
 use crate::rows::Arg::{Int, OptText, Text};
 use crate::rows::{NUMBER_COLUMNS, NumberRow, corrupt, parse};
-use crate::{Reader, Result, StoreError, Tx, get_by_id};
+use crate::{Reader, Result, StoreError, Tx, get_by_id, on_conn};
 
 const COLUMNS: &str = "id, pool_id, status, country, phone_numbers, carrier_name, account_number, \
     pin_sealed, pin_hint, authorized_person, billing_address, requested_port_date, \
@@ -60,6 +60,45 @@ impl PortOrderRow {
     }
 }
 
+/// A file attached to an order, without its bytes.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct PortAttachment {
+    pub id: AttachmentId,
+    pub order_id: PortOrderId,
+    pub kind: AttachmentKind,
+    pub file_name: String,
+    pub content_type: String,
+    pub size: i64,
+    pub uploaded_at: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct AttachmentRow {
+    id: String,
+    order_id: String,
+    kind: String,
+    file_name: String,
+    content_type: String,
+    size: i64,
+    uploaded_at: i64,
+}
+
+impl AttachmentRow {
+    fn into_domain(self) -> Result<PortAttachment> {
+        Ok(PortAttachment {
+            id: parse("attachment id", &self.id)?,
+            order_id: parse("porting order id", &self.order_id)?,
+            kind: parse("attachment kind", &self.kind)?,
+            file_name: self.file_name,
+            content_type: self.content_type,
+            size: self.size,
+            uploaded_at: self.uploaded_at,
+        })
+    }
+}
+
+const ATTACHMENT_COLUMNS: &str = "id, order_id, kind, file_name, content_type, size, uploaded_at";
+
 fn json<T: serde::Serialize>(v: &T) -> Result<String> {
     serde_json::to_string(v).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
@@ -89,6 +128,31 @@ impl Reader {
             .await
     }
 
+    /// An order's attachments, oldest first, without their bytes.
+    pub async fn port_attachments(&mut self, order: PortOrderId) -> Result<Vec<PortAttachment>> {
+        let sql = format!(
+            "SELECT {ATTACHMENT_COLUMNS} FROM port_attachments WHERE order_id = $1 ORDER BY id"
+        );
+        self.rows_by(&sql, &order.to_string(), AttachmentRow::into_domain)
+            .await
+    }
+
+    /// One attachment's bytes, if it is `order`'s.
+    pub async fn port_attachment_data(
+        &mut self,
+        order: PortOrderId,
+        id: AttachmentId,
+    ) -> Result<Option<Vec<u8>>> {
+        let row: Option<(Vec<u8>,)> = on_conn!(self, c => {
+            sqlx::query_as("SELECT data FROM port_attachments WHERE id = $1 AND order_id = $2")
+                .bind(id.to_string())
+                .bind(order.to_string())
+                .fetch_optional(&mut *c)
+                .await?
+        });
+        Ok(row.map(|r| r.0))
+    }
+
     /// Of `e164s`, the numbers on the platform, whoever holds them (the portability check
     /// says only "on the platform" or "in an open order", never whose).
     pub async fn numbers_by_e164(&mut self, e164s: &[&str]) -> Result<Vec<Number>> {
@@ -107,6 +171,28 @@ impl Reader {
 }
 
 impl Tx {
+    /// Stores an attachment of an order with its bytes.
+    pub async fn insert_port_attachment(&mut self, a: &PortAttachment, data: &[u8]) -> Result<()> {
+        on_conn!(self, c => {
+            sqlx::query(
+                "INSERT INTO port_attachments \
+                 (id, order_id, kind, file_name, content_type, size, data, uploaded_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            )
+            .bind(a.id.to_string())
+            .bind(a.order_id.to_string())
+            .bind(a.kind.as_str())
+            .bind(&a.file_name)
+            .bind(&a.content_type)
+            .bind(a.size)
+            .bind(data)
+            .bind(a.uploaded_at)
+            .execute(&mut *c)
+            .await?;
+        });
+        Ok(())
+    }
+
     /// Records a new order; its numbers are added by the caller, pointing at it.
     pub async fn insert_port_order(&mut self, o: &PortOrder) -> Result<()> {
         let (id, pool) = (o.id.to_string(), o.pool_id.to_string());

@@ -2,12 +2,12 @@
 //! orders (with their history), change one (details while submitted, or its status), cancel
 //! one, and the portability check.
 
-use numberpool_domain::PortOrderId;
-use numberpool_domain::porting::{BillingAddress, PortStatus};
+use numberpool_domain::porting::{BillingAddress, MAX_ATTACHMENT_BYTES, PortStatus};
+use numberpool_domain::{AttachmentId, PortOrderId};
 
 use super::*;
 use crate::api::reply::page_of;
-use crate::service::{NewPortOrder, PortOrderView, PortPatch, PortValidation};
+use crate::service::{AttachmentView, NewPortOrder, PortOrderView, PortPatch, PortValidation};
 
 impl Scoped for PortOrderView {
     const NOUN: &'static str = "porting order";
@@ -277,4 +277,109 @@ pub async fn validate_port(
             .validate_port(&auth.actor, &b.phone_numbers)
             .await?,
     ))
+}
+
+/// The largest request body an attachment upload takes: the file's limit and some room.
+pub const ATTACHMENT_BODY_LIMIT: usize = MAX_ATTACHMENT_BYTES + 64 * 1024;
+
+/// What an uploaded attachment is.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AttachmentQuery {
+    /// `loa` (the signed letter of authorization) or `bill` (a copy of the losing carrier's
+    /// bill). Required.
+    pub kind: Option<String>,
+    /// The file's name, as it will be downloaded. Required.
+    pub file_name: Option<String>,
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct AttachmentPath {
+    /// The order's id (`order_id`).
+    #[serde(rename = "orderId")]
+    #[param(rename = "orderId")]
+    pub order_id: String,
+    /// The attachment's id.
+    #[serde(rename = "attachmentId")]
+    #[param(rename = "attachmentId")]
+    pub attachment_id: String,
+}
+
+/// Attach a file to a porting order
+///
+/// The file is the request body (a PDF, PNG or JPEG of at most 5 MiB, its type told from its
+/// bytes); `kind` says what it is. Only an open order takes attachments.
+#[utoipa::path(post, path = "/v2/phone/porting/orders/{orderId}/attachments", tag = "Porting",
+    params(PortOrderPath, AttachmentQuery, IdempotencyKey),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "The file"),
+    security(("oauth2" = ["phone_number:write:admin"])),
+    responses(
+        (status = 201, description = "The attachment, as the order lists it", body = AttachmentView),
+        (status = 400, description = "Not a PDF, PNG or JPEG, empty, or a bad `kind` or `file_name` (`invalid_input`)", body = ErrorBody),
+        CommonErrors,
+        NotFound<PortOrderView>,
+        (status = 413, description = "More than 5 MiB (`payload_too_large`)", body = ErrorBody),
+        (status = 422, description = "The order is closed (`rule_violation`, R-PORT-1), or the Idempotency-Key was used with another request", body = ErrorBody),
+    ))]
+pub async fn attach_to_port_order(
+    auth: Auth<NumberWrite>,
+    State(st): State<ApiState>,
+    Path(p): Path<PortOrderPath>,
+    ApiQuery(q): ApiQuery<AttachmentQuery>,
+    body: bytes::Bytes,
+) -> ApiResult<Response> {
+    let id = order_id(&p)?;
+    let a = st
+        .service
+        .attach_to_port_order(
+            &auth.actor,
+            id,
+            q.kind.as_deref(),
+            q.file_name.as_deref(),
+            &body,
+        )
+        .await?;
+    Ok((StatusCode::CREATED, Json(a)).into_response())
+}
+
+/// Download an attachment of a porting order
+#[utoipa::path(get, path = "/v2/phone/porting/orders/{orderId}/attachments/{attachmentId}", tag = "Porting",
+    params(AttachmentPath),
+    security(("oauth2" = ["phone_number:read:admin"])),
+    responses(
+        (status = 200, description = "The file, with its type", content_type = "application/octet-stream", body = Vec<u8>),
+        CommonErrors,
+        (status = 404, description = "No such order or attachment in the caller's scope (`not_found`, R-SEC-1)", body = ErrorBody),
+    ))]
+pub async fn port_attachment(
+    auth: Auth<NumberRead>,
+    State(st): State<ApiState>,
+    Path(p): Path<AttachmentPath>,
+) -> ApiResult<Response> {
+    let order: PortOrderId = p
+        .order_id
+        .parse()
+        .map_err(|_| ApiError::not_found("porting order"))?;
+    let id: AttachmentId = p
+        .attachment_id
+        .parse()
+        .map_err(|_| ApiError::not_found("attachment"))?;
+    let (a, bytes) = st.service.port_attachment(&auth.actor, order, id).await?;
+    Ok(attachment_response(&a, bytes))
+}
+
+/// An attachment's bytes as a download of its own type (one of the three the upload takes).
+pub fn attachment_response(a: &AttachmentView, bytes: Vec<u8>) -> Response {
+    let content_type = match a.content_type.as_str() {
+        "application/pdf" => "application/pdf",
+        "image/png" => "image/png",
+        "image/jpeg" => "image/jpeg",
+        _ => "application/octet-stream",
+    };
+    crate::api::imports::typed_file_response(
+        content_type,
+        &a.file_name,
+        axum::body::Body::from(bytes),
+    )
 }

@@ -44,7 +44,8 @@ pub use available::{
 pub use blocks::BlockView;
 pub use numberpool_domain::moves::Allocation as AllocateOptions;
 pub use porting::{
-    NewPortOrder, PortCheck, PortHistoryEntry, PortOrderView, PortPatch, PortValidation,
+    AttachmentView, NewPortOrder, PortCheck, PortHistoryEntry, PortOrderView, PortPatch,
+    PortValidation,
 };
 pub use provision::MAX_PROVISION;
 pub use reservations::ReservationView;

@@ -9,13 +9,13 @@
 use std::collections::HashMap;
 
 use numberpool_domain::porting::{
-    BillingAddress, MAX_PORT_NUMBERS, NotPortable, PortEvent, PortOrder, PortStatus, check_date,
-    masked_pin, port_transition, portable_shape,
+    AttachmentKind, BillingAddress, MAX_PORT_NUMBERS, NotPortable, PortEvent, PortOrder,
+    PortStatus, attachment_type, check_date, masked_pin, port_transition, portable_shape,
 };
 use numberpool_domain::{
     Action, Dest, E164, NewNumber, NumberStatus, PortOrderId, Rule, RuleViolation,
 };
-use numberpool_store::{AuditEvent, Reader, StoreError, Tx};
+use numberpool_store::{AuditEvent, PortAttachment, Reader, StoreError, Tx};
 use serde::Serialize;
 
 use super::AddNumber;
@@ -125,6 +125,38 @@ pub struct PortOrderView {
     /// Every change, oldest first (on a single order's read).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub history: Option<Vec<PortHistoryEntry>>,
+    /// The letter of authorization and bill copies attached (on a single order's read).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attachments: Option<Vec<AttachmentView>>,
+}
+
+/// A file attached to an order, as listed (its bytes come from its own route).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct AttachmentView {
+    pub id: numberpool_domain::AttachmentId,
+    /// `loa` (letter of authorization) or `bill` (a copy of the losing carrier's bill).
+    pub kind: AttachmentKind,
+    pub file_name: String,
+    /// `application/pdf`, `image/png` or `image/jpeg`, as told from the file's bytes.
+    pub content_type: String,
+    pub size: i64,
+    /// RFC 3339, UTC.
+    #[serde(serialize_with = "numberpool_domain::timestamp::serialize")]
+    #[schema(value_type = String, format = DateTime)]
+    pub uploaded_at: i64,
+}
+
+impl From<PortAttachment> for AttachmentView {
+    fn from(a: PortAttachment) -> Self {
+        AttachmentView {
+            id: a.id,
+            kind: a.kind,
+            file_name: a.file_name,
+            content_type: a.content_type,
+            size: a.size,
+            uploaded_at: a.uploaded_at,
+        }
+    }
 }
 
 impl PortOrderView {
@@ -151,6 +183,7 @@ impl PortOrderView {
             updated_at: o.updated_at,
             version: o.version,
             history,
+            attachments: None,
         }
     }
 }
@@ -381,7 +414,91 @@ impl Service {
             .iter()
             .map(history_entry)
             .collect();
-        Ok(PortOrderView::of(o, Some(history)))
+        let attachments = r
+            .port_attachments(id)
+            .await?
+            .into_iter()
+            .map(AttachmentView::from)
+            .collect();
+        let mut view = PortOrderView::of(o, Some(history));
+        view.attachments = Some(attachments);
+        Ok(view)
+    }
+
+    /// Attaches a file to an open order of the actor's account: `kind` (`loa` or `bill`), a
+    /// PDF, PNG or JPEG of at most 5 MiB, its type told from its bytes. Recorded in the
+    /// order's history. Another account's order is not found before anything is checked.
+    pub async fn attach_to_port_order(
+        &self,
+        actor: &Actor,
+        id: PortOrderId,
+        kind: Option<&str>,
+        file_name: Option<&str>,
+        bytes: &[u8],
+    ) -> Result<AttachmentView> {
+        actor.require(Permission::NumberWrite)?;
+        let now = self.now();
+        let mut tx = self.store.begin().await?;
+        let order = self.own_order(&mut tx, actor, id).await?;
+        let kind: AttachmentKind = kind
+            .ok_or_else(|| ServiceError::Invalid("kind: give loa or bill".into()))?
+            .parse()
+            .map_err(|e| ServiceError::Invalid(format!("{e}")))?;
+        let file_name = text("file_name", file_name.unwrap_or_default(), 200)?;
+        let content_type = attachment_type(bytes).map_err(ServiceError::Invalid)?;
+        if !order.status.is_open() {
+            return Err(RuleViolation::new(
+                Rule::Port1,
+                format!(
+                    "a {} order takes no more attachments: only an open one does",
+                    order.status.as_str()
+                ),
+            )
+            .into());
+        }
+        let a = PortAttachment {
+            id: numberpool_domain::AttachmentId::new(),
+            order_id: id,
+            kind,
+            file_name,
+            content_type: content_type.to_string(),
+            size: i64::try_from(bytes.len()).unwrap_or(i64::MAX),
+            uploaded_at: now,
+        };
+        tx.insert_port_attachment(&a, bytes).await?;
+        tx.record(&actor.event(
+            Action::PortOrderUpdate,
+            id.to_string(),
+            Some(Rule::Port1),
+            None,
+            Some(serde_json::json!({ "status": order.status, "attachment": &a })),
+        ))
+        .await?;
+        tx.commit().await?;
+        Ok(a.into())
+    }
+
+    /// An attachment of an order of the actor's account: its listing and its bytes.
+    pub async fn port_attachment(
+        &self,
+        actor: &Actor,
+        id: PortOrderId,
+        attachment: numberpool_domain::AttachmentId,
+    ) -> Result<(AttachmentView, Vec<u8>)> {
+        actor.require(Permission::NumberRead)?;
+        let mut r = self.store.read().await?;
+        self.own_order(&mut r, actor, id).await?;
+        let listed = r
+            .port_attachments(id)
+            .await?
+            .into_iter()
+            .find(|a| a.id == attachment)
+            .ok_or(ServiceError::NotFound("attachment"))?;
+        let bytes = r
+            .port_attachment_data(id, attachment)
+            .await?
+            .ok_or(ServiceError::NotFound("attachment"))?;
+        Ok((listed.into(), bytes))
     }
 
     /// Changes an order: its details while it is `submitted`, and/or its status (R-PORT-1),
@@ -569,11 +686,16 @@ fn history_entry(e: &AuditEvent) -> PortHistoryEntry {
             .map(str::to_string)
     };
     let status = field("status");
-    let note = match status.as_deref() {
+    let attached = after
+        .and_then(|a| a.get("attachment"))
+        .and_then(|a| a.get("file_name"))
+        .and_then(|v| v.as_str())
+        .map(|f| format!("attached {f}"));
+    let note = attached.or_else(|| match status.as_deref() {
         Some("scheduled") => field("scheduled_date"),
         Some("rejected") => field("reject_reason"),
         _ => None,
-    };
+    });
     PortHistoryEntry {
         at: e.at,
         action: e.action.as_str().to_string(),
