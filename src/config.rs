@@ -279,18 +279,27 @@ impl Config {
                 self.data_dir.display()
             ))
         })?;
-        let mut open = std::fs::OpenOptions::new();
-        open.write(true).create_new(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut open, 0o600);
-        match open.open(&path) {
-            Ok(mut f) => {
-                use std::io::Write;
-                f.write_all(SealKey::generate_hex().as_bytes())
-                    .map_err(|e| ConfigError(format!("cannot write {}: {e}", path.display())))?;
-                drop(f);
-                read(&path)
-            }
+        // Written whole to a file of its own, synced, then linked into place: a crash leaves no
+        // half-written key, and of two processes starting at once the second links nothing and
+        // reads the first's key.
+        let partial = self
+            .data_dir
+            .join(format!("pin.key.{}.partial", std::process::id()));
+        let write = || -> std::io::Result<()> {
+            use std::io::Write;
+            let mut open = std::fs::OpenOptions::new();
+            open.write(true).create(true).truncate(true);
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut open, 0o600);
+            let mut f = open.open(&partial)?;
+            f.write_all(SealKey::generate_hex().as_bytes())?;
+            f.sync_all()
+        };
+        write().map_err(|e| ConfigError(format!("cannot write {}: {e}", partial.display())))?;
+        let linked = std::fs::hard_link(&partial, &path);
+        let _ = std::fs::remove_file(&partial);
+        match linked {
+            Ok(()) => read(&path),
             // Another process made it first: use that one.
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => read(&path),
             Err(e) => Err(ConfigError(format!(
@@ -413,6 +422,53 @@ pub fn redact_url(url: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_seal_key_file_is_made_once_kept_private_and_reused() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let c = Config {
+            data_dir: dir.path().join("data"),
+            ..Config::default()
+        };
+        let first = c.seal_key().unwrap_or_else(|e| panic!("{e}"));
+        let sealed = first.seal("1234");
+        let path = c.data_dir.join("pin.key");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path)
+                .unwrap_or_else(|e| panic!("{e}"))
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600, "readable by its owner only");
+        }
+        let again = c.seal_key().unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            again.open(&sealed).ok().as_deref(),
+            Some("1234"),
+            "the same key"
+        );
+        let leftovers: Vec<_> = std::fs::read_dir(&c.data_dir)
+            .unwrap_or_else(|e| panic!("{e}"))
+            .filter_map(|e| e.ok())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(leftovers, ["pin.key"], "no partial file left");
+        // A configured key wins over the file; a bad one stops the program, saying why.
+        let hex = crate::service::sealed::SealKey::generate_hex();
+        let configured = Config {
+            pin_key: Secret(hex),
+            ..c.clone()
+        };
+        let k = configured.seal_key().unwrap_or_else(|e| panic!("{e}"));
+        assert!(k.open(&sealed).is_err());
+        let bad = Config {
+            pin_key: Secret("abc".into()),
+            ..c.clone()
+        };
+        assert!(bad.seal_key().is_err_and(|e| e.0.contains("64 hex digits")));
+        assert_eq!(format!("{:?}", configured.pin_key), "(set)");
+    }
 
     #[test]
     fn layers_file_then_overrides() {

@@ -18,8 +18,8 @@ use super::signin::render;
 use super::{SignedIn, WebState};
 use crate::service::{NewPortOrder, PortCheck, PortOrderView, PortPatch, ServiceError};
 
-/// The new-order form as typed (the PIN is never sent back to the page).
-#[derive(Debug, Clone, Default, Deserialize)]
+/// The new-order form as typed (the PIN is never sent back to the page, and has no `Debug`).
+#[derive(Clone, Default, Deserialize)]
 #[serde(default)]
 pub struct OrderForm {
     pub numbers: String,

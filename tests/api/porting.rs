@@ -225,7 +225,7 @@ async fn porting_orders(db: &TestDb) {
         .await
         .expect(200);
     seen.push_str(&changed.text());
-    assert_eq!(changed.json()["account_pin"], "****5");
+    assert_eq!(changed.json()["account_pin"], "***5");
     patch(json!({"status": "pending"})).send().await.expect(200);
     patch(json!({"authorized_person": "Someone Else"}))
         .send()
@@ -246,6 +246,13 @@ async fn porting_orders(db: &TestDb) {
         .expect(200)
         .json();
     assert_eq!(s["estimated_completion"], "2024-02-03", "{s}");
+    // The carrier moves the date: scheduled again.
+    let s = patch(json!({"status": "scheduled", "scheduled_date": "2024-02-05"}))
+        .send()
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(s["estimated_completion"], "2024-02-05", "{s}");
     patch(json!({"status": "completed"}))
         .send()
         .await
@@ -285,6 +292,11 @@ async fn porting_orders(db: &TestDb) {
                 json!("porting_order.status"),
                 json!("scheduled"),
                 json!("2024-02-03")
+            ),
+            (
+                json!("porting_order.status"),
+                json!("scheduled"),
+                json!("2024-02-05")
             ),
             (
                 json!("porting_order.status"),
@@ -352,6 +364,15 @@ async fn porting_orders(db: &TestDb) {
     );
     let c = app.delete_as(t, &p3).await.expect(200).json();
     assert_eq!(c["status"], "cancelled", "{c}");
+    let again = app
+        .delete_as(t, &p3)
+        .await
+        .expect_error(422, "rule_violation")
+        .json();
+    assert_eq!(
+        again["rule"], "R-PORT-1",
+        "a closed order moves no more: {again}"
+    );
     app.get_as(t, &format!("/v2/phone/numbers/{}", enc("+14155559997")))
         .await
         .expect(404);
@@ -371,6 +392,22 @@ async fn porting_orders(db: &TestDb) {
         .send()
         .await
         .expect(404);
+    // A PIN sent as a number is refused without being repeated.
+    let mut numeric = seed_body(&["+14155559994"]);
+    numeric["account_pin"] = json!(13579);
+    let e = app
+        .post("/v2/phone/porting/orders")
+        .bearer(t)
+        .json(&numeric)
+        .send()
+        .await
+        .expect(400);
+    assert!(e.text().contains("account_pin"), "{}", e.text());
+    assert!(
+        !e.text().contains("13579"),
+        "the PIN is echoed: {}",
+        e.text()
+    );
     // Bad input names its field.
     let mut bad = seed_body(&["+14155559996"]);
     bad["requested_port_date"] = json!("Feb 1");

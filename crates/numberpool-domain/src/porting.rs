@@ -245,13 +245,13 @@ pub fn portable_shape(given: &[String]) -> Vec<Result<E164, NotPortable>> {
         .collect()
 }
 
-/// A PIN as it may be shown back: every digit but the last masked (`***4`).
+/// A PIN as it may be shown back: three stars and its last digit (`***4`), whatever its
+/// length, so the hint says nothing of how long the PIN is.
 pub fn masked_pin(pin: &str) -> String {
-    let chars: Vec<char> = pin.chars().collect();
-    match chars.split_last() {
-        Some((last, rest)) => format!("{}{last}", "*".repeat(rest.len())),
-        None => String::new(),
-    }
+    pin.chars()
+        .last()
+        .map(|last| format!("***{last}"))
+        .unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -369,7 +369,8 @@ mod tests {
     #[test]
     fn a_pin_shows_its_last_digit_only() {
         assert_eq!(masked_pin("1234"), "***4");
-        assert_eq!(masked_pin("7"), "7");
+        assert_eq!(masked_pin("987654321"), "***1", "the length does not show");
+        assert_eq!(masked_pin("7"), "***7");
         assert_eq!(masked_pin(""), "");
     }
 }

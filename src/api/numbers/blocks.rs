@@ -187,15 +187,14 @@ pub async fn get_block(
 /// any of them is with a customer or below the caller's pool the release is refused whole
 /// (R-DEL-1), saying how many and which first.
 #[utoipa::path(delete, path = "/v2/phone/number_blocks/{blockId}", tag = "Getting numbers",
-    params(BlockPath, IdempotencyKey),
+    params(BlockPath),
     security(("oauth2" = ["phone_number:write:admin"])),
     responses(
         (status = 200, description = "The block is gone, with how many numbers went", body = BlockReleased),
-        BadIdempotencyKey,
         CommonErrors,
         NotFound<BlockView>,
         (status = 409, description = "A number of the block changed during the release (`conflict`); nothing was released", body = ErrorBody),
-        (status = 422, description = "Numbers of the block are with a customer or below the pool (`rule_violation`, R-DEL-1) or reserved (R-RES-2), or the Idempotency-Key was used with another request (`idempotency_key_reused`)", body = ErrorBody),
+        (status = 422, description = "Numbers of the block are with a customer or below the pool (`rule_violation`, R-DEL-1) or reserved (R-RES-2)", body = ErrorBody),
     ))]
 pub async fn release_block(
     auth: Auth<NumberWrite>,

@@ -14,7 +14,7 @@ impl Scoped for PortOrderView {
 }
 
 /// A port-in request, as seed 002 writes it.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewPortOrderBody {
     /// E.164 numbers of one country; 1 to 1,000.
@@ -25,6 +25,7 @@ pub struct NewPortOrderBody {
     pub account_number: String,
     /// The account's PIN with the losing carrier: sealed at rest, never shown back beyond its
     /// last digit.
+    #[serde(deserialize_with = "pin_text")]
     pub account_pin: String,
     pub authorized_person: String,
     pub billing_address: BillingAddress,
@@ -32,8 +33,23 @@ pub struct NewPortOrderBody {
     pub requested_port_date: String,
 }
 
+/// The PIN as a string; anything else is refused without repeating what was sent (an error
+/// body, and a replayed answer kept for an `Idempotency-Key`, must not carry the PIN).
+fn pin_text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    match serde_json::Value::deserialize(d)? {
+        serde_json::Value::String(s) => Ok(s),
+        _ => Err(serde::de::Error::custom(
+            "account_pin: give the PIN as a string of letters or digits",
+        )),
+    }
+}
+
+fn opt_pin_text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    pin_text(d).map(Some)
+}
+
 /// A change to an order.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PatchPortOrderBody {
     /// `pending` (the carrier has it), `scheduled` (with `scheduled_date`), `completed`,
@@ -46,6 +62,7 @@ pub struct PatchPortOrderBody {
     /// The details below change only while the order is `submitted`.
     pub carrier_name: Option<String>,
     pub account_number: Option<String>,
+    #[serde(default, deserialize_with = "opt_pin_text")]
     pub account_pin: Option<String>,
     pub authorized_person: Option<String>,
     pub billing_address: Option<BillingAddress>,
@@ -236,15 +253,14 @@ pub async fn update_port_order(
 ///
 /// Cancels an open order: its numbers leave the platform. A closed one is 422 (R-PORT-1).
 #[utoipa::path(delete, path = "/v2/phone/porting/orders/{orderId}", tag = "Porting",
-    params(PortOrderPath, IdempotencyKey),
+    params(PortOrderPath),
     security(("oauth2" = ["phone_number:write:admin"])),
     responses(
         (status = 200, description = "The order, `cancelled`", body = PortOrderView),
-        BadIdempotencyKey,
         CommonErrors,
         NotFound<PortOrderView>,
         (status = 409, description = "The order changed during the cancellation (`conflict`)", body = ErrorBody),
-        (status = 422, description = "The order is closed (`rule_violation`, R-PORT-1), or the Idempotency-Key was used with another request (`idempotency_key_reused`)", body = ErrorBody),
+        (status = 422, description = "The order is closed (`rule_violation`, R-PORT-1)", body = ErrorBody),
     ))]
 pub async fn cancel_port_order(
     auth: Auth<NumberWrite>,

@@ -205,15 +205,14 @@ pub async fn update_reservation(
 /// Ends a reservation early: its numbers are free again. The pool that made it or the account
 /// it holds them for may; one that has ended already is 422 (R-RES-2).
 #[utoipa::path(delete, path = "/v2/phone/reservations/{reservationId}", tag = "Getting numbers",
-    params(ReservationPath, IdempotencyKey),
+    params(ReservationPath),
     security(("oauth2" = ["phone_number:write:admin"])),
     responses(
         (status = 200, description = "The reservation, released (or `expired`, when its time had come before the job ended it)", body = ReservationView),
-        BadIdempotencyKey,
         CommonErrors,
         NotFound<ReservationView>,
         (status = 409, description = "The reservation or one of its numbers changed during the release (`conflict`)", body = ErrorBody),
-        (status = 422, description = "The reservation has ended already (`rule_violation`, R-RES-2), or the Idempotency-Key was used with another request (`idempotency_key_reused`)", body = ErrorBody),
+        (status = 422, description = "The reservation has ended already (`rule_violation`, R-RES-2)", body = ErrorBody),
     ))]
 pub async fn release_reservation(
     auth: Auth<NumberWrite>,

@@ -46,8 +46,8 @@ pub struct PortValidation {
     pub phone_numbers: Vec<PortCheck>,
 }
 
-/// What a new order carries (seed 002's port-in request).
-#[derive(Debug, Clone)]
+/// What a new order carries (seed 002's port-in request). Its `Debug` leaves the PIN out.
+#[derive(Clone)]
 pub struct NewPortOrder {
     pub phone_numbers: Vec<String>,
     pub carrier_name: String,
@@ -58,8 +58,9 @@ pub struct NewPortOrder {
     pub requested_port_date: String,
 }
 
-/// A change to an order: its details (while `submitted`) and/or its status.
-#[derive(Debug, Clone, Default)]
+/// A change to an order: its details (while `submitted`) and/or its status. Its `Debug`
+/// leaves the PIN out.
+#[derive(Clone, Default)]
 pub struct PortPatch {
     pub status: Option<PortStatus>,
     /// The firm date, with `scheduled`.
@@ -72,6 +73,28 @@ pub struct PortPatch {
     pub authorized_person: Option<String>,
     pub billing_address: Option<BillingAddress>,
     pub requested_port_date: Option<String>,
+}
+
+impl std::fmt::Debug for NewPortOrder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewPortOrder")
+            .field("phone_numbers", &self.phone_numbers)
+            .field("carrier_name", &self.carrier_name)
+            .field("account_pin", &"(hidden)")
+            .finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for PortPatch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PortPatch")
+            .field("status", &self.status)
+            .field(
+                "account_pin",
+                &self.account_pin.as_ref().map(|_| "(hidden)"),
+            )
+            .finish_non_exhaustive()
+    }
 }
 
 /// One change in an order's life.
@@ -465,6 +488,19 @@ impl Service {
             size: i64::try_from(bytes.len()).unwrap_or(i64::MAX),
             uploaded_at: now,
         };
+        // The order's version moves with its attachments (its ETag says so), and the
+        // compare-and-set keeps an attachment from landing on an order a concurrent request
+        // has just closed.
+        let mut touched = order.clone();
+        touched.updated_at = now;
+        tx.update_port_order_cas(&touched)
+            .await
+            .map_err(|e| match e {
+                StoreError::Conflict => ServiceError::Conflict(format!(
+                    "porting order {id} was changed by another request; read it again"
+                )),
+                other => other.into(),
+            })?;
         tx.insert_port_attachment(&a, bytes).await?;
         tx.record(&actor.event(
             Action::PortOrderUpdate,
@@ -556,7 +592,9 @@ impl Service {
             }
         }
         let event = match patch.status {
-            Some(s) if s == before.status && !details => None,
+            // `submitted` is where an order starts, not a move: a PATCH that repeats it (beside
+            // its details) moves nothing. Every other status is a move, to be allowed or not.
+            Some(PortStatus::Submitted) if before.status == PortStatus::Submitted => None,
             Some(s) => Some(PortEvent::to(s).ok_or_else(|| {
                 ServiceError::Invalid(
                     "status: an order is submitted when placed; give pending, scheduled, \
