@@ -1,6 +1,9 @@
 //! Core benchmarks (a plain binary that prints its figures): adding 10,000 numbers through the
 //! service layer in one transaction, and one allocation's latency, on SQLite and PostgreSQL,
-//! each beside a floor measured in the same run (a bare multi-row insert of 10,000 rows).
+//! each beside a floor measured in the same run (a bare multi-row insert of 10,000 rows); and
+//! (phase `search`) the available search with a `contains` pattern over a pool of 1,000,000
+//! free numbers and the provisioning of 100 of them, beside a one-row read and a bare
+//! 100-row update of the same run.
 //!
 //! Run: `NUMBERPOOL_TEST_PG_URL=postgres://postgres@127.0.0.1:5432/postgres cargo bench --bench core`
 //! (`scripts/bench` provides the PostgreSQL the same way the tests do.)
@@ -169,6 +172,9 @@ async fn bench_backend(backend: &str, phases: &[String]) {
             fmt(median(floors))
         );
     }
+    if want("search") {
+        bench_search(backend).await;
+    }
     if !want("alloc") {
         return;
     }
@@ -222,7 +228,7 @@ fn main() {
         .collect();
     let phases: Vec<String> = args
         .iter()
-        .filter(|a| *a == "add" || *a == "alloc")
+        .filter(|a| *a == "add" || *a == "alloc" || *a == "search")
         .cloned()
         .collect();
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -234,4 +240,262 @@ fn main() {
             rt.block_on(bench_backend(backend, &phases));
         }
     }
+}
+
+/// The search's pool: `SEARCH_BLOCKS` blocks of 10,000 numbers, each an area code and an
+/// exchange of its own (the way carriers hand out numbers), 1,000,000 in all.
+const SEARCH_BLOCKS: u64 = 100;
+const SEARCH_RUNS: usize = 100;
+const PROVISIONS: usize = 50;
+
+/// Area codes in service, ten exchanges each.
+const AREA_CODES: [u64; 10] = [212, 305, 312, 415, 503, 617, 702, 808, 917, 650];
+
+fn search_pool() -> Vec<Vec<E164>> {
+    (0..SEARCH_BLOCKS)
+        .map(|b| {
+            let npa = AREA_CODES[(b % 10) as usize];
+            let nxx = 230 + b * 7;
+            (0..10_000u64)
+                .filter_map(|i| E164::parse(&format!("+1{npa}{nxx}{i:04}")).ok())
+                .collect()
+        })
+        .collect()
+}
+
+/// Search patterns of one kind, `SEARCH_RUNS` of them, drawn from `rng`.
+fn patterns(kind: &str, rng: &mut u64, pool: &[Vec<E164>]) -> Vec<String> {
+    let mut next = |below: u64| {
+        *rng = rng
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (*rng >> 33) % below
+    };
+    const WORDS: [&str; 10] = [
+        "FLOWERS", "PIZZA", "TAXICAB", "DENTIST", "LAWYER", "PLUMBER", "HOTEL", "CARS", "SUSHI",
+        "MOVERS",
+    ];
+    (0..SEARCH_RUNS)
+        .map(|_| {
+            let some = |next: &mut dyn FnMut(u64) -> u64| {
+                let block = &pool[next(pool.len() as u64) as usize];
+                block[next(block.len() as u64) as usize].as_str()[1..].to_string()
+            };
+            match kind {
+                // The last seven digits of a number in the pool: one or a few numbers have them.
+                "rare" => some(&mut next)[4..].to_string(),
+                // Eight random digits: almost always found nowhere.
+                "none" => format!("{:08}", next(100_000_000)),
+                "keypad" => format!("*{}", WORDS[next(WORDS.len() as u64) as usize]),
+                // Three or four random digits: thousands of numbers have them.
+                "common" => format!("{:03}", next(1000)) + &"7".repeat(next(2) as usize),
+                // A number's digits with two of them any digit.
+                "wildcard" => {
+                    let mut d: Vec<char> = some(&mut next)[3..].chars().collect();
+                    let a = next(d.len() as u64) as usize;
+                    let b = next(d.len() as u64) as usize;
+                    d[a] = '*';
+                    d[b] = '*';
+                    d.into_iter().collect()
+                }
+                // One or two digits: most numbers have them.
+                "short" => format!("{}", next(100)),
+                "nopattern" => String::new(),
+                // An area code and exchange: a whole block, contiguous in E.164 order.
+                _ => some(&mut next)[1..7].to_string(),
+            }
+        })
+        .collect()
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.2} ms", d.as_secs_f64() * 1000.0)
+}
+
+/// The available search over 1,000,000 free numbers by pattern kind, and provisioning 100.
+async fn bench_search(backend: &str) {
+    use numberpool::service::AvailableParams;
+    let db = TestDb::new(backend).await;
+    let service = Service::new(db.store().await);
+    let (p, c, trunk) = world(&service).await;
+    let pool = search_pool();
+    let t = Instant::now();
+    for block in &pool {
+        let batch: Vec<AddNumber> = block
+            .iter()
+            .map(|e| AddNumber {
+                phone_number: e.clone(),
+                fields: NewNumber::default(),
+            })
+            .collect();
+        service
+            .add_numbers(&p, batch)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+    let total: usize = pool.iter().map(Vec::len).sum();
+    println!(
+        "search pool: {total} free numbers added in {} blocks of 10,000 in {:.1} s",
+        pool.len(),
+        t.elapsed().as_secs_f64()
+    );
+    if backend == "postgres" {
+        // What autovacuum would do minutes after a bulk add; the planner needs the statistics.
+        let mut tx = service
+            .store()
+            .begin()
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        if let numberpool_store::ConnRef::Postgres(conn) = tx.connection() {
+            sqlx::query("ANALYZE numbers")
+                .execute(&mut *conn)
+                .await
+                .unwrap_or_else(|e| panic!("{e}"));
+        }
+        tx.commit().await.unwrap_or_else(|e| panic!("{e}"));
+    }
+
+    // The floor: one number read by its E.164 through the store (index lookup, one row).
+    let mut floor = Vec::with_capacity(SEARCH_RUNS);
+    for i in 0..SEARCH_RUNS {
+        let e = pool[i % pool.len()][i * 97 % 10_000].clone();
+        let t = Instant::now();
+        let mut r = service
+            .store()
+            .read()
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        r.get_number(&NumberLookup::E164(e))
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        floor.push(t.elapsed());
+    }
+    println!(
+        "floor: one number read by E.164: p50 {}, p99 {}",
+        ms(pct(&floor, 0.50)),
+        ms(pct(&floor, 0.99))
+    );
+
+    let mut rng = 2026u64;
+    let mut all = Vec::new();
+    for kind in [
+        "rare",
+        "none",
+        "keypad",
+        "common",
+        "wildcard",
+        "exchange",
+        "short",
+        "nopattern",
+    ] {
+        let mut lat = Vec::with_capacity(SEARCH_RUNS);
+        let mut found = 0usize;
+        for pat in patterns(kind, &mut rng, &pool) {
+            let q = AvailableParams {
+                contains: (kind != "nopattern").then(|| pat.clone()),
+                quantity: Some(10),
+                ..AvailableParams::default()
+            }
+            .parse(None)
+            .unwrap_or_else(|e| panic!("{pat}: {e}"));
+            let t = Instant::now();
+            let got = service
+                .search_available(&p, &q)
+                .await
+                .unwrap_or_else(|e| panic!("{e}"));
+            lat.push(t.elapsed());
+            found += got.len();
+        }
+        println!(
+            "search contains ({kind}, {SEARCH_RUNS} patterns, quantity 10, {:.1} found on average): p50 {}, p99 {}, max {}",
+            found as f64 / SEARCH_RUNS as f64,
+            ms(pct(&lat, 0.50)),
+            ms(pct(&lat, 0.99)),
+            ms(*lat.iter().max().unwrap_or(&Duration::ZERO)),
+        );
+        all.extend(lat);
+    }
+    println!(
+        "search contains, all {} searches: p50 {}, p99 {}",
+        all.len(),
+        ms(pct(&all, 0.50)),
+        ms(pct(&all, 0.99))
+    );
+
+    // Provisioning 100 numbers at a time into the customer, each set from a block of its own.
+    let mut lat = Vec::with_capacity(PROVISIONS);
+    for i in 0..PROVISIONS {
+        let set: Vec<E164> = pool[i % pool.len()][5_000 + (i / pool.len()) * 100..]
+            .iter()
+            .take(100)
+            .cloned()
+            .collect();
+        let t = Instant::now();
+        let got = service
+            .provision(&p, &set, c.account, Some(trunk))
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        lat.push(t.elapsed());
+        assert_eq!(got.len(), 100);
+    }
+    println!(
+        "provision 100 numbers ({PROVISIONS} sequential, service layer): p50 {}, p99 {}",
+        ms(pct(&lat, 0.50)),
+        ms(pct(&lat, 0.99))
+    );
+    service.store().close().await;
+    provision_floor(backend).await;
+}
+
+/// The floor beside provisioning: 100 single-row updates by primary key and a commit, on a
+/// bare two-column table of 1,000 rows.
+async fn provision_floor(backend: &str) {
+    let db = TestDb::new(backend).await;
+    let store = db.store().await;
+    let mut lat = Vec::with_capacity(PROVISIONS);
+    macro_rules! run {
+        ($tx:expr, $c:ident => $body:expr) => {
+            match $tx.connection() {
+                numberpool_store::ConnRef::Sqlite($c) => $body,
+                numberpool_store::ConnRef::Postgres($c) => $body,
+            }
+        };
+    }
+    let mut tx = store.begin().await.unwrap_or_else(|e| panic!("{e}"));
+    run!(tx, c => {
+        sqlx::query("CREATE TABLE floor (id BIGINT PRIMARY KEY, holder TEXT NOT NULL)")
+            .execute(&mut *c)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        for i in 0..1000i64 {
+            sqlx::query("INSERT INTO floor (id, holder) VALUES ($1, 'pool')")
+                .bind(i)
+                .execute(&mut *c)
+                .await
+                .unwrap_or_else(|e| panic!("{e}"));
+        }
+    });
+    tx.commit().await.unwrap_or_else(|e| panic!("{e}"));
+    for round in 0..PROVISIONS {
+        let t = Instant::now();
+        let mut tx = store.begin().await.unwrap_or_else(|e| panic!("{e}"));
+        run!(tx, c => {
+            for i in 0..100i64 {
+                sqlx::query("UPDATE floor SET holder = $1 WHERE id = $2")
+                    .bind(format!("customer{round}"))
+                    .bind((round as i64 * 100 + i) % 1000)
+                    .execute(&mut *c)
+                    .await
+                    .unwrap_or_else(|e| panic!("{e}"));
+            }
+        });
+        tx.commit().await.unwrap_or_else(|e| panic!("{e}"));
+        lat.push(t.elapsed());
+    }
+    println!(
+        "floor: 100 single-row updates and a commit: p50 {}, p99 {}",
+        ms(pct(&lat, 0.50)),
+        ms(pct(&lat, 0.99))
+    );
+    store.close().await;
 }

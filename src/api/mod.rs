@@ -186,6 +186,10 @@ fn api_routes() -> OpenApiRouter<ApiState> {
             numbers::set_reservation_settings
         ))
         .routes(routes!(
+            numbers::self_service_settings,
+            numbers::set_self_service_settings
+        ))
+        .routes(routes!(
             numbers::list_port_orders,
             numbers::create_port_order
         ))

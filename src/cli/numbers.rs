@@ -98,8 +98,21 @@ pub enum NumbersCmd {
         #[arg(long)]
         toll_free: bool,
     },
+    /// Show whether the account's customers (children and connected customers) may search
+    /// its pool and provision numbers for themselves; --on or --off changes it.
+    SelfService {
+        #[arg(long)]
+        account: String,
+        #[arg(long, conflicts_with = "off")]
+        on: bool,
+        #[arg(long)]
+        off: bool,
+        #[arg(long)]
+        json: bool,
+    },
     /// Take free numbers of the account's pool into a reseller or customer, all or none
-    /// (seed 002's provision).
+    /// (seed 002's provision); a customer takes them from its self-service providers' pools
+    /// into itself.
     Provision {
         #[command(flatten)]
         acting: Acting,
@@ -412,6 +425,34 @@ pub async fn run(service: &Service, cmd: NumbersCmd) -> anyhow::Result<()> {
                 );
                 Ok(())
             })
+        }
+        NumbersCmd::SelfService {
+            account,
+            on,
+            off,
+            json,
+        } => {
+            let actor = super::acting(service, &account).await?;
+            let enabled = if on || off {
+                service
+                    .set_self_service(&actor, on)
+                    .await
+                    .map_err(service_err)?
+            } else {
+                service
+                    .self_service_setting(&actor)
+                    .await
+                    .map_err(service_err)?
+            };
+            let v = serde_json::json!({ "enabled": enabled });
+            if json {
+                outln!("{}", serde_json::to_string(&v)?);
+            } else if enabled {
+                outln!("self-service is on: customers find this pool's free numbers and take them");
+            } else {
+                outln!("self-service is off: customers do not see this pool");
+            }
+            Ok(())
         }
         NumbersCmd::Provision {
             acting,

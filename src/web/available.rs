@@ -41,6 +41,8 @@ pub struct FindQuery {
     /// After a provision: how many went, and to which account (named from the account list).
     pub provisioned: String,
     pub to: String,
+    /// After the self-service switch: `on` or `off`.
+    pub self_service: String,
 }
 
 /// Result counts a search may ask for.
@@ -154,10 +156,15 @@ struct FindPage {
     has_pool: bool,
     /// Where chosen numbers may go; empty when the user cannot provision.
     sites: Vec<Choice>,
+    /// A pool's own self-service switch (`None` for a customer).
+    self_service: Option<bool>,
+    /// A customer's providers that opened their pools to it, by name.
+    providers: Vec<String>,
 }
 
 /// The accounts a pool provisions to (R-MOVE-1): its active resellers and customers one level
-/// down, and the customers connected to it through Provider Exchange (roots in its scope).
+/// down, and the customers connected to it through Provider Exchange (roots in its scope). A
+/// customer provisions to itself only (from its self-service providers' pools).
 async fn sites(st: &WebState, user: &SignedIn) -> WebResult<Vec<Account>> {
     let me = user.actor().account;
     Ok(st
@@ -169,7 +176,9 @@ async fn sites(st: &WebState, user: &SignedIn) -> WebResult<Vec<Account>> {
             a.status == AccountStatus::Active
                 && match a.kind {
                     AccountKind::Reseller => a.parent_id == Some(me),
-                    AccountKind::Customer => a.parent_id == Some(me) || a.parent_id.is_none(),
+                    AccountKind::Customer => {
+                        a.id == me || a.parent_id == Some(me) || a.parent_id.is_none()
+                    }
                     AccountKind::Provider | AccountKind::Unit => false,
                 }
         })
@@ -184,7 +193,19 @@ pub async fn page(
     Query(q): Query<FindQuery>,
 ) -> WebResult<Response> {
     let chrome = user.chrome("available");
-    let accounts = if chrome.is_pool() && chrome.can_write() {
+    let (self_service, providers) = if chrome.is_pool() {
+        (
+            Some(st.service.self_service_setting(user.actor()).await?),
+            Vec::new(),
+        )
+    } else {
+        let pools = st.service.pools_to_take_from(user.actor()).await?;
+        (None, pools.into_iter().map(|a| a.name).collect())
+    };
+    let accounts = if chrome.finds_numbers()
+        && chrome.can_write()
+        && (chrome.is_pool() || !providers.is_empty())
+    {
         sites(&st, &user).await?
     } else {
         Vec::new()
@@ -201,9 +222,19 @@ pub async fn page(
             };
             format!("{what} provisioned to {}.", a.name)
         }),
-        _ => None,
+        _ => match q.self_service.as_str() {
+            "on" => Some(
+                "Self-service is on: your customers find this pool's free numbers and provision \
+                 them for themselves."
+                    .to_string(),
+            ),
+            "off" => Some("Self-service is off: your customers no longer see this pool.".into()),
+            _ => None,
+        },
     };
     let mut page = FindPage {
+        self_service,
+        providers,
         has_pool: chrome.is_pool(),
         sites: Choice::accounts(&accounts, ""),
         notice,
@@ -273,6 +304,8 @@ struct ReviewPage {
     default_trunk: Option<String>,
     /// How long a reservation made from here lasts, in words ("1 day").
     hold_for: String,
+    /// A pool's review (a customer's takes from its providers and reserves nothing).
+    has_pool: bool,
 }
 
 /// The numbers of a review or a provision, parsed; the first that is not E.164 is the error.
@@ -296,7 +329,10 @@ async fn review_page(
     error: Option<String>,
 ) -> WebResult<ReviewPage> {
     let actor = user.actor();
-    let shown = st.service.available_by_number(actor, numbers).await?;
+    let shown = st
+        .service
+        .available_by_number(actor, numbers, site.trim().parse().ok())
+        .await?;
     let mut totals: BTreeMap<String, i64> = BTreeMap::new();
     let mut rows = Vec::with_capacity(shown.len());
     for (e, a) in &shown {
@@ -340,6 +376,7 @@ async fn review_page(
         hold_for: super::reservations::duration_words(
             st.service.reservation_ttl_setting(actor).await? / 1000,
         ),
+        has_pool: user.chrome("available").is_pool(),
     })
 }
 
@@ -463,4 +500,30 @@ async fn try_provision(
         .into_response())),
         Err(e) => Ok(Err(refusal(e)?)),
     }
+}
+
+/// The self-service switch's form.
+#[derive(Debug, Deserialize)]
+pub struct SelfServiceForm {
+    /// `on` or `off`.
+    enabled: String,
+}
+
+/// `POST /portal/numbers/self_service`: a pool opens itself to its customers' search and
+/// provisioning, or closes; back to *Find numbers* saying which.
+pub async fn self_service(
+    State(st): State<WebState>,
+    CsrfForm { user, form }: CsrfForm<SelfServiceForm>,
+) -> WebResult<Response> {
+    let on = match form.enabled.as_str() {
+        "on" => true,
+        "off" => false,
+        _ => return Err(ServiceError::Invalid("enabled: on or off".into()).into()),
+    };
+    st.service.set_self_service(user.actor(), on).await?;
+    Ok(Redirect::to(&format!(
+        "/portal/numbers/available?self_service={}",
+        if on { "on" } else { "off" }
+    ))
+    .into_response())
 }

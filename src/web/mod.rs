@@ -96,6 +96,12 @@ impl Chrome {
     }
 
     /// Whether the account keeps a pool with customers (a provider or reseller).
+    /// Whether *Find numbers* is for this account: a pool's own search, or a customer's over
+    /// its self-service providers' pools.
+    pub fn finds_numbers(&self) -> bool {
+        self.is_pool() || self.account_kind == "customer"
+    }
+
     pub fn is_pool(&self) -> bool {
         matches!(self.account_kind.as_str(), "provider" | "reseller")
     }
@@ -130,6 +136,7 @@ pub fn router(service: Service, config: &WebConfig) -> Router {
             )
             .route("/numbers", get(numbers::list))
             .route("/numbers/available", get(available::page))
+            .route("/numbers/self_service", post(available::self_service))
             .route("/blocks", get(blocks::list).post(blocks::create))
             .route("/porting", get(porting::list).post(porting::create))
             .route("/porting/{id}", get(porting::show))

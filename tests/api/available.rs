@@ -163,7 +163,7 @@ async fn available_search(db: &TestDb) {
         !mine.contains(&w.free.phone_number.as_str().to_string()),
         "{r}"
     );
-    // A customer has no pool; its providers' pools open with self-service, which none has.
+    // A customer has no pool; its providers' pools open with self-service, off by default.
     let r = app
         .get_as(&w.customer_client.token, &search("quantity=100"))
         .await
@@ -180,6 +180,156 @@ async fn available_search(db: &TestDb) {
 }
 
 backend_tests!(available_search);
+
+/// Customer self-service: off, a customer's search is empty and it cannot take numbers; on,
+/// its children and connected customers find the provider's free numbers (not those held for
+/// another account, nor another tenant's) and provision them for themselves, all or nothing,
+/// on the provider's default trunk. Only a pool holder sets it; off again closes it.
+async fn customer_self_service(db: &TestDb) {
+    let w = World::new(db).await;
+    let app = &w.app;
+    let t = &w.provider_client.token;
+    let c = &w.customer_client.token;
+    let root = app.client(&w.root_customer, None).await;
+    let tenant_c = app.client(&w.tenant_customer, None).await;
+    app.post("/v2/phone/numbers")
+        .bearer(t)
+        .json(&json!({"numbers": [
+            {"phone_number": "+14155557001"},
+            {"phone_number": "+14155557002"},
+            {"phone_number": "+14155557003"},
+        ]}))
+        .send()
+        .await
+        .expect(201);
+    let settings = "/v2/phone/self_service_settings";
+    let r = app.get_as(t, settings).await.expect(200).json();
+    assert_eq!(r, json!({"enabled": false}));
+    let found = |token: String| async move {
+        phones(
+            &app.get_as(
+                &token,
+                "/v2/phone/numbers/available?contains=41555570*&quantity=100",
+            )
+            .await
+            .expect(200)
+            .json(),
+        )
+    };
+    assert_eq!(found(c.clone()).await, Vec::<String>::new(), "off");
+    let take = |token: String, site: String, numbers: Value| async move {
+        app.post("/v2/phone/numbers/provision")
+            .bearer(&token)
+            .json(&json!({"phone_numbers": numbers, "site_id": site}))
+            .send()
+            .await
+    };
+    take(
+        c.clone(),
+        w.customer.id.to_string(),
+        json!(["+14155557001"]),
+    )
+    .await
+    .expect_error(409, "conflict");
+
+    let r = app
+        .patch(settings)
+        .bearer(t)
+        .json(&json!({"enabled": true}))
+        .send()
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(r, json!({"enabled": true}));
+    assert_eq!(
+        app.get_as(t, settings).await.expect(200).json(),
+        json!({"enabled": true})
+    );
+    // One of them held for the connected customer: only that customer finds it.
+    app.post("/v2/phone/reservations")
+        .bearer(t)
+        .json(&json!({"phone_numbers": ["+14155557003"], "account_id": w.root_customer.id}))
+        .send()
+        .await
+        .expect(201);
+    assert_eq!(found(c.clone()).await, ["+14155557001", "+14155557002"]);
+    assert_eq!(
+        found(root.token.clone()).await,
+        ["+14155557001", "+14155557002", "+14155557003"],
+        "a connected customer, and the number held for it"
+    );
+    assert_eq!(
+        found(tenant_c.token.clone()).await,
+        Vec::<String>::new(),
+        "another tenant"
+    );
+
+    // The customer takes one for itself, on the provider's default trunk.
+    let r = take(
+        c.clone(),
+        w.customer.id.to_string(),
+        json!(["+14155557002"]),
+    )
+    .await
+    .expect(200)
+    .json();
+    let done = &r["provisioned_numbers"][0];
+    assert_eq!(done["phone_number"], "+14155557002", "{r}");
+    assert_eq!(done["site_id"], json!(w.customer.id), "{r}");
+    assert_eq!(done["sip_trunk_id"], json!(w.trunk), "{r}");
+    let mine = app
+        .get_as(c, &format!("/v2/phone/numbers/{}", enc("+14155557002")))
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(mine["customer_id"], json!(w.customer.id), "{mine}");
+    // All or nothing: the number held for another account spoils the set.
+    take(
+        c.clone(),
+        w.customer.id.to_string(),
+        json!(["+14155557001", "+14155557003"]),
+    )
+    .await
+    .expect_error(422, "rule_violation");
+    assert_eq!(found(c.clone()).await, ["+14155557001"]);
+    // Into its unit: refused (a unit gets numbers from its customer, R-MOVE-5).
+    take(c.clone(), w.unit.id.to_string(), json!(["+14155557001"]))
+        .await
+        .expect_error(422, "rule_violation");
+    // Not into another account.
+    take(
+        c.clone(),
+        w.root_customer.id.to_string(),
+        json!(["+14155557001"]),
+    )
+    .await
+    .expect_error(404, "not_found");
+    // A customer sets nothing here.
+    app.patch(settings)
+        .bearer(c)
+        .json(&json!({"enabled": true}))
+        .send()
+        .await
+        .expect_error(422, "rule_violation");
+
+    // Off again: the pool closes.
+    app.patch(settings)
+        .bearer(t)
+        .json(&json!({"enabled": false}))
+        .send()
+        .await
+        .expect(200);
+    assert_eq!(found(c.clone()).await, Vec::<String>::new());
+    take(
+        c.clone(),
+        w.customer.id.to_string(),
+        json!(["+14155557001"]),
+    )
+    .await
+    .expect_error(409, "conflict");
+}
+
+backend_tests!(customer_self_service);
 
 /// `POST /v2/phone/numbers/provision`: seed 002's body and answer, the default trunk, all or
 /// nothing when one number is gone, and the refusals.

@@ -1,7 +1,9 @@
 // Finding numbers in the portal (issue 14), in real headless Chromium against the real binary:
 // a provider sets a rate, searches its pool by country, area code and a `contains` pattern,
 // sees each number's place, capabilities and monthly cost, is told what is wrong with a bad
-// pattern, and widens a search that finds nothing. A customer has no such page in its menu.
+// pattern, and widens a search that finds nothing. A customer finds nothing until the provider
+// opens its pool to self-service; then it provisions a number for itself (+1415555013x), and
+// the provider closes the pool again at the end.
 // One demo server for this file; the tests run in order. On PostgreSQL the files share one
 // database, one after another: these tests use demo numbers the other files leave alone
 // (+1415555014x and 015x) and take their rate out of the rate card again at the end.
@@ -84,11 +86,10 @@ test('a provider finds free numbers with their place and monthly cost', async ()
   await context.close();
 });
 
-test('a customer has no pool to search', async () => {
+test('a customer finds nothing while its provider keeps its pool closed', async () => {
   const { context, page } = await newPage(browser);
   await signIn(page, demo.url, demo.logins.customer);
-  assert.equal(await page.getByRole('link', { name: 'Find numbers' }).count(), 0);
-  await page.goto(`${demo.url}/portal/numbers/available`);
+  await page.getByRole('link', { name: 'Find numbers' }).click();
   assert.match(await page.locator('main').innerText(), /None has yet, so nothing can be found here/);
   assert.equal(await rows(page).count(), 0);
   await context.close();
@@ -134,7 +135,7 @@ test('a provider chooses numbers, reviews their cost and provisions them to a cu
   // The same review again: both are gone, said per number, and nothing can be sent.
   await page.goto(review);
   assert.equal(await page.locator('tr.bad').count(), 2);
-  assert.match(await page.locator('tr.bad').first().innerText(), /No longer free in your pool/);
+  assert.match(await page.locator('tr.bad').first().innerText(), /No longer free to take/);
   assert.equal(await page.getByRole('button', { name: /^Provision/ }).count(), 0);
 
   // The rate this file made goes again, leaving the rate card as the demo has it.
@@ -144,4 +145,64 @@ test('a provider chooses numbers, reviews their cost and provisions them to a cu
   await page.getByRole('button', { name: /^Delete/ }).click();
   await page.waitForURL(/done=rate.delete/);
   await context.close();
+});
+
+test('a provider opens its pool to self-service and a customer provisions a number for itself', async () => {
+  const prov = await newPage(browser);
+  await signIn(prov.page, demo.url, demo.logins.portal);
+  await prov.page.goto(`${demo.url}/portal/numbers/available`);
+  const sw = prov.page.locator('form.switch');
+  assert.match(await sw.innerText(), /Customer self-service is off\. Only you provision these numbers/);
+  await Promise.all([
+    prov.page.waitForURL(/self_service=on/),
+    sw.getByRole('button', { name: 'Let customers take numbers' }).click(),
+  ]);
+  assert.match(await prov.page.getByRole('status').innerText(), /^Self-service is on: your customers find/);
+  assert.match(await prov.page.locator('form.switch').innerText(), /Customer self-service is on\./);
+  await checkA11y(prov.page, 'the self-service switch');
+  await screenshots(prov.page, 'find-numbers-self-service');
+
+  const { context, page } = await newPage(browser);
+  await signIn(page, demo.url, demo.logins.customer);
+  await page.getByRole('link', { name: 'Find numbers' }).click();
+  assert.match(await page.locator('p.lead').innerText(), /^Free numbers that .+ let you take for yourself/);
+  await search(page, { Country: 'us', 'Area code': '415', Contains: '555013*' });
+  assert.equal(await rows(page).count(), 10);
+  await page.getByRole('checkbox', { name: 'Choose +14155550133' }).check();
+  // A customer provisions to itself only.
+  const sites = await page.getByLabel('Provision the chosen numbers to').locator('option').allInnerTexts();
+  assert.deepEqual(sites.slice(1), ['Globex Corporation (customer)']);
+  await page.getByLabel('Provision the chosen numbers to').selectOption({ label: 'Globex Corporation (customer)' });
+  await Promise.all([
+    page.waitForURL(/\/portal\/numbers\/provision\?/),
+    page.getByRole('button', { name: 'Review and provision…' }).click(),
+  ]);
+  assert.match(await page.locator('p.lead').innerText(), /come from your provider's pool into Globex Corporation/);
+  assert.equal(await page.locator('table tbody tr').count(), 1);
+  assert.equal(await page.getByRole('button', { name: /^Reserve/ }).count(), 0, 'a customer reserves nothing here');
+  assert.equal(await page.getByLabel('SIP trunk').count(), 0, "the provider's default trunk, not a choice");
+  assert.match(await page.locator('main').innerText(), /They go out on your provider's default SIP trunk/);
+  await checkA11y(page, "a customer's provision review");
+  await screenshots(page, 'provision-review-customer');
+  await Promise.all([
+    page.waitForURL(/\/portal\/numbers\/available\?provisioned=1/),
+    page.getByRole('button', { name: 'Provision 1 number' }).click(),
+  ]);
+  assert.equal(await page.getByRole('status').innerText(), '1 number provisioned to Globex Corporation.');
+  // The number is the customer's now, and no longer offered.
+  await search(page, { Contains: '555013*' });
+  assert.doesNotMatch(await page.locator('table tbody').innerText(), /\+14155550133/);
+  await page.goto(`${demo.url}/portal/numbers/%2B14155550133`);
+  assert.match(await page.locator('h1').innerText(), /\+1 415-555-0133|\+14155550133/);
+
+  // Closed again: the customer finds nothing.
+  await Promise.all([
+    prov.page.waitForURL(/self_service=off/),
+    prov.page.locator('form.switch').getByRole('button', { name: 'Turn self-service off' }).click(),
+  ]);
+  assert.match(await prov.page.getByRole('status').innerText(), /^Self-service is off/);
+  await page.goto(`${demo.url}/portal/numbers/available`);
+  assert.match(await page.locator('main').innerText(), /None has yet, so nothing can be found here/);
+  await context.close();
+  await prov.context.close();
 });

@@ -71,7 +71,7 @@ async fn numbers_available_searches_the_pool(db: &TestDb) {
         &format!("numbers available --account {pid} --quantity 500"),
         &["quantity"],
     );
-    // A customer has no pool to search.
+    // A customer has no pool to search, and its provider has not opened its own.
     let none = ok_json(db, &format!("numbers available --account {cid} --json"));
     assert_eq!(none, serde_json::json!([]), "{none}");
 
@@ -111,6 +111,32 @@ async fn numbers_available_searches_the_pool(db: &TestDb) {
         db,
         &format!("numbers provision --account {pid} --site {cid} --toll-free +12125550199"),
         &["+12125550199", "not a toll-free number"],
+    );
+
+    // Self-service: the provider opens its pool; the customer finds and takes a number.
+    let off = ok_json(db, &format!("numbers self-service --account {pid} --json"));
+    assert_eq!(off, serde_json::json!({"enabled": false}), "{off}");
+    let r = run(
+        db,
+        &format!("numbers self-service --account {pid} --on"),
+        None,
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("self-service is on"), "{}", r.stdout);
+    let found = ok_json(
+        db,
+        &format!("numbers available --account {cid} --json --area-code 212 --country US"),
+    );
+    assert_eq!(found[0]["phone_number"], "+12125550199", "{found}");
+    let got = ok_json(
+        db,
+        &format!("numbers provision --account {cid} --site {cid} --json +12125550199"),
+    );
+    assert_eq!(got["phone_number"], "+12125550199", "{got}");
+    refused(
+        db,
+        &format!("numbers self-service --account {cid} --on"),
+        &["R-PROV-1"],
     );
 }
 

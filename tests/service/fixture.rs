@@ -181,3 +181,20 @@ pub async fn applications(db: &TestDb) -> Vec<Application> {
 pub fn is_postgres(db: &TestDb) -> bool {
     db.url.starts_with("postgres")
 }
+
+/// The numbers `who`'s available search finds with `contains` (up to 100), in its order.
+pub async fn found(s: &Service, who: &Actor, contains: &str) -> Vec<String> {
+    let q = numberpool::service::AvailableParams {
+        contains: Some(contains.into()),
+        quantity: Some(100),
+        ..numberpool::service::AvailableParams::default()
+    }
+    .parse(None)
+    .must("query");
+    s.search_available(who, &q)
+        .await
+        .must("search")
+        .into_iter()
+        .map(|n| n.phone_number)
+        .collect()
+}

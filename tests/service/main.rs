@@ -5,6 +5,7 @@
 mod common;
 
 mod attributes;
+mod available;
 mod boundaries;
 mod clients;
 mod exports;

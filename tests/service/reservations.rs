@@ -7,7 +7,7 @@
 
 use std::sync::Arc;
 
-use numberpool::service::{AvailableParams, Clock, Service, ServiceError};
+use numberpool::service::{Clock, Service, ServiceError};
 use numberpool_domain::{E164, Number, Position, ReservationStatus, now_ms};
 use numberpool_store::NumberLookup;
 use numberpool_store::backend_tests;
@@ -17,22 +17,6 @@ use crate::fixture::*;
 
 const MINUTE: i64 = 60 * 1000;
 const HOUR: i64 = 60 * MINUTE;
-
-async fn found(s: &Service, who: &Actor, contains: &str) -> Vec<String> {
-    let q = AvailableParams {
-        contains: Some(contains.into()),
-        quantity: Some(100),
-        ..AvailableParams::default()
-    }
-    .parse(None)
-    .must("query");
-    s.search_available(who, &q)
-        .await
-        .must("search")
-        .into_iter()
-        .map(|n| n.phone_number)
-        .collect()
-}
 
 async fn row(s: &Service, e: &E164) -> Number {
     let mut r = s.store().read().await.must("read");
@@ -344,7 +328,46 @@ async fn reservations_race_provisions(db: &TestDb) {
     }
 }
 
+/// What the portal's provision review shows (`available_by_number`): a number reserved for
+/// the site chosen is there to take, one reserved for another account is not, until its time.
+async fn the_review_shows_reserved_numbers_only_to_their_holder(db: &TestDb) {
+    let t0 = now_ms();
+    let clock = Clock::manual(t0);
+    let w = World::build(Service::with_clock(db.store().await, clock.clone())).await;
+    let s = &w.service;
+    let p = as_(&w.provider);
+    let held = e164(8100);
+    let open = e164(8101);
+    w.add(&w.provider, &held).await;
+    w.add(&w.provider, &open).await;
+    s.reserve(&p, std::slice::from_ref(&held), w.customer.id, Some(HOUR))
+        .await
+        .must("reserve");
+    let p = &p;
+    let shown = |site| {
+        let both = [held.clone(), open.clone()];
+        async move {
+            s.available_by_number(p, &both, site)
+                .await
+                .must("review")
+                .into_iter()
+                .map(|(_, a)| a.is_some())
+                .collect::<Vec<bool>>()
+        }
+    };
+    assert_eq!(shown(Some(w.customer.id)).await, [true, true]);
+    assert_eq!(shown(Some(w.customer2.id)).await, [false, true]);
+    assert_eq!(shown(None).await, [false, true]);
+    clock.advance(HOUR);
+    assert_eq!(
+        shown(Some(w.customer2.id)).await,
+        [true, true],
+        "the hold lapsed"
+    );
+}
+
 backend_tests!(
+    the_review_shows_reserved_numbers_only_to_their_holder,
     reservations_hold_numbers_until_their_time,
     reservations_race_provisions
 );

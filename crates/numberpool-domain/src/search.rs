@@ -112,6 +112,57 @@ impl ContainsPattern {
     }
 }
 
+impl ContainsPattern {
+    /// Every run of three digits in a row in the pattern (no wildcard among them), each once:
+    /// what a trigram index can look up. A number that has the pattern has every one of them;
+    /// a pattern with none (`4*5`, `12`) cannot use such an index.
+    pub fn trigrams(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for w in self.0.windows(3) {
+            let mut g = String::with_capacity(3);
+            for p in w {
+                match p {
+                    PatternDigit::Digit(d) => g.push(char::from(b'0' + d)),
+                    PatternDigit::Any => break,
+                }
+            }
+            if g.len() == 3 && !out.contains(&g) {
+                out.push(g);
+            }
+        }
+        out
+    }
+
+    /// Patterns whose matches together are exactly this one's, each with a run of three digits
+    /// for a trigram index where this one has none: one wildcard between digits written out as
+    /// each of the ten digits (`4*5` is `405` to `495`), the wildcard that leaves each of the ten
+    /// the most trigrams. A pattern with trigrams already, or with no wildcard to write out
+    /// (`12`), is its own only alternative.
+    pub fn alternatives(&self) -> Vec<ContainsPattern> {
+        if !self.trigrams().is_empty() {
+            return vec![self.clone()];
+        }
+        let mut best: Option<(usize, Vec<ContainsPattern>)> = None;
+        for (i, p) in self.0.iter().enumerate() {
+            if *p != PatternDigit::Any {
+                continue;
+            }
+            let alts: Vec<ContainsPattern> = (0..10)
+                .map(|d| {
+                    let mut v = self.0.clone();
+                    v[i] = PatternDigit::Digit(d);
+                    ContainsPattern(v)
+                })
+                .collect();
+            let fewest = alts.iter().map(|a| a.trigrams().len()).min().unwrap_or(0);
+            if fewest > 0 && best.as_ref().is_none_or(|(n, _)| fewest > *n) {
+                best = Some((fewest, alts));
+            }
+        }
+        best.map_or_else(|| vec![self.clone()], |(_, alts)| alts)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -120,6 +171,13 @@ mod tests {
     fn digits_wildcards_and_keypad_letters() {
         let p = ContainsPattern::parse("*FLOWERS").expect("a pattern");
         assert_eq!(p.like(), "%_3569377%");
+        assert_eq!(p.trigrams(), ["356", "569", "693", "937", "377"]);
+        let p2 = ContainsPattern::parse("555*5555").expect("a pattern");
+        assert_eq!(
+            p2.trigrams(),
+            ["555"],
+            "each trigram once, none across the wildcard"
+        );
         assert!(p.matches("18003569377"));
         assert!(!p.matches("3569377"), "the wildcard needs a digit before");
         assert!(!p.matches("18003569378"));
@@ -128,6 +186,24 @@ mod tests {
         assert!(p.matches("14155551001"));
         assert!(!p.matches("14155661001"), "no match");
         let p = ContainsPattern::parse("4*5").expect("a wildcard in the middle");
+        assert!(p.trigrams().is_empty(), "no three digits in a row");
+        let alts: Vec<String> = p.alternatives().iter().map(ContainsPattern::like).collect();
+        assert_eq!(alts.len(), 10, "{alts:?}");
+        assert_eq!(alts[0], "%405%");
+        assert_eq!(alts[9], "%495%");
+        let p3 = ContainsPattern::parse("12*45*78").expect("a pattern");
+        let alts = p3.alternatives();
+        assert_eq!(alts.len(), 10);
+        assert!(alts.iter().all(|a| a.trigrams().len() == 3), "{alts:?}");
+        for d in ["1204567890", "9912345678", "12945078"] {
+            assert_eq!(
+                p3.matches(d),
+                alts.iter().any(|a| a.matches(d)),
+                "the alternatives match what the pattern does: {d}"
+            );
+        }
+        let p4 = ContainsPattern::parse("12").expect("a pattern");
+        assert_eq!(p4.alternatives(), vec![p4.clone()], "nothing to write out");
         assert!(p.matches("14155551001"));
         assert_eq!(
             ContainsPattern::parse("pqrs wxyz")

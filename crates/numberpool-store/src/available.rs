@@ -20,9 +20,23 @@ pub struct AvailableFilter {
     pub number_type: Option<NumberType>,
     /// Capabilities every result must have: `cap_voice`, `cap_sms`, `cap_mms`, `cap_fax`.
     pub capability_columns: Vec<&'static str>,
-    /// A `LIKE` pattern for the E.164's digits ([`numberpool_domain::ContainsPattern::like`]).
-    pub digits_like: Option<String>,
+    /// `LIKE` patterns for the E.164's digits, one per alternative of the `contains` pattern
+    /// ([`numberpool_domain::ContainsPattern::alternatives`]): a number passes when it matches
+    /// any. Empty: no pattern.
+    pub digits_like: Vec<String>,
+    /// Each alternative's runs of three digits ([`numberpool_domain::ContainsPattern::trigrams`]),
+    /// in the same order: when every alternative has some, SQLite finds the candidates in its
+    /// trigram table first.
+    pub digits_trigrams: Vec<Vec<String>>,
 }
+
+/// SQLite: a `number_digits` rowid (migration 0020: the digits padded with zeros to fifteen,
+/// times sixteen, plus their count) turned back into the number's E.164.
+const DIGITS_ROWID_TO_E164: &str = "'+' || substr(printf('%015d', d.rowid >> 4), 1, d.rowid & 15)";
+
+/// PostgreSQL: how many of a pool's free numbers, in E.164 order, a patterned search reads
+/// before it asks the trigram index for the rest (about 2 ms of reading).
+const ORDERED_BUDGET: u32 = 4_000;
 
 impl Reader {
     /// Up to `limit` numbers that are `free` and active in one of `pools`' own pools and pass
@@ -36,65 +50,156 @@ impl Reader {
         now: i64,
         limit: u32,
     ) -> Result<Vec<Number>> {
-        if pools.is_empty() {
-            return Ok(Vec::new());
+        // One query a pool, merged here: each reads its pool's free numbers in E.164 order
+        // (`numbers_free`, or the trigram table's rowids) and stops at `limit`, which neither
+        // engine can do for several pools in one ordered query.
+        let mut found: Vec<Number> = Vec::new();
+        for pool in pools {
+            found.extend(self.available_in(*pool, filter, viewer, now, limit).await?);
         }
+        found.sort_by(|a, b| a.phone_number.as_str().cmp(b.phone_number.as_str()));
+        found.truncate(limit as usize);
+        Ok(found)
+    }
+
+    async fn available_in(
+        &mut self,
+        pool: AccountId,
+        filter: &AvailableFilter,
+        viewer: AccountId,
+        now: i64,
+        limit: u32,
+    ) -> Result<Vec<Number>> {
         let mut binds: Vec<String> = Vec::new();
         let at = |v: String, binds: &mut Vec<String>| {
             binds.push(v);
             format!("${}", binds.len())
         };
-        let holders: Vec<String> = pools
-            .iter()
-            .map(|p| at(p.to_string(), &mut binds))
-            .collect();
-        let mut sql = format!(
-            "SELECT {NUMBER_COLUMNS} FROM numbers WHERE holder_id IN ({}) \
-             AND position = 'free' AND status = 'normal' \
-             AND (reservation_id IS NULL OR reserved_until <= {now} OR reserved_for = {})",
-            holders.join(", "),
+        // SQLite plans a `LIKE '%…%'` as a pass over the pool. When every alternative of the
+        // pattern has trigrams, the search reads the numbers that have one alternative's
+        // trigrams from the trigram table instead, in the E.164 order of its rowids, and stops
+        // at `limit`: a rare pattern costs its few candidates, a common one the few it reads
+        // before `limit` of them match. PostgreSQL's planner weighs its trigram index
+        // (`numbers_digits_trgm`) against the pool's E.164 order (`numbers_free`) itself.
+        let trigram_first = self.backend() == crate::Backend::Sqlite
+            && !filter.digits_trigrams.is_empty()
+            && filter.digits_trigrams.iter().all(|g| !g.is_empty());
+        let head = if trigram_first {
+            let groups: Vec<String> = filter
+                .digits_trigrams
+                .iter()
+                .map(|group| {
+                    let tokens: Vec<String> = group.iter().map(|g| format!("\"{g}\"")).collect();
+                    format!("({})", tokens.join(" AND "))
+                })
+                .collect();
+            let m = at(groups.join(" OR "), &mut binds);
+            format!(
+                "SELECT {NUMBER_COLUMNS} FROM number_digits d CROSS JOIN numbers \
+                 ON numbers.e164 = {DIGITS_ROWID_TO_E164} WHERE d.number_digits MATCH {m} AND "
+            )
+        } else {
+            String::new()
+        };
+        let free = format!(
+            "holder_id = {} AND position = 'free' AND status = 'normal'",
+            at(pool.to_string(), &mut binds)
+        );
+        let mut cond = format!(
+            "{free} AND (reservation_id IS NULL OR reserved_until <= {now} OR reserved_for = {})",
             at(viewer.to_string(), &mut binds)
         );
         if let Some(c) = &filter.country {
-            sql.push_str(&format!(" AND country = {}", at(c.clone(), &mut binds)));
+            cond.push_str(&format!(" AND country = {}", at(c.clone(), &mut binds)));
         }
         if let Some(s) = &filter.state {
-            sql.push_str(&format!(
+            cond.push_str(&format!(
                 " AND upper(region_state) = {}",
                 at(s.to_uppercase(), &mut binds)
             ));
         }
         if let Some(c) = &filter.city {
-            sql.push_str(&format!(
+            cond.push_str(&format!(
                 " AND lower(city) = {}",
                 at(c.to_lowercase(), &mut binds)
             ));
         }
         if let Some(p) = &filter.digits_prefix {
-            sql.push_str(&format!(
+            cond.push_str(&format!(
                 " AND e164 LIKE {}",
                 at(format!("+{p}%"), &mut binds)
             ));
         }
         if let Some(t) = filter.number_type {
-            sql.push_str(&format!(
+            cond.push_str(&format!(
                 " AND number_type = {}",
                 at(t.as_str().to_string(), &mut binds)
             ));
         }
         for col in &filter.capability_columns {
-            sql.push_str(&format!(" AND {col}"));
+            cond.push_str(&format!(" AND {col}"));
         }
-        if let Some(l) = &filter.digits_like {
-            sql.push_str(&format!(
-                " AND substr(e164, 2) LIKE {}",
-                at(l.clone(), &mut binds)
-            ));
+        if !filter.digits_like.is_empty() {
+            let likes: Vec<String> = filter
+                .digits_like
+                .iter()
+                .map(|l| format!("substr(e164, 2) LIKE {}", at(l.clone(), &mut binds)))
+                .collect();
+            cond.push_str(&format!(" AND ({})", likes.join(" OR ")));
         }
-        sql.push_str(&format!(" ORDER BY e164 LIMIT {limit}"));
+        if trigram_first {
+            let sql = format!("{head}{cond} ORDER BY d.rowid LIMIT {limit}");
+            return self.available_rows(&sql, &binds).await;
+        }
+        if filter.digits_like.is_empty() || self.backend() == crate::Backend::Sqlite {
+            let sql = format!(
+                "SELECT {NUMBER_COLUMNS} FROM numbers WHERE {cond} ORDER BY e164 LIMIT {limit}"
+            );
+            return self.available_rows(&sql, &binds).await;
+        }
+        // PostgreSQL with a pattern. Its planner picks the trigram index or the pool's E.164
+        // order from estimates a pattern's shape misleads (an exchange, `650853`, is ten
+        // thousand numbers in one place of that order), so the search takes both ways in turn:
+        // first the pool's first `ORDERED_BUDGET` free numbers in order, where a common
+        // pattern finds its `limit`; then, past them, every match the trigram index gives
+        // (a pattern not common there has few), sorted. Together: the first `limit` matches
+        // in E.164 order, each way bounded.
+        let sql = format!(
+            "SELECT {NUMBER_COLUMNS} FROM (SELECT {NUMBER_COLUMNS} FROM numbers WHERE {free} \
+             ORDER BY e164 LIMIT {ORDERED_BUDGET}) AS first WHERE {cond} ORDER BY e164 LIMIT {limit}"
+        );
+        let mut found = self.available_rows(&sql, &binds).await?;
+        if found.len() >= limit as usize {
+            return Ok(found);
+        }
+        let boundary: Option<(String,)> = on_conn!(self, c => {
+            sqlx::query_as(&format!(
+                "SELECT e164 FROM numbers WHERE holder_id = $1 AND position = 'free' \
+                 AND status = 'normal' ORDER BY e164 OFFSET {} LIMIT 1",
+                ORDERED_BUDGET - 1
+            ))
+            .bind(pool.to_string())
+            .fetch_optional(&mut *c)
+            .await?
+        });
+        let Some((past,)) = boundary else {
+            // The pool has no more free numbers than the first pass read.
+            return Ok(found);
+        };
+        let p = at(past, &mut binds);
+        let sql = format!(
+            "WITH matches AS MATERIALIZED (SELECT {NUMBER_COLUMNS} FROM numbers WHERE {cond} \
+             AND e164 > {p}) SELECT * FROM matches ORDER BY e164 LIMIT {}",
+            limit as usize - found.len()
+        );
+        found.extend(self.available_rows(&sql, &binds).await?);
+        Ok(found)
+    }
+
+    async fn available_rows(&mut self, sql: &str, binds: &[String]) -> Result<Vec<Number>> {
         let rows: Vec<NumberRow> = on_conn!(self, c => {
-            let mut q = sqlx::query_as::<_, NumberRow>(&sql);
-            for b in &binds {
+            let mut q = sqlx::query_as::<_, NumberRow>(sql);
+            for b in binds {
                 q = q.bind(b);
             }
             q.fetch_all(&mut *c).await?

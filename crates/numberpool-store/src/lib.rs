@@ -23,6 +23,7 @@ mod providers;
 mod rate_card;
 mod reservations;
 mod rows;
+mod self_service;
 mod sessions;
 #[cfg(feature = "testing")]
 pub mod testing;

@@ -13,6 +13,7 @@ mod list;
 mod moves;
 mod porting;
 mod reservations;
+mod self_service;
 mod views;
 
 pub use add::*;
@@ -23,6 +24,7 @@ pub use list::*;
 pub use moves::*;
 pub use porting::*;
 pub use reservations::*;
+pub use self_service::*;
 pub use views::*;
 
 use std::collections::BTreeMap;

@@ -153,6 +153,11 @@ impl AvailableQuery {
         .into_iter()
         .filter_map(|(on, col)| on.then_some(col))
         .collect();
+        let alternatives = self
+            .contains
+            .as_ref()
+            .map(ContainsPattern::alternatives)
+            .unwrap_or_default();
         Ok(AvailableFilter {
             country: self.country.map(|c| c.as_str()),
             state: self.state.clone(),
@@ -160,7 +165,8 @@ impl AvailableQuery {
             digits_prefix,
             number_type: self.number_type,
             capability_columns,
-            digits_like: self.contains.as_ref().map(ContainsPattern::like),
+            digits_like: alternatives.iter().map(ContainsPattern::like).collect(),
+            digits_trigrams: alternatives.iter().map(ContainsPattern::trigrams).collect(),
         })
     }
 }
@@ -183,9 +189,8 @@ impl AvailableNumber {
 
 impl Service {
     /// Up to `quantity` numbers the actor may take, in E.164 order: a provider's or
-    /// reseller's search covers its own pool's free, active numbers. A customer's covers its
-    /// providers' pools where the provider turned self-service on, which no provider can yet:
-    /// it finds nothing.
+    /// reseller's search covers its own pool's free, active numbers; a customer's, its
+    /// providers' pools where the provider turned self-service on (none: an empty answer).
     pub async fn search_available(
         &self,
         actor: &Actor,
@@ -200,34 +205,47 @@ impl Service {
         }
         let mut r = self.store.read().await?;
         let me = self.acting_account(&mut r, actor).await?;
-        let pools: Vec<AccountId> = if me.kind.holds_pool() {
-            vec![me.id]
-        } else {
-            Vec::new()
-        };
+        let pools: Vec<AccountId> = self
+            .takeable_pools(&mut r, &me)
+            .await?
+            .iter()
+            .map(|a| a.id)
+            .collect();
         let found = r
             .available_numbers(&pools, &filter, me.id, self.now(), q.quantity)
             .await?;
         priced(&mut r, &found).await
     }
 
-    /// Each of `numbers` as the search shows it when it is a free, active number of the
-    /// actor's own pool, else `None` (taken, or never there): what the portal shows before a
-    /// provision, with the cost of each.
+    /// Each of `numbers` as the search shows it when it is a free, active number of a pool
+    /// the actor takes from (its own; a customer's self-service providers') that `site` may
+    /// take, else `None` (taken, held for another account,
+    /// or never there): what the portal shows before a provision, with the cost of each. A
+    /// number reserved for `site` (or the actor's own account) is shown; one reserved for
+    /// anyone else is not, as provisioning it would be refused (R-RES-2).
     pub async fn available_by_number(
         &self,
         actor: &Actor,
         numbers: &[E164],
+        site: Option<AccountId>,
     ) -> Result<Vec<(E164, Option<AvailableNumber>)>> {
         actor.require(Permission::NumberRead)?;
+        let now = self.now();
         let mut r = self.store.read().await?;
         let me = self.acting_account(&mut r, actor).await?;
+        let pools = self.takeable_pools(&mut r, &me).await?;
         let mut free = Vec::with_capacity(numbers.len());
         for e in numbers {
             free.push(
-                r.get_number_in_scope(me.id, &NumberLookup::E164(e.clone()))
+                r.get_number(&NumberLookup::E164(e.clone()))
                     .await?
-                    .filter(|n| takeable_from(n, me.id)),
+                    .map(|n| n.lapsed_at(now))
+                    .filter(|n| {
+                        pools.iter().any(|p| takeable_from(n, p.id))
+                            && n.reservation.is_none_or(|h| {
+                                h.for_account == me.id || Some(h.for_account) == site
+                            })
+                    }),
             );
         }
         // Priced together: each owner's rate card is read once, not once a number.

@@ -18,6 +18,7 @@ mod moves;
 mod porting;
 mod provision;
 mod reservations;
+mod self_service;
 mod views;
 
 use std::collections::BTreeMap;

@@ -1,5 +1,6 @@
 //! Provision (SPEC §5, seed 002's `POST /phone/numbers/provision`): a pool takes numbers it
-//! found free into an account, all or nothing, each number allocated as `allocate` would
+//! found free into an account (or a customer takes them from its self-service providers'
+//! pools into itself), all or nothing, each number allocated as `allocate` would
 //! (R-MOVE-1), on the named SIP trunk or the provider's default one (R-PROV-3), with the
 //! customer's toll-free and contact-center licences checked for the whole set (R-ACC-3).
 
@@ -22,7 +23,8 @@ pub const MAX_PROVISION: usize = 1_000;
 
 impl Service {
     /// Takes `numbers` from the actor's pool into `site` (an account the actor may allocate
-    /// to), all or nothing. With no `trunk`, a number going to a customer gets the provider's
+    /// to), or for a customer from its self-service providers' pools into itself, all or
+    /// nothing. With no `trunk`, a number going to a customer gets the provider's
     /// default trunk; a provider without one is a 409 saying so. Numbers come back in the
     /// order asked.
     pub async fn provision(
@@ -83,7 +85,13 @@ impl Service {
             .get_account_locked(target.id, Lock::Update)
             .await?
             .ok_or(ServiceError::NotFound("site"))?;
-        let relation = tx.relation(&me, &target).await?;
+        // The pools it takes from: the caller's own, or for a customer its self-service
+        // providers' (each number is then allocated by the pool that holds it).
+        let pools = self.takeable_pools(&mut tx, &me).await?;
+        let mut relations = Vec::with_capacity(pools.len());
+        for p in &pools {
+            relations.push(tx.relation(p, &target).await?);
+        }
         // The numbers in E.164 order, so that two provisions of overlapping sets take their
         // rows in the same order (one waits for the other on PostgreSQL instead of deadlocking).
         let mut order: Vec<&E164> = numbers.iter().collect();
@@ -109,10 +117,13 @@ impl Service {
             };
             // What the search offers, and nothing else.
             let n = tx
-                .get_number_in_scope(actor.account, &NumberLookup::E164(e.clone()))
+                .get_number(&NumberLookup::E164(e.clone()))
                 .await?
                 .map(|n| n.lapsed_at(now))
-                .filter(|n| takeable_from(n, me.id))
+                .ok_or_else(gone)?;
+            let pool = pools
+                .iter()
+                .position(|p| takeable_from(&n, p.id))
                 .ok_or_else(gone)?;
             if let Some(h) = n.reservation {
                 reservations.insert(h.reservation_id);
@@ -158,7 +169,7 @@ impl Service {
             };
             // The number is free here (checked above): a refusal now is about the target or
             // the caller (R-MOVE-1: deactivated, not a child or connected customer, …).
-            let next = moves::allocate(&n, &me, &target, relation, with)?;
+            let next = moves::allocate(&n, &pools[pool], &target, relations[pool], with)?;
             if next.customer_id.is_some() {
                 let l = licences_of(&n);
                 licences.toll_free += l.toll_free;
