@@ -203,7 +203,8 @@ pub enum NumbersCmd {
         acting: Acting,
         number: String,
     },
-    /// Remove a free or returned number from the platform (uploader only).
+    /// Remove a free or returned number from the platform (uploader only); for a customer or
+    /// unit, a number it did not upload goes back to its pool instead (the release).
     Delete {
         #[command(flatten)]
         acting: Acting,
@@ -606,11 +607,16 @@ pub async fn run(service: &Service, cmd: NumbersCmd) -> anyhow::Result<()> {
                 .delete_number(&actor, &lookup(&number)?, None)
                 .await
                 .map_err(service_err)?;
+            // A customer's delete is the release: the number went back to its pool.
+            let released = n.position == Position::Returned && n.holder_id != actor.account;
+            let what = if released { "released" } else { "deleted" };
             if acting.json {
                 outln!(
                     "{}",
-                    serde_json::json!({"deleted": n.id, "phone_number": n.phone_number})
+                    serde_json::json!({what: n.id, "phone_number": n.phone_number})
                 );
+            } else if released {
+                outln!("{} released to its pool", n.phone_number);
             } else {
                 outln!("{} deleted", n.phone_number);
             }

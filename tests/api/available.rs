@@ -292,6 +292,18 @@ async fn customer_self_service(db: &TestDb) {
     .await
     .expect_error(422, "rule_violation");
     assert_eq!(found(c.clone()).await, ["+14155557001"]);
+    // It names no trunk: its provider's default is the one.
+    let r = app
+        .post("/v2/phone/numbers/provision")
+        .bearer(c)
+        .json(
+            &json!({"phone_numbers": ["+14155557001"], "site_id": w.customer.id,
+                      "sip_trunk_id": w.trunk}),
+        )
+        .send()
+        .await
+        .expect_error(400, "invalid_input");
+    assert!(r.text().contains("sip_trunk_id"), "{}", r.text());
     // Into its unit: refused (a unit gets numbers from its customer, R-MOVE-5).
     take(c.clone(), w.unit.id.to_string(), json!(["+14155557001"]))
         .await

@@ -569,12 +569,13 @@ async fn seed_000_cloud_peering_provider_and_connected_customer(db: &TestDb) {
         .await
         .refused(422, RULE, "R-ASG-1");
 
-    // Numbers with the customer are not deleted (R-DEL-1), assigned or not; the customer
-    // deletes none of the provider's (R-DEL-2).
+    // Numbers with the customer are not deleted (R-DEL-1), assigned or not. On the customer's
+    // side a delete is the release, refused while the number is assigned ("the customer must
+    // unassign and delete the number so that it is in the returned status").
     for n in [&a, &b] {
         p.delete(&num(n)).await.refused(422, RULE, "R-DEL-1");
     }
-    c.delete(&num(&b)).await.refused(422, RULE, "R-DEL-2");
+    c.delete(&num(&a)).await.refused(422, RULE, "R-MOVE-3");
 
     // The customer cannot ask to leave while the provider's numbers are assigned (R-ACC-1); the
     // offboarding check lists them, to the customer and to the provider.
@@ -668,7 +669,12 @@ async fn seed_000_cloud_peering_provider_and_connected_customer(db: &TestDb) {
     // The customer deletes (releases) them: the provider sees them returned and deletes them;
     // the licences are free again.
     for n in [&a, &b, &cc] {
-        c.call(&num_op(n, "release")).await.expect(200);
+        if n == &a {
+            // Seed 000's "Delete" on the customer side, by its REST verb.
+            c.delete(&num(n)).await.expect(204);
+        } else {
+            c.call(&num_op(n, "release")).await.expect(200);
+        }
         c.get(&num(n)).await.not_found();
         assert_eq!(p.number(n).await["position"], "returned", "{n}");
     }
@@ -812,8 +818,9 @@ async fn seed_001_master_account_sub_accounts_and_free_pool(db: &TestDb) {
     assert_eq!(m.number(&n).await["position"], "in_use");
 
     // While it is with the sub account: the master cannot delete it (R-DEL-1) nor unbind it
-    // (R-MOVE-4); the sub account cannot unbind it (R-MOVE-4) nor delete the master's upload
-    // (R-DEL-2), and cannot release it while it is assigned (R-MOVE-3).
+    // (R-MOVE-4); the sub account cannot unbind it (R-MOVE-4), and cannot release it while it
+    // is assigned (R-MOVE-3), whether it says release or delete ("click Delete to release that
+    // number").
     m.delete(&num(&n)).await.refused(422, RULE, "R-DEL-1");
     m.call(&num_op(&n, "unbind"))
         .await
@@ -821,7 +828,7 @@ async fn seed_001_master_account_sub_accounts_and_free_pool(db: &TestDb) {
     s.call(&num_op(&n, "unbind"))
         .await
         .refused(422, RULE, "R-MOVE-4");
-    s.delete(&num(&n)).await.refused(422, RULE, "R-DEL-2");
+    s.delete(&num(&n)).await.refused(422, RULE, "R-MOVE-3");
     s.call(&num_op(&n, "release"))
         .await
         .refused(422, RULE, "R-MOVE-3");
@@ -1023,8 +1030,6 @@ async fn seed_003_master_reseller_reseller_and_enterprise(db: &TestDb) {
         assert_eq!(e.number(n).await["position"], "unassigned");
     }
     assert_eq!(e.listed().await, BTreeSet::from([mn.clone(), rn.clone()]));
-    e.delete(&num(&mn)).await.refused(422, RULE, "R-DEL-2");
-    e.delete(&num(&rn)).await.refused(422, RULE, "R-DEL-2");
 
     // Without Allow External Numbers the enterprise adds none (R-ACC-2), and it cannot allow
     // itself; the reseller above it can.
@@ -1107,10 +1112,15 @@ async fn seed_003_master_reseller_reseller_and_enterprise(db: &TestDb) {
         "the source follows the carrier: {v}"
     );
 
-    // Back up the chain: the enterprise releases both to the reseller; the reseller unbinds
-    // and deletes its own upload, and releases the master's to the master, which deletes it.
+    // Back up the chain: the enterprise releases both to the reseller (its delete is the
+    // release); the reseller unbinds and deletes its own upload, and releases the master's to
+    // the master, which deletes it.
     for n in [&mn, &rn] {
-        e.call(&num_op(n, "release")).await.expect(200);
+        if n == &mn {
+            e.delete(&num(n)).await.expect(204);
+        } else {
+            e.call(&num_op(n, "release")).await.expect(200);
+        }
         assert_eq!(r.number(n).await["position"], "returned", "{n}");
         r.call(&num_op(n, "unbind")).await.expect(200);
     }

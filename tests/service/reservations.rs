@@ -358,6 +358,19 @@ async fn the_review_shows_reserved_numbers_only_to_their_holder(db: &TestDb) {
     assert_eq!(shown(Some(w.customer.id)).await, [true, true]);
     assert_eq!(shown(Some(w.customer2.id)).await, [false, true]);
     assert_eq!(shown(None).await, [false, true]);
+    // A customer taking numbers for itself (self-service): naming another account as the site
+    // does not show it what is held for that account.
+    s.set_self_service(p, true).await.must("self-service on");
+    let both = [held.clone(), open.clone()];
+    let c2 = as_(&w.customer2);
+    let seen: Vec<bool> = s
+        .available_by_number(&c2, &both, Some(w.customer.id))
+        .await
+        .must("review")
+        .into_iter()
+        .map(|(_, a)| a.is_some())
+        .collect();
+    assert_eq!(seen, [false, true]);
     clock.advance(HOUR);
     assert_eq!(
         shown(Some(w.customer2.id)).await,

@@ -540,14 +540,16 @@ async fn add_refusals(db: &TestDb) {
         .await
         .must("delete own when unassigned, at the version read");
     hidden(w.get(x, &own).await, "deleted");
-    // A customer may not delete a number the provider allocated to it (R-DEL-2).
+    // A customer does not remove a number the provider allocated to it from the platform: its
+    // delete is the release (SPEC §3), so the provider sees the number returned (R-MOVE-3).
     let lent = w.held_by(x, &e164(532)).await;
-    refused(
-        svc.delete_number(&as_(x), &by_id(&lent), None).await,
-        "rule_violation",
-        Some("R-DEL-2"),
-        "customer deletes an allocated number",
-    );
+    let gone = svc
+        .delete_number(&as_(x), &by_id(&lent), None)
+        .await
+        .must("customer deletes an allocated number: released");
+    assert_eq!(gone.position, numberpool_domain::Position::Returned);
+    assert_eq!(gone.holder_id, p.id);
+    hidden(w.get(x, &lent).await, "released");
 
     // R-NUM-1: unique across the platform, whoever adds it and however it is written.
     let taken = w.add(p, &e164(540)).await;

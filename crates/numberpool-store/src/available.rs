@@ -34,8 +34,8 @@ pub struct AvailableFilter {
 /// times sixteen, plus their count) turned back into the number's E.164.
 const DIGITS_ROWID_TO_E164: &str = "'+' || substr(printf('%015d', d.rowid >> 4), 1, d.rowid & 15)";
 
-/// PostgreSQL: how many of a pool's free numbers, in E.164 order, a patterned search reads
-/// before it asks the trigram index for the rest (about 2 ms of reading).
+/// How many of a pool's free numbers, in E.164 order, a patterned search reads before it asks
+/// a trigram index (about 2 ms of reading): a pool this small is read whole.
 const ORDERED_BUDGET: u32 = 4_000;
 
 impl Reader {
@@ -84,23 +84,6 @@ impl Reader {
         let trigram_first = self.backend() == crate::Backend::Sqlite
             && !filter.digits_trigrams.is_empty()
             && filter.digits_trigrams.iter().all(|g| !g.is_empty());
-        let head = if trigram_first {
-            let groups: Vec<String> = filter
-                .digits_trigrams
-                .iter()
-                .map(|group| {
-                    let tokens: Vec<String> = group.iter().map(|g| format!("\"{g}\"")).collect();
-                    format!("({})", tokens.join(" AND "))
-                })
-                .collect();
-            let m = at(groups.join(" OR "), &mut binds);
-            format!(
-                "SELECT {NUMBER_COLUMNS} FROM number_digits d CROSS JOIN numbers \
-                 ON numbers.e164 = {DIGITS_ROWID_TO_E164} WHERE d.number_digits MATCH {m} AND "
-            )
-        } else {
-            String::new()
-        };
         let free = format!(
             "holder_id = {} AND position = 'free' AND status = 'normal'",
             at(pool.to_string(), &mut binds)
@@ -147,49 +130,71 @@ impl Reader {
                 .collect();
             cond.push_str(&format!(" AND ({})", likes.join(" OR ")));
         }
-        if trigram_first {
-            let sql = format!("{head}{cond} ORDER BY d.rowid LIMIT {limit}");
-            return self.available_rows(&sql, &binds).await;
-        }
-        if filter.digits_like.is_empty() || self.backend() == crate::Backend::Sqlite {
-            let sql = format!(
-                "SELECT {NUMBER_COLUMNS} FROM numbers WHERE {cond} ORDER BY e164 LIMIT {limit}"
-            );
-            return self.available_rows(&sql, &binds).await;
-        }
-        // PostgreSQL with a pattern. Its planner picks the trigram index or the pool's E.164
-        // order from estimates a pattern's shape misleads (an exchange, `650853`, is ten
-        // thousand numbers in one place of that order), so the search takes both ways in turn:
-        // first the pool's first `ORDERED_BUDGET` free numbers in order, where a common
-        // pattern finds its `limit`; then, past them, every match the trigram index gives
-        // (a pattern not common there has few), sorted. Together: the first `limit` matches
-        // in E.164 order, each way bounded.
-        let sql = format!(
-            "SELECT {NUMBER_COLUMNS} FROM (SELECT {NUMBER_COLUMNS} FROM numbers WHERE {free} \
-             ORDER BY e164 LIMIT {ORDERED_BUDGET}) AS first WHERE {cond} ORDER BY e164 LIMIT {limit}"
+        let in_order = format!(
+            "SELECT {NUMBER_COLUMNS} FROM numbers WHERE {cond} ORDER BY e164 LIMIT {limit}"
         );
-        let mut found = self.available_rows(&sql, &binds).await?;
-        if found.len() >= limit as usize {
-            return Ok(found);
+        if filter.digits_like.is_empty() {
+            return self.available_rows(&in_order, &binds).await;
         }
+        // The pool's `ORDERED_BUDGET`-th free number in E.164 order, if it has that many: the
+        // edge between what a patterned search reads in order and what it asks an index for.
+        // A smaller pool is read whole, in order: the trigram indexes cover every tenant's
+        // numbers, so a pattern common elsewhere would cost more through them.
         let boundary: Option<(String,)> = on_conn!(self, c => {
             sqlx::query_as(&format!(
                 "SELECT e164 FROM numbers WHERE holder_id = $1 AND position = 'free' \
-                 AND status = 'normal' ORDER BY e164 OFFSET {} LIMIT 1",
+                 AND status = 'normal' ORDER BY e164 LIMIT 1 OFFSET {}",
                 ORDERED_BUDGET - 1
             ))
             .bind(pool.to_string())
             .fetch_optional(&mut *c)
             .await?
         });
-        let Some((past,)) = boundary else {
-            // The pool has no more free numbers than the first pass read.
-            return Ok(found);
+        let Some((edge,)) = boundary else {
+            return self.available_rows(&in_order, &binds).await;
         };
-        let p = at(past, &mut binds);
+        if trigram_first {
+            let groups: Vec<String> = filter
+                .digits_trigrams
+                .iter()
+                .map(|group| {
+                    let tokens: Vec<String> = group.iter().map(|g| format!("\"{g}\"")).collect();
+                    format!("({})", tokens.join(" AND "))
+                })
+                .collect();
+            let m = at(groups.join(" OR "), &mut binds);
+            let sql = format!(
+                "SELECT {NUMBER_COLUMNS} FROM number_digits d CROSS JOIN numbers \
+                 ON numbers.e164 = {DIGITS_ROWID_TO_E164} WHERE d.number_digits MATCH {m} \
+                 AND {cond} ORDER BY d.rowid LIMIT {limit}"
+            );
+            return self.available_rows(&sql, &binds).await;
+        }
+        if self.backend() == crate::Backend::Sqlite {
+            return self.available_rows(&in_order, &binds).await;
+        }
+        // PostgreSQL. Its planner picks the trigram index or the pool's E.164 order from
+        // estimates a pattern's shape misleads (an exchange, `650853`, is ten thousand numbers
+        // in one place of that order), so the search takes both ways in turn, split at the
+        // edge read once above (so a number freed or taken meanwhile is neither answered twice
+        // nor skipped): the pool's free numbers up to the edge in order, where a common pattern
+        // finds its `limit`; then, past the edge, every match the trigram index gives (a
+        // pattern not common up to there has few), sorted. Together: the first `limit` matches
+        // in E.164 order, each way bounded. (`OFFSET 0` keeps the first read in order: the
+        // planner does not fold such a subquery into the outer query.)
+        let e = at(edge, &mut binds);
+        let sql = format!(
+            "SELECT {NUMBER_COLUMNS} FROM (SELECT {NUMBER_COLUMNS} FROM numbers WHERE {free} \
+             AND e164 <= {e} ORDER BY e164 OFFSET 0) AS first WHERE {cond} \
+             ORDER BY e164 LIMIT {limit}"
+        );
+        let mut found = self.available_rows(&sql, &binds).await?;
+        if found.len() >= limit as usize {
+            return Ok(found);
+        }
         let sql = format!(
             "WITH matches AS MATERIALIZED (SELECT {NUMBER_COLUMNS} FROM numbers WHERE {cond} \
-             AND e164 > {p}) SELECT * FROM matches ORDER BY e164 LIMIT {}",
+             AND e164 > {e}) SELECT * FROM matches ORDER BY e164 LIMIT {}",
             limit as usize - found.len()
         );
         found.extend(self.available_rows(&sql, &binds).await?);

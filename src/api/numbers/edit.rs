@@ -93,7 +93,9 @@ pub async fn update_number(
 /// Delete a phone number
 ///
 /// Removes the number from the platform (R-DEL-1, R-DEL-2: only the uploader, only a free or
-/// returned number). `If-Match` guards against deleting a version you have not seen.
+/// returned number). On the customer side a delete is the release: a customer or unit deleting a
+/// number it did not upload gives it back to the pool it came from (R-MOVE-3). `If-Match`
+/// guards against deleting a version you have not seen.
 #[utoipa::path(delete, path = "/v2/phone/numbers/{numberId}", tag = "Phone numbers",
     params(NumberPath, ("If-Match" = Option<String>, Header, description = "The ETag the delete applies to")),
     security(("oauth2" = ["phone_number:write:admin"])),
@@ -103,7 +105,7 @@ pub async fn update_number(
         DeleteErrors,
         NotFound<NumberView>,
         ConcurrentChange,
-        (status = 422, description = "A rule refused it (`rule_violation`: R-DEL-1, R-DEL-2)", body = ErrorBody),
+        (status = 422, description = "A rule refused it (`rule_violation`: R-DEL-1, R-DEL-2; a customer's release: R-MOVE-3)", body = ErrorBody),
     ))]
 pub async fn delete_number(
     auth: Auth<NumberWrite>,

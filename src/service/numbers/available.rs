@@ -234,6 +234,9 @@ impl Service {
         let mut r = self.store.read().await?;
         let me = self.acting_account(&mut r, actor).await?;
         let pools = self.takeable_pools(&mut r, &me).await?;
+        // A customer takes numbers into itself only: another account named as the site shows
+        // it nothing held for that account.
+        let site = if me.kind.holds_pool() { site } else { None };
         let mut free = Vec::with_capacity(numbers.len());
         for e in numbers {
             free.push(

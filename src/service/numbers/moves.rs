@@ -174,8 +174,19 @@ impl Service {
     /// Release ("delete" on the customer side): back to the pool that allocated it, which
     /// sees it `returned` (R-MOVE-3).
     pub async fn release(&self, actor: &Actor, lookup: &NumberLookup) -> Result<Number> {
+        self.release_version(actor, lookup, None).await
+    }
+
+    /// [`Service::release`] guarded by `if_version` (If-Match): the customer side's DELETE.
+    async fn release_version(
+        &self,
+        actor: &Actor,
+        lookup: &NumberLookup,
+        if_version: Option<i64>,
+    ) -> Result<Number> {
         actor.require(Permission::NumberWrite)?;
         let (mut tx, n, me, path) = self.open_holder_move(actor, lookup).await?;
+        check_version("number", n.version, if_version)?;
         let mover = Mover::new(&me, &path);
         let to = moves::release_to(&n, mover)?;
         // Share-locked and active: R-OFF-1 keeps a deactivated account empty, and a pool's
@@ -199,6 +210,9 @@ impl Service {
     }
 
     /// Remove a number from the platform (R-DEL-1, R-DEL-2); its history stays in the audit log.
+    /// On the customer side "delete" is the release (SPEC §3; seed 000: the customer deletes a
+    /// number so that its provider sees it returned; seed 002: DELETE is "Release number"), so
+    /// a customer or unit deleting a number it did not upload releases it instead (R-MOVE-3).
     /// `if_version` (If-Match) guards against deleting a number changed since it was read.
     pub async fn delete_number(
         &self,
@@ -208,6 +222,10 @@ impl Service {
     ) -> Result<Number> {
         actor.require(Permission::NumberWrite)?;
         let (mut tx, n, me) = self.open_move(actor, lookup).await?;
+        if !me.kind.holds_pool() && n.uploaded_by != me.id {
+            drop(tx);
+            return self.release_version(actor, lookup, if_version).await;
+        }
         check_version("number", n.version, if_version)?;
         moves::delete(&n, &me)?;
         super::delete_recorded(

@@ -65,6 +65,16 @@ impl Service {
         }
         let mut tx = self.store.begin().await?;
         let me = self.acting_account(&mut tx, actor).await?;
+        // A customer taking numbers for itself uses its provider's default trunk: it sees no
+        // trunks to choose from.
+        let customer_takes = !me.kind.holds_pool();
+        if customer_takes && trunk.is_some() {
+            return Err(ServiceError::Invalid(
+                "sip_trunk_id: a customer's numbers go out on its provider's default trunk; \
+                 leave it out"
+                    .into(),
+            ));
+        }
         let target = self
             .account_within(&mut tx, actor, site, Reach::Scope)
             .await
@@ -151,12 +161,16 @@ impl Service {
                     Some((owner, t)) if owner == n.owner_id => Some(t),
                     _ => {
                         let t = tx.default_trunk(n.owner_id).await?.ok_or_else(|| {
-                            ServiceError::Conflict(
+                            ServiceError::Conflict(if customer_takes {
+                                "your provider has no SIP trunk to provision numbers on yet: \
+                                 ask your provider"
+                                    .into()
+                            } else {
                                 "the provider has no SIP trunk to provision numbers on: \
                                  create one (the first becomes the default) or name one in \
                                  sip_trunk_id"
-                                    .into(),
-                            )
+                                    .into()
+                            })
                         })?;
                         trunk_of_owner = Some((n.owner_id, t));
                         Some(t)
