@@ -1,9 +1,12 @@
-//! Issue 14's race, through the real binary: 32 clients provision overlapping sets of the same
+//! Issue 14's race, through the real binary: 32 clients take overlapping sets of the same
 //! pool's free numbers at once, spread over two `serve` processes on one PostgreSQL database
-//! (one process on SQLite, whose file belongs to one process). Each request is all or nothing
-//! (200 with every number, or 409 with none), and every number ends with exactly one account:
-//! the customer of the one request that won it, or still free in the pool. A barrier releases
-//! the clients together; only outcomes are asserted, never timings.
+//! (one process on SQLite, whose file belongs to one process): half provision their set to
+//! their customer, half reserve it for theirs. Each request is all or nothing (200 or 201 with
+//! every number; 409, or 422 R-RES-2 for a provision that meets a number reserved for another
+//! account, with none), and every number ends with exactly one account: provisioned to the
+//! customer of the one request that won it, reserved for it, or still free in the pool; a
+//! number reserved for one account is never provisioned to another. A barrier releases the
+//! clients together; only outcomes are asserted, never timings.
 
 use std::io::{BufRead, BufReader};
 use std::process::Stdio;
@@ -22,6 +25,11 @@ const CLIENTS: usize = 32;
 /// number is in four requests.
 const NUMBERS: usize = 40;
 const SET: usize = 4;
+
+/// Whether client `i` reserves its set (odd) rather than provisioning it (even).
+fn reserves(i: usize) -> bool {
+    i % 2 == 1
+}
 
 fn number(k: usize) -> String {
     format!("+1415555{:04}", 7000 + k % NUMBERS)
@@ -61,7 +69,7 @@ async fn call(
     (status, serde_json::from_str(body).unwrap_or(Value::Null))
 }
 
-async fn provisions_race_through_two_serve_processes(db: &TestDb) {
+async fn provisions_and_reservations_race_through_two_serve_processes(db: &TestDb) {
     let servers = if db.url.starts_with("postgres") { 2 } else { 1 };
     let provider = cli_json(
         db,
@@ -148,18 +156,22 @@ async fn provisions_race_through_two_serve_processes(db: &TestDb) {
     let mut tasks = Vec::with_capacity(CLIENTS);
     for (i, site) in customers.iter().enumerate() {
         let set: Vec<String> = (i..i + SET).map(number).collect();
-        let body = json!({"phone_numbers": set, "site_id": site}).to_string();
+        // Odd clients reserve their set for their customer; even ones provision it.
+        let (path, body) = if reserves(i) {
+            (
+                "/v2/phone/reservations",
+                json!({"phone_numbers": set, "account_id": site}).to_string(),
+            )
+        } else {
+            (
+                "/v2/phone/numbers/provision",
+                json!({"phone_numbers": set, "site_id": site}).to_string(),
+            )
+        };
         let (addr, token, barrier) = (addrs[i % servers].clone(), token.clone(), barrier.clone());
         tasks.push(tokio::spawn(async move {
             barrier.wait().await;
-            let (status, answer) = call(
-                &addr,
-                "POST",
-                "/v2/phone/numbers/provision",
-                Some(&token),
-                &body,
-            )
-            .await;
+            let (status, answer) = call(&addr, "POST", path, Some(&token), &body).await;
             (status, answer, set)
         }));
     }
@@ -173,9 +185,14 @@ async fn provisions_race_through_two_serve_processes(db: &TestDb) {
     let mut won = 0;
     for (i, (status, answer, set)) in outcomes.iter().enumerate() {
         match status {
-            200 => {
+            200 | 201 => {
+                assert_eq!(*status == 201, reserves(i), "client {i}: {answer}");
                 won += 1;
-                let got = answer["provisioned_numbers"].as_array().must("provisioned");
+                let got = if reserves(i) {
+                    answer["phone_numbers"].as_array().must("reserved")
+                } else {
+                    answer["provisioned_numbers"].as_array().must("provisioned")
+                };
                 assert_eq!(got.len(), SET, "client {i}: all of its set: {answer}");
                 for n in set {
                     let k = numbers.iter().position(|x| x == n).must("a race number");
@@ -184,6 +201,8 @@ async fn provisions_race_through_two_serve_processes(db: &TestDb) {
                 }
             }
             409 => assert_eq!(answer["code"], "conflict", "client {i}: {answer}"),
+            // A provision that meets a number reserved for another account (R-RES-2).
+            422 if !reserves(i) => assert_eq!(answer["rule"], "R-RES-2", "client {i}: {answer}"),
             other => panic!("client {i}: {other} {answer}"),
         }
     }
@@ -200,6 +219,14 @@ async fn provisions_race_through_two_serve_processes(db: &TestDb) {
             .must("get")
             .must("the number");
         match owner[k] {
+            Some(i) if reserves(i) => {
+                assert_eq!(stored.position, Position::Free, "{n}: reserved, not taken");
+                assert_eq!(
+                    stored.reservation.map(|h| h.for_account.to_string()),
+                    Some(customers[i].clone()),
+                    "{n}: held for the winner's customer only"
+                );
+            }
             Some(i) => {
                 assert_eq!(
                     stored.customer_id.map(|c| c.to_string()),
@@ -207,8 +234,10 @@ async fn provisions_race_through_two_serve_processes(db: &TestDb) {
                     "{n}"
                 );
                 assert_eq!(stored.position, Position::Held, "{n}");
+                assert!(stored.reservation.is_none(), "{n}");
             }
             None => {
+                assert!(stored.reservation.is_none(), "{n}: no winner, not reserved");
                 assert_eq!(
                     stored.position,
                     Position::Free,
@@ -221,4 +250,4 @@ async fn provisions_race_through_two_serve_processes(db: &TestDb) {
     drop(procs);
 }
 
-backend_tests!(provisions_race_through_two_serve_processes);
+backend_tests!(provisions_and_reservations_race_through_two_serve_processes);
