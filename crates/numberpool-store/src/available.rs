@@ -76,11 +76,11 @@ impl Reader {
             format!("${}", binds.len())
         };
         // SQLite plans a `LIKE '%…%'` as a pass over the pool. When every alternative of the
-        // pattern has trigrams, the search reads the numbers that have one alternative's
-        // trigrams from the trigram table instead, in the E.164 order of its rowids, and stops
-        // at `limit`: a rare pattern costs its few candidates, a common one the few it reads
-        // before `limit` of them match. PostgreSQL's planner weighs its trigram index
-        // (`numbers_digits_trgm`) against the pool's E.164 order (`numbers_free`) itself.
+        // pattern has trigrams (and the pool is larger than `ORDERED_BUDGET`), the search reads
+        // the numbers that have one alternative's trigrams from the trigram table instead, in
+        // the E.164 order of its rowids, and stops at `limit`: a rare pattern costs its few
+        // candidates, a common one the few it reads before `limit` of them match. PostgreSQL
+        // takes its two passes below.
         let trigram_first = self.backend() == crate::Backend::Sqlite
             && !filter.digits_trigrams.is_empty()
             && filter.digits_trigrams.iter().all(|g| !g.is_empty());
