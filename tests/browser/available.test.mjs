@@ -165,7 +165,7 @@ test('a provider opens its pool to self-service and a customer provisions a numb
   const { context, page } = await newPage(browser);
   await signIn(page, demo.url, demo.logins.customer);
   await page.getByRole('link', { name: 'Find numbers' }).click();
-  assert.match(await page.locator('p.lead').innerText(), /^Free numbers that .+ let you take for yourself/);
+  assert.match(await page.locator('p.lead').innerText(), /^Free numbers that Acme Telecom \(demo\) lets you take for yourself/);
   await search(page, { Country: 'us', 'Area code': '415', Contains: '555013*' });
   assert.equal(await rows(page).count(), 10);
   await page.getByRole('checkbox', { name: 'Choose +14155550133' }).check();
