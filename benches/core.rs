@@ -30,6 +30,11 @@ fn fmt(d: Duration) -> String {
     format!("{:.1} ms", d.as_secs_f64() * 1000.0)
 }
 
+/// A duration in milliseconds to two places, as the latencies are printed.
+fn ms(d: Duration) -> String {
+    format!("{:.2} ms", d.as_secs_f64() * 1000.0)
+}
+
 fn median(mut v: Vec<Duration>) -> Duration {
     v.sort();
     v[v.len() / 2]
@@ -207,9 +212,9 @@ async fn bench_backend(backend: &str, phases: &[String]) {
         lat.push(t.elapsed());
     }
     println!(
-        "one allocation ({ALLOCATIONS} sequential, service layer): p50 {:.2} ms, p99 {:.2} ms",
-        pct(&lat, 0.50).as_secs_f64() * 1000.0,
-        pct(&lat, 0.99).as_secs_f64() * 1000.0
+        "one allocation ({ALLOCATIONS} sequential, service layer): p50 {}, p99 {}",
+        ms(pct(&lat, 0.50)),
+        ms(pct(&lat, 0.99))
     );
     service.store().close().await;
 }
@@ -306,10 +311,6 @@ fn patterns(kind: &str, rng: &mut u64, pool: &[Vec<E164>]) -> Vec<String> {
             }
         })
         .collect()
-}
-
-fn ms(d: Duration) -> String {
-    format!("{:.2} ms", d.as_secs_f64() * 1000.0)
 }
 
 /// The available search over 1,000,000 free numbers by pattern kind, and provisioning 100.

@@ -202,10 +202,8 @@ pub async fn page(
         let pools = st.service.pools_to_take_from(user.actor()).await?;
         (None, pools.into_iter().map(|a| a.name).collect())
     };
-    let accounts = if chrome.finds_numbers()
-        && chrome.can_write()
-        && (chrome.is_pool() || !providers.is_empty())
-    {
+    // A unit, and a customer no provider opened a pool to, have nowhere to provision from.
+    let accounts = if chrome.can_write() && (chrome.is_pool() || !providers.is_empty()) {
         sites(&st, &user).await?
     } else {
         Vec::new()
@@ -304,8 +302,6 @@ struct ReviewPage {
     default_trunk: Option<String>,
     /// How long a reservation made from here lasts, in words ("1 day").
     hold_for: String,
-    /// A pool's review (a customer's takes from its providers and reserves nothing).
-    has_pool: bool,
 }
 
 /// The numbers of a review or a provision, parsed; the first that is not E.164 is the error.
@@ -376,7 +372,6 @@ async fn review_page(
         hold_for: super::reservations::duration_words(
             st.service.reservation_ttl_setting(actor).await? / 1000,
         ),
-        has_pool: user.chrome("available").is_pool(),
     })
 }
 
