@@ -56,6 +56,14 @@ pub struct Config {
     pub import_max_rows_sub_account: u64,
     /// Hours a finished export's file is kept (then a job removes it).
     pub export_retention_hours: u64,
+    /// Let webhooks reach loopback, private and link-local addresses (closed networks, tests).
+    pub webhook_allow_private: bool,
+    /// Hours a webhook subscription may keep failing before it is disabled.
+    pub webhook_retry_window_hours: u64,
+    /// Seconds before a failed delivery's first retry (doubling per attempt, to an hour).
+    pub webhook_retry_base_secs: u64,
+    /// Seconds one delivery attempt may take.
+    pub webhook_timeout_secs: u64,
     /// The key porting PINs are sealed with at rest: 64 hex digits. Empty: the key file
     /// `pin.key` in `data_dir`, made on first use. Never logged.
     #[serde(default, skip_serializing_if = "Secret::is_empty")]
@@ -101,6 +109,10 @@ impl Default for Config {
             import_max_rows: 9_999,
             import_max_rows_sub_account: 200,
             export_retention_hours: 168,
+            webhook_allow_private: false,
+            webhook_retry_window_hours: 24,
+            webhook_retry_base_secs: 10,
+            webhook_timeout_secs: 10,
             pin_key: Secret::default(),
         }
     }
@@ -145,6 +157,14 @@ pub struct Overrides {
     pub import_max_rows_sub_account: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub export_retention_hours: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub webhook_allow_private: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub webhook_retry_window_hours: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub webhook_retry_base_secs: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub webhook_timeout_secs: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pin_key: Option<Secret>,
 }
@@ -245,6 +265,21 @@ impl Config {
                 )));
             }
         }
+        if !(1..=720).contains(&self.webhook_retry_window_hours) {
+            return Err(ConfigError(
+                "webhook_retry_window_hours must be between 1 and 720 (30 days)".into(),
+            ));
+        }
+        if !(1..=3_600).contains(&self.webhook_retry_base_secs) {
+            return Err(ConfigError(
+                "webhook_retry_base_secs must be between 1 and 3600".into(),
+            ));
+        }
+        if !(1..=120).contains(&self.webhook_timeout_secs) {
+            return Err(ConfigError(
+                "webhook_timeout_secs must be between 1 and 120".into(),
+            ));
+        }
         if !(1..=8_760).contains(&self.export_retention_hours) {
             return Err(ConfigError(
                 "export_retention_hours must be between 1 and 8760 (a year)".into(),
@@ -310,6 +345,17 @@ impl Config {
     }
 
     /// How long a finished export's file is kept, in milliseconds.
+    /// Webhooks as configured (`webhook_*`).
+    pub fn webhook_options(&self) -> crate::service::webhooks::WebhookOptions {
+        let secs = |s: u64| i64::try_from(s).unwrap_or(i64::MAX).saturating_mul(1000);
+        crate::service::webhooks::WebhookOptions {
+            allow_private: self.webhook_allow_private,
+            retry_base_ms: secs(self.webhook_retry_base_secs),
+            retry_window_ms: secs(self.webhook_retry_window_hours.saturating_mul(3600)),
+            timeout: std::time::Duration::from_secs(self.webhook_timeout_secs),
+        }
+    }
+
     pub fn export_retention_ms(&self) -> i64 {
         i64::try_from(self.export_retention_hours)
             .unwrap_or(8_760)

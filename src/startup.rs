@@ -74,7 +74,8 @@ impl Application {
             service: Service::new(store)
                 .with_import_limits(config.import_limits())
                 .with_export_retention(config.export_retention_ms())
-                .with_seal_key(config.seal_key()?),
+                .with_seal_key(config.seal_key()?)
+                .with_webhook_options(config.webhook_options()),
             api: config.api(),
             web: config.web(),
             worker: Some(WorkerOptions::default()),

@@ -11,6 +11,7 @@ pub mod accounts;
 pub mod attributes;
 pub mod audit;
 pub mod error;
+pub mod events;
 pub mod exchange;
 pub mod exports;
 pub mod extract;
@@ -102,6 +103,7 @@ pub struct ApiState {
         (name = "Rate card", description = "A provider's monthly cost of a number by country and type"),
         (name = "API clients", description = "OAuth clients of an account"),
         (name = "Audit", description = "Who changed what"),
+        (name = "Events", description = "The feed of events that concern the caller's subtree, and webhooks that deliver them signed (docs/EVENTS.md)"),
         (name = "Exports", description = "Files of numbers made by jobs, daily or weekly schedules of them, and the notifications that say a file is ready (SPEC §4)"),
         (name = "Imports", description = "CSV and XLSX files of numbers to add or delete: planned first, applied on request (SPEC §4)"),
     )
@@ -266,6 +268,17 @@ fn api_routes() -> OpenApiRouter<ApiState> {
         .routes(routes!(oauth::rotate_secret))
         .routes(routes!(oauth::delete_client))
         .routes(routes!(audit::list_audit))
+        .routes(routes!(events::list_events))
+        .routes(routes!(events::list_webhooks, events::create_webhook))
+        .routes(routes!(
+            events::get_webhook,
+            events::update_webhook,
+            events::delete_webhook
+        ))
+        .routes(routes!(events::rotate_webhook_secret))
+        .routes(routes!(events::list_deliveries))
+        .routes(routes!(events::get_delivery))
+        .routes(routes!(events::replay_webhook))
         .merge(
             // The upload is a file, not JSON: its own body limit.
             OpenApiRouter::new()

@@ -32,6 +32,7 @@ mod providers;
 mod rates;
 mod reservations;
 mod users;
+mod webhooks;
 
 use std::fmt::Display;
 use std::path::PathBuf;
@@ -141,6 +142,18 @@ pub struct GlobalArgs {
     /// Hours a finished export's file is kept before it is removed [default: 168]
     #[arg(long, global = true, env = "NUMBERPOOL_EXPORT_RETENTION_HOURS")]
     pub export_retention_hours: Option<u64>,
+    /// Let webhooks reach loopback, private and link-local addresses [default: false]
+    #[arg(long, global = true, env = "NUMBERPOOL_WEBHOOK_ALLOW_PRIVATE")]
+    pub webhook_allow_private: Option<bool>,
+    /// Hours a failing webhook is retried before it is disabled [default: 24]
+    #[arg(long, global = true, env = "NUMBERPOOL_WEBHOOK_RETRY_WINDOW_HOURS")]
+    pub webhook_retry_window_hours: Option<u64>,
+    /// Seconds before a failed delivery's first retry, doubling per attempt [default: 10]
+    #[arg(long, global = true, env = "NUMBERPOOL_WEBHOOK_RETRY_BASE_SECS")]
+    pub webhook_retry_base_secs: Option<u64>,
+    /// Seconds one webhook delivery attempt may take [default: 10]
+    #[arg(long, global = true, env = "NUMBERPOOL_WEBHOOK_TIMEOUT_SECS")]
+    pub webhook_timeout_secs: Option<u64>,
     /// The key porting PINs are sealed with, 64 hex digits [default: the file DATA_DIR/pin.key,
     /// made on first use]. Give it in the environment or the config file: a command line is
     /// visible to other users of the machine.
@@ -200,6 +213,11 @@ pub enum Command {
     /// Port-in orders: check portability, place, follow and move orders.
     #[command(subcommand)]
     Porting(porting::PortingCmd),
+    /// The events that concern an account's subtree, oldest first, from a sequence on.
+    Events(webhooks::EventsArgs),
+    /// Webhooks: subscribe URLs to an account's events, see deliveries, replay them.
+    #[command(subcommand)]
+    Webhook(webhooks::WebhookCmd),
     /// Import a CSV or XLSX file of numbers (add, update or delete): plan it, show every row
     /// with its reason, and apply it unless --dry-run; or apply an earlier plan with --apply.
     Import(imports::ImportArgs),
@@ -301,6 +319,10 @@ impl Cli {
             import_max_rows: g.import_max_rows,
             import_max_rows_sub_account: g.import_max_rows_sub_account,
             export_retention_hours: g.export_retention_hours,
+            webhook_allow_private: g.webhook_allow_private,
+            webhook_retry_window_hours: g.webhook_retry_window_hours,
+            webhook_retry_base_secs: g.webhook_retry_base_secs,
+            webhook_timeout_secs: g.webhook_timeout_secs,
             pin_key: g.pin_key.clone().map(crate::config::Secret),
         };
         Config::load(g.config.as_deref(), &overrides)
@@ -474,7 +496,9 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
             let worker = crate::jobs::Worker::new(
                 Service::new(store.clone())
                     .with_import_limits(config.import_limits())
-                    .with_export_retention(config.export_retention_ms()),
+                    .with_export_retention(config.export_retention_ms())
+                    .with_seal_key(config.seal_key()?)
+                    .with_webhook_options(config.webhook_options()),
                 args.options(),
             );
             let stop = crate::shutdown::Shutdown::on_signal();
@@ -499,6 +523,16 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
         Command::Porting(cmd) => {
             let service = service(&config).await?.with_seal_key(config.seal_key()?);
             porting::run(&service, cmd).await
+        }
+        Command::Events(args) => webhooks::events(&service(&config).await?, args).await,
+        // Webhook secrets are sealed with the installation's key, and URLs checked against
+        // the operator's private-address setting.
+        Command::Webhook(cmd) => {
+            let service = service(&config)
+                .await?
+                .with_seal_key(config.seal_key()?)
+                .with_webhook_options(config.webhook_options());
+            webhooks::run(&service, cmd).await
         }
         Command::Import(args) => imports::run(&service(&config).await?, args).await,
         Command::Export(args) => imports::export(&service(&config).await?, args).await,

@@ -17,6 +17,8 @@ mod probe;
 mod purge_finished_jobs;
 mod purge_idempotency_keys;
 mod purge_tokens;
+mod webhook_deliver;
+mod webhook_sweep;
 
 use std::fmt;
 use std::str::FromStr;
@@ -37,16 +39,24 @@ pub enum Queue {
     Maintenance,
     /// Long jobs (exports and imports to come).
     Bulk,
+    /// Webhook deliveries: a slow receiver holds back no other kind of work.
+    Webhooks,
 }
 
 impl Queue {
-    pub const ALL: [Queue; 3] = [Queue::Default, Queue::Maintenance, Queue::Bulk];
+    pub const ALL: [Queue; 4] = [
+        Queue::Default,
+        Queue::Maintenance,
+        Queue::Bulk,
+        Queue::Webhooks,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Queue::Default => "default",
             Queue::Maintenance => "maintenance",
             Queue::Bulk => "bulk",
+            Queue::Webhooks => numberpool_store::WEBHOOK_QUEUE,
         }
     }
 }
@@ -75,11 +85,17 @@ pub enum JobKind {
     ExpireExports,
     /// Ends the reservations whose time has come and frees their numbers (periodic).
     ExpireReservations,
+    /// Sends one webhook subscription's deliveries (issue 15).
+    WebhookDeliver,
+    /// Queues the delivery jobs that have work waiting (periodic).
+    WebhookSweep,
 }
 
 impl JobKind {
-    pub const ALL: [JobKind; 10] = [
+    pub const ALL: [JobKind; 12] = [
         JobKind::ImportApply,
+        JobKind::WebhookDeliver,
+        JobKind::WebhookSweep,
         JobKind::Export,
         JobKind::ExportSchedules,
         JobKind::ExpireExports,
@@ -103,6 +119,8 @@ impl JobKind {
             JobKind::ExportSchedules => "export_schedules",
             JobKind::ExpireExports => "expire_exports",
             JobKind::ExpireReservations => "expire_reservations",
+            JobKind::WebhookDeliver => numberpool_store::WEBHOOK_JOB_KIND,
+            JobKind::WebhookSweep => "webhook_sweep",
         }
     }
 
@@ -113,7 +131,9 @@ impl JobKind {
             | JobKind::PurgeFinishedJobs
             | JobKind::ExportSchedules
             | JobKind::ExpireExports
-            | JobKind::ExpireReservations => Queue::Maintenance,
+            | JobKind::ExpireReservations
+            | JobKind::WebhookSweep => Queue::Maintenance,
+            JobKind::WebhookDeliver => Queue::Webhooks,
             JobKind::TestProbe => Queue::Default,
             JobKind::TestHold | JobKind::ImportApply | JobKind::Export => Queue::Bulk,
         }
@@ -128,7 +148,10 @@ impl JobKind {
             | JobKind::PurgeFinishedJobs
             | JobKind::ExportSchedules
             | JobKind::ExpireExports
-            | JobKind::ExpireReservations => Duration::from_secs(120),
+            | JobKind::ExpireReservations
+            | JobKind::WebhookSweep => Duration::from_secs(120),
+            // Its share of deliveries, each bounded by the request timeout.
+            JobKind::WebhookDeliver => Duration::from_secs(15 * 60),
             JobKind::TestProbe => Duration::from_secs(30),
             JobKind::TestHold => Duration::from_secs(300),
             // A million-row file, raised limit and all, is well inside it.
@@ -145,7 +168,9 @@ impl JobKind {
             | JobKind::ExpireExports
             | JobKind::ExpireReservations
             | JobKind::ImportApply
-            | JobKind::Export => 3,
+            | JobKind::Export
+            | JobKind::WebhookSweep => 3,
+            JobKind::WebhookDeliver => numberpool_store::WEBHOOK_JOB_ATTEMPTS,
             JobKind::TestProbe | JobKind::TestHold => 5,
         }
     }
@@ -163,7 +188,13 @@ impl JobKind {
             // A reservation's numbers show free to search and provision the moment its time
             // comes; the job only tidies the rows, so half a minute late is soon enough.
             JobKind::ExpireReservations => Some(Duration::from_secs(30)),
-            JobKind::TestProbe | JobKind::TestHold | JobKind::ImportApply | JobKind::Export => None,
+            // A delivery job is queued with its events; the sweep only catches what one missed.
+            JobKind::WebhookSweep => Some(Duration::from_secs(30)),
+            JobKind::TestProbe
+            | JobKind::TestHold
+            | JobKind::ImportApply
+            | JobKind::Export
+            | JobKind::WebhookDeliver => None,
         }
     }
 
@@ -178,7 +209,9 @@ impl JobKind {
             | JobKind::Export
             | JobKind::ExportSchedules
             | JobKind::ExpireExports
-            | JobKind::ExpireReservations => false,
+            | JobKind::ExpireReservations
+            | JobKind::WebhookDeliver
+            | JobKind::WebhookSweep => false,
         }
     }
 
@@ -213,6 +246,8 @@ impl JobKind {
             JobKind::ExportSchedules => export_schedules::run(ctx).await,
             JobKind::ExpireExports => expire_exports::run(ctx).await,
             JobKind::ExpireReservations => expire_reservations::run(ctx).await,
+            JobKind::WebhookDeliver => webhook_deliver::run(ctx).await,
+            JobKind::WebhookSweep => webhook_sweep::run(ctx).await,
         }
     }
 
@@ -225,6 +260,8 @@ impl JobKind {
             JobKind::ExportSchedules
             | JobKind::ExpireExports
             | JobKind::ExpireReservations
+            | JobKind::WebhookDeliver
+            | JobKind::WebhookSweep
             | JobKind::PurgeTokens
             | JobKind::PurgeIdempotencyKeys
             | JobKind::PurgeFinishedJobs
@@ -302,6 +339,19 @@ impl fmt::Display for Permanent {
 }
 
 impl std::error::Error for Permanent {}
+
+/// A job body's answer that it has more to do at a time (Unix ms), not now: the job is queued
+/// again for then, which is no failure (a webhook delivery waiting for its next try).
+#[derive(Debug)]
+pub struct Later(pub i64);
+
+impl fmt::Display for Later {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("waiting until its next try")
+    }
+}
+
+impl std::error::Error for Later {}
 
 impl JobContext {
     /// Writes `progress` on the job's row, for other processes to see; a failure is logged and
@@ -476,6 +526,10 @@ impl Worker {
                     // The stored error is shown to the account (a job's `error`, an export's or
                     // import's): its top line only; the chain, which may name the database's
                     // own words, goes to the log.
+                    Ok(Err(e)) if e.is::<Later>() => {
+                        let at = e.downcast_ref::<Later>().map_or_else(now_ms, |l| l.0);
+                        Err(Failure::later(e.to_string(), at))
+                    }
                     Ok(Err(e)) => {
                         tracing::warn!(job = %id, %kind, error = format!("{e:#}"), "job attempt failed");
                         if e.is::<Permanent>() {
@@ -521,7 +575,25 @@ impl Worker {
                 tracing::info!(job = %id, %kind, "job done");
                 Outcome::Done { id, kind }
             }),
-            Err(Failure { error, permanent }) if !permanent && job.attempts < job.max_attempts => {
+            Err(Failure {
+                error,
+                later: Some(at),
+                ..
+            }) if job.attempts < job.max_attempts => {
+                tracing::debug!(job = %id, %kind, at, "job waits for its next run");
+                self.service
+                    .fail_job(job, &error, JobRetry::At(at), next)
+                    .await
+                    .map(|()| Outcome::Retry {
+                        id,
+                        kind,
+                        at,
+                        error,
+                    })
+            }
+            Err(Failure {
+                error, permanent, ..
+            }) if !permanent && job.attempts < job.max_attempts => {
                 let at = now_ms().saturating_add(job_retry_delay_ms(job.attempts));
                 tracing::warn!(job = %id, %kind, attempts = job.attempts, %error, "job attempt failed; will retry");
                 self.service
@@ -621,6 +693,8 @@ impl Worker {
 struct Failure {
     error: String,
     permanent: bool,
+    /// Not a failure: the body asked to run again at this time ([`Later`]).
+    later: Option<i64>,
 }
 
 impl Failure {
@@ -628,6 +702,15 @@ impl Failure {
         Failure {
             error: error.into(),
             permanent: false,
+            later: None,
+        }
+    }
+
+    fn later(error: impl Into<String>, at: i64) -> Failure {
+        Failure {
+            error: error.into(),
+            permanent: false,
+            later: Some(at),
         }
     }
 
@@ -635,6 +718,7 @@ impl Failure {
         Failure {
             error: error.into(),
             permanent: true,
+            later: None,
         }
     }
 }

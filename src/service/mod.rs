@@ -22,6 +22,7 @@ mod sessions;
 mod tenancy;
 mod tokens;
 mod versioned;
+pub mod webhooks;
 
 use numberpool_domain::{AccountId, Action, Rule, RuleViolation};
 use numberpool_store::{Channel, NewAudit, Store, StoreError};
@@ -452,8 +453,10 @@ pub struct Service {
     job_queued: std::sync::Arc<tokio::sync::watch::Sender<u64>>,
     /// How long a finished export's file is kept.
     export_retention_ms: i64,
-    /// The key porting PINs are sealed with at rest.
+    /// The key porting PINs and webhook secrets are sealed with at rest.
     seal_key: sealed::SealKey,
+    /// Webhook deliveries' options and HTTP client.
+    webhooks: webhooks::WebhookRuntime,
 }
 
 impl Service {
@@ -474,7 +477,14 @@ impl Service {
             export_retention_ms: exports::DEFAULT_EXPORT_RETENTION_MS,
             // Without configuration (tests), a key that lives as long as the process.
             seal_key: sealed::SealKey::ephemeral(),
+            webhooks: webhooks::WebhookRuntime::default(),
         }
+    }
+
+    /// Webhooks as the operator configured them.
+    pub fn with_webhook_options(mut self, options: webhooks::WebhookOptions) -> Self {
+        self.webhooks = webhooks::WebhookRuntime::new(options);
+        self
     }
 
     /// The key porting PINs are sealed with (`Config::seal_key`).

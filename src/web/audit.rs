@@ -88,6 +88,11 @@ pub fn action_words(a: Action) -> &'static str {
         Action::ClientDelete => "API client deleted",
         Action::UserCreate => "User created",
         Action::UserPasswordReset => "Password reset",
+        Action::WebhookCreate => "Webhook added",
+        Action::WebhookUpdate => "Webhook changed",
+        Action::WebhookRotateSecret => "Webhook secret rotated",
+        Action::WebhookDelete => "Webhook removed",
+        Action::WebhookDisable => "Webhook disabled after failures",
     }
 }
 

@@ -478,6 +478,57 @@ impl World {
             .to_string()
     }
 
+    /// A webhook subscription of the provider's (turned off, so nothing is sent from the test)
+    /// and one delivery of it (pending, of the provider's first event): their ids.
+    pub async fn provider_webhook(&self) -> (String, String) {
+        let p = numberpool::service::Actor::cli(self.provider.id);
+        let s = &self.app.service;
+        let (hook, _) = s
+            .create_webhook(
+                &p,
+                numberpool::service::webhooks::WebhookInput {
+                    url: Some("https://1.1.1.1/hook".into()),
+                    ..Default::default()
+                },
+            )
+            .await
+            .must("provider webhook");
+        s.update_webhook(
+            &p,
+            hook.id,
+            numberpool::service::webhooks::WebhookInput {
+                enabled: Some(false),
+                ..Default::default()
+            },
+        )
+        .await
+        .must("turn the webhook off");
+        let first = {
+            let mut r = self.app.store.read().await.must("read");
+            r.events_for(self.provider.id, 0, 1, &[])
+                .await
+                .must("the provider's first event")
+                .pop()
+                .must("an event")
+        };
+        let mut tx = self.app.store.begin().await.must("begin");
+        tx.replay_deliveries(
+            hook.id,
+            &[(first.sequence, first.event.id)],
+            numberpool_domain::now_ms(),
+        )
+        .await
+        .must("a delivery");
+        tx.commit().await.must("commit");
+        let d = s
+            .list_deliveries(&p, hook.id, None, 1)
+            .await
+            .must("deliveries")
+            .pop()
+            .must("the delivery");
+        (hook.id.to_string(), d.id.to_string())
+    }
+
     /// A port-in order of the provider's (+14155550980, submitted), by id.
     pub async fn provider_port_order(&self) -> String {
         let req = numberpool::service::NewPortOrder {

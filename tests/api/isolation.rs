@@ -31,6 +31,8 @@ struct ProviderState {
     reservations: Vec<String>,
     /// The provider's porting orders.
     port_orders: Vec<String>,
+    /// The provider's webhooks and their deliveries.
+    webhooks: Vec<String>,
 }
 
 async fn provider_state(w: &World) -> ProviderState {
@@ -50,6 +52,7 @@ async fn provider_state(w: &World) -> ProviderState {
     let mut blocks = Vec::new();
     let mut reservations = Vec::new();
     let mut port_orders = Vec::new();
+    let mut webhooks = Vec::new();
     for a in w.provider_accounts() {
         let actor = Actor::cli(a.id);
         // The provider's imports (a sweeping customer's own uploads are its own).
@@ -71,6 +74,13 @@ async fn provider_state(w: &World) -> ProviderState {
             }
             for o in s.list_port_orders(&actor).await.must("porting orders") {
                 port_orders.push(format!("{} {:?} {}", o.order_id, o.status, o.version));
+            }
+            for h in s.list_webhooks(&actor).await.must("webhooks") {
+                let ds = s
+                    .list_deliveries(&actor, h.id, None, 100)
+                    .await
+                    .must("deliveries");
+                webhooks.push(format!("{h:?} {ds:?}"));
             }
             for r in s.list_reservations(&actor).await.must("reservations") {
                 // Without `seconds_left`, which the clock moves between the two reads.
@@ -102,6 +112,7 @@ async fn provider_state(w: &World) -> ProviderState {
         blocks,
         reservations,
         port_orders,
+        webhooks,
     }
 }
 
@@ -127,6 +138,8 @@ struct Targets<'a> {
     reservations: Vec<String>,
     port_orders: Vec<String>,
     attachments: Vec<String>,
+    webhooks: Vec<String>,
+    deliveries: Vec<String>,
     forbidden: Vec<String>,
 }
 
@@ -154,6 +167,8 @@ impl Targets<'_> {
             "reservationId" => self.reservations.clone(),
             "orderId" => self.port_orders.clone(),
             "attachmentId" => self.attachments.clone(),
+            "webhookId" => self.webhooks.clone(),
+            "deliveryId" => self.deliveries.clone(),
             other => panic!(
                 "the isolation sweep has no values for the path parameter {{{other}}}: teach \
                  Targets::path_values() which ids it takes"
@@ -398,6 +413,7 @@ async fn tenant_sweeps_every_operation(db: &TestDb) {
     let port_order = w.provider_port_order().await;
     let attachment = w.provider_port_attachment(&port_order).await;
     let reservation = w.provider_reservation(&w.customer).await;
+    let (webhook, delivery) = w.provider_webhook().await;
     let before = provider_state(&w).await;
     let targets = Targets {
         who: "the unrelated tenant",
@@ -418,6 +434,8 @@ async fn tenant_sweeps_every_operation(db: &TestDb) {
         reservations: vec![reservation.clone()],
         port_orders: vec![port_order.clone()],
         attachments: vec![attachment.clone()],
+        webhooks: vec![webhook.clone()],
+        deliveries: vec![delivery.clone()],
     };
     let calls = sweep(&w, &targets).await;
     assert!(calls > 150, "the sweep made only {calls} calls");
@@ -449,6 +467,7 @@ async fn customer_sweeps_every_operation(db: &TestDb) {
     let attachment = w.provider_port_attachment(&port_order).await;
     // Held for the connected root customer: not the sweeping customer's.
     let reservation = w.provider_reservation(&w.root_customer).await;
+    let (webhook, delivery) = w.provider_webhook().await;
     let before = provider_state(&w).await;
     // Numbers the customer never held; `returned` it did hold (its own audit log keeps its
     // release), so that one is a path target only.
@@ -496,6 +515,8 @@ async fn customer_sweeps_every_operation(db: &TestDb) {
         reservations: vec![reservation.clone()],
         port_orders: vec![port_order.clone()],
         attachments: vec![attachment.clone()],
+        webhooks: vec![webhook.clone()],
+        deliveries: vec![delivery.clone()],
         forbidden,
     };
     let calls = sweep(&w, &targets).await;

@@ -19,12 +19,17 @@ struct Own {
     reservation: String,
     port_order: String,
     attachment: String,
+    webhook: String,
+    delivery: String,
 }
 
 async fn own(w: &World) -> Own {
     let order = w.provider_port_order().await;
     let (export, schedule, notification) = w.provider_exports().await;
+    let (webhook, delivery) = w.provider_webhook().await;
     Own {
+        webhook,
+        delivery,
         import: w.provider_import().await,
         block: w.provider_block().await,
         port_order: order.clone(),
@@ -47,6 +52,8 @@ fn own_path(w: &World, client_id: &str, own: &Own, op: &Op) -> String {
         "reservationId" => own.reservation.clone(),
         "orderId" => own.port_order.clone(),
         "attachmentId" => own.attachment.clone(),
+        "webhookId" => own.webhook.clone(),
+        "deliveryId" => own.delivery.clone(),
         "action" => "add".to_string(),
         "numberId" => w.free.id.to_string(),
         "accountId" => w.customer.id.to_string(),

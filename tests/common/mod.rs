@@ -8,6 +8,7 @@
 
 pub mod fixture;
 pub mod process;
+pub mod receiver;
 
 use std::fmt::Display;
 

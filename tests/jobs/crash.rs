@@ -6,14 +6,11 @@
 //! after its lease; the import ends `applied` with every number, the job `done`. Applying the
 //! same plan again answers 200 and changes nothing.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 use numberpool_store::backend_tests;
 use numberpool_store::testing::TestDb;
 use serde_json::Value;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::support::*;
 
@@ -34,82 +31,6 @@ enum KillAt {
     Writing,
     /// Once the import says it is applied (the job may not have recorded its end yet).
     Applied,
-}
-
-/// `numberpool serve` on the test database with a 1 s lease, and its address.
-fn serve(db: &TestDb) -> (Child, String) {
-    let mut child = bin(db)
-        .args([
-            "--log-level",
-            "warn",
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--lease-secs",
-            "1",
-            "--poll-ms",
-            "20",
-        ])
-        .stdout(Stdio::piped())
-        .spawn()
-        .must("spawn serve");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().must("stdout"))
-        .read_line(&mut line)
-        .must("address line");
-    let addr = line
-        .split("http://")
-        .nth(1)
-        .must("the address")
-        .trim()
-        .to_string();
-    (child, addr)
-}
-
-/// One HTTP/1.1 request on its own connection; the status and the body as JSON (null when
-/// it is not JSON).
-async fn http(
-    addr: &str,
-    method: &str,
-    path: &str,
-    token: &str,
-    content_type: &str,
-    body: &[u8],
-) -> (u16, Value) {
-    let mut s = tokio::net::TcpStream::connect(addr).await.must("connect");
-    let head = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\n\
-         Content-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-        body.len()
-    );
-    s.write_all(head.as_bytes()).await.must("write head");
-    s.write_all(body).await.must("write body");
-    let mut raw = Vec::new();
-    s.read_to_end(&mut raw).await.must("read");
-    let text = String::from_utf8_lossy(&raw).into_owned();
-    let status = text
-        .split(' ')
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .must("status");
-    let body = text.split_once("\r\n\r\n").map(|x| x.1).unwrap_or("");
-    (status, serde_json::from_str(body).unwrap_or(Value::Null))
-}
-
-async fn token(addr: &str, client_id: &str, secret: &str) -> String {
-    let body =
-        format!("grant_type=client_credentials&client_id={client_id}&client_secret={secret}");
-    let (status, v) = http(
-        addr,
-        "POST",
-        "/oauth/token",
-        "-",
-        "application/x-www-form-urlencoded",
-        body.as_bytes(),
-    )
-    .await;
-    assert_eq!(status, 200, "token: {v}");
-    v["access_token"].as_str().must("access_token").to_string()
 }
 
 /// The numbers of round `round`'s file that are in the inventory.
@@ -138,7 +59,7 @@ async fn kill_9_mid_apply_leaves_none_or_all_of_the_file(db: &TestDb) {
             file.push_str(&format!("+1{npa}200{i:04}\n"));
         }
         let mut procs = Reaper::default();
-        let (child, addr) = serve(db);
+        let (child, addr) = serve(db, &[]);
         procs.0.push(child);
         let t = token(&addr, &client_id, &secret).await;
         let (status, plan) = http(
@@ -216,7 +137,7 @@ async fn kill_9_mid_apply_leaves_none_or_all_of_the_file(db: &TestDb) {
         }
 
         // Started again, the worker takes the job up once the dead one's lease (1 s) is over.
-        let (child, addr) = serve(db);
+        let (child, addr) = serve(db, &[]);
         procs.0.push(child);
         let t = token(&addr, &client_id, &secret).await;
         let deadline = Instant::now() + Duration::from_secs(120);

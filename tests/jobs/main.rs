@@ -3,6 +3,7 @@
 //! killed worker's job is claimed again after its lease, SIGTERM stops `serve` after its
 //! in-flight request; `kill -9` of serve mid import apply leaves none or all of the file; 32
 //! clients provisioning overlapping sets through two `serve` processes).
+//! `kill -9` of serve with webhook deliveries pending loses no event.
 //! Every case runs on SQLite and on PostgreSQL.
 
 mod crash;
@@ -10,3 +11,7 @@ mod processes;
 mod provision_race;
 mod runner;
 mod support;
+mod webhooks;
+
+#[path = "../common/receiver.rs"]
+mod receiver;

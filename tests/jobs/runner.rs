@@ -67,7 +67,7 @@ async fn purges_run_as_periodic_jobs(db: &TestDb) {
     worker.schedule_periodic().await.must("schedule again");
     assert_eq!(
         scalar(db, "SELECT COUNT(*) FROM jobs").await,
-        6,
+        7,
         "one per periodic kind"
     );
     let mut done = BTreeSet::new();
@@ -86,6 +86,7 @@ async fn purges_run_as_periodic_jobs(db: &TestDb) {
             JobKind::ExportSchedules,
             JobKind::ExpireExports,
             JobKind::ExpireReservations,
+            JobKind::WebhookSweep,
         ])
     );
     assert_eq!(
@@ -112,6 +113,7 @@ async fn purges_run_as_periodic_jobs(db: &TestDb) {
         JobKind::ExportSchedules,
         JobKind::ExpireExports,
         JobKind::ExpireReservations,
+        JobKind::WebhookSweep,
     ] {
         let runs = service.jobs_of_kind(kind.as_str(), 10).await.must("jobs");
         let states: Vec<_> = runs.iter().map(|j| j.state).collect();
@@ -124,7 +126,7 @@ async fn purges_run_as_periodic_jobs(db: &TestDb) {
         assert_eq!(runs[0].attempts, 1);
     }
     worker.schedule_periodic().await.must("schedule");
-    assert_eq!(scalar(db, "SELECT COUNT(*) FROM jobs").await, 12);
+    assert_eq!(scalar(db, "SELECT COUNT(*) FROM jobs").await, 14);
     assert_eq!(
         worker.run_one(Queue::Maintenance).await.must("run"),
         None,

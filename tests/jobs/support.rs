@@ -1,12 +1,15 @@
 //! What the jobs tests share: raw SQL on the test database, polling with a deadline, and the
-//! `numberpool` binary with a clean environment.
+//! `numberpool` binary with a clean environment, and raw HTTP/1.1 calls to a server it runs.
 
 use std::future::Future;
+use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::Command;
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use numberpool_store::testing::TestDb;
+use serde_json::Value;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 pub trait Must<T> {
     fn must(self, what: &str) -> T;
@@ -152,4 +155,81 @@ pub fn provider_client(db: &TestDb, name: &str) -> (String, String) {
         client["client_id"].as_str().must("client_id").to_string(),
         client["client_secret"].as_str().must("secret").to_string(),
     )
+}
+
+/// One HTTP/1.1 request on its own connection; the status and the body as JSON (null when
+/// it is not JSON).
+pub async fn http(
+    addr: &str,
+    method: &str,
+    path: &str,
+    token: &str,
+    content_type: &str,
+    body: &[u8],
+) -> (u16, Value) {
+    let mut s = tokio::net::TcpStream::connect(addr).await.must("connect");
+    let head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\n\
+         Content-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    s.write_all(head.as_bytes()).await.must("write head");
+    s.write_all(body).await.must("write body");
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).await.must("read");
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let status = text
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .must("status");
+    let body = text.split_once("\r\n\r\n").map(|x| x.1).unwrap_or("");
+    (status, serde_json::from_str(body).unwrap_or(Value::Null))
+}
+
+pub async fn token(addr: &str, client_id: &str, secret: &str) -> String {
+    let body =
+        format!("grant_type=client_credentials&client_id={client_id}&client_secret={secret}");
+    let (status, v) = http(
+        addr,
+        "POST",
+        "/oauth/token",
+        "-",
+        "application/x-www-form-urlencoded",
+        body.as_bytes(),
+    )
+    .await;
+    assert_eq!(status, 200, "token: {v}");
+    v["access_token"].as_str().must("access_token").to_string()
+}
+
+/// `numberpool serve` on the test database with a 1 s lease and `env` set, and its address.
+pub fn serve(db: &TestDb, env: &[(&str, &str)]) -> (Child, String) {
+    let mut child = bin(db)
+        .envs(env.iter().copied())
+        .args([
+            "--log-level",
+            "warn",
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--lease-secs",
+            "1",
+            "--poll-ms",
+            "20",
+        ])
+        .stdout(Stdio::piped())
+        .spawn()
+        .must("spawn serve");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().must("stdout"))
+        .read_line(&mut line)
+        .must("address line");
+    let addr = line
+        .split("http://")
+        .nth(1)
+        .must("the address")
+        .trim()
+        .to_string();
+    (child, addr)
 }

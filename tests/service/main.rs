@@ -8,6 +8,7 @@ mod attributes;
 mod available;
 mod boundaries;
 mod clients;
+mod events;
 mod exports;
 mod fixture;
 mod imports;

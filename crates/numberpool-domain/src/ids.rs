@@ -115,3 +115,7 @@ typed_id!(/// A port-in order.
     PortOrderId, "porting order");
 typed_id!(/// A file attached to a porting order.
     AttachmentId, "attachment");
+typed_id!(/// A webhook subscription: an account's URL for the events it names.
+    WebhookId, "webhook");
+typed_id!(/// One event sent (or to send) to one webhook subscription.
+    DeliveryId, "delivery");

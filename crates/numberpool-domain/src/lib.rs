@@ -27,6 +27,7 @@ pub mod rules;
 pub mod search;
 pub mod text;
 pub mod timestamp;
+pub mod webhook;
 
 #[cfg(test)]
 mod moves_tests;
@@ -49,6 +50,9 @@ pub use provider::{Carrier, CarrierKind, SipTrunk};
 pub use rate::Rate;
 pub use reservation::{Reservation, ReservationEvent, ReservationStatus, reservation_transition};
 pub use rules::{Rule, RuleViolation};
+pub use webhook::{
+    AttemptResult, DeliveryState, WebhookState, delivery_after, delivery_retry_delay_ms,
+};
 
 /// Current time as Unix milliseconds: the one clock format the stores keep, identical on both
 /// backends.

@@ -99,7 +99,7 @@ pub struct AuditEvent {
     pub after: Option<serde_json::Value>,
 }
 
-type AuditRow = (
+pub(crate) type AuditRow = (
     String,
     i64,
     String,
@@ -114,7 +114,7 @@ type AuditRow = (
     Option<String>,
 );
 
-const AUDIT_COLUMNS: &str = "id, at, actor_type, actor_id, actor_account_id, channel, entity_type, \
+pub(crate) const AUDIT_COLUMNS: &str = "id, at, actor_type, actor_id, actor_account_id, channel, entity_type, \
     entity_id, action, rule, before_json, after_json";
 
 impl Reader {
@@ -298,7 +298,7 @@ impl Tx {
     }
 }
 
-fn audit_from_row(r: AuditRow) -> Result<AuditEvent> {
+pub(crate) fn audit_from_row(r: AuditRow) -> Result<AuditEvent> {
     let json = |s: Option<String>| -> Result<Option<serde_json::Value>> {
         s.map(|v| serde_json::from_str(&v).map_err(crate::rows::corrupt("audit json")))
             .transpose()

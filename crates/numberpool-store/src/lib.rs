@@ -29,6 +29,7 @@ mod sessions;
 pub mod testing;
 mod tokens;
 mod versioned;
+mod webhooks;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -54,10 +55,14 @@ pub use imports::{ImportCounts, ImportPart, ImportRecord};
 pub use jobs::{Job, JobRetry, NewJob};
 pub use numberpool_domain::ExchangeStatus;
 pub use numbers::{InventoryCounts, NumberCursor, NumberFilter, NumberLookup, Page, RawPage};
-pub use outbox::OutboxEvent;
+pub use outbox::{FeedEvent, OutboxEvent};
 pub use port_orders::PortAttachment;
 pub use sessions::{NewSession, SessionUser};
 pub use tokens::{NewToken, TokenGrant};
+pub use webhooks::{
+    Delivery, DeliveryAttempt, WEBHOOK_JOB_ATTEMPTS, WEBHOOK_JOB_KIND, WEBHOOK_QUEUE, Webhook,
+    delivery_job,
+};
 
 /// What can go wrong in the store. A row that does not parse is `Corrupt`, never "not found".
 #[derive(Debug, thiserror::Error)]

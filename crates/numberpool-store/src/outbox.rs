@@ -85,6 +85,7 @@ impl Tx {
         events: &[NewAudit],
     ) -> Result<()> {
         let accounts: Vec<String> = events.iter().map(accounts_of).collect();
+        let before = self.outbox_head().await?;
         crate::per_backend!(self, c =>
             sqlite: {
                 // One transaction writes at a time on SQLite: the ids are in commit order already.
@@ -137,6 +138,65 @@ impl Tx {
                 .await?;
             },
         );
+        self.index_outbox_accounts(before).await?;
+        self.wake_webhooks(before, at).await
+    }
+
+    /// The outbox's last id (0 when empty). Every row past it is this transaction's: SQLite
+    /// writes one transaction at a time, and on PostgreSQL the caller holds the outbox lock.
+    async fn outbox_head(&mut self) -> Result<i64> {
+        let row: (Option<i64>,) = on_conn!(self, c => {
+            sqlx::query_as("SELECT MAX(id) FROM outbox").fetch_one(&mut *c).await?
+        });
+        Ok(row.0.unwrap_or(0))
+    }
+
+    /// `outbox_accounts` for the rows past `after`: each account an event names and every
+    /// ancestor of it (`0022_events.sql`).
+    async fn index_outbox_accounts(&mut self, after: i64) -> Result<()> {
+        let named = match self.backend() {
+            crate::Backend::Sqlite => {
+                "WITH RECURSIVE split(outbox_id, rest, acc) AS ( \
+                 SELECT id, accounts || ' ', '' FROM outbox WHERE id > $1 \
+                 UNION ALL SELECT outbox_id, substr(rest, instr(rest, ' ') + 1), \
+                 substr(rest, 1, instr(rest, ' ') - 1) FROM split WHERE rest <> ''), \
+                 named(outbox_id, acc) AS (SELECT outbox_id, acc FROM split WHERE acc <> ''), "
+            }
+            crate::Backend::Postgres => {
+                "WITH RECURSIVE named(outbox_id, acc) AS ( \
+                 SELECT o.id, a FROM outbox o, unnest(string_to_array(o.accounts, ' ')) AS a \
+                 WHERE o.id > $1 AND a <> ''), "
+            }
+        };
+        let sql = format!(
+            "{named}up(outbox_id, id) AS (SELECT outbox_id, acc FROM named \
+             UNION SELECT u.outbox_id, a.parent_id FROM up u JOIN accounts a ON a.id = u.id \
+             WHERE a.parent_id IS NOT NULL) \
+             INSERT INTO outbox_accounts (account_id, outbox_id) SELECT id, outbox_id FROM up WHERE true \
+             ON CONFLICT DO NOTHING"
+        );
+        self.execute(&sql, &[crate::rows::Arg::Int(after)]).await?;
+        Ok(())
+    }
+
+    /// Queues the delivery job of every active webhook subscription that the rows past `after`
+    /// concern. A subscription whose job is already queued or running is left to it (the job
+    /// reads up to the outbox's end before it stops, and a periodic sweep catches the rest).
+    async fn wake_webhooks(&mut self, after: i64, now: i64) -> Result<()> {
+        let subs: Vec<(String,)> = on_conn!(self, c => {
+            sqlx::query_as(
+                "SELECT s.id FROM webhook_subscriptions s WHERE s.state = 'active' AND EXISTS \
+                 (SELECT 1 FROM outbox_accounts oa WHERE oa.account_id = s.account_id \
+                 AND oa.outbox_id > $1)",
+            )
+            .bind(after)
+            .fetch_all(&mut *c)
+            .await?
+        });
+        for (id,) in subs {
+            self.enqueue_job(&crate::webhooks::delivery_job(&id, now), now)
+                .await?;
+        }
         Ok(())
     }
 }
@@ -178,4 +238,102 @@ impl Reader {
             })
             .collect()
     }
+}
+
+/// One event of an account's feed: its place in the outbox, the accounts it names, and the
+/// audit event itself (who, through what, before and after).
+#[derive(Debug, Clone)]
+pub struct FeedEvent {
+    /// The outbox id: the feed's cursor.
+    pub sequence: i64,
+    pub accounts: Vec<AccountId>,
+    pub event: crate::AuditEvent,
+}
+
+impl Reader {
+    /// Up to `limit` events that concern `account`'s subtree after outbox id `after`, in
+    /// outbox order; only the actions in `types`, when it is not empty.
+    pub async fn events_for(
+        &mut self,
+        account: AccountId,
+        after: i64,
+        limit: u32,
+        types: &[Action],
+    ) -> Result<Vec<FeedEvent>> {
+        let only = if types.is_empty() {
+            String::new()
+        } else {
+            let names: Vec<String> = types.iter().map(|a| format!("'{}'", a.as_str())).collect();
+            format!(" AND o.action IN ({})", names.join(", "))
+        };
+        let sql = feed_sql(&format!(
+            "WHERE oa.account_id = $1 AND oa.outbox_id > $2{only} ORDER BY oa.outbox_id LIMIT $3"
+        ));
+        let rows: Vec<FeedRow> = on_conn!(self, c => {
+            sqlx::query_as(&sql)
+                .bind(account.to_string())
+                .bind(after)
+                .bind(i64::from(limit))
+                .fetch_all(&mut *c)
+                .await?
+        });
+        rows.into_iter().map(feed_from_row).collect()
+    }
+
+    /// The event at outbox id `id` as `account`'s feed shows it; `None` when there is none or
+    /// it does not concern `account`.
+    pub async fn feed_event(&mut self, account: AccountId, id: i64) -> Result<Option<FeedEvent>> {
+        let sql = feed_sql("WHERE oa.account_id = $1 AND oa.outbox_id = $2");
+        let row: Option<FeedRow> = on_conn!(self, c => {
+            sqlx::query_as(&sql)
+                .bind(account.to_string())
+                .bind(id)
+                .fetch_optional(&mut *c)
+                .await?
+        });
+        row.map(feed_from_row).transpose()
+    }
+}
+
+type FeedRow = (
+    i64,
+    String,
+    String,
+    i64,
+    String,
+    String,
+    Option<String>,
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+);
+
+fn feed_sql(condition: &str) -> String {
+    let cols = crate::audit::AUDIT_COLUMNS
+        .split(", ")
+        .map(|c| format!("e.{}", c.trim()))
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!(
+        "SELECT oa.outbox_id, o.accounts, {cols} FROM outbox_accounts oa \
+         JOIN outbox o ON o.id = oa.outbox_id JOIN audit_events e ON e.id = o.audit_id {condition}"
+    )
+}
+
+fn feed_from_row(r: FeedRow) -> Result<FeedEvent> {
+    Ok(FeedEvent {
+        sequence: r.0,
+        accounts: r
+            .1
+            .split_whitespace()
+            .map(|a| parse("outbox account", a))
+            .collect::<Result<_>>()?,
+        event: crate::audit::audit_from_row((
+            r.2, r.3, r.4, r.5, r.6, r.7, r.8, r.9, r.10, r.11, r.12, r.13,
+        ))?,
+    })
 }

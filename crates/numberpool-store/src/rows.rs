@@ -15,6 +15,10 @@ pub(crate) enum Arg<'a> {
     /// A text that may be `NULL` (an optional filter, `$n IS NULL OR …`).
     OptText(Option<&'a str>),
     Int(i64),
+    /// An integer that may be `NULL`.
+    OptInt(Option<i64>),
+    /// For `INTEGER` columns that may be `NULL`.
+    OptInt32(Option<i32>),
     /// For `INTEGER` columns, which PostgreSQL keeps at 32 bits.
     Int32(i32),
     Bool(bool),
@@ -31,6 +35,8 @@ macro_rules! bind_args {
                 $crate::rows::Arg::OptText(v) => q.bind(v),
                 $crate::rows::Arg::Int(v) => q.bind(v),
                 $crate::rows::Arg::Int32(v) => q.bind(v),
+                $crate::rows::Arg::OptInt(v) => q.bind(v),
+                $crate::rows::Arg::OptInt32(v) => q.bind(v),
                 $crate::rows::Arg::Bool(v) => q.bind(v),
             };
         }
