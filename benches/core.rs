@@ -5,6 +5,10 @@
 //! free numbers and the provisioning of 100 of them, beside a one-row read and a bare
 //! 100-row update of the same run.
 //!
+//! Phase `webhook`: the same 10,000-number add without a webhook subscription and with one
+//! active subscription (its deliveries made by a worker running beside, to a receiver in this
+//! process), alternating, and the time from the add's commit to the batch event's arrival.
+//!
 //! Run: `NUMBERPOOL_TEST_PG_URL=postgres://postgres@127.0.0.1:5432/postgres cargo bench --bench core`
 //! (`scripts/bench` provides the PostgreSQL the same way the tests do.)
 
@@ -180,6 +184,9 @@ async fn bench_backend(backend: &str, phases: &[String]) {
     if want("search") {
         bench_search(backend).await;
     }
+    if want("webhook") {
+        bench_webhook(backend).await;
+    }
     if !want("alloc") {
         return;
     }
@@ -221,7 +228,7 @@ async fn bench_backend(backend: &str, phases: &[String]) {
 
 fn main() {
     // `cargo bench` passes `--bench`; other arguments pick backends (`sqlite`, `postgres`)
-    // and phases (`add`, `alloc`); none means all.
+    // and phases (`add`, `alloc`, `search`, `webhook`); none means all.
     let args: Vec<String> = std::env::args()
         .skip(1)
         .filter(|a| !a.starts_with('-'))
@@ -233,7 +240,7 @@ fn main() {
         .collect();
     let phases: Vec<String> = args
         .iter()
-        .filter(|a| *a == "add" || *a == "alloc" || *a == "search")
+        .filter(|a| *a == "add" || *a == "alloc" || *a == "search" || *a == "webhook")
         .cloned()
         .collect();
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -499,4 +506,128 @@ async fn provision_floor(backend: &str) {
         ms(pct(&lat, 0.99))
     );
     store.close().await;
+}
+
+/// A receiver for the webhook phase: counts the requests and keeps when the last arrived.
+#[derive(Default)]
+struct Received {
+    count: std::sync::atomic::AtomicUsize,
+    last: std::sync::Mutex<Option<Instant>>,
+}
+
+async fn receiver() -> (String, std::sync::Arc<Received>) {
+    use axum::extract::State;
+    let got = std::sync::Arc::new(Received::default());
+    async fn take(State(got): State<std::sync::Arc<Received>>) -> &'static str {
+        if let Ok(mut l) = got.last.lock() {
+            *l = Some(Instant::now());
+        }
+        got.count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        "ok"
+    }
+    let app = axum::Router::new()
+        .route("/hook", axum::routing::post(take))
+        .with_state(got.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let addr = listener.local_addr().unwrap_or_else(|e| panic!("{e}"));
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    (format!("http://{addr}/hook"), got)
+}
+
+async fn bench_webhook(backend: &str) {
+    use numberpool::service::webhooks::{WebhookInput, WebhookOptions};
+    let (url, got) = receiver().await;
+    let mut without = Vec::new();
+    let mut with = Vec::new();
+    let mut arrivals = Vec::new();
+    for round in 0..ROUNDS {
+        for subscribed in [false, true] {
+            let db = TestDb::new(backend).await;
+            let service = Service::new(db.store().await).with_webhook_options(WebhookOptions {
+                allow_private: true,
+                ..WebhookOptions::default()
+            });
+            let (p, _, _) = world(&service).await;
+            let (stop, shutdown) = numberpool::shutdown::channel();
+            let worker = if subscribed {
+                service
+                    .create_webhook(
+                        &p,
+                        WebhookInput {
+                            url: Some(url.clone()),
+                            ..WebhookInput::default()
+                        },
+                    )
+                    .await
+                    .unwrap_or_else(|e| panic!("{e}"));
+                let w = numberpool::jobs::Worker::new(
+                    service.clone(),
+                    numberpool::jobs::WorkerOptions {
+                        poll: Duration::from_millis(20),
+                        ..Default::default()
+                    },
+                );
+                Some(tokio::spawn(w.run_until_stopped(shutdown)))
+            } else {
+                None
+            };
+            let before = got.count.load(std::sync::atomic::Ordering::SeqCst);
+            let batch: Vec<AddNumber> = numbers(14153010000 + round as u64 * 100_000, BATCH)
+                .into_iter()
+                .map(|e| AddNumber {
+                    phone_number: e,
+                    fields: NewNumber::default(),
+                })
+                .collect();
+            let t = Instant::now();
+            service
+                .add_numbers(&p, batch)
+                .await
+                .unwrap_or_else(|e| panic!("{e}"));
+            let took = t.elapsed();
+            if let Some(worker) = worker {
+                with.push(took);
+                let deadline = Instant::now() + Duration::from_secs(30);
+                while got.count.load(std::sync::atomic::Ordering::SeqCst) == before {
+                    assert!(Instant::now() < deadline, "the batch event did not arrive");
+                    tokio::time::sleep(Duration::from_millis(1)).await;
+                }
+                let at = got
+                    .last
+                    .lock()
+                    .ok()
+                    .and_then(|l| *l)
+                    .unwrap_or_else(Instant::now);
+                arrivals.push(at.saturating_duration_since(t + took));
+                stop.fire();
+                let _ = worker.await;
+            } else {
+                without.push(took);
+            }
+            service.store().close().await;
+        }
+    }
+    let (a, b) = (median(without.clone()), median(with.clone()));
+    println!(
+        "add {BATCH} numbers without a webhook subscription: median {} (min {}, max {}) over {ROUNDS} runs",
+        fmt(a),
+        fmt(*without.iter().min().unwrap_or(&Duration::ZERO)),
+        fmt(*without.iter().max().unwrap_or(&Duration::ZERO)),
+    );
+    println!(
+        "the same with one active subscription and its worker delivering: median {} (min {}, max {}); {:.2}x (target <= 1.2x)",
+        fmt(b),
+        fmt(*with.iter().min().unwrap_or(&Duration::ZERO)),
+        fmt(*with.iter().max().unwrap_or(&Duration::ZERO)),
+        b.as_secs_f64() / a.as_secs_f64().max(1e-9),
+    );
+    println!(
+        "the batch's one event at the receiver, after the add's commit: median {} (max {})",
+        fmt(median(arrivals.clone())),
+        fmt(*arrivals.iter().max().unwrap_or(&Duration::ZERO)),
+    );
 }

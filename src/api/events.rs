@@ -370,6 +370,8 @@ pub struct DeliveryBody {
     pub event_id: String,
     /// The event's sequence in the feed.
     pub sequence: i64,
+    /// The event's type.
+    pub event_type: String,
     /// Whether it was made by a replay.
     pub replay: bool,
     /// `pending`, `delivered` or `failed`.
@@ -413,6 +415,7 @@ impl From<Delivery> for DeliveryBody {
             id: d.id,
             event_id: d.event_id.to_string(),
             sequence: d.outbox_id,
+            event_type: d.event_type.as_str().to_string(),
             replay: d.replay,
             state: d.state.as_str().to_string(),
             attempts: d.attempts,

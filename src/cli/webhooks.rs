@@ -136,7 +136,7 @@ fn event_line(e: &EventView) -> anyhow::Result<()> {
         e.entity_type,
         e.entity_id,
         e.actor_type,
-        e.actor_id,
+        e.actor_id.as_deref().unwrap_or("(another account)"),
         e.channel
     );
     Ok(())
@@ -170,9 +170,10 @@ fn delivery_line(d: &DeliveryBody) -> anyhow::Result<()> {
         .map(|t| format!(", next try {t}"))
         .unwrap_or_default();
     outln!(
-        "{}  {:<9} event {} (#{}){}  {} attempt(s), last: {last}{next}",
+        "{}  {:<9} {} {} (#{}){}  {} attempt(s), last: {last}{next}",
         d.id,
         d.state,
+        d.event_type,
         d.event_id,
         d.sequence,
         if d.replay { " replay" } else { "" },

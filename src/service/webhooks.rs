@@ -58,6 +58,8 @@ impl WebhookRuntime {
             .timeout(options.timeout)
             .connect_timeout(options.timeout)
             .redirect(reqwest::redirect::Policy::none())
+            // A proxy from the environment would resolve the target itself, past the guard.
+            .no_proxy()
             .user_agent(concat!("Numberpool-Webhooks/", env!("CARGO_PKG_VERSION")));
         if !options.allow_private {
             b = b.dns_resolver(Arc::new(PublicOnly));
@@ -90,18 +92,39 @@ pub fn is_public(ip: IpAddr) -> bool {
                 || v4.is_multicast()
                 || v4.is_documentation()
                 || o[0] == 0
-                || (o[0] == 100 && (64..128).contains(&o[1])))
+                // Shared address space (CGNAT), IETF protocol assignments, benchmarking,
+                // reserved.
+                || (o[0] == 100 && (64..128).contains(&o[1]))
+                || (o[0] == 192 && o[1] == 0 && o[2] == 0)
+                || (o[0] == 198 && (o[1] == 18 || o[1] == 19))
+                || o[0] >= 240)
         }
         IpAddr::V6(v6) => {
             if let Some(v4) = v6.to_ipv4_mapped() {
                 return is_public(IpAddr::V4(v4));
             }
-            let first = v6.segments()[0];
-            !(v6.is_loopback()
-                || v6.is_unspecified()
-                || v6.is_multicast()
+            let seg = v6.segments();
+            // IPv4-compatible (::a.b.c.d), NAT64 (64:ff9b::/96) and 6to4 (2002::/16) carry an
+            // IPv4 address a gateway may reach: judged as that address.
+            let embedded = |hi: u16, lo: u16| {
+                std::net::Ipv4Addr::new((hi >> 8) as u8, hi as u8, (lo >> 8) as u8, lo as u8)
+            };
+            if seg[..6] == [0; 6] {
+                return !v6.is_loopback()
+                    && !v6.is_unspecified()
+                    && is_public(IpAddr::V4(embedded(seg[6], seg[7])));
+            }
+            if seg[..6] == [0x64, 0xff9b, 0, 0, 0, 0] {
+                return is_public(IpAddr::V4(embedded(seg[6], seg[7])));
+            }
+            if seg[0] == 0x2002 {
+                return is_public(IpAddr::V4(embedded(seg[1], seg[2])));
+            }
+            let first = seg[0];
+            !(v6.is_multicast()
                 || (first & 0xfe00) == 0xfc00
-                || (first & 0xffc0) == 0xfe80)
+                || (first & 0xffc0) == 0xfe80
+                || (first & 0xffc0) == 0xfec0)
         }
     }
 }
@@ -147,13 +170,16 @@ pub struct EventView {
     pub accounts: Vec<String>,
     /// `user`, `client` or `operator`.
     pub actor_type: String,
-    pub actor_id: String,
+    /// Absent when the actor belongs to an account outside the reader's subtree.
+    pub actor_id: Option<String>,
     pub actor_account_id: Option<String>,
     /// `api`, `ui`, `import`, `cli` or `job`.
     pub channel: String,
     /// The rule the change was checked against.
     pub rule: Option<String>,
-    /// The record before and after (a batch's event carries the batch).
+    /// The record before and after (a batch's event carries the batch). A number's `before`
+    /// is absent when it was held outside the reader's subtree and the reader is not its
+    /// owner: what earlier holders kept on it is theirs.
     pub before: Option<serde_json::Value>,
     pub after: Option<serde_json::Value>,
 }
@@ -178,12 +204,69 @@ impl From<FeedEvent> for EventView {
             entity_id: e.entity_id,
             accounts: f.accounts.iter().map(ToString::to_string).collect(),
             actor_type: e.actor_type,
-            actor_id: e.actor_id,
+            actor_id: Some(e.actor_id),
             actor_account_id: e.actor_account_id,
             channel: e.channel.as_str().to_string(),
             rule: e.rule,
             before: e.before,
             after: e.after,
+        }
+    }
+}
+
+/// A reader's subtree (itself and every account below it), for what an event shows it:
+/// what it may see of an event that concerns it (R-SEC-1, as the audit log and a number's
+/// history show them).
+struct Subtree {
+    me: String,
+    ids: std::collections::HashSet<String>,
+}
+
+impl Subtree {
+    async fn of(
+        r: &mut numberpool_store::Reader,
+        account: numberpool_domain::AccountId,
+    ) -> Result<Subtree> {
+        let ids = r
+            .subtree_ids(account)
+            .await?
+            .into_iter()
+            .map(|a| a.to_string())
+            .collect();
+        Ok(Subtree {
+            me: account.to_string(),
+            ids,
+        })
+    }
+
+    fn holds(&self, v: Option<&serde_json::Value>, key: &str) -> bool {
+        v.and_then(|s| s.get(key))
+            .and_then(|h| h.as_str())
+            .is_some_and(|h| self.ids.contains(h))
+    }
+
+    /// Hides the actor of another tenant's or branch's change, and a number's state from
+    /// before it came into the reader's subtree, unless the reader owns or uploaded it.
+    fn redact(&self, v: &mut EventView) {
+        if !v
+            .actor_account_id
+            .as_deref()
+            .is_some_and(|a| self.ids.contains(a))
+        {
+            v.actor_id = None;
+        }
+        if v.entity_type == "number" {
+            let is = |key: &str| {
+                [v.before.as_ref(), v.after.as_ref()].into_iter().any(|s| {
+                    s.and_then(|s| s.get(key))
+                        .and_then(|x| x.as_str())
+                        .is_some_and(|x| x == self.me)
+                })
+            };
+            let owner = is("owner_id") || is("uploaded_by");
+            if !owner && !self.holds(v.before.as_ref(), "holder_id") {
+                v.before = None;
+            }
         }
     }
 }
@@ -231,8 +314,8 @@ pub enum DeliverRun {
 const SECRET_PREFIX: &str = "whsec_";
 /// The header that carries the signature.
 pub const SIGNATURE_HEADER: &str = "Numberpool-Signature";
-/// The most deliveries one job run sends before it makes way for other subscriptions.
-const RUN_SHARE: usize = 200;
+/// How long one job run sends before it makes way for other subscriptions' jobs.
+const RUN_SHARE: Duration = Duration::from_secs(60);
 /// How long a finished delivery stays in the log: 30 days (the feed keeps the events).
 pub const DELIVERY_LOG_MS: i64 = 30 * 24 * 60 * 60 * 1000;
 /// The events read from the outbox per step.
@@ -305,14 +388,24 @@ impl Service {
         actor.require(Permission::PhoneRead)?;
         let types = parse_types(types)?;
         let mut r = self.store.read().await?;
+        let own = Subtree::of(&mut r, actor.account).await?;
         let events: Vec<EventView> = r
             .events_for(actor.account, after.max(0), limit.clamp(1, 1000), &types)
             .await?
             .into_iter()
-            .map(EventView::from)
+            .map(|e| {
+                let mut v = EventView::from(e);
+                own.redact(&mut v);
+                v
+            })
             .collect();
         let next_after = events.last().map_or(after.max(0), |e| e.sequence);
         Ok(EventPage { events, next_after })
+    }
+
+    /// How long a subscription may keep failing before it is disabled (ms).
+    pub fn webhook_retry_window_ms(&self) -> i64 {
+        self.webhooks.options.retry_window_ms
     }
 
     /// Checks a webhook URL: http or https, a host, no credentials in it, and (unless the
@@ -368,11 +461,7 @@ impl Service {
         input: WebhookInput,
     ) -> Result<(Webhook, String)> {
         actor.require(Permission::PhoneWrite)?;
-        let url = input
-            .url
-            .as_deref()
-            .ok_or_else(|| ServiceError::Invalid("url: required".into()))?;
-        let url = self.check_webhook_url(url).await?;
+        // What needs no lookup first: a bad type or description is refused without one.
         let types = parse_types(input.event_types.as_deref().unwrap_or_default())?;
         let description = input.description.unwrap_or_default().trim().to_string();
         if description.chars().count() > 200 {
@@ -380,6 +469,11 @@ impl Service {
                 "description: at most 200 characters".into(),
             ));
         }
+        let url = input
+            .url
+            .as_deref()
+            .ok_or_else(|| ServiceError::Invalid("url: required".into()))?;
+        let url = self.check_webhook_url(url).await?;
         let secret = new_secret();
         let now = self.now();
         let mut tx = self.store.begin().await?;
@@ -463,11 +557,11 @@ impl Service {
         input: WebhookInput,
     ) -> Result<Webhook> {
         actor.require(Permission::PhoneWrite)?;
+        let types = input.event_types.as_deref().map(parse_types).transpose()?;
         let url = match input.url.as_deref() {
             Some(u) => Some(self.check_webhook_url(u).await?),
             None => None,
         };
-        let types = input.event_types.as_deref().map(parse_types).transpose()?;
         let now = self.now();
         let mut tx = self.store.begin().await?;
         let before = self.own_webhook(&mut tx, actor, id).await?;
@@ -510,9 +604,9 @@ impl Service {
         ))
         .await?;
         if w.state == WebhookState::Active && before.state == WebhookState::Disabled {
-            // What piled up while it was off goes out now.
-            tx.enqueue_job(&numberpool_store::delivery_job(&w.id.to_string(), now), now)
-                .await?;
+            // What failed goes out first, then what piled up while it was off, in order.
+            tx.retry_failed_deliveries(w.id, now).await?;
+            tx.wake_webhook_job(&w.id.to_string(), now).await?;
         }
         tx.commit().await?;
         self.job_queued();
@@ -623,8 +717,7 @@ impl Service {
         }
         tx.replay_deliveries(w.id, &events, now).await?;
         if w.state == WebhookState::Active && !events.is_empty() {
-            tx.enqueue_job(&numberpool_store::delivery_job(&w.id.to_string(), now), now)
-                .await?;
+            tx.wake_webhook_job(&w.id.to_string(), now).await?;
         }
         tx.commit().await?;
         self.job_queued();
@@ -646,29 +739,23 @@ impl Service {
             let mut r = self.store.read().await?;
             r.webhooks_behind(now).await?
         };
-        let mut queued = 0;
         for s in &subs {
             let mut tx = self.store.begin().await?;
-            if tx
-                .enqueue_job(&numberpool_store::delivery_job(&s.to_string(), now), now)
-                .await?
-                .is_some()
-            {
-                queued += 1;
-            }
+            tx.wake_webhook_job(&s.to_string(), now).await?;
             tx.commit().await?;
         }
-        if queued > 0 {
+        if !subs.is_empty() {
             self.job_queued();
         }
-        Ok(queued)
+        Ok(subs.len())
     }
 
     /// The delivery job's body for subscription `id`: makes deliveries of the events past its
     /// cursor, then sends its pending deliveries one at a time in outbox order until none is
     /// due, a delivery waits for its next try, or the run has sent its share.
     pub async fn deliver_webhook(&self, id: WebhookId) -> Result<DeliverRun> {
-        let mut sent = 0;
+        let started = Instant::now();
+        let mut own: Option<Subtree> = None;
         loop {
             let now = self.now();
             let mut r = self.store.read().await?;
@@ -676,6 +763,11 @@ impl Service {
                 return Ok(DeliverRun::Idle);
             };
             if w.state != WebhookState::Active {
+                return Ok(DeliverRun::Idle);
+            }
+            // A deactivated account (or one below a deactivated parent) gets nothing until it
+            // is reactivated; its events wait past the cursor.
+            if r.deactivated_in_chain(w.account_id).await? {
                 return Ok(DeliverRun::Idle);
             }
             let events = r
@@ -706,13 +798,22 @@ impl Service {
             if d.next_attempt_at > now {
                 return Ok(DeliverRun::Until(d.next_attempt_at));
             }
-            if sent >= RUN_SHARE {
+            if started.elapsed() >= RUN_SHARE {
                 return Ok(DeliverRun::Until(now));
+            }
+            if own.is_none() {
+                own = Some(Subtree::of(&mut r, w.account_id).await?);
             }
             let event = r.feed_event(w.account_id, d.outbox_id).await?;
             drop(r);
-            self.attempt_delivery(&w, &d, event).await?;
-            sent += 1;
+            let view = event.map(|e| {
+                let mut v = EventView::from(e);
+                if let Some(own) = &own {
+                    own.redact(&mut v);
+                }
+                v
+            });
+            self.attempt_delivery(&w, &d, view).await?;
         }
     }
 
@@ -721,14 +822,14 @@ impl Service {
         &self,
         w: &Webhook,
         d: &Delivery,
-        event: Option<FeedEvent>,
+        event: Option<EventView>,
     ) -> Result<()> {
         let attempt_no = d.attempts.saturating_add(1);
         let started = Instant::now();
         let (status, error) = match event {
             // The event's row went (a number purged with its history is not): nothing to send.
             None => (None, Some("the event is no longer stored".to_string())),
-            Some(e) => self.send(w, d, attempt_no, EventView::from(e)).await,
+            Some(e) => self.send(w, d, attempt_no, e).await,
         };
         let latency_ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
         let now = self.now();
@@ -823,6 +924,20 @@ impl Service {
         attempt: i32,
         event: EventView,
     ) -> (Option<u16>, Option<String>) {
+        // A literal address never reaches the resolver's guard: checked here, at each attempt,
+        // so a subscription made while private targets were allowed stops when they are not.
+        if !self.webhooks.options.allow_private
+            && let Some(ip) = reqwest::Url::parse(&w.url)
+                .ok()
+                .and_then(|u| u.host_str().map(|h| h.trim_matches(['[', ']']).to_string()))
+                .and_then(|h| h.parse::<IpAddr>().ok())
+            && !is_public(ip)
+        {
+            return (
+                None,
+                Some("the address is private; the operator does not allow it".into()),
+            );
+        }
         let secret = match self.seal_key.open(&w.secret) {
             Ok(s) => s,
             Err(_) => {
@@ -864,6 +979,8 @@ impl Service {
                 } else {
                     "the request failed".to_string()
                 };
+                // Without the URL: its query may carry the receiver's own token.
+                let e = e.without_url();
                 tracing::debug!(webhook = %w.id, error = %e, "webhook delivery attempt failed");
                 (None, Some(why))
             }
@@ -894,10 +1011,23 @@ mod tests {
             "fe80::1",
             "::ffff:127.0.0.1",
             "::ffff:10.0.0.1",
+            "::10.0.0.5",
+            "64:ff9b::a00:5",
+            "2002:a00:5::1",
+            "fec0::1",
+            "192.0.0.8",
+            "198.18.0.1",
+            "240.0.0.1",
         ] {
             assert!(!is_public(a.parse().expect("ip")), "{a} is not public");
         }
-        for a in ["8.8.8.8", "1.1.1.1", "2606:4700::1111", "::ffff:8.8.8.8"] {
+        for a in [
+            "8.8.8.8",
+            "1.1.1.1",
+            "2606:4700::1111",
+            "::ffff:8.8.8.8",
+            "64:ff9b::808:808",
+        ] {
             assert!(is_public(a.parse().expect("ip")), "{a} is public");
         }
     }

@@ -39,6 +39,7 @@ mod session;
 mod settings;
 mod signin;
 mod units;
+mod webhooks;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -202,6 +203,17 @@ pub fn router(service: Service, config: &WebConfig) -> Router {
             .route(
                 "/clients/{client_id}/{verb}",
                 get(clients::confirm).post(clients::change),
+            )
+            .route("/webhooks", get(webhooks::list).post(webhooks::create))
+            .route("/webhooks/{id}", get(webhooks::show))
+            .route(
+                "/webhooks/{id}/{verb}",
+                get(webhooks::confirm).post(webhooks::change),
+            )
+            .route("/webhooks/{id}/toggle/{verb}", post(webhooks::toggle))
+            .route(
+                "/webhooks/{id}/deliveries/{delivery}/replay",
+                post(webhooks::replay),
             )
             .route("/audit", get(audit::list))
             .route(

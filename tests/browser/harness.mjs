@@ -28,13 +28,13 @@ export const SIZES = {
 };
 
 /** Starts `numberpool demo --json` and resolves with its logins once it serves. */
-export async function startDemo() {
+export async function startDemo({ env = {} } = {}) {
   const bin = process.env.NUMBERPOOL_BIN;
   assert.ok(bin, 'NUMBERPOOL_BIN must name the numberpool binary (scripts/browser-test sets it)');
   const dataDir = mkdtempSync(join(tmpdir(), 'np-browser-'));
   const args = ['demo', '--json', '--listen', '127.0.0.1:0', '--data-dir', dataDir, '--log-level', 'warn'];
   if (process.env.NP_DATABASE_URL) args.push('--database-url', process.env.NP_DATABASE_URL);
-  const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } });
   const lines = createInterface({ input: child.stdout });
   const first = await new Promise((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`numberpool demo exited with ${code} before serving`)));
@@ -53,12 +53,12 @@ export async function startDemo() {
 }
 
 /** One demo server and one browser for a test file: started before its tests (handed to
- *  `ready`), stopped after them. */
-export function useDemo(ready) {
+ *  `ready`), stopped after them. `options.env` adds to the server's environment. */
+export function useDemo(ready, options = {}) {
   let demo;
   let browser;
   before(async () => {
-    demo = await startDemo();
+    demo = await startDemo(options);
     browser = await launchBrowser();
     ready(demo, browser);
   });

@@ -16,3 +16,4 @@ mod imports;
 mod numbers;
 mod rates;
 mod serve;
+mod webhooks;

@@ -312,7 +312,7 @@ async fn a_receiver_that_always_fails_ends_disabled_with_a_notification(db: &Tes
     assert!(clock.now_ms() - t0 >= WINDOW_MS, "retried for the window");
     let seen = rx.seen();
     assert!(seen.len() >= 5, "backed off, not given up: {}", seen.len());
-    let first_id = seen[0].header("numberpool-event-id");
+    let first_id = seen[0].header("numberpool-event-id").to_string();
     assert!(
         seen.iter()
             .all(|r| r.header("numberpool-event-id") == first_id),
@@ -357,8 +357,18 @@ async fn a_receiver_that_always_fails_ends_disabled_with_a_notification(db: &Tes
             .iter()
             .map(|r| r.header("numberpool-event-type").to_string())
             .collect::<Vec<_>>(),
-        vec!["number.add", "webhook.disable", "webhook.update"],
-        "the pending add first, then what happened while it was off, in order"
+        vec![
+            "number.add",
+            "number.add",
+            "webhook.disable",
+            "webhook.update"
+        ],
+        "the failed add and the pending one first, then what happened while it was off"
+    );
+    assert_eq!(
+        after[0].header("numberpool-event-id"),
+        first_id,
+        "the delivery that failed is sent again, not dropped"
     );
     assert!(after.iter().all(|r| r.answered == 200));
 }
@@ -490,7 +500,57 @@ async fn private_addresses_are_refused_unless_the_operator_allows_them(db: &Test
     assert!(matches!(r, Err(ServiceError::Forbidden(_))), "{r:?}");
 }
 
+async fn a_reader_sees_no_other_accounts_actors_nor_a_numbers_life_before_it(db: &TestDb) {
+    let w = World::new(db).await;
+    let n = w.held_by(&w.customer, &e164(8600)).await;
+    let allocation = |who: &numberpool_domain::Account| {
+        let svc = w.service.clone();
+        let who = who.clone();
+        async move {
+            svc.events_feed(&as_(&who), 0, 1000, &["number.allocate".into()])
+                .await
+                .must("feed")
+                .events
+                .into_iter()
+                .find(|e| e.entity_id == n.id.to_string())
+                .must("the allocation")
+        }
+    };
+    let mine = allocation(&w.provider).await;
+    assert!(mine.before.is_some(), "the owner sees its pool's record");
+    assert!(mine.actor_id.is_some());
+    let theirs = allocation(&w.customer).await;
+    assert_eq!(theirs.before, None, "the pool's record is the provider's");
+    assert!(theirs.after.is_some());
+    assert_eq!(
+        theirs.actor_id, None,
+        "the provider's client is not the customer's to see"
+    );
+    // A connected customer's user assigns the provider's number: the provider sees the move,
+    // not who made it.
+    let c = w.held_by(&w.root_customer, &e164(8601)).await;
+    w.service
+        .assign(&as_(&w.root_customer), &by_id(&c), user("alice"))
+        .await
+        .must("assign");
+    let assigned = w
+        .service
+        .events_feed(&as_(&w.provider), 0, 1000, &["number.assign".into()])
+        .await
+        .must("feed")
+        .events
+        .into_iter()
+        .find(|e| e.entity_id == c.id.to_string())
+        .must("the assignment");
+    assert_eq!(assigned.actor_id, None);
+    assert!(
+        assigned.before.is_some(),
+        "the owner sees its number's record"
+    );
+}
+
 backend_tests!(
+    a_reader_sees_no_other_accounts_actors_nor_a_numbers_life_before_it,
     the_feed_pages_every_event_once_in_order_while_events_are_written,
     an_event_below_reaches_every_ancestor_and_no_sibling,
     a_receiver_that_fails_twice_gets_the_event_on_the_third_attempt,

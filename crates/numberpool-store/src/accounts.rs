@@ -360,6 +360,17 @@ impl Reader {
         });
         rows.iter().map(|(s,)| parse("account id", s)).collect()
     }
+
+    /// The account and every account below it (its own subtree, without Provider Exchange
+    /// connections).
+    pub async fn subtree_ids(&mut self, id: AccountId) -> Result<Vec<AccountId>> {
+        let sql = "WITH RECURSIVE own(id) AS (SELECT CAST($1 AS TEXT) \
+            UNION SELECT a.id FROM accounts a JOIN own o ON a.parent_id = o.id) SELECT id FROM own";
+        let rows: Vec<(String,)> = on_conn!(self, c => {
+            sqlx::query_as(sql).bind(id.to_string()).fetch_all(&mut *c).await?
+        });
+        rows.iter().map(|(s,)| parse("account id", s)).collect()
+    }
 }
 
 impl Tx {

@@ -37,7 +37,8 @@ type OutboxRow = (
 );
 
 /// Snapshot fields that name an account: a number's holder, owner, customer, uploader and
-/// allocator, an account's parent, a connection's provider and customer, a credential's account.
+/// allocator, an account's parent, a connection's provider and customer, a credential's account,
+/// a reservation's pool and the account it holds numbers for.
 const ACCOUNT_KEYS: &[&str] = &[
     "holder_id",
     "owner_id",
@@ -47,6 +48,8 @@ const ACCOUNT_KEYS: &[&str] = &[
     "parent_id",
     "provider_id",
     "account_id",
+    "pool_id",
+    "for_account_id",
 ];
 
 /// The accounts `e` concerns, space-separated and sorted (the `accounts` column).
@@ -85,6 +88,16 @@ impl Tx {
         events: &[NewAudit],
     ) -> Result<()> {
         let accounts: Vec<String> = events.iter().map(accounts_of).collect();
+        if self.backend() == crate::Backend::Postgres {
+            // Held to commit: ids are handed out in commit order (0009_outbox.sql), and every
+            // row past the head read below is this transaction's.
+            on_conn!(self, c => {
+                sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                    .bind(OUTBOX_LOCK)
+                    .execute(&mut *c)
+                    .await?;
+            });
+        }
         let before = self.outbox_head().await?;
         crate::per_backend!(self, c =>
             sqlite: {
@@ -112,11 +125,6 @@ impl Tx {
                 }
             },
             postgres: {
-                // Held to commit: the ids below are handed out in commit order (0009_outbox.sql).
-                sqlx::query("SELECT pg_advisory_xact_lock($1)")
-                    .bind(OUTBOX_LOCK)
-                    .execute(&mut *c)
-                    .await?;
                 let col = |f: &dyn Fn(&NewAudit) -> Option<String>| {
                     events.iter().map(f).collect::<Vec<Option<String>>>()
                 };
@@ -138,8 +146,8 @@ impl Tx {
                 .await?;
             },
         );
-        self.index_outbox_accounts(before).await?;
-        self.wake_webhooks(before, at).await
+        let named = self.index_outbox_accounts(before).await?;
+        self.wake_webhooks(&named, at).await
     }
 
     /// The outbox's last id (0 when empty). Every row past it is this transaction's: SQLite
@@ -152,8 +160,8 @@ impl Tx {
     }
 
     /// `outbox_accounts` for the rows past `after`: each account an event names and every
-    /// ancestor of it (`0022_events.sql`).
-    async fn index_outbox_accounts(&mut self, after: i64) -> Result<()> {
+    /// ancestor of it (`0022_events.sql`). Returns those accounts, each once.
+    async fn index_outbox_accounts(&mut self, after: i64) -> Result<Vec<String>> {
         let named = match self.backend() {
             crate::Backend::Sqlite => {
                 "WITH RECURSIVE split(outbox_id, rest, acc) AS ( \
@@ -173,29 +181,39 @@ impl Tx {
              UNION SELECT u.outbox_id, a.parent_id FROM up u JOIN accounts a ON a.id = u.id \
              WHERE a.parent_id IS NOT NULL) \
              INSERT INTO outbox_accounts (account_id, outbox_id) SELECT id, outbox_id FROM up WHERE true \
-             ON CONFLICT DO NOTHING"
+             ON CONFLICT DO NOTHING RETURNING account_id"
         );
-        self.execute(&sql, &[crate::rows::Arg::Int(after)]).await?;
-        Ok(())
+        let rows: Vec<(String,)> = on_conn!(self, c => {
+            sqlx::query_as(&sql).bind(after).fetch_all(&mut *c).await?
+        });
+        let mut accounts: Vec<String> = rows.into_iter().map(|r| r.0).collect();
+        accounts.sort_unstable();
+        accounts.dedup();
+        Ok(accounts)
     }
 
-    /// Queues the delivery job of every active webhook subscription that the rows past `after`
-    /// concern. A subscription whose job is already queued or running is left to it (the job
-    /// reads up to the outbox's end before it stops, and a periodic sweep catches the rest).
-    async fn wake_webhooks(&mut self, after: i64, now: i64) -> Result<()> {
-        let subs: Vec<(String,)> = on_conn!(self, c => {
-            sqlx::query_as(
-                "SELECT s.id FROM webhook_subscriptions s WHERE s.state = 'active' AND EXISTS \
-                 (SELECT 1 FROM outbox_accounts oa WHERE oa.account_id = s.account_id \
-                 AND oa.outbox_id > $1)",
-            )
-            .bind(after)
-            .fetch_all(&mut *c)
-            .await?
-        });
-        for (id,) in subs {
-            self.enqueue_job(&crate::webhooks::delivery_job(&id, now), now)
-                .await?;
+    /// Wakes the delivery job of every active webhook subscription of `accounts` (the accounts
+    /// this transaction's events concern): queued now, or moved to now if it waits for a retry.
+    /// A job already running reads up to the outbox's end before it stops, and a periodic sweep
+    /// catches what slips between.
+    async fn wake_webhooks(&mut self, accounts: &[String], now: i64) -> Result<()> {
+        for chunk in accounts.chunks(500) {
+            let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+            let sql = format!(
+                "SELECT id FROM webhook_subscriptions WHERE state = 'active' \
+                 AND account_id IN ({})",
+                marks.join(", ")
+            );
+            let subs: Vec<(String,)> = on_conn!(self, c => {
+                let mut q = sqlx::query_as(&sql);
+                for a in chunk {
+                    q = q.bind(a);
+                }
+                q.fetch_all(&mut *c).await?
+            });
+            for (id,) in subs {
+                self.wake_webhook_job(&id, now).await?;
+            }
         }
         Ok(())
     }

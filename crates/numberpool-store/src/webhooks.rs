@@ -29,6 +29,22 @@ pub fn delivery_job(id: &str, now: i64) -> NewJob {
     }
 }
 
+impl Tx {
+    /// Wakes subscription `id`'s delivery job: queues it due now, or, when it is queued for
+    /// later (waiting for a delivery's retry), makes it due now. A running one is left alone.
+    pub async fn wake_webhook_job(&mut self, id: &str, now: i64) -> Result<()> {
+        let job = delivery_job(id, now);
+        self.execute(
+            "UPDATE jobs SET run_after = $1 WHERE unique_key = $2 AND state = 'queued' \
+             AND run_after > $1",
+            &[Int(now), OptText(job.unique_key.as_deref())],
+        )
+        .await?;
+        self.enqueue_job(&job, now).await?;
+        Ok(())
+    }
+}
+
 /// A subscription as stored. `secret` is sealed: only the service opens it, to sign.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Webhook {
@@ -127,6 +143,8 @@ pub struct Delivery {
     pub last_error: Option<String>,
     pub created_at: i64,
     pub finished_at: Option<i64>,
+    /// The event's type.
+    pub event_type: Action,
 }
 
 type DeliveryRow = (
@@ -142,10 +160,15 @@ type DeliveryRow = (
     Option<String>,
     i64,
     Option<i64>,
+    String,
 );
 
-const DELIVERY_COLUMNS: &str = "id, subscription_id, outbox_id, event_id, replay, state, \
-    attempts, next_attempt_at, last_status, last_error, created_at, finished_at";
+const DELIVERY_COLUMNS: &str = "d.id, d.subscription_id, d.outbox_id, d.event_id, d.replay, \
+    d.state, d.attempts, d.next_attempt_at, d.last_status, d.last_error, d.created_at, \
+    d.finished_at, o.action";
+
+/// The deliveries with their event's type.
+const DELIVERY_FROM: &str = "webhook_deliveries d JOIN outbox o ON o.id = d.outbox_id";
 
 fn delivery_from_row(r: DeliveryRow) -> Result<Delivery> {
     Ok(Delivery {
@@ -161,6 +184,7 @@ fn delivery_from_row(r: DeliveryRow) -> Result<Delivery> {
         last_error: r.9,
         created_at: r.10,
         finished_at: r.11,
+        event_type: parse("delivery event type", &r.12)?,
     })
 }
 
@@ -211,20 +235,15 @@ impl Reader {
     /// The subscription's next pending delivery in outbox order (due or not).
     pub async fn next_pending_delivery(&mut self, sub: WebhookId) -> Result<Option<Delivery>> {
         let sql = format!(
-            "SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries WHERE subscription_id = $1 \
-             AND state = 'pending' ORDER BY outbox_id, id LIMIT 1"
+            "SELECT {DELIVERY_COLUMNS} FROM {DELIVERY_FROM} WHERE d.subscription_id = $1 \
+             AND d.state = 'pending' ORDER BY d.outbox_id, d.id LIMIT 1"
         );
         self.row_by(&sql, &sub.to_string(), delivery_from_row).await
     }
 
     pub async fn get_delivery(&mut self, id: DeliveryId) -> Result<Option<Delivery>> {
-        self.row_by_id(
-            DELIVERY_COLUMNS,
-            "webhook_deliveries",
-            id,
-            delivery_from_row,
-        )
-        .await
+        let sql = format!("SELECT {DELIVERY_COLUMNS} FROM {DELIVERY_FROM} WHERE d.id = $1");
+        self.row_by(&sql, &id.to_string(), delivery_from_row).await
     }
 
     /// The subscription's deliveries, newest first, before `before` if given.
@@ -235,8 +254,8 @@ impl Reader {
         limit: u32,
     ) -> Result<Vec<Delivery>> {
         let sql = format!(
-            "SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries WHERE subscription_id = $1 \
-             AND ($2 IS NULL OR id < $2) ORDER BY id DESC LIMIT $3"
+            "SELECT {DELIVERY_COLUMNS} FROM {DELIVERY_FROM} WHERE d.subscription_id = $1 \
+             AND ($2 IS NULL OR d.id < $2) ORDER BY d.id DESC LIMIT $3"
         );
         let s = sub.to_string();
         let b = before.map(|b| b.to_string());
@@ -494,6 +513,17 @@ impl Tx {
         )
         .await?;
         Ok(())
+    }
+
+    /// Puts the subscription's failed deliveries back to pending, due at `now` (the subscription
+    /// is turned on again: what failed goes out first, in order).
+    pub async fn retry_failed_deliveries(&mut self, sub: WebhookId, now: i64) -> Result<u64> {
+        self.execute(
+            "UPDATE webhook_deliveries SET state = 'pending', next_attempt_at = $1, \
+             finished_at = NULL WHERE subscription_id = $2 AND state = 'failed'",
+            &[Int(now), Text(&sub.to_string())],
+        )
+        .await
     }
 
     /// Removes finished deliveries (and their attempts) finished before `before`; how many.
