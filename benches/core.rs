@@ -564,12 +564,10 @@ async fn bench_webhook(backend: &str) {
                     )
                     .await
                     .unwrap_or_else(|e| panic!("{e}"));
+                // The worker as a server runs it (its queues polled every second when idle).
                 let w = numberpool::jobs::Worker::new(
                     service.clone(),
-                    numberpool::jobs::WorkerOptions {
-                        poll: Duration::from_millis(20),
-                        ..Default::default()
-                    },
+                    numberpool::jobs::WorkerOptions::default(),
                 );
                 Some(tokio::spawn(w.run_until_stopped(shutdown)))
             } else {

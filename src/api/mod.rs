@@ -15,6 +15,7 @@ pub mod events;
 pub mod exchange;
 pub mod exports;
 pub mod extract;
+pub mod forecast;
 pub mod idempotency;
 pub mod imports;
 pub mod jobs;
@@ -279,6 +280,9 @@ fn api_routes() -> OpenApiRouter<ApiState> {
         .routes(routes!(events::list_deliveries))
         .routes(routes!(events::get_delivery))
         .routes(routes!(events::replay_webhook))
+        .routes(routes!(forecast::pool_forecast))
+        .routes(routes!(forecast::create_threshold))
+        .routes(routes!(forecast::delete_threshold))
         .merge(
             // The upload is a file, not JSON: its own body limit.
             OpenApiRouter::new()

@@ -26,6 +26,7 @@ mod clients;
 mod exchange;
 mod imports;
 mod numbers;
+mod pool;
 mod porting;
 mod progress;
 mod providers;
@@ -218,6 +219,9 @@ pub enum Command {
     /// Webhooks: subscribe URLs to an account's events, see deliveries, replay them.
     #[command(subcommand)]
     Webhook(webhooks::WebhookCmd),
+    /// Pool-exhaustion thresholds and the forecast of each segment.
+    #[command(subcommand)]
+    Pool(pool::PoolCmd),
     /// Import a CSV or XLSX file of numbers (add, update or delete): plan it, show every row
     /// with its reason, and apply it unless --dry-run; or apply an earlier plan with --apply.
     Import(imports::ImportArgs),
@@ -524,6 +528,7 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
             let service = service(&config).await?.with_seal_key(config.seal_key()?);
             porting::run(&service, cmd).await
         }
+        Command::Pool(cmd) => pool::run(&service(&config).await?, cmd).await,
         Command::Events(args) => webhooks::events(&service(&config).await?, args).await,
         // Webhook secrets are sealed with the installation's key, and URLs checked against
         // the operator's private-address setting.

@@ -13,6 +13,7 @@ mod export;
 mod export_schedules;
 mod hold;
 mod import_apply;
+mod pool_forecast;
 mod probe;
 mod purge_finished_jobs;
 mod purge_idempotency_keys;
@@ -89,11 +90,14 @@ pub enum JobKind {
     WebhookDeliver,
     /// Queues the delivery jobs that have work waiting (periodic).
     WebhookSweep,
+    /// Forecasts the pools' thresholds and raises the alerts that are due (daily).
+    PoolForecast,
 }
 
 impl JobKind {
-    pub const ALL: [JobKind; 12] = [
+    pub const ALL: [JobKind; 13] = [
         JobKind::ImportApply,
+        JobKind::PoolForecast,
         JobKind::WebhookDeliver,
         JobKind::WebhookSweep,
         JobKind::Export,
@@ -121,6 +125,7 @@ impl JobKind {
             JobKind::ExpireReservations => "expire_reservations",
             JobKind::WebhookDeliver => numberpool_store::WEBHOOK_JOB_KIND,
             JobKind::WebhookSweep => "webhook_sweep",
+            JobKind::PoolForecast => "pool_forecast",
         }
     }
 
@@ -132,7 +137,8 @@ impl JobKind {
             | JobKind::ExportSchedules
             | JobKind::ExpireExports
             | JobKind::ExpireReservations
-            | JobKind::WebhookSweep => Queue::Maintenance,
+            | JobKind::WebhookSweep
+            | JobKind::PoolForecast => Queue::Maintenance,
             JobKind::WebhookDeliver => Queue::Webhooks,
             JobKind::TestProbe => Queue::Default,
             JobKind::TestHold | JobKind::ImportApply | JobKind::Export => Queue::Bulk,
@@ -150,6 +156,8 @@ impl JobKind {
             | JobKind::ExpireExports
             | JobKind::ExpireReservations
             | JobKind::WebhookSweep => Duration::from_secs(120),
+            // Two queries per threshold; a thousand pools' worth is well inside it.
+            JobKind::PoolForecast => Duration::from_secs(15 * 60),
             // Its share of deliveries, each bounded by the request timeout.
             JobKind::WebhookDeliver => Duration::from_secs(15 * 60),
             JobKind::TestProbe => Duration::from_secs(30),
@@ -169,7 +177,8 @@ impl JobKind {
             | JobKind::ExpireReservations
             | JobKind::ImportApply
             | JobKind::Export
-            | JobKind::WebhookSweep => 3,
+            | JobKind::WebhookSweep
+            | JobKind::PoolForecast => 3,
             JobKind::WebhookDeliver => numberpool_store::WEBHOOK_JOB_ATTEMPTS,
             JobKind::TestProbe | JobKind::TestHold => 5,
         }
@@ -190,6 +199,7 @@ impl JobKind {
             JobKind::ExpireReservations => Some(Duration::from_secs(30)),
             // A delivery job is queued with its events; the sweep only catches what one missed.
             JobKind::WebhookSweep => Some(Duration::from_secs(30)),
+            JobKind::PoolForecast => Some(Duration::from_secs(24 * 60 * 60)),
             JobKind::TestProbe
             | JobKind::TestHold
             | JobKind::ImportApply
@@ -211,7 +221,8 @@ impl JobKind {
             | JobKind::ExpireExports
             | JobKind::ExpireReservations
             | JobKind::WebhookDeliver
-            | JobKind::WebhookSweep => false,
+            | JobKind::WebhookSweep
+            | JobKind::PoolForecast => false,
         }
     }
 
@@ -248,6 +259,7 @@ impl JobKind {
             JobKind::ExpireReservations => expire_reservations::run(ctx).await,
             JobKind::WebhookDeliver => webhook_deliver::run(ctx).await,
             JobKind::WebhookSweep => webhook_sweep::run(ctx).await,
+            JobKind::PoolForecast => pool_forecast::run(ctx).await,
         }
     }
 
@@ -262,6 +274,7 @@ impl JobKind {
             | JobKind::ExpireReservations
             | JobKind::WebhookDeliver
             | JobKind::WebhookSweep
+            | JobKind::PoolForecast
             | JobKind::PurgeTokens
             | JobKind::PurgeIdempotencyKeys
             | JobKind::PurgeFinishedJobs

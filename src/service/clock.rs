@@ -28,6 +28,15 @@ impl Clock {
         Clock(Source::Manual(Arc::new(AtomicI64::new(at_ms))))
     }
 
+    /// A manual clock's shared time (the store stamps audit events with it); `None` for the
+    /// system clock.
+    pub fn manual_time(&self) -> Option<Arc<AtomicI64>> {
+        match &self.0 {
+            Source::System => None,
+            Source::Manual(t) => Some(t.clone()),
+        }
+    }
+
     pub fn now_ms(&self) -> i64 {
         match &self.0 {
             Source::System => numberpool_domain::now_ms(),

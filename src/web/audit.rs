@@ -93,6 +93,9 @@ pub fn action_words(a: Action) -> &'static str {
         Action::WebhookRotateSecret => "Webhook secret rotated",
         Action::WebhookDelete => "Webhook removed",
         Action::WebhookDisable => "Webhook disabled after failures",
+        Action::PoolThresholdCreate => "Pool threshold added",
+        Action::PoolThresholdDelete => "Pool threshold removed",
+        Action::PoolAlert => "Pool running low",
     }
 }
 

@@ -323,6 +323,19 @@ pub struct NoteRow {
     read: bool,
     /// The export's download, while it is there.
     download: Option<String>,
+    /// Where what it is about is seen, and that page's name.
+    link: (String, &'static str),
+}
+
+/// The page a notification of `kind` about `subject` leads to.
+fn note_link(kind: &str, subject: &str) -> (String, &'static str) {
+    match kind {
+        "import_applied" | "import_failed" => (format!("/portal/imports/{subject}"), "The import"),
+        "porting_order" => (format!("/portal/porting/{subject}"), "The porting order"),
+        "webhook_disabled" => (format!("/portal/webhooks/{subject}"), "The webhook"),
+        "pool_alert" => ("/portal#forecast".to_string(), "Days to exhaustion"),
+        _ => ("/portal/exports".to_string(), "Exports"),
+    }
 }
 
 #[derive(Template)]
@@ -356,6 +369,7 @@ pub async fn notifications(State(st): State<WebState>, user: SignedIn) -> WebRes
             download: ready
                 .contains(&n.subject_id)
                 .then(|| format!("/portal/exports/{}/file", n.subject_id)),
+            link: note_link(&n.kind, &n.subject_id),
             message: n.message,
             read: n.read_at.is_some(),
         })

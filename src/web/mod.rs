@@ -204,6 +204,11 @@ pub fn router(service: Service, config: &WebConfig) -> Router {
                 "/clients/{client_id}/{verb}",
                 get(clients::confirm).post(clients::change),
             )
+            .route("/pool-thresholds", post(dashboard::add_threshold))
+            .route(
+                "/pool-thresholds/{id}/delete",
+                post(dashboard::delete_threshold),
+            )
             .route("/webhooks", get(webhooks::list).post(webhooks::create))
             .route("/webhooks/{id}", get(webhooks::show))
             .route(

@@ -478,6 +478,24 @@ impl World {
             .to_string()
     }
 
+    /// A pool threshold of the provider's (+1 415), by id.
+    pub async fn provider_threshold(&self) -> String {
+        let p = numberpool::service::Actor::cli(self.provider.id);
+        self.app
+            .service
+            .add_pool_threshold(
+                &p,
+                numberpool::service::forecast::ThresholdInput {
+                    prefix: "1415".into(),
+                    ..Default::default()
+                },
+            )
+            .await
+            .must("provider threshold")
+            .id
+            .to_string()
+    }
+
     /// A webhook subscription of the provider's (turned off, so nothing is sent from the test)
     /// and one delivery of it (pending, of the provider's first event): their ids.
     pub async fn provider_webhook(&self) -> (String, String) {

@@ -31,7 +31,7 @@ struct ProviderState {
     reservations: Vec<String>,
     /// The provider's porting orders.
     port_orders: Vec<String>,
-    /// The provider's webhooks and their deliveries.
+    /// The provider's webhooks and their deliveries, and its pool thresholds.
     webhooks: Vec<String>,
 }
 
@@ -74,6 +74,9 @@ async fn provider_state(w: &World) -> ProviderState {
             }
             for o in s.list_port_orders(&actor).await.must("porting orders") {
                 port_orders.push(format!("{} {:?} {}", o.order_id, o.status, o.version));
+            }
+            for t in s.pool_forecast(&actor).await.must("forecast") {
+                webhooks.push(format!("{:?}", t.threshold));
             }
             for h in s.list_webhooks(&actor).await.must("webhooks") {
                 let ds = s
@@ -140,6 +143,7 @@ struct Targets<'a> {
     attachments: Vec<String>,
     webhooks: Vec<String>,
     deliveries: Vec<String>,
+    thresholds: Vec<String>,
     forbidden: Vec<String>,
 }
 
@@ -169,6 +173,7 @@ impl Targets<'_> {
             "attachmentId" => self.attachments.clone(),
             "webhookId" => self.webhooks.clone(),
             "deliveryId" => self.deliveries.clone(),
+            "thresholdId" => self.thresholds.clone(),
             other => panic!(
                 "the isolation sweep has no values for the path parameter {{{other}}}: teach \
                  Targets::path_values() which ids it takes"
@@ -414,6 +419,7 @@ async fn tenant_sweeps_every_operation(db: &TestDb) {
     let attachment = w.provider_port_attachment(&port_order).await;
     let reservation = w.provider_reservation(&w.customer).await;
     let (webhook, delivery) = w.provider_webhook().await;
+    let threshold = w.provider_threshold().await;
     let before = provider_state(&w).await;
     let targets = Targets {
         who: "the unrelated tenant",
@@ -436,6 +442,7 @@ async fn tenant_sweeps_every_operation(db: &TestDb) {
         attachments: vec![attachment.clone()],
         webhooks: vec![webhook.clone()],
         deliveries: vec![delivery.clone()],
+        thresholds: vec![threshold.clone()],
     };
     let calls = sweep(&w, &targets).await;
     assert!(calls > 150, "the sweep made only {calls} calls");
@@ -468,6 +475,7 @@ async fn customer_sweeps_every_operation(db: &TestDb) {
     // Held for the connected root customer: not the sweeping customer's.
     let reservation = w.provider_reservation(&w.root_customer).await;
     let (webhook, delivery) = w.provider_webhook().await;
+    let threshold = w.provider_threshold().await;
     let before = provider_state(&w).await;
     // Numbers the customer never held; `returned` it did hold (its own audit log keeps its
     // release), so that one is a path target only.
@@ -517,6 +525,7 @@ async fn customer_sweeps_every_operation(db: &TestDb) {
         attachments: vec![attachment.clone()],
         webhooks: vec![webhook.clone()],
         deliveries: vec![delivery.clone()],
+        thresholds: vec![threshold.clone()],
         forbidden,
     };
     let calls = sweep(&w, &targets).await;

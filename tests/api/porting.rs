@@ -263,6 +263,23 @@ async fn porting_orders(db: &TestDb) {
     seen.push_str(&done.text());
     let done = done.json();
     assert_eq!(done["status"], "completed", "{done}");
+    // Each status it moved to was announced to the pool's account.
+    let notes = app.get_as(t, "/v2/notifications").await.expect(200).json();
+    let kinds: Vec<String> = notes["notifications"]
+        .as_array()
+        .must("notifications")
+        .iter()
+        .filter(|n| n["kind"] == "porting_order")
+        .map(|n| n["message"].as_str().unwrap_or("").to_string())
+        .collect();
+    assert!(
+        kinds.iter().any(|m| m.ends_with("is now completed.")),
+        "{kinds:?}"
+    );
+    assert!(
+        kinds.iter().any(|m| m.ends_with("is now scheduled.")),
+        "{kinds:?}"
+    );
     let steps: Vec<(Value, Value, Value)> = done["history"]
         .as_array()
         .must("history")

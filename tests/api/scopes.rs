@@ -21,6 +21,7 @@ struct Own {
     attachment: String,
     webhook: String,
     delivery: String,
+    threshold: String,
 }
 
 async fn own(w: &World) -> Own {
@@ -28,6 +29,7 @@ async fn own(w: &World) -> Own {
     let (export, schedule, notification) = w.provider_exports().await;
     let (webhook, delivery) = w.provider_webhook().await;
     Own {
+        threshold: w.provider_threshold().await,
         webhook,
         delivery,
         import: w.provider_import().await,
@@ -54,6 +56,7 @@ fn own_path(w: &World, client_id: &str, own: &Own, op: &Op) -> String {
         "attachmentId" => own.attachment.clone(),
         "webhookId" => own.webhook.clone(),
         "deliveryId" => own.delivery.clone(),
+        "thresholdId" => own.threshold.clone(),
         "action" => "add".to_string(),
         "numberId" => w.free.id.to_string(),
         "accountId" => w.customer.id.to_string(),

@@ -3,7 +3,8 @@
 // adds a number, and sees the delivery in the webhook's log with the receiver's answer; the
 // receiver got the event signed with that secret. The receiver then fails: the log shows the
 // failure and the next try; sent again once it answers, the same event id arrives again.
-// Turned off, then on. One demo server (allowed to deliver to loopback) for this file.
+// Turned off, then on. On the dashboard, a segment of the pool watched shows its days to
+// exhaustion. One demo server (allowed to deliver to loopback) for this file.
 
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -138,4 +139,27 @@ test('a viewer sees the webhooks but cannot change them, on a phone', async () =
   assert.equal(await page.getByRole('button', { name: /^Send again/ }).count(), 0);
   await checkA11y(page, 'the webhooks page on a phone');
   await screenshots(page, 'webhooks-phone');
+});
+
+test('a provider watches a segment of its pool and sees its days to exhaustion', async () => {
+  const { page } = await newPage(browser);
+  await signIn(page, demo.url, demo.logins.portal);
+  assert.match(await page.locator('#forecast').innerText(), /No segment of the pool is watched/);
+  // A bad prefix is refused beside the form.
+  await page.getByLabel('Prefix').fill('14a5');
+  await page.getByRole('button', { name: 'Watch segment' }).click();
+  assert.match(await page.getByRole('alert').innerText(), /prefix: give up to 15 digits/);
+  // The demo's +1 415 numbers, some allocated today: a pace, and so an end in sight.
+  await page.getByLabel('Prefix').fill('1415');
+  await page.getByLabel('Alert when out within (days)').fill('3650');
+  await page.getByRole('button', { name: 'Watch segment' }).click();
+  await page.waitForURL(/done=pool_threshold\.create/);
+  assert.match(await page.getByRole('status').innerText(), /Pool threshold added: \+1415\./);
+  const row = page.locator('#forecast tbody tr').first();
+  assert.match(await row.innerText(), /\+1415\s+\d+\s+\d+\.\d\s+\d+\s+Alert: \d+ free at [\d.]+ a day: out in \d+ days \(within 3650\)/);
+  await checkA11y(page, 'the dashboard with a watched segment');
+  await screenshots(page, 'dashboard-forecast');
+  await row.getByRole('button', { name: /Stop watching/ }).click();
+  await page.waitForURL(/done=pool_threshold\.delete/);
+  assert.match(await page.locator('#forecast').innerText(), /No segment of the pool is watched/);
 });

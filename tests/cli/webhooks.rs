@@ -1,7 +1,7 @@
 //! `webhook …` and `events`: a subscription made with its secret printed once, listed, turned
 //! off and on, its types changed, its (empty) delivery log, deleted; a private address refused
 //! unless the operator allows it; the feed of an account's subtree as JSON lines, from a
-//! sequence on, and filtered by type.
+//! sequence on, and filtered by type; a pool threshold added, forecast and deleted.
 
 use numberpool_store::backend_tests;
 use numberpool_store::testing::TestDb;
@@ -135,7 +135,47 @@ async fn events_are_read_as_json_lines_from_a_sequence_on(db: &TestDb) {
     );
 }
 
+async fn pool_thresholds_and_their_forecast(db: &TestDb) {
+    let w = World::new(&db.url);
+    let (db, pid) = (w.db, &w.pid);
+    w.add(&["+14155550101", "+14155550102", "+12125550101"]);
+    let t = ok_json(
+        db,
+        &format!("pool add-threshold --account {pid} --prefix 1415 --min-free 5 --json"),
+    );
+    assert_eq!(t["prefix"], "1415");
+    assert_eq!(t["horizon_days"], 30);
+    let f = ok_json(db, &format!("pool forecast --account {pid} --json"));
+    assert_eq!(f[0]["free"], 2, "{f}");
+    assert_eq!(f[0]["segment"], "+1415");
+    assert!(
+        f[0]["alert"]
+            .as_str()
+            .is_some_and(|a| a.contains("fewer than 5")),
+        "{f}"
+    );
+    refused(
+        db,
+        &format!("pool add-threshold --account {} --prefix 1415", w.cid),
+        &["only a provider or a reseller"],
+    );
+    refused(
+        db,
+        &format!("pool add-threshold --account {pid} --type cheap"),
+        &["--type"],
+    );
+    let r = run(
+        db,
+        &format!("pool delete-threshold --account {pid} {}", s(&t, "id")),
+        None,
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let f = ok_json(db, &format!("pool forecast --account {pid} --json"));
+    assert_eq!(f, serde_json::json!([]));
+}
+
 backend_tests!(
+    pool_thresholds_and_their_forecast,
     webhooks_are_made_listed_changed_and_deleted,
     events_are_read_as_json_lines_from_a_sequence_on
 );

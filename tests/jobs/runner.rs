@@ -67,7 +67,7 @@ async fn purges_run_as_periodic_jobs(db: &TestDb) {
     worker.schedule_periodic().await.must("schedule again");
     assert_eq!(
         scalar(db, "SELECT COUNT(*) FROM jobs").await,
-        7,
+        8,
         "one per periodic kind"
     );
     let mut done = BTreeSet::new();
@@ -87,6 +87,7 @@ async fn purges_run_as_periodic_jobs(db: &TestDb) {
             JobKind::ExpireExports,
             JobKind::ExpireReservations,
             JobKind::WebhookSweep,
+            JobKind::PoolForecast,
         ])
     );
     assert_eq!(
@@ -114,6 +115,7 @@ async fn purges_run_as_periodic_jobs(db: &TestDb) {
         JobKind::ExpireExports,
         JobKind::ExpireReservations,
         JobKind::WebhookSweep,
+        JobKind::PoolForecast,
     ] {
         let runs = service.jobs_of_kind(kind.as_str(), 10).await.must("jobs");
         let states: Vec<_> = runs.iter().map(|j| j.state).collect();
@@ -126,7 +128,7 @@ async fn purges_run_as_periodic_jobs(db: &TestDb) {
         assert_eq!(runs[0].attempts, 1);
     }
     worker.schedule_periodic().await.must("schedule");
-    assert_eq!(scalar(db, "SELECT COUNT(*) FROM jobs").await, 14);
+    assert_eq!(scalar(db, "SELECT COUNT(*) FROM jobs").await, 16);
     assert_eq!(
         worker.run_one(Queue::Maintenance).await.must("run"),
         None,

@@ -2,7 +2,7 @@
 //! the receiver is failing (deliveries wait for their retry) and once while it is slowly taking
 //! them (a request in flight). Started again, the server sends every event at least once: each
 //! event id reaches the receiver with a 200, some perhaps twice, none never. The test counts
-//! them.
+//! them. And in process: the worker as `serve` runs it delivers an event as it commits.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::process::Child;
@@ -151,4 +151,58 @@ async fn kill_9_with_deliveries_pending_loses_no_event(db: &TestDb) {
     assert!(got.values().all(|n| *n >= 1 && *n <= 3));
     sigterm(procs.0[2].id());
     assert!(exit_status(&mut procs.0[2], 60).await.success());
+}
+
+backend_tests!(an_event_reaches_its_webhook_through_the_worker_in_process);
+
+/// The worker as `serve` runs it (default options: its queues polled every second when idle):
+/// an event's commit wakes its subscription's job, which delivers it.
+async fn an_event_reaches_its_webhook_through_the_worker_in_process(db: &TestDb) {
+    use numberpool::service::webhooks::{WebhookInput, WebhookOptions};
+    use numberpool::service::{Actor, AddNumber, CreateAccount, Service};
+    let service = Service::new(db.store().await).with_webhook_options(WebhookOptions {
+        allow_private: true,
+        ..WebhookOptions::default()
+    });
+    let p = service
+        .create_account(
+            &Actor::operator(),
+            CreateAccount::new("Hooked", numberpool_domain::AccountKind::Provider, None),
+        )
+        .await
+        .must("account");
+    let me = Actor::cli(p.id);
+    let rx = Receiver::start().await;
+    service
+        .create_webhook(
+            &me,
+            WebhookInput {
+                url: Some(rx.url.clone()),
+                ..WebhookInput::default()
+            },
+        )
+        .await
+        .must("subscribe");
+    let (stop, shutdown) = numberpool::shutdown::channel();
+    let worker =
+        numberpool::jobs::Worker::new(service.clone(), numberpool::jobs::WorkerOptions::default());
+    let running = tokio::spawn(worker.run_until_stopped(shutdown));
+    service
+        .add_numbers(
+            &me,
+            vec![AddNumber {
+                phone_number: numberpool_domain::E164::parse("+14155550123").must("e164"),
+                fields: Default::default(),
+            }],
+        )
+        .await
+        .must("add");
+    let got = eventually("the delivery", 10, || {
+        let seen = rx.seen();
+        async move { seen.into_iter().find(|r| r.answered == 200) }
+    })
+    .await;
+    assert_eq!(got.header("numberpool-event-type"), "number.add");
+    stop.fire();
+    running.await.must("worker");
 }

@@ -101,6 +101,20 @@ async fn add_import_plans_then_applies_once(db: &TestDb) {
     let again = svc.apply_import(&me, v.record.id).await.must("apply again");
     assert_eq!(again.record.status, ImportStatus::Applied);
     assert_eq!(count(&w, &w.provider).await, before + 2);
+    // The account is told, once.
+    let notes: Vec<_> = svc
+        .list_notifications(&me, false, 50)
+        .await
+        .must("notifications")
+        .into_iter()
+        .filter(|n| n.kind == "import_applied" && n.subject_id == v.record.id.to_string())
+        .collect();
+    assert_eq!(notes.len(), 1, "{notes:?}");
+    assert!(
+        notes[0].message.contains("2 added") && notes[0].message.contains("3 rejected"),
+        "{}",
+        notes[0].message
+    );
     // Another account cannot see or apply it.
     hidden_import(svc.get_import(&as_(&w.tenant), v.record.id).await);
     hidden_import(svc.apply_import(&as_(&w.tenant), v.record.id).await);
@@ -138,6 +152,14 @@ async fn a_stale_plan_is_refused_whole(db: &TestDb) {
     let got = svc.get_import(&me, v.record.id).await.must("get");
     assert_eq!(got.record.status, ImportStatus::Failed);
     assert!(got.record.error.is_some());
+    assert!(
+        svc.list_notifications(&me, false, 50)
+            .await
+            .must("notifications")
+            .iter()
+            .any(|n| n.kind == "import_failed" && n.message.contains("failed")),
+        "the account is told the import failed"
+    );
     // Again: the same refusal, the same state.
     assert!(svc.apply_import(&me, v.record.id).await.is_err());
     assert_eq!(count(&w, &w.provider).await, before);

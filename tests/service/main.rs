@@ -11,6 +11,7 @@ mod clients;
 mod events;
 mod exports;
 mod fixture;
+mod forecast;
 mod imports;
 mod input;
 mod isolation;

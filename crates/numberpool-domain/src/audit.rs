@@ -109,6 +109,11 @@ actions! {
     WebhookDelete = "webhook.delete" on "webhook",
     /// Disabled by the delivery job: its deliveries kept failing past the retry window.
     WebhookDisable = "webhook.disable" on "webhook",
+    /// A pool-exhaustion threshold set or removed (issue 15).
+    PoolThresholdCreate = "pool_threshold.create" on "pool_threshold",
+    PoolThresholdDelete = "pool_threshold.delete" on "pool_threshold",
+    /// The daily forecast found a segment running low (at most one a day per threshold).
+    PoolAlert = "pool_threshold.alert" on "pool_threshold",
 }
 
 /// A string that names no [`Action`] (a stored row written by something else, or a typo).
@@ -145,7 +150,7 @@ mod tests {
             Action::ALL.len(),
             "two actions share a string"
         );
-        assert_eq!(Action::ALL.len(), 50);
+        assert_eq!(Action::ALL.len(), 53);
     }
 
     #[test]

@@ -119,3 +119,5 @@ typed_id!(/// A webhook subscription: an account's URL for the events it names.
     WebhookId, "webhook");
 typed_id!(/// One event sent (or to send) to one webhook subscription.
     DeliveryId, "delivery");
+typed_id!(/// A pool-exhaustion threshold: a segment of a pool and when to hear that it runs low.
+    ThresholdId, "threshold");

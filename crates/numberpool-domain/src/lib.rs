@@ -11,6 +11,7 @@ pub mod audit;
 pub mod block;
 pub mod e164;
 pub mod exchange;
+pub mod forecast;
 pub mod geo;
 pub mod ids;
 pub mod import;

@@ -2,7 +2,7 @@
 //! outbox row, see [`crate::outbox`]), and read back per entity (a number's history) or per
 //! account subtree (the audit log list).
 
-use numberpool_domain::{AccountId, Action, AuditId, now_ms};
+use numberpool_domain::{AccountId, Action, AuditId};
 use serde::Serialize;
 
 use crate::numbers::SCOPE_CTE;
@@ -288,7 +288,7 @@ impl Tx {
         if events.is_empty() {
             return Ok(());
         }
-        let now = now_ms();
+        let now = self.now();
         let ids: Vec<String> = ids.iter().map(ToString::to_string).collect();
         crate::per_backend!(self, c =>
             sqlite: insert_audit_sqlite(c, &ids, now, events).await?,

@@ -13,6 +13,7 @@ mod bulk;
 mod credentials;
 mod exchange;
 mod exports;
+mod forecast;
 mod idempotency;
 mod imports;
 mod jobs;
@@ -50,6 +51,7 @@ pub use available::AvailableFilter;
 pub use credentials::{ApiClient, User};
 pub use exchange::{Connection, ConnectionWith};
 pub use exports::{ExportRecord, ExportSchedule, Notification};
+pub use forecast::PoolThreshold;
 pub use idempotency::IdemRecord;
 pub use imports::{ImportCounts, ImportPart, ImportRecord};
 pub use jobs::{Job, JobRetry, NewJob};
@@ -126,6 +128,9 @@ enum Pool {
 #[derive(Clone, Debug)]
 pub struct Store {
     pool: Pool,
+    /// A time the tests set by hand, which audit events then carry instead of the system's
+    /// (the service's manual clock, shared); `None`: the system clock.
+    clock: Option<std::sync::Arc<std::sync::atomic::AtomicI64>>,
 }
 
 /// Declares a `Reader` method `$name(id) -> Result<Option<$t>>`: the record of `$table`
@@ -199,6 +204,17 @@ pub struct Reader {
 /// Dropping it without [`Tx::commit`] rolls back. It derefs to [`Reader`] for its reads.
 pub struct Tx {
     inner: Reader,
+    clock: Option<std::sync::Arc<std::sync::atomic::AtomicI64>>,
+}
+
+impl Tx {
+    /// The time this transaction's audit events carry (Unix ms).
+    pub(crate) fn now(&self) -> i64 {
+        match &self.clock {
+            Some(c) => c.load(std::sync::atomic::Ordering::SeqCst),
+            None => numberpool_domain::now_ms(),
+        }
+    }
 }
 
 impl std::ops::Deref for Tx {
@@ -366,6 +382,7 @@ impl Store {
                 .connect(url)
                 .await?;
             Ok(Store {
+                clock: None,
                 pool: Pool::Postgres(pool),
             })
         } else if url.starts_with("sqlite:") {
@@ -393,6 +410,7 @@ impl Store {
                 .connect_with(options)
                 .await?;
             Ok(Store {
+                clock: None,
                 pool: Pool::Sqlite(pool),
             })
         } else {
@@ -473,6 +491,13 @@ impl Store {
         Ok(())
     }
 
+    /// This store with its audit events timed by `clock` (a manual time in Unix ms) instead of
+    /// the system clock: the service's manual clock, so a test's moved time reaches the log.
+    pub fn with_clock(mut self, clock: std::sync::Arc<std::sync::atomic::AtomicI64>) -> Store {
+        self.clock = Some(clock);
+        self
+    }
+
     /// Starts a write transaction: `BEGIN IMMEDIATE` on SQLite, so writers queue on the
     /// database lock up front instead of failing at their first write; `BEGIN` (read
     /// committed) on PostgreSQL, where the guarded updates serialise racing writers.
@@ -483,6 +508,7 @@ impl Store {
         };
         Ok(Tx {
             inner: Reader { conn },
+            clock: self.clock.clone(),
         })
     }
 

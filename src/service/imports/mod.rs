@@ -530,6 +530,14 @@ impl Service {
                 self.now(),
             )
             .await?;
+            tx.insert_notification(
+                rec.account_id,
+                "import_failed",
+                &id.to_string(),
+                &format!("Your import of {} failed: {why}", rec.file_name),
+                self.now(),
+            )
+            .await?;
         }
         tx.commit().await?;
         Ok(())
@@ -700,6 +708,18 @@ impl Service {
             ImportStatus::Applied,
             None,
             None,
+            now,
+        )
+        .await?;
+        let c = &rec.counts;
+        tx.insert_notification(
+            rec.account_id,
+            "import_applied",
+            &rec.id.to_string(),
+            &format!(
+                "Your import of {} is applied: {} added, {} updated, {} deleted, {} rejected.",
+                rec.file_name, c.creates, c.updates, c.deletes, c.rejected
+            ),
             now,
         )
         .await?;

@@ -663,6 +663,22 @@ impl Service {
             snapshot(&stored),
         ))
         .await?;
+        if stored.status != before.status {
+            let n = stored.phone_numbers.len();
+            tx.insert_notification(
+                stored.pool_id,
+                "porting_order",
+                &id.to_string(),
+                &format!(
+                    "Porting order {id} ({n} {} from {}) is now {}.",
+                    if n == 1 { "number" } else { "numbers" },
+                    stored.carrier_name,
+                    stored.status.as_str()
+                ),
+                now,
+            )
+            .await?;
+        }
         tx.commit().await?;
         Ok(PortOrderView::of(stored, None))
     }
