@@ -473,13 +473,17 @@ impl Service {
             Some(t) => store.with_clock(t),
             None => store,
         };
+        let job_queued = std::sync::Arc::new(tokio::sync::watch::Sender::new(0));
+        // A job queued inside a store transaction (a webhook's, by the outbox) wakes this
+        // process's worker at its commit.
+        let store = store.with_job_signal(job_queued.clone());
         Self {
             store,
             clock,
             scope_names: Default::default(),
             import_limits: ImportLimits::default(),
             progress: Default::default(),
-            job_queued: std::sync::Arc::new(tokio::sync::watch::Sender::new(0)),
+            job_queued,
             export_retention_ms: exports::DEFAULT_EXPORT_RETENTION_MS,
             // Without configuration (tests), a key that lives as long as the process.
             seal_key: sealed::SealKey::ephemeral(),

@@ -68,8 +68,24 @@ async fn a_known_pace_gives_the_days_left_and_alerts_once_a_day(db: &TestDb) {
         )
         .await
         .must("threshold");
+    let whole = svc
+        .add_pool_threshold(
+            &me,
+            ThresholdInput {
+                min_free: Some(2000),
+                ..Default::default()
+            },
+        )
+        .await
+        .must("threshold");
     let f = svc.pool_forecast(&me).await.must("forecast");
     let of = |id| f.iter().find(|s| s.threshold.id == id).must("segment");
+    // The whole pool (no upper end to its range, under any collation): every free number.
+    assert_eq!((of(whole.id).free, of(whole.id).taken), (701, 300));
+    assert_eq!(of(whole.id).segment(), "every number");
+    svc.delete_pool_threshold(&me, whole.id)
+        .await
+        .must("delete");
     assert_eq!((of(far.id).free, of(far.id).taken), (700, 300));
     assert_eq!(of(far.id).per_day, 10.0);
     assert_eq!(of(far.id).days_left, Some(70.0));

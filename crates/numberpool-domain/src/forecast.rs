@@ -39,6 +39,9 @@ pub fn alert_reason(f: &Forecast, min_free: Option<i64>, horizon_days: i64) -> O
     {
         return Some(format!("{} free, fewer than {min}", f.free));
     }
+    if f.free <= 0 {
+        return Some("none free".into());
+    }
     match f.days_left {
         Some(d) if d <= horizon_days as f64 => Some(format!(
             "{} free at {:.1} a day: out in {:.0} days (within {horizon_days})",
@@ -66,5 +69,10 @@ mod tests {
         assert_eq!(idle.days_left, None, "nothing taken: never runs out");
         assert_eq!(alert_reason(&idle, None, 3650), None);
         assert_eq!(forecast(0, 30, 30).days_left, Some(0.0));
+        assert_eq!(
+            alert_reason(&forecast(0, 0, 30), None, 30).as_deref(),
+            Some("none free"),
+            "an empty segment alerts even when nothing could be taken"
+        );
     }
 }

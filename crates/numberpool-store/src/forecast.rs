@@ -68,23 +68,19 @@ fn uuid7_floor(ms: i64) -> String {
 }
 
 /// The prefix's range of E.164 strings: `[+prefix, +prefix')` where `prefix'` is the next
-/// digit string (an index range, where a `LIKE` would not use the index).
-fn e164_range(prefix: &str) -> (String, String) {
+/// digit string (an index range, where a `LIKE` would not use the index); no upper end when
+/// there is no next one (an empty prefix, or all nines). Both ends are `+` and digits, which
+/// sort the same under any collation.
+fn e164_range(prefix: &str) -> (String, Option<String>) {
     let lo = format!("+{prefix}");
-    // A digit string's successor at its length: `1415` → `1416`, `19` → `2` (then `:`, past
-    // every digit, for a prefix of nines).
-    let mut hi: Vec<u8> = lo.as_bytes().to_vec();
-    while let Some(last) = hi.pop() {
-        if last == b'+' {
-            hi.push(b',');
-            break;
-        }
+    let mut digits: Vec<u8> = prefix.as_bytes().to_vec();
+    while let Some(last) = digits.pop() {
         if last < b'9' {
-            hi.push(last + 1);
-            break;
+            digits.push(last + 1);
+            return (lo, Some(format!("+{}", String::from_utf8_lossy(&digits))));
         }
     }
-    (lo, String::from_utf8(hi).unwrap_or_else(|_| ",".into()))
+    (lo, None)
 }
 
 impl Reader {
@@ -115,12 +111,12 @@ impl Reader {
         let row: Option<(i64,)> = self
             .row_with(
                 "SELECT COUNT(*) FROM numbers WHERE holder_id = $1 AND position = 'free' \
-                 AND status = 'normal' AND e164 >= $2 AND e164 < $3 \
+                 AND status = 'normal' AND e164 >= $2 AND ($3 IS NULL OR e164 < $3) \
                  AND ($4 IS NULL OR number_type = $4)",
                 &[
                     Text(&p),
                     Text(&lo),
-                    Text(&hi),
+                    OptText(hi.as_deref()),
                     OptText(number_type.map(|t| t.as_str())),
                 ],
                 Ok,
@@ -150,7 +146,8 @@ impl Reader {
         };
         let sql = format!(
             "SELECT COUNT(*) FROM audit_events WHERE id >= $1 AND at >= $2 \
-             AND action = 'number.allocate' AND {} = $3 AND {phone} >= $4 AND {phone} < $5 \
+             AND action = 'number.allocate' AND {} = $3 AND {phone} >= $4 \
+             AND ($5 IS NULL OR {phone} < $5) \
              AND ($6 IS NULL OR {} = $6)",
             j("before_json", "holder_id"),
             j("after_json", "number_type"),
@@ -164,7 +161,7 @@ impl Reader {
                     Int(since),
                     Text(&p),
                     Text(&lo),
-                    Text(&hi),
+                    OptText(hi.as_deref()),
                     OptText(number_type.map(|t| t.as_str())),
                 ],
                 Ok,
@@ -223,10 +220,10 @@ mod tests {
 
     #[test]
     fn a_prefix_is_a_range_of_e164s() {
-        assert_eq!(e164_range("1415"), ("+1415".into(), "+1416".into()));
-        assert_eq!(e164_range("19"), ("+19".into(), "+2".into()));
-        assert_eq!(e164_range("99"), ("+99".into(), ",".into()));
-        assert_eq!(e164_range(""), ("+".into(), ",".into()));
+        assert_eq!(e164_range("1415"), ("+1415".into(), Some("+1416".into())));
+        assert_eq!(e164_range("19"), ("+19".into(), Some("+2".into())));
+        assert_eq!(e164_range("99"), ("+99".into(), None));
+        assert_eq!(e164_range(""), ("+".into(), None));
         assert!("+14155550100" >= "+1415" && "+14155550100" < "+1416");
         assert!("+19995550100" < "+2");
     }

@@ -131,6 +131,7 @@ impl Tx {
     /// Inserts a queued job; `None` when its `unique_key` already names a queued or running
     /// job (the insert does nothing, so racing schedulers never both add one).
     pub async fn enqueue_job(&mut self, job: &NewJob, now: i64) -> Result<Option<JobId>> {
+        self.queued_job = true;
         let id = JobId::new();
         let payload = job.payload.to_string();
         let inserted = on_conn!(self, c => {

@@ -131,6 +131,9 @@ pub struct Store {
     /// A time the tests set by hand, which audit events then carry instead of the system's
     /// (the service's manual clock, shared); `None`: the system clock.
     clock: Option<std::sync::Arc<std::sync::atomic::AtomicI64>>,
+    /// Told after a commit that queued a job (the worker of this process then claims it at
+    /// once instead of at its next poll).
+    job_signal: Option<std::sync::Arc<tokio::sync::watch::Sender<u64>>>,
 }
 
 /// Declares a `Reader` method `$name(id) -> Result<Option<$t>>`: the record of `$table`
@@ -205,6 +208,9 @@ pub struct Reader {
 pub struct Tx {
     inner: Reader,
     clock: Option<std::sync::Arc<std::sync::atomic::AtomicI64>>,
+    job_signal: Option<std::sync::Arc<tokio::sync::watch::Sender<u64>>>,
+    /// Whether this transaction queued a job.
+    pub(crate) queued_job: bool,
 }
 
 impl Tx {
@@ -383,6 +389,7 @@ impl Store {
                 .await?;
             Ok(Store {
                 clock: None,
+                job_signal: None,
                 pool: Pool::Postgres(pool),
             })
         } else if url.starts_with("sqlite:") {
@@ -411,6 +418,7 @@ impl Store {
                 .await?;
             Ok(Store {
                 clock: None,
+                job_signal: None,
                 pool: Pool::Sqlite(pool),
             })
         } else {
@@ -498,6 +506,15 @@ impl Store {
         self
     }
 
+    /// This store telling `signal` after each commit that queued a job.
+    pub fn with_job_signal(
+        mut self,
+        signal: std::sync::Arc<tokio::sync::watch::Sender<u64>>,
+    ) -> Store {
+        self.job_signal = Some(signal);
+        self
+    }
+
     /// Starts a write transaction: `BEGIN IMMEDIATE` on SQLite, so writers queue on the
     /// database lock up front instead of failing at their first write; `BEGIN` (read
     /// committed) on PostgreSQL, where the guarded updates serialise racing writers.
@@ -509,6 +526,8 @@ impl Store {
         Ok(Tx {
             inner: Reader { conn },
             clock: self.clock.clone(),
+            job_signal: self.job_signal.clone(),
+            queued_job: false,
         })
     }
 
@@ -556,6 +575,11 @@ impl Tx {
             Conn::Postgres(t) => t.commit().await?,
             // A `Tx` is only made by `Store::begin`, which opens a transaction.
             Conn::SqliteRead(_) | Conn::PostgresRead(_) => {}
+        }
+        if self.queued_job
+            && let Some(s) = &self.job_signal
+        {
+            s.send_modify(|n| *n = n.wrapping_add(1));
         }
         Ok(())
     }

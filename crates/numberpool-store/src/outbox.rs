@@ -200,8 +200,8 @@ impl Tx {
         for chunk in accounts.chunks(500) {
             let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
             let sql = format!(
-                "SELECT id FROM webhook_subscriptions WHERE state = 'active' \
-                 AND account_id IN ({})",
+                "SELECT s.id FROM webhook_subscriptions s JOIN accounts a ON a.id = s.account_id \
+                 WHERE s.state = 'active' AND a.status = 'active' AND s.account_id IN ({})",
                 marks.join(", ")
             );
             let subs: Vec<(String,)> = on_conn!(self, c => {

@@ -222,7 +222,8 @@ impl Reader {
     /// or a pending delivery due by `now` (the periodic sweep queues their jobs).
     pub async fn webhooks_behind(&mut self, now: i64) -> Result<Vec<WebhookId>> {
         self.rows_with(
-            "SELECT s.id FROM webhook_subscriptions s WHERE s.state = 'active' AND ( \
+            "SELECT s.id FROM webhook_subscriptions s JOIN accounts a ON a.id = s.account_id \
+             WHERE s.state = 'active' AND a.status = 'active' AND ( \
              EXISTS (SELECT 1 FROM outbox_accounts oa WHERE oa.account_id = s.account_id \
              AND oa.outbox_id > s.cursor) OR EXISTS (SELECT 1 FROM webhook_deliveries d \
              WHERE d.subscription_id = s.id AND d.state = 'pending' AND d.next_attempt_at <= $1))",
@@ -515,13 +516,17 @@ impl Tx {
         Ok(())
     }
 
-    /// Puts the subscription's failed deliveries back to pending, due at `now` (the subscription
-    /// is turned on again: what failed goes out first, in order).
+    /// Puts the subscription's last failed delivery (the one that turned it off: the ones
+    /// behind it waited) back to pending, due at `now`; earlier failures stay as they are, to be
+    /// replayed by hand.
     pub async fn retry_failed_deliveries(&mut self, sub: WebhookId, now: i64) -> Result<u64> {
+        let s = sub.to_string();
         self.execute(
             "UPDATE webhook_deliveries SET state = 'pending', next_attempt_at = $1, \
-             finished_at = NULL WHERE subscription_id = $2 AND state = 'failed'",
-            &[Int(now), Text(&sub.to_string())],
+             finished_at = NULL WHERE id = (SELECT id FROM webhook_deliveries \
+             WHERE subscription_id = $2 AND state = 'failed' \
+             ORDER BY finished_at DESC, id DESC LIMIT 1)",
+            &[Int(now), Text(&s)],
         )
         .await
     }
