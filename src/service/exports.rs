@@ -255,6 +255,15 @@ impl Service {
             if rows == 1 { "number" } else { "numbers" },
             record.format.as_str().to_uppercase()
         );
+        tx.record(&super::jobs::job_event(
+            true,
+            record.account_id,
+            record.job_id,
+            "export",
+            &record.id.to_string(),
+            serde_json::json!({ "rows": rows, "bytes": bytes }),
+        ))
+        .await?;
         tx.insert_notification(
             record.account_id,
             "export_ready",
@@ -275,6 +284,15 @@ impl Service {
             return Ok(());
         };
         if tx.fail_export(id, why, now).await? {
+            tx.record(&super::jobs::job_event(
+                false,
+                record.account_id,
+                record.job_id,
+                "export",
+                &id.to_string(),
+                serde_json::json!({ "reason": why }),
+            ))
+            .await?;
             let message = format!("Your {} export failed: {why}", kind_words(record.kind));
             tx.insert_notification(
                 record.account_id,

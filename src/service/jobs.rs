@@ -187,3 +187,32 @@ impl Service {
         Ok(n)
     }
 }
+
+/// The event of a bulk job's end, `job.done` or `job.failed`, recorded with the change that ends
+/// it: the job (or, without one, what it was about), its kind, the account it ran for, and
+/// `detail` (counts, the reason).
+pub(crate) fn job_event(
+    done: bool,
+    account: numberpool_domain::AccountId,
+    job: Option<numberpool_domain::JobId>,
+    kind: &str,
+    subject: &str,
+    detail: serde_json::Value,
+) -> numberpool_store::NewAudit {
+    super::Actor::periodic_job(account).event(
+        if done {
+            numberpool_domain::Action::JobDone
+        } else {
+            numberpool_domain::Action::JobFailed
+        },
+        job.map_or_else(|| subject.to_string(), |j| j.to_string()),
+        None,
+        None,
+        Some(serde_json::json!({
+            "account_id": account,
+            "kind": kind,
+            "subject_id": subject,
+            "detail": detail,
+        })),
+    )
+}

@@ -96,6 +96,8 @@ pub fn action_words(a: Action) -> &'static str {
         Action::PoolThresholdCreate => "Pool threshold added",
         Action::PoolThresholdDelete => "Pool threshold removed",
         Action::PoolAlert => "Pool running low",
+        Action::JobDone => "Job finished",
+        Action::JobFailed => "Job failed",
     }
 }
 

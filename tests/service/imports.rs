@@ -115,6 +115,17 @@ async fn add_import_plans_then_applies_once(db: &TestDb) {
         "{}",
         notes[0].message
     );
+    // And its job's end is an event, in the account's feed and to its webhooks.
+    let ends = svc
+        .events_feed(&me, 0, 1000, &["job.done".into()])
+        .await
+        .must("feed")
+        .events;
+    assert_eq!(ends.len(), 1, "{ends:?}");
+    let after = ends[0].after.as_ref().must("after");
+    assert_eq!(after["kind"], "import_apply");
+    assert_eq!(after["subject_id"], v.record.id.to_string());
+    assert_eq!(after["detail"]["creates"], 2);
     // Another account cannot see or apply it.
     hidden_import(svc.get_import(&as_(&w.tenant), v.record.id).await);
     hidden_import(svc.apply_import(&as_(&w.tenant), v.record.id).await);

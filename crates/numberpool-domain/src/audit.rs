@@ -114,6 +114,9 @@ actions! {
     PoolThresholdDelete = "pool_threshold.delete" on "pool_threshold",
     /// The daily forecast found a segment running low (at most one a day per threshold).
     PoolAlert = "pool_threshold.alert" on "pool_threshold",
+    /// A bulk job (an import's apply, an export) finished, or failed for good.
+    JobDone = "job.done" on "job",
+    JobFailed = "job.failed" on "job",
 }
 
 /// A string that names no [`Action`] (a stored row written by something else, or a typo).
@@ -150,7 +153,7 @@ mod tests {
             Action::ALL.len(),
             "two actions share a string"
         );
-        assert_eq!(Action::ALL.len(), 53);
+        assert_eq!(Action::ALL.len(), 55);
     }
 
     #[test]

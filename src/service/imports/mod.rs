@@ -530,6 +530,15 @@ impl Service {
                 self.now(),
             )
             .await?;
+            tx.record(&super::jobs::job_event(
+                false,
+                rec.account_id,
+                rec.job_id,
+                "import_apply",
+                &id.to_string(),
+                serde_json::json!({ "reason": why }),
+            ))
+            .await?;
             tx.insert_notification(
                 rec.account_id,
                 "import_failed",
@@ -712,6 +721,20 @@ impl Service {
         )
         .await?;
         let c = &rec.counts;
+        tx.record(&super::jobs::job_event(
+            true,
+            rec.account_id,
+            rec.job_id,
+            "import_apply",
+            &rec.id.to_string(),
+            serde_json::json!({
+                "creates": c.creates,
+                "updates": c.updates,
+                "deletes": c.deletes,
+                "rejected": c.rejected,
+            }),
+        ))
+        .await?;
         tx.insert_notification(
             rec.account_id,
             "import_applied",
