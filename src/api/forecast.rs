@@ -76,8 +76,11 @@ pub struct SegmentBody {
     pub segment: String,
     /// Free numbers in the segment now.
     pub free: i64,
-    /// Numbers allocated out of it in the last 30 days.
+    /// Numbers allocated out of it in the 30 days before `pace_as_of`.
     pub taken_last_30_days: i64,
+    /// When that pace was measured: by the daily forecast, or when the threshold was added.
+    #[schema(format = DateTime)]
+    pub pace_as_of: Option<String>,
     /// The pace: numbers a day.
     pub per_day: f64,
     /// Whole days until none is left at that pace; absent when none was taken.
@@ -92,6 +95,7 @@ impl From<SegmentForecast> for SegmentBody {
             segment: f.segment(),
             free: f.free,
             taken_last_30_days: f.taken,
+            pace_as_of: f.threshold.pace_at.map(rfc3339),
             per_day: f.per_day,
             days_to_exhaustion: f.days_left.map(|d| d.floor() as i64),
             alert: f.alert,

@@ -116,8 +116,25 @@ impl Service {
             horizon_days,
             alerted_at: None,
             created_at: now,
+            taken_30d: None,
+            pace_at: None,
         };
         tx.insert_pool_threshold(&t).await?;
+        // Its pace now, so the dashboard shows it before the next daily run.
+        let taken = tx
+            .taken_from_segment(
+                t.pool_id,
+                &t.prefix,
+                t.number_type,
+                now.saturating_sub(WINDOW_DAYS * DAY_MS),
+            )
+            .await?;
+        tx.set_threshold_pace(t.id, taken, now).await?;
+        let t = PoolThreshold {
+            taken_30d: Some(taken),
+            pace_at: Some(now),
+            ..t
+        };
         tx.record(&actor.event(
             Action::PoolThresholdCreate,
             t.id.to_string(),
@@ -153,35 +170,42 @@ impl Service {
         Ok(())
     }
 
-    /// The actor's pool's thresholds, each with its forecast as of now.
+    /// The actor's pool's thresholds, each with its free numbers now and the pace the daily
+    /// forecast (or the threshold's creation) last measured: a view reads no audit log.
     pub async fn pool_forecast(&self, actor: &Actor) -> Result<Vec<SegmentForecast>> {
         actor.require(Permission::NumberRead)?;
         let mut r = self.store.read().await?;
         let thresholds = r.pool_thresholds(actor.account).await?;
         let mut out = Vec::with_capacity(thresholds.len());
         for t in thresholds {
-            out.push(self.forecast_one(&mut r, t).await?);
+            out.push(self.forecast_one(&mut r, t, false).await?);
         }
         Ok(out)
     }
 
+    /// The forecast of `t`; its pace measured now when `measure`, else as last kept.
     async fn forecast_one(
         &self,
         r: &mut numberpool_store::Reader,
         t: PoolThreshold,
+        measure: bool,
     ) -> Result<SegmentForecast> {
         let now = self.now();
         let free = r
             .free_in_segment(t.pool_id, &t.prefix, t.number_type)
             .await?;
-        let taken = r
-            .taken_from_segment(
-                t.pool_id,
-                &t.prefix,
-                t.number_type,
-                now.saturating_sub(WINDOW_DAYS * DAY_MS),
-            )
-            .await?;
+        let taken = match (measure, t.taken_30d) {
+            (false, Some(kept)) => kept,
+            _ => {
+                r.taken_from_segment(
+                    t.pool_id,
+                    &t.prefix,
+                    t.number_type,
+                    now.saturating_sub(WINDOW_DAYS * DAY_MS),
+                )
+                .await?
+            }
+        };
         let f = forecast(free, taken, WINDOW_DAYS);
         let alert = alert_reason(&f, t.min_free, t.horizon_days);
         Ok(SegmentForecast {
@@ -206,13 +230,15 @@ impl Service {
         for t in thresholds {
             let f = {
                 let mut r = self.store.read().await?;
-                self.forecast_one(&mut r, t).await?
-            };
-            let Some(why) = f.alert.clone() else {
-                continue;
+                self.forecast_one(&mut r, t, true).await?
             };
             let now = self.now();
             let mut tx = self.store.begin().await?;
+            tx.set_threshold_pace(f.threshold.id, f.taken, now).await?;
+            let Some(why) = f.alert.clone() else {
+                tx.commit().await?;
+                continue;
+            };
             // Once a day at most, whichever worker runs the job.
             if !tx
                 .mark_alerted(f.threshold.id, now, now.saturating_sub(DAY_MS - 60_000))

@@ -138,6 +138,13 @@ async fn a_known_pace_gives_the_days_left_and_alerts_once_a_day(db: &TestDb) {
     assert_eq!(of_id(&f, far.id).taken, 290, "day 0 left the window");
     clock.advance(40 * DAY);
     let f = svc.pool_forecast(&me).await.must("forecast");
+    assert_eq!(
+        of_id(&f, far.id).taken,
+        290,
+        "a view reads the pace the job kept"
+    );
+    svc.run_pool_forecasts().await.must("job");
+    let f = svc.pool_forecast(&me).await.must("forecast");
     assert_eq!(of_id(&f, far.id).taken, 0);
     assert_eq!(of_id(&f, far.id).days_left, None);
     // Only the pool's holder forecasts; another account does not find its thresholds.

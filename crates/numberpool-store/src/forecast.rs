@@ -24,6 +24,9 @@ pub struct PoolThreshold {
     /// When an alert was last raised for it (one a day at most).
     pub alerted_at: Option<i64>,
     pub created_at: i64,
+    /// The segment's numbers allocated in the 30 days before `pace_at`, as last measured.
+    pub taken_30d: Option<i64>,
+    pub pace_at: Option<i64>,
 }
 
 type ThresholdRow = (
@@ -35,10 +38,12 @@ type ThresholdRow = (
     i64,
     Option<i64>,
     i64,
+    Option<i64>,
+    Option<i64>,
 );
 
-const THRESHOLD_COLUMNS: &str =
-    "id, pool_id, prefix, number_type, min_free, horizon_days, alerted_at, created_at";
+const THRESHOLD_COLUMNS: &str = "id, pool_id, prefix, number_type, min_free, horizon_days, \
+    alerted_at, created_at, taken_30d, pace_at";
 
 fn threshold_from_row(r: ThresholdRow) -> Result<PoolThreshold> {
     Ok(PoolThreshold {
@@ -54,6 +59,8 @@ fn threshold_from_row(r: ThresholdRow) -> Result<PoolThreshold> {
         horizon_days: r.5,
         alerted_at: r.6,
         created_at: r.7,
+        taken_30d: r.8,
+        pace_at: r.9,
     })
 }
 
@@ -200,6 +207,16 @@ impl Tx {
             )
             .await?;
         one_row(n)
+    }
+
+    /// Keeps the pace measured at `at` for threshold `id`.
+    pub async fn set_threshold_pace(&mut self, id: ThresholdId, taken: i64, at: i64) -> Result<()> {
+        self.execute(
+            "UPDATE pool_thresholds SET taken_30d = $1, pace_at = $2 WHERE id = $3",
+            &[Int(taken), Int(at), Text(&id.to_string())],
+        )
+        .await?;
+        Ok(())
     }
 
     /// Marks threshold `id` alerted at `at`, if it was last alerted before `before` (at most
