@@ -189,8 +189,8 @@ impl Service {
 }
 
 /// The event of a bulk job's end, `job.done` or `job.failed`, recorded with the change that ends
-/// it: the job (or, without one, what it was about), its kind, the account it ran for, and
-/// `detail` (counts, the reason).
+/// it: the job (or, without one, what it was about), its kind, the account it ran for (named in
+/// `after`, which is how the event reaches that account), and `detail` (counts, the reason).
 pub(crate) fn job_event(
     done: bool,
     account: numberpool_domain::AccountId,
@@ -199,7 +199,11 @@ pub(crate) fn job_event(
     subject: &str,
     detail: serde_json::Value,
 ) -> numberpool_store::NewAudit {
-    super::Actor::periodic_job(account).event(
+    // No one's change: the event names no actor account, so it is in the feed of the account
+    // it concerns (and of those above) but in no one's audit log of who changed what.
+    let mut actor = super::Actor::operator();
+    actor.channel = numberpool_store::Channel::Job;
+    actor.event(
         if done {
             numberpool_domain::Action::JobDone
         } else {
