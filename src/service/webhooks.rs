@@ -245,8 +245,15 @@ impl Subtree {
             .is_some_and(|h| self.ids.contains(h))
     }
 
-    /// Hides the actor of another tenant's or branch's change, and a number's state from
-    /// before it came into the reader's subtree, unless the reader owns or uploaded it.
+    /// The event as the reader sees it: without the actor of another tenant's or branch's
+    /// change, and without a number's state from before it came into the reader's subtree,
+    /// unless the reader owns or uploaded it.
+    fn view(&self, e: FeedEvent) -> EventView {
+        let mut v = EventView::from(e);
+        self.redact(&mut v);
+        v
+    }
+
     fn redact(&self, v: &mut EventView) {
         if !v
             .actor_account_id
@@ -393,11 +400,7 @@ impl Service {
             .events_for(actor.account, after.max(0), limit.clamp(1, 1000), &types)
             .await?
             .into_iter()
-            .map(|e| {
-                let mut v = EventView::from(e);
-                own.redact(&mut v);
-                v
-            })
+            .map(|e| own.view(e))
             .collect();
         let next_after = events.last().map_or(after.max(0), |e| e.sequence);
         Ok(EventPage { events, next_after })
@@ -755,19 +758,27 @@ impl Service {
     /// due, a delivery waits for its next try, or the run has sent its share.
     pub async fn deliver_webhook(&self, id: WebhookId) -> Result<DeliverRun> {
         let started = Instant::now();
-        let mut own: Option<Subtree> = None;
-        loop {
-            let now = self.now();
+        // Once a run: the subscription's account, whether it is active, and what it may see.
+        let own = {
             let mut r = self.store.read().await?;
             let Some(w) = r.get_webhook(id).await? else {
                 return Ok(DeliverRun::Idle);
             };
-            if w.state != WebhookState::Active {
-                return Ok(DeliverRun::Idle);
-            }
             // A deactivated account (or one below a deactivated parent) gets nothing until it
             // is reactivated; its events wait past the cursor.
             if r.deactivated_in_chain(w.account_id).await? {
+                return Ok(DeliverRun::Idle);
+            }
+            Subtree::of(&mut r, w.account_id).await?
+        };
+        loop {
+            let now = self.now();
+            let mut r = self.store.read().await?;
+            // Read each time round: it may be turned off, or its cursor moved, meanwhile.
+            let Some(w) = r.get_webhook(id).await? else {
+                return Ok(DeliverRun::Idle);
+            };
+            if w.state != WebhookState::Active {
                 return Ok(DeliverRun::Idle);
             }
             let events = r
@@ -801,19 +812,10 @@ impl Service {
             if started.elapsed() >= RUN_SHARE {
                 return Ok(DeliverRun::Until(now));
             }
-            if own.is_none() {
-                own = Some(Subtree::of(&mut r, w.account_id).await?);
-            }
             let event = r.feed_event(w.account_id, d.outbox_id).await?;
             drop(r);
-            let view = event.map(|e| {
-                let mut v = EventView::from(e);
-                if let Some(own) = &own {
-                    own.redact(&mut v);
-                }
-                v
-            });
-            self.attempt_delivery(&w, &d, view).await?;
+            self.attempt_delivery(&w, &d, event.map(|e| own.view(e)))
+                .await?;
         }
     }
 
