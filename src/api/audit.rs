@@ -6,8 +6,6 @@ use axum::extract::State;
 use numberpool_domain::AuditId;
 use numberpool_store::{AuditEvent, AuditFilter};
 use serde::{Deserialize, Serialize};
-use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 use utoipa::{IntoParams, ToSchema};
 
 use super::ApiState;
@@ -40,14 +38,12 @@ pub struct AuditView {
 
 pub(crate) use numberpool_domain::timestamp::rfc3339;
 
-fn parse_time(field: &str, s: &str) -> ApiResult<i64> {
-    OffsetDateTime::parse(s.trim(), &Rfc3339)
-        .map(|t| (t.unix_timestamp_nanos() / 1_000_000) as i64)
-        .map_err(|_| {
-            ApiError::invalid(format!(
-                "{field}: give an RFC 3339 time such as 2026-11-26T09:00:00Z"
-            ))
-        })
+pub(crate) fn parse_time(field: &str, s: &str) -> ApiResult<i64> {
+    numberpool_domain::timestamp::parse_rfc3339(s).ok_or_else(|| {
+        ApiError::invalid(format!(
+            "{field}: give an RFC 3339 time such as 2026-11-26T09:00:00Z"
+        ))
+    })
 }
 
 impl From<AuditEvent> for AuditView {

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::ApiState;
-use super::audit::rfc3339;
+use super::audit::{parse_time, rfc3339};
 use super::error::{ApiError, ApiResult, ErrorBody};
 use super::extract::{ApiJson, ApiQuery, Auth, PhoneRead, PhoneWrite};
 use super::responses::{CommonErrors, FilteredListErrors, JsonErrors, NotFound, Scoped};
@@ -557,16 +557,6 @@ pub struct ReplayBody {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ReplayedBody {
     pub replayed: usize,
-}
-
-fn parse_time(field: &str, s: &str) -> ApiResult<i64> {
-    time::OffsetDateTime::parse(s.trim(), &time::format_description::well_known::Rfc3339)
-        .map(|t| (t.unix_timestamp_nanos() / 1_000_000) as i64)
-        .map_err(|_| {
-            ApiError::invalid(format!(
-                "{field}: give an RFC 3339 time such as 2026-12-05T09:00:00Z"
-            ))
-        })
 }
 
 /// Replay deliveries

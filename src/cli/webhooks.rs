@@ -202,9 +202,9 @@ fn attempt_line(a: &AttemptBody) -> anyhow::Result<()> {
 }
 
 fn time_ms(flag: &str, s: &str) -> anyhow::Result<i64> {
-    time::OffsetDateTime::parse(s.trim(), &time::format_description::well_known::Rfc3339)
-        .map(|t| (t.unix_timestamp_nanos() / 1_000_000) as i64)
-        .map_err(|_| anyhow::anyhow!("{flag}: give an RFC 3339 time such as 2026-12-05T09:00:00Z"))
+    numberpool_domain::timestamp::parse_rfc3339(s).ok_or_else(|| {
+        anyhow::anyhow!("{flag}: give an RFC 3339 time such as 2026-12-05T09:00:00Z")
+    })
 }
 
 pub async fn events(service: &Service, args: EventsArgs) -> anyhow::Result<()> {

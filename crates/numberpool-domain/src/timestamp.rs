@@ -15,6 +15,14 @@ pub fn rfc3339(ms: i64) -> String {
         .unwrap_or_default()
 }
 
+/// An RFC 3339 time someone gave (any offset, surrounding blanks ignored) as Unix ms; `None`
+/// when it is not one.
+pub fn parse_rfc3339(s: &str) -> Option<i64> {
+    OffsetDateTime::parse(s.trim(), &time::format_description::well_known::Rfc3339)
+        .ok()
+        .and_then(|t| i64::try_from(t.unix_timestamp_nanos() / 1_000_000).ok())
+}
+
 /// `#[serde(serialize_with = "…")]` for a stored time: written as [`rfc3339`].
 pub fn serialize<S: serde::Serializer>(ms: &i64, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(&rfc3339(*ms))
@@ -38,5 +46,18 @@ mod tests {
             "2024-01-15T10:00:00.123Z"
         );
         assert_eq!(super::rfc3339(i64::MAX), "");
+    }
+
+    #[test]
+    fn read_back_in_any_offset() {
+        assert_eq!(
+            super::parse_rfc3339(" 2024-01-15T10:00:00.123Z"),
+            Some(1_705_312_800_123)
+        );
+        assert_eq!(
+            super::parse_rfc3339("2024-01-15T12:00:00+02:00"),
+            Some(1_705_312_800_000)
+        );
+        assert_eq!(super::parse_rfc3339("2024-01-15"), None);
     }
 }
