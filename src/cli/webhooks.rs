@@ -8,7 +8,7 @@ use numberpool_domain::{DeliveryId, WebhookId};
 use super::{acting, emit, emit_list, parse_id, service_err};
 use crate::api::events::{AttemptBody, DeliveryBody, WebhookBody};
 use crate::service::Service;
-use crate::service::webhooks::{EventView, Replay, WebhookInput};
+use crate::service::webhooks::{EventView, Replay, WebhookInput, last_answer};
 
 #[derive(Debug, Args)]
 pub struct EventsArgs {
@@ -158,12 +158,8 @@ fn webhook_line(w: &WebhookBody) -> anyhow::Result<()> {
 }
 
 fn delivery_line(d: &DeliveryBody) -> anyhow::Result<()> {
-    let last = match (d.last_status, d.last_error.as_deref()) {
-        (Some(s), _) if (200..300).contains(&s) => format!("HTTP {s}"),
-        (_, Some(e)) => e.to_string(),
-        (Some(s), None) => format!("HTTP {s}"),
-        (None, None) => "not tried yet".into(),
-    };
+    let last = last_answer(d.last_status, d.last_error.as_deref())
+        .unwrap_or_else(|| "not tried yet".into());
     let next = d
         .next_attempt_at
         .as_deref()

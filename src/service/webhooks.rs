@@ -317,6 +317,17 @@ pub enum DeliverRun {
     Until(i64),
 }
 
+/// A delivery's last answer in words (`HTTP 200`, or why none came); `None` before its first
+/// attempt.
+pub fn last_answer(status: Option<i32>, error: Option<&str>) -> Option<String> {
+    match (status, error) {
+        (Some(s), _) if (200..300).contains(&s) => Some(format!("HTTP {s}")),
+        (_, Some(e)) => Some(e.to_string()),
+        (Some(s), None) => Some(format!("HTTP {s}")),
+        (None, None) => None,
+    }
+}
+
 /// The secret's prefix: a reader of a log or a config file knows what the string is.
 const SECRET_PREFIX: &str = "whsec_";
 /// The header that carries the signature.

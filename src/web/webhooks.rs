@@ -17,7 +17,7 @@ use super::number::when;
 use super::signin::render;
 use super::{Chrome, SignedIn, WebState};
 use crate::service::ServiceError;
-use crate::service::webhooks::{Replay, WebhookInput};
+use crate::service::webhooks::{Replay, WebhookInput, last_answer};
 
 /// A subscription as listed.
 #[derive(Debug, Clone)]
@@ -235,12 +235,8 @@ pub struct DeliveryRow {
 }
 
 fn delivery_row(d: &Delivery) -> DeliveryRow {
-    let last = match (d.last_status, d.last_error.as_deref()) {
-        (Some(s), _) if (200..300).contains(&s) => format!("HTTP {s}"),
-        (_, Some(e)) => e.to_string(),
-        (Some(s), None) => format!("HTTP {s}"),
-        (None, None) => "Not tried yet".into(),
-    };
+    let last = last_answer(d.last_status, d.last_error.as_deref())
+        .unwrap_or_else(|| "Not tried yet".into());
     let when_text = match d.state {
         DeliveryState::Pending => format!("Next try {}", when(d.next_attempt_at)),
         DeliveryState::Delivered | DeliveryState::Failed => {
