@@ -233,6 +233,19 @@ pub enum Command {
     Backup(BackupArgs),
     /// Print the number state table (the source of docs/STATES.md).
     States,
+    /// Check the stored per-holder number counts (behind list totals and the inventory)
+    /// against a full count of the numbers; exits 1 when they disagree.
+    Check(CheckArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Rewrite the counts from the numbers when they disagree (safe while the server runs).
+    #[arg(long)]
+    pub repair: bool,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -469,6 +482,61 @@ async fn backup(service: &Service, out: &std::path::Path) -> anyhow::Result<()> 
     Ok(())
 }
 
+/// `numberpool check`: every disagreeing group, and whether the repair (when asked for) left
+/// any. Exit status 1 when the counts are wrong at the end.
+async fn check(service: &Service, args: &CheckArgs) -> anyhow::Result<()> {
+    let (found, left) = service
+        .check_counts(args.repair)
+        .await
+        .map_err(service_err)?;
+    if args.json {
+        outln!(
+            "{}",
+            serde_json::json!({ "mismatches": found, "repaired": args.repair && !found.is_empty(), "left": left })
+        );
+    } else if found.is_empty() {
+        outln!("number counts: every group agrees with a full count of the numbers");
+    } else {
+        outln!(
+            "number counts: {} group(s) disagree with a full count:",
+            found.len()
+        );
+        for m in &found {
+            let k = &m.key;
+            outln!(
+                "  holder {} owner {} customer {} {} {} {} {} {} {}: stored {}, counted {}",
+                k.holder_id,
+                k.owner_id,
+                if k.customer_id.is_empty() {
+                    "-"
+                } else {
+                    &k.customer_id
+                },
+                k.position,
+                if k.assigned { "assigned" } else { "unassigned" },
+                k.status,
+                k.product,
+                k.number_type,
+                k.country,
+                m.stored,
+                m.counted
+            );
+        }
+        if args.repair {
+            outln!(
+                "repaired: counts rewritten from the numbers; {} group(s) disagree now",
+                left.len()
+            );
+        } else {
+            outln!("run `numberpool check --repair` to rewrite them from the numbers");
+        }
+    }
+    if !left.is_empty() {
+        anyhow::bail!("the number counts disagree with the numbers");
+    }
+    Ok(())
+}
+
 /// The service on the configured database, for the verbs that work on the data.
 async fn service(config: &Config) -> anyhow::Result<Service> {
     Ok(Service::new(open_store(config).await?)
@@ -542,6 +610,7 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
         Command::Import(args) => imports::run(&service(&config).await?, args).await,
         Command::Export(args) => imports::export(&service(&config).await?, args).await,
         Command::Backup(args) => backup(&service(&config).await?, &args.out).await,
+        Command::Check(args) => check(&service(&config).await?, &args).await,
     }
 }
 

@@ -530,6 +530,28 @@ impl Service {
         Ok(self.store.backup_sqlite(path).await?.is_some())
     }
 
+    /// The groups where the per-holder number counts (`number_counts`) disagree with a full
+    /// count of the numbers (the operator's `numberpool check`); with `repair`, the counts are
+    /// then rewritten from the numbers in one transaction and the check runs again, so what
+    /// comes back is what is still wrong (nothing, unless numbers changed meanwhile).
+    pub async fn check_counts(
+        &self,
+        repair: bool,
+    ) -> Result<(
+        Vec<numberpool_store::CountMismatch>,
+        Vec<numberpool_store::CountMismatch>,
+    )> {
+        let found = self.store.read().await?.check_counts().await?;
+        if !repair || found.is_empty() {
+            return Ok((found.clone(), found));
+        }
+        let mut tx = self.store.begin().await?;
+        tx.rebuild_counts().await?;
+        tx.commit().await?;
+        let left = self.store.read().await?.check_counts().await?;
+        Ok((found, left))
+    }
+
     /// This service with R-IMP-1's limits set by the operator.
     pub fn with_import_limits(mut self, limits: ImportLimits) -> Self {
         self.import_limits = limits;

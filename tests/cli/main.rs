@@ -10,6 +10,7 @@ mod world;
 mod accounts;
 mod attributes;
 mod backup;
+mod check;
 mod clients;
 mod exchange;
 mod imports;

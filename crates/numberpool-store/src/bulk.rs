@@ -307,6 +307,7 @@ impl Tx {
         match res {
             Ok(()) => {
                 on_conn!(self, c => { sqlx::query("RELEASE SAVEPOINT bulk_numbers").execute(&mut *c).await?; });
+                self.count_inserted(numbers).await?;
                 Ok(())
             }
             Err(sqlx::Error::Database(d)) if d.is_unique_violation() => {

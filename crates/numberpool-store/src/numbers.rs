@@ -161,6 +161,61 @@ pub(crate) const VIEW_POSITION_SQL: &str = "(CASE WHEN n.holder_id = CAST($1 AS 
     ELSE (CASE WHEN n.assignee_count > 0 THEN 'assigned' ELSE 'unassigned' END) END) \
     ELSE 'in_use' END)";
 
+/// Which table a count reads: the numbers themselves, or their per-holder counts
+/// (`number_counts`, see `counts.rs`), whose rows carry the same columns under the same names
+/// but `assigned` (0 or 1) for `assignee_count` and `''` for no customer (which equals no
+/// account id, so the customer conditions read the same).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Over {
+    Numbers,
+    Counts,
+}
+
+impl Over {
+    /// A condition that the number has an assignee.
+    fn assigned(self) -> &'static str {
+        match self {
+            Over::Numbers => "n.assignee_count > 0",
+            Over::Counts => "n.assigned = 1",
+        }
+    }
+
+    /// [`VIEW_POSITION_SQL`] over this table.
+    fn view_position(self) -> String {
+        VIEW_POSITION_SQL.replace("n.assignee_count > 0", self.assigned())
+    }
+
+    /// What a count of the rows that pass the `WHERE` clause is.
+    fn count(self) -> &'static str {
+        match self {
+            Over::Numbers => "COUNT(*)",
+            Over::Counts => "CAST(COALESCE(SUM(n.n), 0) AS BIGINT)",
+        }
+    }
+
+    fn table(self) -> &'static str {
+        match self {
+            Over::Numbers => "numbers",
+            Over::Counts => "number_counts",
+        }
+    }
+
+    /// The counts when they hold every column `filter` tests, else the numbers: a filter on
+    /// the digits, a block or an attribute is counted over the numbers it selects
+    /// (docs/SCALING.md lists which).
+    fn for_count(filter: &NumberFilter) -> Over {
+        if filter.e164_prefix.is_none()
+            && filter.e164_contains.is_none()
+            && filter.attribute.is_none()
+            && filter.block.is_none()
+        {
+            Over::Counts
+        } else {
+            Over::Numbers
+        }
+    }
+}
+
 /// The `WHERE` clause (after [`SCOPE_CTE`], over `numbers n`) for the numbers `scope` sees
 /// that pass `filter`, with its text binds (`$1` is the scope). User text reaches the SQL only
 /// as binds; LIKE patterns are built from digits alone, so they hold no metacharacters.
@@ -168,6 +223,7 @@ fn number_where(
     scope: AccountId,
     filter: &NumberFilter,
     scope_clause: &str,
+    over: Over,
 ) -> (String, Vec<String>) {
     let mut where_sql = format!(" WHERE {scope_clause}");
     let mut binds: Vec<String> = vec![scope.to_string()];
@@ -205,7 +261,10 @@ fn number_where(
         push("n.block_id =", b.to_string());
     }
     if let Some(v) = filter.view_position {
-        push(&format!("{VIEW_POSITION_SQL} ="), v.as_str().to_string());
+        push(
+            &format!("{} =", over.view_position()),
+            v.as_str().to_string(),
+        );
     }
     if let Some(d) = &filter.e164_contains {
         push("n.e164 LIKE", format!("%{}%", digits(d)));
@@ -220,8 +279,8 @@ fn number_where(
         ));
     }
     match filter.assigned {
-        Some(true) => where_sql.push_str(" AND n.assignee_count > 0"),
-        Some(false) => where_sql.push_str(" AND n.assignee_count = 0"),
+        Some(true) => where_sql.push_str(&format!(" AND {}", over.assigned())),
+        Some(false) => where_sql.push_str(&format!(" AND NOT ({})", over.assigned())),
         None => {}
     }
     (where_sql, binds)
@@ -443,37 +502,19 @@ impl Reader {
     /// about forty numbers); a holder's walk reads a page for each run of its numbers that
     /// sits together, up to a page per number where allocations scattered them. So the whole
     /// walk is taken once the scope sees more than a sixteenth of the rows, which leans toward
-    /// the holder walk. The scope's numbers are counted with the scope's own condition and
-    /// only up to that sixteenth, so the question costs at most a sixteenth of the table.
+    /// the holder walk.
     pub async fn scope_is_much_of_table(&mut self, scope: AccountId) -> Result<bool> {
-        // The table's size only steers the choice, so the catalogue's estimate will do
-        // (SQLite: the largest rowid; PostgreSQL: the planner's row estimate, counted when the
-        // table was never analysed or looks empty).
-        let (mut rows,): (i64,) = crate::per_backend!(self, c =>
-            sqlite: sqlx::query_as("SELECT COALESCE(MAX(rowid), 0) FROM numbers")
-                .fetch_one(&mut *c)
-                .await?,
-            postgres: sqlx::query_as(
-                "SELECT COALESCE(CAST(MAX(reltuples) AS BIGINT), -1) FROM pg_class \
-                 WHERE oid = CAST('numbers' AS regclass)",
-            )
-            .fetch_one(&mut *c)
-            .await?,
+        // Both figures come from the per-holder counts: a sum over the table's few groups and
+        // over the scope's, whatever the inventory.
+        let sql = format!(
+            "{SCOPE_CTE} SELECT CAST(COALESCE(SUM(n.n), 0) AS BIGINT), \
+             CAST(COALESCE(SUM(CASE WHEN {NUMBER_IN_SCOPE} THEN n.n ELSE 0 END), 0) AS BIGINT) \
+             FROM number_counts n"
         );
-        if rows <= 0 {
-            (rows,) = on_conn!(self, c => {
-                sqlx::query_as("SELECT COUNT(*) FROM numbers").fetch_one(&mut *c).await?
-            });
-        }
-        let enough = (rows / 16).max(1);
-        let in_scope = format!(
-            "{SCOPE_CTE} SELECT COUNT(*) FROM (SELECT 1 FROM numbers n \
-             WHERE {NUMBER_IN_SCOPE} LIMIT {enough}) found"
-        );
-        let (seen,): (i64,) = on_conn!(self, c => {
-            sqlx::query_as(&in_scope).bind(scope.to_string()).fetch_one(&mut *c).await?
+        let (rows, seen): (i64, i64) = on_conn!(self, c => {
+            sqlx::query_as(&sql).bind(scope.to_string()).fetch_one(&mut *c).await?
         });
-        Ok(seen >= enough)
+        Ok(seen >= (rows / 16).max(1))
     }
 
     /// Up to `limit` numbers held by `holder`, in id order after `after`; only those `owner`
@@ -622,10 +663,14 @@ impl Reader {
         count: bool,
     ) -> Result<Page<Number>> {
         let clause = self.scope_clause(scope, filter).await?;
-        let (where_sql, binds) = number_where(scope, filter, clause);
-        let count_sql = format!("{SCOPE_CTE} SELECT COUNT(*) FROM numbers n{where_sql}");
-        let mut page_where = where_sql.clone();
-        let mut page_binds = binds.clone();
+        let over = Over::for_count(filter);
+        let (count_where, binds) = number_where(scope, filter, clause, over);
+        let count_sql = format!(
+            "{SCOPE_CTE} SELECT {} FROM {} n{count_where}",
+            over.count(),
+            over.table()
+        );
+        let (mut page_where, mut page_binds) = number_where(scope, filter, clause, Over::Numbers);
         // Both keys are unique, so the order is total and "after the last row" is exact.
         let (key, cmp, dir) = match filter.sort {
             NumberSort::Added => ("id", ">", "ASC"),
@@ -707,10 +752,14 @@ impl Reader {
         filter: &NumberFilter,
     ) -> Result<InventoryCounts> {
         let clause = self.scope_clause(scope, filter).await?;
-        let (where_sql, binds) = number_where(scope, filter, clause);
+        let over = Over::for_count(filter);
+        let (where_sql, binds) = number_where(scope, filter, clause, over);
         let sql = format!(
-            "{SCOPE_CTE} SELECT {VIEW_POSITION_SQL} AS vp, n.status, n.product, n.number_type, \
-             n.country, COUNT(*) FROM numbers n{where_sql} GROUP BY 1, 2, 3, 4, 5"
+            "{SCOPE_CTE} SELECT {} AS vp, n.status, n.product, n.number_type, \
+             n.country, {} FROM {} n{where_sql} GROUP BY 1, 2, 3, 4, 5",
+            over.view_position(),
+            over.count(),
+            over.table()
         );
         let rows: Vec<(String, String, String, String, String, i64)> = on_conn!(self, c => {
             let mut q = sqlx::query_as(&sql);
@@ -731,6 +780,10 @@ impl Reader {
             by_country: BTreeMap::new(),
         };
         for (position, status, product, number_type, country, n) in rows {
+            if n == 0 {
+                // A counter group that has had numbers and has none now.
+                continue;
+            }
             // Stored words go through their parsers, so a bad row is Corrupt, not a new key.
             let position: ViewPosition = parse("view position", &position)?;
             let status: NumberStatus = parse("status", &status)?;

@@ -219,9 +219,11 @@ impl Tx {
     }
 }
 
-/// The key of the PostgreSQL advisory lock that orders outbox ids ("outbox" in ASCII); no
-/// other lock in the application uses advisory locks.
-const OUTBOX_LOCK: i64 = 0x6f75_7462_6f78;
+/// The key of the PostgreSQL advisory lock that orders outbox ids ("outbox" in ASCII). The
+/// number counters take the same lock before they write (migration 0025 names it in decimal,
+/// 122550254464888), so that their rows are only ever written by the lock's holder; no other
+/// lock in the application uses advisory locks.
+pub(crate) const OUTBOX_LOCK: i64 = 0x6f75_7462_6f78;
 
 impl Reader {
     /// Up to `limit` outbox rows after `cursor` (an [`OutboxEvent::id`]; 0 for the start), in

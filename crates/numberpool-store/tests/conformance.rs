@@ -60,8 +60,9 @@ use outbox::{
 // ---------------------------------------------------------------------------------------------
 
 /// Every table of the schema.
-const TABLES: [&str; 14] = [
+const TABLES: [&str; 15] = [
     "accounts",
+    "number_counts",
     "attributes",
     "rate_card",
     "exchange_connections",
@@ -2541,41 +2542,14 @@ async fn list_filters_and_inventory(db: &TestDb) {
         });
     }
 
-    let mut nonempty = vec![false; filters.len()];
-    for (scope, own, conn) in &scopes {
-        let visible: Vec<&Number> = all
-            .iter()
-            .filter(|n| {
-                own.contains(&n.holder_id)
-                    || (conn.contains(&n.holder_id) && n.owner_id == scope.id)
-            })
-            .collect();
-        for (k, filter) in filters.iter().enumerate() {
-            let want: Vec<&Number> = visible
-                .iter()
-                .copied()
-                .filter(|n| keeps(n, scope.id, filter))
-                .collect();
-            nonempty[k] |= !want.is_empty();
-            for limit in [4u32, 1_000] {
-                let got = walk_pages(&store, scope.id, filter, limit, want.len()).await;
-                assert_eq!(
-                    got.iter().map(|n| n.id).collect::<Vec<_>>(),
-                    want.iter().map(|n| n.id).collect::<Vec<_>>(),
-                    "scope {} filter {filter:?} limit {limit}",
-                    scope.name
-                );
-            }
-            let mut rd = store.read().await.expect("read");
-            let inventory = rd.inventory(scope.id, filter).await.expect("inventory");
-            assert_eq!(
-                inventory,
-                count_inventory(&want, scope.id),
-                "inventory of {} with {filter:?}",
-                scope.name
-            );
-        }
-    }
+    let nonempty = compare_lists_and_inventory(&store, &all, &scopes, &filters).await;
+    let mut rd = store.read().await.expect("read");
+    assert_eq!(
+        rd.check_counts().await.expect("check"),
+        vec![],
+        "counters after the adds"
+    );
+    drop(rd);
     // Every filter but the absent country finds something somewhere, so none is vacuous.
     for (k, filter) in filters.iter().enumerate() {
         let absent = filter.country.as_deref() == Some("FR");
@@ -2626,6 +2600,136 @@ async fn list_filters_and_inventory(db: &TestDb) {
         json["by_status"]["active"].as_i64(),
         Some(inv.by_status["active"])
     );
+    drop(rd);
+
+    // Moves and deletes keep the per-holder counts exact (the triggers of migration 0025):
+    // the same lists and inventories again, and the check finds nothing.
+    let mut tx = store.begin().await.expect("begin");
+    let mut changed = 0;
+    for n in all.iter_mut() {
+        let mut next = n.clone();
+        if n.holder_id == p1.id && n.position == Free && changed < 3 {
+            // An allocation, one of them straight to a user.
+            next.position = Held;
+            next.holder_id = c1.id;
+            next.customer_id = Some(c1.id);
+            if changed == 0 {
+                next.assignees.push(Assignee {
+                    kind: AssigneeType::User,
+                    id: "user-moved".into(),
+                    display_name: None,
+                });
+            }
+            changed += 1;
+        } else if n.holder_id == rc.id && n.status == NumberStatus::Normal {
+            next.status = NumberStatus::Pending;
+        } else if n.holder_id == u1.id && !n.assignees.is_empty() {
+            // Unassigned: one fewer with an assignee.
+            next.assignees.clear();
+        } else if n.holder_id == ru.id {
+            next.product = Product::ALL[(Product::ALL
+                .iter()
+                .position(|p| *p == n.product)
+                .unwrap_or(0)
+                + 1)
+                % Product::ALL.len()];
+        } else {
+            continue;
+        }
+        *n = tx.update_number_cas(&next).await.expect("update");
+    }
+    assert_eq!(changed, 3);
+    let gone: Vec<usize> = [x.id, p2.id]
+        .iter()
+        .filter_map(|h| all.iter().position(|n| n.holder_id == *h))
+        .collect();
+    for k in &gone {
+        tx.delete_number_cas(all[*k].id, all[*k].version)
+            .await
+            .expect("delete");
+    }
+    tx.commit().await.expect("commit");
+    let mut k = 0;
+    all.retain(|_| {
+        k += 1;
+        !gone.contains(&(k - 1))
+    });
+    compare_lists_and_inventory(&store, &all, &scopes, &filters).await;
+    let mut rd = store.read().await.expect("read");
+    assert_eq!(
+        rd.check_counts().await.expect("check"),
+        vec![],
+        "counters after moves"
+    );
+    drop(rd);
+
+    // A counter that drifted (here by hand) is found, and rebuilt from the numbers.
+    let raw = Raw::open(db).await;
+    let drifted = raw
+        .exec(
+            "UPDATE number_counts SET n = n + 5 WHERE holder_id = $1 AND position = 'held' \
+             AND assigned = 1",
+            &[&c1.id.to_string()],
+        )
+        .await
+        .expect("drift");
+    assert!(drifted > 0);
+    let mut rd = store.read().await.expect("read");
+    let drift = rd.check_counts().await.expect("check");
+    assert_eq!(drift.len() as u64, drifted, "{drift:?}");
+    assert!(drift.iter().all(|d| d.stored == d.counted + 5), "{drift:?}");
+    drop(rd);
+    let mut tx = store.begin().await.expect("begin");
+    tx.rebuild_counts().await.expect("rebuild");
+    tx.commit().await.expect("commit");
+    let mut rd = store.read().await.expect("read");
+    assert_eq!(rd.check_counts().await.expect("check"), vec![], "rebuilt");
+}
+
+/// Walks every filter's list at two page sizes and reads its inventory, as each scope, and
+/// compares both with what `all` says the scope sees; whether each filter found anything.
+async fn compare_lists_and_inventory(
+    store: &Store,
+    all: &[Number],
+    scopes: &[(&Account, Vec<AccountId>, Vec<AccountId>)],
+    filters: &[NumberFilter],
+) -> Vec<bool> {
+    let mut nonempty = vec![false; filters.len()];
+    for (scope, own, conn) in scopes {
+        let visible: Vec<&Number> = all
+            .iter()
+            .filter(|n| {
+                own.contains(&n.holder_id)
+                    || (conn.contains(&n.holder_id) && n.owner_id == scope.id)
+            })
+            .collect();
+        for (k, filter) in filters.iter().enumerate() {
+            let want: Vec<&Number> = visible
+                .iter()
+                .copied()
+                .filter(|n| keeps(n, scope.id, filter))
+                .collect();
+            nonempty[k] |= !want.is_empty();
+            for limit in [4u32, 1_000] {
+                let got = walk_pages(store, scope.id, filter, limit, want.len()).await;
+                assert_eq!(
+                    got.iter().map(|n| n.id).collect::<Vec<_>>(),
+                    want.iter().map(|n| n.id).collect::<Vec<_>>(),
+                    "scope {} filter {filter:?} limit {limit}",
+                    scope.name
+                );
+            }
+            let mut rd = store.read().await.expect("read");
+            let inventory = rd.inventory(scope.id, filter).await.expect("inventory");
+            assert_eq!(
+                inventory,
+                count_inventory(&want, scope.id),
+                "inventory of {} with {filter:?}",
+                scope.name
+            );
+        }
+    }
+    nonempty
 }
 
 async fn tokens_and_client_management(db: &TestDb) {
