@@ -9,6 +9,11 @@
 //! active subscription (its deliveries made by a worker running beside, to a receiver in this
 //! process), alternating, and the time from the add's commit to the batch event's arrival.
 //!
+//! Phase `concurrent`: 64 tasks allocating 6,400 free numbers of one provider's pool to a
+//! customer at once (100 each, through the default 8 database connections), with the number
+//! counters' triggers (migration 0025) and, on a database where they were dropped, without;
+//! alternating, three rounds: allocations a second.
+//!
 //! Run: `NUMBERPOOL_TEST_PG_URL=postgres://postgres@127.0.0.1:5432/postgres cargo bench --bench core`
 //! (`scripts/bench` provides the PostgreSQL the same way the tests do.)
 
@@ -187,6 +192,9 @@ async fn bench_backend(backend: &str, phases: &[String]) {
     if want("webhook") {
         bench_webhook(backend).await;
     }
+    if want("concurrent") {
+        bench_concurrent(backend).await;
+    }
     if !want("alloc") {
         return;
     }
@@ -228,7 +236,7 @@ async fn bench_backend(backend: &str, phases: &[String]) {
 
 fn main() {
     // `cargo bench` passes `--bench`; other arguments pick backends (`sqlite`, `postgres`)
-    // and phases (`add`, `alloc`, `search`, `webhook`); none means all.
+    // and phases (`add`, `alloc`, `search`, `webhook`, `concurrent`); none means all.
     let args: Vec<String> = std::env::args()
         .skip(1)
         .filter(|a| !a.starts_with('-'))
@@ -240,7 +248,7 @@ fn main() {
         .collect();
     let phases: Vec<String> = args
         .iter()
-        .filter(|a| *a == "add" || *a == "alloc" || *a == "search" || *a == "webhook")
+        .filter(|a| ["add", "alloc", "search", "webhook", "concurrent"].contains(&a.as_str()))
         .cloned()
         .collect();
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -252,6 +260,116 @@ fn main() {
             rt.block_on(bench_backend(backend, &phases));
         }
     }
+}
+
+/// One statement on the database outside the store.
+async fn exec_raw(url: &str, sql: &str) {
+    if url.starts_with("sqlite") {
+        let pool = sqlx::SqlitePool::connect(url)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        sqlx::query(sql)
+            .execute(&pool)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        pool.close().await;
+    } else {
+        let pool = sqlx::PgPool::connect(url)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        sqlx::query(sql)
+            .execute(&pool)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        pool.close().await;
+    }
+}
+
+const CONCURRENT_TASKS: usize = 64;
+const PER_TASK: usize = 100;
+
+/// One round of the `concurrent` phase: allocations a second, with or without the counters.
+async fn concurrent_round(backend: &str, counters: bool, round: u64) -> f64 {
+    let db = TestDb::new(backend).await;
+    let service = Service::new(db.store().await);
+    let (p, c, trunk) = world(&service).await;
+    let total = CONCURRENT_TASKS * PER_TASK;
+    let batch: Vec<AddNumber> = numbers(17022010000 + round * 100_000, total)
+        .into_iter()
+        .map(|e| AddNumber {
+            phone_number: e,
+            fields: NewNumber::default(),
+        })
+        .collect();
+    let added = service
+        .add_numbers(&p, batch)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    if !counters {
+        // The same schema without the counters' upkeep: what an allocation cost before them.
+        let drop = if backend == "sqlite" {
+            "DROP TRIGGER number_counts_update"
+        } else {
+            "DROP TRIGGER number_counts_update ON numbers"
+        };
+        exec_raw(&db.url, drop).await;
+    }
+    let service = std::sync::Arc::new(service);
+    let t = Instant::now();
+    let mut tasks = tokio::task::JoinSet::new();
+    for chunk in added.chunks(PER_TASK) {
+        let ids: Vec<_> = chunk.iter().map(|n| n.id).collect();
+        let (service, p, c) = (service.clone(), p.clone(), c.account);
+        tasks.spawn(async move {
+            for id in ids {
+                let opts = AllocateOptions {
+                    sip_trunk_id: Some(trunk),
+                    ..Default::default()
+                };
+                service
+                    .allocate(&p, &NumberLookup::Id(id), c, opts)
+                    .await
+                    .unwrap_or_else(|e| panic!("{e}"));
+            }
+        });
+    }
+    while let Some(r) = tasks.join_next().await {
+        r.unwrap_or_else(|e| panic!("{e}"));
+    }
+    let rate = total as f64 / t.elapsed().as_secs_f64();
+    if counters {
+        let mut rd = service
+            .store()
+            .read()
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let wrong = rd.check_counts().await.unwrap_or_else(|e| panic!("{e}"));
+        assert!(wrong.is_empty(), "counters after the round: {wrong:?}");
+    }
+    service.store().close().await;
+    rate
+}
+
+async fn bench_concurrent(backend: &str) {
+    let (mut with, mut without) = (Vec::new(), Vec::new());
+    for round in 0..3u64 {
+        without.push(concurrent_round(backend, false, round * 2).await);
+        with.push(concurrent_round(backend, true, round * 2 + 1).await);
+    }
+    let show = |v: &[f64]| {
+        v.iter()
+            .map(|r| format!("{r:.0}/s"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let best = |v: &[f64]| v.iter().cloned().fold(0.0, f64::max);
+    println!(
+        "{CONCURRENT_TASKS} concurrent allocations from one pool ({} in all): without counters {}; with counters {}; best without / best with: {:.2}x",
+        CONCURRENT_TASKS * PER_TASK,
+        show(&without),
+        show(&with),
+        best(&without) / best(&with)
+    );
 }
 
 /// The search's pool: `SEARCH_BLOCKS` blocks of 10,000 numbers, each an area code and an

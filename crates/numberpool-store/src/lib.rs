@@ -136,6 +136,9 @@ pub struct Store {
     /// Told after a commit that queued a job (the worker of this process then claims it at
     /// once instead of at its next poll).
     job_signal: Option<std::sync::Arc<tokio::sync::watch::Sender<u64>>>,
+    /// Held by every clone of a SQLite store: its checkpointer stops once the last one is
+    /// dropped (or the pool is closed).
+    _alive: std::sync::Arc<()>,
 }
 
 /// Declares a `Reader` method `$name(id) -> Result<Option<$t>>`: the record of `$table`
@@ -177,6 +180,60 @@ pub(crate) use per_backend;
 
 /// A pooled SQLite connection's page cache (`PRAGMA cache_size`; negative: KiB): 32 MiB.
 pub(crate) const SQLITE_CACHE_SIZE: &str = "-32768";
+
+/// SQLite: how often the store's checkpointer copies the write-ahead log into the database
+/// file (`PRAGMA wal_checkpoint(PASSIVE)` on a connection of its own). SQLite's default is for
+/// the writer whose commit finds the log past 1,000 pages to copy it before its commit returns,
+/// which put an allocation's p99 at 10–15 times its p50 (docs/PERFORMANCE.md, issue 16).
+const SQLITE_CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
+
+/// SQLite: the log size in pages (16 KiB) past which a committing writer still checkpoints by
+/// itself: 256 MiB, only reached when the checkpointer falls behind a burst of writes, cannot
+/// finish because readers hold old snapshots, or is not running (a store opened outside a
+/// Tokio runtime's reach, which every process here has).
+const SQLITE_WAL_AUTOCHECKPOINT: &str = "16384";
+
+/// The SQLite store's checkpointer: every [`SQLITE_CHECKPOINT_EVERY`], a passive checkpoint
+/// (it copies what it can without waiting for readers or blocking the writer) on a connection
+/// of its own, outside the pool, so requests never wait for it. Stops when the store is dropped
+/// or closed. A failure is logged and tried again at the next tick: the writers' own
+/// checkpoint ([`SQLITE_WAL_AUTOCHECKPOINT`]) is the net beneath it.
+async fn checkpoint_sqlite(
+    options: SqliteConnectOptions,
+    pool: SqlitePool,
+    alive: std::sync::Weak<()>,
+) {
+    use sqlx::Connection;
+    let mut conn: Option<sqlx::SqliteConnection> = None;
+    let mut tick = tokio::time::interval(SQLITE_CHECKPOINT_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        if alive.strong_count() == 0 || pool.is_closed() {
+            break;
+        }
+        if conn.is_none() {
+            match sqlx::SqliteConnection::connect_with(&options).await {
+                Ok(c) => conn = Some(c),
+                Err(e) => {
+                    tracing::warn!(error = %e, "sqlite checkpointer cannot connect");
+                    continue;
+                }
+            }
+        }
+        if let Some(c) = conn.as_mut()
+            && let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+                .execute(&mut *c)
+                .await
+        {
+            tracing::warn!(error = %e, "sqlite checkpoint failed");
+            conn = None;
+        }
+    }
+    if let Some(c) = conn {
+        let _ = c.close().await;
+    }
+}
 
 /// A backend connection: inside a write transaction, or a pooled connection for reads.
 #[doc(hidden)]
@@ -393,6 +450,7 @@ impl Store {
                 clock: None,
                 job_signal: None,
                 pool: Pool::Postgres(pool),
+                _alive: std::sync::Arc::new(()),
             })
         } else if url.starts_with("sqlite:") {
             let options = SqliteConnectOptions::from_str(url)
@@ -408,6 +466,7 @@ impl Store {
                 // million-row import hold 30 MB more (docs/PERFORMANCE.md). 16 KiB pages (new
                 // databases only) quarter the page writes at commit.
                 .pragma("cache_size", SQLITE_CACHE_SIZE)
+                .pragma("wal_autocheckpoint", SQLITE_WAL_AUTOCHECKPOINT)
                 .page_size(16384);
             let pool = SqlitePoolOptions::new()
                 .max_connections(opts.max_connections)
@@ -416,12 +475,19 @@ impl Store {
                 // worker thread on every request.
                 .test_before_acquire(false)
                 .acquire_timeout(opts.busy_timeout + Duration::from_secs(5))
-                .connect_with(options)
+                .connect_with(options.clone())
                 .await?;
+            let alive = std::sync::Arc::new(());
+            tokio::spawn(checkpoint_sqlite(
+                options,
+                pool.clone(),
+                std::sync::Arc::downgrade(&alive),
+            ));
             Ok(Store {
                 clock: None,
                 job_signal: None,
                 pool: Pool::Sqlite(pool),
+                _alive: alive,
             })
         } else {
             Err(StoreError::BadUrl(

@@ -143,9 +143,24 @@ pub(crate) const SCOPE_CTE: &str = "WITH RECURSIVE own(id) AS ( \
     UNION SELECT a.id FROM accounts a JOIN conn x ON a.parent_id = x.id ), \
     scope(id) AS (SELECT id FROM own UNION SELECT id FROM conn) ";
 
+/// `up(id)`: the account `$2` and every account above it.
+const ACCOUNT_UP_CTE: &str = "WITH RECURSIVE up(id) AS (SELECT CAST($2 AS TEXT) \
+    UNION SELECT a.parent_id FROM accounts a JOIN up u ON a.id = u.id \
+    WHERE a.parent_id IS NOT NULL)";
+
 /// The condition (over `numbers n`, after [`SCOPE_CTE`]) for a number the scope's account may see.
 pub(crate) const NUMBER_IN_SCOPE: &str = "(n.holder_id IN (SELECT id FROM own) \
     OR (n.holder_id IN (SELECT id FROM conn) AND n.owner_id = CAST($1 AS TEXT)))";
+
+/// [`NUMBER_IN_SCOPE`] for one number, from the other end: after a CTE `up(id)` of the number's
+/// holder and every account above it, the number is in `$1`'s scope when `$1` is among them
+/// (held in its own subtree) or, for a number `$1` owns, when one of them is a customer
+/// connected to `$1`. A few rows (the tree's depth) where the scope's own subtree may be
+/// thousands of accounts. The conformance suite checks it against [`NUMBER_IN_SCOPE`].
+const HOLDER_UP_IN_SCOPE: &str = "(EXISTS (SELECT 1 FROM up WHERE up.id = CAST($1 AS TEXT)) \
+    OR (n.owner_id = CAST($1 AS TEXT) AND EXISTS (SELECT 1 FROM up \
+    JOIN exchange_connections x ON x.customer_id = up.id \
+    WHERE x.provider_id = CAST($1 AS TEXT) AND x.status <> 'deactivated')))";
 
 /// [`NUMBER_IN_SCOPE`] for SQLite with the holder index out of the planner's reach (the unary
 /// `+`): a walk of the whole table in id order follows the id index, where the holder index
@@ -425,7 +440,10 @@ impl Reader {
         };
         let cols = qualified_columns();
         let sql = format!(
-            "{SCOPE_CTE} SELECT {cols} FROM numbers n WHERE n.{col} = $2 AND {NUMBER_IN_SCOPE}"
+            "WITH RECURSIVE up(id) AS (SELECT h.holder_id FROM numbers h WHERE h.{col} = $2 \
+             UNION SELECT a.parent_id FROM accounts a JOIN up u ON a.id = u.id \
+             WHERE a.parent_id IS NOT NULL) \
+             SELECT {cols} FROM numbers n WHERE n.{col} = $2 AND {HOLDER_UP_IN_SCOPE}"
         );
         let row: Option<NumberRow> = on_conn!(self, c => {
             sqlx::query_as(&sql)
@@ -827,36 +845,39 @@ impl Reader {
     /// Whether the number is one `scope` may see (R-SEC-1): held in its own subtree, or held by
     /// a connected customer and owned by `scope`.
     pub async fn number_in_scope(&mut self, scope: AccountId, number: NumberId) -> Result<bool> {
-        let query = format!("SELECT COUNT(*) FROM numbers n WHERE n.id = $2 AND {NUMBER_IN_SCOPE}");
-        self.scope_has(&query, scope, &number.to_string()).await
+        let sql = format!(
+            "WITH RECURSIVE up(id) AS (SELECT h.holder_id FROM numbers h WHERE h.id = $2 \
+             UNION SELECT a.parent_id FROM accounts a JOIN up u ON a.id = u.id \
+             WHERE a.parent_id IS NOT NULL) \
+             SELECT COUNT(*) FROM numbers n WHERE n.id = $2 AND {HOLDER_UP_IN_SCOPE}"
+        );
+        self.count_with(&sql, scope, &number.to_string()).await
     }
 
     /// Whether `account` is `scope` itself or below it, not counting Provider Exchange
-    /// connections: where credentials and users may be managed.
+    /// connections: where credentials and users may be managed. Walks up from `account` (the
+    /// tree's depth), not down from `scope`.
     pub async fn in_own_subtree(&mut self, scope: AccountId, account: AccountId) -> Result<bool> {
-        self.scope_has(
-            "SELECT COUNT(*) FROM own WHERE id = $2",
-            scope,
-            &account.to_string(),
-        )
-        .await
+        let sql =
+            format!("{ACCOUNT_UP_CTE} SELECT COUNT(*) FROM up WHERE up.id = CAST($1 AS TEXT)");
+        self.count_with(&sql, scope, &account.to_string()).await
     }
 
-    /// Whether `account` is within `scope`'s scope (R-SEC-1).
+    /// Whether `account` is within `scope`'s scope (R-SEC-1): in its own subtree, or at or
+    /// below a customer connected to it. Walks up from `account`.
     pub async fn in_scope(&mut self, scope: AccountId, account: AccountId) -> Result<bool> {
-        self.scope_has(
-            "SELECT COUNT(*) FROM scope WHERE id = $2",
-            scope,
-            &account.to_string(),
-        )
-        .await
+        let sql = format!(
+            "{ACCOUNT_UP_CTE} SELECT COUNT(*) FROM up WHERE up.id = CAST($1 AS TEXT) \
+             OR up.id IN (SELECT x.customer_id FROM exchange_connections x \
+             WHERE x.provider_id = CAST($1 AS TEXT) AND x.status <> 'deactivated')"
+        );
+        self.count_with(&sql, scope, &account.to_string()).await
     }
 
-    /// Runs a `SELECT COUNT(*)` after [`SCOPE_CTE`] for `scope` with `$2 = id`: any row counts.
-    async fn scope_has(&mut self, query: &str, scope: AccountId, id: &str) -> Result<bool> {
-        let sql = format!("{SCOPE_CTE} {query}");
+    /// Runs a `SELECT COUNT(*)` with `$1 = scope` and `$2 = id`: any row counts.
+    async fn count_with(&mut self, sql: &str, scope: AccountId, id: &str) -> Result<bool> {
         let (n,): (i64,) = on_conn!(self, c => {
-            sqlx::query_as(&sql)
+            sqlx::query_as(sql)
                 .bind(scope.to_string())
                 .bind(id)
                 .fetch_one(&mut *c)

@@ -859,6 +859,28 @@ async fn scope_and_relation(db: &TestDb) {
         }
     }
 
+    // Walking up from the account agrees with the scope's own lists, for every pair.
+    let everyone = [
+        p1.id, r1.id, c1.id, u1.id, x.id, xu.id, p2.id, c2.id, c3.id, y.id,
+    ];
+    for scope in everyone {
+        let whole = ids(rd.list_accounts_in_scope(scope).await.expect("scope"));
+        let own = rd.subtree_ids(scope).await.expect("subtree");
+        for account in everyone {
+            assert_eq!(
+                rd.in_scope(scope, account).await.expect("in_scope"),
+                whole.contains(&account),
+                "in_scope({scope}, {account}) against the scope's list"
+            );
+            assert_eq!(
+                rd.in_own_subtree(scope, account)
+                    .await
+                    .expect("in_own_subtree"),
+                own.contains(&account),
+                "in_own_subtree({scope}, {account}) against the subtree"
+            );
+        }
+    }
     for (scope, account, want) in [
         (p1.id, p1.id, true),
         (p1.id, u1.id, true),
@@ -2703,6 +2725,34 @@ async fn compare_lists_and_inventory(
                     || (conn.contains(&n.holder_id) && n.owner_id == scope.id)
             })
             .collect();
+        // One number at a time (walking up from its holder) agrees with the lists.
+        let mut rd = store.read().await.expect("read");
+        for n in all {
+            let seen = visible.iter().any(|v| v.id == n.id);
+            for lookup in [
+                NumberLookup::Id(n.id),
+                NumberLookup::E164(n.phone_number.clone()),
+            ] {
+                let got = rd
+                    .get_number_in_scope(scope.id, &lookup)
+                    .await
+                    .expect("get");
+                assert_eq!(
+                    got.map(|g| g.id),
+                    seen.then_some(n.id),
+                    "{} {lookup:?}",
+                    scope.name
+                );
+            }
+            assert_eq!(
+                rd.number_in_scope(scope.id, n.id).await.expect("in scope"),
+                seen,
+                "{} {}",
+                scope.name,
+                n.phone_number
+            );
+        }
+        drop(rd);
         for (k, filter) in filters.iter().enumerate() {
             let want: Vec<&Number> = visible
                 .iter()
