@@ -72,7 +72,7 @@ pub struct ApiConfig {
 /// What every handler shares.
 #[derive(Clone)]
 pub struct ApiState {
-    pub service: Service,
+    pub service: Arc<Service>,
     pub token_ttl_secs: i64,
     limiter: Option<Arc<DefaultKeyedRateLimiter<String>>>,
     /// Failed `/oauth/token` attempts (`throttle`).
@@ -341,7 +341,7 @@ pub fn router(service: Service, config: &ApiConfig) -> Router {
         _ => None,
     };
     let state = ApiState {
-        service,
+        service: Arc::new(service),
         token_ttl_secs: config.token_ttl_secs,
         limiter,
         token_failures: throttle::FailureThrottle::new(
@@ -368,7 +368,7 @@ async fn authenticate(State(st): State<ApiState>, mut req: Request, next: Next) 
         )
         .into_response();
     };
-    let (actor, scopes) = match st.service.authenticate_token(token).await {
+    let (actor, scopes, reader) = match st.service.authenticate_token_keeping(token).await {
         Ok(v) => v,
         Err(crate::service::ServiceError::Unauthorized) => {
             return ApiError::unauthorized("the bearer token is unknown, expired or revoked")
@@ -398,5 +398,16 @@ async fn authenticate(State(st): State<ApiState>, mut req: Request, next: Next) 
         scopes,
         client_id,
     });
-    next.run(req).await
+    // A read request's handler goes on with the connection authentication read with: one
+    // checkout per request instead of two. Other methods give it back first: their bodies may
+    // take a while to arrive, and their writes take a transaction of their own.
+    if matches!(
+        *req.method(),
+        axum::http::Method::GET | axum::http::Method::HEAD
+    ) {
+        st.service.hold_reader_for(reader, next.run(req)).await
+    } else {
+        drop(reader);
+        next.run(req).await
+    }
 }

@@ -66,14 +66,9 @@ impl Service {
         account: AccountId,
         reach: Reach,
     ) -> Result<Account> {
-        let inside = match reach {
-            Reach::Scope => tx.in_scope(actor.account, account).await?,
-            Reach::OwnSubtree => tx.in_own_subtree(actor.account, account).await?,
-        };
-        if !inside {
-            return Err(ServiceError::NotFound("account"));
-        }
-        self.existing_account(tx, account).await
+        tx.get_account_within(actor.account, account, reach == Reach::Scope)
+            .await?
+            .ok_or(ServiceError::NotFound("account"))
     }
 
     /// Creates an account below one in the actor's own subtree; the operator acting for no

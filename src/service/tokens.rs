@@ -236,6 +236,16 @@ impl Service {
     /// and its scopes. Unknown, expired, or of a deleted client or a deactivated account (or
     /// one below a deactivated account): `Unauthorized`, all alike.
     pub async fn authenticate_token(&self, token: &str) -> Result<(Actor, Vec<String>)> {
+        let (actor, scopes, _) = self.authenticate_token_keeping(token).await?;
+        Ok((actor, scopes))
+    }
+
+    /// [`Service::authenticate_token`], giving back the connection it read with, for the
+    /// request's own reads to go on with ([`Service::hold_reader_for`]).
+    pub async fn authenticate_token_keeping(
+        &self,
+        token: &str,
+    ) -> Result<(Actor, Vec<String>, numberpool_store::Reader)> {
         // Anything longer than a token we issue is not one: no need to hash megabytes.
         if token.is_empty() || token.len() > 256 {
             return Err(ServiceError::Unauthorized);
@@ -256,7 +266,17 @@ impl Service {
             .map(str::to_string)
             .collect();
         let actor = Actor::client(grant.account_id, grant.client_id, &scopes);
-        Ok((actor, scopes))
+        Ok((actor, scopes, r))
+    }
+
+    /// Runs `work` with `reader`'s connection kept for the first read the service makes inside
+    /// it (on this task): see `Store::hold_for`.
+    pub async fn hold_reader_for<F: std::future::Future>(
+        &self,
+        reader: numberpool_store::Reader,
+        work: F,
+    ) -> F::Output {
+        self.store.hold_for(reader, work).await
     }
 
     /// The client if it is in the actor's own subtree (where credentials are managed; a

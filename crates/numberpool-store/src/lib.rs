@@ -235,6 +235,16 @@ async fn checkpoint_sqlite(
     }
 }
 
+/// A connection held for one task by [`Store::hold_for`], and the store it came from.
+struct Held {
+    store: usize,
+    conn: Option<Conn>,
+}
+
+tokio::task_local! {
+    static HELD: std::cell::RefCell<Held>;
+}
+
 /// A backend connection: inside a write transaction, or a pooled connection for reads.
 #[doc(hidden)]
 pub enum Conn {
@@ -587,6 +597,8 @@ impl Store {
     /// database lock up front instead of failing at their first write; `BEGIN` (read
     /// committed) on PostgreSQL, where the guarded updates serialise racing writers.
     pub async fn begin(&self) -> Result<Tx> {
+        // A read connection held for this task goes back first: a write has no use for it.
+        drop(self.take_held());
         let conn = match &self.pool {
             Pool::Sqlite(p) => Conn::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
             Pool::Postgres(p) => Conn::Postgres(p.begin().await?),
@@ -599,13 +611,51 @@ impl Store {
         })
     }
 
-    /// A connection for reads outside a transaction.
+    /// A connection for reads outside a transaction: the one held for this task by
+    /// [`Store::hold_for`] if there is one (once), else one from the pool.
     pub async fn read(&self) -> Result<Reader> {
+        if let Some(conn) = self.take_held() {
+            return Ok(Reader { conn });
+        }
         let conn = match &self.pool {
             Pool::Sqlite(p) => Conn::SqliteRead(p.acquire().await?),
             Pool::Postgres(p) => Conn::PostgresRead(p.acquire().await?),
         };
         Ok(Reader { conn })
+    }
+
+    /// Runs `work` with `reader`'s connection held for it: the first [`Store::read`] of this
+    /// store inside `work` (on the same task) gets that connection instead of checking one out
+    /// of the pool. A request's authentication and its handler's first read then share one
+    /// checkout: each checkout costs a round trip besides the queries (sqlx tests a connection
+    /// as it is returned, and a PostgreSQL one as it is taken), which made bearer
+    /// authentication plus one read cost 5 times one read (docs/PERFORMANCE.md, issue 16).
+    /// A connection not taken is returned when `work` ends; [`Store::begin`] returns it first.
+    pub async fn hold_for<F: std::future::Future>(&self, reader: Reader, work: F) -> F::Output {
+        let held = Held {
+            store: self.identity(),
+            conn: Some(reader.conn),
+        };
+        HELD.scope(std::cell::RefCell::new(held), work).await
+    }
+
+    /// The connection [`Store::hold_for`] holds for this task, if it is this store's.
+    fn take_held(&self) -> Option<Conn> {
+        HELD.try_with(|h| {
+            let mut h = h.borrow_mut();
+            if h.store == self.identity() {
+                h.conn.take()
+            } else {
+                None
+            }
+        })
+        .ok()
+        .flatten()
+    }
+
+    /// Which store this is: clones share it.
+    fn identity(&self) -> usize {
+        std::sync::Arc::as_ptr(&self._alive) as usize
     }
 
     /// A read handle for one long scan that reads each page once (an export's walk): on SQLite

@@ -879,6 +879,17 @@ async fn scope_and_relation(db: &TestDb) {
                 own.contains(&account),
                 "in_own_subtree({scope}, {account}) against the subtree"
             );
+            for (connected, within) in [(true, &whole), (false, &own)] {
+                let got = rd
+                    .get_account_within(scope, account, connected)
+                    .await
+                    .expect("within");
+                assert_eq!(
+                    got.map(|a| a.id),
+                    within.contains(&account).then_some(account),
+                    "get_account_within({scope}, {account}, {connected})"
+                );
+            }
         }
     }
     for (scope, account, want) in [
