@@ -106,17 +106,37 @@ fn key_of_row(r: KeyRow) -> (CountKey, i64) {
 
 impl Tx {
     /// Adds inserted numbers to the counts, grouped: a 10,000-number add is a handful of rows.
-    /// On PostgreSQL under the outbox lock, which the add's own event takes a moment later
-    /// anyway (see migration 0025).
+    /// SQLite writes them at once (one transaction writes at a time there). PostgreSQL keeps
+    /// them until the commit, or until this transaction next reads a count, and writes them
+    /// then, under the outbox lock (see migration 0025): a long add (a million-row import is
+    /// one transaction) must not hold that lock, which every writer takes, from its first
+    /// slice on.
     pub(crate) async fn count_inserted(&mut self, numbers: &[Number]) -> Result<()> {
-        let mut grouped: BTreeMap<CountKey, i64> = BTreeMap::new();
         for n in numbers {
-            *grouped.entry(CountKey::of(n)).or_default() += 1;
+            *self
+                .inner
+                .pending_counts
+                .entry(CountKey::of(n))
+                .or_default() += 1;
         }
-        let groups: Vec<(CountKey, i64)> = grouped.into_iter().collect();
-        if groups.is_empty() {
+        if self.backend() == crate::Backend::Sqlite {
+            self.inner.flush_counts().await?;
+        }
+        Ok(())
+    }
+}
+
+impl Reader {
+    /// Writes the counts this handle's transaction kept back ([`Tx::count_inserted`]); nothing
+    /// on a read handle.
+    pub(crate) async fn flush_counts(&mut self) -> Result<()> {
+        if self.pending_counts.is_empty() {
             return Ok(());
         }
+        let groups: Vec<(CountKey, i64)> = std::mem::take(&mut self.pending_counts)
+            .into_iter()
+            .filter(|(_, n)| *n != 0)
+            .collect();
         crate::per_backend!(self, c =>
             sqlite: {
                 // Ten binds a group; SQLite allows 32,766.
@@ -171,7 +191,9 @@ impl Tx {
         );
         Ok(())
     }
+}
 
+impl Tx {
     /// Rewrites `number_counts` from a full count of the numbers table, in this transaction
     /// (`numberpool check --repair`). On PostgreSQL under the outbox lock, like every other
     /// counter write.
@@ -184,6 +206,7 @@ impl Tx {
                     .await?;
             });
         }
+        self.inner.pending_counts.clear();
         self.execute("DELETE FROM number_counts", &[]).await?;
         let sql = format!(
             "INSERT INTO number_counts ({KEY_COLUMNS}, n) SELECT {KEY_OF_NUMBER}, COUNT(*) \
@@ -199,6 +222,7 @@ impl Reader {
     /// table: for `numberpool check`, not for requests. Both sides come from one statement, so
     /// from one snapshot.
     pub async fn check_counts(&mut self) -> Result<Vec<CountMismatch>> {
+        self.flush_counts().await?;
         let sql = format!(
             "SELECT 0, holder_id, owner_id, customer_id, position, CAST(assigned AS BIGINT), \
              status, product, number_type, country, n FROM number_counts \

@@ -78,7 +78,7 @@ fn uuid7_floor(ms: i64) -> String {
 /// digit string (an index range, where a `LIKE` would not use the index); no upper end when
 /// there is no next one (an empty prefix, or all nines). Both ends are `+` and digits, which
 /// sort the same under any collation.
-fn e164_range(prefix: &str) -> (String, Option<String>) {
+pub(crate) fn e164_range(prefix: &str) -> (String, Option<String>) {
     let lo = format!("+{prefix}");
     let mut digits: Vec<u8> = prefix.as_bytes().to_vec();
     while let Some(last) = digits.pop() {

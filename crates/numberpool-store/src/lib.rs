@@ -268,6 +268,10 @@ pub enum ConnRef<'a> {
 /// same reads run in the write transaction and see its writes.
 pub struct Reader {
     conn: Conn,
+    /// On PostgreSQL, the counts of the numbers this transaction inserted, by their
+    /// `number_counts` key, written at commit or before this handle next reads a count
+    /// (`counts.rs`); always empty on SQLite and on a read handle.
+    pending_counts: std::collections::BTreeMap<counts::CountKey, i64>,
 }
 
 /// A write transaction from [`Store::begin`]: `BEGIN IMMEDIATE` on SQLite, read committed on
@@ -306,6 +310,13 @@ impl std::ops::DerefMut for Tx {
 }
 
 impl Reader {
+    fn new(conn: Conn) -> Reader {
+        Reader {
+            conn,
+            pending_counts: std::collections::BTreeMap::new(),
+        }
+    }
+
     #[doc(hidden)]
     pub fn connection(&mut self) -> ConnRef<'_> {
         match &mut self.conn {
@@ -604,7 +615,7 @@ impl Store {
             Pool::Postgres(p) => Conn::Postgres(p.begin().await?),
         };
         Ok(Tx {
-            inner: Reader { conn },
+            inner: Reader::new(conn),
             clock: self.clock.clone(),
             job_signal: self.job_signal.clone(),
             queued_job: false,
@@ -615,13 +626,13 @@ impl Store {
     /// [`Store::hold_for`] if there is one (once), else one from the pool.
     pub async fn read(&self) -> Result<Reader> {
         if let Some(conn) = self.take_held() {
-            return Ok(Reader { conn });
+            return Ok(Reader::new(conn));
         }
         let conn = match &self.pool {
             Pool::Sqlite(p) => Conn::SqliteRead(p.acquire().await?),
             Pool::Postgres(p) => Conn::PostgresRead(p.acquire().await?),
         };
-        Ok(Reader { conn })
+        Ok(Reader::new(conn))
     }
 
     /// Runs `work` with `reader`'s connection held for it: the first [`Store::read`] of this
@@ -674,7 +685,7 @@ impl Store {
             }
             Pool::Postgres(p) => Conn::PostgresRead(p.acquire().await?),
         };
-        Ok(Reader { conn })
+        Ok(Reader::new(conn))
     }
 
     /// Closes the pool, waiting for connections to be returned.
@@ -687,7 +698,8 @@ impl Store {
 }
 
 impl Tx {
-    pub async fn commit(self) -> Result<()> {
+    pub async fn commit(mut self) -> Result<()> {
+        self.inner.flush_counts().await?;
         match self.inner.conn {
             Conn::Sqlite(t) => t.commit().await?,
             Conn::Postgres(t) => t.commit().await?,

@@ -257,8 +257,14 @@ fn number_where(
         push("n.holder_id =", h.to_string());
     }
     if let Some(p) = &filter.e164_prefix {
-        // Prefixes are digits with an optional leading '+' (implied when missing).
-        push("n.e164 LIKE", format!("+{}%", digits(p)));
+        // Prefixes are digits with an optional leading '+' (implied when missing), read as a
+        // range of the E.164 index (a `LIKE` pattern reads every number in scope on both
+        // backends: 7.9 s to count a million on SQLite).
+        let (lo, hi) = crate::forecast::e164_range(&digits(p));
+        push("n.e164 >=", lo);
+        if let Some(hi) = hi {
+            push("n.e164 <", hi);
+        }
     }
     if let Some(st) = filter.status {
         push("n.status =", st.as_str().to_string());
@@ -522,6 +528,7 @@ impl Reader {
     /// walk is taken once the scope sees more than a sixteenth of the rows, which leans toward
     /// the holder walk.
     pub async fn scope_is_much_of_table(&mut self, scope: AccountId) -> Result<bool> {
+        self.flush_counts().await?;
         // Both figures come from the per-holder counts: a sum over the table's few groups and
         // over the scope's, whatever the inventory.
         let sql = format!(
@@ -689,6 +696,7 @@ impl Reader {
             over.table()
         );
         let total = if count {
+            self.flush_counts().await?;
             on_conn!(self, c => {
                 let mut q = sqlx::query_as::<_, (i64,)>(&count_sql);
                 for b in &binds {
@@ -796,6 +804,7 @@ impl Reader {
         scope: AccountId,
         filter: &NumberFilter,
     ) -> Result<InventoryCounts> {
+        self.flush_counts().await?;
         let clause = self.scope_clause(scope, filter).await?;
         let over = Over::for_count(filter);
         let (where_sql, binds) = number_where(scope, filter, clause, over);

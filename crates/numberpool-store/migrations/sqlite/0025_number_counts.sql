@@ -26,6 +26,9 @@ CREATE TABLE number_counts (
         number_type, country)
 ) WITHOUT ROWID;
 
+-- A customer filter (the list's `customer_id`) sums that customer's groups.
+CREATE INDEX number_counts_customer ON number_counts (customer_id);
+
 INSERT INTO number_counts
 SELECT holder_id, owner_id, COALESCE(customer_id, ''), position,
     CASE WHEN assignee_count > 0 THEN 1 ELSE 0 END, status, product, number_type, country,
