@@ -62,46 +62,20 @@ const KEY_OF_NUMBER_BIGINT: &str = "holder_id, owner_id, COALESCE(customer_id, '
     CAST(CASE WHEN assignee_count > 0 THEN 1 ELSE 0 END AS BIGINT), status, product, \
     number_type, country";
 
-type KeyRow = (
-    String,
-    String,
-    String,
-    String,
-    i64,
-    String,
-    String,
-    String,
-    String,
-    i64,
-);
-
-fn key_of_row(r: KeyRow) -> (CountKey, i64) {
-    let (
-        holder_id,
-        owner_id,
-        customer_id,
-        position,
-        assigned,
-        status,
-        product,
-        number_type,
-        country,
-        n,
-    ) = r;
-    (
-        CountKey {
-            holder_id,
-            owner_id,
-            customer_id,
-            position,
-            assigned: assigned != 0,
-            status,
-            product,
-            number_type,
-            country,
-        },
-        n,
-    )
+/// A row of the check: a group, from the table (`side` 0) or from the numbers (1).
+#[derive(sqlx::FromRow)]
+struct CheckRow {
+    side: i32,
+    holder_id: String,
+    owner_id: String,
+    customer_id: String,
+    position: String,
+    assigned: i64,
+    status: String,
+    product: String,
+    number_type: String,
+    country: String,
+    n: i64,
 }
 
 impl Tx {
@@ -224,34 +198,32 @@ impl Reader {
     pub async fn check_counts(&mut self) -> Result<Vec<CountMismatch>> {
         self.flush_counts().await?;
         let sql = format!(
-            "SELECT 0, holder_id, owner_id, customer_id, position, CAST(assigned AS BIGINT), \
-             status, product, number_type, country, n FROM number_counts \
+            "SELECT 0 AS side, holder_id, owner_id, customer_id, position, \
+             CAST(assigned AS BIGINT) AS assigned, status, product, number_type, country, n \
+             FROM number_counts \
              UNION ALL SELECT 1, {KEY_OF_NUMBER_BIGINT}, COUNT(*) FROM numbers \
              GROUP BY 2, 3, 4, 5, 6, 7, 8, 9, 10"
         );
-        type Row = (
-            i32,
-            String,
-            String,
-            String,
-            String,
-            i64,
-            String,
-            String,
-            String,
-            String,
-            i64,
-        );
-        let rows: Vec<Row> =
+        let rows: Vec<CheckRow> =
             on_conn!(self, c => { sqlx::query_as(&sql).fetch_all(&mut *c).await? });
         let mut both: BTreeMap<CountKey, (i64, i64)> = BTreeMap::new();
-        for (side, a, b, cu, p, asg, s, pr, t, co, n) in rows {
-            let (key, n) = key_of_row((a, b, cu, p, asg, s, pr, t, co, n));
+        for r in rows {
+            let key = CountKey {
+                holder_id: r.holder_id,
+                owner_id: r.owner_id,
+                customer_id: r.customer_id,
+                position: r.position,
+                assigned: r.assigned != 0,
+                status: r.status,
+                product: r.product,
+                number_type: r.number_type,
+                country: r.country,
+            };
             let e = both.entry(key).or_default();
-            if side == 0 {
-                e.0 += n;
+            if r.side == 0 {
+                e.0 += r.n;
             } else {
-                e.1 += n;
+                e.1 += r.n;
             }
         }
         Ok(both

@@ -709,9 +709,10 @@ impl Reader {
         };
         // SQLite plans the scope condition's holder lookups and then sorts what they find,
         // whatever the scope's size: 80 ms for the first page of a provider that sees a
-        // million numbers. When the count says the matching numbers are at least a sixteenth
-        // of the table, walking the list's own order and filtering finds a page within a few
-        // hundred rows, so the holder index is kept out of the plan.
+        // million numbers. It cannot know what the counts know: how many numbers match
+        // (`total`), how many the scope holds, and how big the table is. Walking the list's own
+        // order and filtering reads about `rows / total` numbers per number found; the holder
+        // lookups read every number of the scope. The cheaper one is kept.
         let page_clause = if self.backend() == crate::Backend::Sqlite
             && count
             && over == Over::Counts
@@ -723,7 +724,28 @@ impl Reader {
                     .fetch_one(&mut *c)
                     .await?
             });
-            if total.saturating_mul(16) >= rows {
+            let walk = (i64::from(limit) + 1).saturating_mul(rows) / total;
+            let walk_is_cheaper = total.saturating_mul(16) >= rows || {
+                let unfiltered = NumberFilter {
+                    sort: filter.sort,
+                    ..NumberFilter::default()
+                };
+                let (scope_where, scope_binds) =
+                    number_where(scope, &unfiltered, NUMBER_IN_SCOPE, Over::Counts);
+                let sql = format!(
+                    "{SCOPE_CTE} SELECT {} FROM number_counts n{scope_where}",
+                    Over::Counts.count()
+                );
+                let (held,): (i64,) = on_conn!(self, c => {
+                    let mut q = sqlx::query_as::<_, (i64,)>(&sql);
+                    for b in &scope_binds {
+                        q = q.bind(b);
+                    }
+                    q.fetch_one(&mut *c).await?
+                });
+                walk < held
+            };
+            if walk_is_cheaper {
                 NUMBER_IN_SCOPE_OFF_HOLDER_INDEX
             } else {
                 clause
@@ -865,6 +887,14 @@ impl Reader {
         filter: &NumberFilter,
     ) -> Result<&'static str> {
         let Some(customer) = filter.customer else {
+            // SQLite would look a prefix's or a block's numbers up through the scope's holders
+            // (every number in scope, then a sort) where the E.164 or the block index finds
+            // them directly: a page with a 7-digit prefix took a minute at ten million numbers.
+            if self.backend() == crate::Backend::Sqlite
+                && (filter.e164_prefix.is_some() || filter.block.is_some())
+            {
+                return Ok(NUMBER_IN_SCOPE_OFF_HOLDER_INDEX);
+            }
             return Ok(NUMBER_IN_SCOPE);
         };
         Ok(if self.in_own_subtree(scope, customer).await? {
