@@ -532,8 +532,8 @@ impl Service {
 
     /// The groups where the per-holder number counts (`number_counts`) disagree with a full
     /// count of the numbers (the operator's `numberpool check`); with `repair`, the counts are
-    /// then rewritten from the numbers in one transaction and the check runs again, so what
-    /// comes back is what is still wrong (nothing, unless numbers changed meanwhile).
+    /// then rewritten from the numbers in one transaction (serialised with every counter
+    /// write) and the check runs again: what comes back second is what is still wrong.
     pub async fn check_counts(
         &self,
         repair: bool,

@@ -306,8 +306,9 @@ impl Tx {
         );
         match res {
             Ok(()) => {
-                on_conn!(self, c => { sqlx::query("RELEASE SAVEPOINT bulk_numbers").execute(&mut *c).await?; });
+                // Counted inside the savepoint: numbers are never in without their counts.
                 self.count_inserted(numbers).await?;
+                on_conn!(self, c => { sqlx::query("RELEASE SAVEPOINT bulk_numbers").execute(&mut *c).await?; });
                 Ok(())
             }
             Err(sqlx::Error::Database(d)) if d.is_unique_violation() => {

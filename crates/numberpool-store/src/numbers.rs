@@ -707,45 +707,24 @@ impl Reader {
         } else {
             0
         };
-        // SQLite plans the scope condition's holder lookups and then sorts what they find,
-        // whatever the scope's size: 80 ms for the first page of a provider that sees a
-        // million numbers. It cannot know what the counts know: how many numbers match
-        // (`total`), how many the scope holds, and how big the table is. Walking the list's own
-        // order and filtering reads about `rows / total` numbers per number found; the holder
-        // lookups read every number of the scope. The cheaper one is kept.
+        // SQLite plans the scope condition's holder lookups and then sorts what they find:
+        // every number of the scope, whatever the page (80 ms for the first page of a
+        // provider that sees a million numbers). Walking the list's own order and filtering
+        // reads, at the worst (matches bunched at the far end), every number that does not
+        // match before it finds a page: the table's size less the matches. The counts give
+        // both figures, so the walk is taken only when even its worst case reads no more than
+        // the holder lookups would.
         let page_clause = if self.backend() == crate::Backend::Sqlite
             && count
             && over == Over::Counts
             && clause == NUMBER_IN_SCOPE
-            && total > 0
         {
             let (rows,): (i64,) = on_conn!(self, c => {
                 sqlx::query_as("SELECT COALESCE(MAX(rowid), 0) FROM numbers")
                     .fetch_one(&mut *c)
                     .await?
             });
-            let walk = (i64::from(limit) + 1).saturating_mul(rows) / total;
-            let walk_is_cheaper = total.saturating_mul(16) >= rows || {
-                let unfiltered = NumberFilter {
-                    sort: filter.sort,
-                    ..NumberFilter::default()
-                };
-                let (scope_where, scope_binds) =
-                    number_where(scope, &unfiltered, NUMBER_IN_SCOPE, Over::Counts);
-                let sql = format!(
-                    "{SCOPE_CTE} SELECT {} FROM number_counts n{scope_where}",
-                    Over::Counts.count()
-                );
-                let (held,): (i64,) = on_conn!(self, c => {
-                    let mut q = sqlx::query_as::<_, (i64,)>(&sql);
-                    for b in &scope_binds {
-                        q = q.bind(b);
-                    }
-                    q.fetch_one(&mut *c).await?
-                });
-                walk < held
-            };
-            if walk_is_cheaper {
+            if rows.saturating_sub(total) <= self.held_in_scope(scope).await? {
                 NUMBER_IN_SCOPE_OFF_HOLDER_INDEX
             } else {
                 clause
@@ -875,6 +854,29 @@ impl Reader {
         Ok(out)
     }
 
+    /// How many numbers `scope` sees, from the per-holder counts.
+    async fn held_in_scope(&mut self, scope: AccountId) -> Result<i64> {
+        self.flush_counts().await?;
+        let (scope_where, binds) = number_where(
+            scope,
+            &NumberFilter::default(),
+            NUMBER_IN_SCOPE,
+            Over::Counts,
+        );
+        let sql = format!(
+            "{SCOPE_CTE} SELECT {} FROM number_counts n{scope_where}",
+            Over::Counts.count()
+        );
+        let (held,): (i64,) = on_conn!(self, c => {
+            let mut q = sqlx::query_as::<_, (i64,)>(&sql);
+            for b in &binds {
+                q = q.bind(b);
+            }
+            q.fetch_one(&mut *c).await?
+        });
+        Ok(held)
+    }
+
     /// The scope condition of a list or count. The full one ([`NUMBER_IN_SCOPE`]) reads each
     /// candidate row's holder and owner. With a customer filter one lookup decides it for all
     /// rows: a customer in the own subtree holds only numbers in scope (its numbers are held by
@@ -887,11 +889,14 @@ impl Reader {
         filter: &NumberFilter,
     ) -> Result<&'static str> {
         let Some(customer) = filter.customer else {
-            // SQLite would look a prefix's or a block's numbers up through the scope's holders
-            // (every number in scope, then a sort) where the E.164 or the block index finds
+            // SQLite would look a block's or a prefix's numbers up through the scope's holders
+            // (every number in scope, then a sort) where the block or the E.164 index finds
             // them directly: a page with a 7-digit prefix took a minute at ten million numbers.
+            // A block is bounded; a short prefix may span most of the table, so it goes by the
+            // index only for a scope that holds a sixteenth of the table or more.
             if self.backend() == crate::Backend::Sqlite
-                && (filter.e164_prefix.is_some() || filter.block.is_some())
+                && (filter.block.is_some()
+                    || (filter.e164_prefix.is_some() && self.scope_is_much_of_table(scope).await?))
             {
                 return Ok(NUMBER_IN_SCOPE_OFF_HOLDER_INDEX);
             }

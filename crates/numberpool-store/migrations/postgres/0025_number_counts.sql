@@ -6,17 +6,24 @@
 -- primary key), its stored position, whether it has an assignee, its status, product, type and
 -- country. The groups are few per holder, so the table stays small whatever the inventory.
 --
--- Kept exact in the writing transaction: the bulk insert of numbers adds its grouped counts
--- itself (Tx::insert_numbers), and the triggers below follow every update and delete, which
--- come one number at a time.
+-- Written in the transaction that changes the numbers, so every committed state is counted
+-- exactly: the bulk insert of numbers adds its grouped counts itself (Tx::insert_numbers),
+-- and the triggers below follow every update and delete, which come one number at a time.
 --
 -- Concurrent writers must not queue on a hot counter row (every allocation from one pool
 -- takes one from the same provider row). So the triggers are deferred to commit, and both
 -- they and the insert's count first take the outbox's advisory lock (outbox.rs, OUTBOX_LOCK),
 -- which every transaction that records an event already holds from its event to its commit.
--- Counter rows are then only ever locked by the one transaction holding that lock: writers
--- wait for each other no longer than they already did, and two writers can never deadlock on
--- the counters. `numberpool check` compares the table with a full count.
+-- Counter rows are then only ever locked by the one transaction holding that lock: two
+-- writers can never deadlock on the counters, and they wait for each other only as long as
+-- the upserts take at commit. Inside an open transaction its own updates and deletes reach the counts at
+-- its commit (SQLite's triggers run at once); nothing reads counts inside a write.
+-- `numberpool check` compares the table with a full count.
+
+-- No number may change between the count below and the triggers: a writer committing in
+-- between would be neither counted nor followed. Held to the end of the migration.
+LOCK TABLE numbers IN SHARE ROW EXCLUSIVE MODE;
+
 CREATE TABLE number_counts (
     holder_id TEXT NOT NULL,
     owner_id TEXT NOT NULL,

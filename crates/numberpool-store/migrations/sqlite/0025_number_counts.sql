@@ -6,8 +6,8 @@
 -- primary key), its stored position, whether it has an assignee, its status, product, type and
 -- country. The groups are few per holder, so the table stays small whatever the inventory.
 --
--- Kept exact in the writing transaction: the bulk insert of numbers adds its grouped counts
--- itself (Tx::insert_numbers; a trigger row by row cost 8 µs a number, 85 ms on a
+-- Written in the transaction that changes the numbers, so every committed state is counted
+-- exactly: the bulk insert of numbers adds its grouped counts itself (Tx::insert_numbers; a trigger row by row cost 8 µs a number, 85 ms on a
 -- 10,000-number add), and the triggers below follow every update and delete, which come one
 -- number at a time. SQLite writes one transaction at a time, so the counter rows cannot
 -- be contended. `numberpool check` compares the table with a full count.
