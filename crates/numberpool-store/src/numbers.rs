@@ -724,7 +724,10 @@ impl Reader {
                     .fetch_one(&mut *c)
                     .await?
             });
-            if rows.saturating_sub(total) <= self.held_in_scope(scope).await? {
+            // The scope holds at least the matches, so its own count is read only when the
+            // matches alone do not decide (an unfiltered page never needs it).
+            let gap = rows.saturating_sub(total);
+            if gap <= total || gap <= self.held_in_scope(scope).await? {
                 NUMBER_IN_SCOPE_OFF_HOLDER_INDEX
             } else {
                 clause
