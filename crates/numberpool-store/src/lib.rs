@@ -10,6 +10,7 @@ mod audit;
 mod available;
 mod blocks;
 mod bulk;
+mod chains;
 mod counts;
 mod credentials;
 mod exchange;
@@ -139,6 +140,8 @@ pub struct Store {
     /// Held by every clone of a SQLite store: its checkpointer stops once the last one is
     /// dropped (or the pool is closed).
     _alive: std::sync::Arc<()>,
+    /// The account chains this store has read (`chains.rs`).
+    chains: std::sync::Arc<chains::Chains>,
 }
 
 /// Declares a `Reader` method `$name(id) -> Result<Option<$t>>`: the record of `$table`
@@ -272,6 +275,8 @@ pub struct Reader {
     /// `number_counts` key, written at commit or before this handle next reads a count
     /// (`counts.rs`); always empty on SQLite and on a read handle.
     pending_counts: std::collections::BTreeMap<counts::CountKey, i64>,
+    /// The store's account chains (`chains.rs`).
+    chains: std::sync::Arc<chains::Chains>,
 }
 
 /// A write transaction from [`Store::begin`]: `BEGIN IMMEDIATE` on SQLite, read committed on
@@ -310,10 +315,11 @@ impl std::ops::DerefMut for Tx {
 }
 
 impl Reader {
-    fn new(conn: Conn) -> Reader {
+    fn new(conn: Conn, chains: std::sync::Arc<chains::Chains>) -> Reader {
         Reader {
             conn,
             pending_counts: std::collections::BTreeMap::new(),
+            chains,
         }
     }
 
@@ -472,6 +478,7 @@ impl Store {
                 job_signal: None,
                 pool: Pool::Postgres(pool),
                 _alive: std::sync::Arc::new(()),
+                chains: Default::default(),
             })
         } else if url.starts_with("sqlite:") {
             let options = SqliteConnectOptions::from_str(url)
@@ -509,6 +516,7 @@ impl Store {
                 job_signal: None,
                 pool: Pool::Sqlite(pool),
                 _alive: alive,
+                chains: Default::default(),
             })
         } else {
             Err(StoreError::BadUrl(
@@ -615,7 +623,7 @@ impl Store {
             Pool::Postgres(p) => Conn::Postgres(p.begin().await?),
         };
         Ok(Tx {
-            inner: Reader::new(conn),
+            inner: Reader::new(conn, self.chains.clone()),
             clock: self.clock.clone(),
             job_signal: self.job_signal.clone(),
             queued_job: false,
@@ -626,13 +634,13 @@ impl Store {
     /// [`Store::hold_for`] if there is one (once), else one from the pool.
     pub async fn read(&self) -> Result<Reader> {
         if let Some(conn) = self.take_held() {
-            return Ok(Reader::new(conn));
+            return Ok(Reader::new(conn, self.chains.clone()));
         }
         let conn = match &self.pool {
             Pool::Sqlite(p) => Conn::SqliteRead(p.acquire().await?),
             Pool::Postgres(p) => Conn::PostgresRead(p.acquire().await?),
         };
-        Ok(Reader::new(conn))
+        Ok(Reader::new(conn, self.chains.clone()))
     }
 
     /// Runs `work` with `reader`'s connection held for it: the first [`Store::read`] of this
@@ -685,7 +693,7 @@ impl Store {
             }
             Pool::Postgres(p) => Conn::PostgresRead(p.acquire().await?),
         };
-        Ok(Reader::new(conn))
+        Ok(Reader::new(conn, self.chains.clone()))
     }
 
     /// Closes the pool, waiting for connections to be returned.

@@ -143,24 +143,9 @@ pub(crate) const SCOPE_CTE: &str = "WITH RECURSIVE own(id) AS ( \
     UNION SELECT a.id FROM accounts a JOIN conn x ON a.parent_id = x.id ), \
     scope(id) AS (SELECT id FROM own UNION SELECT id FROM conn) ";
 
-/// `up(id)`: the account `$2` and every account above it.
-const ACCOUNT_UP_CTE: &str = "WITH RECURSIVE up(id) AS (SELECT CAST($2 AS TEXT) \
-    UNION SELECT a.parent_id FROM accounts a JOIN up u ON a.id = u.id \
-    WHERE a.parent_id IS NOT NULL)";
-
 /// The condition (over `numbers n`, after [`SCOPE_CTE`]) for a number the scope's account may see.
 pub(crate) const NUMBER_IN_SCOPE: &str = "(n.holder_id IN (SELECT id FROM own) \
     OR (n.holder_id IN (SELECT id FROM conn) AND n.owner_id = CAST($1 AS TEXT)))";
-
-/// [`NUMBER_IN_SCOPE`] for one number, from the other end: after a CTE `up(id)` of the number's
-/// holder and every account above it, the number is in `$1`'s scope when `$1` is among them
-/// (held in its own subtree) or, for a number `$1` owns, when one of them is a customer
-/// connected to `$1`. A few rows (the tree's depth) where the scope's own subtree may be
-/// thousands of accounts. The conformance suite checks it against [`NUMBER_IN_SCOPE`].
-const HOLDER_UP_IN_SCOPE: &str = "(EXISTS (SELECT 1 FROM up WHERE up.id = CAST($1 AS TEXT)) \
-    OR (n.owner_id = CAST($1 AS TEXT) AND EXISTS (SELECT 1 FROM up \
-    JOIN exchange_connections x ON x.customer_id = up.id \
-    WHERE x.provider_id = CAST($1 AS TEXT) AND x.status <> 'deactivated')))";
 
 /// [`NUMBER_IN_SCOPE`] for SQLite with the holder index out of the planner's reach (the unary
 /// `+`): a walk of the whole table in id order follows the id index, where the holder index
@@ -434,31 +419,66 @@ impl Reader {
         self.row_by(&sql, &key, NumberRow::into_domain).await
     }
 
-    /// The number, if `scope` may see it (R-SEC-1): the lookup and the scope check in one query.
+    /// The number, if `scope` may see it (R-SEC-1): a point read, then the scope check on the
+    /// holder's chain ([`Reader::holder_in_scope`]), which costs no query once the chain is
+    /// known.
     pub async fn get_number_in_scope(
         &mut self,
         scope: AccountId,
         lookup: &NumberLookup,
     ) -> Result<Option<Number>> {
-        let (col, key) = match lookup {
-            NumberLookup::Id(id) => ("id", id.to_string()),
-            NumberLookup::E164(e) => ("e164", e.as_str().to_string()),
-        };
-        let cols = qualified_columns();
-        let sql = format!(
-            "WITH RECURSIVE up(id) AS (SELECT h.holder_id FROM numbers h WHERE h.{col} = $2 \
-             UNION SELECT a.parent_id FROM accounts a JOIN up u ON a.id = u.id \
-             WHERE a.parent_id IS NOT NULL) \
-             SELECT {cols} FROM numbers n WHERE n.{col} = $2 AND {HOLDER_UP_IN_SCOPE}"
-        );
-        let row: Option<NumberRow> = on_conn!(self, c => {
-            sqlx::query_as(&sql)
-                .bind(scope.to_string())
-                .bind(&key)
-                .fetch_optional(&mut *c)
-                .await?
+        static BY_ID: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+            format!(
+                "SELECT {} FROM numbers n WHERE n.id = $1",
+                qualified_columns()
+            )
         });
-        row.map(NumberRow::into_domain).transpose()
+        static BY_E164: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+            format!(
+                "SELECT {} FROM numbers n WHERE n.e164 = $1",
+                qualified_columns()
+            )
+        });
+        let (sql, key) = match lookup {
+            NumberLookup::Id(id) => (&*BY_ID, id.to_string()),
+            NumberLookup::E164(e) => (&*BY_E164, e.as_str().to_string()),
+        };
+        let row: Option<NumberRow> = on_conn!(self, c => {
+            sqlx::query_as(sql).bind(&key).fetch_optional(&mut *c).await?
+        });
+        let Some(number) = row.map(NumberRow::into_domain).transpose()? else {
+            return Ok(None);
+        };
+        Ok(
+            if self
+                .holder_in_scope(scope, number.holder_id, number.owner_id)
+                .await?
+            {
+                Some(number)
+            } else {
+                None
+            },
+        )
+    }
+
+    /// Whether a number held by `holder` and owned by `owner` is one `scope` may see
+    /// (R-SEC-1): held in `scope`'s own subtree (`scope` is on the holder's chain), or owned by
+    /// `scope` and held at or below a customer connected to it ([`NUMBER_IN_SCOPE`] from the
+    /// number's end; the conformance suite checks the two agree).
+    pub(crate) async fn holder_in_scope(
+        &mut self,
+        scope: AccountId,
+        holder: AccountId,
+        owner: AccountId,
+    ) -> Result<bool> {
+        if holder == scope {
+            return Ok(true);
+        }
+        let chain = self.chain(holder).await?;
+        if chain.contains(&scope) {
+            return Ok(true);
+        }
+        Ok(owner == scope && self.connected_to_any(scope, &chain).await?)
     }
 
     /// The numbers among `e164s` that `scope` may see (R-SEC-1), one query per chunk of
@@ -762,19 +782,43 @@ impl Reader {
             }
         }
         let cols = qualified_columns();
-        let page_sql = format!(
-            "{SCOPE_CTE} SELECT {cols} FROM numbers n{page_where} ORDER BY n.{key} {dir} LIMIT {}",
-            // One more than a page, to know whether another follows; in u64 so that
-            // `u32::MAX` does not overflow.
-            u64::from(limit) + 1
+        // One more than a page, to know whether another follows; in u64 so that `u32::MAX`
+        // does not overflow.
+        let take = u64::from(limit) + 1;
+        let rows: Vec<NumberRow> = crate::per_backend!(self, c =>
+            // SQLite: the page as one JSON array that the database builds (booleans as 0 or
+            // 1), as the export's pages are: sqlx copies every column of every row into a
+            // value of its own and hands each row from the connection's thread to the
+            // request's, and a page of 31 rows of 45 columns was then most of a list
+            // request's time (docs/PERFORMANCE.md, issue 16).
+            sqlite: {
+                let page_sql = format!(
+                    "{SCOPE_CTE} SELECT '[' || group_concat(j, ',' ORDER BY k {dir}) || ']' FROM \
+                     (SELECT json_array({cols}) AS j, n.{key} AS k FROM numbers n{page_where} \
+                     ORDER BY n.{key} {dir} LIMIT {take})"
+                );
+                let mut q = sqlx::query_as::<_, (Option<String>,)>(&page_sql);
+                for b in &page_binds {
+                    q = q.bind(b);
+                }
+                match q.fetch_one(&mut *c).await?.0 {
+                    Some(json) => serde_json::from_str(&json)
+                        .map_err(|e| StoreError::Corrupt(format!("a page of numbers: {e}")))?,
+                    None => Vec::new(),
+                }
+            },
+            postgres: {
+                let page_sql = format!(
+                    "{SCOPE_CTE} SELECT {cols} FROM numbers n{page_where} ORDER BY n.{key} {dir} \
+                     LIMIT {take}"
+                );
+                let mut q = sqlx::query_as::<_, NumberRow>(&page_sql);
+                for b in &page_binds {
+                    q = q.bind(b);
+                }
+                q.fetch_all(&mut *c).await?
+            },
         );
-        let rows: Vec<NumberRow> = on_conn!(self, c => {
-            let mut q = sqlx::query_as::<_, NumberRow>(&page_sql);
-            for b in &page_binds {
-                q = q.bind(b);
-            }
-            q.fetch_all(&mut *c).await?
-        });
         let mut items = rows
             .into_iter()
             .map(NumberRow::into_domain)
@@ -919,75 +963,53 @@ impl Reader {
     /// Whether the number is one `scope` may see (R-SEC-1): held in its own subtree, or held by
     /// a connected customer and owned by `scope`.
     pub async fn number_in_scope(&mut self, scope: AccountId, number: NumberId) -> Result<bool> {
-        let sql = format!(
-            "WITH RECURSIVE up(id) AS (SELECT h.holder_id FROM numbers h WHERE h.id = $2 \
-             UNION SELECT a.parent_id FROM accounts a JOIN up u ON a.id = u.id \
-             WHERE a.parent_id IS NOT NULL) \
-             SELECT COUNT(*) FROM numbers n WHERE n.id = $2 AND {HOLDER_UP_IN_SCOPE}"
-        );
-        self.count_with(&sql, scope, &number.to_string()).await
+        let sql = "SELECT holder_id, owner_id FROM numbers WHERE id = $1";
+        let row: Option<(String, String)> = on_conn!(self, c => {
+            sqlx::query_as(sql).bind(number.to_string()).fetch_optional(&mut *c).await?
+        });
+        let Some((holder, owner)) = row else {
+            return Ok(false);
+        };
+        let holder = parse("holder", &holder)?;
+        let owner = parse("owner", &owner)?;
+        self.holder_in_scope(scope, holder, owner).await
     }
 
     /// Whether `account` is `scope` itself or below it, not counting Provider Exchange
     /// connections: where credentials and users may be managed. Walks up from `account` (the
     /// tree's depth), not down from `scope`.
     pub async fn in_own_subtree(&mut self, scope: AccountId, account: AccountId) -> Result<bool> {
-        let sql =
-            format!("{ACCOUNT_UP_CTE} SELECT COUNT(*) FROM up WHERE up.id = CAST($1 AS TEXT)");
-        self.count_with(&sql, scope, &account.to_string()).await
+        Ok(account == scope || self.chain(account).await?.contains(&scope))
     }
 
     /// Whether `account` is within `scope`'s scope (R-SEC-1): in its own subtree, or at or
     /// below a customer connected to it. Walks up from `account`.
     pub async fn in_scope(&mut self, scope: AccountId, account: AccountId) -> Result<bool> {
-        let sql = format!(
-            "{ACCOUNT_UP_CTE} SELECT COUNT(*) FROM up WHERE up.id = CAST($1 AS TEXT) \
-             OR up.id IN (SELECT x.customer_id FROM exchange_connections x \
-             WHERE x.provider_id = CAST($1 AS TEXT) AND x.status <> 'deactivated')"
-        );
-        self.count_with(&sql, scope, &account.to_string()).await
+        if account == scope {
+            return Ok(true);
+        }
+        let chain = self.chain(account).await?;
+        Ok(chain.contains(&scope) || self.connected_to_any(scope, &chain).await?)
     }
 
     /// The account, if it is within `scope`'s reach (R-SEC-1): its own subtree, or with
-    /// `connected` also at or below a customer connected to it. The check and the read in one
-    /// query, walking up from the account.
+    /// `connected` also at or below a customer connected to it. The check walks up from the
+    /// account's chain (no query once it is known), then the account is read.
     pub async fn get_account_within(
         &mut self,
         scope: AccountId,
         account: AccountId,
         connected: bool,
     ) -> Result<Option<numberpool_domain::Account>> {
-        let conn = if connected {
-            " OR up.id IN (SELECT x.customer_id FROM exchange_connections x \
-             WHERE x.provider_id = CAST($1 AS TEXT) AND x.status <> 'deactivated')"
+        let within = if connected {
+            self.in_scope(scope, account).await?
         } else {
-            ""
+            self.in_own_subtree(scope, account).await?
         };
-        let cols = crate::accounts::ACCOUNT_COLUMNS;
-        let sql = format!(
-            "{ACCOUNT_UP_CTE} SELECT {cols} FROM accounts WHERE id = $2 AND EXISTS \
-             (SELECT 1 FROM up WHERE up.id = CAST($1 AS TEXT){conn})"
-        );
-        let scope = scope.to_string();
-        let account = account.to_string();
-        self.row_with(
-            &sql,
-            &[Arg::Text(&scope), Arg::Text(&account)],
-            crate::rows::AccountRow::into_domain,
-        )
-        .await
-    }
-
-    /// Runs a `SELECT COUNT(*)` with `$1 = scope` and `$2 = id`: any row counts.
-    async fn count_with(&mut self, sql: &str, scope: AccountId, id: &str) -> Result<bool> {
-        let (n,): (i64,) = on_conn!(self, c => {
-            sqlx::query_as(sql)
-                .bind(scope.to_string())
-                .bind(id)
-                .fetch_one(&mut *c)
-                .await?
-        });
-        Ok(n > 0)
+        if !within {
+            return Ok(None);
+        }
+        self.get_account(account).await
     }
 }
 
