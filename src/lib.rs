@@ -14,3 +14,9 @@ pub mod shutdown;
 pub mod startup;
 pub mod telemetry;
 pub mod web;
+
+/// Every binary built on this crate (the server, the CLI, the tests and benchmarks) allocates
+/// with mimalloc: see `Cargo.toml` and docs/PERFORMANCE.md ("Cost that does not grow with the
+/// inventory").
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;

@@ -710,13 +710,23 @@ impl Reader {
         let clause = self.scope_clause(scope, filter).await?;
         let over = Over::for_count(filter);
         let (count_where, binds) = number_where(scope, filter, clause, over);
-        let count_sql = format!(
-            "{SCOPE_CTE} SELECT {} FROM {} n{count_where}",
+        let count_select = format!(
+            "SELECT {} FROM {} n{count_where}",
             over.count(),
             over.table()
         );
-        let total = if count {
+        let sqlite = self.backend() == crate::Backend::Sqlite;
+        // Whether SQLite's page plan (below) is chosen from the count.
+        let plan_from_count = sqlite && count && over == Over::Counts && clause == NUMBER_IN_SCOPE;
+        // SQLite, when the plan does not wait on the count: the count and the page are one
+        // statement, so one trip to the connection's thread instead of two (the page's binds
+        // are the count's, in the same places, and then the cursor's).
+        let count_with_page = sqlite && count && !plan_from_count;
+        if count {
             self.flush_counts().await?;
+        }
+        let mut total = if count && !count_with_page {
+            let count_sql = format!("{SCOPE_CTE} {count_select}");
             on_conn!(self, c => {
                 let mut q = sqlx::query_as::<_, (i64,)>(&count_sql);
                 for b in &binds {
@@ -734,11 +744,7 @@ impl Reader {
         // match before it finds a page: the table's size less the matches. The counts give
         // both figures, so the walk is taken only when even its worst case reads no more than
         // the holder lookups would.
-        let page_clause = if self.backend() == crate::Backend::Sqlite
-            && count
-            && over == Over::Counts
-            && clause == NUMBER_IN_SCOPE
-        {
+        let page_clause = if plan_from_count {
             let (rows,): (i64,) = on_conn!(self, c => {
                 sqlx::query_as("SELECT COALESCE(MAX(rowid), 0) FROM numbers")
                     .fetch_one(&mut *c)
@@ -785,25 +791,38 @@ impl Reader {
         // One more than a page, to know whether another follows; in u64 so that `u32::MAX`
         // does not overflow.
         let take = u64::from(limit) + 1;
-        let rows: Vec<NumberRow> = crate::per_backend!(self, c =>
+        let mut items: Vec<Number> = crate::per_backend!(self, c =>
             // SQLite: the page as one JSON array that the database builds (booleans as 0 or
             // 1), as the export's pages are: sqlx copies every column of every row into a
             // value of its own and hands each row from the connection's thread to the
             // request's, and a page of 31 rows of 45 columns was then most of a list
             // request's time (docs/PERFORMANCE.md, issue 16).
             sqlite: {
-                let page_sql = format!(
-                    "{SCOPE_CTE} SELECT '[' || group_concat(j, ',' ORDER BY k {dir}) || ']' FROM \
+                let page_select = format!(
+                    "SELECT '[' || group_concat(j, ',' ORDER BY k {dir}) || ']' FROM \
                      (SELECT json_array({cols}) AS j, n.{key} AS k FROM numbers n{page_where} \
                      ORDER BY n.{key} {dir} LIMIT {take})"
                 );
-                let mut q = sqlx::query_as::<_, (Option<String>,)>(&page_sql);
+                let page_sql = if count_with_page {
+                    format!("{SCOPE_CTE} SELECT ({count_select}), ({page_select})")
+                } else {
+                    format!("{SCOPE_CTE} SELECT 0, ({page_select})")
+                };
+                let mut q = sqlx::query_as::<_, (i64, Option<String>)>(&page_sql);
                 for b in &page_binds {
                     q = q.bind(b);
                 }
-                match q.fetch_one(&mut *c).await?.0 {
-                    Some(json) => serde_json::from_str(&json)
-                        .map_err(|e| StoreError::Corrupt(format!("a page of numbers: {e}")))?,
+                let (counted, json) = q.fetch_one(&mut *c).await?;
+                if count_with_page {
+                    total = counted;
+                }
+                match json {
+                    // Ids and words borrowed from the text (`NumberRowOf<&str>`).
+                    Some(json) => serde_json::from_str::<Vec<crate::rows::NumberRowOf<&str>>>(&json)
+                        .map_err(|e| StoreError::Corrupt(format!("a page of numbers: {e}")))?
+                        .into_iter()
+                        .map(crate::rows::NumberRowOf::into_domain)
+                        .collect::<Result<Vec<_>>>()?,
                     None => Vec::new(),
                 }
             },
@@ -816,13 +835,13 @@ impl Reader {
                 for b in &page_binds {
                     q = q.bind(b);
                 }
-                q.fetch_all(&mut *c).await?
+                q.fetch_all(&mut *c)
+                    .await?
+                    .into_iter()
+                    .map(NumberRow::into_domain)
+                    .collect::<Result<Vec<_>>>()?
             },
         );
-        let mut items = rows
-            .into_iter()
-            .map(NumberRow::into_domain)
-            .collect::<Result<Vec<_>>>()?;
         let next_after = if items.len() > limit as usize {
             items.truncate(limit as usize);
             items.last().map(|n| {

@@ -221,27 +221,30 @@ fn flag<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<bool, D::
 }
 
 /// A number's columns; also read from a JSON array of them in [`NUMBER_COLUMNS`] order (the
-/// export path, [`crate::RawPage`]).
+/// export path, [`crate::RawPage`], and SQLite's list pages). `S` is what an id or a stored
+/// word is read as: a `String` from the driver, or a `&str` borrowed from the JSON text of a
+/// page, which they never need escapes in (a list page decoded 24 strings a row only to parse
+/// them into ids and words: docs/PERFORMANCE.md, issue 16).
 #[derive(sqlx::FromRow, serde::Deserialize)]
-pub(crate) struct NumberRow {
-    pub id: String,
-    pub e164: String,
-    pub country: String,
-    pub number_type: String,
-    pub fine_type: String,
+pub(crate) struct NumberRowOf<S> {
+    pub id: S,
+    pub e164: S,
+    pub country: S,
+    pub number_type: S,
+    pub fine_type: S,
     pub region_state: Option<String>,
     pub city: Option<String>,
-    pub product: String,
-    pub status: String,
-    pub position: String,
-    pub holder_id: String,
-    pub customer_id: Option<String>,
-    pub allocated_from: Option<String>,
-    pub owner_id: String,
-    pub uploaded_by: String,
+    pub product: S,
+    pub status: S,
+    pub position: S,
+    pub holder_id: S,
+    pub customer_id: Option<S>,
+    pub allocated_from: Option<S>,
+    pub owner_id: S,
+    pub uploaded_by: S,
     pub assignees: String,
     pub assignee_count: i64,
-    pub sip_trunk_id: Option<String>,
+    pub sip_trunk_id: Option<S>,
     pub billing_reference: Option<String>,
     pub service_info: Option<String>,
     #[serde(deserialize_with = "flag")]
@@ -252,11 +255,11 @@ pub(crate) struct NumberRow {
     pub cap_mms: bool,
     #[serde(deserialize_with = "flag")]
     pub cap_fax: bool,
-    pub voice_carrier_id: Option<String>,
-    pub sms_carrier_id: Option<String>,
-    pub capacity: String,
-    pub voice_direction: String,
-    pub messaging: String,
+    pub voice_carrier_id: Option<S>,
+    pub sms_carrier_id: Option<S>,
+    pub capacity: S,
+    pub voice_direction: S,
+    pub messaging: S,
     #[serde(deserialize_with = "flag")]
     pub outbound_dialer: bool,
     #[serde(deserialize_with = "flag")]
@@ -266,51 +269,61 @@ pub(crate) struct NumberRow {
     pub program_duration: Option<String>,
     pub attributes: String,
     pub source: String,
-    pub block_id: Option<String>,
-    pub port_order_id: Option<String>,
-    pub add_event_id: Option<String>,
+    pub block_id: Option<S>,
+    pub port_order_id: Option<S>,
+    pub add_event_id: Option<S>,
     pub created_at: i64,
     pub updated_at: i64,
     pub version: i64,
     #[serde(default)]
-    pub reservation_id: Option<String>,
+    pub reservation_id: Option<S>,
     #[serde(default)]
-    pub reserved_for: Option<String>,
+    pub reserved_for: Option<S>,
     #[serde(default)]
     pub reserved_until: Option<i64>,
 }
 
-impl NumberRow {
+/// [`NumberRowOf`] as the driver decodes it.
+pub(crate) type NumberRow = NumberRowOf<String>;
+
+impl<S: AsRef<str>> NumberRowOf<S> {
     pub fn into_domain(self) -> Result<Number> {
         // What `E164::parse` found when the number was written, checked for shape and for a
         // country whose calling code the number has (not parsed again: see `from_stored`).
-        let phone_number = E164::from_stored(&self.e164, &self.country, &self.fine_type)
-            .map_err(corrupt("e164"))?;
+        let phone_number = E164::from_stored(
+            self.e164.as_ref(),
+            self.country.as_ref(),
+            self.fine_type.as_ref(),
+        )
+        .map_err(corrupt("e164"))?;
         let assignees: Vec<Assignee> =
             serde_json::from_str(&self.assignees).map_err(corrupt("assignees"))?;
         if i64::try_from(assignees.len()).ok() != Some(self.assignee_count) {
             return Err(StoreError::Corrupt(format!(
                 "{}: assignee count",
-                self.e164
+                self.e164.as_ref()
             )));
         }
         Ok(Number {
-            id: parse("number id", &self.id)?,
-            number_type: parse("number type", &self.number_type)?,
-            fine_type: parse("fine type", &self.fine_type)?,
+            id: parse("number id", self.id.as_ref())?,
+            number_type: parse("number type", self.number_type.as_ref())?,
+            fine_type: parse("fine type", self.fine_type.as_ref())?,
             phone_number,
             region_state: self.region_state,
             city: self.city,
-            product: parse("product", &self.product)?,
-            status: parse("status", &self.status)?,
-            position: parse("position", &self.position)?,
-            holder_id: parse("holder", &self.holder_id)?,
-            customer_id: parse_opt("customer", self.customer_id.as_deref())?,
-            allocated_from: parse_opt("allocated_from", self.allocated_from.as_deref())?,
-            owner_id: parse("owner", &self.owner_id)?,
-            uploaded_by: parse("uploaded_by", &self.uploaded_by)?,
+            product: parse("product", self.product.as_ref())?,
+            status: parse("status", self.status.as_ref())?,
+            position: parse("position", self.position.as_ref())?,
+            holder_id: parse("holder", self.holder_id.as_ref())?,
+            customer_id: parse_opt("customer", self.customer_id.as_ref().map(AsRef::as_ref))?,
+            allocated_from: parse_opt(
+                "allocated_from",
+                self.allocated_from.as_ref().map(AsRef::as_ref),
+            )?,
+            owner_id: parse("owner", self.owner_id.as_ref())?,
+            uploaded_by: parse("uploaded_by", self.uploaded_by.as_ref())?,
             assignees,
-            sip_trunk_id: parse_opt("sip trunk", self.sip_trunk_id.as_deref())?,
+            sip_trunk_id: parse_opt("sip trunk", self.sip_trunk_id.as_ref().map(AsRef::as_ref))?,
             billing_reference: self.billing_reference,
             service_info: self.service_info,
             capabilities: Capabilities {
@@ -319,12 +332,18 @@ impl NumberRow {
                 mms: self.cap_mms,
                 fax: self.cap_fax,
             },
-            voice_carrier_id: parse_opt("voice carrier", self.voice_carrier_id.as_deref())?,
-            sms_carrier_id: parse_opt("sms carrier", self.sms_carrier_id.as_deref())?,
+            voice_carrier_id: parse_opt(
+                "voice carrier",
+                self.voice_carrier_id.as_ref().map(AsRef::as_ref),
+            )?,
+            sms_carrier_id: parse_opt(
+                "sms carrier",
+                self.sms_carrier_id.as_ref().map(AsRef::as_ref),
+            )?,
             customization: Customization {
-                capacity: parse("capacity", &self.capacity)?,
-                voice_direction: parse("voice direction", &self.voice_direction)?,
-                messaging: parse("messaging", &self.messaging)?,
+                capacity: parse("capacity", self.capacity.as_ref())?,
+                voice_direction: parse("voice direction", self.voice_direction.as_ref())?,
+                messaging: parse("messaging", self.messaging.as_ref())?,
                 outbound_dialer: self.outbound_dialer,
                 outbound_cli_shared: self.outbound_cli_shared,
             },
@@ -333,18 +352,29 @@ impl NumberRow {
             program_duration: self.program_duration,
             attributes: serde_json::from_str(&self.attributes).map_err(corrupt("attributes"))?,
             source: self.source,
-            block_id: parse_opt("block id", self.block_id.as_deref())?,
+            block_id: parse_opt("block id", self.block_id.as_ref().map(AsRef::as_ref))?,
             reservation: match (self.reservation_id, self.reserved_for, self.reserved_until) {
                 (Some(id), Some(for_account), Some(until)) => Some(Held {
-                    reservation_id: parse("reservation id", &id)?,
-                    for_account: parse("account id", &for_account)?,
+                    reservation_id: parse("reservation id", id.as_ref())?,
+                    for_account: parse("account id", for_account.as_ref())?,
                     until,
                 }),
                 (None, None, None) => None,
-                _ => return Err(StoreError::Corrupt(format!("{}: reservation", self.e164))),
+                _ => {
+                    return Err(StoreError::Corrupt(format!(
+                        "{}: reservation",
+                        self.e164.as_ref()
+                    )));
+                }
             },
-            port_order_id: parse_opt("porting order id", self.port_order_id.as_deref())?,
-            add_event_id: parse_opt("add event id", self.add_event_id.as_deref())?,
+            port_order_id: parse_opt(
+                "porting order id",
+                self.port_order_id.as_ref().map(AsRef::as_ref),
+            )?,
+            add_event_id: parse_opt(
+                "add event id",
+                self.add_event_id.as_ref().map(AsRef::as_ref),
+            )?,
             created_at: self.created_at,
             updated_at: self.updated_at,
             version: self.version,

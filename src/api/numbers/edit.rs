@@ -87,7 +87,7 @@ pub async fn update_number(
         .service
         .update_number(&auth.actor, &lookup, &patch, version)
         .await?;
-    Ok(seen_by(&n, &auth.actor))
+    Ok(seen_by(n, &auth.actor))
 }
 
 /// Delete a phone number

@@ -120,7 +120,7 @@ async fn list_page(
     auth: &Auth<PhoneRead>,
     q: &ListQuery,
     mut filter: NumberFilter,
-) -> ApiResult<Json<NumberPage>> {
+) -> ApiResult<Response> {
     let size = page_size(q.page_size)?;
     let after: Option<NumberCursor> = decode_page_token(q.next_page_token.as_deref())?;
     if filter.assigned.is_none() {
@@ -131,15 +131,20 @@ async fn list_page(
         .list_numbers(&auth.actor, &filter, after, size)
         .await?;
     let (numbers, next_page_token, total_records) = keyset_page(page);
-    Ok(Json(NumberPage {
-        phone_numbers: numbers
-            .iter()
-            .map(|n| NumberView::of(n, auth.actor.account))
-            .collect(),
-        page_size: size,
-        next_page_token,
-        total_records,
-    }))
+    // About 1.1 KB a number as JSON, and the page's own fields.
+    let capacity = 1_200 * numbers.len() + 256;
+    Ok(json_sized(
+        &NumberPage {
+            phone_numbers: numbers
+                .into_iter()
+                .map(|n| NumberView::from_number(n, auth.actor.account))
+                .collect(),
+            page_size: size,
+            next_page_token,
+            total_records,
+        },
+        capacity,
+    ))
 }
 
 /// List phone numbers
@@ -159,7 +164,7 @@ pub async fn list_numbers(
     auth: Auth<PhoneRead>,
     State(st): State<ApiState>,
     ApiQuery(q): ApiQuery<ListQuery>,
-) -> ApiResult<Json<NumberPage>> {
+) -> ApiResult<Response> {
     let filter = q.filter()?;
     list_page(&st, &auth, &q, filter).await
 }
@@ -179,7 +184,7 @@ pub async fn list_toll_free(
     auth: Auth<PhoneRead>,
     State(st): State<ApiState>,
     ApiQuery(q): ApiQuery<ListQuery>,
-) -> ApiResult<Json<NumberPage>> {
+) -> ApiResult<Response> {
     let mut filter = q.filter()?;
     if filter
         .number_type
@@ -208,7 +213,7 @@ pub async fn list_unassigned(
     auth: Auth<PhoneRead>,
     State(st): State<ApiState>,
     ApiQuery(q): ApiQuery<ListQuery>,
-) -> ApiResult<Json<NumberPage>> {
+) -> ApiResult<Response> {
     let mut filter = q.filter()?;
     filter.assigned = Some(false);
     list_page(&st, &auth, &q, filter).await
@@ -234,7 +239,7 @@ pub async fn get_number(
 ) -> ApiResult<Response> {
     let lookup = number_lookup(&p.number_id)?;
     let n = st.service.get_number(&auth.actor, &lookup).await?;
-    Ok(seen_by(&n, &auth.actor))
+    Ok(seen_by(n, &auth.actor))
 }
 
 /// Counts of numbers by each dimension; each map's counts add up to `total`.

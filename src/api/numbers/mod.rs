@@ -48,7 +48,7 @@ use super::extract::{
     ApiJson, ApiQuery, Auth, IdempotencyKey, NumberRead, NumberWrite, PhoneRead, PhoneWrite,
     decode_page_token, if_match, number_lookup, page_size,
 };
-use super::reply::{keyset_page, with_etag};
+use super::reply::{json_sized, keyset_page, with_etag};
 use super::responses::{
     BadIdempotencyKey, BodyErrors, CommonErrors, ConcurrentChange, DeleteErrors,
     FilteredListErrors, JsonErrors, NotFound, PatchErrors, RuleErrors, Scoped,
@@ -75,8 +75,8 @@ pub struct NumberPath {
 }
 
 /// A number after a read or a move, as the caller now sees it, with its ETag.
-fn seen_by(n: &numberpool_domain::Number, actor: &crate::service::Actor) -> Response {
-    let view = NumberView::of(n, actor.account);
+fn seen_by(n: numberpool_domain::Number, actor: &crate::service::Actor) -> Response {
+    let view = NumberView::from_number(n, actor.account);
     with_etag(StatusCode::OK, view.version, view)
 }
 

@@ -45,7 +45,7 @@ pub async fn assign(
             },
         )
         .await?;
-    Ok(seen_by(&n, &auth.actor))
+    Ok(seen_by(n, &auth.actor))
 }
 
 /// Which assignee to remove (needed when the number has several).
@@ -95,7 +95,7 @@ pub async fn unassign(
         .service
         .unassign(&auth.actor, &lookup, id.as_deref())
         .await?;
-    Ok(seen_by(&n, &auth.actor))
+    Ok(seen_by(n, &auth.actor))
 }
 
 /// Where to allocate a number, and what travels with it (SPEC §8.1).
@@ -144,7 +144,7 @@ pub async fn allocate(
             },
         )
         .await?;
-    Ok(seen_by(&n, &auth.actor))
+    Ok(seen_by(n, &auth.actor))
 }
 
 /// Where to move a number inside the customer holding it.
@@ -183,7 +183,7 @@ pub async fn move_to_unit(
         .service
         .move_to_unit(&auth.actor, &lookup, body.account_id)
         .await?;
-    Ok(seen_by(&n, &auth.actor))
+    Ok(seen_by(n, &auth.actor))
 }
 
 /// Release a phone number
@@ -208,7 +208,7 @@ pub async fn release(
 ) -> ApiResult<Response> {
     let lookup = number_lookup(&p.number_id)?;
     let n = st.service.release(&auth.actor, &lookup).await?;
-    Ok(seen_by(&n, &auth.actor))
+    Ok(seen_by(n, &auth.actor))
 }
 
 /// Unbind a phone number
@@ -233,5 +233,5 @@ pub async fn unbind(
 ) -> ApiResult<Response> {
     let lookup = number_lookup(&p.number_id)?;
     let n = st.service.unbind(&auth.actor, &lookup).await?;
-    Ok(seen_by(&n, &auth.actor))
+    Ok(seen_by(n, &auth.actor))
 }
