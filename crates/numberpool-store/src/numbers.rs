@@ -446,19 +446,20 @@ impl Reader {
         let row: Option<NumberRow> = on_conn!(self, c => {
             sqlx::query_as(sql).bind(&key).fetch_optional(&mut *c).await?
         });
-        let Some(number) = row.map(NumberRow::into_domain).transpose()? else {
+        let Some(row) = row else {
             return Ok(None);
         };
-        Ok(
-            if self
-                .holder_in_scope(scope, number.holder_id, number.owner_id)
-                .await?
-            {
-                Some(number)
-            } else {
-                None
-            },
-        )
+        // The scope first, from the two columns it needs, and the row decoded only for a
+        // caller who may see it: a damaged number outside the scope is "not found" to them,
+        // as any other number there is. A holder or owner that is no account id is on no
+        // chain.
+        let (Ok(holder), Ok(owner)) = (row.holder_id.parse(), row.owner_id.parse()) else {
+            return Ok(None);
+        };
+        if !self.holder_in_scope(scope, holder, owner).await? {
+            return Ok(None);
+        }
+        row.into_domain().map(Some)
     }
 
     /// Whether a number held by `holder` and owned by `owner` is one `scope` may see
