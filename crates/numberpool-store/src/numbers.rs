@@ -987,11 +987,10 @@ impl Reader {
         let row: Option<(String, String)> = on_conn!(self, c => {
             sqlx::query_as(sql).bind(number.to_string()).fetch_optional(&mut *c).await?
         });
-        let Some((holder, owner)) = row else {
+        // As in `get_number_in_scope`: a holder or owner that is no account id is on no chain.
+        let Some((Ok(holder), Ok(owner))) = row.map(|(h, o)| (h.parse(), o.parse())) else {
             return Ok(false);
         };
-        let holder = parse("holder", &holder)?;
-        let owner = parse("owner", &owner)?;
         self.holder_in_scope(scope, holder, owner).await
     }
 
