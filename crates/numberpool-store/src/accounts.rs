@@ -349,16 +349,10 @@ impl Reader {
             .ok_or_else(|| StoreError::Corrupt("scope_generation has no row".into()))
     }
 
-    /// The account's ancestors, nearest first (parent, grandparent, …).
+    /// The account's ancestors, nearest first (parent, grandparent, …): its chain less itself,
+    /// read once per store (`chains.rs`).
     pub async fn ancestors(&mut self, id: AccountId) -> Result<Vec<AccountId>> {
-        let sql = "WITH RECURSIVE up(id, parent_id, depth) AS ( \
-            SELECT id, parent_id, 0 FROM accounts WHERE id = $1 \
-            UNION ALL SELECT a.id, a.parent_id, up.depth + 1 FROM accounts a JOIN up ON a.id = up.parent_id ) \
-            SELECT id FROM up WHERE depth > 0 ORDER BY depth";
-        let rows: Vec<(String,)> = on_conn!(self, c => {
-            sqlx::query_as(sql).bind(id.to_string()).fetch_all(&mut *c).await?
-        });
-        rows.iter().map(|(s,)| parse("account id", s)).collect()
+        Ok(self.chain(id).await?.iter().skip(1).copied().collect())
     }
 
     /// The account and every account below it (its own subtree, without Provider Exchange
