@@ -299,11 +299,16 @@ impl E164 {
             .filter(|d| (1..=15).contains(&d.len()) && d.bytes().all(|b| b.is_ascii_digit()))
             .ok_or_else(|| E164Error::Unparseable(truncated(e164), "not in E.164 form"))?;
         let country = Country::parse(country)?;
-        let code = PHONE_NUMBER_UTIL
-            .get_country_code_for_region(country.0)
-            .map(|c| c.to_string())
-            .unwrap_or_default();
-        if code.is_empty() || !digits.starts_with(&code) {
+        // The calling code (one to three digits) against the number's first digits, without
+        // writing it out: every number a list page or an export reads comes through here.
+        let code = country.calling_code();
+        let width = match code {
+            1..=9 => 1,
+            10..=99 => 2,
+            100..=999 => 3,
+            _ => return Err(E164Error::Invalid(truncated(e164))),
+        };
+        if digits.get(..width).and_then(|d| d.parse::<u32>().ok()) != Some(code) {
             return Err(E164Error::Invalid(truncated(e164)));
         }
         let fine_type: FineType = fine_type
