@@ -853,14 +853,17 @@ impl Reader {
                     "{SCOPE_CTE} SELECT {cols} FROM numbers n{page_where} ORDER BY n.{key} {dir} \
                      LIMIT {take}"
                 );
-                let mut q = sqlx::query_as::<_, NumberRow>(&page_sql);
+                let mut q = sqlx::query(&page_sql);
                 for b in &page_binds {
                     q = q.bind(b);
                 }
-                q.fetch_all(&mut *c)
-                    .await?
-                    .into_iter()
-                    .map(NumberRow::into_domain)
+                // Ids and words borrowed from the rows, as SQLite's are from its JSON.
+                let rows = q.fetch_all(&mut *c).await?;
+                rows.iter()
+                    .map(|row| {
+                        use sqlx::FromRow;
+                        crate::rows::NumberRowOf::<&str>::from_row(row)?.into_domain()
+                    })
                     .collect::<Result<Vec<_>>>()?
             },
         );
