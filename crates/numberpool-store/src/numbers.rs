@@ -300,6 +300,11 @@ fn qualified_columns() -> &'static str {
     &COLUMNS
 }
 
+/// The rows of a page SQLite built as one JSON array (list and export pages).
+fn json_rows<'a, R: serde::Deserialize<'a>>(text: &'a str) -> Result<Vec<R>> {
+    serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("a page of numbers: {e}")))
+}
+
 /// A column list qualified with the alias `n`.
 fn qualify(columns: &str) -> String {
     columns
@@ -365,8 +370,7 @@ impl<T> RawPage<T> {
                 .map(|row| into_domain(R::from_row(row)?))
                 .collect(),
             RawRows::Json(text) => {
-                let rows: Vec<R> = serde_json::from_str(&text)
-                    .map_err(|e| StoreError::Corrupt(format!("a page of numbers: {e}")))?;
+                let rows: Vec<R> = json_rows(&text)?;
                 let mut out = rows
                     .into_iter()
                     .map(into_domain)
@@ -827,8 +831,7 @@ impl Reader {
                 }
                 let mut items = match json {
                     // Ids and words borrowed from the text (`NumberRowOf<&str>`).
-                    Some(json) => serde_json::from_str::<Vec<crate::rows::NumberRowOf<&str>>>(&json)
-                        .map_err(|e| StoreError::Corrupt(format!("a page of numbers: {e}")))?
+                    Some(json) => json_rows::<crate::rows::NumberRowOf<&str>>(&json)?
                         .into_iter()
                         .map(crate::rows::NumberRowOf::into_domain)
                         .collect::<Result<Vec<_>>>()?,

@@ -86,11 +86,11 @@ where
     s.parse::<T>().map_err(corrupt(what))
 }
 
-pub(crate) fn parse_opt<T: FromStr>(what: &str, s: Option<&str>) -> Result<Option<T>>
+pub(crate) fn parse_opt<T: FromStr, S: AsRef<str>>(what: &str, s: Option<S>) -> Result<Option<T>>
 where
     T::Err: std::fmt::Display,
 {
-    s.map(|v| parse(what, v)).transpose()
+    s.map(|v| parse(what, v.as_ref())).transpose()
 }
 
 #[derive(sqlx::FromRow)]
@@ -315,15 +315,12 @@ impl<S: AsRef<str>> NumberRowOf<S> {
             status: parse("status", self.status.as_ref())?,
             position: parse("position", self.position.as_ref())?,
             holder_id: parse("holder", self.holder_id.as_ref())?,
-            customer_id: parse_opt("customer", self.customer_id.as_ref().map(AsRef::as_ref))?,
-            allocated_from: parse_opt(
-                "allocated_from",
-                self.allocated_from.as_ref().map(AsRef::as_ref),
-            )?,
+            customer_id: parse_opt("customer", self.customer_id.as_ref())?,
+            allocated_from: parse_opt("allocated_from", self.allocated_from.as_ref())?,
             owner_id: parse("owner", self.owner_id.as_ref())?,
             uploaded_by: parse("uploaded_by", self.uploaded_by.as_ref())?,
             assignees,
-            sip_trunk_id: parse_opt("sip trunk", self.sip_trunk_id.as_ref().map(AsRef::as_ref))?,
+            sip_trunk_id: parse_opt("sip trunk", self.sip_trunk_id.as_ref())?,
             billing_reference: self.billing_reference,
             service_info: self.service_info,
             capabilities: Capabilities {
@@ -332,14 +329,8 @@ impl<S: AsRef<str>> NumberRowOf<S> {
                 mms: self.cap_mms,
                 fax: self.cap_fax,
             },
-            voice_carrier_id: parse_opt(
-                "voice carrier",
-                self.voice_carrier_id.as_ref().map(AsRef::as_ref),
-            )?,
-            sms_carrier_id: parse_opt(
-                "sms carrier",
-                self.sms_carrier_id.as_ref().map(AsRef::as_ref),
-            )?,
+            voice_carrier_id: parse_opt("voice carrier", self.voice_carrier_id.as_ref())?,
+            sms_carrier_id: parse_opt("sms carrier", self.sms_carrier_id.as_ref())?,
             customization: Customization {
                 capacity: parse("capacity", self.capacity.as_ref())?,
                 voice_direction: parse("voice direction", self.voice_direction.as_ref())?,
@@ -352,7 +343,7 @@ impl<S: AsRef<str>> NumberRowOf<S> {
             program_duration: self.program_duration,
             attributes: serde_json::from_str(&self.attributes).map_err(corrupt("attributes"))?,
             source: self.source,
-            block_id: parse_opt("block id", self.block_id.as_ref().map(AsRef::as_ref))?,
+            block_id: parse_opt("block id", self.block_id.as_ref())?,
             reservation: match (self.reservation_id, self.reserved_for, self.reserved_until) {
                 (Some(id), Some(for_account), Some(until)) => Some(Held {
                     reservation_id: parse("reservation id", id.as_ref())?,
@@ -367,14 +358,8 @@ impl<S: AsRef<str>> NumberRowOf<S> {
                     )));
                 }
             },
-            port_order_id: parse_opt(
-                "porting order id",
-                self.port_order_id.as_ref().map(AsRef::as_ref),
-            )?,
-            add_event_id: parse_opt(
-                "add event id",
-                self.add_event_id.as_ref().map(AsRef::as_ref),
-            )?,
+            port_order_id: parse_opt("porting order id", self.port_order_id.as_ref())?,
+            add_event_id: parse_opt("add event id", self.add_event_id.as_ref())?,
             created_at: self.created_at,
             updated_at: self.updated_at,
             version: self.version,
