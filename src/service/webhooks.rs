@@ -739,7 +739,7 @@ impl Service {
     }
 
     /// Queues the delivery job of every active subscription with work waiting (the periodic
-    /// sweep: a job that stopped just before an event committed, or a process that died), and
+    /// sweep: a job whose process died, or a subscription whose account was reactivated), and
     /// forgets finished deliveries after [`DELIVERY_LOG_MS`].
     pub async fn sweep_webhooks(&self) -> Result<usize> {
         let now = self.now();

@@ -155,6 +155,31 @@ impl Tx {
         Ok((inserted == 1).then_some(id))
     }
 
+    /// Makes `job` (which must have a `unique_key`) run after this transaction commits: queued
+    /// due now when no job of its key is unfinished; a queued one waiting for later is made due
+    /// now; a running one is marked to run again when its claim ends (`0026_job_rerun.sql`),
+    /// because it may have read before this transaction committed.
+    ///
+    /// The update takes the row lock of an unfinished job of the key, so a claim or an end of
+    /// claim that races with this transaction waits for it and then sees what it wrote.
+    pub async fn wake_job(&mut self, job: &NewJob, now: i64) -> Result<()> {
+        let (queued, running) = (JobState::Queued.as_str(), JobState::Running.as_str());
+        let sql = format!(
+            "UPDATE jobs SET rerun = (state = '{running}'), \
+             run_after = CASE WHEN state = '{queued}' AND run_after > $1 THEN $1 ELSE run_after END \
+             WHERE unique_key = $2 AND state IN ('{queued}', '{running}')"
+        );
+        on_conn!(self, c => {
+            sqlx::query(&sql)
+                .bind(now)
+                .bind(job.unique_key.as_deref())
+                .execute(&mut *c)
+                .await?;
+        });
+        self.enqueue_job(job, now).await?;
+        Ok(())
+    }
+
     /// Claims the next job of `queue` among `kinds`: the queued one due longest ago, or a
     /// running one whose lease ran out (its worker died). The job comes back running, with
     /// `attempts` raised by one and a lease until `now + lease_ms`. `None` when nothing is due.
@@ -216,7 +241,7 @@ impl Tx {
         );
         let sql = format!(
             "UPDATE jobs SET state = '{running}', attempts = attempts + 1, lease_until = $2, \
-                updated_at = $1 \
+                rerun = FALSE, updated_at = $1 \
              WHERE id = (SELECT id FROM jobs WHERE queue = $3 AND kind IN ({kind_params}) \
                 {only_sql} AND {due} ORDER BY run_after, id LIMIT 1{lock}) \
              AND {due} \
@@ -275,9 +300,15 @@ impl Tx {
         error: Option<&str>,
         now: i64,
     ) -> Result<()> {
+        // Woken while it ran (Tx::wake_job): unless it failed for good, it is queued again, due
+        // now, for what committed after it read.
         let n = on_conn!(self, c => {
-            sqlx::query("UPDATE jobs SET state = $3, run_after = COALESCE($4, run_after), \
-                lease_until = NULL, last_error = COALESCE($5, last_error), updated_at = $6 \
+            sqlx::query("UPDATE jobs SET \
+                state = CASE WHEN rerun AND $3 <> 'failed' THEN 'queued' ELSE $3 END, \
+                run_after = CASE WHEN rerun AND $3 <> 'failed' THEN $6 \
+                    ELSE COALESCE($4, run_after) END, \
+                rerun = FALSE, lease_until = NULL, last_error = COALESCE($5, last_error), \
+                updated_at = $6 \
                 WHERE id = $1 AND attempts = $2 AND state = $7")
                 .bind(id.to_string())
                 .bind(attempts)

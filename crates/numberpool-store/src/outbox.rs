@@ -193,9 +193,8 @@ impl Tx {
     }
 
     /// Wakes the delivery job of every active webhook subscription of `accounts` (the accounts
-    /// this transaction's events concern): queued now, or moved to now if it waits for a retry.
-    /// A job already running reads up to the outbox's end before it stops, and a periodic sweep
-    /// catches what slips between.
+    /// this transaction's events concern): queued now, moved to now if it waits for a retry, or
+    /// run again when it ends if it is running ([`Tx::wake_job`]).
     async fn wake_webhooks(&mut self, accounts: &[String], now: i64) -> Result<()> {
         for chunk in accounts.chunks(500) {
             let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();

@@ -30,18 +30,10 @@ pub fn delivery_job(id: &str, now: i64) -> NewJob {
 }
 
 impl Tx {
-    /// Wakes subscription `id`'s delivery job: queues it due now, or, when it is queued for
-    /// later (waiting for a delivery's retry), makes it due now. A running one is left alone.
+    /// Wakes subscription `id`'s delivery job ([`Tx::wake_job`]): queued due now, made due now
+    /// if it waits for a delivery's retry, or run again at once if it is running.
     pub async fn wake_webhook_job(&mut self, id: &str, now: i64) -> Result<()> {
-        let job = delivery_job(id, now);
-        self.execute(
-            "UPDATE jobs SET run_after = $1 WHERE unique_key = $2 AND state = 'queued' \
-             AND run_after > $1",
-            &[Int(now), OptText(job.unique_key.as_deref())],
-        )
-        .await?;
-        self.enqueue_job(&job, now).await?;
-        Ok(())
+        self.wake_job(&delivery_job(id, now), now).await
     }
 }
 

@@ -42,6 +42,7 @@ numberpool_store::backend_tests!(
     rate_card_rows,
     jobs_queue,
     jobs_concurrent_claims_take_each_job_once,
+    jobs_woken_while_running_run_again,
     record_writes_audit_and_outbox,
     rolled_back_record_writes_neither,
     outbox_ids_follow_commit_order,
@@ -3529,6 +3530,99 @@ async fn claim(store: &Store, queue: &str, kinds: &[&str], now: i64, lease: i64)
     let job = tx.claim_job(queue, kinds, now, lease).await.expect("claim");
     tx.commit().await.expect("commit");
     job
+}
+
+async fn wake(store: &Store, job: &NewJob, now: i64) {
+    let mut tx = store.begin().await.expect("begin");
+    tx.wake_job(job, now).await.expect("wake");
+    tx.commit().await.expect("commit");
+}
+
+/// A wake reaches a job of its key in every state: none (queued now), queued for later (due
+/// now), running (queued again when the claim ends, whichever way it ends short of failing for
+/// good), and a claim clears an earlier wake (the run reads what the wake's commit wrote).
+async fn jobs_woken_while_running_run_again(db: &TestDb) {
+    let store = db.store().await;
+    let t = 1_700_000_000_000;
+    let mut job = new_job("w", "deliver", t);
+    job.unique_key = Some("deliver:1".into());
+    let state = |id: JobId| {
+        let store = store.clone();
+        async move {
+            let mut rd = store.read().await.expect("read");
+            let j = rd.get_job(id).await.expect("get").expect("stored");
+            (j.state, j.run_after)
+        }
+    };
+
+    wake(&store, &job, t).await;
+    let running = claim(&store, "w", &["deliver"], t, 1_000)
+        .await
+        .expect("a wake with nothing unfinished queues the job");
+    let id = running.id;
+    // The event that wakes it commits while it runs: it is not queued twice, and the end of
+    // this claim queues it again instead of marking it done.
+    wake(&store, &job, t + 5).await;
+    assert!(
+        enqueue(&store, &job, t + 5).await.is_none(),
+        "still one unfinished job per key"
+    );
+    let mut tx = store.begin().await.expect("begin");
+    tx.complete_job(id, 1, t + 10).await.expect("complete");
+    tx.commit().await.expect("commit");
+    assert_eq!(
+        state(id).await,
+        (JobState::Queued, t + 10),
+        "runs again now"
+    );
+
+    // Claimed again: the claim clears the wake, so this run ends done.
+    let again = claim(&store, "w", &["deliver"], t + 10, 1_000)
+        .await
+        .expect("claim again");
+    assert_eq!((again.id, again.attempts), (id, 2));
+    let mut tx = store.begin().await.expect("begin");
+    tx.complete_job(id, 2, t + 20).await.expect("complete");
+    tx.commit().await.expect("commit");
+    assert_eq!(state(id).await.0, JobState::Done);
+
+    // A run that asks to wait (a delivery's retry) and is woken meanwhile runs now.
+    wake(&store, &job, t + 30).await;
+    let waiting = claim(&store, "w", &["deliver"], t + 30, 1_000)
+        .await
+        .expect("claim");
+    wake(&store, &job, t + 35).await;
+    let mut tx = store.begin().await.expect("begin");
+    tx.fail_job(waiting.id, 1, "later", JobRetry::At(t + 60_000), t + 40)
+        .await
+        .expect("retry later");
+    tx.commit().await.expect("commit");
+    assert_eq!(state(waiting.id).await, (JobState::Queued, t + 40));
+
+    // Queued for later and woken: due now; not woken: it keeps its time.
+    let second = claim(&store, "w", &["deliver"], t + 40, 1_000)
+        .await
+        .expect("claim");
+    let mut tx = store.begin().await.expect("begin");
+    tx.fail_job(second.id, 2, "later", JobRetry::At(t + 60_000), t + 50)
+        .await
+        .expect("retry later");
+    tx.commit().await.expect("commit");
+    assert_eq!(state(second.id).await, (JobState::Queued, t + 60_000));
+    wake(&store, &job, t + 55).await;
+    assert_eq!(state(second.id).await, (JobState::Queued, t + 55));
+
+    // Failing for good is final, woken or not.
+    let last = claim(&store, "w", &["deliver"], t + 55, 1_000)
+        .await
+        .expect("claim");
+    wake(&store, &job, t + 56).await;
+    let mut tx = store.begin().await.expect("begin");
+    tx.fail_job(last.id, 3, "boom", JobRetry::Never, t + 57)
+        .await
+        .expect("fail");
+    tx.commit().await.expect("commit");
+    assert_eq!(state(last.id).await.0, JobState::Failed);
 }
 
 async fn jobs_queue(db: &TestDb) {
