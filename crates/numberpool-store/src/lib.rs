@@ -140,6 +140,11 @@ pub struct Store {
     /// Held by every clone of a SQLite store: its checkpointer stops once the last one is
     /// dropped (or the pool is closed).
     _alive: std::sync::Arc<()>,
+    /// SQLite: this process's writers take turns here, and its checkpointer with them
+    /// ([`WriteGate`]); `None` on PostgreSQL.
+    write_gate: Option<WriteGate>,
+    /// How long a writer waits for its turn (SQLite's busy timeout, for the same purpose).
+    busy_timeout: Duration,
     /// The account chains this store has read (`chains.rs`).
     chains: std::sync::Arc<chains::Chains>,
 }
@@ -196,14 +201,45 @@ const SQLITE_CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
 /// Tokio runtime's reach, which every process here has).
 const SQLITE_WAL_AUTOCHECKPOINT: &str = "16384";
 
+/// How long the checkpointer waits for its turn among the writers before it checkpoints
+/// beside them instead (a long transaction, such as a big import's apply, holds the turn).
+const SQLITE_CHECKPOINT_TURN_WAIT: Duration = Duration::from_millis(100);
+
+/// SQLite: the turn a write transaction of this process takes before it opens
+/// (`Store::begin`), held until it ends, and which the checkpointer takes too.
+///
+/// Why the checkpointer waits for its turn (docs/PERFORMANCE.md, issue 16): a checkpoint
+/// syncs the log to disk, and the writers that appended to the log during that sync were slowed
+/// two to three times, a few allocations at each checkpoint; and a checkpoint that ran beside
+/// writers never saw the log at rest, so the log was never restarted and grew to the writers'
+/// own limit. Between two writes, a checkpoint copies the whole log and the next writer starts
+/// it again from the beginning; one write waits for it instead of several running slower.
+///
+/// Writers of one process also queue here in arrival order, holding no pooled connection while
+/// they wait, where `BEGIN IMMEDIATE` alone made each wait with a connection and retry on
+/// SQLite's busy timer. Writers of other processes still meet at SQLite's write lock.
+#[derive(Clone, Debug, Default)]
+struct WriteGate(std::sync::Arc<tokio::sync::Mutex<()>>);
+
+impl WriteGate {
+    /// This process's write turn, or `PoolTimedOut` (the database is busy) after `wait`.
+    async fn take(&self, wait: Duration) -> Result<tokio::sync::OwnedMutexGuard<()>> {
+        tokio::time::timeout(wait, self.0.clone().lock_owned())
+            .await
+            .map_err(|_| StoreError::Db(sqlx::Error::PoolTimedOut))
+    }
+}
+
 /// The SQLite store's checkpointer: every [`SQLITE_CHECKPOINT_EVERY`], a passive checkpoint
-/// (it copies what it can without waiting for readers or blocking the writer) on a connection
-/// of its own, outside the pool, so requests never wait for it. Stops when the store is dropped
-/// or closed. A failure is logged and tried again at the next tick: the writers' own
-/// checkpoint ([`SQLITE_WAL_AUTOCHECKPOINT`]) is the net beneath it.
+/// on a connection of its own, outside the pool, taken between two writes of this process
+/// ([`WriteGate`]) when the turn comes within [`SQLITE_CHECKPOINT_TURN_WAIT`], else beside
+/// them (passive: it copies what it can without waiting for readers or blocking a writer).
+/// Stops when the store is dropped or closed. A failure is logged and tried again at the next
+/// tick: the writers' own checkpoint ([`SQLITE_WAL_AUTOCHECKPOINT`]) is the net beneath it.
 async fn checkpoint_sqlite(
     options: SqliteConnectOptions,
     pool: SqlitePool,
+    gate: WriteGate,
     alive: std::sync::Weak<()>,
 ) {
     use sqlx::Connection;
@@ -224,6 +260,7 @@ async fn checkpoint_sqlite(
                 }
             }
         }
+        let turn = gate.take(SQLITE_CHECKPOINT_TURN_WAIT).await.ok();
         if let Some(c) = conn.as_mut()
             && let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
                 .execute(&mut *c)
@@ -232,6 +269,7 @@ async fn checkpoint_sqlite(
             tracing::warn!(error = %e, "sqlite checkpoint failed");
             conn = None;
         }
+        drop(turn);
     }
     if let Some(c) = conn {
         let _ = c.close().await;
@@ -289,6 +327,9 @@ pub struct Tx {
     job_signal: Option<std::sync::Arc<tokio::sync::watch::Sender<u64>>>,
     /// Whether this transaction queued a job.
     pub(crate) queued_job: bool,
+    /// SQLite: this process's write turn ([`WriteGate`]), given back when the transaction
+    /// ends (it is dropped after its commit or rollback).
+    _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
 }
 
 impl Tx {
@@ -478,6 +519,8 @@ impl Store {
                 job_signal: None,
                 pool: Pool::Postgres(pool),
                 _alive: std::sync::Arc::new(()),
+                write_gate: None,
+                busy_timeout: opts.busy_timeout,
                 chains: Default::default(),
             })
         } else if url.starts_with("sqlite:") {
@@ -506,9 +549,11 @@ impl Store {
                 .connect_with(options.clone())
                 .await?;
             let alive = std::sync::Arc::new(());
+            let gate = WriteGate::default();
             tokio::spawn(checkpoint_sqlite(
                 options,
                 pool.clone(),
+                gate.clone(),
                 std::sync::Arc::downgrade(&alive),
             ));
             Ok(Store {
@@ -516,6 +561,8 @@ impl Store {
                 job_signal: None,
                 pool: Pool::Sqlite(pool),
                 _alive: alive,
+                write_gate: Some(gate),
+                busy_timeout: opts.busy_timeout,
                 chains: Default::default(),
             })
         } else {
@@ -612,12 +659,17 @@ impl Store {
         self
     }
 
-    /// Starts a write transaction: `BEGIN IMMEDIATE` on SQLite, so writers queue on the
-    /// database lock up front instead of failing at their first write; `BEGIN` (read
-    /// committed) on PostgreSQL, where the guarded updates serialise racing writers.
+    /// Starts a write transaction: on SQLite, this process's write turn ([`WriteGate`]; busy
+    /// after the busy timeout) and then `BEGIN IMMEDIATE`, so writers queue up front instead of
+    /// failing at their first write; `BEGIN` (read committed) on PostgreSQL, where the guarded
+    /// updates serialise racing writers.
     pub async fn begin(&self) -> Result<Tx> {
         // A read connection held for this task goes back first: a write has no use for it.
         drop(self.take_held());
+        let turn = match &self.write_gate {
+            Some(g) => Some(g.take(self.busy_timeout).await?),
+            None => None,
+        };
         let conn = match &self.pool {
             Pool::Sqlite(p) => Conn::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
             Pool::Postgres(p) => Conn::Postgres(p.begin().await?),
@@ -627,6 +679,7 @@ impl Store {
             clock: self.clock.clone(),
             job_signal: self.job_signal.clone(),
             queued_job: false,
+            _turn: turn,
         })
     }
 
