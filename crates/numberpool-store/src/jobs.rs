@@ -158,25 +158,47 @@ impl Tx {
     /// Makes `job` (which must have a `unique_key`) run after this transaction commits: queued
     /// due now when no job of its key is unfinished; a queued one waiting for later is made due
     /// now; a running one is marked to run again when its claim ends (`0026_job_rerun.sql`),
-    /// because it may have read before this transaction committed.
+    /// because it may have read before this transaction committed. For a kind without a
+    /// period only: a periodic job's own next run would find its key taken.
     ///
-    /// The update takes the row lock of an unfinished job of the key, so a claim or an end of
-    /// claim that races with this transaction waits for it and then sees what it wrote.
+    /// The wake is written as the transaction commits ([`Tx::commit`]), not here: it locks the
+    /// row of the key's unfinished job, and a running job whose row stayed locked for the rest
+    /// of a long transaction (an import's apply records events from its start) could neither
+    /// renew its lease nor end. A wake of a key already woken in this transaction is the same
+    /// wake.
     pub async fn wake_job(&mut self, job: &NewJob, now: i64) -> Result<()> {
+        if !self
+            .wakes
+            .iter()
+            .any(|(j, _)| j.unique_key == job.unique_key)
+        {
+            self.wakes.push((job.clone(), now));
+        }
+        Ok(())
+    }
+
+    /// Writes the wakes of [`Tx::wake_job`], just before the commit. Each update takes the row
+    /// lock of an unfinished job of its key until the commit: an end of claim that races with it
+    /// waits and then sees the flag, and a claim either skips the row (PostgreSQL's `SKIP
+    /// LOCKED`; the job is due and the workers are told once this commits) or comes after it
+    /// and reads what this transaction wrote.
+    pub(crate) async fn write_wakes(&mut self) -> Result<()> {
         let (queued, running) = (JobState::Queued.as_str(), JobState::Running.as_str());
         let sql = format!(
             "UPDATE jobs SET rerun = (state = '{running}'), \
              run_after = CASE WHEN state = '{queued}' AND run_after > $1 THEN $1 ELSE run_after END \
              WHERE unique_key = $2 AND state IN ('{queued}', '{running}')"
         );
-        on_conn!(self, c => {
-            sqlx::query(&sql)
-                .bind(now)
-                .bind(job.unique_key.as_deref())
-                .execute(&mut *c)
-                .await?;
-        });
-        self.enqueue_job(job, now).await?;
+        for (job, now) in std::mem::take(&mut self.wakes) {
+            on_conn!(self, c => {
+                sqlx::query(&sql)
+                    .bind(now)
+                    .bind(job.unique_key.as_deref())
+                    .execute(&mut *c)
+                    .await?;
+            });
+            self.enqueue_job(&job, now).await?;
+        }
         Ok(())
     }
 

@@ -106,7 +106,8 @@ impl StoreError {
             if matches!(d.code().as_deref(), Some("40P01" | "40001")))
     }
 
-    /// No connection came free in time: the database is overloaded, not broken.
+    /// No connection (or, on SQLite, no write turn) came free in time: the database is
+    /// overloaded, not broken.
     pub fn is_pool_timeout(&self) -> bool {
         matches!(self, StoreError::Db(sqlx::Error::PoolTimedOut))
     }
@@ -327,8 +328,11 @@ pub struct Tx {
     job_signal: Option<std::sync::Arc<tokio::sync::watch::Sender<u64>>>,
     /// Whether this transaction queued a job.
     pub(crate) queued_job: bool,
+    /// The jobs this transaction wakes, written as it commits ([`Tx::wake_job`]).
+    wakes: Vec<(NewJob, i64)>,
     /// SQLite: this process's write turn ([`WriteGate`]), given back when the transaction
-    /// ends (it is dropped after its commit or rollback).
+    /// ends: after its commit, or once it is dropped (its rollback then queued on the
+    /// connection, before the turn is given back).
     _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
 }
 
@@ -679,6 +683,7 @@ impl Store {
             clock: self.clock.clone(),
             job_signal: self.job_signal.clone(),
             queued_job: false,
+            wakes: Vec::new(),
             _turn: turn,
         })
     }
@@ -760,6 +765,7 @@ impl Store {
 
 impl Tx {
     pub async fn commit(mut self) -> Result<()> {
+        self.write_wakes().await?;
         self.inner.flush_counts().await?;
         match self.inner.conn {
             Conn::Sqlite(t) => t.commit().await?,
