@@ -31,6 +31,8 @@ use sha2::{Digest, Sha256};
 use super::file::{self, Rows};
 use super::{AddOptions, Names, PlanRow, cell_shown, reason_of, resolve_names};
 use crate::service::accounts::Reach;
+use crate::service::numbers::AddNumber;
+use crate::service::numbers::{FactsAsk, PlanFacts, plan_with};
 use crate::service::progress::Progress;
 use crate::service::{Actor, Result, Service, ServiceError, snapshot};
 
@@ -277,18 +279,32 @@ impl HeldRecords {
         usize::try_from(row).ok()
     }
 
-    fn take(&mut self) -> Result<E164> {
+    /// Moves the next record to the end of `out` (decoded later, by [`decode`], on the thread
+    /// that plans the slice).
+    fn take(&mut self, out: &mut Vec<u8>) -> Result<()> {
         let r = self.current().ok_or_else(bad_parsed)?;
-        let digits = u64::from_le_bytes(r[4..12].try_into().map_err(|_| bad_parsed())?);
-        let region = std::str::from_utf8(&r[12..15]).map_err(|_| bad_parsed())?;
-        let ft = FineType::ALL
-            .get(usize::from(r[15]))
-            .ok_or_else(bad_parsed)?;
-        let e = E164::from_stored(&format!("+{digits}"), region.trim(), ft.as_str())
-            .map_err(|_| bad_parsed())?;
+        out.extend_from_slice(r);
         self.at += RECORD;
-        Ok(e)
+        Ok(())
     }
+}
+
+/// A record's number, as the plan parsed it.
+fn decode(r: &[u8]) -> Result<E164> {
+    let digits = u64::from_le_bytes(
+        r.get(4..12)
+            .and_then(|d| d.try_into().ok())
+            .ok_or_else(bad_parsed)?,
+    );
+    let region = r
+        .get(12..15)
+        .and_then(|b| std::str::from_utf8(b).ok())
+        .ok_or_else(bad_parsed)?;
+    let ft = r
+        .get(15)
+        .and_then(|i| FineType::ALL.get(usize::from(*i)))
+        .ok_or_else(bad_parsed)?;
+    E164::from_stored(&format!("+{digits}"), region.trim(), ft.as_str()).map_err(|_| bad_parsed())
 }
 
 fn bad_parsed() -> ServiceError {
@@ -386,13 +402,12 @@ fn merge_into(seen: &mut Vec<u64>, mut more: Vec<u64>) {
 
 type Parsed = (usize, String, std::result::Result<ImportRow, Reason>);
 
-/// One slice of rows parsed with libphonenumber, half on a blocking thread of its own so both
-/// cores work.
-async fn parse_slice(
-    header: &Arc<Header>,
+/// One slice of rows parsed with libphonenumber, half on a thread of its own so both cores work.
+fn parse_slice(
+    header: &Header,
     defaults: RowDefaults,
     mut rows: Vec<(usize, Vec<String>)>,
-) -> Result<Vec<Parsed>> {
+) -> Vec<Parsed> {
     fn parse(
         header: &Header,
         defaults: &RowDefaults,
@@ -408,18 +423,227 @@ async fn parse_slice(
             .collect()
     }
     let second = rows.split_off(rows.len() / 2);
-    let h = header.clone();
-    let other = tokio::task::spawn_blocking(move || parse(&h, &defaults, second));
-    let h = header.clone();
-    let mut out = tokio::task::spawn_blocking(move || parse(&h, &defaults, rows))
-        .await
-        .map_err(|e| ServiceError::Internal(StoreError::Corrupt(format!("parse: {e}"))))?;
-    out.extend(
-        other
-            .await
-            .map_err(|e| ServiceError::Internal(StoreError::Corrupt(format!("parse: {e}"))))?,
-    );
-    Ok(out)
+    std::thread::scope(|scope| {
+        let other = scope.spawn(|| parse(header, &defaults, second));
+        let mut out = parse(header, &defaults, rows);
+        match other.join() {
+            Ok(more) => out.extend(more),
+            // A panic there is a bug: it goes on here, where the pass's thread reports it.
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+        out
+    })
+}
+
+/// A slice as read from the file, and how many rows it had. The apply keeps only the plan's
+/// accepted rows, each with its record of the plan's parsed numbers (`RECORD` bytes a row).
+struct SliceIn {
+    read: u64,
+    rows: Vec<(usize, Vec<String>)>,
+    records: Vec<u8>,
+}
+
+/// The next slice of the file (`None` at its end), read on the pass's connection.
+async fn read_slice(
+    pass: &mut Pass<'_>,
+    rows: &mut FileRows<'_>,
+    known: &mut Option<ParsedRecords>,
+) -> Result<Option<SliceIn>> {
+    let slice = rows.next_slice(pass.reader(), SLICE).await?;
+    if slice.is_empty() {
+        return Ok(None);
+    }
+    let read = slice.len() as u64;
+    let Some(known) = known else {
+        return Ok(Some(SliceIn {
+            read,
+            rows: slice,
+            records: Vec::new(),
+        }));
+    };
+    // A slice accepts at most its rows.
+    known.fill(pass.reader(), slice.len()).await?;
+    let mut kept = Vec::with_capacity(slice.len());
+    let mut records = Vec::with_capacity(slice.len() * RECORD);
+    for (no, cells) in slice {
+        if known.held.next_row() == Some(no) {
+            known.held.take(&mut records)?;
+            kept.push((no, cells));
+        }
+    }
+    Ok(Some(SliceIn {
+        read,
+        rows: kept,
+        records,
+    }))
+}
+
+/// What a pass carries from one slice to the next: moved to the blocking thread that does a
+/// slice's CPU work, and back. Reading a slice and planning the one before it touch disjoint
+/// halves, so the two run on two threads.
+struct Carry {
+    reading: Reading,
+    planning: Planning,
+}
+
+/// What parsing a slice carries: the file's layout, the provider's names, the numbers so far.
+struct Reading {
+    header: Arc<Header>,
+    defaults: RowDefaults,
+    names: Names,
+    /// The apply: a row refused now makes the plan stale.
+    apply: bool,
+    /// The numbers of the file's earlier slices, sorted: 8 bytes a row, where a hash set took
+    /// four times that.
+    seen: Vec<u64>,
+}
+
+/// What planning a slice carries: the target, and what the pass has made of the rows so far.
+struct Planning {
+    me: Account,
+    /// The apply (as above).
+    apply: bool,
+    to: AddTarget,
+    target: Option<Target>,
+    hasher: Sha256,
+    rejected: Vec<PlanRow>,
+    parsed: Vec<u8>,
+    counts: ImportCounts,
+}
+
+/// A slice parsed and named ([`Carry::stage`]): the rows to plan, the rows refused so far, and
+/// what planning them will read.
+struct Staged {
+    read: u64,
+    accepted: Vec<(usize, String)>,
+    adds: Vec<AddNumber>,
+    rejected: Vec<PlanRow>,
+    ask: Option<FactsAsk>,
+}
+
+/// A slice planned ([`Carry::finish`]): the numbers the apply writes, the event they point at,
+/// and each one's pool number before its allocation when the file allocates them.
+struct Ready {
+    read: u64,
+    add_event: AuditId,
+    numbers: Vec<Number>,
+    pool_numbers: Vec<Number>,
+}
+
+impl Reading {
+    /// A slice's rows parsed (the plan) or taken as the plan parsed them (the apply), checked
+    /// against the file's earlier rows, with the trunks and carriers they name resolved.
+    /// `None`: a row the plan accepted is refused now, so the plan is stale.
+    fn stage(&mut self, slice: SliceIn) -> Result<Option<Staged>> {
+        let rows: Vec<Parsed> = if self.apply {
+            let mut out = Vec::with_capacity(slice.rows.len());
+            let records = slice.records.chunks_exact(RECORD);
+            if records.len() != slice.rows.len() {
+                return Err(bad_parsed());
+            }
+            for ((no, cells), record) in slice.rows.into_iter().zip(records) {
+                let e = decode(record)?;
+                let phone = e.as_str().to_string();
+                out.push((no, phone, import::parse_row_as(&self.header, &cells, e)));
+            }
+            out
+        } else {
+            let mut out = parse_slice(&self.header, self.defaults, slice.rows);
+            let mut here: HashSet<u64> = HashSet::with_capacity(out.len());
+            for (_, _, row) in &mut out {
+                if let Ok(r) = row {
+                    let key = key_of(r.phone_number());
+                    if self.seen.binary_search(&key).is_ok() || !here.insert(key) {
+                        *row = Err(Reason::new(
+                            ReasonCode::DuplicateInFile,
+                            "the number is on an earlier row of this file",
+                        ));
+                    }
+                }
+            }
+            merge_into(&mut self.seen, here.into_iter().collect());
+            out
+        };
+        let mut adds = Vec::with_capacity(rows.len());
+        let mut accepted = Vec::with_capacity(rows.len());
+        let mut rejected = Vec::new();
+        for (no, phone, row) in rows {
+            let resolved = row.and_then(|row| match row {
+                ImportRow::Add(a) => resolve_names(a, &self.names),
+                _ => Err(Reason::new(ReasonCode::InvalidValue, "not an add row")),
+            });
+            match resolved {
+                Ok(add) => {
+                    accepted.push((no, phone));
+                    adds.push(add);
+                }
+                Err(_) if self.apply => return Ok(None),
+                Err(reason) => rejected.push(PlanRow::rejected(no, phone, &reason)),
+            }
+        }
+        // The apply leaves a number added since to the unique index (`Tx::insert_numbers`).
+        let ask = FactsAsk::of(&adds, !self.apply);
+        Ok(Some(Staged {
+            read: slice.read,
+            accepted,
+            adds,
+            rejected,
+            ask: Some(ask),
+        }))
+    }
+}
+
+impl Planning {
+    /// A staged slice planned against what was read for it: every accepted row into the
+    /// digest (and, in the plan, the parsed records). `None`: the plan is stale (as above).
+    fn finish(&mut self, s: Staged, facts: PlanFacts) -> Result<Option<Ready>> {
+        // Each slice is its own audit event, which its numbers point at.
+        self.to.add_event = AuditId::new();
+        let add_event = self.to.add_event;
+        let plan = plan_with(&mut self.to, s.adds, facts);
+        let mut rejected = s.rejected;
+        let mut numbers = plan.numbers.into_iter();
+        let mut out = Vec::with_capacity(numbers.len());
+        let mut pool_numbers = Vec::new();
+        for ((no, phone), refusal) in s.accepted.into_iter().zip(&plan.refused) {
+            let decided = match refusal {
+                Some(refusal) => Err(reason_of(&refusal.error)),
+                None => {
+                    let Some(n) = numbers.next() else { break };
+                    match &mut self.target {
+                        Some(t) => t.allocate(&n, &self.me).map(|next| (Some(n), next)),
+                        None => Ok((None, n)),
+                    }
+                }
+            };
+            let (before, n) = match decided {
+                Ok(d) => d,
+                Err(_) if self.apply => return Ok(None),
+                Err(reason) => {
+                    rejected.push(PlanRow::rejected(no, phone, &reason));
+                    continue;
+                }
+            };
+            self.counts.creates += 1;
+            digest_create(&mut self.hasher, no, &n);
+            // The plan keeps each accepted number as parsed (an allocation keeps it too).
+            if !self.apply {
+                parsed_record(&mut self.parsed, no, &n.phone_number)?;
+            }
+            pool_numbers.extend(before);
+            out.push(n);
+        }
+        // A slice's rows are refused at two stages (reading, then planning): file order.
+        rejected.sort_by_key(|r| r.row);
+        self.rejected.append(&mut rejected);
+        self.counts.total += s.read as i64;
+        Ok(Some(Ready {
+            read: s.read,
+            add_event,
+            numbers: out,
+            pool_numbers,
+        }))
+    }
 }
 
 /// The account an add file's numbers are allocated to (seed 003), as read for this pass.
@@ -564,7 +788,7 @@ impl Service {
         } else {
             Names::default()
         };
-        let mut target = match self
+        let target = match self
             .form_of(&mut pass, actor, me, &names, form, &mut to)
             .await
         {
@@ -578,7 +802,6 @@ impl Service {
             }
             Err(e) => return Err(e),
         };
-        let header = Arc::new(header);
         let import = match &pass {
             Pass::Apply { import, .. } => Some(*import),
             Pass::Plan(..) => None,
@@ -587,145 +810,129 @@ impl Service {
             Some(import) => Some(ParsedRecords::open(pass.reader(), import).await?),
             None => None,
         };
-        // `seen` holds the numbers of the file's earlier slices, sorted: 8 bytes a row, where a
-        // hash set took four times that. Both vectors are sized once for the whole file: one
-        // grown by doubling holds up to three times its rows while it moves.
+        // Both vectors are sized once for the whole file: one grown by doubling holds up to
+        // three times its rows while it moves.
         let file_rows = match &pass {
             Pass::Plan(_, n) => *n,
             Pass::Apply { .. } => 0,
         };
-        let mut seen: Vec<u64> = Vec::with_capacity(file_rows);
-        let mut hasher = Sha256::new();
-        let mut rejected = Vec::new();
-        let mut parsed = Vec::with_capacity(file_rows * RECORD);
-        let mut counts = ImportCounts::default();
+        let (dest, owner) = (to.dest, to.owner);
+        let apply = known.is_some();
+        let mut carry = Carry {
+            reading: Reading {
+                header: Arc::new(header),
+                defaults,
+                names,
+                apply,
+                seen: Vec::with_capacity(file_rows),
+            },
+            planning: Planning {
+                me: me.clone(),
+                apply,
+                to,
+                target,
+                hasher: Sha256::new(),
+                rejected: Vec::new(),
+                parsed: Vec::with_capacity(file_rows * RECORD),
+                counts: ImportCounts::default(),
+            },
+        };
+        // Three slices in flight. Each turn, the connection reads slice k + 1 (file pieces,
+        // records), then reads what planning slice k needs and, in the apply, writes slice
+        // k - 1; meanwhile one blocking thread parses slice k + 1 and another plans slice k as
+        // soon as its reads arrive. The reads come first because they and the writes share the
+        // connection. So the apply's CPU work hides behind its inserts, and the plan's parse,
+        // its planning and its existence query share the two cores.
+        let mut staged: Option<Staged> = None;
+        let mut ready: Option<Ready> = None;
+        let mut more = true;
         loop {
-            let slice = rows.next_slice(pass.reader(), SLICE).await?;
-            if slice.is_empty() {
+            let input = if more {
+                read_slice(&mut pass, rows, &mut known).await?
+            } else {
+                None
+            };
+            more = input.is_some();
+            if input.is_none() && staged.is_none() && ready.is_none() {
                 break;
             }
-            let read = slice.len() as u64;
-            let rejected_before = rejected.len();
-            if let Some(known) = &mut known {
-                // A slice accepts at most its rows.
-                known.fill(pass.reader(), slice.len()).await?;
-            }
-            let rows_parsed: Vec<Parsed> = match &mut known {
-                None => {
-                    let mut out = parse_slice(&header, defaults, slice).await?;
-                    let mut here: HashSet<u64> = HashSet::with_capacity(out.len());
-                    for (_, _, row) in &mut out {
-                        if let Ok(r) = row {
-                            let key = key_of(r.phone_number());
-                            if seen.binary_search(&key).is_ok() || !here.insert(key) {
-                                *row = Err(Reason::new(
-                                    ReasonCode::DuplicateInFile,
-                                    "the number is on an earlier row of this file",
-                                ));
-                            }
-                        }
-                    }
-                    merge_into(&mut seen, here.into_iter().collect());
-                    out
+            let mut planning = staged.take();
+            let ask = planning.as_mut().and_then(|s| s.ask.take());
+            let (facts_in, facts_out) = std::sync::mpsc::channel::<PlanFacts>();
+            let mut c = carry;
+            let cpu = tokio::task::spawn_blocking(move || {
+                let Carry {
+                    reading,
+                    planning: p,
+                } = &mut c;
+                let (next, done) = std::thread::scope(|scope| {
+                    let done = planning.map(|s| {
+                        scope.spawn(move || match facts_out.recv() {
+                            Ok(facts) => p.finish(s, facts).map(Some),
+                            // The reads failed: the connection's side answers with their error.
+                            Err(_) => Ok(None),
+                        })
+                    });
+                    let next = input.map(|i| reading.stage(i)).transpose();
+                    let done = match done.map(|h| h.join()) {
+                        Some(Ok(done)) => done,
+                        // A panic there is a bug: it goes on here, where the join reports it.
+                        Some(Err(panic)) => std::panic::resume_unwind(panic),
+                        None => Ok(None),
+                    };
+                    (next, done)
+                });
+                (c, next, done)
+            });
+            let writing = ready.take();
+            let io = async {
+                // Moved in, so that a failed read drops it and the blocking thread stops
+                // waiting for the facts.
+                let facts_in = facts_in;
+                if let Some(ask) = ask {
+                    let facts = self.plan_facts(pass.reader(), dest, owner, ask).await?;
+                    // The other side has gone only if it panicked, which its join reports.
+                    let _ = facts_in.send(facts);
                 }
-                // The apply reads only the plan's accepted rows, their numbers as planned.
-                Some(known) => {
-                    let mut out = Vec::new();
-                    for (no, cells) in slice {
-                        if known.held.next_row() != Some(no) {
-                            continue;
-                        }
-                        let e = known.held.take()?;
-                        let phone = e.as_str().to_string();
-                        out.push((no, phone, import::parse_row_as(&header, &cells, e)));
+                drop(facts_in);
+                match (writing, &mut pass) {
+                    (Some(w), Pass::Apply { tx, .. }) => {
+                        self.write_slice(tx, actor, me, w, progress).await
                     }
-                    out
+                    _ => Ok(true),
                 }
             };
-            let mut adds = Vec::with_capacity(rows_parsed.len());
-            let mut accepted: Vec<(usize, String)> = Vec::with_capacity(rows_parsed.len());
-            for (no, phone, row) in rows_parsed {
-                let resolved = row.and_then(|row| match row {
-                    ImportRow::Add(a) => resolve_names(a, &names),
-                    _ => Err(Reason::new(ReasonCode::InvalidValue, "not an add row")),
-                });
-                match resolved {
-                    Ok(add) => {
-                        accepted.push((no, phone));
-                        adds.push(add);
-                    }
-                    Err(_) if known.is_some() => return Ok(None),
-                    Err(reason) => rejected.push(PlanRow::rejected(no, phone, &reason)),
-                }
+            let (written, cpu) = tokio::join!(io, cpu);
+            let (c, next, done) = cpu.map_err(|e| {
+                ServiceError::Internal(StoreError::Corrupt(format!("planning a slice: {e}")))
+            })?;
+            carry = c;
+            if !written? {
+                return Ok(None);
             }
-            // Each slice is its own audit event, which its numbers point at.
-            to.add_event = AuditId::new();
-            // The apply leaves a number added since to the unique index (below).
-            let check_existing = known.is_none();
-            let mut plan = self
-                .plan_rows(pass.reader(), &mut to, adds, check_existing)
-                .await?;
-            let mut numbers = std::mem::take(&mut plan.numbers).into_iter();
-            let mut pool_numbers = Vec::new();
-            for ((no, phone), refusal) in accepted.into_iter().zip(&plan.refused) {
-                let decided = match refusal {
-                    Some(refusal) => Err(reason_of(&refusal.error)),
-                    None => {
-                        let Some(n) = numbers.next() else { break };
-                        match &mut target {
-                            Some(t) => t.allocate(&n, me).map(|next| (Some(n), next)),
-                            None => Ok((None, n)),
-                        }
+            staged = match next? {
+                Some(Some(s)) => Some(s),
+                Some(None) => return Ok(None),
+                None => None,
+            };
+            match done? {
+                Some(Some(r)) => {
+                    progress.planned(r.read);
+                    if apply {
+                        ready = Some(r);
                     }
-                };
-                let (before, n) = match decided {
-                    Ok(d) => d,
-                    Err(_) if known.is_some() => return Ok(None),
-                    Err(reason) => {
-                        rejected.push(PlanRow::rejected(no, phone, &reason));
-                        continue;
-                    }
-                };
-                counts.creates += 1;
-                digest_create(&mut hasher, no, &n);
-                // The plan keeps each accepted number as parsed (an allocation keeps it too).
-                if known.is_none() {
-                    parsed_record(&mut parsed, no, &n.phone_number)?;
                 }
-                pool_numbers.extend(before);
-                plan.numbers.push(n);
-            }
-            // A slice's rows are refused at two stages (reading, then planning): file order.
-            rejected[rejected_before..].sort_by_key(|r| r.row);
-            counts.total += read as i64;
-            progress.planned(read);
-            if let Pass::Apply { tx, .. } = &mut pass
-                && !plan.numbers.is_empty()
-            {
-                match self
-                    .commit_add(tx, actor, me, &to, &mut plan.numbers, progress)
-                    .await
-                {
-                    Ok(()) => {}
-                    Err(ServiceError::NumberAlreadyExists(_)) => {
-                        return Ok(None);
-                    }
-                    Err(e) => return Err(e),
-                }
-                // Allocated as they went in: each number's allocation is an event of its own,
-                // as `allocate` records it, after the slice's add.
-                for (before, after) in pool_numbers.iter().zip(&plan.numbers) {
-                    tx.record(&actor.event(
-                        Action::NumberAllocate,
-                        after.id.to_string(),
-                        Some(Rule::Move1),
-                        snapshot(before),
-                        snapshot(after),
-                    ))
-                    .await?;
-                }
+                Some(None) => return Ok(None),
+                None => {}
             }
         }
+        let Planning {
+            mut counts,
+            rejected,
+            hasher,
+            parsed,
+            ..
+        } = carry.planning;
         counts.rejected = rejected.len() as i64;
         Ok(Some(AddFilePlan {
             counts,
@@ -734,11 +941,53 @@ impl Service {
             parsed,
         }))
     }
+
+    /// A planned slice written in the apply: its numbers, their add event, and each
+    /// allocation's own event. `false`: a number was added elsewhere since the plan.
+    async fn write_slice(
+        &self,
+        tx: &mut Tx,
+        actor: &Actor,
+        me: &Account,
+        w: Ready,
+        progress: &Progress,
+    ) -> Result<bool> {
+        let Ready {
+            add_event,
+            mut numbers,
+            pool_numbers,
+            ..
+        } = w;
+        if numbers.is_empty() {
+            return Ok(true);
+        }
+        match self
+            .commit_add(tx, actor, me, add_event, &mut numbers, progress)
+            .await
+        {
+            Ok(()) => {}
+            Err(ServiceError::NumberAlreadyExists(_)) => return Ok(false),
+            Err(e) => return Err(e),
+        }
+        // Allocated as they went in: each number's allocation is an event of its own, as
+        // `allocate` records it, after the slice's add.
+        for (before, after) in pool_numbers.iter().zip(&numbers) {
+            tx.record(&actor.event(
+                Action::NumberAllocate,
+                after.id.to_string(),
+                Some(Rule::Move1),
+                snapshot(before),
+                snapshot(after),
+            ))
+            .await?;
+        }
+        Ok(true)
+    }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::{HeldRecords, RECORD, merge_into, parsed_record};
+    use super::{HeldRecords, RECORD, decode, merge_into, parsed_record};
     use numberpool_domain::E164;
 
     #[test]
@@ -767,17 +1016,22 @@ mod tests {
                 held.push(pieces.next().expect("pieces enough for every record"));
             }
             assert_eq!(held.next_row(), Some(2 + i * 3));
-            assert_eq!(held.take().expect("the record").as_str(), n.as_str());
+            let mut one = Vec::new();
+            held.take(&mut one).expect("the record");
+            assert_eq!(decode(&one).expect("a number").as_str(), n.as_str());
         }
         assert_eq!(held.records(), 0);
         assert!(held.whole().is_ok());
         assert_eq!(held.next_row(), None);
-        assert!(held.take().is_err(), "no record is left to take");
+        assert!(
+            held.take(&mut Vec::new()).is_err(),
+            "no record is left to take"
+        );
         // A piece that ends mid-record at the end of the pieces is refused.
         let mut short = HeldRecords::default();
         short.push(&bytes[..RECORD + 3]);
         assert_eq!(short.records(), 1);
-        short.take().expect("the whole record");
+        short.take(&mut Vec::new()).expect("the whole record");
         assert!(short.whole().is_err());
     }
 

@@ -11,8 +11,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use numberpool_domain::moves::{self, AddTarget};
 use numberpool_domain::{
-    Account, AccountId, Action, Attribute, AuditId, CarrierKind, Dest, Number, NumberId, Rule,
-    RuleViolation,
+    Account, AccountId, Action, Attribute, AuditId, CarrierId, CarrierKind, Dest, Number, NumberId,
+    Rule, RuleViolation, TrunkId,
 };
 use numberpool_store::{Lock, Reader, Tx};
 
@@ -144,131 +144,57 @@ impl Service {
         rows: Vec<AddNumber>,
         check_existing: bool,
     ) -> Result<Plan> {
-        let mut out: Vec<Option<RowRejection>> = Vec::with_capacity(rows.len());
-        let mut seen = HashSet::with_capacity(rows.len());
-        for a in &rows {
-            out.push(row_text(a, &mut seen).err());
-        }
-        drop(seen);
-        // Attributes: one read of the owner's keys for the batch.
-        if rows.iter().any(|a| !a.fields.attributes.is_empty()) {
-            let keys: AttributeKeys = r
-                .list_attributes(to.owner)
-                .await?
-                .into_iter()
-                .map(|a| (a.key.clone(), a))
-                .collect();
-            for (a, o) in rows.iter().zip(out.iter_mut()) {
-                if o.is_none()
-                    && let Err(e) = check_attribute_map(&keys, &a.fields.attributes)
-                {
-                    *o = Some(RowRejection::at(STAGE_ATTRIBUTES, e));
-                }
-            }
-        }
-        self.check_named_resources(r, to, &rows, &mut out).await?;
-        // Numbers on the platform already, in any tenant (R-NUM-1); the answer does not say whose.
-        let existing: HashSet<String> = if check_existing {
-            let e164s: Vec<&str> = rows.iter().map(|a| a.phone_number.as_str()).collect();
-            r.existing_e164s(&e164s).await?.into_iter().collect()
-        } else {
-            HashSet::new()
-        };
-        let mut numbers = Vec::with_capacity(rows.len());
-        for (a, o) in rows.into_iter().zip(out.iter_mut()) {
-            if o.is_some() {
-                continue;
-            }
-            if existing.contains(a.phone_number.as_str()) {
-                *o = Some(RowRejection::at(
-                    STAGE_EXISTS,
-                    ServiceError::NumberAlreadyExists(a.phone_number.to_string()),
-                ));
-                continue;
-            }
-            match moves::add(a.phone_number, a.fields, to) {
-                Ok(n) => numbers.push(n),
-                Err(e) => *o = Some(RowRejection::at(STAGE_FIELDS, e)),
-            }
-        }
-        Ok(Plan {
-            refused: out,
-            numbers,
-        })
+        let ask = FactsAsk::of(&rows, check_existing);
+        let facts = self.plan_facts(r, to.dest, to.owner, ask).await?;
+        Ok(plan_with(to, rows, facts))
     }
 
-    /// The trunks and carriers the rows name, looked up once each (a 10,000-row batch names a
-    /// few): each must be the owner's and of the right kind, and a customer's own numbers name
-    /// none. Fills `to.carrier_names` for the numbers' `source`.
-    async fn check_named_resources(
+    /// What a batch's plan reads from the store: a handful of queries whatever the batch's
+    /// size. Kept apart from the checks themselves ([`plan_with`]) so that an add file checks
+    /// one slice on another thread while the store writes the slice before it.
+    pub(in crate::service) async fn plan_facts(
         &self,
         r: &mut Reader,
-        to: &mut AddTarget,
-        rows: &[AddNumber],
-        out: &mut [Option<RowRejection>],
-    ) -> Result<()> {
-        let trunks: BTreeSet<_> = rows.iter().filter_map(|a| a.fields.sip_trunk_id).collect();
-        let carriers: HashSet<_> = rows
-            .iter()
-            .flat_map(|a| {
-                let f = &a.fields;
-                [
-                    f.voice_carrier_id.map(|c| (c, CarrierKind::Voice)),
-                    f.sms_carrier_id.map(|c| (c, CarrierKind::Sms)),
-                ]
-            })
-            .flatten()
-            .collect();
-        if trunks.is_empty() && carriers.is_empty() {
-            return Ok(());
+        dest: Dest,
+        owner: AccountId,
+        ask: FactsAsk,
+    ) -> Result<PlanFacts> {
+        let mut facts = PlanFacts::default();
+        // Attributes: one read of the owner's keys for the batch.
+        if ask.attributes {
+            facts.keys = Some(
+                r.list_attributes(owner)
+                    .await?
+                    .into_iter()
+                    .map(|a| (a.key.clone(), a))
+                    .collect(),
+            );
         }
-        let mut bad_trunks = HashSet::new();
-        let mut bad_carriers = HashMap::new();
-        if to.dest == Dest::Pool {
-            for t in trunks {
-                if r.trunk_provider(t).await? != Some(to.owner) {
-                    bad_trunks.insert(t);
+        // The trunks and carriers the rows name, looked up once each (a 10,000-row batch
+        // names a few): each must be the owner's and of the right kind.
+        if dest == Dest::Pool {
+            for t in ask.trunks {
+                if r.trunk_provider(t).await? != Some(owner) {
+                    facts.bad_trunks.insert(t);
                 }
             }
-            for (id, kind) in carriers {
+            for (id, kind) in ask.carriers {
                 match r.get_carrier(id).await? {
-                    Some(c) if c.provider_id == to.owner && c.kind == kind => {
-                        to.carrier_names.insert(id, c.name);
+                    Some(c) if c.provider_id == owner && c.kind == kind => {
+                        facts.carrier_names.insert(id, c.name);
                     }
                     _ => {
-                        bad_carriers.insert(id, kind);
+                        facts.bad_carriers.insert(id, kind);
                     }
                 }
             }
         }
-        for (a, o) in rows.iter().zip(out.iter_mut()) {
-            if o.is_some() {
-                continue;
-            }
-            let f = &a.fields;
-            let named = f.sip_trunk_id.is_some()
-                || f.voice_carrier_id.is_some()
-                || f.sms_carrier_id.is_some();
-            let refusal = if to.dest == Dest::Customer && named {
-                Some(ServiceError::Invalid(
-                    "sip_trunk_id, voice_carrier_id, sms_carrier_id: a customer's own numbers use \
-                     no provider's trunk or carrier"
-                        .into(),
-                ))
-            } else if f.sip_trunk_id.is_some_and(|t| bad_trunks.contains(&t)) {
-                Some(ServiceError::NotFound("SIP trunk"))
-            } else {
-                [f.voice_carrier_id, f.sms_carrier_id]
-                    .into_iter()
-                    .flatten()
-                    .find_map(|c| bad_carriers.get(&c))
-                    .map(|kind| carrier_not_found(*kind))
-            };
-            if let Some(e) = refusal {
-                *o = Some(RowRejection::at(STAGE_RESOURCES, e));
-            }
+        // Numbers on the platform already, in any tenant (R-NUM-1); the answer does not say whose.
+        if let Some(e164s) = ask.e164s {
+            let e164s: Vec<&str> = e164s.iter().map(String::as_str).collect();
+            facts.existing = r.existing_e164s(&e164s).await?.into_iter().collect();
         }
-        Ok(())
+        Ok(facts)
     }
 
     /// Opens an add: the write transaction, the acting account, and the account with those
@@ -355,7 +281,7 @@ impl Service {
                 &mut tx,
                 actor,
                 &me,
-                &to,
+                to.add_event,
                 &mut plan.numbers,
                 &Progress::none(),
             )
@@ -365,13 +291,14 @@ impl Service {
         Ok(plan)
     }
 
-    /// Inserts `numbers` and the batch's one audit event.
+    /// Inserts `numbers` and the batch's one audit event, `add_event` (the id their
+    /// `add_event_id` names: `AddTarget::add_event` when they were planned).
     pub(in crate::service) async fn commit_add(
         &self,
         tx: &mut Tx,
         actor: &Actor,
         me: &Account,
-        to: &AddTarget,
+        add_event: AuditId,
         numbers: &mut [Number],
         progress: &Progress,
     ) -> Result<()> {
@@ -404,12 +331,12 @@ impl Service {
         });
         let event = actor.event(
             Action::NumberAdd,
-            to.add_event.to_string(),
+            add_event.to_string(),
             Some(Rule::Num1),
             None,
             Some(after),
         );
-        tx.record_as(to.add_event, &event).await?;
+        tx.record_as(add_event, &event).await?;
         Ok(())
     }
 
@@ -461,6 +388,132 @@ impl Plan {
                 None => numbers.next().map(Ok),
             })
             .collect()
+    }
+}
+
+/// What a batch's plan needs to read, taken from its rows before it is planned.
+#[derive(Debug, Default)]
+pub(in crate::service) struct FactsAsk {
+    /// Some row sets attributes: the owner's keys are read.
+    attributes: bool,
+    trunks: BTreeSet<TrunkId>,
+    carriers: HashSet<(CarrierId, CarrierKind)>,
+    /// The E.164s to look for on the platform, when asked to.
+    e164s: Option<Vec<String>>,
+}
+
+impl FactsAsk {
+    pub(in crate::service) fn of(rows: &[AddNumber], check_existing: bool) -> Self {
+        FactsAsk {
+            attributes: rows.iter().any(|a| !a.fields.attributes.is_empty()),
+            trunks: rows.iter().filter_map(|a| a.fields.sip_trunk_id).collect(),
+            carriers: rows
+                .iter()
+                .flat_map(|a| {
+                    let f = &a.fields;
+                    [
+                        f.voice_carrier_id.map(|c| (c, CarrierKind::Voice)),
+                        f.sms_carrier_id.map(|c| (c, CarrierKind::Sms)),
+                    ]
+                })
+                .flatten()
+                .collect(),
+            e164s: check_existing.then(|| {
+                rows.iter()
+                    .map(|a| a.phone_number.as_str().to_owned())
+                    .collect()
+            }),
+        }
+    }
+}
+
+/// What [`Service::plan_facts`] read for a batch.
+#[derive(Debug, Default)]
+pub(in crate::service) struct PlanFacts {
+    keys: Option<AttributeKeys>,
+    bad_trunks: HashSet<TrunkId>,
+    bad_carriers: HashMap<CarrierId, CarrierKind>,
+    /// The named carriers that are the owner's, for the numbers' `source`.
+    carrier_names: HashMap<CarrierId, String>,
+    existing: HashSet<String>,
+}
+
+/// Plans `rows` for `to` against what was read for them: each row's refusal at the earliest
+/// stage that refuses it, or its number. No store access: this runs on any thread.
+pub(in crate::service) fn plan_with(
+    to: &mut AddTarget,
+    rows: Vec<AddNumber>,
+    facts: PlanFacts,
+) -> Plan {
+    let mut out: Vec<Option<RowRejection>> = Vec::with_capacity(rows.len());
+    let mut seen = HashSet::with_capacity(rows.len());
+    for a in &rows {
+        out.push(row_text(a, &mut seen).err());
+    }
+    drop(seen);
+    if let Some(keys) = &facts.keys {
+        for (a, o) in rows.iter().zip(out.iter_mut()) {
+            if o.is_none()
+                && let Err(e) = check_attribute_map(keys, &a.fields.attributes)
+            {
+                *o = Some(RowRejection::at(STAGE_ATTRIBUTES, e));
+            }
+        }
+    }
+    to.carrier_names.extend(facts.carrier_names);
+    for (a, o) in rows.iter().zip(out.iter_mut()) {
+        if o.is_some() {
+            continue;
+        }
+        let f = &a.fields;
+        let named =
+            f.sip_trunk_id.is_some() || f.voice_carrier_id.is_some() || f.sms_carrier_id.is_some();
+        if !named {
+            continue;
+        }
+        // A customer's own numbers name no trunk or carrier.
+        let refusal = if to.dest == Dest::Customer {
+            Some(ServiceError::Invalid(
+                "sip_trunk_id, voice_carrier_id, sms_carrier_id: a customer's own numbers use \
+                 no provider's trunk or carrier"
+                    .into(),
+            ))
+        } else if f
+            .sip_trunk_id
+            .is_some_and(|t| facts.bad_trunks.contains(&t))
+        {
+            Some(ServiceError::NotFound("SIP trunk"))
+        } else {
+            [f.voice_carrier_id, f.sms_carrier_id]
+                .into_iter()
+                .flatten()
+                .find_map(|c| facts.bad_carriers.get(&c))
+                .map(|kind| carrier_not_found(*kind))
+        };
+        if let Some(e) = refusal {
+            *o = Some(RowRejection::at(STAGE_RESOURCES, e));
+        }
+    }
+    let mut numbers = Vec::with_capacity(rows.len());
+    for (a, o) in rows.into_iter().zip(out.iter_mut()) {
+        if o.is_some() {
+            continue;
+        }
+        if facts.existing.contains(a.phone_number.as_str()) {
+            *o = Some(RowRejection::at(
+                STAGE_EXISTS,
+                ServiceError::NumberAlreadyExists(a.phone_number.to_string()),
+            ));
+            continue;
+        }
+        match moves::add(a.phone_number, a.fields, to) {
+            Ok(n) => numbers.push(n),
+            Err(e) => *o = Some(RowRejection::at(STAGE_FIELDS, e)),
+        }
+    }
+    Plan {
+        refused: out,
+        numbers,
     }
 }
 

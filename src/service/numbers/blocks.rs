@@ -120,7 +120,7 @@ impl Service {
             &mut tx,
             actor,
             &me,
-            &to,
+            to.add_event,
             &mut plan.numbers,
             &Progress::none(),
         )

@@ -39,6 +39,7 @@ use super::{Actor, Permission, Result, Service, ServiceError, snapshot};
 pub(in crate::service) use add::chain_deactivated;
 pub(crate) use add::check_attribute_map;
 pub use add::{AddMode, AddOutcome, PlannedRow, RowRejection};
+pub(in crate::service) use add::{FactsAsk, PlanFacts, plan_with};
 pub use available::{
     AvailableNumber, AvailableParams, AvailableQuery, DEFAULT_QUANTITY, MAX_QUANTITY,
 };
