@@ -205,7 +205,8 @@ fn parsed_record(out: &mut Vec<u8>, row: usize, e: &E164) -> Result<()> {
 }
 
 /// The plan's parsed numbers read back in row order, a piece at a time (`import_chunks`): what
-/// is held is a slice's records and one piece, not a record for every row of the file.
+/// is held is the records of the slices in flight and one piece, not a record for every row of
+/// the file.
 struct ParsedRecords {
     import: ImportId,
     pieces: std::vec::IntoIter<(i32, i64)>,
@@ -280,7 +281,7 @@ impl HeldRecords {
     }
 
     /// Moves the next record to the end of `out` (decoded later, by [`decode`], on the thread
-    /// that plans the slice).
+    /// that stages the slice).
     fn take(&mut self, out: &mut Vec<u8>) -> Result<()> {
         let r = self.current().ok_or_else(bad_parsed)?;
         out.extend_from_slice(r);
@@ -511,7 +512,7 @@ struct Planning {
     counts: ImportCounts,
 }
 
-/// A slice parsed and named ([`Carry::stage`]): the rows to plan, the rows refused so far, and
+/// A slice parsed and named ([`Reading::stage`]): the rows to plan, the rows refused so far, and
 /// what planning them will read.
 struct Staged {
     read: u64,
@@ -521,7 +522,7 @@ struct Staged {
     ask: Option<FactsAsk>,
 }
 
-/// A slice planned ([`Carry::finish`]): the numbers the apply writes, the event they point at,
+/// A slice planned ([`Planning::finish`]): the numbers the apply writes, the event they point at,
 /// and each one's pool number before its allocation when the file allocates them.
 struct Ready {
     read: u64,
@@ -869,8 +870,12 @@ impl Service {
                     let done = planning.map(|s| {
                         scope.spawn(move || match facts_out.recv() {
                             Ok(facts) => p.finish(s, facts).map(Some),
-                            // The reads failed: the connection's side answers with their error.
-                            Err(_) => Ok(None),
+                            // The reads failed: the connection's side answers with their error,
+                            // which is looked at first. This one is seen only if that side
+                            // ended without sending, which would be a bug.
+                            Err(_) => Err(ServiceError::Internal(StoreError::Corrupt(
+                                "a slice's plan got no reads".into(),
+                            ))),
                         })
                     });
                     let next = input.map(|i| reading.stage(i)).transpose();
@@ -910,11 +915,7 @@ impl Service {
             if !written? {
                 return Ok(None);
             }
-            staged = match next? {
-                Some(Some(s)) => Some(s),
-                Some(None) => return Ok(None),
-                None => None,
-            };
+            // In file order: slice k - 1's write (above), slice k's plan, slice k + 1's parse.
             match done? {
                 Some(Some(r)) => {
                     progress.planned(r.read);
@@ -925,6 +926,11 @@ impl Service {
                 Some(None) => return Ok(None),
                 None => {}
             }
+            staged = match next? {
+                Some(Some(s)) => Some(s),
+                Some(None) => return Ok(None),
+                None => None,
+            };
         }
         let Planning {
             mut counts,
