@@ -7,7 +7,7 @@ use std::borrow::Cow;
 use numberpool_domain::Number;
 
 use crate::rows::{NUMBER_COLUMN_COUNT, NUMBER_INSERT_COLUMNS};
-use crate::{Result, StoreError, Tx, on_conn};
+use crate::{Backend, Result, StoreError, Tx, on_conn};
 
 /// One value of a `numbers` row, for the bulk insert paths. Text borrows from the number where
 /// it can: a 10,000-row add otherwise spends its time allocating 420,000 strings.
@@ -185,18 +185,63 @@ fn constant_columns(rows: &[[Cell<'_>; NUMBER_COLUMN_COUNT]]) -> [bool; NUMBER_C
     constant
 }
 
+/// A batch of numbers made ready for [`Tx::insert_prepared`] on any thread. On SQLite that is
+/// the whole statement with its values: CPU work the connection otherwise waits for, which a
+/// bulk add (an add file's slices) does for the next batch while the connection inserts this
+/// one. PostgreSQL builds its arrays as it inserts.
+pub struct PreparedNumbers {
+    backend: Backend,
+    numbers: Vec<Number>,
+    sqlite: Option<SqliteBatch>,
+}
+
+impl PreparedNumbers {
+    /// `numbers`, in the order they go in, made ready for a transaction on `backend`.
+    pub fn of(backend: Backend, numbers: Vec<Number>) -> Result<Self> {
+        let sqlite = match backend {
+            Backend::Sqlite => sqlite_batch(&numbers).map_err(StoreError::Db)?,
+            Backend::Postgres => None,
+        };
+        Ok(PreparedNumbers {
+            backend,
+            numbers,
+            sqlite,
+        })
+    }
+
+    pub fn numbers(&self) -> &[Number] {
+        &self.numbers
+    }
+}
+
+/// A value of the first row, kept for binding after the row's borrowed cells are gone.
+enum OwnedCell {
+    Text(Option<String>),
+    Int(i64),
+    Bool(bool),
+}
+
+/// SQLite's two statements for a batch, with their values (see [`sqlite_batch`]).
+struct SqliteBatch {
+    sql: String,
+    /// The first row's cells: `?1`…`?42`, of which the statement uses the shared ones.
+    first: Vec<OwnedCell>,
+    /// The cells that differ, a JSON array of arrays.
+    json: String,
+    /// The E.164s, a JSON array, for the search index.
+    digits: String,
+}
+
 /// SQLite: the columns that are the same in every row are bound once (`?1`…`?42`, a bulk add
 /// shares holder, owner, product, status, settings and times); the ones that differ (id, E.164,
 /// usually little else) travel as one JSON array unpacked by `json_each`. Binding values through
 /// the driver one by one was the dominant cost: 42 per row took ~150 ms for 10,000 rows, and
 /// unpacking all 42 columns from JSON was slower still (SQLite re-parses a row per `->>`).
-async fn insert_numbers_sqlite(
-    c: &mut sqlx::SqliteConnection,
-    numbers: &[Number],
-) -> sqlx::Result<()> {
+/// `None` for no numbers.
+fn sqlite_batch(numbers: &[Number]) -> sqlx::Result<Option<SqliteBatch>> {
     let rows: Vec<[Cell<'_>; NUMBER_COLUMN_COUNT]> = numbers.iter().map(number_cells).collect();
     let Some(first) = rows.first() else {
-        return Ok(());
+        return Ok(None);
     };
     let constant = constant_columns(&rows);
     let mut k = 0;
@@ -246,51 +291,67 @@ async fn insert_numbers_sqlite(
         json.push(b']');
     }
     json.push(b']');
-    let mut q = sqlx::query(&sql);
-    for cell in first {
-        q = bind_cell(q, cell);
-    }
     // serde_json and the ASCII above only ever write UTF-8.
     let json = String::from_utf8(json).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
-    q.bind(json).execute(&mut *c).await?;
-    index_digits_sqlite(c, numbers).await
+    let first = first
+        .iter()
+        .map(|cell| match cell {
+            Cell::Text(v) => OwnedCell::Text(v.as_ref().map(|t| t.to_string())),
+            Cell::Int(v) => OwnedCell::Int(*v),
+            Cell::Bool(v) => OwnedCell::Bool(*v),
+        })
+        .collect();
+    let e164s: Vec<&str> = numbers.iter().map(|n| n.phone_number.as_str()).collect();
+    let digits = serde_json::to_string(&e164s).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+    Ok(Some(SqliteBatch {
+        sql,
+        first,
+        json,
+        digits,
+    }))
 }
 
-/// SQLite: the batch's digits into the available search's trigram table (`number_digits`,
-/// migration 0020, where the rowid's formula is explained), in one statement: a trigger per
-/// row cost a million-row add a second more.
-async fn index_digits_sqlite(
-    c: &mut sqlx::SqliteConnection,
-    numbers: &[Number],
-) -> sqlx::Result<()> {
-    let e164s: Vec<&str> = numbers.iter().map(|n| n.phone_number.as_str()).collect();
-    let json = serde_json::to_string(&e164s).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+/// SQLite: a batch's rows, then its digits into the available search's trigram table
+/// (`number_digits`, migration 0020, where the rowid's formula is explained) in one statement:
+/// a trigger per row cost a million-row add a second more.
+async fn insert_sqlite_batch(c: &mut sqlx::SqliteConnection, b: &SqliteBatch) -> sqlx::Result<()> {
+    let mut q = sqlx::query(&b.sql);
+    for cell in &b.first {
+        q = match cell {
+            OwnedCell::Text(v) => q.bind(v.as_deref()),
+            OwnedCell::Int(v) => q.bind(*v),
+            OwnedCell::Bool(v) => q.bind(*v),
+        };
+    }
+    q.bind(b.json.as_str()).execute(&mut *c).await?;
     sqlx::query(
         "INSERT INTO number_digits (rowid, digits) \
          SELECT CAST(substr(value, 2) || substr('000000000000000', 1, 16 - length(value)) \
          AS INTEGER) * 16 + (length(value) - 1), substr(value, 2) FROM json_each(?1)",
     )
-    .bind(json)
+    .bind(b.digits.as_str())
     .execute(&mut *c)
     .await
     .map(|_| ())
-}
-
-fn bind_cell<'q>(
-    q: sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>>,
-    cell: &Cell<'_>,
-) -> sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>> {
-    match cell {
-        Cell::Text(v) => q.bind(v.as_ref().map(|t| t.to_string())),
-        Cell::Int(v) => q.bind(*v),
-        Cell::Bool(v) => q.bind(*v),
-    }
 }
 
 impl Tx {
     /// Inserts numbers in a few large statements. A number whose E.164 exists is
     /// `NumberAlreadyExists` naming it; the caller's transaction then rolls back whole.
     pub async fn insert_numbers(&mut self, numbers: &[Number]) -> Result<()> {
+        self.insert_batch(numbers, None).await
+    }
+
+    /// [`Tx::insert_numbers`] for a batch made ready beforehand ([`PreparedNumbers::of`]).
+    pub async fn insert_prepared(&mut self, batch: &PreparedNumbers) -> Result<()> {
+        self.insert_batch(&batch.numbers, Some(batch)).await
+    }
+
+    async fn insert_batch(
+        &mut self,
+        numbers: &[Number],
+        prepared: Option<&PreparedNumbers>,
+    ) -> Result<()> {
         debug_assert_eq!(
             NUMBER_INSERT_COLUMNS.split(',').count(),
             NUMBER_COLUMN_COUNT
@@ -301,7 +362,17 @@ impl Tx {
         // after the failed statement (PostgreSQL aborts the whole transaction otherwise).
         on_conn!(self, c => { sqlx::query("SAVEPOINT bulk_numbers").execute(&mut *c).await?; });
         let res = crate::per_backend!(self, c =>
-            sqlite: insert_numbers_sqlite(c, numbers).await,
+            sqlite: match prepared {
+                Some(p) if p.backend == Backend::Sqlite => match &p.sqlite {
+                    Some(b) => insert_sqlite_batch(c, b).await,
+                    None => Ok(()),
+                },
+                _ => match sqlite_batch(numbers) {
+                    Ok(Some(b)) => insert_sqlite_batch(c, &b).await,
+                    Ok(None) => Ok(()),
+                    Err(e) => Err(e),
+                },
+            },
             postgres: insert_numbers_pg(c, numbers).await,
         );
         match res {

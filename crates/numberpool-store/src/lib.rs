@@ -50,6 +50,7 @@ use crate::rows::Arg;
 pub use accounts::{AccountName, CustomerRow, Lock, NewAccount, NumberSample, SubtreeHoldings};
 pub use audit::{AuditEvent, AuditFilter, Channel, NewAudit};
 pub use available::AvailableFilter;
+pub use bulk::PreparedNumbers;
 pub use counts::{CountKey, CountMismatch};
 pub use credentials::{ApiClient, User};
 pub use exchange::{Connection, ConnectionWith};

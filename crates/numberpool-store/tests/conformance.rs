@@ -14,7 +14,7 @@ use numberpool_store::testing::TestDb;
 use numberpool_store::{
     AuditFilter, Backend, Channel, ExchangeStatus, IdemRecord, InventoryCounts, Job, JobRetry,
     NewAccount, NewAudit, NewJob, NewToken, NumberCursor, NumberFilter, NumberLookup, OutboxEvent,
-    Store, StoreError, StoreOptions, TokenGrant,
+    PreparedNumbers, Store, StoreError, StoreOptions, TokenGrant,
 };
 use serde_json::json;
 
@@ -26,6 +26,7 @@ numberpool_store::backend_tests!(
     scope_generation_moves_on_committed_scope_changes,
     number_round_trips_every_field,
     existing_number_rejects_the_whole_insert,
+    a_prepared_batch_goes_in_as_insert_numbers_does,
     batch_insert_and_lookups,
     update_and_delete_are_compare_and_set,
     list_numbers_scope_filters_and_paging,
@@ -1174,6 +1175,64 @@ async fn existing_number_rejects_the_whole_insert(db: &TestDb) {
     // After all that, the store still takes writes.
     insert_numbers(&store, std::slice::from_ref(&fresh)).await;
     assert_eq!(raw.count("numbers").await, 2);
+    raw.close().await;
+}
+
+/// `Tx::insert_prepared`: a batch built beforehand goes in whole, found by id, by E.164 and by
+/// the available search's digits, and is refused whole as `insert_numbers` refuses.
+async fn a_prepared_batch_goes_in_as_insert_numbers_does(db: &TestDb) {
+    let store = db.store().await;
+    let p = add_account(&store, "P", AccountKind::Provider, None).await;
+    let numbers: Vec<Number> = ["+14155550100", "+14155550101", "+442079460000"]
+        .iter()
+        .map(|e| plain_number(e164(e), p.id, p.id))
+        .collect();
+    let batch = PreparedNumbers::of(store.backend(), numbers.clone()).expect("prepare");
+    assert_eq!(batch.numbers(), numbers.as_slice());
+    let mut tx = store.begin().await.expect("begin");
+    tx.insert_prepared(&batch).await.expect("insert");
+    tx.commit().await.expect("commit");
+    for n in &numbers {
+        assert_eq!(get_by_id(&store, n.id).await.as_ref(), Some(n), "by id");
+        assert_eq!(get_by_e164(&store, &n.phone_number).await.as_ref(), Some(n));
+    }
+    let raw = Raw::open(db).await;
+    assert_eq!(raw.count("numbers").await, 3);
+    // SQLite's search index is a contentless trigram table: asked by what it finds.
+    let digits = "number_digits WHERE number_digits MATCH '\"550\" AND \"501\" AND \"010\"'";
+    if backend_of(db) == Backend::Sqlite {
+        assert_eq!(
+            raw.count(digits).await,
+            2,
+            "the search index finds the batch"
+        );
+    }
+
+    // A batch with a number that exists: named, and nothing of the batch stays.
+    let fresh = plain_number(e164("+14155550102"), p.id, p.id);
+    let again = plain_number(e164("+14155550101"), p.id, p.id);
+    let batch = PreparedNumbers::of(store.backend(), vec![fresh.clone(), again]).expect("prepare");
+    let mut tx = store.begin().await.expect("begin");
+    let res = tx.insert_prepared(&batch).await;
+    assert!(
+        matches!(&res, Err(StoreError::NumberAlreadyExists(e)) if e == "+14155550101"),
+        "{res:?}"
+    );
+    // The transaction still takes writes after the refused batch (its savepoint).
+    let other = if store.backend() == Backend::Sqlite {
+        Backend::Postgres
+    } else {
+        Backend::Sqlite
+    };
+    // A batch made ready for the other backend is built again for this one.
+    let batch = PreparedNumbers::of(other, vec![fresh.clone()]).expect("prepare");
+    tx.insert_prepared(&batch).await.expect("insert");
+    tx.commit().await.expect("commit");
+    assert_eq!(get_by_id(&store, fresh.id).await, Some(fresh));
+    assert_eq!(raw.count("numbers").await, 4);
+    if backend_of(db) == Backend::Sqlite {
+        assert_eq!(raw.count(digits).await, 3);
+    }
     raw.close().await;
 }
 

@@ -25,14 +25,16 @@ use numberpool_domain::{
     Account, AccountId, Action, AuditId, CarrierKind, E164, EntitlementUse, Entitlements,
     ExchangeStatus, FineType, ImportId, Number, NumberType, Product, Rule,
 };
-use numberpool_store::{ImportCounts, ImportPart, ImportRecord, Lock, Reader, StoreError, Tx};
+use numberpool_store::{
+    Backend, ImportCounts, ImportPart, ImportRecord, Lock, PreparedNumbers, Reader, StoreError, Tx,
+};
 use sha2::{Digest, Sha256};
 
 use super::file::{self, Rows};
 use super::{AddOptions, Names, PlanRow, cell_shown, reason_of, resolve_names};
 use crate::service::accounts::Reach;
 use crate::service::numbers::AddNumber;
-use crate::service::numbers::{FactsAsk, PlanFacts, plan_with};
+use crate::service::numbers::{FactsAsk, PlanFacts, add_event_body, plan_with};
 use crate::service::progress::Progress;
 use crate::service::{Actor, Result, Service, ServiceError, snapshot};
 
@@ -331,8 +333,17 @@ fn digest_create(h: &mut Sha256, row: usize, n: &Number) {
         h.update((v.len() as u64).to_le_bytes());
         h.update(v.as_bytes());
     }
-    fn opt(h: &mut Sha256, v: Option<String>) {
-        text(h, v.as_deref().unwrap_or(""));
+    // An id as its text (what `to_string` gives), written on the stack: a String per id per
+    // row was a tenth of the digest's time.
+    fn id(h: &mut Sha256, v: Option<uuid::Uuid>) {
+        match v {
+            Some(u) => text(
+                h,
+                u.hyphenated()
+                    .encode_lower(&mut uuid::Uuid::encode_buffer()),
+            ),
+            None => text(h, ""),
+        }
     }
     let c = &n.capabilities;
     let k = &n.customization;
@@ -358,11 +369,11 @@ fn digest_create(h: &mut Sha256, row: usize, n: &Number) {
         u8::from(k.outbound_dialer),
         u8::from(k.outbound_cli_shared),
     ]);
-    text(h, &n.holder_id.to_string());
-    opt(h, n.customer_id.map(|x| x.to_string()));
-    opt(h, n.sip_trunk_id.map(|x| x.to_string()));
-    opt(h, n.voice_carrier_id.map(|x| x.to_string()));
-    opt(h, n.sms_carrier_id.map(|x| x.to_string()));
+    id(h, Some(n.holder_id.as_uuid()));
+    id(h, n.customer_id.map(|x| x.as_uuid()));
+    id(h, n.sip_trunk_id.map(|x| x.as_uuid()));
+    id(h, n.voice_carrier_id.map(|x| x.as_uuid()));
+    id(h, n.sms_carrier_id.map(|x| x.as_uuid()));
     for v in [
         &n.region_state,
         &n.city,
@@ -502,6 +513,7 @@ struct Reading {
 /// What planning a slice carries: the target, and what the pass has made of the rows so far.
 struct Planning {
     me: Account,
+    backend: Backend,
     /// The apply (as above).
     apply: bool,
     to: AddTarget,
@@ -522,13 +534,19 @@ struct Staged {
     ask: Option<FactsAsk>,
 }
 
-/// A slice planned ([`Planning::finish`]): the numbers the apply writes, the event they point at,
-/// and each one's pool number before its allocation when the file allocates them.
+/// A slice planned ([`Planning::finish`]): in the apply, its insert made ready (the numbers in
+/// E.164 order) with the event they point at, and, when the file allocates them, each row's
+/// pool number before its allocation with where its number is in the batch.
 struct Ready {
     read: u64,
+    write: Option<SliceWrite>,
+}
+
+struct SliceWrite {
     add_event: AuditId,
-    numbers: Vec<Number>,
-    pool_numbers: Vec<Number>,
+    batch: PreparedNumbers,
+    body: serde_json::Value,
+    allocated: Vec<(Number, usize)>,
 }
 
 impl Reading {
@@ -638,12 +656,48 @@ impl Planning {
         rejected.sort_by_key(|r| r.row);
         self.rejected.append(&mut rejected);
         self.counts.total += s.read as i64;
+        let write = if self.apply && !out.is_empty() {
+            Some(self.slice_write(add_event, out, pool_numbers)?)
+        } else {
+            None
+        };
         Ok(Some(Ready {
             read: s.read,
-            add_event,
-            numbers: out,
-            pool_numbers,
+            write,
         }))
+    }
+
+    /// A slice's numbers (in row order) made ready to write: the event's body lists them in row
+    /// order; they go in in E.164 order (see `Service::commit_add`).
+    fn slice_write(
+        &self,
+        add_event: AuditId,
+        numbers: Vec<Number>,
+        pool_numbers: Vec<Number>,
+    ) -> Result<SliceWrite> {
+        let body = add_event_body(self.me.id, &numbers);
+        let mut order: Vec<usize> = (0..numbers.len()).collect();
+        order.sort_unstable_by(|a, b| {
+            numbers[*a]
+                .phone_number
+                .as_str()
+                .cmp(numbers[*b].phone_number.as_str())
+        });
+        let mut at = vec![0; numbers.len()];
+        for (pos, row) in order.iter().enumerate() {
+            at[*row] = pos;
+        }
+        let mut slots: Vec<Option<Number>> = numbers.into_iter().map(Some).collect();
+        let sorted: Vec<Number> = order
+            .iter()
+            .filter_map(|row| slots.get_mut(*row).and_then(Option::take))
+            .collect();
+        Ok(SliceWrite {
+            add_event,
+            batch: PreparedNumbers::of(self.backend, sorted)?,
+            body,
+            allocated: pool_numbers.into_iter().zip(at).collect(),
+        })
     }
 }
 
@@ -829,6 +883,7 @@ impl Service {
             },
             planning: Planning {
                 me: me.clone(),
+                backend: self.store.backend(),
                 apply,
                 to,
                 target,
@@ -845,7 +900,7 @@ impl Service {
         // connection. So the apply's CPU work hides behind its inserts, and the plan's parse,
         // its planning and its existence query share the two cores.
         let mut staged: Option<Staged> = None;
-        let mut ready: Option<Ready> = None;
+        let mut ready: Option<SliceWrite> = None;
         let mut more = true;
         loop {
             let input = if more {
@@ -902,7 +957,7 @@ impl Service {
                 drop(facts_in);
                 match (writing, &mut pass) {
                     (Some(w), Pass::Apply { tx, .. }) => {
-                        self.write_slice(tx, actor, me, w, progress).await
+                        self.write_slice(tx, actor, w, progress).await
                     }
                     _ => Ok(true),
                 }
@@ -919,9 +974,7 @@ impl Service {
             match done? {
                 Some(Some(r)) => {
                     progress.planned(r.read);
-                    if apply {
-                        ready = Some(r);
-                    }
+                    ready = r.write;
                 }
                 Some(None) => return Ok(None),
                 None => {}
@@ -954,21 +1007,11 @@ impl Service {
         &self,
         tx: &mut Tx,
         actor: &Actor,
-        me: &Account,
-        w: Ready,
+        w: SliceWrite,
         progress: &Progress,
     ) -> Result<bool> {
-        let Ready {
-            add_event,
-            mut numbers,
-            pool_numbers,
-            ..
-        } = w;
-        if numbers.is_empty() {
-            return Ok(true);
-        }
         match self
-            .commit_add(tx, actor, me, add_event, &mut numbers, progress)
+            .commit_prepared(tx, actor, w.add_event, &w.batch, w.body, progress)
             .await
         {
             Ok(()) => {}
@@ -976,8 +1019,13 @@ impl Service {
             Err(e) => return Err(e),
         }
         // Allocated as they went in: each number's allocation is an event of its own, as
-        // `allocate` records it, after the slice's add.
-        for (before, after) in pool_numbers.iter().zip(&numbers) {
+        // `allocate` records it, after the slice's add, in row order.
+        for (before, at) in &w.allocated {
+            let after = w.batch.numbers().get(*at).ok_or_else(|| {
+                ServiceError::Internal(StoreError::Corrupt(
+                    "a slice's allocation lost its number".into(),
+                ))
+            })?;
             tx.record(&actor.event(
                 Action::NumberAllocate,
                 after.id.to_string(),

@@ -14,7 +14,7 @@ use numberpool_domain::{
     Account, AccountId, Action, Attribute, AuditId, CarrierId, CarrierKind, Dest, Number, NumberId,
     Rule, RuleViolation, TrunkId,
 };
-use numberpool_store::{Lock, Reader, Tx};
+use numberpool_store::{Lock, PreparedNumbers, Reader, Tx};
 
 use super::{AddNumber, carrier_not_found, check_free_text};
 use crate::service::progress::Progress;
@@ -315,26 +315,42 @@ impl Service {
             progress.written(chunk.len() as u64);
         }
         numbers.sort_unstable_by_key(|n| order.get(&n.id).copied().unwrap_or(usize::MAX));
-        // One event for the batch, which every added number points at (`add_event_id`); the
-        // number's history starts with it.
-        let position = numbers.first().map(|n| n.position);
-        let after = serde_json::json!({
-            "count": numbers.len(),
-            "holder_id": me.id,
-            "position": position,
-            // Each number's source (its voice carrier may be named per row), once each.
-            "sources": numbers
-                .iter()
-                .map(|n| n.source.as_str())
-                .collect::<BTreeSet<_>>(),
-            "phone_numbers": numbers.iter().map(|n| n.phone_number.as_str()).collect::<Vec<_>>(),
-        });
+        self.record_add_event(tx, actor, add_event, add_event_body(me.id, numbers))
+            .await
+    }
+
+    /// [`Service::commit_add`] for a batch made ready off the connection (an add file's
+    /// slice): `batch` in E.164 order, `body` its event's (`add_event_body` of the numbers in
+    /// the order they were asked for).
+    pub(in crate::service) async fn commit_prepared(
+        &self,
+        tx: &mut Tx,
+        actor: &Actor,
+        add_event: AuditId,
+        batch: &PreparedNumbers,
+        body: serde_json::Value,
+        progress: &Progress,
+    ) -> Result<()> {
+        tx.insert_prepared(batch).await?;
+        progress.written(batch.numbers().len() as u64);
+        self.record_add_event(tx, actor, add_event, body).await
+    }
+
+    /// One event for the batch, which every added number points at (`add_event_id`); the
+    /// number's history starts with it.
+    async fn record_add_event(
+        &self,
+        tx: &mut Tx,
+        actor: &Actor,
+        add_event: AuditId,
+        body: serde_json::Value,
+    ) -> Result<()> {
         let event = actor.event(
             Action::NumberAdd,
             add_event.to_string(),
             Some(Rule::Num1),
             None,
-            Some(after),
+            Some(body),
         );
         tx.record_as(add_event, &event).await?;
         Ok(())
@@ -389,6 +405,24 @@ impl Plan {
             })
             .collect()
     }
+}
+
+/// The body of a batch's add event: its numbers in the order they were asked for.
+pub(in crate::service) fn add_event_body(
+    holder: AccountId,
+    numbers: &[Number],
+) -> serde_json::Value {
+    serde_json::json!({
+        "count": numbers.len(),
+        "holder_id": holder,
+        "position": numbers.first().map(|n| n.position),
+        // Each number's source (its voice carrier may be named per row), once each.
+        "sources": numbers
+            .iter()
+            .map(|n| n.source.as_str())
+            .collect::<BTreeSet<_>>(),
+        "phone_numbers": numbers.iter().map(|n| n.phone_number.as_str()).collect::<Vec<_>>(),
+    })
 }
 
 /// What a batch's plan needs to read, taken from its rows before it is planned.

@@ -39,7 +39,7 @@ use super::{Actor, Permission, Result, Service, ServiceError, snapshot};
 pub(in crate::service) use add::chain_deactivated;
 pub(crate) use add::check_attribute_map;
 pub use add::{AddMode, AddOutcome, PlannedRow, RowRejection};
-pub(in crate::service) use add::{FactsAsk, PlanFacts, plan_with};
+pub(in crate::service) use add::{FactsAsk, PlanFacts, add_event_body, plan_with};
 pub use available::{
     AvailableNumber, AvailableParams, AvailableQuery, DEFAULT_QUANTITY, MAX_QUANTITY,
 };
