@@ -333,8 +333,8 @@ fn digest_create(h: &mut Sha256, row: usize, n: &Number) {
         h.update((v.len() as u64).to_le_bytes());
         h.update(v.as_bytes());
     }
-    // An id as its text (what `to_string` gives), written on the stack: a String per id per
-    // row was a tenth of the digest's time.
+    // An id as its text (the same bytes `to_string` gives), written on the stack instead of
+    // into a String per id per row.
     fn id(h: &mut Sha256, v: Option<uuid::Uuid>) {
         match v {
             Some(u) => text(
@@ -600,7 +600,7 @@ impl Reading {
                 Err(reason) => rejected.push(PlanRow::rejected(no, phone, &reason)),
             }
         }
-        // The apply leaves a number added since to the unique index (`Tx::insert_numbers`).
+        // The apply leaves a number added since to the unique index (`Tx::insert_prepared`).
         let ask = FactsAsk::of(&adds, !self.apply);
         Ok(Some(Staged {
             read: slice.read,

@@ -20,7 +20,8 @@ use super::{AddNumber, carrier_not_found, check_free_text};
 use crate::service::progress::Progress;
 use crate::service::{Actor, Permission, Result, Service, ServiceError};
 
-/// Rows per insert statement when a file's numbers go in.
+/// Rows per insert statement (a request's batch is at most this many; an add file's slices go
+/// in through `Service::commit_prepared`).
 const INSERT_SLICE: usize = 10_000;
 
 /// How a batch add treats rejected rows.
@@ -308,7 +309,7 @@ impl Service {
         let order: HashMap<NumberId, usize> =
             numbers.iter().enumerate().map(|(i, n)| (n.id, i)).collect();
         numbers.sort_unstable_by(|a, b| a.phone_number.as_str().cmp(b.phone_number.as_str()));
-        // In slices, so that a file's job shows its rows going in; a request's batch (at most
+        // In slices, so that progress shows the rows going in; a request's batch (at most
         // 10,000 rows) is one slice.
         for chunk in numbers.chunks(INSERT_SLICE) {
             tx.insert_numbers(chunk).await?;
