@@ -367,7 +367,7 @@ pub struct IdempotencyKey {
 
 /// `{numberId}`: the number's id or its E.164 form (SPEC §8.1). Anything else names no number.
 pub fn number_lookup(raw: &str) -> Result<NumberLookup, ApiError> {
-    NumberLookup::parse(raw).ok_or_else(|| ApiError::not_found("number"))
+    NumberLookup::deferred(raw).ok_or_else(|| ApiError::not_found("number"))
 }
 
 /// Page size: default 30, at most 300 (SPEC §8).

@@ -26,7 +26,7 @@ use crate::service::{AllocateOptions, NumberView, ServiceError};
 
 /// A number's URL segment: its id or its E.164 form.
 pub fn lookup(raw: &str) -> WebResult<NumberLookup> {
-    NumberLookup::parse(raw).ok_or(WebError::Service(ServiceError::NotFound("number")))
+    NumberLookup::deferred(raw).ok_or(WebError::Service(ServiceError::NotFound("number")))
 }
 
 /// `2026-12-03 21:15 UTC` for Unix milliseconds.

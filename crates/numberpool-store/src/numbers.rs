@@ -22,6 +22,9 @@ const LOOKUP_CHUNK: usize = 900;
 pub enum NumberLookup {
     Id(NumberId),
     E164(E164),
+    /// Text already in E.164's own form (`+`, then 6 to 15 digits, the first not 0), not yet
+    /// parsed ([`NumberLookup::deferred`]).
+    Written(String),
 }
 
 impl NumberLookup {
@@ -31,6 +34,23 @@ impl NumberLookup {
             return Some(NumberLookup::Id(id));
         }
         E164::parse(s).ok().map(NumberLookup::E164)
+    }
+
+    /// [`NumberLookup::parse`], except that text already in E.164's form is kept as written:
+    /// the store looks it up as it is and parses it only when no number is stored under that
+    /// text (a stored E.164 is the form parsing gives, so a match is the number the text
+    /// names). A lookup by E.164 then costs no parse, a tenth of the API's lookup in the
+    /// profile (docs/PERFORMANCE.md, issue 16). For callers to whom a number that does not
+    /// parse and one that is not there are the same answer, "not found".
+    pub fn deferred(s: &str) -> Option<NumberLookup> {
+        let digits = s.strip_prefix('+').unwrap_or("");
+        let canonical = (6..=15).contains(&digits.len())
+            && digits.bytes().all(|b| b.is_ascii_digit())
+            && !digits.starts_with('0');
+        if canonical {
+            return Some(NumberLookup::Written(s.to_string()));
+        }
+        NumberLookup::parse(s)
     }
 }
 
@@ -305,6 +325,19 @@ fn json_rows<'a, R: serde::Deserialize<'a>>(text: &'a str) -> Result<Vec<R>> {
     serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("a page of numbers: {e}")))
 }
 
+/// The key a number is read by ([`Reader::number_row`]).
+#[derive(Clone, Copy)]
+enum By {
+    Id = 0,
+    E164 = 1,
+}
+
+/// One number's row as a backend hands it over ([`Reader::number_row`]).
+enum Fetched {
+    Json(String),
+    Row(Box<NumberRow>),
+}
+
 /// A column list qualified with the alias `n`.
 fn qualify(columns: &str) -> String {
     columns
@@ -418,12 +451,7 @@ impl Reader {
 
     /// One number by id or E.164, unscoped (the service checks scope).
     pub async fn get_number(&mut self, lookup: &NumberLookup) -> Result<Option<Number>> {
-        let (col, key) = match lookup {
-            NumberLookup::Id(id) => ("id", id.to_string()),
-            NumberLookup::E164(e) => ("e164", e.as_str().to_string()),
-        };
-        let sql = format!("SELECT {NUMBER_COLUMNS} FROM numbers WHERE {col} = $1");
-        self.row_by(&sql, &key, NumberRow::into_domain).await
+        self.number_by(None, lookup).await
     }
 
     /// The number, if `scope` may see it (R-SEC-1): a point read, then the scope check on the
@@ -434,37 +462,97 @@ impl Reader {
         scope: AccountId,
         lookup: &NumberLookup,
     ) -> Result<Option<Number>> {
-        static BY_ID: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
-            format!(
-                "SELECT {} FROM numbers n WHERE n.id = $1",
-                qualified_columns()
-            )
-        });
-        static BY_E164: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
-            format!(
-                "SELECT {} FROM numbers n WHERE n.e164 = $1",
-                qualified_columns()
-            )
-        });
-        let (sql, key) = match lookup {
-            NumberLookup::Id(id) => (&*BY_ID, id.to_string()),
-            NumberLookup::E164(e) => (&*BY_E164, e.as_str().to_string()),
+        self.number_by(Some(scope), lookup).await
+    }
+
+    /// One number by id or E.164, if `scope` (when given) may see it.
+    ///
+    /// SQLite hands the row over as one JSON array that it builds, as a list page's are:
+    /// sqlx copies each of a row's 45 columns into a value of its own on the connection's
+    /// thread and the row is then read column by column by name, which was a lookup's
+    /// largest cost after the round trips (docs/PERFORMANCE.md, issue 16).
+    async fn number_by(
+        &mut self,
+        scope: Option<AccountId>,
+        lookup: &NumberLookup,
+    ) -> Result<Option<Number>> {
+        let fetched = match lookup {
+            NumberLookup::Id(id) => self.number_row(By::Id, &id.to_string()).await?,
+            NumberLookup::E164(e) => self.number_row(By::E164, e.as_str()).await?,
+            NumberLookup::Written(text) => match self.number_row(By::E164, text).await? {
+                Some(found) => Some(found),
+                // Parsed only now: text in E.164's form that is stored under another form
+                // (a national prefix written after the country code, say).
+                None => match E164::parse(text) {
+                    Ok(e) if e.as_str() != text => self.number_row(By::E164, e.as_str()).await?,
+                    _ => None,
+                },
+            },
         };
-        let row: Option<NumberRow> = on_conn!(self, c => {
-            sqlx::query_as(sql).bind(&key).fetch_optional(&mut *c).await?
+        match fetched {
+            None => Ok(None),
+            Some(Fetched::Json(json)) => {
+                let row: crate::rows::NumberRowOf<&str> = serde_json::from_str(&json)
+                    .map_err(|e| StoreError::Corrupt(format!("a number's row: {e}")))?;
+                self.seen_from(scope, row).await
+            }
+            Some(Fetched::Row(row)) => self.seen_from(scope, *row).await,
+        }
+    }
+
+    /// The row of the number whose id or E.164 is `key`, as its backend hands it over.
+    async fn number_row(&mut self, by: By, key: &str) -> Result<Option<Fetched>> {
+        fn select(json: bool, by: &str) -> String {
+            let cols = qualified_columns();
+            let what = if json {
+                format!("json_array({cols})")
+            } else {
+                cols.to_string()
+            };
+            format!("SELECT {what} FROM numbers n WHERE n.{by} = $1")
+        }
+        static SQL: std::sync::LazyLock<[String; 4]> = std::sync::LazyLock::new(|| {
+            [
+                select(true, "id"),
+                select(true, "e164"),
+                select(false, "id"),
+                select(false, "e164"),
+            ]
         });
-        let Some(row) = row else {
-            return Ok(None);
-        };
-        // The scope first, from the two columns it needs, and the row decoded only for a
-        // caller who may see it: a damaged number outside the scope is "not found" to them,
-        // as any other number there is. A holder or owner that is no account id is on no
-        // chain.
-        let (Ok(holder), Ok(owner)) = (row.holder_id.parse(), row.owner_id.parse()) else {
-            return Ok(None);
-        };
-        if !self.holder_in_scope(scope, holder, owner).await? {
-            return Ok(None);
+        let at = by as usize;
+        Ok(crate::per_backend!(self, c =>
+            sqlite: sqlx::query_as::<_, (String,)>(&SQL[at])
+                .bind(key)
+                .fetch_optional(&mut *c)
+                .await?
+                .map(|(json,)| Fetched::Json(json)),
+            postgres: sqlx::query_as::<_, NumberRow>(&SQL[at + 2])
+                .bind(key)
+                .fetch_optional(&mut *c)
+                .await?
+                .map(|row| Fetched::Row(Box::new(row))),
+        ))
+    }
+
+    /// `row` as a number, if `scope` (when given) may see it. The scope first, from the two
+    /// columns it needs, and the row decoded only for a caller who may see it: a damaged
+    /// number outside the scope is "not found" to them, as any other number there is. A
+    /// holder or owner that is no account id is on no chain.
+    async fn seen_from<S: AsRef<str>>(
+        &mut self,
+        scope: Option<AccountId>,
+        row: crate::rows::NumberRowOf<S>,
+    ) -> Result<Option<Number>> {
+        if let Some(scope) = scope {
+            let (Ok(holder), Ok(owner)) = (
+                row.holder_id.as_ref().parse(),
+                row.owner_id.as_ref().parse(),
+            ) else {
+                return Ok(None);
+            };
+            if !self.holder_in_scope(scope, holder, owner).await? {
+                return Ok(None);
+            }
         }
         row.into_domain().map(Some)
     }

@@ -1045,6 +1045,47 @@ async fn number_round_trips_every_field(db: &TestDb) {
     ));
     assert!(NumberLookup::parse("not a number").is_none());
 
+    // Text in E.164's own form is looked up as written, and parsed only when nothing is
+    // stored under it: `+44 0…` (a national prefix after the country code) is in that form
+    // but stored as `+44 …`; a number not stored, or not valid, is not found either way.
+    assert!(matches!(
+        NumberLookup::deferred("+14155550123"),
+        Some(NumberLookup::Written(t)) if t == "+14155550123"
+    ));
+    assert!(matches!(
+        NumberLookup::deferred("+1 415 555 0123"),
+        Some(NumberLookup::E164(e)) if e == full.phone_number
+    ));
+    assert!(matches!(
+        NumberLookup::deferred(&full.id.to_string()),
+        Some(NumberLookup::Id(id)) if id == full.id
+    ));
+    assert!(NumberLookup::deferred("not a number").is_none());
+    assert!(NumberLookup::deferred("+0123456789").is_none());
+    for (text, want) in [
+        ("+14155550123", Some(&full)),
+        ("+442071838750", Some(&plain)),
+        ("+4402071838750", Some(&plain)),
+        ("+12125550100", None),
+        ("+33012345678", None),
+    ] {
+        let lookup = NumberLookup::deferred(text).expect("in E.164's form");
+        assert!(matches!(lookup, NumberLookup::Written(_)), "{text}");
+        assert_eq!(
+            rd.get_number(&lookup).await.expect("get").as_ref(),
+            want,
+            "{text}"
+        );
+        assert_eq!(
+            rd.get_number_in_scope(w.provider.id, &lookup)
+                .await
+                .expect("get")
+                .as_ref(),
+            want,
+            "{text} in the provider's scope"
+        );
+    }
+
     // Trunks and carriers are found again.
     assert_eq!(
         rd.trunk_provider(w.trunk).await.expect("trunk"),
@@ -2803,6 +2844,7 @@ async fn compare_lists_and_inventory(
             for lookup in [
                 NumberLookup::Id(n.id),
                 NumberLookup::E164(n.phone_number.clone()),
+                NumberLookup::Written(n.phone_number.as_str().to_string()),
             ] {
                 let got = rd
                     .get_number_in_scope(scope.id, &lookup)
