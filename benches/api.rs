@@ -10,8 +10,11 @@
 //! - starts the real `Application` in this process (release build, rate limit off, the default
 //!   8 database connections), with an API client of the provider and a token from
 //!   `Service::issue_token`;
-//! - drives it with `wrk` (2 threads, 32 connections, 10 s, `--latency`), the Authorization
-//!   header and the rotating paths set by a Lua script:
+//! - drives it with `wrk` (2 threads, 32 connections, `--latency`), the Authorization header
+//!   and the rotating paths set by a Lua script, each figure for 10 s in all: in rounds of 2 s,
+//!   the six figures in turn each round, so that a ratio compares figures measured over the
+//!   same minutes (a figure's rate is over all its rounds' requests, its p50 the median of its
+//!   rounds' and its p99 the highest):
 //!   1. a filtered list page as the provider: `GET /v2/phone/numbers?customer_id=C&page_size=30`,
 //!      C rotating over the 100 customers;
 //!   2. a lookup by E.164: `GET /v2/phone/numbers/%2B…`, rotating over 1,000 numbers spread over
@@ -39,8 +42,8 @@
 //! `NUMBERPOOL_TEST_PG_URL=postgres://postgres@127.0.0.1:5432/postgres cargo bench --bench api [sqlite|postgres]`.
 //! The seed, the server and wrk are shared with `benches/portal.rs` (`benches/common/mod.rs`).
 //! Knobs: `NUMBERPOOL_BENCH_NUMBERS` (default 1000000), `NUMBERPOOL_BENCH_SECS` (wrk seconds per
-//! run, default 10), `NUMBERPOOL_BENCH_KEEP_DB=1` keeps each database and prints its URL (for
-//! EXPLAIN afterwards).
+//! figure, default 10), `NUMBERPOOL_BENCH_ROUND_SECS` (seconds of a round, default 2),
+//! `NUMBERPOOL_BENCH_KEEP_DB=1` keeps each database and prints its URL (for EXPLAIN afterwards).
 
 #[path = "common/mod.rs"]
 mod common;
@@ -50,7 +53,8 @@ use std::time::{Duration, Instant};
 
 use axum::response::IntoResponse;
 use common::{
-    CONNECTIONS, Conn, Load, Seeded, THREADS, check, die, env_num, p50, phone_numbers, wrk,
+    CONNECTIONS, Conn, Credential, Load, Seeded, THREADS, check, die, env_num, p50, phone_numbers,
+    wrk,
 };
 use numberpool_domain::{AccountId, E164};
 use numberpool_store::Store;
@@ -229,46 +233,70 @@ async fn bench_backend(
         die("the page after 900,000 rows is not a full page");
     }
 
-    // Load.
-    let floor = wrk(
-        "floor (bare axum, 1 KB JSON)",
-        &format!("http://{floor_addr}"),
-        None,
-        &["/floor".to_string()],
-        secs,
-    );
+    // Load: the six figures in turn, in rounds, so that the figures a ratio compares are
+    // measured over the same minutes. This machine's speed moves from one minute to the next
+    // (by up to 40 %: docs/PERFORMANCE.md, issue 16), and with each figure measured once, for
+    // the whole time, a ratio could compare a fast spell's floor with a slow spell's route.
+    let secs_per_round = env_num("NUMBERPOOL_BENCH_ROUND_SECS", 2).clamp(1, secs.max(1));
+    let rounds = (secs / secs_per_round).max(1);
     let db_floor_addr = start_db_floor(store.clone(), w.provider).await;
-    let db_floor = wrk(
-        "database floor (bare axum + one point read through the store)",
-        &format!("http://{db_floor_addr}"),
-        None,
-        &["/dbfloor".to_string()],
-        secs,
+    let floor_base = format!("http://{floor_addr}");
+    let db_floor_base = format!("http://{db_floor_addr}");
+    let account_path = [format!("/v2/accounts/{}", w.provider)];
+    let (floor_path, db_floor_path, health_path) = (
+        ["/floor".to_string()],
+        ["/dbfloor".to_string()],
+        ["/healthz".to_string()],
     );
-    let list = wrk(
-        "list page, filtered by customer",
-        &base,
-        Some(&token),
-        &list_paths,
-        secs,
-    );
-    let lookup = wrk("lookup by E.164", &base, Some(&token), &lookup_paths, secs);
     // Where a request's time goes, for the report: the application's middleware stack alone
     // (no authentication, no database), and authentication plus one small scoped read.
-    let health = wrk(
-        "diagnostic: /healthz (app stack, no auth, no database)",
-        &base,
-        None,
-        &["/healthz".to_string()],
-        secs,
-    );
-    let account = wrk(
-        "diagnostic: GET /v2/accounts/{provider} (bearer auth + one scoped read)",
-        &base,
-        Some(&token),
-        &[format!("/v2/accounts/{}", w.provider)],
-        secs,
-    );
+    let loads: [(&str, &str, Option<&Credential>, &[String]); 6] = [
+        (
+            "floor (bare axum, 1 KB JSON)",
+            &floor_base,
+            None,
+            &floor_path,
+        ),
+        (
+            "database floor (bare axum + one point read through the store)",
+            &db_floor_base,
+            None,
+            &db_floor_path,
+        ),
+        (
+            "list page, filtered by customer",
+            &base,
+            Some(&token),
+            &list_paths,
+        ),
+        ("lookup by E.164", &base, Some(&token), &lookup_paths),
+        (
+            "diagnostic: /healthz (app stack, no auth, no database)",
+            &base,
+            None,
+            &health_path,
+        ),
+        (
+            "diagnostic: GET /v2/accounts/{provider} (bearer auth + one scoped read)",
+            &base,
+            Some(&token),
+            &account_path,
+        ),
+    ];
+    let mut measured: [Vec<Load>; 6] = Default::default();
+    for round in 1..=rounds {
+        for ((label, at, cred, paths), into) in loads.iter().zip(measured.iter_mut()) {
+            into.push(wrk(
+                &format!("round {round}/{rounds}: {label}"),
+                at,
+                *cred,
+                paths,
+                secs_per_round,
+            ));
+        }
+    }
+    let [floor, db_floor, list, lookup, health, account] =
+        std::array::from_fn(|i| Load::of_rounds(loads[i].0, &measured[i]));
 
     // Sequential, on one keep-alive connection, in turn: the unfiltered first page, the page
     // after 90 % of the rows, the inventory, a customer's filtered page and a page filtered by
@@ -378,8 +406,9 @@ fn main() {
 
     println!();
     println!(
-        "REST API under load: {} numbers, wrk -t{THREADS} -c{CONNECTIONS} -d{secs}s",
-        phones.len()
+        "REST API under load: {} numbers, wrk -t{THREADS} -c{CONNECTIONS}, {secs} s a figure in rounds of {} s",
+        phones.len(),
+        env_num("NUMBERPOOL_BENCH_ROUND_SECS", 2).clamp(1, secs.max(1))
     );
     println!("| figure | backend | p50 | p99 | req/s | target |");
     println!("|---|---|---|---|---|---|");

@@ -419,6 +419,40 @@ pub struct Load {
     pub requests: u64,
 }
 
+impl Load {
+    /// One figure from the rounds it was measured in: the rate over all of their requests,
+    /// the median of their p50s, and the highest of their p99s. Printed under `label`.
+    pub fn of_rounds(label: &str, rounds: &[Load]) -> Load {
+        let requests: u64 = rounds.iter().map(|l| l.requests).sum();
+        let seconds: f64 = rounds
+            .iter()
+            .filter(|l| l.rps > 0.0)
+            .map(|l| l.requests as f64 / l.rps)
+            .sum();
+        let mut p50s: Vec<f64> = rounds.iter().map(|l| l.p50_ms).collect();
+        p50s.sort_by(f64::total_cmp);
+        let load = Load {
+            p50_ms: p50s.get(p50s.len() / 2).copied().unwrap_or(f64::NAN),
+            p99_ms: rounds.iter().map(|l| l.p99_ms).fold(f64::NAN, f64::max),
+            rps: if seconds > 0.0 {
+                requests as f64 / seconds
+            } else {
+                f64::NAN
+            },
+            requests,
+        };
+        println!(
+            "  {label}, {} rounds: p50 {:.2} ms (median of rounds), p99 {:.2} ms (highest), {:.0} req/s ({} requests)",
+            rounds.len(),
+            load.p50_ms,
+            load.p99_ms,
+            load.rps,
+            load.requests
+        );
+        load
+    }
+}
+
 fn parse_ms(s: &str) -> Option<f64> {
     let s = s.trim();
     let (num, mult) = if let Some(v) = s.strip_suffix("us") {
