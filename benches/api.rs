@@ -42,7 +42,8 @@
 //! `NUMBERPOOL_TEST_PG_URL=postgres://postgres@127.0.0.1:5432/postgres cargo bench --bench api [sqlite|postgres]`.
 //! The seed, the server and wrk are shared with `benches/portal.rs` (`benches/common/mod.rs`).
 //! Knobs: `NUMBERPOOL_BENCH_NUMBERS` (default 1000000), `NUMBERPOOL_BENCH_SECS` (wrk seconds per
-//! figure, default 10), `NUMBERPOOL_BENCH_ROUND_SECS` (seconds of a round, default 2),
+//! figure, default 10; a figure gets the whole rounds that fit), `NUMBERPOOL_BENCH_ROUND_SECS`
+//! (seconds of a round, default 2),
 //! `NUMBERPOOL_BENCH_KEEP_DB=1` keeps each database and prints its URL (for EXPLAIN afterwards).
 
 #[path = "common/mod.rs"]

@@ -423,16 +423,19 @@ impl Load {
     /// One figure from the rounds it was measured in: the rate over all of their requests,
     /// the median of their p50s, and the highest of their p99s. Printed under `label`.
     pub fn of_rounds(label: &str, rounds: &[Load]) -> Load {
-        let requests: u64 = rounds.iter().map(|l| l.requests).sum();
-        let seconds: f64 = rounds
-            .iter()
-            .filter(|l| l.rps > 0.0)
-            .map(|l| l.requests as f64 / l.rps)
-            .sum();
+        // A round whose rate did not read counts neither its requests nor its seconds.
+        let timed = || rounds.iter().filter(|l| l.rps > 0.0);
+        let requests: u64 = timed().map(|l| l.requests).sum();
+        let seconds: f64 = timed().map(|l| l.requests as f64 / l.rps).sum();
         let mut p50s: Vec<f64> = rounds.iter().map(|l| l.p50_ms).collect();
         p50s.sort_by(f64::total_cmp);
+        let median = match p50s.len() {
+            0 => f64::NAN,
+            n if n % 2 == 1 => p50s[n / 2],
+            n => (p50s[n / 2 - 1] + p50s[n / 2]) / 2.0,
+        };
         let load = Load {
-            p50_ms: p50s.get(p50s.len() / 2).copied().unwrap_or(f64::NAN),
+            p50_ms: median,
             p99_ms: rounds.iter().map(|l| l.p99_ms).fold(f64::NAN, f64::max),
             rps: if seconds > 0.0 {
                 requests as f64 / seconds

@@ -315,7 +315,8 @@ async fn bad_input(db: &TestDb) {
         .must("a hostile prefix is only a filter");
     // Only the digits survive ("11"), and no E.164 starts with them: nothing, not everything.
     assert_eq!(page.total, 0);
-    // Lookups that do not parse never reach the service.
+    // Lookups that do not parse are refused before the service (`parse`, the CLI's; the API's
+    // `deferred` lets text in E.164's form through, to be found or not by the store).
     for s in [
         "",
         "abc",

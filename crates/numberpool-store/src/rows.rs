@@ -221,10 +221,10 @@ fn flag<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<bool, D::
 }
 
 /// A number's columns; also read from a JSON array of them in [`NUMBER_COLUMNS`] order (the
-/// export path, [`crate::RawPage`], and SQLite's list pages). `S` is what an id or a stored
-/// word is read as: a `String` from the driver, or a `&str` borrowed from the JSON text of a
-/// page, which they never need escapes in (a list page decoded 24 strings a row only to parse
-/// them into ids and words: docs/PERFORMANCE.md, issue 16).
+/// export path, [`crate::RawPage`], and SQLite's list pages and one-number reads). `S` is what
+/// an id or a stored word is read as: a `String` from the driver, or a `&str` borrowed from the
+/// JSON text, which they never need escapes in (a list page decoded 24 strings a row only to
+/// parse them into ids and words: docs/PERFORMANCE.md, issue 16).
 #[derive(sqlx::FromRow, serde::Deserialize)]
 pub(crate) struct NumberRowOf<S> {
     pub id: S,

@@ -1811,8 +1811,10 @@ async fn unparsable_rows_are_corrupt(db: &TestDb) {
     let store = db.store().await;
     let p = add_account(&store, "P", AccountKind::Provider, None).await;
     // One number per way of breaking a row; lookups by id and by E.164 both say Corrupt.
-    let breakages: [(&str, bool); 12] = [
+    let breakages: [(&str, bool); 13] = [
         ("product = 'bogus'", true),
+        // A word that SQLite's JSON must escape: read as any other damaged word.
+        ("capacity = 'quo\"ted'", true),
         ("number_type = 'bogus'", true),
         ("fine_type = 'bogus'", true),
         ("capacity = 'bogus'", true),
@@ -1879,6 +1881,20 @@ async fn unparsable_rows_are_corrupt(db: &TestDb) {
                 matches!(by_e164, Err(StoreError::Corrupt(_))),
                 "{set}: {by_e164:?}"
             );
+        }
+    }
+    // Outside the caller's scope a damaged row is not found, as any other row there is (the
+    // scope is checked before the row is decoded), the escaped word included.
+    drop(rd);
+    let other = add_account(&store, "Other", AccountKind::Provider, None).await;
+    let mut rd = store.read().await.expect("read");
+    for ((set, _), n) in breakages.iter().zip(&numbers) {
+        for lookup in [
+            NumberLookup::Id(n.id),
+            NumberLookup::E164(n.phone_number.clone()),
+        ] {
+            let got = rd.get_number_in_scope(other.id, &lookup).await;
+            assert!(matches!(got, Ok(None)), "{set} {lookup:?}: {got:?}");
         }
     }
     // Corruption is per row: a sound row still reads.
