@@ -185,6 +185,7 @@ async fn bench_backend(
     phones: &[E164],
     floor_addr: SocketAddr,
     secs: u64,
+    secs_per_round: u64,
 ) -> Figures {
     println!("== {backend}");
     let run = Seeded::start(backend, phones).await;
@@ -238,7 +239,6 @@ async fn bench_backend(
     // measured over the same minutes. This machine's speed moves from one minute to the next
     // (by up to 40 %: docs/PERFORMANCE.md, issue 16), and with each figure measured once, for
     // the whole time, a ratio could compare a fast spell's floor with a slow spell's route.
-    let secs_per_round = env_num("NUMBERPOOL_BENCH_ROUND_SECS", 2).clamp(1, secs.max(1));
     let rounds = (secs / secs_per_round).max(1);
     let db_floor_addr = start_db_floor(store.clone(), w.provider).await;
     let floor_base = format!("http://{floor_addr}");
@@ -386,6 +386,7 @@ fn main() {
     common::require_wrk();
     let total = env_num("NUMBERPOOL_BENCH_NUMBERS", 1_000_000) as usize;
     let secs = env_num("NUMBERPOOL_BENCH_SECS", 10);
+    let secs_per_round = env_num("NUMBERPOOL_BENCH_ROUND_SECS", 2).clamp(1, secs.max(1));
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -402,14 +403,19 @@ fn main() {
 
     let mut all = Vec::new();
     for backend in common::backends() {
-        all.push(rt.block_on(bench_backend(backend, &phones, floor_addr, secs)));
+        all.push(rt.block_on(bench_backend(
+            backend,
+            &phones,
+            floor_addr,
+            secs,
+            secs_per_round,
+        )));
     }
 
     println!();
     println!(
-        "REST API under load: {} numbers, wrk -t{THREADS} -c{CONNECTIONS}, {secs} s a figure in rounds of {} s",
+        "REST API under load: {} numbers, wrk -t{THREADS} -c{CONNECTIONS}, {secs} s a figure in rounds of {secs_per_round} s",
         phones.len(),
-        env_num("NUMBERPOOL_BENCH_ROUND_SECS", 2).clamp(1, secs.max(1))
     );
     println!("| figure | backend | p50 | p99 | req/s | target |");
     println!("|---|---|---|---|---|---|");

@@ -520,22 +520,19 @@ impl Reader {
             };
             format!("SELECT {what} FROM numbers n WHERE n.{by} = $1")
         }
-        static SQL: std::sync::LazyLock<[String; 4]> = std::sync::LazyLock::new(|| {
-            [
-                select(true, "id"),
-                select(true, "e164"),
-                select(false, "id"),
-                select(false, "e164"),
-            ]
-        });
+        // By [`By`]: SQLite's statements, then PostgreSQL's.
+        static JSON_SQL: std::sync::LazyLock<[String; 2]> =
+            std::sync::LazyLock::new(|| [select(true, "id"), select(true, "e164")]);
+        static ROW_SQL: std::sync::LazyLock<[String; 2]> =
+            std::sync::LazyLock::new(|| [select(false, "id"), select(false, "e164")]);
         let at = by as usize;
         Ok(crate::per_backend!(self, c =>
-            sqlite: sqlx::query_as::<_, (String,)>(&SQL[at])
+            sqlite: sqlx::query_as::<_, (String,)>(&JSON_SQL[at])
                 .bind(key)
                 .fetch_optional(&mut *c)
                 .await?
                 .map(|(json,)| Fetched::Json(json)),
-            postgres: sqlx::query_as::<_, NumberRow>(&SQL[at + 2])
+            postgres: sqlx::query_as::<_, NumberRow>(&ROW_SQL[at])
                 .bind(key)
                 .fetch_optional(&mut *c)
                 .await?

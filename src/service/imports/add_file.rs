@@ -676,22 +676,16 @@ impl Planning {
         pool_numbers: Vec<Number>,
     ) -> Result<SliceWrite> {
         let body = add_event_body(self.me.id, &numbers);
-        let mut order: Vec<usize> = (0..numbers.len()).collect();
-        order.sort_unstable_by(|a, b| {
-            numbers[*a]
-                .phone_number
-                .as_str()
-                .cmp(numbers[*b].phone_number.as_str())
+        let mut by_e164: Vec<(usize, Number)> = numbers.into_iter().enumerate().collect();
+        by_e164.sort_unstable_by(|(_, a), (_, b)| {
+            a.phone_number.as_str().cmp(b.phone_number.as_str())
         });
-        let mut at = vec![0; numbers.len()];
-        for (pos, row) in order.iter().enumerate() {
+        // Where each row's number is in the batch.
+        let mut at = vec![0; by_e164.len()];
+        for (pos, (row, _)) in by_e164.iter().enumerate() {
             at[*row] = pos;
         }
-        let mut slots: Vec<Option<Number>> = numbers.into_iter().map(Some).collect();
-        let sorted: Vec<Number> = order
-            .iter()
-            .filter_map(|row| slots.get_mut(*row).and_then(Option::take))
-            .collect();
+        let sorted: Vec<Number> = by_e164.into_iter().map(|(_, n)| n).collect();
         Ok(SliceWrite {
             add_event,
             batch: PreparedNumbers::of(self.backend, sorted)?,
