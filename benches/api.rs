@@ -31,19 +31,24 @@
 //!   provider's unfiltered first page, its page after 90 % of the rows (its `next_page_token`
 //!   built from that row's id, as `encode_page_token` does), the inventory route, a customer's
 //!   filtered page, and a page filtered by a 7-digit E.164 prefix (1 % of the numbers, a filter
-//!   the per-holder counts cannot answer);
+//!   the per-holder counts cannot answer). With `NUMBERPOOL_BENCH_COMPARE=N`, a second database
+//!   of the first N of the same numbers is seeded the same way and served beside the first, and
+//!   the same five requests to it follow each of the first's, on a connection of its own: the
+//!   two sizes timed over the same seconds;
 //! - prints the database's size, and the issue-16 targets: the list page ≥ 15 % and the lookup
 //!   ≥ 35 % of the database floor, authentication plus one read within 2.5× of one read, the
 //!   deep page within 1.5× of the first, the first page and the inventory within 3× of the
-//!   customer page (and, comparing a 10,000,000-number run with a 1,000,000 one by hand, within
-//!   1.5× of themselves).
+//!   customer page, and (with `NUMBERPOOL_BENCH_COMPARE`) the first page and the inventory within
+//!   1.5× of the same requests on the smaller database.
 //!
 //! Run: `scripts/bench` (which provides PostgreSQL and wrk), or
 //! `NUMBERPOOL_TEST_PG_URL=postgres://postgres@127.0.0.1:5432/postgres cargo bench --bench api [sqlite|postgres]`.
 //! The seed, the server and wrk are shared with `benches/portal.rs` (`benches/common/mod.rs`).
 //! Knobs: `NUMBERPOOL_BENCH_NUMBERS` (default 1000000), `NUMBERPOOL_BENCH_SECS` (wrk seconds per
 //! figure, default 10; a figure gets the whole rounds that fit), `NUMBERPOOL_BENCH_ROUND_SECS`
-//! (seconds of a round, default 2),
+//! (seconds of a round, default 2), `NUMBERPOOL_BENCH_COMPARE` (the smaller database's size, off
+//! by default; issue 16's pairing is `NUMBERPOOL_BENCH_NUMBERS=10000000
+//! NUMBERPOOL_BENCH_COMPARE=1000000`),
 //! `NUMBERPOOL_BENCH_KEEP_DB=1` keeps each database and prints its URL (for EXPLAIN afterwards).
 
 #[path = "common/mod.rs"]
@@ -144,6 +149,128 @@ async fn start_db_floor(store: Store, account: AccountId) -> SocketAddr {
 }
 
 // ---------------------------------------------------------------------------------------------
+// The sequential requests.
+
+/// The requests timed one at a time on a seeded run, each checked once: the provider's
+/// unfiltered first page, its page after 90 % of the rows, the inventory, a customer's filtered
+/// page (rotating over the customers) and a page filtered by an E.164 prefix (a filter the
+/// counters cannot answer, so its count reads the matches).
+struct Pages {
+    addr: SocketAddr,
+    token: Credential,
+    customers: Vec<String>,
+    first: String,
+    deep: String,
+    inventory: String,
+    prefix: String,
+    total_records: i64,
+    deep_at: usize,
+}
+
+impl Pages {
+    async fn of(run: &Seeded, phones: &[E164]) -> Pages {
+        let (addr, token) = (run.addr, run.api_token().await);
+        let customers: Vec<String> = run
+            .world
+            .customers
+            .iter()
+            .map(|c| format!("/v2/phone/numbers?customer_id={c}&page_size=30"))
+            .collect();
+        let page = check(addr, &customers[0], &token).await;
+        let n_items = page["phone_numbers"].as_array().map_or(0, Vec::len);
+        if n_items != 30 {
+            die(format!(
+                "the filtered list returned {n_items} numbers, not 30"
+            ));
+        }
+        println!(
+            "  filtered list: total_records {} per customer",
+            page["total_records"]
+        );
+        let first = "/v2/phone/numbers?page_size=30".to_string();
+        let deep_at = phones.len() * 9 / 10;
+        let after = nth_id(&run.db.url, deep_at - 1).await;
+        let deep = format!(
+            "/v2/phone/numbers?page_size=30&next_page_token={}",
+            numberpool::api::extract::encode_page_token(&after)
+        );
+        let total_records = check(addr, &first, &token).await["total_records"]
+            .as_i64()
+            .unwrap_or(-1);
+        if check(addr, &deep, &token).await["phone_numbers"]
+            .as_array()
+            .map_or(0, Vec::len)
+            != 30
+        {
+            die("the page after 90 % of the rows is not a full page");
+        }
+        let inventory = "/v2/phone/inventory".to_string();
+        check(addr, &inventory, &token).await;
+        // Seven digits of the first number: 10,000 of the seeded numbers (1 % of a million).
+        let prefix = format!(
+            "/v2/phone/numbers?page_size=30&prefix={}",
+            &phones[0].as_str()[1..8]
+        );
+        println!(
+            "  prefix filter {}: total_records {}",
+            &phones[0].as_str()[..8],
+            check(addr, &prefix, &token).await["total_records"]
+        );
+        Pages {
+            addr,
+            token,
+            customers,
+            first,
+            deep,
+            inventory,
+            prefix,
+            total_records,
+            deep_at,
+        }
+    }
+}
+
+/// [`Pages`] timed on one keep-alive connection.
+struct Timed<'a> {
+    pages: &'a Pages,
+    conn: Conn,
+    /// First page, deep page, inventory, customer page, prefix page.
+    times: [Vec<Duration>; 5],
+}
+
+impl<'a> Timed<'a> {
+    async fn open(pages: &'a Pages) -> Timed<'a> {
+        let conn = Conn::open(pages.addr).await;
+        Timed {
+            pages,
+            conn,
+            times: Default::default(),
+        }
+    }
+
+    /// The five requests in turn, the `k`-th customer's page among them.
+    async fn once(&mut self, k: usize) {
+        let p = self.pages;
+        let customer = &p.customers[k % p.customers.len()];
+        for (path, into) in [&p.first, &p.deep, &p.inventory, customer, &p.prefix]
+            .into_iter()
+            .zip(self.times.iter_mut())
+        {
+            let t = Instant::now();
+            let (status, _) = self.conn.get(path, &p.token).await;
+            into.push(t.elapsed());
+            if status != 200 {
+                die(format!("GET {path} answered {status} during the timing"));
+            }
+        }
+    }
+
+    fn p50s(&mut self) -> [f64; 5] {
+        std::array::from_fn(|i| p50(&mut self.times[i]))
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
 
 struct Figures {
     backend: &'static str,
@@ -162,6 +289,9 @@ struct Figures {
     pages_timed: usize,
     total_records: i64,
     db_bytes: i64,
+    /// With `NUMBERPOOL_BENCH_COMPARE`: the five sequential p50s on the smaller database,
+    /// timed alternating with these, and its `total_records`.
+    compared: Option<([f64; 5], i64)>,
 }
 
 /// The database's size on disk after the seed: the SQLite file with its log, or PostgreSQL's
@@ -186,30 +316,24 @@ async fn bench_backend(
     floor_addr: SocketAddr,
     secs: u64,
     secs_per_round: u64,
+    compare: Option<usize>,
 ) -> Figures {
     println!("== {backend}");
+    // The smaller database first, so that the larger one's load finds its own pages cached
+    // as it would alone; the smaller one's are read again by its checks before the timing.
+    let small_run = match compare {
+        Some(n) => {
+            println!("  beside it, for the sequential requests: {n} numbers");
+            Some((Seeded::start(backend, &phones[..n]).await, n))
+        }
+        None => None,
+    };
     let run = Seeded::start(backend, phones).await;
     let (addr, w, store) = (run.addr, &run.world, run.store.clone());
-    let token = run.api_token().await;
     let base = run.base();
-
     // The paths, each checked once before the load.
-    let list_paths: Vec<String> = w
-        .customers
-        .iter()
-        .map(|c| format!("/v2/phone/numbers?customer_id={c}&page_size=30"))
-        .collect();
-    let page = check(addr, &list_paths[0], &token).await;
-    let n_items = page["phone_numbers"].as_array().map_or(0, Vec::len);
-    if n_items != 30 {
-        die(format!(
-            "the filtered list returned {n_items} numbers, not 30"
-        ));
-    }
-    println!(
-        "  filtered list: total_records {} per customer",
-        page["total_records"]
-    );
+    let pages = Pages::of(&run, phones).await;
+    let (token, list_paths) = (&pages.token, &pages.customers);
     let step = (phones.len() / LOOKUPS).max(1);
     let lookup_paths: Vec<String> = (0..LOOKUPS.min(phones.len()))
         .map(|i| {
@@ -219,21 +343,7 @@ async fn bench_backend(
             )
         })
         .collect();
-    check(addr, &lookup_paths[0], &token).await;
-
-    let first = "/v2/phone/numbers?page_size=30".to_string();
-    let deep_at = phones.len() * 9 / 10;
-    let after = nth_id(&run.db.url, deep_at - 1).await;
-    let deep = format!(
-        "/v2/phone/numbers?page_size=30&next_page_token={}",
-        numberpool::api::extract::encode_page_token(&after)
-    );
-    let first_page = check(addr, &first, &token).await;
-    let deep_page = check(addr, &deep, &token).await;
-    let total_records = first_page["total_records"].as_i64().unwrap_or(-1);
-    if deep_page["phone_numbers"].as_array().map_or(0, Vec::len) != 30 {
-        die("the page after 900,000 rows is not a full page");
-    }
+    check(addr, &lookup_paths[0], token).await;
 
     // Load: the six figures in turn, in rounds, so that the figures a ratio compares are
     // measured over the same minutes. This machine's speed moves from one minute to the next
@@ -267,10 +377,10 @@ async fn bench_backend(
         (
             "list page, filtered by customer",
             &base,
-            Some(&token),
-            &list_paths,
+            Some(token),
+            list_paths,
         ),
-        ("lookup by E.164", &base, Some(&token), &lookup_paths),
+        ("lookup by E.164", &base, Some(token), &lookup_paths),
         (
             "diagnostic: /healthz (app stack, no auth, no database)",
             &base,
@@ -280,7 +390,7 @@ async fn bench_backend(
         (
             "diagnostic: GET /v2/accounts/{provider} (bearer auth + one scoped read)",
             &base,
-            Some(&token),
+            Some(token),
             &account_path,
         ),
     ];
@@ -299,64 +409,60 @@ async fn bench_backend(
     let [floor, db_floor, list, lookup, health, account] =
         std::array::from_fn(|i| Load::of_rounds(loads[i].0, &measured[i]));
 
-    // Sequential, on one keep-alive connection, in turn: the unfiltered first page, the page
-    // after 90 % of the rows, the inventory, a customer's filtered page and a page filtered by
-    // an E.164 prefix (a filter the counters cannot answer, so its count reads the matches).
-    let inventory = "/v2/phone/inventory".to_string();
-    // Seven digits of the first number: 10,000 of the seeded numbers, 1 % of a million.
-    let prefix = format!(
-        "/v2/phone/numbers?page_size=30&prefix={}",
-        &phones[0].as_str()[1..8]
-    );
-    check(addr, &inventory, &token).await;
-    let prefix_page = check(addr, &prefix, &token).await;
-    println!(
-        "  prefix filter {}: total_records {}",
-        &phones[0].as_str()[..8],
-        prefix_page["total_records"]
-    );
-    let mut conn = Conn::open(addr).await;
-    let mut times: [Vec<Duration>; 5] = Default::default();
+    let small = match &small_run {
+        Some((r, n)) => {
+            println!("  the database of {n} numbers beside it:");
+            Some(Pages::of(r, &phones[..*n]).await)
+        }
+        None => None,
+    };
+    // Sequential, on one keep-alive connection, in turn; with a smaller database beside it
+    // (`NUMBERPOOL_BENCH_COMPARE`), the same five requests to it after each of this one's, so
+    // that the two sizes are compared over the same seconds.
+    let mut seq = vec![Timed::open(&pages).await];
+    if let Some(small) = &small {
+        seq.push(Timed::open(small).await);
+    }
     let started = Instant::now();
     let mut k = 0;
-    while times[0].len() < 200
-        && (started.elapsed() < Duration::from_secs(30) || times[0].len() < 5)
+    while seq[0].times[0].len() < 200
+        && (started.elapsed() < Duration::from_secs(30) || seq[0].times[0].len() < 5)
     {
-        let customer = &list_paths[k % list_paths.len()];
-        k += 1;
-        for (path, into) in [&first, &deep, &inventory, customer, &prefix]
-            .into_iter()
-            .zip(times.iter_mut())
-        {
-            let t = Instant::now();
-            let (status, _) = conn.get(path, &token).await;
-            into.push(t.elapsed());
-            if status != 200 {
-                die(format!("GET {path} answered {status} during the timing"));
-            }
+        for t in &mut seq {
+            t.once(k).await;
         }
+        k += 1;
     }
-    let pages_timed = times[0].len();
+    let pages_timed = seq[0].times[0].len();
+    let mut p50s = seq.iter_mut().map(Timed::p50s);
     let [
-        mut t_first,
-        mut t_deep,
-        mut t_inv,
-        mut t_customer,
-        mut t_prefix,
-    ] = times;
-    let first_p50_ms = p50(&mut t_first);
-    let deep_p50_ms = p50(&mut t_deep);
-    let inventory_p50_ms = p50(&mut t_inv);
-    let customer_p50_ms = p50(&mut t_customer);
-    let prefix_p50_ms = p50(&mut t_prefix);
+        first_p50_ms,
+        deep_p50_ms,
+        inventory_p50_ms,
+        customer_p50_ms,
+        prefix_p50_ms,
+    ] = p50s.next().unwrap_or_default();
+    let compared = p50s.next().zip(small.as_ref().map(|s| s.total_records));
+    let total_records = pages.total_records;
+    let deep_at = pages.deep_at;
     println!(
         "  sequential, {pages_timed} requests each, p50: unfiltered first page (total_records {total_records}) {first_p50_ms:.2} ms, page after {deep_at} rows {deep_p50_ms:.2} ms, inventory {inventory_p50_ms:.2} ms, customer page {customer_p50_ms:.2} ms, prefix page {prefix_p50_ms:.2} ms"
     );
+    if let (Some(([first, deep, inventory, customer, prefix], _)), Some(s)) = (compared, &small) {
+        println!(
+            "  the same, alternating, at {} numbers: first page {first:.2} ms, page after {} rows {deep:.2} ms, inventory {inventory:.2} ms, customer page {customer:.2} ms, prefix page {prefix:.2} ms",
+            s.total_records, s.deep_at
+        );
+    }
     let db_bytes = db_size(&run.db.url).await;
     println!("  database size: {:.2} GB", db_bytes as f64 / 1e9);
 
     let seed_time = run.seed_time;
+    drop(seq);
     run.stop().await;
+    if let Some((r, _)) = small_run {
+        r.stop().await;
+    }
     Figures {
         backend,
         seed: seed_time,
@@ -374,6 +480,7 @@ async fn bench_backend(
         pages_timed,
         total_records,
         db_bytes,
+        compared,
     }
 }
 
@@ -387,6 +494,13 @@ fn main() {
     let total = env_num("NUMBERPOOL_BENCH_NUMBERS", 1_000_000) as usize;
     let secs = env_num("NUMBERPOOL_BENCH_SECS", 10);
     let secs_per_round = env_num("NUMBERPOOL_BENCH_ROUND_SECS", 2).clamp(1, secs.max(1));
+    let compare = match env_num("NUMBERPOOL_BENCH_COMPARE", 0) as usize {
+        0 => None,
+        n if n >= 10_000 && n < total => Some(n),
+        n => die(format!(
+            "NUMBERPOOL_BENCH_COMPARE={n}: the smaller size must be at least 10,000 and under NUMBERPOOL_BENCH_NUMBERS ({total})"
+        )),
+    };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -409,6 +523,7 @@ fn main() {
             floor_addr,
             secs,
             secs_per_round,
+            compare,
         )));
     }
 
@@ -482,6 +597,28 @@ fn main() {
             r(f.deep_p50_ms, f.first_p50_ms, 1.5),
             r(f.first_p50_ms, f.customer_p50_ms, 3.0),
             r(f.inventory_p50_ms, f.customer_p50_ms, 3.0),
+        );
+    }
+    if all.iter().any(|f| f.compared.is_some()) {
+        println!();
+        println!(
+            "| sequential p50, the two sizes alternating | backend | first page | inventory | first page ≤ 1.5× | inventory ≤ 1.5× |"
+        );
+        println!("|---|---|---|---|---|---|");
+    }
+    for f in &all {
+        let Some(([first, _, inventory, _, _], small_total)) = f.compared else {
+            continue;
+        };
+        let r = |a: f64, b: f64| format!("{:.2}×, {}", a / b, verdict(a / b <= 1.5));
+        println!(
+            "| {} against {small_total} numbers | {} | {:.2} / {first:.2} ms | {:.2} / {inventory:.2} ms | {} | {} |",
+            f.total_records,
+            f.backend,
+            f.first_p50_ms,
+            f.inventory_p50_ms,
+            r(f.first_p50_ms, first),
+            r(f.inventory_p50_ms, inventory),
         );
     }
     for f in &all {
