@@ -322,8 +322,9 @@ async fn bench_backend(
     compare: Option<usize>,
 ) -> Figures {
     println!("== {backend}");
-    // The smaller database first, so that the larger one's load finds its own pages cached
-    // as it would alone; the smaller one's are read again by its checks before the timing.
+    // The smaller database first, so that the larger one's load phases find the larger one's
+    // pages in the caches, not the smaller one's seed; the smaller one's pages are read again
+    // by its untimed turn before the timing.
     let small_run = match compare {
         Some(n) => {
             println!("  beside it, for the sequential requests: {n} numbers");
