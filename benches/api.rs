@@ -440,14 +440,9 @@ async fn bench_backend(
     while seq[0].times[0].len() < 200
         && (started.elapsed() < Duration::from_secs(30) || seq[0].times[0].len() < 5)
     {
-        if k % 2 == 1 {
-            seq.reverse();
-        }
-        for t in &mut seq {
-            t.once(k).await;
-        }
-        if k % 2 == 1 {
-            seq.reverse();
+        for i in 0..seq.len() {
+            let side = if k % 2 == 0 { i } else { seq.len() - 1 - i };
+            seq[side].once(k).await;
         }
         k += 1;
     }
